@@ -1,0 +1,5 @@
+// Placeholder until the detect capability lands; owned by its issue.
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('virt-overhead detect: not built yet\n');
+  return 1;
+}

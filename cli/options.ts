@@ -1,0 +1,148 @@
+// One option parser for every subcommand: command line > environment > config file > default.
+// Each option has one name; the config file uses it with '_' for '-' (YAML or JSON), the
+// environment VIRT_OVERHEAD_<NAME> in upper case with '_' (e.g. VIRT_OVERHEAD_TOKEN_FILE).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+
+export type OptionType = 'string' | 'boolean' | 'list' | 'multi';
+
+export interface OptionSpec {
+  name: string;
+  type: OptionType;
+  help: string;
+  default?: string | boolean | string[];
+  /** Command line only: never read from a config file or the environment. */
+  cliOnly?: boolean;
+  short?: string;
+}
+
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const CONFIG_OPTION: OptionSpec = { name: 'config', type: 'string', help: 'read options from this YAML or JSON file', cliOnly: true };
+const HELP_OPTION: OptionSpec = { name: 'help', type: 'boolean', help: 'print this help', cliOnly: true, short: 'h' };
+
+export function envName(option: string): string {
+  return 'VIRT_OVERHEAD_' + option.toUpperCase().replace(/-/g, '_');
+}
+
+function fileKey(option: string): string {
+  return option.replace(/-/g, '_');
+}
+
+function coerce(spec: OptionSpec, raw: unknown, source: string): string | boolean | string[] {
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      if (typeof raw === 'string' && /^(1|true|yes|on)$/i.test(raw)) return true;
+      if (typeof raw === 'string' && /^(0|false|no|off|)$/i.test(raw)) return false;
+      throw new UsageError(`${source}: option '${spec.name}' takes true or false, not ${JSON.stringify(raw)}`);
+    case 'list':
+    case 'multi':
+      if (Array.isArray(raw)) return raw.map(String);
+      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      throw new UsageError(`${source}: option '${spec.name}' takes a list, not ${JSON.stringify(raw)}`);
+    default:
+      if (typeof raw === 'string' || typeof raw === 'number') return String(raw);
+      throw new UsageError(`${source}: option '${spec.name}' takes a value, not ${JSON.stringify(raw)}`);
+  }
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  if (parsed == null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`config file ${path}: expected a mapping of option names to values`);
+  return parsed as Record<string, unknown>;
+}
+
+export interface ParsedOptions {
+  values: OptionValues;
+  positionals: string[];
+  help: boolean;
+}
+
+/** Parses argv for one subcommand. Unknown options, in argv or in the config file, are usage errors. */
+export function parseOptions(specs: OptionSpec[], argv: string[], env: NodeJS.ProcessEnv = process.env, allowPositionals = false): ParsedOptions {
+  const all = [...specs, CONFIG_OPTION, HELP_OPTION];
+  const parseSpec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
+  for (const s of all) {
+    parseSpec[s.name] = { type: s.type === 'boolean' ? 'boolean' : 'string', ...(s.type === 'multi' ? { multiple: true } : {}), ...(s.short ? { short: s.short } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: parseSpec, strict: true, allowPositionals });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const cli = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const file: Record<string, unknown> = typeof cli.config === 'string' ? readConfigFile(cli.config) : {};
+  const known = new Set(specs.filter((s) => !s.cliOnly).map((s) => fileKey(s.name)));
+  for (const key of Object.keys(file)) {
+    if (!known.has(key)) throw new UsageError(`config file ${String(cli.config)}: unknown option '${key}' (known: ${[...known].sort().join(', ')})`);
+  }
+  const values: OptionValues = {};
+  for (const s of specs) {
+    let value: string | boolean | string[] | undefined;
+    if (cli[s.name] !== undefined) value = s.type === 'list' ? coerce(s, cli[s.name], 'command line') : cli[s.name];
+    else if (!s.cliOnly && env[envName(s.name)] !== undefined) value = coerce(s, env[envName(s.name)], envName(s.name));
+    else if (!s.cliOnly && file[fileKey(s.name)] !== undefined) value = coerce(s, file[fileKey(s.name)], `config file ${String(cli.config)}`);
+    else value = s.default;
+    values[s.name] = value;
+  }
+  return { values, positionals: parsed.positionals, help: cli.help === true };
+}
+
+export function formatHelp(usage: string, specs: OptionSpec[]): string {
+  const lines = [usage, '', 'Options:'];
+  for (const s of [...specs, CONFIG_OPTION, HELP_OPTION]) {
+    const flag = `--${s.name}${s.type === 'boolean' ? '' : ' VALUE'}`;
+    const def = s.default !== undefined && s.default !== false ? ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})` : '';
+    lines.push(`  ${flag.padEnd(28)} ${s.help}${def}`);
+  }
+  lines.push('', 'Every option except --config and --help can also come from the config file (same name, _ for -)');
+  lines.push('or from the environment as VIRT_OVERHEAD_<NAME>; the command line wins, then the environment, then the file.');
+  return lines.join('\n');
+}
+
+/** Reads a string option the caller declared with a default; throws if it is missing. */
+export function str(values: OptionValues, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`option --${name} is required`);
+  return v;
+}
+
+export function optStr(values: OptionValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Durations like 500ms, 30s, 10m, 6h, 1d; a bare number means seconds. */
+export function parseDuration(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`--${option}: cannot read duration '${text}' (use e.g. 30s, 10m, 6h, 1d)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+/** Sizes like 256MiB, 2G, 512k; a bare number means bytes. */
+export function parseSize(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`--${option}: cannot read size '${text}' (use e.g. 256MiB, 2G)`);
+  const power = ' kmgt'.indexOf((m[2] || ' ').toLowerCase());
+  return Math.round(Number(m[1]) * 1024 ** power);
+}

@@ -1,0 +1,42 @@
+// Original file: proto/virtoverhead.proto
+
+import type { HostFacts as _virtoverhead_v1_HostFacts, HostFacts__Output as _virtoverhead_v1_HostFacts__Output } from '../../virtoverhead/v1/HostFacts';
+import type { Environment as _virtoverhead_v1_Environment, Environment__Output as _virtoverhead_v1_Environment__Output } from '../../virtoverhead/v1/Environment';
+
+export interface Hello {
+  'protocol_version'?: (number);
+  'agent_id'?: (string);
+  'hostname'?: (string);
+  'group'?: (string);
+  /**
+   * "baseline" | "guest"
+   */
+  'role'?: (string);
+  /**
+   * free label of a configuration, e.g. "stock-qemu"
+   */
+  'variant'?: (string);
+  'host'?: (_virtoverhead_v1_HostFacts | null);
+  'environment'?: (_virtoverhead_v1_Environment | null);
+  'agent_version'?: (string);
+  'sysbench_version'?: (string);
+}
+
+export interface Hello__Output {
+  'protocol_version': (number);
+  'agent_id': (string);
+  'hostname': (string);
+  'group': (string);
+  /**
+   * "baseline" | "guest"
+   */
+  'role': (string);
+  /**
+   * free label of a configuration, e.g. "stock-qemu"
+   */
+  'variant': (string);
+  'host': (_virtoverhead_v1_HostFacts__Output | null);
+  'environment': (_virtoverhead_v1_Environment__Output | null);
+  'agent_version': (string);
+  'sysbench_version': (string);
+}

@@ -1,0 +1,67 @@
+// Original file: proto/virtoverhead.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * One finished sysbench run (one test, one trial).
+ */
+export interface Result {
+  /**
+   * unique per result; identical across resends
+   */
+  'id'?: (string);
+  /**
+   * fixed when the run ended; identical across resends
+   */
+  'timestamp_ns'?: (number | string | Long);
+  /**
+   * one suite run of the agent
+   */
+  'run_id'?: (string);
+  /**
+   * cpu | threads | fileio | memory | mutex
+   */
+  'test'?: (string);
+  'profile'?: (string);
+  'trial'?: (number);
+  'threads'?: (number);
+  'ok'?: (boolean);
+  /**
+   * names of the `sysbench` measurement (docs/schema.md)
+   */
+  'fields'?: ({[key: string]: number | string});
+  'errors'?: (string)[];
+  'sysbench_version'?: (string);
+}
+
+/**
+ * One finished sysbench run (one test, one trial).
+ */
+export interface Result__Output {
+  /**
+   * unique per result; identical across resends
+   */
+  'id': (string);
+  /**
+   * fixed when the run ended; identical across resends
+   */
+  'timestamp_ns': (string);
+  /**
+   * one suite run of the agent
+   */
+  'run_id': (string);
+  /**
+   * cpu | threads | fileio | memory | mutex
+   */
+  'test': (string);
+  'profile': (string);
+  'trial': (number);
+  'threads': (number);
+  'ok': (boolean);
+  /**
+   * names of the `sysbench` measurement (docs/schema.md)
+   */
+  'fields': ({[key: string]: number});
+  'errors': (string)[];
+  'sysbench_version': (string);
+}
