@@ -1,0 +1,71 @@
+// Which way is "better" for each sysbench result field, and how a guest/baseline ratio
+// becomes an overhead percentage. The table is documented in docs/overhead.md.
+import type { ResultField, TestName } from '../../agent/sysbench/fields.js';
+
+/** `higher`: a rate or amount of work done (more is better); `lower`: a time or latency. */
+export type Direction = 'higher' | 'lower';
+
+/**
+ * Metrics the overhead is computed for. Left out on purpose: `latency_pct` (the
+ * percentile asked for, a setting), the fairness standard deviations (a spread, often 0,
+ * whose ratio means nothing), `operations` / `transferred_mib` (fixed by the workload size).
+ */
+export const METRIC_DIRECTIONS: Readonly<Partial<Record<ResultField, Direction>>> = {
+  events_per_sec: 'higher',
+  total_events: 'higher',
+  reads_per_sec: 'higher',
+  writes_per_sec: 'higher',
+  fsyncs_per_sec: 'higher',
+  read_mib_per_sec: 'higher',
+  written_mib_per_sec: 'higher',
+  operations_per_sec: 'higher',
+  mib_per_sec: 'higher',
+  fairness_events_avg: 'higher',
+  total_time_s: 'lower',
+  latency_min_ms: 'lower',
+  latency_avg_ms: 'lower',
+  latency_max_ms: 'lower',
+  latency_pct_ms: 'lower',
+  latency_sum_ms: 'lower',
+  fairness_exec_time_avg: 'lower',
+};
+
+export const OVERHEAD_METRICS = Object.keys(METRIC_DIRECTIONS) as ResultField[];
+
+export function metricDirection(metric: string): Direction | undefined {
+  return (METRIC_DIRECTIONS as Record<string, Direction | undefined>)[metric];
+}
+
+/**
+ * The metrics that answer "how fast is this test", in order of preference: the first one a
+ * run printed is the test's headline (used by the trial rule, the report and its charts).
+ */
+export const KEY_METRICS: Readonly<Record<TestName, readonly ResultField[]>> = {
+  cpu: ['events_per_sec', 'latency_avg_ms', 'latency_pct_ms'],
+  threads: ['events_per_sec', 'total_events', 'latency_avg_ms', 'latency_pct_ms'],
+  fileio: ['read_mib_per_sec', 'written_mib_per_sec', 'reads_per_sec', 'writes_per_sec', 'fsyncs_per_sec', 'latency_avg_ms'],
+  memory: ['mib_per_sec', 'operations_per_sec', 'events_per_sec', 'total_time_s'],
+  mutex: ['total_time_s', 'latency_avg_ms', 'fairness_exec_time_avg'],
+};
+
+/** The headline metric of a test among the fields a run printed, or undefined. */
+export function primaryMetric(test: TestName, fields: Readonly<Record<string, unknown>>): ResultField | undefined {
+  return KEY_METRICS[test].find((m) => typeof fields[m] === 'number' && Number.isFinite(fields[m]));
+}
+
+/**
+ * Overhead in percent from ratio = guest / baseline, positive when the guest is worse.
+ * Both directions measure the same thing, the extra time the guest needs for the same
+ * work: throughput (baseline/guest − 1)·100, time or latency (guest/baseline − 1)·100.
+ */
+export function overheadPct(ratio: number, direction: Direction): number {
+  if (!(ratio > 0) || !Number.isFinite(ratio)) throw new Error(`overheadPct: ratio must be a positive finite number, got ${ratio}`);
+  return direction === 'higher' ? (1 / ratio - 1) * 100 : (ratio - 1) * 100;
+}
+
+/** Maps a ratio interval [low, high] to an overhead interval [low %, high %] (monotone). */
+export function overheadPctInterval(ratioLow: number, ratioHigh: number, direction: Direction): [number, number] {
+  const a = overheadPct(ratioLow, direction);
+  const b = overheadPct(ratioHigh, direction);
+  return a <= b ? [a, b] : [b, a];
+}

@@ -1,0 +1,45 @@
+// Reads `sysbench` points back from InfluxDB as plain rows (tags, fields, ns timestamp).
+import type { InfluxDB } from 'influx';
+import type { ResultField } from '../../agent/sysbench/fields.js';
+
+export const IDENTITY_TAGS = ['agent', 'host', 'group', 'role', 'virt', 'container', 'kvm', 'variant'] as const;
+export const SYSBENCH_TAGS = [...IDENTITY_TAGS, 'test', 'profile', 'sysbench_version'] as const;
+
+export interface SysbenchRow {
+  timeNs: bigint;
+  tags: Record<string, string>;
+  runId: string;
+  threads: number | null;
+  ok: boolean;
+  values: Partial<Record<ResultField, number>>;
+}
+
+interface RawRow {
+  time?: { getNanoTime?: () => string; getTime(): number };
+  [column: string]: unknown;
+}
+
+function nanoTime(row: RawRow): bigint {
+  const t = row.time;
+  if (!t) throw new Error('InfluxDB row without a time column');
+  return typeof t.getNanoTime === 'function' ? BigInt(t.getNanoTime()) : BigInt(t.getTime()) * 1_000_000n;
+}
+
+/** Runs `SELECT * FROM sysbench WHERE <where>` and returns typed rows (failed trials kept, ok=false). */
+export async function querySysbench(influx: InfluxDB, database: string, where: string): Promise<SysbenchRow[]> {
+  const rows = (await influx.query(`SELECT * FROM "sysbench" WHERE ${where}`, { database })) as unknown as RawRow[];
+  return rows.map((r) => {
+    const tags: Record<string, string> = {};
+    for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
+    const values: Partial<Record<ResultField, number>> = {};
+    for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && k !== 'trial' && k !== 'threads') values[k as ResultField] = v;
+    return {
+      timeNs: nanoTime(r),
+      tags,
+      runId: typeof r.run_id === 'string' ? r.run_id : '',
+      threads: typeof r.threads === 'number' ? r.threads : null,
+      ok: r.ok !== false,
+      values,
+    };
+  });
+}

@@ -1,0 +1,92 @@
+// Expected numbers are literals from outside this code: printed t tables, R's classic
+// `t.test(extra ~ group, data = sleep)` output, and scipy 1.17 (stats.t, special.betainc),
+// quoted with each case. Tolerances are those of the source's printed digits.
+import { describe, expect, it } from 'vitest';
+import { mean, median, stddev, rsd, variance, meanCi, regularizedIncompleteBeta, tCdf, tQuantile, tTwoSidedP, welchTTest, ratioCi, StatsError } from './stats.js';
+
+// R: datasets::sleep, extra for group 1 and group 2.
+const SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
+const SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4];
+
+describe('descriptive statistics', () => {
+  it('mean, median, sample standard deviation, RSD of 100, 110, 90 (by hand: s² = (0+100+100)/2)', () => {
+    expect(mean([100, 110, 90])).toBe(100);
+    expect(median([100, 110, 90])).toBe(100);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(variance([100, 110, 90])).toBe(100);
+    expect(stddev([100, 110, 90])).toBe(10);
+    expect(rsd([100, 110, 90])).toBeCloseTo(0.1, 15);
+  });
+  it('sleep data: R mean(group1) = 0.75, sd(group1) = 1.789010', () => {
+    expect(mean(SLEEP_1)).toBeCloseTo(0.75, 12);
+    expect(stddev(SLEEP_1)).toBeCloseTo(1.78901, 5);
+  });
+  it('rejects empty and non-finite input with a clear error', () => {
+    expect(() => mean([])).toThrow(/at least 1/);
+    expect(() => stddev([1])).toThrow(/at least 2/);
+    expect(() => mean([1, Number.NaN])).toThrow(/not a finite number/);
+    expect(() => rsd([0, 0])).toThrow(/mean is 0/);
+  });
+});
+
+describe('incomplete beta and Student t', () => {
+  it('regularized incomplete beta matches scipy.special.betainc', () => {
+    // I_0.4(2, 3) = 0.5248 exactly (polynomial: 6x²−8x³+3x⁴ at 0.4).
+    expect(regularizedIncompleteBeta(0.4, 2, 3)).toBeCloseTo(0.5248, 12);
+    expect(regularizedIncompleteBeta(0.1, 0.5, 0.5)).toBeCloseTo(0.20483276469913345, 12); // = 2/π·asin(√0.1)
+    expect(regularizedIncompleteBeta(0.9, 5, 0.5)).toBeCloseTo(0.3166429150200122, 12);
+  });
+  it('t quantiles from printed tables (and scipy.stats.t.ppf)', () => {
+    expect(tQuantile(0.975, 2)).toBeCloseTo(4.302653, 6);
+    expect(tQuantile(0.975, 10)).toBeCloseTo(2.228139, 6);
+    expect(tQuantile(0.975, 1)).toBeCloseTo(12.706205, 5);
+    expect(tQuantile(0.95, 5)).toBeCloseTo(2.015048, 6);
+    expect(tQuantile(0.995, 30)).toBeCloseTo(2.749996, 6);
+    expect(tQuantile(0.975, 17.776)).toBeCloseTo(2.1028213, 6); // fractional df (Welch)
+    expect(tQuantile(0.975, 1000)).toBeCloseTo(1.9623391, 6);
+    expect(tQuantile(0.025, 10)).toBeCloseTo(-2.228139, 6);
+    expect(tQuantile(0.5, 3)).toBe(0);
+  });
+  it('t CDF and two-sided p match scipy.stats.t', () => {
+    expect(tCdf(1.5, 3)).toBeCloseTo(0.8847080673775886, 10);
+    expect(tCdf(-0.7, 7.5)).toBeCloseTo(0.2525278109369252, 10);
+    expect(tTwoSidedP(4.0, 2.5)).toBeCloseTo(0.03901297584131825, 10);
+    expect(tTwoSidedP(2.228138851986274, 10)).toBeCloseTo(0.05, 10);
+  });
+  it('rejects impossible arguments', () => {
+    expect(() => tQuantile(1, 3)).toThrow(StatsError);
+    expect(() => tQuantile(0.9, 0)).toThrow(/degrees of freedom/);
+  });
+});
+
+describe('confidence intervals and Welch', () => {
+  it('95 % CI of the mean of 100, 110, 90: 100 ± 4.302653·10/√3 (scipy: 75.15862, 124.84138)', () => {
+    const ci = meanCi([100, 110, 90]);
+    expect(ci.low).toBeCloseTo(75.1586228824967, 6);
+    expect(ci.high).toBeCloseTo(124.8413771175033, 6);
+  });
+  it("R's t.test(extra ~ group, data = sleep): t = -1.8608, df = 17.776, p = 0.07939, CI -3.3654832 0.2054832", () => {
+    const w = welchTTest(SLEEP_1, SLEEP_2);
+    expect(w.t).toBeCloseTo(-1.8608, 4);
+    expect(w.df).toBeCloseTo(17.776, 3);
+    expect(w.p).toBeCloseTo(0.07939, 5);
+    expect(w.low).toBeCloseTo(-3.3654832, 6);
+    expect(w.high).toBeCloseTo(0.2054832, 6);
+  });
+  it('Welch of two constant samples: exact difference, p 0 or 1', () => {
+    expect(welchTTest([2, 2], [1, 1]).p).toBe(0);
+    expect(welchTTest([2, 2], [2, 2]).p).toBe(1);
+  });
+  it('ratio CI by the delta method on the log scale, computed by hand', () => {
+    // guest 50, 55, 45 (mean 50, s² 25); baseline 100, 110, 90 (mean 100, s² 100).
+    // Relative variance terms: 25/(3·50²) = 1/300 and 100/(3·100²) = 1/300 → se = √(2/300).
+    // Welch df = (2/300)² / (2·(1/300)²/2) = 4; t(0.975, 4) = 2.776445 (t table).
+    const r = ratioCi([50, 55, 45], [100, 110, 90]);
+    const se = Math.sqrt(2 / 300);
+    expect(r.ratio).toBe(0.5);
+    expect(r.df).toBeCloseTo(4, 12);
+    expect(r.low).toBeCloseTo(0.5 * Math.exp(-2.776445 * se), 6);
+    expect(r.high).toBeCloseTo(0.5 * Math.exp(2.776445 * se), 6);
+    expect(() => ratioCi([0, 0], [1, 2])).toThrow(/> 0/);
+  });
+});

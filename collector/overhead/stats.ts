@@ -1,0 +1,247 @@
+// Descriptive statistics, Student's t distribution, Welch's t-test and a confidence
+// interval for the ratio of two means. Written out here (no dependency) so that every
+// number the collector stores can be traced to a formula in docs/overhead.md.
+
+export class StatsError extends Error {
+  override name = 'StatsError';
+}
+
+function requireFinite(values: readonly number[], what: string, min = 1): void {
+  if (values.length < min) throw new StatsError(`${what}: needs at least ${min} value(s), got ${values.length}`);
+  for (const v of values) if (!Number.isFinite(v)) throw new StatsError(`${what}: value ${v} is not a finite number`);
+}
+
+export function mean(values: readonly number[]): number {
+  requireFinite(values, 'mean');
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
+export function median(values: readonly number[]): number {
+  requireFinite(values, 'median');
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Sample variance (n − 1 in the denominator). */
+export function variance(values: readonly number[]): number {
+  requireFinite(values, 'variance', 2);
+  const m = mean(values);
+  let ss = 0;
+  for (const v of values) ss += (v - m) ** 2;
+  return ss / (values.length - 1);
+}
+
+/** Sample standard deviation (n − 1 in the denominator). */
+export function stddev(values: readonly number[]): number {
+  return Math.sqrt(variance(values));
+}
+
+/** Relative standard deviation: sample standard deviation / |mean| (0.035 = 3.5 %). */
+export function rsd(values: readonly number[]): number {
+  const m = mean(values);
+  if (m === 0) throw new StatsError('rsd: the mean is 0, the relative standard deviation is undefined');
+  return stddev(values) / Math.abs(m);
+}
+
+// ---- Student's t distribution ------------------------------------------------------
+
+// Lanczos approximation (g = 7, 9 coefficients), accurate to ~1e-15 for x > 0.
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+export function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+  x -= 1;
+  let a = LANCZOS[0]!;
+  const t = x + 7.5;
+  for (let i = 1; i < 9; i++) a += LANCZOS[i]! / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+// Continued fraction for the incomplete beta function (modified Lentz's method).
+function betaContinuedFraction(x: number, a: number, b: number): number {
+  const TINY = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < TINY) d = TINY;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 10_000; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < TINY) d = TINY;
+    c = 1 + aa / c;
+    if (Math.abs(c) < TINY) c = TINY;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < TINY) d = TINY;
+    c = 1 + aa / c;
+    if (Math.abs(c) < TINY) c = TINY;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) return h;
+  }
+  throw new StatsError(`incomplete beta: continued fraction did not converge (x=${x}, a=${a}, b=${b})`);
+}
+
+/** Regularized incomplete beta function I_x(a, b). */
+export function regularizedIncompleteBeta(x: number, a: number, b: number): number {
+  if (!(a > 0) || !(b > 0)) throw new StatsError(`incomplete beta: a and b must be > 0 (a=${a}, b=${b})`);
+  if (!(x >= 0 && x <= 1)) throw new StatsError(`incomplete beta: x must be in [0, 1], got ${x}`);
+  if (x === 0 || x === 1) return x;
+  const lnFront = logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x);
+  const front = Math.exp(lnFront);
+  // The continued fraction converges fast for x < (a+1)/(a+b+2); use the symmetry otherwise.
+  if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(x, a, b)) / a;
+  return 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
+}
+
+function requireDf(df: number): void {
+  if (!(df > 0)) throw new StatsError(`t distribution: degrees of freedom must be > 0, got ${df}`);
+}
+
+/** Two-sided tail P(|T| ≥ |t|) for Student's t with df degrees of freedom. */
+export function tTwoSidedP(t: number, df: number): number {
+  requireDf(df);
+  if (Number.isNaN(t)) throw new StatsError('t distribution: t is NaN');
+  if (!Number.isFinite(t)) return 0;
+  // P(|T| ≥ |t|) = I_{df/(df+t²)}(df/2, 1/2): direct, so tiny p-values keep their precision.
+  return regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
+}
+
+/** CDF of Student's t with df degrees of freedom. */
+export function tCdf(t: number, df: number): number {
+  const tail = tTwoSidedP(t, df) / 2;
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/** Quantile of Student's t: the t with tCdf(t, df) = p. Bisection on the monotone CDF. */
+export function tQuantile(p: number, df: number): number {
+  requireDf(df);
+  if (!(p > 0 && p < 1)) throw new StatsError(`t quantile: p must be in (0, 1), got ${p}`);
+  if (p === 0.5) return 0;
+  if (p < 0.5) return -tQuantile(1 - p, df);
+  let lo = 0;
+  let hi = 1;
+  while (tCdf(hi, df) < p) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e300) throw new StatsError(`t quantile: no finite quantile for p=${p}, df=${df}`);
+  }
+  for (let i = 0; i < 200 && hi - lo > 1e-13 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (tCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+// ---- Confidence intervals and tests ----------------------------------------------------
+
+export interface MeanCi {
+  n: number;
+  mean: number;
+  stddev: number;
+  /** Half width of the interval: t(1 − α/2, n − 1) · s / √n. */
+  halfWidth: number;
+  low: number;
+  high: number;
+  level: number;
+}
+
+/** Confidence interval of a mean from Student's t (needs n ≥ 2). */
+export function meanCi(values: readonly number[], level = 0.95): MeanCi {
+  requireFinite(values, 'meanCi', 2);
+  if (!(level > 0 && level < 1)) throw new StatsError(`meanCi: level must be in (0, 1), got ${level}`);
+  const n = values.length;
+  const m = mean(values);
+  const s = stddev(values);
+  const halfWidth = tQuantile(1 - (1 - level) / 2, n - 1) * (s / Math.sqrt(n));
+  return { n, mean: m, stddev: s, halfWidth, low: m - halfWidth, high: m + halfWidth, level };
+}
+
+/** Welch–Satterthwaite degrees of freedom for two variance terms v = s²/n. */
+export function welchDf(va: number, na: number, vb: number, nb: number): number {
+  const den = (va * va) / (na - 1) + (vb * vb) / (nb - 1);
+  if (den === 0) return Infinity; // both samples constant: no sampling uncertainty left
+  return (va + vb) ** 2 / den;
+}
+
+export interface WelchResult {
+  meanA: number;
+  meanB: number;
+  /** meanA − meanB */
+  diff: number;
+  se: number;
+  t: number;
+  df: number;
+  /** Two-sided p-value of H0: the two means are equal. */
+  p: number;
+  /** Confidence interval of meanA − meanB. */
+  low: number;
+  high: number;
+  level: number;
+}
+
+/** Welch's unequal-variances t-test of a against b (each n ≥ 2). */
+export function welchTTest(a: readonly number[], b: readonly number[], level = 0.95): WelchResult {
+  requireFinite(a, 'welchTTest (first sample)', 2);
+  requireFinite(b, 'welchTTest (second sample)', 2);
+  const meanA = mean(a);
+  const meanB = mean(b);
+  const va = variance(a) / a.length;
+  const vb = variance(b) / b.length;
+  const se = Math.sqrt(va + vb);
+  const diff = meanA - meanB;
+  const df = welchDf(va, a.length, vb, b.length);
+  if (se === 0) {
+    // Both samples constant: the difference is exact.
+    const p = diff === 0 ? 1 : 0;
+    return { meanA, meanB, diff, se, t: diff === 0 ? 0 : Math.sign(diff) * Infinity, df, p, low: diff, high: diff, level };
+  }
+  const t = diff / se;
+  // se > 0 means at least one variance term is > 0, so df is finite.
+  const q = tQuantile(1 - (1 - level) / 2, df);
+  const p = tTwoSidedP(t, df);
+  return { meanA, meanB, diff, se, t, df, p, low: diff - q * se, high: diff + q * se, level };
+}
+
+export interface RatioCi {
+  /** meanA / meanB */
+  ratio: number;
+  low: number;
+  high: number;
+  df: number;
+  level: number;
+}
+
+/**
+ * Confidence interval of meanA / meanB by the delta method on the log scale:
+ * log(ā/b̄) ± t(df) · √(s_a²/(n_a ā²) + s_b²/(n_b b̄²)), df by Welch–Satterthwaite on the
+ * same two terms, then exponentiated. Needs n ≥ 2 on both sides and both means > 0
+ * (every metric we take a ratio of is a positive rate, time or count). See docs/overhead.md.
+ */
+export function ratioCi(a: readonly number[], b: readonly number[], level = 0.95): RatioCi {
+  requireFinite(a, 'ratioCi (numerator sample)', 2);
+  requireFinite(b, 'ratioCi (denominator sample)', 2);
+  const ma = mean(a);
+  const mb = mean(b);
+  if (!(ma > 0) || !(mb > 0)) throw new StatsError(`ratioCi: both means must be > 0 (got ${ma} and ${mb})`);
+  const ra = variance(a) / (a.length * ma * ma);
+  const rb = variance(b) / (b.length * mb * mb);
+  const ratio = ma / mb;
+  const df = welchDf(ra, a.length, rb, b.length);
+  const se = Math.sqrt(ra + rb);
+  if (se === 0) return { ratio, low: ratio, high: ratio, df, level };
+  const q = tQuantile(1 - (1 - level) / 2, df);
+  return { ratio, low: ratio * Math.exp(-q * se), high: ratio * Math.exp(q * se), df, level };
+}
