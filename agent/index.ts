@@ -1,0 +1,113 @@
+// The agent: detect the environment, open the spool, connect to the collector (replaying what
+// the spool holds first), run the suite once or on a schedule, and report status.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { PROTOCOL_VERSION, type Hello } from '../proto/index.js';
+import { AGENT_VERSION } from '../cli/version.js';
+import type { AgentConfig } from './config/options.js';
+import { detect } from './detect/index.js';
+import { hostFacts } from './facts.js';
+import { terminalProgress } from './progress.js';
+import { nextDelayMs, sleep } from './schedule/schedule.js';
+import { Spool } from './spool/spool.js';
+import { Sender } from './stream/sender.js';
+import { loadProfile } from './sysbench/profiles.js';
+import { sysbenchVersion } from './sysbench/runner.js';
+import { nowNs, runSuite } from './suite.js';
+import { UsageError } from '../cli/options.js';
+
+export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
+  const profile = loadProfile(cfg.profile);
+  const version = await sysbenchVersion(cfg.sysbench);
+  const token = cfg.tokenFile ? readToken(cfg.tokenFile) : undefined;
+  const detection = await detect({ declared: cfg.declared });
+  const spool = Spool.open(cfg.spoolDir, {
+    maxBytes: cfg.spoolMaxBytes,
+    onDrop: (n, reason) => log.warn({ dropped: n, reason }, 'spool full: dropped the oldest records'),
+    onCorrupt: (segment, offset, detail) => log.warn({ segment, offset, detail }, 'spool: skipped a corrupt record'),
+  });
+  const hello: Hello = {
+    protocol_version: PROTOCOL_VERSION,
+    agent_id: cfg.agentId,
+    hostname: hostname(),
+    group: cfg.group,
+    role: cfg.role,
+    variant: cfg.variant,
+    host: await hostFacts(),
+    environment: {
+      virt: detection.virt,
+      container: detection.container,
+      kvm: detection.kvm.verdict,
+      cpuid_signatures: detection.cpuid_signatures,
+      detection_json: JSON.stringify(detection),
+      declared: cfg.declared,
+    },
+    agent_version: AGENT_VERSION,
+    sysbench_version: version.text,
+  };
+  log.info({ agent: cfg.agentId, group: cfg.group, role: cfg.role, virt: detection.virt, container: detection.container, kvm: detection.kvm.verdict, sysbench: version.text, profile: profile.name, spooled: spool.stats().spooled }, 'agent starting');
+
+  const sender = new Sender({ address: cfg.collector, hello, token, tls: cfg.tls, spool, log });
+  sender.start();
+
+  const abort = new AbortController();
+  let state: 'idle' | 'running' | 'replaying' = spool.stats().spooled > 0 ? 'replaying' : 'idle';
+  let lastRunOk = true;
+  const status = () => {
+    const s = spool.stats();
+    sender.sendStatus({ id: `${cfg.agentId}:status:${nowNs()}`, timestamp_ns: nowNs(), spooled: String(s.spooled), dropped: String(s.dropped), corrupt: String(s.corrupt), last_run_ok: lastRunOk, state, rejected: String(sender.rejected) });
+  };
+  const statusTimer = setInterval(status, cfg.statusIntervalMs);
+  const onSignal = (sig: string) => {
+    if (abort.signal.aborted) return;
+    log.info({ signal: sig }, 'stopping: ending the current test (fileio cleans up), then flushing');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let exitCode = 0;
+  try {
+    for (;;) {
+      state = 'running';
+      const outcome = await runSuite({ agentId: cfg.agentId, profile, tests: cfg.tests, trials: cfg.trials, sysbench: cfg.sysbench, version, workdir: cfg.workdir, spool, onSpooled: () => sender.pump(), log, progress: terminalProgress(), signal: abort.signal });
+      lastRunOk = outcome.ok;
+      state = 'idle';
+      status();
+      log.info({ run: outcome.runId, ok: outcome.ok, results: outcome.results, samples: outcome.samples, failed: outcome.failed }, 'suite finished');
+      if (!outcome.ok) exitCode = 1;
+      if (cfg.once || abort.signal.aborted) break;
+      const delay = nextDelayMs(cfg.intervalMs, cfg.jitterMs);
+      log.info({ nextRunInS: Math.round(delay / 1000) }, 'next run scheduled');
+      await sleep(delay, abort.signal);
+      if (abort.signal.aborted) break;
+    }
+    // Hand everything to the collector before leaving; what is not acked stays spooled.
+    const flushMs = abort.signal.aborted ? 10_000 : cfg.flushTimeoutMs;
+    if (!(await sender.drained(flushMs))) {
+      log.error({ spooled: spool.stats().spooled, collector: cfg.collector, lastError: sender.lastError }, 'the collector did not acknowledge everything in time; the rest stays in the spool for the next start');
+      if (!abort.signal.aborted) exitCode = exitCode || 3;
+    } else {
+      status();
+    }
+  } finally {
+    clearInterval(statusTimer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    sender.stop();
+    spool.close();
+  }
+  return abort.signal.aborted ? 0 : exitCode;
+}
+
+function readToken(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new UsageError(`cannot read --token-file ${path}: ${(err as Error).message}`);
+  }
+  if (!token) throw new UsageError(`--token-file ${path} is empty`);
+  return token;
+}

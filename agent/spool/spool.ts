@@ -1,0 +1,343 @@
+// The agent's on-disk spool: every result and interval sample is appended here (checksummed,
+// fsync'd) before it is sent, and forgotten only after the collector acknowledged its id.
+//
+// Layout: <dir>/<16-digit sequence>.seg segment files of records, <dir>/acks.log (ids the
+// collector acknowledged; losing its tail only causes a harmless, idempotent resend) and
+// <dir>/counters.json (drops and corrupt records, persisted so the counts survive restarts).
+// Record: magic 'VO' (2 bytes), version (1), reserved (1), payload length (u32 LE),
+// CRC-32 of the payload (u32 LE), payload (JSON of SpoolRecord).
+// A torn tail (power cut, SIGKILL mid-write) or a corrupt record is skipped and counted;
+// the scanner resynchronises on the next magic with a valid checksum.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, ftruncateSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+export type RecordKind = 'result' | 'sample';
+
+export interface SpoolRecord {
+  id: string;
+  kind: RecordKind;
+  /** The proto message body (Result or IntervalSample), exactly as it will be sent. */
+  body: Record<string, unknown>;
+}
+
+export interface SpoolStats {
+  spooled: number;
+  bytes: number;
+  dropped: number;
+  corrupt: number;
+  segments: number;
+}
+
+export interface SpoolOptions {
+  /** Cap on the bytes of all segments (default 256 MiB). Past it, the oldest segments go. */
+  maxBytes?: number;
+  /** Size at which a new segment starts (default min(4 MiB, maxBytes/8)). */
+  segmentBytes?: number;
+  /** fsync every append (default true; false only for benchmarks of the format itself). */
+  fsync?: boolean;
+  onDrop?: (records: number, reason: string) => void;
+  onCorrupt?: (segment: string, offset: number, detail: string) => void;
+}
+
+const MAGIC0 = 0x56; // 'V'
+const MAGIC1 = 0x4f; // 'O'
+const FORMAT = 1;
+const HEADER = 12;
+const MAX_RECORD = 4 * 1024 * 1024;
+
+interface Entry {
+  id: string;
+  segment: number;
+  offset: number;
+  length: number;
+}
+
+interface Segment {
+  seq: number;
+  bytes: number;
+  /** Ids of records in this segment not yet acknowledged. */
+  live: Set<string>;
+}
+
+function segName(seq: number): string {
+  return `${String(seq).padStart(16, '0')}.seg`;
+}
+
+export function encodeRecord(record: SpoolRecord): Buffer {
+  const payload = Buffer.from(JSON.stringify(record), 'utf8');
+  const header = Buffer.alloc(HEADER);
+  header[0] = MAGIC0;
+  header[1] = MAGIC1;
+  header[2] = FORMAT;
+  header.writeUInt32LE(payload.length, 4);
+  header.writeUInt32LE(crc32(payload), 8);
+  return Buffer.concat([header, payload]);
+}
+
+interface Decoded {
+  record: SpoolRecord;
+  offset: number;
+  length: number;
+}
+
+/** Reads every valid record of a segment; reports bad regions; returns where valid data ends. */
+export function decodeSegment(buf: Buffer, onBad: (offset: number, detail: string) => void): { records: Decoded[]; validEnd: number } {
+  const records: Decoded[] = [];
+  let pos = 0;
+  let validEnd = 0;
+  let badSince = -1;
+  const flushBad = (detail: string) => {
+    if (badSince >= 0) onBad(badSince, detail);
+    badSince = -1;
+  };
+  while (pos + HEADER <= buf.length) {
+    if (buf[pos] === MAGIC0 && buf[pos + 1] === MAGIC1 && buf[pos + 2] === FORMAT) {
+      const len = buf.readUInt32LE(pos + 4);
+      if (len <= MAX_RECORD && pos + HEADER + len <= buf.length) {
+        const payload = buf.subarray(pos + HEADER, pos + HEADER + len);
+        if (crc32(payload) === buf.readUInt32LE(pos + 8)) {
+          try {
+            const record = JSON.parse(payload.toString('utf8')) as SpoolRecord;
+            if (typeof record.id === 'string' && (record.kind === 'result' || record.kind === 'sample')) {
+              flushBad('corrupt record skipped');
+              records.push({ record, offset: pos, length: HEADER + len });
+              pos += HEADER + len;
+              validEnd = pos;
+              continue;
+            }
+          } catch {
+            /* checksum matched but not our JSON: treat as corrupt */
+          }
+        }
+      }
+    }
+    if (badSince < 0) badSince = pos;
+    pos++;
+  }
+  if (badSince >= 0 || pos < buf.length) onBad(badSince >= 0 ? badSince : pos, 'torn record at the end of the segment');
+  return { records, validEnd };
+}
+
+export class Spool {
+  private readonly dir: string;
+  private readonly maxBytes: number;
+  private readonly segmentBytes: number;
+  private readonly fsync: boolean;
+  private readonly opts: SpoolOptions;
+  private segments: Segment[] = [];
+  /** Unacknowledged records, oldest first (Map keeps insertion order). */
+  private pendingEntries = new Map<string, Entry>();
+  private fd = -1;
+  private counters = { dropped: 0, corrupt: 0 };
+  private acksSinceCompact = 0;
+
+  private constructor(dir: string, opts: SpoolOptions) {
+    this.dir = dir;
+    this.opts = opts;
+    this.maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
+    this.segmentBytes = opts.segmentBytes ?? Math.max(4096, Math.min(4 * 1024 * 1024, Math.floor(this.maxBytes / 8)));
+    this.fsync = opts.fsync ?? true;
+  }
+
+  /** Opens (or creates) the spool and recovers what is in it. Never throws on corrupt data. */
+  static open(dir: string, opts: SpoolOptions = {}): Spool {
+    const spool = new Spool(dir, opts);
+    spool.recover();
+    return spool;
+  }
+
+  private recover(): void {
+    mkdirSync(this.dir, { recursive: true });
+    try {
+      const c = JSON.parse(readFileSync(join(this.dir, 'counters.json'), 'utf8')) as { dropped?: number; corrupt?: number };
+      this.counters = { dropped: Number(c.dropped) || 0, corrupt: Number(c.corrupt) || 0 };
+    } catch {
+      /* first start, or a torn counters file: start from zero */
+    }
+    const acked = new Set<string>();
+    if (existsSync(join(this.dir, 'acks.log'))) {
+      for (const line of readFileSync(join(this.dir, 'acks.log'), 'utf8').split('\n')) if (line) acked.add(line);
+    }
+    const seqs = readdirSync(this.dir)
+      .filter((f) => /^\d{16}\.seg$/.test(f))
+      .map((f) => Number(f.slice(0, 16)))
+      .sort((a, b) => a - b);
+    for (const seq of seqs) {
+      const path = join(this.dir, segName(seq));
+      const buf = readFileSync(path);
+      const { records, validEnd } = decodeSegment(buf, (offset, detail) => {
+        this.counters.corrupt++;
+        this.opts.onCorrupt?.(segName(seq), offset, detail);
+      });
+      // Cut a torn tail so that new appends start on a record boundary.
+      if (validEnd < buf.length && seq === seqs[seqs.length - 1]) {
+        const fd = openSync(path, 'r+');
+        ftruncateSync(fd, validEnd);
+        fsyncSync(fd);
+        closeSync(fd);
+      }
+      const seg: Segment = { seq, bytes: Math.min(buf.length, validEnd || buf.length), live: new Set() };
+      for (const d of records) {
+        if (acked.has(d.record.id) || this.pendingEntries.has(d.record.id)) continue;
+        seg.live.add(d.record.id);
+        this.pendingEntries.set(d.record.id, { id: d.record.id, segment: seq, offset: d.offset, length: d.length });
+      }
+      this.segments.push(seg);
+    }
+    this.saveCounters();
+    this.removeDeadSegments();
+    this.compactAcks();
+  }
+
+  private saveCounters(): void {
+    const tmp = join(this.dir, 'counters.json.tmp');
+    writeFileSync(tmp, JSON.stringify(this.counters));
+    renameSync(tmp, join(this.dir, 'counters.json'));
+  }
+
+  private current(): Segment {
+    let seg = this.segments[this.segments.length - 1];
+    if (!seg || seg.bytes >= this.segmentBytes) {
+      if (this.fd >= 0) closeSync(this.fd);
+      this.fd = -1;
+      seg = { seq: seg ? seg.seq + 1 : 1, bytes: 0, live: new Set() };
+      this.segments.push(seg);
+    }
+    if (this.fd < 0) this.fd = openSync(join(this.dir, segName(seg.seq)), 'a');
+    return seg;
+  }
+
+  /** Appends records durably (one fsync for the batch). Returns when they are on disk. */
+  append(records: SpoolRecord[]): void {
+    if (records.length === 0) return;
+    for (const record of records) {
+      const buf = encodeRecord(record);
+      if (buf.length - HEADER > MAX_RECORD) throw new Error(`spool: record ${record.id} is ${buf.length} bytes, over the ${MAX_RECORD}-byte limit`);
+      const seg = this.current();
+      writeSync(this.fd, buf);
+      if (!this.pendingEntries.has(record.id)) {
+        this.pendingEntries.set(record.id, { id: record.id, segment: seg.seq, offset: seg.bytes, length: buf.length });
+        seg.live.add(record.id);
+      }
+      seg.bytes += buf.length;
+    }
+    if (this.fsync && this.fd >= 0) fsyncSync(this.fd);
+    this.enforceCap();
+  }
+
+  /** Drops the oldest segments until the spool fits its cap; counts what was lost. */
+  private enforceCap(): void {
+    let total = this.segments.reduce((n, s) => n + s.bytes, 0);
+    while (total > this.maxBytes && this.segments.length > 1) {
+      const oldest = this.segments.shift()!;
+      total -= oldest.bytes;
+      for (const id of oldest.live) this.pendingEntries.delete(id);
+      if (oldest.live.size > 0) {
+        this.counters.dropped += oldest.live.size;
+        this.opts.onDrop?.(oldest.live.size, `spool over its cap of ${this.maxBytes} bytes`);
+      }
+      unlinkSync(join(this.dir, segName(oldest.seq)));
+    }
+    this.saveCounters();
+  }
+
+  /** The unacknowledged records, oldest first, read from disk. */
+  *pending(limit = Infinity): Generator<SpoolRecord> {
+    let n = 0;
+    let fd = -1;
+    let openSeg = -1;
+    try {
+      for (const entry of this.pendingEntries.values()) {
+        if (n++ >= limit) return;
+        if (entry.segment !== openSeg) {
+          if (fd >= 0) closeSync(fd);
+          fd = openSync(join(this.dir, segName(entry.segment)), 'r');
+          openSeg = entry.segment;
+        }
+        const buf = Buffer.alloc(entry.length);
+        readSync(fd, buf, 0, entry.length, entry.offset);
+        yield JSON.parse(buf.subarray(HEADER).toString('utf8')) as SpoolRecord;
+      }
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+
+  has(id: string): boolean {
+    return this.pendingEntries.has(id);
+  }
+
+  /** Forgets acknowledged records; deletes segments with nothing left to send. */
+  ack(ids: string[]): void {
+    const known = ids.filter((id) => this.pendingEntries.has(id));
+    if (known.length === 0) return;
+    appendFileSync(join(this.dir, 'acks.log'), known.join('\n') + '\n');
+    for (const id of known) {
+      const entry = this.pendingEntries.get(id)!;
+      this.pendingEntries.delete(id);
+      this.segments.find((s) => s.seq === entry.segment)?.live.delete(id);
+    }
+    this.acksSinceCompact += known.length;
+    this.removeDeadSegments();
+    if (this.acksSinceCompact > 10_000 || this.pendingEntries.size === 0) this.compactAcks();
+  }
+
+  private removeDeadSegments(): void {
+    const last = this.segments[this.segments.length - 1];
+    this.segments = this.segments.filter((s) => {
+      if (s.live.size > 0 || s === last) return true;
+      unlinkSync(join(this.dir, segName(s.seq)));
+      return false;
+    });
+  }
+
+  /** Rewrites acks.log with only the ids still found in live segments. */
+  private compactAcks(): void {
+    const path = join(this.dir, 'acks.log');
+    if (!existsSync(path)) return;
+    const last = this.segments[this.segments.length - 1];
+    if (this.pendingEntries.size === 0 && last && last.live.size === 0 && last.bytes > 0) {
+      // Everything sent: start a fresh segment and forget all acks.
+      if (this.fd >= 0) closeSync(this.fd);
+      this.fd = -1;
+      unlinkSync(join(this.dir, segName(last.seq)));
+      this.segments = [];
+      unlinkSync(path);
+      this.acksSinceCompact = 0;
+      return;
+    }
+    const stillNeeded = new Set<string>();
+    for (const seg of this.segments) {
+      // Acked ids of a segment that still exists must stay in the log.
+      if (seg.bytes === 0) continue;
+      const buf = readFileSync(join(this.dir, segName(seg.seq)));
+      for (const d of decodeSegment(buf, () => {}).records) if (!seg.live.has(d.record.id)) stillNeeded.add(d.record.id);
+    }
+    const tmp = path + '.tmp';
+    writeFileSync(tmp, [...stillNeeded].map((id) => id + '\n').join(''));
+    renameSync(tmp, path);
+    this.acksSinceCompact = 0;
+  }
+
+  stats(): SpoolStats {
+    return {
+      spooled: this.pendingEntries.size,
+      bytes: this.segments.reduce((n, s) => n + s.bytes, 0),
+      dropped: this.counters.dropped,
+      corrupt: this.counters.corrupt,
+      segments: this.segments.length,
+    };
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** Total bytes in a spool folder, for tests and status. */
+export function spoolDiskBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+}

@@ -1,0 +1,46 @@
+// Transport security for the agent: TLS / mutual TLS with the option names operators know
+// from Telegraf (tls_ca, tls_cert, tls_key, tls_server_name). Plain text only to a loopback
+// collector unless --allow-plaintext says otherwise.
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { UsageError } from '../../cli/options.js';
+
+export interface TlsOptions {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  serverName?: string;
+  allowPlaintext?: boolean;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+}
+
+export function clientCredentials(address: string, tls: TlsOptions): { creds: grpc.ChannelCredentials; options: grpc.ChannelOptions } {
+  const options: grpc.ChannelOptions = {};
+  if (tls.ca || tls.cert || tls.key) {
+    if (Boolean(tls.cert) !== Boolean(tls.key)) throw new UsageError('--tls-cert and --tls-key go together');
+    if (tls.serverName) options['grpc.ssl_target_name_override'] = tls.serverName;
+    const creds = grpc.credentials.createSsl(
+      tls.ca ? readPem(tls.ca, 'CA certificate') : null,
+      tls.key ? readPem(tls.key, 'private key') : null,
+      tls.cert ? readPem(tls.cert, 'certificate') : null,
+    );
+    return { creds, options };
+  }
+  const host = address.replace(/:\d+$/, '');
+  if (!isLoopbackHost(host) && !tls.allowPlaintext) {
+    throw new UsageError(`refusing to send results in plain text to ${address}: give --tls-ca (and --tls-cert/--tls-key for mutual TLS), or --allow-plaintext on a network you trust`);
+  }
+  return { creds: grpc.credentials.createInsecure(), options };
+}

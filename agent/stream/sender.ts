@@ -1,0 +1,168 @@
+// Sends what the spool holds over one bidirectional gRPC stream and forgets a record only
+// when the collector acknowledged its id. Reconnects with backoff; replays oldest first; keeps
+// at most `window` records in flight.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { loadContract, type AgentStatus, type CollectorClient, type CollectorMessage__Output, type Hello, type AgentMessage } from '../../proto/index.js';
+import type { Spool, SpoolRecord } from '../spool/spool.js';
+import { Backoff } from './backoff.js';
+import { clientCredentials, type TlsOptions } from './credentials.js';
+
+export interface SenderOptions {
+  address: string;
+  hello: Hello;
+  token?: string;
+  tls: TlsOptions;
+  spool: Spool;
+  log: Logger;
+  window?: number;
+  /** Called when the collector refused a record for good (it is dropped from the spool). */
+  onReject?: (id: string, reason: string) => void;
+}
+
+export class Sender {
+  private readonly client: CollectorClient;
+  private call: grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output> | null = null;
+  private connected = false;
+  private readonly inFlight = new Set<string>();
+  private readonly backoff = new Backoff();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private waiters: Array<() => void> = [];
+  private readonly window: number;
+  rejected = 0;
+  lastError = '';
+
+  constructor(private readonly opts: SenderOptions) {
+    const { Collector } = loadContract().virtoverhead.v1;
+    const { creds, options } = clientCredentials(opts.address, opts.tls);
+    this.client = new Collector(opts.address, creds, {
+      ...options,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_send_message_length': 1024 * 1024,
+    });
+    this.window = opts.window ?? 256;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const md = new grpc.Metadata();
+    if (this.opts.token) md.set('authorization', `Bearer ${this.opts.token}`);
+    const call = this.client.Stream(md);
+    this.call = call;
+    call.on('data', (msg: CollectorMessage__Output) => this.onMessage(msg));
+    call.on('error', (err: grpc.ServiceError) => this.onBroken(err));
+    call.on('end', () => this.onBroken(null));
+    call.write({ hello: this.opts.hello });
+  }
+
+  private onMessage(msg: CollectorMessage__Output): void {
+    if (msg.welcome) {
+      this.connected = true;
+      this.backoff.reset();
+      this.lastError = '';
+      this.opts.log.info({ collector: this.opts.address, protocol: msg.welcome.protocol_version, pending: this.opts.spool.stats().spooled }, 'connected to collector');
+      this.pump();
+    } else if (msg.ack) {
+      this.opts.spool.ack(msg.ack.ids);
+      for (const id of msg.ack.ids) this.inFlight.delete(id);
+      this.pump();
+    } else if (msg.reject) {
+      const { id, reason } = msg.reject;
+      this.rejected++;
+      this.opts.log.warn({ id, code: msg.reject.code, reason }, 'collector rejected a record; dropping it from the spool');
+      this.opts.onReject?.(id, reason);
+      this.opts.spool.ack([id]);
+      this.inFlight.delete(id);
+      this.pump();
+    }
+  }
+
+  private onBroken(err: grpc.ServiceError | null): void {
+    if (!this.call) return;
+    this.call.removeAllListeners();
+    this.call.on('error', () => {});
+    this.call = null;
+    this.connected = false;
+    this.inFlight.clear(); // they stay in the spool and go again, oldest first
+    if (this.stopped) return;
+    const fatal = err && (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.INVALID_ARGUMENT);
+    this.lastError = err ? `${grpc.status[err.code] ?? err.code}: ${err.details}` : 'stream ended';
+    const delay = this.backoff.next() + (fatal ? 5_000 : 0);
+    this.opts.log[fatal ? 'error' : 'warn']({ collector: this.opts.address, error: this.lastError, retryInMs: delay }, 'collector unreachable; results stay in the spool, retrying');
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Sends more records while the window has room. Call after appending to the spool. */
+  pump(): void {
+    if (!this.connected || !this.call) {
+      this.notifyIfDrained();
+      return;
+    }
+    if (this.inFlight.size < this.window) {
+      for (const record of this.opts.spool.pending(this.inFlight.size + this.window)) {
+        if (this.inFlight.size >= this.window) break;
+        if (this.inFlight.has(record.id)) continue;
+        this.inFlight.add(record.id);
+        this.call.write(toMessage(record));
+      }
+    }
+    this.notifyIfDrained();
+  }
+
+  /** Best-effort heartbeat: not spooled (the next one supersedes it). */
+  sendStatus(status: AgentStatus): void {
+    if (this.connected && this.call) this.call.write({ status });
+  }
+
+  private notifyIfDrained(): void {
+    if (this.opts.spool.stats().spooled > 0) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+
+  /** Resolves when every spooled record was acknowledged; false on timeout. */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.opts.spool.stats().spooled === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
+      this.waiters.push(done);
+    });
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.call) {
+      const call = this.call;
+      this.call = null;
+      call.removeAllListeners();
+      call.on('error', () => {});
+      call.end();
+      call.cancel();
+    }
+    this.client.close();
+  }
+}
+
+function toMessage(record: SpoolRecord): AgentMessage {
+  return record.kind === 'result' ? { result: record.body } : { sample: record.body };
+}

@@ -1,0 +1,150 @@
+// Runs one sysbench test (fileio: prepare, run and cleanup as one unit), streams every
+// interval line the moment it is printed, and kills a hung sysbench after the test's timeout.
+import { spawn } from 'node:child_process';
+import { statfsSync, mkdirSync } from 'node:fs';
+import { buildArgs, parseVersionLine, type Phase, type SysbenchVersion } from './dialect.js';
+import { fileioBytes, type TestSpec } from './profiles.js';
+import type { IntervalFields, Invocation, TestName } from './fields.js';
+import { parseIntervalLine, parseSysbenchOutput } from './parser/index.js';
+
+export class SysbenchMissingError extends Error {
+  override name = 'SysbenchMissingError';
+}
+
+export interface PhaseOutput {
+  phase: Phase;
+  argv: string[];
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  output: string;
+}
+
+export interface TestRun {
+  test: TestName;
+  ok: boolean;
+  errors: string[];
+  /** The parsed `run` invocation (absent when the run never started). */
+  invocation?: Invocation;
+  phases: PhaseOutput[];
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface RunOptions {
+  sysbench: string;
+  version: SysbenchVersion;
+  workdir: string;
+  onInterval?: (sample: IntervalFields) => void;
+  /** Aborting kills the running phase; fileio cleanup still runs. */
+  signal?: AbortSignal;
+}
+
+export async function sysbenchVersion(bin: string): Promise<SysbenchVersion> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(bin, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new SysbenchMissingError(`sysbench is not installed (${bin} not found): install the package 'sysbench' (apt-get install sysbench)`) : err),
+    );
+    child.once('close', () => resolve(text));
+  });
+  const v = parseVersionLine(out);
+  if (!v) throw new Error(`cannot read the sysbench version from '${out.trim().slice(0, 200)}'`);
+  return v;
+}
+
+function runPhase(opts: RunOptions, test: TestName, spec: TestSpec, phase: Phase, cwd: string, signal: AbortSignal | undefined): Promise<PhaseOutput> {
+  const argv = buildArgs(opts.version, test, spec, phase, opts.onInterval !== undefined);
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.sysbench, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let pending = '';
+    let timedOut = false;
+    const kill = () => child.kill('SIGKILL');
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, spec.timeoutS * 1000);
+    signal?.addEventListener('abort', kill, { once: true });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      if (!opts.onInterval || phase !== 'run') return;
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const sample = parseIntervalLine(line);
+        if (sample) opts.onInterval(sample);
+      }
+    });
+    // stderr carries warnings and FATAL lines; keep them in the text the parser reads.
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (output += chunk));
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(err.code === 'ENOENT' ? new SysbenchMissingError(`sysbench is not installed (${opts.sysbench} not found): install the package 'sysbench'`) : err);
+    });
+    child.once('close', (exitCode, sig) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', kill);
+      resolve({ phase, argv, exitCode, signal: sig, timedOut, output });
+    });
+  });
+}
+
+/** Free bytes for an unprivileged writer in `dir`. */
+export function freeBytes(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+export async function runTest(test: TestName, spec: TestSpec, opts: RunOptions): Promise<TestRun> {
+  const startedAt = Date.now();
+  const phases: PhaseOutput[] = [];
+  const errors: string[] = [];
+  const cwd = test === 'fileio' ? `${opts.workdir}/fileio` : opts.workdir;
+  mkdirSync(cwd, { recursive: true });
+  const finish = (): TestRun => {
+    const run = phases.find((p) => p.phase === 'run');
+    let invocation: Invocation | undefined;
+    if (run) {
+      const found = parseSysbenchOutput(run.output);
+      invocation = found.find((i) => i.phase === 'run') ?? found[0];
+      if (run.timedOut) errors.push(`sysbench ${test} timed out after ${spec.timeoutS} s and was killed`);
+      else if (run.signal) errors.push(`sysbench ${test} was killed by ${run.signal}`);
+      else if (run.exitCode !== 0) errors.push(`sysbench ${test} exited with status ${run.exitCode}`);
+      if (!invocation) errors.push(`sysbench ${test} printed no statistics`);
+      else if (!invocation.ok) errors.push(...(invocation.errors.length ? invocation.errors : [`sysbench ${test} printed no statistics`]));
+    }
+    return { test, ok: errors.length === 0 && invocation?.ok === true, errors, ...(invocation ? { invocation } : {}), phases, startedAt, endedAt: Date.now() };
+  };
+
+  if (test !== 'fileio') {
+    phases.push(await runPhase(opts, test, spec, 'run', cwd, opts.signal));
+    return finish();
+  }
+  // fileio: refuse before writing anything when the file set cannot fit.
+  const need = fileioBytes(spec);
+  const free = freeBytes(cwd);
+  if (free < need * 1.05) {
+    errors.push(`fileio needs ${(need / 2 ** 20).toFixed(0)} MiB in ${cwd} but only ${(free / 2 ** 20).toFixed(0)} MiB are free; nothing was written (use --workdir on a bigger disk or a smaller file-total-size)`);
+    return finish();
+  }
+  try {
+    const prepare = await runPhase(opts, test, spec, 'prepare', cwd, opts.signal);
+    phases.push(prepare);
+    if (prepare.exitCode !== 0 || prepare.timedOut) {
+      errors.push(`sysbench fileio prepare failed (${prepare.timedOut ? 'timed out' : `status ${prepare.exitCode}`}): ${prepare.output.trim().split('\n').slice(-3).join(' | ')}`);
+      return finish();
+    }
+    phases.push(await runPhase(opts, test, spec, 'run', cwd, opts.signal));
+    return finish();
+  } finally {
+    // Cleanup always runs, also after an error or an abort (SIGINT/SIGTERM), never aborted itself.
+    phases.push(await runPhase({ ...opts, onInterval: undefined }, test, spec, 'cleanup', cwd, undefined));
+  }
+}
