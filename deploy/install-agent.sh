@@ -1,0 +1,447 @@
+#!/bin/sh
+# Installs the virt-overhead agent on a guest (or a native baseline host) in one command,
+# offline: sysbench from the distribution, the agent under /opt/virt-overhead, its config in
+# /etc/virt-overhead/agent.yaml and a systemd unit that brings it back after every reboot.
+# Running it again changes nothing; --uninstall removes what it added; --dry-run only prints.
+# Usage: see usage() below or run with --help.
+set -eu
+umask 022
+
+PROG=install-agent.sh
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
+
+usage() {
+  cat <<'EOF'
+usage: install-agent.sh --collector HOST:PORT [options]      install or update the agent
+       install-agent.sh --uninstall [--keep-state] [--root DIR]
+Source (default: the project copy this script sits in):
+  --from PATH            a project copy (built: dist/ and node_modules/), an `npm pack` tarball
+                         (virt-overhead-X.Y.Z.tgz) or a single-file bundle (virt-overhead-agent.mjs)
+Agent settings (written to /etc/virt-overhead/agent.yaml; a re-run keeps what you do not pass):
+  --collector HOST:PORT  where the collector listens (required on first install)
+  --token-file PATH      file holding this agent's token (kept where it is)
+  --token TOKEN          write TOKEN to /etc/virt-overhead/token (or set VIRT_OVERHEAD_INSTALL_TOKEN)
+  --group G  --role baseline|guest  --variant V  --profile seed|quick|FILE
+  --interval 6h --jitter 10m       the schedule
+  --tls-ca F --tls-cert F --tls-key F --tls-server-name N   --allow-plaintext
+Install:
+  --node PATH            the Node.js (>= 20) to run the agent with (default: `node` on PATH)
+  --skip-sysbench        do not install sysbench (it must be on PATH when the agent runs)
+  --no-enable            install files only; do not enable or start the systemd unit
+  --root DIR             install into DIR instead of / (image building, tests; also
+                         VIRT_OVERHEAD_INSTALL_ROOT); systemd is enabled offline with systemctl --root
+  --dry-run              print what would be done, change nothing
+  --uninstall            remove everything this script added (state too, unless --keep-state)
+EOF
+}
+
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+say() { printf '%s\n' "$*"; }
+
+# ---- arguments -------------------------------------------------------------------------
+ROOT=${VIRT_OVERHEAD_INSTALL_ROOT:-}
+MODE=install DRY=0 KEEP_STATE=0 ENABLE=1 SKIP_SYSBENCH=0 FROM='' NODE_ARG=''
+TOKEN=${VIRT_OVERHEAD_INSTALL_TOKEN:-}
+# Managed agent.yaml keys, in file order; each given on the command line becomes SET_<key>.
+KEYS='collector group role variant profile interval jitter token_file tls_ca tls_cert tls_key tls_server_name allow_plaintext workdir'
+
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    -h|--help) usage; exit 0 ;;
+    --dry-run) DRY=1 ;;
+    --uninstall) MODE=uninstall ;;
+    --keep-state) KEEP_STATE=1 ;;
+    --no-enable) ENABLE=0 ;;
+    --skip-sysbench) SKIP_SYSBENCH=1 ;;
+    --allow-plaintext) SET_allow_plaintext=true ;;
+    --root) need_value "$@"; ROOT=$2; shift ;;
+    --from) need_value "$@"; FROM=$2; shift ;;
+    --node) need_value "$@"; NODE_ARG=$2; shift ;;
+    --token) need_value "$@"; TOKEN=$2; shift ;;
+    --collector|--group|--role|--variant|--profile|--interval|--jitter|--token-file|--tls-ca|--tls-cert|--tls-key|--tls-server-name)
+      need_value "$@"
+      key=$(printf '%s' "${1#--}" | tr - _)
+      case $2 in *'"'*|*'\'*) die "$1: value may not contain quotes or backslashes: $2" ;; esac
+      eval "SET_$key=\$2"
+      shift ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+  shift
+done
+
+if [ -n "$ROOT" ]; then
+  [ -d "$ROOT" ] || die "--root $ROOT: no such directory"
+  ROOT=$(cd "$ROOT" && pwd)
+  [ "$ROOT" = / ] && ROOT=''
+fi
+if [ -n "${SET_role:-}" ]; then
+  case $SET_role in baseline|guest) ;; *) die "--role must be baseline or guest, not '$SET_role'" ;; esac
+fi
+if [ -n "${SET_collector:-}" ]; then
+  case $SET_collector in *?:[0-9]*) ;; *) die "--collector must be HOST:PORT (e.g. 10.0.0.5:50051), not '$SET_collector'" ;; esac
+fi
+if [ -n "$TOKEN" ] && [ -n "${SET_token_file:-}" ]; then die "give --token or --token-file, not both"; fi
+
+# ---- where things go -------------------------------------------------------------------
+UNIT=virt-overhead-agent.service
+APP=/opt/virt-overhead                 # bin/ (wrapper), lib/ (the package), install.manifest
+CONF_DIR=/etc/virt-overhead
+CONF=$CONF_DIR/agent.yaml
+TOKEN_PATH=$CONF_DIR/token
+UNIT_PATH=/etc/systemd/system/$UNIT
+DROPIN_DIR=/etc/systemd/system/$UNIT.d
+DROPIN=$DROPIN_DIR/token.conf
+LINK=/usr/local/bin/virt-overhead
+STATE=/var/lib/virt-overhead
+MANIFEST=$APP/install.manifest
+SYSTEMD_RUNNING=0
+[ -z "$ROOT" ] && [ -d /run/systemd/system ] && SYSTEMD_RUNNING=1
+
+CHANGED=0
+note_change() { CHANGED=1; say "$*"; }
+
+# Every change goes through these helpers so that --dry-run prints instead of doing.
+run() {
+  if [ "$DRY" = 1 ]; then say "would run: $*"; return 0; fi
+  say "+ $*"
+  "$@"
+}
+CREATED_DIRS=''
+ensure_dir() { # absolute path inside the root; remembers directories it had to create
+  [ -d "$ROOT$1" ] && return 0
+  parent=$(dirname "$1")
+  [ "$parent" != "$1" ] && ensure_dir "$parent"
+  if [ "$DRY" = 1 ]; then say "would create directory $1"; return 0; fi
+  mkdir "$ROOT$1"
+  CREATED_DIRS="$1 $CREATED_DIRS"
+  note_change "created directory $1"
+}
+# put_file PATH MODE CONTENT: writes only when content or mode differ (idempotence).
+# Content comes as an argument, not a pipe: a pipe would run this in a subshell and lose
+# what it records (CHANGED, CREATED_DIRS).
+put_file() {
+  tmp=$(mktemp)
+  printf '%s\n' "$3" >"$tmp"
+  if [ -f "$ROOT$1" ] && cmp -s "$tmp" "$ROOT$1" && [ "$(stat -c %a "$ROOT$1")" = "$2" ]; then rm -f "$tmp"; return 0; fi
+  if [ "$DRY" = 1 ]; then say "would write $1 (mode $2)"; rm -f "$tmp"; return 0; fi
+  ensure_dir "$(dirname "$1")"
+  chmod "$2" "$tmp"
+  mv -f "$tmp" "$ROOT$1"
+  note_change "wrote $1"
+}
+remove() { # remove PATH...: files, symlinks or trees inside the root, if present
+  for p in "$@"; do
+    [ -e "$ROOT$p" ] || [ -L "$ROOT$p" ] || continue
+    if [ "$DRY" = 1 ]; then say "would remove $p"; continue; fi
+    rm -rf "$ROOT$p"
+    say "removed $p"
+  done
+}
+
+# ---- the package manager (sysbench) -------------------------------------------------------
+find_pm() {
+  for pm in apt-get dnf yum zypper; do
+    if command -v "$pm" >/dev/null 2>&1; then printf '%s' "$pm"; return 0; fi
+  done
+  return 1
+}
+# pm_command PM install|remove: the command line, pointed at the root when there is one.
+pm_run() {
+  pm=$1 action=$2
+  case $pm in
+    apt-get)
+      [ "$action" = remove ] && action=purge
+      set -- apt-get -y -q
+      [ -n "$ROOT" ] && set -- "$@" -o "RootDir=$ROOT"
+      [ "$action" = install ] && set -- "$@" --no-install-recommends
+      DEBIAN_FRONTEND=noninteractive; export DEBIAN_FRONTEND
+      run "$@" "$action" sysbench ;;
+    dnf|yum)
+      set -- "$pm" -y
+      [ -n "$ROOT" ] && set -- "$@" "--installroot=$ROOT"
+      run "$@" "$action" sysbench ;;
+    zypper)
+      set -- zypper --non-interactive
+      [ -n "$ROOT" ] && set -- "$@" --root "$ROOT"
+      run "$@" "$action" sysbench ;;
+  esac
+}
+have_sysbench() {
+  if [ -n "$ROOT" ]; then
+    for d in /usr/bin /usr/local/bin /bin; do [ -x "$ROOT$d/sysbench" ] && return 0; done
+    return 1
+  fi
+  command -v sysbench >/dev/null 2>&1
+}
+
+# ---- Node.js ------------------------------------------------------------------------------
+node_help() {
+  cat >&2 <<'EOF'
+The agent needs Node.js 20 or newer. Install it, then run this command again:
+  Debian 13, Ubuntu 24.04 and newer:  apt-get install nodejs
+  Fedora, RHEL/Alma/Rocky 9:          dnf install nodejs   (RHEL 9: dnf module install nodejs:20)
+  openSUSE / SLES:                    zypper install nodejs20
+  Older or offline systems:           copy node-v20.x.y-linux-<arch>.tar.xz (https://nodejs.org/dist/)
+                                      to the guest, then: tar -C /usr/local --strip-components=1 -xJf node-v20*.tar.xz
+Or point this installer at a Node.js elsewhere: --node /path/to/bin/node
+EOF
+}
+find_node() {
+  NODE=${NODE_ARG:-$(command -v node 2>/dev/null || true)}
+  if [ -z "$NODE" ] || [ ! -x "$NODE" ]; then
+    printf '%s: error: Node.js not found%s.\n' "$PROG" "${NODE_ARG:+ at $NODE_ARG}" >&2; node_help; exit 1
+  fi
+  NODE=$(cd "$(dirname "$NODE")" && pwd)/$(basename "$NODE")
+  version=$("$NODE" -p 'process.versions.node' 2>/dev/null || echo unknown)
+  major=${version%%.*}
+  case $major in ''|*[!0-9]*) major=0 ;; esac
+  if [ "$major" -lt 20 ]; then
+    printf '%s: error: Node.js %s at %s is too old.\n' "$PROG" "$version" "$NODE" >&2; node_help; exit 1
+  fi
+}
+
+# ---- the package: stage it, then swap it in only if it differs --------------------------
+# Sets SRC_KIND (project|tarball|bundle) and SRC.
+find_source() {
+  SRC=${FROM:-$(dirname "$SCRIPT_DIR")}
+  [ -e "$SRC" ] || die "--from $SRC: no such file or directory"
+  if [ -d "$SRC" ]; then
+    [ -f "$SRC/package.json" ] && grep -q '"name": *"virt-overhead"' "$SRC/package.json" ||
+      die "$SRC is not a copy of the virt-overhead project (no package.json naming virt-overhead); pass --from"
+    [ -f "$SRC/dist/cli/main.js" ] || die "$SRC has no dist/cli/main.js: build it first (npm run build) or use the npm pack tarball / single-file bundle"
+    [ -d "$SRC/node_modules" ] || die "$SRC has no node_modules/: run 'npm ci' there first, or use the single-file bundle (deploy/bundle.sh)"
+    SRC_KIND=project
+  else
+    case $SRC in
+      *.tgz|*.tar.gz) SRC_KIND=tarball ;;
+      *.mjs|*.js) SRC_KIND=bundle ;;
+      *) die "--from $SRC: expected a project directory, a .tgz from npm pack or a .mjs bundle" ;;
+    esac
+  fi
+  SRC=$(cd "$(dirname "$SRC")" && pwd)/$(basename "$SRC")
+}
+stage_package() { # $1: empty staging dir -> the files that belong in $APP/lib
+  stage=$1
+  case $SRC_KIND in
+    project)
+      for f in package.json package-lock.json dist proto deploy docs README.md LICENSE node_modules; do
+        [ -e "$SRC/$f" ] && cp -R "$SRC/$f" "$stage/"
+      done
+      # Development tools (typescript, vitest, ...) have no business on a guest.
+      if command -v npm >/dev/null 2>&1; then
+        (cd "$stage" && npm prune --omit=dev --offline --no-audit --no-fund --loglevel=error >/dev/null) ||
+          die "npm prune --omit=dev failed in the staged copy of $SRC"
+      fi ;;
+    tarball)
+      tar -xzf "$SRC" -C "$stage" --strip-components=1 || die "cannot unpack $SRC (is it an npm pack tarball?)"
+      command -v npm >/dev/null 2>&1 || die "installing from $SRC needs npm to fetch its dependencies; without npm use the single-file bundle (deploy/bundle.sh) or a built project copy"
+      (cd "$stage" && npm install --omit=dev --offline --ignore-scripts --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null) ||
+        die "npm could not install the dependencies of $SRC offline (they are not in npm's cache here). Use the single-file bundle (deploy/bundle.sh) or a built project copy with node_modules/, or run once with network access"
+      ;;
+    bundle)
+      cp "$SRC" "$stage/virt-overhead-agent.mjs" ;;
+  esac
+}
+install_package() {
+  if [ "$DRY" = 1 ]; then say "would install $SRC_KIND $SRC into $APP/lib (if it differs from what is there)"; return 0; fi
+  ensure_dir "$APP"
+  new="$ROOT$APP/.lib.new"
+  rm -rf "$new" "$ROOT$APP/.lib.old"
+  mkdir "$new"
+  stage_package "$new"
+  if [ -d "$ROOT$APP/lib" ] && diff -r --no-dereference -q "$ROOT$APP/lib" "$new" >/dev/null 2>&1; then
+    rm -rf "$new"
+    return 0
+  fi
+  # Swap whole trees so a running agent never sees half an upgrade.
+  [ -d "$ROOT$APP/lib" ] && mv "$ROOT$APP/lib" "$ROOT$APP/.lib.old"
+  mv "$new" "$ROOT$APP/lib"
+  rm -rf "$ROOT$APP/.lib.old"
+  note_change "installed $SRC_KIND $SRC into $APP/lib"
+}
+write_wrapper() {
+  case $SRC_KIND in
+    bundle) entry=$APP/lib/virt-overhead-agent.mjs ;;
+    *) entry=$APP/lib/dist/cli/main.js ;;
+  esac
+  put_file "$APP/bin/virt-overhead" 755 "#!/bin/sh
+# Written by install-agent.sh: the Node.js it found (>= 20) and the installed package.
+exec \"$NODE\" \"$entry\" \"\$@\""
+}
+
+# ---- agent.yaml ---------------------------------------------------------------------------
+existing_value() { # the value install-agent.sh wrote for key $1 in the current agent.yaml
+  [ -f "$ROOT$CONF" ] || return 0
+  sed -n "s/^$1: \"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\}\$/\\1/p" "$ROOT$CONF" | head -n 1
+}
+default_value() {
+  case $1 in
+    group|variant) echo default ;;
+    role) echo guest ;;
+    profile) echo seed ;;
+    interval) echo 6h ;;
+    jitter) echo 10m ;;
+    workdir) echo "$STATE" ;;
+  esac
+}
+write_config() {
+  [ -n "$TOKEN" ] && SET_token_file=$TOKEN_PATH
+  any_set=0
+  for k in $KEYS; do eval "[ -n \"\${SET_$k:-}\" ]" && any_set=1; done
+  # Nothing asked for and a file is there: leave it alone (the operator may have edited it).
+  [ "$any_set" = 0 ] && [ -f "$ROOT$CONF" ] && return 0
+  content="# virt-overhead agent settings, written by install-agent.sh (re-running it keeps the
+# values you do not pass again). Keys are 'virt-overhead agent' options with _ for -."
+  for k in $KEYS; do
+    eval "v=\${SET_$k:-}"
+    [ -n "$v" ] || v=$(existing_value "$k")
+    [ -n "$v" ] || v=$(default_value "$k")
+    [ -n "$v" ] || continue
+    case $k in allow_plaintext) line="$k: $v" ;; *) line="$k: \"$v\"" ;; esac
+    content="$content
+$line"
+  done
+  put_file "$CONF" 644 "$content"
+  grep -q '^collector: ' "$ROOT$CONF" 2>/dev/null || [ "$DRY" = 1 ] ||
+    die "--collector HOST:PORT is required (where the collector listens)"
+}
+write_token() {
+  [ -n "$TOKEN" ] || return 0
+  put_file "$TOKEN_PATH" 600 "$TOKEN"
+  TOKEN_WRITTEN=1
+}
+# A root-only token reaches the unit's dynamic user as a systemd credential.
+write_token_dropin() {
+  tf=${SET_token_file:-$(existing_value token_file)}
+  if [ -z "$tf" ]; then remove "$DROPIN"; [ -d "$ROOT$DROPIN_DIR" ] && rmdir "$ROOT$DROPIN_DIR" 2>/dev/null || true; return 0; fi
+  put_file "$DROPIN" 644 "# Written by install-agent.sh: the token file stays readable by root only; the agent reads
+# the copy systemd hands it in its credentials directory.
+[Service]
+LoadCredential=token:$tf
+Environment=VIRT_OVERHEAD_TOKEN_FILE=%d/token"
+}
+
+# ---- the manifest: what to undo ---------------------------------------------------------
+read_manifest() {
+  SYSBENCH_BY='' TOKEN_WRITTEN=0 MANIFEST_DIRS=''
+  if [ -f "$ROOT$MANIFEST" ]; then
+    SYSBENCH_BY=$(sed -n 's/^sysbench_installed_by=//p' "$ROOT$MANIFEST")
+    TOKEN_WRITTEN=$(sed -n 's/^token_written=//p' "$ROOT$MANIFEST")
+    MANIFEST_DIRS=$(sed -n 's/^created_dir=//p' "$ROOT$MANIFEST")
+  fi
+  : "${TOKEN_WRITTEN:=0}"
+}
+write_manifest() {
+  dirs=$(for d in $MANIFEST_DIRS $CREATED_DIRS; do echo "created_dir=$d"; done | sort -u)
+  put_file "$MANIFEST" 644 "# install-agent.sh: what --uninstall must undo beyond its own files
+sysbench_installed_by=$SYSBENCH_BY
+token_written=$TOKEN_WRITTEN${dirs:+
+$dirs}"
+}
+
+# ---- systemd ------------------------------------------------------------------------------
+unit_source() { # the installer's own copy first, so unit and installer match
+  for d in "$SCRIPT_DIR/systemd" "$ROOT$APP/lib/deploy/systemd"; do
+    [ -f "$d/$UNIT" ] && { printf '%s' "$d/$UNIT"; return 0; }
+  done
+  die "cannot find $UNIT next to this script ($SCRIPT_DIR/systemd/) nor in the installed package"
+}
+systemctl_cmd() {
+  if [ -n "$ROOT" ]; then run systemctl --root="$ROOT" "$@"; else run systemctl "$@"; fi
+}
+enable_unit() {
+  [ "$ENABLE" = 1 ] || { say "not enabling $UNIT (--no-enable)"; return 0; }
+  if [ -n "$ROOT" ] || [ "$SYSTEMD_RUNNING" = 0 ]; then
+    # Offline: only the wants/ symlink, exactly what `systemctl enable` makes.
+    [ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$UNIT" ] || { systemctl_cmd enable "$UNIT"; CHANGED=1; }
+    return 0
+  fi
+  run systemctl daemon-reload
+  systemctl is-enabled --quiet "$UNIT" 2>/dev/null || systemctl_cmd enable "$UNIT"
+  if [ "$CHANGED" = 1 ]; then systemctl_cmd restart "$UNIT"
+  else systemctl is-active --quiet "$UNIT" || systemctl_cmd start "$UNIT"; fi
+}
+
+# ---- install ------------------------------------------------------------------------------
+do_install() {
+  if [ "$ENABLE" = 1 ] && ! command -v systemctl >/dev/null 2>&1; then
+    die "systemctl not found: this installer enables a systemd unit. Without systemd, re-run with --no-enable and start '$APP/bin/virt-overhead agent --config $CONF' from your init system"
+  fi
+  if [ ! -f "$ROOT$CONF" ] && [ -z "${SET_collector:-}" ]; then
+    die "--collector HOST:PORT is required on the first install (where the collector listens)"
+  fi
+  if [ -n "${SET_token_file:-}" ] && [ ! -f "$ROOT$SET_token_file" ]; then
+    die "--token-file $SET_token_file: no such file${ROOT:+ in $ROOT}"
+  fi
+  find_node
+  find_source
+  read_manifest
+
+  if [ "$SKIP_SYSBENCH" = 0 ] && ! have_sysbench; then
+    pm=$(find_pm) || die "sysbench is not installed and no supported package manager (apt-get, dnf, yum, zypper) was found: install sysbench 1.0 by hand, then re-run (or pass --skip-sysbench)"
+    if ! pm_run "$pm" install; then
+      case $pm in
+        dnf|yum) hint="on RHEL and its rebuilds sysbench comes from EPEL (dnf install epel-release)" ;;
+        apt-get) hint="offline guests need a local mirror or the .deb: apt-get install ./sysbench_*.deb" ;;
+        *) hint="install sysbench from a local repository or package file" ;;
+      esac
+      die "$pm could not install sysbench (see its output above); $hint; then re-run"
+    fi
+    [ "$DRY" = 1 ] || SYSBENCH_BY=$pm
+    CHANGED=1
+  fi
+
+  install_package
+  write_wrapper
+  write_token
+  write_config
+  write_token_dropin
+  put_file "$UNIT_PATH" 644 "$(cat "$(unit_source)")"
+  if [ ! -L "$ROOT$LINK" ]; then
+    if [ -e "$ROOT$LINK" ]; then say "note: $LINK exists and is not ours; leaving it"
+    elif [ "$DRY" = 1 ]; then say "would link $LINK -> $APP/bin/virt-overhead"
+    else ensure_dir "$(dirname "$LINK")"; ln -s "$APP/bin/virt-overhead" "$ROOT$LINK"; note_change "linked $LINK"; fi
+  fi
+  # systemctl enable makes the wants/ directory if missing; record it so --uninstall removes it.
+  [ "$ENABLE" = 1 ] && ensure_dir /etc/systemd/system/multi-user.target.wants
+  write_manifest
+  enable_unit
+  if [ "$DRY" = 1 ]; then say "dry run: nothing was changed"
+  elif [ "$CHANGED" = 0 ]; then say "virt-overhead agent is installed and up to date; nothing changed"
+  else say "virt-overhead agent installed: $APP, $CONF, $UNIT_PATH"; fi
+}
+
+# ---- uninstall ----------------------------------------------------------------------------
+do_uninstall() {
+  read_manifest
+  if [ -e "$ROOT$UNIT_PATH" ] && command -v systemctl >/dev/null 2>&1; then
+    if [ -n "$ROOT" ] || [ "$SYSTEMD_RUNNING" = 0 ]; then systemctl_cmd disable "$UNIT"
+    else systemctl_cmd disable --now "$UNIT"; fi
+  fi
+  remove "/etc/systemd/system/multi-user.target.wants/$UNIT" "$UNIT_PATH" "$DROPIN_DIR"
+  [ "$SYSTEMD_RUNNING" = 1 ] && run systemctl daemon-reload
+  if [ -L "$ROOT$LINK" ]; then remove "$LINK"; fi
+  remove "$CONF" "$CONF.bak"
+  [ "$TOKEN_WRITTEN" = 1 ] && remove "$TOKEN_PATH"
+  if [ "$KEEP_STATE" = 0 ]; then
+    # The spool holds results the collector has not acknowledged yet: say so before dropping it.
+    if [ -d "$ROOT$STATE/spool" ] && [ -n "$(ls -A "$ROOT$STATE/spool" 2>/dev/null)" ]; then
+      say "note: discarding unsent results in $STATE/spool (use --keep-state to keep them)"
+    fi
+    remove "$STATE" "/var/lib/private/virt-overhead"
+  fi
+  if [ -n "$SYSBENCH_BY" ] && [ "$SKIP_SYSBENCH" = 0 ]; then
+    pm_run "$SYSBENCH_BY" remove || say "note: $SYSBENCH_BY could not remove sysbench; remove it by hand if you like"
+  fi
+  remove "$APP"
+  # Directories the install created, deepest first, only if nothing else has moved in.
+  for d in $(printf '%s\n' $MANIFEST_DIRS | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-); do
+    [ -d "$ROOT$d" ] || continue
+    if [ "$DRY" = 1 ]; then say "would remove directory $d if empty"; continue; fi
+    rmdir "$ROOT$d" 2>/dev/null && say "removed directory $d" || true
+  done
+  [ "$DRY" = 1 ] && say "dry run: nothing was changed" || say "virt-overhead agent uninstalled"
+}
+
+if [ "$MODE" = uninstall ]; then do_uninstall; else do_install; fi
