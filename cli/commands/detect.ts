@@ -1,5 +1,29 @@
-// Placeholder until the detect capability lands; owned by its issue.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('virt-overhead detect: not built yet\n');
-  return 1;
+// virt-overhead detect [--json] [--root DIR] [--declare KEY=VALUE ...]
+import { detect, parseDeclared, DeclaredError } from '../../agent/detect/index.js';
+import { formatDetection } from '../../agent/detect/format.js';
+import { formatHelp, optStr, parseOptions, UsageError, type OptionSpec } from '../options.js';
+
+const SPECS: OptionSpec[] = [
+  { name: 'json', type: 'boolean', help: 'print the detection as JSON (the form the agent sends)', default: false },
+  { name: 'root', type: 'string', help: 'read /proc, /sys, /dev under this directory (a captured fixture tree)', default: '/' },
+  { name: 'declare', type: 'multi', help: 'a fact detection cannot know, KEY=VALUE (repeatable), e.g. nesting="L2 inside VMware"' },
+  { name: 'no-systemd-detect-virt', type: 'boolean', help: 'do not ask systemd-detect-virt', default: false },
+];
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, help } = parseOptions(SPECS, argv);
+  if (help) {
+    process.stdout.write(formatHelp('usage: virt-overhead detect [--json] [--root DIR] [--declare KEY=VALUE ...]', SPECS) + '\n');
+    return 0;
+  }
+  let declared: Record<string, string>;
+  try {
+    declared = parseDeclared((values.declare as string[] | undefined) ?? []);
+  } catch (err) {
+    if (err instanceof DeclaredError) throw new UsageError(err.message);
+    throw err;
+  }
+  const d = await detect({ root: optStr(values, 'root') ?? '/', declared, runSystemdDetectVirt: values['no-systemd-detect-virt'] !== true });
+  process.stdout.write((values.json === true ? JSON.stringify(d, null, 2) : formatDetection(d)) + '\n');
+  return 0;
 }
