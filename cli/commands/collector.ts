@@ -1,0 +1,70 @@
+import { startCollector, InfluxUnreachableError } from '../../collector/index.js';
+import { COLLECTOR_OPTIONS } from '../../collector/config.js';
+import { loadTokens } from '../../collector/server/tokens.js';
+import { createLogger } from '../log.js';
+import { formatHelp, optStr, parseDuration, parseOptions, str, UsageError } from '../options.js';
+
+const USAGE = 'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]';
+
+function positiveInt(text: string, option: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${option} must be a positive whole number, not '${text}'`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, help } = parseOptions(COLLECTOR_OPTIONS, argv);
+  if (help) {
+    process.stdout.write(formatHelp(USAGE, COLLECTOR_OPTIONS) + '\n');
+    return 0;
+  }
+  const log = createLogger('collector', str(values, 'log-level'));
+  const tokensPath = optStr(values, 'tokens');
+  const rate = positiveInt(str(values, 'rate-limit'), 'rate-limit');
+  let collector;
+  try {
+    collector = await startCollector({
+      listen: str(values, 'listen'),
+      influxUrl: str(values, 'influx'),
+      database: str(values, 'database'),
+      createDatabase: values['no-create-db'] !== true,
+      tokens: tokensPath ? loadTokens(tokensPath) : null,
+      tls: { cert: optStr(values, 'tls-cert'), key: optStr(values, 'tls-key'), clientCa: optStr(values, 'tls-client-ca'), allowPlaintext: values['allow-plaintext'] === true },
+      baselineWindowMs: parseDuration(str(values, 'baseline-window'), 'baseline-window'),
+      batchSize: positiveInt(str(values, 'batch-size'), 'batch-size'),
+      flushMs: parseDuration(str(values, 'flush-interval'), 'flush-interval'),
+      ratePerSec: rate,
+      burst: rate * 4,
+      log,
+    });
+  } catch (err) {
+    if (err instanceof InfluxUnreachableError) {
+      process.stderr.write(`virt-overhead collector: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  // The address line on stdout lets scripts and tests learn the port when --listen asked for :0.
+  process.stdout.write(`listening on ${collector.address}\n`);
+  if (tokensPath) {
+    process.on('SIGHUP', () => {
+      try {
+        collector.setTokens(loadTokens(tokensPath));
+        log.info({ tokens: tokensPath }, 'tokens reloaded');
+      } catch (err) {
+        log.error({ error: (err as Error).message }, 'tokens reload failed; keeping the old tokens');
+      }
+    });
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log.info({ signal: sig }, 'shutting down: writing what is queued');
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await collector.stop();
+  log.info('collector stopped');
+  return 0;
+}

@@ -1,0 +1,19 @@
+// The collector's options: one list, read from the command line, VIRT_OVERHEAD_* and --config.
+import type { OptionSpec } from '../cli/options.js';
+
+export const COLLECTOR_OPTIONS: OptionSpec[] = [
+  { name: 'listen', type: 'string', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
+  { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL (user:password@ in the URL for auth)', default: 'http://127.0.0.1:8086' },
+  { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
+  { name: 'no-create-db', type: 'boolean', help: 'do not CREATE DATABASE (InfluxDB Enterprise/3 with the database made by an admin)', default: false },
+  { name: 'tokens', type: 'string', help: 'YAML/JSON list of {token, agent, group}; reloaded on SIGHUP' },
+  { name: 'tls-cert', type: 'string', help: 'server certificate (PEM)' },
+  { name: 'tls-key', type: 'string', help: 'server private key (PEM)' },
+  { name: 'tls-client-ca', type: 'string', help: 'require client certificates signed by this CA (mutual TLS)' },
+  { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text on a non-loopback address', default: false },
+  { name: 'baseline-window', type: 'string', help: 'how far apart a guest result and its baseline may be', default: '24h' },
+  { name: 'batch-size', type: 'string', help: 'points per InfluxDB write', default: '5000' },
+  { name: 'flush-interval', type: 'string', help: 'longest wait before a partial batch is written', default: '50ms' },
+  { name: 'rate-limit', type: 'string', help: 'messages per second per agent stream (burst 4x)', default: '5000' },
+  { name: 'log-level', type: 'string', help: 'trace, debug, info, warn, error', default: 'info' },
+];

@@ -1,0 +1,123 @@
+// The collector: a gRPC server whose agents' messages are validated, batched into InfluxDB and
+// acknowledged after InfluxDB accepted them. It keeps no state of its own outside InfluxDB, so
+// several can run behind one load balancer (docs/scaling.md).
+import * as grpc from '@grpc/grpc-js';
+import { InfluxDB, type IPoint } from 'influx';
+import type { Logger } from 'pino';
+import { loadContract } from '../proto/index.js';
+import { AGENT_VERSION } from '../cli/version.js';
+import { BatchWriter } from './influx/writer.js';
+import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
+import { handleStream, type AgentCall } from './server/stream.js';
+import type { TokenTable } from './server/tokens.js';
+import { createOverheadCalculator, type WrittenResult } from './overhead/index.js';
+
+export interface CollectorOptions {
+  listen: string;
+  influxUrl: string;
+  database: string;
+  createDatabase: boolean;
+  tokens?: TokenTable | null;
+  tls?: ServerTlsOptions;
+  baselineWindowMs?: number;
+  batchSize?: number;
+  flushMs?: number;
+  ratePerSec?: number;
+  burst?: number;
+  /** Compute the `overhead` measurement as results arrive (default true). */
+  overhead?: boolean;
+  log: Logger;
+}
+
+export interface RunningCollector {
+  address: string;
+  port: number;
+  writer: BatchWriter;
+  setTokens(tokens: TokenTable | null): void;
+  /** Stops accepting, writes what is queued (up to timeoutMs), closes every stream. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export class InfluxUnreachableError extends Error {
+  override name = 'InfluxUnreachableError';
+}
+
+export function influxClient(url: string, database: string): InfluxDB {
+  const u = new URL(url);
+  return new InfluxDB({
+    host: u.hostname,
+    port: Number(u.port || (u.protocol === 'https:' ? 443 : 8086)),
+    protocol: u.protocol === 'https:' ? 'https' : 'http',
+    database,
+    ...(u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
+  });
+}
+
+export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {
+  const influx = influxClient(opts.influxUrl, opts.database);
+  const pings = await influx.ping(5000);
+  if (!pings.some((p) => p.online)) throw new InfluxUnreachableError(`InfluxDB is not reachable at ${opts.influxUrl} (no answer to /ping within 5 s)`);
+  if (opts.createDatabase) await influx.createDatabase(opts.database);
+
+  const log = opts.log;
+  const overhead = opts.overhead === false ? null : createOverheadCalculator({ influx, database: opts.database, windowMs: opts.baselineWindowMs ?? 86_400_000 });
+  // Overhead updates run one batch at a time, after the acks: they never delay an agent.
+  let overheadChain: Promise<void> = Promise.resolve();
+  const onWritten = (points: IPoint[]) => {
+    if (!overhead) return;
+    const results: WrittenResult[] = points
+      .filter((p) => p.measurement === 'sysbench')
+      .map((p) => ({ tags: p.tags as Record<string, string>, fields: p.fields as Record<string, number | string | boolean>, timestamp_ns: String(p.timestamp) }));
+    if (results.length === 0) return;
+    overheadChain = overheadChain.then(() => overhead.onResultsWritten(results)).catch((err: Error) => log.error({ error: err.message }, 'overhead computation failed'));
+  };
+  const writer = new BatchWriter(influx, { batchSize: opts.batchSize, flushMs: opts.flushMs, log, onWritten });
+
+  let tokens = opts.tokens ?? null;
+  const open = new Set<AgentCall>();
+  let pressured = false;
+  writer.on('pressure', () => {
+    pressured = true;
+    log.warn({ queued: writer.queued() }, 'InfluxDB is behind: pausing agent streams');
+    for (const c of open) c.pause();
+  });
+  writer.on('relief', () => {
+    pressured = false;
+    log.info({ queued: writer.queued() }, 'resuming agent streams');
+    for (const c of open) c.resume();
+  });
+
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': 1024 * 1024,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  });
+  const { Collector } = loadContract().virtoverhead.v1;
+  server.addService(Collector.service, {
+    Stream: (call: AgentCall) =>
+      handleStream(call, { writer, tokens: () => tokens, log, collectorVersion: AGENT_VERSION, ratePerSec: opts.ratePerSec ?? 5000, burst: opts.burst ?? 20_000, open, isPressured: () => pressured }),
+  });
+  const creds = serverCredentials(opts.listen, opts.tls ?? {});
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))));
+  const host = opts.listen.replace(/:\d+$/, '');
+  log.info({ listen: `${host}:${port}`, influx: opts.influxUrl, database: opts.database, auth: tokens ? `${tokens.size} tokens` : 'none', tls: Boolean(opts.tls?.cert) }, 'collector listening');
+
+  return {
+    address: `${host}:${port}`,
+    port,
+    writer,
+    setTokens(t) {
+      tokens = t;
+    },
+    async stop(timeoutMs = 10_000) {
+      // Read nothing new, write what was read (its acks go out), then close every stream.
+      for (const c of open) c.pause();
+      const flushed = await writer.close(timeoutMs);
+      if (!flushed) log.warn('shut down with points InfluxDB had not accepted; their agents will resend them');
+      await new Promise((r) => setTimeout(r, 50));
+      for (const c of open) if (!c.cancelled) c.end();
+      await overheadChain;
+      server.forceShutdown();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// From validated wire messages to InfluxDB points (docs/schema.md). Ids stay in fields; tags are
+// the bounded identity set. Numbers are written as floats throughout, so a field never changes
+// type between writers (InfluxDB rejects a field whose type changes within a shard).
+import type { IPoint } from 'influx';
+import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+
+export type Tags = Record<string, string>;
+
+export function identityTags(h: Hello__Output): Tags {
+  return {
+    agent: h.agent_id,
+    host: h.hostname,
+    group: h.group,
+    role: h.role,
+    virt: h.environment?.virt ?? 'unknown',
+    container: h.environment?.container ?? 'unknown',
+    kvm: h.environment?.kvm ?? 'unknown',
+    variant: h.variant || 'default',
+  };
+}
+
+export function resultPoint(tags: Tags, r: Result__Output): IPoint {
+  const fields: Record<string, number | string | boolean> = { ...r.fields, run_id: r.run_id, result_id: r.id, trial: r.trial, threads: r.threads, ok: r.ok };
+  // sysbench's own lines may carry control characters; line protocol strings must not.
+  if (r.errors.length) fields.error = r.errors.join(' | ').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return {
+    measurement: 'sysbench',
+    tags: { ...tags, test: r.test, profile: r.profile, sysbench_version: r.sysbench_version },
+    fields,
+    timestamp: r.timestamp_ns,
+  };
+}
+
+export function samplePoint(tags: Tags, s: IntervalSample__Output): IPoint {
+  return {
+    measurement: 'sysbench_interval',
+    tags: { ...tags, test: s.test, profile: s.profile, sysbench_version: s.sysbench_version },
+    fields: { ...s.fields, run_id: s.run_id, sample_id: s.id, trial: s.trial },
+    timestamp: s.timestamp_ns,
+  };
+}
+
+export function statusPoint(tags: Tags, s: AgentStatus__Output): IPoint {
+  return {
+    measurement: 'agent_status',
+    tags,
+    fields: { spooled: Number(s.spooled), dropped: Number(s.dropped), corrupt: Number(s.corrupt), rejected: Number(s.rejected), last_run_ok: s.last_run_ok, state: s.state },
+    timestamp: s.timestamp_ns,
+  };
+}

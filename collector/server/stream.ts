@@ -1,0 +1,164 @@
+// One agent's stream: hello first (authenticated and validated), then every message is
+// validated, written through the batch writer, and acknowledged only after InfluxDB accepted
+// it. Invalid messages get a Reject with the reason and nothing is written.
+import * as grpc from '@grpc/grpc-js';
+import type { IPoint } from 'influx';
+import type { Logger } from 'pino';
+import { PROTOCOL_VERSION, type AgentMessage__Output, type CollectorMessage, type Hello__Output } from '../../proto/index.js';
+import { identityTags, resultPoint, samplePoint, statusPoint, type Tags } from '../influx/points.js';
+import { PermanentWriteError, type BatchWriter } from '../influx/writer.js';
+import { TokenBucket } from './ratelimit.js';
+import type { TokenTable } from './tokens.js';
+import { ValidationError, validateHello, validateResult, validateSample, validateStatus, checkString } from './validate.js';
+
+export type AgentCall = grpc.ServerDuplexStream<AgentMessage__Output, CollectorMessage>;
+
+export interface StreamContext {
+  writer: BatchWriter;
+  tokens: () => TokenTable | null;
+  log: Logger;
+  collectorVersion: string;
+  ratePerSec: number;
+  burst: number;
+  /** All open streams, so the server can pause them under backpressure. */
+  open: Set<AgentCall>;
+  isPressured: () => boolean;
+}
+
+const HELLO_TIMEOUT_MS = 10_000;
+
+function bearer(call: AgentCall): string | undefined {
+  const v = call.metadata.get('authorization')[0];
+  if (typeof v !== 'string') return undefined;
+  const m = /^Bearer\s+(\S+)$/.exec(v);
+  return m ? m[1] : undefined;
+}
+
+export function handleStream(call: AgentCall, ctx: StreamContext): void {
+  let hello: Hello__Output | null = null;
+  let tags: Tags = {};
+  let ended = false;
+  let ackIds: string[] = [];
+  let ackScheduled = false;
+  const bucket = new TokenBucket(ctx.ratePerSec, ctx.burst);
+  const peer = call.getPeer();
+  const log = ctx.log.child({ peer });
+
+  const fail = (code: grpc.status, details: string) => {
+    if (ended) return;
+    ended = true;
+    log.warn({ code: grpc.status[code], details, agent: hello?.agent_id }, 'closing agent stream');
+    call.emit('error', { code, details } as grpc.ServiceError);
+  };
+  const send = (msg: CollectorMessage) => {
+    if (!ended && !call.cancelled && !call.destroyed) call.write(msg);
+  };
+  const ack = (id: string) => {
+    ackIds.push(id);
+    if (ackScheduled) return;
+    ackScheduled = true;
+    setImmediate(() => {
+      ackScheduled = false;
+      const ids = ackIds;
+      ackIds = [];
+      if (ids.length) send({ ack: { ids } });
+    });
+  };
+  const reject = (id: string, code: grpc.status, reason: string) => send({ reject: { id: id.slice(0, 256), code, reason } });
+
+  const helloTimer = setTimeout(() => {
+    if (!hello) fail(grpc.status.DEADLINE_EXCEEDED, `no hello within ${HELLO_TIMEOUT_MS / 1000} s`);
+  }, HELLO_TIMEOUT_MS);
+
+  const authorize = (h: Hello__Output): boolean => {
+    const table = ctx.tokens();
+    if (!table) return true;
+    const token = bearer(call);
+    if (!token) {
+      fail(grpc.status.UNAUTHENTICATED, 'missing token: send "authorization: Bearer <token>" (agent --token-file)');
+      return false;
+    }
+    const grant = table.lookup(token);
+    if (!grant) {
+      fail(grpc.status.UNAUTHENTICATED, 'unknown token');
+      return false;
+    }
+    if (grant.agent !== h.agent_id || grant.group !== h.group) {
+      fail(grpc.status.PERMISSION_DENIED, `this token may write only as agent '${grant.agent}' in group '${grant.group}'`);
+      return false;
+    }
+    return true;
+  };
+
+  const onHello = (msg: AgentMessage__Output) => {
+    try {
+      hello = validateHello(msg.hello);
+    } catch (err) {
+      fail(grpc.status.INVALID_ARGUMENT, (err as Error).message);
+      return;
+    }
+    clearTimeout(helloTimer);
+    if (!authorize(hello)) return;
+    tags = identityTags(hello);
+    log.info({ agent: hello.agent_id, group: hello.group, role: hello.role, virt: tags.virt, protocol: hello.protocol_version, agentVersion: hello.agent_version }, 'agent connected');
+    send({ welcome: { protocol_version: PROTOCOL_VERSION, collector_version: ctx.collectorVersion } });
+  };
+
+  const write = (id: string, point: IPoint) => {
+    ctx.writer.write(point).then(
+      () => ack(id),
+      (err: Error) => {
+        if (err instanceof PermanentWriteError) reject(id, grpc.status.INVALID_ARGUMENT, err.message);
+        // Otherwise (shutdown): no ack, the agent keeps it spooled and resends.
+      },
+    );
+  };
+
+  const onMessage = (msg: AgentMessage__Output) => {
+    if (!hello) return onHello(msg);
+    const kind = msg.body;
+    const body = kind ? msg[kind] : undefined;
+    const id = body && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : '';
+    try {
+      checkString(id, 'id', 256);
+      if (kind === 'result') write(id, resultPoint(tags, validateResult(msg.result!)));
+      else if (kind === 'sample') write(id, samplePoint(tags, validateSample(msg.sample!)));
+      else if (kind === 'status') write(id, statusPoint(tags, validateStatus(msg.status!)));
+      else if (kind === 'hello') throw new ValidationError('hello sent twice');
+      else throw new ValidationError('empty message');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      log.warn({ agent: hello.agent_id, id: id.slice(0, 80), reason: err.message }, 'rejected an invalid message');
+      reject(id || '?', grpc.status.INVALID_ARGUMENT, err.message);
+    }
+  };
+
+  ctx.open.add(call);
+  if (ctx.isPressured()) call.pause();
+  call.on('data', (msg: AgentMessage__Output) => {
+    if (ended) return;
+    onMessage(msg);
+    const wait = bucket.take();
+    if (wait > 0 && !ctx.isPressured()) {
+      call.pause();
+      setTimeout(() => {
+        if (!ctx.isPressured()) call.resume();
+      }, wait).unref();
+    }
+  });
+  const cleanup = () => {
+    clearTimeout(helloTimer);
+    ctx.open.delete(call);
+  };
+  call.on('end', () => {
+    cleanup();
+    if (!ended) {
+      ended = true;
+      // Let acks for writes still in progress go out before closing our side.
+      const finish = () => (ctx.writer.queued() === 0 ? call.end() : setTimeout(finish, 20));
+      setImmediate(finish);
+    }
+  });
+  call.on('cancelled', cleanup);
+  call.on('error', cleanup);
+}

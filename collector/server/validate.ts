@@ -1,0 +1,121 @@
+// Everything an agent sends is checked before anything is written: known names, finite
+// numbers in sane ranges, bounded strings, and identity values that cannot forge line
+// protocol (no control characters, no backslashes: a trailing '\' would escape the separator).
+import { MIN_PROTOCOL_VERSION, type AgentStatus__Output, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
+import { INTERVAL_FIELDS, RESULT_FIELDS, isTestName } from '../../agent/sysbench/fields.js';
+
+export class ValidationError extends Error {
+  override name = 'ValidationError';
+}
+
+const CONTROL = /[\u0000-\u001f\u007f\\]/;
+const MAX_ID = 256;
+const MAX_TAG = 128;
+const EARLIEST_NS = 946_684_800_000_000_000n; // 2000-01-01
+const MAX_FUTURE_NS = 86_400_000_000_000n; // one day of clock skew
+const MAX_VALUE = 1e15;
+const RESULT_FIELD_SET = new Set<string>(RESULT_FIELDS);
+const INTERVAL_FIELD_SET = new Set<string>(INTERVAL_FIELDS);
+
+export function checkString(value: string, name: string, max: number, allowEmpty = false): string {
+  if (typeof value !== 'string') throw new ValidationError(`${name} must be a string`);
+  if (!allowEmpty && value.length === 0) throw new ValidationError(`${name} is empty`);
+  if (Buffer.byteLength(value) > max) throw new ValidationError(`${name} is longer than ${max} bytes`);
+  if (CONTROL.test(value)) throw new ValidationError(`${name} contains a control character or a backslash`);
+  return value;
+}
+
+function checkToken(value: string, name: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(value)) throw new ValidationError(`${name} '${value.slice(0, 40)}' is not a known value`);
+  return value;
+}
+
+function checkTimestamp(ns: string, name: string): string {
+  if (!/^\d{1,19}$/.test(ns)) throw new ValidationError(`${name} must be nanoseconds since the epoch`);
+  const v = BigInt(ns);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  if (v < EARLIEST_NS || v > now + MAX_FUTURE_NS) throw new ValidationError(`${name} ${ns} is outside 2000-01-01 .. now + 1 day`);
+  return ns;
+}
+
+function checkInt(v: number, name: string, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw new ValidationError(`${name} must be a whole number from ${min} to ${max}, not ${v}`);
+  return v;
+}
+
+function checkFields(fields: Record<string, number>, known: Set<string>, what: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const names = Object.keys(fields);
+  if (names.length > known.size) throw new ValidationError(`${what}: too many fields`);
+  for (const name of names) {
+    const value = fields[name]!;
+    if (!known.has(name)) throw new ValidationError(`${what}: unknown field '${name.slice(0, 64)}'`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`${what}: field ${name} is not a finite number`);
+    if (value < 0 || value > MAX_VALUE) throw new ValidationError(`${what}: field ${name} = ${value} is out of range 0 .. 1e15`);
+    out[name] = value;
+  }
+  return out;
+}
+
+export function validateHello(h: Hello__Output | null | undefined): Hello__Output {
+  if (!h) throw new ValidationError('the first message must be a hello');
+  if (h.protocol_version < MIN_PROTOCOL_VERSION) throw new ValidationError(`protocol version ${h.protocol_version} is too old (minimum ${MIN_PROTOCOL_VERSION})`);
+  checkString(h.agent_id, 'hello.agent_id', MAX_TAG);
+  checkString(h.hostname, 'hello.hostname', MAX_TAG);
+  checkString(h.group, 'hello.group', MAX_TAG);
+  if (h.role !== 'baseline' && h.role !== 'guest') throw new ValidationError(`hello.role must be baseline or guest`);
+  checkString(h.variant, 'hello.variant', MAX_TAG, true);
+  checkString(h.agent_version, 'hello.agent_version', 64, true);
+  checkString(h.sysbench_version, 'hello.sysbench_version', 64, true);
+  const env = h.environment;
+  if (!env) throw new ValidationError('hello.environment is missing');
+  checkToken(env.virt, 'hello.environment.virt');
+  checkToken(env.container, 'hello.environment.container');
+  checkToken(env.kvm, 'hello.environment.kvm');
+  if (env.detection_json.length > 64 * 1024) throw new ValidationError('hello.environment.detection_json is over 64 KiB');
+  if (Object.keys(env.declared).length > 32) throw new ValidationError('hello.environment.declared has more than 32 entries');
+  for (const [k, v] of Object.entries(env.declared)) {
+    checkString(k, 'hello.environment.declared key', 64);
+    checkString(v, `hello.environment.declared.${k}`, 256, true);
+  }
+  return h;
+}
+
+export function validateResult(r: Result__Output): Result__Output {
+  checkString(r.id, 'result.id', MAX_ID);
+  checkTimestamp(r.timestamp_ns, 'result.timestamp_ns');
+  checkString(r.run_id, 'result.run_id', MAX_ID);
+  if (!isTestName(r.test)) throw new ValidationError(`result.test '${String(r.test).slice(0, 40)}' is not a known test`);
+  checkString(r.profile, 'result.profile', 64);
+  checkString(r.sysbench_version, 'result.sysbench_version', 64);
+  checkInt(r.trial, 'result.trial', 1, 1000);
+  checkInt(r.threads, 'result.threads', 1, 100_000);
+  checkFields(r.fields, RESULT_FIELD_SET, 'result');
+  if (r.errors.length > 20) throw new ValidationError('result.errors has more than 20 lines');
+  for (const e of r.errors) if (typeof e !== 'string' || e.length > 1000) throw new ValidationError('result.errors lines must be strings of at most 1000 characters');
+  if (r.ok && Object.keys(r.fields).length === 0) throw new ValidationError('result says ok but has no fields');
+  return r;
+}
+
+export function validateSample(s: IntervalSample__Output): IntervalSample__Output {
+  checkString(s.id, 'sample.id', MAX_ID);
+  checkTimestamp(s.timestamp_ns, 'sample.timestamp_ns');
+  checkString(s.run_id, 'sample.run_id', MAX_ID);
+  if (!isTestName(s.test)) throw new ValidationError(`sample.test '${String(s.test).slice(0, 40)}' is not a known test`);
+  checkString(s.profile, 'sample.profile', 64);
+  checkString(s.sysbench_version, 'sample.sysbench_version', 64);
+  checkInt(s.trial, 'sample.trial', 1, 1000);
+  checkFields(s.fields, INTERVAL_FIELD_SET, 'sample');
+  if (s.fields.elapsed_s === undefined) throw new ValidationError('sample has no elapsed_s');
+  return s;
+}
+
+export function validateStatus(s: AgentStatus__Output): AgentStatus__Output {
+  checkString(s.id, 'status.id', MAX_ID);
+  checkTimestamp(s.timestamp_ns, 'status.timestamp_ns');
+  if (!['idle', 'running', 'replaying'].includes(s.state)) throw new ValidationError(`status.state '${s.state.slice(0, 20)}' is not idle, running or replaying`);
+  for (const k of ['spooled', 'dropped', 'corrupt', 'rejected'] as const) {
+    if (!/^\d{1,15}$/.test(s[k])) throw new ValidationError(`status.${k} must be a whole number`);
+  }
+  return s;
+}
