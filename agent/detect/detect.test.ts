@@ -1,0 +1,125 @@
+// One test per environment: each fixture root under test/fixtures/env/ is a captured (or, where
+// we have no such machine, assembled from published strings — see each README) /proc, /sys,
+// /dev subset plus the CPUID helper's output. Expected answers are written by hand.
+import { describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { detect, type Detection } from './index.js';
+
+const env = (name: string) => fileURLToPath(new URL(`../../test/fixtures/env/${name}/`, import.meta.url));
+const says = (d: Detection, signal: RegExp) => d.evidence.filter((e) => signal.test(e.signal)).map((e) => e.says);
+
+describe('detect on fixture roots', () => {
+  it('this machine: docker in a PVM guest whose CPUID says bhyve; both VM signals reported; KVM absent', async () => {
+    const d = await detect({ root: env('this-machine') });
+    expect(d.virt).toBe('pvm');
+    expect(d.container).toBe('docker');
+    expect(d.cpuid_signatures).toEqual(['bhyve bhyve ']);
+    expect(d.kvm.verdict).toBe('absent');
+    expect(d.kvm.device).toBe(false);
+    expect(d.virt_candidates.map((c) => c.virt)).toEqual(['pvm', 'bhyve', 'kvm']);
+    expect(d.virt_candidates[1]!.signals).toEqual(['cpuid 0x40000000', 'systemd-detect-virt']);
+    expect(says(d, /^rule$/)).toEqual(['virt pvm', 'container docker']);
+    expect(d.evidence.find((e) => e.signal === 'rule')!.value).toMatch(/PVM.*no CPUID signature names.*bhyve/);
+  });
+
+  it('QEMU TCG guest: TCG signature, svm flag without /dev/kvm → qemu-tcg, KVM absent', async () => {
+    const d = await detect({ root: env('qemu-tcg') });
+    expect(d.virt).toBe('qemu-tcg');
+    expect(d.container).toBe('none');
+    expect(d.cpuid_signatures).toEqual(['TCGTCGTCGTCG']);
+    expect(d.kvm.verdict).toBe('absent');
+    expect(d.kvm.reason).toMatch(/svm/);
+    expect(d.nested.hardware_virt_flag).toBe('svm');
+    // DMI QEMU alone names the machine, not the accelerator
+    expect(says(d, /^dmi sys_vendor$/)).toEqual(['a QEMU machine (TCG or KVM)']);
+  });
+
+  it('KVM guest whose /dev/kvm opens and creates VMs but cannot boot a guest → kvm, unusable', async () => {
+    const d = await detect({ root: env('kvm-broken') });
+    expect(d.virt).toBe('kvm');
+    expect(d.cpuid_signatures).toEqual(['KVMKVMKVM']);
+    expect(d.kvm).toMatchObject({ device: true, openable: true, verdict: 'unusable', level: 'vm-created' });
+    expect(d.kvm.steps).toEqual({ api_version: 12, vm_created: true, vcpu_created: true, vcpu_ran: null, guest_ran: false });
+    expect(d.kvm.reason).toMatch(/emulation failure/);
+  });
+
+  it('same KVM guest without a probe boot: never usable, only unknown; a boot that ran makes it usable', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kvm-no-probe-'));
+    try {
+      cpSync(env('kvm-broken'), root, { recursive: true });
+      rmSync(join(root, 'kvm-guest-probe.json'));
+      const d = await detect({ root });
+      expect(d.kvm).toMatchObject({ verdict: 'unknown', level: 'vm-created' });
+      const ran = await detect({ root, kvmProbe: { ranGuest: true, detail: 'lab boot ok' } });
+      expect(ran.kvm).toMatchObject({ verdict: 'usable', level: 'guest-ran' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('KVM with Hyper-V enlightenments (Microsoft Hv at 0x40000000, KVMKVMKVM at 0x40000100) → kvm', async () => {
+    const d = await detect({ root: env('kvm-hyperv') });
+    expect(d.virt).toBe('kvm');
+    expect(d.cpuid_signatures).toEqual(['Microsoft Hv', 'KVMKVMKVM']);
+    expect(d.evidence.find((e) => e.signal === 'rule')!.value).toMatch(/enlightenments/);
+    expect(d.kvm.verdict).toBe('absent');
+  });
+
+  it('VMware', async () => {
+    const d = await detect({ root: env('vmware') });
+    expect([d.virt, d.container, d.kvm.verdict]).toEqual(['vmware', 'none', 'absent']);
+    expect(d.cpuid_signatures).toEqual(['VMwareVMware']);
+    expect(says(d, /^dmi (sys_vendor|product_name)$/)).toEqual(['virt vmware', 'virt vmware']);
+  });
+
+  it('Hyper-V', async () => {
+    const d = await detect({ root: env('hyperv') });
+    expect([d.virt, d.kvm.verdict]).toEqual(['hyperv', 'absent']);
+    expect(d.cpuid_signatures).toEqual(['Microsoft Hv']);
+  });
+
+  it('Xen HVM', async () => {
+    const d = await detect({ root: env('xen') });
+    expect(d.virt).toBe('xen');
+    expect(d.virt_candidates[0]!.signals).toEqual(expect.arrayContaining(['cpuid 0x40000000', '/sys/hypervisor/type', '/proc/xen', 'clocksource']));
+  });
+
+  it('VirtualBox offering the KVM interface: DMI outranks the KVMKVMKVM signature', async () => {
+    const d = await detect({ root: env('virtualbox') });
+    expect(d.virt).toBe('virtualbox');
+    expect(d.cpuid_signatures).toEqual(['KVMKVMKVM']);
+    expect(d.virt_candidates.map((c) => c.virt)).toEqual(['virtualbox', 'kvm']);
+  });
+
+  it('bare metal: no hypervisor bit (leaf noise ignored), vmx, a probe boot that ran → none, KVM usable', async () => {
+    const d = await detect({ root: env('bare-metal') });
+    expect(d.virt).toBe('none');
+    expect(d.cpuid_signatures).toEqual([]);
+    expect(d.nested).toEqual({ min_depth: 0, hardware_virt_flag: 'vmx', declared: null });
+    expect(d.kvm).toMatchObject({ verdict: 'usable', level: 'guest-ran', openable: true });
+    expect(d.kvm.steps.vcpu_ran).toBe(true);
+  });
+
+  it('bare metal without the probe boot: KVM stops at vcpu-ran, verdict unknown', async () => {
+    // kvmProbe overrides the fixture's recorded boot: a failed boot
+    const failed = await detect({ root: env('bare-metal'), kvmProbe: { ranGuest: false, detail: 'boot timed out' } });
+    expect(failed.kvm).toMatchObject({ verdict: 'unusable', level: 'vcpu-ran' });
+  });
+
+  it('declared facts are recorded beside detection and never overwrite it', async () => {
+    const d = await detect({ root: env('qemu-tcg'), declared: { nesting: 'L2 inside VMware', virt: 'vmware', host: 'lab-7' } });
+    expect(d.virt).toBe('qemu-tcg');
+    expect(d.declared).toEqual({ nesting: 'L2 inside VMware', virt: 'vmware', host: 'lab-7' });
+    expect(d.nested.declared).toBe('L2 inside VMware');
+  });
+
+  it('missing CPUID reading: says so and decides from other signals', async () => {
+    const d = await detect({ root: env('vmware'), cpuid: async () => ({ missing: 'helper not built' }) });
+    expect(d.virt).toBe('vmware');
+    expect(d.cpuid_signatures).toEqual([]);
+    expect(d.evidence[0]).toEqual({ signal: 'cpuid', value: 'helper not built', says: 'no CPUID reading; deciding from the other signals' });
+  });
+});
