@@ -1,5 +1,62 @@
-// Placeholder until the report capability lands; owned by its issue.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('virt-overhead report: not built yet\n');
-  return 1;
+// virt-overhead report: the overhead comparison table from InfluxDB, optionally as JSON or a
+// self-contained HTML file.
+import { writeFileSync } from 'node:fs';
+import { InfluxDB } from 'influx';
+import { formatHelp, optStr, parseDuration, parseOptions, str, UsageError, type OptionSpec } from '../options.js';
+import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
+
+const SPECS: OptionSpec[] = [
+  { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },
+  { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
+  { name: 'group', type: 'string', help: 'only this group (default: every group)' },
+  { name: 'since', type: 'string', help: 'results of this period up to now (e.g. 6h, 7d)', default: '7d' },
+  { name: 'metrics', type: 'string', help: "'key' (each test's headline metrics) or 'all'", default: 'key' },
+  { name: 'html', type: 'string', help: 'also write a self-contained HTML report to this file' },
+  { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
+];
+
+const USAGE = 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json]';
+
+export function influxFromUrl(url: string, database: string): InfluxDB {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`--influx: '${url}' is not a URL (e.g. http://127.0.0.1:8086)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--influx: '${url}' must start with http:// or https://`);
+  return new InfluxDB({
+    host: u.hostname,
+    port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 8086,
+    protocol: u.protocol === 'https:' ? 'https' : 'http',
+    database,
+    ...(u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, help } = parseOptions(SPECS, argv);
+  if (help) {
+    process.stdout.write(formatHelp(USAGE, SPECS) + '\n');
+    return 0;
+  }
+  const database = str(values, 'database');
+  const since = parseDuration(str(values, 'since'), 'since');
+  const metrics = str(values, 'metrics');
+  if (metrics !== 'key' && metrics !== 'all') throw new UsageError(`--metrics: expected 'key' or 'all', not '${metrics}'`);
+  const influx = influxFromUrl(str(values, 'influx'), database);
+  const group = optStr(values, 'group');
+  let report;
+  try {
+    report = await buildReport({ influx, database, since, metrics, ...(group !== undefined ? { group } : {}) });
+  } catch (err) {
+    throw new Error(`cannot read results from ${str(values, 'influx')} database ${database}: ${(err as Error).message}`);
+  }
+  const html = optStr(values, 'html');
+  if (html) {
+    writeFileSync(html, renderHtmlReport(report));
+    process.stderr.write(`wrote ${html}\n`);
+  }
+  process.stdout.write(values.json === true ? JSON.stringify(report, null, 2) + '\n' : formatReportTable(report));
+  return 0;
 }

@@ -1,0 +1,74 @@
+// The terminal table: per test, systems side by side (native, then each guest) like the
+// experiment report's S1 / S2 / S3 comparisons, with 95 % intervals and Welch's verdict.
+import type { Report, ReportMetric, ReportSection, SystemResult } from './build.js';
+import { directionText, fmtNum, fmtP, fmtPct, fmtRatio, sectionTitle } from './format.js';
+
+function valueCell(r: SystemResult): string {
+  const ci = r.ciLow !== null && r.ciHigh !== null ? ` ± ${fmtNum((r.ciHigh - r.ciLow) / 2)}` : '';
+  return `${fmtNum(r.mean)}${ci} (n=${r.n})`;
+}
+
+function ratioCell(r: SystemResult, isRef: boolean): string {
+  if (isRef) return '1';
+  const c = r.vsReference;
+  if (!c) return '—';
+  return c.ratioLow !== null && c.ratioHigh !== null ? `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioLow)}, ${fmtRatio(c.ratioHigh)}]` : fmtRatio(c.ratio);
+}
+
+function overheadCell(r: SystemResult): string {
+  const c = r.vsReference;
+  if (!c) return '—';
+  return c.overheadLowPct !== null && c.overheadHighPct !== null ? `${fmtPct(c.overheadPct)} [${fmtPct(c.overheadLowPct)}, ${fmtPct(c.overheadHighPct)}]` : fmtPct(c.overheadPct);
+}
+
+function significanceCell(r: SystemResult): string {
+  const c = r.vsReference;
+  if (!c) return '—';
+  if (c.p === null) return 'n/a (1 trial)';
+  return `${c.significant ? 'yes' : 'no'} (p=${fmtP(c.p)})`;
+}
+
+function metricBlock(section: ReportSection, m: ReportMetric): string[][] {
+  const refKey = section.reference ? JSON.stringify(section.reference) : null;
+  const isRef = (r: SystemResult) => refKey !== null && JSON.stringify(r.system) === refKey;
+  const refName = section.reference ? section.reference.label.split(' ')[0] : 'baseline';
+  return [
+    [`${m.metric} (${directionText(m.direction)})`, ...m.results.map((r) => r.system.label)],
+    ['  mean ± 95% CI', ...m.results.map(valueCell)],
+    [`  ratio to ${refName}`, ...m.results.map((r) => ratioCell(r, isRef(r)))],
+    ['  overhead', ...m.results.map((r) => (isRef(r) ? '—' : overheadCell(r)))],
+    ['  significant (Welch)', ...m.results.map((r) => (isRef(r) ? '—' : significanceCell(r)))],
+  ];
+}
+
+function layout(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length))).join('   ').trimEnd());
+}
+
+/**
+ * Formats a report as plain text for a terminal. Stable API (the lab prints its results with
+ * it): one block per test section, one sub-block per metric, systems as columns.
+ */
+export function formatReportTable(report: Report): string {
+  const out: string[] = [];
+  out.push(`virt-overhead report · database ${report.database}${report.group !== null ? ` · group ${report.group}` : ''} · since ${report.since}`);
+  out.push('ratio = guest / native; overhead > 0 means the guest is worse (docs/overhead.md); intervals are 95 %.');
+  if (report.sections.length === 0) {
+    out.push('', 'No sysbench results in this period.');
+    return out.join('\n') + '\n';
+  }
+  for (const s of report.sections) {
+    out.push('', `== ${sectionTitle(s)} ==`);
+    if (!s.reference) out.push('(no baseline in this group: no ratios)');
+    const rows: string[][] = [];
+    s.metrics.forEach((m, i) => {
+      if (i > 0) rows.push([]);
+      rows.push(...metricBlock(s, m));
+    });
+    // Lay out all metrics of a section together so the columns line up.
+    out.push(...layout(rows.map((r) => (r.length ? r : ['']))));
+  }
+  return out.join('\n') + '\n';
+}
