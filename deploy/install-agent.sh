@@ -225,8 +225,10 @@ stage_package() { # $1: empty staging dir -> the files that belong in $APP/lib
   stage=$1
   case $SRC_KIND in
     project)
+      # -H: a node_modules that is a symlink is copied as a tree, so the prune below can
+      # never reach the source's own node_modules.
       for f in package.json package-lock.json dist proto deploy docs README.md LICENSE node_modules; do
-        [ -e "$SRC/$f" ] && cp -R "$SRC/$f" "$stage/"
+        if [ -e "$SRC/$f" ]; then cp -RH "$SRC/$f" "$stage/"; fi
       done
       # Development tools (typescript, vitest, ...) have no business on a guest.
       if command -v npm >/dev/null 2>&1; then
