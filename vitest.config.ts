@@ -8,5 +8,6 @@ export default defineConfig({
     // Suites start real influxd, collectors and sysbench: on 2 cores, run files one at a time
     // so that benchmarks inside tests do not fight each other for CPU.
     fileParallelism: false,
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

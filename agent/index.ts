@@ -56,9 +56,9 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   let lastRunOk = true;
   const status = () => {
     const s = spool.stats();
-    sender.sendStatus({ id: `${cfg.agentId}:status:${nowNs()}`, timestamp_ns: nowNs(), spooled: String(s.spooled), dropped: String(s.dropped), corrupt: String(s.corrupt), last_run_ok: lastRunOk, state, rejected: String(sender.rejected) });
+    return sender.sendStatus({ id: `${cfg.agentId}:status:${nowNs()}`, timestamp_ns: nowNs(), spooled: String(s.spooled), dropped: String(s.dropped), corrupt: String(s.corrupt), last_run_ok: lastRunOk, state, rejected: String(sender.rejected) });
   };
-  const statusTimer = setInterval(status, cfg.statusIntervalMs);
+  const statusTimer = setInterval(() => void status(), cfg.statusIntervalMs);
   const onSignal = (sig: string) => {
     if (abort.signal.aborted) return;
     log.info({ signal: sig }, 'stopping: ending the current test (fileio cleans up), then flushing');
@@ -74,7 +74,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
       const outcome = await runSuite({ agentId: cfg.agentId, profile, tests: cfg.tests, trials: cfg.trials, sysbench: cfg.sysbench, version, workdir: cfg.workdir, spool, onSpooled: () => sender.pump(), log, progress: terminalProgress(), signal: abort.signal });
       lastRunOk = outcome.ok;
       state = 'idle';
-      status();
+      void status();
       log.info({ run: outcome.runId, ok: outcome.ok, results: outcome.results, samples: outcome.samples, failed: outcome.failed }, 'suite finished');
       if (!outcome.ok) exitCode = 1;
       if (cfg.once || abort.signal.aborted) break;
@@ -89,7 +89,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
       log.error({ spooled: spool.stats().spooled, collector: cfg.collector, lastError: sender.lastError }, 'the collector did not acknowledge everything in time; the rest stays in the spool for the next start');
       if (!abort.signal.aborted) exitCode = exitCode || 3;
     } else {
-      status();
+      await status(); // the last heartbeat says spooled=0
     }
   } finally {
     clearInterval(statusTimer);

@@ -29,6 +29,7 @@ export class Sender {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private waiters: Array<() => void> = [];
+  private statusWaiters = new Map<string, () => void>();
   private readonly window: number;
   rejected = 0;
   lastError = '';
@@ -71,7 +72,10 @@ export class Sender {
       this.pump();
     } else if (msg.ack) {
       this.opts.spool.ack(msg.ack.ids);
-      for (const id of msg.ack.ids) this.inFlight.delete(id);
+      for (const id of msg.ack.ids) {
+        this.inFlight.delete(id);
+        this.statusWaiters.get(id)?.();
+      }
       this.pump();
     } else if (msg.reject) {
       const { id, reason } = msg.reject;
@@ -116,9 +120,20 @@ export class Sender {
     this.notifyIfDrained();
   }
 
-  /** Best-effort heartbeat: not spooled (the next one supersedes it). */
-  sendStatus(status: AgentStatus): void {
-    if (this.connected && this.call) this.call.write({ status });
+  /** Best-effort heartbeat: not spooled (the next one supersedes it). Resolves true on its ack. */
+  sendStatus(status: AgentStatus, timeoutMs = 5000): Promise<boolean> {
+    if (!this.connected || !this.call || !status.id) return Promise.resolve(false);
+    const id = status.id;
+    this.call.write({ status });
+    return new Promise((resolve) => {
+      const t = setTimeout(() => done(false), timeoutMs);
+      const done = (ok: boolean) => {
+        clearTimeout(t);
+        this.statusWaiters.delete(id);
+        resolve(ok);
+      };
+      this.statusWaiters.set(id, () => done(true));
+    });
   }
 
   private notifyIfDrained(): void {
