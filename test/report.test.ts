@@ -12,6 +12,7 @@ import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js
 import { writeTrials, type TrialSpec } from '../collector/overhead/testing/sysbench-points.js';
 import { buildReport, formatReportTable, renderHtmlReport, type Report } from '../collector/report/index.js';
 import { run as runReportCommand } from '../cli/commands/report.js';
+import { compareVariants } from '../collector/overhead/index.js';
 
 const DB = 'report_test';
 const NOW = new Date();
@@ -83,6 +84,30 @@ describe('report data', () => {
     expect(stock!.vsReference!.p).toBeCloseTo(0.011372536273903142, 6);
     expect(stock!.normalized).toBeCloseTo(0.5, 12); // 0.03 / 0.06
     expect(patched!.vsReference!.ratio).toBeCloseTo(0.05 / 0.03, 12);
+  });
+});
+
+describe('variant comparison', () => {
+  it('patched vs stock mutex time: difference, CI and Welch (scipy: t = -2.21766, df = 3.87402, p = 0.093044, CI -0.0226819 … 0.0026819)', async () => {
+    const c = await compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'patched', since: new Date(NOW.getTime() - 86_400_000) });
+    expect(c.nA).toBe(3);
+    expect(c.nB).toBe(3);
+    // Guests only by default: the native baseline (variant 'default' too) is left out.
+    const withBaseline = await compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'patched', role: 'any', since: new Date(NOW.getTime() - 86_400_000) });
+    expect(withBaseline.nA).toBe(6);
+    const g = await compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'patched', agent: 'vm1', since: new Date(NOW.getTime() - 86_400_000) });
+    expect(g.meanA).toBeCloseTo(0.06, 12);
+    expect(g.meanB).toBeCloseTo(0.05, 12);
+    expect(g.diff).toBeCloseTo(-0.01, 12);
+    expect(g.t).toBeCloseTo(-2.217663812863715, 8);
+    expect(g.df).toBeCloseTo(3.87402394586153, 8);
+    expect(g.p).toBeCloseTo(0.09304439540771627, 8);
+    expect(g.diffLow).toBeCloseTo(-0.02268188930089527, 8);
+    expect(g.diffHigh).toBeCloseTo(0.0026818893008952946, 8);
+    expect(g.significant).toBe(false);
+    // B is faster: a time metric, change (0.05/0.06 − 1)·100 = −16.7 % (negative = B better).
+    expect(g.changePct).toBeCloseTo((0.05 / 0.06 - 1) * 100, 10);
+    await expect(compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'nope', since: new Date(0) })).rejects.toThrow(/no total_time_s results for variant 'nope'/);
   });
 });
 

@@ -82,6 +82,8 @@ export interface CompareVariantsOptions {
   threads?: number;
   /** Only this agent's results (default: every agent of the group). */
   agent?: string;
+  /** Whose results: guests (default; variants label guest configurations), baselines or both. */
+  role?: 'guest' | 'baseline' | 'any';
   /** Only results at or after this time. */
   since: Date;
   level?: number;
@@ -94,6 +96,7 @@ export async function compareVariants(o: CompareVariantsOptions): Promise<Varian
     const where = [eq('group', o.group), eq('test', o.test), eq('variant', variant), `time >= ${BigInt(o.since.getTime()) * 1_000_000n}`];
     if (o.profile !== undefined) where.push(eq('profile', o.profile));
     if (o.agent !== undefined) where.push(eq('agent', o.agent));
+    if ((o.role ?? 'guest') !== 'any') where.push(eq('role', o.role ?? 'guest'));
     const rows = await querySysbench(o.influx, o.database, where.join(' AND '));
     return rows
       .filter((r) => r.ok && (o.threads === undefined || r.threads === o.threads))
