@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TESTS, isTestName, type TestName } from '../sysbench/fields.js';
+import { parseDeclared } from '../detect/declared.js';
 import { UsageError, optStr, parseDuration, parseSize, str, type OptionSpec, type OptionValues } from '../../cli/options.js';
 
 export const AGENT_OPTIONS: OptionSpec[] = [
@@ -68,11 +69,11 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
   if (role !== 'baseline' && role !== 'guest') throw new UsageError(`--role must be baseline or guest, not '${role}'`);
   const trials = Number(str(v, 'trials'));
   if (!Number.isInteger(trials) || trials < 1 || trials > 100) throw new UsageError(`--trials must be a whole number from 1 to 100, not '${String(v.trials)}'`);
-  const declared: Record<string, string> = {};
-  for (const d of (v.declare as string[] | undefined) ?? []) {
-    const m = /^([A-Za-z][\w.-]*)=(.*)$/.exec(d);
-    if (!m) throw new UsageError(`--declare takes KEY=VALUE, not '${d}'`);
-    declared[m[1]!] = m[2]!;
+  let declared: Record<string, string>;
+  try {
+    declared = parseDeclared((v.declare as string[] | undefined) ?? []);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
   const workdir = str(v, 'workdir');
   const logLevel = str(v, 'log-level');
