@@ -1,0 +1,130 @@
+// Alert rules for overhead regressions, built with the SDK's alerting types and written in
+// Grafana's unified-alerting FILE provisioning format (grafana/provisioning/alerting/).
+import * as alerting from '@grafana/grafana-foundation-sdk/alerting';
+import * as expr from '@grafana/grafana-foundation-sdk/expr';
+import { INFLUX_DATASOURCE_UID } from '../datasource.js';
+import { as, from, last, mean } from '../influxql.js';
+
+export const ALERT_FOLDER = 'virt-overhead';
+export const ALERT_GROUP = 'overhead-regressions';
+const EXPR = { type: '__expr__', uid: '__expr__' };
+const HOUR = 3600;
+
+/** Mean overhead per guest, test and metric inside the rule's relative time range. */
+export const recentOverhead = from('overhead')
+  .select(as(mean('overhead_pct'), 'overhead_pct'))
+  .whereTimeFilter()
+  .groupBy('group', 'agent', 'test', 'metric', 'variant');
+
+/** The lower end of the latest confidence interval: above 0 means the overhead is real. */
+export const latestCiLow = from('overhead')
+  .select(as(last('ci_low_pct'), 'ci_low_pct'))
+  .whereTimeFilter()
+  .groupBy('group', 'agent', 'test', 'metric', 'variant');
+
+function influxQuery(refId: string, q: { target(refId: string): ReturnType<typeof recentOverhead.target> }, fromSeconds: number): alerting.QueryBuilder {
+  return new alerting.QueryBuilder(refId)
+    .datasourceUid(INFLUX_DATASOURCE_UID)
+    .relativeTimeRange({ from: fromSeconds, to: 0 })
+    .model(q.target(refId));
+}
+
+function reduce(refId: string, of: string): alerting.QueryBuilder {
+  return new alerting.QueryBuilder(refId)
+    .datasourceUid('__expr__')
+    .model(new expr.TypeReduceBuilder().refId(refId).datasource(EXPR).expression(of).reducer('last').settings({ mode: 'dropNN' }));
+}
+
+function math(refId: string, expression: string): alerting.QueryBuilder {
+  return new alerting.QueryBuilder(refId)
+    .datasourceUid('__expr__')
+    .model(new expr.TypeMathBuilder().refId(refId).datasource(EXPR).expression(expression));
+}
+
+function above(refId: string, of: string, value: number): alerting.QueryBuilder {
+  return new alerting.QueryBuilder(refId)
+    .datasourceUid('__expr__')
+    .model(
+      new expr.TypeThresholdBuilder()
+        .refId(refId)
+        .datasource(EXPR)
+        .expression(of)
+        .conditions([{ evaluator: { type: 'gt', params: [value] } }]),
+    );
+}
+
+export interface RuleThresholds {
+  /** Alert when the last 6 h's overhead exceeds the 7-day mean by this many points. */
+  regressionPoints: number;
+  /** Alert when the CI's lower end is above this overhead (%): a sure, large overhead. */
+  ciLowPct: number;
+}
+export const DEFAULT_THRESHOLDS: RuleThresholds = { regressionPoints: 10, ciLowPct: 50 };
+
+export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.Rule[] {
+  const regression = new alerting.RuleBuilder('Overhead regression against the 7-day mean')
+    .uid('virt-overhead-regression')
+    .ruleGroup(ALERT_GROUP)
+    .folderUID(ALERT_FOLDER)
+    .orgID(1)
+    .withQuery(influxQuery('A', recentOverhead, 6 * HOUR))
+    .withQuery(influxQuery('B', recentOverhead, 7 * 24 * HOUR))
+    .withQuery(reduce('C', 'A'))
+    .withQuery(reduce('D', 'B'))
+    .withQuery(math('E', '$C - $D'))
+    .withQuery(above('F', 'E', t.regressionPoints))
+    .condition('F')
+    .forDuration('30m')
+    .noDataState('OK')
+    .execErrState('Error')
+    .labels({ severity: 'warning', team: 'virt-overhead' })
+    .annotations({
+      summary: `Overhead of {{ $labels.agent }} on {{ $labels.test }} ({{ $labels.metric }}) rose more than ${t.regressionPoints} points above its 7-day mean`,
+      description: 'Last 6 h mean overhead minus 7-day mean overhead = {{ $values.E }} points.',
+    });
+  const sureLarge = new alerting.RuleBuilder('Large overhead, confidence interval above threshold')
+    .uid('virt-overhead-ci-above')
+    .ruleGroup(ALERT_GROUP)
+    .folderUID(ALERT_FOLDER)
+    .orgID(1)
+    .withQuery(influxQuery('A', latestCiLow, 24 * HOUR))
+    .withQuery(reduce('B', 'A'))
+    .withQuery(above('C', 'B', t.ciLowPct))
+    .condition('C')
+    .forDuration('1h')
+    .noDataState('OK')
+    .execErrState('Error')
+    .labels({ severity: 'info', team: 'virt-overhead' })
+    .annotations({
+      summary: `{{ $labels.agent }} is at least ${t.ciLowPct} % slower than its baseline on {{ $labels.test }} ({{ $labels.metric }}) with 95 % confidence`,
+    });
+  return [regression.build(), sureLarge.build()];
+}
+
+/** Grafana's file provisioning shape (apiVersion 1, groups with a folder title, orgId). */
+export function provisioningFile(rules: alerting.Rule[], intervalMinutes = 5): unknown {
+  return {
+    apiVersion: 1,
+    groups: [
+      {
+        orgId: 1,
+        name: ALERT_GROUP,
+        folder: ALERT_FOLDER,
+        interval: `${intervalMinutes}m`,
+        rules: rules.map((r) => ({
+          uid: r.uid,
+          title: r.title,
+          condition: r.condition,
+          // The JSON round trip drops the builders' marker methods.
+          data: JSON.parse(JSON.stringify(r.data)),
+          noDataState: r.noDataState,
+          execErrState: r.execErrState,
+          for: r.for,
+          annotations: r.annotations,
+          labels: r.labels,
+          isPaused: false,
+        })),
+      },
+    ],
+  };
+}

@@ -1,0 +1,91 @@
+// Agent health: when each agent last reported, and its spool / drop / corrupt / reject
+// counters (`agent_status` heartbeats), so a silent or losing agent is seen at once.
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { INFLUX_DATASOURCE } from '../datasource.js';
+import { as, from, last, max } from '../influxql.js';
+import { overheadThresholds, tableLegend } from '../panels.js';
+import { statusVariables } from '../variables.js';
+
+type Counter = 'spooled' | 'dropped' | 'corrupt' | 'rejected';
+const COUNTERS: Counter[] = ['spooled', 'dropped', 'corrupt', 'rejected'];
+
+function selectedStatus() {
+  return from('agent_status')
+    .whereTimeFilter()
+    .whereVar('group', 'group')
+    .whereVar('agent', 'agent')
+    .whereVar('virt', 'virt')
+    .whereVar('variant', 'variant');
+}
+
+// A single selector keeps the point's own time: the Time column is "last seen".
+export const lastSeen = selectedStatus().select(as(last('state'), 'state')).groupBy('group', 'agent', 'host', 'virt', 'kvm');
+
+export const currentCounters = selectedStatus()
+  .select(
+    as(last('spooled'), 'spooled'),
+    as(last('dropped'), 'dropped'),
+    as(last('corrupt'), 'corrupt'),
+    as(last('rejected'), 'rejected'),
+    as(last('last_run_ok'), 'last_run_ok'),
+  )
+  .groupBy('agent');
+
+export function counterSeries(counter: Counter) {
+  return selectedStatus().select(as(max(counter), counter)).groupByTime('$__interval').groupBy('agent').fill('none');
+}
+
+export function agentHealthDashboard(): dashboard.DashboardBuilder {
+  const builder = new dashboard.DashboardBuilder('virt-overhead: Agent health')
+    .uid('virt-overhead-agent-health')
+    .tags(['virt-overhead'])
+    .description('Heartbeats of the agents: last seen, spool, dropped, corrupt and rejected results.')
+    .editable()
+    .time({ from: 'now-24h', to: 'now' })
+    .refresh('30s');
+  for (const v of statusVariables()) builder.withVariable(v);
+  builder
+    .withPanel(
+      new table.PanelBuilder()
+        .title('Last seen')
+        .description('Time of the latest heartbeat of each agent and its state (idle, running, replaying).')
+        .datasource({ ...INFLUX_DATASOURCE })
+        .withTarget(lastSeen.target('A', { format: 'table' }))
+        .withTransformation({ id: 'organize', options: { renameByName: { Time: 'last seen' } } })
+        .overrideByName('last seen', [{ id: 'unit', value: 'dateTimeFromNow' }])
+        .height(7)
+        .span(12),
+    )
+    .withPanel(
+      new table.PanelBuilder()
+        .title('Counters now')
+        .description('spooled: results waiting on disk; dropped: lost because the spool was full; corrupt: spool records that failed their checksum; rejected: results the collector refused.')
+        .datasource({ ...INFLUX_DATASOURCE })
+        .withTarget(currentCounters.target('A', { format: 'table' }))
+        .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
+        .overrideByRegexp('dropped|corrupt|rejected', [
+          { id: 'thresholds', value: overheadThresholds(1, 1).build() },
+          { id: 'custom.cellOptions', value: { type: 'color-text' } },
+        ])
+        .height(7)
+        .span(12),
+    );
+  for (const c of COUNTERS) {
+    builder.withPanel(
+      new timeseries.PanelBuilder()
+        .title(`${c} over time`)
+        .datasource({ ...INFLUX_DATASOURCE })
+        .withTarget(counterSeries(c).target('A', { alias: '$tag_agent' }))
+        .unit('short')
+        .decimals(0)
+        .showPoints(common.VisibilityMode.Auto)
+        .legend(tableLegend())
+        .height(7)
+        .span(12),
+    );
+  }
+  return builder;
+}

@@ -1,0 +1,122 @@
+// Overview: how much slower each guest is than its group's baseline, over time and now, and
+// native / KVM / TCG side by side. Everything reads the `overhead` measurement, which the
+// collector computes (InfluxQL cannot divide one series by another).
+import * as barchart from '@grafana/grafana-foundation-sdk/barchart';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { runAnnotation } from '../annotations.js';
+import { INFLUX_DATASOURCE } from '../datasource.js';
+import { as, col, from, fromSubquery, last, math, mean } from '../influxql.js';
+import { lineThresholds, overheadThresholds, referenceLine, tableLegend } from '../panels.js';
+import { identityVariables, metricVariable } from '../variables.js';
+
+/** The overhead points the dashboard's variables select. */
+function selectedOverhead() {
+  return from('overhead')
+    .whereTimeFilter()
+    .whereVar('group', 'group')
+    .whereVar('agent', 'agent')
+    .whereVar('virt', 'virt')
+    .whereVar('test', 'test')
+    .whereVar('variant', 'variant')
+    .whereVar('metric', 'metric');
+}
+
+export const overheadOverTime = selectedOverhead()
+  .select(as(mean('overhead_pct'), 'overhead_pct'))
+  .groupByTime('$__interval')
+  .groupBy('agent', 'test', 'metric')
+  .fill('none');
+
+export const currentOverhead = selectedOverhead()
+  .select(
+    as(last('overhead_pct'), 'overhead_pct'),
+    as(last('ci_low_pct'), 'ci_low_pct'),
+    as(last('ci_high_pct'), 'ci_high_pct'),
+    as(last('ratio'), 'ratio'),
+    as(last('n_guest'), 'n_guest'),
+    as(last('n_baseline'), 'n_baseline'),
+  )
+  .groupBy('group', 'agent', 'virt', 'test', 'metric', 'variant', 'baseline_agent');
+
+// Relative performance, higher = better, native = 1, for every metric direction at once:
+// overhead_pct is defined so that 1 / (1 + overhead_pct/100) is guest/native for throughput
+// and native/guest for latencies and times (docs/schema.md, docs/overhead.md).
+const relativeInner = selectedOverhead().select(as(math`100 / (100 + ${col('overhead_pct')})`, 'relative'));
+export const relativeByVirt = fromSubquery(relativeInner)
+  .select(as(mean('relative'), 'relative'))
+  .groupBy('test', 'virt');
+
+function overheadTimeseries(): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title('Overhead against the baseline (%)')
+    .description('Positive = the guest is slower than its group\'s baseline (native) host, for the same test, profile and thread count. One line per guest agent, test and metric.')
+    .datasource({ ...INFLUX_DATASOURCE })
+    .withTarget(overheadOverTime.target('A', { alias: '$tag_agent · $tag_test · $tag_metric' }))
+    .unit('percent')
+    .thresholds(overheadThresholds(10, 50))
+    .thresholdsStyle(lineThresholds())
+    .showPoints(common.VisibilityMode.Always)
+    .legend(tableLegend())
+    .height(9)
+    .span(24);
+}
+
+function currentOverheadTable(): table.PanelBuilder {
+  return new table.PanelBuilder()
+    .title('Current overhead')
+    .description('The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead and the number of trials on each side.')
+    .datasource({ ...INFLUX_DATASOURCE })
+    .withTarget(currentOverhead.target('A', { format: 'table' }))
+    .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
+    .overrideByName('overhead_pct', [
+      { id: 'unit', value: 'percent' },
+      { id: 'thresholds', value: overheadThresholds(10, 50).build() },
+      { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    ])
+    .overrideByName('ci_low_pct', [{ id: 'unit', value: 'percent' }])
+    .overrideByName('ci_high_pct', [{ id: 'unit', value: 'percent' }])
+    .decimals(2)
+    .height(9)
+    .span(24);
+}
+
+function relativeBarChart(): barchart.PanelBuilder {
+  return new barchart.PanelBuilder()
+    .title('Native / KVM / TCG: relative performance (native = 1)')
+    .description('Mean guest performance relative to the group\'s native baseline, per test, like the charts of the seed report (higher is better). Native is 1 by definition; a bar above 1 means the guest measured faster than native in this window.')
+    .datasource({ ...INFLUX_DATASOURCE })
+    .withTarget(relativeByVirt.target('A', { format: 'table' }))
+    // One row per test, one column per virtualization: grouped bars.
+    .withTransformation({ id: 'groupingToMatrix', options: { columnField: 'virt', rowField: 'test', valueField: 'relative' } })
+    .xField('test\\virt')
+    .min(0)
+    .decimals(2)
+    .thresholds(referenceLine(1))
+    .thresholdsStyle(lineThresholds())
+    .showValue(common.VisibilityMode.Always)
+    .height(10)
+    .span(24);
+}
+
+export function overviewDashboard(): dashboard.DashboardBuilder {
+  const builder = new dashboard.DashboardBuilder('virt-overhead: Overview')
+    .uid('virt-overhead-overview')
+    .tags(['virt-overhead'])
+    .description('Guest overhead against the native baseline of its group.')
+    .editable()
+    .time({ from: 'now-7d', to: 'now' })
+    .refresh('1m')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .annotation(runAnnotation());
+  for (const v of identityVariables('overhead')) builder.withVariable(v);
+  builder.withVariable(metricVariable());
+  return builder
+    .withRow(new dashboard.RowBuilder('Over time'))
+    .withPanel(overheadTimeseries())
+    .withRow(new dashboard.RowBuilder('Now'))
+    .withPanel(currentOverheadTable())
+    .withPanel(relativeBarChart());
+}

@@ -1,0 +1,112 @@
+// Variants: A/B comparison of configurations labelled with `--variant` (e.g. stock-qemu vs
+// patched-qemu): per variant the mean, spread and confidence interval of a sysbench metric,
+// and the collector's overhead with its confidence interval.
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import type { ResultField } from '../../agent/sysbench/fields.js';
+import { runAnnotation } from '../annotations.js';
+import { INFLUX_DATASOURCE } from '../datasource.js';
+import { as, count, from, last, math, mean, num, sqrt, stddev, variableColumn } from '../influxql.js';
+import { overheadThresholds, tableLegend } from '../panels.js';
+import { fieldVariable, identityVariables, metricVariable } from '../variables.js';
+
+function selectedResults() {
+  return from('sysbench')
+    .whereTimeFilter()
+    .whereVar('group', 'group')
+    .whereVar('agent', 'agent')
+    .whereVar('virt', 'virt')
+    .whereVar('test', 'test')
+    .whereVar('variant', 'variant')
+    .whereField('ok', '=', true);
+}
+
+const field = variableColumn<ResultField>('field');
+// 1.96 · s / √n: the normal approximation, narrower than Student's t for few trials; the
+// description says so and points to `virt-overhead report` for the t-based interval.
+const halfWidth = math`${num(1.96)} * ${stddev(field)} / ${sqrt(count(field))}`;
+
+export const variantStats = selectedResults()
+  .select(
+    as(mean(field), 'mean'),
+    as(stddev(field), 'stddev'),
+    as(count(field), 'n'),
+    as(math`${mean(field)} - ${halfWidth}`, 'ci_low'),
+    as(math`${mean(field)} + ${halfWidth}`, 'ci_high'),
+  )
+  .groupBy('test', 'variant', 'virt');
+
+export const variantOverTime = selectedResults()
+  .select(as(mean(field), 'value'))
+  .groupByTime('$__interval')
+  .groupBy('variant', 'test')
+  .fill('none');
+
+export const variantOverhead = from('overhead')
+  .whereTimeFilter()
+  .whereVar('group', 'group')
+  .whereVar('agent', 'agent')
+  .whereVar('virt', 'virt')
+  .whereVar('test', 'test')
+  .whereVar('variant', 'variant')
+  .whereVar('metric', 'metric')
+  .select(
+    as(last('overhead_pct'), 'overhead_pct'),
+    as(last('ci_low_pct'), 'ci_low_pct'),
+    as(last('ci_high_pct'), 'ci_high_pct'),
+    as(last('n_guest'), 'n_guest'),
+  )
+  .groupBy('test', 'metric', 'variant', 'agent');
+
+export function variantsDashboard(): dashboard.DashboardBuilder {
+  const builder = new dashboard.DashboardBuilder('virt-overhead: Variants (A/B)')
+    .uid('virt-overhead-variants')
+    .tags(['virt-overhead'])
+    .description('Compare configurations (--variant) by their sysbench results and overhead.')
+    .editable()
+    .time({ from: 'now-30d', to: 'now' })
+    .annotation(runAnnotation());
+  for (const v of identityVariables('sysbench')) builder.withVariable(v);
+  builder.withVariable(fieldVariable('events_per_sec')).withVariable(metricVariable());
+  return builder
+    .withPanel(
+      new table.PanelBuilder()
+        .title('$field per variant: mean and 95 % CI')
+        .description('Successful trials only. CI = mean ± 1.96·s/√n (normal approximation: too narrow with few trials). For Student-t intervals and a significance test between two variants use `virt-overhead report`.')
+        .datasource({ ...INFLUX_DATASOURCE })
+        .withTarget(variantStats.target('A', { format: 'table' }))
+        .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
+        .decimals(3)
+        .height(9)
+        .span(24),
+    )
+    .withPanel(
+      new table.PanelBuilder()
+        .title('Overhead per variant (latest, with 95 % CI)')
+        .description('The collector\'s overhead against the baseline, per variant: two variants differ significantly for a metric when their CIs do not overlap (conservative).')
+        .datasource({ ...INFLUX_DATASOURCE })
+        .withTarget(variantOverhead.target('A', { format: 'table' }))
+        .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
+        .overrideByName('overhead_pct', [
+          { id: 'unit', value: 'percent' },
+          { id: 'thresholds', value: overheadThresholds(10, 50).build() },
+          { id: 'custom.cellOptions', value: { type: 'color-background' } },
+        ])
+        .overrideByRegexp('ci_.*_pct', [{ id: 'unit', value: 'percent' }])
+        .decimals(2)
+        .height(9)
+        .span(24),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('$field by variant over time')
+        .datasource({ ...INFLUX_DATASOURCE })
+        .withTarget(variantOverTime.target('A', { alias: '$tag_variant · $tag_test' }))
+        .showPoints(common.VisibilityMode.Always)
+        .legend(tableLegend())
+        .height(9)
+        .span(24),
+    );
+}
