@@ -8,7 +8,7 @@
 // CRC-32 of the payload (u32 LE), payload (JSON of SpoolRecord).
 // A torn tail (power cut, SIGKILL mid-write) or a corrupt record is skipped and counted;
 // the scanner resynchronises on the next magic with a valid checksum.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, ftruncateSync, appendFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -119,6 +119,25 @@ export function decodeSegment(buf: Buffer, onBad: (offset: number, detail: strin
   return { records, validEnd };
 }
 
+/** Replaces a damaged segment by its valid records (write, fsync, rename); returns the new layout. */
+function rewriteSegment(path: string, buf: Buffer, records: Decoded[]): { records: Decoded[]; validEnd: number } {
+  const out: Decoded[] = [];
+  const parts: Buffer[] = [];
+  let pos = 0;
+  for (const d of records) {
+    parts.push(buf.subarray(d.offset, d.offset + d.length));
+    out.push({ record: d.record, offset: pos, length: d.length });
+    pos += d.length;
+  }
+  const tmp = path + '.tmp';
+  const fd = openSync(tmp, 'w');
+  writeSync(fd, Buffer.concat(parts));
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, path);
+  return { records: out, validEnd: pos };
+}
+
 export class Spool {
   private readonly dir: string;
   private readonly maxBytes: number;
@@ -166,18 +185,18 @@ export class Spool {
     for (const seq of seqs) {
       const path = join(this.dir, segName(seq));
       const buf = readFileSync(path);
-      const { records, validEnd } = decodeSegment(buf, (offset, detail) => {
+      let bad = 0;
+      let { records, validEnd } = decodeSegment(buf, (offset, detail) => {
+        bad++;
         this.counters.corrupt++;
         this.opts.onCorrupt?.(segName(seq), offset, detail);
       });
-      // Cut a torn tail so that new appends start on a record boundary.
-      if (validEnd < buf.length && seq === seqs[seqs.length - 1]) {
-        const fd = openSync(path, 'r+');
-        ftruncateSync(fd, validEnd);
-        fsyncSync(fd);
-        closeSync(fd);
+      if (bad > 0) {
+        // Rewrite the segment with only its valid records, so that new appends start on a
+        // record boundary and the same damage is not counted again at the next start.
+        ({ records, validEnd } = rewriteSegment(path, buf, records));
       }
-      const seg: Segment = { seq, bytes: Math.min(buf.length, validEnd || buf.length), live: new Set() };
+      const seg: Segment = { seq, bytes: validEnd, live: new Set() };
       for (const d of records) {
         if (acked.has(d.record.id) || this.pendingEntries.has(d.record.id)) continue;
         seg.live.add(d.record.id);
@@ -243,12 +262,14 @@ export class Spool {
   }
 
   /** The unacknowledged records, oldest first, read from disk. */
-  *pending(limit = Infinity): Generator<SpoolRecord> {
+  *pending(limit = Infinity, skip?: (id: string) => boolean): Generator<SpoolRecord> {
     let n = 0;
     let fd = -1;
     let openSeg = -1;
     try {
       for (const entry of this.pendingEntries.values()) {
+        // Skipped ids (already in flight) are not read from disk and do not count.
+        if (skip?.(entry.id)) continue;
         if (n++ >= limit) return;
         if (entry.segment !== openSeg) {
           if (fd >= 0) closeSync(fd);
