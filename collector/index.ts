@@ -10,6 +10,7 @@ import { BatchWriter } from './influx/writer.js';
 import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
 import { handleStream, type AgentCall } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
+import { TokenBucket } from './server/ratelimit.js';
 import { createOverheadCalculator, type WrittenResult } from './overhead/index.js';
 
 export interface CollectorOptions {
@@ -54,6 +55,8 @@ export function influxClient(url: string, database: string): InfluxDB {
 }
 
 export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {
+  // Configuration errors first: nothing is contacted when the command line is wrong.
+  const creds = serverCredentials(opts.listen, opts.tls ?? {});
   const influx = influxClient(opts.influxUrl, opts.database);
   const pings = await influx.ping(5000);
   if (!pings.some((p) => p.online)) throw new InfluxUnreachableError(`InfluxDB is not reachable at ${opts.influxUrl} (no answer to /ping within 5 s)`);
@@ -75,6 +78,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
 
   let tokens = opts.tokens ?? null;
   const open = new Set<AgentCall>();
+  const buckets = new Map<string, TokenBucket>();
   let pressured = false;
   writer.on('pressure', () => {
     pressured = true;
@@ -95,9 +99,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const { Collector } = loadContract().virtoverhead.v1;
   server.addService(Collector.service, {
     Stream: (call: AgentCall) =>
-      handleStream(call, { writer, tokens: () => tokens, log, collectorVersion: AGENT_VERSION, ratePerSec: opts.ratePerSec ?? 5000, burst: opts.burst ?? 20_000, open, isPressured: () => pressured }),
+      handleStream(call, { writer, tokens: () => tokens, log, collectorVersion: AGENT_VERSION, ratePerSec: opts.ratePerSec ?? 5000, burst: opts.burst ?? 20_000, open, isPressured: () => pressured, buckets }),
   });
-  const creds = serverCredentials(opts.listen, opts.tls ?? {});
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))));
   const host = opts.listen.replace(/:\d+$/, '');
   log.info({ listen: `${host}:${port}`, influx: opts.influxUrl, database: opts.database, auth: tokens ? `${tokens.size} tokens` : 'none', tls: Boolean(opts.tls?.cert) }, 'collector listening');

@@ -16,6 +16,8 @@ export interface SenderOptions {
   spool: Spool;
   log: Logger;
   window?: number;
+  /** First reconnect delay ceiling (default 500 ms; doubles per failure up to 60 s, full jitter). */
+  backoffBaseMs?: number;
   /** Called when the collector refused a record for good (it is dropped from the spool). */
   onReject?: (id: string, reason: string) => void;
 }
@@ -25,7 +27,7 @@ export class Sender {
   private call: grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output> | null = null;
   private connected = false;
   private readonly inFlight = new Set<string>();
-  private readonly backoff = new Backoff();
+  private readonly backoff: Backoff;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private waiters: Array<() => void> = [];
@@ -42,9 +44,14 @@ export class Sender {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
-      'grpc.max_send_message_length': 1024 * 1024,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      // The channel has its own reconnect backoff (default up to 120 s) under ours: keep it
+      // short, so that our capped, jittered backoff is the one that decides.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
     });
     this.window = opts.window ?? 256;
+    this.backoff = new Backoff(opts.backoffBaseMs ?? 500, 60_000);
   }
 
   start(): void {
@@ -110,11 +117,25 @@ export class Sender {
       return;
     }
     if (this.inFlight.size < this.window) {
-      for (const record of this.opts.spool.pending(this.inFlight.size + this.window)) {
-        if (this.inFlight.size >= this.window) break;
-        if (this.inFlight.has(record.id)) continue;
+      const tooBig: string[] = [];
+      for (const record of this.opts.spool.pending(this.window - this.inFlight.size, (id) => this.inFlight.has(id))) {
+        const message = toMessage(record);
+        // A record the collector would refuse for its size would block the spool forever.
+        if (Buffer.byteLength(JSON.stringify(message)) > MAX_MESSAGE_BYTES) {
+          tooBig.push(record.id);
+          continue;
+        }
         this.inFlight.add(record.id);
-        this.call.write(toMessage(record));
+        this.call.write(message);
+      }
+      for (const id of tooBig) {
+        this.rejected++;
+        this.opts.log.error({ id, limit: MAX_MESSAGE_BYTES }, 'record is over the message size limit; dropping it from the spool');
+        this.opts.onReject?.(id, 'over the message size limit');
+      }
+      if (tooBig.length) {
+        this.opts.spool.ack(tooBig);
+        return this.pump();
       }
     }
     this.notifyIfDrained();
@@ -177,6 +198,9 @@ export class Sender {
     this.client.close();
   }
 }
+
+/** The collector's limit on one message (grpc.max_receive_message_length). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 function toMessage(record: SpoolRecord): AgentMessage {
   return record.kind === 'result' ? { result: record.body } : { sample: record.body };

@@ -28,9 +28,15 @@ export class PermanentWriteError extends Error {
   override name = 'PermanentWriteError';
 }
 
-function isPermanent(err: unknown): boolean {
+/**
+ * Only a 400 (a point InfluxDB can never store: type conflict, bad value) or 413 (too big) is
+ * the data's fault. Every other answer — 401/403 (our credentials), 404 (database missing),
+ * 429, 5xx, no answer — is the server's state: retried, never turned into a Reject, because a
+ * Reject makes the agent delete the record from its spool.
+ */
+export function isPermanent(err: unknown): boolean {
   const status = (err as { res?: { statusCode?: number } }).res?.statusCode;
-  return status !== undefined && status >= 400 && status < 500;
+  return status === 400 || status === 413;
 }
 
 export class BatchWriter extends EventEmitter {

@@ -23,6 +23,8 @@ export interface StreamContext {
   /** All open streams, so the server can pause them under backpressure. */
   open: Set<AgentCall>;
   isPressured: () => boolean;
+  /** Token buckets by agent id, shared by that agent's streams (a second stream gains no rate). */
+  buckets?: Map<string, TokenBucket>;
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -40,7 +42,9 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   let ended = false;
   let ackIds: string[] = [];
   let ackScheduled = false;
-  const bucket = new TokenBucket(ctx.ratePerSec, ctx.burst);
+  let bucket = new TokenBucket(ctx.ratePerSec, ctx.burst);
+  /** The token table this stream was authorized against; a reload (SIGHUP) re-checks it. */
+  let authorizedWith: TokenTable | null = null;
   const peer = call.getPeer();
   const log = ctx.log.child({ peer });
 
@@ -72,6 +76,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
 
   const authorize = (h: Hello__Output): boolean => {
     const table = ctx.tokens();
+    authorizedWith = table;
     if (!table) return true;
     const token = bearer(call);
     if (!token) {
@@ -100,6 +105,10 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     clearTimeout(helloTimer);
     if (!authorize(hello)) return;
     tags = identityTags(hello);
+    if (ctx.buckets) {
+      if (!ctx.buckets.has(hello.agent_id) && ctx.buckets.size >= 100_000) ctx.buckets.clear();
+      bucket = ctx.buckets.get(hello.agent_id) ?? ctx.buckets.set(hello.agent_id, bucket).get(hello.agent_id)!;
+    }
     log.info({ agent: hello.agent_id, group: hello.group, role: hello.role, virt: tags.virt, protocol: hello.protocol_version, agentVersion: hello.agent_version }, 'agent connected');
     send({ welcome: { protocol_version: PROTOCOL_VERSION, collector_version: ctx.collectorVersion } });
   };
@@ -116,6 +125,8 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
 
   const onMessage = (msg: AgentMessage__Output) => {
     if (!hello) return onHello(msg);
+    // A revoked or re-assigned token stops writing at its next message, not at reconnect.
+    if (authorizedWith !== ctx.tokens() && !authorize(hello)) return;
     const kind = msg.body;
     const body = kind ? msg[kind] : undefined;
     const id = body && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : '';
