@@ -14,7 +14,7 @@ export interface SysbenchVersion {
 }
 
 export function parseVersionLine(line: string): SysbenchVersion | null {
-  const m = /sysbench\s+(\d+)\.(\d+)(?:\.(\d+))?[^\s]*/.exec(line);
+  const m = /sysbench\s+(\d+)\.(\d+)(?:\.(\d+))?(?:-[\w.+]+)?/.exec(line);
   if (!m) return null;
   return { text: m[0].replace(/^sysbench\s+/, ''), major: Number(m[1]), minor: Number(m[2]) };
 }
