@@ -31,6 +31,8 @@ export interface RunInGuestOptions {
   kernel?: LabKernel;
   /** Every console line as it arrives (e.g. to show progress). */
   onConsole?: (line: string) => void;
+  /** Called with QEMU's pid once it runs (tests check it is gone afterwards). */
+  onQemuStart?: (pid: number) => void;
   log?: (line: string) => void;
 }
 
@@ -143,7 +145,10 @@ export async function runInGuest(o: RunInGuestOptions): Promise<GuestResult> {
     let stderr = '';
     let partial = '';
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-    if (child.pid) reg.setPid(child.pid);
+    if (child.pid) {
+      reg.setPid(child.pid);
+      o.onQemuStart?.(child.pid);
+    }
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       if (consoleText.length < MAX_CONSOLE_BYTES) consoleText += chunk;

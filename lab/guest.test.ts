@@ -1,0 +1,98 @@
+// Real TCG guests (no mocks): sysbench and `virt-overhead detect` inside a guest, and the
+// failure paths (non-zero exit, kernel panic, timeout) with their clean-up.
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseSysbenchOutput } from '../agent/sysbench/parser/index.js';
+import { packageRoot } from '../proto/index.js';
+import { liveCount } from './cleanup.js';
+import { GuestError, runInGuest, type RunInGuestOptions } from './guest.js';
+import { ensureBaseInitramfs } from './initramfs.js';
+import { ensureKernel } from './kernel.js';
+import { defaultCacheDir } from './guest.js';
+
+const GUEST: Omit<RunInGuestOptions, 'command'> = { accel: 'tcg', vcpus: 2, memoryMiB: 1024, scratchDiskMiB: 64, timeoutMs: 300_000 };
+
+function guestTempDirs(): string[] {
+  return readdirSync(tmpdir()).filter((d) => d.startsWith('virt-overhead-guest-'));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(() => {
+  // The first run downloads and unpacks the kernel (~10 s); later runs use the cache.
+  const kernel = ensureKernel({ cacheDir: defaultCacheDir() });
+  ensureBaseInitramfs({ kernel, cacheDir: defaultCacheDir() });
+}, 300_000);
+
+describe('a TCG guest over this machine\'s read-only root', () => {
+  test('runs sysbench cpu and virt-overhead detect; says qemu-tcg, no container', async () => {
+    const main = join(packageRoot(), 'dist', 'cli', 'main.js');
+    expect(existsSync(main), 'build first: npm run build').toBe(true);
+    const r = await runInGuest({
+      ...GUEST,
+      command: `echo @@SYSBENCH; sysbench cpu --time=2 run; echo @@DETECT; node ${main} detect --json; echo @@SCRATCH; stat -f -c %T /mnt/scratch; touch /usr/lab-write-test && echo overlay-writable`,
+    });
+    expect(r.exitCode, r.consoleTail).toBe(0);
+    const [, sysbenchText, rest] = r.output.split(/^@@(?:SYSBENCH|DETECT)$/m);
+    const [inv] = parseSysbenchOutput(sysbenchText!);
+    expect(inv?.test).toBe('cpu');
+    expect(inv?.ok).toBe(true);
+    expect(inv?.fields.events_per_sec).toBeGreaterThan(0);
+    const [detectJson, scratch] = rest!.split(/^@@SCRATCH$/m);
+    const detection = JSON.parse(detectJson!) as { virt: string; container: string };
+    expect(detection.virt).toBe('qemu-tcg');
+    expect(detection.container).toBe('none');
+    expect(scratch).toMatch(/ext2\/ext3|ext4/);
+    expect(scratch).toContain('overlay-writable');
+    // The write went to the guest's RAM overlay, never to this machine.
+    expect(existsSync('/usr/lab-write-test')).toBe(false);
+  });
+
+  test('a failing command returns its status; nothing is left behind', async () => {
+    const before = guestTempDirs();
+    let pid = 0;
+    const r = await runInGuest({ ...GUEST, scratchDiskMiB: 0, command: 'echo about to fail; exit 3', onQemuStart: (p) => (pid = p) });
+    expect(r.exitCode).toBe(3);
+    expect(r.output).toBe('about to fail');
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
+    expect(guestTempDirs()).toEqual(before);
+    expect(liveCount()).toBe(0);
+  });
+
+  test('a kernel panic ends the guest with a clear error and the console tail', async () => {
+    const before = guestTempDirs();
+    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, command: 'echo c > /proc/sysrq-trigger; sleep 60' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GuestError);
+    expect((err as GuestError).kind).toBe('panic');
+    expect((err as GuestError).message).toMatch(/kernel panicked: .*Kernel panic - not syncing/);
+    expect((err as GuestError).consoleTail).toMatch(/sysrq/i);
+    expect(guestTempDirs()).toEqual(before);
+  });
+
+  test('a guest that runs too long is stopped and reported as a timeout', async () => {
+    const before = guestTempDirs();
+    let pid = 0;
+    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, timeoutMs: 8_000, command: 'sleep 600', onQemuStart: (p) => (pid = p) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GuestError);
+    expect((err as GuestError).kind).toBe('timeout');
+    expect((err as GuestError).message).toMatch(/did not finish within 8 s/);
+    expect(alive(pid)).toBe(false);
+    expect(guestTempDirs()).toEqual(before);
+  });
+
+  test('a QEMU binary that does not exist is a clear error', async () => {
+    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, command: 'true', qemuBinary: '/nonexistent/qemu-system-x86_64' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GuestError);
+    expect((err as GuestError).message).toMatch(/cannot start QEMU '\/nonexistent\/qemu-system-x86_64'/);
+  });
+});
