@@ -118,7 +118,8 @@ describe('report output', () => {
     expect(header.indexOf('native host-a')).toBeLessThan(header.indexOf('kvm vm1'));
     expect(header.indexOf('kvm vm1')).toBeLessThan(header.indexOf('qemu-tcg vm2'));
     expect(text).toContain('== cpu · group lab · profile seed · 1 thread ==');
-    expect(text).toMatch(/ratio to native\s+1\s+0\.800 \[/);
+    expect(text).toMatch(/ratio to baseline\s+1\s+0\.800 \[/);
+    expect(text).toContain('baseline: native host-a');
     expect(text).toMatch(/overhead\s+—\s+\+25\.0% \[/);
     expect(text).toContain('no (p=0.069)');
     expect(text).toContain('yes (p=0.004)');

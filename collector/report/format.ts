@@ -29,3 +29,9 @@ export function directionText(direction: 'higher' | 'lower'): string {
 export function sectionTitle(s: { test: string; group: string; profile: string; threads: number | null }): string {
   return `${s.test} · group ${s.group} · profile ${s.profile}${s.threads !== null ? ` · ${s.threads} thread${s.threads === 1 ? '' : 's'}` : ''}`;
 }
+
+/** Half width of an interval; rounding noise of identical trials (1e-17) shows as 0. */
+export function fmtHalfWidth(mean: number, low: number, high: number): string {
+  const h = (high - low) / 2;
+  return h <= 1e-9 * Math.abs(mean) ? '0' : fmtNum(h);
+}

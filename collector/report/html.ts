@@ -2,7 +2,7 @@
 // Each test gets a bar chart normalised to the best system = 1 (taller is better, for time
 // and latency metrics too), with 95 % CI whiskers, and the comparison table under it.
 import type { Report, ReportSection, SystemResult } from './build.js';
-import { directionText, fmtNum, fmtP, fmtPct, fmtRatio, sectionTitle } from './format.js';
+import { directionText, fmtHalfWidth, fmtNum, fmtP, fmtPct, fmtRatio, sectionTitle } from './format.js';
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
@@ -68,7 +68,7 @@ function chart(section: ReportSection, colors: Map<string, string>, index: numbe
 }
 
 function cell(r: SystemResult, isRef: boolean): { value: string; ratio: string; overhead: string; sig: string } {
-  const ci = r.ciLow !== null && r.ciHigh !== null ? ` ± ${fmtNum((r.ciHigh - r.ciLow) / 2)}` : '';
+  const ci = r.ciLow !== null && r.ciHigh !== null ? ` ± ${fmtHalfWidth(r.mean, r.ciLow, r.ciHigh)}` : '';
   const c = r.vsReference;
   return {
     value: `${fmtNum(r.mean)}${ci} <span class="n">n=${r.n}</span>`,
@@ -85,7 +85,7 @@ function table(section: ReportSection): string {
     rows.push(`<tr class="mh"><th>${escapeHtml(m.metric)} <span class="dir">(${directionText(m.direction)})</span></th>${m.results.map((r) => `<th>${escapeHtml(r.system.label)}</th>`).join('')}</tr>`);
     const cells = m.results.map((r) => cell(r, refKey !== null && JSON.stringify(r.system) === refKey));
     rows.push(`<tr><td>mean ± 95% CI</td>${cells.map((c) => `<td>${c.value}</td>`).join('')}</tr>`);
-    rows.push(`<tr><td>ratio to native</td>${cells.map((c) => `<td>${c.ratio}</td>`).join('')}</tr>`);
+    rows.push(`<tr><td>ratio to baseline</td>${cells.map((c) => `<td>${c.ratio}</td>`).join('')}</tr>`);
     rows.push(`<tr><td>overhead</td>${cells.map((c) => `<td>${c.overhead}</td>`).join('')}</tr>`);
     rows.push(`<tr><td>significant (Welch)</td>${cells.map((c) => `<td>${c.sig}</td>`).join('')}</tr>`);
   }
@@ -112,7 +112,7 @@ export function renderHtmlReport(report: Report): string {
   if (report.sections.length === 0) body.push('<p>No sysbench results in this period.</p>');
   report.sections.forEach((s, i) => {
     body.push(`<section><h2>${escapeHtml(sectionTitle(s))}</h2>`);
-    if (!s.reference) body.push('<p class="meta">No baseline in this group: no ratios.</p>');
+    body.push(s.reference ? `<p class="meta">Baseline: ${escapeHtml(s.reference.label)}</p>` : '<p class="meta">No baseline in this group: no ratios.</p>');
     body.push(chart(s, colors, i), table(s), '</section>');
   });
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>virt-overhead report</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`;

@@ -1,10 +1,10 @@
 // The terminal table: per test, systems side by side (native, then each guest) like the
 // experiment report's S1 / S2 / S3 comparisons, with 95 % intervals and Welch's verdict.
 import type { Report, ReportMetric, ReportSection, SystemResult } from './build.js';
-import { directionText, fmtNum, fmtP, fmtPct, fmtRatio, sectionTitle } from './format.js';
+import { directionText, fmtHalfWidth, fmtNum, fmtP, fmtPct, fmtRatio, sectionTitle } from './format.js';
 
 function valueCell(r: SystemResult): string {
-  const ci = r.ciLow !== null && r.ciHigh !== null ? ` ± ${fmtNum((r.ciHigh - r.ciLow) / 2)}` : '';
+  const ci = r.ciLow !== null && r.ciHigh !== null ? ` ± ${fmtHalfWidth(r.mean, r.ciLow, r.ciHigh)}` : '';
   return `${fmtNum(r.mean)}${ci} (n=${r.n})`;
 }
 
@@ -31,11 +31,10 @@ function significanceCell(r: SystemResult): string {
 function metricBlock(section: ReportSection, m: ReportMetric): string[][] {
   const refKey = section.reference ? JSON.stringify(section.reference) : null;
   const isRef = (r: SystemResult) => refKey !== null && JSON.stringify(r.system) === refKey;
-  const refName = section.reference ? section.reference.label.split(' ')[0] : 'baseline';
   return [
     [`${m.metric} (${directionText(m.direction)})`, ...m.results.map((r) => r.system.label)],
     ['  mean ± 95% CI', ...m.results.map(valueCell)],
-    [`  ratio to ${refName}`, ...m.results.map((r) => ratioCell(r, isRef(r)))],
+    ['  ratio to baseline', ...m.results.map((r) => ratioCell(r, isRef(r)))],
     ['  overhead', ...m.results.map((r) => (isRef(r) ? '—' : overheadCell(r)))],
     ['  significant (Welch)', ...m.results.map((r) => (isRef(r) ? '—' : significanceCell(r)))],
   ];
@@ -61,7 +60,7 @@ export function formatReportTable(report: Report): string {
   }
   for (const s of report.sections) {
     out.push('', `== ${sectionTitle(s)} ==`);
-    if (!s.reference) out.push('(no baseline in this group: no ratios)');
+    out.push(s.reference ? `baseline: ${s.reference.label}` : '(no baseline in this group: no ratios)');
     const rows: string[][] = [];
     s.metrics.forEach((m, i) => {
       if (i > 0) rows.push([]);
