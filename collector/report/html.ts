@@ -107,7 +107,7 @@ export function renderHtmlReport(report: Report): string {
   body.push(
     `<p class="meta">Database ${escapeHtml(report.database)}${report.group !== null ? `, group ${escapeHtml(report.group)}` : ''}, results since ${escapeHtml(report.since)}, generated ${escapeHtml(report.generatedAt)}. ` +
       `Bars: performance relative to the best system of each metric (1 = best; for time and latency metrics best/value, so taller is always better), whiskers the 95 % confidence interval of the mean. ` +
-      `Overhead &gt; 0 means the guest is worse than native; significance by Welch's t-test at 5 %.</p>`,
+      `Overhead &gt; 0 means the guest is worse than the baseline; significance by Welch's t-test at 5 %.</p>`,
   );
   if (report.sections.length === 0) body.push('<p>No sysbench results in this period.</p>');
   report.sections.forEach((s, i) => {

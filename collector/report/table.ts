@@ -53,7 +53,7 @@ function layout(rows: string[][]): string[] {
 export function formatReportTable(report: Report): string {
   const out: string[] = [];
   out.push(`virt-overhead report · database ${report.database}${report.group !== null ? ` · group ${report.group}` : ''} · since ${report.since}`);
-  out.push('ratio = guest / native; overhead > 0 means the guest is worse (docs/overhead.md); intervals are 95 %.');
+  out.push('ratio = guest / baseline; overhead > 0 means the guest is worse (docs/overhead.md); intervals are 95 %.');
   if (report.sections.length === 0) {
     out.push('', 'No sysbench results in this period.');
     return out.join('\n') + '\n';
