@@ -1,0 +1,42 @@
+// Replaces Grafana's InfluxDB macros and template variables in a query the way Grafana's
+// InfluxDB datasource does, so the generated dashboards' queries can run outside Grafana
+// (tests, `npm run` checks): `$timeFilter`, `$__interval`, and `$var` (regex-escaped and
+// joined as `(a|b)` for multi-value / All variables, plain for single-value ones).
+
+export interface TimeRange {
+  fromMs: number;
+  toMs: number;
+}
+
+/** The value of a variable: one option, or all selected options of a multi / All variable. */
+export type VariableValue = { multi: false; value: string } | { multi: true; values: string[] };
+
+// Grafana's escape for values inside /.../ (InfluxDB datasource, interpolateQueryExpr).
+export function escapeRegex(value: string): string {
+  return value.replace(/[\\^$*+?.()|[\]{}/]/g, '\\$&');
+}
+
+const NICE_MS = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].map((s) => s * 1000);
+
+/** `$__interval`: the range over the panel's points (Grafana's default ~1000), rounded up to a nice step. */
+export function intervalFor(range: TimeRange, maxDataPoints = 1000, minMs = 10_000): string {
+  const raw = Math.max((range.toMs - range.fromMs) / maxDataPoints, minMs);
+  const ms = NICE_MS.find((n) => n >= raw) ?? NICE_MS[NICE_MS.length - 1]!;
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+}
+
+export function interpolate(query: string, range: TimeRange, variables: Record<string, VariableValue>): string {
+  let q = query
+    .replaceAll('$timeFilter', `time >= ${Math.floor(range.fromMs)}ms and time <= ${Math.ceil(range.toMs)}ms`)
+    .replaceAll('$__interval', intervalFor(range));
+  // Longest names first so `$agent` does not eat the start of a longer variable name.
+  for (const name of Object.keys(variables).sort((a, b) => b.length - a.length)) {
+    const v = variables[name]!;
+    const text = v.multi ? `(${v.values.map(escapeRegex).join('|')})` : v.value;
+    q = q.replaceAll(`$${name}`, text);
+  }
+  // `$/` ends a regex and `\$` is an escaped value: neither is a variable.
+  const left = /(?<!\\)\$[A-Za-z_]\w*/.exec(q);
+  if (left) throw new Error(`query still holds ${left[0]} after interpolation: no such variable`);
+  return q;
+}

@@ -1,0 +1,277 @@
+// Grafana cannot run here, so its dashboards are checked by what Grafana would do with them:
+// a real InfluxDB is filled through the real pipeline (collector + baseline and guest agents
+// running real sysbench), then every template variable's, panel's, annotation's and alert
+// rule's query from the COMMITTED JSON/YAML is interpolated the way Grafana does and run.
+// Each must return the measurement it reads, the columns and tags the panel refers to, and
+// numbers equal to ones this test computes itself from the raw points.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startLocalStack, type LocalStack } from '../collector/stack.js';
+import { interpolate, type TimeRange, type VariableValue } from '../grafana/interpolate.js';
+import { runCli, type CliResult } from './support/cli.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const JSON_DIR = join(ROOT, 'grafana', 'dashboards', 'json');
+const dir = mkdtempSync(join(tmpdir(), 'vo-grafana-'));
+let stack: LocalStack;
+const runs: CliResult[] = [];
+let range: TimeRange;
+
+interface Series {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+type Any = Record<string, any>;
+
+async function influx(q: string): Promise<Series[]> {
+  const url = `${stack.influxUrl}/query?db=${stack.database}&epoch=ms&q=${encodeURIComponent(q)}`;
+  const res = await fetch(url);
+  const body = (await res.json()) as { results?: Array<{ series?: Series[]; error?: string }>; error?: string };
+  if (!res.ok || body.error || body.results?.[0]?.error) throw new Error(`InfluxDB refused ${q}: ${body.error ?? body.results?.[0]?.error}`);
+  return body.results?.[0]?.series ?? [];
+}
+
+/** Rows of a raw query as objects (tags merged in), for hand computations. */
+async function rows(q: string): Promise<Any[]> {
+  return (await influx(q)).flatMap((s) => s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })));
+}
+
+const agent = (id: string, role: string, variant: string) => [
+  'agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'cpu,memory', '--trials', '2',
+  '--workdir', join(dir, id + variant), '--agent-id', id, '--role', role, '--group', 'g1', '--variant', variant, '--allow-plaintext',
+];
+
+/** The collector writes overhead after acking, so the agent may exit first: wait for it. */
+async function waitFor(q: string, count: number): Promise<void> {
+  for (let i = 0; i < 300 && (await rows(q)).length < count; i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataDir: join(dir, 'influx') });
+  runs.push(await runCli(agent('native1', 'baseline', 'default')));
+  runs.push(await runCli(agent('guest1', 'guest', 'stock')));
+  runs.push(await runCli(agent('guest1', 'guest', 'patched')));
+  await waitFor(`SELECT overhead_pct FROM overhead WHERE variant = 'patched'`, 2);
+  const times = (await rows('SELECT run_id FROM sysbench')).map((r) => r.time as number);
+  range = { fromMs: Math.min(...times) - 3_600_000, toMs: Math.max(...times) + 3_600_000 };
+}, 300_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const dashboards: Array<[string, Any]> = readdirSync(JSON_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => [f, JSON.parse(readFileSync(join(JSON_DIR, f), 'utf8'))]);
+
+/** Runs each variable's query in order, later ones narrowed by earlier ones, all set to All. */
+async function resolveVariables(d: Any): Promise<{ values: Record<string, VariableValue>; options: Record<string, string[]> }> {
+  const values: Record<string, VariableValue> = {};
+  const options: Record<string, string[]> = {};
+  for (const v of d.templating?.list ?? []) {
+    if (v.type === 'custom') {
+      options[v.name] = String(v.query).split(',');
+      values[v.name] = { multi: false, value: v.current.value };
+      continue;
+    }
+    expect(v.type, `${d.title}: variable ${v.name}`).toBe('query');
+    expect(v.datasource?.uid).toBe('virt-overhead-influxdb');
+    const series = await influx(interpolate(v.query, range, values));
+    const found = series.flatMap((s) => s.values.map((row) => String(row[s.columns.indexOf('value')])));
+    options[v.name] = found;
+    values[v.name] = v.current?.value === '$__all' ? { multi: true, values: found } : { multi: false, value: v.current.value };
+  }
+  return { values, options };
+}
+
+/** The measurement a query reads: the innermost FROM "name". */
+function measurementOf(q: string): string {
+  const m = [...q.matchAll(/FROM "(\w+)"/g)];
+  expect(m.length, q).toBeGreaterThan(0);
+  return m[m.length - 1]![1]!;
+}
+/** Aliases of the outermost SELECT list. */
+function outerAliases(q: string): string[] {
+  const head = q.slice(0, q.indexOf(' FROM '));
+  return [...head.matchAll(/AS "(\w+)"/g)].map((m) => m[1]!).concat([...head.matchAll(/"(\w+)"::tag/g)].map((m) => m[1]!));
+}
+/** Tags of the outermost GROUP BY (after a subquery's closing parenthesis, if any). */
+function groupTags(q: string): string[] {
+  let outer = q.replace(/(time|fill)\([^)]*\)/g, '');
+  if (outer.includes('FROM (')) outer = outer.slice(outer.lastIndexOf(')'));
+  const m = / GROUP BY (.*)$/.exec(outer);
+  return m ? [...m[1]!.matchAll(/"(\w+)"/g)].map((x) => x[1]!) : [];
+}
+
+// Panels whose field may be absent from a short cpu+memory run: expected non-empty only if
+// the raw points hold that field (checked independently below).
+const FIELD_PANELS: Record<string, string> = {
+  'Memory throughput (MiB/s)': 'mib_per_sec',
+  'fileio read (MiB/s)': 'read_mib_per_sec',
+  'fileio written (MiB/s)': 'written_mib_per_sec',
+};
+
+describe('generated dashboards against a real InfluxDB filled by the real pipeline', () => {
+  it('the agents ran and were acknowledged', () => {
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('there is one dashboard per view, and every one has panels with queries', () => {
+    expect(dashboards.map(([f]) => f).sort()).toEqual(['agent-health.json', 'live-run.json', 'overview.json', 'variants.json']);
+  });
+
+  for (const [file, d] of dashboards) {
+    describe(file, () => {
+      it('every template variable query returns values', async () => {
+        const { options } = await resolveVariables(d);
+        for (const v of d.templating.list) expect(options[v.name]!.length, `${file}: $${v.name}`).toBeGreaterThan(0);
+        expect(options.group).toContain('g1');
+        if ('virt' in options) expect(options.virt!.length).toBeGreaterThan(0);
+      });
+
+      it('every panel query returns the series, columns and tags the panel uses', async () => {
+        const { values } = await resolveVariables(d);
+        const panels = (d.panels as Any[]).filter((p) => p.type !== 'row');
+        expect(panels.length).toBeGreaterThan(0);
+        for (const p of panels) {
+          expect(p.targets?.length, `${file}: ${p.title}`).toBeGreaterThan(0);
+          for (const t of p.targets) {
+            const where = `${file}: "${p.title}" ${t.refId}`;
+            expect(t.datasource?.uid, where).toBe('virt-overhead-influxdb');
+            expect(t.rawQuery, where).toBe(true);
+            const series = await influx(interpolate(t.query, range, values));
+            const measurement = measurementOf(t.query);
+            const field = FIELD_PANELS[p.title];
+            const exists = field ? (await rows(`SELECT count("${field}") FROM "${measurement}"`)).length > 0 : true;
+            expect(series.length > 0, `${where} returns data: ${t.query}`).toBe(exists);
+            if (!exists) continue;
+            const columns = new Set(series.flatMap((s) => s.columns));
+            const tags = new Set(series.flatMap((s) => Object.keys(s.tags ?? {})));
+            for (const s of series) expect(s.name, where).toBe(measurement);
+            for (const a of outerAliases(t.query)) expect(columns.has(a), `${where}: column ${a} in ${[...columns]}`).toBe(true);
+            for (const g of groupTags(t.query)) expect(tags.has(g), `${where}: tag ${g}`).toBe(true);
+            for (const m of String(t.alias ?? '').matchAll(/\$tag_(\w+)/g)) expect(tags.has(m[1]!), `${where}: legend $tag_${m[1]}`).toBe(true);
+            // Fields the panel refers to by name exist (tags become columns in table format).
+            const known = new Set([...columns, ...tags, 'Time']);
+            for (const tr of p.transformations ?? []) {
+              const o = tr.options ?? {};
+              for (const k of Object.keys({ ...o.excludeByName, ...o.renameByName })) expect(known.has(k), `${where}: ${tr.id} ${k}`).toBe(true);
+              for (const name of Object.values(o.renameByName ?? {})) known.add(name as string);
+              if (tr.id === 'groupingToMatrix') {
+                for (const k of [o.columnField, o.rowField, o.valueField]) expect(known.has(k), `${where}: matrix ${k}`).toBe(true);
+                expect(p.options.xField).toBe(`${o.rowField}\\${o.columnField}`);
+              }
+            }
+            for (const ov of p.fieldConfig?.overrides ?? []) {
+              if (ov.matcher.id === 'byName') expect(known.has(ov.matcher.options), `${where}: override ${ov.matcher.options}`).toBe(true);
+              if (ov.matcher.id === 'byRegexp') expect([...known].some((k) => new RegExp(`^(?:${ov.matcher.options})$`).test(k)), where).toBe(true);
+            }
+          }
+        }
+      });
+
+      it('the run annotation returns the columns it maps', async () => {
+        const { values } = await resolveVariables(d);
+        for (const a of d.annotations?.list ?? []) {
+          const series = await influx(interpolate(a.target.query, range, values));
+          expect(series.length).toBeGreaterThan(0);
+          const cols = series[0]!.columns;
+          for (const c of [a.target.textColumn, ...String(a.target.tagsColumn).split(',')]) expect(cols).toContain(c);
+        }
+      });
+    });
+  }
+
+  it('Current overhead shows the overhead computed by hand from the stored sysbench trials', async () => {
+    const d = dashboards.find(([f]) => f === 'overview.json')![1];
+    const { values } = await resolveVariables(d);
+    const panel = d.panels.find((p: Any) => p.title === 'Current overhead');
+    const got = await rows(interpolate(panel.targets[0].query, range, values));
+    const raw = await rows(`SELECT events_per_sec, ok FROM sysbench WHERE test = 'cpu' GROUP BY *`);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const of = (agentId: string, variant: string) => mean(raw.filter((r) => r.agent === agentId && r.variant === variant && r.ok).map((r) => r.events_per_sec));
+    const native = of('native1', 'default');
+    for (const variant of ['stock', 'patched']) {
+      const row = got.find((r) => r.agent === 'guest1' && r.test === 'cpu' && r.metric === 'events_per_sec' && r.variant === variant)!;
+      expect(row, variant).toBeDefined();
+      expect(row.overhead_pct).toBeCloseTo((native / of('guest1', variant) - 1) * 100, 6);
+      expect(row.ci_low_pct).toBeLessThanOrEqual(row.overhead_pct);
+      expect(row.ci_high_pct).toBeGreaterThanOrEqual(row.overhead_pct);
+    }
+  });
+
+  it('the relative-performance bars are the mean of 100 / (100 + overhead_pct) per test and virt', async () => {
+    const d = dashboards.find(([f]) => f === 'overview.json')![1];
+    const { values } = await resolveVariables(d);
+    const panel = d.panels.find((p: Any) => p.type === 'barchart');
+    const got = await rows(interpolate(panel.targets[0].query, range, values));
+    const raw = await rows(`SELECT overhead_pct FROM overhead GROUP BY *`);
+    for (const test of ['cpu', 'memory']) {
+      const mine = raw.filter((r) => r.test === test).map((r) => 100 / (100 + r.overhead_pct));
+      const row = got.find((r) => r.test === test)!;
+      expect(row.relative).toBeCloseTo(mine.reduce((a, b) => a + b, 0) / mine.length, 9);
+    }
+  });
+
+  it('Variants: per-variant mean, n and normal-approximation CI equal the hand computation', async () => {
+    const d = dashboards.find(([f]) => f === 'variants.json')![1];
+    const { values } = await resolveVariables(d);
+    expect(values.field).toEqual({ multi: false, value: 'events_per_sec' });
+    const panel = d.panels.find((p: Any) => String(p.title).includes('mean and 95 % CI'));
+    const got = await rows(interpolate(panel.targets[0].query, range, values));
+    const raw = await rows(`SELECT events_per_sec, ok FROM sysbench WHERE test = 'cpu' AND agent = 'guest1' GROUP BY *`);
+    for (const variant of ['stock', 'patched']) {
+      const xs = raw.filter((r) => r.variant === variant && r.ok).map((r) => r.events_per_sec as number);
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const s = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+      const row = got.find((r) => r.variant === variant && r.test === 'cpu')!;
+      expect(row.n).toBe(xs.length);
+      expect(row.mean).toBeCloseTo(m, 6);
+      expect(row.stddev).toBeCloseTo(s, 6);
+      expect(row.ci_low).toBeCloseTo(m - (1.96 * s) / Math.sqrt(xs.length), 6);
+      expect(row.ci_high).toBeCloseTo(m + (1.96 * s) / Math.sqrt(xs.length), 6);
+    }
+  });
+
+  it('Agent health: last seen is the time of the newest heartbeat of each agent', async () => {
+    const d = dashboards.find(([f]) => f === 'agent-health.json')![1];
+    const { values } = await resolveVariables(d);
+    const panel = d.panels.find((p: Any) => p.title === 'Last seen');
+    const got = await rows(interpolate(panel.targets[0].query, range, values));
+    const raw = await rows(`SELECT spooled FROM agent_status GROUP BY *`);
+    for (const id of ['native1', 'guest1']) {
+      const newest = Math.max(...raw.filter((r) => r.agent === id).map((r) => r.time as number));
+      expect(got.find((r) => r.agent === id)?.time, id).toBe(newest);
+    }
+  });
+
+  it('the provisioned alert rules query real overhead series', async () => {
+    const file = parse(readFileSync(join(ROOT, 'grafana/provisioning/alerting/overhead-rules.yaml'), 'utf8'));
+    expect(file.apiVersion).toBe(1);
+    const rules = file.groups.flatMap((g: Any) => g.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(2);
+    for (const rule of rules) {
+      const refIds = rule.data.map((q: Any) => q.refId);
+      expect(refIds).toContain(rule.condition);
+      for (const q of rule.data) {
+        if (q.datasourceUid === '__expr__') {
+          // Expressions refer only to queries of the same rule.
+          for (const ref of String(q.model.expression).match(/[A-Z]+/g) ?? []) expect(refIds).toContain(ref);
+          continue;
+        }
+        expect(q.datasourceUid).toBe('virt-overhead-influxdb');
+        const now = Date.now();
+        // Grafana evaluates a rule query over [now - from, now - to].
+        const series = await influx(interpolate(q.model.query, { fromMs: Math.min(now, range.toMs) - q.relativeTimeRange.from * 1000, toMs: Math.max(now, range.toMs) }, {}));
+        expect(series.length, `${rule.title} ${q.refId}`).toBeGreaterThan(0);
+        for (const a of outerAliases(q.model.query)) expect(series[0]!.columns).toContain(a);
+      }
+    }
+  });
+});
