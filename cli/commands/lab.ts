@@ -1,5 +1,97 @@
-// Placeholder until the lab capability lands; owned by its issue.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('virt-overhead lab: not built yet\n');
-  return 1;
+// virt-overhead lab: the native baseline and throwaway QEMU guests (TCG, and KVM when a probe
+// guest proves it works) measured with the same profile, then the overhead table.
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { influxClient } from '../../collector/index.js';
+import { buildReport, formatReportTable } from '../../collector/report/index.js';
+import { startLocalStack, type LocalStack } from '../../collector/stack.js';
+import { parseAccels, parseLoopbackCollector, parseQemuVariants, runLab } from '../../lab/index.js';
+import { packageRoot } from '../../proto/index.js';
+import { createLogger } from '../log.js';
+import { formatHelp, optStr, parseDuration, parseOptions, parseSize, str, UsageError, type OptionSpec } from '../options.js';
+
+const OPTIONS: OptionSpec[] = [
+  { name: 'accel', type: 'list', help: 'accelerators to run guests with: tcg, kvm (kvm only after a probe guest boots)', default: ['tcg', 'kvm'] },
+  { name: 'qemu', type: 'multi', help: 'NAME=PATH of a QEMU binary (repeatable); NAME becomes the variant tag', default: [] },
+  { name: 'profile', type: 'string', help: 'agent profile: quick or seed', default: 'quick' },
+  { name: 'trials', type: 'string', help: 'trials per test (3 or more give confidence intervals)', default: '3' },
+  { name: 'vcpus', type: 'string', help: 'guest vCPUs; the native baseline is pinned to as many CPUs', default: String(Math.min(2, availableParallelism())) },
+  { name: 'memory', type: 'string', help: 'guest memory', default: '2GiB' },
+  { name: 'collector', type: 'string', help: 'HOST:PORT of a collector on this machine (default: start a local InfluxDB and collector)' },
+  { name: 'influx', type: 'string', help: 'InfluxDB URL for the table when --collector is given', default: 'http://127.0.0.1:8086' },
+  { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
+  { name: 'group', type: 'string', help: 'group tag of this lab run (default: lab-<timestamp>)' },
+  { name: 'data-dir', type: 'string', help: 'local InfluxDB data and the native agent work files', default: join(packageRoot(), '.data', 'lab-run') },
+  { name: 'guest-timeout', type: 'string', help: 'stop a guest after this long (default: from the profile\'s test time-outs)' },
+  { name: 'keep-going', type: 'boolean', help: 'run the guests even when the native baseline failed', default: false },
+  { name: 'console', type: 'boolean', help: 'print guest consoles as they run', default: false },
+];
+
+function positiveInt(text: string, option: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--${option}: expected a positive whole number, not '${text}'`);
+  return Number(text);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, help } = parseOptions(OPTIONS, argv);
+  if (help) {
+    process.stdout.write(formatHelp('usage: virt-overhead lab [--accel tcg,kvm] [--qemu NAME=PATH ...] [--profile quick|seed] [--trials N] [--vcpus N] [--memory SIZE] [--collector HOST:PORT]', OPTIONS) + '\n');
+    return 0;
+  }
+  let accels, qemus;
+  try {
+    accels = parseAccels((values.accel as string[]) ?? []);
+    qemus = parseQemuVariants((values.qemu as string[] | undefined) ?? []);
+    if (optStr(values, 'collector')) parseLoopbackCollector(str(values, 'collector'));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const trials = positiveInt(str(values, 'trials'), 'trials');
+  const vcpus = positiveInt(str(values, 'vcpus'), 'vcpus');
+  const memoryMiB = Math.floor(parseSize(str(values, 'memory'), 'memory') / 1048576);
+  if (memoryMiB < 512) throw new UsageError(`--memory ${str(values, 'memory')}: a guest running node and sysbench needs at least 512MiB`);
+  const guestTimeout = optStr(values, 'guest-timeout');
+  const group = optStr(values, 'group') ?? `lab-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
+  const dataDir = str(values, 'data-dir');
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const started = new Date();
+
+  let stack: LocalStack | null = null;
+  let collector = optStr(values, 'collector');
+  let influxUrl = str(values, 'influx');
+  let database = str(values, 'database');
+  if (!collector) {
+    stack = await startLocalStack({ dataDir: join(dataDir, 'influxdb'), database, log: createLogger('collector', 'warn') });
+    collector = stack.collectorAddress;
+    influxUrl = stack.influxUrl;
+    database = stack.database;
+    log(`lab: local InfluxDB ${influxUrl} (database ${database}) and collector ${collector}`);
+  }
+  try {
+    const outcome = await runLab({
+      accels,
+      qemus,
+      profile: str(values, 'profile'),
+      trials,
+      vcpus,
+      memoryMiB,
+      group,
+      collector,
+      workDir: join(dataDir, 'native-work'),
+      keepGoing: values['keep-going'] === true,
+      guestTimeoutMs: guestTimeout ? parseDuration(guestTimeout, 'guest-timeout') : undefined,
+      log,
+      onConsole: values.console === true ? (l) => process.stderr.write(`  | ${l}\n`) : undefined,
+    });
+    const influx = influxClient(influxUrl, database);
+    const report = await buildReport({ influx, database, group, since: started });
+    process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${influxUrl}, database ${database}):\n\n`);
+    process.stdout.write(formatReportTable(report));
+    if (outcome.kvmProbe) process.stdout.write(`\nKVM: ${outcome.kvmProbe.ranGuest ? 'usable' : 'not usable'} — ${outcome.kvmProbe.detail}\n`);
+    const failed = outcome.runs.filter((r) => !r.ok);
+    for (const f of failed) process.stdout.write(`\nFAILED ${f.name}: ${f.detail}\n`);
+    return failed.length === 0 ? 0 : 1;
+  } finally {
+    await stack?.stop();
+  }
 }
