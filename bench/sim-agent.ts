@@ -1,0 +1,111 @@
+// A simulated agent: a real gRPC client of the collector (from the wire contract) that speaks
+// the real protocol — hello, wait for welcome, send messages with at most `window` unacked
+// (like agent/stream/sender.ts), forget them on ack — and times every message from write to
+// ack. Its own connection per agent (no shared subchannel), as separate machines would have.
+import * as grpc from '@grpc/grpc-js';
+import { loadContract, type AgentMessage, type CollectorClient, type CollectorMessage__Output, type Hello } from '../proto/index.js';
+import { messageId } from './messages.js';
+
+export interface SimAgentResult {
+  sent: number;
+  acked: number;
+  rejected: string[];
+  /** Write-to-ack time of every acked message, ms. */
+  latenciesMs: number[];
+}
+
+export class SimAgent {
+  private readonly client: CollectorClient;
+  private call: grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output> | null = null;
+  private readonly sentAt = new Map<string, number>();
+  private welcomed: Promise<void> | null = null;
+
+  constructor(private readonly address: string, private readonly hello: Hello, private readonly window = 256) {
+    const { Collector } = loadContract().virtoverhead.v1;
+    this.client = new Collector(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_send_message_length': 1024 * 1024 });
+  }
+
+  /** Opens the stream and resolves on the collector's Welcome. */
+  connect(timeoutMs = 30_000): Promise<void> {
+    if (this.welcomed) return this.welcomed;
+    const call = this.client.Stream();
+    this.call = call;
+    this.welcomed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sim agent ${this.hello.agent_id}: no welcome from ${this.address} within ${timeoutMs} ms`)), timeoutMs);
+      const onData = (msg: CollectorMessage__Output) => {
+        if (!msg.welcome) return;
+        clearTimeout(timer);
+        call.off('data', onData);
+        resolve();
+      };
+      call.on('data', onData);
+      call.once('error', (err: Error) => {
+        clearTimeout(timer);
+        reject(new Error(`sim agent ${this.hello.agent_id}: stream failed before welcome: ${err.message}`));
+      });
+    });
+    call.write({ hello: this.hello });
+    return this.welcomed;
+  }
+
+  /** Sends every message (window-limited) and resolves when each was acked or rejected. */
+  send(messages: readonly AgentMessage[], timeoutMs = 300_000): Promise<SimAgentResult> {
+    const call = this.call;
+    if (!call) throw new Error('sim agent: connect() first');
+    const result: SimAgentResult = { sent: 0, acked: 0, rejected: [], latenciesMs: [] };
+    const ids = messages.map(messageId);
+    let next = 0;
+    return new Promise<SimAgentResult>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sim agent ${this.hello.agent_id}: ${messages.length - result.acked - result.rejected.length} messages not acknowledged within ${timeoutMs} ms`)), timeoutMs);
+      const finishIfDone = () => {
+        if (result.acked + result.rejected.length < messages.length) return false;
+        clearTimeout(timer);
+        call.off('data', onData);
+        resolve(result);
+        return true;
+      };
+      const pump = () => {
+        while (next < messages.length && this.sentAt.size < this.window) {
+          const id = ids[next]!;
+          this.sentAt.set(id, performance.now());
+          call.write(messages[next]!);
+          next++;
+          result.sent++;
+        }
+      };
+      const onData = (msg: CollectorMessage__Output) => {
+        const now = performance.now();
+        if (msg.ack) {
+          for (const id of msg.ack.ids) {
+            const t = this.sentAt.get(id);
+            if (t === undefined) continue; // an ack for a resend we no longer wait for
+            this.sentAt.delete(id);
+            result.acked++;
+            result.latenciesMs.push(now - t);
+          }
+        } else if (msg.reject) {
+          if (this.sentAt.delete(msg.reject.id)) result.rejected.push(`${msg.reject.id}: ${msg.reject.reason}`);
+        }
+        if (!finishIfDone()) pump();
+      };
+      call.on('data', onData);
+      call.once('error', (err: Error) => {
+        clearTimeout(timer);
+        reject(new Error(`sim agent ${this.hello.agent_id}: stream failed: ${err.message}`));
+      });
+      if (!finishIfDone()) pump();
+    });
+  }
+
+  /** Ends the stream and closes the connection. */
+  close(): void {
+    if (this.call) {
+      this.call.removeAllListeners();
+      this.call.on('error', () => {});
+      this.call.end();
+      this.call.cancel();
+      this.call = null;
+    }
+    this.client.close();
+  }
+}

@@ -1,0 +1,18 @@
+// What every benchmark returns: named figures, some with a goal and whether this run met it.
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  goal?: string;
+  met?: boolean;
+}
+
+/** One section of docs/BENCHMARKS.md: figures plus how they were measured and what limits them. */
+export interface BenchSection {
+  title: string;
+  /** How it was measured (method, sizes, what runs where). */
+  method: string;
+  results: BenchResult[];
+  /** Observations from this run: bottlenecks, noise, limits of unmet goals. */
+  notes: string[];
+}
