@@ -91,6 +91,11 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     } else {
       await status(); // the last heartbeat says spooled=0
     }
+    // A record the collector refused for good is lost to InfluxDB: do not report success.
+    if (sender.rejected > 0) {
+      log.error({ rejected: sender.rejected }, 'the collector rejected records as invalid; they were not stored');
+      exitCode = exitCode || 1;
+    }
   } finally {
     clearInterval(statusTimer);
     process.off('SIGINT', onSignal);
