@@ -8,7 +8,8 @@ import type { TestName } from './sysbench/fields.js';
 import type { Profile } from './sysbench/profiles.js';
 import { runTest, type TestRun } from './sysbench/runner.js';
 import type { SysbenchVersion } from './sysbench/dialect.js';
-import { PRIMARY_METRIC, trialsNeeded } from './sysbench/trials.js';
+import { primaryMetric } from '../collector/overhead/metrics.js';
+import { decideTrial, trialPlan } from '../collector/overhead/trials.js';
 import type { Progress } from './progress.js';
 
 export interface SuiteContext {
@@ -57,6 +58,7 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
   for (const test of tests) {
     const spec = ctx.profile.tests[test]!;
     const values: number[] = [];
+    const plan = trialPlan(ctx.trials);
     for (let trial = 1; ; trial++) {
       if (ctx.signal.aborted) return { ...outcome, ok: false };
       ctx.progress.startTest(test, trial);
@@ -91,9 +93,12 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
         ctx.log.error({ test, trial, errors: run.errors }, 'sysbench run failed');
         break; // a failing test fails again; do not burn the schedule on it
       }
-      const v = run.invocation?.fields[PRIMARY_METRIC[test]];
-      if (v !== undefined) values.push(v);
-      if (!trialsNeeded(values, ctx.trials)) break;
+      const fields = run.invocation?.fields ?? {};
+      const metric = primaryMetric(test, fields);
+      if (metric !== undefined) values.push(fields[metric]!);
+      const decision = decideTrial(values, plan);
+      if (!decision.addTrial) break;
+      if (decision.reason === 'rsd-above-threshold') ctx.log.info({ test, trial, metric, rsd: decision.rsd }, 'trials disagree (RSD above 3.5 %): adding a trial');
     }
   }
   return outcome;
