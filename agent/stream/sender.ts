@@ -18,6 +18,8 @@ export interface SenderOptions {
   window?: number;
   /** First reconnect delay ceiling (default 500 ms; doubles per failure up to 60 s, full jitter). */
   backoffBaseMs?: number;
+  /** Called on every Welcome (first connection and each reconnect). */
+  onConnected?: () => void;
   /** Called when the collector refused a record for good (it is dropped from the spool). */
   onReject?: (id: string, reason: string) => void;
 }
@@ -76,6 +78,7 @@ export class Sender {
       this.backoff.reset();
       this.lastError = '';
       this.opts.log.info({ collector: this.opts.address, protocol: msg.welcome.protocol_version, pending: this.opts.spool.stats().spooled }, 'connected to collector');
+      this.opts.onConnected?.();
       this.pump();
     } else if (msg.ack) {
       this.opts.spool.ack(msg.ack.ids);

@@ -1,0 +1,168 @@
+// Real processes for the fault-injection tests: the built collector (dist/cli/main.js), the
+// load agent and the append loop (plain .mjs over dist/), and InfluxDB queries for the counts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { influxClient } from '../../../collector/index.js';
+import { MAIN } from '../../support/cli.js';
+
+export const HERE = import.meta.dirname;
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (null when killed by a signal) and the signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until stdout has a line matching re; returns the match. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+export function spawnProc(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      for (const l of listeners) l();
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    child,
+    pid: child.pid!,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(re, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = out.match(re);
+          if (m) {
+            listeners.delete(check);
+            clearTimeout(t);
+            resolve(m);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            listeners.delete(check);
+            clearTimeout(t);
+            reject(new Error(`process ${args.join(' ').slice(0, 120)} exited before printing ${re}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-3000)}`));
+          }
+        };
+        const t = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${re}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-3000)}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+    signal(sig) {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, sig);
+    },
+  };
+}
+
+/** Stops a process by its pid: SIGTERM, then SIGKILL if it has not gone after 10 s. */
+export async function stopProc(p: Proc | undefined): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.signal('SIGTERM');
+  const t = setTimeout(() => p.signal('SIGKILL'), 10_000);
+  await p.exited;
+  clearTimeout(t);
+}
+
+export interface CollectorProc extends Proc {
+  address: string;
+  port: number;
+}
+
+/** The real collector command; resolves once it printed its address. */
+export async function startCollectorProc(args: string[]): Promise<CollectorProc> {
+  const p = spawnProc([MAIN, 'collector', '--log-level', 'info', ...args]);
+  const m = await p.waitFor(/listening on (\S+):(\d+)/, 30_000);
+  return { ...p, address: `${m[1]}:${m[2]}`, port: Number(m[2]) };
+}
+
+export interface LoadAgentOptions {
+  collector: string;
+  spoolDir: string;
+  agentId: string;
+  count: number;
+  group?: string;
+  role?: string;
+  variant?: string;
+  hostname?: string;
+  everyMs?: number;
+  batch?: number;
+  statsEveryMs?: number;
+  resultEvery?: number;
+  tokenFile?: string;
+  tls?: { ca?: string; cert?: string; key?: string; serverName?: string };
+  backoffBaseMs?: number;
+  spoolMax?: number;
+  exitWhenDrained?: boolean;
+  baseNs?: string;
+  window?: number;
+}
+
+export function startLoadAgent(o: LoadAgentOptions): Proc {
+  return spawnProc([join(HERE, 'load-agent.mjs'), JSON.stringify(o)]);
+}
+
+/** The ids the load agent produces for count records (worked out here, not by the agent). */
+export function loadIds(agentId: string, count: number, resultEvery = 10): { results: string[]; samples: string[] } {
+  const results: string[] = [];
+  const samples: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (resultEvery > 0 && i % resultEvery === 0) results.push(`${agentId}:load:r${i}`);
+    else samples.push(`${agentId}:load:s${i}`);
+  }
+  return { results, samples };
+}
+
+export type Row = Record<string, unknown>;
+
+export async function query(url: string, q: string, database = 'virt_overhead'): Promise<Row[]> {
+  return (await influxClient(url, database).query(q)) as unknown as Row[];
+}
+
+/** Every id of one agent in a measurement, as stored (one entry per point). */
+export async function storedIds(url: string, measurement: 'sysbench' | 'sysbench_interval', agent: string): Promise<string[]> {
+  const field = measurement === 'sysbench' ? 'result_id' : 'sample_id';
+  const rows = await query(url, `SELECT "${field}" FROM "${measurement}" WHERE "agent" = '${agent.replace(/'/g, "\\'")}'`);
+  return rows.map((r) => String(r[field]));
+}
+
+/** Sent vs stored: how many of the expected ids are missing, duplicated, or unexpected. */
+export function compareIds(expected: string[], stored: string[]): { expected: number; stored: number; lost: number; duplicated: number; unexpected: number } {
+  const want = new Set(expected);
+  const seen = new Map<string, number>();
+  for (const id of stored) seen.set(id, (seen.get(id) ?? 0) + 1);
+  let lost = 0;
+  for (const id of want) if (!seen.has(id)) lost++;
+  let duplicated = 0;
+  let unexpected = 0;
+  for (const [id, n] of seen) {
+    if (n > 1) duplicated += n - 1;
+    if (!want.has(id)) unexpected++;
+  }
+  return { expected: want.size, stored: stored.length, lost, duplicated, unexpected };
+}
+
+export function lastJson(p: Proc, event: string): Record<string, unknown> | undefined {
+  const lines = p.stdout().split('\n').filter((l) => l.startsWith('{'));
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const o = JSON.parse(lines[i]!) as Record<string, unknown>;
+    if (o.event === event) return o;
+  }
+  return undefined;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
