@@ -25,6 +25,8 @@ const TRANSFERRED = new RegExp(`^${N}\\s*(MiB|MB|KiB|KB|GiB|GB|Kb|Mb|Gb)\\s+tran
 // 0.4 printed ULLONG_MAX ns as the minimum of a zero-event run: 18446744073709.55 ms.
 const SENTINEL_MS = 1e13;
 
+const LATENCY_KEYS: Partial<Record<string, keyof ResultFields>> = { min: 'latency_min_ms', avg: 'latency_avg_ms', max: 'latency_max_ms', sum: 'latency_sum_ms' };
+
 /** Report sections; seeing one twice in a headerless text starts a new invocation. */
 const SECTION_HEADERS: Record<string, string> = {
   'Running the test with following options:': 'options',
@@ -110,12 +112,13 @@ class TextParser {
       else this.pendingWarnings.push(t);
       return;
     }
-    if (ERROR_LINE.test(t)) {
+    // First-character gates keep the per-line cost low (the runner parses every line).
+    if ((c0 === 70 || c0 === 65 || c0 === 69 || c0 === 73 || c0 === 105 || c0 === 85 || c0 === 117) && ERROR_LINE.test(t)) {
       this.ensure().errors.push(t);
       return;
     }
 
-    const header = HEADER.exec(t);
+    const header = c0 === 115 /* s */ || c0 === 121 /* y */ ? HEADER.exec(t) : null;
     if (header) {
       const b = this.cur && !this.cur.hasHeader && !this.cur.hasContent() ? this.cur : this.fresh();
       b.version = header[1]!;
@@ -191,8 +194,7 @@ class TextParser {
     // Latency block values (1.0+: bare ms; 0.4/0.5: unit after each value).
     if (this.section === 'latency' && existing) {
       const b = existing;
-      const field: Partial<Record<string, keyof ResultFields>> = { min: 'latency_min_ms', avg: 'latency_avg_ms', max: 'latency_max_ms', sum: 'latency_sum_ms' };
-      const f = field[key];
+      const f = LATENCY_KEYS[key];
       if (f) {
         const ms = durationToMs(value);
         if (ms !== undefined && ms < SENTINEL_MS) b.set(f, ms);
@@ -269,7 +271,9 @@ class TextParser {
       }
     }
 
-    const iops = IOPS.exec(t);
+    const c0 = t.charCodeAt(0);
+    const digit = c0 >= 48 && c0 <= 57;
+    const iops = c0 === 114 || c0 === 119 || c0 === 102 ? IOPS.exec(t) : null;
     if (iops) {
       const b = this.ensure();
       b.outputTest ??= 'fileio';
@@ -278,7 +282,7 @@ class TextParser {
       if (iops[3] !== undefined && kind !== 'fsync') b.set(kind === 'read' ? 'read_mib_per_sec' : 'written_mib_per_sec', Number(iops[3]));
       return;
     }
-    let m = MEMORY_OPS_10.exec(t) ?? MEMORY_OPS_04.exec(t);
+    let m = c0 === 84 ? MEMORY_OPS_10.exec(t) : c0 === 79 ? MEMORY_OPS_04.exec(t) : null;
     if (m) {
       const b = this.ensure();
       b.outputTest ??= 'memory';
@@ -287,7 +291,7 @@ class TextParser {
       b.set('operations_per_sec', Number(m[2]));
       return;
     }
-    m = TRANSFERRED.exec(t);
+    m = digit ? TRANSFERRED.exec(t) : null;
     if (m) {
       const b = this.ensure();
       b.outputTest ??= 'memory';
@@ -295,7 +299,7 @@ class TextParser {
       b.set('mib_per_sec', toMiB(Number(m[3]), m[4]!));
       return;
     }
-    m = FILEIO_04_AMOUNTS.exec(t);
+    m = c0 === 82 ? FILEIO_04_AMOUNTS.exec(t) : null;
     if (m) {
       // 0.4 fileio prints only the combined amount and rate, auto-scaled in binary units.
       const b = this.ensure();
@@ -304,7 +308,7 @@ class TextParser {
       b.set('mib_per_sec', toMiB(Number(m[7]), m[8]!));
       return;
     }
-    m = REQUESTS_04.exec(t);
+    m = digit ? REQUESTS_04.exec(t) : null;
     if (m) {
       const b = this.ensure();
       b.outputTest ??= 'fileio';
@@ -338,7 +342,8 @@ class TextParser {
       b.outputTest ??= 'fileio';
       return;
     }
-    if (existing) this.markTest(existing, t);
+    // Test markers start with one of these letters: D(oing) P(rime) M(aximum/Memory) T(hread) R(unning) E(xtra) O(perations).
+    if (existing && !existing.outputTest && (c0 === 68 || c0 === 80 || c0 === 77 || c0 === 84 || c0 === 82 || c0 === 69 || c0 === 79)) this.markTest(existing, t);
   }
 }
 
