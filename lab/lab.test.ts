@@ -1,0 +1,91 @@
+// End to end, no mocks: `virt-overhead lab --accel tcg --profile quick` against a real
+// collector and a private influxd. The guest's results must arrive tagged by detection run
+// INSIDE the guest (virt=qemu-tcg), the collector must write the guest-vs-native `overhead`
+// points, and TCG must come out slower than native for cpu and memory.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { influxClient } from '../collector/index.js';
+import { startLocalStack, type LocalStack } from '../collector/stack.js';
+import { runCli } from '../test/support/cli.js';
+
+type Row = Record<string, unknown>;
+
+const dir = mkdtempSync(join(tmpdir(), 'lab-e2e-'));
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataDir: join(dir, 'influxdb'), database: 'lab_e2e' });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitForRows(query: () => Promise<Row[]>, enough: (rows: Row[]) => boolean): Promise<Row[]> {
+  // The collector writes `overhead` after it acknowledged the results: give it a moment.
+  let rows: Row[] = [];
+  for (let i = 0; i < 60; i++) {
+    rows = await query();
+    if (enough(rows)) return rows;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return rows;
+}
+
+test('lab --accel tcg --profile quick: native baseline and a TCG guest, overhead in InfluxDB', async () => {
+  const group = `lab-e2e-${process.pid}`;
+  const r = await runCli([
+    'lab', '--accel', 'tcg', '--profile', 'quick', '--trials', '1', '--vcpus', '2', '--memory', '2GiB',
+    '--collector', stack.collectorAddress, '--influx', stack.influxUrl, '--database', stack.database,
+    '--group', group, '--data-dir', join(dir, 'data'),
+  ]);
+  expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-6000)}`).toBe(0);
+  expect(r.stdout).toContain(`group ${group}`);
+
+  const influx = influxClient(stack.influxUrl, stack.database);
+  const q = (text: string) => influx.query(text) as unknown as Promise<Row[]>;
+  const results = await q(`SELECT * FROM sysbench WHERE "group" = '${group}'`);
+  const guest = results.filter((p) => p.role === 'guest');
+  const native = results.filter((p) => p.role === 'baseline');
+
+  // Tags the agent took from `virt-overhead detect` run inside the guest.
+  expect(new Set(guest.map((p) => p.virt))).toEqual(new Set(['qemu-tcg']));
+  expect(new Set(guest.map((p) => p.container))).toEqual(new Set(['none']));
+  expect(new Set(guest.map((p) => p.agent))).toEqual(new Set(['lab-tcg-default']));
+  expect(new Set(guest.map((p) => p.variant))).toEqual(new Set(['default']));
+  expect(guest.map((p) => p.test).sort()).toEqual(['cpu', 'fileio', 'memory', 'mutex', 'threads']);
+  expect(guest.every((p) => p.ok === true)).toBe(true);
+  expect(native.map((p) => p.test).sort()).toEqual(['cpu', 'fileio', 'memory', 'mutex', 'threads']);
+  expect(new Set(native.map((p) => p.virt))).not.toContain('qemu-tcg');
+
+  const value = (rows: Row[], test: string, field: string) => Number(rows.find((p) => p.test === test)![field]);
+  const guestCpu = value(guest, 'cpu', 'events_per_sec');
+  const nativeCpu = value(native, 'cpu', 'events_per_sec');
+  const guestMem = value(guest, 'memory', 'mib_per_sec');
+  const nativeMem = value(native, 'memory', 'mib_per_sec');
+  expect(guestCpu).toBeLessThan(nativeCpu);
+  expect(guestMem).toBeLessThan(nativeMem);
+
+  // The collector's overhead points compare this guest with this group's native baseline.
+  const overhead = await waitForRows(
+    () => q(`SELECT * FROM overhead WHERE "group" = '${group}'`),
+    (rows) => ['cpu', 'memory'].every((t) => rows.some((p) => p.test === t && p.agent === 'lab-tcg-default')),
+  );
+  const cpuPoint = overhead.find((p) => p.test === 'cpu' && p.metric === 'events_per_sec');
+  const memPoint = overhead.find((p) => p.test === 'memory' && p.metric === 'mib_per_sec');
+  expect(cpuPoint, JSON.stringify(overhead.slice(0, 3))).toBeDefined();
+  expect(memPoint).toBeDefined();
+  for (const [point, g, n] of [[cpuPoint!, guestCpu, nativeCpu], [memPoint!, guestMem, nativeMem]] as const) {
+    expect(point.baseline_agent).toBe('lab-native');
+    expect(point.virt).toBe('qemu-tcg');
+    expect(Number(point.guest_value)).toBeCloseTo(g, 6);
+    expect(Number(point.baseline_value)).toBeCloseTo(n, 6);
+    // Independently: ratio = guest / native from the raw results; throughput lower => overhead > 0.
+    expect(Number(point.ratio)).toBeCloseTo(g / n, 6);
+    expect(Number(point.ratio)).toBeLessThan(1);
+    expect(Number(point.overhead_pct)).toBeGreaterThan(0);
+  }
+}, 1_200_000);
