@@ -1,7 +1,8 @@
 // The lab: the native baseline (pinned to N CPUs) and, for each accelerator and QEMU binary,
 // a throwaway guest with N vCPUs running the same agent and profile, all streaming into one
 // collector; then the overhead table. One failed guest never stops the others.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_PROFILES, type Profile } from '../agent/sysbench/profiles.js';
@@ -10,7 +11,7 @@ import { packageRoot } from '../proto/index.js';
 import { GuestError, defaultCacheDir, runInGuest } from './guest.js';
 import { GUEST_SCRATCH_DIR } from './initramfs.js';
 import { ensureBaseInitramfs } from './initramfs.js';
-import { ensureKernel } from './kernel.js';
+import { ensureKernel, type LabKernel } from './kernel.js';
 import { probeKvm, type KvmProbeResult } from './kvm-probe.js';
 import { GUEST_COLLECTOR_IP, GUEST_COLLECTOR_PORT, type Accel } from './qemu-args.js';
 
@@ -151,7 +152,32 @@ async function runGuest(p: LabPlan, accel: Accel, q: QemuVariant, collectorPort:
   }
 }
 
-export async function runLab(p: LabPlan): Promise<LabOutcome> {
+/** What this machine lacks to run lab guests (empty = ready). Quickstart uses it to decide. */
+export function labPrerequisites(qemuBinary = 'qemu-system-x86_64'): string[] {
+  const missing: string[] = [];
+  const onPath = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  if (!(qemuBinary.includes('/') ? existsSync(qemuBinary) : onPath(qemuBinary))) missing.push(`${qemuBinary} (apt-get install qemu-system-x86)`);
+  if (!existsSync('/bin/busybox')) missing.push('/bin/busybox (apt-get install busybox-static)');
+  for (const [cmd, pkg] of [['mke2fs', 'e2fsprogs'], ['depmod', 'kmod'], ['xz', 'xz-utils'], ['taskset', 'util-linux'], ['apt-get', 'apt'], ['dpkg-deb', 'dpkg']] as const) {
+    if (!onPath(cmd)) missing.push(`${cmd} (apt-get install ${pkg})`);
+  }
+  return missing;
+}
+
+/** Probes KVM when asked for; returns the accelerators that can really run. */
+async function usableAccels(p: LabPlan, kernel: LabKernel, cacheDir: string): Promise<{ accels: Accel[]; kvmProbe: KvmProbeResult | null }> {
+  const accels = [...p.accels];
+  if (!accels.includes('kvm')) return { accels, kvmProbe: null };
+  const kvmProbe = await probeKvm({ qemuBinary: p.qemus[0]!.binary, kernel, cacheDir });
+  p.log(`lab: KVM probe: ${kvmProbe.ranGuest ? 'usable' : 'not usable'}: ${kvmProbe.detail}`);
+  if (!kvmProbe.ranGuest) {
+    accels.splice(accels.indexOf('kvm'), 1);
+    p.log('lab: skipping the KVM guests; continuing with TCG only' + (accels.includes('tcg') ? '' : ' (none asked for: add --accel tcg)'));
+  }
+  return { accels, kvmProbe };
+}
+
+function checkPlan(p: LabPlan): { profile: Profile; port: number; cacheDir: string; kernel: LabKernel } {
   const profile = BUILTIN_PROFILES[p.profile];
   if (!profile) throw new Error(`--profile '${p.profile}': the lab knows ${Object.keys(BUILTIN_PROFILES).join(', ')}`);
   if (!Number.isInteger(p.vcpus) || p.vcpus < 1 || p.vcpus > availableParallelism()) {
@@ -162,26 +188,14 @@ export async function runLab(p: LabPlan): Promise<LabOutcome> {
   // Fetch the kernel and build the initramfs before measuring anything, so set-up time is not in a guest's run.
   const kernel = ensureKernel({ cacheDir, log: p.log });
   ensureBaseInitramfs({ kernel, cacheDir });
+  return { profile, port, cacheDir, kernel };
+}
 
-  let kvmProbe: KvmProbeResult | null = null;
-  const accels = [...p.accels];
-  if (accels.includes('kvm')) {
-    kvmProbe = await probeKvm({ qemuBinary: p.qemus[0]!.binary, kernel, cacheDir });
-    p.log(`lab: KVM probe: ${kvmProbe.ranGuest ? 'usable' : 'not usable'}: ${kvmProbe.detail}`);
-    if (!kvmProbe.ranGuest) {
-      accels.splice(accels.indexOf('kvm'), 1);
-      p.log('lab: skipping the KVM guests; continuing with TCG only' + (accels.includes('tcg') ? '' : ' (none asked for: add --accel tcg)'));
-    }
-  }
-
+/** Only the guests (for callers that ran their own native baseline in the same group, e.g. quickstart). */
+export async function runGuests(p: LabPlan): Promise<LabOutcome> {
+  const { profile, port, cacheDir, kernel } = checkPlan(p);
+  const { accels, kvmProbe } = await usableAccels(p, kernel, cacheDir);
   const runs: RunOutcome[] = [];
-  const native = await runNative(p);
-  runs.push(native);
-  p.log(`lab: native: ${native.ok ? 'ok' : 'FAILED'}: ${native.detail}`);
-  if (!native.ok && !p.keepGoing) {
-    p.log('lab: without a baseline there is nothing to compare against; stopping (--keep-going runs the guests anyway)');
-    return { runs, kvmProbe };
-  }
   for (const accel of accels) {
     for (const q of p.qemus) {
       const r = await runGuest(p, accel, q, port, profile);
@@ -190,4 +204,17 @@ export async function runLab(p: LabPlan): Promise<LabOutcome> {
     }
   }
   return { runs, kvmProbe };
+}
+
+/** The native baseline, then every guest. */
+export async function runLab(p: LabPlan): Promise<LabOutcome> {
+  checkPlan(p);
+  const native = await runNative(p);
+  p.log(`lab: native: ${native.ok ? 'ok' : 'FAILED'}: ${native.detail}`);
+  if (!native.ok && !p.keepGoing) {
+    p.log('lab: without a baseline there is nothing to compare against; stopping (--keep-going runs the guests anyway)');
+    return { runs: [native], kvmProbe: null };
+  }
+  const guests = await runGuests(p);
+  return { runs: [native, ...guests.runs], kvmProbe: guests.kvmProbe };
 }

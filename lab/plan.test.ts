@@ -1,7 +1,7 @@
 // The lab's option handling and sizing rules, with values worked out by hand.
 import { describe, expect, test } from 'vitest';
 import { BUILTIN_PROFILES } from '../agent/sysbench/profiles.js';
-import { cpuList, guestTimeoutMs, parseAccels, parseLoopbackCollector, parseQemuVariants, scratchDiskMiB } from './index.js';
+import { cpuList, guestTimeoutMs, labPrerequisites, parseAccels, parseLoopbackCollector, parseQemuVariants, scratchDiskMiB } from './index.js';
 import { probeKvm } from './kvm-probe.js';
 
 describe('lab options', () => {
@@ -41,5 +41,12 @@ describe('lab options', () => {
 describe('KVM probe', () => {
   test('no device: no guest is tried, the reason says so', async () => {
     expect(await probeKvm({ device: '/nonexistent/kvm' })).toEqual({ ranGuest: false, detail: '/nonexistent/kvm is absent: this machine offers no KVM' });
+  });
+});
+
+describe('prerequisites', () => {
+  test('this machine has everything but a missing QEMU binary is named with its package', () => {
+    expect(labPrerequisites()).toEqual([]);
+    expect(labPrerequisites('/nonexistent/qemu-system-x86_64')).toEqual(['/nonexistent/qemu-system-x86_64 (apt-get install qemu-system-x86)']);
   });
 });
