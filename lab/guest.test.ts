@@ -1,6 +1,7 @@
 // Real TCG guests (no mocks): sysbench and `virt-overhead detect` inside a guest, and the
 // failure paths (non-zero exit, kernel panic, timeout) with their clean-up.
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -18,10 +19,16 @@ function guestTempDirs(): string[] {
   return readdirSync(tmpdir()).filter((d) => d.startsWith('virt-overhead-guest-'));
 }
 
+/** Running (a zombie waiting for a reaper counts as gone: it holds no resources). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -94,5 +101,29 @@ describe('a TCG guest over this machine\'s read-only root', () => {
     const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, command: 'true', qemuBinary: '/nonexistent/qemu-system-x86_64' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GuestError);
     expect((err as GuestError).message).toMatch(/cannot start QEMU '\/nonexistent\/qemu-system-x86_64'/);
+  });
+
+  test('SIGTERM to the program running a guest stops QEMU and removes its temp files', async () => {
+    const before = guestTempDirs();
+    const guestModule = join(packageRoot(), 'dist', 'lab', 'guest.js');
+    expect(existsSync(guestModule), 'build first: npm run build').toBe(true);
+    const script = `import(${JSON.stringify(guestModule)}).then((m) => m.runInGuest({ command: 'sleep 600', accel: 'tcg', vcpus: 1, memoryMiB: 512, scratchDiskMiB: 16, timeoutMs: 600000, onQemuStart: (pid) => console.log('QEMU ' + pid) }))`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const qemuPid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /QEMU (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('close', () => reject(new Error(`the runner exited before QEMU started: ${out}`)));
+    });
+    expect(alive(qemuPid)).toBe(true);
+    expect(guestTempDirs().length).toBe(before.length + 1);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('close', (_code, signal) => resolve(signal)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    expect(alive(qemuPid)).toBe(false);
+    expect(guestTempDirs()).toEqual(before);
   });
 });

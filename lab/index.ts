@@ -128,8 +128,8 @@ async function runGuest(p: LabPlan, accel: Accel, q: QemuVariant, collectorPort:
   const name = `${accel}/${q.name}`;
   const agentId = `lab-${accel}-${q.name}`;
   const args = agentArgs(p, { collector: `${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}`, role: 'guest', variant: q.name, agentId, workdir: GUEST_SCRATCH_DIR });
-  // The guest's link to the collector is QEMU's relay to this machine's loopback: plain text never leaves the machine.
-  const command = ['node', ...args, '--allow-plaintext'].map(shellQuote).join(' ');
+  // Same node binary as the native run (the guest sees this machine's root). The guest's link to the collector is QEMU's relay to this machine's loopback: plain text never leaves the machine.
+  const command = [process.execPath, ...args, '--allow-plaintext'].map(shellQuote).join(' ');
   p.log(`lab: guest ${name}: ${p.vcpus} vCPUs, ${p.memoryMiB} MiB, ${q.binary}`);
   try {
     const r = await runInGuest({
