@@ -10,7 +10,7 @@ import { packageRoot } from '../proto/index.js';
 import { liveCount } from './cleanup.js';
 import { GuestError, runInGuest, type RunInGuestOptions } from './guest.js';
 import { ensureBaseInitramfs } from './initramfs.js';
-import { ensureKernel } from './kernel.js';
+import { ensureKernel, hasPvhNote } from './kernel.js';
 import { defaultCacheDir } from './guest.js';
 
 const GUEST: Omit<RunInGuestOptions, 'command'> = { accel: 'tcg', vcpus: 2, memoryMiB: 1024, scratchDiskMiB: 64, timeoutMs: 300_000 };
@@ -39,6 +39,13 @@ beforeAll(() => {
   const kernel = ensureKernel({ cacheDir: defaultCacheDir() });
   ensureBaseInitramfs({ kernel, cacheDir: defaultCacheDir() });
 }, 300_000);
+
+test('the cached kernel is an ELF vmlinux with a PVH entry note (checked by readelf)', () => {
+  const kernel = ensureKernel({ cacheDir: defaultCacheDir() });
+  expect(readFileSync(kernel.vmlinux).subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+  expect(hasPvhNote(kernel.vmlinux)).toBe(true);
+  expect(existsSync(join(kernel.modulesDir, 'modules.dep'))).toBe(true);
+});
 
 describe('a TCG guest over this machine\'s read-only root', () => {
   test('runs sysbench cpu and virt-overhead detect; says qemu-tcg, no container', async () => {

@@ -4,7 +4,7 @@
 // `depmod -b`, and extract the uncompressed ELF vmlinux so QEMU boots it through its PVH
 // entry (saves ~3 s of in-guest decompression under TCG). Cached: the second call is instant.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, renameSync, rmSync, writeFileSync, fstatSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, renameSync, rmSync, writeFileSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface LabKernel {
@@ -111,12 +111,12 @@ export function ensureKernel(opts: EnsureKernelOptions): LabKernel {
   const log = opts.log ?? (() => {});
   let packageName = opts.packageName;
   if (!packageName) {
+    // A warm cache is used as is (apt-cache alone takes ~2 s here); delete it to move to a newer kernel.
+    const have = cachedKernels(opts.cacheDir).pop();
+    if (have) return describe(join(opts.cacheDir, have), have.slice('kernel-'.length));
     try {
       packageName = parseMetaPackageDepends(run('apt-cache', ['depends', 'linux-image-amd64']));
     } catch (err) {
-      // Offline with a warm cache: use the newest kernel we already have.
-      const have = cachedKernels(opts.cacheDir).pop();
-      if (have) return describe(join(opts.cacheDir, have), have.slice('kernel-'.length));
       throw new Error(`cannot choose a kernel: ${(err as Error).message} (run 'apt-get update' first, or pass the package name)`);
     }
   }
@@ -138,9 +138,14 @@ export function ensureKernel(opts: EnsureKernelOptions): LabKernel {
     rmSync(join(work, deb));
     run('depmod', ['-b', join(work, 'root'), version]);
     extractVmlinux(join(work, 'root', 'boot', `vmlinuz-${version}`), join(work, 'vmlinux'));
+    if (!hasPvhNote(join(work, 'vmlinux'))) throw new Error(`the vmlinux of ${packageName} has no PVH entry note: QEMU cannot boot it with -kernel`);
     writeFileSync(join(work, READY), `${packageName}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(work, dir);
+    // Another lab run may have finished the same kernel meanwhile: keep theirs (it may be in use).
+    if (existsSync(join(dir, READY))) rmSync(work, { recursive: true, force: true });
+    else {
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(work, dir);
+    }
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
     throw err;
@@ -155,6 +160,10 @@ export function hasPvhNote(vmlinux: string): boolean {
     return /\b0x00000012\b/.test(execFileSync('readelf', ['-n', vmlinux], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }));
   } catch {
     // Without binutils we cannot check; QEMU will say so itself when it refuses the image.
-    return readFileSync(vmlinux).subarray(0, 4).toString('latin1') === '\x7fELF';
+    const fd = openSync(vmlinux, 'r');
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 0);
+    closeSync(fd);
+    return head.toString('latin1') === '\x7fELF';
   }
 }
