@@ -1,8 +1,7 @@
 // Real TCG guests (no mocks): sysbench and `virt-overhead detect` inside a guest, and the
 // failure paths (non-zero exit, kernel panic, timeout) with their clean-up.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseSysbenchOutput } from '../agent/sysbench/parser/index.js';
@@ -14,10 +13,6 @@ import { ensureKernel, hasPvhNote } from './kernel.js';
 import { defaultCacheDir } from './guest.js';
 
 const GUEST: Omit<RunInGuestOptions, 'command'> = { accel: 'tcg', vcpus: 2, memoryMiB: 1024, scratchDiskMiB: 64, timeoutMs: 300_000 };
-
-function guestTempDirs(): string[] {
-  return readdirSync(tmpdir()).filter((d) => d.startsWith('virt-overhead-guest-'));
-}
 
 /** Running (a zombie waiting for a reaper counts as gone: it holds no resources). */
 function alive(pid: number): boolean {
@@ -72,36 +67,36 @@ describe('a TCG guest over this machine\'s read-only root', () => {
   });
 
   test('a failing command returns its status; nothing is left behind', async () => {
-    const before = guestTempDirs();
-    let pid = 0;
-    const r = await runInGuest({ ...GUEST, scratchDiskMiB: 0, command: 'echo about to fail; exit 3', onQemuStart: (p) => (pid = p) });
+    let started = { pid: 0, tmpDir: '' };
+    const r = await runInGuest({ ...GUEST, scratchDiskMiB: 16, command: 'echo about to fail; exit 3', onQemuStart: (info) => (started = info) });
     expect(r.exitCode).toBe(3);
     expect(r.output).toBe('about to fail');
-    expect(pid).toBeGreaterThan(0);
-    expect(alive(pid)).toBe(false);
-    expect(guestTempDirs()).toEqual(before);
+    expect(started.pid).toBeGreaterThan(0);
+    expect(alive(started.pid)).toBe(false);
+    expect(started.tmpDir).toMatch(/virt-overhead-guest-/);
+    expect(existsSync(started.tmpDir)).toBe(false);
     expect(liveCount()).toBe(0);
   });
 
   test('a kernel panic ends the guest with a clear error and the console tail', async () => {
-    const before = guestTempDirs();
-    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, command: 'echo c > /proc/sysrq-trigger; sleep 60' }).catch((e: unknown) => e);
+    let started = { pid: 0, tmpDir: '' };
+    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, command: 'echo c > /proc/sysrq-trigger; sleep 60', onQemuStart: (info) => (started = info) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GuestError);
     expect((err as GuestError).kind).toBe('panic');
     expect((err as GuestError).message).toMatch(/kernel panicked: .*Kernel panic - not syncing/);
     expect((err as GuestError).consoleTail).toMatch(/sysrq/i);
-    expect(guestTempDirs()).toEqual(before);
+    expect(alive(started.pid)).toBe(false);
+    expect(existsSync(started.tmpDir)).toBe(false);
   });
 
   test('a guest that runs too long is stopped and reported as a timeout', async () => {
-    const before = guestTempDirs();
-    let pid = 0;
-    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, timeoutMs: 8_000, command: 'sleep 600', onQemuStart: (p) => (pid = p) }).catch((e: unknown) => e);
+    let started = { pid: 0, tmpDir: '' };
+    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, timeoutMs: 8_000, command: 'sleep 600', onQemuStart: (info) => (started = info) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GuestError);
     expect((err as GuestError).kind).toBe('timeout');
     expect((err as GuestError).message).toMatch(/did not finish within 8 s/);
-    expect(alive(pid)).toBe(false);
-    expect(guestTempDirs()).toEqual(before);
+    expect(alive(started.pid)).toBe(false);
+    expect(existsSync(started.tmpDir)).toBe(false);
   });
 
   test('a QEMU binary that does not exist is a clear error', async () => {
@@ -111,26 +106,25 @@ describe('a TCG guest over this machine\'s read-only root', () => {
   });
 
   test('SIGTERM to the program running a guest stops QEMU and removes its temp files', async () => {
-    const before = guestTempDirs();
     const guestModule = join(packageRoot(), 'dist', 'lab', 'guest.js');
     expect(existsSync(guestModule), 'build first: npm run build').toBe(true);
-    const script = `import(${JSON.stringify(guestModule)}).then((m) => m.runInGuest({ command: 'sleep 600', accel: 'tcg', vcpus: 1, memoryMiB: 512, scratchDiskMiB: 16, timeoutMs: 600000, onQemuStart: (pid) => console.log('QEMU ' + pid) }))`;
+    const script = `import(${JSON.stringify(guestModule)}).then((m) => m.runInGuest({ command: 'sleep 600', accel: 'tcg', vcpus: 1, memoryMiB: 512, scratchDiskMiB: 16, timeoutMs: 600000, onQemuStart: (i) => console.log('QEMU ' + i.pid + ' ' + i.tmpDir) }))`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const qemuPid = await new Promise<number>((resolve, reject) => {
+    const [qemuPid, tmpDir] = await new Promise<[number, string]>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
-        const m = /QEMU (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
+        const m = /QEMU (\d+) (\S+)\n/.exec(out);
+        if (m) resolve([Number(m[1]), m[2]!]);
       });
       child.once('close', () => reject(new Error(`the runner exited before QEMU started: ${out}`)));
     });
     expect(alive(qemuPid)).toBe(true);
-    expect(guestTempDirs().length).toBe(before.length + 1);
+    expect(existsSync(join(tmpDir, 'scratch.img'))).toBe(true);
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('close', (_code, signal) => resolve(signal)));
     child.kill('SIGTERM');
     expect(await exited).toBe('SIGTERM');
     expect(alive(qemuPid)).toBe(false);
-    expect(guestTempDirs()).toEqual(before);
+    expect(existsSync(tmpDir)).toBe(false);
   });
 });

@@ -31,8 +31,8 @@ export interface RunInGuestOptions {
   kernel?: LabKernel;
   /** Every console line as it arrives (e.g. to show progress). */
   onConsole?: (line: string) => void;
-  /** Called with QEMU's pid once it runs (tests check it is gone afterwards). */
-  onQemuStart?: (pid: number) => void;
+  /** Called with QEMU's pid and the guest's temp folder once QEMU runs (tests check both are gone afterwards). */
+  onQemuStart?: (info: { pid: number; tmpDir: string }) => void;
   log?: (line: string) => void;
 }
 
@@ -147,7 +147,7 @@ export async function runInGuest(o: RunInGuestOptions): Promise<GuestResult> {
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     if (child.pid) {
       reg.setPid(child.pid);
-      o.onQemuStart?.(child.pid);
+      o.onQemuStart?.({ pid: child.pid, tmpDir: tmp });
     }
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {

@@ -2,7 +2,7 @@
 // a throwaway guest with N vCPUs running the same agent and profile, all streaming into one
 // collector; then the overhead table. One failed guest never stops the others.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_PROFILES, type Profile } from '../agent/sysbench/profiles.js';
@@ -114,8 +114,9 @@ function shellQuote(s: string): string {
 }
 
 /** Runs the native agent pinned to CPUs 0..N-1 with taskset, as the baseline. */
-function runNative(p: LabPlan): Promise<RunOutcome> {
+function runNative(p: LabPlan, kvmProbeFile?: string): Promise<RunOutcome> {
   const args = ['-c', cpuList(p.vcpus), process.execPath, ...agentArgs(p, { collector: p.collector, role: 'baseline', variant: 'native', agentId: 'lab-native', workdir: p.workDir })];
+  if (kvmProbeFile) args.push('--kvm-probe', kvmProbeFile);
   p.log(`lab: native baseline on CPUs ${cpuList(p.vcpus)}: taskset ${args.join(' ')}`);
   return new Promise((resolve) => {
     const child = spawn('taskset', args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -192,9 +193,9 @@ function checkPlan(p: LabPlan): { profile: Profile; port: number; cacheDir: stri
 }
 
 /** Only the guests (for callers that ran their own native baseline in the same group, e.g. quickstart). */
-export async function runGuests(p: LabPlan): Promise<LabOutcome> {
+export async function runGuests(p: LabPlan, probed?: { accels: Accel[]; kvmProbe: KvmProbeResult | null }): Promise<LabOutcome> {
   const { profile, port, cacheDir, kernel } = checkPlan(p);
-  const { accels, kvmProbe } = await usableAccels(p, kernel, cacheDir);
+  const { accels, kvmProbe } = probed ?? (await usableAccels(p, kernel, cacheDir));
   const runs: RunOutcome[] = [];
   for (const accel of accels) {
     for (const q of p.qemus) {
@@ -206,15 +207,28 @@ export async function runGuests(p: LabPlan): Promise<LabOutcome> {
   return { runs, kvmProbe };
 }
 
-/** The native baseline, then every guest. */
+/** Does this build's agent take --kvm-probe FILE (detection's kvmProbe)? Asked, not assumed. */
+function agentTakesKvmProbe(): boolean {
+  const r = spawnSync(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', '--help'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('--kvm-probe');
+}
+
+/** The KVM probe first (its verdict goes to the baseline's detection), the native baseline, then every guest. */
 export async function runLab(p: LabPlan): Promise<LabOutcome> {
-  checkPlan(p);
-  const native = await runNative(p);
+  const { kernel, cacheDir } = checkPlan(p);
+  const probed = await usableAccels(p, kernel, cacheDir);
+  let probeFile: string | undefined;
+  if (probed.kvmProbe && agentTakesKvmProbe()) {
+    mkdirSync(p.workDir, { recursive: true });
+    probeFile = join(p.workDir, 'kvm-guest-probe.json');
+    writeFileSync(probeFile, JSON.stringify(probed.kvmProbe) + '\n');
+  }
+  const native = await runNative(p, probeFile);
   p.log(`lab: native: ${native.ok ? 'ok' : 'FAILED'}: ${native.detail}`);
   if (!native.ok && !p.keepGoing) {
     p.log('lab: without a baseline there is nothing to compare against; stopping (--keep-going runs the guests anyway)');
-    return { runs: [native], kvmProbe: null };
+    return { runs: [native], kvmProbe: probed.kvmProbe };
   }
-  const guests = await runGuests(p);
-  return { runs: [native, ...guests.runs], kvmProbe: guests.kvmProbe };
+  const guests = await runGuests(p, probed);
+  return { runs: [native, ...guests.runs], kvmProbe: probed.kvmProbe };
 }
