@@ -1,4 +1,6 @@
 // Token bucket per agent: a misbehaving agent is slowed (its stream paused), not cut off.
+// The message that finds the bucket empty is still handled but borrows its token: the stream
+// stays paused until the debt is repaid, so the long-run rate is exactly ratePerSec.
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -7,15 +9,13 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Takes one token; returns 0 when allowed, else the ms to wait before the next one. */
+  /** Takes one token; returns 0 when it was there, else the ms to pause before the next message. */
   take(): number {
     const t = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSec);
     this.last = t;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.tokens) / this.ratePerSec) * 1000);
+    this.tokens -= 1;
+    if (this.tokens >= 0) return 0;
+    return Math.ceil((-this.tokens / this.ratePerSec) * 1000);
   }
 }
