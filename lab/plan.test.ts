@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { BUILTIN_PROFILES } from '../agent/sysbench/profiles.js';
 import { cpuList, guestTimeoutMs, labPrerequisites, parseAccels, parseLoopbackCollector, parseQemuVariants, scratchDiskMiB } from './index.js';
 import { probeKvm } from './kvm-probe.js';
+import { runCli } from '../test/support/cli.js';
 
 describe('lab options', () => {
   test('--qemu NAME=PATH pairs become variants; none = the system QEMU', () => {
@@ -48,5 +49,21 @@ describe('prerequisites', () => {
   test('this machine has everything but a missing QEMU binary is named with its package', () => {
     expect(labPrerequisites()).toEqual([]);
     expect(labPrerequisites('/nonexistent/qemu-system-x86_64')).toEqual(['/nonexistent/qemu-system-x86_64 (apt-get install qemu-system-x86)']);
+  });
+});
+
+describe('virt-overhead lab: bad input is refused before anything starts', () => {
+  test.each([
+    [['--accel', 'hvf'], /unknown accelerator 'hvf'/],
+    [['--qemu', '/usr/bin/qemu-system-x86_64'], /expected NAME=PATH/],
+    [['--collector', '192.0.2.1:50051'], /loopback/],
+    [['--trials', '0'], /--trials: expected a positive whole number/],
+    [['--memory', '100MiB'], /at least 512MiB/],
+    [['--vcpus', '4096'], /--vcpus 4096: this machine has/],
+    [['--profile', 'nope'], /--profile 'nope': the lab knows/],
+  ])('%j', async (args, message) => {
+    const r = await runCli(['lab', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
   });
 });

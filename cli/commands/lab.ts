@@ -2,6 +2,7 @@
 // guest proves it works) measured with the same profile, then the overhead table.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { BUILTIN_PROFILES } from '../../agent/sysbench/profiles.js';
 import { influxClient } from '../../collector/index.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
@@ -48,6 +49,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const trials = positiveInt(str(values, 'trials'), 'trials');
   const vcpus = positiveInt(str(values, 'vcpus'), 'vcpus');
+  // Checked before a local stack starts, so a typo costs nothing.
+  if (vcpus > availableParallelism()) throw new UsageError(`--vcpus ${vcpus}: this machine has ${availableParallelism()} CPUs, and the baseline is pinned to as many as the guest gets`);
+  if (!BUILTIN_PROFILES[str(values, 'profile')]) throw new UsageError(`--profile '${str(values, 'profile')}': the lab knows ${Object.keys(BUILTIN_PROFILES).join(', ')}`);
   const memoryMiB = Math.floor(parseSize(str(values, 'memory'), 'memory') / 1048576);
   if (memoryMiB < 512) throw new UsageError(`--memory ${str(values, 'memory')}: a guest running node and sysbench needs at least 512MiB`);
   const guestTimeout = optStr(values, 'guest-timeout');
