@@ -1,6 +1,6 @@
 // The spool on a real file system: order, acks across restarts, torn and corrupt records,
 // the size cap and the acks log. Expected numbers are worked out by hand from record sizes.
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -145,6 +145,24 @@ describe('spool', () => {
     expect(spool.stats().dropped).toBe(7);
     expect(ids(spool)[0]).toBe('r-000011');
     spool.close();
+  });
+
+  it('disk full (a segment that is /dev/full): the records are dropped and counted, the agent keeps going', () => {
+    const dir = tempDir();
+    let reported = 0;
+    const spool = Spool.open(dir, { onDrop: (n) => (reported += n) });
+    symlinkSync('/dev/full', join(dir, '0000000000000001.seg')); // every write: ENOSPC
+    expect(() => spool.append([rec(1), rec(2)])).not.toThrow();
+    expect(spool.stats()).toMatchObject({ spooled: 0, dropped: 2 });
+    expect(reported).toBe(2);
+    unlinkSync(join(dir, '0000000000000001.seg')); // room again
+    spool.append([rec(3)]);
+    expect(ids(spool)).toEqual(['r-000003']);
+    spool.close();
+    const reopened = Spool.open(dir);
+    expect(ids(reopened)).toEqual(['r-000003']);
+    expect(reopened.stats()).toMatchObject({ dropped: 2, corrupt: 0 });
+    reopened.close();
   });
 
   it('removes sent segments and compacts the acks log to what is still needed', () => {

@@ -8,7 +8,7 @@
 // CRC-32 of the payload (u32 LE), payload (JSON of SpoolRecord).
 // A torn tail (power cut, SIGKILL mid-write) or a corrupt record is skipped and counted;
 // the scanner resynchronises on the next magic with a valid checksum.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -45,6 +45,8 @@ const MAGIC1 = 0x4f; // 'O'
 const FORMAT = 1;
 const HEADER = 12;
 const MAX_RECORD = 4 * 1024 * 1024;
+/** Write errors that mean "no room": the record is dropped and counted, the agent keeps going. */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 interface Entry {
   id: string;
@@ -117,6 +119,17 @@ export function decodeSegment(buf: Buffer, onBad: (offset: number, detail: strin
   }
   if (badSince >= 0 || pos < buf.length) onBad(badSince >= 0 ? badSince : pos, 'torn record at the end of the segment');
   return { records, validEnd };
+}
+
+/** Runs a best-effort write; returns false (instead of throwing) when the disk is full. */
+function ignoreDiskFull(write: () => void): boolean {
+  try {
+    write();
+    return true;
+  } catch (err) {
+    if (DISK_FULL.has((err as NodeJS.ErrnoException).code ?? '')) return false;
+    throw err;
+  }
 }
 
 /** Replaces a damaged segment by its valid records (write, fsync, rename); returns the new layout. */
@@ -211,8 +224,10 @@ export class Spool {
 
   private saveCounters(): void {
     const tmp = join(this.dir, 'counters.json.tmp');
-    writeFileSync(tmp, JSON.stringify(this.counters));
-    renameSync(tmp, join(this.dir, 'counters.json'));
+    ignoreDiskFull(() => {
+      writeFileSync(tmp, JSON.stringify(this.counters));
+      renameSync(tmp, join(this.dir, 'counters.json'));
+    });
   }
 
   private current(): Segment {
@@ -230,11 +245,27 @@ export class Spool {
   /** Appends records durably (one fsync for the batch). Returns when they are on disk. */
   append(records: SpoolRecord[]): void {
     if (records.length === 0) return;
-    for (const record of records) {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
       const buf = encodeRecord(record);
       if (buf.length - HEADER > MAX_RECORD) throw new Error(`spool: record ${record.id} is ${buf.length} bytes, over the ${MAX_RECORD}-byte limit`);
       const seg = this.current();
-      writeSync(this.fd, buf);
+      try {
+        for (let done = 0; done < buf.length; ) done += writeSync(this.fd, buf, done);
+      } catch (err) {
+        if (!DISK_FULL.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        // Disk full: cut the partial record, count the rest of the batch as dropped, keep running.
+        this.rollback(seg);
+        const lost = records.filter((r, k) => k >= i && !this.pendingEntries.has(r.id)).length;
+        this.counters.dropped += lost;
+        this.opts.onDrop?.(lost, `cannot write the spool: ${(err as NodeJS.ErrnoException).code}`);
+        try {
+          this.saveCounters();
+        } catch {
+          /* the counters file is on the same full disk; the in-memory count is still reported */
+        }
+        break;
+      }
       if (!this.pendingEntries.has(record.id)) {
         this.pendingEntries.set(record.id, { id: record.id, segment: seg.seq, offset: seg.bytes, length: buf.length });
         seg.live.add(record.id);
@@ -243,6 +274,17 @@ export class Spool {
     }
     if (this.fsync && this.fd >= 0) fsyncSync(this.fd);
     this.enforceCap();
+  }
+
+  /** After a failed write: truncates the segment back to its last whole record, reopens later. */
+  private rollback(seg: Segment): void {
+    try {
+      ftruncateSync(this.fd, seg.bytes);
+    } catch {
+      /* nothing more to do: the scan at the next start skips a torn tail anyway */
+    }
+    closeSync(this.fd);
+    this.fd = -1;
   }
 
   /** Drops the oldest segments until the spool fits its cap; counts what was lost. */
@@ -293,7 +335,9 @@ export class Spool {
   ack(ids: string[]): void {
     const known = ids.filter((id) => this.pendingEntries.has(id));
     if (known.length === 0) return;
-    appendFileSync(join(this.dir, 'acks.log'), known.join('\n') + '\n');
+    // On a full disk the ack is only kept in memory: after a restart the record is resent,
+    // which overwrites the same point.
+    ignoreDiskFull(() => appendFileSync(join(this.dir, 'acks.log'), known.join('\n') + '\n'));
     for (const id of known) {
       const entry = this.pendingEntries.get(id)!;
       this.pendingEntries.delete(id);
@@ -336,8 +380,11 @@ export class Spool {
       for (const d of decodeSegment(buf, () => {}).records) if (!seg.live.has(d.record.id)) stillNeeded.add(d.record.id);
     }
     const tmp = path + '.tmp';
-    writeFileSync(tmp, [...stillNeeded].map((id) => id + '\n').join(''));
-    renameSync(tmp, path);
+    const ok = ignoreDiskFull(() => {
+      writeFileSync(tmp, [...stillNeeded].map((id) => id + '\n').join(''));
+      renameSync(tmp, path);
+    });
+    if (!ok) return;
     this.acksSinceCompact = 0;
   }
 
