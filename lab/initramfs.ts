@@ -5,7 +5,7 @@
 // The big part (busybox + modules) is cached; each run appends a tiny second archive with
 // its command (the kernel unpacks concatenated cpio archives in order).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import type { LabKernel } from './kernel.js';
@@ -168,6 +168,11 @@ export function ensureBaseInitramfs(opts: BaseInitramfsOptions): string {
   const tmp = `${out}.tmp-${process.pid}`;
   writeFileSync(tmp, writeCpio(entries));
   renameSync(tmp, out);
+  // Archives from an older /init or busybox are dead weight now (a guest still booting has its own copy).
+  const prefix = `initramfs-${opts.kernel.version}-`;
+  for (const f of readdirSync(opts.cacheDir)) {
+    if (f.startsWith(prefix) && f.endsWith('.cpio') && join(opts.cacheDir, f) !== out) rmSync(join(opts.cacheDir, f), { force: true });
+  }
   return out;
 }
 
