@@ -46,16 +46,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   // The address line on stdout lets scripts and tests learn the port when --listen asked for :0.
   process.stdout.write(`listening on ${collector.address}\n`);
-  if (tokensPath) {
-    process.on('SIGHUP', () => {
-      try {
-        collector.setTokens(loadTokens(tokensPath));
-        log.info({ tokens: tokensPath }, 'tokens reloaded');
-      } catch (err) {
-        log.error({ error: (err as Error).message }, 'tokens reload failed; keeping the old tokens');
-      }
-    });
-  }
+  // SIGHUP reloads the tokens; without --tokens it must still not kill the collector (Node's default).
+  process.on('SIGHUP', () => {
+    if (!tokensPath) {
+      log.info('SIGHUP: nothing to reload (no --tokens)');
+      return;
+    }
+    try {
+      collector.setTokens(loadTokens(tokensPath));
+      log.info({ tokens: tokensPath }, 'tokens reloaded');
+    } catch (err) {
+      log.error({ error: (err as Error).message }, 'tokens reload failed; keeping the old tokens');
+    }
+  });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       log.info({ signal: sig }, 'shutting down: writing what is queued');

@@ -108,6 +108,21 @@ describe('limits', () => {
   });
 });
 
+describe('signals', () => {
+  it('SIGHUP without --tokens does not stop the collector', async () => {
+    collector.signal('SIGHUP');
+    for (let i = 0; i < 200 && !collector.stderr().includes('nothing to reload'); i++) await sleep(25);
+    expect(collector.stderr()).toContain('nothing to reload');
+    const client = rawClient(collector.address);
+    const s = openStream(client);
+    s.call.write({ hello: hello({ agent_id: 'hup' }) });
+    await s.waitFor((m) => Boolean(m.welcome));
+    s.close();
+    client.close();
+    expect(collector.child.exitCode).toBeNull();
+  });
+});
+
 describe('SIGTERM', () => {
   it('collector: SIGTERM mid-stream exits 0 after writing what it read; the agent replays the rest to its successor', async () => {
     let c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
