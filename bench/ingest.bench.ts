@@ -173,7 +173,7 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
     notes.unshift(
       `What limits ingest: the collector's own CPU per point. It spends ${sig(collectorUs)} µs per point (median over N) where the direct writer spends ${sig(writerUs)} µs for the same points, ` +
         `so one collector core tops out near ${Math.round(1e6 / collectorUs)} points/s even with influxd and the clients elsewhere; 50 000 points/s on one core needs ≤ 20 µs per point. ` +
-        'The difference is gRPC decoding, validation, one Promise per point in the batch writer and per-point acks (collector/server/stream.ts, collector/influx/writer.ts): see the fixes proposed in the report of issue 9. ' +
+        'The difference is gRPC decoding, validation, one Promise per point in the batch writer and per-point acks (collector/server/stream.ts, collector/influx/writer.ts): docs/scaling.md lists the fixes. ' +
         'Cost per point stays flat as N grows, so agents are not the problem; the per-point path is.',
     );
   }
