@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Spool } from '../../agent/spool/spool.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { runCli } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
@@ -157,6 +158,16 @@ describe('TLS and mutual TLS', () => {
     const r = compareIds([...want.results, ...want.samples], [...(await storedIds(influxd.url, 'sysbench', 'mtls-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'mtls-agent'))]);
     expect(r).toEqual({ expected: 300, stored: 300, lost: 0, duplicated: 0, unexpected: 0 });
     for (const who of ['no-cert', 'intruder']) expect(await storedIds(influxd.url, 'sysbench', who)).toEqual([]);
+    // The real agent's command line options reach the same credentials.
+    const real = await runCli(['agent', '--collector', c.address, '--once', '--profile', 'quick', '--tests', 'mutex', '--trials', '1', '--workdir', p('work-mtls'), '--agent-id', 'mtls-real', '--group', 'rel', '--tls-ca', p('ca.crt'), '--tls-cert', p('client.crt'), '--tls-key', p('client.key'), '--tls-server-name', 'collector.test']);
+    expect(real.code).toBe(0);
+    expect((await storedIds(influxd.url, 'sysbench', 'mtls-real')).length).toBe(1);
+    const refused = await runCli(['agent', '--collector', c.address, '--once', '--profile', 'quick', '--tests', 'mutex', '--trials', '1', '--workdir', p('work-mtls2'), '--agent-id', 'mtls-nocert', '--group', 'rel', '--tls-ca', p('ca.crt'), '--tls-server-name', 'collector.test', '--flush-timeout', '3s']);
+    expect(refused.code).toBe(3); // could not hand its result over: it stays in the spool
+    expect(await storedIds(influxd.url, 'sysbench', 'mtls-nocert')).toEqual([]);
+    const kept = Spool.open(p('work-mtls2/spool'));
+    expect([...kept.pending()].filter((r) => r.kind === 'result').map((r) => r.id)).toEqual([expect.stringMatching(/^mtls-nocert:.*:mutex:1$/)]);
+    kept.close();
     recordFigures('mutual TLS: no client certificate and a rogue CA\'s certificate refused; agent with its certificate', { sent: 300, acknowledged: 300, stored: r.stored, lost: r.lost, duplicated: r.duplicated });
     await stopProc(c);
   });
