@@ -1,19 +1,7 @@
 // Wall time of detect() on this machine, no probe boot (issue 4 goal: under 200 ms).
 import { detect } from '../agent/detect/index.js';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  goal?: string;
-  met?: boolean;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
+import type { BenchResult } from './types.js';
+import { median } from './stats.js';
 
 async function timeRuns(runs: number, opts: Parameters<typeof detect>[0]): Promise<number[]> {
   await detect(opts); // warm-up: module loading and first spawn are not what an agent repeats

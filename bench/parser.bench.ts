@@ -1,23 +1,20 @@
 // Parse throughput over the sysbench fixture corpus: the corpus is repeated to ~50 MB and
 // parsed 5 times; the median MB/s is reported. Goal: >= 50 MB/s on the reference machine.
 import { readdirSync, readFileSync } from 'node:fs';
+import type { BenchResult } from './types.js';
+import { join } from 'node:path';
+import { packageRoot } from '../proto/index.js';
 import { parseSysbenchOutput } from '../agent/sysbench/parser/index.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  goal?: string;
-  met?: boolean;
-}
 
 const GOAL_MB_S = 50;
 
 export async function benchParser(): Promise<BenchResult[]> {
-  const dir = new URL('../test/fixtures/sysbench/', import.meta.url);
+  // From the project root, so the compiled benchmark (dist/bench/) finds the same fixtures.
+  const dir = join(packageRoot(), 'test', 'fixtures', 'sysbench');
   const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
   // Each fixture stays a separate text (as the agent parses one run's output at a time).
-  const texts = files.map((f) => readFileSync(new URL(f, dir), 'utf8'));
+  const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
   const corpusBytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
   const repeat = Math.max(1, Math.round(50e6 / corpusBytes));
   let sink = 0;

@@ -1,11 +1,6 @@
 // Order statistics for benchmark figures (nearest-rank percentiles: no interpolation surprises).
 
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
+export { median } from '../collector/overhead/stats.js';
 
 /** Nearest-rank percentile p (0..100) of xs. */
 export function percentile(xs: readonly number[], p: number): number {
