@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION, type Hello } from '../proto/index.js';
 import { AGENT_VERSION } from '../cli/version.js';
 import type { AgentConfig } from './config/options.js';
 import { detect } from './detect/index.js';
+import type { KvmProbeResult } from './detect/index.js';
 import { hostFacts } from './facts.js';
 import { terminalProgress } from './progress.js';
 import { nextDelayMs, sleep } from './schedule/schedule.js';
@@ -21,7 +22,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const profile = loadProfile(cfg.profile);
   const version = await sysbenchVersion(cfg.sysbench);
   const token = cfg.tokenFile ? readToken(cfg.tokenFile) : undefined;
-  const detection = await detect({ declared: cfg.declared });
+  const detection = await detect({ declared: cfg.declared, ...(cfg.kvmProbeFile ? { kvmProbe: readKvmProbe(cfg.kvmProbeFile) } : {}) });
   const spool = Spool.open(cfg.spoolDir, {
     maxBytes: cfg.spoolMaxBytes,
     onDrop: (n, reason) => log.warn({ dropped: n, reason }, 'spool full: dropped the oldest records'),
@@ -115,4 +116,17 @@ function readToken(path: string): string {
   }
   if (!token) throw new UsageError(`--token-file ${path} is empty`);
   return token;
+}
+
+/** The lab's probe-boot answer: only a guest that really ran may make KVM "usable". */
+function readKvmProbe(path: string): KvmProbeResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read --kvm-probe ${path}: ${(err as Error).message}`);
+  }
+  const r = raw as Partial<KvmProbeResult>;
+  if (typeof r.ranGuest !== 'boolean' || typeof r.detail !== 'string') throw new UsageError(`--kvm-probe ${path}: expected {"ranGuest": true|false, "detail": "..."}`);
+  return { ranGuest: r.ranGuest, detail: r.detail };
 }

@@ -208,17 +208,12 @@ export async function runGuests(p: LabPlan, probed?: { accels: Accel[]; kvmProbe
 }
 
 /** Does this build's agent take --kvm-probe FILE (detection's kvmProbe)? Asked, not assumed. */
-function agentTakesKvmProbe(): boolean {
-  const r = spawnSync(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', '--help'], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.includes('--kvm-probe');
-}
-
 /** The KVM probe first (its verdict goes to the baseline's detection), the native baseline, then every guest. */
 export async function runLab(p: LabPlan): Promise<LabOutcome> {
   const { kernel, cacheDir } = checkPlan(p);
   const probed = await usableAccels(p, kernel, cacheDir);
   let probeFile: string | undefined;
-  if (probed.kvmProbe && agentTakesKvmProbe()) {
+  if (probed.kvmProbe) {
     mkdirSync(p.workDir, { recursive: true });
     probeFile = join(p.workDir, 'kvm-guest-probe.json');
     writeFileSync(probeFile, JSON.stringify(probed.kvmProbe) + '\n');

@@ -27,6 +27,7 @@ export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'tls-key', type: 'string', help: 'client private key (mutual TLS)' },
   { name: 'tls-server-name', type: 'string', help: 'name expected in the collector\'s certificate' },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text to a non-loopback collector', default: false },
+  { name: 'kvm-probe', type: 'string', help: 'JSON {ranGuest, detail} from a probe boot (the lab writes it): the evidence a KVM guest really ran' },
   { name: 'declare', type: 'multi', help: 'KEY=VALUE facts detection cannot know (e.g. nesting=L2-in-vmware)' },
   { name: 'sysbench', type: 'string', help: 'sysbench binary', default: 'sysbench' },
   { name: 'status-interval', type: 'string', help: 'time between agent_status heartbeats', default: '30s' },
@@ -52,6 +53,7 @@ export interface AgentConfig {
   tokenFile?: string;
   tls: { ca?: string; cert?: string; key?: string; serverName?: string; allowPlaintext: boolean };
   declared: Record<string, string>;
+  kvmProbeFile?: string;
   sysbench: string;
   statusIntervalMs: number;
   logLevel: string;
@@ -97,6 +99,7 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
     ...(optStr(v, 'token-file') ? { tokenFile: optStr(v, 'token-file') } : {}),
     tls: { ca: optStr(v, 'tls-ca'), cert: optStr(v, 'tls-cert'), key: optStr(v, 'tls-key'), serverName: optStr(v, 'tls-server-name'), allowPlaintext: v['allow-plaintext'] === true },
     declared,
+    ...(optStr(v, 'kvm-probe') ? { kvmProbeFile: optStr(v, 'kvm-probe') } : {}),
     sysbench: str(v, 'sysbench'),
     statusIntervalMs: parseDuration(str(v, 'status-interval'), 'status-interval'),
     logLevel,

@@ -1,24 +1,31 @@
 // The README's main command: a local InfluxDB (data under the project folder), the collector,
-// the agent once as the native baseline, then the results read back from InfluxDB.
-import { join } from 'node:path';
+// the native baseline and — when QEMU can run here — a throwaway TCG guest through the lab,
+// then the results and the overhead table, read back from InfluxDB.
 import { spawn } from 'node:child_process';
-import { startLocalStack } from '../../collector/stack.js';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { influxClient } from '../../collector/index.js';
+import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { latestResultsTable } from '../../collector/results-table.js';
+import { startLocalStack } from '../../collector/stack.js';
+import { labPrerequisites, runLab } from '../../lab/index.js';
 import { packageRoot } from '../../proto/index.js';
 import { createLogger } from '../log.js';
-import { formatHelp, parseOptions, str, type OptionSpec } from '../options.js';
+import { formatHelp, parseOptions, str, UsageError, type OptionSpec } from '../options.js';
 
 const OPTIONS: OptionSpec[] = [
-  { name: 'data-dir', type: 'string', help: 'where InfluxDB keeps its data and the agent its work files', default: join(packageRoot(), '.data', 'quickstart') },
+  { name: 'data-dir', type: 'string', help: 'where InfluxDB keeps its data and the agents their work files', default: join(packageRoot(), '.data', 'quickstart') },
   { name: 'profile', type: 'string', help: 'agent profile', default: 'quick' },
-  { name: 'trials', type: 'string', help: 'trials per test', default: '3' },
+  { name: 'trials', type: 'string', help: 'trials per test (more are added while they disagree)', default: '2' },
+  { name: 'no-guest', type: 'boolean', help: 'only the native baseline, no TCG guest', default: false },
   { name: 'keep-running', type: 'boolean', help: 'leave InfluxDB and the collector running until Ctrl-C', default: false },
 ];
 
-function runAgent(args: string[]): Promise<number> {
+const GROUP = 'quickstart';
+
+function runNativeAgent(collector: string, profile: string, trials: string, workdir: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', '--collector', collector, '--once', '--profile', profile, '--trials', trials, '--role', 'baseline', '--group', GROUP, '--agent-id', 'quickstart-native', '--variant', 'native', '--workdir', workdir], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('close', (code) => resolve(code ?? 1));
   });
 }
@@ -30,16 +37,47 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const dataDir = str(values, 'data-dir');
+  const profile = str(values, 'profile');
+  const trials = str(values, 'trials');
+  if (!/^[1-9]\d?$/.test(trials)) throw new UsageError(`--trials must be a whole number from 1 to 99, not '${trials}'`);
   const log = createLogger('quickstart', 'info');
+  const missing = values['no-guest'] === true ? [] : labPrerequisites();
+  const withGuest = values['no-guest'] !== true && missing.length === 0;
+  if (values['no-guest'] !== true && !withGuest) log.warn({ missing }, 'no TCG guest this time: the lab needs these (scripts/bootstrap.sh --test installs them)');
+
   const stack = await startLocalStack({ dataDir: join(dataDir, 'influxdb'), log: createLogger('collector', 'warn') });
   log.info({ influx: stack.influxUrl, collector: stack.collectorAddress, database: stack.database }, 'local InfluxDB and collector are up');
+  const started = new Date();
   try {
+    let code: number;
+    if (withGuest) {
+      // The lab runs the native baseline pinned to as many CPUs as the guest gets, then the guest.
+      const outcome = await runLab({
+        accels: ['tcg'],
+        qemus: [{ name: 'default', binary: 'qemu-system-x86_64' }],
+        profile,
+        trials: Number(trials),
+        vcpus: Math.min(2, availableParallelism()),
+        memoryMiB: 2048,
+        group: GROUP,
+        collector: stack.collectorAddress,
+        workDir: join(dataDir, 'work'),
+        keepGoing: true,
+        log: (line) => log.info(line),
+      });
+      for (const f of outcome.runs.filter((r) => !r.ok)) log.error({ run: f.name }, f.detail);
+      code = outcome.runs.every((r) => r.ok) ? 0 : 1;
+    } else {
+      code = await runNativeAgent(stack.collectorAddress, profile, trials, join(dataDir, 'work'));
+    }
     const influx = influxClient(stack.influxUrl, stack.database);
-    const before = new Set(((await influx.query(`SELECT run_id, agent FROM sysbench WHERE agent = 'quickstart-native'`)) as unknown as { run_id: string }[]).map((r) => r.run_id));
-    const code = await runAgent(['--collector', stack.collectorAddress, '--once', '--profile', str(values, 'profile'), '--trials', str(values, 'trials'), '--role', 'baseline', '--group', 'quickstart', '--agent-id', 'quickstart-native', '--workdir', join(dataDir, 'work')]);
-    const runs = ((await influx.query(`SELECT run_id, agent FROM sysbench WHERE agent = 'quickstart-native'`)) as unknown as { run_id: string }[]).map((r) => r.run_id).filter((id) => !before.has(id));
+    const runs = ((await influx.query(`SELECT run_id, agent FROM sysbench WHERE "group" = '${GROUP}' AND time >= '${started.toISOString()}'`)) as unknown as { run_id: string }[]).map((r) => r.run_id);
     process.stdout.write(`\nResults read back from InfluxDB (${stack.influxUrl}, database ${stack.database}):\n\n`);
     process.stdout.write((await latestResultsTable(influx, [...new Set(runs)])) + '\n');
+    if (withGuest) {
+      process.stdout.write(`\nOverhead of the TCG guest against this machine (95 % confidence intervals):\n\n`);
+      process.stdout.write(formatReportTable(await buildReport({ influx, database: stack.database, group: GROUP, since: started })));
+    }
     if (values['keep-running'] === true) {
       process.stdout.write(`\nInfluxDB ${stack.influxUrl} and collector ${stack.collectorAddress} keep running; Ctrl-C stops them.\n`);
       await new Promise<void>((resolve) => {
