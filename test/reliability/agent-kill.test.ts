@@ -72,6 +72,6 @@ describe('agent SIGKILLed while appending', () => {
     expect(cmp).toEqual({ expected: expected.length, stored: expected.length, lost: 0, duplicated: 0, unexpected: 0 });
     const status = await query(stack.influxUrl, `SELECT last(corrupt) AS corrupt, last(spooled) AS spooled FROM agent_status WHERE agent = 'akill'`);
     expect(status[0]).toMatchObject({ corrupt: tornTails + 1, spooled: 0 });
-    recordFigures('agent SIGKILL while appending x3, then a flipped record; real agent replays', { sent: confirmed.length, acknowledged: stored.length, stored: cmp.stored, lost: cmp.lost, duplicated: cmp.duplicated, note: `torn tails found: ${tornTails}; 1 record destroyed on purpose, skipped and counted (agent_status.corrupt = ${tornTails + 1})` });
+    recordFigures('agent SIGKILL while appending x3, then a flipped record; real agent replays', { sent: confirmed.length, acknowledged: stored.length, stored: cmp.stored, lost: confirmed.length - cmp.stored, duplicated: cmp.duplicated, note: `sent = records whose append returned before a kill; torn tails found: ${tornTails}; lost = the 1 record destroyed on purpose, skipped and counted (agent_status.corrupt = ${tornTails + 1})` });
   });
 });
