@@ -3,7 +3,8 @@
 // (like agent/stream/sender.ts), forget them on ack — and times every message from write to
 // ack. Its own connection per agent (no shared subchannel), as separate machines would have.
 import * as grpc from '@grpc/grpc-js';
-import { loadContract, type AgentMessage, type CollectorClient, type CollectorMessage__Output, type Hello } from '../proto/index.js';
+import { BATCH_PROTOCOL_VERSION, loadContract, type AgentMessage, type CollectorClient, type CollectorMessage__Output, type Hello } from '../proto/index.js';
+import { packBatches, type Sized } from '../agent/stream/batch.js';
 import { messageId } from './messages.js';
 
 export interface SimAgentResult {
@@ -19,6 +20,7 @@ export class SimAgent {
   private call: grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output> | null = null;
   private readonly sentAt = new Map<string, number>();
   private welcomed: Promise<void> | null = null;
+  private collectorProtocol = 1;
 
   constructor(private readonly address: string, private readonly hello: Hello, private readonly window = 256) {
     const { Collector } = loadContract().virtoverhead.v1;
@@ -34,6 +36,7 @@ export class SimAgent {
       const timer = setTimeout(() => reject(new Error(`sim agent ${this.hello.agent_id}: no welcome from ${this.address} within ${timeoutMs} ms`)), timeoutMs);
       const onData = (msg: CollectorMessage__Output) => {
         if (!msg.welcome) return;
+        this.collectorProtocol = msg.welcome.protocol_version;
         clearTimeout(timer);
         call.off('data', onData);
         resolve();
@@ -64,14 +67,18 @@ export class SimAgent {
         resolve(result);
         return true;
       };
+      // Like agent/stream/sender.ts: fill the window, size-check each record, and pack them
+      // into RecordBatch messages when the collector speaks protocol 2.
       const pump = () => {
+        const ready: Sized[] = [];
         while (next < messages.length && this.sentAt.size < this.window) {
           const id = ids[next]!;
           this.sentAt.set(id, performance.now());
-          call.write(messages[next]!);
+          ready.push({ message: messages[next]!, bytes: Buffer.byteLength(JSON.stringify(messages[next]!)) });
           next++;
           result.sent++;
         }
+        for (const m of this.collectorProtocol >= BATCH_PROTOCOL_VERSION ? packBatches(ready) : ready.map((r) => r.message)) call.write(m);
       };
       const onData = (msg: CollectorMessage__Output) => {
         const now = performance.now();

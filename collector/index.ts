@@ -6,7 +6,7 @@ import { InfluxDB, type IPoint } from 'influx';
 import type { Logger } from 'pino';
 import { loadContract } from '../proto/index.js';
 import { AGENT_VERSION } from '../cli/version.js';
-import { BatchWriter } from './influx/writer.js';
+import { BatchWriter, lineWriter } from './influx/writer.js';
 import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
 import { handleStream, type AgentCall } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
@@ -74,7 +74,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     if (results.length === 0) return;
     overheadChain = overheadChain.then(() => overhead.onResultsWritten(results)).catch((err: Error) => log.error({ error: err.message }, 'overhead computation failed'));
   };
-  const writer = new BatchWriter(influx, { batchSize: opts.batchSize, flushMs: opts.flushMs, log, onWritten });
+  const writer = new BatchWriter(lineWriter({ url: opts.influxUrl, database: opts.database }), { batchSize: opts.batchSize, flushMs: opts.flushMs, log, onWritten });
 
   let tokens = opts.tokens ?? null;
   const open = new Set<AgentCall>();

@@ -18,10 +18,13 @@ export type { AgentStatus, AgentStatus__Output } from './gen/virtoverhead/v1/Age
 export type { Ack, Ack__Output } from './gen/virtoverhead/v1/Ack.js';
 export type { Reject, Reject__Output } from './gen/virtoverhead/v1/Reject.js';
 export type { Welcome, Welcome__Output } from './gen/virtoverhead/v1/Welcome.js';
+export type { RecordBatch, RecordBatch__Output } from './gen/virtoverhead/v1/RecordBatch.js';
 export type { CollectorClient, CollectorHandlers } from './gen/virtoverhead/v1/Collector.js';
 
-/** The version of the contract this build speaks. Bump when fields are added. */
-export const PROTOCOL_VERSION = 1;
+/** The version of the contract this build speaks. Bump when fields are added. 2: RecordBatch. */
+export const PROTOCOL_VERSION = 2;
+/** The first version whose collectors accept RecordBatch. */
+export const BATCH_PROTOCOL_VERSION = 2;
 /** The oldest agent protocol a collector of this build still accepts. */
 export const MIN_PROTOCOL_VERSION = 1;
 

@@ -3,7 +3,8 @@
 // at most `window` records in flight.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { loadContract, type AgentStatus, type CollectorClient, type CollectorMessage__Output, type Hello, type AgentMessage } from '../../proto/index.js';
+import { BATCH_PROTOCOL_VERSION, loadContract, type AgentStatus, type CollectorClient, type CollectorMessage__Output, type Hello, type AgentMessage } from '../../proto/index.js';
+import { packBatches, type Sized } from './batch.js';
 import type { Spool, SpoolRecord } from '../spool/spool.js';
 import { Backoff } from './backoff.js';
 import { clientCredentials, type TlsOptions } from './credentials.js';
@@ -35,6 +36,8 @@ export class Sender {
   private waiters: Array<() => void> = [];
   private statusWaiters = new Map<string, () => void>();
   private readonly window: number;
+  /** The protocol version the collector's Welcome announced. */
+  private collectorProtocol = 1;
   rejected = 0;
   lastError = '';
 
@@ -74,6 +77,7 @@ export class Sender {
 
   private onMessage(msg: CollectorMessage__Output): void {
     if (msg.welcome) {
+      this.collectorProtocol = msg.welcome.protocol_version;
       this.connected = true;
       this.backoff.reset();
       this.lastError = '';
@@ -121,16 +125,21 @@ export class Sender {
     }
     if (this.inFlight.size < this.window) {
       const tooBig: string[] = [];
+      const ready: Sized[] = [];
       for (const record of this.opts.spool.pending(this.window - this.inFlight.size, (id) => this.inFlight.has(id))) {
         const message = toMessage(record);
         // A record the collector would refuse for its size would block the spool forever.
-        if (Buffer.byteLength(JSON.stringify(message)) > MAX_MESSAGE_BYTES) {
+        const bytes = Buffer.byteLength(JSON.stringify(message));
+        if (bytes > MAX_MESSAGE_BYTES) {
           tooBig.push(record.id);
           continue;
         }
         this.inFlight.add(record.id);
-        this.call.write(message);
+        ready.push({ message, bytes });
       }
+      // A protocol-2 collector takes many records per message; an older one one at a time.
+      const messages = this.collectorProtocol >= BATCH_PROTOCOL_VERSION ? packBatches(ready) : ready.map((r) => r.message);
+      for (const m of messages) this.call.write(m);
       for (const id of tooBig) {
         this.rejected++;
         this.opts.log.error({ id, limit: MAX_MESSAGE_BYTES }, 'record is over the message size limit; dropping it from the spool');

@@ -3,6 +3,7 @@
 // type between writers (InfluxDB rejects a field whose type changes within a shard).
 import type { IPoint } from 'influx';
 import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import { fieldSet, seriesKey, toLine } from './line.js';
 
 export type Tags = Record<string, string>;
 
@@ -31,11 +32,15 @@ export function resultPoint(tags: Tags, r: Result__Output): IPoint {
   };
 }
 
+function sampleFields(s: IntervalSample__Output): Record<string, number | string> {
+  return { ...s.fields, run_id: s.run_id, sample_id: s.id, trial: s.trial };
+}
+
 export function samplePoint(tags: Tags, s: IntervalSample__Output): IPoint {
   return {
     measurement: 'sysbench_interval',
     tags: { ...tags, test: s.test, profile: s.profile, sysbench_version: s.sysbench_version },
-    fields: { ...s.fields, run_id: s.run_id, sample_id: s.id, trial: s.trial },
+    fields: sampleFields(s),
     timestamp: s.timestamp_ns,
   };
 }
@@ -47,4 +52,44 @@ export function statusPoint(tags: Tags, s: AgentStatus__Output): IPoint {
     fields: { spooled: Number(s.spooled), dropped: Number(s.dropped), corrupt: Number(s.corrupt), rejected: Number(s.rejected), last_run_ok: s.last_run_ok, state: s.state },
     timestamp: s.timestamp_ns,
   };
+}
+
+/** A point ready for InfluxDB: its line, and for `sysbench` results the point itself (overhead reads it). */
+export interface EncodedPoint {
+  line: string;
+  result?: IPoint;
+}
+
+/**
+ * One stream's encoder. Its identity tags are fixed by the hello, so each series key (per
+ * measurement, test, profile and sysbench version) is escaped once and reused: interval
+ * samples, the bulk of the traffic, go straight to a line without an intermediate point.
+ */
+export class StreamEncoder {
+  private readonly keys = new Map<string, string>();
+  constructor(private readonly tags: Tags) {}
+
+  private key(measurement: string, test = '', profile = '', version = ''): string {
+    const id = `${measurement}\0${test}\0${profile}\0${version}`;
+    let key = this.keys.get(id);
+    if (key === undefined) {
+      if (this.keys.size >= 256) this.keys.clear(); // bounded: a hostile agent cannot grow it
+      key = seriesKey(measurement, test ? { ...this.tags, test, profile, sysbench_version: version } : this.tags);
+      this.keys.set(id, key);
+    }
+    return key;
+  }
+
+  result(r: Result__Output): EncodedPoint {
+    const point = resultPoint(this.tags, r);
+    return { line: toLine(point, this.key('sysbench', r.test, r.profile, r.sysbench_version)), result: point };
+  }
+
+  sample(s: IntervalSample__Output): EncodedPoint {
+    return { line: `${this.key('sysbench_interval', s.test, s.profile, s.sysbench_version)} ${fieldSet(sampleFields(s))} ${s.timestamp_ns}` };
+  }
+
+  status(s: AgentStatus__Output): EncodedPoint {
+    return { line: toLine(statusPoint(this.tags, s), this.key('agent_status')) };
+  }
 }

@@ -9,12 +9,12 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Takes one token; returns 0 when it was there, else the ms to pause before the next message. */
-  take(): number {
+  /** Takes `n` tokens (one per record); returns 0 when they were there, else the ms to pause. */
+  take(n = 1): number {
     const t = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSec);
     this.last = t;
-    this.tokens -= 1;
+    this.tokens -= n;
     if (this.tokens >= 0) return 0;
     return Math.ceil((-this.tokens / this.ratePerSec) * 1000);
   }

@@ -2,10 +2,9 @@
 // validated, written through the batch writer, and acknowledged only after InfluxDB accepted
 // it. Invalid messages get a Reject with the reason and nothing is written.
 import * as grpc from '@grpc/grpc-js';
-import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
-import { PROTOCOL_VERSION, type AgentMessage__Output, type CollectorMessage, type Hello__Output } from '../../proto/index.js';
-import { identityTags, resultPoint, samplePoint, statusPoint, type Tags } from '../influx/points.js';
+import { PROTOCOL_VERSION, type AgentMessage__Output, type AgentStatus__Output, type CollectorMessage, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
+import { identityTags, StreamEncoder, type EncodedPoint } from '../influx/points.js';
 import { PermanentWriteError, type BatchWriter } from '../influx/writer.js';
 import { TokenBucket } from './ratelimit.js';
 import type { TokenTable } from './tokens.js';
@@ -28,6 +27,8 @@ export interface StreamContext {
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
+/** Records per RecordBatch; the 1 MiB message limit bounds it too. */
+export const MAX_BATCH_RECORDS = 1000;
 
 function bearer(call: AgentCall): string | undefined {
   const v = call.metadata.get('authorization')[0];
@@ -38,7 +39,7 @@ function bearer(call: AgentCall): string | undefined {
 
 export function handleStream(call: AgentCall, ctx: StreamContext): void {
   let hello: Hello__Output | null = null;
-  let tags: Tags = {};
+  let encoder: StreamEncoder | null = null;
   let ended = false;
   let ackIds: string[] = [];
   let ackScheduled = false;
@@ -104,7 +105,8 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     }
     clearTimeout(helloTimer);
     if (!authorize(hello)) return;
-    tags = identityTags(hello);
+    const tags = identityTags(hello);
+    encoder = new StreamEncoder(tags);
     if (ctx.buckets) {
       if (!ctx.buckets.has(hello.agent_id) && ctx.buckets.size >= 100_000) ctx.buckets.clear();
       bucket = ctx.buckets.get(hello.agent_id) ?? ctx.buckets.set(hello.agent_id, bucket).get(hello.agent_id)!;
@@ -113,43 +115,59 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     send({ welcome: { protocol_version: PROTOCOL_VERSION, collector_version: ctx.collectorVersion } });
   };
 
-  const write = (id: string, point: IPoint) => {
-    ctx.writer.write(point).then(
-      () => ack(id),
-      (err: Error) => {
-        if (err instanceof PermanentWriteError) reject(id, grpc.status.INVALID_ARGUMENT, err.message);
-        // Otherwise (shutdown): no ack, the agent keeps it spooled and resends.
-      },
-    );
+  const write = (id: string, point: EncodedPoint) => {
+    ctx.writer.write(point, (err) => {
+      if (!err) ack(id);
+      else if (err instanceof PermanentWriteError) reject(id, grpc.status.INVALID_ARGUMENT, err.message);
+      // Otherwise (shutdown): no ack, the agent keeps it spooled and resends.
+    });
   };
 
-  const onMessage = (msg: AgentMessage__Output) => {
-    if (!hello) return onHello(msg);
-    // A revoked or re-assigned token stops writing at its next message, not at reconnect.
-    if (authorizedWith !== ctx.tokens() && !authorize(hello)) return;
-    const kind = msg.body;
-    const body = kind ? msg[kind] : undefined;
+  /** One record, on its own: validated, then written and acked — or rejected — by its id. */
+  const onRecord = (kind: string | undefined, body: unknown) => {
     const id = body && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : '';
     try {
       checkString(id, 'id', 256);
-      if (kind === 'result') write(id, resultPoint(tags, validateResult(msg.result!)));
-      else if (kind === 'sample') write(id, samplePoint(tags, validateSample(msg.sample!)));
-      else if (kind === 'status') write(id, statusPoint(tags, validateStatus(msg.status!)));
+      if (kind === 'result') write(id, encoder!.result(validateResult(body as Result__Output)));
+      else if (kind === 'sample') write(id, encoder!.sample(validateSample(body as IntervalSample__Output)));
+      else if (kind === 'status') write(id, encoder!.status(validateStatus(body as AgentStatus__Output)));
       else if (kind === 'hello') throw new ValidationError('hello sent twice');
       else throw new ValidationError('empty message');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      log.warn({ agent: hello.agent_id, id: id.slice(0, 80), reason: err.message }, 'rejected an invalid message');
+      log.warn({ agent: hello!.agent_id, id: id.slice(0, 80), reason: err.message }, 'rejected an invalid message');
       reject(id || '?', grpc.status.INVALID_ARGUMENT, err.message);
     }
+  };
+
+  /** Handles a message; returns how many records it carried (for the rate limit). */
+  const onMessage = (msg: AgentMessage__Output): number => {
+    if (!hello) {
+      onHello(msg);
+      return 1;
+    }
+    // A revoked or re-assigned token stops writing at its next message, not at reconnect.
+    if (authorizedWith !== ctx.tokens() && !authorize(hello)) return 1;
+    if (msg.body !== 'batch') {
+      onRecord(msg.body, msg.body ? msg[msg.body] : undefined);
+      return 1;
+    }
+    const batch = msg.batch!;
+    const records = batch.results.length + batch.samples.length;
+    if (records > MAX_BATCH_RECORDS) {
+      for (const r of [...batch.results, ...batch.samples]) reject(typeof r.id === 'string' ? r.id : '?', grpc.status.INVALID_ARGUMENT, `a batch may carry at most ${MAX_BATCH_RECORDS} records, this one has ${records}`);
+      return records;
+    }
+    for (const r of batch.results) onRecord('result', r);
+    for (const s of batch.samples) onRecord('sample', s);
+    return records;
   };
 
   ctx.open.add(call);
   if (ctx.isPressured()) call.pause();
   call.on('data', (msg: AgentMessage__Output) => {
     if (ended) return;
-    onMessage(msg);
-    const wait = bucket.take();
+    const wait = bucket.take(onMessage(msg));
     if (wait > 0 && !ctx.isPressured()) {
       call.pause();
       setTimeout(() => {

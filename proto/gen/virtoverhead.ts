@@ -10,6 +10,7 @@ import type { Environment as _virtoverhead_v1_Environment, Environment__Output a
 import type { Hello as _virtoverhead_v1_Hello, Hello__Output as _virtoverhead_v1_Hello__Output } from './virtoverhead/v1/Hello';
 import type { HostFacts as _virtoverhead_v1_HostFacts, HostFacts__Output as _virtoverhead_v1_HostFacts__Output } from './virtoverhead/v1/HostFacts';
 import type { IntervalSample as _virtoverhead_v1_IntervalSample, IntervalSample__Output as _virtoverhead_v1_IntervalSample__Output } from './virtoverhead/v1/IntervalSample';
+import type { RecordBatch as _virtoverhead_v1_RecordBatch, RecordBatch__Output as _virtoverhead_v1_RecordBatch__Output } from './virtoverhead/v1/RecordBatch';
 import type { Reject as _virtoverhead_v1_Reject, Reject__Output as _virtoverhead_v1_Reject__Output } from './virtoverhead/v1/Reject';
 import type { Result as _virtoverhead_v1_Result, Result__Output as _virtoverhead_v1_Result__Output } from './virtoverhead/v1/Result';
 import type { Welcome as _virtoverhead_v1_Welcome, Welcome__Output as _virtoverhead_v1_Welcome__Output } from './virtoverhead/v1/Welcome';
@@ -30,6 +31,7 @@ export interface ProtoGrpcType {
       Hello: MessageTypeDefinition<_virtoverhead_v1_Hello, _virtoverhead_v1_Hello__Output>
       HostFacts: MessageTypeDefinition<_virtoverhead_v1_HostFacts, _virtoverhead_v1_HostFacts__Output>
       IntervalSample: MessageTypeDefinition<_virtoverhead_v1_IntervalSample, _virtoverhead_v1_IntervalSample__Output>
+      RecordBatch: MessageTypeDefinition<_virtoverhead_v1_RecordBatch, _virtoverhead_v1_RecordBatch__Output>
       Reject: MessageTypeDefinition<_virtoverhead_v1_Reject, _virtoverhead_v1_Reject__Output>
       Result: MessageTypeDefinition<_virtoverhead_v1_Result, _virtoverhead_v1_Result__Output>
       Welcome: MessageTypeDefinition<_virtoverhead_v1_Welcome, _virtoverhead_v1_Welcome__Output>

@@ -1,0 +1,53 @@
+// InfluxDB line protocol, written by the collector itself for its fixed schema. The `influx`
+// client serialises every point generically (schema coercion, escaping every tag of every
+// point); profiling the collector showed that plus its garbage as the largest cost per point.
+// Here a stream's series key (measurement + escaped, sorted tags) is built once and reused.
+// Rules: https://docs.influxdata.com/influxdb/v1/write_protocols/line_protocol_reference/
+import type { IPoint } from 'influx';
+
+const MEASUREMENT_SPECIAL = /[, \\]/g;
+const KEY_SPECIAL = /[,= \\]/g;
+const STRING_SPECIAL = /["\\]/g;
+
+export function escapeMeasurement(s: string): string {
+  return s.replace(MEASUREMENT_SPECIAL, '\\$&');
+}
+
+/** Tag keys, tag values and field keys. */
+export function escapeKey(s: string): string {
+  return s.replace(KEY_SPECIAL, '\\$&');
+}
+
+export function fieldValue(v: number | string | boolean): string {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`line protocol: ${v} is not a finite number`);
+    return String(v); // a float: never an integer suffix, so a field keeps one type
+  }
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return `"${v.replace(STRING_SPECIAL, '\\$&')}"`;
+}
+
+/** measurement,tag=value,... with tags sorted (InfluxDB's preferred order) and empty values left out. */
+export function seriesKey(measurement: string, tags: Record<string, string>): string {
+  let key = escapeMeasurement(measurement);
+  for (const name of Object.keys(tags).sort()) {
+    const value = tags[name];
+    if (value) key += `,${escapeKey(name)}=${escapeKey(value)}`;
+  }
+  return key;
+}
+
+export function fieldSet(fields: Record<string, number | string | boolean | undefined>): string {
+  let out = '';
+  for (const name in fields) {
+    const v = fields[name];
+    if (v === undefined) continue;
+    out += `${out ? ',' : ''}${escapeKey(name)}=${fieldValue(v)}`;
+  }
+  return out;
+}
+
+/** One line for a point whose timestamp is nanoseconds as a decimal string. */
+export function toLine(point: IPoint, key = seriesKey(point.measurement!, (point.tags ?? {}) as Record<string, string>)): string {
+  return `${key} ${fieldSet(point.fields as Record<string, number | string | boolean>)} ${String(point.timestamp)}`;
+}
