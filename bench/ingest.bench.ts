@@ -171,16 +171,17 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
   const writerUs = rows.map((r) => r.directWriterCpuUs).sort((a, b) => a - b)[Math.floor(rows.length / 2)]!;
   if (rows.some((r) => r.collectorPointsPerSec < 50_000 || r.collectorPointsPerSec / r.directPointsPerSec < 0.7)) {
     notes.unshift(
-      `What limits ingest: the collector's own CPU per point. It spends ${sig(collectorUs)} µs per point (median over N) where the direct writer spends ${sig(writerUs)} µs for the same points, ` +
-        `so one collector core tops out near ${Math.round(1e6 / collectorUs)} points/s even with influxd and the clients elsewhere; 50 000 points/s on one core needs ≤ 20 µs per point. ` +
-        'The difference is gRPC decoding, validation, one Promise per point in the batch writer and per-point acks (collector/server/stream.ts, collector/influx/writer.ts): docs/scaling.md lists the fixes. ' +
-        'Cost per point stays flat as N grows, so agents are not the problem; the per-point path is.',
+      `What limits ingest here: everything shares two cores. Per point the collector spends ${sig(collectorUs)} µs (median over N), the direct writer ${sig(writerUs)} µs, ` +
+        'and influxd and the simulated agents their own (figures per N below); together they cap what this machine can pass. ' +
+        'With one agent the bound is its window: 256 records in flight per InfluxDB round trip (influxd fsyncs its WAL on every write request, about 50 ms here). ' +
+        'The collector writes its own line protocol, batches adaptively with two requests in flight, and takes RecordBatch messages (docs/scaling.md: what the profile showed and what changed). ' +
+        'Past one core, several collectors share the load (test/scaleout.test.ts).',
     );
   }
   return {
     title: 'Collector ingest',
     method:
-      `${rows[0]?.points ?? 0} points per N, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most 256 unacked per agent like the real sender). ` +
+      `${rows[0]?.points ?? 0} points per N, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most 256 unacked per agent, packed into RecordBatch messages of up to 128 records, like the real sender). ` +
       'The clients run in a child process (bench/ingest-clients.ts) so that their CPU is counted apart; the collector runs in the benchmark process against a private influxd (one database per N). ' +
       'Points/s = acked messages / time from the first send to the last ack; ack latency = write → ack per message (closed loop, so it includes queueing at full load). ' +
       'CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector\'s own point mapping) to a fresh database right after, one 5 000-point request at a time. ' +

@@ -28,7 +28,8 @@ export function renderMarkdown(rep: Report): string {
   out.push(`- Date: ${rep.date.toISOString()} (whole run ${Math.round(rep.durationS)} s)`);
   out.push(`- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB memory, Linux ${m.kernel}, Node ${m.node}`);
   out.push(`- Load average (1, 5, 15 min) at the start: ${m.loadavg.join(', ')}; at the end: ${rep.loadEnd.join(', ')}`);
-  if (Math.max(...m.loadavg, ...rep.loadEnd) > m.cores) {
+  // The 1-minute averages at start and end say whether other work ran beside this run.
+  if (Math.max(m.loadavg[0] ?? 0, rep.loadEnd[0] ?? 0) > m.cores) {
     out.push(`- **The machine was shared during this run** (load above its ${m.cores} cores: other work was running). Absolute rates are noisy; the ratios measured within one run (collector vs direct, agent vs bare) and the CPU time per point are the figures to trust.`);
   }
   out.push('');

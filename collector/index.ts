@@ -6,6 +6,7 @@ import { InfluxDB, type IPoint } from 'influx';
 import type { Logger } from 'pino';
 import { loadContract } from '../proto/index.js';
 import { AGENT_VERSION } from '../cli/version.js';
+import { UsageError } from '../cli/options.js';
 import { BatchWriter, lineWriter } from './influx/writer.js';
 import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
 import { handleStream, type AgentCall } from './server/stream.js';
@@ -44,7 +45,13 @@ export class InfluxUnreachableError extends Error {
 }
 
 export function influxClient(url: string, database: string): InfluxDB {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`'${url}' is not an InfluxDB URL (e.g. http://127.0.0.1:8086)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`InfluxDB URL '${url}' must start with http:// or https://`);
   return new InfluxDB({
     host: u.hostname,
     port: Number(u.port || (u.protocol === 'https:' ? 443 : 8086)),

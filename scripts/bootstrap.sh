@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what virt-overhead needs on Debian/Ubuntu, only what is missing, then builds.
 #   scripts/bootstrap.sh          runtime: sysbench, InfluxDB 1.x, Node >= 20, npm packages
-#   scripts/bootstrap.sh --test   also what the tests use: QEMU (lab guests), busybox-static,
+#   scripts/bootstrap.sh --test   also what the tests use: QEMU (lab guests), busybox-static, openssl (TLS tests),
 #                                 kmod, e2fsprogs, systemd (unit checks), docker-compose, chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(sysbench influxdb influxdb-client)
 if [[ "${1:-}" == "--test" ]]; then
-  want+=(qemu-system-x86 busybox-static kmod e2fsprogs cpio xz-utils zstd binutils systemd docker-compose chromium iproute2 util-linux gcc libc6-dev)
+  want+=(qemu-system-x86 busybox-static kmod e2fsprogs xz-utils zstd binutils systemd docker-compose chromium util-linux gcc libc6-dev openssl)
 fi
 
 missing=()

@@ -139,8 +139,29 @@ describe('report output', () => {
     const json = JSON.parse(out.join('')) as Report;
     expect(json.sections.map((s) => s.test)).toEqual(['cpu', 'mutex']);
     expect(readFileSync(html, 'utf8')).toContain('<svg');
-    await expect(runReportCommand(['--influx', 'not a url'])).rejects.toThrow(/not a URL/);
+    await expect(runReportCommand(['--influx', 'not a url'])).rejects.toThrow(/not an InfluxDB URL/);
     await expect(runReportCommand(['--since', 'forever'])).rejects.toThrow(/duration/);
+  });
+
+  it('--compare A,B: variant B against A with change, interval and Welch (the report\'s second experiment)', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+    try {
+      expect(await runReportCommand(['--influx', influxd.url, '--database', DB, '--since', '1d', '--group', 'lab', '--compare', 'default,patched'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    const text = out.join('');
+    // mutex total_time_s of vm1: default 0.06, 0.066, 0.054 (mean 0.060); patched 0.05, 0.055, 0.045 (mean 0.050).
+    // Lower is better: change = (0.050/0.060 - 1)·100 = -16.7 % (better). scipy 1.17
+    // ttest_ind([0.05,0.055,0.045],[0.06,0.066,0.054], equal_var=False): t = -2.2177, df = 3.874, p = 0.0930.
+    const line = text.split('\n').find((l) => l.startsWith('mutex') && l.includes('total_time_s'))!;
+    expect(line).toMatch(/0\.0600 \(3\)\s+0\.0500 \(3\)\s+-16\.7% better/);
+    expect(line).toMatch(/0\.093\s+no$/);
+    // cpu has only the default variant: nothing to compare, so no cpu row.
+    expect(text).not.toMatch(/^cpu/m);
+    await expect(runReportCommand(['--compare', 'default', '--group', 'lab'])).rejects.toThrow(/two variant names/);
+    await expect(runReportCommand(['--compare', 'a,b'])).rejects.toThrow(/needs --group/);
   });
 
   it('HTML is self-contained and every chart draws in headless Chromium', async () => {
@@ -161,7 +182,7 @@ describe('report output', () => {
         svgs.map((svg) => {
           const bars = [...svg.querySelectorAll('rect.bar')].map((r) => (r as SVGGraphicsElement).getBBox());
           const box = svg.getBoundingClientRect();
-          const width = svg.viewBox.baseVal.width;
+          const width = (svg as SVGSVGElement).viewBox.baseVal.width;
           const legends = [...svg.querySelectorAll('text.legend')].map((t) => (t as SVGGraphicsElement).getBBox());
           return { legends: legends.length, legendsInside: legends.every((b) => b.x + b.width <= width), bars: bars.length, drawn: bars.filter((b) => b.width > 0 && b.height > 0).length, whiskers: svg.querySelectorAll('path.whisker').length, w: box.width, h: box.height };
         }),

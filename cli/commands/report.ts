@@ -1,7 +1,8 @@
 // virt-overhead report: the overhead comparison table from InfluxDB, optionally as JSON or a
 // self-contained HTML file.
 import { writeFileSync } from 'node:fs';
-import { InfluxDB } from 'influx';
+import { influxClient } from '../../collector/index.js';
+import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
 import { formatHelp, optStr, parseDuration, parseOptions, str, UsageError, type OptionSpec } from '../options.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
 
@@ -12,27 +13,11 @@ const SPECS: OptionSpec[] = [
   { name: 'since', type: 'string', help: 'results of this period up to now (e.g. 6h, 7d)', default: '7d' },
   { name: 'metrics', type: 'string', help: "'key' (each test's headline metrics) or 'all'", default: 'key' },
   { name: 'html', type: 'string', help: 'also write a self-contained HTML report to this file' },
+  { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (difference, 95 % CI, Welch\'s t-test)' },
   { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
 ];
 
-const USAGE = 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json]';
-
-export function influxFromUrl(url: string, database: string): InfluxDB {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UsageError(`--influx: '${url}' is not a URL (e.g. http://127.0.0.1:8086)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--influx: '${url}' must start with http:// or https://`);
-  return new InfluxDB({
-    host: u.hostname,
-    port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 8086,
-    protocol: u.protocol === 'https:' ? 'https' : 'http',
-    database,
-    ...(u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
-  });
-}
+const USAGE = 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(SPECS, argv);
@@ -44,8 +29,17 @@ export async function run(argv: string[]): Promise<number> {
   const since = parseDuration(str(values, 'since'), 'since');
   const metrics = str(values, 'metrics');
   if (metrics !== 'key' && metrics !== 'all') throw new UsageError(`--metrics: expected 'key' or 'all', not '${metrics}'`);
-  const influx = influxFromUrl(str(values, 'influx'), database);
+  const influx = influxClient(str(values, 'influx'), database);
   const group = optStr(values, 'group');
+  const compare = optStr(values, 'compare');
+  if (compare !== undefined) {
+    const [a, b, ...extra] = compare.split(',');
+    if (!a || !b || extra.length) throw new UsageError(`--compare takes two variant names, A,B (e.g. stock-qemu,patched-qemu), not '${compare}'`);
+    if (group === undefined) throw new UsageError('--compare needs --group: variants are compared within one group');
+    const rows = await variantRows({ influx, database, group, since: new Date(Date.now() - since), variantA: a, variantB: b });
+    process.stdout.write(values.json === true ? JSON.stringify(rows, null, 2) + '\n' : formatVariantTable(rows, a, b));
+    return 0;
+  }
   let report;
   try {
     report = await buildReport({ influx, database, since, metrics, ...(group !== undefined ? { group } : {}) });
