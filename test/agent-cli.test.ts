@@ -1,13 +1,13 @@
 // The agent as users run it: bad input gets a clear error and nothing runs; an unreachable
 // collector is retried while results wait in the spool, and they land once it is back.
-import { mkdtempSync, rmSync, writeFileSync, readdirSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../collector/influx/influxd.js';
 import { startLocalStack } from '../collector/stack.js';
 import { influxClient } from '../collector/index.js';
-import { runCli } from './support/cli.js';
+import { runCli, startCli } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-agent-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,5 +92,26 @@ describe('collector: bad input', () => {
     const r = await runCli(['collector', '--listen', '127.0.0.1:0', '--tokens', f]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/entry 1: token must be a string of at least 16 characters/);
+  });
+});
+
+describe('agent: SIGTERM in the middle of fileio', () => {
+  it('stops the run, always cleans up the file set, and exits 0', async () => {
+    const work = join(dir, 'sigterm');
+    const profile = join(dir, 'long-fileio.yaml');
+    writeFileSync(profile, 'tests:\n  fileio:\n    threads: 2\n    time: 120\n    options:\n      file-total-size: 64M\n      file-test-mode: rndrw\n');
+    const port = await freePort(); // nobody listens: the agent spools and keeps retrying meanwhile
+    const { child, done } = startCli(['agent', '--collector', `127.0.0.1:${port}`, '--once', '--profile', profile, '--tests', 'fileio', '--trials', '1', '--workdir', work, '--agent-id', 'sigterm-agent']);
+    const files = () => (existsSync(join(work, 'fileio')) ? readdirSync(join(work, 'fileio')).filter((f) => f.startsWith('test_file')) : []);
+    // Wait until prepare wrote the file set and the run has started.
+    const deadline = Date.now() + 60_000;
+    while (files().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(files().length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(child.pid!, 'SIGTERM');
+    const r = await done;
+    expect(r.stderr).toMatch(/stopping: ending the current test/);
+    expect(r.code).toBe(0);
+    expect(files()).toEqual([]);
   });
 });
