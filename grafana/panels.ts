@@ -1,6 +1,9 @@
 // Small helpers the dashboards share: thresholds, legends, the datasource on every panel.
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import type { InfluxTargetBuilder } from './influxql.js';
+import { INFLUX_DATASOURCE } from './datasource.js';
 
 /** Green below `warn`, orange to `bad`, red above (overhead %: positive = guest worse). */
 export function overheadThresholds(warn: number, bad: number): dashboard.ThresholdsConfigBuilder {
@@ -28,4 +31,23 @@ export function tableLegend(): common.VizLegendOptionsBuilder {
 
 export function lineThresholds(): common.GraphThresholdsStyleConfigBuilder {
   return new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line);
+}
+
+/** A table of `overhead` rows: overhead_pct coloured green/orange/red, the interval in percent. */
+export function overheadTable(title: string, description: string, target: InfluxTargetBuilder): table.PanelBuilder {
+  return new table.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource({ ...INFLUX_DATASOURCE })
+    .withTarget(target)
+    .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
+    .overrideByName('overhead_pct', [
+      { id: 'unit', value: 'percent' },
+      { id: 'thresholds', value: overheadThresholds(10, 50).build() },
+      { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    ])
+    .overrideByRegexp('ci_.*_pct', [{ id: 'unit', value: 'percent' }])
+    .decimals(2)
+    .height(9)
+    .span(24);
 }

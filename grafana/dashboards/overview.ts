@@ -9,7 +9,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, col, from, fromSubquery, last, math, mean } from '../influxql.js';
-import { lineThresholds, overheadThresholds, referenceLine, tableLegend } from '../panels.js';
+import { lineThresholds, overheadTable, overheadThresholds, referenceLine, tableLegend } from '../panels.js';
 import { identityVariables, metricVariable } from '../variables.js';
 
 /** The overhead points the dashboard's variables select. */
@@ -65,22 +65,11 @@ function overheadTimeseries(): timeseries.PanelBuilder {
 }
 
 function currentOverheadTable(): table.PanelBuilder {
-  return new table.PanelBuilder()
-    .title('Current overhead')
-    .description('The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead and the number of trials on each side.')
-    .datasource({ ...INFLUX_DATASOURCE })
-    .withTarget(currentOverhead.target('A', { format: 'table' }))
-    .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
-    .overrideByName('overhead_pct', [
-      { id: 'unit', value: 'percent' },
-      { id: 'thresholds', value: overheadThresholds(10, 50).build() },
-      { id: 'custom.cellOptions', value: { type: 'color-background' } },
-    ])
-    .overrideByName('ci_low_pct', [{ id: 'unit', value: 'percent' }])
-    .overrideByName('ci_high_pct', [{ id: 'unit', value: 'percent' }])
-    .decimals(2)
-    .height(9)
-    .span(24);
+  return overheadTable(
+    'Current overhead',
+    'The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead and the number of trials on each side.',
+    currentOverhead.target('A', { format: 'table' }),
+  );
 }
 
 function relativeBarChart(): barchart.PanelBuilder {

@@ -9,7 +9,7 @@ import type { ResultField } from '../../agent/sysbench/fields.js';
 import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, count, from, last, math, mean, num, sqrt, stddev, variableColumn } from '../influxql.js';
-import { overheadThresholds, tableLegend } from '../panels.js';
+import { overheadTable, tableLegend } from '../panels.js';
 import { fieldVariable, identityVariables, metricVariable } from '../variables.js';
 
 function selectedResults() {
@@ -83,21 +83,11 @@ export function variantsDashboard(): dashboard.DashboardBuilder {
         .span(24),
     )
     .withPanel(
-      new table.PanelBuilder()
-        .title('Overhead per variant (latest, with 95 % CI)')
-        .description('The collector\'s overhead against the baseline, per variant: two variants differ significantly for a metric when their CIs do not overlap (conservative).')
-        .datasource({ ...INFLUX_DATASOURCE })
-        .withTarget(variantOverhead.target('A', { format: 'table' }))
-        .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
-        .overrideByName('overhead_pct', [
-          { id: 'unit', value: 'percent' },
-          { id: 'thresholds', value: overheadThresholds(10, 50).build() },
-          { id: 'custom.cellOptions', value: { type: 'color-background' } },
-        ])
-        .overrideByRegexp('ci_.*_pct', [{ id: 'unit', value: 'percent' }])
-        .decimals(2)
-        .height(9)
-        .span(24),
+      overheadTable(
+        'Overhead per variant (latest, with 95 % CI)',
+        'The collector\'s overhead against the baseline, per variant: two variants differ significantly for a metric when their CIs do not overlap (conservative).',
+        variantOverhead.target('A', { format: 'table' }),
+      ),
     )
     .withPanel(
       new timeseries.PanelBuilder()
