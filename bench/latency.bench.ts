@@ -87,7 +87,7 @@ export async function benchLatency(seconds = 30, say: (l: string) => void = () =
     method:
       `One ${seconds} s sysbench cpu run with --report-interval=1 under the built agent (--once), sysbench wrapped by a bash script that stamps each line with $EPOCHREALTIME as it leaves sysbench. ` +
       'The benchmark polls InfluxDB every 50 ms and stamps each sample when it first appears; latency = appeared − printed (the poll period adds up to 50 ms). ' +
-      'The path: agent reads the line, parses it, appends it to the spool with fsync, sends it; the collector batches (flush after 50 ms) and acks after InfluxDB accepted the write.',
+      'The path: agent reads the line, parses it, appends it to the spool with fsync, sends it; the collector writes at once when idle (a partial batch waits up to 50 ms only while a write is in flight) and acks after InfluxDB accepted the write.',
     results: [
       { name: 'samples measured', value: latencies.length, unit: 'lines' },
       { name: 'latency p50', value: sig(percentile(latencies, 50)), unit: 'ms' },
