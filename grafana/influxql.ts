@@ -153,6 +153,11 @@ export class InfluxQLBuilder<M extends Measurement, C extends string, T extends 
     this.conditions.push(`${quoteIdent(tag)} =~ /^$${variable}$/`);
     return this;
   }
+  /** whereVar for each tag whose template variable has the tag's name, in the order given. */
+  whereVars(...tags: Array<T & VariableName>): this {
+    for (const tag of tags) this.whereVar(tag, tag);
+    return this;
+  }
   whereTag(tag: T, op: '=' | '!=', value: string): this {
     this.conditions.push(`${quoteIdent(tag)} ${op} ${quoteString(value)}`);
     return this;

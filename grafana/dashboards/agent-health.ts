@@ -15,10 +15,7 @@ const COUNTERS: Counter[] = ['spooled', 'dropped', 'corrupt', 'rejected'];
 function selectedStatus() {
   return from('agent_status')
     .whereTimeFilter()
-    .whereVar('group', 'group')
-    .whereVar('agent', 'agent')
-    .whereVar('virt', 'virt')
-    .whereVar('variant', 'variant');
+    .whereVars('group', 'agent', 'virt', 'variant');
 }
 
 // A single selector keeps the point's own time: the Time column is "last seen".

@@ -14,11 +14,7 @@ import { identityVariables } from '../variables.js';
 function selectedSamples() {
   return from('sysbench_interval')
     .whereTimeFilter()
-    .whereVar('group', 'group')
-    .whereVar('agent', 'agent')
-    .whereVar('virt', 'virt')
-    .whereVar('test', 'test')
-    .whereVar('variant', 'variant');
+    .whereVars('group', 'agent', 'virt', 'test', 'variant');
 }
 
 export function intervalSeries<F extends IntervalField>(field: F) {

@@ -16,12 +16,7 @@ import { identityVariables, metricVariable } from '../variables.js';
 function selectedOverhead() {
   return from('overhead')
     .whereTimeFilter()
-    .whereVar('group', 'group')
-    .whereVar('agent', 'agent')
-    .whereVar('virt', 'virt')
-    .whereVar('test', 'test')
-    .whereVar('variant', 'variant')
-    .whereVar('metric', 'metric');
+    .whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric');
 }
 
 export const overheadOverTime = selectedOverhead()

@@ -15,11 +15,7 @@ import { fieldVariable, identityVariables, metricVariable } from '../variables.j
 function selectedResults() {
   return from('sysbench')
     .whereTimeFilter()
-    .whereVar('group', 'group')
-    .whereVar('agent', 'agent')
-    .whereVar('virt', 'virt')
-    .whereVar('test', 'test')
-    .whereVar('variant', 'variant')
+    .whereVars('group', 'agent', 'virt', 'test', 'variant')
     .whereField('ok', '=', true);
 }
 
@@ -46,12 +42,7 @@ export const variantOverTime = selectedResults()
 
 export const variantOverhead = from('overhead')
   .whereTimeFilter()
-  .whereVar('group', 'group')
-  .whereVar('agent', 'agent')
-  .whereVar('virt', 'virt')
-  .whereVar('test', 'test')
-  .whereVar('variant', 'variant')
-  .whereVar('metric', 'metric')
+  .whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric')
   .select(
     as(last('overhead_pct'), 'overhead_pct'),
     as(last('ci_low_pct'), 'ci_low_pct'),
