@@ -81,16 +81,21 @@ export function validateHello(h: Hello__Output | null | undefined): Hello__Outpu
   return h;
 }
 
+/** What every record of a run carries (results and samples alike), checked the same way. */
+function checkRunRecord(r: Result__Output | IntervalSample__Output, what: 'result' | 'sample', knownFields: Set<string>): void {
+  checkString(r.id, `${what}.id`, MAX_ID);
+  checkTimestamp(r.timestamp_ns, `${what}.timestamp_ns`);
+  checkString(r.run_id, `${what}.run_id`, MAX_ID);
+  if (!isTestName(r.test)) throw new ValidationError(`${what}.test '${String(r.test).slice(0, 40)}' is not a known test`);
+  checkString(r.profile, `${what}.profile`, 64);
+  checkString(r.sysbench_version, `${what}.sysbench_version`, 64);
+  checkInt(r.trial, `${what}.trial`, 1, 1000);
+  checkFields(r.fields, knownFields, what);
+}
+
 export function validateResult(r: Result__Output): Result__Output {
-  checkString(r.id, 'result.id', MAX_ID);
-  checkTimestamp(r.timestamp_ns, 'result.timestamp_ns');
-  checkString(r.run_id, 'result.run_id', MAX_ID);
-  if (!isTestName(r.test)) throw new ValidationError(`result.test '${String(r.test).slice(0, 40)}' is not a known test`);
-  checkString(r.profile, 'result.profile', 64);
-  checkString(r.sysbench_version, 'result.sysbench_version', 64);
-  checkInt(r.trial, 'result.trial', 1, 1000);
+  checkRunRecord(r, 'result', RESULT_FIELD_SET);
   checkInt(r.threads, 'result.threads', 1, 100_000);
-  checkFields(r.fields, RESULT_FIELD_SET, 'result');
   if (r.errors.length > 20) throw new ValidationError('result.errors has more than 20 lines');
   for (const e of r.errors) if (typeof e !== 'string' || e.length > 1000) throw new ValidationError('result.errors lines must be strings of at most 1000 characters');
   if (r.ok && Object.keys(r.fields).length === 0) throw new ValidationError('result says ok but has no fields');
@@ -98,14 +103,7 @@ export function validateResult(r: Result__Output): Result__Output {
 }
 
 export function validateSample(s: IntervalSample__Output): IntervalSample__Output {
-  checkString(s.id, 'sample.id', MAX_ID);
-  checkTimestamp(s.timestamp_ns, 'sample.timestamp_ns');
-  checkString(s.run_id, 'sample.run_id', MAX_ID);
-  if (!isTestName(s.test)) throw new ValidationError(`sample.test '${String(s.test).slice(0, 40)}' is not a known test`);
-  checkString(s.profile, 'sample.profile', 64);
-  checkString(s.sysbench_version, 'sample.sysbench_version', 64);
-  checkInt(s.trial, 'sample.trial', 1, 1000);
-  checkFields(s.fields, INTERVAL_FIELD_SET, 'sample');
+  checkRunRecord(s, 'sample', INTERVAL_FIELD_SET);
   if (s.fields.elapsed_s === undefined) throw new ValidationError('sample has no elapsed_s');
   return s;
 }
