@@ -1,33 +1,16 @@
 // Old agents keep working with newer collectors: a protocol-1 agent sends one record per
 // message; a protocol-2 agent packs records into RecordBatch messages. Both are acknowledged
 // per id, a bad record inside a batch is rejected alone, and nothing is stored twice.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../collector/stack.js';
+import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type IntervalSample, type Result } from '../proto/index.js';
 import { BATCH_RECORDS, packBatches } from '../agent/stream/batch.js';
 import { query } from './reliability/support/procs.js';
-import { hello, openStream, rawClient, validResult } from './reliability/support/raw-client.js';
+import { hello, openStream, rawCollectorFixture, validResult } from './reliability/support/raw-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-compat-'));
-let stack: LocalStack;
-let client: ReturnType<typeof rawClient>;
-
-beforeAll(async () => {
-  stack = await startLocalStack({ dataDir: join(dir, 'influx'), log: pino({ level: 'silent' }) });
-  client = rawClient(stack.collectorAddress);
-});
-afterAll(async () => {
-  client?.close();
-  await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = rawCollectorFixture('vo-compat-');
 
 const count = async (agent: string, measurement: string) => {
-  const rows = (await query(stack.influxUrl, `SELECT count(trial) FROM ${measurement} WHERE agent = '${agent}'`)) as { count?: number }[];
+  const rows = (await query(fx.stack.influxUrl, `SELECT count(trial) FROM ${measurement} WHERE agent = '${agent}'`)) as { count?: number }[];
   return rows[0]?.count ?? 0;
 };
 
@@ -37,7 +20,7 @@ function sample(id: string, i: number): IntervalSample {
 
 describe('protocol compatibility', () => {
   it('a protocol-1 agent: one record per message, welcomed with this build\'s version', async () => {
-    const s = openStream(client);
+    const s = openStream(fx.client);
     s.call.write({ hello: hello({ agent_id: 'proto1', protocol_version: 1 }) });
     const [welcome] = await s.waitFor((m) => Boolean(m.welcome));
     expect(welcome!.welcome!.protocol_version).toBe(PROTOCOL_VERSION);
@@ -51,7 +34,7 @@ describe('protocol compatibility', () => {
   });
 
   it('a protocol-2 batch: every record acked by id, a bad one rejected alone', async () => {
-    const s = openStream(client);
+    const s = openStream(fx.client);
     s.call.write({ hello: hello({ agent_id: 'proto2', protocol_version: 2 }) });
     await s.waitFor((m) => Boolean(m.welcome));
     const records = [
@@ -82,7 +65,7 @@ describe('protocol compatibility', () => {
   });
 
   it('a batch over the record limit is refused record by record, nothing written', async () => {
-    const s = openStream(client);
+    const s = openStream(fx.client);
     s.call.write({ hello: hello({ agent_id: 'proto2-big', protocol_version: 2 }) });
     await s.waitFor((m) => Boolean(m.welcome));
     const samples = Array.from({ length: 1001 }, (_, i) => sample(`big-${i}`, i));

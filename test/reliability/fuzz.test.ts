@@ -3,34 +3,17 @@
 // one result: the collector stays up, rejects with INVALID_ARGUMENT and a reason, writes
 // nothing bad, forges no point or tag, and a resend overwrites the same point.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../collector/stack.js';
+import { describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../proto/index.js';
-import { INTERVAL_FIELDS, RESULT_FIELDS } from '../../agent/sysbench/fields.js';
+import { RESULT_FIELDS } from '../../agent/sysbench/fields.js';
 import { recordFigures } from './support/figures.js';
 import { query } from './support/procs.js';
-import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+import { hello, openStream, rawCollectorFixture, validResult } from './support/raw-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-fuzz-'));
-let stack: LocalStack;
-let client: ReturnType<typeof rawClient>;
+const fx = rawCollectorFixture('vo-rel-fuzz-');
 
-beforeAll(async () => {
-  stack = await startLocalStack({ dataDir: join(dir, 'influx'), log: pino({ level: 'silent' }) });
-  client = rawClient(stack.collectorAddress);
-});
-afterAll(async () => {
-  client?.close();
-  await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const q = (text: string) => query(stack.influxUrl, text);
+const q = (text: string) => query(fx.stack.influxUrl, text);
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
 /** One malformed message per kind; the id says which, so each Reject can be matched. */
@@ -68,7 +51,7 @@ const BAD_NO_ID: Array<(i: number) => AgentMessage> = [
 
 describe('fuzzed and malformed input', () => {
   it('10 000 malformed messages: every one rejected with INVALID_ARGUMENT and a reason, nothing written, collector still answers', async () => {
-    const s = openStream(client);
+    const s = openStream(fx.client);
     s.call.write({ hello: hello({ agent_id: 'fuzz' }) });
     await s.waitFor((m) => Boolean(m.welcome));
     const expectedIds = new Set<string>();
@@ -110,7 +93,7 @@ describe('fuzzed and malformed input', () => {
     await s.closed;
 
     // 1 000 messages of random bytes over 100 streams: each stream is refused, none crashes anything.
-    const raw = new grpc.Client(stack.collectorAddress, grpc.credentials.createInsecure());
+    const raw = new grpc.Client(fx.stack.collectorAddress, grpc.credentials.createInsecure());
     const statuses: number[] = [];
     for (let k = 0; k < 100; k++) {
       const call = raw.makeBidiStreamRequest<Buffer, Buffer>('/virtoverhead.v1.Collector/Stream', (b) => b, (b) => b, new grpc.Metadata());
@@ -125,7 +108,7 @@ describe('fuzzed and malformed input', () => {
     expect(statuses.every((c) => c !== grpc.status.OK)).toBe(true);
 
     // After all of it, a fresh stream still works.
-    const s2 = openStream(client);
+    const s2 = openStream(fx.client);
     s2.call.write({ hello: hello({ agent_id: 'fuzz' }) });
     await s2.waitFor((m) => Boolean(m.welcome));
     s2.call.write(validResult('fuzz-good-2'));
@@ -153,7 +136,7 @@ describe('fuzzed and malformed input', () => {
       for (const field of [...HELLO_FIELDS, ...RESULT_TAGS]) {
         const id = `inj-${n++}`;
         const isHello = (HELLO_FIELDS as readonly string[]).includes(field);
-        const s = openStream(client);
+        const s = openStream(fx.client);
         // Each attempt gets its own agent id (unless agent_id is the field under test).
         s.call.write({ hello: hello({ agent_id: `inj-agent-${n}`, ...(isHello ? { [field]: value } : {}) }) });
         const first = await s.waitFor((m) => Boolean(m.welcome)).then(() => 'welcome' as const, () => 'closed' as const);
@@ -207,7 +190,7 @@ describe('fuzzed and malformed input', () => {
   it('a result resent (lost ack, replay) overwrites the same point: count stays 1', async () => {
     const first = validResult('idem-1', { fields: { events_per_sec: 1, total_time_s: 1 } });
     for (const value of [1, 2, 3]) {
-      const s = openStream(client);
+      const s = openStream(fx.client);
       s.call.write({ hello: hello({ agent_id: 'idem' }) });
       await s.waitFor((m) => Boolean(m.welcome));
       s.call.write({ result: { ...first.result!, fields: { events_per_sec: value, total_time_s: 1 } } });

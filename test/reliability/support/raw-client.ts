@@ -1,6 +1,12 @@
 // A raw gRPC client on the wire contract (loadContract()), for sending what a well-behaved
 // agent never would: malformed messages, wrong tokens, no certificate.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../../collector/stack.js';
 import { loadContract, type AgentMessage, type CollectorMessage__Output, type Hello } from '../../../proto/index.js';
 
 export interface RawStream {
@@ -87,4 +93,33 @@ let seq = 0n;
 export function validResult(id: string, over: Record<string, unknown> = {}): AgentMessage {
   seq++;
   return { result: { id, timestamp_ns: String(BigInt(Date.now()) * 1_000_000n + seq), run_id: 'raw-run', test: 'cpu', profile: 'raw', trial: 1, threads: 1, ok: true, fields: { events_per_sec: 100, total_time_s: 1 }, errors: [], sysbench_version: '1.0.20', ...over } };
+}
+
+/**
+ * A private influxd and collector plus a raw client, started before a test file's tests and
+ * stopped after them (everything in one temp folder).
+ */
+export function rawCollectorFixture(prefix: string): { readonly stack: LocalStack; readonly client: ReturnType<typeof rawClient> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let stack: LocalStack | undefined;
+  let client: ReturnType<typeof rawClient> | undefined;
+  beforeAll(async () => {
+    stack = await startLocalStack({ dataDir: join(dir, 'influx'), log: pino({ level: 'silent' }) });
+    client = rawClient(stack.collectorAddress);
+  });
+  afterAll(async () => {
+    client?.close();
+    await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get stack() {
+      if (!stack) throw new Error('rawCollectorFixture: used before beforeAll ran');
+      return stack;
+    },
+    get client() {
+      if (!client) throw new Error('rawCollectorFixture: used before beforeAll ran');
+      return client;
+    },
+  };
 }
