@@ -92,6 +92,7 @@ TOKEN_PATH=$CONF_DIR/token
 UNIT_PATH=/etc/systemd/system/$UNIT
 DROPIN_DIR=/etc/systemd/system/$UNIT.d
 DROPIN=$DROPIN_DIR/token.conf
+KVM_DROPIN=$DROPIN_DIR/kvm.conf
 LINK=/usr/local/bin/virt-overhead
 STATE=/var/lib/virt-overhead
 MANIFEST=$APP/install.manifest
@@ -316,12 +317,32 @@ write_token() {
 # A root-only token reaches the unit's dynamic user as a systemd credential.
 write_token_dropin() {
   tf=${SET_token_file:-$(existing_value token_file)}
-  if [ -z "$tf" ]; then remove "$DROPIN"; [ -d "$ROOT$DROPIN_DIR" ] && rmdir "$ROOT$DROPIN_DIR" 2>/dev/null || true; return 0; fi
+  if [ -z "$tf" ]; then remove "$DROPIN"; remove_dropin_dir_if_empty; return 0; fi
   put_file "$DROPIN" 644 "# Written by install-agent.sh: the token file stays readable by root only; the agent reads
 # the copy systemd hands it in its credentials directory.
 [Service]
 LoadCredential=token:$tf
 Environment=VIRT_OVERHEAD_TOKEN_FILE=%d/token"
+}
+
+remove_dropin_dir_if_empty() {
+  [ "$DRY" = 1 ] || { [ -d "$ROOT$DROPIN_DIR" ] && rmdir "$ROOT$DROPIN_DIR" 2>/dev/null; } || true
+}
+# The dynamic user may open /dev/kvm (so detection can try KVM, not stop at 'device') through
+# group kvm. Only where that group exists: systemd refuses to start a unit naming a missing group.
+write_kvm_dropin() {
+  if ! grep -q '^kvm:' "$ROOT/etc/group" 2>/dev/null; then remove "$KVM_DROPIN"; remove_dropin_dir_if_empty; return 0; fi
+  put_file "$KVM_DROPIN" 644 "# Written by install-agent.sh: lets the agent open /dev/kvm (mode 0660 root:kvm) to test KVM.
+[Service]
+SupplementaryGroups=kvm"
+  # A device the group may not open (e.g. 0600 root) still leaves the verdict 'unknown': say why.
+  if [ -z "$ROOT" ] && [ -c /dev/kvm ]; then
+    mode=$(stat -c %a /dev/kvm) group=$(stat -c %G /dev/kvm)
+    case $group:$mode in
+      kvm:6[67]?) ;;
+      *) say "note: /dev/kvm is mode $mode group $group: the agent's dynamic user cannot open it and will report KVM 'unknown'. To let group kvm in: echo 'KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"' > /etc/udev/rules.d/65-kvm.rules && udevadm trigger /dev/kvm" ;;
+    esac
+  fi
 }
 
 # ---- the manifest: what to undo ---------------------------------------------------------
@@ -399,6 +420,7 @@ do_install() {
   write_token
   write_config
   write_token_dropin
+  write_kvm_dropin
   put_file "$UNIT_PATH" 644 "$(cat "$(unit_source)")"
   if [ ! -L "$ROOT$LINK" ]; then
     if [ -e "$ROOT$LINK" ]; then say "note: $LINK exists and is not ours; leaving it"

@@ -2,7 +2,7 @@
 // we have no such machine, assembled from published strings — see each README) /proc, /sys,
 // /dev subset plus the CPUID helper's output. Expected answers are written by hand.
 import { describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,5 +121,38 @@ describe('detect on fixture roots', () => {
     expect(d.virt).toBe('vmware');
     expect(d.cpuid_signatures).toEqual([]);
     expect(d.evidence[0]).toEqual({ signal: 'cpuid', value: 'helper not built', says: 'no CPUID reading; deciding from the other signals' });
+  });
+});
+
+describe('detect when this process may not open /dev/kvm', () => {
+  // EACCES/EPERM say nothing about KVM, only about us: the verdict stays unknown with the reason.
+  for (const [errno, message] of [[13, 'Permission denied'], [1, 'Operation not permitted']] as const) {
+    it(`open failing with errno ${errno} (${message}) → unknown, not unusable`, async () => {
+      const root = mkdtempSync(join(tmpdir(), 'kvm-denied-'));
+      try {
+        cpSync(env('kvm-broken'), root, { recursive: true });
+        rmSync(join(root, 'kvm-guest-probe.json'));
+        writeFileSync(join(root, 'kvm-probe.txt'), `kvm open fail ${errno} ${message}\n`);
+        const d = await detect({ root });
+        expect(d.kvm).toMatchObject({ device: true, openable: false, verdict: 'unknown', level: 'device' });
+        expect(d.kvm.reason).toContain(`may not open ${join(root, 'dev/kvm')} (${message})`);
+        expect(says(d, /open O_RDWR/)).toEqual(['kvm not tried (permission)']);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('any other open failure (ENXIO: no KVM module behind the node) is still unusable', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kvm-enxio-'));
+    try {
+      cpSync(env('kvm-broken'), root, { recursive: true });
+      rmSync(join(root, 'kvm-guest-probe.json'));
+      writeFileSync(join(root, 'kvm-probe.txt'), 'kvm open fail 6 No such device or address\n');
+      const d = await detect({ root });
+      expect(d.kvm).toMatchObject({ openable: false, verdict: 'unusable' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -31,12 +31,13 @@ export interface DetectOptions {
   helperPath?: string;
 }
 
-function nodeOpen(path: string): { ok: boolean; error?: string } {
+function nodeOpen(path: string): { ok: boolean; error?: string; denied?: boolean } {
   try {
     closeSync(openSync(path, constants.O_RDWR));
     return { ok: true };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    const code = (err as NodeJS.ErrnoException).code;
+    return { ok: false, error: (err as Error).message, ...(code === 'EACCES' || code === 'EPERM' ? { denied: true } : {}) };
   }
 }
 

@@ -13,7 +13,12 @@ interface ProbeStep {
   ok: boolean;
   version?: number;
   error?: string;
+  /** EACCES/EPERM: this process was refused, which says nothing about KVM itself. */
+  denied?: boolean;
 }
+
+/** errno values of a refused open: EPERM (1), EACCES (13). */
+const DENIED_ERRNOS = new Set([1, 13]);
 
 interface ProbeSteps {
   open?: ProbeStep;
@@ -35,7 +40,10 @@ export function parseProbeLines(lines: string[]): ProbeSteps {
     const rest = m[2]!;
     if (rest === 'ok') steps[k] = { ok: true };
     else if (/^\d+$/.test(rest) && k === 'api') steps.api = { ok: true, version: Number(rest) };
-    else if (rest.startsWith('fail')) steps[k] = { ok: false, error: rest.replace(/^fail\s+\d+\s*/, '') || 'failed' };
+    else if (rest.startsWith('fail')) {
+      const errno = Number(/^fail\s+(\d+)/.exec(rest)?.[1] ?? NaN);
+      steps[k] = { ok: false, error: rest.replace(/^fail\s+\d+\s*/, '') || 'failed', ...(DENIED_ERRNOS.has(errno) ? { denied: true } : {}) };
+    }
   }
   return steps;
 }
@@ -47,7 +55,7 @@ export function decideKvm(input: {
   probeLines: string[] | null;
   probeSource: string;
   /** Fallback open test when the helper is missing (live root only). */
-  nodeOpen: { ok: boolean; error?: string } | null;
+  nodeOpen: { ok: boolean; error?: string; denied?: boolean } | null;
   guestProbe: KvmProbeResult | null;
   hardwareFlag: 'vmx' | 'svm' | null;
 }): { kvm: KvmReport; evidence: Evidence[] } {
@@ -77,7 +85,13 @@ export function decideKvm(input: {
   const sourceOf = steps.open ? input.probeSource : 'open(2) from node';
   if (open) {
     report.openable = open.ok;
-    evidence.push({ signal: `${sourceOf}: open O_RDWR`, value: open.ok ? 'ok' : open.error ?? 'failed', says: open.ok ? 'kvm openable' : 'kvm unusable' });
+    evidence.push({ signal: `${sourceOf}: open O_RDWR`, value: open.ok ? 'ok' : open.error ?? 'failed', says: open.ok ? 'kvm openable' : open.denied ? 'kvm not tried (permission)' : 'kvm unusable' });
+    if (!open.ok && open.denied) {
+      // Refused by permissions (e.g. a DynamicUser service without group kvm): KVM was not
+      // tried, so it is unknown, never unusable.
+      report.reason = `this process may not open ${input.devicePath} (${open.error ?? 'permission denied'}), so KVM was not tried; give the agent access to it (group kvm, or the installed unit's DeviceAllow=/dev/kvm rw)`;
+      return { kvm: report, evidence };
+    }
     if (!open.ok) {
       failed(`opening ${input.devicePath}`, open.error);
       return { kvm: report, evidence };
