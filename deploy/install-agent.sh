@@ -238,6 +238,9 @@ stage_package() { # $1: empty staging dir -> the files that belong in $APP/lib
       fi ;;
     tarball)
       tar -xzf "$SRC" -C "$stage" --strip-components=1 || die "cannot unpack $SRC (is it an npm pack tarball?)"
+      # Our tarball bundles its production dependencies (bundleDependencies): nothing to fetch,
+      # no npm needed. Only a tarball packed without them needs npm and its cache.
+      if [ -f "$stage/node_modules/@grpc/grpc-js/package.json" ]; then return 0; fi
       command -v npm >/dev/null 2>&1 || die "installing from $SRC needs npm to fetch its dependencies; without npm use the single-file bundle (deploy/bundle.sh) or a built project copy"
       (cd "$stage" && npm install --omit=dev --offline --ignore-scripts --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null) ||
         die "npm could not install the dependencies of $SRC offline (they are not in npm's cache here). Use the single-file bundle (deploy/bundle.sh) or a built project copy with node_modules/, or run once with network access"

@@ -8,7 +8,7 @@
 // and packed from this tree, real npm, real systemctl --root, real systemd-analyze.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +66,10 @@ function buildAndPack(): void {
     mkdirSync(dirname(join(projectCopy, f)), { recursive: true });
     cpSync(join(REPO, f), join(projectCopy, f));
   }
-  symlinkSync(join(REPO, 'node_modules'), join(projectCopy, 'node_modules'));
+  // A real node_modules (hard links where the file system allows, else a copy): npm pack bundles
+  // the production dependencies from it, and a symlinked one would be packed as ../ paths.
+  const links = run('cp', ['-al', join(REPO, 'node_modules'), join(projectCopy, 'node_modules')]);
+  if (links.status !== 0) ok(run('cp', ['-R', join(REPO, 'node_modules'), join(projectCopy, 'node_modules')]), 'cp node_modules');
   // Type errors are the typecheck's business (others' work in progress may have some); tsc
   // still emits, and this test is about packaging what it emits.
   run('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: projectCopy });
@@ -84,10 +87,11 @@ function freshRoot(name: string): string {
   return root;
 }
 
+let emptyCache: string;
 let stubDir: string;
 let stubLog: string;
 function stubEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: `${stubDir}:${process.env.PATH}`, STUB_LOG: stubLog };
+  return { ...process.env, PATH: `${stubDir}:${process.env.PATH}`, STUB_LOG: stubLog, npm_config_cache: emptyCache };
 }
 function installer(args: string[]): SpawnSyncReturns<string> {
   return run('sh', [INSTALLER, ...args, ...(HAVE_SYSTEMCTL ? [] : ['--no-enable'])], { env: stubEnv(), cwd: work });
@@ -95,6 +99,8 @@ function installer(args: string[]): SpawnSyncReturns<string> {
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'vo-deploy-'));
+  emptyCache = join(work, 'empty-npm-cache');
+  mkdirSync(emptyCache);
   stubDir = join(work, 'stub-bin');
   stubLog = join(work, 'apt-get.log');
   mkdirSync(stubDir);
@@ -124,7 +130,10 @@ afterAll(() => {
 describe('npm pack', () => {
   it('installs into a clean prefix offline and runs virt-overhead --help', () => {
     const prefix = join(work, 'prefix');
-    ok(run('npm', ['install', '-g', '--prefix', prefix, tarball, '--offline', '--no-audit', '--no-fund'], { cwd: work }), 'npm install -g');
+    // An empty npm cache, as on a fresh machine or an offline guest: the tarball must carry
+    // its production dependencies (bundleDependencies), nothing may come from a cache.
+    const env = { ...process.env, npm_config_cache: emptyCache };
+    ok(run('npm', ['install', '-g', '--prefix', prefix, tarball, '--offline', '--no-audit', '--no-fund'], { cwd: work, env }), 'npm install -g');
     const help = run(join(prefix, 'bin', 'virt-overhead'), ['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('usage: virt-overhead <command>');
@@ -133,6 +142,8 @@ describe('npm pack', () => {
     expect(version.stdout.trim()).toBe(VERSION);
     // What the package must carry for the installer and the collector at run time.
     const pkg = join(prefix, 'lib', 'node_modules', 'virt-overhead');
+    expect(existsSync(join(pkg, 'node_modules/@grpc/grpc-js/package.json'))).toBe(true);
+    expect(existsSync(join(pkg, 'node_modules/vitest'))).toBe(false);
     for (const f of ['proto/virtoverhead.proto', 'deploy/install-agent.sh', 'deploy/systemd/virt-overhead-agent.service', 'deploy/systemd/virt-overhead-collector.service', 'dist/cli/main.js']) {
       expect(existsSync(join(pkg, f)), f).toBe(true);
     }
@@ -268,7 +279,7 @@ describe('install-agent.sh from a built project copy', () => {
     expect(r.stdout).not.toContain('apt-get');
     expect(existsSync(join(root, 'opt/virt-overhead/lib/node_modules/yaml/package.json'))).toBe(true);
     expect(existsSync(join(root, 'opt/virt-overhead/lib/node_modules/vitest'))).toBe(false);
-    // The source's own node_modules (a symlink to the shared one) was not pruned.
+    // The source's own node_modules (hard links to the shared one) was not pruned.
     expect(existsSync(join(REPO, 'node_modules/vitest/package.json'))).toBe(true);
     const help = run(process.execPath, [join(root, 'opt/virt-overhead/lib/dist/cli/main.js'), '--help']);
     expect(help.status).toBe(0);
