@@ -17,11 +17,12 @@ import { loadProfile } from './sysbench/profiles.js';
 import { sysbenchVersion } from './sysbench/runner.js';
 import { nowNs, runSuite } from './suite.js';
 import { UsageError } from '../cli/options.js';
+import { readSecretFile } from '../cli/secret-file.js';
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const profile = loadProfile(cfg.profile);
   const version = await sysbenchVersion(cfg.sysbench);
-  const token = cfg.tokenFile ? readToken(cfg.tokenFile) : undefined;
+  const token = cfg.tokenFile ? readToken(cfg.tokenFile, log) : undefined;
   const detection = await detect({ declared: cfg.declared, ...(cfg.kvmProbeFile ? { kvmProbe: readKvmProbe(cfg.kvmProbeFile) } : {}) });
   const spool = Spool.open(cfg.spoolDir, {
     maxBytes: cfg.spoolMaxBytes,
@@ -107,15 +108,10 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   return abort.signal.aborted ? 0 : exitCode;
 }
 
-function readToken(path: string): string {
-  let token: string;
-  try {
-    token = readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    throw new UsageError(`cannot read --token-file ${path}: ${(err as Error).message}`);
-  }
-  if (!token) throw new UsageError(`--token-file ${path} is empty`);
-  return token;
+function readToken(path: string, log: Logger): string {
+  const secret = readSecretFile(path, '--token-file');
+  if (secret.warning) log.warn(secret.warning);
+  return secret.value.trim();
 }
 
 /** The lab's probe-boot answer: only a guest that really ran may make KVM "usable". */

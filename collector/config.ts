@@ -3,7 +3,9 @@ import type { OptionSpec } from '../cli/options.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'listen', type: 'string', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
-  { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL (user:password@ in the URL for auth)', default: 'http://127.0.0.1:8086' },
+  { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL, without a password (see --influx-password-file)', default: 'http://127.0.0.1:8086' },
+  { name: 'influx-username', type: 'string', help: 'InfluxDB user (with --influx-password-file)' },
+  { name: 'influx-password-file', type: 'string', help: 'file holding the InfluxDB password, e.g. a systemd credential (%d/influx-password)' },
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'no-create-db', type: 'boolean', help: 'do not CREATE DATABASE (InfluxDB Enterprise/3 with the database made by an admin)', default: false },
   { name: 'tokens', type: 'string', help: 'YAML/JSON list of {token, agent, group}; reloaded on SIGHUP' },

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { loadContract } from '../proto/index.js';
 import { AGENT_VERSION } from '../cli/version.js';
 import { UsageError } from '../cli/options.js';
+import { redactUrl } from '../cli/secret-file.js';
 import { BatchWriter, lineWriter } from './influx/writer.js';
 import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
 import { handleStream, type AgentCall } from './server/stream.js';
@@ -49,9 +50,9 @@ export function influxClient(url: string, database: string): InfluxDB {
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`'${url}' is not an InfluxDB URL (e.g. http://127.0.0.1:8086)`);
+    throw new UsageError(`'${redactUrl(url)}' is not an InfluxDB URL (e.g. http://127.0.0.1:8086)`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`InfluxDB URL '${url}' must start with http:// or https://`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`InfluxDB URL '${redactUrl(url)}' must start with http:// or https://`);
   return new InfluxDB({
     host: u.hostname,
     port: Number(u.port || (u.protocol === 'https:' ? 443 : 8086)),
@@ -66,7 +67,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const creds = serverCredentials(opts.listen, opts.tls ?? {});
   const influx = influxClient(opts.influxUrl, opts.database);
   const pings = await influx.ping(5000);
-  if (!pings.some((p) => p.online)) throw new InfluxUnreachableError(`InfluxDB is not reachable at ${opts.influxUrl} (no answer to /ping within 5 s)`);
+  if (!pings.some((p) => p.online)) throw new InfluxUnreachableError(`InfluxDB is not reachable at ${redactUrl(opts.influxUrl)} (no answer to /ping within 5 s)`);
   if (opts.createDatabase) await influx.createDatabase(opts.database);
 
   const log = opts.log;
@@ -110,7 +111,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))));
   const host = opts.listen.replace(/:\d+$/, '');
-  log.info({ listen: `${host}:${port}`, influx: opts.influxUrl, database: opts.database, auth: tokens ? `${tokens.size} tokens` : 'none', tls: Boolean(opts.tls?.cert) }, 'collector listening');
+  log.info({ listen: `${host}:${port}`, influx: redactUrl(opts.influxUrl), database: opts.database, auth: tokens ? `${tokens.size} tokens` : 'none', tls: Boolean(opts.tls?.cert) }, 'collector listening');
 
   return {
     address: `${host}:${port}`,

@@ -18,7 +18,7 @@ const HAVE_COMPOSE = have('docker-compose');
 if (!HAVE_ANALYZE) console.warn('systemd-analyze not found: unit verification skipped (apt-get install systemd)');
 if (!HAVE_COMPOSE) console.warn('docker-compose not found: compose validation skipped (apt-get install docker-compose)');
 
-const run = (cmd: string, args: string[]): SpawnSyncReturns<string> => spawnSync(cmd, args, { encoding: 'utf8' });
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> => spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, GRAFANA_ADMIN_PASSWORD: 'test-only', ...env } });
 
 let work: string;
 beforeAll(() => {
@@ -34,6 +34,8 @@ function unitRoot(name: string, units: Record<string, string>): string {
   mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
   mkdirSync(join(root, 'opt/virt-overhead/bin'), { recursive: true });
   writeFileSync(join(root, 'opt/virt-overhead/bin/virt-overhead'), '#!/bin/sh\n', { mode: 0o755 });
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  writeFileSync(join(root, 'bin/kill'), '#!/bin/sh\n', { mode: 0o755 }); // the collector's ExecReload
   cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   for (const [unit, text] of Object.entries(units)) writeFileSync(join(root, 'etc/systemd/system', unit), text);
   return root;
@@ -95,6 +97,8 @@ describe('systemd units', () => {
     expect(d.get('WorkingDirectory')).toEqual(['/var/lib/virt-overhead']);
     const c = directives(unitText(UNITS[1]!));
     expect(c.get('ExecStart')).toEqual(['/opt/virt-overhead/bin/virt-overhead collector --config /etc/virt-overhead/collector.yaml']);
+    // `systemctl reload` = SIGHUP = the tokens file re-read
+    expect(c.get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
   });
 });
 
@@ -129,6 +133,21 @@ describe('docker-compose.yml', () => {
     expect(mounts).toContain(`${join(REPO, 'grafana/provisioning')}:/etc/grafana/provisioning`);
     expect(mounts).toContain(`${join(REPO, 'grafana/dashboards/json')}:/var/lib/grafana/dashboards`);
     expect(existsSync(join(REPO, 'deploy/Dockerfile'))).toBe(true);
+  });
+
+  it.skipIf(!HAVE_COMPOSE)('publishes every port on loopback unless VO_BIND_ADDRESS says otherwise; Grafana admin password from the environment', () => {
+    const ports = (env: NodeJS.ProcessEnv) => {
+      const r = run('docker-compose', ['-f', file, 'config'], env);
+      expect(r.status, r.stderr).toBe(0);
+      const cfg = parseYaml(r.stdout) as { services: Record<string, { ports?: string[]; environment?: Record<string, string> }> };
+      expect(cfg.services.grafana!.environment!.GF_SECURITY_ADMIN_PASSWORD).toBe(env.GRAFANA_ADMIN_PASSWORD ?? 'test-only');
+      return Object.values(cfg.services).flatMap((s) => s.ports ?? []).sort();
+    };
+    expect(ports({})).toEqual(['127.0.0.1:3000:3000/tcp', '127.0.0.1:50051:50051/tcp', '127.0.0.1:8086:8086/tcp']);
+    expect(ports({ VO_BIND_ADDRESS: '0.0.0.0', GRAFANA_ADMIN_PASSWORD: 'other' })).toEqual(['0.0.0.0:3000:3000/tcp', '0.0.0.0:50051:50051/tcp', '127.0.0.1:8086:8086/tcp']);
+    const none = run('docker-compose', ['-f', file, 'config', '-q'], { GRAFANA_ADMIN_PASSWORD: '' });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('set GRAFANA_ADMIN_PASSWORD');
   });
 });
 

@@ -2,7 +2,8 @@ import { startCollector, InfluxUnreachableError } from '../../collector/index.js
 import { COLLECTOR_OPTIONS } from '../../collector/config.js';
 import { loadTokens } from '../../collector/server/tokens.js';
 import { createLogger } from '../log.js';
-import { formatHelp, optStr, parseDuration, parseOptions, str, UsageError } from '../options.js';
+import { readSecretFile, redactUrl, withCredentials } from '../secret-file.js';
+import { formatHelp, optStr, parseDuration, parseOptions, str, UsageError, type OptionValues } from '../options.js';
 
 const USAGE = 'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]';
 
@@ -10,6 +11,24 @@ function positiveInt(text: string, option: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${option} must be a positive whole number, not '${text}'`);
   return n;
+}
+
+/** --influx plus --influx-username/--influx-password-file; a password on the command line is warned about. */
+function influxUrlFrom(values: OptionValues, argv: string[], log: { warn: (msg: string) => void }): string {
+  const url = str(values, 'influx');
+  const user = optStr(values, 'influx-username');
+  const passwordFile = optStr(values, 'influx-password-file');
+  if (argv.some((a) => /:\/\/[^/@\s]*:[^/@\s]*@/.test(a))) {
+    log.warn(`the InfluxDB password in --influx ${redactUrl(url)} is visible to every user in the process list: use --influx-username and --influx-password-file`);
+  }
+  if (!passwordFile) {
+    if (user) throw new UsageError('--influx-username needs --influx-password-file (the password is never taken on the command line)');
+    return url;
+  }
+  if (!user) throw new UsageError('--influx-password-file needs --influx-username');
+  const secret = readSecretFile(passwordFile, '--influx-password-file');
+  if (secret.warning) log.warn(secret.warning);
+  return withCredentials(url, user, secret.value);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -21,11 +40,12 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger('collector', str(values, 'log-level'));
   const tokensPath = optStr(values, 'tokens');
   const rate = positiveInt(str(values, 'rate-limit'), 'rate-limit');
+  const influxUrl = influxUrlFrom(values, argv, log);
   let collector;
   try {
     collector = await startCollector({
       listen: str(values, 'listen'),
-      influxUrl: str(values, 'influx'),
+      influxUrl,
       database: str(values, 'database'),
       createDatabase: values['no-create-db'] !== true,
       tokens: tokensPath ? loadTokens(tokensPath) : null,

@@ -22,6 +22,8 @@ export interface InfluxdOptions {
   port?: number;
   bin?: string;
   readyTimeoutMs?: number;
+  /** [http] auth-enabled: every request but /ping needs a user (create the first admin without). */
+  authEnabled?: boolean;
 }
 
 /** A free TCP port on 127.0.0.1 (the kernel picks it). */
@@ -36,7 +38,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function influxdConfig(dir: string, httpPort: number, rpcPort: number): string {
+export function influxdConfig(dir: string, httpPort: number, rpcPort: number, authEnabled = false): string {
   return `reporting-enabled = false
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -54,6 +56,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   log-enabled = false
   pprof-enabled = false
   max-body-size = 0
+  auth-enabled = ${authEnabled}
 [logging]
   suppress-logo = true
   level = "warn"
@@ -89,7 +92,7 @@ export async function startInfluxd(opts: InfluxdOptions): Promise<InfluxdHandle>
   const port = opts.port ?? (await freePort());
   const rpcPort = await freePort();
   const configPath = join(opts.dir, 'influxdb.conf');
-  writeFileSync(configPath, influxdConfig(opts.dir, port, rpcPort));
+  writeFileSync(configPath, influxdConfig(opts.dir, port, rpcPort, opts.authEnabled ?? false));
   const log = createWriteStream(join(opts.dir, 'influxd.log'), { flags: 'a' });
   const child = spawn(bin, ['-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);

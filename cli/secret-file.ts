@@ -1,0 +1,55 @@
+// Secrets come from files (a systemd credential, a root-only file), never from a command line
+// that every user's `ps` shows, and never into a log line.
+import { readFileSync, statSync } from 'node:fs';
+import { UsageError } from './options.js';
+
+export interface Secret {
+  value: string;
+  /** Set when the file is readable by others or owned by someone else (ssh warns the same way). */
+  warning?: string;
+}
+
+/** Reads a one-line secret (trailing newline dropped); `option` names it in errors. */
+export function readSecretFile(path: string, option: string): Secret {
+  let text: string;
+  let mode: number;
+  let uid: number;
+  try {
+    ({ mode, uid } = statSync(path));
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${option} ${path}: ${(err as Error).message}`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (!value.trim()) throw new UsageError(`${option} ${path} is empty`);
+  const me = process.getuid?.() ?? 0;
+  const problems: string[] = [];
+  if ((mode & 0o077) !== 0) problems.push(`mode ${(mode & 0o777).toString(8).padStart(4, '0')} lets other users read it (chmod 600)`);
+  if (uid !== me && uid !== 0) problems.push(`it belongs to uid ${uid}, not to this user or root`);
+  return problems.length ? { value, warning: `${option} ${path}: ${problems.join('; ')}` } : { value };
+}
+
+/** The URL with its password replaced, for logs and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '***';
+    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+  } catch {
+    return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+  }
+}
+
+/** Puts username and password into an http(s) URL (percent-encoded, as `user:pass@`). */
+export function withCredentials(url: string, username: string, password: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`'${url}' is not a URL`);
+  }
+  u.username = encodeURIComponent(username);
+  u.password = encodeURIComponent(password);
+  return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+}
