@@ -47,8 +47,9 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     },
     agent_version: AGENT_VERSION,
     sysbench_version: version.text,
+    parent_agent: cfg.parent ?? '',
   };
-  log.info({ agent: cfg.agentId, group: cfg.group, role: cfg.role, virt: detection.virt, container: detection.container, kvm: detection.kvm.verdict, sysbench: version.text, profile: profile.name, spooled: spool.stats().spooled }, 'agent starting');
+  log.info({ agent: cfg.agentId, parent: cfg.parent, group: cfg.group, role: cfg.role, virt: detection.virt, container: detection.container, kvm: detection.kvm.verdict, sysbench: version.text, profile: profile.name, spooled: spool.stats().spooled }, 'agent starting');
 
   const sender = new Sender({ address: cfg.collector, hello, token, tls: cfg.tls, spool, log });
   sender.start();

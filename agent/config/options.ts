@@ -17,6 +17,7 @@ export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'role', type: 'string', help: 'baseline (the native reference of its group) or guest', default: 'guest' },
   { name: 'variant', type: 'string', help: 'label of this configuration, e.g. stock-qemu', default: 'default' },
   { name: 'agent-id', type: 'string', help: 'this agent\'s id (default: the hostname)' },
+  { name: 'parent', type: 'string', help: 'agent id of the machine this one runs on (nested stacks: compared layer by layer)' },
   { name: 'workdir', type: 'string', help: 'work directory (fileio files, spool)', default: '/var/lib/virt-overhead' },
   { name: 'spool-dir', type: 'string', help: 'spool directory (default: WORKDIR/spool)' },
   { name: 'spool-max', type: 'string', help: 'spool size cap; past it the oldest records are dropped', default: '256MiB' },
@@ -46,6 +47,8 @@ export interface AgentConfig {
   role: 'baseline' | 'guest';
   variant: string;
   agentId: string;
+  /** The agent this one runs on (nested stacks); absent = none declared. */
+  parent?: string;
   workdir: string;
   spoolDir: string;
   spoolMaxBytes: number;
@@ -78,6 +81,9 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
     throw new UsageError((err as Error).message);
   }
   const workdir = str(v, 'workdir');
+  const agentId = optStr(v, 'agent-id') ?? hostname();
+  const parent = optStr(v, 'parent');
+  if (parent !== undefined && (parent.trim() === '' || parent === agentId)) throw new UsageError(`--parent '${parent}': give the agent id of the machine this one runs on (not empty, not this agent's own id '${agentId}')`);
   const logLevel = str(v, 'log-level');
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) throw new UsageError(`unknown --log-level '${logLevel}'`);
   return {
@@ -91,7 +97,8 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
     group: str(v, 'group'),
     role,
     variant: str(v, 'variant'),
-    agentId: optStr(v, 'agent-id') ?? hostname(),
+    agentId,
+    ...(parent ? { parent } : {}),
     workdir,
     spoolDir: optStr(v, 'spool-dir') ?? join(workdir, 'spool'),
     spoolMaxBytes: parseSize(str(v, 'spool-max'), 'spool-max'),

@@ -20,8 +20,10 @@ export function identityTags(h: Hello__Output): Tags {
   };
 }
 
-export function resultPoint(tags: Tags, r: Result__Output): IPoint {
+/** `parent` is the hello's parent_agent (nested stacks): stored with every result, so the chain is read back from InfluxDB like everything else. */
+export function resultPoint(tags: Tags, r: Result__Output, parent = ''): IPoint {
   const fields: Record<string, number | string | boolean> = { ...r.fields, run_id: r.run_id, result_id: r.id, trial: r.trial, threads: r.threads, ok: r.ok };
+  if (parent) fields.parent_agent = parent;
   // sysbench's own lines may carry control characters; line protocol strings must not.
   if (r.errors.length) fields.error = r.errors.join(' | ').replace(/[\u0000-\u001f\u007f]/g, ' ');
   return {
@@ -67,7 +69,10 @@ export interface EncodedPoint {
  */
 export class StreamEncoder {
   private readonly keys = new Map<string, string>();
-  constructor(private readonly tags: Tags) {}
+  constructor(
+    private readonly tags: Tags,
+    private readonly parent = '',
+  ) {}
 
   private key(measurement: string, test = '', profile = '', version = ''): string {
     const id = `${measurement}\0${test}\0${profile}\0${version}`;
@@ -81,7 +86,7 @@ export class StreamEncoder {
   }
 
   result(r: Result__Output): EncodedPoint {
-    const point = resultPoint(this.tags, r);
+    const point = resultPoint(this.tags, r, this.parent);
     return { line: toLine(point, this.key('sysbench', r.test, r.profile, r.sysbench_version)), result: point };
   }
 

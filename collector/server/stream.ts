@@ -106,7 +106,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     clearTimeout(helloTimer);
     if (!authorize(hello)) return;
     const tags = identityTags(hello);
-    encoder = new StreamEncoder(tags);
+    encoder = new StreamEncoder(tags, hello.parent_agent ?? '');
     if (ctx.buckets) {
       if (!ctx.buckets.has(hello.agent_id) && ctx.buckets.size >= 100_000) ctx.buckets.clear();
       bucket = ctx.buckets.get(hello.agent_id) ?? ctx.buckets.set(hello.agent_id, bucket).get(hello.agent_id)!;

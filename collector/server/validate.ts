@@ -67,6 +67,7 @@ export function validateHello(h: Hello__Output | null | undefined): Hello__Outpu
   checkString(h.variant, 'hello.variant', MAX_TAG, true);
   checkString(h.agent_version, 'hello.agent_version', 64, true);
   checkString(h.sysbench_version, 'hello.sysbench_version', 64, true);
+  checkString(h.parent_agent ?? '', 'hello.parent_agent', MAX_TAG, true);
   const env = h.environment;
   if (!env) throw new ValidationError('hello.environment is missing');
   checkToken(env.virt, 'hello.environment.virt');

@@ -20,6 +20,12 @@ export interface Hello {
   'environment'?: (_virtoverhead_v1_Environment | null);
   'agent_version'?: (string);
   'sysbench_version'?: (string);
+  /**
+   * The agent this one runs on (`--parent`): the next layer down of a nested stack. Empty =
+   * not declared. The collector compares the agent with it (one layer) and with the bottom
+   * of the chain (the whole stack); docs/overhead.md "Nested stacks".
+   */
+  'parent_agent'?: (string);
 }
 
 export interface Hello__Output {
@@ -39,4 +45,10 @@ export interface Hello__Output {
   'environment': (_virtoverhead_v1_Environment__Output | null);
   'agent_version': (string);
   'sysbench_version': (string);
+  /**
+   * The agent this one runs on (`--parent`): the next layer down of a nested stack. Empty =
+   * not declared. The collector compares the agent with it (one layer) and with the bottom
+   * of the chain (the whole stack); docs/overhead.md "Nested stacks".
+   */
+  'parent_agent': (string);
 }
