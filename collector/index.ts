@@ -14,6 +14,7 @@ import { handleStream, type AgentCall } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
 import { TokenBucket } from './server/ratelimit.js';
 import { createOverheadCalculator, type WrittenResult } from './overhead/index.js';
+import { createChainCalculator } from './overhead/chain-calculator.js';
 
 export interface CollectorOptions {
   listen: string;
@@ -72,6 +73,20 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
 
   const log = opts.log;
   const overhead = opts.overhead === false ? null : createOverheadCalculator({ influx, database: opts.database, windowMs: opts.baselineWindowMs ?? 86_400_000 });
+  // Nested stacks: each declaration problem is logged once per collector, not on every batch.
+  const reported = new Set<string>();
+  const nested = opts.overhead === false ? null : createChainCalculator({
+    influx,
+    database: opts.database,
+    windowMs: opts.baselineWindowMs ?? 86_400_000,
+    onProblem: (p) => {
+      const key = `${p.group}\0${p.message}`;
+      if (reported.has(key)) return;
+      if (reported.size >= 10_000) reported.clear();
+      reported.add(key);
+      log.warn({ group: p.group, agent: p.agent, problem: p.kind }, `nested stack: ${p.message}`);
+    },
+  });
   // Overhead updates run one batch at a time, after the acks: they never delay an agent.
   let overheadChain: Promise<void> = Promise.resolve();
   const onWritten = (points: IPoint[]) => {
@@ -80,7 +95,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       .filter((p) => p.measurement === 'sysbench')
       .map((p) => ({ tags: p.tags as Record<string, string>, fields: p.fields as Record<string, number | string | boolean>, timestamp_ns: String(p.timestamp) }));
     if (results.length === 0) return;
-    overheadChain = overheadChain.then(() => overhead.onResultsWritten(results)).catch((err: Error) => log.error({ error: err.message }, 'overhead computation failed'));
+    overheadChain = overheadChain
+      .then(() => overhead.onResultsWritten(results))
+      .catch((err: Error) => log.error({ error: err.message }, 'overhead computation failed'))
+      .then(() => nested?.onResultsWritten(results))
+      .catch((err: Error) => log.error({ error: err.message }, 'nested-stack overhead computation failed'));
   };
   const writer = new BatchWriter(lineWriter({ url: opts.influxUrl, database: opts.database }), { batchSize: opts.batchSize, flushMs: opts.flushMs, log, onWritten });
 

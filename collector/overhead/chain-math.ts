@@ -3,7 +3,7 @@
 // scale, Welch–Satterthwaite df. A middle layer's run appears twice (as child of the layer
 // below and parent of the layer above) with opposite signs, so its terms cancel when both
 // comparisons picked the same run: the arithmetic is per run, not per comparison.
-import { mean, tQuantile, variance } from './stats.js';
+import { mean, tQuantile, variance } from './chain-seam.js';
 
 /** One side of one layer comparison: a run's trial values. */
 export interface RunSample {

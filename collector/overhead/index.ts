@@ -79,7 +79,7 @@ function byRun(rows: readonly SysbenchRow[]): Map<string, SysbenchRow[]> {
  * run's first trial (ties: the earlier run). One run against one run keeps the comparison
  * like for like: both sides measured under the conditions of one moment.
  */
-function nearestRun(rows: readonly SysbenchRow[], guestStartNs: bigint): { runId: string; rows: SysbenchRow[] } | null {
+export function nearestRun(rows: readonly SysbenchRow[], guestStartNs: bigint): { runId: string; rows: SysbenchRow[] } | null {
   let best: { runId: string; rows: SysbenchRow[]; dist: bigint; start: bigint } | null = null;
   for (const [runId, runRows] of byRun(rows)) {
     const start = minTime(runRows);

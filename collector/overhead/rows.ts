@@ -11,6 +11,8 @@ export interface SysbenchRow {
   runId: string;
   threads: number | null;
   ok: boolean;
+  /** The `parent_agent` field (nested stacks); null when the agent declared none. */
+  parent: string | null;
   values: Partial<Record<ResultField, number>>;
 }
 
@@ -39,6 +41,7 @@ export async function querySysbench(influx: InfluxDB, database: string, where: s
       runId: typeof r.run_id === 'string' ? r.run_id : '',
       threads: typeof r.threads === 'number' ? r.threads : null,
       ok: r.ok !== false,
+      parent: typeof r.parent_agent === 'string' && r.parent_agent !== '' ? r.parent_agent : null,
       values,
     };
   });

@@ -17,6 +17,8 @@ export interface TrialSpec {
   ok?: boolean;
   timeNs: bigint;
   values: Record<string, number>;
+  /** parent_agent (nested stacks) */
+  parent?: string;
 }
 
 function escTag(s: string): string {
@@ -48,6 +50,7 @@ export function toWritten(t: TrialSpec): WrittenResult {
     trial: t.trial,
     threads: t.threads ?? 1,
     ok: t.ok ?? true,
+    ...(t.parent ? { parent_agent: t.parent } : {}),
     ...t.values,
   };
   return { tags, fields, timestamp_ns: t.timeNs.toString() };

@@ -1,0 +1,197 @@
+// Nested stacks in the collector: after `sysbench` points were written, every run of an agent
+// that names a parent is compared with its parent (one layer, against=parent) and with the
+// root of its chain (the whole stack, against=root), and the whole-stack figure is checked
+// against the product of the layers. Written to measurement `overhead_chain`, so `overhead`
+// (the baseline comparison every existing query reads) is untouched.
+//
+// Stateless and idempotent like the baseline calculator: everything is read back from
+// InfluxDB, and a point's timestamp is its run's first trial.
+import type { InfluxDB, IPoint } from 'influx';
+import { checkChain, type LayerPair } from './chain-math.js';
+import { compareLayer, metricDirection, nearestRun, OVERHEAD_METRICS } from './chain-seam.js';
+import { resolveChains, type ChainAgent, type ChainProblem } from './chain.js';
+import { eq, ident, timeBetween } from './influxql.js';
+import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
+import type { WrittenResult } from './index.js';
+
+export const CHAIN_MEASUREMENT = 'overhead_chain';
+
+export interface ChainCalculatorOptions {
+  influx: InfluxDB;
+  database: string;
+  /** How far apart (either side) a parent's or root's run may be. Default 24 h. */
+  windowMs?: number;
+  /** A bad declaration (missing parent, cycle, …); the other chains are still computed. */
+  onProblem?: (p: ChainProblem & { group: string }) => void;
+}
+
+export interface ChainCalculator {
+  onResultsWritten(points: readonly WrittenResult[]): Promise<void>;
+  /** Recomputes the chain points of every run of one group's test near anchorNs. Returns points written. */
+  recompute(key: ChainKey): Promise<number>;
+}
+
+export interface ChainKey {
+  group: string;
+  test: string;
+  profile: string;
+  threads: number | null;
+  anchorNs: bigint;
+}
+
+type Run = { runId: string; startNs: bigint; trials: SysbenchRow[] };
+
+function runsOfAgent(rows: readonly SysbenchRow[], agent: string): Run[] {
+  const byRun = new Map<string, Run>();
+  for (const r of rows) {
+    if (r.tags.agent !== agent) continue;
+    const run = byRun.get(r.runId) ?? { runId: r.runId, startNs: r.timeNs, trials: [] };
+    run.trials.push(r);
+    if (r.timeNs < run.startNs) run.startNs = r.timeNs;
+    byRun.set(r.runId, run);
+  }
+  return [...byRun.values()];
+}
+
+/** The agent's run nearest to startNs within the window, or null. */
+function nearest(rows: readonly SysbenchRow[], agent: string, startNs: bigint, windowNs: bigint): Run | null {
+  const near = rows.filter((r) => r.tags.agent === agent && r.timeNs >= startNs - windowNs && r.timeNs <= startNs + windowNs);
+  const chosen = nearestRun(near, startNs);
+  return chosen ? runsOfAgent(chosen.rows, agent)[0]! : null;
+}
+
+/** Each agent's latest declaration in the rows: role, group and parent. */
+function agentsOf(rows: readonly SysbenchRow[]): ChainAgent[] {
+  const latest = new Map<string, SysbenchRow>();
+  for (const r of rows) {
+    const prev = latest.get(r.tags.agent!);
+    if (!prev || r.timeNs > prev.timeNs) latest.set(r.tags.agent!, r);
+  }
+  return [...latest.values()].map((r) => ({ agent: r.tags.agent!, group: r.tags.group!, role: r.tags.role!, parent: r.parent }));
+}
+
+/** A run's values of one metric, keyed by agent and run so a run used by two layers cancels. */
+const sample = (run: Run, metric: string) => ({ key: `${run.trials[0]!.tags.agent}\0${run.runId}`, values: valuesOf(run, metric) });
+const positive = (values: readonly number[]) => values.length > 0 && values.every((v) => v > 0);
+const valuesOf = (run: Run, metric: string) => run.trials.map((r) => r.values[metric as keyof SysbenchRow['values']]).filter((v): v is number => v !== undefined);
+
+export function createChainCalculator(options: ChainCalculatorOptions): ChainCalculator {
+  const { influx, database } = options;
+  const windowMs = options.windowMs ?? 24 * 3_600_000;
+  if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new Error(`overhead chain: windowMs must be a positive number of milliseconds, got ${windowMs}`);
+  const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
+
+  /** Groups that name the agents: tells "in another group" from "never reported". */
+  async function groupsOf(agents: string[]): Promise<ChainAgent[]> {
+    const out: ChainAgent[] = [];
+    for (const agent of agents) {
+      const rows = (await influx.query(`SHOW TAG VALUES FROM "sysbench" WITH KEY = "group" WHERE ${eq('agent', agent)}`, { database })) as unknown as Array<{ value: string }>;
+      for (const r of rows) out.push({ agent, group: r.value, role: '', parent: null });
+    }
+    return out;
+  }
+
+  async function recompute(key: ChainKey): Promise<number> {
+    // Most groups declare no parents: one small query says so before reading any rows.
+    const near = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - windowNs, key.anchorNs + windowNs)].join(' AND ');
+    const declared = (await influx.query(`SELECT count("parent_agent") FROM "sysbench" WHERE ${near}`, { database })) as unknown as Array<{ count: number }>;
+    if (!declared.length || !(declared[0]!.count > 0)) return 0;
+    // Chains up to 8 deep reach 8 windows down; the rows of all of them are read at once.
+    const span = windowNs * 8n;
+    const where = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - span, key.anchorNs + span)].join(' AND ');
+    const rows = (await querySysbench(influx, database, where)).filter((r) => r.ok && r.threads === key.threads);
+    if (!rows.some((r) => r.parent)) return 0;
+    const agents = agentsOf(rows);
+    const known = new Set(agents.map((a) => a.agent));
+    const missing = [...new Set(agents.map((a) => a.parent).filter((p): p is string => p !== null && !known.has(p)))];
+    const { links, problems } = resolveChains([...agents, ...(await groupsOf(missing)).filter((a) => a.group !== key.group)], key.group);
+    for (const p of problems) options.onProblem?.({ ...p, group: key.group });
+
+    const points: IPoint[] = [];
+    for (const link of links.values()) {
+      if (!link.parent) continue;
+      // The runs of this agent near the anchor (those the batch may have changed).
+      for (const run of runsOfAgent(rows, link.agent)) {
+        if (run.startNs < key.anchorNs - windowNs || run.startNs > key.anchorNs + windowNs) continue;
+        points.push(...chainPoints(rows, link.agent, link.parent, link.path, run));
+        await removeStale(link.agent, key, run);
+      }
+    }
+    if (points.length > 0) await influx.writePoints(points, { database, precision: 'n' });
+    return points.length;
+  }
+
+  /** The layers under `run` (path root … agent): each child run against its parent's nearest run. */
+  function layersUnder(rows: readonly SysbenchRow[], path: string[], run: Run): Array<{ child: Run; parent: Run }> | null {
+    const layers: Array<{ child: Run; parent: Run }> = [];
+    let child = run;
+    for (let i = path.length - 1; i > 0; i--) {
+      const parent = nearest(rows, path[i - 1]!, child.startNs, windowNs);
+      if (!parent) return null;
+      layers.unshift({ child, parent });
+      child = parent;
+    }
+    return layers;
+  }
+
+  function chainPoints(rows: readonly SysbenchRow[], agent: string, parentAgent: string, path: string[] | null, run: Run): IPoint[] {
+    const first = run.trials.find((r) => r.timeNs === run.startNs)!;
+    const tags: Record<string, string> = {};
+    for (const t of SYSBENCH_TAGS) tags[t] = first.tags[t] ?? '';
+    const threads = first.threads;
+    const layers = path && path.length > 1 ? layersUnder(rows, path, run) : null;
+    const parentRun = layers ? layers[layers.length - 1]!.parent : nearest(rows, parentAgent, run.startNs, windowNs);
+    const rootRun = path && path.length > 1 ? nearest(rows, path[0]!, run.startNs, windowNs) : null;
+    const base = { run_id: run.runId, ...(threads !== null ? { threads } : {}), ...(path ? { depth: path.length - 1, chain: path.join(' > ') } : {}) };
+    const points: IPoint[] = [];
+    for (const metric of OVERHEAD_METRICS) {
+      const direction = metricDirection(metric)!;
+      const g = valuesOf(run, metric);
+      if (parentRun) {
+        const f = compareLayer(g, valuesOf(parentRun, metric), direction);
+        if (f) points.push({ measurement: CHAIN_MEASUREMENT, tags: { ...tags, metric, against: 'parent', baseline_agent: parentAgent }, fields: { ...f, ...base, baseline_run_id: parentRun.runId }, timestamp: run.startNs.toString() });
+      }
+      if (!rootRun || !layers) continue;
+      const whole = compareLayer(g, valuesOf(rootRun, metric), direction);
+      if (!whole) continue;
+      const pairs: LayerPair[] = layers.map((l) => ({ child: sample(l.child, metric), parent: sample(l.parent, metric) }));
+      const fields: IPoint['fields'] = { ...whole, ...base, baseline_run_id: rootRun.runId };
+      if (pairs.every((p) => positive(p.child.values) && positive(p.parent.values))) {
+        const check = checkChain(pairs, { child: sample(run, metric), parent: sample(rootRun, metric) });
+        Object.assign(fields, {
+          layers_ratio: check.layers.ratio,
+          ...(check.layers.low !== undefined ? { layers_ratio_low: check.layers.low, layers_ratio_high: check.layers.high } : {}),
+          interaction_ratio: check.interaction.ratio,
+          ...(check.interaction.low !== undefined ? { interaction_low: check.interaction.low, interaction_high: check.interaction.high } : {}),
+          layers_agree: check.agrees,
+        });
+      }
+      points.push({ measurement: CHAIN_MEASUREMENT, tags: { ...tags, metric, against: 'root', baseline_agent: path![0]! }, fields, timestamp: run.startNs.toString() });
+    }
+    return points;
+  }
+
+  /** Trials that arrived out of order first stamped the run's points with a later trial's time: delete those. */
+  async function removeStale(agent: string, key: ChainKey, run: Run): Promise<void> {
+    const series = [eq('group', key.group), eq('agent', agent), eq('test', key.test), eq('profile', key.profile)].join(' AND ');
+    for (const t of new Set(run.trials.map((r) => r.timeNs).filter((t) => t !== run.startNs))) {
+      await influx.query(`DELETE FROM ${ident(CHAIN_MEASUREMENT)} WHERE ${series} AND ${timeBetween(t, t)}`, { database });
+    }
+  }
+
+  async function onResultsWritten(points: readonly WrittenResult[]): Promise<void> {
+    const keys = new Map<string, ChainKey>();
+    for (const p of points) {
+      const { group, test, profile } = p.tags;
+      if (!group || !test || profile === undefined || p.fields.ok === false) continue;
+      const threads = typeof p.fields.threads === 'number' ? p.fields.threads : null;
+      const k = JSON.stringify([group, test, profile, threads]);
+      const anchorNs = BigInt(p.timestamp_ns);
+      const prev = keys.get(k);
+      if (!prev || anchorNs < prev.anchorNs) keys.set(k, { group, test, profile, threads, anchorNs });
+    }
+    for (const k of keys.values()) await recompute(k);
+  }
+
+  return { onResultsWritten, recompute };
+}

@@ -1,0 +1,144 @@
+// The nested-stack calculator against a real influxd. Expected values are worked out by hand
+// from the literals (docs/overhead.md "Nested stacks"): L0 100/110/90, L1 50/55/45, L2 10/11/9
+// events/s, so L1/L0 = 0.5, L2/L1 = 0.2, L2/L0 = 0.1; each side's s²/(n·mean²) = 1/300, df = 4,
+// t(0.975, 4) = 2.776445 → ratio interval × [0.797163, 1.254448].
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfluxDB } from 'influx';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
+import { createChainCalculator } from './chain-calculator.js';
+import type { ChainProblem } from './chain.js';
+import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
+
+const DB = 'chain_test';
+const T0 = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
+const MIN = 60_000_000_000n;
+
+let influxd: InfluxdHandle;
+let influx: InfluxDB;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'chain-test-'));
+  influxd = await startInfluxd({ dir });
+  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
+  await influx.createDatabase(DB);
+});
+
+afterAll(async () => {
+  await influxd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function run(agent: string, group: string, role: 'baseline' | 'guest', parent: string | undefined, start: bigint, eps: number[]): TrialSpec[] {
+  return eps.map((v, i) => ({ agent, group, role, parent, test: 'cpu', runId: `${agent}-run`, trial: i + 1, timeNs: start + BigInt(i) * MIN, values: { events_per_sec: v } }));
+}
+
+interface ChainRow {
+  time: { getNanoTime(): string };
+  agent: string;
+  against: string;
+  baseline_agent: string;
+  ratio: number;
+  overhead_pct: number;
+  ci_low_pct?: number;
+  ci_high_pct?: number;
+  depth: number;
+  chain: string;
+  run_id: string;
+  baseline_run_id: string;
+  layers_ratio?: number;
+  layers_ratio_low?: number;
+  layers_ratio_high?: number;
+  interaction_ratio?: number;
+  layers_agree?: boolean;
+}
+
+async function chainRows(group: string, agent: string): Promise<ChainRow[]> {
+  return [...((await influx.query(`SELECT * FROM "overhead_chain" WHERE "group" = '${group}' AND "agent" = '${agent}' AND "metric" = 'events_per_sec' ORDER BY time`, { database: DB })) as unknown as ChainRow[])];
+}
+
+describe('chain calculator', () => {
+  it('root → L1 → L2: per-layer and whole-stack points, in any arrival order, layers agree', async () => {
+    const problems: ChainProblem[] = [];
+    const calc = createChainCalculator({ influx, database: DB, onProblem: (p) => problems.push(p) });
+    const url = `http://127.0.0.1:${influxd.port}`;
+    // L2 arrives first, the root last: every arrival recomputes what it can.
+    await calc.onResultsWritten(await writeTrials(url, DB, run('l2', 'g', 'guest', 'l1', T0 + 20n * MIN, [10, 11, 9])));
+    expect(await chainRows('g', 'l2')).toEqual([]);
+    await calc.onResultsWritten(await writeTrials(url, DB, run('l1', 'g', 'guest', 'l0', T0 + 10n * MIN, [50, 55, 45])));
+    // Until the root reports, its absence is a problem (true at that moment).
+    expect(problems.map((p) => `${p.agent} ${p.kind}`)).toContain('l1 parent-missing');
+    problems.length = 0;
+    await calc.onResultsWritten(await writeTrials(url, DB, run('l0', 'g', 'baseline', undefined, T0, [100, 110, 90])));
+    expect(problems).toEqual([]);
+
+    const l2 = await chainRows('g', 'l2');
+    expect(l2.map((r) => [r.against, r.baseline_agent, r.depth, r.chain])).toEqual([
+      ['parent', 'l1', 2, 'l0 > l1 > l2'],
+      ['root', 'l0', 2, 'l0 > l1 > l2'],
+    ]);
+    expect(l2.every((r) => BigInt(r.time.getNanoTime()) === T0 + 20n * MIN)).toBe(true);
+    const [parent, root] = l2 as [ChainRow, ChainRow];
+    expect(parent.ratio).toBeCloseTo(0.2, 12);
+    expect(parent.overhead_pct).toBeCloseTo(400, 9);
+    expect(parent.ci_low_pct).toBeCloseTo(298.58162380397226, 4);
+    expect(parent.ci_high_pct).toBeCloseTo(527.2240993301621, 4);
+    expect(parent.baseline_run_id).toBe('l1-run');
+    expect(root.ratio).toBeCloseTo(0.1, 12);
+    expect(root.overhead_pct).toBeCloseTo(900, 9);
+    expect(root.ci_low_pct).toBeCloseTo(697.1632476079445, 4);
+    expect(root.ci_high_pct).toBeCloseTo(1154.4481986603241, 4);
+    // (L2/L1)·(L1/L0) = 0.2 · 0.5; the same L1 run in both layers cancels.
+    expect(root.layers_ratio).toBeCloseTo(0.1, 12);
+    expect(root.layers_ratio_low).toBeCloseTo(0.07971632476079446, 8);
+    expect(root.layers_ratio_high).toBeCloseTo(0.12544481986603243, 8);
+    expect(root.interaction_ratio).toBeCloseTo(1, 12);
+    expect(root.layers_agree).toBe(true);
+
+    const l1 = await chainRows('g', 'l1');
+    expect(l1.map((r) => [r.against, r.baseline_agent, r.depth])).toEqual([
+      ['parent', 'l0', 1],
+      ['root', 'l0', 1],
+    ]);
+    expect(l1[0]!.overhead_pct).toBeCloseTo(100, 9);
+    expect(l1[0]!.ci_low_pct).toBeCloseTo(59.43264952158891, 4);
+    expect(l1[0]!.ci_high_pct).toBeCloseTo(150.88963973206484, 4);
+    expect(await chainRows('g', 'l0')).toEqual([]);
+    // The baseline comparison's measurement is not touched.
+    expect(await influx.query('SELECT count("ratio") FROM "overhead"', { database: DB })).toHaveLength(0);
+  });
+
+  it('bad declarations: clear messages, and every chain they do not touch is computed', async () => {
+    const problems: ChainProblem[] = [];
+    const calc = createChainCalculator({ influx, database: DB, onProblem: (p) => problems.push(p) });
+    const url = `http://127.0.0.1:${influxd.port}`;
+    const t = T0 + 1000n * MIN;
+    await writeTrials(url, DB, run('other-root', 'h', 'baseline', undefined, t, [100, 100, 100]));
+    const written = await writeTrials(url, DB, [
+      ...run('b0', 'bad', 'baseline', undefined, t, [100, 110, 90]),
+      ...run('b1', 'bad', 'guest', 'b0', t + 5n * MIN, [50, 55, 45]),
+      ...run('x1', 'bad', 'guest', 'ghost', t + 10n * MIN, [40, 44, 36]),
+      ...run('x2', 'bad', 'guest', 'x1', t + 15n * MIN, [20, 22, 18]),
+      ...run('c1', 'bad', 'guest', 'c2', t + 20n * MIN, [30, 33, 27]),
+      ...run('c2', 'bad', 'guest', 'c1', t + 25n * MIN, [30, 33, 27]),
+      ...run('o1', 'bad', 'guest', 'other-root', t + 30n * MIN, [30, 33, 27]),
+      ...run('r1', 'bad', 'baseline', 'b0', t + 35n * MIN, [30, 33, 27]),
+    ]);
+    await calc.onResultsWritten(written);
+    const messages = problems.map((p) => `${p.kind}: ${p.message}`);
+    expect(messages).toContain("parent-missing: 'x1' names 'ghost' as its parent, but 'ghost' has no results in group bad near this run");
+    expect(messages).toContain("parent-other-group: 'o1' (group bad) names 'other-root' as its parent, but 'other-root' reports in group h; layers are compared within one group only");
+    expect(messages).toContain("cycle: the parents form a cycle: 'c1' → 'c2' → 'c1'; none of these is compared with its parent or with a root");
+    expect(messages.some((m) => m.startsWith("role-conflict: agents b1 (guest), r1 (baseline) all name 'b0'"))).toBe(true);
+    expect(messages).toContain("broken-below: 'x2' is compared with its parent 'x1' only: the chain below it is broken at 'x1', so there is no whole-stack figure");
+    // The rest is computed: b1 against b0 (both ways), x2 against x1 only (ratio 20/40).
+    expect((await chainRows('bad', 'b1')).map((r) => r.against)).toEqual(['parent', 'root']);
+    const x2 = await chainRows('bad', 'x2');
+    expect(x2.map((r) => [r.against, r.baseline_agent])).toEqual([['parent', 'x1']]);
+    expect(x2[0]!.ratio).toBeCloseTo(0.5, 12);
+    for (const agent of ['x1', 'c1', 'c2', 'o1', 'r1']) expect(await chainRows('bad', agent)).toEqual([]);
+  });
+});
