@@ -2,35 +2,17 @@
 // from the literals (docs/overhead.md "Nested stacks"): L0 100/110/90, L1 50/55/45, L2 10/11/9
 // events/s, so L1/L0 = 0.5, L2/L1 = 0.2, L2/L0 = 0.1; each side's s²/(n·mean²) = 1/300, df = 4,
 // t(0.975, 4) = 2.776445 → ratio interval × [0.797163, 1.254448].
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { InfluxDB } from 'influx';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
+import { describe, expect, it } from 'vitest';
 import { createChainCalculator } from './chain-calculator.js';
 import type { ChainProblem } from './chain.js';
+import { usePrivateInfluxd } from './testing/private-influxd.js';
 import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
 
 const DB = 'chain_test';
 const T0 = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
 const MIN = 60_000_000_000n;
 
-let influxd: InfluxdHandle;
-let influx: InfluxDB;
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'chain-test-'));
-  influxd = await startInfluxd({ dir });
-  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
-  await influx.createDatabase(DB);
-});
-
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const db = usePrivateInfluxd(DB);
 
 function run(agent: string, group: string, role: 'baseline' | 'guest', parent: string | undefined, start: bigint, eps: number[]): TrialSpec[] {
   return eps.map((v, i) => ({ agent, group, role, parent, test: 'cpu', runId: `${agent}-run`, trial: i + 1, timeNs: start + BigInt(i) * MIN, values: { events_per_sec: v } }));
@@ -57,14 +39,14 @@ interface ChainRow {
 }
 
 async function chainRows(group: string, agent: string): Promise<ChainRow[]> {
-  return [...((await influx.query(`SELECT * FROM "overhead_chain" WHERE "group" = '${group}' AND "agent" = '${agent}' AND "metric" = 'events_per_sec' ORDER BY time`, { database: DB })) as unknown as ChainRow[])];
+  return [...((await db.influx.query(`SELECT * FROM "overhead_chain" WHERE "group" = '${group}' AND "agent" = '${agent}' AND "metric" = 'events_per_sec' ORDER BY time`, { database: DB })) as unknown as ChainRow[])];
 }
 
 describe('chain calculator', () => {
   it('root → L1 → L2: per-layer and whole-stack points, in any arrival order, layers agree', async () => {
     const problems: ChainProblem[] = [];
-    const calc = createChainCalculator({ influx, database: DB, onProblem: (p) => problems.push(p) });
-    const url = `http://127.0.0.1:${influxd.port}`;
+    const calc = createChainCalculator({ influx: db.influx, database: DB, onProblem: (p) => problems.push(p) });
+    const url = db.url;
     // L2 arrives first, the root last: every arrival recomputes what it can.
     await calc.onResultsWritten(await writeTrials(url, DB, run('l2', 'g', 'guest', 'l1', T0 + 20n * MIN, [10, 11, 9])));
     expect(await chainRows('g', 'l2')).toEqual([]);
@@ -108,13 +90,13 @@ describe('chain calculator', () => {
     expect(l1[0]!.ci_high_pct).toBeCloseTo(150.88963973206484, 4);
     expect(await chainRows('g', 'l0')).toEqual([]);
     // The baseline comparison's measurement is not touched.
-    expect(await influx.query('SELECT count("ratio") FROM "overhead"', { database: DB })).toHaveLength(0);
+    expect(await db.influx.query('SELECT count("ratio") FROM "overhead"', { database: DB })).toHaveLength(0);
   });
 
   it('bad declarations: clear messages, and every chain they do not touch is computed', async () => {
     const problems: ChainProblem[] = [];
-    const calc = createChainCalculator({ influx, database: DB, onProblem: (p) => problems.push(p) });
-    const url = `http://127.0.0.1:${influxd.port}`;
+    const calc = createChainCalculator({ influx: db.influx, database: DB, onProblem: (p) => problems.push(p) });
+    const url = db.url;
     const t = T0 + 1000n * MIN;
     await writeTrials(url, DB, run('other-root', 'h', 'baseline', undefined, t, [100, 100, 100]));
     const written = await writeTrials(url, DB, [
