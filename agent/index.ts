@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { PROTOCOL_VERSION, type Hello } from '../proto/index.js';
-import { AGENT_VERSION } from '../cli/version.js';
+import { AGENT_VERSION } from '../lib/version.js';
 import type { AgentConfig } from './config/options.js';
 import { detect } from './detect/index.js';
 import type { KvmProbeResult } from './detect/index.js';
@@ -16,8 +16,8 @@ import { Sender } from './stream/sender.js';
 import { loadProfile } from './sysbench/profiles.js';
 import { sysbenchVersion } from './sysbench/runner.js';
 import { nowNs, runSuite } from './suite.js';
-import { UsageError } from '../cli/options.js';
-import { readSecretFile } from '../cli/secret-file.js';
+import { UsageError } from '../lib/errors.js';
+import { readSecretFile } from '../lib/secret-file.js';
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const profile = loadProfile(cfg.profile);

@@ -8,7 +8,7 @@ import type { TestName } from './sysbench/fields.js';
 import type { Profile } from './sysbench/profiles.js';
 import { runTest, type TestRun } from './sysbench/runner.js';
 import type { SysbenchVersion } from './sysbench/dialect.js';
-import { primaryMetric } from '../collector/overhead/metrics.js';
+import { primaryMetric } from '../schema/metrics.js';
 import { decideTrial, trialPlan } from '../collector/overhead/trials.js';
 import type { Progress } from './progress.js';
 

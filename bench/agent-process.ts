@@ -2,7 +2,7 @@
 // run it, and lets a benchmark wait for a line of its log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 
 export const MAIN = join(packageRoot(), 'dist', 'cli', 'main.js');
 

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { BenchResult } from './types.js';
 import { join } from 'node:path';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 import { parseSysbenchOutput } from '../agent/sysbench/parser/index.js';
 
 

@@ -5,7 +5,7 @@ import { loadavg } from 'node:os';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 import { benchFootprint } from './footprint.bench.js';
 import { benchIngest } from './ingest.bench.js';
 import { benchLatency } from './latency.bench.js';

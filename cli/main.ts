@@ -2,7 +2,7 @@
 // virt-overhead: one program, one subcommand per capability. Each subcommand lives in
 // cli/commands/<name>.ts and is loaded only when asked for, so `parse` and `detect`
 // start fast and do not pull in gRPC or InfluxDB.
-import { UsageError } from './options.js';
+import { UsageError } from '../lib/errors.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   agent: { summary: 'run the sysbench suite and stream results to a collector', load: () => import('./commands/agent.js') },
@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    const { AGENT_VERSION } = await import('./version.js');
+    const { AGENT_VERSION } = await import('../lib/version.js');
     process.stdout.write(AGENT_VERSION + '\n');
     return 0;
   }

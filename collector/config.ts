@@ -1,5 +1,5 @@
 // The collector's options: one list, read from the command line, VIRT_OVERHEAD_* and --config.
-import type { OptionSpec } from '../cli/options.js';
+import type { OptionSpec } from '../lib/options.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'listen', type: 'string', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },

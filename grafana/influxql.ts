@@ -1,9 +1,9 @@
 // A small typed InfluxQL builder for Grafana targets. The foundation SDK has no InfluxDB
 // query type, so this follows its custom-query pattern: a cog.Builder<cog.Dataquery> whose
 // SELECT / WHERE / GROUP BY pieces only accept the measurement's own tag and field names
-// (docs/schema.md, agent/sysbench/fields.ts): a typo in a dashboard is a compile error.
+// (docs/schema.md, schema/sysbench.ts): a typo in a dashboard is a compile error.
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
-import type { IntervalField, ResultField } from '../agent/sysbench/fields.js';
+import type { IntervalField, ResultField } from '../schema/sysbench.js';
 import { INFLUX_DATASOURCE } from './datasource.js';
 
 /** Identity tags on every measurement. */

@@ -4,7 +4,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { INFLUX_DATASOURCE } from './datasource.js';
 import { showTagValues, type Measurement, type TagOf, type VariableName } from './influxql.js';
-import { RESULT_FIELDS } from '../agent/sysbench/fields.js';
+import { RESULT_FIELDS } from '../schema/sysbench.js';
 
 function tagVariable<M extends Measurement>(
   name: VariableName,

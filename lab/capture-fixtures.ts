@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 import { runInGuest } from './guest.js';
 import { GUEST_SCRATCH_DIR } from './initramfs.js';
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseSysbenchOutput } from '../agent/sysbench/parser/index.js';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 import { liveCount } from './cleanup.js';
 import { GuestError, runInGuest, type RunInGuestOptions } from './guest.js';
 import { ensureBaseInitramfs } from './initramfs.js';

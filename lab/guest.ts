@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 import { register } from './cleanup.js';
 import { ensureBaseInitramfs, runArchive } from './initramfs.js';
 import { ensureKernel, type LabKernel } from './kernel.js';

@@ -1,11 +1,10 @@
 // Loads the wire contract from proto/virtoverhead.proto at run time (grpc-node's way)
 // and re-exports the TypeScript types generated from it into proto/gen/ (`npm run proto:gen`).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './gen/virtoverhead.js';
+import { packageRoot } from '../lib/root.js';
 
 export type { AgentMessage, AgentMessage__Output } from './gen/virtoverhead/v1/AgentMessage.js';
 export type { CollectorMessage, CollectorMessage__Output } from './gen/virtoverhead/v1/CollectorMessage.js';
@@ -36,17 +35,6 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   defaults: true,
   oneofs: true,
 };
-
-/** The project's root folder (the one holding package.json), from source or from dist/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('virt-overhead: cannot find the package root (package.json)');
-    dir = parent;
-  }
-  return dir;
-}
 
 export const PROTO_FILE = join(packageRoot(), 'proto', 'virtoverhead.proto');
 

@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, BATCH_PROTOCOL_VERSION, loadContract } from './index.js';
+import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, BATCH_PROTOCOL_VERSION, loadContract } from './index.js';
+import { packageRoot } from '../lib/root.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));

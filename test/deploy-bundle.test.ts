@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxClient } from '../collector/index.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-bundle-'));
 const bundle = join(dir, 'alone', 'virt-overhead-agent.mjs');

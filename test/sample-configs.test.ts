@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AGENT_OPTIONS, resolveAgentConfig } from '../agent/config/options.js';
 import { COLLECTOR_OPTIONS } from '../collector/config.js';
-import { parseOptions } from '../cli/options.js';
-import { packageRoot } from '../proto/index.js';
+import { parseOptions } from '../lib/options.js';
+import { packageRoot } from '../lib/root.js';
 
 describe('sample configs', () => {
   it('agent.sample.yaml resolves to a full agent config', () => {

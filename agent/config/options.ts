@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TESTS, isTestName, type TestName } from '../sysbench/fields.js';
 import { parseDeclared } from '../detect/declared.js';
-import { UsageError, optStr, parseDuration, parseSize, str, type OptionSpec, type OptionValues } from '../../cli/options.js';
+import { optStr, str, type OptionSpec, type OptionValues } from '../../lib/options.js';
+import { UsageError } from '../../lib/errors.js';
+import { parseDuration, parseSize } from '../../lib/units.js';
 
 export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'collector', type: 'string', help: 'collector address HOST:PORT' },
@@ -74,12 +76,7 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
   if (role !== 'baseline' && role !== 'guest') throw new UsageError(`--role must be baseline or guest, not '${role}'`);
   const trials = Number(str(v, 'trials'));
   if (!Number.isInteger(trials) || trials < 1 || trials > 100) throw new UsageError(`--trials must be a whole number from 1 to 100, not '${String(v.trials)}'`);
-  let declared: Record<string, string>;
-  try {
-    declared = parseDeclared((v.declare as string[] | undefined) ?? []);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const declared = parseDeclared((v.declare as string[] | undefined) ?? []);
   const workdir = str(v, 'workdir');
   const agentId = optStr(v, 'agent-id') ?? hostname();
   const parent = optStr(v, 'parent');

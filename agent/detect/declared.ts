@@ -1,7 +1,10 @@
 // Facts detection cannot know (nesting depth, the host's name) come from config as KEY=VALUE.
 // They are recorded beside what was detected and never overwrite it.
 
-export class DeclaredError extends Error {
+import { UsageError } from '../../lib/errors.js';
+
+/** A bad --declare item: a usage error like any other (exit 2). */
+export class DeclaredError extends UsageError {
   override name = 'DeclaredError';
 }
 

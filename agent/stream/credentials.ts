@@ -3,7 +3,8 @@
 // collector unless --allow-plaintext says otherwise.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { UsageError } from '../../cli/options.js';
+import { UsageError } from '../../lib/errors.js';
+import { isLoopbackHost } from '../../lib/net.js';
 
 export interface TlsOptions {
   ca?: string;
@@ -11,11 +12,6 @@ export interface TlsOptions {
   key?: string;
   serverName?: string;
   allowPlaintext?: boolean;
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 function readPem(path: string, what: string): Buffer {

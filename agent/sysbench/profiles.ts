@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { TESTS, isTestName, type TestName } from './fields.js';
-import { UsageError, parseSize } from '../../cli/options.js';
+import { UsageError } from '../../lib/errors.js';
+import { parseSize } from '../../lib/units.js';
 
 export interface TestSpec {
   threads: number;

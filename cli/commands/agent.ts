@@ -2,7 +2,7 @@ import { AGENT_OPTIONS, resolveAgentConfig } from '../../agent/config/options.js
 import { runAgent } from '../../agent/index.js';
 import { SysbenchMissingError } from '../../agent/sysbench/runner.js';
 import { createLogger } from '../log.js';
-import { formatHelp, parseOptions } from '../options.js';
+import { formatHelp, parseOptions } from '../../lib/options.js';
 
 const USAGE = 'usage: virt-overhead agent --collector HOST:PORT [--once | --interval 6h --jitter 10m] [--profile seed|quick|FILE] [--tests cpu,threads,fileio,memory,mutex] [options]';
 

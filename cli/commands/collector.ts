@@ -2,8 +2,10 @@ import { startCollector, InfluxUnreachableError } from '../../collector/index.js
 import { COLLECTOR_OPTIONS } from '../../collector/config.js';
 import { loadTokens } from '../../collector/server/tokens.js';
 import { createLogger } from '../log.js';
-import { readSecretFile, redactUrl, withCredentials } from '../secret-file.js';
-import { formatHelp, optStr, parseDuration, parseOptions, str, UsageError, type OptionValues } from '../options.js';
+import { readSecretFile, redactUrl, withCredentials } from '../../lib/secret-file.js';
+import { formatHelp, optStr, parseOptions, str, type OptionValues } from '../../lib/options.js';
+import { parseDuration } from '../../lib/units.js';
+import { UsageError } from '../../lib/errors.js';
 
 const USAGE = 'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]';
 

@@ -1,7 +1,7 @@
 // virt-overhead detect [--json] [--root DIR] [--declare KEY=VALUE ...]
-import { detect, parseDeclared, DeclaredError } from '../../agent/detect/index.js';
+import { detect, parseDeclared } from '../../agent/detect/index.js';
 import { formatDetection } from '../../agent/detect/format.js';
-import { formatHelp, optStr, parseOptions, UsageError, type OptionSpec } from '../options.js';
+import { formatHelp, optStr, parseOptions, type OptionSpec } from '../../lib/options.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'json', type: 'boolean', help: 'print the detection as JSON (the form the agent sends)', default: false },
@@ -16,13 +16,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(formatHelp('usage: virt-overhead detect [--json] [--root DIR] [--declare KEY=VALUE ...]', SPECS) + '\n');
     return 0;
   }
-  let declared: Record<string, string>;
-  try {
-    declared = parseDeclared((values.declare as string[] | undefined) ?? []);
-  } catch (err) {
-    if (err instanceof DeclaredError) throw new UsageError(err.message);
-    throw err;
-  }
+  const declared = parseDeclared((values.declare as string[] | undefined) ?? []);
   const d = await detect({ root: optStr(values, 'root') ?? '/', declared, runSystemdDetectVirt: values['no-systemd-detect-virt'] !== true });
   process.stdout.write((values.json === true ? JSON.stringify(d, null, 2) : formatDetection(d)) + '\n');
   return 0;

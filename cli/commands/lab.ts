@@ -7,9 +7,11 @@ import { influxClient } from '../../collector/index.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
 import { parseAccels, parseLoopbackCollector, parseQemuVariants, runLab } from '../../lab/index.js';
-import { packageRoot } from '../../proto/index.js';
+import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
-import { formatHelp, optStr, parseDuration, parseOptions, parseSize, str, UsageError, type OptionSpec } from '../options.js';
+import { formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { parseDuration, parseSize } from '../../lib/units.js';
+import { UsageError } from '../../lib/errors.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'accel', type: 'list', help: 'accelerators to run guests with: tcg, kvm (kvm only after a probe guest boots)', default: ['tcg', 'kvm'] },

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { Invocation } from '../../agent/sysbench/fields.js';
 import { parseSysbenchOutput } from '../../agent/sysbench/parser/index.js';
-import { formatHelp, parseOptions, UsageError, type OptionSpec } from '../options.js';
+import { formatHelp, parseOptions, type OptionSpec } from '../../lib/options.js';
+import { UsageError } from '../../lib/errors.js';
 
 const USAGE = 'usage: virt-overhead parse FILE... [--json]   (FILE "-" reads standard input)';
 const SPECS: OptionSpec[] = [

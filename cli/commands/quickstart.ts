@@ -9,9 +9,10 @@ import { buildReport, formatReportTable } from '../../collector/report/index.js'
 import { latestResultsTable } from '../../collector/results-table.js';
 import { startLocalStack } from '../../collector/stack.js';
 import { labPrerequisites, runLab } from '../../lab/index.js';
-import { packageRoot } from '../../proto/index.js';
+import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
-import { formatHelp, parseOptions, str, UsageError, type OptionSpec } from '../options.js';
+import { formatHelp, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { UsageError } from '../../lib/errors.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'data-dir', type: 'string', help: 'where InfluxDB keeps its data and the agents their work files', default: join(packageRoot(), '.data', 'quickstart') },

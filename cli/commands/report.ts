@@ -3,7 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { influxClient } from '../../collector/index.js';
 import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
-import { formatHelp, optStr, parseDuration, parseOptions, str, UsageError, type OptionSpec } from '../options.js';
+import { formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { parseDuration } from '../../lib/units.js';
+import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
 
 const SPECS: OptionSpec[] = [

@@ -1,7 +1,7 @@
 // One overhead value: guest trials against baseline trials for one metric. Pure function,
 // so the collector, the report and the tests share the exact arithmetic.
 import { mean, ratioCi } from './stats.js';
-import { overheadPct, overheadPctInterval, type Direction } from './metrics.js';
+import { overheadPct, overheadPctInterval, type Direction } from '../../schema/metrics.js';
 
 export interface OverheadFields {
   guest_value: number;

@@ -7,11 +7,11 @@
 import type { InfluxDB, IPoint } from 'influx';
 import { computeOverhead } from './compute.js';
 import { eq, ident, str, timeBetween } from './influxql.js';
-import { OVERHEAD_METRICS, metricDirection } from './metrics.js';
+import { OVERHEAD_METRICS, metricDirection } from '../../schema/metrics.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
 
 export { computeOverhead } from './compute.js';
-export { METRIC_DIRECTIONS, KEY_METRICS, OVERHEAD_METRICS, metricDirection, primaryMetric, overheadPct } from './metrics.js';
+export { METRIC_DIRECTIONS, KEY_METRICS, OVERHEAD_METRICS, metricDirection, primaryMetric, overheadPct } from '../../schema/metrics.js';
 export { trialPlan, decideTrial, shouldAddTrial, DEFAULT_RSD_THRESHOLD, type TrialPlan, type TrialDecision } from './trials.js';
 export { compareVariants, compareSamples, type VariantComparison } from './variants.js';
 

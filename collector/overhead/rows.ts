@@ -1,6 +1,6 @@
 // Reads `sysbench` points back from InfluxDB as plain rows (tags, fields, ns timestamp).
 import type { InfluxDB } from 'influx';
-import type { ResultField } from '../../agent/sysbench/fields.js';
+import type { ResultField } from '../../schema/sysbench.js';
 
 export const IDENTITY_TAGS = ['agent', 'host', 'group', 'role', 'virt', 'container', 'kvm', 'variant'] as const;
 export const SYSBENCH_TAGS = [...IDENTITY_TAGS, 'test', 'profile', 'sysbench_version'] as const;

@@ -2,7 +2,7 @@
 // metric: difference of the means, its 95 % interval and Welch's t-test.
 import type { InfluxDB } from 'influx';
 import { mean, ratioCi, welchTTest } from './stats.js';
-import { metricDirection, overheadPct, overheadPctInterval, type Direction } from './metrics.js';
+import { metricDirection, overheadPct, overheadPctInterval, type Direction } from '../../schema/metrics.js';
 import { eq } from './influxql.js';
 import { querySysbench } from './rows.js';
 

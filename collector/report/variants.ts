@@ -2,8 +2,8 @@
 // against variant A (e.g. patched-qemu against stock-qemu, the report's second experiment):
 // the change, its 95 % interval and Welch's t-test.
 import type { InfluxDB } from 'influx';
-import { TESTS } from '../../agent/sysbench/fields.js';
-import { KEY_METRICS } from '../overhead/metrics.js';
+import { TESTS } from '../../schema/sysbench.js';
+import { KEY_METRICS } from '../../schema/metrics.js';
 import { compareVariants, type VariantComparison } from '../overhead/variants.js';
 import { formatTable } from '../results-table.js';
 

@@ -2,8 +2,8 @@
 // Plain text only on a loopback address unless explicitly allowed.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { UsageError } from '../../cli/options.js';
-import { isLoopbackHost } from '../../agent/stream/credentials.js';
+import { UsageError } from '../../lib/errors.js';
+import { isLoopbackHost } from '../../lib/net.js';
 
 export interface ServerTlsOptions {
   cert?: string;

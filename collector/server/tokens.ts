@@ -1,7 +1,7 @@
 // Per-agent tokens: each token may write as exactly one agent id in one group. The file is
 // YAML (or JSON): a list of {token, agent, group}. Reloaded on SIGHUP by the collector command.
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { UsageError } from '../../cli/options.js';
+import { UsageError } from '../../lib/errors.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 

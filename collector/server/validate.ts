@@ -2,7 +2,7 @@
 // numbers in sane ranges, bounded strings, and identity values that cannot forge line
 // protocol (no control characters, no backslashes: a trailing '\' would escape the separator).
 import { MIN_PROTOCOL_VERSION, type AgentStatus__Output, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
-import { INTERVAL_FIELDS, RESULT_FIELDS, isTestName } from '../../agent/sysbench/fields.js';
+import { INTERVAL_FIELDS, RESULT_FIELDS, isTestName } from '../../schema/sysbench.js';
 
 export class ValidationError extends Error {
   override name = 'ValidationError';

@@ -4,7 +4,7 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import type { IntervalField } from '../../agent/sysbench/fields.js';
+import type { IntervalField } from '../../schema/sysbench.js';
 import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, from, last, mean } from '../influxql.js';

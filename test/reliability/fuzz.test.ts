@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../proto/index.js';
-import { RESULT_FIELDS } from '../../agent/sysbench/fields.js';
+import { RESULT_FIELDS } from '../../schema/sysbench.js';
 import { recordFigures } from './support/figures.js';
 import { query } from './support/procs.js';
 import { hello, openStream, rawCollectorFixture, validResult } from './support/raw-client.js';

@@ -1,7 +1,7 @@
 // Runs the built program (dist/cli/main.js) as a real process, the way users run it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../proto/index.js';
+import { packageRoot } from '../../lib/root.js';
 
 export const MAIN = join(packageRoot(), 'dist', 'cli', 'main.js');
 

@@ -1,6 +1,6 @@
 // Which way is "better" for each sysbench result field, and how a guest/baseline ratio
 // becomes an overhead percentage. The table is documented in docs/overhead.md.
-import type { ResultField, TestName } from '../../agent/sysbench/fields.js';
+import type { ResultField, TestName } from './sysbench.js';
 
 /** `higher`: a rate or amount of work done (more is better); `lower`: a time or latency. */
 export type Direction = 'higher' | 'lower';

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { UsageError } from './errors.js';
 
 export type OptionType = 'string' | 'boolean' | 'list' | 'multi';
 
@@ -18,10 +19,6 @@ export interface OptionSpec {
 }
 
 export type OptionValues = Record<string, string | boolean | string[] | undefined>;
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 const CONFIG_OPTION: OptionSpec = { name: 'config', type: 'string', help: 'read options from this YAML or JSON file', cliOnly: true };
 const HELP_OPTION: OptionSpec = { name: 'help', type: 'boolean', help: 'print this help', cliOnly: true, short: 'h' };
@@ -129,20 +126,4 @@ export function str(values: OptionValues, name: string): string {
 export function optStr(values: OptionValues, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** Durations like 500ms, 30s, 10m, 6h, 1d; a bare number means seconds. */
-export function parseDuration(text: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--${option}: cannot read duration '${text}' (use e.g. 30s, 10m, 6h, 1d)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
-}
-
-/** Sizes like 256MiB, 2G, 512k; a bare number means bytes. */
-export function parseSize(text: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`--${option}: cannot read size '${text}' (use e.g. 256MiB, 2G)`);
-  const power = ' kmgt'.indexOf((m[2] || ' ').toLowerCase());
-  return Math.round(Number(m[1]) * 1024 ** power);
 }

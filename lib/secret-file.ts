@@ -1,7 +1,7 @@
 // Secrets come from files (a systemd credential, a root-only file), never from a command line
 // that every user's `ps` shows, and never into a log line.
 import { readFileSync, statSync } from 'node:fs';
-import { UsageError } from './options.js';
+import { UsageError } from './errors.js';
 
 export interface Secret {
   value: string;

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseOptions, parseSize, UsageError, type OptionSpec } from './options.js';
+import { parseOptions, type OptionSpec } from './options.js';
+import { parseDuration, parseSize } from './units.js';
+import { UsageError } from './errors.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'collector', type: 'string', help: '' },
