@@ -48,9 +48,15 @@ export function moduleLoadOrder(modulesDep: string, wanted: readonly string[]): 
     const path = byName.get(name);
     if (!path) throw new Error(`kernel module '${name}' is not in modules.dep (is it built in, or the wrong kernel?)`);
     for (const dep of [...deps.get(path)!].reverse()) {
-      if (!seen.has(dep)) (seen.add(dep), order.push(dep));
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        order.push(dep);
+      }
     }
-    if (!seen.has(path)) (seen.add(path), order.push(path));
+    if (!seen.has(path)) {
+      seen.add(path);
+      order.push(path);
+    }
   }
   return order;
 }

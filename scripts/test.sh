@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The test command: install what is missing (runtime and test tools), type-check, build, test.
+# The test command: install what is missing (runtime and test tools), type-check, lint, build, test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --test
 npm run typecheck
+npm run lint
 npm run build
 mkdir -p test/artifacts
 status=0

@@ -8,7 +8,7 @@ import { parseIntervalLine } from './interval.js';
 import { durationToMs, leadingNumber, scale, secondsValue, toMiB } from './numbers.js';
 
 const N = '([+-]?\\d+(?:\\.\\d+)?)';
-const HEADER = /^s?ysbench\s+(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.\-]+)?)(?:\s*:|\s+\(|\s*$)/;
+const HEADER = /^s?ysbench\s+(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)(?:\s*:|\s+\(|\s*$)/;
 const COMMAND = /(?:^|[\s#$>/])sysbench\s+(.*)$/;
 const ERROR_LINE = /^(?:FATAL|ALERT|ERROR):|^invalid option|^Unknown option/i;
 const PERCENTILE_1 = /^(\d+(?:\.\d+)?)th percentile:\s*(.*)$/;
