@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 
 const KVM_GID = 61_235;
 const AGENT_UID = 61_234;
