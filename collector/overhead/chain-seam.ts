@@ -3,5 +3,5 @@
 // comparison moves (issue 12's engine), only these imports change.
 export { computeOverhead as compareLayer, type OverheadFields as LayerFields } from './compute.js';
 export { mean, tQuantile, variance } from './stats.js';
-export { metricDirection, OVERHEAD_METRICS } from './metrics.js';
+export { metricDirection, OVERHEAD_METRICS } from '../../schema/metrics.js';
 export { nearestRun } from './index.js';
