@@ -1,28 +1,11 @@
 // A small typed InfluxQL builder for Grafana targets. The foundation SDK has no InfluxDB
 // query type, so this follows its custom-query pattern: a cog.Builder<cog.Dataquery> whose
 // SELECT / WHERE / GROUP BY pieces only accept the measurement's own tag and field names
-// (docs/schema.md, schema/sysbench.ts): a typo in a dashboard is a compile error.
+// (schema/influx.ts, the contract docs/schema.md describes): a typo in a dashboard is a compile error.
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
-import type { IntervalField, ResultField } from '../schema/sysbench.js';
+import type { FieldOf, Measurement, TagOf } from '../schema/influx.js';
+import { quoteIdent, quoteString } from '../schema/influxql.js';
 import { INFLUX_DATASOURCE } from './datasource.js';
-
-/** Identity tags on every measurement. */
-export type IdentityTag = 'agent' | 'host' | 'group' | 'role' | 'virt' | 'container' | 'kvm' | 'variant';
-type RunTag = IdentityTag | 'test' | 'profile' | 'sysbench_version';
-
-/** Tags and fields of each measurement, as docs/schema.md lists them. */
-export interface InfluxSchema {
-  sysbench: { tags: RunTag; fields: ResultField | 'run_id' | 'result_id' | 'trial' | 'threads' | 'ok' };
-  sysbench_interval: { tags: RunTag; fields: IntervalField | 'run_id' | 'sample_id' | 'trial' };
-  agent_status: { tags: IdentityTag; fields: 'spooled' | 'dropped' | 'corrupt' | 'rejected' | 'last_run_ok' | 'state' };
-  overhead: {
-    tags: RunTag | 'metric' | 'baseline_agent';
-    fields: 'guest_value' | 'baseline_value' | 'ratio' | 'overhead_pct' | 'ci_low_pct' | 'ci_high_pct' | 'n_guest' | 'n_baseline';
-  };
-}
-export type Measurement = keyof InfluxSchema;
-export type TagOf<M extends Measurement> = InfluxSchema[M]['tags'];
-export type FieldOf<M extends Measurement> = InfluxSchema[M]['fields'];
 
 /** Template variables the dashboards define; `whereVar` only accepts these. */
 export type VariableName = 'group' | 'agent' | 'virt' | 'test' | 'variant' | 'metric' | 'field';
@@ -42,13 +25,6 @@ export interface Selection<C extends string, A extends string> {
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export function quoteIdent(name: string): string {
-  if (name.length === 0) throw new Error('InfluxQL identifier must not be empty');
-  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-export function quoteString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 export function col<C extends string>(name: C): Expr<C> {
   return { sql: quoteIdent(name) };

@@ -3,7 +3,8 @@
 // panels match them with `"tag" =~ /^$var$/`, which Grafana fills with an escaped (a|b) regex.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { INFLUX_DATASOURCE } from './datasource.js';
-import { showTagValues, type Measurement, type TagOf, type VariableName } from './influxql.js';
+import { showTagValues, type VariableName } from './influxql.js';
+import type { Measurement, TagOf } from '../schema/influx.js';
 import { RESULT_FIELDS } from '../schema/sysbench.js';
 
 function tagVariable<M extends Measurement>(

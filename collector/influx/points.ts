@@ -3,11 +3,13 @@
 // type between writers (InfluxDB rejects a field whose type changes within a shard).
 import type { IPoint } from 'influx';
 import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import type { IdentityTags } from '../../schema/influx.js';
 import { fieldSet, seriesKey, toLine } from './line.js';
 
 export type Tags = Record<string, string>;
 
-export function identityTags(h: Hello__Output): Tags {
+/** The identity tag set (schema/influx.ts IDENTITY_TAGS): a tag added there does not compile until it is filled here. */
+export function identityTags(h: Hello__Output): IdentityTags {
   return {
     agent: h.agent_id,
     host: h.hostname,

@@ -10,7 +10,7 @@ import type { InfluxDB, IPoint } from 'influx';
 import { checkChain, type LayerPair } from './chain-math.js';
 import { compareLayer, metricDirection, nearestRun, OVERHEAD_METRICS } from './chain-seam.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './chain.js';
-import { eq, ident, timeBetween } from './influxql.js';
+import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
 import type { WrittenResult } from './index.js';
 
@@ -175,7 +175,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
   async function removeStale(agent: string, key: ChainKey, run: Run): Promise<void> {
     const series = [eq('group', key.group), eq('agent', agent), eq('test', key.test), eq('profile', key.profile)].join(' AND ');
     for (const t of new Set(run.trials.map((r) => r.timeNs).filter((t) => t !== run.startNs))) {
-      await influx.query(`DELETE FROM ${ident(CHAIN_MEASUREMENT)} WHERE ${series} AND ${timeBetween(t, t)}`, { database });
+      await influx.query(`DELETE FROM ${quoteIdent(CHAIN_MEASUREMENT)} WHERE ${series} AND ${timeBetween(t, t)}`, { database });
     }
   }
 

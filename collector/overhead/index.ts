@@ -6,7 +6,7 @@
 // trial timestamp (per test, profile and thread count), so a recomputation overwrites it.
 import type { InfluxDB, IPoint } from 'influx';
 import { computeOverhead } from './compute.js';
-import { eq, ident, str, timeBetween } from './influxql.js';
+import { eq, timeBetween } from '../../schema/influxql.js';
 import { OVERHEAD_METRICS, metricDirection } from '../../schema/metrics.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
 
@@ -104,7 +104,7 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
       eq('role', 'guest'),
       eq('test', run.test),
       eq('profile', run.profile),
-      `${ident('run_id')} = ${str(run.runId)}`,
+      eq('run_id', run.runId),
       timeBetween(run.anchorNs - windowNs, run.anchorNs + windowNs),
     ].join(' AND ');
     const allGuestRows = await querySysbench(influx, database, guestWhere);

@@ -1,9 +1,10 @@
 // Reads `sysbench` points back from InfluxDB as plain rows (tags, fields, ns timestamp).
 import type { InfluxDB } from 'influx';
 import type { ResultField } from '../../schema/sysbench.js';
+import { MEASUREMENTS } from '../../schema/influx.js';
 
-export const IDENTITY_TAGS = ['agent', 'host', 'group', 'role', 'virt', 'container', 'kvm', 'variant'] as const;
-export const SYSBENCH_TAGS = [...IDENTITY_TAGS, 'test', 'profile', 'sysbench_version'] as const;
+/** The tags of a `sysbench` point (schema/influx.ts). */
+export const SYSBENCH_TAGS = MEASUREMENTS.sysbench.tags;
 
 export interface SysbenchRow {
   timeNs: bigint;

@@ -3,7 +3,7 @@
 import type { InfluxDB } from 'influx';
 import { mean, ratioCi, welchTTest } from './stats.js';
 import { metricDirection, overheadPct, overheadPctInterval, type Direction } from '../../schema/metrics.js';
-import { eq } from './influxql.js';
+import { eq } from '../../schema/influxql.js';
 import { querySysbench } from './rows.js';
 
 export interface VariantComparison {

@@ -4,7 +4,7 @@
 // the period is one sample value.
 import type { InfluxDB } from 'influx';
 import { isTestName, type ResultField } from '../../schema/sysbench.js';
-import { eq } from '../overhead/influxql.js';
+import { eq } from '../../schema/influxql.js';
 import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, overheadPct, overheadPctInterval, type Direction } from '../../schema/metrics.js';
 import { querySysbench, type SysbenchRow } from '../overhead/rows.js';
 import { mean, meanCi, median, ratioCi, stddev, welchTTest } from '../overhead/stats.js';

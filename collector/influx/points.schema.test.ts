@@ -1,0 +1,59 @@
+// The collector writes what the contract says: each point's measurement, tag set and field
+// types are those of schema/influx.ts (which docs/schema.md is checked against).
+import { describe, expect, it } from 'vitest';
+import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import { MEASUREMENTS, type FieldType, type Measurement } from '../../schema/influx.js';
+import { identityTags, resultPoint, samplePoint, statusPoint } from './points.js';
+
+const hello = {
+  agent_id: 'a1',
+  hostname: 'h1',
+  group: 'g',
+  role: 'guest',
+  variant: '',
+  environment: { virt: 'kvm', container: 'none', kvm: 'usable' },
+} as unknown as Hello__Output;
+const result = {
+  id: 'r1',
+  timestamp_ns: '1',
+  run_id: 'run1',
+  test: 'cpu',
+  profile: 'seed',
+  sysbench_version: '1.0.20',
+  trial: 1,
+  threads: 2,
+  ok: false,
+  errors: ['FATAL: x'],
+  fields: { events_per_sec: 100, latency_avg_ms: 1.5 },
+} as unknown as Result__Output;
+const sample = {
+  id: 's1',
+  timestamp_ns: '1',
+  run_id: 'run1',
+  test: 'cpu',
+  profile: 'seed',
+  sysbench_version: '1.0.20',
+  trial: 1,
+  fields: { elapsed_s: 1, events_per_sec: 99 },
+} as unknown as IntervalSample__Output;
+const status = { id: 'st', timestamp_ns: '1', spooled: '0', dropped: '0', corrupt: '0', rejected: '0', last_run_ok: true, state: 'idle' } as unknown as AgentStatus__Output;
+
+const jsType: Record<FieldType, string> = { float: 'number', string: 'string', boolean: 'boolean' };
+
+function expectContract(point: { measurement?: string; tags?: Record<string, string>; fields?: Record<string, unknown> }): void {
+  const spec = MEASUREMENTS[point.measurement as Measurement];
+  expect(spec, `measurement ${point.measurement}`).toBeDefined();
+  expect(Object.keys(point.tags ?? {}).sort()).toEqual([...spec.tags].sort());
+  const fields = spec.fields as Record<string, FieldType>;
+  for (const [name, value] of Object.entries(point.fields ?? {})) {
+    expect(fields[name], `${point.measurement}.${name} is in schema/influx.ts`).toBeDefined();
+    expect(typeof value, `${point.measurement}.${name}`).toBe(jsType[fields[name]!]);
+  }
+}
+
+describe('points follow schema/influx.ts', () => {
+  const tags = identityTags(hello);
+  it('sysbench', () => expectContract(resultPoint(tags, result, 'parent-1')));
+  it('sysbench_interval', () => expectContract(samplePoint(tags, sample)));
+  it('agent_status', () => expectContract(statusPoint(tags, status)));
+});

@@ -1,0 +1,95 @@
+// The InfluxDB contract in code: every measurement, its tags and its fields with their types.
+// docs/schema.md describes the same names in prose and schema/influx.test.ts checks the two agree.
+// Writers build their tag sets from these lists and the dashboards' typed queries accept only these
+// names. Public contract: add names, never rename or remove them. Adding a field is one line in
+// its measurement's `fields`; adding a measurement is one entry in MEASUREMENTS.
+import { INTERVAL_FIELDS, RESULT_FIELDS } from './sysbench.js';
+
+/**
+ * How a field is stored. Every number is written as an InfluxDB float (counts too), so a field
+ * never changes type between writers; InfluxDB rejects a field whose type changes within a shard.
+ */
+export type FieldType = 'float' | 'string' | 'boolean';
+
+/** Tags on every measurement: who measured, on what (bounded sets; ids live in fields). */
+export const IDENTITY_TAGS = ['agent', 'host', 'group', 'role', 'virt', 'container', 'kvm', 'variant'] as const;
+/** Tags of one sysbench run: the identity plus what ran. */
+export const RUN_TAGS = [...IDENTITY_TAGS, 'test', 'profile', 'sysbench_version'] as const;
+/** Tags of a comparison: the run's tags plus which metric and which baseline agent. */
+export const COMPARISON_TAGS = [...RUN_TAGS, 'metric', 'baseline_agent'] as const;
+
+export type IdentityTag = (typeof IDENTITY_TAGS)[number];
+export type RunTag = (typeof RUN_TAGS)[number];
+
+const floats = <N extends string>(names: readonly N[]): Record<N, 'float'> => Object.fromEntries(names.map((n) => [n, 'float'])) as Record<N, 'float'>;
+
+/** Fields of `overhead`, and of each `overhead_chain` point. */
+const COMPARISON_FIELDS = {
+  guest_value: 'float',
+  baseline_value: 'float',
+  ratio: 'float',
+  overhead_pct: 'float',
+  ci_low_pct: 'float',
+  ci_high_pct: 'float',
+  n_guest: 'float',
+  n_baseline: 'float',
+  threads: 'float',
+  run_id: 'string',
+  baseline_run_id: 'string',
+} as const;
+
+interface MeasurementSpec {
+  readonly tags: readonly string[];
+  readonly fields: Readonly<Record<string, FieldType>>;
+}
+
+export const MEASUREMENTS = {
+  sysbench: {
+    tags: RUN_TAGS,
+    fields: {
+      ...floats(RESULT_FIELDS),
+      run_id: 'string',
+      result_id: 'string',
+      parent_agent: 'string',
+      trial: 'float',
+      threads: 'float',
+      ok: 'boolean',
+      error: 'string',
+    },
+  },
+  sysbench_interval: {
+    tags: RUN_TAGS,
+    fields: { ...floats(INTERVAL_FIELDS), run_id: 'string', sample_id: 'string', trial: 'float' },
+  },
+  agent_status: {
+    tags: IDENTITY_TAGS,
+    fields: { spooled: 'float', dropped: 'float', corrupt: 'float', rejected: 'float', last_run_ok: 'boolean', state: 'string' },
+  },
+  overhead: {
+    tags: COMPARISON_TAGS,
+    fields: COMPARISON_FIELDS,
+  },
+  overhead_chain: {
+    tags: [...COMPARISON_TAGS, 'against'] as const,
+    fields: {
+      ...COMPARISON_FIELDS,
+      depth: 'float',
+      chain: 'string',
+      layers_ratio: 'float',
+      layers_ratio_low: 'float',
+      layers_ratio_high: 'float',
+      interaction_ratio: 'float',
+      interaction_low: 'float',
+      interaction_high: 'float',
+      layers_agree: 'boolean',
+    },
+  },
+} as const satisfies Record<string, MeasurementSpec>;
+
+export type Schema = typeof MEASUREMENTS;
+export type Measurement = keyof Schema;
+export type TagOf<M extends Measurement> = Schema[M]['tags'][number];
+export type FieldOf<M extends Measurement> = keyof Schema[M]['fields'] & string;
+
+/** The identity tag set of a stream, as every measurement stores it. */
+export type IdentityTags = Record<IdentityTag, string>;
