@@ -1,0 +1,376 @@
+// The batch writer through its `post` seam: a hand-driven fake InfluxDB that holds each request
+// until the test answers it, and fake timers, so batching, retry delays, isolation of a bad
+// point, back-pressure and close are stepped exactly: each request records the fake clock's time,
+// so delays are checked as exact differences of that clock, never against the wall clock. (The
+// real HTTP path, lineWriter against a real influxd, is covered by the system tier.) Every
+// expected count and delay is worked out by hand.
+import type { IPoint } from 'influx';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BatchWriter, InfluxWriteError, isPermanent, PermanentWriteError, type WriterOptions } from './writer.js';
+
+interface Request {
+  body: string;
+  /** Fake-clock time at which the writer posted it. */
+  at: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** InfluxDB's /write as the writer sees it: every request waits for the test, unless `answer` decides at once. */
+class FakeInflux {
+  requests: Request[] = [];
+  answer: ((body: string) => Error | undefined) | null = null;
+  readonly post = (body: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const verdict = this.answer?.(body);
+      this.requests.push({ body, at: Date.now(), resolve, reject });
+      if (this.answer) {
+        if (verdict) reject(verdict);
+        else resolve();
+      }
+    });
+  /** Bodies posted so far, as lists of lines. */
+  bodies(): string[][] {
+    return this.requests.map((r) => r.body.split('\n'));
+  }
+}
+
+const log = pino({ level: 'silent' });
+/**
+ * Lets the writer run what is due now: its promise callbacks and its zero-delay timers. The fake
+ * clock gives a zero-delay timer set inside a tick 1 ms, so step 1 ms at a time, a few times.
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await vi.advanceTimersByTimeAsync(1);
+}
+const down = (status: number | null = 503) => new InfluxWriteError(`InfluxDB answered ${status}: down`, status);
+
+/** A writer plus a record of every point's outcome by its line: 'ok', or the error's message. */
+function setup(opts: Partial<WriterOptions> = {}) {
+  const influx = new FakeInflux();
+  const writtenResults: IPoint[][] = [];
+  const writer = new BatchWriter(influx.post, { log, onWritten: (r) => writtenResults.push(r), ...opts });
+  const outcome = new Map<string, string>();
+  const errors = new Map<string, Error>();
+  const write = (...lines: string[]) => {
+    for (const line of lines)
+      writer.write({ line }, (err) => {
+        expect(outcome.has(line), `${line} answered twice`).toBe(false);
+        outcome.set(line, err ? err.message : 'ok');
+        if (err) errors.set(line, err);
+      });
+  };
+  return { influx, writer, write, outcome, errors, writtenResults };
+}
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe('isPermanent: only 400 and 413 are the data\'s fault', () => {
+  it.each([
+    [400, true],
+    [413, true],
+    [401, false],
+    [403, false],
+    [404, false],
+    [429, false],
+    [500, false],
+    [503, false],
+    [null, false],
+  ])('status %s → %s', (status, permanent) => {
+    expect(isPermanent(new InfluxWriteError('x', status))).toBe(permanent);
+  });
+
+  it('also reads the `influx` client\'s error shape, and anything else is not permanent', () => {
+    expect(isPermanent({ res: { statusCode: 400 } })).toBe(true);
+    expect(isPermanent({ res: { statusCode: 502 } })).toBe(false);
+    expect(isPermanent(new Error('ECONNREFUSED'))).toBe(false);
+  });
+});
+
+describe('batching and acks', () => {
+  it('points written in one tick go in one request; each is acked only after InfluxDB accepted it', async () => {
+    const { influx, writer, write, outcome, writtenResults } = setup();
+    const result: IPoint = { measurement: 'sysbench', fields: { events_per_sec: 1 }, timestamp: '1' };
+    write('m v=1 1', 'm v=2 2');
+    writer.write({ line: 'sysbench events_per_sec=1 1', result }, (err) => outcome.set('result', err ? err.message : 'ok'));
+    expect(writer.queued()).toBe(3);
+    expect(influx.requests).toHaveLength(0); // nothing sent within the tick that queued them
+    await settle();
+    expect(influx.bodies()).toEqual([['m v=1 1', 'm v=2 2', 'sysbench events_per_sec=1 1']]);
+    expect(outcome.size).toBe(0); // in a request, not yet accepted: no ack
+    expect(writer.queued()).toBe(3); // still counted while in the request
+    influx.requests[0]!.resolve();
+    await settle();
+    expect([...outcome.values()]).toEqual(['ok', 'ok', 'ok']);
+    expect(writer.written).toBe(3);
+    expect(writer.queued()).toBe(0);
+    expect(writtenResults).toEqual([[result]]); // only `sysbench` results go to onWritten
+  });
+
+  it('splits the queue into requests of at most batchSize points, oldest first, up to `concurrency` at once', async () => {
+    const { influx, write, outcome } = setup({ batchSize: 2, concurrency: 2, flushMs: 50 });
+    write('a 1', 'b 2', 'c 3', 'd 4', 'e 5');
+    await settle();
+    expect(influx.bodies()).toEqual([['a 1', 'b 2'], ['c 3', 'd 4']]); // two in flight, 'e 5' waits
+    influx.requests[1]!.resolve();
+    const freed = Date.now();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(outcome.get('c 3')).toBe('ok');
+    expect(outcome.has('a 1')).toBe(false); // its request is still open
+    expect(influx.bodies()[2]).toEqual(['e 5']);
+    expect(influx.requests[2]!.at - freed).toBe(50); // a partial batch while one request is in flight: flushMs
+    influx.requests[0]!.resolve();
+    influx.requests[2]!.resolve();
+    await settle();
+    expect(outcome.size).toBe(5);
+  });
+
+  it('while a request is in flight a partial batch waits flushMs; a full one goes at once', async () => {
+    const partial = setup({ batchSize: 3, concurrency: 2, flushMs: 50 });
+    partial.write('a 1');
+    await settle();
+    const t = Date.now();
+    partial.write('b 2');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(partial.influx.bodies()).toEqual([['a 1'], ['b 2']]);
+    expect(partial.influx.requests[1]!.at - t).toBe(50);
+
+    const full = setup({ batchSize: 1, concurrency: 2, flushMs: 50 });
+    full.write('a 1');
+    await settle();
+    const t2 = Date.now();
+    full.write('b 2'); // a batch of batchSize points is due at once
+    await vi.advanceTimersByTimeAsync(100);
+    expect(full.influx.bodies()).toEqual([['a 1'], ['b 2']]);
+    expect(full.influx.requests[1]!.at - t2).toBe(0);
+  });
+});
+
+describe('InfluxDB down: retry, nothing acked, order kept', () => {
+  it('holds the batch (older points first), retries, doubling the delay, and acks only after success', async () => {
+    const { influx, writer, write, outcome } = setup({ concurrency: 1 });
+    write('a 1', 'b 2');
+    await settle();
+    write('c 3'); // arrives while the request is in flight (queued, waiting flushMs)
+    influx.requests[0]!.reject(down(503));
+    const failed = Date.now();
+    await settle();
+    expect(outcome.size).toBe(0);
+    expect(writer.failedWrites).toBe(1);
+    expect(writer.queued()).toBe(3);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(influx.requests).toHaveLength(2);
+    expect(influx.requests[1]!.at - failed).toBe(200);
+    expect(influx.bodies()[1]).toEqual(['a 1', 'b 2', 'c 3']); // the held batch first, then the newer point
+    influx.requests[1]!.reject(down(null)); // no answer at all: retried the same way
+    const failedAgain = Date.now();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(writer.failedWrites).toBe(2);
+    expect(influx.requests).toHaveLength(3);
+    expect(influx.requests[2]!.at - failedAgain).toBe(400); // doubled
+    expect(outcome.size).toBe(0);
+    influx.requests[2]!.resolve();
+    await settle();
+    expect([...outcome.entries()]).toEqual([['a 1', 'ok'], ['b 2', 'ok'], ['c 3', 'ok']]);
+    expect(writer.written).toBe(3);
+    // Success resets the delay: the next point goes at once.
+    const t = Date.now();
+    write('d 4');
+    await settle();
+    expect(influx.requests).toHaveLength(4);
+    expect(influx.requests[3]!.at - t).toBe(0);
+  });
+
+  it('while retrying only one request probes InfluxDB, though concurrency allows more', async () => {
+    const { influx, write, outcome } = setup({ batchSize: 1, concurrency: 2 });
+    influx.answer = () => down();
+    write('a 1', 'b 2');
+    await settle();
+    expect(influx.requests).toHaveLength(2); // healthy: both batches at once
+    await vi.advanceTimersByTimeAsync(20_000);
+    const retries = influx.requests.slice(2);
+    expect(retries.length).toBeGreaterThan(3);
+    expect(new Set(retries.map((r) => r.at)).size).toBe(retries.length); // never two at the same moment
+    influx.answer = () => undefined;
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect([...outcome.values()]).toEqual(['ok', 'ok']);
+  });
+
+  it('the retry delay doubles from 200 ms up to 5 s and stays there', async () => {
+    const { influx, write } = setup();
+    influx.answer = () => down(500);
+    write('a 1');
+    await vi.advanceTimersByTimeAsync(30_000);
+    const gaps = influx.requests.slice(1, 9).map((r, i) => r.at - influx.requests[i]!.at);
+    expect(gaps).toEqual([200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+  });
+
+  it.each([401, 403, 404, 429])('status %i is the server\'s state: retried, never rejected', async (status) => {
+    const { influx, writer, write, outcome } = setup();
+    write('a 1');
+    await settle();
+    influx.requests[0]!.reject(down(status));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(influx.requests).toHaveLength(2);
+    expect(outcome.size).toBe(0);
+    expect(writer.failedWrites).toBe(1);
+  });
+});
+
+describe('a point InfluxDB can never store (400/413)', () => {
+  it('is isolated: the batch is written point by point, the good ones acked, the bad one rejected', async () => {
+    const { influx, writer, write, outcome, errors } = setup();
+    influx.answer = (body) => (body.includes('bad') ? new InfluxWriteError('InfluxDB answered 400: field type conflict', 400) : undefined);
+    write('m v=1 1', 'bad v="x" 2', 'm v=3 3');
+    await settle();
+    expect(influx.requests.map((r) => r.body)).toEqual(['m v=1 1\nbad v="x" 2\nm v=3 3', 'm v=1 1', 'bad v="x" 2', 'm v=3 3']);
+    expect(outcome.get('m v=1 1')).toBe('ok');
+    expect(outcome.get('m v=3 3')).toBe('ok');
+    expect(outcome.get('bad v="x" 2')).toBe('InfluxDB refused the point: InfluxDB answered 400: field type conflict');
+    expect(errors.get('bad v="x" 2')).toBeInstanceOf(PermanentWriteError);
+    expect(writer.written).toBe(2);
+    expect(writer.failedWrites).toBe(0); // not a failed write: nothing is retried
+    expect(writer.queued()).toBe(0);
+  });
+
+  it('413 (too large) is isolated the same way', async () => {
+    const { influx, write, outcome } = setup();
+    influx.answer = (body) => (body.includes('\n') || body.includes('big') ? new InfluxWriteError('InfluxDB answered 413: too large', 413) : undefined);
+    write('small 1', 'big 2');
+    await settle();
+    expect(outcome.get('small 1')).toBe('ok');
+    expect(outcome.get('big 2')).toMatch(/^InfluxDB refused the point: InfluxDB answered 413/);
+  });
+
+  it('if InfluxDB goes away during isolation, the unwritten point is kept and retried, not rejected', async () => {
+    const { influx, writer, write, outcome } = setup();
+    let gone = false;
+    influx.answer = (body) => {
+      if (body.includes('\n')) return new InfluxWriteError('InfluxDB answered 400: bad', 400);
+      if (body.startsWith('bad')) return new InfluxWriteError('InfluxDB answered 400: bad', 400);
+      if (body.startsWith('late') && !gone) return ((gone = true), down(503));
+      return undefined;
+    };
+    write('good 1', 'bad 2', 'late 3');
+    await settle();
+    expect(outcome.get('good 1')).toBe('ok');
+    expect(outcome.get('bad 2')).toMatch(/^InfluxDB refused the point/);
+    await settle();
+    expect(influx.requests.map((r) => r.body).filter((b) => b === 'late 3')).toHaveLength(2); // sent again
+    expect(outcome.get('late 3')).toBe('ok');
+    expect(writer.written).toBe(2);
+  });
+});
+
+describe('back-pressure', () => {
+  it("emits 'pressure' once when the queue reaches highWater and 'relief' once it is below half", async () => {
+    const { influx, writer, write } = setup({ highWater: 4, batchSize: 1, concurrency: 1 });
+    const events: string[] = [];
+    writer.on('pressure', () => events.push(`pressure@${writer.queued()}`));
+    writer.on('relief', () => events.push(`relief@${writer.queued()}`));
+    write('a 1', 'b 2', 'c 3');
+    expect(events).toEqual([]);
+    write('d 4'); // 4th queued point: pressure
+    write('e 5');
+    expect(events).toEqual(['pressure@4']);
+    // One point per request: after a, b, c are accepted 4, 3, 2 are queued — 2 is not below 4/2.
+    for (const i of [0, 1, 2]) {
+      await settle();
+      influx.requests[i]!.resolve();
+    }
+    await settle();
+    expect(events).toEqual(['pressure@4']);
+    influx.requests[3]!.resolve(); // d accepted: 1 queued (e, now in a request)
+    await settle();
+    expect(events).toEqual(['pressure@4', 'relief@1']);
+    influx.requests[4]!.resolve();
+    await settle();
+    expect(events).toEqual(['pressure@4', 'relief@1']);
+  });
+
+  it('stays pressured while InfluxDB is down (failed batches go back into the queue)', async () => {
+    const { influx, writer, write } = setup({ highWater: 2, batchSize: 10 });
+    const events: string[] = [];
+    writer.on('pressure', () => events.push('pressure'));
+    writer.on('relief', () => events.push('relief'));
+    write('a 1', 'b 2');
+    await settle();
+    influx.requests[0]!.reject(down());
+    await settle();
+    expect(events).toEqual(['pressure']);
+    await vi.advanceTimersByTimeAsync(250);
+    influx.requests[1]!.resolve();
+    await settle();
+    expect(events).toEqual(['pressure', 'relief']);
+  });
+});
+
+describe('close', () => {
+  it('with nothing queued: true at once, and later points are refused with a reason', async () => {
+    const { writer, write, outcome } = setup();
+    await expect(writer.close(1000)).resolves.toBe(true);
+    write('late 1');
+    expect(outcome.get('late 1')).toBe('collector is shutting down');
+  });
+
+  it('waits for every request in flight, not only the first to finish', async () => {
+    const { influx, writer, write, outcome } = setup({ batchSize: 1, concurrency: 2 });
+    write('a 1', 'b 2');
+    await settle();
+    expect(influx.requests).toHaveLength(2);
+    let closed: boolean | undefined;
+    void writer.close(10_000).then((ok) => (closed = ok));
+    influx.requests[1]!.resolve();
+    await settle();
+    expect(closed).toBeUndefined(); // 'a 1' is still in its request
+    influx.requests[0]!.resolve();
+    await settle();
+    expect(closed).toBe(true);
+    expect([...outcome.values()]).toEqual(['ok', 'ok']);
+  });
+
+  it('waits for what is queued and in flight to be accepted, then resolves true', async () => {
+    const { influx, writer, write, outcome } = setup({ batchSize: 1, concurrency: 1 });
+    write('a 1', 'b 2');
+    let closed: boolean | undefined;
+    void writer.close(10_000).then((ok) => (closed = ok));
+    write('c 3'); // after close: refused
+    expect(outcome.get('c 3')).toBe('collector is shutting down');
+    await settle();
+    influx.requests[0]!.resolve();
+    await settle();
+    expect(closed).toBeUndefined(); // 'b 2' still to go
+    influx.requests[1]!.resolve();
+    await settle();
+    expect(closed).toBe(true);
+    expect(outcome.get('a 1')).toBe('ok');
+    expect(outcome.get('b 2')).toBe('ok');
+  });
+
+  it('InfluxDB down at shutdown: after the timeout resolves false and answers every queued point (not stored)', async () => {
+    const { influx, writer, write, outcome } = setup();
+    influx.answer = () => down();
+    write('a 1', 'b 2');
+    await settle();
+    let closed: boolean | undefined;
+    let closedAt = 0;
+    const t = Date.now();
+    void writer.close(1000).then((ok) => ((closed = ok), (closedAt = Date.now())));
+    await vi.advanceTimersByTimeAsync(900);
+    expect(closed).toBeUndefined();
+    expect(outcome.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(closed).toBe(false);
+    expect(closedAt - t).toBe(1000);
+    expect([...outcome.entries()]).toEqual([
+      ['a 1', 'collector shut down before InfluxDB accepted this point'],
+      ['b 2', 'collector shut down before InfluxDB accepted this point'],
+    ]);
+    const requests = influx.requests.length;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(influx.requests.length).toBe(requests); // nothing more is posted after shutdown
+    expect(writer.written).toBe(0);
+  });
+});
