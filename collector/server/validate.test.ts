@@ -1,0 +1,261 @@
+// Every rule of the collector's message validation, each at its boundary: the last value that
+// passes and the first that fails, with the message a user reads. Limits are written out here
+// by hand (128/256/64 bytes, 2000-01-01, now + 1 day, 1e15 ...), not imported from the code.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import { checkString, validateHello, validateResult, validateSample, validateStatus, ValidationError } from './validate.js';
+
+// A fixed clock: timestamps are checked against now + 1 day.
+const NOW_MS = 1_750_000_000_000; // 2025-06-15T15:06:40Z
+const NOW_NS = 1_750_000_000_000_000_000n;
+const DAY_NS = 86_400_000_000_000n;
+const Y2000_NS = 946_684_800_000_000_000n; // 2000-01-01T00:00:00Z = 946 684 800 s
+beforeEach(() => vi.spyOn(Date, 'now').mockReturnValue(NOW_MS));
+afterEach(() => vi.restoreAllMocks());
+
+const str = (n: number, c = 'a') => c.repeat(n);
+
+function hello(over: Partial<Hello__Output> = {}, env: Partial<NonNullable<Hello__Output['environment']>> = {}): Hello__Output {
+  return {
+    protocol_version: 2,
+    agent_id: 'agent-1',
+    hostname: 'host-1',
+    group: 'rack-7',
+    role: 'guest',
+    variant: '',
+    host: null,
+    environment: { virt: 'kvm', container: 'none', kvm: 'usable', cpuid_signatures: [], detection_json: '{}', declared: {}, ...env },
+    agent_version: '0.1.0',
+    sysbench_version: '1.0.20',
+    ...over,
+  };
+}
+
+function result(over: Partial<Result__Output> = {}): Result__Output {
+  return { id: 'res-1', timestamp_ns: String(NOW_NS), run_id: 'run-1', test: 'cpu', profile: 'quick', trial: 1, threads: 1, ok: true, fields: { events_per_sec: 100 }, errors: [], sysbench_version: '1.0.20', ...over };
+}
+
+function sample(over: Partial<IntervalSample__Output> = {}): IntervalSample__Output {
+  return { id: 'smp-1', timestamp_ns: String(NOW_NS), run_id: 'run-1', test: 'memory', profile: 'quick', trial: 3, fields: { elapsed_s: 1, events_per_sec: 5 }, sysbench_version: '1.0.20', ...over };
+}
+
+function status(over: Partial<AgentStatus__Output> = {}): AgentStatus__Output {
+  return { id: 'st-1', timestamp_ns: String(NOW_NS), spooled: '0', dropped: '0', corrupt: '0', rejected: '0', last_run_ok: true, state: 'idle', ...over };
+}
+
+/** Asserts a ValidationError (not any error) with this message. */
+function refuses(f: () => unknown, message: string | RegExp): void {
+  let caught: unknown;
+  try {
+    f();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, 'expected a ValidationError').toBeInstanceOf(ValidationError);
+  if (typeof message === 'string') expect((caught as Error).message).toBe(message);
+  else expect((caught as Error).message).toMatch(message);
+}
+
+describe('checkString', () => {
+  it('returns the value; empty only when allowed', () => {
+    expect(checkString('x', 'n', 1)).toBe('x');
+    expect(checkString('', 'n', 1, true)).toBe('');
+    refuses(() => checkString('', 'n', 1), 'n is empty');
+  });
+
+  it('counts UTF-8 bytes, not characters', () => {
+    expect(checkString(str(8), 'n', 8)).toBe(str(8));
+    refuses(() => checkString(str(9), 'n', 8), 'n is longer than 8 bytes');
+    expect(checkString('éééé', 'n', 8)).toBe('éééé'); // 4 characters, 8 bytes
+    refuses(() => checkString('ééééa', 'n', 8), 'n is longer than 8 bytes');
+  });
+
+  it('refuses control characters (U+0000..U+001F, U+007F) and backslashes, allows the rest', () => {
+    for (const c of ['\u0000', '\t', '\n', '\r', '\u001f', '\u007f', '\\']) refuses(() => checkString(`a${c}b`, 'n', 10), 'n contains a control character or a backslash');
+    expect(checkString('a b,c=d"e\u0080ü', 'n', 20)).toBe('a b,c=d"e\u0080ü');
+  });
+
+  it('refuses a value that is not a string', () => {
+    refuses(() => checkString(42 as unknown as string, 'n', 10), 'n must be a string');
+  });
+});
+
+describe('validateHello', () => {
+  it('accepts a good hello and returns it', () => {
+    const h = hello();
+    expect(validateHello(h)).toBe(h);
+  });
+
+  it('the first message must be a hello; protocol 1 is the oldest accepted', () => {
+    refuses(() => validateHello(null), 'the first message must be a hello');
+    refuses(() => validateHello(undefined), 'the first message must be a hello');
+    expect(validateHello(hello({ protocol_version: 1 })).protocol_version).toBe(1);
+    refuses(() => validateHello(hello({ protocol_version: 0 })), 'protocol version 0 is too old (minimum 1)');
+  });
+
+  it('agent_id, hostname and group: non-empty, at most 128 bytes', () => {
+    for (const k of ['agent_id', 'hostname', 'group'] as const) {
+      expect(validateHello(hello({ [k]: str(128) }))[k]).toBe(str(128));
+      refuses(() => validateHello(hello({ [k]: str(129) })), `hello.${k} is longer than 128 bytes`);
+      refuses(() => validateHello(hello({ [k]: '' })), `hello.${k} is empty`);
+      refuses(() => validateHello(hello({ [k]: 'a\nb' })), `hello.${k} contains a control character or a backslash`);
+    }
+  });
+
+  it('role is baseline or guest', () => {
+    expect(validateHello(hello({ role: 'baseline' })).role).toBe('baseline');
+    refuses(() => validateHello(hello({ role: 'Guest' })), 'hello.role must be baseline or guest');
+    refuses(() => validateHello(hello({ role: '' })), 'hello.role must be baseline or guest');
+  });
+
+  it('variant may be empty, up to 128 bytes; agent and sysbench versions may be empty, up to 64', () => {
+    expect(validateHello(hello({ variant: str(128) })).variant).toBe(str(128));
+    refuses(() => validateHello(hello({ variant: str(129) })), 'hello.variant is longer than 128 bytes');
+    for (const k of ['agent_version', 'sysbench_version'] as const) {
+      expect(validateHello(hello({ [k]: '' }))[k]).toBe('');
+      expect(validateHello(hello({ [k]: str(64) }))[k]).toBe(str(64));
+      refuses(() => validateHello(hello({ [k]: str(65) })), `hello.${k} is longer than 64 bytes`);
+    }
+  });
+
+  it('environment must be present; virt, container and kvm are lower-case tokens of 1..32 characters', () => {
+    refuses(() => validateHello(hello({ environment: null })), 'hello.environment is missing');
+    for (const k of ['virt', 'container', 'kvm'] as const) {
+      for (const ok of ['a', '0', 'qemu-tcg', str(32)]) expect(validateHello(hello({}, { [k]: ok })).environment![k]).toBe(ok);
+      for (const bad of ['', '-kvm', 'KVM', 'kvm_x', 'a b', str(33)]) refuses(() => validateHello(hello({}, { [k]: bad })), `hello.environment.${k} '${bad}' is not a known value`);
+    }
+    // The value is quoted in the message only up to 40 characters.
+    refuses(() => validateHello(hello({}, { virt: str(50, 'X') })), `hello.environment.virt '${str(40, 'X')}' is not a known value`);
+  });
+
+  it('detection_json up to 64 KiB', () => {
+    expect(validateHello(hello({}, { detection_json: str(65_536) })).environment!.detection_json.length).toBe(65_536);
+    refuses(() => validateHello(hello({}, { detection_json: str(65_537) })), 'hello.environment.detection_json is over 64 KiB');
+  });
+
+  it('declared: at most 32 entries; keys 1..64 bytes, values up to 256 bytes, no control characters', () => {
+    const n = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 'v']));
+    expect(Object.keys(validateHello(hello({}, { declared: n(32) })).environment!.declared)).toHaveLength(32);
+    refuses(() => validateHello(hello({}, { declared: n(33) })), 'hello.environment.declared has more than 32 entries');
+    expect(validateHello(hello({}, { declared: { [str(64)]: str(256) } }))).toBeTruthy();
+    expect(validateHello(hello({}, { declared: { k: '' } }))).toBeTruthy();
+    refuses(() => validateHello(hello({}, { declared: { [str(65)]: 'v' } })), 'hello.environment.declared key is longer than 64 bytes');
+    refuses(() => validateHello(hello({}, { declared: { '': 'v' } })), 'hello.environment.declared key is empty');
+    refuses(() => validateHello(hello({}, { declared: { k: str(257) } })), 'hello.environment.declared.k is longer than 256 bytes');
+    refuses(() => validateHello(hello({}, { declared: { k: 'a\\' } })), 'hello.environment.declared.k contains a control character or a backslash');
+  });
+});
+
+describe('validateResult', () => {
+  it('accepts a good result and returns it', () => {
+    const r = result();
+    expect(validateResult(r)).toBe(r);
+  });
+
+  it('id and run_id: non-empty, at most 256 bytes; profile and sysbench_version: non-empty, at most 64', () => {
+    for (const [k, max] of [['id', 256], ['run_id', 256], ['profile', 64], ['sysbench_version', 64]] as const) {
+      expect(validateResult(result({ [k]: str(max) }))[k]).toBe(str(max));
+      refuses(() => validateResult(result({ [k]: str(max + 1) })), `result.${k} is longer than ${max} bytes`);
+      refuses(() => validateResult(result({ [k]: '' })), `result.${k} is empty`);
+    }
+  });
+
+  it('timestamp: decimal nanoseconds, 1..19 digits, from 2000-01-01 to now + 1 day inclusive', () => {
+    expect(validateResult(result({ timestamp_ns: String(Y2000_NS) })).timestamp_ns).toBe('946684800000000000');
+    refuses(() => validateResult(result({ timestamp_ns: String(Y2000_NS - 1n) })), 'result.timestamp_ns 946684799999999999 is outside 2000-01-01 .. now + 1 day');
+    expect(validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS) })).timestamp_ns).toBe('1750086400000000000');
+    refuses(() => validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS + 1n) })), 'result.timestamp_ns 1750086400000000001 is outside 2000-01-01 .. now + 1 day');
+    for (const bad of ['', '-1', '1.5', '1e18', ' 1750000000000000000', '17500000000000000000' /* 20 digits */]) {
+      refuses(() => validateResult(result({ timestamp_ns: bad })), 'result.timestamp_ns must be nanoseconds since the epoch');
+    }
+  });
+
+  it('test must be one of the five sysbench tests', () => {
+    for (const t of ['cpu', 'threads', 'fileio', 'memory', 'mutex']) expect(validateResult(result({ test: t })).test).toBe(t);
+    refuses(() => validateResult(result({ test: 'oltp' })), "result.test 'oltp' is not a known test");
+    refuses(() => validateResult(result({ test: 'CPU' })), "result.test 'CPU' is not a known test");
+  });
+
+  it('trial 1..1000 and threads 1..100 000, whole numbers', () => {
+    expect(validateResult(result({ trial: 1000, threads: 100_000 }))).toBeTruthy();
+    refuses(() => validateResult(result({ trial: 0 })), 'result.trial must be a whole number from 1 to 1000, not 0');
+    refuses(() => validateResult(result({ trial: 1001 })), 'result.trial must be a whole number from 1 to 1000, not 1001');
+    refuses(() => validateResult(result({ trial: 1.5 })), 'result.trial must be a whole number from 1 to 1000, not 1.5');
+    refuses(() => validateResult(result({ threads: 0 })), 'result.threads must be a whole number from 1 to 100000, not 0');
+    refuses(() => validateResult(result({ threads: 100_001 })), 'result.threads must be a whole number from 1 to 100000, not 100001');
+  });
+
+  it('fields: known names only, finite, from 0 to 1e15', () => {
+    expect(validateResult(result({ fields: { events_per_sec: 0, total_time_s: 1e15 } }))).toBeTruthy();
+    refuses(() => validateResult(result({ fields: { elapsed_s: 1 } })), "result: unknown field 'elapsed_s'"); // an interval field
+    refuses(() => validateResult(result({ fields: { [`x${str(100)}`]: 1 } })), `result: unknown field 'x${str(63)}'`);
+    refuses(() => validateResult(result({ fields: { events_per_sec: NaN } })), 'result: field events_per_sec is not a finite number');
+    refuses(() => validateResult(result({ fields: { events_per_sec: Infinity } })), 'result: field events_per_sec is not a finite number');
+    refuses(() => validateResult(result({ fields: { events_per_sec: '5' as unknown as number } })), 'result: field events_per_sec is not a finite number');
+    refuses(() => validateResult(result({ fields: { events_per_sec: -0.001 } })), 'result: field events_per_sec = -0.001 is out of range 0 .. 1e15');
+    refuses(() => validateResult(result({ fields: { events_per_sec: 1e15 + 1 } })), 'result: field events_per_sec = 1000000000000001 is out of range 0 .. 1e15');
+  });
+
+  it('fields: more names than the 22 known ones is refused before any name is looked at', () => {
+    const many = Object.fromEntries(Array.from({ length: 23 }, (_, i) => [`f${i}`, 1]));
+    refuses(() => validateResult(result({ fields: many })), 'result: too many fields');
+  });
+
+  it('errors: up to 20 lines of up to 1000 characters', () => {
+    expect(validateResult(result({ ok: false, errors: Array.from({ length: 20 }, () => str(1000)) }))).toBeTruthy();
+    refuses(() => validateResult(result({ errors: Array.from({ length: 21 }, () => 'e') })), 'result.errors has more than 20 lines');
+    refuses(() => validateResult(result({ errors: [str(1001)] })), 'result.errors lines must be strings of at most 1000 characters');
+    refuses(() => validateResult(result({ errors: [7 as unknown as string] })), 'result.errors lines must be strings of at most 1000 characters');
+  });
+
+  it('an ok result needs fields; a failed one may have none', () => {
+    refuses(() => validateResult(result({ ok: true, fields: {} })), 'result says ok but has no fields');
+    expect(validateResult(result({ ok: false, fields: {} }))).toBeTruthy();
+  });
+});
+
+describe('validateSample', () => {
+  it('accepts a good sample and returns it', () => {
+    const s = sample();
+    expect(validateSample(s)).toBe(s);
+  });
+
+  it('shares the run-record rules, named "sample"', () => {
+    refuses(() => validateSample(sample({ id: '' })), 'sample.id is empty');
+    refuses(() => validateSample(sample({ timestamp_ns: String(Y2000_NS - 1n) })), /^sample\.timestamp_ns .* is outside/);
+    refuses(() => validateSample(sample({ test: 'x' })), "sample.test 'x' is not a known test");
+    refuses(() => validateSample(sample({ trial: 0 })), 'sample.trial must be a whole number from 1 to 1000, not 0');
+    refuses(() => validateSample(sample({ fields: { elapsed_s: 1, latency_avg_ms: 2 } })), "sample: unknown field 'latency_avg_ms'"); // a result-only field
+  });
+
+  it('must carry elapsed_s; at most the 15 interval fields', () => {
+    refuses(() => validateSample(sample({ fields: { events_per_sec: 5 } })), 'sample has no elapsed_s');
+    const many = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`f${i}`, 1]));
+    refuses(() => validateSample(sample({ fields: many })), 'sample: too many fields');
+  });
+});
+
+describe('validateStatus', () => {
+  it('accepts a good status and returns it', () => {
+    const s = status({ state: 'replaying', spooled: str(15, '9') });
+    expect(validateStatus(s)).toBe(s);
+    expect(validateStatus(status({ state: 'running' })).state).toBe('running');
+  });
+
+  it('id and timestamp as for records', () => {
+    refuses(() => validateStatus(status({ id: str(257) })), 'status.id is longer than 256 bytes');
+    refuses(() => validateStatus(status({ timestamp_ns: 'now' })), 'status.timestamp_ns must be nanoseconds since the epoch');
+  });
+
+  it('state is idle, running or replaying', () => {
+    refuses(() => validateStatus(status({ state: 'sleeping' })), "status.state 'sleeping' is not idle, running or replaying");
+  });
+
+  it('counters are whole numbers of 1..15 digits', () => {
+    for (const k of ['spooled', 'dropped', 'corrupt', 'rejected'] as const) {
+      refuses(() => validateStatus(status({ [k]: str(16, '9') })), `status.${k} must be a whole number`);
+      refuses(() => validateStatus(status({ [k]: '-1' })), `status.${k} must be a whole number`);
+      refuses(() => validateStatus(status({ [k]: '' })), `status.${k} must be a whole number`);
+    }
+  });
+});
