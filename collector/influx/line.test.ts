@@ -61,7 +61,7 @@ describe('field values', () => {
 });
 
 describe('series key', () => {
-  it('tags sorted by key (InfluxDB\'s preferred order), empty values left out, all escaped', () => {
+  it("tags sorted by key (InfluxDB's preferred order), empty values left out, all escaped", () => {
     expect(seriesKey('sysbench', { test: 'cpu', agent: 'a1', host: 'h 1', group: '' })).toBe('sysbench,agent=a1,host=h\\ 1,test=cpu');
     expect(seriesKey('cpu load', { 'tag key': 'x=y', host: 'a,b', empty: '' })).toBe('cpu\\ load,host=a\\,b,tag\\ key=x\\=y');
   });
@@ -74,7 +74,9 @@ describe('series key', () => {
 
 describe('field set', () => {
   it('comma-separated key=value in the given order; undefined fields are left out', () => {
-    expect(fieldSet({ events_per_sec: 1234.5, ok: true, run_id: 'r 1', skipped: undefined, trial: 2 })).toBe('events_per_sec=1234.5,ok=true,run_id="r 1",trial=2');
+    expect(fieldSet({ events_per_sec: 1234.5, ok: true, run_id: 'r 1', skipped: undefined, trial: 2 })).toBe(
+      'events_per_sec=1234.5,ok=true,run_id="r 1",trial=2',
+    );
     expect(fieldSet({ 'odd key,=x': 1 })).toBe('odd\\ key\\,\\=x=1');
   });
 

@@ -67,7 +67,7 @@ function setup(opts: Partial<WriterOptions> = {}) {
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
-describe('isPermanent: only 400 and 413 are the data\'s fault', () => {
+describe("isPermanent: only 400 and 413 are the data's fault", () => {
   it.each([
     [400, true],
     [413, true],
@@ -82,7 +82,7 @@ describe('isPermanent: only 400 and 413 are the data\'s fault', () => {
     expect(isPermanent(new InfluxWriteError('x', status))).toBe(permanent);
   });
 
-  it('also reads the `influx` client\'s error shape, and anything else is not permanent', () => {
+  it("also reads the `influx` client's error shape, and anything else is not permanent", () => {
     expect(isPermanent({ res: { statusCode: 400 } })).toBe(true);
     expect(isPermanent({ res: { statusCode: 502 } })).toBe(false);
     expect(isPermanent(new Error('ECONNREFUSED'))).toBe(false);
@@ -113,7 +113,10 @@ describe('batching and acks', () => {
     const { influx, write, outcome } = setup({ batchSize: 2, concurrency: 2, flushMs: 50 });
     write('a 1', 'b 2', 'c 3', 'd 4', 'e 5');
     await settle();
-    expect(influx.bodies()).toEqual([['a 1', 'b 2'], ['c 3', 'd 4']]); // two in flight, 'e 5' waits
+    expect(influx.bodies()).toEqual([
+      ['a 1', 'b 2'],
+      ['c 3', 'd 4'],
+    ]); // two in flight, 'e 5' waits
     influx.requests[1]!.resolve();
     const freed = Date.now();
     await vi.advanceTimersByTimeAsync(100);
@@ -173,7 +176,11 @@ describe('InfluxDB down: retry, nothing acked, order kept', () => {
     expect(outcome.size).toBe(0);
     influx.requests[2]!.resolve();
     await settle();
-    expect([...outcome.entries()]).toEqual([['a 1', 'ok'], ['b 2', 'ok'], ['c 3', 'ok']]);
+    expect([...outcome.entries()]).toEqual([
+      ['a 1', 'ok'],
+      ['b 2', 'ok'],
+      ['c 3', 'ok'],
+    ]);
     expect(writer.written).toBe(3);
     // Success resets the delay: the next point goes at once.
     const t = Date.now();
@@ -207,7 +214,7 @@ describe('InfluxDB down: retry, nothing acked, order kept', () => {
     expect(gaps).toEqual([200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
   });
 
-  it.each([401, 403, 404, 429])('status %i is the server\'s state: retried, never rejected', async (status) => {
+  it.each([401, 403, 404, 429])("status %i is the server's state: retried, never rejected", async (status) => {
     const { influx, writer, write, outcome } = setup();
     write('a 1');
     await settle();

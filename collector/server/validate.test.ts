@@ -27,16 +27,40 @@ function hello(over: Partial<Hello__Output> = {}, env: Partial<NonNullable<Hello
     environment: { virt: 'kvm', container: 'none', kvm: 'usable', cpuid_signatures: [], detection_json: '{}', declared: {}, ...env },
     agent_version: '0.1.0',
     sysbench_version: '1.0.20',
+    parent_agent: '',
     ...over,
   };
 }
 
 function result(over: Partial<Result__Output> = {}): Result__Output {
-  return { id: 'res-1', timestamp_ns: String(NOW_NS), run_id: 'run-1', test: 'cpu', profile: 'quick', trial: 1, threads: 1, ok: true, fields: { events_per_sec: 100 }, errors: [], sysbench_version: '1.0.20', ...over };
+  return {
+    id: 'res-1',
+    timestamp_ns: String(NOW_NS),
+    run_id: 'run-1',
+    test: 'cpu',
+    profile: 'quick',
+    trial: 1,
+    threads: 1,
+    ok: true,
+    fields: { events_per_sec: 100 },
+    errors: [],
+    sysbench_version: '1.0.20',
+    ...over,
+  };
 }
 
 function sample(over: Partial<IntervalSample__Output> = {}): IntervalSample__Output {
-  return { id: 'smp-1', timestamp_ns: String(NOW_NS), run_id: 'run-1', test: 'memory', profile: 'quick', trial: 3, fields: { elapsed_s: 1, events_per_sec: 5 }, sysbench_version: '1.0.20', ...over };
+  return {
+    id: 'smp-1',
+    timestamp_ns: String(NOW_NS),
+    run_id: 'run-1',
+    test: 'memory',
+    profile: 'quick',
+    trial: 3,
+    fields: { elapsed_s: 1, events_per_sec: 5 },
+    sysbench_version: '1.0.20',
+    ...over,
+  };
 }
 
 function status(over: Partial<AgentStatus__Output> = {}): AgentStatus__Output {
@@ -71,7 +95,8 @@ describe('checkString', () => {
   });
 
   it('refuses control characters (U+0000..U+001F, U+007F) and backslashes, allows the rest', () => {
-    for (const c of ['\u0000', '\t', '\n', '\r', '\u001f', '\u007f', '\\']) refuses(() => checkString(`a${c}b`, 'n', 10), 'n contains a control character or a backslash');
+    for (const c of ['\u0000', '\t', '\n', '\r', '\u001f', '\u007f', '\\'])
+      refuses(() => checkString(`a${c}b`, 'n', 10), 'n contains a control character or a backslash');
     expect(checkString('a b,c=d"e\u0080ü', 'n', 20)).toBe('a b,c=d"e\u0080ü');
   });
 
@@ -108,9 +133,13 @@ describe('validateHello', () => {
     refuses(() => validateHello(hello({ role: '' })), 'hello.role must be baseline or guest');
   });
 
-  it('variant may be empty, up to 128 bytes; agent and sysbench versions may be empty, up to 64', () => {
-    expect(validateHello(hello({ variant: str(128) })).variant).toBe(str(128));
-    refuses(() => validateHello(hello({ variant: str(129) })), 'hello.variant is longer than 128 bytes');
+  it('variant and parent_agent may be empty, up to 128 bytes; agent and sysbench versions may be empty, up to 64', () => {
+    for (const k of ['variant', 'parent_agent'] as const) {
+      expect(validateHello(hello({ [k]: str(128) }))[k]).toBe(str(128));
+      refuses(() => validateHello(hello({ [k]: str(129) })), `hello.${k} is longer than 128 bytes`);
+      refuses(() => validateHello(hello({ [k]: 'a\\b' })), `hello.${k} contains a control character or a backslash`);
+    }
+    expect(validateHello(hello({ parent_agent: undefined })).agent_id).toBe('agent-1'); // an older agent sends none
     for (const k of ['agent_version', 'sysbench_version'] as const) {
       expect(validateHello(hello({ [k]: '' }))[k]).toBe('');
       expect(validateHello(hello({ [k]: str(64) }))[k]).toBe(str(64));
@@ -122,7 +151,8 @@ describe('validateHello', () => {
     refuses(() => validateHello(hello({ environment: null })), 'hello.environment is missing');
     for (const k of ['virt', 'container', 'kvm'] as const) {
       for (const ok of ['a', '0', 'qemu-tcg', str(32)]) expect(validateHello(hello({}, { [k]: ok })).environment![k]).toBe(ok);
-      for (const bad of ['', '-kvm', 'KVM', 'kvm_x', 'a b', str(33)]) refuses(() => validateHello(hello({}, { [k]: bad })), `hello.environment.${k} '${bad}' is not a known value`);
+      for (const bad of ['', '-kvm', 'KVM', 'kvm_x', 'a b', str(33)])
+        refuses(() => validateHello(hello({}, { [k]: bad })), `hello.environment.${k} '${bad}' is not a known value`);
     }
     // The value is quoted in the message only up to 40 characters.
     refuses(() => validateHello(hello({}, { virt: str(50, 'X') })), `hello.environment.virt '${str(40, 'X')}' is not a known value`);
@@ -153,7 +183,12 @@ describe('validateResult', () => {
   });
 
   it('id and run_id: non-empty, at most 256 bytes; profile and sysbench_version: non-empty, at most 64', () => {
-    for (const [k, max] of [['id', 256], ['run_id', 256], ['profile', 64], ['sysbench_version', 64]] as const) {
+    for (const [k, max] of [
+      ['id', 256],
+      ['run_id', 256],
+      ['profile', 64],
+      ['sysbench_version', 64],
+    ] as const) {
       expect(validateResult(result({ [k]: str(max) }))[k]).toBe(str(max));
       refuses(() => validateResult(result({ [k]: str(max + 1) })), `result.${k} is longer than ${max} bytes`);
       refuses(() => validateResult(result({ [k]: '' })), `result.${k} is empty`);
@@ -162,9 +197,15 @@ describe('validateResult', () => {
 
   it('timestamp: decimal nanoseconds, 1..19 digits, from 2000-01-01 to now + 1 day inclusive', () => {
     expect(validateResult(result({ timestamp_ns: String(Y2000_NS) })).timestamp_ns).toBe('946684800000000000');
-    refuses(() => validateResult(result({ timestamp_ns: String(Y2000_NS - 1n) })), 'result.timestamp_ns 946684799999999999 is outside 2000-01-01 .. now + 1 day');
+    refuses(
+      () => validateResult(result({ timestamp_ns: String(Y2000_NS - 1n) })),
+      'result.timestamp_ns 946684799999999999 is outside 2000-01-01 .. now + 1 day',
+    );
     expect(validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS) })).timestamp_ns).toBe('1750086400000000000');
-    refuses(() => validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS + 1n) })), 'result.timestamp_ns 1750086400000000001 is outside 2000-01-01 .. now + 1 day');
+    refuses(
+      () => validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS + 1n) })),
+      'result.timestamp_ns 1750086400000000001 is outside 2000-01-01 .. now + 1 day',
+    );
     for (const bad of ['', '-1', '1.5', '1e18', ' 1750000000000000000', '17500000000000000000' /* 20 digits */]) {
       refuses(() => validateResult(result({ timestamp_ns: bad })), 'result.timestamp_ns must be nanoseconds since the epoch');
     }
@@ -193,7 +234,10 @@ describe('validateResult', () => {
     refuses(() => validateResult(result({ fields: { events_per_sec: Infinity } })), 'result: field events_per_sec is not a finite number');
     refuses(() => validateResult(result({ fields: { events_per_sec: '5' as unknown as number } })), 'result: field events_per_sec is not a finite number');
     refuses(() => validateResult(result({ fields: { events_per_sec: -0.001 } })), 'result: field events_per_sec = -0.001 is out of range 0 .. 1e15');
-    refuses(() => validateResult(result({ fields: { events_per_sec: 1e15 + 1 } })), 'result: field events_per_sec = 1000000000000001 is out of range 0 .. 1e15');
+    refuses(
+      () => validateResult(result({ fields: { events_per_sec: 1e15 + 1 } })),
+      'result: field events_per_sec = 1000000000000001 is out of range 0 .. 1e15',
+    );
   });
 
   it('fields: more names than the 22 known ones is refused before any name is looked at', () => {
