@@ -1,0 +1,36 @@
+// The fast tier (`npm run test:unit`): tests that need no influxd, QEMU, sysbench, built
+// program (dist/) or network, and finish in seconds. `npm test` (vitest.config.ts) still runs
+// every test, these included. A new test file joins this tier only by being listed here: list it
+// when it starts none of those. Whole files, not globs, so a slow test added next to a fast one
+// never slips in.
+import { defineConfig } from 'vitest/config';
+
+export const UNIT_TESTS = [
+  'agent/detect/detect.test.ts', // fixture roots
+  'agent/detect/parts.test.ts', // builds the small CPUID helper with cc; probes no real KVM guest
+  'agent/spool/spool.test.ts',
+  'agent/stream/backoff.test.ts',
+  'agent/sysbench/parser/cli.test.ts',
+  'agent/sysbench/parser/fuzz.test.ts',
+  'agent/sysbench/parser/parser.test.ts',
+  'agent/sysbench/profiles.test.ts',
+  'collector/influx/line.test.ts',
+  'collector/influx/writer.test.ts',
+  'collector/overhead/chain.test.ts',
+  'collector/overhead/stats.test.ts',
+  'collector/overhead/trials.test.ts',
+  'collector/server/ratelimit.test.ts',
+  'collector/server/tokens.test.ts',
+  'collector/server/validate.test.ts',
+  'grafana/generate.test.ts',
+  'lib/options.test.ts',
+  'proto/proto.test.ts',
+  'test/sample-configs.test.ts',
+  'test/unit-tier.test.ts',
+];
+
+export default defineConfig({
+  test: {
+    include: UNIT_TESTS,
+  },
+});
