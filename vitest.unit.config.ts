@@ -25,6 +25,7 @@ export const UNIT_TESTS = [
   'grafana/generate.test.ts',
   'lib/options.test.ts',
   'proto/proto.test.ts',
+  'schema/influx.test.ts',
   'test/sample-configs.test.ts',
   'test/unit-tier.test.ts',
 ];
