@@ -22,10 +22,9 @@ export function identityTags(h: Hello__Output): IdentityTags {
   };
 }
 
-/** `parent` is the hello's parent_agent (nested stacks): stored with every result, so the chain is read back from InfluxDB like everything else. */
-export function resultPoint(tags: Tags, r: Result__Output, parent = ''): IPoint {
-  const fields: Record<string, number | string | boolean> = { ...r.fields, run_id: r.run_id, result_id: r.id, trial: r.trial, threads: r.threads, ok: r.ok };
-  if (parent) fields.parent_agent = parent;
+/** `layer`: the hello's nested-stack facts (parent_agent, …; collector/overhead/chain-fields.ts), stored with every result. */
+export function resultPoint(tags: Tags, r: Result__Output, layer: Record<string, string | number> = {}): IPoint {
+  const fields: Record<string, number | string | boolean> = { ...r.fields, ...layer, run_id: r.run_id, result_id: r.id, trial: r.trial, threads: r.threads, ok: r.ok };
   // sysbench's own lines may carry control characters; line protocol strings must not.
   if (r.errors.length) fields.error = r.errors.join(' | ').replace(/[\u0000-\u001f\u007f]/g, ' ');
   return {
@@ -73,7 +72,7 @@ export class StreamEncoder {
   private readonly keys = new Map<string, string>();
   constructor(
     private readonly tags: Tags,
-    private readonly parent = '',
+    private readonly layer: Record<string, string | number> = {},
   ) {}
 
   private key(measurement: string, test = '', profile = '', version = ''): string {
@@ -88,7 +87,7 @@ export class StreamEncoder {
   }
 
   result(r: Result__Output): EncodedPoint {
-    const point = resultPoint(this.tags, r, this.parent);
+    const point = resultPoint(this.tags, r, this.layer);
     return { line: toLine(point, this.key('sysbench', r.test, r.profile, r.sysbench_version)), result: point };
   }
 

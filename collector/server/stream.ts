@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { PROTOCOL_VERSION, type AgentMessage__Output, type AgentStatus__Output, type CollectorMessage, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
 import { identityTags, StreamEncoder, type EncodedPoint } from '../influx/points.js';
+import { chainFields } from '../overhead/chain-fields.js';
 import { PermanentWriteError, type BatchWriter } from '../influx/writer.js';
 import { TokenBucket } from './ratelimit.js';
 import type { TokenTable } from './tokens.js';
@@ -106,7 +107,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     clearTimeout(helloTimer);
     if (!authorize(hello)) return;
     const tags = identityTags(hello);
-    encoder = new StreamEncoder(tags, hello.parent_agent ?? '');
+    encoder = new StreamEncoder(tags, chainFields(hello));
     if (ctx.buckets) {
       if (!ctx.buckets.has(hello.agent_id) && ctx.buckets.size >= 100_000) ctx.buckets.clear();
       bucket = ctx.buckets.get(hello.agent_id) ?? ctx.buckets.set(hello.agent_id, bucket).get(hello.agent_id)!;
