@@ -23,6 +23,10 @@ export interface RunInGuestOptions {
   scratchDiskMiB: number;
   /** Host loopback port the guest reaches as 10.0.2.100:50051; none = no network device. */
   collectorPort?: number;
+  /** Where QEMU's forward relays to (default 127.0.0.1; a nested guest's QEMU relays to its own guest forward). */
+  collectorHost?: string;
+  /** Extra kernel command-line words (a nested guest needs no_timer_check). */
+  append?: string[];
   timeoutMs: number;
   hostname?: string;
   env?: Record<string, string>;
@@ -136,7 +140,7 @@ export async function runInGuest(o: RunInGuestOptions): Promise<GuestResult> {
       scratchImage = join(tmp, 'scratch.img');
       makeScratchDisk(scratchImage, o.scratchDiskMiB);
     }
-    const args = qemuArgs({ accel: o.accel, vcpus: o.vcpus, memoryMiB: o.memoryMiB, vmlinux: kernel.vmlinux, initrd, scratchImage, collectorPort: o.collectorPort });
+    const args = qemuArgs({ accel: o.accel, vcpus: o.vcpus, memoryMiB: o.memoryMiB, vmlinux: kernel.vmlinux, initrd, scratchImage, collectorPort: o.collectorPort, ...(o.collectorHost ? { collectorHost: o.collectorHost } : {}), ...(o.append ? { append: o.append } : {}) });
     const bin = o.qemuBinary ?? 'qemu-system-x86_64';
     log(`lab: ${bin} ${args.join(' ')}`);
     // Own process group: the guest-forward relays QEMU spawns die with it.

@@ -13,6 +13,7 @@ import { GUEST_SCRATCH_DIR } from './initramfs.js';
 import { ensureBaseInitramfs } from './initramfs.js';
 import { ensureKernel, type LabKernel } from './kernel.js';
 import { probeKvm, type KvmProbeResult } from './kvm-probe.js';
+import { runNestedChains } from './nested.js';
 import { GUEST_COLLECTOR_IP, GUEST_COLLECTOR_PORT, type Accel } from './qemu-args.js';
 
 export interface QemuVariant {
@@ -34,6 +35,8 @@ export interface LabPlan {
   /** Where the native agent keeps its work files (fileio) and spool. */
   workDir: string;
   keepGoing: boolean;
+  /** Nested chains: each L1 guest boots an L2 TCG guest inside itself (lab/nested.ts). */
+  nested?: boolean;
   guestTimeoutMs?: number;
   cacheDir?: string;
   log: (line: string) => void;
@@ -94,7 +97,7 @@ export function cpuList(n: number): string {
   return n === 1 ? '0' : `0-${n - 1}`;
 }
 
-function agentArgs(p: LabPlan, o: { collector: string; role: 'baseline' | 'guest'; variant: string; agentId: string; workdir: string }): string[] {
+export function agentArgs(p: LabPlan, o: { collector: string; role: 'baseline' | 'guest'; variant: string; agentId: string; workdir: string }): string[] {
   return [
     join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', '--once',
     '--collector', o.collector,
@@ -109,12 +112,12 @@ function agentArgs(p: LabPlan, o: { collector: string; role: 'baseline' | 'guest
   ];
 }
 
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Runs the native agent pinned to CPUs 0..N-1 with taskset, as the baseline. */
-function runNative(p: LabPlan, kvmProbeFile?: string): Promise<RunOutcome> {
+export function runNative(p: LabPlan, kvmProbeFile?: string): Promise<RunOutcome> {
   const args = ['-c', cpuList(p.vcpus), process.execPath, ...agentArgs(p, { collector: p.collector, role: 'baseline', variant: 'native', agentId: 'lab-native', workdir: p.workDir })];
   if (kvmProbeFile) args.push('--kvm-probe', kvmProbeFile);
   p.log(`lab: native baseline on CPUs ${cpuList(p.vcpus)}: taskset ${args.join(' ')}`);
@@ -166,7 +169,7 @@ export function labPrerequisites(qemuBinary = 'qemu-system-x86_64'): string[] {
 }
 
 /** Probes KVM when asked for; returns the accelerators that can really run. */
-async function usableAccels(p: LabPlan, kernel: LabKernel, cacheDir: string): Promise<{ accels: Accel[]; kvmProbe: KvmProbeResult | null }> {
+export async function usableAccels(p: LabPlan, kernel: LabKernel, cacheDir: string): Promise<{ accels: Accel[]; kvmProbe: KvmProbeResult | null }> {
   const accels = [...p.accels];
   if (!accels.includes('kvm')) return { accels, kvmProbe: null };
   const kvmProbe = await probeKvm({ qemuBinary: p.qemus[0]!.binary, kernel, cacheDir });
@@ -178,7 +181,7 @@ async function usableAccels(p: LabPlan, kernel: LabKernel, cacheDir: string): Pr
   return { accels, kvmProbe };
 }
 
-function checkPlan(p: LabPlan): { profile: Profile; port: number; cacheDir: string; kernel: LabKernel } {
+export function checkPlan(p: LabPlan): { profile: Profile; port: number; cacheDir: string; kernel: LabKernel } {
   const profile = BUILTIN_PROFILES[p.profile];
   if (!profile) throw new Error(`--profile '${p.profile}': the lab knows ${Object.keys(BUILTIN_PROFILES).join(', ')}`);
   if (!Number.isInteger(p.vcpus) || p.vcpus < 1 || p.vcpus > availableParallelism()) {
@@ -224,6 +227,6 @@ export async function runLab(p: LabPlan): Promise<LabOutcome> {
     p.log('lab: without a baseline there is nothing to compare against; stopping (--keep-going runs the guests anyway)');
     return { runs: [native], kvmProbe: probed.kvmProbe };
   }
-  const guests = await runGuests(p, probed);
+  const guests = p.nested ? await runNestedChains(p, probed) : await runGuests(p, probed);
   return { runs: [native, ...guests.runs], kvmProbe: probed.kvmProbe };
 }

@@ -17,6 +17,8 @@ export interface QemuArgsOptions {
   scratchImage?: string;
   /** Host loopback port of the collector; the guest's only network path. */
   collectorPort?: number;
+  /** Where the forward relays to (default this machine's loopback; a nested L2 relays to its L1's forward, 10.0.2.100). */
+  collectorHost?: string;
   /** Host directory exported read-only as the guest's lower root. */
   hostRoot?: string;
   /** Extra kernel command-line words. */
@@ -61,7 +63,7 @@ export function qemuArgs(o: QemuArgsOptions): string[] {
     if (!Number.isInteger(o.collectorPort) || o.collectorPort < 1 || o.collectorPort > 65535) throw new Error(`lab: collector port ${o.collectorPort} is not a TCP port`);
     // restrict=on: the guest can reach nothing but this one forward, which relays to the host's loopback.
     args.push(
-      '-netdev', `user,id=n0,restrict=on,guestfwd=tcp:${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}-cmd:/bin/busybox nc 127.0.0.1 ${o.collectorPort}`,
+      '-netdev', `user,id=n0,restrict=on,guestfwd=tcp:${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}-cmd:/bin/busybox nc ${o.collectorHost ?? '127.0.0.1'} ${o.collectorPort}`,
       '-device', 'virtio-net-pci,netdev=n0',
     );
   }

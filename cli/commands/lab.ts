@@ -28,6 +28,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'guest-timeout', type: 'string', help: 'stop a guest after this long (default: from the profile\'s test time-outs)' },
   { name: 'keep-going', type: 'boolean', help: 'run the guests even when the native baseline failed', default: false },
   { name: 'console', type: 'boolean', help: 'print guest consoles as they run', default: false },
+  { name: 'nested', type: 'boolean', help: 'each guest (L1) boots an L2 TCG guest inside itself after its suite (quick cpu + memory): three layers with their parents set', default: false },
 ];
 
 function positiveInt(text: string, option: string): number {
@@ -85,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
       collector,
       workDir: join(dataDir, 'native-work'),
       keepGoing: values['keep-going'] === true,
+      nested: values.nested === true,
       guestTimeoutMs: guestTimeout ? parseDuration(guestTimeout, 'guest-timeout') : undefined,
       log,
       onConsole: values.console === true ? (l) => process.stderr.write(`  | ${l}\n`) : undefined,
