@@ -6,7 +6,7 @@
 // parent and against the root (docs/overhead.md "Nested stacks").
 import { join } from 'node:path';
 import { BUILTIN_PROFILES, type Profile } from '../agent/sysbench/profiles.js';
-import { packageRoot } from '../proto/index.js';
+import { packageRoot } from '../lib/root.js';
 import { GuestError, runInGuest } from './guest.js';
 import { agentArgs, checkPlan, guestTimeoutMs, scratchDiskMiB, shellQuote, type LabOutcome, type LabPlan, type QemuVariant, type RunOutcome } from './index.js';
 import { GUEST_SCRATCH_DIR } from './initramfs.js';

@@ -51,6 +51,8 @@ export const MEASUREMENTS = {
       run_id: 'string',
       result_id: 'string',
       parent_agent: 'string',
+      declared_nesting: 'string',
+      seen_depth: 'float',
       trial: 'float',
       threads: 'float',
       ok: 'boolean',

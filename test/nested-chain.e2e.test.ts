@@ -41,7 +41,7 @@ async function waitForChain(count: number, trials: (agent: string) => number): P
 beforeAll(async () => {
   stack = await startLocalStack({ dataDir: join(dir, 'influx') });
   runs.l0 = await runCli(agentArgs('n-l0', 'baseline'));
-  runs.l1 = await runCli(agentArgs('n-l1', 'guest', 'n-l0'));
+  runs.l1 = await runCli([...agentArgs('n-l1', 'guest', 'n-l0'), '--declare', 'nesting=L1']);
   runs.l2 = await runCli(agentArgs('n-l2', 'guest', 'n-l1'));
 }, 300_000);
 
@@ -60,6 +60,9 @@ describe('nested chain through the pipeline', () => {
   it('results carry parent_agent; each layer is compared with its parent and the root', async () => {
     const sys = await query(`SELECT * FROM sysbench WHERE "group" = '${GROUP}' AND "test" = 'cpu'`);
     expect(new Set(sys.map((r) => `${r.agent}:${r.parent_agent ?? ''}`))).toEqual(new Set(['n-l0:', 'n-l1:n-l0', 'n-l2:n-l1']));
+    expect(new Set(sys.map((r) => `${r.agent}:${r.declared_nesting ?? ''}`))).toEqual(new Set(['n-l0:', 'n-l1:L1', 'n-l2:']));
+    // What detection saw from inside this machine (0 or 1; never more): recorded with every result.
+    for (const r of sys) expect([0, 1]).toContain(r.seen_depth);
     const eps = (agent: string) => mean(sys.filter((r) => r.agent === agent && r.ok).map((r) => r.events_per_sec as number));
     const rows = await waitForChain(4, (agent) => sys.filter((r) => r.agent === agent && r.ok).length);
     const get = (agent: string, against: string) => {

@@ -53,7 +53,7 @@ function expectContract(point: { measurement?: string; tags?: Record<string, str
 
 describe('points follow schema/influx.ts', () => {
   const tags = identityTags(hello);
-  it('sysbench', () => expectContract(resultPoint(tags, result, 'parent-1')));
+  it('sysbench', () => expectContract(resultPoint(tags, result, { parent_agent: 'parent-1', declared_nesting: 'L2', seen_depth: 1 })));
   it('sysbench_interval', () => expectContract(samplePoint(tags, sample)));
   it('agent_status', () => expectContract(statusPoint(tags, status)));
 });
