@@ -1,4 +1,5 @@
-// One suite run: every selected test of the profile, N trials each (more while they disagree),
+// One suite run: every selected test of the profile, N trials each (more, up to 2N, while the
+// headline metrics are too imprecise for a verdict: lib/compare/trials.ts),
 // each result and interval sample spooled before it is sent.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -8,8 +9,8 @@ import type { TestName } from './sysbench/fields.js';
 import type { Profile } from './sysbench/profiles.js';
 import { runTest, type TestRun } from './sysbench/runner.js';
 import type { SysbenchVersion } from './sysbench/dialect.js';
-import { primaryMetric } from '../schema/metrics.js';
-import { decideTrial, trialPlan } from '../collector/overhead/trials.js';
+import { KEY_METRICS } from '../schema/metrics.js';
+import { decideTrial, trialPlan } from '../lib/compare/trials.js';
 import type { Progress } from './progress.js';
 
 export interface SuiteContext {
@@ -57,7 +58,8 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
   ctx.progress.startSuite(tests.map((t) => ({ test: t, spec: ctx.profile.tests[t]! })), ctx.trials);
   for (const test of tests) {
     const spec = ctx.profile.tests[test]!;
-    const values: number[] = [];
+    // Headline metrics' values so far: trials are added until the comparison engine could decide them.
+    const values: Record<string, number[]> = {};
     const plan = trialPlan(ctx.trials);
     for (let trial = 1; ; trial++) {
       if (ctx.signal.aborted) return { ...outcome, ok: false };
@@ -94,11 +96,13 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
         break; // a failing test fails again; do not burn the schedule on it
       }
       const fields = run.invocation?.fields ?? {};
-      const metric = primaryMetric(test, fields);
-      if (metric !== undefined) values.push(fields[metric]!);
-      const decision = decideTrial(values, plan);
+      for (const metric of KEY_METRICS[test]) {
+        const v = fields[metric];
+        if (typeof v === 'number' && Number.isFinite(v)) (values[metric] ??= []).push(v);
+      }
+      const decision = decideTrial(Object.fromEntries(Object.entries(values).map(([m, v]) => [m, { values: v }])), trial, plan);
       if (!decision.addTrial) break;
-      if (decision.reason === 'rsd-above-threshold') ctx.log.info({ test, trial, metric, rsd: decision.rsd }, 'trials disagree (RSD above 3.5 %): adding a trial');
+      if (decision.reason === 'undecided') ctx.log.info({ test, trial, undecided: decision.undecided, marginPct: plan.marginPct }, 'headline metrics not precise enough to decide a comparison: adding a trial');
     }
   }
   return outcome;

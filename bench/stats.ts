@@ -1,6 +1,6 @@
 // Order statistics for benchmark figures (nearest-rank percentiles: no interpolation surprises).
 
-export { median } from '../collector/overhead/stats.js';
+export { median } from '../lib/stats/stats.js';
 
 /** Nearest-rank percentile p (0..100) of xs. */
 export function percentile(xs: readonly number[], p: number): number {

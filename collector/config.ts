@@ -14,6 +14,7 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'tls-client-ca', type: 'string', help: 'require client certificates signed by this CA (mutual TLS)' },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text on a non-loopback address', default: false },
   { name: 'baseline-window', type: 'string', help: 'how far apart a guest result and its baseline may be', default: '24h' },
+  { name: 'margin', type: 'string', help: "equivalence margin in % for verdicts: '2' (every group) or 'lab=2,prod=5' (default: each baseline's measured noise floor)" },
   { name: 'batch-size', type: 'string', help: 'points per InfluxDB write', default: '5000' },
   { name: 'flush-interval', type: 'string', help: 'longest wait before a partial batch is written', default: '50ms' },
   { name: 'rate-limit', type: 'string', help: 'messages per second per agent stream (burst 4x)', default: '5000' },

@@ -15,6 +15,7 @@ import type { TokenTable } from './server/tokens.js';
 import { TokenBucket } from './server/ratelimit.js';
 import { createOverheadCalculator, type WrittenResult } from './overhead/index.js';
 import { createChainCalculator } from './overhead/chain-calculator.js';
+import type { MarginSpec } from '../lib/compare/margin.js';
 
 export interface CollectorOptions {
   listen: string;
@@ -24,6 +25,8 @@ export interface CollectorOptions {
   tokens?: TokenTable | null;
   tls?: ServerTlsOptions;
   baselineWindowMs?: number;
+  /** Equivalence margins for verdicts (default: each baseline's noise floor). */
+  margins?: MarginSpec;
   batchSize?: number;
   flushMs?: number;
   ratePerSec?: number;
@@ -72,7 +75,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   if (opts.createDatabase) await influx.createDatabase(opts.database);
 
   const log = opts.log;
-  const overhead = opts.overhead === false ? null : createOverheadCalculator({ influx, database: opts.database, windowMs: opts.baselineWindowMs ?? 86_400_000 });
+  const overhead = opts.overhead === false ? null : createOverheadCalculator({ influx, database: opts.database, windowMs: opts.baselineWindowMs ?? 86_400_000, ...opts.margins });
   // Nested stacks: each declaration problem is logged once per collector, not on every batch.
   const reported = new Set<string>();
   const nested = opts.overhead === false ? null : createChainCalculator({

@@ -36,6 +36,14 @@ const COMPARISON_FIELDS = {
   threads: 'float',
   run_id: 'string',
   baseline_run_id: 'string',
+  // The comparison engine's answer (lib/compare): verdict and what it rests on.
+  verdict: 'string',
+  verdict_reason: 'string',
+  margin_pct: 'float',
+  margin_source: 'string',
+  noise_floor_pct: 'float',
+  p: 'float',
+  more_trials: 'float',
 } as const;
 
 interface MeasurementSpec {

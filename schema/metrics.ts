@@ -1,9 +1,8 @@
 // Which way is "better" for each sysbench result field, and how a guest/baseline ratio
 // becomes an overhead percentage. The table is documented in docs/overhead.md.
 import type { ResultField, TestName } from './sysbench.js';
-
-/** `higher`: a rate or amount of work done (more is better); `lower`: a time or latency. */
-export type Direction = 'higher' | 'lower';
+import type { Direction } from '../lib/compare/direction.js';
+export type { Direction } from '../lib/compare/direction.js';
 
 /**
  * Metrics the overhead is computed for. Left out on purpose: `latency_pct` (the
@@ -53,19 +52,5 @@ export function primaryMetric(test: TestName, fields: Readonly<Record<string, un
   return KEY_METRICS[test].find((m) => typeof fields[m] === 'number' && Number.isFinite(fields[m]));
 }
 
-/**
- * Overhead in percent from ratio = guest / baseline, positive when the guest is worse.
- * Both directions measure the same thing, the extra time the guest needs for the same
- * work: throughput (baseline/guest − 1)·100, time or latency (guest/baseline − 1)·100.
- */
-export function overheadPct(ratio: number, direction: Direction): number {
-  if (!(ratio > 0) || !Number.isFinite(ratio)) throw new Error(`overheadPct: ratio must be a positive finite number, got ${ratio}`);
-  return direction === 'higher' ? (1 / ratio - 1) * 100 : (ratio - 1) * 100;
-}
-
-/** Maps a ratio interval [low, high] to an overhead interval [low %, high %] (monotone). */
-export function overheadPctInterval(ratioLow: number, ratioHigh: number, direction: Direction): [number, number] {
-  const a = overheadPct(ratioLow, direction);
-  const b = overheadPct(ratioHigh, direction);
-  return a <= b ? [a, b] : [b, a];
-}
+// The overhead formula lives in the ground floor (lib/compare) with the rest of the comparison engine.
+export { overheadPct, overheadPctInterval } from '../lib/compare/direction.js';

@@ -65,13 +65,14 @@ describe('report data', () => {
     expect(kvm!.vsReference!.ratio).toBeCloseTo(0.8, 12);
     expect(kvm!.vsReference!.overheadPct).toBeCloseTo(25, 10);
     expect(kvm!.vsReference!.p).toBeCloseTo(0.06895280893567197, 6);
-    expect(kvm!.vsReference!.significant).toBe(false);
+    // Interval +25 % [−0.7 %, +57.4 %] straddles the default 3 % margin (lib/compare/compare.test.ts).
+    expect(kvm!.vsReference!.verdict).toBe('inconclusive');
     expect(kvm!.normalized).toBeCloseTo(0.8, 12); // best = native 100
     // tcg mean 3: ratio 0.03, overhead (100/3 − 1)·100; scipy Welch p = 0.0035213.
     expect(tcg!.vsReference!.ratio).toBeCloseTo(0.03, 12);
     expect(tcg!.vsReference!.overheadPct).toBeCloseTo((100 / 3 - 1) * 100, 8);
     expect(tcg!.vsReference!.p).toBeCloseTo(0.0035212792843734367, 6);
-    expect(tcg!.vsReference!.significant).toBe(true);
+    expect(tcg!.vsReference!.verdict).toBe('worse');
   });
   it('mutex (a time): lower is better, normalised best/value, variants kept apart', () => {
     const mutex = report.sections.find((s) => s.test === 'mutex')!;
@@ -104,7 +105,7 @@ describe('variant comparison', () => {
     expect(g.p).toBeCloseTo(0.09304439540771627, 8);
     expect(g.diffLow).toBeCloseTo(-0.02268188930089527, 8);
     expect(g.diffHigh).toBeCloseTo(0.0026818893008952946, 8);
-    expect(g.significant).toBe(false);
+    expect(g.comparison.verdict).toBe('inconclusive');
     // B is faster: a time metric, change (0.05/0.06 − 1)·100 = −16.7 % (negative = B better).
     expect(g.changePct).toBeCloseTo((0.05 / 0.06 - 1) * 100, 10);
     await expect(compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'nope', since: new Date(0) })).rejects.toThrow(/no total_time_s results for variant 'nope'/);
@@ -121,8 +122,8 @@ describe('report output', () => {
     expect(text).toMatch(/ratio to baseline\s+1\s+0\.800 \[/);
     expect(text).toContain('baseline: native host-a');
     expect(text).toMatch(/overhead\s+—\s+\+25\.0% \[/);
-    expect(text).toContain('no (p=0.069)');
-    expect(text).toContain('yes (p=0.004)');
+    expect(text).toMatch(/verdict\s+—\s+inconclusive: ~2 more trials per side \(margin ±3%\) \(p=0\.069\)/);
+    expect(text).toContain('worse by 3233% (margin ±3%) (p=0.004)');
   });
 
   it('the CLI prints the same table and JSON, and writes the HTML', async () => {
@@ -156,8 +157,8 @@ describe('report output', () => {
     // Lower is better: change = (0.050/0.060 - 1)·100 = -16.7 % (better). scipy 1.17
     // ttest_ind([0.05,0.055,0.045],[0.06,0.066,0.054], equal_var=False): t = -2.2177, df = 3.874, p = 0.0930.
     const line = text.split('\n').find((l) => l.startsWith('mutex') && l.includes('total_time_s'))!;
-    expect(line).toMatch(/0\.0600 \(3\)\s+0\.0500 \(3\)\s+-16\.7% better/);
-    expect(line).toMatch(/0\.093\s+no$/);
+    expect(line).toMatch(/0\.0600 \(3\)\s+0\.0500 \(3\)\s+-16\.7% \[/);
+    expect(line).toMatch(/inconclusive: ~\d+ more trials per side \(margin ±3%\) \(p=0\.093\)$/);
     // cpu has only the default variant: nothing to compare, so no cpu row.
     expect(text).not.toMatch(/^cpu/m);
     await expect(runReportCommand(['--compare', 'default', '--group', 'lab'])).rejects.toThrow(/two variant names/);

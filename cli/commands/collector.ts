@@ -6,6 +6,17 @@ import { readSecretFile, redactUrl, withCredentials } from '../../lib/secret-fil
 import { formatHelp, optStr, parseOptions, str, type OptionValues } from '../../lib/options.js';
 import { parseDuration } from '../../lib/units.js';
 import { UsageError } from '../../lib/errors.js';
+import { parseMarginSpec, type MarginSpec } from '../../lib/compare/margin.js';
+
+/** --margin as a MarginSpec; a bad value is a usage error. */
+export function marginOption(text: string | undefined): MarginSpec | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseMarginSpec(text);
+  } catch (err) {
+    throw new UsageError(`--${(err as Error).message}`);
+  }
+}
 
 const USAGE = 'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]';
 
@@ -53,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
       tokens: tokensPath ? loadTokens(tokensPath) : null,
       tls: { cert: optStr(values, 'tls-cert'), key: optStr(values, 'tls-key'), clientCa: optStr(values, 'tls-client-ca'), allowPlaintext: values['allow-plaintext'] === true },
       baselineWindowMs: parseDuration(str(values, 'baseline-window'), 'baseline-window'),
+      margins: marginOption(optStr(values, 'margin')),
       batchSize: positiveInt(str(values, 'batch-size'), 'batch-size'),
       flushMs: parseDuration(str(values, 'flush-interval'), 'flush-interval'),
       ratePerSec: rate,

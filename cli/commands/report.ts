@@ -7,6 +7,7 @@ import { formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../li
 import { parseDuration } from '../../lib/units.js';
 import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
+import { marginOption } from './collector.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },
@@ -15,11 +16,12 @@ const SPECS: OptionSpec[] = [
   { name: 'since', type: 'string', help: 'results of this period up to now (e.g. 6h, 7d)', default: '7d' },
   { name: 'metrics', type: 'string', help: "'key' (each test's headline metrics) or 'all'", default: 'key' },
   { name: 'html', type: 'string', help: 'also write a self-contained HTML report to this file' },
-  { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (difference, 95 % CI, Welch\'s t-test)' },
+  { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)' },
+  { name: 'margin', type: 'string', help: "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)" },
   { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
 ];
 
-const USAGE = 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B]';
+const USAGE = 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B] [--margin PCT]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(SPECS, argv);
@@ -34,17 +36,19 @@ export async function run(argv: string[]): Promise<number> {
   const influx = influxClient(str(values, 'influx'), database);
   const group = optStr(values, 'group');
   const compare = optStr(values, 'compare');
+  const margins = marginOption(optStr(values, 'margin'));
+  const marginPct = (g: string | undefined) => (g !== undefined ? margins?.groupMargins[g] : undefined) ?? margins?.marginPct ?? null;
   if (compare !== undefined) {
     const [a, b, ...extra] = compare.split(',');
     if (!a || !b || extra.length) throw new UsageError(`--compare takes two variant names, A,B (e.g. stock-qemu,patched-qemu), not '${compare}'`);
     if (group === undefined) throw new UsageError('--compare needs --group: variants are compared within one group');
-    const rows = await variantRows({ influx, database, group, since: new Date(Date.now() - since), variantA: a, variantB: b });
+    const rows = await variantRows({ influx, database, group, since: new Date(Date.now() - since), variantA: a, variantB: b, marginPct: marginPct(group) });
     process.stdout.write(values.json === true ? JSON.stringify(rows, null, 2) + '\n' : formatVariantTable(rows, a, b));
     return 0;
   }
   let report;
   try {
-    report = await buildReport({ influx, database, since, metrics, ...(group !== undefined ? { group } : {}) });
+    report = await buildReport({ influx, database, since, metrics, marginPct: marginPct(group), ...(group !== undefined ? { group } : {}) });
   } catch (err) {
     throw new Error(`cannot read results from ${str(values, 'influx')} database ${database}: ${(err as Error).message}`);
   }

@@ -5,17 +5,16 @@
 // a restart loses nothing. Idempotent: an overhead point's timestamp is the guest run's first
 // trial timestamp (per test, profile and thread count), so a recomputation overwrites it.
 import type { InfluxDB, IPoint } from 'influx';
-import { computeOverhead } from './compute.js';
+import { compareGuestRun, overheadFields } from './compute.js';
 import { eq, timeBetween } from '../../schema/influxql.js';
-import { OVERHEAD_METRICS, metricDirection } from '../../schema/metrics.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
 
-export { computeOverhead } from './compute.js';
+export { compareGuestRun, overheadFields, sampleOf, type MetricComparison } from './compute.js';
 export { METRIC_DIRECTIONS, KEY_METRICS, OVERHEAD_METRICS, metricDirection, primaryMetric, overheadPct } from '../../schema/metrics.js';
-export { trialPlan, decideTrial, shouldAddTrial, DEFAULT_RSD_THRESHOLD, type TrialPlan, type TrialDecision } from './trials.js';
-export { compareVariants, compareSamples, type VariantComparison } from './variants.js';
+export { compareVariants, type VariantComparison } from './variants.js';
 
-export const DEFAULT_WINDOW_MS = 24 * 3_600_000;
+export { DEFAULT_WINDOW_MS } from './window.js';
+import { DEFAULT_WINDOW_MS } from './window.js';
 
 /** What the collector hands over after InfluxDB accepted a batch (the `sysbench` points of it). */
 export interface WrittenResult {
@@ -30,6 +29,10 @@ export interface OverheadCalculatorOptions {
   database: string;
   /** How far (either side of the guest run) a baseline result may be. Default 24 h. */
   windowMs?: number;
+  /** Equivalence margin in percent for every group (default: each baseline's measured noise floor). */
+  marginPct?: number;
+  /** Per-group margins in percent; win over marginPct. */
+  groupMargins?: Readonly<Record<string, number>>;
   /** Called with a problem in one guest run; the others still get computed. */
   onError?: (err: Error, run: GuestRunKey) => void;
 }
@@ -63,32 +66,6 @@ function minTime(rows: readonly SysbenchRow[]): bigint {
   return rows.reduce((m, r) => (r.timeNs < m ? r.timeNs : m), rows[0]!.timeNs);
 }
 
-/** Groups rows by run_id. */
-function byRun(rows: readonly SysbenchRow[]): Map<string, SysbenchRow[]> {
-  const runs = new Map<string, SysbenchRow[]>();
-  for (const r of rows) {
-    const list = runs.get(r.runId) ?? [];
-    list.push(r);
-    runs.set(r.runId, list);
-  }
-  return runs;
-}
-
-/**
- * Of one baseline agent's runs, the one whose first trial is nearest in time to the guest
- * run's first trial (ties: the earlier run). One run against one run keeps the comparison
- * like for like: both sides measured under the conditions of one moment.
- */
-export function nearestRun(rows: readonly SysbenchRow[], guestStartNs: bigint): { runId: string; rows: SysbenchRow[] } | null {
-  let best: { runId: string; rows: SysbenchRow[]; dist: bigint; start: bigint } | null = null;
-  for (const [runId, runRows] of byRun(rows)) {
-    const start = minTime(runRows);
-    const d = start > guestStartNs ? start - guestStartNs : guestStartNs - start;
-    if (!best || d < best.dist || (d === best.dist && start < best.start)) best = { runId, rows: runRows, dist: d, start };
-  }
-  return best && { runId: best.runId, rows: best.rows };
-}
-
 export function createOverheadCalculator(options: OverheadCalculatorOptions): OverheadCalculator {
   const { influx, database } = options;
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
@@ -96,6 +73,7 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
   const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
 
   const matches = (r: SysbenchRow, threads: number | null) => r.ok && r.threads === threads;
+  const marginFor = (group: string) => options.groupMargins?.[group] ?? options.marginPct ?? null;
 
   async function recomputeGuestRun(run: GuestRunKey): Promise<number> {
     const guestWhere = [
@@ -120,34 +98,20 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
       timeBetween(startNs - windowNs, startNs + windowNs),
     ].join(' AND ');
     const baselineRows = (await querySysbench(influx, database, baselineWhere)).filter((r) => matches(r, run.threads));
-    const byAgent = new Map<string, SysbenchRow[]>();
-    for (const r of baselineRows) byAgent.set(r.tags.agent!, [...(byAgent.get(r.tags.agent!) ?? []), r]);
-
     const first = guestRows.find((r) => r.timeNs === startNs)!;
     const baseTags: Record<string, string> = {};
     for (const t of SYSBENCH_TAGS) baseTags[t] = first.tags[t] ?? '';
-    const points: IPoint[] = [];
-    for (const [baselineAgent, rows] of [...byAgent].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const chosen = nearestRun(rows, startNs);
-      if (!chosen) continue;
-      for (const metric of OVERHEAD_METRICS) {
-        const g = guestRows.map((r) => r.values[metric]).filter((v): v is number => v !== undefined);
-        const b = chosen.rows.map((r) => r.values[metric]).filter((v): v is number => v !== undefined);
-        const fields = computeOverhead(g, b, metricDirection(metric)!);
-        if (!fields) continue;
-        points.push({
-          measurement: 'overhead',
-          tags: { ...baseTags, metric, baseline_agent: baselineAgent },
-          fields: {
-            ...fields,
-            run_id: run.runId,
-            baseline_run_id: chosen.runId,
-            ...(run.threads !== null ? { threads: run.threads } : {}),
-          },
-          timestamp: startNs.toString(),
-        });
-      }
-    }
+    const points: IPoint[] = compareGuestRun(guestRows, baselineRows, { marginPct: marginFor(run.group) }).map((c) => ({
+      measurement: 'overhead',
+      tags: { ...baseTags, metric: c.metric, baseline_agent: c.baselineAgent },
+      fields: {
+        ...overheadFields(c),
+        run_id: run.runId,
+        baseline_run_id: c.baselineRunId,
+        ...(run.threads !== null ? { threads: run.threads } : {}),
+      },
+      timestamp: startNs.toString(),
+    }));
     await removeStalePoints(run, guestRows, startNs);
     if (points.length > 0) await influx.writePoints(points, { database, precision: 'n' });
     return points.length;

@@ -49,6 +49,10 @@ interface OverheadRow {
   overhead_pct: number;
   ci_low_pct: number | null;
   ci_high_pct: number | null;
+  verdict: string;
+  verdict_reason: string;
+  margin_pct: number;
+  margin_source: string;
   n_guest: number;
   n_baseline: number;
   run_id: string;
@@ -92,12 +96,16 @@ describe('overhead calculator (real influxd)', () => {
     await calc().onResultsWritten([...older, ...other, ...baseline]);
 
     const rows = await overheadRows('vm1');
-    // events_per_sec and latency_avg_ms; latency_min_ms is 0 on both sides: no ratio, no point.
-    expect(rows.map((r) => r.metric).sort()).toEqual(['events_per_sec', 'latency_avg_ms']);
+    // events_per_sec and latency_avg_ms; latency_min_ms is 0 on both sides: no ratio, only the verdict.
+    expect(rows.map((r) => r.metric).sort()).toEqual(['events_per_sec', 'latency_avg_ms', 'latency_min_ms']);
+    const min = rows.find((r) => r.metric === 'latency_min_ms')!;
+    expect(min).toMatchObject({ verdict: 'unmeasurable', ratio: null, overhead_pct: null, ci_low_pct: null });
+    expect(min.verdict_reason).toMatch(/mean is 0/);
 
-    // Relative variance terms: guest 25/(3·50²) = 1/300, baseline 100/(3·100²) = 1/300 →
-    // se(log ratio) = √(2/300), Welch df = 4, ratio interval 0.5·e^(±2.776445·se).
-    const se = Math.sqrt(2 / 300);
+    // Relative variance terms, each with the rounding variance of the printing step 1 (1/12):
+    // guest (25 + 1/12)/(3·50²), baseline (100 + 1/12)/(3·100²) → se(log ratio), Welch df ≈ 4,
+    // ratio interval 0.5·e^(±t·se). scipy (lib/compare/reference.py's formula): [59.395003, 150.948896] %.
+    const se = Math.sqrt((25 + 1 / 12) / 7500 + (100 + 1 / 12) / 30000);
     const eps = rows.find((r) => r.metric === 'events_per_sec')!;
     expect(eps.time.getNanoTime()).toBe(guestStart.toString()); // the guest run's first trial
     expect(eps.baseline_agent).toBe(`host'1`);
@@ -109,18 +117,22 @@ describe('overhead calculator (real influxd)', () => {
     // Throughput: (baseline/guest − 1)·100 = (100/50 − 1)·100 = 100 %.
     expect(eps.overhead_pct).toBeCloseTo(100, 10);
     // Interval: (1/(0.5·e^(+q·se)) − 1)·100 … (1/(0.5·e^(−q·se)) − 1)·100.
-    expect(eps.ci_low_pct).toBeCloseTo((2 * Math.exp(-T_975_4 * se) - 1) * 100, 3);
-    expect(eps.ci_high_pct).toBeCloseTo((2 * Math.exp(T_975_4 * se) - 1) * 100, 3);
+    expect(eps.ci_low_pct).toBeCloseTo((2 * Math.exp(-T_975_4 * se) - 1) * 100, 2);
+    expect(eps.ci_high_pct).toBeCloseTo((2 * Math.exp(T_975_4 * se) - 1) * 100, 2);
+    expect(eps.ci_low_pct).toBeCloseTo(59.39500269562969, 5);
+    expect(eps.ci_high_pct).toBeCloseTo(150.94889628617398, 5);
+    // Only two baseline runs in the window (b0, b1): no noise floor yet, the default margin 3 %.
+    expect(eps).toMatchObject({ verdict: 'worse', margin_pct: 3, margin_source: 'default' });
     expect(eps.n_guest).toBe(3);
     expect(eps.n_baseline).toBe(3);
 
-    // Latency: guest 20, 22, 18 vs 10, 11, 9 → ratio 2, (guest/baseline − 1)·100 = 100 %,
-    // same relative spread, so the interval is (2·e^(±q·se) − 1)·100.
+    // Latency: guest 20, 22, 18 vs 10, 11, 9 → ratio 2, (guest/baseline − 1)·100 = 100 %;
+    // terms (4 + 1/12)/(3·20²) and (1 + 1/12)/(3·10²): scipy gives df 3.996474, [58.493255, 152.376670] %.
     const lat = rows.find((r) => r.metric === 'latency_avg_ms')!;
     expect(lat.ratio).toBeCloseTo(2, 12);
     expect(lat.overhead_pct).toBeCloseTo(100, 10);
-    expect(lat.ci_low_pct).toBeCloseTo((2 * Math.exp(-T_975_4 * se) - 1) * 100, 3);
-    expect(lat.ci_high_pct).toBeCloseTo((2 * Math.exp(T_975_4 * se) - 1) * 100, 3);
+    expect(lat.ci_low_pct).toBeCloseTo(58.4932551130231, 5);
+    expect(lat.ci_high_pct).toBeCloseTo(152.3766703603608, 5);
   });
 
   it('recomputing (again and from a second calculator) overwrites instead of duplicating', async () => {
@@ -148,6 +160,7 @@ describe('overhead calculator (real influxd)', () => {
     let rows = await overheadRows('vm2', 'events_per_sec');
     expect(rows.map((r) => r.time.getNanoTime())).toEqual([(start + MIN).toString()]);
     expect(rows[0]!.ci_low_pct).toBeNull(); // one guest trial: no interval
+    expect(rows[0]!.verdict).toBe('inconclusive');
     await calc().onResultsWritten(await writeTrials(influxd.url, DB, [t1!, t3!]));
     rows = await overheadRows('vm2', 'events_per_sec');
     expect(rows.map((r) => r.time.getNanoTime())).toEqual([start.toString()]);

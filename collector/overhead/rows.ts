@@ -15,7 +15,12 @@ export interface SysbenchRow {
   /** The `parent_agent` field (nested stacks); null when the agent declared none. */
   parent: string | null;
   values: Partial<Record<ResultField, number>>;
+  /** The step each value was printed at (field `<metric>_resolution`), where the agent recorded it. */
+  resolution: Partial<Record<ResultField, number>>;
 }
+
+/** Suffix of the `sysbench` field holding a metric's printing step (docs/schema.md). */
+export const RESOLUTION_SUFFIX = '_resolution';
 
 interface RawRow {
   time?: { getNanoTime?: () => string; getTime(): number };
@@ -35,7 +40,12 @@ export async function querySysbench(influx: InfluxDB, database: string, where: s
     const tags: Record<string, string> = {};
     for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
     const values: Partial<Record<ResultField, number>> = {};
-    for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && k !== 'trial' && k !== 'threads') values[k as ResultField] = v;
+    const resolution: Partial<Record<ResultField, number>> = {};
+    for (const [k, v] of Object.entries(r)) {
+      if (typeof v !== 'number' || k === 'trial' || k === 'threads') continue;
+      if (k.endsWith(RESOLUTION_SUFFIX)) resolution[k.slice(0, -RESOLUTION_SUFFIX.length) as ResultField] = v;
+      else values[k as ResultField] = v;
+    }
     return {
       timeNs: nanoTime(r),
       tags,
@@ -44,6 +54,7 @@ export async function querySysbench(influx: InfluxDB, database: string, where: s
       ok: r.ok !== false,
       parent: typeof r.parent_agent === 'string' && r.parent_agent !== '' ? r.parent_agent : null,
       values,
+      resolution,
     };
   });
 }

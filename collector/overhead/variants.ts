@@ -1,10 +1,13 @@
 // A/B comparison of two variants (e.g. stock-qemu vs patched-qemu) of one group, test and
-// metric: difference of the means, its 95 % interval and Welch's t-test.
+// metric, by the comparison engine (verdict, change % and its interval), plus Welch's difference of means.
 import type { InfluxDB } from 'influx';
-import { mean, ratioCi, welchTTest } from './stats.js';
-import { metricDirection, overheadPct, overheadPctInterval, type Direction } from '../../schema/metrics.js';
+import type { ResultField } from '../../schema/sysbench.js';
+import { runsOf, chooseMargin, compareSamples, type Comparison, type Margin } from '../../lib/compare/index.js';
+import { mean, welchTTest } from '../../lib/stats/stats.js';
+import { metricDirection, type Direction } from '../../schema/metrics.js';
 import { eq } from '../../schema/influxql.js';
 import { querySysbench } from './rows.js';
+import { sampleOf } from './compute.js';
 
 export interface VariantComparison {
   metric: string;
@@ -13,60 +16,18 @@ export interface VariantComparison {
   nB: number;
   meanA: number;
   meanB: number;
-  /** meanB − meanA, and its confidence interval (Welch). */
+  /** B against A by the comparison engine: verdict, ratio, change % and their intervals. */
+  comparison: Comparison;
+  margin: Margin;
+  /** meanB − meanA and its Welch interval (null with fewer than 2 values on a side). */
   diff: number;
   diffLow: number | null;
   diffHigh: number | null;
-  /** meanB / meanA and its interval (delta method on the log scale). */
-  ratio: number;
-  ratioLow: number | null;
-  ratioHigh: number | null;
-  /** How much worse B is than A in percent (positive = B worse), same formula as overhead_pct. */
-  changePct: number;
-  changeLowPct: number | null;
-  changeHighPct: number | null;
-  /** Welch's t-test, two-sided; null with fewer than 2 values on a side. */
   t: number | null;
   df: number | null;
   p: number | null;
-  significant: boolean | null;
-  level: number;
-}
-
-/** Compares sample b against sample a (a is the reference). */
-export function compareSamples(a: readonly number[], b: readonly number[], metric: string, level = 0.95): VariantComparison {
-  const direction = metricDirection(metric);
-  if (!direction) throw new Error(`compare: no direction known for metric '${metric}' (see METRIC_DIRECTIONS)`);
-  if (a.length === 0 || b.length === 0) throw new Error(`compare: both variants need results (got ${a.length} and ${b.length} values of ${metric})`);
-  const meanA = mean(a);
-  const meanB = mean(b);
-  const ratio = meanB / meanA;
-  const enough = a.length >= 2 && b.length >= 2;
-  const w = enough ? welchTTest(b, a, level) : null;
-  const r = enough && meanA > 0 && meanB > 0 ? ratioCi(b, a, level) : null;
-  const change = r ? overheadPctInterval(r.low, r.high, direction) : null;
-  return {
-    metric,
-    direction,
-    nA: a.length,
-    nB: b.length,
-    meanA,
-    meanB,
-    diff: meanB - meanA,
-    diffLow: w?.low ?? null,
-    diffHigh: w?.high ?? null,
-    ratio,
-    ratioLow: r?.low ?? null,
-    ratioHigh: r?.high ?? null,
-    changePct: meanA > 0 && meanB > 0 ? overheadPct(ratio, direction) : NaN,
-    changeLowPct: change?.[0] ?? null,
-    changeHighPct: change?.[1] ?? null,
-    t: w?.t ?? null,
-    df: w?.df ?? null,
-    p: w?.p ?? null,
-    significant: w ? w.p < 1 - level : null,
-    level,
-  };
+  /** How much worse B is than A in percent (positive = B worse); NaN when a mean is not > 0. */
+  changePct: number;
 }
 
 export interface CompareVariantsOptions {
@@ -86,25 +47,48 @@ export interface CompareVariantsOptions {
   role?: 'guest' | 'baseline' | 'any';
   /** Only results at or after this time. */
   since: Date;
-  level?: number;
+  /** Equivalence margin in percent (default: variant A's run-to-run noise floor). */
+  marginPct?: number | null;
 }
 
 /** Every successful trial of each variant since `since` is one sample value. */
 export async function compareVariants(o: CompareVariantsOptions): Promise<VariantComparison> {
   if (!metricDirection(o.metric)) throw new Error(`compareVariants: unknown metric '${o.metric}'`);
-  const sample = async (variant: string) => {
+  const rowsOf = async (variant: string) => {
     const where = [eq('group', o.group), eq('test', o.test), eq('variant', variant), `time >= ${BigInt(o.since.getTime()) * 1_000_000n}`];
     if (o.profile !== undefined) where.push(eq('profile', o.profile));
     if (o.agent !== undefined) where.push(eq('agent', o.agent));
     if ((o.role ?? 'guest') !== 'any') where.push(eq('role', o.role ?? 'guest'));
     const rows = await querySysbench(o.influx, o.database, where.join(' AND '));
-    return rows
-      .filter((r) => r.ok && (o.threads === undefined || r.threads === o.threads))
-      .map((r) => r.values[o.metric as keyof typeof r.values])
-      .filter((v): v is number => v !== undefined);
+    return rows.filter((r) => r.ok && (o.threads === undefined || r.threads === o.threads) && r.values[o.metric as ResultField] !== undefined);
   };
-  const [a, b] = [await sample(o.variantA), await sample(o.variantB)];
-  if (a.length === 0) throw new Error(`compareVariants: no ${o.metric} results for variant '${o.variantA}' in group '${o.group}', test '${o.test}'`);
-  if (b.length === 0) throw new Error(`compareVariants: no ${o.metric} results for variant '${o.variantB}' in group '${o.group}', test '${o.test}'`);
-  return compareSamples(a, b, o.metric, o.level);
+  const [rowsA, rowsB] = [await rowsOf(o.variantA), await rowsOf(o.variantB)];
+  if (rowsA.length === 0) throw new Error(`compareVariants: no ${o.metric} results for variant '${o.variantA}' in group '${o.group}', test '${o.test}'`);
+  if (rowsB.length === 0) throw new Error(`compareVariants: no ${o.metric} results for variant '${o.variantB}' in group '${o.group}', test '${o.test}'`);
+  const metric = o.metric as ResultField;
+  const direction = metricDirection(metric)!;
+  // Every trial of the period is one value (run-to-run drift counts as spread); the margin is
+  // variant A's noise floor from its run means, like a guest's margin is its baseline's.
+  const a = sampleOf(rowsA, metric);
+  const b = sampleOf(rowsB, metric);
+  const margin = chooseMargin(runsOf(rowsA).map((r) => mean(r.trials.map((t) => t.values[metric]!))), o.marginPct);
+  const w = a.values.length >= 2 && b.values.length >= 2 ? welchTTest(b.values, a.values) : null;
+  const comparison = compareSamples(b, a, { direction, marginPct: margin.marginPct });
+  return {
+    metric,
+    direction,
+    nA: a.values.length,
+    nB: b.values.length,
+    meanA: mean(a.values),
+    meanB: mean(b.values),
+    comparison,
+    margin,
+    diff: mean(b.values) - mean(a.values),
+    diffLow: w?.low ?? null,
+    diffHigh: w?.high ?? null,
+    t: w?.t ?? null,
+    df: w?.df ?? null,
+    p: comparison.p,
+    changePct: comparison.overheadPct ?? NaN,
+  };
 }

@@ -1,13 +1,19 @@
 // Builds the report data: per group, test, profile and thread count, each system's (native
-// baseline, each guest by agent/virt/variant) mean with a 95 % CI, and each guest against
-// the baseline: ratio, overhead %, their CI and Welch's t-test. Every successful trial in
-// the period is one sample value.
+// baseline, each guest by agent/virt/variant) latest run in the period, its mean with a 95 % CI,
+// and each guest's latest run against the baseline exactly as the collector's `overhead` point
+// has it (compareGuestRun: the baseline run nearest in time, the baseline's noise floor as margin,
+// the engine's verdict). Trials outside the period still count for the baseline rule and margin
+// (the window around the guest run), so the report and the stored point cannot disagree.
 import type { InfluxDB } from 'influx';
 import { isTestName, type ResultField } from '../../schema/sysbench.js';
+import type { Comparison, Margin } from '../../lib/compare/index.js';
+import { runsOf } from '../../lib/compare/baseline.js';
+import { mean, meanCi, median, stddev } from '../../lib/stats/stats.js';
+import { compareGuestRun } from '../overhead/compute.js';
+import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { eq } from '../../schema/influxql.js';
-import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, overheadPct, overheadPctInterval, type Direction } from '../../schema/metrics.js';
+import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, type Direction } from '../../schema/metrics.js';
 import { querySysbench, type SysbenchRow } from '../overhead/rows.js';
-import { mean, meanCi, median, ratioCi, stddev, welchTTest } from '../overhead/stats.js';
 
 export interface ReportSystem {
   agent: string;
@@ -19,18 +25,11 @@ export interface ReportSystem {
   label: string;
 }
 
-export interface Comparison {
-  /** guest mean / reference mean */
-  ratio: number;
-  ratioLow: number | null;
-  ratioHigh: number | null;
-  /** Positive = worse than the reference (docs/overhead.md). */
-  overheadPct: number;
-  overheadLowPct: number | null;
-  overheadHighPct: number | null;
-  /** Welch's t-test, two-sided; null with fewer than 2 values on a side. */
-  p: number | null;
-  significant: boolean | null;
+/** A guest's latest run against the baseline: the engine's answer plus where it came from. */
+export interface ReportComparison extends Comparison {
+  margin: Margin;
+  runId: string;
+  baselineRunId: string;
 }
 
 export interface SystemResult {
@@ -45,8 +44,10 @@ export interface SystemResult {
   normalized: number;
   normalizedLow: number | null;
   normalizedHigh: number | null;
+  /** The run shown (the system's latest in the period). */
+  runId: string;
   /** Against the section's reference (null for the reference itself or without one). */
-  vsReference: Comparison | null;
+  vsReference: ReportComparison | null;
 }
 
 export interface ReportMetric {
@@ -84,6 +85,18 @@ export interface BuildReportOptions {
   /** Metrics per test: the key metrics (default) or every metric with a known direction. */
   metrics?: 'key' | 'all';
   now?: Date;
+  /** Baseline window, as the collector's (default 24 h). */
+  windowMs?: number;
+  /** Equivalence margin in percent, as the collector's for this group (default: the noise floor). */
+  marginPct?: number | null;
+}
+
+export interface SectionOptions {
+  metrics?: 'key' | 'all';
+  /** Systems show their latest run at or after this time (ns); earlier rows serve the baseline rule only. */
+  sinceNs?: bigint;
+  windowMs?: number;
+  marginPct?: number | null;
 }
 
 const VIRT_ORDER = ['none', 'kvm', 'pvm', 'firecracker', 'xen', 'hyperv', 'vmware', 'virtualbox', 'parallels', 'bhyve', 'vm-other', 'qemu-tcg'];
@@ -104,34 +117,20 @@ function systemOrder(a: ReportSystem, b: ReportSystem): number {
   return rank(a) - rank(b) || a.agent.localeCompare(b.agent) || a.variant.localeCompare(b.variant);
 }
 
-export function compare(guest: readonly number[], reference: readonly number[], direction: Direction, level: number): Comparison | null {
-  const g = mean(guest);
-  const b = mean(reference);
-  if (!(g > 0) || !(b > 0)) return null;
-  const ratio = g / b;
-  const enough = guest.length >= 2 && reference.length >= 2;
-  const r = enough ? ratioCi(guest, reference, level) : null;
-  const pct = r ? overheadPctInterval(r.low, r.high, direction) : null;
-  const w = enough ? welchTTest(guest, reference, level) : null;
-  return {
-    ratio,
-    ratioLow: r?.low ?? null,
-    ratioHigh: r?.high ?? null,
-    overheadPct: overheadPct(ratio, direction),
-    overheadLowPct: pct?.[0] ?? null,
-    overheadHighPct: pct?.[1] ?? null,
-    p: w?.p ?? null,
-    significant: w ? w.p < 1 - level : null,
-  };
-}
-
 /** Normalises to the best system = 1 so that taller is better for either direction. */
 function normalize(value: number, best: number, direction: Direction): number {
   return direction === 'higher' ? value / best : best / value;
 }
 
+/** The latest run's rows (by first trial). */
+function latestRun(rows: readonly SysbenchRow[]): SysbenchRow[] {
+  return runsOf(rows).at(-1)!.trials;
+}
+
 /** Pure part: rows in, sections out (exported for tests and for callers with their own rows). */
-export function buildSections(rows: readonly SysbenchRow[], metricsMode: 'key' | 'all' = 'key', level = 0.95): ReportSection[] {
+export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = {}): ReportSection[] {
+  const sinceNs = o.sinceNs ?? -(2n ** 63n);
+  const windowNs = BigInt(Math.round(o.windowMs ?? DEFAULT_WINDOW_MS)) * 1_000_000n;
   const sections = new Map<string, SysbenchRow[]>();
   for (const r of rows) {
     if (!r.ok || !isTestName(r.tags.test)) continue;
@@ -139,7 +138,9 @@ export function buildSections(rows: readonly SysbenchRow[], metricsMode: 'key' |
     sections.set(key, [...(sections.get(key) ?? []), r]);
   }
   const out: ReportSection[] = [];
-  for (const sectionRows of sections.values()) {
+  for (const allRows of sections.values()) {
+    const sectionRows = allRows.filter((r) => r.timeNs >= sinceNs);
+    if (sectionRows.length === 0) continue;
     const first = sectionRows[0]!;
     const test = first.tags.test as keyof typeof KEY_METRICS;
     const systems = new Map<string, { system: ReportSystem; rows: SysbenchRow[] }>();
@@ -152,25 +153,40 @@ export function buildSections(rows: readonly SysbenchRow[], metricsMode: 'key' |
     const ordered = [...systems.values()].sort((a, b) => systemOrder(a.system, b.system));
     const baselines = ordered.filter((e) => e.system.role === 'baseline').sort((a, b) => b.rows.length - a.rows.length);
     const reference = baselines[0] ?? null;
-    const candidates = metricsMode === 'all' ? OVERHEAD_METRICS : KEY_METRICS[test];
+    const candidates = o.metrics === 'all' ? OVERHEAD_METRICS : KEY_METRICS[test];
+    // Each system is shown by its latest run; each guest's run is compared as the collector does.
+    const shown = ordered.map((e) => ({ e, run: latestRun(e.rows) }));
+    const vs = new Map<string, Map<ResultField, ReportComparison>>();
+    if (reference) {
+      const refAgent = reference.system.agent;
+      for (const { e, run } of shown) {
+        if (e.system.role !== 'guest') continue;
+        const start = runsOf(run)[0]!.startNs;
+        const baselineRows = allRows.filter((r) => r.tags.role === 'baseline' && r.tags.agent === refAgent && r.timeNs >= start - windowNs && r.timeNs <= start + windowNs);
+        const byMetric = new Map<ResultField, ReportComparison>();
+        for (const c of compareGuestRun(run, baselineRows, { marginPct: o.marginPct, metrics: candidates })) {
+          byMetric.set(c.metric, { ...c.comparison, margin: c.margin, runId: run[0]!.runId, baselineRunId: c.baselineRunId });
+        }
+        vs.set(systemKey(e.system), byMetric);
+      }
+    }
     const metrics: ReportMetric[] = [];
     for (const metric of candidates) {
       const direction = metricDirection(metric)!;
-      const perSystem = ordered
-        .map((e) => ({ e, values: e.rows.map((r) => r.values[metric]).filter((v): v is number => v !== undefined) }))
+      const perSystem = shown
+        .map(({ e, run }) => ({ e, run, values: run.map((r) => r.values[metric]).filter((v): v is number => v !== undefined) }))
         .filter((x) => x.values.length > 0);
       if (perSystem.length === 0) continue;
       const means = perSystem.map((x) => mean(x.values));
       if (means.some((m) => !(m > 0))) continue; // a 0 (e.g. latency printed as 0.00) cannot be normalised
       const best = direction === 'higher' ? Math.max(...means) : Math.min(...means);
-      const refValues = reference ? reference.rows.map((r) => r.values[metric]).filter((v): v is number => v !== undefined) : [];
-      const results: SystemResult[] = perSystem.map(({ e, values }, i) => {
-        const ci = values.length >= 2 ? meanCi(values, level) : null;
+      const results: SystemResult[] = perSystem.map(({ e, run, values }, i) => {
+        const ci = values.length >= 2 ? meanCi(values, 0.95) : null;
         const m = means[i]!;
         const nl = ci ? [normalize(Math.max(ci.low, Number.MIN_VALUE), best, direction), normalize(ci.high, best, direction)].sort((a, b) => a - b) : null;
-        const isRef = reference !== null && e === reference;
         return {
           system: e.system,
+          runId: run[0]!.runId,
           n: values.length,
           mean: m,
           median: median(values),
@@ -180,7 +196,7 @@ export function buildSections(rows: readonly SysbenchRow[], metricsMode: 'key' |
           normalized: normalize(m, best, direction),
           normalizedLow: nl ? nl[0]! : null,
           normalizedHigh: nl ? nl[1]! : null,
-          vsReference: !isRef && refValues.length > 0 ? compare(values, refValues, direction, level) : null,
+          vsReference: vs.get(systemKey(e.system))?.get(metric) ?? null,
         };
       });
       metrics.push({ metric, direction, results });
@@ -196,7 +212,10 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
   const now = o.now ?? new Date();
   const since = typeof o.since === 'number' ? new Date(now.getTime() - o.since) : o.since;
   if (Number.isNaN(since.getTime())) throw new Error('buildReport: since is not a valid time');
-  const where = [`time >= ${BigInt(since.getTime()) * 1_000_000n}`];
+  const windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
+  const sinceNs = BigInt(since.getTime()) * 1_000_000n;
+  // From one window before the period: a guest run early in it may have its baseline run before it.
+  const where = [`time >= ${sinceNs - BigInt(Math.round(windowMs)) * 1_000_000n}`];
   if (o.group !== undefined) where.push(eq('group', o.group));
   const rows = await querySysbench(o.influx, o.database, where.join(' AND '));
   const level = 0.95;
@@ -206,6 +225,6 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
     since: since.toISOString(),
     generatedAt: now.toISOString(),
     level,
-    sections: buildSections(rows, o.metrics ?? 'key', level),
+    sections: buildSections(rows, { metrics: o.metrics ?? 'key', sinceNs, windowMs, marginPct: o.marginPct }),
   };
 }

@@ -35,3 +35,50 @@ export function fmtHalfWidth(mean: number, low: number, high: number): string {
   const h = (high - low) / 2;
   return h <= 1e-9 * Math.abs(mean) ? '0' : fmtNum(h);
 }
+
+/** What the comparison cells need (the engine's Comparison has all of it). */
+export interface ComparisonView {
+  verdict: 'worse' | 'better' | 'equivalent' | 'inconclusive' | 'unmeasurable';
+  reason: string;
+  marginPct: number;
+  ratio: number | null;
+  ratioLow: number | null;
+  ratioHigh: number | null;
+  overheadPct: number | null;
+  overheadLowPct: number | null;
+  overheadHighPct: number | null;
+  p: number | null;
+  moreTrials: number | null;
+}
+
+/** `0.800 [0.726, 0.881]`, or the ratio alone without an interval; '—' without a ratio. */
+export function fmtRatioCell(c: ComparisonView): string {
+  if (c.ratio === null) return '—';
+  return c.ratioLow !== null && c.ratioHigh !== null ? `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioLow)}, ${fmtRatio(c.ratioHigh)}]` : fmtRatio(c.ratio);
+}
+
+/** `+25.0% [+12.1%, +39.0%]`; an unmeasurable comparison shows no number that looks precise. */
+export function fmtOverheadCell(c: ComparisonView): string {
+  if (c.overheadPct === null || c.verdict === 'unmeasurable') return '—';
+  return c.overheadLowPct !== null && c.overheadHighPct !== null ? `${fmtPct(c.overheadPct)} [${fmtPct(c.overheadLowPct)}, ${fmtPct(c.overheadHighPct)}]` : fmtPct(c.overheadPct);
+}
+
+export function fmtMargin(marginPct: number): string {
+  return `±${Number(marginPct.toFixed(2))}%`;
+}
+
+/** The verdict in words: `worse by +25.0%`, `equivalent within ±3%`, `inconclusive: ~4 more trials`, `unmeasurable: <reason>`. */
+export function fmtVerdict(c: ComparisonView): string {
+  const p = c.p !== null ? ` (p=${fmtP(c.p)})` : '';
+  switch (c.verdict) {
+    case 'worse':
+    case 'better':
+      return `${c.verdict} by ${fmtPct(Math.abs(c.overheadPct!)).replace('+', '')} (margin ${fmtMargin(c.marginPct)})${p}`;
+    case 'equivalent':
+      return `equivalent within ${fmtMargin(c.marginPct)}${p}`;
+    case 'inconclusive':
+      return `inconclusive: ${c.moreTrials !== null ? `~${c.moreTrials} more trial${c.moreTrials === 1 ? '' : 's'} per side` : c.reason} (margin ${fmtMargin(c.marginPct)})${p}`;
+    default:
+      return `unmeasurable: ${c.reason}`;
+  }
+}

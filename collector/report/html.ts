@@ -2,7 +2,7 @@
 // Each test gets a bar chart normalised to the best system = 1 (taller is better, for time
 // and latency metrics too), with 95 % CI whiskers, and the comparison table under it.
 import type { Report, ReportSection, SystemResult } from './build.js';
-import { directionText, fmtHalfWidth, fmtNum, fmtP, fmtPct, fmtRatio, sectionTitle } from './format.js';
+import { directionText, fmtHalfWidth, fmtNum, fmtOverheadCell, fmtRatioCell, fmtVerdict, sectionTitle } from './format.js';
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
@@ -67,14 +67,14 @@ function chart(section: ReportSection, colors: Map<string, string>, index: numbe
   return `<svg class="chart" id="chart-${index}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(sectionTitle(section))}">${parts.join('')}</svg>`;
 }
 
-function cell(r: SystemResult, isRef: boolean): { value: string; ratio: string; overhead: string; sig: string } {
+function cell(r: SystemResult, isRef: boolean): { value: string; ratio: string; overhead: string; verdict: string } {
   const ci = r.ciLow !== null && r.ciHigh !== null ? ` ± ${fmtHalfWidth(r.mean, r.ciLow, r.ciHigh)}` : '';
   const c = r.vsReference;
   return {
     value: `${fmtNum(r.mean)}${ci} <span class="n">n=${r.n}</span>`,
-    ratio: isRef ? '1' : c ? fmtRatio(c.ratio) + (c.ratioLow !== null && c.ratioHigh !== null ? ` <span class="ci">[${fmtRatio(c.ratioLow)}, ${fmtRatio(c.ratioHigh)}]</span>` : '') : '—',
-    overhead: isRef || !c ? '—' : fmtPct(c.overheadPct) + (c.overheadLowPct !== null && c.overheadHighPct !== null ? ` <span class="ci">[${fmtPct(c.overheadLowPct)}, ${fmtPct(c.overheadHighPct)}]</span>` : ''),
-    sig: isRef || !c ? '—' : c.p === null ? 'n/a' : `${c.significant ? '<b>yes</b>' : 'no'} (p=${fmtP(c.p)})`,
+    ratio: isRef ? '1' : c ? escapeHtml(fmtRatioCell(c)) : '—',
+    overhead: isRef || !c ? '—' : escapeHtml(fmtOverheadCell(c)),
+    verdict: isRef || !c ? '—' : `<span class="v-${c.verdict}">${escapeHtml(fmtVerdict(c))}</span>`,
   };
 }
 
@@ -87,7 +87,7 @@ function table(section: ReportSection): string {
     rows.push(`<tr><td>mean ± 95% CI</td>${cells.map((c) => `<td>${c.value}</td>`).join('')}</tr>`);
     rows.push(`<tr><td>ratio to baseline</td>${cells.map((c) => `<td>${c.ratio}</td>`).join('')}</tr>`);
     rows.push(`<tr><td>overhead</td>${cells.map((c) => `<td>${c.overhead}</td>`).join('')}</tr>`);
-    rows.push(`<tr><td>significant (Welch)</td>${cells.map((c) => `<td>${c.sig}</td>`).join('')}</tr>`);
+    rows.push(`<tr><td>verdict</td>${cells.map((c) => `<td>${c.verdict}</td>`).join('')}</tr>`);
   }
   return `<table>${rows.join('')}</table>`;
 }
@@ -97,7 +97,8 @@ h1{font-size:20px}h2{font-size:16px;margin-top:32px;border-bottom:1px solid #ddd
 p.meta{color:#555;font-size:13px}.grid{stroke:#e3e3e3}.axis{stroke:#555}.tick,.dir,.val{font-size:10px;fill:#555}
 .metric{font-size:11px;fill:#222}.legend{font-size:11px;fill:#222}.whisker{stroke:#222;stroke-width:1.2;fill:none}
 table{border-collapse:collapse;font-size:12px;margin-top:8px}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}
-td:first-child,th:first-child{text-align:left}tr.mh th{background:#f5f5f5}span.ci,span.n,span.dir{color:#777;font-weight:normal}`;
+td:first-child,th:first-child{text-align:left}tr.mh th{background:#f5f5f5}span.ci,span.n,span.dir{color:#777;font-weight:normal}
+.v-worse{color:#c0392b;font-weight:bold}.v-better{color:#1e8449;font-weight:bold}.v-equivalent{color:#1f618d}.v-inconclusive{color:#9a7d0a}.v-unmeasurable{color:#777}`;
 
 /** The report as one self-contained HTML document. */
 export function renderHtmlReport(report: Report): string {
@@ -107,7 +108,7 @@ export function renderHtmlReport(report: Report): string {
   body.push(
     `<p class="meta">Database ${escapeHtml(report.database)}${report.group !== null ? `, group ${escapeHtml(report.group)}` : ''}, results since ${escapeHtml(report.since)}, generated ${escapeHtml(report.generatedAt)}. ` +
       `Bars: performance relative to the best system of each metric (1 = best; for time and latency metrics best/value, so taller is always better), whiskers the 95 % confidence interval of the mean. ` +
-      `Overhead &gt; 0 means the guest is worse than the baseline; significance by Welch's t-test at 5 %.</p>`,
+      `Each system's latest run. Overhead &gt; 0 means the guest is worse than the baseline; verdict: worse/better when the 95 % interval lies outside ±margin, equivalent when the 90 % interval lies within it (two one-sided tests); the margin is the baseline's measured noise floor unless set.</p>`,
   );
   if (report.sections.length === 0) body.push('<p>No sysbench results in this period.</p>');
   report.sections.forEach((s, i) => {

@@ -5,12 +5,12 @@
 //   buildReport({ influx, database, group?, since, metrics? }): Promise<Report>
 //       influx: an `influx` InfluxDB client; since: a Date or milliseconds before now;
 //       metrics: 'key' (default: each test's headline metrics) or 'all'.
-//   buildSections(rows, metrics?): ReportSection[]      — the same from rows you already have
+//   buildSections(rows, { metrics?, sinceNs?, windowMs?, marginPct? }): ReportSection[] — from rows you have
 //   formatReportTable(report): string                    — the terminal table (ends with '\n')
 //   renderHtmlReport(report): string                     — one HTML file, inline SVG charts
 // A Report holds sections (group × test × profile × threads); each has the reference (native
-// baseline) system and, per metric, every system's mean, 95 % CI and, for guests, ratio,
-// overhead % with its CI and Welch's p (see docs/overhead.md).
-export { buildReport, buildSections, compare, type Report, type ReportSection, type ReportMetric, type SystemResult, type ReportSystem, type Comparison, type BuildReportOptions } from './build.js';
+// baseline) system and, per metric, every system's latest run (mean, 95 % CI) and, for guests,
+// the comparison engine's answer: ratio, overhead % with its CI, verdict, margin (docs/overhead.md).
+export { buildReport, buildSections, type Report, type ReportSection, type ReportMetric, type SystemResult, type ReportSystem, type ReportComparison, type BuildReportOptions, type SectionOptions } from './build.js';
 export { formatReportTable } from './table.js';
 export { renderHtmlReport } from './html.js';

@@ -1,7 +1,7 @@
 // The terminal table: per test, systems side by side (native, then each guest) like the
-// experiment report's S1 / S2 / S3 comparisons, with 95 % intervals and Welch's verdict.
+// experiment report's S1 / S2 / S3 comparisons, with 95 % intervals and the engine's verdict.
 import type { Report, ReportMetric, ReportSection, SystemResult } from './build.js';
-import { directionText, fmtHalfWidth, fmtNum, fmtP, fmtPct, fmtRatio, sectionTitle } from './format.js';
+import { directionText, fmtHalfWidth, fmtNum, fmtOverheadCell, fmtRatioCell, fmtVerdict, sectionTitle } from './format.js';
 
 function valueCell(r: SystemResult): string {
   const ci = r.ciLow !== null && r.ciHigh !== null ? ` ± ${fmtHalfWidth(r.mean, r.ciLow, r.ciHigh)}` : '';
@@ -10,22 +10,7 @@ function valueCell(r: SystemResult): string {
 
 function ratioCell(r: SystemResult, isRef: boolean): string {
   if (isRef) return '1';
-  const c = r.vsReference;
-  if (!c) return '—';
-  return c.ratioLow !== null && c.ratioHigh !== null ? `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioLow)}, ${fmtRatio(c.ratioHigh)}]` : fmtRatio(c.ratio);
-}
-
-function overheadCell(r: SystemResult): string {
-  const c = r.vsReference;
-  if (!c) return '—';
-  return c.overheadLowPct !== null && c.overheadHighPct !== null ? `${fmtPct(c.overheadPct)} [${fmtPct(c.overheadLowPct)}, ${fmtPct(c.overheadHighPct)}]` : fmtPct(c.overheadPct);
-}
-
-function significanceCell(r: SystemResult): string {
-  const c = r.vsReference;
-  if (!c) return '—';
-  if (c.p === null) return 'n/a (1 trial)';
-  return `${c.significant ? 'yes' : 'no'} (p=${fmtP(c.p)})`;
+  return r.vsReference ? fmtRatioCell(r.vsReference) : '—';
 }
 
 function metricBlock(section: ReportSection, m: ReportMetric): string[][] {
@@ -35,8 +20,8 @@ function metricBlock(section: ReportSection, m: ReportMetric): string[][] {
     [`${m.metric} (${directionText(m.direction)})`, ...m.results.map((r) => r.system.label)],
     ['  mean ± 95% CI', ...m.results.map(valueCell)],
     ['  ratio to baseline', ...m.results.map((r) => ratioCell(r, isRef(r)))],
-    ['  overhead', ...m.results.map((r) => (isRef(r) ? '—' : overheadCell(r)))],
-    ['  significant (Welch)', ...m.results.map((r) => (isRef(r) ? '—' : significanceCell(r)))],
+    ['  overhead', ...m.results.map((r) => (isRef(r) || !r.vsReference ? '—' : fmtOverheadCell(r.vsReference)))],
+    ['  verdict', ...m.results.map((r) => (isRef(r) || !r.vsReference ? '—' : fmtVerdict(r.vsReference)))],
   ];
 }
 
@@ -53,7 +38,8 @@ function layout(rows: string[][]): string[] {
 export function formatReportTable(report: Report): string {
   const out: string[] = [];
   out.push(`virt-overhead report · database ${report.database}${report.group !== null ? ` · group ${report.group}` : ''} · since ${report.since}`);
-  out.push('ratio = guest / baseline; overhead > 0 means the guest is worse (docs/overhead.md); intervals are 95 %.');
+  out.push('Each system\'s latest run; ratio = guest / baseline run; overhead > 0 means the guest is worse; intervals are 95 %;');
+  out.push('verdict: worse/better = interval outside ±margin, equivalent = within it (TOST), margin = the baseline\'s noise floor (docs/overhead.md).');
   if (report.sections.length === 0) {
     out.push('', 'No sysbench results in this period.');
     return out.join('\n') + '\n';

@@ -1,0 +1,4 @@
+// Statistics for the comparison engine: descriptive statistics, Student's t, Welch, ratio
+// intervals (stats.ts) and printing resolution (resolution.ts). Formulas in docs/overhead.md.
+export * from './stats.js';
+export * from './resolution.js';

@@ -1,0 +1,112 @@
+// One question, one answer (issue 12 item 3): on the same stored trials, the report's comparison
+// cells equal the collector's stored `overhead` fields, to the last printed digit and exactly in
+// value. Real influxd; the calculator and the report each read what they need back from it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfluxDB } from 'influx';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { createOverheadCalculator } from '../collector/overhead/index.js';
+import { writeTrials, type TrialSpec } from '../collector/overhead/testing/sysbench-points.js';
+import { buildReport, type Report } from '../collector/report/index.js';
+import { fmtMargin, fmtOverheadCell, fmtRatioCell, fmtVerdict } from '../collector/report/format.js';
+
+const DB = 'equal_test';
+const NOW = new Date();
+const MIN = 60_000_000_000n;
+const HOUR = 60n * MIN;
+const START = BigInt(NOW.getTime()) * 1_000_000n - 10n * HOUR;
+
+let influxd: InfluxdHandle;
+let influx: InfluxDB;
+let dir: string;
+let report: Report;
+type Row = Record<string, any>;
+
+function run(agent: string, role: 'baseline' | 'guest', runId: string, at: bigint, rows: Array<Record<string, number>>, variant = 'default'): TrialSpec[] {
+  return rows.map((values, i) => ({ agent, group: 'eq', role, virt: role === 'baseline' ? 'none' : 'kvm', variant, test: 'cpu', runId, trial: i + 1, timeNs: at + BigInt(i) * MIN, values }));
+}
+const cpu = (eps: number[], lat: number[]) => eps.map((e, i) => ({ events_per_sec: e, latency_avg_ms: lat[i]!, latency_pct_ms: lat[i]! * 1.2 }));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'report-eq-'));
+  influxd = await startInfluxd({ dir });
+  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
+  await influx.createDatabase(DB);
+  // Four baseline runs an hour apart (a noise floor from their run means), one of them before the
+  // report's period; guests: an A/A-like one, a slower one, one with a single trial, one at resolution.
+  const written = await writeTrials(influxd.url, DB, [
+    ...run('host', 'baseline', 'b1', START, cpu([1000.12, 1001.5, 999.3], [1.01, 1.0, 1.02])),
+    ...run('host', 'baseline', 'b2', START + HOUR, cpu([1004.2, 1003.1, 1005.0], [1.0, 0.99, 1.0])),
+    ...run('host', 'baseline', 'b3', START + 2n * HOUR, cpu([998.7, 997.9, 999.9], [1.02, 1.01, 1.01])),
+    ...run('host', 'baseline', 'b4', START + 3n * HOUR, cpu([1001.8, 1002.6, 1000.4], [1.0, 1.0, 1.01])),
+    ...run('same', 'guest', 'g1', START + 3n * HOUR + 10n * MIN, cpu([1000.9, 1002.2, 1001.1], [1.0, 1.01, 1.0])),
+    ...run('slow', 'guest', 'g2', START + 3n * HOUR + 20n * MIN, cpu([900.4, 902.8, 899.1], [1.11, 1.12, 1.1])),
+    ...run('once', 'guest', 'g3', START + 3n * HOUR + 30n * MIN, cpu([950.5], [1.05])),
+    ...run('tiny', 'guest', 'g4', START + 3n * HOUR + 40n * MIN, [{ events_per_sec: 1000.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 }, { events_per_sec: 1001.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 }]),
+  ]);
+  await createOverheadCalculator({ influx, database: DB }).onResultsWritten(written);
+  // The period starts after b1: the report must still use it for the margin, as the collector does.
+  report = await buildReport({ influx, database: DB, since: new Date(Number((START + 30n * MIN) / 1_000_000n)), now: NOW, metrics: 'all' });
+});
+
+afterAll(async () => {
+  await influxd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('report equals the stored overhead', () => {
+  it('every guest cell of the report equals its overhead point, digit for digit and value for value', async () => {
+    const stored = (await influx.query(`SELECT * FROM "overhead"`, { database: DB })) as unknown as Row[];
+    const section = report.sections.find((s) => s.test === 'cpu')!;
+    let compared = 0;
+    for (const m of section.metrics) {
+      for (const r of m.results) {
+        if (r.system.role !== 'guest') continue;
+        const c = r.vsReference!;
+        const p = stored.find((x) => x.agent === r.system.agent && x.metric === m.metric && x.baseline_agent === 'host');
+        expect(p, `${r.system.agent} ${m.metric}`).toBeDefined();
+        const fromStore = {
+          verdict: p!.verdict,
+          reason: p!.verdict_reason,
+          marginPct: p!.margin_pct,
+          ratio: p!.ratio,
+          ratioLow: null,
+          ratioHigh: null,
+          overheadPct: p!.overhead_pct,
+          overheadLowPct: p!.ci_low_pct,
+          overheadHighPct: p!.ci_high_pct,
+          p: p!.p,
+          moreTrials: p!.more_trials,
+        };
+        expect(fmtOverheadCell(c)).toBe(fmtOverheadCell(fromStore));
+        expect(fmtVerdict(c)).toBe(fmtVerdict(fromStore));
+        expect(fmtMargin(c.marginPct)).toBe(fmtMargin(p!.margin_pct));
+        expect(fmtRatioCell({ ...c, ratioLow: null, ratioHigh: null })).toBe(fmtRatioCell(fromStore));
+        // Not only the printed digits: the same numbers (floats survive InfluxDB's JSON round trip).
+        expect([c.verdict, c.overheadPct, c.overheadLowPct, c.overheadHighPct, c.marginPct, c.p, c.moreTrials, c.baselineRunId, c.nCandidate, c.nReference]).toEqual([
+          p!.verdict, p!.overhead_pct, p!.ci_low_pct, p!.ci_high_pct, p!.margin_pct, p!.p, p!.more_trials, p!.baseline_run_id, p!.n_guest, p!.n_baseline,
+        ]);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(4 * 3 - 1);
+  });
+
+  it('the cases read as a careful reader would expect', () => {
+    const eps = report.sections[0]!.metrics.find((m) => m.metric === 'events_per_sec')!;
+    const by = (agent: string) => eps.results.find((r) => r.system.agent === agent)!.vsReference!;
+    // The margin is the baseline's noise floor from its 4 run means (b1 lies before the period).
+    expect(by('same').margin.source).toBe('noise-floor');
+    expect(by('same').margin.noiseFloorPct).toBeGreaterThan(0);
+    expect(['equivalent', 'inconclusive']).toContain(by('same').verdict);
+    expect(by('slow').verdict).toBe('worse');
+    expect(by('once')).toMatchObject({ verdict: 'inconclusive', overheadLowPct: null });
+    // 0.02 ms is within 10 steps of 0 at 0.01 ms: unmeasurable, with no number that looks precise.
+    const lat = report.sections[0]!.metrics.find((m) => m.metric === 'latency_avg_ms')!;
+    const tiny = lat.results.find((r) => r.system.agent === 'tiny')!.vsReference!;
+    expect(tiny.verdict).toBe('unmeasurable');
+    expect(fmtOverheadCell(tiny)).toBe('—');
+  });
+});
