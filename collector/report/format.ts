@@ -1,4 +1,6 @@
 // Number formatting shared by the terminal table and the HTML report.
+import type { Comparison } from '../../lib/compare/compare.js';
+
 export function fmtNum(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
@@ -36,20 +38,8 @@ export function fmtHalfWidth(mean: number, low: number, high: number): string {
   return h <= 1e-9 * Math.abs(mean) ? '0' : fmtNum(h);
 }
 
-/** What the comparison cells need (the engine's Comparison has all of it). */
-export interface ComparisonView {
-  verdict: 'worse' | 'better' | 'equivalent' | 'inconclusive' | 'unmeasurable';
-  reason: string;
-  marginPct: number;
-  ratio: number | null;
-  ratioLow: number | null;
-  ratioHigh: number | null;
-  overheadPct: number | null;
-  overheadLowPct: number | null;
-  overheadHighPct: number | null;
-  p: number | null;
-  moreTrials: number | null;
-}
+/** What the comparison cells need (the engine's Comparison has all of it; so does a stored point). */
+export type ComparisonView = Pick<Comparison, 'verdict' | 'reason' | 'marginPct' | 'ratio' | 'ratioLow' | 'ratioHigh' | 'overheadPct' | 'overheadLowPct' | 'overheadHighPct' | 'p' | 'moreTrials'>;
 
 /** `0.800 [0.726, 0.881]`, or the ratio alone without an interval; '—' without a ratio. */
 export function fmtRatioCell(c: ComparisonView): string {
