@@ -28,12 +28,6 @@ const LAYER_ZONES = [
   ...[...GROUND, ...CAPABILITIES, 'cli'].flatMap((t) => [zone(t, 'test', `${t}/ must not import test/`), zone(t, 'bench', `${t}/ must not import bench/`)]),
 ];
 
-/** Temporary exceptions, each with the issue that removes it. */
-const KNOWN_EXCEPTIONS = [
-  // TODO(issue 13): the trial rule moves to the ground floor with the comparison engine ("engine").
-  'agent/suite.ts',
-];
-
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'proto/gen/', 'test/artifacts/', '.data/'] },
   js.configs.recommended,
@@ -47,15 +41,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // Deliberate: parsers and validators reject control characters in untrusted text.
       'no-control-regex': 'off',
-    },
-  },
-  {
-    files: KNOWN_EXCEPTIONS,
-    rules: {
-      'import-x/no-restricted-paths': [
-        'error',
-        { zones: LAYER_ZONES.map((z) => (z.target === './agent' && z.from === './collector' ? { ...z, except: ['./overhead/trials.ts'] } : z)) },
-      ],
     },
   },
   {
