@@ -17,12 +17,14 @@ import { loadProfile } from './sysbench/profiles.js';
 import { sysbenchVersion } from './sysbench/runner.js';
 import { nowNs, runSuite } from './suite.js';
 import { UsageError } from '../lib/errors.js';
-import { readSecretFile } from '../lib/secret-file.js';
+import { readSecretFile, secretFileWarning } from '../lib/secret-file.js';
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const profile = loadProfile(cfg.profile);
   const version = await sysbenchVersion(cfg.sysbench);
   const token = cfg.tokenFile ? readToken(cfg.tokenFile, log) : undefined;
+  const keyWarning = cfg.tls.key ? secretFileWarning(cfg.tls.key, '--tls-key') : undefined;
+  if (keyWarning) log.warn(keyWarning);
   const detection = await detect({ declared: cfg.declared, ...(cfg.kvmProbeFile ? { kvmProbe: readKvmProbe(cfg.kvmProbeFile) } : {}) });
   const spool = Spool.open(cfg.spoolDir, {
     maxBytes: cfg.spoolMaxBytes,

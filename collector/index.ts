@@ -8,7 +8,9 @@ import { loadContract } from '../proto/index.js';
 import { AGENT_VERSION } from '../lib/version.js';
 import { UsageError } from '../lib/errors.js';
 import { redactUrl } from '../lib/secret-file.js';
-import { BatchWriter, lineWriter } from './influx/writer.js';
+import { BatchWriter, lineWriter, rawQuery } from './influx/writer.js';
+import { HistoryGuard } from './influx/history.js';
+import { LogLimiter } from './server/log-limit.js';
 import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
 import { handleStream, type AgentCall } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
@@ -104,7 +106,18 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       .then(() => nested?.onResultsWritten(results))
       .catch((err: Error) => log.error({ error: err.message }, 'nested-stack overhead computation failed'));
   };
-  const writer = new BatchWriter(lineWriter({ url: opts.influxUrl, database: opts.database }), { batchSize: opts.batchSize, flushMs: opts.flushMs, log, onWritten });
+  const target = { url: opts.influxUrl, database: opts.database };
+  const guard = new HistoryGuard(rawQuery(target));
+  const writer = new BatchWriter(lineWriter(target), {
+    batchSize: opts.batchSize,
+    flushMs: opts.flushMs,
+    log,
+    onWritten,
+    guard,
+    // A database dropped while the collector runs is created again (unless told not to create it).
+    ...(opts.createDatabase ? { onDatabaseMissing: async () => void (await influx.createDatabase(opts.database)) } : {}),
+  });
+  const limiter = new LogLimiter(log);
 
   let tokens = opts.tokens ?? null;
   const open = new Set<AgentCall>();
@@ -129,7 +142,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const { Collector } = loadContract().virtoverhead.v1;
   server.addService(Collector.service, {
     Stream: (call: AgentCall) =>
-      handleStream(call, { writer, tokens: () => tokens, log, collectorVersion: AGENT_VERSION, ratePerSec: opts.ratePerSec ?? 5000, burst: opts.burst ?? 20_000, open, isPressured: () => pressured, buckets }),
+      handleStream(call, { writer, tokens: () => tokens, log, collectorVersion: AGENT_VERSION, ratePerSec: opts.ratePerSec ?? 5000, burst: opts.burst ?? 20_000, open, isPressured: () => pressured, buckets, limiter }),
   });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))));
   const host = opts.listen.replace(/:\d+$/, '');

@@ -12,21 +12,31 @@ export interface Secret {
 /** Reads a one-line secret (trailing newline dropped); `option` names it in errors. */
 export function readSecretFile(path: string, option: string): Secret {
   let text: string;
-  let mode: number;
-  let uid: number;
   try {
-    ({ mode, uid } = statSync(path));
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${option} ${path}: ${(err as Error).message}`);
   }
   const value = text.replace(/\r?\n$/, '');
   if (!value.trim()) throw new UsageError(`${option} ${path} is empty`);
+  const warning = secretFileWarning(path, option);
+  return warning ? { value, warning } : { value };
+}
+
+/** The warning a secret file (token, tokens file, private key) deserves, from its mode and owner. */
+export function secretFileWarning(path: string, option: string): string | undefined {
+  let mode: number;
+  let uid: number;
+  try {
+    ({ mode, uid } = statSync(path));
+  } catch (err) {
+    throw new UsageError(`cannot read ${option} ${path}: ${(err as Error).message}`);
+  }
   const me = process.getuid?.() ?? 0;
   const problems: string[] = [];
   if ((mode & 0o077) !== 0) problems.push(`mode ${(mode & 0o777).toString(8).padStart(4, '0')} lets other users read it (chmod 600)`);
   if (uid !== me && uid !== 0) problems.push(`it belongs to uid ${uid}, not to this user or root`);
-  return problems.length ? { value, warning: `${option} ${path}: ${problems.join('; ')}` } : { value };
+  return problems.length ? `${option} ${path}: ${problems.join('; ')}` : undefined;
 }
 
 /** The URL with its password replaced, for logs and messages. */

@@ -65,15 +65,17 @@ export const MEASUREMENTS = {
       threads: 'float',
       ok: 'boolean',
       error: 'string',
+      content_hash: 'string',
+      clock_skew_s: 'float',
     },
   },
   sysbench_interval: {
     tags: RUN_TAGS,
-    fields: { ...floats(INTERVAL_FIELDS), run_id: 'string', sample_id: 'string', trial: 'float' },
+    fields: { ...floats(INTERVAL_FIELDS), run_id: 'string', sample_id: 'string', trial: 'float', content_hash: 'string', clock_skew_s: 'float' },
   },
   agent_status: {
     tags: IDENTITY_TAGS,
-    fields: { spooled: 'float', dropped: 'float', corrupt: 'float', rejected: 'float', last_run_ok: 'boolean', state: 'string' },
+    fields: { spooled: 'float', dropped: 'float', corrupt: 'float', rejected: 'float', last_run_ok: 'boolean', state: 'string', collector_held: 'float' },
   },
   overhead: {
     tags: COMPARISON_TAGS,

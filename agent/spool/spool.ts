@@ -26,6 +26,8 @@ export interface SpoolStats {
   bytes: number;
   dropped: number;
   corrupt: number;
+  /** Records set aside in quarantine.jsonl (refused by the collector, or undecodable). */
+  quarantined: number;
   segments: number;
 }
 
@@ -161,7 +163,7 @@ export class Spool {
   /** Unacknowledged records, oldest first (Map keeps insertion order). */
   private pendingEntries = new Map<string, Entry>();
   private fd = -1;
-  private counters = { dropped: 0, corrupt: 0 };
+  private counters = { dropped: 0, corrupt: 0, quarantined: 0 };
   private acksSinceCompact = 0;
 
   private constructor(dir: string, opts: SpoolOptions) {
@@ -182,8 +184,8 @@ export class Spool {
   private recover(): void {
     mkdirSync(this.dir, { recursive: true });
     try {
-      const c = JSON.parse(readFileSync(join(this.dir, 'counters.json'), 'utf8')) as { dropped?: number; corrupt?: number };
-      this.counters = { dropped: Number(c.dropped) || 0, corrupt: Number(c.corrupt) || 0 };
+      const c = JSON.parse(readFileSync(join(this.dir, 'counters.json'), 'utf8')) as { dropped?: number; corrupt?: number; quarantined?: number };
+      this.counters = { dropped: Number(c.dropped) || 0, corrupt: Number(c.corrupt) || 0, quarantined: Number(c.quarantined) || 0 };
     } catch {
       /* first start, or a torn counters file: start from zero */
     }
@@ -327,6 +329,56 @@ export class Spool {
     }
   }
 
+  /**
+   * Sets records aside: each goes, with the reason, as one JSON line to quarantine.jsonl (kept
+   * for an operator, never sent again), then leaves the spool like an acknowledged record.
+   * A record is never simply deleted because the collector refused it.
+   */
+  quarantine(ids: string[], reason: string): void {
+    const wanted = new Set(ids.filter((id) => this.pendingEntries.has(id)));
+    if (wanted.size === 0) return;
+    const lines: string[] = [];
+    const at = new Date().toISOString();
+    for (const id of wanted) lines.push(JSON.stringify({ at, reason, record: this.readEntry(this.pendingEntries.get(id)!) }));
+    this.appendQuarantine(lines, wanted.size);
+    this.ack([...wanted]);
+  }
+
+  /** Appends lines to quarantine.jsonl (fsync'd); counts them; a failed write is counted as dropped. */
+  private appendQuarantine(lines: string[], records: number): void {
+    try {
+      const fd = openSync(join(this.dir, 'quarantine.jsonl'), 'a');
+      try {
+        writeSync(fd, lines.join('\n') + '\n');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      this.counters.quarantined += records;
+    } catch (err) {
+      this.counters.dropped += records;
+      this.opts.onDrop?.(records, `cannot write quarantine.jsonl: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    this.saveCounters();
+  }
+
+  /** One record's JSON as stored (parsed when it parses, raw text otherwise). */
+  private readEntry(entry: Entry): unknown {
+    const fd = openSync(join(this.dir, segName(entry.segment)), 'r');
+    try {
+      const buf = Buffer.alloc(entry.length);
+      readSync(fd, buf, 0, entry.length, entry.offset);
+      const text = buf.subarray(HEADER).toString('utf8');
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   has(id: string): boolean {
     return this.pendingEntries.has(id);
   }
@@ -394,6 +446,7 @@ export class Spool {
       bytes: this.segments.reduce((n, s) => n + s.bytes, 0),
       dropped: this.counters.dropped,
       corrupt: this.counters.corrupt,
+      quarantined: this.counters.quarantined,
       segments: this.segments.length,
     };
   }

@@ -94,9 +94,9 @@ export class Sender {
     } else if (msg.reject) {
       const { id, reason } = msg.reject;
       this.rejected++;
-      this.opts.log.warn({ id, code: msg.reject.code, reason }, 'collector rejected a record; dropping it from the spool');
+      this.opts.log.warn({ id, code: msg.reject.code, reason }, 'collector rejected a record; set aside in the spool\'s quarantine.jsonl');
       this.opts.onReject?.(id, reason);
-      this.opts.spool.ack([id]);
+      this.opts.spool.quarantine([id], `collector: ${grpc.status[msg.reject.code] ?? msg.reject.code}: ${reason}`);
       this.inFlight.delete(id);
       this.pump();
     }
@@ -142,11 +142,11 @@ export class Sender {
       for (const m of messages) this.call.write(m);
       for (const id of tooBig) {
         this.rejected++;
-        this.opts.log.error({ id, limit: MAX_MESSAGE_BYTES }, 'record is over the message size limit; dropping it from the spool');
+        this.opts.log.error({ id, limit: MAX_MESSAGE_BYTES }, 'record is over the message size limit; set aside in the spool\'s quarantine.jsonl');
         this.opts.onReject?.(id, 'over the message size limit');
       }
       if (tooBig.length) {
-        this.opts.spool.ack(tooBig);
+        this.opts.spool.quarantine(tooBig, `over the ${MAX_MESSAGE_BYTES}-byte message size limit`);
         return this.pump();
       }
     }

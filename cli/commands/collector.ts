@@ -2,7 +2,7 @@ import { startCollector, InfluxUnreachableError } from '../../collector/index.js
 import { COLLECTOR_OPTIONS } from '../../collector/config.js';
 import { loadTokens } from '../../collector/server/tokens.js';
 import { createLogger } from '../log.js';
-import { readSecretFile, redactUrl, withCredentials } from '../../lib/secret-file.js';
+import { readSecretFile, redactUrl, secretFileWarning, withCredentials } from '../../lib/secret-file.js';
 import { formatHelp, optStr, parseOptions, str, type OptionValues } from '../../lib/options.js';
 import { parseDuration } from '../../lib/units.js';
 import { UsageError } from '../../lib/errors.js';
@@ -54,6 +54,9 @@ export async function run(argv: string[]): Promise<number> {
   const tokensPath = optStr(values, 'tokens');
   const rate = positiveInt(str(values, 'rate-limit'), 'rate-limit');
   const influxUrl = influxUrlFrom(values, argv, log);
+  const tlsKey = optStr(values, 'tls-key');
+  const keyWarning = tlsKey ? secretFileWarning(tlsKey, '--tls-key') : undefined;
+  if (keyWarning) log.warn(keyWarning);
   let collector;
   try {
     collector = await startCollector({
@@ -61,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
       influxUrl,
       database: str(values, 'database'),
       createDatabase: values['no-create-db'] !== true,
-      tokens: tokensPath ? loadTokens(tokensPath) : null,
+      tokens: tokensPath ? loadTokens(tokensPath, (m) => log.warn(m)) : null,
       tls: { cert: optStr(values, 'tls-cert'), key: optStr(values, 'tls-key'), clientCa: optStr(values, 'tls-client-ca'), allowPlaintext: values['allow-plaintext'] === true },
       baselineWindowMs: parseDuration(str(values, 'baseline-window'), 'baseline-window'),
       margins: marginOption(optStr(values, 'margin')),
@@ -87,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
       return;
     }
     try {
-      collector.setTokens(loadTokens(tokensPath));
+      collector.setTokens(loadTokens(tokensPath, (m) => log.warn(m)));
       log.info({ tokens: tokensPath }, 'tokens reloaded');
     } catch (err) {
       log.error({ error: (err as Error).message }, 'tokens reload failed; keeping the old tokens');

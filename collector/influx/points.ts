@@ -5,6 +5,7 @@ import type { IPoint } from 'influx';
 import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
 import type { IdentityTags } from '../../schema/influx.js';
 import { fieldSet, seriesKey, toLine } from './line.js';
+import { contentHash, type Stamp } from './history.js';
 
 export type Tags = Record<string, string>;
 
@@ -48,11 +49,12 @@ export function samplePoint(tags: Tags, s: IntervalSample__Output): IPoint {
   };
 }
 
-export function statusPoint(tags: Tags, s: AgentStatus__Output): IPoint {
+/** `held`: points the collector was holding when the heartbeat arrived (InfluxDB refusing writes). */
+export function statusPoint(tags: Tags, s: AgentStatus__Output, held = 0): IPoint {
   return {
     measurement: 'agent_status',
     tags,
-    fields: { spooled: Number(s.spooled), dropped: Number(s.dropped), corrupt: Number(s.corrupt), rejected: Number(s.rejected), last_run_ok: s.last_run_ok, state: s.state },
+    fields: { spooled: Number(s.spooled), dropped: Number(s.dropped), corrupt: Number(s.corrupt), rejected: Number(s.rejected), last_run_ok: s.last_run_ok, state: s.state, collector_held: held },
     timestamp: s.timestamp_ns,
   };
 }
@@ -61,6 +63,8 @@ export function statusPoint(tags: Tags, s: AgentStatus__Output): IPoint {
 export interface EncodedPoint {
   line: string;
   result?: IPoint;
+  /** Results and samples: what the append-only check needs. */
+  stamp?: Stamp;
 }
 
 /**
@@ -86,16 +90,28 @@ export class StreamEncoder {
     return key;
   }
 
-  result(r: Result__Output): EncodedPoint {
+  /** `skewS`: the record's clock skew (validate.ts clockSkewSeconds), stored as a flag when set. */
+  result(r: Result__Output, skewS?: number): EncodedPoint {
     const point = resultPoint(this.tags, r, this.layer);
-    return { line: toLine(point, this.key('sysbench', r.test, r.profile, r.sysbench_version)), result: point };
+    return { ...this.stamped('sysbench', this.key('sysbench', r.test, r.profile, r.sysbench_version), fieldSet(point.fields as Record<string, number | string | boolean>), r.timestamp_ns, skewS), result: point };
   }
 
-  sample(s: IntervalSample__Output): EncodedPoint {
-    return { line: `${this.key('sysbench_interval', s.test, s.profile, s.sysbench_version)} ${fieldSet(sampleFields(s))} ${s.timestamp_ns}` };
+  sample(s: IntervalSample__Output, skewS?: number): EncodedPoint {
+    return this.stamped('sysbench_interval', this.key('sysbench_interval', s.test, s.profile, s.sysbench_version), fieldSet(sampleFields(s)), s.timestamp_ns, skewS);
   }
 
-  status(s: AgentStatus__Output): EncodedPoint {
-    return { line: toLine(statusPoint(this.tags, s), this.key('agent_status')) };
+  /**
+   * The line with its content_hash field (history.ts), and the stamp the writer checks. The
+   * clock_skew_s flag comes after the hash: it depends on when the record arrived, not on what
+   * was measured, so a later resend is still "the same content".
+   */
+  private stamped(measurement: string, key: string, fields: string, ts: string, skewS?: number): EncodedPoint {
+    const hash = contentHash(key, fields, ts);
+    const flag = skewS === undefined ? '' : `,clock_skew_s=${skewS}`;
+    return { line: `${key} ${fields},content_hash="${hash}"${flag} ${ts}`, stamp: { measurement, agent: this.tags.agent!, key, ts, hash } };
+  }
+
+  status(s: AgentStatus__Output, held = 0): EncodedPoint {
+    return { line: toLine(statusPoint(this.tags, s, held), this.key('agent_status')) };
   }
 }

@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
 import type { EncodedPoint } from './points.js';
+import { HistoryConflictError, type HistoryGuard, type RawQuery, type Stamp } from './history.js';
 
 export interface InfluxTarget {
   /** Base URL, e.g. http://127.0.0.1:8086; user:password@ in it becomes basic auth. */
@@ -25,6 +26,10 @@ export interface WriterOptions {
   /** Queue length at which 'pressure' is emitted (and 'relief' at half of it). */
   highWater?: number;
   log: Logger;
+  /** Append-only check of results and samples before they are written (see history.ts). */
+  guard?: HistoryGuard;
+  /** Called when InfluxDB says the database does not exist (before the retry). */
+  onDatabaseMissing?: () => Promise<void>;
   /** Called after a batch was accepted, with the `sysbench` results in it. */
   onWritten?: (results: IPoint[]) => void;
 }
@@ -34,6 +39,8 @@ export type Done = (err?: Error) => void;
 
 interface Pending extends EncodedPoint {
   done: Done;
+  /** Passed the history check already (a retried write is not checked again). */
+  admitted?: boolean;
 }
 
 export class PermanentWriteError extends Error {
@@ -51,32 +58,69 @@ export class InfluxWriteError extends Error {
  * Only a 400 (a point InfluxDB can never store: type conflict, bad value) or 413 (too big) is
  * the data's fault. Every other answer — 401/403 (our credentials), 404 (database missing),
  * 429, 5xx, no answer — is the server's state: retried, never turned into a Reject, because a
- * Reject makes the agent delete the record from its spool.
+ * Reject makes the agent set the record aside. So are the 400s about InfluxDB's own limits
+ * (max-series-per-database, max-values-per-tag): raising the limit stores the point.
  */
 export function isPermanent(err: unknown): boolean {
   const status = err instanceof InfluxWriteError ? err.status : (err as { res?: { statusCode?: number } }).res?.statusCode;
-  return status === 400 || status === 413;
+  return (status === 400 || status === 413) && !isServerLimit(err);
+}
+
+/** A refusal because of one of InfluxDB's own limits, which an operator can raise. */
+export function isServerLimit(err: unknown): boolean {
+  return SERVER_LIMIT.test((err as Error)?.message ?? '');
+}
+
+const SERVER_LIMIT = /max-series-per-database|max-values-per-tag|cache-max-memory-size/i;
+
+/** InfluxDB says the database is gone (dropped while we run): it can be created again. */
+export function isDatabaseMissing(err: unknown): boolean {
+  return /database not found/i.test((err as Error)?.message ?? '');
+}
+
+/** Base URL without credentials, and the basic-auth header the URL's user:password@ asks for. */
+function endpointOf(target: InfluxTarget): { base: string; headers: Record<string, string> } {
+  const u = new URL(target.url);
+  const headers: Record<string, string> = {};
+  if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+  return { base: `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`, headers };
+}
+
+async function request(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new InfluxWriteError(`InfluxDB did not answer: ${(err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message}`, null);
+  }
 }
 
 /** POSTs line protocol to InfluxDB 1.x's /write (also served by Enterprise and InfluxDB 3). */
 export function lineWriter(target: InfluxTarget): (body: string) => Promise<void> {
-  const u = new URL(target.url);
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-  if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-  const endpoint = `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}/write?db=${encodeURIComponent(target.database)}&precision=n`;
+  const { base, headers } = endpointOf(target);
+  const endpoint = `${base}/write?db=${encodeURIComponent(target.database)}&precision=n`;
   return async (body) => {
-    let res: Response;
-    try {
-      res = await fetch(endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
-    } catch (err) {
-      throw new InfluxWriteError(`InfluxDB did not answer: ${(err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message}`, null);
-    }
+    const res = await request(endpoint, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body });
     if (res.status === 204 || res.status === 200) {
       await res.arrayBuffer();
       return;
     }
     const text = (await res.text()).slice(0, 500);
     throw new InfluxWriteError(`InfluxDB answered ${res.status}: ${text}`, res.status);
+  };
+}
+
+/**
+ * Runs InfluxQL and returns InfluxDB's JSON with nanosecond epochs. Times are kept as decimal
+ * strings: as JSON numbers they would lose their last digits (above 2^53).
+ */
+export function rawQuery(target: InfluxTarget): RawQuery {
+  const { base, headers } = endpointOf(target);
+  return async (q) => {
+    const res = await request(`${base}/query?db=${encodeURIComponent(target.database)}&epoch=ns`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ q }).toString() });
+    const text = await res.text();
+    // Status null (never 'permanent'): a failed check holds the batch, it never lets it through.
+    if (res.status !== 200) throw new InfluxWriteError(`InfluxDB answered ${res.status} to a query: ${text.slice(0, 300)}`, null);
+    return JSON.parse(text.replace(/\[(-?\d{15,})(?=[,\]])/g, '["$1"'));
   };
 }
 
@@ -89,6 +133,8 @@ export class BatchWriter extends EventEmitter {
   private closed = false;
   written = 0;
   failedWrites = 0;
+  /** Why InfluxDB is not taking writes right now ('' when it is). */
+  heldReason = '';
   private readonly batchSize: number;
   private readonly flushMs: number;
   private readonly concurrency: number;
@@ -104,12 +150,17 @@ export class BatchWriter extends EventEmitter {
 
   write(point: EncodedPoint, done: Done): void {
     if (this.closed) return done(new Error('collector is shutting down'));
-    this.queue.push({ line: point.line, result: point.result, done });
+    this.queue.push({ ...point, done });
     if (!this.pressured && this.queue.length >= this.highWater) {
       this.pressured = true;
       this.emit('pressure');
     }
     this.schedule();
+  }
+
+  /** Points held because InfluxDB refuses writes for reasons not theirs (0 when writing normally). */
+  held(): number {
+    return this.heldReason ? this.queued() : 0;
   }
 
   /** Points not yet accepted by InfluxDB (queued or in a request). */
@@ -145,19 +196,17 @@ export class BatchWriter extends EventEmitter {
   }
 
   private async send(batch: Pending[]): Promise<void> {
+    let toWrite = batch;
     try {
-      await this.post(batch.map((p) => p.line).join('\n'));
+      toWrite = await this.admit(batch);
+      if (toWrite.length) await this.post(toWrite.map((p) => p.line).join('\n'));
       this.retryMs = 0;
-      this.accepted(batch);
+      this.heldReason = '';
+      this.accepted(toWrite);
     } catch (err) {
-      if (isPermanent(err)) {
-        await this.isolate(batch);
-      } else {
-        this.failedWrites++;
-        this.queue.unshift(...batch); // oldest first again
-        this.retryMs = Math.min(5000, Math.max(200, this.retryMs * 2));
-        this.opts.log.warn({ error: (err as Error).message, queued: this.queue.length, retryInMs: this.retryMs }, 'InfluxDB write failed; holding the batch and the acks, retrying');
-      }
+      // A 400 may refuse only some points (a bad value, or new series past a limit): find them.
+      if (isPermanent(err) || isServerLimit(err)) await this.isolate(toWrite);
+      else await this.hold(err as Error, toWrite);
     } finally {
       this.inFlight--;
       this.pendingInRequests -= batch.length;
@@ -170,8 +219,32 @@ export class BatchWriter extends EventEmitter {
     }
   }
 
+  /**
+   * The history check: a point already stored with the same content is acknowledged without
+   * writing it again, one stored with other content is refused; the rest is returned to write.
+   * Throws (nothing settled) when InfluxDB cannot be asked.
+   */
+  private async admit(batch: Pending[]): Promise<Pending[]> {
+    const guard = this.opts.guard;
+    const toCheck = guard ? batch.filter((p) => p.stamp && !p.admitted) : [];
+    if (!guard || toCheck.length === 0) return batch;
+    const verdicts = await guard.check(toCheck.map((p) => p.stamp!));
+    const settled = new Set<Pending>();
+    toCheck.forEach((p, i) => {
+      const v = verdicts[i];
+      if (v === 'new') p.admitted = true;
+      else {
+        settled.add(p);
+        if (v === 'same') p.done();
+        else p.done(new HistoryConflictError(`a different ${p.stamp!.measurement} point is already stored for this series and timestamp; stored history is append-only, so it was not overwritten`));
+      }
+    });
+    return settled.size ? batch.filter((p) => !settled.has(p)) : batch;
+  }
+
   private accepted(batch: Pending[]): void {
     this.written += batch.length;
+    this.opts.guard?.stored(stamps(batch));
     const results: IPoint[] = [];
     for (const p of batch) {
       p.done();
@@ -183,16 +256,39 @@ export class BatchWriter extends EventEmitter {
   /** Writes a refused batch point by point: the good ones are acked, the bad ones rejected. */
   private async isolate(batch: Pending[]): Promise<void> {
     const good: Pending[] = [];
+    const again: Pending[] = [];
+    let lastErr: Error | null = null;
     for (const p of batch) {
       try {
         await this.post(p.line);
         good.push(p);
       } catch (err) {
-        if (isPermanent(err)) p.done(new PermanentWriteError(`InfluxDB refused the point: ${(err as Error).message.slice(0, 300)}`));
-        else this.queue.unshift(p); // InfluxDB went away meanwhile: retry it later
+        if (isPermanent(err)) {
+          this.opts.guard?.forget(stamps([p]));
+          p.done(new PermanentWriteError(`InfluxDB refused the point: ${(err as Error).message.slice(0, 300)}`));
+        } else {
+          again.push(p); // not the point's fault (a limit, or InfluxDB went away): held
+          lastErr = err as Error;
+        }
       }
     }
     this.accepted(good);
+    if (lastErr) await this.hold(lastErr, again);
+  }
+
+  /** InfluxDB refused for its own reasons: keep the points (no ack, no reject) and retry later. */
+  private async hold(err: Error, points: Pending[]): Promise<void> {
+    this.failedWrites++;
+    this.heldReason = err.message.slice(0, 300);
+    this.queue.unshift(...points); // oldest first again
+    if (isDatabaseMissing(err) && this.opts.onDatabaseMissing) {
+      await this.opts.onDatabaseMissing().then(
+        () => this.opts.log.warn('the InfluxDB database was missing: created it again'),
+        (e: Error) => this.opts.log.error({ error: e.message }, 'cannot create the missing InfluxDB database'),
+      );
+    }
+    this.retryMs = Math.min(5000, Math.max(200, this.retryMs * 2));
+    this.opts.log.warn({ error: this.heldReason, held: this.queue.length, retryInMs: this.retryMs }, 'InfluxDB refused a write for a reason that is not the data\'s: holding the points and their acks, retrying');
   }
 
   /** Waits until the queue is written (or the timeout passes); then refuses new points. */
@@ -203,7 +299,15 @@ export class BatchWriter extends EventEmitter {
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
     const ok = await Promise.race([drained, timeout]);
     if (this.timer) clearTimeout(this.timer);
-    for (const p of this.queue.splice(0)) p.done(new Error('collector shut down before InfluxDB accepted this point'));
+    const left = this.queue.splice(0);
+    this.opts.guard?.forget(stamps(left));
+    for (const p of left) p.done(new Error('collector shut down before InfluxDB accepted this point'));
     return ok;
   }
+}
+
+function stamps(points: Pending[]): Stamp[] {
+  const out: Stamp[] = [];
+  for (const p of points) if (p.stamp) out.push(p.stamp);
+  return out;
 }

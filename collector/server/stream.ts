@@ -7,9 +7,11 @@ import { PROTOCOL_VERSION, type AgentMessage__Output, type AgentStatus__Output, 
 import { identityTags, StreamEncoder, type EncodedPoint } from '../influx/points.js';
 import { chainFields } from '../overhead/chain-fields.js';
 import { PermanentWriteError, type BatchWriter } from '../influx/writer.js';
+import { HistoryConflictError } from '../influx/history.js';
+import { LogLimiter } from './log-limit.js';
 import { TokenBucket } from './ratelimit.js';
-import type { TokenTable } from './tokens.js';
-import { ValidationError, validateHello, validateResult, validateSample, validateStatus, checkString } from './validate.js';
+import { grantMismatch, type TokenTable } from './tokens.js';
+import { ValidationError, validateHello, validateResult, validateSample, validateStatus, checkString, clockSkewSeconds } from './validate.js';
 
 export type AgentCall = grpc.ServerDuplexStream<AgentMessage__Output, CollectorMessage>;
 
@@ -25,6 +27,8 @@ export interface StreamContext {
   isPressured: () => boolean;
   /** Token buckets by agent id, shared by that agent's streams (a second stream gains no rate). */
   buckets?: Map<string, TokenBucket>;
+  /** Rate-limited warnings shared by all streams (default: one per stream). */
+  limiter?: LogLimiter;
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -38,6 +42,13 @@ function bearer(call: AgentCall): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** The subject CN of the verified client certificate (mutual TLS), if any. */
+function clientCertificateName(call: AgentCall): string | undefined {
+  const cert = (call as { getAuthContext?: () => { sslPeerCertificate?: { subject?: { CN?: string | string[] } } } }).getAuthContext?.().sslPeerCertificate;
+  const cn = cert?.subject?.CN;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
+
 export function handleStream(call: AgentCall, ctx: StreamContext): void {
   let hello: Hello__Output | null = null;
   let encoder: StreamEncoder | null = null;
@@ -49,15 +60,26 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   let authorizedWith: TokenTable | null = null;
   const peer = call.getPeer();
   const log = ctx.log.child({ peer });
+  const limiter = ctx.limiter ?? new LogLimiter(log);
 
   const fail = (code: grpc.status, details: string) => {
     if (ended) return;
     ended = true;
-    log.warn({ code: grpc.status[code], details, agent: hello?.agent_id }, 'closing agent stream');
+    limiter.warn('closing agent stream', { peer, code: grpc.status[code], reason: details, agent: hello?.agent_id });
     call.emit('error', { code, details } as grpc.ServiceError);
   };
+  // Answers the agent does not read are not buffered without bound: reading pauses until they drain.
+  let blocked = false;
   const send = (msg: CollectorMessage) => {
-    if (!ended && !call.cancelled && !call.destroyed) call.write(msg);
+    if (ended || call.cancelled || call.destroyed) return;
+    if (!call.write(msg) && !blocked) {
+      blocked = true;
+      call.pause();
+      call.once('drain', () => {
+        blocked = false;
+        if (!ctx.isPressured()) call.resume();
+      });
+    }
   };
   const ack = (id: string) => {
     ackIds.push(id);
@@ -70,28 +92,33 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
       if (ids.length) send({ ack: { ids } });
     });
   };
-  const reject = (id: string, code: grpc.status, reason: string) => send({ reject: { id: id.slice(0, 256), code, reason } });
+  /** A Reject makes the agent set the record aside: always logged (rate-limited) with its reason. */
+  const reject = (id: string, code: grpc.status, reason: string) => {
+    limiter.warn('rejected a record', { agent: hello?.agent_id, id: id.slice(0, 80), code: grpc.status[code], reason });
+    send({ reject: { id: id.slice(0, 256), code, reason } });
+  };
 
   const helloTimer = setTimeout(() => {
     if (!hello) fail(grpc.status.DEADLINE_EXCEEDED, `no hello within ${HELLO_TIMEOUT_MS / 1000} s`);
   }, HELLO_TIMEOUT_MS);
 
+  /** The credential's grant must cover the hello: agent, group, role, and any bound host or variant. */
   const authorize = (h: Hello__Output): boolean => {
     const table = ctx.tokens();
     authorizedWith = table;
     if (!table) return true;
     const token = bearer(call);
-    if (!token) {
-      fail(grpc.status.UNAUTHENTICATED, 'missing token: send "authorization: Bearer <token>" (agent --token-file)');
-      return false;
-    }
-    const grant = table.lookup(token);
+    const cn = token ? undefined : clientCertificateName(call);
+    const grant = token ? table.lookup(token) : cn ? table.lookupCertificate(cn) : undefined;
     if (!grant) {
-      fail(grpc.status.UNAUTHENTICATED, 'unknown token');
+      if (token) fail(grpc.status.UNAUTHENTICATED, 'unknown token');
+      else if (cn) fail(grpc.status.UNAUTHENTICATED, `no tokens-file entry for the client certificate '${cn.slice(0, 64)}'`);
+      else fail(grpc.status.UNAUTHENTICATED, 'missing token: send "authorization: Bearer <token>" (agent --token-file)');
       return false;
     }
-    if (grant.agent !== h.agent_id || grant.group !== h.group) {
-      fail(grpc.status.PERMISSION_DENIED, `this token may write only as agent '${grant.agent}' in group '${grant.group}'`);
+    const mismatch = grantMismatch(grant, h);
+    if (mismatch) {
+      fail(grpc.status.PERMISSION_DENIED, mismatch);
       return false;
     }
     return true;
@@ -119,9 +146,17 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   const write = (id: string, point: EncodedPoint) => {
     ctx.writer.write(point, (err) => {
       if (!err) ack(id);
+      else if (err instanceof HistoryConflictError) reject(id, grpc.status.ALREADY_EXISTS, err.message);
       else if (err instanceof PermanentWriteError) reject(id, grpc.status.INVALID_ARGUMENT, err.message);
       // Otherwise (shutdown): no ack, the agent keeps it spooled and resends.
     });
+  };
+
+  /** A wrong agent clock is not the result's fault: it is stored, flagged and logged (rate-limited). */
+  const skew = (id: string, r: { timestamp_ns: string }): number | undefined => {
+    const s = clockSkewSeconds(r.timestamp_ns);
+    if (s !== undefined) limiter.warn('record timestamp is implausible (agent clock wrong?): stored with clock_skew_s', { agent: hello?.agent_id, id: id.slice(0, 80), reason: `${s} s from the collector's clock`, clockSkewS: s });
+    return s;
   };
 
   /** One record, on its own: validated, then written and acked — or rejected — by its id. */
@@ -129,14 +164,13 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     const id = body && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : '';
     try {
       checkString(id, 'id', 256);
-      if (kind === 'result') write(id, encoder!.result(validateResult(body as Result__Output)));
-      else if (kind === 'sample') write(id, encoder!.sample(validateSample(body as IntervalSample__Output)));
-      else if (kind === 'status') write(id, encoder!.status(validateStatus(body as AgentStatus__Output)));
+      if (kind === 'result') write(id, encoder!.result(validateResult(body as Result__Output), skew(id, body as Result__Output)));
+      else if (kind === 'sample') write(id, encoder!.sample(validateSample(body as IntervalSample__Output), skew(id, body as IntervalSample__Output)));
+      else if (kind === 'status') write(id, encoder!.status(validateStatus(body as AgentStatus__Output), ctx.writer.held()));
       else if (kind === 'hello') throw new ValidationError('hello sent twice');
       else throw new ValidationError('empty message');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      log.warn({ agent: hello!.agent_id, id: id.slice(0, 80), reason: err.message }, 'rejected an invalid message');
       reject(id || '?', grpc.status.INVALID_ARGUMENT, err.message);
     }
   };
@@ -172,7 +206,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     if (wait > 0 && !ctx.isPressured()) {
       call.pause();
       setTimeout(() => {
-        if (!ctx.isPressured()) call.resume();
+        if (!ctx.isPressured() && !blocked) call.resume();
       }, wait).unref();
     }
   });

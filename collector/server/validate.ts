@@ -13,6 +13,7 @@ const MAX_ID = 256;
 const MAX_TAG = 128;
 const EARLIEST_NS = 946_684_800_000_000_000n; // 2000-01-01
 const MAX_FUTURE_NS = 86_400_000_000_000n; // one day of clock skew
+const MAX_INFLUX_NS = 9_223_372_036_854_775_806n; // InfluxDB's largest timestamp
 const MAX_VALUE = 1e15;
 const RESULT_FIELD_SET = new Set<string>(RESULT_FIELDS);
 const INTERVAL_FIELD_SET = new Set<string>(INTERVAL_FIELDS);
@@ -30,12 +31,24 @@ function checkToken(value: string, name: string): string {
   return value;
 }
 
+/**
+ * Any timestamp InfluxDB can store is accepted: a result measured on a machine whose clock is
+ * wrong is still a measured result (clockSkewSeconds flags it), and refusing it would lose it.
+ */
 function checkTimestamp(ns: string, name: string): string {
-  if (!/^\d{1,19}$/.test(ns)) throw new ValidationError(`${name} must be nanoseconds since the epoch`);
-  const v = BigInt(ns);
-  const now = BigInt(Date.now()) * 1_000_000n;
-  if (v < EARLIEST_NS || v > now + MAX_FUTURE_NS) throw new ValidationError(`${name} ${ns} is outside 2000-01-01 .. now + 1 day`);
+  if (!/^\d{1,19}$/.test(ns) || BigInt(ns) < 1n || BigInt(ns) > MAX_INFLUX_NS) throw new ValidationError(`${name} must be nanoseconds since the epoch (1970 .. 2262)`);
   return ns;
+}
+
+/**
+ * How far (in seconds, + ahead) a record's timestamp is from the collector's clock when it is
+ * implausible — before 2000-01-01 or more than a day ahead; undefined when it is plausible.
+ */
+export function clockSkewSeconds(ns: string, nowMs = Date.now()): number | undefined {
+  const v = BigInt(ns);
+  const now = BigInt(nowMs) * 1_000_000n;
+  if (v >= EARLIEST_NS && v <= now + MAX_FUTURE_NS) return undefined;
+  return Number((v - now) / 1_000_000_000n);
 }
 
 function checkInt(v: number, name: string, min: number, max: number): number {

@@ -65,7 +65,7 @@ const tlsOpts = { 'grpc.ssl_target_name_override': 'collector.test' };
 describe('tokens', () => {
   it('missing, wrong and stolen tokens are refused; SIGHUP reloads the file and revokes at once', async () => {
     const tokens = p('tokens.yaml');
-    writeFileSync(tokens, `- {token: ${TOK.alpha}, agent: alpha, group: g1}\n- {token: ${TOK.beta}, agent: beta, group: g1}\n`);
+    writeFileSync(tokens, `- {token: ${TOK.alpha}, agent: alpha, group: g1}\n- {token: ${TOK.beta}, agent: beta, group: g1}\n`, { mode: 0o600 }); // as an operator should (an open one is warned about)
     const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--tokens', tokens]);
     procs.push(c);
     const client = rawClient(c.address);
@@ -100,7 +100,7 @@ describe('tokens', () => {
     expect((await attempt(client, TOK.alpha, 'alpha')).outcome).toBe(grpc.status.UNAUTHENTICATED);
 
     // A real agent process with gamma's token delivers everything.
-    writeFileSync(p('gamma.token'), TOK.gamma + '\n');
+    writeFileSync(p('gamma.token'), TOK.gamma + '\n', { mode: 0o600 });
     const agent = startLoadAgent({ collector: c.address, spoolDir: p('spool-gamma'), agentId: 'gamma', group: 'g1', count: 500, batch: 50, tokenFile: p('gamma.token'), exitWhenDrained: true });
     procs.push(agent);
     await agent.waitFor(/"event":"drained"/);

@@ -104,7 +104,7 @@ export function rawCollectorFixture(prefix: string): { readonly stack: LocalStac
   let stack: LocalStack | undefined;
   let client: ReturnType<typeof rawClient> | undefined;
   beforeAll(async () => {
-    stack = await startLocalStack({ dataDir: join(dir, 'influx'), log: pino({ level: 'silent' }) });
+    stack = await startLocalStack({ dataDir: join(dir, 'influx'), log: pino({ level: process.env.VO_DEBUG_LOG ?? 'silent' }, pino.destination(2)) });
     client = rawClient(stack.collectorAddress);
   });
   afterAll(async () => {

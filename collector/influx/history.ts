@@ -1,0 +1,140 @@
+// Stored history is append-only. InfluxDB silently replaces a point written again with the same
+// series key and timestamp, so before a batch is written every result and sample in it is
+// checked against what is already stored there: the same content (a resend after a lost ack)
+// is acknowledged without writing, other content is refused as a conflict and never written.
+// Each point carries `content_hash` (a digest of its series key, fields and timestamp), so
+// the check reads one short field. Recent points are remembered in a bounded map; the rest are
+// looked up with one query per agent and time cluster of the batch.
+import { createHash } from 'node:crypto';
+import { seriesKey } from './line.js';
+
+/** What the guard needs to know of a point (results and samples; status heartbeats have none). */
+export interface Stamp {
+  measurement: string;
+  agent: string;
+  /** The escaped series key, as in the line. */
+  key: string;
+  ts: string;
+  hash: string;
+}
+
+export type Verdict = 'new' | 'same' | 'conflict';
+
+export class HistoryConflictError extends Error {
+  override name = 'HistoryConflictError';
+}
+
+/** 128 bits of SHA-256 over the line without its hash field. */
+export function contentHash(key: string, fields: string, ts: string): string {
+  return createHash('sha256').update(`${key} ${fields} ${ts}`).digest('base64url').slice(0, 22);
+}
+
+/** One InfluxQL request (statements separated by ';'), answered as InfluxDB's JSON. */
+export type RawQuery = (q: string) => Promise<{ results?: Array<{ series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>; error?: string }>; error?: string }>;
+
+/** Points further apart than this in one batch are looked up by separate time ranges. */
+const CLUSTER_GAP_NS = 600_000_000_000n;
+
+export class HistoryGuard {
+  /** `${key} ${ts}` → hash of what is stored there; oldest entries go first. */
+  private readonly known = new Map<string, string>();
+  /** Admitted and not yet accepted by InfluxDB: a same-content resend is written again, not acked early. */
+  private readonly admitted = new Map<string, string>();
+  private chain: Promise<unknown> = Promise.resolve();
+  conflicts = 0;
+  sameResends = 0;
+
+  constructor(private readonly query: RawQuery, private readonly maxKnown = 50_000) {}
+
+  /**
+   * Verdicts for a batch, in order. Checks run one at a time, so a point admitted by one batch
+   * is known to the next before it is written. Throws when InfluxDB cannot be asked (the
+   * caller holds the batch and retries, as for a failed write).
+   */
+  check(stamps: Stamp[]): Promise<Verdict[]> {
+    const run = this.chain.then(() => this.checkNow(stamps));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /** InfluxDB accepted these points. */
+  stored(stamps: Stamp[]): void {
+    for (const s of stamps) {
+      const at = `${s.key} ${s.ts}`;
+      this.admitted.delete(at);
+      this.remember(at, s.hash);
+    }
+  }
+
+  /** These admitted points were not written (refused, or the collector stopped). */
+  forget(stamps: Stamp[]): void {
+    for (const s of stamps) this.admitted.delete(`${s.key} ${s.ts}`);
+  }
+
+  private remember(at: string, hash: string): void {
+    this.known.delete(at);
+    this.known.set(at, hash);
+    if (this.known.size > this.maxKnown) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private async checkNow(stamps: Stamp[]): Promise<Verdict[]> {
+    const unknown = stamps.filter((s) => !this.known.has(`${s.key} ${s.ts}`) && !this.admitted.has(`${s.key} ${s.ts}`));
+    const stored = unknown.length ? await this.lookup(unknown) : new Map<string, string>();
+    return stamps.map((s) => {
+      const at = `${s.key} ${s.ts}`;
+      const pending = this.admitted.get(at);
+      if (pending !== undefined && pending === s.hash) return 'new'; // written again, identical
+      const have = pending ?? this.known.get(at) ?? stored.get(at);
+      if (have === undefined) {
+        this.admitted.set(at, s.hash);
+        return 'new';
+      }
+      if (have === s.hash) {
+        this.sameResends++;
+        return 'same';
+      }
+      this.conflicts++;
+      return 'conflict';
+    });
+  }
+
+  /** What InfluxDB holds at these points' series and timestamps: `${key} ${ts}` → hash ('' if none stored). */
+  private async lookup(stamps: Stamp[]): Promise<Map<string, string>> {
+    const statements: string[] = [];
+    const groups = new Map<string, Stamp[]>();
+    for (const s of stamps) {
+      const g = `${s.measurement}\0${s.agent}`;
+      groups.set(g, [...(groups.get(g) ?? []), s]);
+    }
+    for (const group of groups.values()) {
+      const times = group.map((s) => BigInt(s.ts)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      let from = times[0]!;
+      let to = from;
+      const emit = () => statements.push(`SELECT "content_hash" FROM "${group[0]!.measurement}" WHERE "agent" = '${quote(group[0]!.agent)}' AND time >= ${from} AND time <= ${to} GROUP BY *`);
+      for (const t of times.slice(1)) {
+        if (t - to > CLUSTER_GAP_NS) {
+          emit();
+          from = t;
+        }
+        to = t;
+      }
+      emit();
+    }
+    const answer = await this.query(statements.join('; '));
+    if (answer.error) throw new Error(`InfluxDB query failed: ${answer.error}`);
+    const out = new Map<string, string>();
+    for (const r of answer.results ?? []) {
+      if (r.error) throw new Error(`InfluxDB query failed: ${r.error}`);
+      for (const series of r.series ?? []) {
+        const key = seriesKey(series.name, series.tags ?? {});
+        const hashCol = series.columns.indexOf('content_hash');
+        for (const row of series.values) out.set(`${key} ${String(row[0])}`, typeof row[hashCol] === 'string' ? row[hashCol] : '');
+      }
+    }
+    return out;
+  }
+}
+
+function quote(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}
