@@ -264,6 +264,9 @@ describe('a point InfluxDB can never store (400/413)', () => {
     await settle();
     expect(outcome.get('good 1')).toBe('ok');
     expect(outcome.get('bad 2')).toMatch(/^InfluxDB refused the point/);
+    expect(outcome.has('late 3')).toBe(false); // held, not rejected
+    // Issue 16: held like any failed write, so it is retried after the first retry delay (200 ms).
+    await vi.advanceTimersByTimeAsync(200);
     await settle();
     expect(influx.requests.map((r) => r.body).filter((b) => b === 'late 3')).toHaveLength(2); // sent again
     expect(outcome.get('late 3')).toBe('ok');

@@ -39,8 +39,8 @@ describe('TokenTable', () => {
       { token: T2, agent: 'a2', group: 'g2' },
     ]);
     expect(t.size).toBe(2);
-    expect(t.lookup(T1)).toEqual({ agent: 'a1', group: 'g1' });
-    expect(t.lookup(T2)).toEqual({ agent: 'a2', group: 'g2' });
+    expect(t.lookup(T1)).toEqual({ agent: 'a1', group: 'g1', roles: ['guest'] });
+    expect(t.lookup(T2)).toEqual({ agent: 'a2', group: 'g2', roles: ['guest'] });
     expect(t.lookup('token-one-012345678')).toBeUndefined(); // a prefix
     expect(t.lookup(`${T1}x`)).toBeUndefined();
     expect(t.lookup('')).toBeUndefined();
@@ -57,13 +57,13 @@ describe('loadTokens', () => {
   it('reads YAML', () => {
     const t = loadTokens(file(`- token: ${T1}\n  agent: a1\n  group: g1\n- {token: ${T2}, agent: a2, group: g2}\n`));
     expect(t.size).toBe(2);
-    expect(t.lookup(T1)).toEqual({ agent: 'a1', group: 'g1' });
-    expect(t.lookup(T2)).toEqual({ agent: 'a2', group: 'g2' });
+    expect(t.lookup(T1)).toEqual({ agent: 'a1', group: 'g1', roles: ['guest'] });
+    expect(t.lookup(T2)).toEqual({ agent: 'a2', group: 'g2', roles: ['guest'] });
   });
 
   it('reads JSON when the name ends in .json', () => {
     const t = loadTokens(file(JSON.stringify([{ token: T1, agent: 'a1', group: 'g1' }]), 'json'));
-    expect(t.lookup(T1)).toEqual({ agent: 'a1', group: 'g1' });
+    expect(t.lookup(T1)).toEqual({ agent: 'a1', group: 'g1', roles: ['guest'] });
   });
 
   it('an empty list is a table that grants nothing', () => {
@@ -82,7 +82,7 @@ describe('loadTokens', () => {
     let p = file(`token: ${T1}\nagent: a1\ngroup: g1\n`);
     refuses(p, `tokens file ${p}: expected a list of {token, agent, group}`);
     p = file('');
-    refuses(p, `tokens file ${p}: expected a list of {token, agent, group}`);
+    refuses(p, `tokens file ${p} is empty`); // read as a secret file (issue 16)
     p = file(`- {token: ${T1}, agent: a1, group: g1}\n- just-a-string\n`);
     refuses(p, `tokens file ${p}: entry 2 is not a mapping`);
     p = file(`- {token: ${T1}, agent: a1, group: g1}\n- null\n`);
@@ -92,7 +92,7 @@ describe('loadTokens', () => {
   });
 
   it('a token has at least 16 characters; agent and group are non-empty strings', () => {
-    expect(loadTokens(file(`- {token: "${'x'.repeat(16)}", agent: a, group: g}\n`)).lookup('x'.repeat(16))).toEqual({ agent: 'a', group: 'g' });
+    expect(loadTokens(file(`- {token: "${'x'.repeat(16)}", agent: a, group: g}\n`)).lookup('x'.repeat(16))).toEqual({ agent: 'a', group: 'g', roles: ['guest'] });
     let p = file(`- {token: "${'x'.repeat(15)}", agent: a, group: g}\n`);
     refuses(p, `tokens file ${p}: entry 1: token must be a string of at least 16 characters`);
     p = file('- {token: 1234567890123456789, agent: a, group: g}\n'); // a number, however long
@@ -121,10 +121,10 @@ describe('reload', () => {
     writeFileSync(p, `- {token: ${T1}, agent: a1, group: g9}\n`);
     const after = loadTokens(p);
     expect(after.size).toBe(1);
-    expect(after.lookup(T1)).toEqual({ agent: 'a1', group: 'g9' });
+    expect(after.lookup(T1)).toEqual({ agent: 'a1', group: 'g9', roles: ['guest'] });
     expect(after.lookup(T2)).toBeUndefined();
-    expect(before.lookup(T1)).toEqual({ agent: 'a1', group: 'g1' });
-    expect(before.lookup(T2)).toEqual({ agent: 'a2', group: 'g2' });
+    expect(before.lookup(T1)).toEqual({ agent: 'a1', group: 'g1', roles: ['guest'] });
+    expect(before.lookup(T2)).toEqual({ agent: 'a2', group: 'g2', roles: ['guest'] });
   });
 
   it('an edit that breaks the file throws, so the caller keeps the table it has', () => {
@@ -132,6 +132,6 @@ describe('reload', () => {
     const current = loadTokens(p);
     writeFileSync(p, `- {token: short, agent: a1, group: g1}\n`);
     refuses(p, `tokens file ${p}: entry 1: token must be a string of at least 16 characters`);
-    expect(current.lookup(T1)).toEqual({ agent: 'a1', group: 'g1' });
+    expect(current.lookup(T1)).toEqual({ agent: 'a1', group: 'g1', roles: ['guest'] });
   });
 });

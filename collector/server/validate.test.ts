@@ -3,7 +3,7 @@
 // by hand (128/256/64 bytes, 2000-01-01, now + 1 day, 1e15 ...), not imported from the code.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
-import { checkString, validateHello, validateResult, validateSample, validateStatus, ValidationError } from './validate.js';
+import { checkString, clockSkewSeconds, validateHello, validateResult, validateSample, validateStatus, ValidationError } from './validate.js';
 
 // A fixed clock: timestamps are checked against now + 1 day.
 const NOW_MS = 1_750_000_000_000; // 2025-06-15T15:06:40Z
@@ -195,20 +195,26 @@ describe('validateResult', () => {
     }
   });
 
-  it('timestamp: decimal nanoseconds, 1..19 digits, from 2000-01-01 to now + 1 day inclusive', () => {
-    expect(validateResult(result({ timestamp_ns: String(Y2000_NS) })).timestamp_ns).toBe('946684800000000000');
-    refuses(
-      () => validateResult(result({ timestamp_ns: String(Y2000_NS - 1n) })),
-      'result.timestamp_ns 946684799999999999 is outside 2000-01-01 .. now + 1 day',
-    );
-    expect(validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS) })).timestamp_ns).toBe('1750086400000000000');
-    refuses(
-      () => validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS + 1n) })),
-      'result.timestamp_ns 1750086400000000001 is outside 2000-01-01 .. now + 1 day',
-    );
+  // Issue 16: a wrong agent clock is not the result's fault. Any timestamp InfluxDB can store
+  // (1 .. 9 223 372 036 854 775 806 ns) is accepted; clockSkewSeconds flags the implausible ones.
+  it('timestamp: decimal nanoseconds, 1..19 digits, within what InfluxDB can store', () => {
+    expect(validateResult(result({ timestamp_ns: String(Y2000_NS - 1n) })).timestamp_ns).toBe('946684799999999999');
+    expect(validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS + 1n) })).timestamp_ns).toBe('1750086400000000001');
+    expect(validateResult(result({ timestamp_ns: '1' })).timestamp_ns).toBe('1');
+    expect(validateResult(result({ timestamp_ns: '9223372036854775806' })).timestamp_ns).toBe('9223372036854775806');
+    refuses(() => validateResult(result({ timestamp_ns: '0' })), 'result.timestamp_ns 0 is outside what InfluxDB can store (1970 .. 2262)');
+    refuses(() => validateResult(result({ timestamp_ns: '9223372036854775807' })), 'result.timestamp_ns 9223372036854775807 is outside what InfluxDB can store (1970 .. 2262)');
     for (const bad of ['', '-1', '1.5', '1e18', ' 1750000000000000000', '17500000000000000000' /* 20 digits */]) {
       refuses(() => validateResult(result({ timestamp_ns: bad })), 'result.timestamp_ns must be nanoseconds since the epoch');
     }
+  });
+
+  it('clockSkewSeconds: undefined from 2000-01-01 to now + 1 day inclusive, else seconds from now (+ ahead)', () => {
+    expect(clockSkewSeconds(String(Y2000_NS), NOW_MS)).toBeUndefined();
+    expect(clockSkewSeconds(String(NOW_NS + DAY_NS), NOW_MS)).toBeUndefined();
+    expect(clockSkewSeconds(String(NOW_NS + DAY_NS + 1_000_000_000n), NOW_MS)).toBe(86_401);
+    // 1999-12-31T23:59:59Z is 1 750 000 000 - 946 684 799 = 803 315 201 s before NOW.
+    expect(clockSkewSeconds(String(Y2000_NS - 1_000_000_000n), NOW_MS)).toBe(-803_315_201);
   });
 
   it('test must be one of the five sysbench tests', () => {
@@ -266,7 +272,7 @@ describe('validateSample', () => {
 
   it('shares the run-record rules, named "sample"', () => {
     refuses(() => validateSample(sample({ id: '' })), 'sample.id is empty');
-    refuses(() => validateSample(sample({ timestamp_ns: String(Y2000_NS - 1n) })), /^sample\.timestamp_ns .* is outside/);
+    refuses(() => validateSample(sample({ timestamp_ns: '0' })), /^sample\.timestamp_ns .* is outside/);
     refuses(() => validateSample(sample({ test: 'x' })), "sample.test 'x' is not a known test");
     refuses(() => validateSample(sample({ trial: 0 })), 'sample.trial must be a whole number from 1 to 1000, not 0');
     refuses(() => validateSample(sample({ fields: { elapsed_s: 1, latency_avg_ms: 2 } })), "sample: unknown field 'latency_avg_ms'"); // a result-only field

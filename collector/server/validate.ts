@@ -36,7 +36,8 @@ function checkToken(value: string, name: string): string {
  * wrong is still a measured result (clockSkewSeconds flags it), and refusing it would lose it.
  */
 function checkTimestamp(ns: string, name: string): string {
-  if (!/^\d{1,19}$/.test(ns) || BigInt(ns) < 1n || BigInt(ns) > MAX_INFLUX_NS) throw new ValidationError(`${name} must be nanoseconds since the epoch (1970 .. 2262)`);
+  if (!/^\d{1,19}$/.test(ns)) throw new ValidationError(`${name} must be nanoseconds since the epoch`);
+  if (BigInt(ns) < 1n || BigInt(ns) > MAX_INFLUX_NS) throw new ValidationError(`${name} ${ns} is outside what InfluxDB can store (1970 .. 2262)`);
   return ns;
 }
 
