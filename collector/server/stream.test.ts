@@ -4,6 +4,7 @@
 // here every rule of the handler is stepped exactly: hello first, authentication and its
 // re-check after a token reload, acks only after the write, rejects, batches, rate limit,
 // back-pressure and the end of the stream. Expected lines are written out by hand.
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
@@ -72,6 +73,10 @@ class FakeWriter {
   queued(): number {
     return this.points.filter((p) => !p.answered).length;
   }
+  /** Issue 16: points held while InfluxDB refuses writes, reported in agent_status.collector_held. */
+  held(): number {
+    return 0;
+  }
   answer(i: number, err?: Error): void {
     this.points[i]!.answered = true;
     this.points[i]!.done(err);
@@ -137,6 +142,8 @@ const m = {
 const RESULT_KEY =
   'sysbench,agent=agent-1,container=none,group=rack-7,host=host-1,kvm=usable,profile=quick,role=guest,sysbench_version=1.0.20,test=cpu,variant=default,virt=kvm';
 const SAMPLE_KEY = RESULT_KEY.replace('sysbench,', 'sysbench_interval,');
+/** Issue 16's content_hash, from its definition: SHA-256 of "key fields timestamp", base64url, 22 characters (128 bits). */
+const hashOf = (key: string, fields: string, ts: string) => createHash('sha256').update(`${key} ${fields} ${ts}`).digest('base64url').slice(0, 22);
 
 interface Opened {
   call: FakeCall;
@@ -290,7 +297,8 @@ describe('records', () => {
   it("a result becomes one line of the agent's series, acked only after the writer accepted it", async () => {
     const { call, writer } = welcomed();
     call.receive(m.result(result('r1')));
-    expect(writer.lines()).toEqual([`${RESULT_KEY} events_per_sec=100,run_id="run-1",result_id="r1",trial=1,threads=1,ok=true ${NOW_NS}`]);
+    const fields = 'events_per_sec=100,run_id="run-1",result_id="r1",trial=1,threads=1,ok=true';
+    expect(writer.lines()).toEqual([`${RESULT_KEY} ${fields},content_hash="${hashOf(RESULT_KEY, fields, NOW_NS)}" ${NOW_NS}`]);
     await acksGoOut();
     expect(call.acked()).toEqual([]);
     writer.answer(0);
@@ -302,7 +310,8 @@ describe('records', () => {
   it('a sample becomes a line of sysbench_interval', () => {
     const { call, writer } = welcomed();
     call.receive(m.sample(sample('s1')));
-    expect(writer.lines()).toEqual([`${SAMPLE_KEY} elapsed_s=1,events_per_sec=99.5,run_id="run-1",sample_id="s1",trial=1 ${NOW_NS}`]);
+    const fields = 'elapsed_s=1,events_per_sec=99.5,run_id="run-1",sample_id="s1",trial=1';
+    expect(writer.lines()).toEqual([`${SAMPLE_KEY} ${fields},content_hash="${hashOf(SAMPLE_KEY, fields, NOW_NS)}" ${NOW_NS}`]);
   });
 
   it('acks written in one tick leave in one Ack message, in the order they were accepted', async () => {
@@ -377,7 +386,7 @@ describe('records', () => {
       body: 'status',
     });
     expect(writer.lines()).toEqual([
-      'agent_status,agent=agent-1,container=none,group=rack-7,host=host-1,kvm=usable,role=guest,variant=default,virt=kvm spooled=3,dropped=0,corrupt=0,rejected=1,last_run_ok=true,state="idle" 1750000000000000000',
+      'agent_status,agent=agent-1,container=none,group=rack-7,host=host-1,kvm=usable,role=guest,variant=default,virt=kvm spooled=3,dropped=0,corrupt=0,rejected=1,last_run_ok=true,state="idle",collector_held=0 1750000000000000000',
     ]);
     writer.answer(0);
     await acksGoOut();

@@ -116,7 +116,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
       else fail(grpc.status.UNAUTHENTICATED, 'missing token: send "authorization: Bearer <token>" (agent --token-file)');
       return false;
     }
-    const mismatch = grantMismatch(grant, h);
+    const mismatch = grantMismatch(grant, h, token ? 'token' : 'client certificate');
     if (mismatch) {
       fail(grpc.status.PERMISSION_DENIED, mismatch);
       return false;

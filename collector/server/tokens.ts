@@ -67,11 +67,11 @@ export class TokenTable {
 }
 
 /** Why a grant does not cover a hello (undefined: it does). */
-export function grantMismatch(grant: Grant, h: { agent_id: string; group: string; role: string; hostname: string; variant: string }): string | undefined {
-  if (grant.agent !== h.agent_id || grant.group !== h.group) return `this credential may write only as agent '${grant.agent}' in group '${grant.group}'`;
-  if (!(grant.roles as readonly string[]).includes(h.role)) return `this credential may claim only the role(s) ${grant.roles.join(', ')}, not '${h.role}'`;
-  if (grant.host !== undefined && grant.host !== h.hostname) return `this credential is bound to host '${grant.host}'`;
-  if (grant.variant !== undefined && grant.variant !== (h.variant || 'default')) return `this credential is bound to variant '${grant.variant}'`;
+export function grantMismatch(grant: Grant, h: { agent_id: string; group: string; role: string; hostname: string; variant: string }, what = 'token'): string | undefined {
+  if (grant.agent !== h.agent_id || grant.group !== h.group) return `this ${what} may write only as agent '${grant.agent}' in group '${grant.group}'`;
+  if (!(grant.roles as readonly string[]).includes(h.role)) return `this ${what} may claim only the role(s) ${grant.roles.join(', ')}, not '${h.role}'`;
+  if (grant.host !== undefined && grant.host !== h.hostname) return `this ${what} is bound to host '${grant.host}'`;
+  if (grant.variant !== undefined && grant.variant !== (h.variant || 'default')) return `this ${what} is bound to variant '${grant.variant}'`;
   return undefined;
 }
 
