@@ -1,22 +1,23 @@
 // The collector's options: one list, read from the command line, VIRT_OVERHEAD_* and --config.
 import type { OptionSpec } from '../lib/options.js';
+import { LOG_LEVEL_OPTION } from '../lib/common-options.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'listen', type: 'string', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL, without a password (see --influx-password-file)', default: 'http://127.0.0.1:8086' },
   { name: 'influx-username', type: 'string', help: 'InfluxDB user (with --influx-password-file)' },
-  { name: 'influx-password-file', type: 'string', help: 'file holding the InfluxDB password, e.g. a systemd credential (%d/influx-password)' },
+  { name: 'influx-password-file', type: 'path', help: 'file holding the InfluxDB password, e.g. a systemd credential (%d/influx-password)' },
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'no-create-db', type: 'boolean', help: 'do not CREATE DATABASE (InfluxDB Enterprise/3 with the database made by an admin)', default: false },
-  { name: 'tokens', type: 'string', help: 'YAML/JSON list of {token, agent, group}; reloaded on SIGHUP' },
-  { name: 'tls-cert', type: 'string', help: 'server certificate (PEM)' },
-  { name: 'tls-key', type: 'string', help: 'server private key (PEM)' },
-  { name: 'tls-client-ca', type: 'string', help: 'require client certificates signed by this CA (mutual TLS)' },
+  { name: 'tokens', type: 'path', help: 'YAML/JSON list of {token, agent, group}; reloaded on SIGHUP' },
+  { name: 'tls-cert', type: 'path', help: 'server certificate (PEM)' },
+  { name: 'tls-key', type: 'path', help: 'server private key (PEM)' },
+  { name: 'tls-client-ca', type: 'path', help: 'require client certificates signed by this CA (mutual TLS)' },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text on a non-loopback address', default: false },
-  { name: 'baseline-window', type: 'string', help: 'how far apart a guest result and its baseline may be', default: '24h' },
+  { name: 'baseline-window', type: 'duration', help: 'how far apart a guest result and its baseline may be', default: '24h' },
   { name: 'margin', type: 'string', help: "equivalence margin in % for verdicts: '2' (every group) or 'lab=2,prod=5' (default: each baseline's measured noise floor)" },
-  { name: 'batch-size', type: 'string', help: 'points per InfluxDB write', default: '5000' },
-  { name: 'flush-interval', type: 'string', help: 'longest wait before a partial batch is written', default: '50ms' },
-  { name: 'rate-limit', type: 'string', help: 'messages per second per agent stream (burst 4x)', default: '5000' },
-  { name: 'log-level', type: 'string', help: 'trace, debug, info, warn, error', default: 'info' },
+  { name: 'batch-size', type: 'int', min: 1, help: 'points per InfluxDB write', default: '5000' },
+  { name: 'flush-interval', type: 'duration', help: 'longest wait before a partial batch is written', default: '50ms' },
+  { name: 'rate-limit', type: 'int', min: 1, help: 'messages per second per agent stream (burst 4x)', default: '5000' },
+  LOG_LEVEL_OPTION,
 ];

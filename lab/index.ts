@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_PROFILES, type Profile } from '../agent/sysbench/profiles.js';
 import { parseSize } from '../lib/units.js';
+import { UsageError } from '../lib/errors.js';
 import { packageRoot } from '../lib/root.js';
 import { GuestError, defaultCacheDir, runInGuest } from './guest.js';
 import { GUEST_SCRATCH_DIR } from './initramfs.js';
@@ -60,23 +61,23 @@ export function parseQemuVariants(specs: string[]): QemuVariant[] {
   const seen = new Set<string>();
   return specs.map((s) => {
     const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63})=(.+)$/.exec(s);
-    if (!m) throw new Error(`--qemu '${s}': expected NAME=PATH, e.g. stock=/usr/bin/qemu-system-x86_64 (NAME: letters, digits, '.', '_', '-')`);
-    if (seen.has(m[1]!)) throw new Error(`--qemu: the name '${m[1]}' is given twice; each binary needs its own variant name`);
+    if (!m) throw new UsageError(`--qemu '${s}': expected NAME=PATH, e.g. stock=/usr/bin/qemu-system-x86_64 (NAME: letters, digits, '.', '_', '-')`);
+    if (seen.has(m[1]!)) throw new UsageError(`--qemu: the name '${m[1]}' is given twice; each binary needs its own variant name`);
     seen.add(m[1]!);
     return { name: m[1]!, binary: m[2]! };
   });
 }
 
 export function parseAccels(list: string[]): Accel[] {
-  if (list.length === 0) throw new Error('--accel: give at least one of tcg, kvm');
-  for (const a of list) if (a !== 'tcg' && a !== 'kvm') throw new Error(`--accel: unknown accelerator '${a}' (known: tcg, kvm)`);
+  if (list.length === 0) throw new UsageError('--accel: give at least one of tcg, kvm');
+  for (const a of list) if (a !== 'tcg' && a !== 'kvm') throw new UsageError(`--accel: unknown accelerator '${a}' (known: tcg, kvm)`);
   return [...new Set(list)] as Accel[];
 }
 
 /** The collector must be on this machine's loopback: the guest's only path out relays there. */
 export function parseLoopbackCollector(address: string): { host: string; port: number } {
   const m = /^(127\.\d+\.\d+\.\d+|localhost):(\d{1,5})$/.exec(address);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`--collector '${address}': the lab needs a collector on this machine's loopback, as 127.0.0.1:PORT (guests reach only that port)`);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--collector '${address}': the lab needs a collector on this machine's loopback, as 127.0.0.1:PORT (guests reach only that port)`);
   return { host: m[1]!, port: Number(m[2]) };
 }
 
@@ -181,12 +182,18 @@ export async function usableAccels(p: LabPlan, kernel: LabKernel, cacheDir: stri
   return { accels, kvmProbe };
 }
 
-export function checkPlan(p: LabPlan): { profile: Profile; port: number; cacheDir: string; kernel: LabKernel } {
+/** The lab's own limits on a plan (the CLI checks them before starting anything): a built-in profile, vCPUs this machine has. */
+export function checkLabChoices(p: Pick<LabPlan, 'profile' | 'vcpus'>): Profile {
   const profile = BUILTIN_PROFILES[p.profile];
-  if (!profile) throw new Error(`--profile '${p.profile}': the lab knows ${Object.keys(BUILTIN_PROFILES).join(', ')}`);
+  if (!profile) throw new UsageError(`--profile '${p.profile}': the lab knows ${Object.keys(BUILTIN_PROFILES).join(', ')}`);
   if (!Number.isInteger(p.vcpus) || p.vcpus < 1 || p.vcpus > availableParallelism()) {
-    throw new Error(`--vcpus ${p.vcpus}: must be between 1 and this machine's ${availableParallelism()} CPUs (the baseline is pinned to as many)`);
+    throw new UsageError(`--vcpus ${p.vcpus}: this machine has ${availableParallelism()} CPUs, and the baseline is pinned to as many as the guest gets`);
   }
+  return profile;
+}
+
+export function checkPlan(p: LabPlan): { profile: Profile; port: number; cacheDir: string; kernel: LabKernel } {
+  const profile = checkLabChoices(p);
   const { port } = parseLoopbackCollector(p.collector);
   const cacheDir = p.cacheDir ?? defaultCacheDir();
   // Fetch the kernel and build the initramfs before measuring anything, so set-up time is not in a guest's run.

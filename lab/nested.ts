@@ -46,7 +46,6 @@ export function l2TimeoutMs(trials: number): number {
 /** The shell text L1 runs: its own agent, then the L2 launcher. Exit status: L1's agent's. */
 export function l1Command(p: LabPlan, accel: Accel, q: QemuVariant, cacheDir: string): string {
   const node = process.execPath;
-  const main = join(packageRoot(), 'dist', 'cli', 'main.js');
   const collector = `${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}`;
   const l1 = [node, ...agentArgs(p, { collector, role: 'guest', variant: q.name, agentId: l1AgentId(accel, q), workdir: GUEST_SCRATCH_DIR }), '--allow-plaintext', '--parent', 'lab-native', '--declare', 'nesting=L1'];
   const l2Args = agentArgs({ ...p, profile: L2_PROFILE }, { collector, role: 'guest', variant: q.name, agentId: l2AgentId(accel, q), workdir: GUEST_SCRATCH_DIR });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseOptions, type OptionSpec } from './options.js';
+import { duration, formatHelp, int, parseOptions, size, type OptionSpec } from './options.js';
 import { parseDuration, parseSize } from './units.js';
 import { UsageError } from './errors.js';
 
@@ -57,5 +57,51 @@ describe('durations and sizes', () => {
     expect(parseSize('512k', 'x')).toBe(512 * 1024);
     expect(() => parseDuration('soon', 'interval')).toThrow(/--interval/);
     expect(() => parseSize('lots', 'spool-max')).toThrow(/--spool-max/);
+  });
+});
+
+describe('typed options: declared once, checked whatever the source', () => {
+  const TYPED: OptionSpec[] = [
+    { name: 'trials', type: 'int', min: 1, max: 100, help: '', default: '3' },
+    { name: 'wait', type: 'duration', min: '1s', help: '', default: '30s' },
+    { name: 'memory', type: 'size', min: '512MiB', help: '', default: '2GiB' },
+    { name: 'role', type: 'enum', values: ['baseline', 'guest'], help: '', default: 'guest' },
+    { name: 'tests', type: 'list', values: ['cpu', 'mutex'], noun: 'test', min: 1, help: '', default: ['cpu'] },
+    { name: 'token-file', type: 'path', help: '' },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'vo-typed-'));
+
+  it('accepts good values from every source and keeps them as written', () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'trials: 7\nmemory: 1GiB\n');
+    const { values } = parseOptions(TYPED, ['--config', file, '--wait', '2m'], { VIRT_OVERHEAD_ROLE: 'baseline' });
+    expect(values).toMatchObject({ trials: '7', wait: '2m', memory: '1GiB', role: 'baseline', tests: ['cpu'] });
+    expect([int(values, 'trials'), duration(values, 'wait'), size(values, 'memory')]).toEqual([7, 120_000, 1024 ** 3]);
+  });
+  it.each([
+    [['--trials', '0'], {}, /--trials: expected a positive whole number up to 100, not '0'/],
+    [['--trials', '2.5'], {}, /--trials: expected a positive whole number up to 100/],
+    [[], { VIRT_OVERHEAD_TRIALS: '101' }, /--trials: expected a positive whole number up to 100, not '101'/],
+    [['--wait', '500ms'], {}, /--wait 500ms: expected at least 1s/],
+    [['--wait', 'soon'], {}, /--wait: cannot read duration 'soon'/],
+    [['--memory', '100MiB'], {}, /--memory 100MiB: expected at least 512MiB/],
+    [['--role', 'host'], {}, /--role: expected one of baseline, guest, not 'host'/],
+    [['--tests', 'cpu,muxex'], {}, /unknown test 'muxex' \(known: cpu, mutex\)/],
+    [['--tests', ','], {}, /--tests is empty/],
+    [[], { VIRT_OVERHEAD_TOKEN_FILE: '' }, /--token-file: expected a file name/],
+  ])('%j %j is refused', (argv, env, message) => {
+    expect(() => parseOptions(TYPED, argv, env)).toThrow(UsageError);
+    expect(() => parseOptions(TYPED, argv, env)).toThrow(message);
+  });
+  it('a bad value in the config file is refused like one on the command line', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'trials: many\n');
+    expect(() => parseOptions(TYPED, ['--config', file], {})).toThrow(/--trials: expected a positive whole number up to 100, not 'many'/);
+  });
+  it('--help shows what each option takes', () => {
+    const help = formatHelp('usage: x', TYPED);
+    expect(help).toMatch(/--trials N +\(default: 3\)/);
+    expect(help).toMatch(/--role baseline\|guest/);
+    expect(help).toMatch(/--token-file PATH/);
   });
 });

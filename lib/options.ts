@@ -1,24 +1,18 @@
 // One option parser for every subcommand: command line > environment > config file > default.
 // Each option has one name; the config file uses it with '_' for '-' (YAML or JSON), the
 // environment VIRT_OVERHEAD_<NAME> in upper case with '_' (e.g. VIRT_OVERHEAD_TOKEN_FILE).
+// Each option declares its type and bounds once (lib/option-types.ts); every value, whatever its
+// source, is checked here, before a command does anything; commands read it with int(), duration(), size().
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from './errors.js';
+import { parseDuration, parseSize } from './units.js';
 
-export type OptionType = 'string' | 'boolean' | 'list' | 'multi';
+import { checkOption, placeholder, type OptionSpec, type OptionValue } from './option-types.js';
 
-export interface OptionSpec {
-  name: string;
-  type: OptionType;
-  help: string;
-  default?: string | boolean | string[];
-  /** Command line only: never read from a config file or the environment. */
-  cliOnly?: boolean;
-  short?: string;
-}
-
-export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+export type { OptionSpec, OptionType, OptionValue } from './option-types.js';
+export type OptionValues = Record<string, OptionValue | undefined>;
 
 const CONFIG_OPTION: OptionSpec = { name: 'config', type: 'string', help: 'read options from this YAML or JSON file', cliOnly: true };
 const HELP_OPTION: OptionSpec = { name: 'help', type: 'boolean', help: 'print this help', cliOnly: true, short: 'h' };
@@ -99,7 +93,7 @@ export function parseOptions(specs: OptionSpec[], argv: string[], env: NodeJS.Pr
     else if (!s.cliOnly && env[envName(s.name)] !== undefined) value = coerce(s, env[envName(s.name)], envName(s.name));
     else if (!s.cliOnly && file[fileKey(s.name)] !== undefined) value = coerce(s, file[fileKey(s.name)], `config file ${String(cli.config)}`);
     else value = s.default;
-    values[s.name] = value;
+    values[s.name] = value === undefined ? undefined : checkOption(s, value);
   }
   return { values, positionals: parsed.positionals, help: cli.help === true };
 }
@@ -107,7 +101,7 @@ export function parseOptions(specs: OptionSpec[], argv: string[], env: NodeJS.Pr
 export function formatHelp(usage: string, specs: OptionSpec[]): string {
   const lines = [usage, '', 'Options:'];
   for (const s of [...specs, CONFIG_OPTION, HELP_OPTION]) {
-    const flag = `--${s.name}${s.type === 'boolean' ? '' : ' VALUE'}`;
+    const flag = `--${s.name}${placeholder(s)}`;
     const def = s.default !== undefined && s.default !== false ? ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})` : '';
     lines.push(`  ${flag.padEnd(28)} ${s.help}${def}`);
   }
@@ -126,4 +120,26 @@ export function str(values: OptionValues, name: string): string {
 export function optStr(values: OptionValues, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+// Readers of checked options ('int', 'duration', 'size' were checked by parseOptions, so these only convert).
+
+/** An 'int' option the caller declared with a default; throws if it is missing. */
+export function int(values: OptionValues, name: string): number {
+  return Number(str(values, name));
+}
+
+/** A 'duration' option in milliseconds. */
+export function duration(values: OptionValues, name: string): number {
+  return parseDuration(str(values, name), name);
+}
+
+export function optDuration(values: OptionValues, name: string): number | undefined {
+  const text = optStr(values, name);
+  return text === undefined ? undefined : parseDuration(text, name);
+}
+
+/** A 'size' option in bytes. */
+export function size(values: OptionValues, name: string): number {
+  return parseSize(str(values, name), name);
 }

@@ -3,38 +3,40 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TESTS, isTestName, type TestName } from '../sysbench/fields.js';
 import { parseDeclared } from '../detect/declared.js';
-import { optStr, str, type OptionSpec, type OptionValues } from '../../lib/options.js';
+import { duration, int, optStr, size, str, type OptionSpec, type OptionValues } from '../../lib/options.js';
+import { LOG_LEVEL_OPTION, TRIALS_OPTION } from '../../lib/common-options.js';
 import { UsageError } from '../../lib/errors.js';
-import { parseDuration, parseSize } from '../../lib/units.js';
+
+const ROLES = ['baseline', 'guest'] as const;
 
 export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'collector', type: 'string', help: 'collector address HOST:PORT' },
   { name: 'once', type: 'boolean', help: 'run the suite once, wait for the acks, exit', default: false },
-  { name: 'interval', type: 'string', help: 'time between scheduled runs', default: '6h' },
-  { name: 'jitter', type: 'string', help: 'random delay added to each scheduled run', default: '10m' },
+  { name: 'interval', type: 'duration', help: 'time between scheduled runs', default: '6h' },
+  { name: 'jitter', type: 'duration', help: 'random delay added to each scheduled run', default: '10m' },
   { name: 'profile', type: 'string', help: 'seed (the report\'s five commands), quick, or a YAML/JSON file', default: 'seed' },
-  { name: 'tests', type: 'list', help: 'tests to run', default: [...TESTS] },
-  { name: 'trials', type: 'string', help: 'trials per test (more are added, up to 2N, while RSD > 3.5 %)', default: '3' },
+  { name: 'tests', type: 'list', help: 'tests to run', default: [...TESTS], values: TESTS, noun: 'test', min: 1 },
+  TRIALS_OPTION('trials per test (more are added, up to 2N, while RSD > 3.5 %)', '3'),
   { name: 'group', type: 'string', help: 'the set of machines compared against one baseline', default: 'default' },
-  { name: 'role', type: 'string', help: 'baseline (the native reference of its group) or guest', default: 'guest' },
+  { name: 'role', type: 'enum', values: ROLES, help: 'baseline (the native reference of its group) or guest', default: 'guest' },
   { name: 'variant', type: 'string', help: 'label of this configuration, e.g. stock-qemu', default: 'default' },
   { name: 'agent-id', type: 'string', help: 'this agent\'s id (default: the hostname)' },
   { name: 'parent', type: 'string', help: 'agent id of the machine this one runs on (nested stacks: compared layer by layer)' },
-  { name: 'workdir', type: 'string', help: 'work directory (fileio files, spool)', default: '/var/lib/virt-overhead' },
-  { name: 'spool-dir', type: 'string', help: 'spool directory (default: WORKDIR/spool)' },
-  { name: 'spool-max', type: 'string', help: 'spool size cap; past it the oldest records are dropped', default: '256MiB' },
-  { name: 'flush-timeout', type: 'string', help: 'with --once: how long to wait for the collector to acknowledge everything', default: '5m' },
-  { name: 'token-file', type: 'string', help: 'file holding this agent\'s token' },
-  { name: 'tls-ca', type: 'string', help: 'CA certificate to verify the collector' },
-  { name: 'tls-cert', type: 'string', help: 'client certificate (mutual TLS)' },
-  { name: 'tls-key', type: 'string', help: 'client private key (mutual TLS)' },
+  { name: 'workdir', type: 'path', help: 'work directory (fileio files, spool)', default: '/var/lib/virt-overhead' },
+  { name: 'spool-dir', type: 'path', help: 'spool directory (default: WORKDIR/spool)' },
+  { name: 'spool-max', type: 'size', help: 'spool size cap; past it the oldest records are dropped', default: '256MiB' },
+  { name: 'flush-timeout', type: 'duration', help: 'with --once: how long to wait for the collector to acknowledge everything', default: '5m' },
+  { name: 'token-file', type: 'path', help: 'file holding this agent\'s token' },
+  { name: 'tls-ca', type: 'path', help: 'CA certificate to verify the collector' },
+  { name: 'tls-cert', type: 'path', help: 'client certificate (mutual TLS)' },
+  { name: 'tls-key', type: 'path', help: 'client private key (mutual TLS)' },
   { name: 'tls-server-name', type: 'string', help: 'name expected in the collector\'s certificate' },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text to a non-loopback collector', default: false },
-  { name: 'kvm-probe', type: 'string', help: 'JSON {ranGuest, detail} from a probe boot (the lab writes it): the evidence a KVM guest really ran' },
+  { name: 'kvm-probe', type: 'path', help: 'JSON {ranGuest, detail} from a probe boot (the lab writes it): the evidence a KVM guest really ran' },
   { name: 'declare', type: 'multi', help: 'KEY=VALUE facts detection cannot know (e.g. nesting=L2-in-vmware)' },
   { name: 'sysbench', type: 'string', help: 'sysbench binary', default: 'sysbench' },
-  { name: 'status-interval', type: 'string', help: 'time between agent_status heartbeats', default: '30s' },
-  { name: 'log-level', type: 'string', help: 'trace, debug, info, warn, error', default: 'info' },
+  { name: 'status-interval', type: 'duration', help: 'time between agent_status heartbeats', default: '30s' },
+  LOG_LEVEL_OPTION,
 ];
 
 export interface AgentConfig {
@@ -67,30 +69,22 @@ export interface AgentConfig {
 export function resolveAgentConfig(v: OptionValues): AgentConfig {
   const collector = str(v, 'collector');
   if (!/^[^\s]+:\d{1,5}$/.test(collector)) throw new UsageError(`--collector must be HOST:PORT, not '${collector}'`);
-  const tests = (v.tests as string[]).map((t) => {
-    if (!isTestName(t)) throw new UsageError(`unknown test '${t}' (known: ${TESTS.join(', ')})`);
-    return t;
-  });
-  if (tests.length === 0) throw new UsageError('--tests is empty');
-  const role = str(v, 'role');
-  if (role !== 'baseline' && role !== 'guest') throw new UsageError(`--role must be baseline or guest, not '${role}'`);
-  const trials = Number(str(v, 'trials'));
-  if (!Number.isInteger(trials) || trials < 1 || trials > 100) throw new UsageError(`--trials must be a whole number from 1 to 100, not '${String(v.trials)}'`);
+  const tests = (v.tests as string[]).filter(isTestName);
+  const role = str(v, 'role') as (typeof ROLES)[number];
   const declared = parseDeclared((v.declare as string[] | undefined) ?? []);
   const workdir = str(v, 'workdir');
   const agentId = optStr(v, 'agent-id') ?? hostname();
   const parent = optStr(v, 'parent');
   if (parent !== undefined && (parent.trim() === '' || parent === agentId)) throw new UsageError(`--parent '${parent}': give the agent id of the machine this one runs on (not empty, not this agent's own id '${agentId}')`);
   const logLevel = str(v, 'log-level');
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) throw new UsageError(`unknown --log-level '${logLevel}'`);
   return {
     collector,
     once: v.once === true,
-    intervalMs: parseDuration(str(v, 'interval'), 'interval'),
-    jitterMs: parseDuration(str(v, 'jitter'), 'jitter'),
+    intervalMs: duration(v, 'interval'),
+    jitterMs: duration(v, 'jitter'),
     profile: str(v, 'profile'),
     tests,
-    trials,
+    trials: int(v, 'trials'),
     group: str(v, 'group'),
     role,
     variant: str(v, 'variant'),
@@ -98,14 +92,14 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
     ...(parent ? { parent } : {}),
     workdir,
     spoolDir: optStr(v, 'spool-dir') ?? join(workdir, 'spool'),
-    spoolMaxBytes: parseSize(str(v, 'spool-max'), 'spool-max'),
-    flushTimeoutMs: parseDuration(str(v, 'flush-timeout'), 'flush-timeout'),
+    spoolMaxBytes: size(v, 'spool-max'),
+    flushTimeoutMs: duration(v, 'flush-timeout'),
     ...(optStr(v, 'token-file') ? { tokenFile: optStr(v, 'token-file') } : {}),
     tls: { ca: optStr(v, 'tls-ca'), cert: optStr(v, 'tls-cert'), key: optStr(v, 'tls-key'), serverName: optStr(v, 'tls-server-name'), allowPlaintext: v['allow-plaintext'] === true },
     declared,
     ...(optStr(v, 'kvm-probe') ? { kvmProbeFile: optStr(v, 'kvm-probe') } : {}),
     sysbench: str(v, 'sysbench'),
-    statusIntervalMs: parseDuration(str(v, 'status-interval'), 'status-interval'),
+    statusIntervalMs: duration(v, 'status-interval'),
     logLevel,
   };
 }

@@ -3,8 +3,7 @@ import { COLLECTOR_OPTIONS } from '../../collector/config.js';
 import { loadTokens } from '../../collector/server/tokens.js';
 import { createLogger } from '../log.js';
 import { readSecretFile, redactUrl, secretFileWarning, withCredentials } from '../../lib/secret-file.js';
-import { formatHelp, optStr, parseOptions, str, type OptionValues } from '../../lib/options.js';
-import { parseDuration } from '../../lib/units.js';
+import { duration, formatHelp, int, optStr, parseOptions, str, type OptionValues } from '../../lib/options.js';
 import { UsageError } from '../../lib/errors.js';
 import { parseMarginSpec, type MarginSpec } from '../../lib/compare/margin.js';
 
@@ -19,12 +18,6 @@ export function marginOption(text: string | undefined): MarginSpec | undefined {
 }
 
 const USAGE = 'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]';
-
-function positiveInt(text: string, option: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${option} must be a positive whole number, not '${text}'`);
-  return n;
-}
 
 /** --influx plus --influx-username/--influx-password-file; a password on the command line is warned about. */
 function influxUrlFrom(values: OptionValues, argv: string[], log: { warn: (msg: string) => void }): string {
@@ -52,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger('collector', str(values, 'log-level'));
   const tokensPath = optStr(values, 'tokens');
-  const rate = positiveInt(str(values, 'rate-limit'), 'rate-limit');
+  const rate = int(values, 'rate-limit');
   const influxUrl = influxUrlFrom(values, argv, log);
   const tlsKey = optStr(values, 'tls-key');
   const keyWarning = tlsKey ? secretFileWarning(tlsKey, '--tls-key') : undefined;
@@ -66,10 +59,10 @@ export async function run(argv: string[]): Promise<number> {
       createDatabase: values['no-create-db'] !== true,
       tokens: tokensPath ? loadTokens(tokensPath, (m) => log.warn(m)) : null,
       tls: { cert: optStr(values, 'tls-cert'), key: optStr(values, 'tls-key'), clientCa: optStr(values, 'tls-client-ca'), allowPlaintext: values['allow-plaintext'] === true },
-      baselineWindowMs: parseDuration(str(values, 'baseline-window'), 'baseline-window'),
+      baselineWindowMs: duration(values, 'baseline-window'),
       margins: marginOption(optStr(values, 'margin')),
-      batchSize: positiveInt(str(values, 'batch-size'), 'batch-size'),
-      flushMs: parseDuration(str(values, 'flush-interval'), 'flush-interval'),
+      batchSize: int(values, 'batch-size'),
+      flushMs: duration(values, 'flush-interval'),
       ratePerSec: rate,
       burst: rate * 4,
       log,

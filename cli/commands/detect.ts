@@ -5,7 +5,7 @@ import { formatHelp, optStr, parseOptions, type OptionSpec } from '../../lib/opt
 
 const SPECS: OptionSpec[] = [
   { name: 'json', type: 'boolean', help: 'print the detection as JSON (the form the agent sends)', default: false },
-  { name: 'root', type: 'string', help: 'read /proc, /sys, /dev under this directory (a captured fixture tree)', default: '/' },
+  { name: 'root', type: 'path', help: 'read /proc, /sys, /dev under this directory (a captured fixture tree)', default: '/' },
   { name: 'declare', type: 'multi', help: 'a fact detection cannot know, KEY=VALUE (repeatable), e.g. nesting="L2 inside VMware"' },
   { name: 'no-systemd-detect-virt', type: 'boolean', help: 'do not ask systemd-detect-virt', default: false },
 ];

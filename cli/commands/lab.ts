@@ -2,39 +2,32 @@
 // guest proves it works) measured with the same profile, then the overhead table.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { BUILTIN_PROFILES } from '../../agent/sysbench/profiles.js';
 import { influxClient } from '../../collector/index.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
-import { parseAccels, parseLoopbackCollector, parseQemuVariants, runLab } from '../../lab/index.js';
+import { checkLabChoices, parseAccels, parseLoopbackCollector, parseQemuVariants, runLab } from '../../lab/index.js';
 import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
-import { formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../lib/options.js';
-import { parseDuration, parseSize } from '../../lib/units.js';
-import { UsageError } from '../../lib/errors.js';
+import { formatHelp, int, optDuration, optStr, size, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { TRIALS_OPTION } from '../../lib/common-options.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'accel', type: 'list', help: 'accelerators to run guests with: tcg, kvm (kvm only after a probe guest boots)', default: ['tcg', 'kvm'] },
   { name: 'qemu', type: 'multi', help: 'NAME=PATH of a QEMU binary (repeatable); NAME becomes the variant tag', default: [] },
   { name: 'profile', type: 'string', help: 'agent profile: quick or seed', default: 'quick' },
-  { name: 'trials', type: 'string', help: 'trials per test (3 or more give confidence intervals)', default: '3' },
-  { name: 'vcpus', type: 'string', help: 'guest vCPUs; the native baseline is pinned to as many CPUs', default: String(Math.min(2, availableParallelism())) },
-  { name: 'memory', type: 'string', help: 'guest memory', default: '2GiB' },
+  TRIALS_OPTION('trials per test (3 or more give confidence intervals)', '3'),
+  { name: 'vcpus', type: 'int', min: 1, help: 'guest vCPUs; the native baseline is pinned to as many CPUs', default: String(Math.min(2, availableParallelism())) },
+  { name: 'memory', type: 'size', min: '512MiB', help: 'guest memory (a guest running node and sysbench needs at least 512MiB)', default: '2GiB' },
   { name: 'collector', type: 'string', help: 'HOST:PORT of a collector on this machine (default: start a local InfluxDB and collector)' },
   { name: 'influx', type: 'string', help: 'InfluxDB URL for the table when --collector is given', default: 'http://127.0.0.1:8086' },
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'group', type: 'string', help: 'group tag of this lab run (default: lab-<timestamp>)' },
-  { name: 'data-dir', type: 'string', help: 'local InfluxDB data and the native agent work files', default: join(packageRoot(), '.data', 'lab-run') },
-  { name: 'guest-timeout', type: 'string', help: 'stop a guest after this long (default: from the profile\'s test time-outs)' },
+  { name: 'data-dir', type: 'path', help: 'local InfluxDB data and the native agent work files', default: join(packageRoot(), '.data', 'lab-run') },
+  { name: 'guest-timeout', type: 'duration', help: 'stop a guest after this long (default: from the profile\'s test time-outs)' },
   { name: 'keep-going', type: 'boolean', help: 'run the guests even when the native baseline failed', default: false },
   { name: 'console', type: 'boolean', help: 'print guest consoles as they run', default: false },
   { name: 'nested', type: 'boolean', help: 'each guest (L1) boots an L2 TCG guest inside itself after its suite (quick cpu + memory): three layers with their parents set', default: false },
 ];
-
-function positiveInt(text: string, option: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--${option}: expected a positive whole number, not '${text}'`);
-  return Number(text);
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(OPTIONS, argv);
@@ -42,22 +35,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(formatHelp('usage: virt-overhead lab [--accel tcg,kvm] [--qemu NAME=PATH ...] [--profile quick|seed] [--trials N] [--vcpus N] [--memory SIZE] [--collector HOST:PORT]', OPTIONS) + '\n');
     return 0;
   }
-  let accels, qemus;
-  try {
-    accels = parseAccels((values.accel as string[]) ?? []);
-    qemus = parseQemuVariants((values.qemu as string[] | undefined) ?? []);
-    if (optStr(values, 'collector')) parseLoopbackCollector(str(values, 'collector'));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const trials = positiveInt(str(values, 'trials'), 'trials');
-  const vcpus = positiveInt(str(values, 'vcpus'), 'vcpus');
+  const accels = parseAccels((values.accel as string[]) ?? []);
+  const qemus = parseQemuVariants((values.qemu as string[] | undefined) ?? []);
+  if (optStr(values, 'collector')) parseLoopbackCollector(str(values, 'collector'));
+  const trials = int(values, 'trials');
+  const vcpus = int(values, 'vcpus');
   // Checked before a local stack starts, so a typo costs nothing.
-  if (vcpus > availableParallelism()) throw new UsageError(`--vcpus ${vcpus}: this machine has ${availableParallelism()} CPUs, and the baseline is pinned to as many as the guest gets`);
-  if (!BUILTIN_PROFILES[str(values, 'profile')]) throw new UsageError(`--profile '${str(values, 'profile')}': the lab knows ${Object.keys(BUILTIN_PROFILES).join(', ')}`);
-  const memoryMiB = Math.floor(parseSize(str(values, 'memory'), 'memory') / 1048576);
-  if (memoryMiB < 512) throw new UsageError(`--memory ${str(values, 'memory')}: a guest running node and sysbench needs at least 512MiB`);
-  const guestTimeout = optStr(values, 'guest-timeout');
+  checkLabChoices({ profile: str(values, 'profile'), vcpus });
+  const memoryMiB = Math.floor(size(values, 'memory') / 1048576);
   const group = optStr(values, 'group') ?? `lab-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
   const dataDir = str(values, 'data-dir');
   const log = (line: string) => process.stderr.write(line + '\n');
@@ -87,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
       workDir: join(dataDir, 'native-work'),
       keepGoing: values['keep-going'] === true,
       nested: values.nested === true,
-      guestTimeoutMs: guestTimeout ? parseDuration(guestTimeout, 'guest-timeout') : undefined,
+      guestTimeoutMs: optDuration(values, 'guest-timeout'),
       log,
       onConsole: values.console === true ? (l) => process.stderr.write(`  | ${l}\n`) : undefined,
     });

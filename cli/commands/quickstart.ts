@@ -11,22 +11,22 @@ import { startLocalStack } from '../../collector/stack.js';
 import { labPrerequisites, runLab } from '../../lab/index.js';
 import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
-import { formatHelp, parseOptions, str, type OptionSpec } from '../../lib/options.js';
-import { UsageError } from '../../lib/errors.js';
+import { formatHelp, int, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { TRIALS_OPTION } from '../../lib/common-options.js';
 
 const OPTIONS: OptionSpec[] = [
-  { name: 'data-dir', type: 'string', help: 'where InfluxDB keeps its data and the agents their work files', default: join(packageRoot(), '.data', 'quickstart') },
+  { name: 'data-dir', type: 'path', help: 'where InfluxDB keeps its data and the agents their work files', default: join(packageRoot(), '.data', 'quickstart') },
   { name: 'profile', type: 'string', help: 'agent profile', default: 'quick' },
-  { name: 'trials', type: 'string', help: 'trials per test (more are added while they disagree)', default: '2' },
+  TRIALS_OPTION('trials per test (more are added while they disagree)', '2'),
   { name: 'no-guest', type: 'boolean', help: 'only the native baseline, no TCG guest', default: false },
   { name: 'keep-running', type: 'boolean', help: 'leave InfluxDB and the collector running until Ctrl-C', default: false },
 ];
 
 const GROUP = 'quickstart';
 
-function runNativeAgent(collector: string, profile: string, trials: string, workdir: string): Promise<number> {
+function runNativeAgent(collector: string, profile: string, trials: number, workdir: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', '--collector', collector, '--once', '--profile', profile, '--trials', trials, '--role', 'baseline', '--group', GROUP, '--agent-id', 'quickstart-native', '--variant', 'native', '--workdir', workdir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', '--collector', collector, '--once', '--profile', profile, '--trials', String(trials), '--role', 'baseline', '--group', GROUP, '--agent-id', 'quickstart-native', '--variant', 'native', '--workdir', workdir], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('close', (code) => resolve(code ?? 1));
   });
 }
@@ -39,8 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const dataDir = str(values, 'data-dir');
   const profile = str(values, 'profile');
-  const trials = str(values, 'trials');
-  if (!/^[1-9]\d?$/.test(trials)) throw new UsageError(`--trials must be a whole number from 1 to 99, not '${trials}'`);
+  const trials = int(values, 'trials');
   const log = createLogger('quickstart', 'info');
   const missing = values['no-guest'] === true ? [] : labPrerequisites();
   const withGuest = values['no-guest'] !== true && missing.length === 0;
@@ -57,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
         accels: ['tcg'],
         qemus: [{ name: 'default', binary: 'qemu-system-x86_64' }],
         profile,
-        trials: Number(trials),
+        trials,
         vcpus: Math.min(2, availableParallelism()),
         memoryMiB: 2048,
         group: GROUP,

@@ -3,8 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { influxClient } from '../../collector/index.js';
 import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
-import { formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../lib/options.js';
-import { parseDuration } from '../../lib/units.js';
+import { duration, formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../lib/options.js';
 import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
 import { marginOption } from './collector.js';
@@ -13,9 +12,9 @@ const SPECS: OptionSpec[] = [
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'group', type: 'string', help: 'only this group (default: every group)' },
-  { name: 'since', type: 'string', help: 'results of this period up to now (e.g. 6h, 7d)', default: '7d' },
-  { name: 'metrics', type: 'string', help: "'key' (each test's headline metrics) or 'all'", default: 'key' },
-  { name: 'html', type: 'string', help: 'also write a self-contained HTML report to this file' },
+  { name: 'since', type: 'duration', help: 'results of this period up to now (e.g. 6h, 7d)', default: '7d' },
+  { name: 'metrics', type: 'enum', values: ['key', 'all'], help: "'key' (each test's headline metrics) or 'all'", default: 'key' },
+  { name: 'html', type: 'path', help: 'also write a self-contained HTML report to this file' },
   { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)' },
   { name: 'margin', type: 'string', help: "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)" },
   { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
@@ -30,9 +29,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const database = str(values, 'database');
-  const since = parseDuration(str(values, 'since'), 'since');
-  const metrics = str(values, 'metrics');
-  if (metrics !== 'key' && metrics !== 'all') throw new UsageError(`--metrics: expected 'key' or 'all', not '${metrics}'`);
+  const since = duration(values, 'since');
+  const metrics = str(values, 'metrics') as 'key' | 'all';
   const influx = influxClient(str(values, 'influx'), database);
   const group = optStr(values, 'group');
   const compare = optStr(values, 'compare');
