@@ -60,6 +60,7 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
     const spec = ctx.profile.tests[test]!;
     // Headline metrics' values so far: trials are added until the comparison engine could decide them.
     const values: Record<string, number[]> = {};
+    const steps: Record<string, number> = {};
     const plan = trialPlan(ctx.trials);
     for (let trial = 1; ; trial++) {
       if (ctx.signal.aborted) return { ...outcome, ok: false };
@@ -99,8 +100,10 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
       for (const metric of KEY_METRICS[test]) {
         const v = fields[metric];
         if (typeof v === 'number' && Number.isFinite(v)) (values[metric] ??= []).push(v);
+        const step = run.invocation?.resolution?.[metric];
+        if (step !== undefined) steps[metric] = Math.max(steps[metric] ?? 0, step);
       }
-      const decision = decideTrial(Object.fromEntries(Object.entries(values).map(([m, v]) => [m, { values: v }])), trial, plan);
+      const decision = decideTrial(Object.fromEntries(Object.entries(values).map(([m, v]) => [m, { values: v, resolution: steps[m] ?? null }])), trial, plan);
       if (!decision.addTrial) break;
       if (decision.reason === 'undecided') ctx.log.info({ test, trial, undecided: decision.undecided, marginPct: plan.marginPct }, 'headline metrics not precise enough to decide a comparison: adding a trial');
     }
@@ -120,6 +123,7 @@ function spoolResult(ctx: SuiteContext, runId: string, test: TestName, trial: nu
     threads: inv?.threads ?? ctx.profile.tests[test]!.threads,
     ok: run.ok,
     fields: inv?.ok ? (inv.fields as Record<string, number>) : {},
+    resolution: inv?.ok ? (inv.resolution as Record<string, number> | undefined) ?? {} : {},
     errors: run.errors.map((e) => e.slice(0, 1000)).slice(0, 20),
     sysbench_version: ctx.version.text,
   };

@@ -23,6 +23,10 @@ export type RunTag = (typeof RUN_TAGS)[number];
 
 const floats = <N extends string>(names: readonly N[]): Record<N, 'float'> => Object.fromEntries(names.map((n) => [n, 'float'])) as Record<N, 'float'>;
 
+/** `<field>_resolution` on `sysbench`: the step the field was printed at (issue 13), in the field's unit. */
+export const RESOLUTION_SUFFIX = '_resolution';
+const RESOLUTION_FIELDS = RESULT_FIELDS.map((f) => `${f}${RESOLUTION_SUFFIX}` as const);
+
 /** Fields of `overhead`, and of each `overhead_chain` point. */
 const COMPARISON_FIELDS = {
   guest_value: 'float',
@@ -56,6 +60,7 @@ export const MEASUREMENTS = {
     tags: RUN_TAGS,
     fields: {
       ...floats(RESULT_FIELDS),
+      ...floats(RESOLUTION_FIELDS),
       run_id: 'string',
       result_id: 'string',
       parent_agent: 'string',

@@ -75,6 +75,18 @@ describe('overhead through the pipeline', () => {
       expect(p.overhead_pct).toBeCloseTo((mean(b) / mean(g) - 1) * 100, 6); // throughput
       expect(p.ci_low_pct).toBeLessThanOrEqual(p.overhead_pct);
       expect(p.ci_high_pct).toBeGreaterThanOrEqual(p.overhead_pct);
+      expect(['worse', 'better', 'equivalent', 'inconclusive']).toContain(p.verdict);
+      expect(p.margin_pct).toBeGreaterThan(0);
+    }
+    // The printing step travelled with every value (parser → result → proto → collector → stored):
+    // sysbench 1.0 prints events/s and MiB/s with 2 decimals, total time with 4, latency with 2.
+    const ok = sys.filter((r) => r.ok && r.test === 'cpu');
+    expect(ok.length).toBeGreaterThan(0);
+    for (const r of ok) {
+      expect(r.events_per_sec_resolution).toBe(0.01);
+      expect(r.total_time_s_resolution).toBe(0.0001);
+      expect(r.latency_avg_ms_resolution).toBe(0.01);
+      expect(r.total_events_resolution).toBe(1);
     }
   });
 

@@ -15,5 +15,7 @@ export interface Invocation {
   errors: string[];
   warnings: string[];
   fields: ResultFields;
+  /** The step each field was printed at, in the field's unit (latency "0.02" → 0.01 ms; 46.1087 s → 0.1 ms). */
+  resolution?: Partial<Record<keyof ResultFields, number>>;
   intervals: IntervalFields[];
 }

@@ -3,7 +3,7 @@
 // type between writers (InfluxDB rejects a field whose type changes within a shard).
 import type { IPoint } from 'influx';
 import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
-import type { IdentityTags } from '../../schema/influx.js';
+import { RESOLUTION_SUFFIX, type IdentityTags } from '../../schema/influx.js';
 import { fieldSet, seriesKey, toLine } from './line.js';
 import { contentHash, type Stamp } from './history.js';
 
@@ -23,9 +23,14 @@ export function identityTags(h: Hello__Output): IdentityTags {
   };
 }
 
+/** The printing step of each field as `<field>_resolution` (docs/schema.md). */
+function resolutionFields(resolution: Record<string, number> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(resolution ?? {}).map(([k, v]) => [`${k}${RESOLUTION_SUFFIX}`, v]));
+}
+
 /** `layer`: the hello's nested-stack facts (parent_agent, …; collector/overhead/chain-fields.ts), stored with every result. */
 export function resultPoint(tags: Tags, r: Result__Output, layer: Record<string, string | number> = {}): IPoint {
-  const fields: Record<string, number | string | boolean> = { ...r.fields, ...layer, run_id: r.run_id, result_id: r.id, trial: r.trial, threads: r.threads, ok: r.ok };
+  const fields: Record<string, number | string | boolean> = { ...r.fields, ...resolutionFields(r.resolution), ...layer, run_id: r.run_id, result_id: r.id, trial: r.trial, threads: r.threads, ok: r.ok };
   // sysbench's own lines may carry control characters; line protocol strings must not.
   if (r.errors.length) fields.error = r.errors.join(' | ').replace(/[\u0000-\u001f\u007f]/g, ' ');
   return {

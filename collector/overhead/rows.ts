@@ -1,5 +1,6 @@
 // Reads `sysbench` points back from InfluxDB as plain rows (tags, fields, ns timestamp).
 import type { InfluxDB } from 'influx';
+import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
 import type { ResultField } from '../../schema/sysbench.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 
@@ -19,8 +20,6 @@ export interface SysbenchRow {
   resolution: Partial<Record<ResultField, number>>;
 }
 
-/** Suffix of the `sysbench` field holding a metric's printing step (docs/schema.md). */
-export const RESOLUTION_SUFFIX = '_resolution';
 
 interface RawRow {
   time?: { getNanoTime?: () => string; getTime(): number };

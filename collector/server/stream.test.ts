@@ -113,6 +113,7 @@ function result(id: string, over: Partial<Result__Output> = {}): Result__Output 
     threads: 1,
     ok: true,
     fields: { events_per_sec: 100 },
+    resolution: {},
     errors: [],
     sysbench_version: '1.0.20',
     ...over,

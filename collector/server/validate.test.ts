@@ -43,6 +43,7 @@ function result(over: Partial<Result__Output> = {}): Result__Output {
     threads: 1,
     ok: true,
     fields: { events_per_sec: 100 },
+    resolution: {},
     errors: [],
     sysbench_version: '1.0.20',
     ...over,
@@ -177,6 +178,12 @@ describe('validateHello', () => {
 });
 
 describe('validateResult', () => {
+  it('resolution: a positive step per field the result has (issue 13); absent from older agents', () => {
+    expect(validateResult(result({ resolution: { events_per_sec: 0.01 } })).resolution).toEqual({ events_per_sec: 0.01 });
+    expect(() => validateResult(result({ resolution: { latency_avg_ms: 0.01 } }))).toThrow(/not a field of the result/);
+    expect(() => validateResult(result({ resolution: { events_per_sec: 0 } }))).toThrow(/positive finite/);
+    expect(() => validateResult(result({ resolution: { events_per_sec: Number.NaN } }))).toThrow(/positive finite/);
+  });
   it('accepts a good result and returns it', () => {
     const r = result();
     expect(validateResult(r)).toBe(r);

@@ -108,12 +108,21 @@ function checkRunRecord(r: Result__Output | IntervalSample__Output, what: 'resul
   checkFields(r.fields, knownFields, what);
 }
 
+/** Each printing step names a field of the result and is a positive finite number (a power of ten times a unit factor). */
+function checkResolution(resolution: Record<string, number>, fields: Record<string, number>): void {
+  for (const [name, step] of Object.entries(resolution)) {
+    if (!(name in fields)) throw new ValidationError(`result.resolution: '${name.slice(0, 64)}' is not a field of the result`);
+    if (typeof step !== 'number' || !Number.isFinite(step) || step <= 0 || step > MAX_VALUE) throw new ValidationError(`result.resolution.${name} must be a positive finite number`);
+  }
+}
+
 export function validateResult(r: Result__Output): Result__Output {
   checkRunRecord(r, 'result', RESULT_FIELD_SET);
   checkInt(r.threads, 'result.threads', 1, 100_000);
   if (r.errors.length > 20) throw new ValidationError('result.errors has more than 20 lines');
   for (const e of r.errors) if (typeof e !== 'string' || e.length > 1000) throw new ValidationError('result.errors lines must be strings of at most 1000 characters');
   if (r.ok && Object.keys(r.fields).length === 0) throw new ValidationError('result says ok but has no fields');
+  checkResolution(r.resolution ?? {}, r.fields);
   return r;
 }
 

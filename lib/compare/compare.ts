@@ -105,7 +105,7 @@ export function compareSamples(candidate: Sample, reference: Sample, o: CompareO
   if (!(mc > 0) || !(mr > 0)) return { ...out, verdict: 'unmeasurable', reason: `a mean is 0 at resolution ${stepC === stepR ? stepC : `${stepR} / ${stepC}`}: a ratio against 0 says nothing` };
   out.ratio = mc / mr;
   out.overheadPct = overheadPct(out.ratio, o.direction);
-  const near = [mr < RESOLUTION_STEPS * stepR ? `reference mean ${mr} is within ${RESOLUTION_STEPS} steps of ${stepR}` : '', mc < RESOLUTION_STEPS * stepC ? `compared mean ${mc} is within ${RESOLUTION_STEPS} steps of ${stepC}` : ''].filter(Boolean);
+  const near = [mr < RESOLUTION_STEPS * stepR ? `reference mean ${short(mr)} is within ${RESOLUTION_STEPS} steps of ${stepR}` : '', mc < RESOLUTION_STEPS * stepC ? `compared mean ${short(mc)} is within ${RESOLUTION_STEPS} steps of ${stepC}` : ''].filter(Boolean);
   if (near.length > 0) return { ...out, verdict: 'unmeasurable', reason: `measured at resolution: ${near.join('; ')}` };
   const single = [reference.values.length < 2 ? 'reference' : '', candidate.values.length < 2 ? 'compared side' : ''].filter(Boolean);
   if (single.length > 0) return { ...out, reason: `one trial on the ${single.join(' and ')}: no spread to build an interval from`, moreTrials: 1 };
@@ -139,6 +139,11 @@ export function compareSamples(candidate: Sample, reference: Sample, o: CompareO
   const n = Math.max(candidate.values.length, reference.values.length);
   const more = Number.isFinite(k) ? Math.max(1, Math.ceil((k - 1) * n)) : null;
   return { ...out, verdict: 'inconclusive', reason: more === null ? `the estimate sits on the margin ±${m}%` : `the interval straddles the margin ±${m}%`, moreTrials: more };
+}
+
+/** A mean in a reason: 4 significant digits (0.07500000000000001 → 0.075). */
+function short(x: number): number {
+  return Number(x.toPrecision(4));
 }
 
 function pct(level: number): string {

@@ -17,6 +17,8 @@ export class InvocationBuilder {
   errors: string[] = [];
   warnings: string[] = [];
   fields: ResultFields = {};
+  /** Printing step of each field set with one (see printedStep). */
+  resolution: Partial<Record<keyof ResultFields, number>> = {};
   intervals: IntervalFields[] = [];
   /** report sections already seen; seeing one again means a new (headerless) invocation */
   sections = new Set<string>();
@@ -33,13 +35,16 @@ export class InvocationBuilder {
     return this.hasHeader || this.started || this.errors.length > 0 || Object.keys(this.fields).length > 0 || this.intervals.length > 0 || this.outputPhase !== null;
   }
 
-  set(field: keyof ResultFields, value: number | undefined): void {
+  /** `step`: the resolution the value was printed at, in the field's unit (issue 13: it travels with the value). */
+  set(field: keyof ResultFields, value: number | undefined, step?: number): void {
     if (value === undefined || !Number.isFinite(value)) return;
     this.fields[field] = value;
+    if (step !== undefined && step > 0) this.resolution[field] = step;
+    else delete this.resolution[field];
   }
 
-  setIfAbsent(field: keyof ResultFields, value: number | undefined): void {
-    if (this.fields[field] === undefined) this.set(field, value);
+  setIfAbsent(field: keyof ResultFields, value: number | undefined, step?: number): void {
+    if (this.fields[field] === undefined) this.set(field, value, step);
   }
 
   finish(): Invocation {
@@ -60,6 +65,7 @@ export class InvocationBuilder {
       errors: this.errors,
       warnings: this.warnings,
       fields,
+      resolution: Object.fromEntries(Object.entries(this.resolution).filter(([k]) => k in fields)),
       intervals: this.intervals,
     };
   }

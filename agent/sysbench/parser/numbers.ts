@@ -11,6 +11,25 @@ export function leadingNumber(text: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/**
+ * The printing step of the number a string starts with, times `factor` (the unit conversion the
+ * value went through): "0.02" → 0.01, "46.1087" with factor 1000 → 0.1. Undefined without a number.
+ */
+export function printedStep(text: string, factor = 1): number | undefined {
+  const m = NUMBER_AT_START.exec(text.trimStart());
+  if (!m) return undefined;
+  const dot = m[0].indexOf('.');
+  const decimals = dot < 0 ? 0 : m[0].length - dot - 1;
+  const step = scale(10 ** -decimals, factor);
+  return Number.isFinite(step) && step > 0 ? step : undefined;
+}
+
+/** The factor from a duration's unit to ms (bare numbers are ms), as durationToMs applies it. */
+export function msFactor(text: string): number {
+  const unit = /(ms|s|us|µs|ns)\s*$/.exec(text.trim())?.[1];
+  return unit === 's' ? 1000 : unit === 'us' || unit === 'µs' ? 1e-3 : unit === 'ns' ? 1e-6 : 1;
+}
+
 /** Strict: the whole (trimmed) string is one number. */
 export function wholeNumber(text: string): number | undefined {
   const t = text.trim();

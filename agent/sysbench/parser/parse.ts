@@ -5,7 +5,7 @@
 import { isTestName, type Invocation, type ResultFields, type TestName } from '../fields.js';
 import { InvocationBuilder, type Phase } from './builder.js';
 import { parseIntervalLine } from './interval.js';
-import { durationToMs, leadingNumber, scale, secondsValue, toMiB } from './numbers.js';
+import { durationToMs, leadingNumber, scale, secondsValue, toMiB, printedStep, msFactor } from './numbers.js';
 
 const N = '([+-]?\\d+(?:\\.\\d+)?)';
 const HEADER = /^s?ysbench\s+(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)(?:\s*:|\s+\(|\s*$)/;
@@ -197,7 +197,7 @@ class TextParser {
       const f = LATENCY_KEYS[key];
       if (f) {
         const ms = durationToMs(value);
-        if (ms !== undefined && ms < SENTINEL_MS) b.set(f, ms);
+        if (ms !== undefined && ms < SENTINEL_MS) b.set(f, ms, printedStep(value, msFactor(value)));
         return;
       }
       const p = PERCENTILE_1.exec(t) ?? PERCENTILE_04.exec(t);
@@ -207,7 +207,7 @@ class TextParser {
         // One percentile per result: the first printed (95 unless --percentile); 0 < p <= 100.
         if (b.fields.latency_pct_ms === undefined && pct > 0 && pct <= 100 && ms !== undefined && ms < SENTINEL_MS) {
           b.set('latency_pct', pct);
-          b.set('latency_pct_ms', ms);
+          b.set('latency_pct_ms', ms, printedStep(p[2]!, msFactor(p[2]!)));
         }
         return;
       }
@@ -223,23 +223,23 @@ class TextParser {
       case 'events per second': {
         const b = this.ensure();
         b.outputTest ??= 'cpu';
-        b.setIfAbsent('events_per_sec', leadingNumber(value));
+        b.setIfAbsent('events_per_sec', leadingNumber(value), printedStep(value));
         return;
       }
       case 'events/s (eps)':
-        this.ensure().set('events_per_sec', leadingNumber(value));
+        this.ensure().set('events_per_sec', leadingNumber(value), printedStep(value));
         return;
       case 'total time':
       case 'time elapsed':
-        this.ensure().set('total_time_s', secondsValue(value.replace(/\(.*$/, '')));
+        this.ensure().set('total_time_s', secondsValue(value.replace(/\(.*$/, '')), printedStep(value, /^\s*[\d.]+\s*ms/.test(value) ? 1e-3 : 1));
         return;
       case 'total number of events':
-        this.ensure().set('total_events', leadingNumber(value));
+        this.ensure().set('total_events', leadingNumber(value), printedStep(value));
         return;
       case 'total time taken by event execution': {
         // 0.4/0.5 print the sum of event times in seconds; 1.0 prints it as `sum` in ms.
         const s = secondsValue(value);
-        this.ensure().setIfAbsent('latency_sum_ms', s === undefined ? undefined : scale(s, 1000));
+        this.ensure().setIfAbsent('latency_sum_ms', s === undefined ? undefined : scale(s, 1000), printedStep(value, /^\s*[\d.]+\s*ms/.test(value) ? 1 : 1000));
         return;
       }
       case 'events (avg/stddev)':
@@ -248,8 +248,8 @@ class TextParser {
         const b = this.ensure();
         if (m) {
           const events = key.startsWith('events');
-          b.set(events ? 'fairness_events_avg' : 'fairness_exec_time_avg', Number(m[1]));
-          b.set(events ? 'fairness_events_stddev' : 'fairness_exec_time_stddev', Number(m[2]));
+          b.set(events ? 'fairness_events_avg' : 'fairness_exec_time_avg', Number(m[1]), printedStep(m[1]!));
+          b.set(events ? 'fairness_events_stddev' : 'fairness_exec_time_stddev', Number(m[2]), printedStep(m[2]!));
         }
         if (!key.startsWith('events')) b.complete = true;
         return;
@@ -259,14 +259,14 @@ class TextParser {
       case 'fsyncs/s': {
         const b = this.ensure();
         b.outputTest ??= 'fileio';
-        b.set(key === 'reads/s' ? 'reads_per_sec' : key === 'writes/s' ? 'writes_per_sec' : 'fsyncs_per_sec', leadingNumber(value));
+        b.set(key === 'reads/s' ? 'reads_per_sec' : key === 'writes/s' ? 'writes_per_sec' : 'fsyncs_per_sec', leadingNumber(value), printedStep(value));
         return;
       }
       case 'read, MiB/s':
       case 'written, MiB/s': {
         const b = this.ensure();
         b.outputTest ??= 'fileio';
-        b.set(key.startsWith('read') ? 'read_mib_per_sec' : 'written_mib_per_sec', leadingNumber(value));
+        b.set(key.startsWith('read') ? 'read_mib_per_sec' : 'written_mib_per_sec', leadingNumber(value), printedStep(value));
         return;
       }
     }
@@ -278,8 +278,8 @@ class TextParser {
       const b = this.ensure();
       b.outputTest ??= 'fileio';
       const kind = iops[1];
-      b.set(kind === 'read' ? 'reads_per_sec' : kind === 'write' ? 'writes_per_sec' : 'fsyncs_per_sec', Number(iops[2]));
-      if (iops[3] !== undefined && kind !== 'fsync') b.set(kind === 'read' ? 'read_mib_per_sec' : 'written_mib_per_sec', Number(iops[3]));
+      b.set(kind === 'read' ? 'reads_per_sec' : kind === 'write' ? 'writes_per_sec' : 'fsyncs_per_sec', Number(iops[2]), printedStep(iops[2]!));
+      if (iops[3] !== undefined && kind !== 'fsync') b.set(kind === 'read' ? 'read_mib_per_sec' : 'written_mib_per_sec', Number(iops[3]), printedStep(iops[3]));
       return;
     }
     let m = c0 === 84 ? MEMORY_OPS_10.exec(t) : c0 === 79 ? MEMORY_OPS_04.exec(t) : null;
@@ -287,16 +287,16 @@ class TextParser {
       const b = this.ensure();
       b.outputTest ??= 'memory';
       b.started = true;
-      b.set('operations', Number(m[1]));
-      b.set('operations_per_sec', Number(m[2]));
+      b.set('operations', Number(m[1]), printedStep(m[1]!));
+      b.set('operations_per_sec', Number(m[2]), printedStep(m[2]!));
       return;
     }
     m = digit ? TRANSFERRED.exec(t) : null;
     if (m) {
       const b = this.ensure();
       b.outputTest ??= 'memory';
-      b.set('transferred_mib', toMiB(Number(m[1]), m[2]!));
-      b.set('mib_per_sec', toMiB(Number(m[3]), m[4]!));
+      b.set('transferred_mib', toMiB(Number(m[1]), m[2]!), printedStep(m[1]!, toMiB(1, m[2]!)));
+      b.set('mib_per_sec', toMiB(Number(m[3]), m[4]!), printedStep(m[3]!, toMiB(1, m[4]!)));
       return;
     }
     m = c0 === 82 ? FILEIO_04_AMOUNTS.exec(t) : null;
@@ -304,15 +304,15 @@ class TextParser {
       // 0.4 fileio prints only the combined amount and rate, auto-scaled in binary units.
       const b = this.ensure();
       b.outputTest ??= 'fileio';
-      b.set('transferred_mib', toMiB(Number(m[5]), m[6]!));
-      b.set('mib_per_sec', toMiB(Number(m[7]), m[8]!));
+      b.set('transferred_mib', toMiB(Number(m[5]), m[6]!), printedStep(m[5]!, toMiB(1, m[6]!)));
+      b.set('mib_per_sec', toMiB(Number(m[7]), m[8]!), printedStep(m[7]!, toMiB(1, m[8]!)));
       return;
     }
     m = digit ? REQUESTS_04.exec(t) : null;
     if (m) {
       const b = this.ensure();
       b.outputTest ??= 'fileio';
-      b.set('events_per_sec', Number(m[1]));
+      b.set('events_per_sec', Number(m[1]), printedStep(m[1]!));
       return;
     }
 

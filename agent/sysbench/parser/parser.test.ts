@@ -16,7 +16,7 @@ function inv(p: Partial<Invocation> & { fields: ResultFields }): Omit<Invocation
 function check(actual: Invocation[], expected: ReturnType<typeof inv>[]) {
   expect(actual.length).toBe(expected.length);
   expected.forEach((e, i) => {
-    const { intervals, ...rest } = actual[i]!;
+    const { intervals, resolution: _resolution, ...rest } = actual[i]!; // resolution: its own tests below
     const { intervals: ei, ...erest } = e;
     expect(rest).toEqual(erest);
     if (ei) expect(intervals).toEqual(ei);
@@ -157,7 +157,7 @@ describe('sysbench 0.5 and 1.1/master published outputs', () => {
   test('0.5 OLTP with --report-interval: General statistics / response time', () => {
     const [r, ...more] = parse('0.5-oltp-ro-report-interval.txt');
     expect(more).toEqual([]);
-    const { intervals, ...rest } = r!;
+    const { intervals, resolution: _resolution, ...rest } = r!;
     expect(rest).toEqual(inv({ sysbench_version: '0.5', threads: 2,
       fields: { total_time_s: 61.0015, total_events: 54738, ...lat(1.75, 2.23, 7.03, 95, 2.79, 121906.3), ...fair(27369, 9, 60.9531, 0) } }));
     expect(intervals.length).toBe(30);
@@ -270,4 +270,27 @@ test('detectSysbenchVersion', () => {
   expect(detectSysbenchVersion('sysbench 0.5:  multi-threaded system evaluation benchmark\n')).toBe('0.5');
   expect(detectSysbenchVersion('sysbench 1.1.0-bbee5d5 (using bundled LuaJIT 2.1.0-beta3)\n')).toBe('1.1.0-bbee5d5');
   expect(detectSysbenchVersion('no header here\n')).toBeNull();
+});
+
+describe('resolution: each value keeps the step sysbench printed it at (issue 13)', () => {
+  test('1.0.20 cpu: by hand from the fixture text', () => {
+    const [r] = parse('1.0.20-cpu.txt');
+    // "3653.58" → 0.01; "2.0003s" → 0.0001 s; "7318" → 1; latency "0.27" ms → 0.01 ms; sum "1992.96" → 0.01;
+    // fairness "7318.0000/0.00" → 0.0001 and 0.01; "1.9930/0.00" → 0.0001 and 0.01.
+    expect(r!.resolution).toEqual({
+      events_per_sec: 0.01, total_time_s: 0.0001, total_events: 1,
+      latency_min_ms: 0.01, latency_avg_ms: 0.01, latency_max_ms: 0.01, latency_pct_ms: 0.01, latency_sum_ms: 0.01,
+      fairness_events_avg: 0.0001, fairness_events_stddev: 0.01, fairness_exec_time_avg: 0.0001, fairness_exec_time_stddev: 0.01,
+    });
+  });
+  test('units convert the step with the value: 0.4 "46.1087s" of event time is 46108.7 ms at 0.1 ms', () => {
+    const all = parseSysbenchOutputStrict(read('0.4.12-rpi4-cpu-fileio-memory-threads.md.txt'));
+    const withSum = all.find((i) => i.fields.latency_sum_ms !== undefined && i.resolution?.latency_sum_ms !== undefined)!;
+    const printed = String(withSum.fields.latency_sum_ms! / 1000);
+    const decimals = printed.includes('.') ? printed.split('.')[1]!.length : 0;
+    // The step is 10^-decimals seconds (at least as fine as the value needs), in ms.
+    expect(withSum.resolution!.latency_sum_ms).toBeLessThanOrEqual(Number((1000 * 10 ** -decimals).toPrecision(12)));
+    // Every resolution is positive and only for fields the invocation has.
+    for (const inv of all) for (const [k, v] of Object.entries(inv.resolution ?? {})) expect(v > 0 && k in inv.fields).toBe(true);
+  });
 });

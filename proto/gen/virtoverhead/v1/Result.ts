@@ -32,6 +32,12 @@ export interface Result {
   'fields'?: ({[key: string]: number | string});
   'errors'?: (string)[];
   'sysbench_version'?: (string);
+  /**
+   * The step each field was printed at, in the field's unit ("0.02" ms → 0.01): statistics
+   * take it into account (docs/overhead.md "Resolution"). Keys are names in `fields`; absent
+   * from older agents (the collector then infers the step from the values).
+   */
+  'resolution'?: ({[key: string]: number | string});
 }
 
 /**
@@ -64,4 +70,10 @@ export interface Result__Output {
   'fields': ({[key: string]: number});
   'errors': (string)[];
   'sysbench_version': (string);
+  /**
+   * The step each field was printed at, in the field's unit ("0.02" ms → 0.01): statistics
+   * take it into account (docs/overhead.md "Resolution"). Keys are names in `fields`; absent
+   * from older agents (the collector then infers the step from the values).
+   */
+  'resolution': ({[key: string]: number});
 }
