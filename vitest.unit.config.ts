@@ -10,6 +10,7 @@ export const UNIT_TESTS = [
   'agent/detect/parts.test.ts', // builds the small CPUID helper with cc; probes no real KVM guest
   'agent/spool/spool.test.ts',
   'agent/stream/backoff.test.ts',
+  'agent/stream/sender.test.ts', // a scripted gRPC server in-process on 127.0.0.1
   'agent/sysbench/parser/cli.test.ts',
   'agent/sysbench/parser/fuzz.test.ts',
   'agent/sysbench/parser/parser.test.ts',
