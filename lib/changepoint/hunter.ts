@@ -1,0 +1,112 @@
+// Change points the way Hunter / Apache Otava finds them (Fleming et al., ICPE 2023):
+// 1. split: E-divisive means inside sliding windows, each candidate kept while the t-test
+//    says it is significant at a relaxed p (weak change points);
+// 2. merge: drop the weakest point (largest p, or smallest magnitude) and recompute its
+//    neighbours until every point is significant at the real p and large enough.
+// Windows keep the cost linear in the series length and let old shifts not hide new ones.
+import { bestSplit } from './edivisive.js';
+import { changeMagnitude, compareSegments, type SegmentStats } from './ttest.js';
+
+export interface ChangePoint {
+  /** Index of the first value after the change. */
+  index: number;
+  stats: SegmentStats;
+}
+
+export interface ChangePointOptions {
+  /** Significance level of a change point (Otava's default 0.001). */
+  maxPValue?: number;
+  /** Smallest relative change of the means kept (Otava's min_magnitude; default 0). */
+  minMagnitude?: number;
+  /** Sliding window length (Otava's default 50). */
+  windowLen?: number;
+}
+
+/** [start, end) pieces of a series of length n cut at the sorted indexes. */
+function intervals(indexes: readonly number[], n: number): Array<[number, number]> {
+  const cuts = [0, ...indexes, n];
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i + 1 < cuts.length; i++) if (cuts[i] !== cuts[i + 1]) out.push([cuts[i]!, cuts[i + 1]!]);
+  return out;
+}
+
+/** The t-test of a change point against its neighbours (the pieces either side of it). */
+function statsAt(series: readonly number[], index: number, sortedIndexes: readonly number[]): SegmentStats {
+  let lo = 0;
+  let hi = series.length;
+  for (const i of sortedIndexes) {
+    if (i < index && i > lo) lo = i;
+    if (i > index && i < hi) hi = i;
+  }
+  return compareSegments(series.slice(lo, index), series.slice(index, hi));
+}
+
+/** Original E-divisive with the t-test on series[start:end]: split while significant. */
+export function divisive(series: readonly number[], start: number, end: number, maxPValue: number): ChangePoint[] {
+  const found: ChangePoint[] = [];
+  for (;;) {
+    let best: { index: number; qhat: number } | null = null;
+    const local = found.map((c) => c.index - start);
+    for (const [a, b] of intervals(local, end - start)) {
+      if (b - a < 2) continue;
+      const c = bestSplit(series, start + a, start + b);
+      if (!best || c.qhat > best.qhat) best = c;
+    }
+    if (!best) break;
+    const stats = statsAt(series.slice(start, end), best.index - start, local);
+    if (!(stats.pValue <= maxPValue)) break;
+    found.push({ index: best.index, stats });
+    found.sort((x, y) => x.index - y.index);
+  }
+  return found;
+}
+
+function firstPassPValue(p: number): number {
+  return p < 0.05 ? p * 10 : p < 0.5 ? p * 2 : p;
+}
+
+function split(series: readonly number[], windowLen: number, maxPValue: number): number[] {
+  const step = Math.floor(windowLen / 2);
+  const found = new Set<number>();
+  let start = 0;
+  while (start < series.length) {
+    const end = Math.min(start + windowLen, series.length);
+    const cps = divisive(series, start, end, maxPValue);
+    for (const c of cps) found.add(c.index);
+    const last = cps.length > 0 ? cps[cps.length - 1]!.index : 0;
+    start = Math.max(last, start + step);
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+function merge(series: readonly number[], weak: number[], maxPValue: number, minMagnitude: number): ChangePoint[] {
+  const cps: ChangePoint[] = weak.map((index) => ({ index, stats: statsAt(series, index, weak) }));
+  while (cps.length > 0) {
+    // The weakest: the largest p-value; if all are significant, the smallest change.
+    let weakest = cps.reduce((w, c) => (c.stats.pValue > w.stats.pValue ? c : w), cps[0]!);
+    if (weakest.stats.pValue < maxPValue) {
+      weakest = cps.reduce((w, c) => (changeMagnitude(c.stats) < changeMagnitude(w.stats) ? c : w), cps[0]!);
+      if (changeMagnitude(weakest.stats) > minMagnitude) return cps;
+    }
+    const at = cps.indexOf(weakest);
+    cps.splice(at, 1);
+    // Removing a point changes the pieces of its neighbours. Otava recomputes the points at
+    // positions `at` and `at + 1` after the removal (the right neighbour and the one after it,
+    // not the left one); we do the same so that both give the same answers.
+    const idx = cps.map((c) => c.index);
+    for (const k of [at, at + 1]) if (k >= 0 && k < cps.length) cps[k] = { index: cps[k]!.index, stats: statsAt(series, cps[k]!.index, idx) };
+  }
+  return cps;
+}
+
+/** Change points of a whole series, oldest first. Values must be finite numbers. */
+export function changePoints(series: readonly number[], options: ChangePointOptions = {}): ChangePoint[] {
+  const maxPValue = options.maxPValue ?? 0.001;
+  const minMagnitude = options.minMagnitude ?? 0;
+  const windowLen = options.windowLen ?? 50;
+  if (!(windowLen >= 2)) throw new RangeError(`change points: window length must be at least 2, got ${windowLen}`);
+  if (!(maxPValue > 0 && maxPValue <= 1)) throw new RangeError(`change points: max p-value must be in (0, 1], got ${maxPValue}`);
+  for (const v of series) if (!Number.isFinite(v)) throw new RangeError(`change points: series holds a non-finite value (${v})`);
+  const weak = split(series, windowLen, firstPassPValue(maxPValue));
+  return merge(series, weak, maxPValue, minMagnitude);
+}
