@@ -18,6 +18,7 @@ import { TokenBucket } from './server/ratelimit.js';
 import { createOverheadCalculator, type WrittenResult } from './overhead/index.js';
 import { createChainCalculator } from './overhead/chain-calculator.js';
 import type { MarginSpec } from '../lib/compare/margin.js';
+import { createChangeDetector } from './changes/index.js';
 
 export interface CollectorOptions {
   listen: string;
@@ -35,6 +36,8 @@ export interface CollectorOptions {
   burst?: number;
   /** Compute the `overhead` measurement as results arrive (default true). */
   overhead?: boolean;
+  /** Find change points (`overhead_change`) after each overhead update (default: with overhead). */
+  changes?: boolean;
   log: Logger;
 }
 
@@ -92,6 +95,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       log.warn({ group: p.group, agent: p.agent, problem: p.kind }, `nested stack: ${p.message}`);
     },
   });
+  const changes = overhead && opts.changes !== false ? createChangeDetector({ influx, database: opts.database }) : null;
   // Overhead updates run one batch at a time, after the acks: they never delay an agent.
   let overheadChain: Promise<void> = Promise.resolve();
   const onWritten = (points: IPoint[]) => {
@@ -104,7 +108,9 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       .then(() => overhead.onResultsWritten(results))
       .catch((err: Error) => log.error({ error: err.message }, 'overhead computation failed'))
       .then(() => nested?.onResultsWritten(results))
-      .catch((err: Error) => log.error({ error: err.message }, 'nested-stack overhead computation failed'));
+      .catch((err: Error) => log.error({ error: err.message }, 'nested-stack overhead computation failed'))
+      .then(() => changes?.onResultsWritten(results))
+      .catch((err: Error) => log.error({ error: err.message }, 'change point detection failed'));
   };
   const target = { url: opts.influxUrl, database: opts.database };
   const guard = new HistoryGuard(rawQuery(target));

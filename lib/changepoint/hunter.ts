@@ -20,6 +20,12 @@ export interface ChangePointOptions {
   minMagnitude?: number;
   /** Sliding window length (Otava's default 50). */
   windowLen?: number;
+  /**
+   * Fewest values each side of a change point (default 1, as Otava). Larger values make a
+   * lone outlier unable to form a change (it would need a segment of its own) at the price
+   * of reporting a shift only once that many values after it arrived.
+   */
+  minSegment?: number;
 }
 
 /** [start, end) pieces of a series of length n cut at the sorted indexes. */
@@ -80,7 +86,7 @@ function split(series: readonly number[], windowLen: number, maxPValue: number):
 }
 
 function merge(series: readonly number[], weak: number[], maxPValue: number, minMagnitude: number): ChangePoint[] {
-  const cps: ChangePoint[] = weak.map((index) => ({ index, stats: statsAt(series, index, weak) }));
+  const cps = restate(series, weak);
   while (cps.length > 0) {
     // The weakest: the largest p-value; if all are significant, the smallest change.
     let weakest = cps.reduce((w, c) => (c.stats.pValue > w.stats.pValue ? c : w), cps[0]!);
@@ -99,6 +105,22 @@ function merge(series: readonly number[], weak: number[], maxPValue: number, min
   return cps;
 }
 
+/** Each change point's t-test against the pieces either side of it (indexes sorted). */
+export function restate(series: readonly number[], indexes: readonly number[]): ChangePoint[] {
+  return indexes.map((index) => ({ index, stats: statsAt(series, index, indexes) }));
+}
+
+/** Drops, one at a time, points with a side shorter than minSegment, then those no longer significant. */
+function enforceSegments(series: readonly number[], cps: ChangePoint[], minSegment: number, maxPValue: number): ChangePoint[] {
+  for (;;) {
+    const short = cps.filter((c) => Math.min(c.stats.nBefore, c.stats.nAfter) < minSegment);
+    const pool = short.length > 0 ? short : cps.filter((c) => !(c.stats.pValue <= maxPValue));
+    if (pool.length === 0) return cps;
+    const worst = short.length > 0 ? pool.reduce((w, c) => (Math.min(c.stats.nBefore, c.stats.nAfter) < Math.min(w.stats.nBefore, w.stats.nAfter) ? c : w)) : pool.reduce((w, c) => (c.stats.pValue > w.stats.pValue ? c : w));
+    cps = restate(series, cps.filter((c) => c !== worst).map((c) => c.index));
+  }
+}
+
 /** Change points of a whole series, oldest first. Values must be finite numbers. */
 export function changePoints(series: readonly number[], options: ChangePointOptions = {}): ChangePoint[] {
   const maxPValue = options.maxPValue ?? 0.001;
@@ -107,6 +129,8 @@ export function changePoints(series: readonly number[], options: ChangePointOpti
   if (!(windowLen >= 2)) throw new RangeError(`change points: window length must be at least 2, got ${windowLen}`);
   if (!(maxPValue > 0 && maxPValue <= 1)) throw new RangeError(`change points: max p-value must be in (0, 1], got ${maxPValue}`);
   for (const v of series) if (!Number.isFinite(v)) throw new RangeError(`change points: series holds a non-finite value (${v})`);
+  const minSegment = options.minSegment ?? 1;
   const weak = split(series, windowLen, firstPassPValue(maxPValue));
-  return merge(series, weak, maxPValue, minMagnitude);
+  const cps = merge(series, weak, maxPValue, minMagnitude);
+  return minSegment > 1 ? enforceSegments(series, cps, minSegment, maxPValue) : cps;
 }

@@ -1,0 +1,112 @@
+// detectChanges on series built here: a shift at a known run, no shift, too short, a lone
+// outlier, a baseline that moved with the guest, facts that changed or flapped, a gap of weeks.
+import { describe, expect, it } from 'vitest';
+import { detectChanges, type OverheadRun } from './detect.js';
+import { changedFacts } from './facts.js';
+
+const HOUR = 3_600_000_000_000n;
+
+/** Deterministic noise in [-1, 1) (a small LCG: the test must not depend on Math.random). */
+function noise(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 31 - 1;
+  };
+}
+
+function series(overhead: number[], opts: { baseline?: number[]; facts?: (i: number) => Record<string, string>; timeNs?: (i: number) => bigint } = {}): OverheadRun[] {
+  return overhead.map((v, i) => ({
+    timeNs: opts.timeNs ? opts.timeNs(i) : BigInt(i) * 6n * HOUR,
+    runId: `r${i}`,
+    baselineRunId: `b${i}`,
+    overheadPct: v,
+    baselineValue: opts.baseline?.[i] ?? 1000,
+    tags: { agent: 'vm1', metric: 'events_per_sec' },
+    facts: opts.facts ? opts.facts(i) : { variant: 'default' },
+  }));
+}
+
+const noisy = (n: number, level: (i: number) => number, amp: number, seed = 1) => {
+  const r = noise(seed);
+  return Array.from({ length: n }, (_, i) => level(i) + amp * r());
+};
+
+describe('detectChanges', () => {
+  it('a 6-point rise of the overhead at run 30 of 50 → one regression at run 30', () => {
+    const v = noisy(50, (i) => (i < 30 ? 4 : 10), 1);
+    const out = detectChanges(series(v));
+    expect(out.status).toBe('analysed');
+    if (out.status !== 'analysed') return;
+    expect(out.changes).toHaveLength(1);
+    const c = out.changes[0]!;
+    expect(c.fields.run_id).toBe('r30');
+    expect(c.fields.before_run_id).toBe('r29');
+    expect(c.tags.kind).toBe('regression');
+    expect(c.tags.cause).toBe('guest');
+    // Means checked against the values themselves.
+    const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+    expect(c.fields.before_pct).toBeCloseTo(mean(v.slice(0, 30)), 12);
+    expect(c.fields.after_pct).toBeCloseTo(mean(v.slice(30)), 12);
+    expect(c.fields.change_pct).toBeCloseTo(mean(v.slice(30)) - mean(v.slice(0, 30)), 12);
+    expect(c.fields.ci_low_pct as number).toBeLessThan(c.fields.change_pct as number);
+    expect(c.fields.ci_high_pct as number).toBeGreaterThan(c.fields.change_pct as number);
+    expect(c.fields.p_value as number).toBeLessThan(0.001);
+    expect(c.timeNs).toBe(30n * 6n * HOUR);
+  });
+
+  it('noise without a shift → no change point', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const out = detectChanges(series(noisy(120, () => 5, 2, seed)));
+      expect(out.status === 'analysed' && out.changes.length).toBe(0);
+    }
+  });
+
+  it('too short to decide: says so', () => {
+    expect(detectChanges(series([1, 1, 9, 9, 9]))).toEqual({ status: 'too-short', runs: 5, needed: 6 });
+  });
+
+  it('a lone outlier is not a change', () => {
+    const v = noisy(40, () => 3, 0.5);
+    v[20] = 40;
+    const out = detectChanges(series(v));
+    expect(out.status === 'analysed' && out.changes.length).toBe(0);
+  });
+
+  it('a shift in the last two runs is not reported yet (needs 3 runs after), then is', () => {
+    const v = noisy(30, (i) => (i < 28 ? 2 : 12), 0.5);
+    const early = detectChanges(series(v));
+    expect(early.status === 'analysed' && early.changes.length).toBe(0);
+    const later = detectChanges(series([...v, 12.2]));
+    expect(later.status === 'analysed' && later.changes.map((c) => c.fields.run_id)).toEqual(['r28']);
+  });
+
+  it('the baseline moved at the same run → a baseline change, not a guest regression', () => {
+    const v = noisy(40, (i) => (i < 20 ? 2 : 8), 0.5);
+    const b = noisy(40, (i) => (i < 20 ? 1000 : 940), 5, 7);
+    const out = detectChanges(series(v, { baseline: b }));
+    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.run_id, c.tags.cause])).toEqual([['r20', 'baseline']]);
+  });
+
+  it('names a fact that changed at the run, not one that flaps', () => {
+    const v = noisy(40, (i) => (i < 20 ? 2 : 8), 0.5);
+    const facts = (i: number) => ({ variant: i < 20 ? 'stock' : 'patched', kvm: i % 2 ? 'usable' : 'unusable' });
+    const out = detectChanges(series(v, { facts }));
+    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.facts_changed, c.fields.facts_detail])).toEqual([['variant', 'variant: stock → patched']]);
+  });
+
+  it('a gap of weeks between the runs around the change is reported, the change found', () => {
+    const v = noisy(40, (i) => (i < 20 ? 2 : 8), 0.5);
+    const WEEK = 7n * 24n * HOUR;
+    const out = detectChanges(series(v, { timeNs: (i) => BigInt(i) * 6n * HOUR + (i >= 20 ? 3n * WEEK : 0n) }));
+    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.run_id, c.fields.gap_s])).toEqual([['r20', 3 * 7 * 86400 + 6 * 3600]]);
+  });
+});
+
+describe('changedFacts', () => {
+  it('compares the steady values nearest the change', () => {
+    expect(changedFacts([{ kernel: 'a' }, { kernel: 'a' }], [{ kernel: 'b' }, { kernel: 'b' }])).toEqual([{ name: 'kernel', before: 'a', after: 'b' }]);
+    expect(changedFacts([{ kernel: 'a' }, { kernel: 'b' }], [{ kernel: 'b' }])).toEqual([]);
+    expect(changedFacts([{ kernel: 'a' }], [{}])).toEqual([]);
+  });
+});

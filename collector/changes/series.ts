@@ -1,0 +1,64 @@
+// Reads one guest's `overhead` points back as series for change detection: one series per
+// metric × baseline agent × thread count, in time order.
+import type { InfluxDB } from 'influx';
+import { eq } from '../overhead/influxql.js';
+import { SYSBENCH_TAGS } from '../overhead/rows.js';
+import type { OverheadRun } from './detect.js';
+
+/** One guest's runs of one test and profile in one group. */
+export interface GuestTestKey {
+  group: string;
+  agent: string;
+  test: string;
+  profile: string;
+}
+
+export interface OverheadSeries {
+  metric: string;
+  baselineAgent: string;
+  threads: number | null;
+  runs: OverheadRun[];
+}
+
+/** Tags that describe the run rather than name the series: a change of one is a fact change. */
+export const TAG_FACTS = ['variant', 'sysbench_version', 'virt', 'kvm', 'container', 'host'] as const;
+
+interface Row {
+  time: { getNanoTime(): string };
+  [k: string]: unknown;
+}
+
+export function guestWhere(k: GuestTestKey): string {
+  return [eq('group', k.group), eq('agent', k.agent), eq('test', k.test), eq('profile', k.profile)].join(' AND ');
+}
+
+/** The guest's overhead series since `sinceNs`, each sorted by time (ties by run id). */
+export async function readOverheadSeries(influx: InfluxDB, database: string, key: GuestTestKey, sinceNs: bigint): Promise<OverheadSeries[]> {
+  const rows = (await influx.query(`SELECT * FROM "overhead" WHERE ${guestWhere(key)} AND time >= ${sinceNs}`, { database })) as unknown as Row[];
+  const bySeries = new Map<string, OverheadSeries>();
+  for (const r of rows) {
+    if (typeof r.overhead_pct !== 'number' || typeof r.baseline_value !== 'number') continue;
+    const metric = String(r.metric ?? '');
+    const baselineAgent = String(r.baseline_agent ?? '');
+    const threads = typeof r.threads === 'number' ? r.threads : null;
+    const id = JSON.stringify([metric, baselineAgent, threads]);
+    let s = bySeries.get(id);
+    if (!s) bySeries.set(id, (s = { metric, baselineAgent, threads, runs: [] }));
+    const tags: Record<string, string> = { metric, baseline_agent: baselineAgent };
+    for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
+    const facts: Record<string, string> = {};
+    for (const f of TAG_FACTS) if (tags[f]) facts[f] = tags[f]!;
+    s.runs.push({
+      timeNs: BigInt(r.time.getNanoTime()),
+      runId: typeof r.run_id === 'string' ? r.run_id : '',
+      baselineRunId: typeof r.baseline_run_id === 'string' ? r.baseline_run_id : '',
+      overheadPct: r.overhead_pct,
+      baselineValue: r.baseline_value,
+      tags,
+      facts,
+    });
+  }
+  const out = [...bySeries.values()];
+  for (const s of out) s.runs.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.runId < b.runId ? -1 : 1));
+  return out.sort((a, b) => (a.metric + a.baselineAgent < b.metric + b.baselineAgent ? -1 : 1));
+}
