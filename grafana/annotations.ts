@@ -13,22 +13,31 @@ export const RUN_ANNOTATION_QUERY = from('sysbench')
   .whereVar('agent', 'agent')
   .toString();
 
-export function runAnnotation(): dashboard.AnnotationQueryBuilder {
+function influxAnnotation(name: string, query: string, textColumn: string, tagsColumn: string, color: string): dashboard.AnnotationQueryBuilder {
   // InfluxQL annotations keep their query and column mapping on the target.
-  const target = {
-    refId: 'Runs',
-    query: RUN_ANNOTATION_QUERY,
-    rawQuery: true,
-    textColumn: 'run_id',
-    tagsColumn: 'agent,test',
-    fromAnnotations: true,
-    textEditor: true,
-    _implementsDataqueryVariant() {},
-  };
+  const target = { refId: name, query, rawQuery: true, textColumn, tagsColumn, fromAnnotations: true, textEditor: true, _implementsDataqueryVariant() {} };
   return new dashboard.AnnotationQueryBuilder()
-    .name('Runs')
+    .name(name)
     .datasource({ ...INFLUX_DATASOURCE })
     .enable(true)
-    .iconColor('rgba(0, 211, 255, 1)')
+    .iconColor(color)
     .target({ build: () => target });
+}
+
+export function runAnnotation(): dashboard.AnnotationQueryBuilder {
+  return influxAnnotation('Runs', RUN_ANNOTATION_QUERY, 'run_id', 'agent,test', 'rgba(0, 211, 255, 1)');
+}
+
+/** Change points (docs/changes.md) of the guests and tests in view: one marker at the first run after each. */
+export const CHANGE_ANNOTATION_QUERY = from('overhead_change')
+  .select(as(col('summary'), 'summary'))
+  .selectTags('agent', 'test', 'metric', 'kind', 'cause')
+  .whereTimeFilter()
+  .whereVar('group', 'group')
+  .whereVar('agent', 'agent')
+  .toString();
+
+/** On every panel of the dashboard (Grafana shows dashboard annotations on all time-series panels). */
+export function changeAnnotation(): dashboard.AnnotationQueryBuilder {
+  return influxAnnotation('Change points', CHANGE_ANNOTATION_QUERY, 'summary', 'kind,cause,test,metric', 'rgba(242, 73, 92, 1)');
 }

@@ -101,6 +101,28 @@ export const MEASUREMENTS = {
       layers_agree: 'boolean',
     },
   },
+  overhead_change: {
+    tags: [...COMPARISON_TAGS, 'kind', 'cause'] as const,
+    fields: {
+      before_pct: 'float',
+      after_pct: 'float',
+      change_pct: 'float',
+      ci_low_pct: 'float',
+      ci_high_pct: 'float',
+      p_value: 'float',
+      n_before: 'float',
+      n_after: 'float',
+      run_id: 'string',
+      before_run_id: 'string',
+      baseline_run_id: 'string',
+      before_baseline_run_id: 'string',
+      gap_s: 'float',
+      facts_changed: 'string',
+      facts_detail: 'string',
+      summary: 'string',
+      threads: 'float',
+    },
+  },
 } as const satisfies Record<string, MeasurementSpec>;
 
 export type Schema = typeof MEASUREMENTS;

@@ -7,6 +7,7 @@ import { duration, formatHelp, optStr, parseOptions, str, type OptionSpec } from
 import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
 import { marginOption } from './collector.js';
+import { appendSections, changesReport, formatChangesReport, renderChangesSection } from '../../collector/changes/report.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },
@@ -17,10 +18,11 @@ const SPECS: OptionSpec[] = [
   { name: 'html', type: 'path', help: 'also write a self-contained HTML report to this file' },
   { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)' },
   { name: 'margin', type: 'string', help: "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)" },
+  { name: 'changes', type: 'boolean', help: 'list change points of the overhead series (E-divisive, issue 14) instead of the table', default: false },
   { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
 ];
 
-const USAGE = 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B] [--margin PCT]';
+const USAGE = 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B] [--margin PCT] [--changes]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(SPECS, argv);
@@ -44,6 +46,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(values.json === true ? JSON.stringify(rows, null, 2) + '\n' : formatVariantTable(rows, a, b));
     return 0;
   }
+  if (values.changes === true) {
+    const series = await changesReport({ influx, database, sinceMs: Date.now() - since, ...(group !== undefined ? { group } : {}) });
+    process.stdout.write(values.json === true ? JSON.stringify(series, null, 2) + '\n' : formatChangesReport(series));
+    return 0;
+  }
   let report;
   try {
     report = await buildReport({ influx, database, since, metrics, marginPct: marginPct(group), ...(group !== undefined ? { group } : {}) });
@@ -52,7 +59,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const html = optStr(values, 'html');
   if (html) {
-    writeFileSync(html, renderHtmlReport(report));
+    const changes = await changesReport({ influx, database, sinceMs: Date.now() - since, ...(group !== undefined ? { group } : {}) });
+    writeFileSync(html, appendSections(renderHtmlReport(report), [renderChangesSection(changes)]));
     process.stderr.write(`wrote ${html}\n`);
   }
   process.stdout.write(values.json === true ? JSON.stringify(report, null, 2) + '\n' : formatReportTable(report));

@@ -37,6 +37,16 @@ function nearAny(index: number, others: readonly ChangePoint[], span: number): b
   return others.some((o) => Math.abs(o.index - index) <= span);
 }
 
+const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(1);
+
+/** One line for annotations and alerts: what moved, by how much, and what changed with it. */
+function summarize(kind: string, cause: string, tags: Readonly<Record<string, string>>, f: ChangeRecord['fields']): string {
+  const who = `${tags.agent ?? '?'} ${tags.test ?? '?'} ${tags.metric ?? '?'}`;
+  const what = `${kind} of ${who}: overhead ${signed(f.before_pct as number)} % → ${signed(f.after_pct as number)} % (${signed(f.change_pct as number)} points, p=${(f.p_value as number).toExponential(1)})`;
+  const why = cause === 'baseline' ? `; the baseline ${tags.baseline_agent ?? ''} changed at the same time` : '';
+  return what + why + (f.facts_detail ? `; ${f.facts_detail}` : '');
+}
+
 /** Finds the changes of one series (runs in time order). */
 export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetectionOptions = {}): SeriesVerdict {
   const opts = { ...DEFAULT_CHANGE_OPTIONS, ...options };
@@ -76,7 +86,9 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
       fields.ci_high_pct = w.high;
     }
     const cause = nearAny(cp.index, baselineCps, opts.baselineSpan) ? 'baseline' : 'guest';
-    return { timeNs: after.timeNs, tags: { ...after.tags, kind: change > 0 ? 'regression' : 'improvement', cause }, fields };
+    const kind = change > 0 ? 'regression' : 'improvement';
+    fields.summary = summarize(kind, cause, after.tags, fields);
+    return { timeNs: after.timeNs, tags: { ...after.tags, kind, cause }, fields };
   });
   return { status: 'analysed', runs: runs.length, changes };
 }

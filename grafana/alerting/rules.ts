@@ -3,7 +3,7 @@
 import * as alerting from '@grafana/grafana-foundation-sdk/alerting';
 import * as expr from '@grafana/grafana-foundation-sdk/expr';
 import { INFLUX_DATASOURCE_UID } from '../datasource.js';
-import { as, from, last, mean } from '../influxql.js';
+import { as, count, from, last, mean } from '../influxql.js';
 
 export const ALERT_FOLDER = 'virt-overhead';
 export const ALERT_GROUP = 'overhead-regressions';
@@ -21,6 +21,18 @@ export const latestCiLow = from('overhead')
   .select(as(last('ci_low_pct'), 'ci_low_pct'))
   .whereTimeFilter()
   .groupBy('group', 'agent', 'test', 'metric', 'variant');
+
+/**
+ * Guest regressions among the change points (docs/changes.md) in the rule's time range. A
+ * change point is stamped at the first run after the change and found some runs later, so the
+ * range (2 days) covers the detection delay at 6-hourly runs; baseline changes do not count.
+ */
+export const newRegressions = from('overhead_change')
+  .select(as(count('change_pct'), 'regressions'))
+  .whereTimeFilter()
+  .whereTag('kind', '=', 'regression')
+  .whereTag('cause', '=', 'guest')
+  .groupBy('group', 'agent', 'test', 'metric');
 
 function influxQuery(refId: string, q: { target(refId: string): ReturnType<typeof recentOverhead.target> }, fromSeconds: number): alerting.QueryBuilder {
   return new alerting.QueryBuilder(refId)
@@ -98,7 +110,24 @@ export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.
     .annotations({
       summary: `{{ $labels.agent }} is at least ${t.ciLowPct} % slower than its baseline on {{ $labels.test }} ({{ $labels.metric }}) with 95 % confidence`,
     });
-  return [regression.build(), sureLarge.build()];
+  const changePoint = new alerting.RuleBuilder('Overhead regression: change point')
+    .uid('virt-overhead-change-point')
+    .ruleGroup(ALERT_GROUP)
+    .folderUID(ALERT_FOLDER)
+    .orgID(1)
+    .withQuery(influxQuery('A', newRegressions, 48 * HOUR))
+    .withQuery(reduce('B', 'A'))
+    .withQuery(above('C', 'B', 0))
+    .condition('C')
+    .forDuration('0s')
+    .noDataState('OK')
+    .execErrState('Error')
+    .labels({ severity: 'warning', team: 'virt-overhead' })
+    .annotations({
+      summary: 'The overhead of {{ $labels.agent }} on {{ $labels.test }} ({{ $labels.metric }}) shifted up: a significant, persistent change (E-divisive, p < 0.001)',
+      description: 'See `virt-overhead report --changes --group {{ $labels.group }}` or the "Change points" annotations on the Overview dashboard for before/after, the runs and the facts that changed.',
+    });
+  return [regression.build(), sureLarge.build(), changePoint.build()];
 }
 
 /** Grafana's file provisioning shape (apiVersion 1, groups with a folder title, orgId). */

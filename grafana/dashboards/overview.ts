@@ -6,7 +6,7 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { runAnnotation } from '../annotations.js';
+import { changeAnnotation, runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, col, from, fromSubquery, last, math, mean } from '../influxql.js';
 import { lineThresholds, overheadTable, overheadThresholds, referenceLine, tableLegend } from '../panels.js';
@@ -94,7 +94,8 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
     .time({ from: 'now-7d', to: 'now' })
     .refresh('1m')
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .annotation(runAnnotation());
+    .annotation(runAnnotation())
+    .annotation(changeAnnotation());
   for (const v of identityVariables('overhead')) builder.withVariable(v);
   builder.withVariable(metricVariable());
   return builder

@@ -6,7 +6,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { ResultField } from '../../schema/sysbench.js';
-import { runAnnotation } from '../annotations.js';
+import { changeAnnotation, runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, count, from, last, math, mean, num, sqrt, stddev, variableColumn } from '../influxql.js';
 import { overheadTable, tableLegend } from '../panels.js';
@@ -58,7 +58,8 @@ export function variantsDashboard(): dashboard.DashboardBuilder {
     .description('Compare configurations (--variant) by their sysbench results and overhead.')
     .editable()
     .time({ from: 'now-30d', to: 'now' })
-    .annotation(runAnnotation());
+    .annotation(runAnnotation())
+    .annotation(changeAnnotation());
   for (const v of identityVariables('sysbench')) builder.withVariable(v);
   builder.withVariable(fieldVariable('events_per_sec')).withVariable(metricVariable());
   return builder

@@ -1,0 +1,101 @@
+// `virt-overhead report --changes` and the change section of the HTML report: every overhead
+// series of the guests in scope, analysed by the same code the collector runs, listing its
+// change points (or why it has none: too few runs).
+import type { InfluxDB } from 'influx';
+import { eq } from '../overhead/influxql.js';
+import { createChangeDetector, type ChangeDetectionOptions, type ChangeRecord, type GuestTestKey } from './index.js';
+
+export interface ChangeReportSeries {
+  key: GuestTestKey;
+  metric: string;
+  baselineAgent: string;
+  threads: number | null;
+  runs: number;
+  /** Set when the series is too short to decide. */
+  tooShort?: { needed: number };
+  changes: Array<{ time: string } & Omit<ChangeRecord, 'timeNs'>>;
+}
+
+export interface ChangeReportOptions {
+  influx: InfluxDB;
+  database: string;
+  group?: string;
+  /** Only changes at or after this time are listed (the whole series is analysed). */
+  sinceMs: number;
+  /** Only these metrics (default: all). */
+  metrics?: readonly string[];
+  detection?: ChangeDetectionOptions;
+}
+
+/** The guest × test × profile keys with overhead points in the period. */
+async function guestKeys(influx: InfluxDB, database: string, group: string | undefined, sinceMs: number): Promise<GuestTestKey[]> {
+  const where = [`time >= ${BigInt(Math.floor(sinceMs)) * 1_000_000n}`, ...(group !== undefined ? [eq('group', group)] : [])].join(' AND ');
+  const res = (await influx.query(`SELECT last("overhead_pct") FROM "overhead" WHERE ${where} GROUP BY "group", "agent", "test", "profile"`, { database })) as unknown as { groups(): Array<{ tags: Record<string, string> }> };
+  return res.groups().map((g) => ({ group: g.tags.group ?? '', agent: g.tags.agent ?? '', test: g.tags.test ?? '', profile: g.tags.profile ?? '' }));
+}
+
+export async function changesReport(opts: ChangeReportOptions): Promise<ChangeReportSeries[]> {
+  const detector = createChangeDetector({ influx: opts.influx, database: opts.database, ...(opts.detection ? { detection: opts.detection } : {}) });
+  const sinceNs = BigInt(Math.floor(opts.sinceMs)) * 1_000_000n;
+  const out: ChangeReportSeries[] = [];
+  for (const key of await guestKeys(opts.influx, opts.database, opts.group, opts.sinceMs)) {
+    for (const a of await detector.analyse(key)) {
+      if (opts.metrics && !opts.metrics.includes(a.series.metric)) continue;
+      const base = { key, metric: a.series.metric, baselineAgent: a.series.baselineAgent, threads: a.series.threads, runs: a.verdict.runs };
+      if (a.verdict.status === 'too-short') {
+        out.push({ ...base, tooShort: { needed: a.verdict.needed }, changes: [] });
+        continue;
+      }
+      const changes = a.verdict.changes.filter((c) => c.timeNs >= sinceNs).map(({ timeNs, ...c }) => ({ time: new Date(Number(timeNs / 1_000_000n)).toISOString(), ...c }));
+      out.push({ ...base, changes });
+    }
+  }
+  return out;
+}
+
+const f1 = (v: unknown) => (typeof v === 'number' ? (v >= 0 ? '+' : '') + v.toFixed(1) : '?');
+
+function seriesTitle(s: ChangeReportSeries): string {
+  return `${s.key.group} · ${s.key.agent} · ${s.key.test} (${s.key.profile}${s.threads !== null ? `, ${s.threads} threads` : ''}) · ${s.metric} vs ${s.baselineAgent}`;
+}
+
+/** One line per change: when, what, how sure, what changed with it. */
+export function describeChange(c: ChangeReportSeries['changes'][number]): string {
+  const f = c.fields;
+  const ci = typeof f.ci_low_pct === 'number' ? ` [${f1(f.ci_low_pct)}, ${f1(f.ci_high_pct)}]` : '';
+  const cause = c.tags.cause === 'baseline' ? ' — the BASELINE changed at the same time (a baseline change, not a guest one)' : '';
+  const facts = f.facts_detail ? `; changed with it: ${f.facts_detail}` : '';
+  const p = typeof f.p_value === 'number' ? f.p_value.toExponential(1) : '?';
+  return `${c.time}  ${c.tags.kind}: overhead ${f1(f.before_pct)} % → ${f1(f.after_pct)} % (${f1(f.change_pct)} points${ci}, p=${p}), runs ${f.before_run_id} → ${f.run_id}${cause}${facts}`;
+}
+
+export function formatChangesReport(series: readonly ChangeReportSeries[]): string {
+  if (series.length === 0) return 'no overhead series in this period\n';
+  const lines: string[] = [];
+  for (const s of series) {
+    if (s.tooShort) lines.push(`${seriesTitle(s)}: too short to decide (${s.runs} runs, needs ${s.tooShort.needed})`);
+    else if (s.changes.length === 0) lines.push(`${seriesTitle(s)}: no change in ${s.runs} runs`);
+    else {
+      lines.push(`${seriesTitle(s)}: ${s.changes.length} change${s.changes.length > 1 ? 's' : ''} in ${s.runs} runs`);
+      for (const c of s.changes) lines.push('  ' + describeChange(c));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The "Changes over time" section of the HTML report (only series that changed or are too short). */
+export function renderChangesSection(series: readonly ChangeReportSeries[]): string {
+  const items = series.filter((s) => s.changes.length > 0 || s.tooShort);
+  const body = items.length === 0 ? '<p>No change points in this period.</p>' : `<ul>${items.map((s) => `<li><b>${esc(seriesTitle(s))}</b>${s.tooShort ? ` — too short to decide (${s.runs} runs, needs ${s.tooShort.needed})` : `<ul>${s.changes.map((c) => `<li>${esc(describeChange(c))}</li>`).join('')}</ul>`}</li>`).join('')}</ul>`;
+  return `<section id="changes"><h2>Changes over time</h2>${body}</section>`;
+}
+
+/** Adds sections at the end of a rendered HTML report's body. */
+export function appendSections(html: string, sections: readonly string[]): string {
+  const at = html.lastIndexOf('</body>');
+  return at < 0 ? html + sections.join('\n') : html.slice(0, at) + sections.join('\n') + html.slice(at);
+}

@@ -1,0 +1,154 @@
+// Change points through the real pipeline (issue 14, must show): a private influxd and
+// collector, real agents running real sysbench. Guest "shifty" runs the same cpu profile
+// file as the baseline for 8 rounds, then a file of the same profile name with 4× the
+// primes (each event costs more, so events/s drops and its overhead rises) and declares
+// it with --variant; guest "steady" never changes. Expected: exactly one overhead_change for
+// shifty's events_per_sec, at its first run with the new file, naming the variant; none for
+// steady. A recompute writes the same points again (idempotent).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../collector/stack.js';
+import { influxClient } from '../collector/index.js';
+import { createChangeDetector } from '../collector/changes/index.js';
+import { runCli, type CliResult } from './support/cli.js';
+import { parse } from 'yaml';
+import { interpolate } from '../grafana/interpolate.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vo-changes-e2e-'));
+const GROUP = 'e2e-cp';
+const BEFORE = 8;
+const AFTER = 4;
+let stack: LocalStack;
+const failures: CliResult[] = [];
+type Row = Record<string, any>;
+
+function profileFile(name: string, primes: number): string {
+  const path = join(dir, `${name}-${primes}.yaml`);
+  writeFileSync(path, `name: e2e-cpu\ntests:\n  cpu:\n    threads: 1\n    time: 1\n    timeout_s: 60\n    options:\n      cpu-max-prime: ${primes}\n`);
+  return path;
+}
+
+async function agent(id: string, role: string, profile: string, variant: string): Promise<void> {
+  const r = await runCli(['agent', '--collector', stack.collectorAddress, '--once', '--profile', profile, '--tests', 'cpu', '--trials', '2', '--workdir', join(dir, id), '--agent-id', id, '--role', role, '--group', GROUP, '--variant', variant]);
+  if (r.code !== 0) failures.push(r);
+}
+
+async function query(q: string): Promise<Row[]> {
+  return (await influxClient(stack.influxUrl, stack.database).query(q)) as unknown as Row[];
+}
+
+/** The collector computes overhead and change points after acking: wait until it caught up. */
+async function settle(): Promise<void> {
+  let last = -1;
+  for (let i = 0; i < 600; i++) {
+    const n = (await query(`SELECT count("overhead_pct") FROM overhead WHERE "group" = '${GROUP}' AND "metric" = 'events_per_sec'`))[0]?.count ?? 0;
+    if (n === 2 * (BEFORE + AFTER) && n === last) return;
+    last = n;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataDir: join(dir, 'influx') });
+  const normal = profileFile('normal', 2000);
+  const heavy = profileFile('heavy', 8000);
+  for (let round = 0; round < BEFORE + AFTER; round++) {
+    const shifted = round >= BEFORE;
+    await agent('cp-native', 'baseline', normal, 'default');
+    await agent('cp-shifty', 'guest', shifted ? heavy : normal, shifted ? 'primes-8000' : 'default');
+    await agent('cp-steady', 'guest', normal, 'default');
+  }
+  await settle();
+}, 900_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('change points through the pipeline', () => {
+  it('every agent run finished', () => {
+    expect(failures.map((f) => f.stderr.slice(-500))).toEqual([]);
+  });
+
+  it('exactly one overhead_change for the shifted guest, at its first run with the heavier profile, naming the variant', async () => {
+    const runs = await query(`SELECT "overhead_pct", "run_id", "variant" FROM overhead WHERE "group" = '${GROUP}' AND "agent" = 'cp-shifty' AND "metric" = 'events_per_sec'`);
+    expect(runs).toHaveLength(BEFORE + AFTER);
+    const firstShifted = runs[BEFORE]!;
+    expect(firstShifted.variant).toBe('primes-8000');
+    const changes = await query(`SELECT * FROM overhead_change WHERE "group" = '${GROUP}' AND "agent" = 'cp-shifty' AND "metric" = 'events_per_sec'`);
+    const why = JSON.stringify(runs.map((r) => [r.run_id, r.overhead_pct.toFixed(1)]));
+    expect(changes, why).toHaveLength(1);
+    const c = changes[0]!;
+    expect(c.run_id).toBe(firstShifted.run_id);
+    expect(c.before_run_id).toBe(runs[BEFORE - 1]!.run_id);
+    expect(c.time.getNanoTime()).toBe(firstShifted.time.getNanoTime());
+    expect(c.kind).toBe('regression');
+    expect(c.cause).toBe('guest');
+    expect(c.facts_changed).toBe('variant');
+    expect(c.facts_detail).toBe('variant: default → primes-8000');
+    // before/after are the means of the stored overhead values either side.
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(c.before_pct).toBeCloseTo(mean(runs.slice(0, BEFORE).map((r) => r.overhead_pct)), 9);
+    expect(c.after_pct).toBeCloseTo(mean(runs.slice(BEFORE).map((r) => r.overhead_pct)), 9);
+    expect(c.n_before).toBe(BEFORE);
+    expect(c.n_after).toBe(AFTER);
+    expect(c.p_value).toBeLessThan(0.001);
+  });
+
+  it('no change point for the guest whose runs did not change', async () => {
+    const runs = await query(`SELECT "overhead_pct" FROM overhead WHERE "group" = '${GROUP}' AND "agent" = 'cp-steady' AND "metric" = 'events_per_sec'`);
+    expect(runs).toHaveLength(BEFORE + AFTER);
+    const changes = await query(`SELECT * FROM overhead_change WHERE "group" = '${GROUP}' AND "agent" = 'cp-steady' AND "metric" = 'events_per_sec'`);
+    expect([...changes].map((c) => c.run_id), JSON.stringify(runs.map((r) => r.overhead_pct.toFixed(1)))).toEqual([]);
+  });
+
+  it('a recompute writes the same points (idempotent)', async () => {
+    const before = await query(`SELECT * FROM overhead_change WHERE "group" = '${GROUP}'`);
+    const det = createChangeDetector({ influx: influxClient(stack.influxUrl, stack.database), database: stack.database });
+    await det.recompute({ group: GROUP, agent: 'cp-shifty', test: 'cpu', profile: 'e2e-cpu' });
+    await det.recompute({ group: GROUP, agent: 'cp-steady', test: 'cpu', profile: 'e2e-cpu' });
+    const after = await query(`SELECT * FROM overhead_change WHERE "group" = '${GROUP}'`);
+    expect(after).toEqual(before);
+  });
+});
+
+describe('virt-overhead report --changes', () => {
+  it('prints the one change with its runs and the variant, and "no change" for the steady guest', async () => {
+    const r = await runCli(['report', '--influx', stack.influxUrl, '--database', stack.database, '--group', GROUP, '--since', '1d', '--changes']);
+    expect(r.code, r.stderr).toBe(0);
+    const shifty = r.stdout.split('\n').findIndex((l) => l.startsWith(`${GROUP} · cp-shifty · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native: 1 change in ${BEFORE + AFTER} runs`));
+    expect(shifty, r.stdout).toBeGreaterThanOrEqual(0);
+    expect(r.stdout.split('\n')[shifty + 1]).toMatch(/regression: overhead .* → .*p=.*variant: default → primes-8000/);
+    expect(r.stdout).toContain(`${GROUP} · cp-steady · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native: no change in ${BEFORE + AFTER} runs`);
+    process.stdout.write(r.stdout);
+  });
+});
+
+describe('Grafana reads the change points (committed JSON and alert rules)', () => {
+  const ROOT = join(import.meta.dirname, '..');
+  const all = { multi: true as const, values: ['cp-shifty', 'cp-steady', 'cp-native'] };
+  const wide = () => ({ fromMs: Date.now() - 86_400_000, toMs: Date.now() + 3_600_000 });
+
+  it('the Overview\'s "Change points" annotation returns the shifted guest\'s change with its summary', async () => {
+    const d = JSON.parse(readFileSync(join(ROOT, 'grafana/dashboards/json/overview.json'), 'utf8'));
+    const a = d.annotations.list.find((x: Row) => x.name === 'Change points');
+    const rows = await query(interpolate(a.target.query, wide(), { group: { multi: false, value: GROUP }, agent: all }));
+    const mine = rows.filter((r) => r.agent === 'cp-shifty' && r.metric === 'events_per_sec');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.summary).toMatch(/^regression of cp-shifty cpu events_per_sec: overhead .*variant: default → primes-8000$/);
+    expect(rows.filter((r) => r.agent === 'cp-steady')).toHaveLength(0);
+  });
+
+  it('the change-point alert rule\'s query counts a regression for the shifted guest only', async () => {
+    const file = parse(readFileSync(join(ROOT, 'grafana/provisioning/alerting/overhead-rules.yaml'), 'utf8'));
+    const rule = file.groups.flatMap((g: Row) => g.rules).find((r: Row) => r.uid === 'virt-overhead-change-point');
+    const q = rule.data.find((x: Row) => x.refId === 'A');
+    const now = Date.now();
+    const res = (await influxClient(stack.influxUrl, stack.database).query(interpolate(q.model.query, { fromMs: now - q.relativeTimeRange.from * 1000, toMs: now }, {}))) as unknown as { groups(): Array<{ tags: Record<string, string>; rows: Row[] }> };
+    const hits = res.groups().filter((g) => g.tags.group === GROUP && g.tags.metric === 'events_per_sec');
+    expect(hits.map((g) => [g.tags.agent, g.rows[0]!.regressions])).toEqual([['cp-shifty', 1]]);
+  });
+});
