@@ -2,7 +2,7 @@
 // baseline agent), as the points to write to `overhead_change`. Pure: the driver reads the
 // series from InfluxDB and writes what this returns.
 import { changePoints, type ChangePoint, type ChangePointOptions } from '../../lib/changepoint/index.js';
-import { welchTTest } from '../overhead/stats.js';
+import { welchTTest } from '../../lib/stats/stats.js';
 import { changedFacts, describeFacts, type Facts } from './facts.js';
 
 /** One guest run's overhead point for the metric, in time order. */

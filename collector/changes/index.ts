@@ -3,7 +3,7 @@
 // points. Like `overhead`, it keeps no state: everything is read back from InfluxDB, so a
 // recomputation gives the same points and any number of collectors can run.
 import type { InfluxDB, IPoint } from 'influx';
-import { eq } from '../overhead/influxql.js';
+import { eq } from '../../schema/influxql.js';
 import type { WrittenResult } from '../overhead/index.js';
 import { detectChanges, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
 import { guestWhere, readOverheadSeries, type GuestTestKey, type OverheadSeries } from './series.js';

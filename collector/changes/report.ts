@@ -2,7 +2,7 @@
 // series of the guests in scope, analysed by the same code the collector runs, listing its
 // change points (or why it has none: too few runs).
 import type { InfluxDB } from 'influx';
-import { eq } from '../overhead/influxql.js';
+import { eq } from '../../schema/influxql.js';
 import { createChangeDetector, type ChangeDetectionOptions, type ChangeRecord, type GuestTestKey } from './index.js';
 
 export interface ChangeReportSeries {

@@ -1,7 +1,7 @@
 // Reads one guest's `overhead` points back as series for change detection: one series per
 // metric × baseline agent × thread count, in time order.
 import type { InfluxDB } from 'influx';
-import { eq } from '../overhead/influxql.js';
+import { eq } from '../../schema/influxql.js';
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
 

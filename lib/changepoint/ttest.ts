@@ -2,7 +2,7 @@
 // between the values left and right of a candidate. Kept bit-for-bit like Otava's on purpose —
 // its standard deviations are population ones (ddof 0) fed to scipy's ttest_ind_from_stats,
 // which treats them as sample ones — so both find the same change points on the same data.
-import { tTwoSidedP } from '../../collector/overhead/stats.js';
+import { tTwoSidedP } from '../stats/stats.js';
 
 export interface SegmentStats {
   meanBefore: number;
