@@ -87,4 +87,13 @@ describe('nested chain through the pipeline', () => {
     expect(l2r.layers_agree).toBe(true);
     expect(rows.filter((r) => r.agent === 'n-l0')).toEqual([]);
   });
+
+  it('virt-overhead report draws the chain with each layer and the whole stack', async () => {
+    const r = await runCli(['report', '--influx', stack.influxUrl, '--database', stack.database, '--group', GROUP, '--since', '1h']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`group ${GROUP}: n-l0 → n-l1 → n-l2`);
+    expect(r.stdout).toMatch(/L1 +cpu +events_per_sec +[+-]\d/);
+    expect(r.stdout).toMatch(/L2 +cpu +events_per_sec +[+-]\d.*: agree/);
+    expect(r.stdout).not.toContain("'n-l1' declares"); // declared L1 and at L1: no note
+  });
 });

@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { influxClient } from '../../collector/index.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
+import { buildChainReport } from '../../collector/report/chain.js';
+import { formatChainReport } from '../../collector/report/chain-format.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
 import { checkLabChoices, parseAccels, parseLoopbackCollector, parseQemuVariants, runLab } from '../../lab/index.js';
 import { packageRoot } from '../../lib/root.js';
@@ -80,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     const report = await buildReport({ influx, database, group, since: started });
     process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${influxUrl}, database ${database}):\n\n`);
     process.stdout.write(formatReportTable(report));
+    process.stdout.write(formatChainReport(await buildChainReport({ influx, database, group, since: started })));
     if (outcome.kvmProbe) process.stdout.write(`\nKVM: ${outcome.kvmProbe.ranGuest ? 'usable' : 'not usable'} — ${outcome.kvmProbe.detail}\n`);
     const failed = outcome.runs.filter((r) => !r.ok);
     for (const f of failed) process.stdout.write(`\nFAILED ${f.name}: ${f.detail}\n`);

@@ -8,6 +8,8 @@ import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
 import { marginOption } from './collector.js';
 import { appendSections, changesReport, formatChangesReport, renderChangesSection } from '../../collector/changes/report.js';
+import { buildChainReport } from '../../collector/report/chain.js';
+import { formatChainReport, renderChainHtml } from '../../collector/report/chain-format.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },
@@ -52,17 +54,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   let report;
+  let chains;
   try {
     report = await buildReport({ influx, database, since, metrics, marginPct: marginPct(group), ...(group !== undefined ? { group } : {}) });
+    chains = await buildChainReport({ influx, database, since: new Date(Date.now() - since), ...(group !== undefined ? { group } : {}) });
   } catch (err) {
     throw new Error(`cannot read results from ${str(values, 'influx')} database ${database}: ${(err as Error).message}`);
   }
   const html = optStr(values, 'html');
   if (html) {
     const changes = await changesReport({ influx, database, sinceMs: Date.now() - since, ...(group !== undefined ? { group } : {}) });
-    writeFileSync(html, appendSections(renderHtmlReport(report), [renderChangesSection(changes)]));
+    writeFileSync(html, appendSections(renderHtmlReport(report), [renderChangesSection(changes), renderChainHtml(chains)]));
     process.stderr.write(`wrote ${html}\n`);
   }
-  process.stdout.write(values.json === true ? JSON.stringify(report, null, 2) + '\n' : formatReportTable(report));
+  process.stdout.write(values.json === true ? JSON.stringify({ ...report, chains }, null, 2) + '\n' : formatReportTable(report) + formatChainReport(chains));
   return 0;
 }

@@ -9,6 +9,7 @@
 import type { InfluxDB, IPoint } from 'influx';
 import { checkChain, type LayerPair } from './chain-math.js';
 import { compareLayer, metricDirection, nearestRun, OVERHEAD_METRICS } from './chain-seam.js';
+import { withGroupsOfMissingParents } from './chain-agents.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './chain.js';
 import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
@@ -81,16 +82,6 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
   if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new Error(`overhead chain: windowMs must be a positive number of milliseconds, got ${windowMs}`);
   const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
 
-  /** Groups that name the agents: tells "in another group" from "never reported". */
-  async function groupsOf(agents: string[]): Promise<ChainAgent[]> {
-    const out: ChainAgent[] = [];
-    for (const agent of agents) {
-      const rows = (await influx.query(`SHOW TAG VALUES FROM "sysbench" WITH KEY = "group" WHERE ${eq('agent', agent)}`, { database })) as unknown as Array<{ value: string }>;
-      for (const r of rows) out.push({ agent, group: r.value, role: '', parent: null });
-    }
-    return out;
-  }
-
   async function recompute(key: ChainKey): Promise<number> {
     // Most groups declare no parents: one small query says so before reading any rows.
     const near = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - windowNs, key.anchorNs + windowNs)].join(' AND ');
@@ -101,10 +92,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
     const where = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - span, key.anchorNs + span)].join(' AND ');
     const rows = (await querySysbench(influx, database, where)).filter((r) => r.ok && r.threads === key.threads);
     if (!rows.some((r) => r.parent)) return 0;
-    const agents = agentsOf(rows);
-    const known = new Set(agents.map((a) => a.agent));
-    const missing = [...new Set(agents.map((a) => a.parent).filter((p): p is string => p !== null && !known.has(p)))];
-    const { links, problems } = resolveChains([...agents, ...(await groupsOf(missing)).filter((a) => a.group !== key.group)], key.group);
+    const { links, problems } = resolveChains(await withGroupsOfMissingParents(influx, database, agentsOf(rows), key.group), key.group);
     for (const p of problems) options.onProblem?.({ ...p, group: key.group });
 
     const points: IPoint[] = [];

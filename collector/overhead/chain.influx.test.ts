@@ -3,6 +3,8 @@
 // events/s, so L1/L0 = 0.5, L2/L1 = 0.2, L2/L0 = 0.1; each side's s²/(n·mean²) = 1/300, df = 4,
 // t(0.975, 4) = 2.776445 → ratio interval × [0.797163, 1.254448].
 import { describe, expect, it } from 'vitest';
+import { buildChainReport } from '../report/chain.js';
+import { formatChainReport } from '../report/chain-format.js';
 import { createChainCalculator } from './chain-calculator.js';
 import type { ChainProblem } from './chain.js';
 import { usePrivateInfluxd } from './testing/private-influxd.js';
@@ -14,8 +16,8 @@ const MIN = 60_000_000_000n;
 
 const db = usePrivateInfluxd(DB);
 
-function run(agent: string, group: string, role: 'baseline' | 'guest', parent: string | undefined, start: bigint, eps: number[]): TrialSpec[] {
-  return eps.map((v, i) => ({ agent, group, role, parent, test: 'cpu', runId: `${agent}-run`, trial: i + 1, timeNs: start + BigInt(i) * MIN, values: { events_per_sec: v } }));
+function run(agent: string, group: string, role: 'baseline' | 'guest', parent: string | undefined, start: bigint, eps: number[], layer: Pick<TrialSpec, 'declaredNesting' | 'seenDepth'> = {}): TrialSpec[] {
+  return eps.map((v, i) => ({ agent, group, role, parent, ...layer, test: 'cpu', runId: `${agent}-run`, trial: i + 1, timeNs: start + BigInt(i) * MIN, values: { events_per_sec: v } }));
 }
 
 interface ChainRow {
@@ -48,13 +50,13 @@ describe('chain calculator', () => {
     const calc = createChainCalculator({ influx: db.influx, database: DB, onProblem: (p) => problems.push(p) });
     const url = db.url;
     // L2 arrives first, the root last: every arrival recomputes what it can.
-    await calc.onResultsWritten(await writeTrials(url, DB, run('l2', 'g', 'guest', 'l1', T0 + 20n * MIN, [10, 11, 9])));
+    await calc.onResultsWritten(await writeTrials(url, DB, run('l2', 'g', 'guest', 'l1', T0 + 20n * MIN, [10, 11, 9], { declaredNesting: 'L2', seenDepth: 1 })));
     expect(await chainRows('g', 'l2')).toEqual([]);
-    await calc.onResultsWritten(await writeTrials(url, DB, run('l1', 'g', 'guest', 'l0', T0 + 10n * MIN, [50, 55, 45])));
+    await calc.onResultsWritten(await writeTrials(url, DB, run('l1', 'g', 'guest', 'l0', T0 + 10n * MIN, [50, 55, 45], { declaredNesting: 'L3 inside VMware', seenDepth: 1 })));
     // Until the root reports, its absence is a problem (true at that moment).
     expect(problems.map((p) => `${p.agent} ${p.kind}`)).toContain('l1 parent-missing');
     problems.length = 0;
-    await calc.onResultsWritten(await writeTrials(url, DB, run('l0', 'g', 'baseline', undefined, T0, [100, 110, 90])));
+    await calc.onResultsWritten(await writeTrials(url, DB, run('l0', 'g', 'baseline', undefined, T0, [100, 110, 90], { seenDepth: 1 })));
     expect(problems).toEqual([]);
 
     const l2 = await chainRows('g', 'l2');
@@ -125,5 +127,26 @@ describe('chain calculator', () => {
     expect(x2.map((r) => [r.against, r.baseline_agent])).toEqual([['parent', 'x1']]);
     expect(x2[0]!.ratio).toBeCloseTo(0.5, 12);
     for (const agent of ['x1', 'c1', 'c2', 'o1', 'r1']) expect(await chainRows('bad', agent)).toEqual([]);
+  });
+
+  it('the report draws the chain with each layer cost, the check, the problems and the nesting notes', async () => {
+    const reports = await buildChainReport({ influx: db.influx, database: DB, since: new Date(Number(T0 / 1_000_000n) - 60_000) });
+    const g = reports.find((r) => r.group === 'g')!;
+    expect(g.chains.map((c) => c.map((l) => l.agent))).toEqual([['l0', 'l1', 'l2']]);
+    const l2 = g.chains[0]![2]!;
+    expect(l2).toMatchObject({ depth: 2, virt: 'kvm', seenDepth: 1, declaredNesting: 'L2' });
+    expect(l2.costs).toHaveLength(1);
+    expect(l2.costs[0]!.layer!.overheadPct).toBeCloseTo(400, 9);
+    expect(l2.costs[0]!.whole!.overheadPct).toBeCloseTo(900, 9);
+    expect(l2.costs[0]!.agree).toBe(true);
+    expect(g.notes).toEqual([
+      "the root 'l0' is itself virtualized (virt=none): its whole-stack figures are against it, not against bare metal",
+      "'l1' declares nesting=L3 inside VMware but its parents put it at L1 (l0 > l1 > l2)",
+    ]);
+    const text = formatChainReport(reports);
+    expect(text).toContain('group g: l0 → l1 → l2');
+    expect(text).toMatch(/L2 +cpu +events_per_sec +\+400% \[\+299%, \+527%\] +\+900% \[\+697%, \+1154%\] +0\.100 \[0\.0797, 0\.125\] vs 0\.100: agree/);
+    expect(text).toContain("group bad: PROBLEM (cycle): the parents form a cycle: 'c1' → 'c2' → 'c1'");
+    expect(text).toContain("group bad: PROBLEM (parent-other-group): 'o1' (group bad) names 'other-root' as its parent, but 'other-root' reports in group h");
   });
 });

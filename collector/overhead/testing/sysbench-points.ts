@@ -17,8 +17,10 @@ export interface TrialSpec {
   ok?: boolean;
   timeNs: bigint;
   values: Record<string, number>;
-  /** parent_agent (nested stacks) */
+  /** parent_agent, declared_nesting, seen_depth (nested stacks) */
   parent?: string;
+  declaredNesting?: string;
+  seenDepth?: number;
 }
 
 function escTag(s: string): string {
@@ -51,6 +53,8 @@ export function toWritten(t: TrialSpec): WrittenResult {
     threads: t.threads ?? 1,
     ok: t.ok ?? true,
     ...(t.parent ? { parent_agent: t.parent } : {}),
+    ...(t.declaredNesting ? { declared_nesting: t.declaredNesting } : {}),
+    ...(t.seenDepth !== undefined ? { seen_depth: t.seenDepth } : {}),
     ...t.values,
   };
   return { tags, fields, timestamp_ns: t.timeNs.toString() };
