@@ -2,14 +2,17 @@
 // the whole-stack ratio. Same method as one ratio (docs/overhead.md): delta method on the log
 // scale, Welch–Satterthwaite df. A middle layer's run appears twice (as child of the layer
 // below and parent of the layer above) with opposite signs, so its terms cancel when both
-// comparisons picked the same run: the arithmetic is per run, not per comparison.
-import { mean, tQuantile, variance } from './chain-seam.js';
+// comparisons picked the same run: the arithmetic is per run, not per comparison. Like the
+// comparison engine, each run's variance includes the rounding variance Δ²/12 of its printing step.
+import { inferResolution, mean, quantizationVariance, tQuantile, variance } from './chain-seam.js';
 
 /** One side of one layer comparison: a run's trial values. */
 export interface RunSample {
   /** Identifies the run (agent + run id); the same run in two layers must have the same key. */
   key: string;
   values: readonly number[];
+  /** Printing step of the values; absent = inferred from them (as the comparison engine does). */
+  resolution?: number | null;
 }
 
 /** One layer: child run against parent run (ratio = mean(child) / mean(parent)). */
@@ -27,13 +30,16 @@ export interface LogRatioInterval {
 }
 
 /** exp(Σ c·log mean) with its interval, for runs with signed coefficients c. */
-function signedLogRatio(terms: Map<string, { c: number; values: readonly number[] }>, level: number): LogRatioInterval {
+type Terms = Map<string, { c: number; sample: RunSample }>;
+
+function signedLogRatio(terms: Terms, level: number): LogRatioInterval {
   let logRatio = 0;
   let v = 0;
   let dfDen = 0;
   let interval = true;
-  for (const { c, values } of terms.values()) {
+  for (const { c, sample } of terms.values()) {
     if (c === 0) continue;
+    const values = sample.values;
     const m = mean(values);
     if (!(m > 0)) throw new Error(`chain: a run's mean must be > 0 to take a ratio (got ${m})`);
     logRatio += c * Math.log(m);
@@ -41,7 +47,8 @@ function signedLogRatio(terms: Map<string, { c: number; values: readonly number[
       interval = false;
       continue;
     }
-    const w = (c * c * variance(values)) / (values.length * m * m);
+    const step = sample.resolution ?? inferResolution(values);
+    const w = (c * c * (variance(values) + quantizationVariance(step))) / (values.length * m * m);
     v += w;
     dfDen += (w * w) / (values.length - 1);
   }
@@ -54,16 +61,16 @@ function signedLogRatio(terms: Map<string, { c: number; values: readonly number[
   return { ratio, low: ratio * Math.exp(-q * se), high: ratio * Math.exp(q * se), df };
 }
 
-function addTerm(terms: Map<string, { c: number; values: readonly number[] }>, s: RunSample, c: number): void {
+function addTerm(terms: Terms, s: RunSample, c: number): void {
   const t = terms.get(s.key);
   if (t) t.c += c;
-  else terms.set(s.key, { c, values: s.values });
+  else terms.set(s.key, { c, sample: s });
 }
 
 /** Π mean(child_i)/mean(parent_i) over the layers, with its 95 % interval. */
 export function layersProduct(layers: readonly LayerPair[], level = 0.95): LogRatioInterval {
   if (layers.length === 0) throw new Error('chain: layersProduct needs at least one layer');
-  const terms = new Map<string, { c: number; values: readonly number[] }>();
+  const terms: Terms = new Map();
   for (const l of layers) {
     addTerm(terms, l.child, +1);
     addTerm(terms, l.parent, -1);
@@ -88,7 +95,7 @@ export interface ChainCheck {
 /** Compares the whole-stack comparison (top against root) with the product of the layers. */
 export function checkChain(layers: readonly LayerPair[], whole: LayerPair, level = 0.95): ChainCheck {
   const product = layersProduct(layers, level);
-  const terms = new Map<string, { c: number; values: readonly number[] }>();
+  const terms: Terms = new Map();
   addTerm(terms, whole.child, +1);
   addTerm(terms, whole.parent, -1);
   for (const l of layers) {

@@ -4,6 +4,7 @@
 import { nearestRun as nearest, type TimedTrial } from '../../lib/compare/baseline.js';
 export { compareLayer } from './compute.js';
 export { mean, tQuantile, variance } from '../../lib/stats/stats.js';
+export { inferResolution, quantizationVariance } from '../../lib/stats/resolution.js';
 export { metricDirection, OVERHEAD_METRICS } from '../../schema/metrics.js';
 
 /** The engine's baseline-run rule, in the shape the chain calculator reads. */

@@ -80,8 +80,10 @@ describe('chain calculator', () => {
     expect(root.ci_high_pct).toBeCloseTo(1160.5646689644002, 4);
     // (L2/L1)·(L1/L0) = 0.2 · 0.5; the same L1 run in both layers cancels.
     expect(root.layers_ratio).toBeCloseTo(0.1, 12);
-    expect(root.layers_ratio_low).toBeCloseTo(0.07971632476079446, 8);
-    expect(root.layers_ratio_high).toBeCloseTo(0.12544481986603243, 8);
+    // L1's terms cancel, leaving L2 against L0 with the engine's rounding term (step 1): scipy
+    // gives df 3.99374, [0.0793295278394195, 0.12605646689644] — the whole-stack point's own interval.
+    expect(root.layers_ratio_low).toBeCloseTo(0.07932952783941949, 8);
+    expect(root.layers_ratio_high).toBeCloseTo(0.12605646689644004, 8);
     expect(root.interaction_ratio).toBeCloseTo(1, 12);
     expect(root.layers_agree).toBe(true);
 
@@ -145,7 +147,7 @@ describe('chain calculator', () => {
     ]);
     const text = formatChainReport(reports);
     expect(text).toContain('group g: l0 → l1 → l2');
-    expect(text).toMatch(/L2 +cpu +events_per_sec +\+400% \[\+299%, \+527%\] +\+900% \[\+697%, \+1154%\] +0\.100 \[0\.0797, 0\.125\] vs 0\.100: agree/);
+    expect(text).toMatch(/L2 +cpu +events_per_sec +\+400% \[\+297%, \+530%\] +\+900% \[\+693%, \+1161%\] +0\.100 \[0\.0793, 0\.126\] vs 0\.100: agree/);
     expect(text).toContain("group bad: PROBLEM (cycle): the parents form a cycle: 'c1' → 'c2' → 'c1'");
     expect(text).toContain("group bad: PROBLEM (parent-other-group): 'o1' (group bad) names 'other-root' as its parent, but 'other-root' reports in group h");
   });

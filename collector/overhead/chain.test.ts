@@ -61,7 +61,8 @@ describe('resolveChains', () => {
   });
 });
 
-const s = (key: string, values: number[]): RunSample => ({ key, values });
+// resolution 0: the hand-computed values below leave out the rounding term, tested on its own.
+const s = (key: string, values: number[], resolution = 0): RunSample => ({ key, values, resolution });
 const L0 = s('l0:r', [100, 110, 90]);
 const L1 = s('l1:r', [50, 55, 45]);
 const L2 = s('l2:r', [10, 11, 9]);
@@ -130,5 +131,15 @@ describe('chain arithmetic', () => {
     expect(c.layers.low).toBeUndefined();
     expect(c.layers.ratio).toBeCloseTo(0.1, 12);
     expect(c.agrees).toBe(true);
+  });
+
+  it('adds the rounding variance of the printing step, like the comparison engine', () => {
+    // Step 1 (inferred from whole numbers): each side's term is (100 + 1/12) / (3 · 100²) for L0.
+    const p = layersProduct([{ child: { key: 'a', values: [50, 55, 45] }, parent: { key: 'b', values: [100, 110, 90] } }]);
+    const v = (25 + 1 / 12) / (3 * 2500) + (100 + 1 / 12) / (3 * 10000);
+    const df = v ** 2 / ((((25 + 1 / 12) / 7500) ** 2) / 2 + (((100 + 1 / 12) / 30000) ** 2) / 2);
+    expect(p.df).toBeCloseTo(df, 9);
+    expect(p.low! / 0.5).toBeLessThan(0.797163); // wider than without the rounding term
+    expect(Math.log(p.high! / 0.5) / Math.sqrt(v)).toBeCloseTo(Math.log(0.5 / p.low!) / Math.sqrt(v), 9);
   });
 });
