@@ -44,6 +44,8 @@ async function rows(q: string): Promise<Any[]> {
 const agent = (id: string, role: string, variant: string) => [
   'agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'cpu,memory', '--trials', '2',
   '--workdir', join(dir, id + variant), '--agent-id', id, '--role', role, '--group', 'g1', '--variant', variant, '--allow-plaintext',
+  // The guest runs on the native machine: a one-layer chain, so the nested-stack panel has data.
+  ...(role === 'guest' ? ['--parent', 'native1'] : []),
 ];
 
 /** The collector writes overhead after acking, so the agent may exit first: wait for it. */
@@ -57,6 +59,7 @@ beforeAll(async () => {
   runs.push(await runCli(agent('guest1', 'guest', 'stock')));
   runs.push(await runCli(agent('guest1', 'guest', 'patched')));
   await waitFor(`SELECT overhead_pct FROM overhead WHERE variant = 'patched'`, 2);
+  await waitFor(`SELECT overhead_pct FROM overhead_chain WHERE variant = 'patched' AND against = 'root'`, 2);
   const times = (await rows('SELECT run_id FROM sysbench')).map((r) => r.time as number);
   range = { fromMs: Math.min(...times) - 3_600_000, toMs: Math.max(...times) + 3_600_000 };
   // Three runs cannot make a change point (a side needs 3 runs), so one `overhead_change` point
@@ -209,6 +212,25 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
       expect(row.overhead_pct).toBeCloseTo((native / of('guest1', variant) - 1) * 100, 6);
       expect(row.ci_low_pct).toBeLessThanOrEqual(row.overhead_pct);
       expect(row.ci_high_pct).toBeGreaterThanOrEqual(row.overhead_pct);
+    }
+  });
+
+  it('Nested stacks: each layer and the whole stack, equal to the hand computation (guest1 runs on native1)', async () => {
+    const d = dashboards.find(([f]) => f === 'overview.json')![1];
+    const { values } = await resolveVariables(d);
+    const panel = d.panels.find((p: Any) => p.title === 'Nested stacks: the cost of each layer');
+    const [layer, stack] = await Promise.all(panel.targets.map((t: Any) => rows(interpolate(t.query, range, values))));
+    const raw = await rows(`SELECT events_per_sec, ok FROM sysbench WHERE test = 'cpu' GROUP BY *`);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const of = (agentId: string, variant: string) => mean(raw.filter((r) => r.agent === agentId && r.variant === variant && r.ok).map((r) => r.events_per_sec));
+    for (const variant of ['stock', 'patched']) {
+      const pick = (rs: Any[]) => rs.find((r) => r.agent === 'guest1' && r.test === 'cpu' && r.metric === 'events_per_sec' && r.variant === variant)!;
+      const expected = (of('native1', 'default') / of('guest1', variant) - 1) * 100;
+      expect(pick(layer)).toMatchObject({ chain: 'native1 > guest1', depth: 1 });
+      expect(pick(layer).layer_pct).toBeCloseTo(expected, 6);
+      expect(pick(stack).stack_pct).toBeCloseTo(expected, 6); // one layer: the whole stack is that layer
+      expect(pick(stack).layers_ratio).toBeCloseTo(pick(stack).stack_ratio, 9);
+      expect(pick(stack).layers_agree).toBe(true);
     }
   });
 

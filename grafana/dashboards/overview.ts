@@ -11,6 +11,7 @@ import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, col, from, fromSubquery, last, math, mean } from '../influxql.js';
 import { lineThresholds, overheadTable, overheadThresholds, referenceLine, tableLegend } from '../panels.js';
 import { identityVariables, metricVariable } from '../variables.js';
+import { nestedStacksTable } from './nested.js';
 
 /** The overhead points the dashboard's variables select. */
 function selectedOverhead() {
@@ -103,5 +104,7 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
     .withPanel(overheadTimeseries())
     .withRow(new dashboard.RowBuilder('Now'))
     .withPanel(currentOverheadTable())
-    .withPanel(relativeBarChart());
+    .withPanel(relativeBarChart())
+    .withRow(new dashboard.RowBuilder('Nested stacks'))
+    .withPanel(nestedStacksTable());
 }
