@@ -33,7 +33,14 @@ export function lineThresholds(): common.GraphThresholdsStyleConfigBuilder {
   return new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line);
 }
 
-/** A table of `overhead` rows: overhead_pct coloured green/orange/red, the interval in percent. */
+/** The comparison engine's verdicts and their colours, the same in every dashboard (and the HTML report). */
+export const VERDICT_COLORS = { worse: 'red', better: 'green', equivalent: 'blue', inconclusive: 'yellow', unmeasurable: 'text' } as const;
+
+function verdictMappings(): unknown[] {
+  return [{ type: 'value', options: Object.fromEntries(Object.entries(VERDICT_COLORS).map(([v, color], index) => [v, { text: v, color, index }])) }];
+}
+
+/** A table of `overhead` rows: overhead_pct coloured green/orange/red, the interval in percent, the verdict in its colour. */
 export function overheadTable(title: string, description: string, target: InfluxTargetBuilder): table.PanelBuilder {
   return new table.PanelBuilder()
     .title(title)
@@ -46,7 +53,11 @@ export function overheadTable(title: string, description: string, target: Influx
       { id: 'thresholds', value: overheadThresholds(10, 50).build() },
       { id: 'custom.cellOptions', value: { type: 'color-background' } },
     ])
-    .overrideByRegexp('ci_.*_pct', [{ id: 'unit', value: 'percent' }])
+    .overrideByRegexp('ci_.*_pct|margin_pct', [{ id: 'unit', value: 'percent' }])
+    .overrideByName('verdict', [
+      { id: 'mappings', value: verdictMappings() },
+      { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    ])
     .decimals(2)
     .height(9)
     .span(24);

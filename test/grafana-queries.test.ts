@@ -279,6 +279,17 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
     }
   });
 
+  it('the alerts\' "worse by" is > 0 exactly for the series whose latest stored verdict is worse', async () => {
+    const q = (await import('../grafana/alerting/rules.js')).latestWorseBy.toString();
+    const got = await rows(interpolate(q, range, {}));
+    const verdicts = await rows(`SELECT last("verdict") AS "verdict", last("ci_low_pct") AS lo FROM overhead WHERE time >= ${range.fromMs}ms GROUP BY "group", "agent", "test", "metric", "variant"`);
+    expect(got.length).toBeGreaterThan(0);
+    for (const v of verdicts.filter((r) => r.lo !== null)) {
+      const row = got.find((r) => r.agent === v.agent && r.test === v.test && r.metric === v.metric && r.variant === v.variant)!;
+      expect(row.worse_by > 0, JSON.stringify([v, row])).toBe(v.verdict === 'worse');
+    }
+  });
+
   it('the provisioned alert rules query real overhead series', async () => {
     const file = parse(readFileSync(join(ROOT, 'grafana/provisioning/alerting/overhead-rules.yaml'), 'utf8'));
     expect(file.apiVersion).toBe(1);

@@ -3,7 +3,7 @@
 import * as alerting from '@grafana/grafana-foundation-sdk/alerting';
 import * as expr from '@grafana/grafana-foundation-sdk/expr';
 import { INFLUX_DATASOURCE_UID } from '../datasource.js';
-import { as, count, from, last, mean } from '../influxql.js';
+import { as, count, from, last, math as sql, mean } from '../influxql.js';
 
 export const ALERT_FOLDER = 'virt-overhead';
 export const ALERT_GROUP = 'overhead-regressions';
@@ -33,6 +33,16 @@ export const newRegressions = from('overhead_change')
   .whereTag('kind', '=', 'regression')
   .whereTag('cause', '=', 'guest')
   .groupBy('group', 'agent', 'test', 'metric');
+
+/**
+ * How far the latest interval's lower end lies above the margin: > 0 exactly when the stored
+ * verdict is `worse` (that is the verdict's definition, docs/overhead.md), and numeric, so a rule
+ * can reduce and compare it. The overhead-level alerts fire on `worse` only, never on `inconclusive` noise.
+ */
+export const latestWorseBy = from('overhead')
+  .select(as(sql`${last('ci_low_pct')} - ${last('margin_pct')}`, 'worse_by'))
+  .whereTimeFilter()
+  .groupBy('group', 'agent', 'test', 'metric', 'variant');
 
 function influxQuery(refId: string, q: { target(refId: string): ReturnType<typeof recentOverhead.target> }, fromSeconds: number): alerting.QueryBuilder {
   return new alerting.QueryBuilder(refId)
@@ -84,7 +94,10 @@ export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.
     .withQuery(reduce('C', 'A'))
     .withQuery(reduce('D', 'B'))
     .withQuery(math('E', '$C - $D'))
-    .withQuery(above('F', 'E', t.regressionPoints))
+    .withQuery(influxQuery('G', latestWorseBy, 6 * HOUR))
+    .withQuery(reduce('H', 'G'))
+    // Risen by the threshold AND the latest verdict is `worse`: drift inside the margin never pages.
+    .withQuery(math('F', `($E > ${t.regressionPoints}) && ($H > 0)`))
     .condition('F')
     .forDuration('30m')
     .noDataState('OK')
@@ -101,7 +114,9 @@ export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.
     .orgID(1)
     .withQuery(influxQuery('A', latestCiLow, 24 * HOUR))
     .withQuery(reduce('B', 'A'))
-    .withQuery(above('C', 'B', t.ciLowPct))
+    .withQuery(influxQuery('D', latestWorseBy, 24 * HOUR))
+    .withQuery(reduce('E', 'D'))
+    .withQuery(math('C', `($B > ${t.ciLowPct}) && ($E > 0)`))
     .condition('C')
     .forDuration('1h')
     .noDataState('OK')
@@ -127,7 +142,24 @@ export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.
       summary: 'The overhead of {{ $labels.agent }} on {{ $labels.test }} ({{ $labels.metric }}) shifted up: a significant, persistent change (E-divisive, p < 0.001)',
       description: 'See `virt-overhead report --changes --group {{ $labels.group }}` or the "Change points" annotations on the Overview dashboard for before/after, the runs and the facts that changed.',
     });
-  return [regression.build(), sureLarge.build(), changePoint.build()];
+  const worse = new alerting.RuleBuilder('Guest worse than its baseline (verdict worse)')
+    .uid('virt-overhead-worse')
+    .ruleGroup(ALERT_GROUP)
+    .folderUID(ALERT_FOLDER)
+    .orgID(1)
+    .withQuery(influxQuery('A', latestWorseBy, 24 * HOUR))
+    .withQuery(reduce('B', 'A'))
+    .withQuery(above('C', 'B', 0))
+    .condition('C')
+    .forDuration('0s')
+    .noDataState('OK')
+    .execErrState('Error')
+    .labels({ severity: 'warning', team: 'virt-overhead' })
+    .annotations({
+      summary: '{{ $labels.agent }} is worse than its baseline on {{ $labels.test }} ({{ $labels.metric }}): the 95 % interval lies above the margin',
+      description: 'Lower end of the interval minus the margin = {{ $values.B }} points (verdict worse; docs/overhead.md).',
+    });
+  return [regression.build(), sureLarge.build(), changePoint.build(), worse.build()];
 }
 
 /** Grafana's file provisioning shape (apiVersion 1, groups with a folder title, orgId). */

@@ -34,6 +34,8 @@ export const currentOverhead = selectedOverhead()
     as(last('ratio'), 'ratio'),
     as(last('n_guest'), 'n_guest'),
     as(last('n_baseline'), 'n_baseline'),
+    as(last('verdict'), 'verdict'),
+    as(last('margin_pct'), 'margin_pct'),
   )
   .groupBy('group', 'agent', 'virt', 'test', 'metric', 'variant', 'baseline_agent');
 
@@ -63,7 +65,7 @@ function overheadTimeseries(): timeseries.PanelBuilder {
 function currentOverheadTable(): table.PanelBuilder {
   return overheadTable(
     'Current overhead',
-    'The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead and the number of trials on each side.',
+    'The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead, the number of trials on each side and the verdict: worse / better when the interval lies outside ±margin, equivalent when its 90 % interval lies within it, else inconclusive; unmeasurable at sysbench\'s printing resolution (docs/overhead.md).',
     currentOverhead.target('A', { format: 'table' }),
   );
 }

@@ -48,6 +48,7 @@ export const variantOverhead = from('overhead')
     as(last('ci_low_pct'), 'ci_low_pct'),
     as(last('ci_high_pct'), 'ci_high_pct'),
     as(last('n_guest'), 'n_guest'),
+    as(last('verdict'), 'verdict'),
   )
   .groupBy('test', 'metric', 'variant', 'agent');
 
