@@ -4,7 +4,7 @@
 // t(0.975, 4) = 2.776445 → ratio interval × [0.797163, 1.254448].
 import { describe, expect, it } from 'vitest';
 import { buildChainReport } from '../report/chain.js';
-import { formatChainReport } from '../report/chain-format.js';
+import { formatChainReport, renderChainHtml } from '../report/chain-format.js';
 import { createChainCalculator } from './chain-calculator.js';
 import type { ChainProblem } from './chain.js';
 import { usePrivateInfluxd } from './testing/private-influxd.js';
@@ -149,6 +149,12 @@ describe('chain calculator', () => {
     expect(text).toContain('group g: l0 → l1 → l2');
     expect(text).toMatch(/L2 +cpu +events_per_sec +\+400% \[\+297%, \+530%\] +\+900% \[\+693%, \+1161%\] +0\.100 \[0\.0793, 0\.126\] vs 0\.100: agree/);
     expect(text).toContain("group bad: PROBLEM (cycle): the parents form a cycle: 'c1' → 'c2' → 'c1'");
+    // The HTML fragment: one drawing per chain, each arrow labelled with the layer's cost; text escaped.
+    const html = renderChainHtml(reports);
+    expect(html.match(/<svg /g)).toHaveLength(reports.reduce((n, r) => n + r.chains.length, 0));
+    expect(html).toContain('<text x="418" y="30" class="lname">L1 l1</text>');
+    expect(html).toContain('cpu: +400% (stack +900%)');
+    expect(html).toContain('&#39;c1&#39; → &#39;c2&#39;');
     expect(text).toContain("group bad: PROBLEM (parent-other-group): 'o1' (group bad) names 'other-root' as its parent, but 'other-root' reports in group h");
   });
 });
