@@ -4,6 +4,7 @@
 // reachable through the shared 9p root; lab/nested-inner.ts) whose agent runs a short suite
 // (quick cpu + memory) with --parent <L1>. The collector then has each layer against its
 // parent and against the root (docs/overhead.md "Nested stacks").
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_PROFILES, type Profile } from '../agent/sysbench/profiles.js';
 import { packageRoot } from '../lib/root.js';
@@ -43,12 +44,32 @@ export function l2TimeoutMs(trials: number): number {
   return guestTimeoutMs(l2Profile(), trials) * L2_SLOWDOWN;
 }
 
+/**
+ * L2's profile as a file: the quick profile's cpu and memory tests, same name and sysbench
+ * options (so L2 is compared like with like), only each test's time-out stretched for the
+ * second layer of emulation (the memory test's fixed 1 GiB takes minutes there).
+ */
+export function l2ProfileJson(): string {
+  const tests = Object.fromEntries(
+    Object.entries(l2Profile().tests).map(([name, t]) => [name, { threads: t!.threads, ...(t!.time !== undefined ? { time: t!.time } : {}), options: t!.options, timeout_s: t!.timeoutS * L2_SLOWDOWN }]),
+  );
+  return JSON.stringify({ name: L2_PROFILE, tests }, null, 2) + '\n';
+}
+
+/** Written where L1 and L2 see it (this machine's root is theirs, read-only). */
+function writeL2Profile(p: LabPlan): string {
+  mkdirSync(p.workDir, { recursive: true });
+  const file = join(p.workDir, 'l2-profile.json');
+  writeFileSync(file, l2ProfileJson());
+  return file;
+}
+
 /** The shell text L1 runs: its own agent, then the L2 launcher. Exit status: L1's agent's. */
-export function l1Command(p: LabPlan, accel: Accel, q: QemuVariant, cacheDir: string): string {
+export function l1Command(p: LabPlan, accel: Accel, q: QemuVariant, cacheDir: string, l2ProfileFile: string): string {
   const node = process.execPath;
   const collector = `${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}`;
   const l1 = [node, ...agentArgs(p, { collector, role: 'guest', variant: q.name, agentId: l1AgentId(accel, q), workdir: GUEST_SCRATCH_DIR }), '--allow-plaintext', '--parent', 'lab-native', '--declare', 'nesting=L1'];
-  const l2Args = agentArgs({ ...p, profile: L2_PROFILE }, { collector, role: 'guest', variant: q.name, agentId: l2AgentId(accel, q), workdir: GUEST_SCRATCH_DIR });
+  const l2Args = agentArgs({ ...p, profile: l2ProfileFile }, { collector, role: 'guest', variant: q.name, agentId: l2AgentId(accel, q), workdir: GUEST_SCRATCH_DIR });
   const l2 = [node, ...l2Args, '--tests', L2_TESTS.join(','), '--allow-plaintext', '--parent', l1AgentId(accel, q), '--declare', 'nesting=L2'];
   const spec: NestedInnerSpec = {
     command: l2.map(shellQuote).join(' '),
@@ -71,7 +92,7 @@ async function runChain(p: LabPlan, accel: Accel, q: QemuVariant, port: number, 
   p.log(`lab: nested chain ${l1Name}: L1 ${accel} guest (${p.vcpus} vCPUs, ${p.memoryMiB} MiB) runs its suite, then boots an L2 TCG guest (${l2MemoryMiB(p.memoryMiB)} MiB) with ${L2_TESTS.join(' + ')}`);
   try {
     const r = await runInGuest({
-      command: l1Command(p, accel, q, cacheDir),
+      command: l1Command(p, accel, q, cacheDir, writeL2Profile(p)),
       accel,
       qemuBinary: q.binary,
       vcpus: p.vcpus,
