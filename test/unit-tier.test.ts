@@ -28,7 +28,8 @@ describe('unit tier', () => {
     const offending: string[] = [];
     for (const file of UNIT_TESTS.filter((f) => existsSync(join(root, f)))) {
       const source = readFileSync(join(root, file), 'utf8');
-      for (const [, spec] of source.matchAll(/^import [^;]*?from '([^']+)'/gms)) {
+      // Type-only imports load nothing at run time.
+      for (const [, spec] of source.matchAll(/^import (?!type )[^;]*?from '([^']+)'/gms)) {
         if (STARTS_REAL_PARTS.some((re) => re.test(`/${join(file, '..', spec!)}`))) offending.push(`${file} imports ${spec}`);
       }
     }
