@@ -1,13 +1,12 @@
 // The agent: detect the environment, open the spool, connect to the collector (replaying what
 // the spool holds first), run the suite once or on a schedule, and report status.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { PROTOCOL_VERSION, type Hello } from '../proto/index.js';
 import { AGENT_VERSION } from '../lib/version.js';
 import type { AgentConfig } from './config/options.js';
 import { detect } from './detect/index.js';
-import type { KvmProbeResult } from './detect/index.js';
+import { readKvmProbeFile } from './detect/probe-file.js';
 import { hostFacts } from './facts.js';
 import { terminalProgress } from './progress.js';
 import { nextDelayMs, sleep } from './schedule/schedule.js';
@@ -16,7 +15,6 @@ import { Sender } from './stream/sender.js';
 import { loadProfile } from './sysbench/profiles.js';
 import { sysbenchVersion } from './sysbench/runner.js';
 import { nowNs, runSuite } from './suite.js';
-import { UsageError } from '../lib/errors.js';
 import { readSecretFile, secretFileWarning } from '../lib/secret-file.js';
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
@@ -25,7 +23,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const token = cfg.tokenFile ? readToken(cfg.tokenFile, log) : undefined;
   const keyWarning = cfg.tls.key ? secretFileWarning(cfg.tls.key, '--tls-key') : undefined;
   if (keyWarning) log.warn(keyWarning);
-  const detection = await detect({ declared: cfg.declared, ...(cfg.kvmProbeFile ? { kvmProbe: readKvmProbe(cfg.kvmProbeFile) } : {}) });
+  const detection = await detect({ declared: cfg.declared, ...(cfg.kvmProbeFile ? { kvmProbe: readKvmProbeFile(cfg.kvmProbeFile) } : {}) });
   const spool = Spool.open(cfg.spoolDir, {
     maxBytes: cfg.spoolMaxBytes,
     onDrop: (n, reason) => log.warn({ dropped: n, reason }, 'spool full: dropped the oldest records'),
@@ -115,17 +113,4 @@ function readToken(path: string, log: Logger): string {
   const secret = readSecretFile(path, '--token-file');
   if (secret.warning) log.warn(secret.warning);
   return secret.value.trim();
-}
-
-/** The lab's probe-boot answer: only a guest that really ran may make KVM "usable". */
-function readKvmProbe(path: string): KvmProbeResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`cannot read --kvm-probe ${path}: ${(err as Error).message}`);
-  }
-  const r = raw as Partial<KvmProbeResult>;
-  if (typeof r.ranGuest !== 'boolean' || typeof r.detail !== 'string') throw new UsageError(`--kvm-probe ${path}: expected {"ranGuest": true|false, "detail": "..."}`);
-  return { ranGuest: r.ranGuest, detail: r.detail };
 }

@@ -105,3 +105,19 @@ describe('typed options: declared once, checked whatever the source', () => {
     expect(help).toMatch(/--token-file PATH/);
   });
 });
+
+describe('config file shape', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vo-cfg-'));
+  it.each([
+    ['list.yaml', '- a\n- b\n', /config file .*list\.yaml: expected a mapping of option names to values/],
+    ['scalar.json', '3', /config file .*scalar\.json: expected a mapping of option names to values/],
+    ['broken.yaml', 'a: [\n', /config file .*broken\.yaml is not valid YAML/],
+  ])('%s is refused', (name, text, message) => {
+    writeFileSync(join(dir, name), text);
+    expect(() => parseOptions(SPECS, ['--config', join(dir, name)], {})).toThrow(message);
+  });
+  it('an empty file sets nothing', () => {
+    writeFileSync(join(dir, 'empty.yaml'), '');
+    expect(parseOptions(SPECS, ['--config', join(dir, 'empty.yaml')], {}).values.group).toBe('default');
+  });
+});

@@ -3,10 +3,10 @@
 // environment VIRT_OVERHEAD_<NAME> in upper case with '_' (e.g. VIRT_OVERHEAD_TOKEN_FILE).
 // Each option declares its type and bounds once (lib/option-types.ts); every value, whatever its
 // source, is checked here, before a command does anything; commands read it with int(), duration(), size().
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { checkShape, readDataFile } from './file-input.js';
 import { parseDuration, parseSize } from './units.js';
 
 import { checkOption, placeholder, type OptionSpec, type OptionValue } from './option-types.js';
@@ -43,22 +43,12 @@ function coerce(spec: OptionSpec, raw: unknown, source: string): string | boolea
   }
 }
 
+/** Option values keyed by option name ('_' for '-'); which names are known is checked by parseOptions. */
+const CONFIG_FILE = z.record(z.string(), z.unknown(), { error: 'expected a mapping of option names to values' });
+
 export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
-  }
-  if (parsed == null) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`config file ${path}: expected a mapping of option names to values`);
-  return parsed as Record<string, unknown>;
+  const raw = readDataFile(path, 'config file');
+  return raw == null ? {} : checkShape(CONFIG_FILE, raw, `config file ${path}`);
 }
 
 export interface ParsedOptions {

@@ -4,6 +4,8 @@ import { openSync, closeSync, constants } from 'node:fs';
 import { decideContainer } from './container.js';
 import { defaultCpuidReader, CpuidFormatError, type CpuidReader, type CpuidReading } from './cpuid.js';
 import { decideKvm, type KvmProbeResult } from './kvm.js';
+import { checkKvmProbe } from './probe-file.js';
+import { UsageError } from '../../lib/errors.js';
 import { RootFs } from './root-fs.js';
 import { readSignals } from './signals.js';
 import type { Detection } from './types.js';
@@ -44,11 +46,14 @@ function nodeOpen(path: string): { ok: boolean; error?: string; denied?: boolean
 function recordedGuestProbe(root: RootFs): KvmProbeResult | null {
   const text = root.read('kvm-guest-probe.json');
   if (text == null) return null;
-  const parsed = JSON.parse(text) as Partial<KvmProbeResult>;
-  if (typeof parsed.ranGuest !== 'boolean' || typeof parsed.detail !== 'string') {
-    throw new Error(`${root.path('kvm-guest-probe.json')}: expected {"ranGuest": true|false, "detail": "..."}`);
+  const where = root.path('kvm-guest-probe.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${where} is not valid JSON: ${(err as Error).message}`);
   }
-  return { ranGuest: parsed.ranGuest, detail: parsed.detail };
+  return checkKvmProbe(raw, where);
 }
 
 export async function detect(opts: DetectOptions = {}): Promise<Detection> {

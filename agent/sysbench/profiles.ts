@@ -2,10 +2,10 @@
 // of the experiment report (shared/seed/experiment-report.md) in sysbench 1.0 option names,
 // with the report's `muxex` typo spelled right; `quick` runs the same tests short enough to
 // finish in well under 30 s here. A file profile (YAML or JSON) is validated key by key.
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { TESTS, isTestName, type TestName } from './fields.js';
+import { z } from 'zod';
+import { TESTS, type TestName } from './fields.js';
 import { UsageError } from '../../lib/errors.js';
+import { checkShape, readDataFile } from '../../lib/file-input.js';
 import { parseSize } from '../../lib/units.js';
 
 export interface TestSpec {
@@ -49,45 +49,56 @@ const QUICK: Profile = {
 
 export const BUILTIN_PROFILES: Record<string, Profile> = { seed: SEED, quick: QUICK };
 
-const SPEC_KEYS = new Set(['threads', 'time', 'options', 'prepare_threads', 'timeout_s']);
+const AGENT_SET = ['threads', 'num-threads', 'time', 'max-time', 'test', 'report-interval'];
+const positive = z.number({ error: 'expected a positive number' }).positive('expected a positive number');
 
-function positiveNumber(value: unknown, where: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new UsageError(`${where}: expected a positive number, got ${JSON.stringify(value)}`);
-  return value;
-}
+/** One test's settings in a profile file (snake_case keys, as in YAML). */
+const TEST_SPEC = z.strictObject({
+  threads: positive.default(1),
+  time: positive.optional(),
+  prepare_threads: positive.optional(),
+  timeout_s: positive.default(600),
+  options: z
+    .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'bad option name'), z.union([z.string(), z.number(), z.boolean()], { error: 'must be a scalar' }))
+    .default({})
+    .superRefine((options, ctx) => {
+      for (const k of Object.keys(options)) {
+        if (AGENT_SET.includes(k)) ctx.addIssue({ code: 'custom', path: [k], message: "is set by the agent; use the profile's own key instead" });
+      }
+    }),
+});
+
+const PROFILE_FILE = z.strictObject(
+  {
+    name: z.string().optional(),
+    tests: z
+      .strictObject(Object.fromEntries(TESTS.map((t) => [t, TEST_SPEC.optional()])) as Record<TestName, z.ZodOptional<typeof TEST_SPEC>>, {
+        error: "must map test names to settings",
+      })
+      .refine((tests) => Object.values(tests).some((t) => t !== undefined), "is empty"),
+  },
+  { error: "expected a mapping with 'tests'" },
+);
 
 /** Validates a profile read from a file; every error names the file and the bad key. */
 export function validateProfile(raw: unknown, source: string): Profile {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`profile ${source}: expected a mapping with 'tests'`);
-  const obj = raw as Record<string, unknown>;
-  for (const key of Object.keys(obj)) if (key !== 'name' && key !== 'tests') throw new UsageError(`profile ${source}: unknown key '${key}' (known: name, tests)`);
-  const tests = obj.tests;
-  if (typeof tests !== 'object' || tests === null || Array.isArray(tests)) throw new UsageError(`profile ${source}: 'tests' must map test names to settings`);
-  const out: Profile = { name: typeof obj.name === 'string' && obj.name ? obj.name : source.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, ''), tests: {} };
-  for (const [test, specRaw] of Object.entries(tests as Record<string, unknown>)) {
-    if (!isTestName(test)) throw new UsageError(`profile ${source}: unknown test 'tests.${test}' (known: ${TESTS.join(', ')})`);
-    if (typeof specRaw !== 'object' || specRaw === null) throw new UsageError(`profile ${source}: 'tests.${test}' must be a mapping`);
-    const spec = specRaw as Record<string, unknown>;
-    for (const key of Object.keys(spec)) if (!SPEC_KEYS.has(key)) throw new UsageError(`profile ${source}: unknown key 'tests.${test}.${key}' (known: ${[...SPEC_KEYS].join(', ')})`);
-    const options: Record<string, string> = {};
-    if (spec.options !== undefined) {
-      if (typeof spec.options !== 'object' || spec.options === null) throw new UsageError(`profile ${source}: 'tests.${test}.options' must be a mapping`);
-      for (const [k, v] of Object.entries(spec.options as Record<string, unknown>)) {
-        if (!/^[a-z][a-z0-9-]*$/.test(k)) throw new UsageError(`profile ${source}: bad option name 'tests.${test}.options.${k}'`);
-        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new UsageError(`profile ${source}: 'tests.${test}.options.${k}' must be a scalar`);
-        if (['threads', 'num-threads', 'time', 'max-time', 'test', 'report-interval'].includes(k)) throw new UsageError(`profile ${source}: 'tests.${test}.options.${k}' is set by the agent; use the profile's own key instead`);
-        options[k] = String(v);
-      }
-    }
+  const file = checkShape(PROFILE_FILE, raw, `profile ${source}`, {
+    '': { noun: 'key', known: ['name', 'tests'] },
+    tests: { noun: 'test', known: TESTS },
+    ...Object.fromEntries(TESTS.map((t) => [`tests.${t}`, { noun: 'key', known: Object.keys(TEST_SPEC.shape) }])),
+  });
+  const out: Profile = { name: file.name || source.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, ''), tests: {} };
+  for (const test of TESTS) {
+    const spec = file.tests[test];
+    if (!spec) continue;
     out.tests[test] = {
-      threads: spec.threads === undefined ? 1 : positiveNumber(spec.threads, `profile ${source}: 'tests.${test}.threads'`),
-      ...(spec.time !== undefined ? { time: positiveNumber(spec.time, `profile ${source}: 'tests.${test}.time'`) } : {}),
-      ...(spec.prepare_threads !== undefined ? { prepareThreads: positiveNumber(spec.prepare_threads, `profile ${source}: 'tests.${test}.prepare_threads'`) } : {}),
-      options,
-      timeoutS: spec.timeout_s === undefined ? 600 : positiveNumber(spec.timeout_s, `profile ${source}: 'tests.${test}.timeout_s'`),
+      threads: spec.threads,
+      ...(spec.time !== undefined ? { time: spec.time } : {}),
+      ...(spec.prepare_threads !== undefined ? { prepareThreads: spec.prepare_threads } : {}),
+      options: Object.fromEntries(Object.entries(spec.options).map(([k, v]) => [k, String(v)])),
+      timeoutS: spec.timeout_s,
     };
   }
-  if (Object.keys(out.tests).length === 0) throw new UsageError(`profile ${source}: 'tests' is empty`);
   return out;
 }
 
@@ -95,19 +106,7 @@ export function loadProfile(nameOrFile: string): Profile {
   const builtin = BUILTIN_PROFILES[nameOrFile];
   if (builtin) return builtin;
   if (!/\.(ya?ml|json)$/.test(nameOrFile)) throw new UsageError(`unknown profile '${nameOrFile}' (built-in: ${Object.keys(BUILTIN_PROFILES).join(', ')}; or a .yaml/.json file)`);
-  let text: string;
-  try {
-    text = readFileSync(nameOrFile, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read profile ${nameOrFile}: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = nameOrFile.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`profile ${nameOrFile} is not valid ${nameOrFile.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
-  }
-  return validateProfile(raw, nameOrFile);
+  return validateProfile(readDataFile(nameOrFile, 'profile'), nameOrFile);
 }
 
 /** Bytes the fileio file set occupies (its --file-total-size; sysbench's default is 2G). */

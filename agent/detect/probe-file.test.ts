@@ -1,0 +1,28 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../lib/errors.js';
+import { readKvmProbeFile } from './probe-file.js';
+
+describe('--kvm-probe file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vo-probe-'));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  it('reads the lab answer', () => {
+    expect(readKvmProbeFile(file('ok.json', '{"ranGuest": true, "detail": "booted", "extra": 1}'))).toEqual({ ranGuest: true, detail: 'booted' });
+  });
+  it.each([
+    ['missing.json', null, /^cannot read --kvm-probe .*missing\.json: ENOENT/],
+    ['bad.json', '{"ranGuest": tr', /^--kvm-probe .*bad\.json is not valid JSON/],
+    ['string.json', '{"ranGuest": "yes", "detail": "x"}', /^--kvm-probe .*string\.json: 'ranGuest': expected \{"ranGuest": true\|false, "detail": "\.\.\."\}$/],
+    ['list.json', '[]', /^--kvm-probe .*list\.json: expected \{"ranGuest"/],
+  ])('%s is a usage error naming the file', (name, text, message) => {
+    const path = text === null ? join(dir, name) : file(name, text);
+    expect(() => readKvmProbeFile(path)).toThrow(UsageError);
+    expect(() => readKvmProbeFile(path)).toThrow(message);
+  });
+});

@@ -1,0 +1,46 @@
+// Files users hand us (config, profiles, probe results): read as YAML or JSON, then checked
+// against a zod schema, so each file's shape is declared once and every error names the file
+// and the key. zod: the most used TypeScript schema library, well kept, with typed results.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { UsageError } from './errors.js';
+
+/** Reads a .json file as JSON, anything else as YAML. `what` names the file in errors ("profile", "config file"). */
+export function readDataFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`${what} ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+}
+
+/** Names for unknown keys under a path: under 'tests' an unknown key is an unknown "test". */
+export type KeyNouns = Record<string, { noun: string; known: readonly string[] }>;
+
+function describe(issue: z.core.$ZodIssue, nouns: KeyNouns): string {
+  const at = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const noun = nouns[at];
+    const key = [...issue.path.map(String), issue.keys[0]!].join('.');
+    return `unknown ${noun?.noun ?? 'key'} '${key}'${noun ? ` (known: ${noun.known.join(', ')})` : ''}`;
+  }
+  // A record key that fails its schema: the key's own message ("bad option name"), not zod's generic one.
+  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return at ? `'${at}': ${message}` : message;
+}
+
+/** The value if it has the schema's shape; otherwise a UsageError "<where>: <the first problem>". */
+export function checkShape<S extends z.ZodType>(schema: S, raw: unknown, where: string, nouns: KeyNouns = {}): z.output<S> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  // An unknown key first: a misspelt key is usually why a required one is missing.
+  const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
+  throw new UsageError(`${where}: ${describe(issue, nouns)}`);
+}
