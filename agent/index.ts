@@ -8,7 +8,9 @@ import type { AgentConfig } from './config/options.js';
 import { detect } from './detect/index.js';
 import { readKvmProbeFile } from './detect/probe-file.js';
 import { hostFacts } from './facts.js';
-import { terminalProgress } from './progress.js';
+import { allProgress, terminalProgress } from './progress.js';
+import { RunSummary } from './summary.js';
+import { runDry } from './dry-run.js';
 import { nextDelayMs, sleep } from './schedule/schedule.js';
 import { Spool } from './spool/spool.js';
 import { Sender } from './stream/sender.js';
@@ -20,6 +22,7 @@ import { readSecretFile, secretFileWarning } from '../lib/secret-file.js';
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const profile = loadProfile(cfg.profile);
   const version = await sysbenchVersion(cfg.sysbench);
+  if (cfg.dryRun) return runDry(cfg, profile, version, log);
   const token = cfg.tokenFile ? readToken(cfg.tokenFile, log) : undefined;
   const keyWarning = cfg.tls.key ? secretFileWarning(cfg.tls.key, '--tls-key') : undefined;
   if (keyWarning) log.warn(keyWarning);
@@ -71,10 +74,11 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   let exitCode = 0;
+  const summary = new RunSummary();
   try {
     for (;;) {
       state = 'running';
-      const outcome = await runSuite({ agentId: cfg.agentId, profile, tests: cfg.tests, trials: cfg.trials, sysbench: cfg.sysbench, version, workdir: cfg.workdir, spool, onSpooled: () => sender.pump(), log, progress: terminalProgress(), signal: abort.signal });
+      const outcome = await runSuite({ agentId: cfg.agentId, profile, tests: cfg.tests, trials: cfg.trials, sysbench: cfg.sysbench, version, workdir: cfg.workdir, spool, onSpooled: () => sender.pump(), log, progress: allProgress(terminalProgress(), summary), signal: abort.signal });
       lastRunOk = outcome.ok;
       state = 'idle';
       void status();
@@ -94,6 +98,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     } else {
       await status(); // the last heartbeat says spooled=0
     }
+    if (cfg.once) process.stdout.write(summary.format());
     // A record the collector refused for good is lost to InfluxDB: do not report success.
     if (sender.rejected > 0) {
       log.error({ rejected: sender.rejected }, 'the collector rejected records as invalid; they were not stored');

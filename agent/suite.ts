@@ -86,7 +86,7 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
           ctx.onSpooled();
         },
       });
-      ctx.progress.endTest(test, trial, run.ok);
+      ctx.progress.endTest(test, trial, run.ok, run.invocation?.ok ? (run.invocation.fields as Record<string, number>) : undefined);
       if (ctx.signal.aborted && !run.invocation?.ok) return { ...outcome, ok: false };
       spoolResult(ctx, runId, test, trial, run);
       outcome.results++;

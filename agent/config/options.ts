@@ -11,7 +11,8 @@ const ROLES = ['baseline', 'guest'] as const;
 
 export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'collector', type: 'string', help: 'collector address HOST:PORT' },
-  { name: 'once', type: 'boolean', help: 'run the suite once, wait for the acks, exit', default: false },
+  { name: 'once', type: 'boolean', help: 'run the suite once, wait for the acks, print what was measured, exit', default: false },
+  { name: 'dry-run', type: 'boolean', help: 'run the suite once and print the results; needs no collector, sends and keeps nothing', default: false },
   { name: 'interval', type: 'duration', help: 'time between scheduled runs', default: '6h' },
   { name: 'jitter', type: 'duration', help: 'random delay added to each scheduled run', default: '10m' },
   { name: 'profile', type: 'string', help: 'seed (the report\'s five commands), quick, or a YAML/JSON file', default: 'seed' },
@@ -42,6 +43,7 @@ export const AGENT_OPTIONS: OptionSpec[] = [
 export interface AgentConfig {
   collector: string;
   once: boolean;
+  dryRun: boolean;
   intervalMs: number;
   jitterMs: number;
   profile: string;
@@ -67,8 +69,9 @@ export interface AgentConfig {
 }
 
 export function resolveAgentConfig(v: OptionValues): AgentConfig {
-  const collector = str(v, 'collector');
-  if (!/^[^\s]+:\d{1,5}$/.test(collector)) throw new UsageError(`--collector must be HOST:PORT, not '${collector}'`);
+  const dryRun = v['dry-run'] === true;
+  const collector = dryRun ? (optStr(v, 'collector') ?? 'none:0') : str(v, 'collector');
+  if (!dryRun && !/^[^\s]+:\d{1,5}$/.test(collector)) throw new UsageError(`--collector must be HOST:PORT, not '${collector}'`);
   const tests = (v.tests as string[]).filter(isTestName);
   const role = str(v, 'role') as (typeof ROLES)[number];
   const declared = parseDeclared((v.declare as string[] | undefined) ?? []);
@@ -79,7 +82,8 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
   const logLevel = str(v, 'log-level');
   return {
     collector,
-    once: v.once === true,
+    once: v.once === true || dryRun,
+    dryRun,
     intervalMs: duration(v, 'interval'),
     jitterMs: duration(v, 'jitter'),
     profile: str(v, 'profile'),

@@ -12,6 +12,7 @@ import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
 import { formatHelp, int, optDuration, optStr, size, parseOptions, str, type OptionSpec } from '../../lib/options.js';
 import { TRIALS_OPTION } from '../../lib/common-options.js';
+import { redactUrl } from '../../lib/secret-file.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'accel', type: 'list', help: 'accelerators to run guests with: tcg, kvm (kvm only after a probe guest boots)', default: ['tcg', 'kvm'] },
@@ -21,7 +22,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'vcpus', type: 'int', min: 1, help: 'guest vCPUs; the native baseline is pinned to as many CPUs', default: String(Math.min(2, availableParallelism())) },
   { name: 'memory', type: 'size', min: '512MiB', help: 'guest memory (a guest running node and sysbench needs at least 512MiB)', default: '2GiB' },
   { name: 'collector', type: 'string', help: 'HOST:PORT of a collector on this machine (default: start a local InfluxDB and collector)' },
-  { name: 'influx', type: 'string', help: 'InfluxDB URL for the table when --collector is given', default: 'http://127.0.0.1:8086' },
+  { name: 'influx', type: 'string', help: 'with --collector: the InfluxDB it writes to, to read the table from (without it the lab says where the results went)' },
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'group', type: 'string', help: 'group tag of this lab run (default: lab-<timestamp>)' },
   { name: 'data-dir', type: 'path', help: 'local InfluxDB data and the native agent work files', default: join(packageRoot(), '.data', 'lab-run') },
@@ -52,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let stack: LocalStack | null = null;
   let collector = optStr(values, 'collector');
-  let influxUrl = str(values, 'influx');
+  let influxUrl = optStr(values, 'influx');
   let database = str(values, 'database');
   if (!collector) {
     stack = await startLocalStack({ dataDir: join(dataDir, 'influxdb'), database, log: createLogger('collector', 'warn') });
@@ -78,11 +79,22 @@ export async function run(argv: string[]): Promise<number> {
       log,
       onConsole: values.console === true ? (l) => process.stderr.write(`  | ${l}\n`) : undefined,
     });
-    const influx = influxClient(influxUrl, database);
-    const report = await buildReport({ influx, database, group, since: started });
-    process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${influxUrl}, database ${database}):\n\n`);
-    process.stdout.write(formatReportTable(report));
-    process.stdout.write(formatChainReport(await buildChainReport({ influx, database, group, since: started })));
+    const seeThem = `virt-overhead report --influx ${influxUrl ? redactUrl(influxUrl) : 'URL'} --database ${database} --group ${group}`;
+    if (!influxUrl) {
+      // Another collector's InfluxDB: we do not know where it is, only that it acknowledged.
+      process.stdout.write(`\nvirt-overhead lab, group ${group}: the results went to the collector ${collector}, which stores them in its InfluxDB (database ${database}).\nThe table: ${seeThem}   (URL: that collector's --influx)\n`);
+    } else {
+      try {
+        const influx = influxClient(influxUrl, database);
+        const report = await buildReport({ influx, database, group, since: started });
+        process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${redactUrl(influxUrl)}, database ${database}):\n\n`);
+        process.stdout.write(formatReportTable(report));
+        process.stdout.write(formatChainReport(await buildChainReport({ influx, database, group, since: started })));
+      } catch (err) {
+        // The results are stored (the collector acknowledged them); only reading them back failed.
+        process.stdout.write(`\nvirt-overhead lab, group ${group}: results stored by the collector ${collector}, but the table could not be read from ${redactUrl(influxUrl)}: ${(err as Error).message}\nLater: ${seeThem}\n`);
+      }
+    }
     if (outcome.kvmProbe) process.stdout.write(`\nKVM: ${outcome.kvmProbe.ranGuest ? 'usable' : 'not usable'} — ${outcome.kvmProbe.detail}\n`);
     const failed = outcome.runs.filter((r) => !r.ok);
     for (const f of failed) process.stdout.write(`\nFAILED ${f.name}: ${f.detail}\n`);
