@@ -13,6 +13,7 @@ import { machineInfo } from './machine.js';
 import { renderMarkdown } from './markdown.js';
 import { benchPerturbation } from './perturbation.bench.js';
 import { benchSpool } from './spool.bench.js';
+import { benchTimer } from './timer.bench.js';
 import type { BenchResult, BenchSection } from './types.js';
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     ['perturbation', () => benchPerturbation(7, say)],
     ['latency', () => benchLatency(30, say)],
     ['spool', () => benchSpool()],
+    ['timer', () => benchTimer(5, say)],
   ];
   for (const [name, file, fn, title] of [['parser', 'parser.bench.js', 'benchParser', 'Parser'], ['detect', 'detect.bench.js', 'benchDetect', 'Detection']] as const) {
     steps.push([

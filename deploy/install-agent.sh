@@ -23,6 +23,10 @@ Agent settings (written to /etc/virt-overhead/agent.yaml; a re-run keeps what yo
   --token TOKEN          write TOKEN to /etc/virt-overhead/token (or set VIRT_OVERHEAD_INSTALL_TOKEN)
   --group G  --role baseline|guest  --variant V  --profile seed|quick|FILE
   --interval 6h --jitter 10m       the schedule
+Run mode:
+  --timer                a systemd timer starts 'agent --once' every --interval (default: nothing
+                         stays resident between runs; the interval must divide a day: 1h..24h)
+  --daemon               the agent stays resident and keeps its own schedule
   --tls-ca F --tls-cert F --tls-key F --tls-server-name N   --allow-plaintext
 Install:
   --node PATH            the Node.js (>= 20) to run the agent with (default: `node` on PATH)
@@ -40,7 +44,7 @@ say() { printf '%s\n' "$*"; }
 
 # ---- arguments -------------------------------------------------------------------------
 ROOT=${VIRT_OVERHEAD_INSTALL_ROOT:-}
-MODE=install DRY=0 KEEP_STATE=0 ENABLE=1 SKIP_SYSBENCH=0 FROM='' NODE_ARG=''
+RUN_MODE='' MODE=install DRY=0 KEEP_STATE=0 ENABLE=1 SKIP_SYSBENCH=0 FROM='' NODE_ARG=''
 TOKEN=${VIRT_OVERHEAD_INSTALL_TOKEN:-}
 # Managed agent.yaml keys, in file order; each given on the command line becomes SET_<key>.
 KEYS='collector group role variant profile interval jitter token_file tls_ca tls_cert tls_key tls_server_name allow_plaintext workdir'
@@ -53,6 +57,8 @@ while [ $# -gt 0 ]; do
     --uninstall) MODE=uninstall ;;
     --keep-state) KEEP_STATE=1 ;;
     --no-enable) ENABLE=0 ;;
+    --timer) RUN_MODE=timer ;;
+    --daemon) RUN_MODE=daemon ;;
     --skip-sysbench) SKIP_SYSBENCH=1 ;;
     --allow-plaintext) SET_allow_plaintext=true ;;
     --root) need_value "$@"; ROOT=$2; shift ;;
@@ -93,6 +99,9 @@ UNIT_PATH=/etc/systemd/system/$UNIT
 DROPIN_DIR=/etc/systemd/system/$UNIT.d
 DROPIN=$DROPIN_DIR/token.conf
 KVM_DROPIN=$DROPIN_DIR/kvm.conf
+TIMER_DROPIN=$DROPIN_DIR/timer.conf
+TIMER=virt-overhead-agent.timer
+TIMER_PATH=/etc/systemd/system/$TIMER
 LINK=/usr/local/bin/virt-overhead
 STATE=/var/lib/virt-overhead
 MANIFEST=$APP/install.manifest
@@ -348,6 +357,47 @@ SupplementaryGroups=kvm"
   fi
 }
 
+# ---- run mode: timer (default) or daemon -------------------------------------------------
+# Without --timer/--daemon a re-run keeps the mode installed; a first install uses the timer.
+resolve_run_mode() {
+  if [ -z "$RUN_MODE" ]; then
+    if [ -f "$ROOT$UNIT_PATH" ] && [ ! -f "$ROOT$TIMER_PATH" ]; then RUN_MODE=daemon; else RUN_MODE=timer; fi
+  fi
+  [ "$RUN_MODE" = timer ] || return 0
+  # Checked before anything is written: a refused interval leaves the installation as it was.
+  interval=${SET_interval:-$(existing_value interval)}; interval=${interval:-6h}
+  TIMER_JITTER=${SET_jitter:-$(existing_value jitter)}; TIMER_JITTER=${TIMER_JITTER:-10m}
+  TIMER_CAL=$(interval_calendar "$interval") || die "--interval $interval: in timer mode the interval must divide a day (1h 2h 3h 4h 6h 8h 12h 24h, or 1d); use --daemon for others"
+}
+# --interval as a calendar event: hours that divide a day (runs at the same wall-clock hours
+# on every machine, spread by RandomizedDelaySec), or whole days.
+interval_calendar() {
+  case $1 in
+    1d|24h) echo 'daily' ;;
+    *h) h=${1%h}
+        case $h in 1|2|3|4|6|8|12) echo "00/$h:00" ;; *) return 1 ;; esac ;;
+    *) return 1 ;;
+  esac
+}
+write_timer_units() {
+  if [ "$RUN_MODE" != timer ]; then
+    remove "$TIMER_DROPIN" "$TIMER_PATH" "/etc/systemd/system/timers.target.wants/$TIMER"
+    remove_dropin_dir_if_empty
+    return 0
+  fi
+  src=$(dirname "$(unit_source)")/$TIMER
+  [ -f "$src" ] || die "cannot find $TIMER next to $UNIT ($src)"
+  put_file "$TIMER_PATH" 644 "$(sed -e "s|^OnCalendar=.*|OnCalendar=$TIMER_CAL|" -e "s|^RandomizedDelaySec=.*|RandomizedDelaySec=$TIMER_JITTER|" "$src")"
+  put_file "$TIMER_DROPIN" 644 "# Written by install-agent.sh (timer mode): one run per start, then the process exits;
+# $TIMER starts it. The run may take long (the seed profile: minutes), so no start time-out.
+[Service]
+Type=oneshot
+ExecStart=
+ExecStart=$APP/bin/virt-overhead agent --config $CONF --once
+Restart=no
+TimeoutStartSec=infinity"
+}
+
 # ---- the manifest: what to undo ---------------------------------------------------------
 read_manifest() {
   SYSBENCH_BY='' TOKEN_WRITTEN=0 MANIFEST_DIRS=''
@@ -378,14 +428,23 @@ systemctl_cmd() {
 }
 enable_unit() {
   [ "$ENABLE" = 1 ] || { say "not enabling $UNIT (--no-enable)"; return 0; }
+  # Timer mode enables the timer (the service is started by it); daemon mode the service.
+  if [ "$RUN_MODE" = timer ]; then on=$TIMER off=$UNIT wants=timers.target.wants; else on=$UNIT off=$TIMER wants=multi-user.target.wants; fi
   if [ -n "$ROOT" ] || [ "$SYSTEMD_RUNNING" = 0 ]; then
-    # Offline: only the wants/ symlink, exactly what `systemctl enable` makes.
-    [ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$UNIT" ] || { systemctl_cmd enable "$UNIT"; CHANGED=1; }
+    # Offline: only the wants/ symlinks, exactly what `systemctl enable`/`disable` make.
+    if [ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$off" ] || [ -L "$ROOT/etc/systemd/system/timers.target.wants/$off" ]; then
+      remove "/etc/systemd/system/multi-user.target.wants/$off" "/etc/systemd/system/timers.target.wants/$off"; CHANGED=1
+    fi
+    [ -L "$ROOT/etc/systemd/system/$wants/$on" ] || { systemctl_cmd enable "$on"; CHANGED=1; }
     return 0
   fi
   run systemctl daemon-reload
-  systemctl is-enabled --quiet "$UNIT" 2>/dev/null || systemctl_cmd enable "$UNIT"
-  if [ "$CHANGED" = 1 ]; then systemctl_cmd restart "$UNIT"
+  if systemctl is-enabled --quiet "$off" 2>/dev/null; then systemctl_cmd disable --now "$off"; CHANGED=1; fi
+  systemctl is-enabled --quiet "$on" 2>/dev/null || systemctl_cmd enable "$on"
+  if [ "$RUN_MODE" = timer ]; then
+    # A running agent finishes its run; the next one uses the new files.
+    systemctl is-active --quiet "$TIMER" || systemctl_cmd start "$TIMER"
+  elif [ "$CHANGED" = 1 ]; then systemctl_cmd restart "$UNIT"
   else systemctl is-active --quiet "$UNIT" || systemctl_cmd start "$UNIT"; fi
 }
 
@@ -403,6 +462,7 @@ do_install() {
   find_node
   find_source
   read_manifest
+  resolve_run_mode
 
   if [ "$SKIP_SYSBENCH" = 0 ] && ! have_sysbench; then
     pm=$(find_pm) || die "sysbench is not installed and no supported package manager (apt-get, dnf, yum, zypper) was found: install sysbench 1.0 by hand, then re-run (or pass --skip-sysbench)"
@@ -425,13 +485,16 @@ do_install() {
   write_token_dropin
   write_kvm_dropin
   put_file "$UNIT_PATH" 644 "$(cat "$(unit_source)")"
+  write_timer_units
   if [ ! -L "$ROOT$LINK" ]; then
     if [ -e "$ROOT$LINK" ]; then say "note: $LINK exists and is not ours; leaving it"
     elif [ "$DRY" = 1 ]; then say "would link $LINK -> $APP/bin/virt-overhead"
     else ensure_dir "$(dirname "$LINK")"; ln -s "$APP/bin/virt-overhead" "$ROOT$LINK"; note_change "linked $LINK"; fi
   fi
   # systemctl enable makes the wants/ directory if missing; record it so --uninstall removes it.
-  [ "$ENABLE" = 1 ] && ensure_dir /etc/systemd/system/multi-user.target.wants
+  if [ "$ENABLE" = 1 ]; then
+    if [ "$RUN_MODE" = timer ]; then ensure_dir /etc/systemd/system/timers.target.wants; else ensure_dir /etc/systemd/system/multi-user.target.wants; fi
+  fi
   write_manifest
   enable_unit
   if [ "$DRY" = 1 ]; then say "dry run: nothing was changed"
@@ -442,11 +505,14 @@ do_install() {
 # ---- uninstall ----------------------------------------------------------------------------
 do_uninstall() {
   read_manifest
-  if [ -e "$ROOT$UNIT_PATH" ] && command -v systemctl >/dev/null 2>&1; then
-    if [ -n "$ROOT" ] || [ "$SYSTEMD_RUNNING" = 0 ]; then systemctl_cmd disable "$UNIT"
-    else systemctl_cmd disable --now "$UNIT"; fi
+  if command -v systemctl >/dev/null 2>&1; then
+    for u in $TIMER $UNIT; do
+      [ -e "$ROOT/etc/systemd/system/$u" ] || continue
+      if [ -n "$ROOT" ] || [ "$SYSTEMD_RUNNING" = 0 ]; then systemctl_cmd disable "$u"
+      else systemctl_cmd disable --now "$u"; fi
+    done
   fi
-  remove "/etc/systemd/system/multi-user.target.wants/$UNIT" "$UNIT_PATH" "$DROPIN_DIR"
+  remove "/etc/systemd/system/multi-user.target.wants/$UNIT" "/etc/systemd/system/timers.target.wants/$TIMER" "$TIMER_PATH" "$UNIT_PATH" "$DROPIN_DIR"
   [ "$SYSTEMD_RUNNING" = 1 ] && run systemctl daemon-reload
   if [ -L "$ROOT$LINK" ]; then remove "$LINK"; fi
   remove "$CONF" "$CONF.bak"

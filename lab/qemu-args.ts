@@ -19,8 +19,8 @@ export interface QemuArgsOptions {
   collectorPort?: number;
   /** Where the forward relays to (default this machine's loopback; a nested L2 relays to its L1's forward, 10.0.2.100). */
   collectorHost?: string;
-  /** Host directory exported read-only as the guest's lower root. */
-  hostRoot?: string;
+  /** Host directory exported read-only as the guest's lower root; null: none (a guest with its own root disk). */
+  hostRoot?: string | null;
   /** Extra kernel command-line words. */
   append?: string[];
 }
@@ -53,9 +53,10 @@ export function qemuArgs(o: QemuArgsOptions): string[] {
     '-kernel', o.vmlinux,
     '-initrd', o.initrd,
     '-append', kernelCommandLine(o.append),
-    '-fsdev', `local,id=root,path=${qemuEscape(o.hostRoot ?? '/')},security_model=none,readonly=on,multidevs=remap`,
-    '-device', 'virtio-9p-pci,fsdev=root,mount_tag=hostroot',
   ];
+  if (o.hostRoot !== null) {
+    args.push('-fsdev', `local,id=root,path=${qemuEscape(o.hostRoot ?? '/')},security_model=none,readonly=on,multidevs=remap`, '-device', 'virtio-9p-pci,fsdev=root,mount_tag=hostroot');
+  }
   if (o.scratchImage) {
     args.push('-drive', `file=${qemuEscape(o.scratchImage)},format=raw,if=none,id=scratch,aio=threads`, '-device', 'virtio-blk-pci,drive=scratch');
   }

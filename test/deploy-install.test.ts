@@ -198,7 +198,9 @@ describe('install-agent.sh into a fresh root', () => {
     expect(dropin).toContain('LoadCredential=token:/etc/virt-overhead/token\n');
     expect(dropin).toContain('Environment=VIRT_OVERHEAD_TOKEN_FILE=%d/token');
     if (HAVE_SYSTEMCTL) {
-      expect(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/virt-overhead-agent.service'))).toBe('/etc/systemd/system/virt-overhead-agent.service');
+      // Timer mode, the default: the timer is enabled, the service only started by it.
+      expect(readlinkSync(join(root, 'etc/systemd/system/timers.target.wants/virt-overhead-agent.timer'))).toBe('/etc/systemd/system/virt-overhead-agent.timer');
+      expect(existsSync(join(root, 'etc/systemd/system/multi-user.target.wants/virt-overhead-agent.service'))).toBe(false);
     }
     expect(readlinkSync(join(root, 'usr/local/bin/virt-overhead'))).toBe('/opt/virt-overhead/bin/virt-overhead');
     const wrapper = readFileSync(join(root, 'opt/virt-overhead/bin/virt-overhead'), 'utf8');
@@ -223,7 +225,7 @@ describe('install-agent.sh into a fresh root', () => {
   });
 
   it.skipIf(!HAVE_ANALYZE)('systemd-analyze verify passes on the installed unit and drop-in', () => {
-    const r = run('systemd-analyze', ['verify', `--root=${root}`, 'virt-overhead-agent.service']);
+    const r = run('systemd-analyze', ['verify', `--root=${root}`, 'virt-overhead-agent.service', 'virt-overhead-agent.timer']);
     const ours = (r.stdout + r.stderr).split('\n').filter((l) => l.includes('virt-overhead'));
     expect(ours).toEqual([]);
     expect(r.status).toBe(0);

@@ -8,11 +8,10 @@
 // 0660 root:kvm device with a node made by mknod and bind-mounted over /dev/kvm in a private
 // mount namespace (unshare -m). The device, the kernel's KVM and the installed bundle are real.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../lib/root.js';
+import { bundleWorkDir, freshRoot, installBundle } from './support/install-root.js';
 
 const KVM_GID = 61_235;
 const AGENT_UID = 61_234;
@@ -37,7 +36,7 @@ let work: string;
 let root: string;
 
 function install(extra: string[] = []): string {
-  const r = spawnSync('sh', [join(packageRoot(), 'deploy', 'install-agent.sh'), '--root', root, '--from', join(work, 'virt-overhead-agent.mjs'), '--collector', '127.0.0.1:1', '--skip-sysbench', '--no-enable', ...extra], { encoding: 'utf8' });
+  const r = installBundle(work, root, ['--collector', '127.0.0.1:1', '--no-enable', ...extra]);
   if (r.status !== 0) throw new Error(`installer exited ${r.status}: ${r.stdout}${r.stderr}`);
   return r.stdout;
 }
@@ -58,14 +57,10 @@ function detectAs(groups: number[], deviceGroup: number): { verdict: string; lev
 }
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'vo-kvm-access-'));
-  chmodSync(work, 0o755); // the unprivileged uid reads the installed bundle from here
+  work = bundleWorkDir('vo-kvm-access-');
   mkdirSync(join(work, 'tmp'), { mode: 0o1777 });
   chmodSync(join(work, 'tmp'), 0o1777);
-  const b = spawnSync('sh', [join(packageRoot(), 'deploy', 'bundle.sh'), join(work, 'virt-overhead-agent.mjs')], { cwd: packageRoot(), encoding: 'utf8' });
-  if (b.status !== 0) throw new Error(`bundle.sh failed: ${b.stderr}`);
-  root = join(work, 'root');
-  for (const d of ['etc/systemd/system', 'usr/local/bin', 'opt', 'var/lib']) mkdirSync(join(root, d), { recursive: true });
+  root = freshRoot(join(work, 'root'));
 }, 180_000);
 
 afterAll(() => {

@@ -1,0 +1,94 @@
+// A real Debian 12 guest root for the lab: built once with mmdebstrap from the Debian archive
+// (minbase + systemd as PID 1, udev, sysbench) and cached beside the kernel, like it. Each boot
+// copies it, adds that boot's files and packs it into a raw ext4 disk with `mke2fs -d` (no
+// loop device, no root-only mount), so the cache is never changed by a guest.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Bump when the package list changes: a new name means a new cache entry. */
+export const DEBIAN_ROOT_NAME = 'debian-12-guest-v1';
+export const DEBIAN_PACKAGES = ['systemd-sysv', 'udev', 'sysbench', 'iproute2', 'procps'];
+
+/** The archive apt already uses here (deb822 or one-line sources), else deb.debian.org. */
+export function debianMirror(sources = '/etc/apt/sources.list.d/debian.sources'): string {
+  try {
+    const m = /^URIs:\s*(\S+)/m.exec(readFileSync(sources, 'utf8'));
+    if (m && !/security/.test(m[1]!)) return m[1]!;
+  } catch {
+    // no deb822 file: fall through
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+/** The cached root directory, built with mmdebstrap when missing (about a minute, ~240 MB). */
+export function ensureDebianRoot(o: { cacheDir: string; log?: (l: string) => void }): string {
+  const dir = join(o.cacheDir, DEBIAN_ROOT_NAME);
+  const done = `${dir}.complete`;
+  if (existsSync(done) && existsSync(join(dir, 'sbin/init'))) {
+    o.log?.(`lab: Debian 12 guest root: cached ${dir}`);
+    return dir;
+  }
+  if (spawnSync('sh', ['-c', 'command -v mmdebstrap']).status !== 0) throw new Error("building the Debian guest root needs mmdebstrap (apt-get install mmdebstrap)");
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(o.cacheDir, { recursive: true });
+  const mirror = debianMirror();
+  o.log?.(`lab: building the Debian 12 guest root with mmdebstrap from ${mirror} (once; cached in ${dir})`);
+  const t0 = Date.now();
+  const r = spawnSync('mmdebstrap', ['--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, 'bookworm', tmp, mirror], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`mmdebstrap failed (${r.status}): ${(r.stderr || '').trim().split('\n').slice(-5).join('\n')}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  writeFileSync(done, `${new Date().toISOString()} ${DEBIAN_PACKAGES.join(',')}\n`);
+  o.log?.(`lab: Debian 12 guest root built in ${Math.round((Date.now() - t0) / 1000)} s`);
+  return dir;
+}
+
+export interface GuestFile {
+  /** Absolute path inside the guest. */
+  path: string;
+  /** Content, or a host file to copy. */
+  content?: string | Buffer;
+  from?: string;
+  mode?: number;
+}
+
+/**
+ * A raw ext4 disk holding the cached root plus `files`: systemd-networkd with the lab's fixed
+ * address (QEMU user networking: guest 10.0.2.15, gateway 10.0.2.2), the hostname, and
+ * whatever the caller adds (the agent bundle, the installer, a first-boot unit).
+ */
+export function buildDebianDisk(o: { root: string; staging: string; image: string; sizeMiB: number; hostname: string; files: GuestFile[]; enable?: string[] }): void {
+  rmSync(o.staging, { recursive: true, force: true });
+  // cp -a: device nodes, owners and modes as they are (node's cpSync cannot copy /dev nodes).
+  const cp = spawnSync('cp', ['-a', o.root, o.staging], { encoding: 'utf8' });
+  if (cp.status !== 0) throw new Error(`cp -a ${o.root} ${o.staging} failed: ${cp.stderr.trim()}`);
+  const put = (f: GuestFile) => {
+    const dest = join(o.staging, f.path);
+    mkdirSync(dirname(dest), { recursive: true });
+    if (f.from) cpSync(f.from, dest);
+    else writeFileSync(dest, f.content ?? '');
+    chmodSync(dest, f.mode ?? 0o644);
+  };
+  put({ path: '/etc/hostname', content: `${o.hostname}\n` });
+  put({ path: '/etc/hosts', content: `127.0.0.1 localhost\n127.0.1.1 ${o.hostname}\n` });
+  put({ path: '/etc/systemd/network/20-lab.network', content: '[Match]\nName=en* eth*\n\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\n' });
+  // A guest that must not wait for a console login or for clocks it cannot reach.
+  put({ path: '/etc/fstab', content: '/dev/vda / ext4 rw,errors=remount-ro 0 1\n' });
+  for (const f of o.files) put(f);
+  for (const unit of ['systemd-networkd.service', ...(o.enable ?? [])]) {
+    const link = join(o.staging, 'etc/systemd/system/multi-user.target.wants', unit);
+    mkdirSync(dirname(link), { recursive: true });
+    rmSync(link, { force: true });
+    const target = existsSync(join(o.staging, 'etc/systemd/system', unit)) ? `/etc/systemd/system/${unit}` : `/lib/systemd/system/${unit}`;
+    symlinkSync(target, link);
+  }
+  rmSync(o.image, { force: true });
+  const r = spawnSync('mke2fs', ['-q', '-t', 'ext4', '-F', '-L', 'vo-guest-root', '-d', o.staging, o.image, `${o.sizeMiB}M`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mke2fs -d ${o.staging} ${o.image} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+  rmSync(o.staging, { recursive: true, force: true });
+}

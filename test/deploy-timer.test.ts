@@ -1,0 +1,96 @@
+// Timer mode, the installer's default: a systemd timer (RandomizedDelaySec jitter,
+// Persistent=true) starts `agent --once`, so no agent process stays resident between runs.
+// Installed for real into a fresh root (systemctl --root, systemd-analyze verify); the same
+// root switched to --daemon and back, then uninstalled to nothing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorkDir, freshRoot, HAVE_SYSTEMCTL, installBundle } from './support/install-root.js';
+
+const HAVE_ANALYZE = spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0 && existsSync('/usr/lib/systemd/system');
+let work: string;
+let root: string;
+const etc = (p: string) => join(root, 'etc/systemd/system', p);
+/** An enablement symlink (absolute, pointing inside the root, so existsSync cannot follow it). */
+const linked = (p: string): boolean => {
+  try {
+    return lstatSync(etc(p)).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
+function install(extra: string[]): string {
+  const r = installBundle(work, root, extra);
+  if (r.status !== 0) throw new Error(`installer exited ${r.status}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+/** Every path under dir (relative), for "leaves nothing behind". */
+function listing(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+beforeAll(() => {
+  work = bundleWorkDir('vo-timer-');
+  root = freshRoot(join(work, 'root'));
+}, 180_000);
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('installer timer mode', () => {
+  let pristine: string[];
+  it('is the default: timer from --interval/--jitter, oneshot drop-in running agent --once', () => {
+    pristine = listing(root);
+    install(['--collector', '127.0.0.1:50051', '--interval', '12h', '--jitter', '30m']);
+    const timer = readFileSync(etc('virt-overhead-agent.timer'), 'utf8');
+    expect(timer).toMatch(/^OnCalendar=00\/12:00$/m);
+    expect(timer).toMatch(/^RandomizedDelaySec=30m$/m);
+    expect(timer).toMatch(/^Persistent=true$/m);
+    const dropin = readFileSync(etc('virt-overhead-agent.service.d/timer.conf'), 'utf8');
+    expect(dropin).toMatch(/^Type=oneshot$/m);
+    expect(dropin).toMatch(/^ExecStart=$\n^ExecStart=\/opt\/virt-overhead\/bin\/virt-overhead agent --config \/etc\/virt-overhead\/agent.yaml --once$/m);
+    expect(dropin).toMatch(/^TimeoutStartSec=infinity$/m);
+    if (HAVE_SYSTEMCTL) {
+      expect(linked('timers.target.wants/virt-overhead-agent.timer')).toBe(true);
+      expect(linked('multi-user.target.wants/virt-overhead-agent.service')).toBe(false);
+    }
+    expect(install([])).toContain('nothing changed');
+  });
+
+  it.skipIf(!HAVE_ANALYZE)('systemd-analyze verify accepts the timer and the service with its drop-in', () => {
+    const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, 'virt-overhead-agent.timer', 'virt-overhead-agent.service'], { encoding: 'utf8' });
+    expect((r.stdout + r.stderr).split('\n').filter((l) => l.includes('virt-overhead'))).toEqual([]);
+    // systemd's own reading of the calendar event: every 12 hours.
+    const cal = spawnSync('systemd-analyze', ['calendar', '00/12:00'], { encoding: 'utf8' });
+    expect(cal.stdout).toMatch(/Normalized form: \*-\*-\* 00\/12:00:00/);
+  });
+
+  it('an interval that does not divide a day is refused in timer mode, before anything changed', () => {
+    const before = readFileSync(join(root, 'etc/virt-overhead/agent.yaml'), 'utf8');
+    const r = installBundle(work, root, ['--interval', '5h']);
+    expect(r.status).toBe(1);
+    expect(readFileSync(join(root, 'etc/virt-overhead/agent.yaml'), 'utf8')).toBe(before);
+    expect(r.stderr).toMatch(/--interval 5h: in timer mode the interval must divide a day .* use --daemon/);
+  });
+
+  it('--daemon switches to the resident agent, a plain re-run keeps it, --timer switches back', () => {
+    install(['--daemon']);
+    expect(existsSync(etc('virt-overhead-agent.timer'))).toBe(false);
+    expect(existsSync(etc('virt-overhead-agent.service.d/timer.conf'))).toBe(false);
+    if (HAVE_SYSTEMCTL) {
+      expect(linked('multi-user.target.wants/virt-overhead-agent.service')).toBe(true);
+      expect(linked('timers.target.wants/virt-overhead-agent.timer')).toBe(false);
+    }
+    expect(install([])).toContain('nothing changed');
+    install(['--timer']);
+    expect(existsSync(etc('virt-overhead-agent.timer'))).toBe(true);
+    if (HAVE_SYSTEMCTL) expect(linked('multi-user.target.wants/virt-overhead-agent.service')).toBe(false);
+  });
+
+  it('--uninstall leaves the root as it was', () => {
+    install(['--uninstall']);
+    expect(listing(root)).toEqual(pristine);
+  });
+});
