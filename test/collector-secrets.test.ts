@@ -69,7 +69,7 @@ describe('collector: InfluxDB password from a file', () => {
     }
     expect(r.stderr).toContain(`"influx":"http://admin:***@127.0.0.1:${influxd.port}"`);
     const rows = (await (await influxQuery(`SELECT count(ok) FROM sysbench WHERE agent = 'sec-agent'`)).json()) as { results: { series?: { values: [string, number][] }[] }[] };
-    expect(rows.results[0]!.series![0]!.values[0]![1]).toBe(1);
+    expect(rows.results[0]!.series![0]!.values[0]![1]).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   it('a password in --influx works but is warned about and never logged', async () => {
