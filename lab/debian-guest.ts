@@ -11,19 +11,13 @@ import { register } from './cleanup.js';
 import { writeCpio } from './cpio.js';
 import { buildDebianDisk, ensureDebianRoot, type GuestFile } from './debian-image.js';
 import { defaultCacheDir } from './guest.js';
-import { ensureBaseInitramfs } from './initramfs.js';
+import { ensureBaseInitramfs, INIT_PREAMBLE } from './initramfs.js';
 import { ensureKernel, type LabKernel } from './kernel.js';
 import { qemuArgs, type Accel } from './qemu-args.js';
 
 /** /init of the real-root guest: modules, mount the root disk, hand over to systemd. */
 export const SWITCH_ROOT_INIT = `#!/bin/busybox sh
-/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-export PATH=/sbin:/bin:/usr/sbin:/usr/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for m in $(cat /lab/modules.order); do insmod "/lib/modules/$m" || echo "vo-init: insmod $m failed" > /dev/console; done
+${INIT_PREAMBLE}for m in $(cat /lab/modules.order); do insmod "/lib/modules/$m" || echo "vo-init: insmod $m failed" > /dev/console; done
 mkdir -p /newroot
 mount -t ext4 -o rw /dev/vda /newroot || { echo "vo-init: cannot mount /dev/vda" > /dev/console; poweroff -f; }
 umount /proc /sys

@@ -82,17 +82,20 @@ export function stripModuleSignature(ko: Buffer): Buffer {
   return ko.subarray(0, end);
 }
 
-/** The /init script. Config comes from /lab/config (sourced), the command from /lab/command. */
-export function initScript(): string {
-  return `#!/bin/busybox sh
-# virt-overhead lab guest init: one command, then power off.
-/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
+/** How every lab /init starts: busybox's applets on PATH, /proc, /sys and /dev mounted. */
+export const INIT_PREAMBLE = `/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-. /lab/config
+`;
+
+/** The /init script. Config comes from /lab/config (sourced), the command from /lab/command. */
+export function initScript(): string {
+  return `#!/bin/busybox sh
+# virt-overhead lab guest init: one command, then power off.
+${INIT_PREAMBLE}. /lab/config
 say() { echo "lab-init: $*" > /dev/console; }
 finish() {
   echo "LAB_EXIT $LAB_NONCE $1" > /dev/console
