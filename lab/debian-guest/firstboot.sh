@@ -1,0 +1,26 @@
+#!/bin/sh
+# First boot of the lab's real Debian guest: install the agent exactly as docs/install.md says
+# (the single-file bundle and install-agent.sh, the token as a systemd credential), run it once
+# from its installed unit, report on the console (VO_E2E lines) and power off.
+# Settings come from /root/vo/firstboot.env (GROUP, VARIANT, TESTS, TRIALS).
+set -u
+. /root/vo/firstboot.env
+say() { echo "VO_E2E $*"; }
+say "pid1: $(readlink /proc/1/exe)"
+i=0
+while [ $i -lt 90 ] && ! ip -4 addr show | grep -q '10.0.2.15/'; do sleep 1; i=$((i + 1)); done
+say "network: $(ip -4 addr show | grep -o '10.0.2.15/24' || echo none)"
+sh /root/vo/install-agent.sh --from /root/vo/virt-overhead-agent.mjs --collector 10.0.2.100:50051 \
+   --token-file /etc/virt-overhead/token --group "$GROUP" --role guest --variant "$VARIANT" \
+   --profile quick --allow-plaintext
+say "install exit $?"
+printf 'tests: [%s]\ntrials: %s\n' "$TESTS" "$TRIALS" >> /etc/virt-overhead/agent.yaml
+say "timer: $(systemctl is-enabled virt-overhead-agent.timer) $(systemctl is-active virt-overhead-agent.timer)"
+# Run now instead of waiting for the timer's slot: the unit as installed, started by systemd.
+systemctl start virt-overhead-agent.service
+say "unit exit $? result=$(systemctl show -p Result --value virt-overhead-agent.service) user=$(systemctl show -p DynamicUser --value virt-overhead-agent.service)"
+journalctl -u virt-overhead-agent.service --no-pager -o cat | tail -n 40 | sed 's/^/VO_E2E journal: /'
+say "resident agents after the run: $(pgrep -fc 'virt-overhead agent' || true)"
+touch /var/lib/vo-firstboot.done
+say DONE
+systemctl poweroff
