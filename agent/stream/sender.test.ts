@@ -12,7 +12,8 @@ import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadContract, type AgentMessage__Output, type CollectorMessage, type Hello } from '../../proto/index.js';
+import { loadContract, type AgentMessage__Output, type CollectorMessage } from '../../proto/index.js';
+import { hello, result, sample, status as validStatus } from '../../test/support/messages.js';
 import { Spool, type SpoolRecord } from '../spool/spool.js';
 import { Sender, type SenderOptions } from './sender.js';
 
@@ -86,45 +87,9 @@ async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Pro
   }
 }
 
-const HELLO: Hello = {
-  protocol_version: 2,
-  agent_id: 'agent-1',
-  hostname: 'host-1',
-  group: 'g',
-  role: 'guest',
-  variant: '',
-  environment: { virt: 'kvm', container: 'none', kvm: 'usable', cpuid_signatures: [], detection_json: '{}', declared: {} },
-  agent_version: '0.1.0',
-  sysbench_version: '1.0.20',
-};
-
+/** A spool record holding a valid message; `pad` (an error line) makes a result as large as needed. */
 function record(id: string, kind: 'result' | 'sample' = 'result', pad = ''): SpoolRecord {
-  const body =
-    kind === 'result'
-      ? {
-          id,
-          timestamp_ns: '1750000000000000000',
-          run_id: 'run-1',
-          test: 'cpu',
-          profile: 'quick',
-          trial: 1,
-          threads: 1,
-          ok: true,
-          fields: { events_per_sec: 1 },
-          errors: pad ? [pad] : [],
-          sysbench_version: '1.0.20',
-        }
-      : {
-          id,
-          timestamp_ns: '1750000000000000000',
-          run_id: 'run-1',
-          test: 'cpu',
-          profile: 'quick',
-          trial: 1,
-          fields: { elapsed_s: 1 },
-          sysbench_version: '1.0.20',
-        };
-  return { id, kind, body };
+  return { id, kind, body: kind === 'result' ? { ...result(id, { errors: pad ? [pad] : [] }) } : { ...sample(id) } };
 }
 
 const cleanups: Array<() => void> = [];
@@ -158,7 +123,7 @@ async function setup(ids: string[], opts: Partial<SenderOptions> & { autoWelcome
   let connections = 0;
   const sender = new Sender({
     address: collector.address,
-    hello: HELLO,
+    hello: hello(),
     tls: {},
     spool,
     log,
@@ -181,7 +146,7 @@ describe('connecting', () => {
     const s = collector.last();
     expect(s.authorization).toBe('Bearer secret-token-0123456789');
     expect(s.received[0]!.body).toBe('hello');
-    expect(s.received[0]!.hello).toMatchObject({ agent_id: 'agent-1', group: 'g', role: 'guest', protocol_version: 2 });
+    expect(s.received[0]!.hello).toMatchObject({ agent_id: 'agent-1', group: 'rack-7', role: 'guest', protocol_version: 2 });
     expect(sender.isConnected()).toBe(false); // nothing is sent before the welcome
     s.welcome(2);
     await until('both records', () => s.ids().length === 2);
@@ -355,16 +320,7 @@ describe('oversized records and heartbeats', () => {
 
   it('sendStatus: false when not connected; true on the ack of its id; false without one in time', async () => {
     const { collector, sender } = await setup([], { autoWelcome: null });
-    const status = {
-      id: 'st1',
-      timestamp_ns: '1750000000000000000',
-      spooled: '0',
-      dropped: '0',
-      corrupt: '0',
-      rejected: '0',
-      last_run_ok: true,
-      state: 'idle',
-    };
+    const status = validStatus('st1');
     await until('stream', () => collector.streams.length === 1 && collector.last().received.length === 1);
     await expect(sender.sendStatus(status, 60_000)).resolves.toBe(false); // at once: not welcomed yet
     collector.last().welcome(2);

@@ -15,9 +15,8 @@ import { PermanentWriteError, type BatchWriter, type Done } from '../influx/writ
 import { TokenBucket } from './ratelimit.js';
 import { handleStream, type AgentCall, type StreamContext } from './stream.js';
 import { TokenTable } from './tokens.js';
+import { hello, NOW_MS, NOW_NS, result, sample, status } from '../../test/support/messages.js';
 
-const NOW_MS = 1_750_000_000_000;
-const NOW_NS = '1750000000000000000';
 const TOKEN = 'token-agent-1-0123456789';
 
 /** The members of a grpc ServerDuplexStream the handler uses, recorded. */
@@ -86,52 +85,6 @@ class FakeWriter {
   }
 }
 
-function hello(over: Partial<Hello__Output> = {}): Hello__Output {
-  return {
-    protocol_version: 2,
-    agent_id: 'agent-1',
-    hostname: 'host-1',
-    group: 'rack-7',
-    role: 'guest',
-    variant: '',
-    host: null,
-    environment: { virt: 'kvm', container: 'none', kvm: 'usable', cpuid_signatures: [], detection_json: '{}', declared: {} },
-    agent_version: '0.1.0',
-    sysbench_version: '1.0.20',
-    parent_agent: '',
-    ...over,
-  };
-}
-function result(id: string, over: Partial<Result__Output> = {}): Result__Output {
-  return {
-    id,
-    timestamp_ns: NOW_NS,
-    run_id: 'run-1',
-    test: 'cpu',
-    profile: 'quick',
-    trial: 1,
-    threads: 1,
-    ok: true,
-    fields: { events_per_sec: 100 },
-    resolution: {},
-    errors: [],
-    sysbench_version: '1.0.20',
-    ...over,
-  };
-}
-function sample(id: string, over: Partial<IntervalSample__Output> = {}): IntervalSample__Output {
-  return {
-    id,
-    timestamp_ns: NOW_NS,
-    run_id: 'run-1',
-    test: 'cpu',
-    profile: 'quick',
-    trial: 1,
-    fields: { elapsed_s: 1, events_per_sec: 99.5 },
-    sysbench_version: '1.0.20',
-    ...over,
-  };
-}
 const m = {
   hello: (h: Hello__Output = hello()): AgentMessage__Output => ({ hello: h, body: 'hello' }),
   result: (r: Result__Output): AgentMessage__Output => ({ result: r, body: 'result' }),
@@ -383,7 +336,7 @@ describe('records', () => {
   it('a status heartbeat is written as agent_status and acked', async () => {
     const { call, writer } = welcomed();
     call.receive({
-      status: { id: 'st1', timestamp_ns: NOW_NS, spooled: '3', dropped: '0', corrupt: '0', rejected: '1', last_run_ok: true, state: 'idle' },
+      status: status('st1', { spooled: '3', rejected: '1' }),
       body: 'status',
     });
     expect(writer.lines()).toEqual([

@@ -2,71 +2,22 @@
 // passes and the first that fails, with the message a user reads. Limits are written out here
 // by hand (128/256/64 bytes, 2000-01-01, now + 1 day, 1e15 ...), not imported from the code.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import type { AgentStatus__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import { hello, NOW_MS, NOW_NS, result as validResult, sample as validSample, status as validStatus } from '../../test/support/messages.js';
 import { checkString, clockSkewSeconds, validateHello, validateResult, validateSample, validateStatus, ValidationError } from './validate.js';
 
 // A fixed clock: timestamps are checked against now + 1 day.
-const NOW_MS = 1_750_000_000_000; // 2025-06-15T15:06:40Z
-const NOW_NS = 1_750_000_000_000_000_000n;
+const NOW = BigInt(NOW_NS);
 const DAY_NS = 86_400_000_000_000n;
 const Y2000_NS = 946_684_800_000_000_000n; // 2000-01-01T00:00:00Z = 946 684 800 s
 beforeEach(() => vi.spyOn(Date, 'now').mockReturnValue(NOW_MS));
 afterEach(() => vi.restoreAllMocks());
 
 const str = (n: number, c = 'a') => c.repeat(n);
-
-function hello(over: Partial<Hello__Output> = {}, env: Partial<NonNullable<Hello__Output['environment']>> = {}): Hello__Output {
-  return {
-    protocol_version: 2,
-    agent_id: 'agent-1',
-    hostname: 'host-1',
-    group: 'rack-7',
-    role: 'guest',
-    variant: '',
-    host: null,
-    environment: { virt: 'kvm', container: 'none', kvm: 'usable', cpuid_signatures: [], detection_json: '{}', declared: {}, ...env },
-    agent_version: '0.1.0',
-    sysbench_version: '1.0.20',
-    parent_agent: '',
-    ...over,
-  };
-}
-
-function result(over: Partial<Result__Output> = {}): Result__Output {
-  return {
-    id: 'res-1',
-    timestamp_ns: String(NOW_NS),
-    run_id: 'run-1',
-    test: 'cpu',
-    profile: 'quick',
-    trial: 1,
-    threads: 1,
-    ok: true,
-    fields: { events_per_sec: 100 },
-    resolution: {},
-    errors: [],
-    sysbench_version: '1.0.20',
-    ...over,
-  };
-}
-
-function sample(over: Partial<IntervalSample__Output> = {}): IntervalSample__Output {
-  return {
-    id: 'smp-1',
-    timestamp_ns: String(NOW_NS),
-    run_id: 'run-1',
-    test: 'memory',
-    profile: 'quick',
-    trial: 3,
-    fields: { elapsed_s: 1, events_per_sec: 5 },
-    sysbench_version: '1.0.20',
-    ...over,
-  };
-}
-
-function status(over: Partial<AgentStatus__Output> = {}): AgentStatus__Output {
-  return { id: 'st-1', timestamp_ns: String(NOW_NS), spooled: '0', dropped: '0', corrupt: '0', rejected: '0', last_run_ok: true, state: 'idle', ...over };
-}
+// The shared valid messages, varied by the field under test.
+const result = (over: Partial<Result__Output> = {}) => validResult('res-1', over);
+const sample = (over: Partial<IntervalSample__Output> = {}) => validSample('smp-1', over);
+const status = (over: Partial<AgentStatus__Output> = {}) => validStatus('st-1', over);
 
 /** Asserts a ValidationError (not any error) with this message. */
 function refuses(f: () => unknown, message: string | RegExp): void {
@@ -206,11 +157,14 @@ describe('validateResult', () => {
   // (1 .. 9 223 372 036 854 775 806 ns) is accepted; clockSkewSeconds flags the implausible ones.
   it('timestamp: decimal nanoseconds, 1..19 digits, within what InfluxDB can store', () => {
     expect(validateResult(result({ timestamp_ns: String(Y2000_NS - 1n) })).timestamp_ns).toBe('946684799999999999');
-    expect(validateResult(result({ timestamp_ns: String(NOW_NS + DAY_NS + 1n) })).timestamp_ns).toBe('1750086400000000001');
+    expect(validateResult(result({ timestamp_ns: String(NOW + DAY_NS + 1n) })).timestamp_ns).toBe('1750086400000000001');
     expect(validateResult(result({ timestamp_ns: '1' })).timestamp_ns).toBe('1');
     expect(validateResult(result({ timestamp_ns: '9223372036854775806' })).timestamp_ns).toBe('9223372036854775806');
     refuses(() => validateResult(result({ timestamp_ns: '0' })), 'result.timestamp_ns 0 is outside what InfluxDB can store (1970 .. 2262)');
-    refuses(() => validateResult(result({ timestamp_ns: '9223372036854775807' })), 'result.timestamp_ns 9223372036854775807 is outside what InfluxDB can store (1970 .. 2262)');
+    refuses(
+      () => validateResult(result({ timestamp_ns: '9223372036854775807' })),
+      'result.timestamp_ns 9223372036854775807 is outside what InfluxDB can store (1970 .. 2262)',
+    );
     for (const bad of ['', '-1', '1.5', '1e18', ' 1750000000000000000', '17500000000000000000' /* 20 digits */]) {
       refuses(() => validateResult(result({ timestamp_ns: bad })), 'result.timestamp_ns must be nanoseconds since the epoch');
     }
@@ -218,8 +172,8 @@ describe('validateResult', () => {
 
   it('clockSkewSeconds: undefined from 2000-01-01 to now + 1 day inclusive, else seconds from now (+ ahead)', () => {
     expect(clockSkewSeconds(String(Y2000_NS), NOW_MS)).toBeUndefined();
-    expect(clockSkewSeconds(String(NOW_NS + DAY_NS), NOW_MS)).toBeUndefined();
-    expect(clockSkewSeconds(String(NOW_NS + DAY_NS + 1_000_000_000n), NOW_MS)).toBe(86_401);
+    expect(clockSkewSeconds(String(NOW + DAY_NS), NOW_MS)).toBeUndefined();
+    expect(clockSkewSeconds(String(NOW + DAY_NS + 1_000_000_000n), NOW_MS)).toBe(86_401);
     // 1999-12-31T23:59:59Z is 1 750 000 000 - 946 684 799 = 803 315 201 s before NOW.
     expect(clockSkewSeconds(String(Y2000_NS - 1_000_000_000n), NOW_MS)).toBe(-803_315_201);
   });
