@@ -50,3 +50,29 @@ export function renderMarkdown(rep: Report): string {
   }
   return out.join('\n');
 }
+
+/** `## title` blocks of a rendered file, in order, and what precedes the first. */
+function blocks(md: string): { head: string; sections: Array<[string, string]> } {
+  const [head, ...rest] = md.split(/^## /m);
+  return { head: head!, sections: rest.map((b) => [b.slice(0, b.indexOf('\n')).trim(), '## ' + b]) };
+}
+
+/**
+ * A partial run (`--only`) merged into the existing file: its sections replace those of the same
+ * title, the others keep their figures; the Goals table is rebuilt from both; the header says
+ * which sections were rerun and when.
+ */
+export function mergeMarkdown(existing: string, fresh: string): string {
+  const old = blocks(existing);
+  const now = blocks(fresh);
+  const special = (t: string) => t === 'Goals' || t === 'Not measured in this run';
+  const freshTitles = new Set(now.sections.map(([t]) => t).filter((t) => !special(t)));
+  const merged = new Map(old.sections.filter(([t]) => !special(t)));
+  for (const [t, b] of now.sections) if (!special(t)) merged.set(t, b);
+  const goalRows = (md: { sections: Array<[string, string]> }) => (md.sections.find(([t]) => t === 'Goals')?.[1] ?? '').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| figure'));
+  const rows = [...goalRows(old).filter((r) => ![...freshTitles].some((t) => r.startsWith(`| ${t}: `))), ...goalRows(now).filter((r) => [...freshTitles].some((t) => r.startsWith(`| ${t}: `)))];
+  const date = /^- Date: (.*)$/m.exec(now.head)?.[1] ?? '';
+  const head = old.head.trimEnd() + `\n- Rerun with --only on ${date}: ${[...freshTitles].join('; ')} (the other sections are from the date above)\n\n`;
+  const goals = ['## Goals', '', '| figure | value | goal | |', '|---|---:|---|---|', ...rows, '', ''].join('\n');
+  return (head + goals + [...merged.values()].map((b) => b.trimEnd() + '\n\n').join('')).trimEnd();
+}

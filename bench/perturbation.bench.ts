@@ -13,6 +13,7 @@ import { sysbenchVersion } from '../agent/sysbench/runner.js';
 import type { TestSpec } from '../agent/sysbench/profiles.js';
 import { startAgent } from './agent-process.js';
 import { median, sig } from './stats.js';
+import { medianCi } from '../lib/stats/median-ci.js';
 import type { BenchSection } from './types.js';
 
 const SPEC: TestSpec = { threads: 1, time: 5, options: { 'cpu-max-prime': '2000' }, timeoutS: 60 };
@@ -44,7 +45,7 @@ async function runByAgent(stack: LocalStack, profilePath: string, workdir: strin
   return rows[0]!.events_per_sec;
 }
 
-export async function benchPerturbation(pairs = 6, say: (l: string) => void = () => {}): Promise<BenchSection> {
+export async function benchPerturbation(pairs = 20, say: (l: string) => void = () => {}): Promise<BenchSection> {
   const dir = mkdtempSync(join(tmpdir(), 'vo-bench-perturb-'));
   const stack = await startLocalStack({ dataDir: join(dir, 'influx') });
   const ratios: number[] = [];
@@ -77,14 +78,23 @@ export async function benchPerturbation(pairs = 6, say: (l: string) => void = ()
     rmSync(dir, { recursive: true, force: true });
   }
   const med = median(ratios);
+  // One median of a few pairs moves by percent from run to run (7 pairs: 0.998 once, 0.982 the
+  // next); its distribution-free 95 % interval says how far to trust it.
+  const ci = medianCi(ratios);
   return {
     title: 'Perturbation (sysbench under the agent vs bare)',
     method:
-      `${pairs} pairs, order alternating (agent first in even pairs). Command: \`sysbench ${argv.join(' ')}\` (the argv the agent builds). ` +
+      `${pairs} pairs, order alternating (agent first in even pairs); the median ratio's interval is distribution-free (order statistics, lib/stats/median-ci.ts). Command: \`sysbench ${argv.join(' ')}\` (the argv the agent builds). ` +
       'Agent side: the built agent with --once and a one-test profile, events/s read back from InfluxDB; bare side: the same argv, events/s read from sysbench\'s summary here. ' +
       'The local collector and influxd run on the same machine during the agent side (a real deployment has them elsewhere), so this is a pessimistic figure.',
     results: [
       { name: 'median ratio agent / bare (events/s)', value: sig(med, 4), unit: 'ratio', goal: '≥ 0.99', met: med >= 0.99 },
+      ...(ci
+        ? [
+            { name: `median ratio: ${sig(ci.coverage * 100, 3)} % interval, low (order statistic ${ci.ranks[0]} of ${ratios.length})`, value: sig(ci.low, 4), unit: 'ratio' },
+            { name: `median ratio: ${sig(ci.coverage * 100, 3)} % interval, high (order statistic ${ci.ranks[1]} of ${ratios.length})`, value: sig(ci.high, 4), unit: 'ratio' },
+          ]
+        : []),
       { name: 'lowest pair ratio', value: sig(Math.min(...ratios), 4), unit: 'ratio' },
       { name: 'highest pair ratio', value: sig(Math.max(...ratios), 4), unit: 'ratio' },
       { name: 'median events/s under the agent', value: sig(median(agentEps), 5), unit: 'events/s' },

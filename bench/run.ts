@@ -1,6 +1,6 @@
 // `npm run bench`: runs every benchmark and rewrites docs/BENCHMARKS.md with the figures, the
 // machine and the date. `--only=ingest,spool` runs a subset (and still rewrites the file).
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -10,7 +10,8 @@ import { benchFootprint } from './footprint.bench.js';
 import { benchIngest } from './ingest.bench.js';
 import { benchLatency } from './latency.bench.js';
 import { machineInfo } from './machine.js';
-import { renderMarkdown } from './markdown.js';
+import { mergeMarkdown, renderMarkdown } from './markdown.js';
+import { benchCalibration } from './calibration.bench.js';
 import { benchPerturbation } from './perturbation.bench.js';
 import { benchSpool } from './spool.bench.js';
 import { benchTimer } from './timer.bench.js';
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   const steps: Array<[string, () => Promise<BenchSection>]> = [
     ['ingest', () => benchIngest({ log: say })],
     ['footprint', () => benchFootprint(60, say)],
-    ['perturbation', () => benchPerturbation(7, say)],
+    ['perturbation', () => benchPerturbation(20, say)],
+    ['calibration', () => benchCalibration(12, 2000, say)],
     ['latency', () => benchLatency(30, say)],
     ['spool', () => benchSpool()],
     ['timer', () => benchTimer(5, say)],
@@ -74,7 +76,8 @@ async function main(): Promise<void> {
   }
   const md = renderMarkdown({ date: new Date(started), machine, loadEnd: loadavg().map((x) => Math.round(x * 100) / 100), durationS: (Date.now() - started) / 1000, sections, skipped });
   const path = join(packageRoot(), 'docs', 'BENCHMARKS.md');
-  writeFileSync(path, md + '\n');
+  // --only reruns some sections: the others keep their figures (and their own dates) from the file.
+  writeFileSync(path, (only && existsSync(path) ? mergeMarkdown(readFileSync(path, 'utf8'), md) : md) + '\n');
   say(`wrote ${path}`);
   const unmet = sections.flatMap((s) => s.results.filter((r) => r.met === false).map((r) => `${s.title}: ${r.name}`));
   if (unmet.length) say(`goals not met: ${unmet.join('; ')}`);

@@ -2,3 +2,4 @@
 // intervals (stats.ts) and printing resolution (resolution.ts). Formulas in docs/overhead.md.
 export * from './stats.js';
 export * from './resolution.js';
+export * from './median-ci.js';
