@@ -31,6 +31,7 @@ export const UNIT_TESTS = [
   'lib/compare/compare.test.ts',
   'lib/compare/trials.test.ts',
   'lib/options.test.ts',
+  'lib/stats/median-ci.test.ts',
   'lib/stats/stats.test.ts',
   'proto/proto.test.ts',
   'schema/influx.test.ts',
