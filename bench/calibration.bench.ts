@@ -6,8 +6,8 @@
 //    3 runs for the noise floor, a guest run of 3 trials), a slowdown scales the guest's values by
 //    the known amount and rounds them back to the printing step. Seeded, so reruns agree.
 // 2. Real runs: sysbench cpu at a fixed event rate (--rate, a Poisson arrival process well below
-//    what a core does: events/s is the rate whatever else runs), baseline 150/s, guests at 150/s
-//    (A/A) and at 150/(1+s) (slowdown s exactly known), compared through the same engine.
+//    what a core does: events/s is the rate whatever else runs), baseline 400/s, guests at 400/s
+//    (A/A) and at round(400/(1+s)) (sysbench takes whole rates; the truth is 400/rate − 1 exactly).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,18 +155,20 @@ export async function benchCalibration(recordings = 12, reps = 2000, say: (l: st
     // Real runs, baseline runs between the guests so each guest's nearest baseline is adjacent.
     const baseline: Sample[] = [];
     const real: string[] = [];
-    const guests: Array<[number, number]> = [[0, 150], [2, 150 / 1.02], [0, 150], [5, 150 / 1.05], [0, 150], [10, 150 / 1.1], [0, 150], [50, 100]];
-    baseline.push(await ratedRun(150, dir));
-    baseline.push(await ratedRun(150, dir));
+    const BASE = 400;
+    const guests: Array<[number, number]> = [0, 2, 0, 5, 0, 10, 0, 50].map((s) => [s, Math.round(BASE / (1 + s / 100))]);
+    baseline.push(await ratedRun(BASE, dir));
+    baseline.push(await ratedRun(BASE, dir));
     const realAa = tally();
     const realSlow = tally();
     for (const [s, rate] of guests) {
       const g = await ratedRun(rate, dir);
-      baseline.push(await ratedRun(150, dir));
+      baseline.push(await ratedRun(BASE, dir));
       const margin = chooseMargin(baseline.map((b) => mean(b.values)));
       const c = compareSamples(g, baseline.at(-1)!, { direction: 'higher', marginPct: margin.marginPct });
-      count(s === 0 ? realAa : realSlow, c, s);
-      real.push(`${s === 0 ? 'A/A' : `+${s} %`}: ${c.verdict} ${sig(c.overheadPct ?? NaN, 3)} % [${sig(c.overheadLowPct ?? NaN, 3)}, ${sig(c.overheadHighPct ?? NaN, 3)}] margin ±${margin.marginPct} %`);
+      const truth = (BASE / rate - 1) * 100;
+      count(s === 0 ? realAa : realSlow, c, truth);
+      real.push(`${s === 0 ? 'A/A' : `+${sig(truth, 3)} % (rate ${rate})`}: ${c.verdict} ${sig(c.overheadPct ?? NaN, 3)} % [${sig(c.overheadLowPct ?? NaN, 3)}, ${sig(c.overheadHighPct ?? NaN, 3)}] margin ±${margin.marginPct} %`);
       say(`calibration real: ${real.at(-1)}`);
     }
     results.push({ name: `real rate-limited runs, A/A: worse or better (of ${realAa.n})`, value: realAa.worse + realAa.better, unit: 'comparisons' });

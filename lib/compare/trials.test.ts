@@ -8,6 +8,9 @@ describe('trial rule: N trials, then more (up to 2N) while a headline metric can
     expect(() => trialPlan(3, { maxTrials: 2 })).toThrow(/maxTrials/);
     expect(() => trialPlan(3, { marginPct: 0 })).toThrow(/marginPct/);
   });
+  it('--trials 1 runs exactly one trial (one value has no spread to judge)', () => {
+    expect(decideTrial({ events_per_sec: { values: [100] } }, 1, trialPlan(1))).toMatchObject({ addTrial: false, reason: 'single-trial' });
+  });
   it('runs the first N regardless', () => {
     expect(decideTrial({ events_per_sec: { values: [100] } }, 1, trialPlan(3))).toMatchObject({ addTrial: true, reason: 'below-min' });
   });

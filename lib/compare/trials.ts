@@ -32,7 +32,7 @@ export function trialPlan(trials: number, options: TrialRuleOptions = {}): Trial
 
 export interface TrialDecision {
   addTrial: boolean;
-  reason: 'below-min' | 'undecided' | 'decided' | 'max-reached';
+  reason: 'below-min' | 'undecided' | 'decided' | 'max-reached' | 'single-trial';
   /** Headline metrics that are not decided yet. */
   undecided: string[];
 }
@@ -52,5 +52,7 @@ export function decideTrial(samples: Readonly<Record<string, Sample>>, trialsDon
     .map(([metric]) => metric);
   if (trialsDone >= plan.maxTrials) return { addTrial: false, reason: 'max-reached', undecided };
   if (trialsDone < plan.minTrials) return { addTrial: true, reason: 'below-min', undecided };
+  // `--trials 1` asks for one quick run: one value has no spread to judge, so none is added.
+  if (plan.minTrials === 1) return { addTrial: false, reason: 'single-trial', undecided };
   return undecided.length > 0 ? { addTrial: true, reason: 'undecided', undecided } : { addTrial: false, reason: 'decided', undecided };
 }
