@@ -37,9 +37,11 @@ class FakeCall extends EventEmitter {
   getPeer(): string {
     return 'ipv4:127.0.0.1:40000';
   }
+  /** What write() answers: false = the agent does not read, the buffer is full. */
+  writable = true;
   write(m: CollectorMessage): boolean {
     this.sent.push(m);
-    return true;
+    return this.writable;
   }
   end(): void {
     this.ended = true;
@@ -474,5 +476,54 @@ describe('end of stream', () => {
     writer.answer(0);
     await acksGoOut();
     expect(call.sent).toHaveLength(1); // the welcome only
+  });
+});
+
+describe('an agent that does not read its answers', () => {
+  it('reading pauses once the answers fill the buffer, and resumes when it drains', async () => {
+    const { call, writer } = welcomed();
+    call.writable = false;
+    call.receive(m.result(result('r1')));
+    call.receive(m.result(result('r2')));
+    writer.answer(0);
+    await acksGoOut(); // the ack does not fit: pause
+    expect(call.paused).toBe(true);
+    writer.answer(1);
+    await acksGoOut(); // still full: one wait for one drain, not two
+    expect(call.listenerCount('drain')).toBe(1);
+    expect(call.acked()).toEqual(['r1', 'r2']); // handed to gRPC, which buffers them
+    call.writable = true;
+    call.emit('drain');
+    expect(call.paused).toBe(false);
+    call.writable = false; // full again later: paused again
+    call.receive(m.result(result('r3')));
+    writer.answer(2);
+    await acksGoOut();
+    expect(call.paused).toBe(true);
+  });
+
+  it('a drain while the writer is behind leaves the stream paused (relief resumes it)', async () => {
+    const { call, writer, setPressured } = welcomed();
+    call.writable = false;
+    call.receive(m.result(result('r1')));
+    writer.answer(0);
+    await acksGoOut();
+    setPressured(true);
+    call.emit('drain');
+    expect(call.paused).toBe(true);
+  });
+
+  it('the end of a rate-limit pause does not resume a stream waiting for its answers to drain', async () => {
+    const { call, writer } = open({ rate: 10, burst: 2 });
+    call.receive(m.hello());
+    call.writable = false;
+    call.receive(m.result(result('r1')));
+    call.receive(m.result(result('r2'))); // borrows: paused for 100 ms
+    writer.answer(0);
+    await acksGoOut(); // and the ack does not fit
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(call.paused).toBe(true);
+    call.emit('drain');
+    expect(call.paused).toBe(false);
   });
 });
