@@ -36,11 +36,14 @@ function describe(issue: z.core.$ZodIssue, nouns: KeyNouns): string {
   return at ? `'${at}': ${message}` : message;
 }
 
-/** The value if it has the schema's shape; otherwise a UsageError "<where>: <the first problem>". */
-export function checkShape<S extends z.ZodType>(schema: S, raw: unknown, where: string, nouns: KeyNouns = {}): z.output<S> {
+/**
+ * The value if it has the schema's shape; otherwise a UsageError "<where>: <the first problem>".
+ * `describe` is either names for unknown keys (KeyNouns) or a function that words an issue itself.
+ */
+export function checkShape<S extends z.ZodType>(schema: S, raw: unknown, where: string, describeWith: KeyNouns | ((issue: z.core.$ZodIssue) => string) = {}): z.output<S> {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   // An unknown key first: a misspelt key is usually why a required one is missing.
   const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
-  throw new UsageError(`${where}: ${describe(issue, nouns)}`);
+  throw new UsageError(`${where}: ${typeof describeWith === 'function' ? describeWith(issue) : describe(issue, describeWith)}`);
 }

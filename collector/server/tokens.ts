@@ -7,6 +7,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { UsageError } from '../../lib/errors.js';
 import { parse as parseYaml } from 'yaml';
 import { readSecretFile } from '../../lib/secret-file.js';
+import { checkShape } from '../../lib/file-input.js';
+import { z } from 'zod';
 
 export const ROLES = ['baseline', 'guest'] as const;
 export type Role = (typeof ROLES)[number];
@@ -79,12 +81,37 @@ function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-const KEYS = new Set(['token', 'certificate', 'agent', 'group', 'roles', 'host', 'variant']);
+const TOKEN_TOO_SHORT = 'token must be a string of at least 16 characters';
+const nonEmpty = (key: string) => z.string({ error: `${key} must be a non-empty string` }).min(1, `${key} must be a non-empty string`);
+const required = (key: string) => z.string({ error: `${key} is missing` }).min(1, `${key} is missing`);
+const ROLES_LIST = `roles must be a list of ${ROLES.join(' and/or ')}`;
 
-function optionalString(v: unknown, where: string, key: string): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !v) throw new UsageError(`${where}: ${key} must be a non-empty string`);
-  return v;
+/** One entry of the tokens file. */
+const TOKEN_ENTRY = z
+  .strictObject(
+    {
+      token: z.string({ error: TOKEN_TOO_SHORT }).min(16, TOKEN_TOO_SHORT).optional(),
+      certificate: nonEmpty('certificate').optional(),
+      agent: required('agent'),
+      group: required('group'),
+      roles: z.array(z.enum(ROLES, { error: ROLES_LIST }), { error: ROLES_LIST }).min(1, ROLES_LIST).optional(),
+      host: nonEmpty('host').optional(),
+      variant: nonEmpty('variant').optional(),
+    },
+    { error: 'is not a mapping' },
+  )
+  .refine((e) => e.token !== undefined || e.certificate !== undefined, 'give a token or a certificate (client certificate CN)');
+
+const TOKENS_FILE = z.array(TOKEN_ENTRY, { error: 'expected a list of {token, agent, group}' });
+
+/** "entry 2 is not a mapping", "entry 1 has unknown key 'role'", "entry 1: agent is missing". */
+function describeTokenIssue(issue: z.core.$ZodIssue): string {
+  const [index, key] = issue.path;
+  if (typeof index !== 'number') return issue.message;
+  const entry = `entry ${index + 1}`;
+  if (issue.code === 'unrecognized_keys') return `${entry} has unknown key '${issue.keys[0]}'`;
+  if (key === undefined && issue.code === 'invalid_type') return `${entry} ${issue.message}`;
+  return `${entry}: ${issue.message}`;
 }
 
 /** Reads and checks the tokens file; warns through `warn` when other users can read it. */
@@ -98,32 +125,13 @@ export function loadTokens(path: string, warn: (message: string) => void = () =>
   } catch (err) {
     throw new UsageError(`cannot read tokens file ${path}: ${(err as Error).message}`);
   }
-  if (!Array.isArray(raw)) throw new UsageError(`tokens file ${path}: expected a list of {token, agent, group}`);
+  const entries: TokenEntry[] = checkShape(TOKENS_FILE, raw, `tokens file ${path}`, describeTokenIssue);
+  // One token or certificate cannot stand for two agents.
   const seen = new Set<string>();
-  const entries = raw.map((e, i): TokenEntry => {
-    const where = `tokens file ${path}: entry ${i + 1}`;
-    if (typeof e !== 'object' || e === null) throw new UsageError(`${where} is not a mapping`);
-    const r = e as Record<string, unknown>;
-    const extra = Object.keys(r).filter((k) => !KEYS.has(k));
-    if (extra.length) throw new UsageError(`${where} has unknown key '${extra[0]}'`);
-    const { token, certificate, agent, group, roles } = r;
-    if (token === undefined && certificate === undefined) throw new UsageError(`${where}: give a token or a certificate (client certificate CN)`);
-    if (token !== undefined && (typeof token !== 'string' || token.length < 16)) throw new UsageError(`${where}: token must be a string of at least 16 characters`);
-    if (typeof agent !== 'string' || !agent) throw new UsageError(`${where}: agent is missing`);
-    if (typeof group !== 'string' || !group) throw new UsageError(`${where}: group is missing`);
-    if (roles !== undefined && (!Array.isArray(roles) || roles.length === 0 || roles.some((x) => !(ROLES as readonly unknown[]).includes(x)))) throw new UsageError(`${where}: roles must be a list of ${ROLES.join(' and/or ')}`);
-    const key = token !== undefined ? `t:${String(token)}` : `c:${String(certificate)}`;
-    if (seen.has(key)) throw new UsageError(`${where} repeats a ${token !== undefined ? 'token' : 'certificate'}`);
+  entries.forEach((e, i) => {
+    const key = e.token !== undefined ? `t:${e.token}` : `c:${e.certificate}`;
+    if (seen.has(key)) throw new UsageError(`tokens file ${path}: entry ${i + 1} repeats a ${e.token !== undefined ? 'token' : 'certificate'}`);
     seen.add(key);
-    return {
-      ...(token !== undefined ? { token: token as string } : {}),
-      ...(certificate !== undefined ? { certificate: optionalString(certificate, where, 'certificate') } : {}),
-      agent,
-      group,
-      ...(roles ? { roles: roles as Role[] } : {}),
-      ...(r.host !== undefined ? { host: optionalString(r.host, where, 'host') } : {}),
-      ...(r.variant !== undefined ? { variant: optionalString(r.variant, where, 'variant') } : {}),
-    };
   });
   return new TokenTable(entries);
 }
