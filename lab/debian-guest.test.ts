@@ -5,7 +5,7 @@
 // collector (with a token table) tagged as a guest. KVM is tried first (the lab's probe), TCG
 // otherwise. Slow (minutes): runs only with VIRT_OVERHEAD_SLOW=1.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
