@@ -19,6 +19,7 @@ import { BUILTIN_PROFILES } from '../agent/sysbench/profiles.js';
 import { sysbenchVersion } from '../agent/sysbench/runner.js';
 import { chooseMargin, compareSamples, type Comparison, type Sample } from '../lib/compare/index.js';
 import { mean } from '../lib/stats/stats.js';
+import { mulberry32 } from '../lib/stats/random.js';
 import { KEY_METRICS, metricDirection } from '../schema/metrics.js';
 import { TESTS, type ResultField, type TestName } from '../schema/sysbench.js';
 import { sig } from './stats.js';
@@ -28,18 +29,6 @@ const run = promisify(execFile);
 const SLOWDOWNS = [2, 5, 10, 50];
 const TRIALS = 3;
 const BASELINE_RUNS = 3;
-
-/** mulberry32: a small seeded generator, so the simulation gives the same figures every time. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Recording {
   test: TestName;
@@ -130,7 +119,7 @@ export async function benchCalibration(recordings = 12, reps = 2000, say: (l: st
   const notes: string[] = [];
   try {
     const recs = await record(recordings, dir, say);
-    const draw = rng(13);
+    const draw = mulberry32(13); // seeded: reruns on the same recordings give the same figures
     const aa = tally();
     const bySlowdown = new Map(SLOWDOWNS.map((s) => [s, tally()]));
     for (const rec of recs) {

@@ -75,6 +75,24 @@ function above(refId: string, of: string, value: number): alerting.QueryBuilder 
     );
 }
 
+/** A warning that fires at once when the last value of `q` in the range is above 0, per series. */
+function firesAboveZero(title: string, uid: string, q: Parameters<typeof influxQuery>[1], rangeSeconds: number, annotations: Record<string, string>): alerting.RuleBuilder {
+  return new alerting.RuleBuilder(title)
+    .uid(uid)
+    .ruleGroup(ALERT_GROUP)
+    .folderUID(ALERT_FOLDER)
+    .orgID(1)
+    .withQuery(influxQuery('A', q, rangeSeconds))
+    .withQuery(reduce('B', 'A'))
+    .withQuery(above('C', 'B', 0))
+    .condition('C')
+    .forDuration('0s')
+    .noDataState('OK')
+    .execErrState('Error')
+    .labels({ severity: 'warning', team: 'virt-overhead' })
+    .annotations(annotations);
+}
+
 export interface RuleThresholds {
   /** Alert when the last 6 h's overhead exceeds the 7-day mean by this many points. */
   regressionPoints: number;
@@ -125,40 +143,14 @@ export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.
     .annotations({
       summary: `{{ $labels.agent }} is at least ${t.ciLowPct} % slower than its baseline on {{ $labels.test }} ({{ $labels.metric }}) with 95 % confidence`,
     });
-  const changePoint = new alerting.RuleBuilder('Overhead regression: change point')
-    .uid('virt-overhead-change-point')
-    .ruleGroup(ALERT_GROUP)
-    .folderUID(ALERT_FOLDER)
-    .orgID(1)
-    .withQuery(influxQuery('A', newRegressions, 48 * HOUR))
-    .withQuery(reduce('B', 'A'))
-    .withQuery(above('C', 'B', 0))
-    .condition('C')
-    .forDuration('0s')
-    .noDataState('OK')
-    .execErrState('Error')
-    .labels({ severity: 'warning', team: 'virt-overhead' })
-    .annotations({
-      summary: 'The overhead of {{ $labels.agent }} on {{ $labels.test }} ({{ $labels.metric }}) shifted up: a significant, persistent change (E-divisive, p < 0.001)',
-      description: 'See `virt-overhead report --changes --group {{ $labels.group }}` or the "Change points" annotations on the Overview dashboard for before/after, the runs and the facts that changed.',
-    });
-  const worse = new alerting.RuleBuilder('Guest worse than its baseline (verdict worse)')
-    .uid('virt-overhead-worse')
-    .ruleGroup(ALERT_GROUP)
-    .folderUID(ALERT_FOLDER)
-    .orgID(1)
-    .withQuery(influxQuery('A', latestWorseBy, 24 * HOUR))
-    .withQuery(reduce('B', 'A'))
-    .withQuery(above('C', 'B', 0))
-    .condition('C')
-    .forDuration('0s')
-    .noDataState('OK')
-    .execErrState('Error')
-    .labels({ severity: 'warning', team: 'virt-overhead' })
-    .annotations({
-      summary: '{{ $labels.agent }} is worse than its baseline on {{ $labels.test }} ({{ $labels.metric }}): the 95 % interval lies above the margin',
-      description: 'Lower end of the interval minus the margin = {{ $values.B }} points (verdict worse; docs/overhead.md).',
-    });
+  const changePoint = firesAboveZero('Overhead regression: change point', 'virt-overhead-change-point', newRegressions, 48 * HOUR, {
+    summary: 'The overhead of {{ $labels.agent }} on {{ $labels.test }} ({{ $labels.metric }}) shifted up: a significant, persistent change (E-divisive, p < 0.001)',
+    description: 'See `virt-overhead report --changes --group {{ $labels.group }}` or the "Change points" annotations on the Overview dashboard for before/after, the runs and the facts that changed.',
+  });
+  const worse = firesAboveZero('Guest worse than its baseline (verdict worse)', 'virt-overhead-worse', latestWorseBy, 24 * HOUR, {
+    summary: '{{ $labels.agent }} is worse than its baseline on {{ $labels.test }} ({{ $labels.metric }}): the 95 % interval lies above the margin',
+    description: 'Lower end of the interval minus the margin = {{ $values.B }} points (verdict worse; docs/overhead.md).',
+  });
   return [regression.build(), sureLarge.build(), changePoint.build(), worse.build()];
 }
 

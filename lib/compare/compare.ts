@@ -1,8 +1,8 @@
 // The one comparison engine: "how does candidate B compare with reference A for one metric",
 // ending in a verdict. The collector's `overhead` points, the report, `report --compare`, the
 // HTML report and the agent's trial rule all call compareSamples, so one question gets one answer.
-import { mean, tQuantile, variance, welchDf, welchTTest } from '../stats/stats.js';
-import { inferResolution, quantizationVariance } from '../stats/resolution.js';
+import { mean, ratioCi, tQuantile, variance, welchTTest } from '../stats/stats.js';
+import { inferResolution } from '../stats/resolution.js';
 import { overheadPct, overheadPctInterval, type Direction } from './direction.js';
 
 export type Verdict = 'worse' | 'better' | 'equivalent' | 'inconclusive' | 'unmeasurable';
@@ -75,11 +75,6 @@ function empty(c: Sample, r: Sample, o: CompareOptions, verdict: Verdict, reason
   };
 }
 
-/** Relative variance of a mean on the log scale, with the rounding error of each value added. */
-function logVarianceTerm(values: readonly number[], step: number, m: number): number {
-  return (variance(values) + quantizationVariance(step)) / (values.length * m * m);
-}
-
 /**
  * Compares `candidate` with `reference` (e.g. guest with native, variant B with variant A).
  * - unmeasurable: a side without values, a mean ≤ 0, or a mean within RESOLUTION_STEPS printing steps of 0;
@@ -110,17 +105,14 @@ export function compareSamples(candidate: Sample, reference: Sample, o: CompareO
   const single = [reference.values.length < 2 ? 'reference' : '', candidate.values.length < 2 ? 'compared side' : ''].filter(Boolean);
   if (single.length > 0) return { ...out, reason: `one trial on the ${single.join(' and ')}: no spread to build an interval from`, moreTrials: 1 };
 
-  const vc = logVarianceTerm(candidate.values, stepC, mc);
-  const vr = logVarianceTerm(reference.values, stepR, mr);
-  const se = Math.sqrt(vc + vr);
-  const df = welchDf(vc, candidate.values.length, vr, reference.values.length);
+  const r = ratioCi(candidate.values, reference.values, level, { a: stepC, b: stepR });
   const interval = (conf: number): [number, number] => {
-    const q = tQuantile(1 - (1 - conf) / 2, df);
-    return overheadPctInterval(out.ratio! * Math.exp(-q * se), out.ratio! * Math.exp(q * se), o.direction);
+    if (r.se === 0) return overheadPctInterval(r.ratio, r.ratio, o.direction);
+    const q = tQuantile(1 - (1 - conf) / 2, r.df);
+    return overheadPctInterval(r.ratio * Math.exp(-q * r.se), r.ratio * Math.exp(q * r.se), o.direction);
   };
-  const q = tQuantile(1 - (1 - level) / 2, df);
-  out.ratioLow = out.ratio * Math.exp(-q * se);
-  out.ratioHigh = out.ratio * Math.exp(q * se);
+  out.ratioLow = r.low;
+  out.ratioHigh = r.high;
   [out.overheadLowPct, out.overheadHighPct] = interval(level);
   // TOST at α = 1 − level: both one-sided tests reject iff the (1 − 2α) interval lies inside ±m.
   const [eqLow, eqHigh] = interval(1 - 2 * (1 - level));

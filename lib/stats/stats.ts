@@ -2,6 +2,8 @@
 // interval for the ratio of two means. Written out here (no dependency) so that every
 // number the collector stores can be traced to a formula in docs/overhead.md.
 
+import { quantizationVariance } from './resolution.js';
+
 export class StatsError extends Error {
   override name = 'StatsError';
 }
@@ -220,28 +222,31 @@ export interface RatioCi {
   ratio: number;
   low: number;
   high: number;
+  /** Standard error of log(ratio) and its Welch–Satterthwaite df: other levels are ratio·e^(±t(df)·se). */
+  se: number;
   df: number;
   level: number;
 }
 
 /**
  * Confidence interval of meanA / meanB by the delta method on the log scale:
- * log(ā/b̄) ± t(df) · √(s_a²/(n_a ā²) + s_b²/(n_b b̄²)), df by Welch–Satterthwaite on the
- * same two terms, then exponentiated. Needs n ≥ 2 on both sides and both means > 0
- * (every metric we take a ratio of is a positive rate, time or count). See docs/overhead.md.
+ * log(ā/b̄) ± t(df) · √(v_a + v_b), v = (s² + Δ²/12)/(n·mean²) with Δ the printing step of that
+ * sample (0 when unknown), df by Welch–Satterthwaite on the same two terms, then exponentiated.
+ * Needs n ≥ 2 on both sides and both means > 0 (every metric we take a ratio of is a positive
+ * rate, time or count). See docs/overhead.md.
  */
-export function ratioCi(a: readonly number[], b: readonly number[], level = 0.95): RatioCi {
+export function ratioCi(a: readonly number[], b: readonly number[], level = 0.95, steps: { a?: number; b?: number } = {}): RatioCi {
   requireFinite(a, 'ratioCi (numerator sample)', 2);
   requireFinite(b, 'ratioCi (denominator sample)', 2);
   const ma = mean(a);
   const mb = mean(b);
   if (!(ma > 0) || !(mb > 0)) throw new StatsError(`ratioCi: both means must be > 0 (got ${ma} and ${mb})`);
-  const ra = variance(a) / (a.length * ma * ma);
-  const rb = variance(b) / (b.length * mb * mb);
+  const ra = (variance(a) + quantizationVariance(steps.a ?? 0)) / (a.length * ma * ma);
+  const rb = (variance(b) + quantizationVariance(steps.b ?? 0)) / (b.length * mb * mb);
   const ratio = ma / mb;
   const df = welchDf(ra, a.length, rb, b.length);
   const se = Math.sqrt(ra + rb);
-  if (se === 0) return { ratio, low: ratio, high: ratio, df, level };
+  if (se === 0) return { ratio, low: ratio, high: ratio, se, df, level };
   const q = tQuantile(1 - (1 - level) / 2, df);
-  return { ratio, low: ratio * Math.exp(-q * se), high: ratio * Math.exp(q * se), df, level };
+  return { ratio, low: ratio * Math.exp(-q * se), high: ratio * Math.exp(q * se), se, df, level };
 }

@@ -5,21 +5,13 @@ import { expect, test } from 'vitest';
 import { INTERVAL_FIELDS, RESULT_FIELDS, type Invocation } from '../fields.js';
 import { parseIntervalLine } from './interval.js';
 import { parseSysbenchOutputStrict } from './parse.js';
+import { mulberry32 } from '../../../lib/stats/random.js';
 
 const DIR = new URL('../../../test/fixtures/sysbench/', import.meta.url);
 const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.txt')).map((f) => readFileSync(new URL(f, DIR), 'utf8'));
 
-// mulberry32: small deterministic PRNG so a failure reproduces exactly.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32 (lib/stats/random.ts): deterministic, so a failure reproduces exactly.
+const rng = mulberry32;
 const NASTY = ['\r', '\n', ':', '.', '9', 'e', '-', 'ms', 's', '/', '[', ']', '%', '(', ')', 'Infinity', 'NaN', '1e999', '9'.repeat(400), '\u0000', 'µ', 'WARNING: x', 'FATAL: y', 'sysbench 1.0.20 (x)', 'Latency (ms):', 'Threads fairness:'];
 
 function mutate(text: string, r: () => number): string {
