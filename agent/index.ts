@@ -13,11 +13,15 @@ import { RunSummary } from './summary.js';
 import { runDry } from './dry-run.js';
 import { nextDelayMs, sleep } from './schedule/schedule.js';
 import { Spool } from './spool/spool.js';
+import { lockSpool } from './spool/lock.js';
+import { tally, tallyLine } from './tally.js';
+import { MAX_TAG_BYTES, stringProblem } from '../schema/values.js';
 import { Sender } from './stream/sender.js';
 import { loadProfile } from './sysbench/profiles.js';
 import { sysbenchVersion } from './sysbench/runner.js';
 import { nowNs, runSuite } from './suite.js';
 import { readSecretFile, secretFileWarning } from '../lib/secret-file.js';
+import { UsageError } from '../lib/errors.js';
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const profile = loadProfile(cfg.profile);
@@ -27,11 +31,24 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const keyWarning = cfg.tls.key ? secretFileWarning(cfg.tls.key, '--tls-key') : undefined;
   if (keyWarning) log.warn(keyWarning);
   const detection = await detect({ declared: cfg.declared, ...(cfg.kvmProbeFile ? { kvmProbe: readKvmProbeFile(cfg.kvmProbeFile) } : {}) });
+  // One agent per work directory (and spool): a second one refuses with the holder's pid.
+  const locks = await Promise.all([...new Set([cfg.workdir, cfg.spoolDir])].map((d) => lockSpool(d)));
+  const abort = new AbortController();
+  let spoolFailure = '';
   const spool = Spool.open(cfg.spoolDir, {
     maxBytes: cfg.spoolMaxBytes,
-    onDrop: (n, reason) => log.warn({ dropped: n, reason }, 'spool full: dropped the oldest records'),
+    onDrop: (n, reason) => log.error({ dropped: n, reason }, `spool: ${reason}`),
     onCorrupt: (segment, offset, detail) => log.warn({ segment, offset, detail }, 'spool: skipped a corrupt record'),
+    // The disk refused a write: what is spooled stays, what was not written is held in memory
+    // and still sent; no more is measured, because it could not be kept.
+    onWriteError: (code, message) => {
+      spoolFailure = code;
+      log.error({ code, error: message, spool: cfg.spoolDir }, 'the spool cannot be written: stopping the suite; what is spooled stays, the rest is sent from memory');
+      abort.abort();
+    },
   });
+  const atStart = spool.stats();
+  let measured = 0;
   const hello: Hello = {
     protocol_version: PROTOCOL_VERSION,
     agent_id: cfg.agentId,
@@ -52,12 +69,12 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     sysbench_version: version.text,
     parent_agent: cfg.parent ?? '',
   };
+  checkIdentity(hello);
   log.info({ agent: cfg.agentId, parent: cfg.parent, group: cfg.group, role: cfg.role, virt: detection.virt, container: detection.container, kvm: detection.kvm.verdict, sysbench: version.text, profile: profile.name, spooled: spool.stats().spooled }, 'agent starting');
 
   const sender = new Sender({ address: cfg.collector, hello, token, tls: cfg.tls, spool, log });
   sender.start();
 
-  const abort = new AbortController();
   let state: 'idle' | 'running' | 'replaying' = spool.stats().spooled > 0 ? 'replaying' : 'idle';
   let lastRunOk = true;
   const status = () => {
@@ -80,6 +97,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
       state = 'running';
       const outcome = await runSuite({ agentId: cfg.agentId, profile, tests: cfg.tests, trials: cfg.trials, sysbench: cfg.sysbench, version, workdir: cfg.workdir, spool, onSpooled: () => sender.pump(), log, progress: allProgress(terminalProgress(), summary), signal: abort.signal });
       lastRunOk = outcome.ok;
+      measured += outcome.results + outcome.samples;
       state = 'idle';
       void status();
       log.info({ run: outcome.runId, ok: outcome.ok, results: outcome.results, samples: outcome.samples, failed: outcome.failed }, 'suite finished');
@@ -91,17 +109,19 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
       if (abort.signal.aborted) break;
     }
     // Hand everything to the collector before leaving; what is not acked stays spooled.
-    const flushMs = abort.signal.aborted ? 10_000 : cfg.flushTimeoutMs;
+    // Stopped by a signal: 10 s. Stopped by the spool's disk: the full flush timeout, since what
+    // is held in memory is lost if the agent leaves before it is acknowledged.
+    const flushMs = abort.signal.aborted && !spoolFailure ? 10_000 : cfg.flushTimeoutMs;
     if (!(await sender.drained(flushMs))) {
       log.error({ spooled: spool.stats().spooled, collector: cfg.collector, lastError: sender.lastError }, 'the collector did not acknowledge everything in time; the rest stays in the spool for the next start');
-      if (!abort.signal.aborted) exitCode = exitCode || 3;
+      if (!abort.signal.aborted || spoolFailure) exitCode = exitCode || 3;
     } else {
       await status(); // the last heartbeat says spooled=0
     }
     if (cfg.once) process.stdout.write(summary.format());
     // A record the collector refused for good is lost to InfluxDB: do not report success.
     if (sender.rejected > 0) {
-      log.error({ rejected: sender.rejected }, 'the collector rejected records as invalid; they were not stored');
+      log.error({ rejected: sender.rejected }, 'the collector rejected records; they are in the spool\'s quarantine.jsonl, not in InfluxDB');
       exitCode = exitCode || 1;
     }
   } finally {
@@ -110,8 +130,30 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     process.off('SIGTERM', onSignal);
     sender.stop();
     spool.close();
+    for (const l of locks) l.release();
   }
+  // The last line says what became of everything measured; exit non-zero when anything was
+  // neither delivered nor kept, or the spool's disk stopped the suite.
+  const t = tally(atStart, spool.stats(), measured, sender.delivered);
+  const bad = t.lost > 0 || spoolFailure !== '';
+  log[bad ? 'error' : 'info']({ ...t, spoolError: spoolFailure || undefined }, tallyLine(t));
+  if (bad) return exitCode || 1;
   return abort.signal.aborted ? 0 : exitCode;
+}
+
+/** The collector's own rules (schema/values.ts), at start: a value it would refuse is a usage error now, not retries until the timeout. */
+function checkIdentity(h: Hello): void {
+  const fields: Array<[string, unknown, boolean]> = [
+    ['--agent-id', h.agent_id, false],
+    ['--group', h.group, false],
+    ['--variant', h.variant, true],
+    ["this machine's host name", h.hostname, false],
+    ['--parent', h.parent_agent ?? '', true],
+  ];
+  for (const [name, value, allowEmpty] of fields) {
+    const problem = stringProblem(value, MAX_TAG_BYTES, allowEmpty);
+    if (problem) throw new UsageError(`${name} ${JSON.stringify(String(value).slice(0, 60))} ${problem}: the collector would refuse it`);
+  }
 }
 
 function readToken(path: string, log: Logger): string {

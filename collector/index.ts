@@ -34,6 +34,8 @@ export interface CollectorOptions {
   flushMs?: number;
   ratePerSec?: number;
   burst?: number;
+  /** Connections without a stream are closed after this long (default 60 s). */
+  idleTimeoutMs?: number;
   /** Compute the `overhead` measurement as results arrive (default true). */
   overhead?: boolean;
   /** Find change points (`overhead_change`) after each overhead update (default: with overhead). */
@@ -144,6 +146,12 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     'grpc.max_receive_message_length': 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    // A connection with no stream (never authenticated, or a client that went quiet) is closed
+    // after idleTimeoutMs; one whose peer stopped answering pings, after keepalive time + timeout.
+    // An agent's open stream is not idle: it stays, with pings, between runs.
+    'grpc.max_connection_idle_ms': opts.idleTimeoutMs ?? 60_000,
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
   });
   const { Collector } = loadContract().virtoverhead.v1;
   server.addService(Collector.service, {

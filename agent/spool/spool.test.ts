@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { crc32 } from 'node:zlib';
 import { encodeRecord, Spool, type SpoolRecord } from './spool.js';
 
 const dirs: string[] = [];
@@ -147,22 +148,57 @@ describe('spool', () => {
     spool.close();
   });
 
-  it('disk full (a segment that is /dev/full): the records are dropped and counted, the agent keeps going', () => {
+  // Issue 16: a write the disk refuses no longer drops the record: it is held in memory (sent
+  // and acked like the others), writeError says why, and the agent stops measuring.
+  it('disk full (a segment that is /dev/full): the records are held in memory, reported once, still sent and acked', () => {
     const dir = tempDir();
-    let reported = 0;
-    const spool = Spool.open(dir, { onDrop: (n) => (reported += n) });
+    const errors: string[] = [];
+    const spool = Spool.open(dir, { onWriteError: (code) => errors.push(code) });
     symlinkSync('/dev/full', join(dir, '0000000000000001.seg')); // every write: ENOSPC
     expect(() => spool.append([rec(1), rec(2)])).not.toThrow();
-    expect(spool.stats()).toMatchObject({ spooled: 0, dropped: 2 });
-    expect(reported).toBe(2);
+    expect(spool.stats()).toMatchObject({ spooled: 2, memory: 2, dropped: 0, writeError: 'ENOSPC' });
+    expect(errors).toEqual(['ENOSPC']);
+    expect(ids(spool)).toEqual(['r-000001', 'r-000002']);
+    spool.ack(['r-000001']);
+    expect(spool.stats()).toMatchObject({ spooled: 1, memory: 1 });
     unlinkSync(join(dir, '0000000000000001.seg')); // room again
     spool.append([rec(3)]);
-    expect(ids(spool)).toEqual(['r-000003']);
+    expect(ids(spool)).toEqual(['r-000002', 'r-000003']);
+    expect(errors).toEqual(['ENOSPC']); // reported once
     spool.close();
     const reopened = Spool.open(dir);
-    expect(ids(reopened)).toEqual(['r-000003']);
-    expect(reopened.stats()).toMatchObject({ dropped: 2, corrupt: 0 });
+    expect(ids(reopened)).toEqual(['r-000003']); // r-000002 was only in memory
+    expect(reopened.stats()).toMatchObject({ dropped: 0, corrupt: 0 });
     reopened.close();
+  });
+
+  it('a checksummed record of the wrong shape is quarantined at start, counted, and the records behind it are kept', () => {
+    const dir = tempDir();
+    const spool = Spool.open(dir);
+    spool.append([rec(1)]);
+    spool.close();
+    const bad = (payload: string) => {
+      const good = encodeRecord(rec(0));
+      const body = Buffer.from(payload);
+      const header = Buffer.from(good.subarray(0, 12));
+      header.writeUInt32LE(body.length, 4);
+      header.writeUInt32LE(crc32(body), 8);
+      return Buffer.concat([header, body]);
+    };
+    const fd = openSync(join(dir, '0000000000000001.seg'), 'a');
+    writeSync(fd, bad('{"id":"x","kind":"result","body":null}'));
+    writeSync(fd, bad('not json at all'));
+    writeSync(fd, encodeRecord(rec(2)));
+    closeSync(fd);
+    const reopened = Spool.open(dir);
+    expect(ids(reopened)).toEqual(['r-000001', 'r-000002']);
+    expect(reopened.stats()).toMatchObject({ quarantined: 2, corrupt: 0 });
+    const q = readFileSync(join(dir, 'quarantine.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; record: string });
+    expect(q.map((x) => x.record)).toEqual(['{"id":"x","kind":"result","body":null}', 'not json at all']);
+    expect(q[0]!.reason).toMatch(/body is not an object/);
+    expect(q[1]!.reason).toMatch(/not JSON/);
+    reopened.close();
+    expect(Spool.open(dir).stats()).toMatchObject({ quarantined: 2, spooled: 2 }); // not counted again
   });
 
   it('removes sent segments and compacts the acks log to what is still needed', () => {

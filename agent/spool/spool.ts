@@ -28,6 +28,10 @@ export interface SpoolStats {
   corrupt: number;
   /** Records set aside in quarantine.jsonl (refused by the collector, or undecodable). */
   quarantined: number;
+  /** Of `spooled`, records only in memory because the disk refused them (lost if the agent exits). */
+  memory: number;
+  /** The first error code the disk gave ('' while it takes every write). */
+  writeError: string;
   segments: number;
 }
 
@@ -40,6 +44,8 @@ export interface SpoolOptions {
   fsync?: boolean;
   onDrop?: (records: number, reason: string) => void;
   onCorrupt?: (segment: string, offset: number, detail: string) => void;
+  /** Called once, on the first write the disk refuses (the agent stops measuring). */
+  onWriteError?: (code: string, message: string) => void;
 }
 
 const MAGIC0 = 0x56; // 'V'
@@ -47,8 +53,9 @@ const MAGIC1 = 0x4f; // 'O'
 const FORMAT = 1;
 const HEADER = 12;
 const MAX_RECORD = 4 * 1024 * 1024;
-/** Write errors that mean "no room": the record is dropped and counted, the agent keeps going. */
-const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+/** Records held in memory when the disk refuses them; past this the newest are dropped. */
+const MEMORY_RECORDS = 10_000;
+const IN_MEMORY = -1;
 
 interface Entry {
   id: string;
@@ -85,8 +92,23 @@ interface Decoded {
   length: number;
 }
 
-/** Reads every valid record of a segment; reports bad regions; returns where valid data ends. */
-export function decodeSegment(buf: Buffer, onBad: (offset: number, detail: string) => void): { records: Decoded[]; validEnd: number } {
+/** Why a checksummed payload is not a record this agent can send (undefined: it is one). */
+function shapeProblem(record: unknown): string | undefined {
+  const r = record as Partial<SpoolRecord> | null;
+  if (typeof r !== 'object' || r === null) return 'not an object';
+  if (typeof r.id !== 'string' || r.id.length === 0 || r.id.length > 256) return 'no usable id';
+  if (r.kind !== 'result' && r.kind !== 'sample') return `unknown kind ${JSON.stringify(r.kind)?.slice(0, 40)}`;
+  if (typeof r.body !== 'object' || r.body === null || Array.isArray(r.body)) return 'body is not an object';
+  if (r.body.id !== r.id) return 'body.id differs from the record id';
+  return undefined;
+}
+
+/**
+ * Reads every valid record of a segment; reports bad regions; returns where valid data ends.
+ * A record whose checksum holds but whose payload is not a record (undecodable JSON, another
+ * shape) goes to onUndecodable, when given, and is skipped whole; without it, it is a bad region.
+ */
+export function decodeSegment(buf: Buffer, onBad: (offset: number, detail: string) => void, onUndecodable?: (offset: number, payload: string, problem: string) => void): { records: Decoded[]; validEnd: number } {
   const records: Decoded[] = [];
   let pos = 0;
   let validEnd = 0;
@@ -101,17 +123,27 @@ export function decodeSegment(buf: Buffer, onBad: (offset: number, detail: strin
       if (len <= MAX_RECORD && pos + HEADER + len <= buf.length) {
         const payload = buf.subarray(pos + HEADER, pos + HEADER + len);
         if (crc32(payload) === buf.readUInt32LE(pos + 8)) {
+          const text = payload.toString('utf8');
+          let record: unknown;
+          let problem: string | undefined;
           try {
-            const record = JSON.parse(payload.toString('utf8')) as SpoolRecord;
-            if (typeof record.id === 'string' && (record.kind === 'result' || record.kind === 'sample')) {
-              flushBad('corrupt record skipped');
-              records.push({ record, offset: pos, length: HEADER + len });
-              pos += HEADER + len;
-              validEnd = pos;
-              continue;
-            }
-          } catch {
-            /* checksum matched but not our JSON: treat as corrupt */
+            record = JSON.parse(text);
+            problem = shapeProblem(record);
+          } catch (err) {
+            problem = `not JSON: ${(err as Error).message.slice(0, 80)}`;
+          }
+          if (!problem) {
+            flushBad('corrupt record skipped');
+            records.push({ record: record as SpoolRecord, offset: pos, length: HEADER + len });
+            pos += HEADER + len;
+            validEnd = pos;
+            continue;
+          }
+          if (onUndecodable) {
+            flushBad('corrupt record skipped');
+            onUndecodable(pos, text, problem);
+            pos += HEADER + len;
+            continue;
           }
         }
       }
@@ -121,17 +153,6 @@ export function decodeSegment(buf: Buffer, onBad: (offset: number, detail: strin
   }
   if (badSince >= 0 || pos < buf.length) onBad(badSince >= 0 ? badSince : pos, 'torn record at the end of the segment');
   return { records, validEnd };
-}
-
-/** Runs a best-effort write; returns false (instead of throwing) when the disk is full. */
-function ignoreDiskFull(write: () => void): boolean {
-  try {
-    write();
-    return true;
-  } catch (err) {
-    if (DISK_FULL.has((err as NodeJS.ErrnoException).code ?? '')) return false;
-    throw err;
-  }
 }
 
 /** Replaces a damaged segment by its valid records (write, fsync, rename); returns the new layout. */
@@ -165,6 +186,9 @@ export class Spool {
   private fd = -1;
   private counters = { dropped: 0, corrupt: 0, quarantined: 0 };
   private acksSinceCompact = 0;
+  /** Records the disk refused, held until acknowledged (segment IN_MEMORY in pendingEntries). */
+  private readonly memory = new Map<string, SpoolRecord>();
+  private writeError = '';
 
   private constructor(dir: string, opts: SpoolOptions) {
     this.dir = dir;
@@ -201,15 +225,26 @@ export class Spool {
       const path = join(this.dir, segName(seq));
       const buf = readFileSync(path);
       let bad = 0;
-      let { records, validEnd } = decodeSegment(buf, (offset, detail) => {
-        bad++;
-        this.counters.corrupt++;
-        this.opts.onCorrupt?.(segName(seq), offset, detail);
-      });
-      if (bad > 0) {
+      const undecodable: string[] = [];
+      let { records, validEnd } = decodeSegment(
+        buf,
+        (offset, detail) => {
+          bad++;
+          this.counters.corrupt++;
+          this.opts.onCorrupt?.(segName(seq), offset, detail);
+        },
+        (offset, payload, problem) => {
+          // Set aside, never in the way of the records behind it or of the agent's start.
+          undecodable.push(JSON.stringify({ at: new Date().toISOString(), reason: `undecodable spool record (${segName(seq)} at ${offset}): ${problem}`, record: payload }));
+          this.opts.onCorrupt?.(segName(seq), offset, `undecodable record quarantined: ${problem}`);
+        },
+      );
+      if (undecodable.length) this.appendQuarantine(undecodable, undecodable.length);
+      if (bad + undecodable.length > 0) {
         // Rewrite the segment with only its valid records, so that new appends start on a
         // record boundary and the same damage is not counted again at the next start.
-        ({ records, validEnd } = rewriteSegment(path, buf, records));
+        const rewritten = this.tryDisk(() => ({ records, validEnd } = rewriteSegment(path, buf, records)));
+        if (!rewritten) validEnd = buf.length; // read-only: appends fail anyway; nothing is lost
       }
       const seg: Segment = { seq, bytes: validEnd, live: new Set() };
       for (const d of records) {
@@ -226,10 +261,26 @@ export class Spool {
 
   private saveCounters(): void {
     const tmp = join(this.dir, 'counters.json.tmp');
-    ignoreDiskFull(() => {
+    this.tryDisk(() => {
       writeFileSync(tmp, JSON.stringify(this.counters));
       renameSync(tmp, join(this.dir, 'counters.json'));
     });
+  }
+
+  /**
+   * Book-keeping writes (acks, counters, deleting sent segments): a disk that refuses them
+   * costs at most a resend, never a record, so the error is remembered and the agent goes on.
+   */
+  private tryDisk(write: () => void): boolean {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!code) throw err;
+      this.failed(code, (err as Error).message);
+      return false;
+    }
   }
 
   private current(): Segment {
@@ -244,38 +295,65 @@ export class Spool {
     return seg;
   }
 
-  /** Appends records durably (one fsync for the batch). Returns when they are on disk. */
+  /**
+   * Appends records durably (one fsync for the batch). Returns when they are on disk. When the
+   * disk refuses (read-only, EIO, ENOSPC, ...) nothing already spooled is touched: the partial
+   * record is cut off, the records that could not be written are held in memory (still sent
+   * and acked like the others, up to MEMORY_RECORDS) and `writeError` says why, so that the
+   * agent stops measuring and says what it could not keep.
+   */
   append(records: SpoolRecord[]): void {
     if (records.length === 0) return;
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!;
-      const buf = encodeRecord(record);
-      if (buf.length - HEADER > MAX_RECORD) throw new Error(`spool: record ${record.id} is ${buf.length} bytes, over the ${MAX_RECORD}-byte limit`);
-      const seg = this.current();
-      try {
+    let i = 0;
+    let seg: Segment | undefined;
+    try {
+      for (; i < records.length; i++) {
+        const record = records[i]!;
+        const buf = encodeRecord(record);
+        if (buf.length - HEADER > MAX_RECORD) throw new Error(`spool: record ${record.id} is ${buf.length} bytes, over the ${MAX_RECORD}-byte limit`);
+        seg = this.current();
         for (let done = 0; done < buf.length; ) done += writeSync(this.fd, buf, done);
-      } catch (err) {
-        if (!DISK_FULL.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-        // Disk full: cut the partial record, count the rest of the batch as dropped, keep running.
-        this.rollback(seg);
-        const lost = records.filter((r, k) => k >= i && !this.pendingEntries.has(r.id)).length;
-        this.counters.dropped += lost;
-        this.opts.onDrop?.(lost, `cannot write the spool: ${(err as NodeJS.ErrnoException).code}`);
-        try {
-          this.saveCounters();
-        } catch {
-          /* the counters file is on the same full disk; the in-memory count is still reported */
+        if (!this.pendingEntries.has(record.id)) {
+          this.pendingEntries.set(record.id, { id: record.id, segment: seg.seq, offset: seg.bytes, length: buf.length });
+          seg.live.add(record.id);
         }
-        break;
+        seg.bytes += buf.length;
       }
-      if (!this.pendingEntries.has(record.id)) {
-        this.pendingEntries.set(record.id, { id: record.id, segment: seg.seq, offset: seg.bytes, length: buf.length });
-        seg.live.add(record.id);
-      }
-      seg.bytes += buf.length;
+      if (this.fsync && this.fd >= 0) fsyncSync(this.fd);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!code) throw err; // not the disk: a bug or an oversize record
+      this.failed(code, (err as Error).message);
+      if (seg && this.fd >= 0) this.rollback(seg);
+      this.holdInMemory(records.slice(i));
     }
-    if (this.fsync && this.fd >= 0) fsyncSync(this.fd);
     this.enforceCap();
+  }
+
+  /** Remembers the first write failure and reports it once. */
+  private failed(code: string, message: string): void {
+    if (this.writeError) return;
+    this.writeError = code;
+    this.opts.onWriteError?.(code, message);
+  }
+
+  /** Records the disk refused: kept in memory to be sent; past the bound the newest are dropped. */
+  private holdInMemory(records: SpoolRecord[]): void {
+    let lost = 0;
+    for (const r of records) {
+      if (this.pendingEntries.has(r.id)) continue;
+      if (this.memory.size >= MEMORY_RECORDS) {
+        lost++;
+        continue;
+      }
+      this.memory.set(r.id, r);
+      this.pendingEntries.set(r.id, { id: r.id, segment: IN_MEMORY, offset: 0, length: 0 });
+    }
+    if (lost) {
+      this.counters.dropped += lost;
+      this.opts.onDrop?.(lost, `dropped the newest ${lost}: the spool cannot be written (${this.writeError}) and ${MEMORY_RECORDS} records are already held in memory`);
+      this.saveCounters();
+    }
   }
 
   /** After a failed write: truncates the segment back to its last whole record, reopens later. */
@@ -285,7 +363,11 @@ export class Spool {
     } catch {
       /* nothing more to do: the scan at the next start skips a torn tail anyway */
     }
-    closeSync(this.fd);
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* EIO on close: the descriptor is gone either way */
+    }
     this.fd = -1;
   }
 
@@ -298,9 +380,9 @@ export class Spool {
       for (const id of oldest.live) this.pendingEntries.delete(id);
       if (oldest.live.size > 0) {
         this.counters.dropped += oldest.live.size;
-        this.opts.onDrop?.(oldest.live.size, `spool over its cap of ${this.maxBytes} bytes`);
+        this.opts.onDrop?.(oldest.live.size, `dropped the oldest ${oldest.live.size}: spool over its cap of ${this.maxBytes} bytes`);
       }
-      unlinkSync(join(this.dir, segName(oldest.seq)));
+      this.tryDisk(() => unlinkSync(join(this.dir, segName(oldest.seq))));
     }
     this.saveCounters();
   }
@@ -315,6 +397,11 @@ export class Spool {
         // Skipped ids (already in flight) are not read from disk and do not count.
         if (skip?.(entry.id)) continue;
         if (n++ >= limit) return;
+        const held = this.memory.get(entry.id);
+        if (held) {
+          yield held;
+          continue;
+        }
         if (entry.segment !== openSeg) {
           if (fd >= 0) closeSync(fd);
           fd = openSync(join(this.dir, segName(entry.segment)), 'r');
@@ -387,10 +474,14 @@ export class Spool {
   ack(ids: string[]): void {
     const known = ids.filter((id) => this.pendingEntries.has(id));
     if (known.length === 0) return;
-    // On a full disk the ack is only kept in memory: after a restart the record is resent,
-    // which overwrites the same point.
-    ignoreDiskFull(() => appendFileSync(join(this.dir, 'acks.log'), known.join('\n') + '\n'));
+    // When the disk refuses, the ack is only kept in memory: after a restart the record is
+    // resent, and the collector acknowledges an identical resend without writing it again.
+    this.tryDisk(() => appendFileSync(join(this.dir, 'acks.log'), known.join('\n') + '\n'));
     for (const id of known) {
+      if (this.memory.delete(id)) {
+        this.pendingEntries.delete(id);
+        continue;
+      }
       const entry = this.pendingEntries.get(id)!;
       this.pendingEntries.delete(id);
       this.segments.find((s) => s.seq === entry.segment)?.live.delete(id);
@@ -404,7 +495,7 @@ export class Spool {
     const last = this.segments[this.segments.length - 1];
     this.segments = this.segments.filter((s) => {
       if (s.live.size > 0 || s === last) return true;
-      unlinkSync(join(this.dir, segName(s.seq)));
+      this.tryDisk(() => unlinkSync(join(this.dir, segName(s.seq))));
       return false;
     });
   }
@@ -418,9 +509,9 @@ export class Spool {
       // Everything sent: start a fresh segment and forget all acks.
       if (this.fd >= 0) closeSync(this.fd);
       this.fd = -1;
-      unlinkSync(join(this.dir, segName(last.seq)));
+      if (!this.tryDisk(() => unlinkSync(join(this.dir, segName(last.seq))))) return;
       this.segments = [];
-      unlinkSync(path);
+      this.tryDisk(() => unlinkSync(path));
       this.acksSinceCompact = 0;
       return;
     }
@@ -432,7 +523,7 @@ export class Spool {
       for (const d of decodeSegment(buf, () => {}).records) if (!seg.live.has(d.record.id)) stillNeeded.add(d.record.id);
     }
     const tmp = path + '.tmp';
-    const ok = ignoreDiskFull(() => {
+    const ok = this.tryDisk(() => {
       writeFileSync(tmp, [...stillNeeded].map((id) => id + '\n').join(''));
       renameSync(tmp, path);
     });
@@ -447,6 +538,8 @@ export class Spool {
       dropped: this.counters.dropped,
       corrupt: this.counters.corrupt,
       quarantined: this.counters.quarantined,
+      memory: this.memory.size,
+      writeError: this.writeError,
       segments: this.segments.length,
     };
   }

@@ -36,9 +36,13 @@ export class Sender {
   private waiters: Array<() => void> = [];
   private statusWaiters = new Map<string, () => void>();
   private readonly window: number;
+  /** The wire encoding of one message (throws on a body of the wrong shape). */
+  private readonly serialize: (m: AgentMessage) => Buffer;
   /** The protocol version the collector's Welcome announced. */
   private collectorProtocol = 1;
   rejected = 0;
+  /** Records of the spool the collector acknowledged (this process). */
+  delivered = 0;
   lastError = '';
 
   constructor(private readonly opts: SenderOptions) {
@@ -56,6 +60,7 @@ export class Sender {
       'grpc.max_reconnect_backoff_ms': 1000,
     });
     this.window = opts.window ?? 256;
+    this.serialize = Collector.service.Stream.requestSerialize as (m: AgentMessage) => Buffer;
     this.backoff = new Backoff(opts.backoffBaseMs ?? 500, 60_000);
   }
 
@@ -85,6 +90,7 @@ export class Sender {
       this.opts.onConnected?.();
       this.pump();
     } else if (msg.ack) {
+      for (const id of msg.ack.ids) if (this.opts.spool.has(id)) this.delivered++;
       this.opts.spool.ack(msg.ack.ids);
       for (const id of msg.ack.ids) {
         this.inFlight.delete(id);
@@ -125,17 +131,31 @@ export class Sender {
     }
     if (this.inFlight.size < this.window) {
       const tooBig: string[] = [];
+      const unsendable: Array<{ id: string; reason: string }> = [];
       const ready: Sized[] = [];
       for (const record of this.opts.spool.pending(this.window - this.inFlight.size, (id) => this.inFlight.has(id))) {
         const message = toMessage(record);
-        // A record the collector would refuse for its size would block the spool forever.
-        const bytes = Buffer.byteLength(JSON.stringify(message));
-        if (bytes > MAX_MESSAGE_BYTES) {
+        // A record that cannot be encoded would throw out of the stream (or break it at every
+        // reconnect), and one the collector would refuse for its size would block the spool:
+        // both are set aside instead, so the records behind them still go.
+        let bytes: number;
+        try {
+          bytes = this.serialize(message).length;
+        } catch (err) {
+          unsendable.push({ id: record.id, reason: `cannot be encoded: ${(err as Error).message.slice(0, 200)}` });
+          continue;
+        }
+        if (bytes + 64 > MAX_MESSAGE_BYTES) { // + the batch wrapper's few bytes
           tooBig.push(record.id);
           continue;
         }
         this.inFlight.add(record.id);
         ready.push({ message, bytes });
+      }
+      for (const u of unsendable) {
+        this.rejected++;
+        this.opts.log.error({ id: u.id, reason: u.reason }, "spool record cannot be sent; set aside in the spool's quarantine.jsonl");
+        this.opts.spool.quarantine([u.id], u.reason);
       }
       // A protocol-2 collector takes many records per message; an older one one at a time.
       const messages = this.collectorProtocol >= BATCH_PROTOCOL_VERSION ? packBatches(ready) : ready.map((r) => r.message);
@@ -145,7 +165,7 @@ export class Sender {
         this.opts.log.error({ id, limit: MAX_MESSAGE_BYTES }, 'record is over the message size limit; set aside in the spool\'s quarantine.jsonl');
         this.opts.onReject?.(id, 'over the message size limit');
       }
-      if (tooBig.length) {
+      if (tooBig.length || unsendable.length) {
         this.opts.spool.quarantine(tooBig, `over the ${MAX_MESSAGE_BYTES}-byte message size limit`);
         return this.pump();
       }

@@ -6,6 +6,8 @@ import { buildArgs, parseVersionLine, type Phase, type SysbenchVersion } from '.
 import { fileioBytes, type TestSpec } from './profiles.js';
 import type { IntervalFields, Invocation, TestName } from './fields.js';
 import { parseIntervalLine, parseSysbenchOutput } from './parser/index.js';
+import { LineSplitter } from './lines.js';
+import { fieldValueProblem } from '../../schema/values.js';
 
 export class SysbenchMissingError extends Error {
   override name = 'SysbenchMissingError';
@@ -60,8 +62,14 @@ function runPhase(opts: RunOptions, test: TestName, spec: TestSpec, phase: Phase
   const argv = buildArgs(opts.version, test, spec, phase, opts.onInterval !== undefined);
   return new Promise((resolve, reject) => {
     const child = spawn(opts.sysbench, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let pending = '';
+    // Untrusted text, split in linear time with capped lines (lines.ts): `text` keeps stdout and
+    // stderr as they arrive, for the parser; `live` reads stdout's interval lines as they come.
+    const text = new LineSplitter();
+    const live = new LineSplitter((line) => {
+      const sample = parseIntervalLine(line);
+      // An interval value out of range is left out (absent, never invented); the sample stays.
+      if (sample && fieldValueProblem(sample.elapsed_s) === undefined) opts.onInterval?.(Object.fromEntries(Object.entries(sample).filter(([, v]) => fieldValueProblem(v) === undefined)) as IntervalFields);
+    }, false);
     let timedOut = false;
     const kill = () => child.kill('SIGKILL');
     const timer = setTimeout(() => {
@@ -71,19 +79,12 @@ function runPhase(opts: RunOptions, test: TestName, spec: TestSpec, phase: Phase
     signal?.addEventListener('abort', kill, { once: true });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      output += chunk;
-      if (!opts.onInterval || phase !== 'run') return;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const sample = parseIntervalLine(line);
-        if (sample) opts.onInterval(sample);
-      }
+      text.push(chunk);
+      if (opts.onInterval && phase === 'run') live.push(chunk);
     });
     // stderr carries warnings and FATAL lines; keep them in the text the parser reads.
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (output += chunk));
+    child.stderr.on('data', (chunk: string) => text.push(chunk));
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(err.code === 'ENOENT' ? new SysbenchMissingError(`sysbench is not installed (${opts.sysbench} not found): install the package 'sysbench'`) : err);
@@ -91,7 +92,8 @@ function runPhase(opts: RunOptions, test: TestName, spec: TestSpec, phase: Phase
     child.once('close', (exitCode, sig) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', kill);
-      resolve({ phase, argv, exitCode, signal: sig, timedOut, output });
+      text.end();
+      resolve({ phase, argv, exitCode, signal: sig, timedOut, output: text.text() });
     });
   });
 }
@@ -119,6 +121,15 @@ export async function runTest(test: TestName, spec: TestSpec, opts: RunOptions):
       else if (run.exitCode !== 0) errors.push(`sysbench ${test} exited with status ${run.exitCode}`);
       if (!invocation) errors.push(`sysbench ${test} printed no statistics`);
       else if (!invocation.ok) errors.push(...(invocation.errors.length ? invocation.errors : [`sysbench ${test} printed no statistics`]));
+      else {
+        // A number no collector would store (negative, not finite) makes it a failed run, kept
+        // with its reason — not a result the collector refuses and the agent sets aside.
+        const bad = Object.entries(invocation.fields).find(([, v]) => fieldValueProblem(v) !== undefined);
+        if (bad) {
+          errors.push(`sysbench ${test} printed ${bad[0]} ${fieldValueProblem(bad[1])}`);
+          invocation = { ...invocation, ok: false };
+        }
+      }
     }
     return { test, ok: errors.length === 0 && invocation?.ok === true, errors, ...(invocation ? { invocation } : {}), phases, startedAt, endedAt: Date.now() };
   };

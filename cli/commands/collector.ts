@@ -64,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
       batchSize: int(values, 'batch-size'),
       flushMs: duration(values, 'flush-interval'),
       ratePerSec: rate,
+      idleTimeoutMs: duration(values, 'idle-timeout'),
       burst: rate * 4,
       log,
     });

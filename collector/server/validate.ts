@@ -3,26 +3,23 @@
 // protocol (no control characters, no backslashes: a trailing '\' would escape the separator).
 import { MIN_PROTOCOL_VERSION, type AgentStatus__Output, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
 import { INTERVAL_FIELDS, RESULT_FIELDS, isTestName } from '../../schema/sysbench.js';
+import { fieldValueProblem, MAX_FIELD_VALUE, MAX_TAG_BYTES, stringProblem } from '../../schema/values.js';
 
 export class ValidationError extends Error {
   override name = 'ValidationError';
 }
 
-const CONTROL = /[\u0000-\u001f\u007f\\]/;
 const MAX_ID = 256;
-const MAX_TAG = 128;
+const MAX_TAG = MAX_TAG_BYTES;
 const EARLIEST_NS = 946_684_800_000_000_000n; // 2000-01-01
 const MAX_FUTURE_NS = 86_400_000_000_000n; // one day of clock skew
 const MAX_INFLUX_NS = 9_223_372_036_854_775_806n; // InfluxDB's largest timestamp
-const MAX_VALUE = 1e15;
 const RESULT_FIELD_SET = new Set<string>(RESULT_FIELDS);
 const INTERVAL_FIELD_SET = new Set<string>(INTERVAL_FIELDS);
 
 export function checkString(value: string, name: string, max: number, allowEmpty = false): string {
-  if (typeof value !== 'string') throw new ValidationError(`${name} must be a string`);
-  if (!allowEmpty && value.length === 0) throw new ValidationError(`${name} is empty`);
-  if (Buffer.byteLength(value) > max) throw new ValidationError(`${name} is longer than ${max} bytes`);
-  if (CONTROL.test(value)) throw new ValidationError(`${name} contains a control character or a backslash`);
+  const problem = stringProblem(value, max, allowEmpty);
+  if (problem) throw new ValidationError(`${name} ${problem}`);
   return value;
 }
 
@@ -64,8 +61,8 @@ function checkFields(fields: Record<string, number>, known: Set<string>, what: s
   for (const name of names) {
     const value = fields[name]!;
     if (!known.has(name)) throw new ValidationError(`${what}: unknown field '${name.slice(0, 64)}'`);
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`${what}: field ${name} is not a finite number`);
-    if (value < 0 || value > MAX_VALUE) throw new ValidationError(`${what}: field ${name} = ${value} is out of range 0 .. 1e15`);
+    const problem = fieldValueProblem(value);
+    if (problem) throw new ValidationError(`${what}: field ${name} ${problem}`);
     out[name] = value;
   }
   return out;
@@ -112,7 +109,7 @@ function checkRunRecord(r: Result__Output | IntervalSample__Output, what: 'resul
 function checkResolution(resolution: Record<string, number>, fields: Record<string, number>): void {
   for (const [name, step] of Object.entries(resolution)) {
     if (!(name in fields)) throw new ValidationError(`result.resolution: '${name.slice(0, 64)}' is not a field of the result`);
-    if (typeof step !== 'number' || !Number.isFinite(step) || step <= 0 || step > MAX_VALUE) throw new ValidationError(`result.resolution.${name} must be a positive finite number`);
+    if (typeof step !== 'number' || !Number.isFinite(step) || step <= 0 || step > MAX_FIELD_VALUE) throw new ValidationError(`result.resolution.${name} must be a positive finite number`);
   }
 }
 

@@ -1,27 +1,23 @@
 // Identity bound to the credential (issue 16, item 1), against the real collector process:
 // a guest's token claiming role=baseline (the impostor of the issue), a token bound to a host,
 // and a tokens file that others can read. Each case ends in counts against InfluxDB.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, writeFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../agent/spool/spool.js';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxdFixture } from './support/fixture.js';
 import { recordFigures } from './support/figures.js';
-import { query, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type CollectorProc, type Proc } from './support/procs.js';
+import { query, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type CollectorProc } from './support/procs.js';
 import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-identity-'));
-const p = (name: string) => join(dir, name);
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-rel-identity-');
+const p = fx.p;
 let collector: CollectorProc;
-const procs: Proc[] = [];
+const procs = fx.procs;
 
 const TOK = { guest: 'tok-guest-0123456789abcdef', native: 'tok-native-0123456789abcdef', pinned: 'tok-pinned-0123456789abcdef' };
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir: p('influx') });
   writeFileSync(
     p('tokens.yaml'),
     [
@@ -31,13 +27,8 @@ beforeAll(async () => {
     ].join('\n') + '\n',
     { mode: 0o600 },
   );
-  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--tokens', p('tokens.yaml')]);
+  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--tokens', p('tokens.yaml')]);
   procs.push(collector);
-});
-afterAll(async () => {
-  for (const x of procs) await stopProc(x);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Opens a stream, sends the hello and then `results` results; counts acks, or the closing status. */
@@ -95,7 +86,7 @@ describe('identity bound to the credential', () => {
     spool.close();
     expect(spooled).toBe(20);
 
-    const roles = await query(influxd.url, `SELECT "result_id", "role" FROM "sysbench" WHERE "group" = 'g'`);
+    const roles = await query(fx.influxd.url, `SELECT "result_id", "role" FROM "sysbench" WHERE "group" = 'g'`);
     const byRole = (role: string) => roles.filter((r) => r.role === role).map((r) => String(r.result_id));
     expect(byRole('baseline').sort()).toEqual(Array.from({ length: 10 }, (_, i) => `native-${i}`).sort());
     expect(byRole('guest')).toHaveLength(10);
@@ -117,14 +108,14 @@ describe('identity bound to the credential', () => {
     const wrongVariant = await session(TOK.pinned, { agent_id: 'pinned', group: 'g', hostname: 'host-a', variant: 'tuned' }, 5, 'pin-wrong');
     expect(wrongVariant.status?.details).toMatch(/bound to variant 'stock'/);
     expect(await session(TOK.pinned, { agent_id: 'pinned', group: 'g', hostname: 'host-a', variant: 'stock' }, 5, 'pin')).toEqual({ welcome: true, acked: 5 });
-    const stored = await storedIds(influxd.url, 'sysbench', 'pinned');
+    const stored = await storedIds(fx.influxd.url, 'sysbench', 'pinned');
     expect(stored.sort()).toEqual(['pin-0', 'pin-1', 'pin-2', 'pin-3', 'pin-4']);
   });
 
   it('a tokens file other users can read is used with a warning naming the fix (like ssh)', async () => {
     writeFileSync(p('open-tokens.yaml'), `- {token: ${TOK.guest}, agent: vm1, group: g}\n`);
     chmodSync(p('open-tokens.yaml'), 0o644);
-    const open = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--tokens', p('open-tokens.yaml')]);
+    const open = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--tokens', p('open-tokens.yaml')]);
     procs.push(open);
     for (let i = 0; i < 200 && !/lets other users read it/.test(open.stderr()); i++) await sleep(25);
     expect(open.stderr()).toMatch(/tokens file .*open-tokens\.yaml: mode 0644 lets other users read it \(chmod 600\)/);

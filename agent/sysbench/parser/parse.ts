@@ -6,6 +6,7 @@ import { isTestName, type Invocation, type ResultFields, type TestName } from '.
 import { InvocationBuilder, type Phase } from './builder.js';
 import { parseIntervalLine } from './interval.js';
 import { durationToMs, leadingNumber, scale, secondsValue, toMiB, printedStep, msFactor } from './numbers.js';
+import { MAX_LINE } from '../lines.js';
 
 const N = '([+-]?\\d+(?:\\.\\d+)?)';
 const HEADER = /^s?ysbench\s+(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)(?:\s*:|\s+\(|\s*$)/;
@@ -354,10 +355,12 @@ export function parseSysbenchOutputStrict(text: string): Invocation[] {
   const lines = text.includes('\r') ? text.split(/\r\n|\r|\n/) : text.split('\n');
   const p = new TextParser();
   const last = lines.length - 1;
-  for (let i = 0; i < last; i++) p.line(lines[i]!);
+  // Untrusted text: a line is read up to MAX_LINE characters, so no line costs more than that.
+  const cap = (line: string) => (line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
+  for (let i = 0; i < last; i++) p.line(cap(lines[i]!));
   // A text that does not end with a line end may have been cut mid-line: its last line's
   // numbers could be truncated ("7318" -> "73"), so only its error/warning text is kept.
-  if (lines[last]) p.partialLine(lines[last]!);
+  if (lines[last]) p.partialLine(cap(lines[last]!));
   return p.result();
 }
 

@@ -1,0 +1,131 @@
+// A spool that survives its disk (issue 16, item 4), with the real agent (real sysbench), the
+// real collector process and a real influxd: two agents on one work directory, the spool's disk
+// refusing writes mid-run (ENOSPC: a segment that is /dev/full), and records in the spool that
+// cannot be decoded or sent. Each case ends in counts: measured, delivered, spooled, lost.
+import { closeSync, existsSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeRecord, Spool } from '../../agent/spool/spool.js';
+import { freePort } from '../../collector/influx/influxd.js';
+import { influxdFixture } from './support/fixture.js';
+import { MAIN } from '../support/cli.js';
+import { recordFigures } from './support/figures.js';
+import { query, sleep, spawnProc, startCollectorProc, stopProc, storedIds, type CollectorProc, type Proc } from './support/procs.js';
+
+const fx = influxdFixture('vo-rel-spooldisk-');
+const p = fx.p;
+const procs = fx.procs;
+
+/** The real agent command, started as a process (pino JSON lines on stderr). */
+function agent(collector: string, agentId: string, workdir: string, extra: string[] = []): Proc {
+  const a = spawnProc([MAIN, 'agent', '--collector', collector, '--once', '--agent-id', agentId, '--group', 'spool', '--workdir', workdir, '--trials', '1', '--status-interval', '1h', ...extra]);
+  procs.push(a);
+  return a;
+}
+
+/** A sample of an earlier run ('old'), as the agent spools it. */
+function sampleRecord(agentId: string, n: number) {
+  const id = `${agentId}:old:s${n}`;
+  return { id, kind: 'sample' as const, body: { id, timestamp_ns: String(BigInt(Date.now() - 60_000) * 1_000_000n + BigInt(n)), run_id: 'old', test: 'cpu', profile: 'old', trial: 1, fields: { elapsed_s: n + 1, events_per_sec: 100 + n }, sysbench_version: '1.0.20' } };
+}
+
+/** The agent's last line: what became of everything it measured. */
+function finalTally(a: Proc): { measured: number; delivered: number; spooled: number; quarantined: number; lost: number; replayed: number } {
+  const line = a.stderr().split('\n').find((l) => l.includes('"agent exiting: measured'));
+  if (!line) throw new Error(`no final tally line in:\n${a.stderr().slice(-3000)}`);
+  return JSON.parse(line) as ReturnType<typeof finalTally>;
+}
+
+async function storedCount(agentId: string): Promise<number> {
+  return (await storedIds(fx.influxd.url, 'sysbench', agentId)).length + (await storedIds(fx.influxd.url, 'sysbench_interval', agentId)).length;
+}
+
+describe('spool safety', () => {
+  let collector: CollectorProc;
+  beforeAll(async () => {
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
+    procs.push(collector);
+  });
+
+  it('a second agent on the same work directory refuses with the holder named; the first delivers everything', async () => {
+    const work = p('shared');
+    const first = agent(collector.address, 'lock-a', work, ['--profile', 'quick', '--tests', 'cpu']);
+    for (let i = 0; i < 800 && !existsSync(join(work, 'lock')); i++) await sleep(25);
+    const second = agent(collector.address, 'lock-b', work, ['--profile', 'quick', '--tests', 'cpu']);
+    const s = await second.exited;
+    expect(s.code).toBe(2);
+    expect(second.stderr()).toMatch(new RegExp(`is in use by agent pid ${first.pid} \\(since .*\\): two agents must not share a work directory`));
+    expect((await first.exited).code).toBe(0);
+    const t = finalTally(first);
+    expect(t.measured).toBeGreaterThan(0);
+    expect(t).toMatchObject({ delivered: t.measured, spooled: 0, lost: 0, quarantined: 0 });
+    expect(await storedCount('lock-a')).toBe(t.measured);
+    expect(await storedCount('lock-b')).toBe(0);
+    recordFigures('two agents on one work directory (real agents, quick cpu)', { sent: t.measured, acknowledged: t.delivered, stored: t.measured, lost: 0, duplicated: 0, note: 'the second exits 2 naming the first one\'s pid before measuring anything; spooled 0, lost 0' });
+  });
+
+  it('the spool disk refuses writes mid-run (ENOSPC): the suite stops, nothing spooled is touched, the rest is sent from memory, exit 1 with the tally', async () => {
+    // Collector away at first, so records pile up in segment 1 (already nearly full with 12
+    // records of an earlier run); segment 2 is /dev/full.
+    const port = await freePort();
+    const work = p('full');
+    const seed = Spool.open(join(work, 'spool'));
+    seed.append(Array.from({ length: 12 }, (_, n) => sampleRecord('full', n)));
+    seed.close();
+    writeFileSync(p('long.yaml'), 'tests:\n  cpu: {threads: 1, time: 30, options: {cpu-max-prime: "2000"}}\n');
+    const a = agent(`127.0.0.1:${port}`, 'full', work, ['--profile', p('long.yaml'), '--spool-max', '32KiB', '--flush-timeout', '60s']);
+    for (let i = 0; i < 800 && !a.stderr().includes('"agent starting"'); i++) await sleep(25);
+    symlinkSync('/dev/full', join(work, 'spool', '0000000000000002.seg'));
+    for (let i = 0; i < 2400 && !a.stderr().includes('the spool cannot be written'); i++) await sleep(25);
+    expect(a.stderr()).toMatch(/"code":"ENOSPC".*the spool cannot be written: stopping the suite/);
+    const c2 = await startCollectorProc(['--listen', `127.0.0.1:${port}`, '--influx', fx.influxd.url]);
+    procs.push(c2);
+    const exit = await a.exited;
+    const t = finalTally(a);
+    expect(exit.code).toBe(1); // the suite was cut short by the disk
+    expect(t.measured).toBeGreaterThan(0);
+    expect(t).toMatchObject({ replayed: 12, delivered: t.measured + 12, spooled: 0, lost: 0 });
+    expect(await storedCount('full')).toBe(t.measured + 12);
+    const sysbenchStopped = !/cpu.*trial 1.*ok":true/.test(a.stderr());
+    recordFigures('spool disk full mid-run (segment 2 is /dev/full, collector away until then; real agent, 30 s cpu run, 12 records spooled before)', { sent: t.measured + 12, acknowledged: t.delivered, stored: t.measured + 12, lost: t.lost, duplicated: 0, note: `exit 1; suite stopped at the first refused write${sysbenchStopped ? ' (sysbench stopped)' : ''}; records held in memory and delivered once the collector came; spooled 0, lost 0` });
+    await stopProc(c2);
+  });
+
+  it('records that cannot be decoded or sent are quarantined, counted, and never block the ones behind them or the start', async () => {
+    const work = p('quarantine');
+    const spoolDir = join(work, 'spool');
+    const good = (n: number) => sampleRecord('quar', n);
+    const framed = (payload: string) => {
+      const body = Buffer.from(payload);
+      const header = Buffer.alloc(12);
+      header[0] = 0x56;
+      header[1] = 0x4f;
+      header[2] = 1;
+      header.writeUInt32LE(body.length, 4);
+      header.writeUInt32LE(crc32(body), 8);
+      return Buffer.concat([header, body]);
+    };
+    const s = Spool.open(spoolDir);
+    s.append([good(0), good(1)]);
+    s.close();
+    const fd = openSync(join(spoolDir, '0000000000000001.seg'), 'a');
+    writeSync(fd, framed('{"id":"quar:bad-shape","kind":"sample","body":"not an object"}')); // decodes, wrong shape
+    writeSync(fd, encodeRecord({ id: 'quar:bad-fields', kind: 'sample', body: { id: 'quar:bad-fields', timestamp_ns: '1', run_id: 'x', test: 'cpu', profile: 'x', trial: 1, fields: 5 } })); // cannot be encoded
+    writeSync(fd, encodeRecord(good(2)));
+    closeSync(fd);
+    const a = agent(collector.address, 'quar', work, ['--profile', 'quick', '--tests', 'cpu']);
+    const exit = await a.exited;
+    const t = finalTally(a);
+    expect(t.replayed).toBe(4); // 3 good + the unsendable one; the wrong shape was set aside at open
+    expect(t.quarantined).toBe(1); // quar:bad-fields (this run); quar:bad-shape at open
+    expect(t).toMatchObject({ delivered: t.measured + 3, spooled: 0, lost: 0 });
+    expect(exit.code).toBe(1); // something measured is not in InfluxDB: not a success
+    const q = readFileSync(join(spoolDir, 'quarantine.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
+    expect(q.map((x) => x.reason)).toEqual([expect.stringMatching(/undecodable spool record .*body is not an object/), expect.stringMatching(/cannot be encoded: .*fields: object expected/)]);
+    const old = await query(fx.influxd.url, `SELECT "sample_id" FROM "sysbench_interval" WHERE "agent" = 'quar' AND "run_id" = 'old'`);
+    expect(old.map((r) => r.sample_id).sort()).toEqual(['quar:old:s0', 'quar:old:s1', 'quar:old:s2']);
+    expect(await storedCount('quar')).toBe(t.measured + 3);
+    recordFigures('spool with an undecodable record and an unencodable one ahead of good ones (real agent start)', { sent: t.measured + 5, acknowledged: t.delivered, stored: t.measured + 3, lost: 0, duplicated: 0, note: 'quarantined 2 (moved to quarantine.jsonl with the reason, counted); the 3 good spooled records and the new run delivered; agent exit 1' });
+  });
+});
