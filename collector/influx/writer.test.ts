@@ -7,6 +7,7 @@
 import type { IPoint } from 'influx';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HistoryConflictError, HistoryGuard, type RawQuery, type Stamp } from './history.js';
 import { BatchWriter, InfluxWriteError, isPermanent, PermanentWriteError, type WriterOptions } from './writer.js';
 
 interface Request {
@@ -101,6 +102,7 @@ describe('batching and acks', () => {
     expect(influx.bodies()).toEqual([['m v=1 1', 'm v=2 2', 'sysbench events_per_sec=1 1']]);
     expect(outcome.size).toBe(0); // in a request, not yet accepted: no ack
     expect(writer.queued()).toBe(3); // still counted while in the request
+    expect(writer.held()).toBe(0); // queued while writing normally is not held
     influx.requests[0]!.resolve();
     await settle();
     expect([...outcome.values()]).toEqual(['ok', 'ok', 'ok']);
@@ -382,5 +384,127 @@ describe('close', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(influx.requests.length).toBe(requests); // nothing more is posted after shutdown
     expect(writer.written).toBe(0);
+  });
+});
+
+describe('the append-only history check (a real HistoryGuard on a fake InfluxDB query)', () => {
+  /** A point of agent a1's series at time `ts` whose content hashes to `hash`. */
+  const stamped = (ts: string, hash: string) => ({
+    line: `sysbench,agent=a1 v=1 ${ts}`,
+    stamp: { measurement: 'sysbench', agent: 'a1', key: 'sysbench,agent=a1', ts, hash } satisfies Stamp,
+  });
+  /** InfluxDB's query endpoint holding these content hashes by timestamp; counts the queries. */
+  function storedQuery(stored: Record<string, string>) {
+    const q = {
+      count: 0,
+      /** Fake-clock time of each query. */
+      at: [] as number[],
+      failNext: '',
+      run: (async () => {
+        q.count++;
+        q.at.push(Date.now());
+        if (q.failNext) {
+          const message = q.failNext;
+          q.failNext = '';
+          throw new InfluxWriteError(message, null);
+        }
+        const values = Object.entries(stored).map(([ts, hash]) => [ts, hash]);
+        return { results: [{ series: values.length ? [{ name: 'sysbench', tags: { agent: 'a1' }, columns: ['time', 'content_hash'], values }] : [] }] };
+      }) as RawQuery,
+    };
+    return q;
+  }
+  function guarded(stored: Record<string, string>, opts: Partial<WriterOptions> = {}) {
+    const query = storedQuery(stored);
+    const s = setup({ guard: new HistoryGuard(query.run), ...opts });
+    const write = (...points: ReturnType<typeof stamped>[]) => {
+      for (const p of points) s.writer.write(p, (err) => (s.outcome.set(p.line, err ? err.message : 'ok'), err && s.errors.set(p.line, err)));
+    };
+    return { ...s, query, write };
+  }
+
+  it('same content already stored: acked without a write; other content: refused as a conflict; new: written', async () => {
+    const { influx, write, outcome, errors } = guarded({ '5': 'H5', '6': 'H6' });
+    write(stamped('5', 'H5'), stamped('6', 'other'), stamped('7', 'H7'));
+    await settle();
+    expect(outcome.get('sysbench,agent=a1 v=1 5')).toBe('ok');
+    expect(errors.get('sysbench,agent=a1 v=1 6')).toBeInstanceOf(HistoryConflictError);
+    expect(outcome.get('sysbench,agent=a1 v=1 6')).toBe(
+      'a different sysbench point is already stored for this series and timestamp; stored history is append-only, so it was not overwritten',
+    );
+    expect(influx.bodies()).toEqual([['sysbench,agent=a1 v=1 7']]); // only the new point is written
+    expect(outcome.has('sysbench,agent=a1 v=1 7')).toBe(false); // and acked only once accepted
+    influx.requests[0]!.resolve();
+    await settle();
+    expect(outcome.get('sysbench,agent=a1 v=1 7')).toBe('ok');
+  });
+
+  it('once InfluxDB accepted a point, a resend of it is acked from memory: no query, no write', async () => {
+    const { influx, query, write, outcome } = guarded({});
+    write(stamped('7', 'H7'));
+    await settle();
+    influx.requests[0]!.resolve();
+    await settle();
+    expect(query.count).toBe(1);
+    outcome.clear();
+    write(stamped('7', 'H7'));
+    await settle();
+    expect(outcome.get('sysbench,agent=a1 v=1 7')).toBe('ok');
+    expect(query.count).toBe(1);
+    expect(influx.requests).toHaveLength(1);
+  });
+
+  it('InfluxDB cannot be asked: the batch is held (no ack, no reject), then checked and written after 200 ms', async () => {
+    const { influx, writer, query, write, outcome } = guarded({});
+    query.failNext = 'InfluxDB did not answer: ECONNREFUSED';
+    write(stamped('7', 'H7'));
+    await settle();
+    expect(outcome.size).toBe(0);
+    expect(influx.requests).toHaveLength(0);
+    expect(writer.failedWrites).toBe(1);
+    expect(writer.held()).toBe(1);
+    expect(writer.heldReason).toBe('InfluxDB did not answer: ECONNREFUSED');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(query.count).toBe(2);
+    expect(query.at[1]! - query.at[0]!).toBe(200); // checked again after the first retry delay
+    expect(influx.requests[0]!.at).toBe(query.at[1]); // and written at once
+    influx.requests[0]!.resolve();
+    await settle();
+    expect(outcome.get('sysbench,agent=a1 v=1 7')).toBe('ok');
+    expect(writer.held()).toBe(0);
+    expect(writer.heldReason).toBe('');
+  });
+});
+
+describe("refusals that are InfluxDB's state, not the data's", () => {
+  it("a 400 about one of InfluxDB's own limits is held and retried, never rejected", async () => {
+    const limit = new InfluxWriteError('InfluxDB answered 400: partial write: max-series-per-database limit exceeded: (1000000)', 400);
+    expect(isPermanent(limit)).toBe(false);
+    const { influx, writer, write, outcome } = setup();
+    let raised = false;
+    influx.answer = () => (raised ? undefined : limit);
+    write('a 1', 'b 2');
+    await settle();
+    expect(influx.bodies()).toEqual([['a 1', 'b 2'], ['a 1'], ['b 2']]); // isolated: each point alone, each refused for the limit
+    expect(outcome.size).toBe(0);
+    expect(writer.held()).toBe(2);
+    raised = true; // the operator raised the limit
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([...outcome.values()]).toEqual(['ok', 'ok']);
+  });
+
+  it('database not found: onDatabaseMissing runs before the retry, and the points are written after', async () => {
+    let created = 0;
+    const { influx, write, outcome } = setup({ onDatabaseMissing: async () => void created++ });
+    let exists = false;
+    influx.answer = () => (exists ? undefined : new InfluxWriteError('InfluxDB answered 404: {"error":"database not found: \\"vo\\""}', 404));
+    write('a 1');
+    await settle();
+    expect(created).toBe(1);
+    expect(outcome.size).toBe(0);
+    exists = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(outcome.get('a 1')).toBe('ok');
+    expect(created).toBe(1);
   });
 });
