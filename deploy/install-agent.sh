@@ -459,6 +459,12 @@ do_install() {
   if [ -n "${SET_token_file:-}" ] && [ ! -f "$ROOT$SET_token_file" ]; then
     die "--token-file $SET_token_file: no such file${ROOT:+ in $ROOT}"
   fi
+  if [ -n "${SET_token_file:-}" ]; then
+    # Like ssh with a private key: a token others can read, or that root does not own, is a leak.
+    perm=$(stat -c %a "$ROOT$SET_token_file") owner=$(stat -c %u "$ROOT$SET_token_file")
+    case $perm in *00) ;; *) say "warning: --token-file $SET_token_file has mode $perm: other users can read the token; chmod 600 it (root-only is enough: the agent gets it as a systemd credential)" ;; esac
+    [ "$owner" = 0 ] || say "warning: --token-file $SET_token_file belongs to uid $owner, not root: whoever owns it can change the agent's identity; chown root it"
+  fi
   find_node
   find_source
   read_manifest

@@ -3,7 +3,7 @@
 // Installed for real into a fresh root (systemctl --root, systemd-analyze verify); the same
 // root switched to --daemon and back, then uninstalled to nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkDir, freshRoot, HAVE_SYSTEMCTL, installBundle } from './support/install-root.js';
@@ -87,6 +87,20 @@ describe('installer timer mode', () => {
     install(['--timer']);
     expect(existsSync(etc('virt-overhead-agent.timer'))).toBe(true);
     if (HAVE_SYSTEMCTL) expect(linked('multi-user.target.wants/virt-overhead-agent.service')).toBe(false);
+  });
+
+  it('a token file others can read, or not owned by root, is warned about like ssh does', () => {
+    const token = join(root, 'etc/virt-overhead/loose-token');
+    writeFileSync(token, 'token-0123456789abcdef\n', { mode: 0o644 });
+    chmodSync(token, 0o644);
+    chownSync(token, 4242, 0);
+    const out = install(['--token-file', '/etc/virt-overhead/loose-token']);
+    expect(out).toMatch(/warning: --token-file \/etc\/virt-overhead\/loose-token has mode 644: other users can read the token; chmod 600/);
+    expect(out).toMatch(/belongs to uid 4242, not root/);
+    chmodSync(token, 0o600);
+    chownSync(token, 0, 0);
+    expect(install(['--token-file', '/etc/virt-overhead/loose-token'])).not.toMatch(/warning/);
+    rmSync(token);
   });
 
   it('--uninstall leaves the root as it was', () => {
