@@ -70,7 +70,7 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
         { path: '/root/vo/systemd/virt-overhead-agent.service', from: join(deploy, 'systemd/virt-overhead-agent.service') },
         { path: '/root/vo/systemd/virt-overhead-agent.timer', from: join(deploy, 'systemd/virt-overhead-agent.timer') },
         { path: '/root/vo/firstboot.sh', from: join(packageRoot(), 'lab/debian-guest/firstboot.sh'), mode: 0o755 },
-        { path: '/root/vo/firstboot.env', content: `GROUP=${GROUP}\nVARIANT=debian12-${accel}\nTESTS=cpu, mutex\nTRIALS=1\n` },
+        { path: '/root/vo/firstboot.env', content: `GROUP=${GROUP}\nVARIANT=debian12-${accel}\nTESTS='cpu, mutex'\nTRIALS=1\n` },
         { path: '/etc/virt-overhead/token', content: `${TOKEN}\n`, mode: 0o600 },
         {
           path: '/etc/systemd/system/vo-firstboot.service',
@@ -85,6 +85,8 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
       say(`image ready after ${Math.round((Date.now() - t0) / 1000)} s; booting`);
       const boot = guest.boot({ timeoutMs: 20 * 60_000, onConsole: (l) => (/VO_E2E|Reached target.*Multi-User|Kernel panic/.test(l) ? say(`  | ${l}`) : undefined) });
       const r = await boot.done;
+      // The whole console, for the record (the issue asks for this log).
+      writeFileSync(join(packageRoot(), '.data', 'lab', 'debian-e2e-console.log'), r.console);
       say(`guest powered off after ${Math.round(r.durationMs / 1000)} s (exit ${r.code} ${r.signal ?? ''}); whole test so far ${Math.round((Date.now() - t0) / 1000)} s`);
       const text = r.console.replace(/\r/g, '');
       expect(r.code, text.slice(-3000)).toBe(0);

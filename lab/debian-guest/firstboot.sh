@@ -4,8 +4,10 @@
 # from its installed unit, report on the console (VO_E2E lines) and power off.
 # Settings come from /root/vo/firstboot.env (GROUP, VARIANT, TESTS, TRIALS).
 set -u
-. /root/vo/firstboot.env
 say() { echo "VO_E2E $*"; }
+# Whatever happens, say so and power off: a guest left running only times out.
+trap 'say "firstboot ended ($?)"; systemctl poweroff' EXIT
+. /root/vo/firstboot.env
 say "pid1: $(readlink /proc/1/exe)"
 i=0
 while [ $i -lt 90 ] && ! ip -4 addr show | grep -q '10.0.2.15/'; do sleep 1; i=$((i + 1)); done
@@ -23,4 +25,3 @@ journalctl -u virt-overhead-agent.service --no-pager -o cat | tail -n 40 | sed '
 say "resident agents after the run: $(pgrep -fc 'virt-overhead agent' || true)"
 touch /var/lib/vo-firstboot.done
 say DONE
-systemctl poweroff
