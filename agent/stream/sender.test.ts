@@ -201,6 +201,17 @@ describe('window and acks', () => {
     expect(spool.stats().spooled).toBe(0);
   });
 
+  it('delivered counts the spool records the collector acknowledged, once each; not heartbeats or unknown ids', async () => {
+    const { collector, spool, sender } = await setup(['r1', 'r2'], { autoWelcome: 2 });
+    await until('2 records', () => collector.streams[0]?.ids().length === 2);
+    collector.last().send({ ack: { ids: ['r1', 'st9', 'nope'] } });
+    await until('r1 acked', () => spool.stats().spooled === 1);
+    expect(sender.delivered).toBe(1);
+    collector.last().send({ ack: { ids: ['r1', 'r2'] } }); // r1 again
+    await until('r2 acked', () => spool.stats().spooled === 0);
+    expect(sender.delivered).toBe(2);
+  });
+
   it('a record appended later goes out at the next pump()', async () => {
     const { collector, spool, sender } = await setup([], { autoWelcome: 2 });
     await until('connected', () => sender.isConnected());
@@ -315,7 +326,19 @@ describe('oversized records and heartbeats', () => {
     expect(collector.last().ids()).toEqual(['small']);
     expect(rejects).toEqual([['huge', 'over the message size limit']]);
     expect(sender.rejected).toBe(1);
+    expect(spool.stats().quarantined).toBe(1); // set aside, not lost
     expect(pendingIds(spool)).toEqual(['small']);
+  });
+
+  it('a record that cannot be encoded is set aside in quarantine; the records behind it still go', async () => {
+    const { collector, spool, sender } = await setup([], { autoWelcome: 2 });
+    spool.append([{ id: 'bad', kind: 'result', body: { ...result('bad'), fields: 'not a map' } }, record('good')]);
+    sender.pump();
+    await until('good', () => collector.streams[0]?.ids().includes('good') ?? false);
+    expect(collector.last().ids()).toEqual(['good']);
+    expect(sender.rejected).toBe(1);
+    expect(spool.stats().quarantined).toBe(1);
+    expect(pendingIds(spool)).toEqual(['good']);
   });
 
   it('sendStatus: false when not connected; true on the ack of its id; false without one in time', async () => {
