@@ -44,6 +44,7 @@ beforeAll(async () => {
     ...run('same', 'guest', 'g1', START + 3n * HOUR + 10n * MIN, cpu([1000.9, 1002.2, 1001.1], [1.0, 1.01, 1.0])),
     ...run('slow', 'guest', 'g2', START + 3n * HOUR + 20n * MIN, cpu([900.4, 902.8, 899.1], [1.11, 1.12, 1.1])),
     ...run('once', 'guest', 'g3', START + 3n * HOUR + 30n * MIN, cpu([950.5], [1.05])),
+    ...run('alone', 'guest', 'g5', START + 3n * HOUR, cpu([990.1, 991.7, 989.9], [1.0, 1.01, 1.0])).map((t) => ({ ...t, group: 'lonely' })),
     ...run('tiny', 'guest', 'g4', START + 3n * HOUR + 40n * MIN, [{ events_per_sec: 1000.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 }, { events_per_sec: 1001.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 }]),
   ]);
   await createOverheadCalculator({ influx, database: DB }).onResultsWritten(written);
@@ -59,7 +60,7 @@ afterAll(async () => {
 describe('report equals the stored overhead', () => {
   it('every guest cell of the report equals its overhead point, digit for digit and value for value', async () => {
     const stored = (await influx.query(`SELECT * FROM "overhead"`, { database: DB })) as unknown as Row[];
-    const section = report.sections.find((s) => s.test === 'cpu')!;
+    const section = report.sections.find((s) => s.group === 'eq' && s.test === 'cpu')!;
     let compared = 0;
     for (const m of section.metrics) {
       for (const r of m.results) {
@@ -94,8 +95,15 @@ describe('report equals the stored overhead', () => {
     expect(compared).toBeGreaterThanOrEqual(4 * 3 - 1);
   });
 
+  it('a group without a baseline: the guest is unmeasurable, with the reason, and no number', () => {
+    const lonely = report.sections.find((s) => s.group === 'lonely')!;
+    const c = lonely.metrics.find((m) => m.metric === 'events_per_sec')!.results[0]!.vsReference!;
+    expect(c).toMatchObject({ verdict: 'unmeasurable', reason: 'no baseline agent in this group', ratio: null, overheadPct: null });
+    expect(fmtVerdict(c)).toBe('unmeasurable: no baseline agent in this group');
+  });
+
   it('the cases read as a careful reader would expect', () => {
-    const eps = report.sections[0]!.metrics.find((m) => m.metric === 'events_per_sec')!;
+    const eps = report.sections.find((s) => s.group === 'eq')!.metrics.find((m) => m.metric === 'events_per_sec')!;
     const by = (agent: string) => eps.results.find((r) => r.system.agent === agent)!.vsReference!;
     // The margin is the baseline's noise floor from its 4 run means (b1 lies before the period).
     expect(by('same').margin.source).toBe('noise-floor');
@@ -104,7 +112,7 @@ describe('report equals the stored overhead', () => {
     expect(by('slow').verdict).toBe('worse');
     expect(by('once')).toMatchObject({ verdict: 'inconclusive', overheadLowPct: null });
     // 0.02 ms is within 10 steps of 0 at 0.01 ms: unmeasurable, with no number that looks precise.
-    const lat = report.sections[0]!.metrics.find((m) => m.metric === 'latency_avg_ms')!;
+    const lat = report.sections.find((s) => s.group === 'eq')!.metrics.find((m) => m.metric === 'latency_avg_ms')!;
     const tiny = lat.results.find((r) => r.system.agent === 'tiny')!.vsReference!;
     expect(tiny.verdict).toBe('unmeasurable');
     expect(fmtOverheadCell(tiny)).toBe('—');

@@ -6,7 +6,7 @@
 // (the window around the guest run), so the report and the stored point cannot disagree.
 import type { InfluxDB } from 'influx';
 import { isTestName, type ResultField } from '../../schema/sysbench.js';
-import type { Comparison, Margin } from '../../lib/compare/index.js';
+import { chooseMargin, compareSamples, type Comparison, type Margin } from '../../lib/compare/index.js';
 import { runsOf } from '../../lib/compare/baseline.js';
 import { mean, meanCi, median, stddev } from '../../lib/stats/stats.js';
 import { compareGuestRun } from '../overhead/compute.js';
@@ -122,6 +122,14 @@ function normalize(value: number, best: number, direction: Direction): number {
   return direction === 'higher' ? value / best : best / value;
 }
 
+/** A guest with nothing to compare with says so in its verdict (never a number that looks precise). */
+function noBaseline(values: number[], runId: string, direction: Direction, hasReference: boolean, marginPct?: number | null): ReportComparison {
+  const margin = chooseMargin([], marginPct);
+  const c = compareSamples({ values }, { values: [] }, { direction, marginPct: margin.marginPct });
+  const reason = hasReference ? 'no baseline run of this metric within the window' : 'no baseline agent in this group';
+  return { ...c, reason, margin, runId, baselineRunId: '' };
+}
+
 /** The latest run's rows (by first trial). */
 function latestRun(rows: readonly SysbenchRow[]): SysbenchRow[] {
   return runsOf(rows).at(-1)!.trials;
@@ -196,7 +204,7 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
           normalized: normalize(m, best, direction),
           normalizedLow: nl ? nl[0]! : null,
           normalizedHigh: nl ? nl[1]! : null,
-          vsReference: vs.get(systemKey(e.system))?.get(metric) ?? null,
+          vsReference: vs.get(systemKey(e.system))?.get(metric) ?? (e.system.role === 'guest' ? noBaseline(values, run[0]!.runId, direction, reference !== null, o.marginPct) : null),
         };
       });
       metrics.push({ metric, direction, results });
