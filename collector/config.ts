@@ -20,5 +20,7 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'flush-interval', type: 'duration', help: 'longest wait before a partial batch is written', default: '50ms' },
   { name: 'rate-limit', type: 'int', min: 1, help: 'messages per second per agent stream (burst 4x)', default: '5000' },
   { name: 'idle-timeout', type: 'duration', help: 'close connections that have no stream (unauthenticated or quiet) after this long', default: '60s' },
+  { name: 'silence-after', type: 'duration', help: 'an agent without a heartbeat this long is silent (agent_silence, alert); above the agents\' --status-interval, above their --interval for agents run by a timer', default: '5m' },
+  { name: 'stats-interval', type: 'duration', help: 'period of collector_stats and of the silence check (0 = off)', default: '60s' },
   LOG_LEVEL_OPTION,
 ];

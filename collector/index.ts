@@ -12,13 +12,18 @@ import { BatchWriter, lineWriter, rawQuery } from './influx/writer.js';
 import { HistoryGuard } from './influx/history.js';
 import { LogLimiter } from './server/log-limit.js';
 import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
-import { handleStream, type AgentCall } from './server/stream.js';
+import { handleStream, type AgentCall, type StreamContext } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
 import { TokenBucket } from './server/ratelimit.js';
 import { createOverheadCalculator, type WrittenResult } from './overhead/index.js';
 import { createChainCalculator } from './overhead/chain-calculator.js';
 import type { MarginSpec } from '../lib/compare/margin.js';
 import { createChangeDetector } from './changes/index.js';
+import { recordHello } from './facts/index.js';
+import { addHealthService, HEALTH_SERVICES } from './health/grpc.js';
+import { checkSilence } from './health/silence.js';
+import { WriteTimer, writeStats } from './health/stats.js';
+import { hostname } from 'node:os';
 
 export interface CollectorOptions {
   listen: string;
@@ -28,6 +33,10 @@ export interface CollectorOptions {
   tokens?: TokenTable | null;
   tls?: ServerTlsOptions;
   baselineWindowMs?: number;
+  /** An agent without a heartbeat for this long is written as silent (`agent_silence`; default 5 min). */
+  silenceAfterMs?: number;
+  /** Period of `collector_stats` and of the silence check (default 60 s; 0 = off). */
+  statsPeriodMs?: number;
   /** Equivalence margins for verdicts (default: each baseline's noise floor). */
   margins?: MarginSpec;
   batchSize?: number;
@@ -114,9 +123,17 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       .then(() => changes?.onResultsWritten(results))
       .catch((err: Error) => log.error({ error: err.message }, 'change point detection failed'));
   };
+  // Each hello's facts → agent_info, on the same chain so a run's change points see them.
+  const onHello: StreamContext['onHello'] = (hello, tags) => {
+    overheadChain = overheadChain
+      .then(() => recordHello(influx, opts.database, tags, hello, BigInt(Date.now()) * 1_000_000n))
+      .then(() => undefined)
+      .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'writing agent_info failed'));
+  };
   const target = { url: opts.influxUrl, database: opts.database };
   const guard = new HistoryGuard(rawQuery(target));
-  const writer = new BatchWriter(lineWriter(target), {
+  const writeTimer = new WriteTimer();
+  const writer = new BatchWriter(writeTimer.wrap(lineWriter(target)), {
     batchSize: opts.batchSize,
     flushMs: opts.flushMs,
     log,
@@ -156,11 +173,30 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const { Collector } = loadContract().virtoverhead.v1;
   server.addService(Collector.service, {
     Stream: (call: AgentCall) =>
-      handleStream(call, { writer, tokens: () => tokens, log, collectorVersion: AGENT_VERSION, ratePerSec: opts.ratePerSec ?? 5000, burst: opts.burst ?? 20_000, open, isPressured: () => pressured, buckets, limiter }),
+      handleStream(call, { writer, tokens: () => tokens, log, collectorVersion: AGENT_VERSION, ratePerSec: opts.ratePerSec ?? 5000, burst: opts.burst ?? 20_000, open, isPressured: () => pressured, buckets, limiter, onHello }),
   });
+  const health = addHealthService(server);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))));
   const host = opts.listen.replace(/:\d+$/, '');
   log.info({ listen: `${host}:${port}`, influx: redactUrl(opts.influxUrl), database: opts.database, auth: tokens ? `${tokens.size} tokens` : 'none', tls: Boolean(opts.tls?.cert) }, 'collector listening');
+
+  // Self-stats and the silence check, once per period, one at a time (a slow InfluxDB never piles them up).
+  const statsPeriodMs = opts.statsPeriodMs ?? 60_000;
+  const collectorId = `${hostname()}:${port}`;
+  let statsRun: Promise<void> = Promise.resolve();
+  const statsTimer =
+    statsPeriodMs > 0
+      ? setInterval(() => {
+          statsRun = statsRun
+            .then(async () => {
+              const now = Date.now();
+              await writeStats(influx, opts.database, collectorId, { openStreams: open.size, pointsWritten: writer.written, pointsFailed: writer.failedWrites, queueDepth: writer.queued() }, writeTimer, now);
+              await checkSilence(influx, opts.database, now, { silentAfterMs: opts.silenceAfterMs ?? 300_000, periodMs: statsPeriodMs });
+            })
+            .catch((err: Error) => log.warn({ error: err.message }, 'collector stats / silence check failed'));
+        }, statsPeriodMs)
+      : null;
+  statsTimer?.unref();
 
   return {
     address: `${host}:${port}`,
@@ -171,6 +207,9 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     },
     async stop(timeoutMs = 10_000) {
       // Read nothing new, write what was read (its acks go out), then close every stream.
+      for (const s of HEALTH_SERVICES) health.setStatus(s, 'NOT_SERVING');
+      if (statsTimer) clearInterval(statsTimer);
+      await statsRun;
       for (const c of open) c.pause();
       const flushed = await writer.close(timeoutMs);
       if (!flushed) log.warn('shut down with points InfluxDB had not accepted; their agents will resend them');

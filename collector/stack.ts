@@ -13,6 +13,9 @@ export interface LocalStackOptions {
   tokens?: TokenTable | null;
   log?: Logger;
   baselineWindowMs?: number;
+  /** Collector self-stats and silence checks (see CollectorOptions). */
+  silenceAfterMs?: number;
+  statsPeriodMs?: number;
 }
 
 export interface LocalStack {
@@ -37,6 +40,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       createDatabase: true,
       tokens: opts.tokens ?? null,
       baselineWindowMs: opts.baselineWindowMs,
+      ...(opts.silenceAfterMs !== undefined ? { silenceAfterMs: opts.silenceAfterMs } : {}),
+      ...(opts.statsPeriodMs !== undefined ? { statsPeriodMs: opts.statsPeriodMs } : {}),
       log: opts.log ?? pino({ level: 'warn' }, pino.destination(2)),
     });
   } catch (err) {

@@ -14,6 +14,14 @@ export function overheadThresholds(warn: number, bad: number): dashboard.Thresho
   ]);
 }
 
+/** Green below `bad`, red from it: a count where any non-zero value is a problem (distinct steps). */
+export function badAbove(bad: number): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
+    { value: null, color: 'green' },
+    { value: bad, color: 'red' },
+  ]);
+}
+
 /** One reference line: e.g. native = 1 on a relative-performance chart. */
 export function referenceLine(value: number): dashboard.ThresholdsConfigBuilder {
   return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([

@@ -101,6 +101,40 @@ export const MEASUREMENTS = {
       layers_agree: 'boolean',
     },
   },
+  agent_info: {
+    tags: IDENTITY_TAGS,
+    fields: {
+      os: 'string',
+      kernel: 'string',
+      arch: 'string',
+      cpu_model: 'string',
+      cpus: 'float',
+      memory_bytes: 'float',
+      agent_version: 'string',
+      sysbench_version: 'string',
+      qemu_version: 'string',
+      declared: 'string',
+      changed: 'string',
+      changed_detail: 'string',
+    },
+  },
+  agent_silence: {
+    tags: IDENTITY_TAGS,
+    fields: { silent_s: 'float', silent: 'float', limit_s: 'float' },
+  },
+  collector_stats: {
+    tags: ['collector'] as const,
+    fields: {
+      open_streams: 'float',
+      points_written: 'float',
+      points_failed: 'float',
+      queue_depth: 'float',
+      writes: 'float',
+      write_ms_avg: 'float',
+      write_ms_max: 'float',
+      spool_backlog: 'float',
+    },
+  },
   overhead_change: {
     tags: [...COMPARISON_TAGS, 'kind', 'cause'] as const,
     fields: {

@@ -2,11 +2,11 @@
 // collector, real agents running real sysbench. Guest "shifty" runs the same cpu profile
 // file as the baseline for 8 rounds, then a file of the same profile name with 4× the
 // primes (each event costs more, so events/s drops and its overhead rises) and declares
-// it with --variant; guest "steady" never changes. Expected: exactly one overhead_change for
+// it with --variant, and declares a new QEMU version with it; guest "steady" never changes. Expected: exactly one overhead_change for
 // shifty's events_per_sec, at its first run with the new file, naming the variant; none for
 // steady. A recompute writes the same points again (idempotent).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
@@ -30,8 +30,8 @@ function profileFile(name: string, primes: number): string {
   return path;
 }
 
-async function agent(id: string, role: string, profile: string, variant: string): Promise<void> {
-  const r = await runCli(['agent', '--collector', stack.collectorAddress, '--once', '--profile', profile, '--tests', 'cpu', '--trials', '2', '--workdir', join(dir, id), '--agent-id', id, '--role', role, '--group', GROUP, '--variant', variant]);
+async function agent(id: string, role: string, profile: string, variant: string, qemu = '8.2.2'): Promise<void> {
+  const r = await runCli(['agent', '--collector', stack.collectorAddress, '--once', '--profile', profile, '--tests', 'cpu', '--trials', '2', '--workdir', join(dir, id), '--agent-id', id, '--role', role, '--group', GROUP, '--variant', variant, '--declare', `qemu_version=${qemu}`]);
   if (r.code !== 0) failures.push(r);
 }
 
@@ -57,7 +57,7 @@ beforeAll(async () => {
   for (let round = 0; round < BEFORE + AFTER; round++) {
     const shifted = round >= BEFORE;
     await agent('cp-native', 'baseline', normal, 'default');
-    await agent('cp-shifty', 'guest', shifted ? heavy : normal, shifted ? 'primes-8000' : 'default');
+    await agent('cp-shifty', 'guest', shifted ? heavy : normal, shifted ? 'primes-8000' : 'default', shifted ? '9.0.0' : '8.2.2');
     await agent('cp-steady', 'guest', normal, 'default');
   }
   await settle();
@@ -87,8 +87,8 @@ describe('change points through the pipeline', () => {
     expect(c.time.getNanoTime()).toBe(firstShifted.time.getNanoTime());
     expect(c.kind).toBe('regression');
     expect(c.cause).toBe('guest');
-    expect(c.facts_changed).toBe('variant');
-    expect(c.facts_detail).toBe('variant: default → primes-8000');
+    expect(c.facts_changed).toBe('qemu_version,variant');
+    expect(c.facts_detail).toBe('qemu_version: 8.2.2 → 9.0.0; variant: default → primes-8000');
     // before/after are the means of the stored overhead values either side.
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(c.before_pct).toBeCloseTo(mean(runs.slice(0, BEFORE).map((r) => r.overhead_pct)), 9);
@@ -96,6 +96,19 @@ describe('change points through the pipeline', () => {
     expect(c.n_before).toBe(BEFORE);
     expect(c.n_after).toBe(AFTER);
     expect(c.p_value).toBeLessThan(0.001);
+  });
+
+  it('agent_info has a fact event exactly at the shifted guest\'s first hello with the new QEMU, none for the others', async () => {
+    const info = await query(`SELECT * FROM agent_info WHERE "group" = '${GROUP}'`);
+    expect(info.filter((r) => r.agent === 'cp-shifty')).toHaveLength(BEFORE + AFTER);
+    expect(info.filter((r) => r.agent === 'cp-steady')).toHaveLength(BEFORE + AFTER);
+    const events = info.filter((r) => r.changed);
+    expect(events.map((r) => [r.agent, r.changed, r.changed_detail])).toEqual([['cp-shifty', 'qemu_version', 'qemu_version: 8.2.2 → 9.0.0']]);
+    const shiftyInfo = info.filter((r) => r.agent === 'cp-shifty');
+    expect(shiftyInfo.findIndex((r) => r.changed)).toBe(BEFORE);
+    // The hello's facts are this machine's: the kernel the agent reported is the one we run on.
+    expect([...new Set(info.map((r) => r.kernel))]).toEqual([release()]);
+    expect(info[0]!.cpus).toBeGreaterThan(0);
   });
 
   it('no change point for the guest whose runs did not change', async () => {
@@ -121,7 +134,7 @@ describe('virt-overhead report --changes', () => {
     expect(r.code, r.stderr).toBe(0);
     const shifty = r.stdout.split('\n').findIndex((l) => l.startsWith(`${GROUP} · cp-shifty · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native: 1 change in ${BEFORE + AFTER} runs`));
     expect(shifty, r.stdout).toBeGreaterThanOrEqual(0);
-    expect(r.stdout.split('\n')[shifty + 1]).toMatch(/regression: overhead .* → .*p=.*variant: default → primes-8000/);
+    expect(r.stdout.split('\n')[shifty + 1]).toMatch(/regression: overhead .* → .*p=.*qemu_version: 8.2.2 → 9.0.0; variant: default → primes-8000/);
     expect(r.stdout).toContain(`${GROUP} · cp-steady · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native: no change in ${BEFORE + AFTER} runs`);
     process.stdout.write(r.stdout);
   });
@@ -138,7 +151,7 @@ describe('Grafana reads the change points (committed JSON and alert rules)', () 
     const rows = await query(interpolate(a.target.query, wide(), { group: { multi: false, value: GROUP }, agent: all }));
     const mine = rows.filter((r) => r.agent === 'cp-shifty' && r.metric === 'events_per_sec');
     expect(mine).toHaveLength(1);
-    expect(mine[0]!.summary).toMatch(/^regression of cp-shifty cpu events_per_sec: overhead .*variant: default → primes-8000$/);
+    expect(mine[0]!.summary).toMatch(/^regression of cp-shifty cpu events_per_sec: overhead .*qemu_version: 8.2.2 → 9.0.0; variant: default → primes-8000$/);
     expect(rows.filter((r) => r.agent === 'cp-steady')).toHaveLength(0);
   });
 

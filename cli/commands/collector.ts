@@ -60,6 +60,8 @@ export async function run(argv: string[]): Promise<number> {
       tokens: tokensPath ? loadTokens(tokensPath, (m) => log.warn(m)) : null,
       tls: { cert: optStr(values, 'tls-cert'), key: optStr(values, 'tls-key'), clientCa: optStr(values, 'tls-client-ca'), allowPlaintext: values['allow-plaintext'] === true },
       baselineWindowMs: duration(values, 'baseline-window'),
+      silenceAfterMs: duration(values, 'silence-after'),
+      statsPeriodMs: duration(values, 'stats-interval'),
       margins: marginOption(optStr(values, 'margin')),
       batchSize: int(values, 'batch-size'),
       flushMs: duration(values, 'flush-interval'),

@@ -4,6 +4,7 @@ import type { InfluxDB } from 'influx';
 import { eq } from '../../schema/influxql.js';
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
+import { factsAt, factsHistory } from '../facts/index.js';
 
 /** One guest's runs of one test and profile in one group. */
 export interface GuestTestKey {
@@ -35,6 +36,7 @@ export function guestWhere(k: GuestTestKey): string {
 /** The guest's overhead series since `sinceNs`, each sorted by time (ties by run id). */
 export async function readOverheadSeries(influx: InfluxDB, database: string, key: GuestTestKey, sinceNs: bigint): Promise<OverheadSeries[]> {
   const rows = (await influx.query(`SELECT * FROM "overhead" WHERE ${guestWhere(key)} AND time >= ${sinceNs}`, { database })) as unknown as Row[];
+  const history = await factsHistory(influx, database, key.group, key.agent);
   const bySeries = new Map<string, OverheadSeries>();
   for (const r of rows) {
     if (typeof r.overhead_pct !== 'number' || typeof r.baseline_value !== 'number') continue;
@@ -46,10 +48,13 @@ export async function readOverheadSeries(influx: InfluxDB, database: string, key
     if (!s) bySeries.set(id, (s = { metric, baselineAgent, threads, runs: [] }));
     const tags: Record<string, string> = { metric, baseline_agent: baselineAgent };
     for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
-    const facts: Record<string, string> = {};
+    const timeNs = BigInt(r.time.getNanoTime());
+    // agent_info facts in force at the run (all but the raw `declared` object, whose QEMU part is
+    // qemu_version), then the run's own tags.
+    const { declared: _declared, ...facts } = factsAt(history, timeNs) as Record<string, string>;
     for (const f of TAG_FACTS) if (tags[f]) facts[f] = tags[f]!;
     s.runs.push({
-      timeNs: BigInt(r.time.getNanoTime()),
+      timeNs,
       runId: typeof r.run_id === 'string' ? r.run_id : '',
       baselineRunId: typeof r.baseline_run_id === 'string' ? r.baseline_run_id : '',
       overheadPct: r.overhead_pct,

@@ -29,6 +29,8 @@ export interface StreamContext {
   buckets?: Map<string, TokenBucket>;
   /** Rate-limited warnings shared by all streams (default: one per stream). */
   limiter?: LogLimiter;
+  /** Called with each authorized hello (the collector records the agent's facts). */
+  onHello?: (hello: Hello__Output, tags: ReturnType<typeof identityTags>) => void;
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -140,6 +142,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
       bucket = ctx.buckets.get(hello.agent_id) ?? ctx.buckets.set(hello.agent_id, bucket).get(hello.agent_id)!;
     }
     log.info({ agent: hello.agent_id, group: hello.group, role: hello.role, virt: tags.virt, protocol: hello.protocol_version, agentVersion: hello.agent_version }, 'agent connected');
+    ctx.onHello?.(hello, tags);
     send({ welcome: { protocol_version: PROTOCOL_VERSION, collector_version: ctx.collectorVersion } });
   };
 

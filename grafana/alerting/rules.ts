@@ -44,6 +44,12 @@ export const latestWorseBy = from('overhead')
   .whereTimeFilter()
   .groupBy('group', 'agent', 'test', 'metric', 'variant');
 
+/** Agents whose newest silence check says silent (docs/schema.md `agent_silence`). */
+export const silentAgents = from('agent_silence')
+  .select(as(last('silent'), 'silent'))
+  .whereTimeFilter()
+  .groupBy('group', 'agent');
+
 function influxQuery(refId: string, q: { target(refId: string): ReturnType<typeof recentOverhead.target> }, fromSeconds: number): alerting.QueryBuilder {
   return new alerting.QueryBuilder(refId)
     .datasourceUid(INFLUX_DATASOURCE_UID)
@@ -151,7 +157,13 @@ export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.
     summary: '{{ $labels.agent }} is worse than its baseline on {{ $labels.test }} ({{ $labels.metric }}): the 95 % interval lies above the margin',
     description: 'Lower end of the interval minus the margin = {{ $values.B }} points (verdict worse; docs/overhead.md).',
   });
-  return [regression.build(), sureLarge.build(), changePoint.build(), worse.build()];
+  const silent = firesAboveZero('Agent silent', 'virt-overhead-agent-silent', silentAgents, 15 * 60, {
+    summary: "{{ $labels.agent }} (group {{ $labels.group }}) sent no heartbeat for longer than the collector's --silence-after",
+    description: 'See the Agent health dashboard (Silent agents). With no agent_silence points at all, the collector is not running its checks.',
+  })
+    // No silence checks at all means the collector itself is down: that is an alert too.
+    .noDataState('Alerting');
+  return [regression.build(), sureLarge.build(), changePoint.build(), worse.build(), silent.build()];
 }
 
 /** Grafana's file provisioning shape (apiVersion 1, groups with a folder title, orgId). */

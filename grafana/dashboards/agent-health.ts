@@ -6,7 +6,7 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, from, last, max } from '../influxql.js';
-import { overheadThresholds, tableLegend } from '../panels.js';
+import { badAbove, tableLegend } from '../panels.js';
 import { statusVariables } from '../variables.js';
 
 type Counter = 'spooled' | 'dropped' | 'corrupt' | 'rejected';
@@ -31,6 +31,13 @@ export const currentCounters = selectedStatus()
   )
   .groupBy('agent');
 
+/** Each agent's newest silence check (docs/schema.md `agent_silence`): red when silent. */
+export const silence = from('agent_silence')
+  .select(as(last('silent'), 'silent'), as(last('silent_s'), 'silent_s'), as(last('limit_s'), 'limit_s'))
+  .whereTimeFilter()
+  .whereVars('group', 'agent', 'virt', 'variant')
+  .groupBy('group', 'agent');
+
 export function counterSeries(counter: Counter) {
   return selectedStatus().select(as(max(counter), counter)).groupByTime('$__interval').groupBy('agent').fill('none');
 }
@@ -45,6 +52,22 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
     .refresh('30s');
   for (const v of statusVariables()) builder.withVariable(v);
   builder
+    .withPanel(
+      new table.PanelBuilder()
+        .title('Silent agents')
+        .description('An agent is silent when its newest heartbeat is older than the collector\'s --silence-after (limit_s). Red: silent now (the "Agent silent" alert fires too).')
+        .datasource({ ...INFLUX_DATASOURCE })
+        .withTarget(silence.target('A', { format: 'table' }))
+        .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
+        .overrideByName('silent', [
+          { id: 'thresholds', value: badAbove(1).build() },
+          { id: 'custom.cellOptions', value: { type: 'color-background' } },
+        ])
+        .overrideByName('silent_s', [{ id: 'unit', value: 's' }])
+        .overrideByName('limit_s', [{ id: 'unit', value: 's' }])
+        .height(7)
+        .span(24),
+    )
     .withPanel(
       new table.PanelBuilder()
         .title('Last seen')
@@ -64,7 +87,7 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
         .withTarget(currentCounters.target('A', { format: 'table' }))
         .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
         .overrideByRegexp('dropped|corrupt|rejected', [
-          { id: 'thresholds', value: overheadThresholds(1, 1).build() },
+          { id: 'thresholds', value: badAbove(1).build() },
           { id: 'custom.cellOptions', value: { type: 'color-text' } },
         ])
         .height(7)

@@ -1,0 +1,58 @@
+// agent_info facts: what a hello yields, how a change becomes an event, which facts a run gets.
+import { describe, expect, it } from 'vitest';
+import type { Hello__Output } from '../../proto/index.js';
+import { agentInfoPoint, factsAt, helloFacts } from './index.js';
+
+const hello = (kernel: string, declared: Record<string, string> = {}): Hello__Output =>
+  ({
+    protocol_version: 2,
+    agent_id: 'vm1',
+    hostname: 'vm1',
+    group: 'g',
+    role: 'guest',
+    variant: '',
+    host: { os: 'Debian GNU/Linux 12', kernel, arch: 'x64', cpu_model: 'AMD EPYC', cpus: 4, memory_bytes: '8589934592' },
+    environment: { virt: 'kvm', container: 'none', kvm: 'absent', cpuid_signatures: [], detection_json: '', declared },
+    agent_version: '0.1.0',
+    sysbench_version: '1.0.20',
+  }) as unknown as Hello__Output;
+
+const TAGS = { agent: 'vm1', host: 'vm1', group: 'g', role: 'guest', virt: 'kvm', container: 'none', kvm: 'absent', variant: 'default' };
+
+describe('agent_info', () => {
+  it('a hello gives its host facts, versions and the declared QEMU version', () => {
+    expect(helloFacts(hello('6.1.0', { qemu_version: '8.2.2', nesting: 'L1' }))).toEqual({
+      os: 'Debian GNU/Linux 12',
+      kernel: '6.1.0',
+      arch: 'x64',
+      cpu_model: 'AMD EPYC',
+      cpus: '4',
+      memory_bytes: '8589934592',
+      agent_version: '0.1.0',
+      sysbench_version: '1.0.20',
+      qemu_version: '8.2.2',
+      declared: '{"nesting":"L1","qemu_version":"8.2.2"}',
+    });
+  });
+
+  it('numbers are stored as floats; a changed kernel is an event on the new point', () => {
+    const before = helloFacts(hello('6.1.0'));
+    const p = agentInfoPoint(TAGS, helloFacts(hello('6.12.0')), before, 5n);
+    expect(p.fields).toMatchObject({ cpus: 4, memory_bytes: 8589934592, kernel: '6.12.0', changed: 'kernel', changed_detail: 'kernel: 6.1.0 → 6.12.0' });
+    expect(agentInfoPoint(TAGS, before, before, 6n).fields!.changed).toBeUndefined();
+    expect(agentInfoPoint(TAGS, before, null, 6n).fields!.changed).toBeUndefined();
+  });
+
+  it('a run gets the facts of the newest hello at or before it (5 min of clock skew allowed)', () => {
+    const MIN = 60_000_000_000n;
+    const h = [
+      { timeNs: 0n, facts: { kernel: 'a' } },
+      { timeNs: 100n * MIN, facts: { kernel: 'b' } },
+    ];
+    expect(factsAt(h, 50n * MIN)).toEqual({ kernel: 'a' });
+    expect(factsAt(h, 100n * MIN)).toEqual({ kernel: 'b' });
+    expect(factsAt(h, 97n * MIN)).toEqual({ kernel: 'b' }); // agent clock 3 min behind the collector's
+    expect(factsAt(h, 94n * MIN)).toEqual({ kernel: 'a' });
+    expect(factsAt(h, -10n * MIN)).toEqual({});
+  });
+});

@@ -1,0 +1,70 @@
+// The collector's own numbers (issue 14 item 6), one `collector_stats` point per period:
+// open streams, points written and failed (totals since start), queue depth, write latency
+// (an ack goes out as soon as its batch's write returns, so this is the ack latency less the
+// batching wait, at most --flush-ms), and the spool backlog the agents report.
+import type { InfluxDB } from 'influx';
+
+/** Times each InfluxDB write; read and reset once per period. */
+export class WriteTimer {
+  private count = 0;
+  private sumMs = 0;
+  private maxMs = 0;
+  wrap(post: (body: string) => Promise<void>): (body: string) => Promise<void> {
+    return async (body) => {
+      const t0 = performance.now();
+      try {
+        await post(body);
+      } finally {
+        const ms = performance.now() - t0;
+        this.count++;
+        this.sumMs += ms;
+        if (ms > this.maxMs) this.maxMs = ms;
+      }
+    };
+  }
+  take(): { writes: number; avgMs: number; maxMs: number } {
+    const out = { writes: this.count, avgMs: this.count > 0 ? this.sumMs / this.count : 0, maxMs: this.maxMs };
+    this.count = 0;
+    this.sumMs = 0;
+    this.maxMs = 0;
+    return out;
+  }
+}
+
+export interface StatsSnapshot {
+  openStreams: number;
+  pointsWritten: number;
+  pointsFailed: number;
+  queueDepth: number;
+}
+
+/** Sum over agents of the `spooled` count of each one's newest heartbeat in the last hour. */
+export async function spoolBacklog(influx: InfluxDB, database: string): Promise<number> {
+  const rows = (await influx.query(`SELECT sum("spooled") AS "backlog" FROM (SELECT last("spooled") AS "spooled" FROM "agent_status" WHERE time > now() - 1h GROUP BY "group", "agent")`, { database })) as unknown as Array<{ backlog?: number }>;
+  return rows[0]?.backlog ?? 0;
+}
+
+export async function writeStats(influx: InfluxDB, database: string, collector: string, snap: StatsSnapshot, timer: WriteTimer, nowMs: number): Promise<void> {
+  const t = timer.take();
+  const backlog = await spoolBacklog(influx, database);
+  await influx.writePoints(
+    [
+      {
+        measurement: 'collector_stats',
+        tags: { collector },
+        fields: {
+          open_streams: snap.openStreams,
+          points_written: snap.pointsWritten,
+          points_failed: snap.pointsFailed,
+          queue_depth: snap.queueDepth,
+          writes: t.writes,
+          write_ms_avg: t.avgMs,
+          write_ms_max: t.maxMs,
+          spool_backlog: backlog,
+        },
+        timestamp: (BigInt(Math.round(nowMs)) * 1_000_000n).toString(),
+      },
+    ],
+    { database, precision: 'n' },
+  );
+}
