@@ -23,7 +23,12 @@ export interface ChangeDetectionOptions extends ChangePointOptions {
   baselineSpan?: number;
 }
 
-export const DEFAULT_CHANGE_OPTIONS: Required<ChangeDetectionOptions> = { maxPValue: 0.001, minMagnitude: 0, windowLen: 50, minSegment: 3, baselineSpan: 2 };
+/**
+ * The collector's defaults: Otava's p and window; 3 runs a side (a lone outlier is no change);
+ * a change of at least 3 points of overhead (over months, slow drift makes tiny differences
+ * between long segments "significant"; bench/changes.bench.ts measured the trade-off).
+ */
+export const DEFAULT_CHANGE_OPTIONS: Required<ChangeDetectionOptions> = { maxPValue: 0.001, minMagnitude: 0, windowLen: 50, minSegment: 3, minAbsChange: 3, baselineSpan: 2 };
 
 export interface ChangeRecord {
   timeNs: bigint;

@@ -43,7 +43,7 @@ describe('agent_info', () => {
     expect(agentInfoPoint(TAGS, before, null, 6n).fields!.changed).toBeUndefined();
   });
 
-  it('a run gets the facts of the newest hello at or before it (5 min of clock skew allowed)', () => {
+  it('a run gets the facts of the newest hello at or before it (a known clock skew can be allowed)', () => {
     const MIN = 60_000_000_000n;
     const h = [
       { timeNs: 0n, facts: { kernel: 'a' } },
@@ -51,8 +51,13 @@ describe('agent_info', () => {
     ];
     expect(factsAt(h, 50n * MIN)).toEqual({ kernel: 'a' });
     expect(factsAt(h, 100n * MIN)).toEqual({ kernel: 'b' });
-    expect(factsAt(h, 97n * MIN)).toEqual({ kernel: 'b' }); // agent clock 3 min behind the collector's
-    expect(factsAt(h, 94n * MIN)).toEqual({ kernel: 'a' });
+    expect(factsAt(h, 99n * MIN)).toEqual({ kernel: 'a' });
+    expect(factsAt(h, 97n * MIN, 5n * MIN)).toEqual({ kernel: 'b' }); // agent clock 3 min behind, 5 min allowed
     expect(factsAt(h, -10n * MIN)).toEqual({});
+  });
+
+  it('a new declared QEMU version is one event, named qemu_version (not the whole declared object)', () => {
+    const p = agentInfoPoint(TAGS, helloFacts(hello('6.1.0', { qemu_version: '9.0.0' })), helloFacts(hello('6.1.0', { qemu_version: '8.2.2' })), 7n);
+    expect([p.fields!.changed, p.fields!.changed_detail]).toEqual(['qemu_version', 'qemu_version: 8.2.2 → 9.0.0']);
   });
 });

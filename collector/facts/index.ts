@@ -53,7 +53,10 @@ export function agentInfoPoint(tags: IdentityTags, facts: Facts, previous: Facts
   for (const [k, v] of Object.entries(facts)) fields[k] = NUMERIC_FACTS.has(k) ? Number(v) : v;
   if (previous) {
     // Compared one-to-one (span 1): each hello is one observation of the agent.
-    const diff = changedFacts([previous], [facts], 1);
+    // `declared` is compared through its named parts (qemu_version), not as a whole object.
+    const { declared: _b, ...before } = previous;
+    const { declared: _a, ...after } = facts;
+    const diff = changedFacts([before], [after], 1);
     if (diff.length > 0) {
       fields.changed = diff.map((d) => d.name).join(',');
       fields.changed_detail = describeFacts(diff);
@@ -86,11 +89,12 @@ export async function factsHistory(influx: InfluxDB, database: string, group: st
 }
 
 /**
- * The facts in force at timeNs: those of the newest agent_info at or before it, give or take
- * `slackNs` (agent_info is stamped by the collector's clock at the hello, runs by the agent's
- * clock just after it; the slack absorbs a skew between the two). Binary search.
+ * The facts in force at timeNs: those of the newest agent_info at or before it (binary search).
+ * agent_info is stamped by the collector's clock at the hello, a run by the agent's clock when
+ * it ends, after the hello: an agent clock behind the collector's by more than a run's length
+ * gives a run the facts of the hello before (`slackNs` shifts the comparison by a known skew).
  */
-export function factsAt(history: ReadonlyArray<{ timeNs: bigint; facts: Facts }>, timeNs: bigint, slackNs = 300_000_000_000n): Facts {
+export function factsAt(history: ReadonlyArray<{ timeNs: bigint; facts: Facts }>, timeNs: bigint, slackNs = 0n): Facts {
   timeNs += slackNs;
   let lo = 0;
   let hi = history.length;

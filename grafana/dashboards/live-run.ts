@@ -28,9 +28,9 @@ export const latestSample = selectedSamples()
 const PANELS: Array<{ field: IntervalField; title: string; unit: string; description: string }> = [
   { field: 'events_per_sec', title: 'Events per second', unit: 'ops', description: 'cpu, threads, mutex and memory report events/s each interval.' },
   { field: 'latency_pct_ms', title: 'Latency percentile (ms)', unit: 'ms', description: 'The percentile sysbench reports (95th unless --percentile).' },
-  { field: 'mib_per_sec', title: 'Memory throughput (MiB/s)', unit: 'mbytes', description: 'memory test.' },
-  { field: 'read_mib_per_sec', title: 'fileio read (MiB/s)', unit: 'mbytes', description: 'fileio test.' },
-  { field: 'written_mib_per_sec', title: 'fileio written (MiB/s)', unit: 'mbytes', description: 'fileio test.' },
+  { field: 'mib_per_sec', title: 'Memory throughput (MiB/s)', unit: 'MiBs', description: 'memory test.' },
+  { field: 'read_mib_per_sec', title: 'fileio read (MiB/s)', unit: 'MiBs', description: 'fileio test.' },
+  { field: 'written_mib_per_sec', title: 'fileio written (MiB/s)', unit: 'MiBs', description: 'fileio test.' },
 ];
 
 function samplePanel(p: (typeof PANELS)[number]): timeseries.PanelBuilder {

@@ -26,6 +26,11 @@ export interface ChangePointOptions {
    * of reporting a shift only once that many values after it arrived.
    */
   minSegment?: number;
+  /**
+   * Smallest absolute difference of the means kept (default 0). Otava's min_magnitude is
+   * relative, which means nothing for a series around 0 such as an overhead in percent.
+   */
+  minAbsChange?: number;
 }
 
 /** [start, end) pieces of a series of length n cut at the sorted indexes. */
@@ -110,13 +115,23 @@ export function restate(series: readonly number[], indexes: readonly number[]): 
   return indexes.map((index) => ({ index, stats: statsAt(series, index, indexes) }));
 }
 
-/** Drops, one at a time, points with a side shorter than minSegment, then those no longer significant. */
-function enforceSegments(series: readonly number[], cps: ChangePoint[], minSegment: number, maxPValue: number): ChangePoint[] {
+/**
+ * Drops, one at a time and restating the rest after each, points with a side shorter than
+ * minSegment, then points whose change is below minAbsChange, then those no longer significant.
+ */
+function enforceLimits(series: readonly number[], cps: ChangePoint[], minSegment: number, minAbsChange: number, maxPValue: number): ChangePoint[] {
+  const side = (c: ChangePoint) => Math.min(c.stats.nBefore, c.stats.nAfter);
+  const delta = (c: ChangePoint) => Math.abs(c.stats.meanAfter - c.stats.meanBefore);
+  const rules: Array<[(c: ChangePoint) => boolean, (c: ChangePoint) => number]> = [
+    [(c) => side(c) < minSegment, (c) => -side(c)],
+    [(c) => delta(c) < minAbsChange, (c) => -delta(c)],
+    [(c) => !(c.stats.pValue <= maxPValue), (c) => c.stats.pValue],
+  ];
   for (;;) {
-    const short = cps.filter((c) => Math.min(c.stats.nBefore, c.stats.nAfter) < minSegment);
-    const pool = short.length > 0 ? short : cps.filter((c) => !(c.stats.pValue <= maxPValue));
-    if (pool.length === 0) return cps;
-    const worst = short.length > 0 ? pool.reduce((w, c) => (Math.min(c.stats.nBefore, c.stats.nAfter) < Math.min(w.stats.nBefore, w.stats.nAfter) ? c : w)) : pool.reduce((w, c) => (c.stats.pValue > w.stats.pValue ? c : w));
+    const rule = rules.find(([bad]) => cps.some(bad));
+    if (!rule) return cps;
+    const [bad, badness] = rule;
+    const worst = cps.filter(bad).reduce((w, c) => (badness(c) > badness(w) ? c : w));
     cps = restate(series, cps.filter((c) => c !== worst).map((c) => c.index));
   }
 }
@@ -130,7 +145,8 @@ export function changePoints(series: readonly number[], options: ChangePointOpti
   if (!(maxPValue > 0 && maxPValue <= 1)) throw new RangeError(`change points: max p-value must be in (0, 1], got ${maxPValue}`);
   for (const v of series) if (!Number.isFinite(v)) throw new RangeError(`change points: series holds a non-finite value (${v})`);
   const minSegment = options.minSegment ?? 1;
+  const minAbsChange = options.minAbsChange ?? 0;
   const weak = split(series, windowLen, firstPassPValue(maxPValue));
   const cps = merge(series, weak, maxPValue, minMagnitude);
-  return minSegment > 1 ? enforceSegments(series, cps, minSegment, maxPValue) : cps;
+  return minSegment > 1 || minAbsChange > 0 ? enforceLimits(series, cps, minSegment, minAbsChange, maxPValue) : cps;
 }
