@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/root.js';
+import { mulberry32 } from '../lib/stats/random.js';
 import { detectChanges, type OverheadRun } from '../collector/changes/detect.js';
 import type { BenchResult, BenchSection } from './types.js';
 
@@ -18,17 +19,8 @@ const TOLERANCE = 3;
 /** Delays are measured up to this many runs after a shift. */
 const MAX_DELAY = 12;
 
-/** Deterministic PRNG (mulberry32), so every run of the benchmark simulates the same year. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so every run of the benchmark simulates the same year. */
+const rng = mulberry32;
 
 interface Guest {
   overhead: number[];

@@ -15,6 +15,7 @@ import { benchCalibration } from './calibration.bench.js';
 import { benchPerturbation } from './perturbation.bench.js';
 import { benchSpool } from './spool.bench.js';
 import { benchTimer } from './timer.bench.js';
+import { benchChanges } from './changes.bench.js';
 import type { BenchResult, BenchSection } from './types.js';
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     ['latency', () => benchLatency(30, say)],
     ['spool', () => benchSpool()],
     ['timer', () => benchTimer(5, say)],
+    ['changes', () => benchChanges()],
   ];
   for (const [name, file, fn, title] of [['parser', 'parser.bench.js', 'benchParser', 'Parser'], ['detect', 'detect.bench.js', 'benchDetect', 'Detection']] as const) {
     steps.push([
