@@ -16,6 +16,7 @@ import { benchPerturbation } from './perturbation.bench.js';
 import { benchSpool } from './spool.bench.js';
 import { benchTimer } from './timer.bench.js';
 import { benchChanges } from './changes.bench.js';
+import { benchPanels } from './panels.bench.js';
 import type { BenchResult, BenchSection } from './types.js';
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     ['spool', () => benchSpool()],
     ['timer', () => benchTimer(5, say)],
     ['changes', () => benchChanges()],
+    ['panels', () => benchPanels()],
   ];
   for (const [name, file, fn, title] of [['parser', 'parser.bench.js', 'benchParser', 'Parser'], ['detect', 'detect.bench.js', 'benchDetect', 'Detection']] as const) {
     steps.push([
