@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTokens, TokenTable } from './tokens.js';
+import { grantMismatch, loadTokens, TokenTable } from './tokens.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-tokens-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,7 +92,11 @@ describe('loadTokens', () => {
   });
 
   it('a token has at least 16 characters; agent and group are non-empty strings', () => {
-    expect(loadTokens(file(`- {token: "${'x'.repeat(16)}", agent: a, group: g}\n`)).lookup('x'.repeat(16))).toEqual({ agent: 'a', group: 'g', roles: ['guest'] });
+    expect(loadTokens(file(`- {token: "${'x'.repeat(16)}", agent: a, group: g}\n`)).lookup('x'.repeat(16))).toEqual({
+      agent: 'a',
+      group: 'g',
+      roles: ['guest'],
+    });
     let p = file(`- {token: "${'x'.repeat(15)}", agent: a, group: g}\n`);
     refuses(p, `tokens file ${p}: entry 1: token must be a string of at least 16 characters`);
     p = file('- {token: 1234567890123456789, agent: a, group: g}\n'); // a number, however long
@@ -133,5 +137,54 @@ describe('reload', () => {
     writeFileSync(p, `- {token: short, agent: a1, group: g1}\n`);
     refuses(p, `tokens file ${p}: entry 1: token must be a string of at least 16 characters`);
     expect(current.lookup(T1)).toEqual({ agent: 'a1', group: 'g1', roles: ['guest'] });
+  });
+});
+
+describe('what a grant binds (issue 16): roles, host, variant, client certificates', () => {
+  const h = (over: Partial<{ agent_id: string; group: string; role: string; hostname: string; variant: string }> = {}) => ({
+    agent_id: 'a1',
+    group: 'g1',
+    role: 'guest',
+    hostname: 'h1',
+    variant: '',
+    ...over,
+  });
+
+  it('reads roles, host, variant and certificate entries', () => {
+    const t = loadTokens(
+      file(`- {token: ${T1}, agent: a1, group: g1, roles: [baseline, guest], host: h1, variant: v2}\n- {certificate: agent-2.example, agent: a2, group: g1}\n`),
+    );
+    expect(t.size).toBe(2);
+    expect(t.lookup(T1)).toEqual({ agent: 'a1', group: 'g1', roles: ['baseline', 'guest'], host: 'h1', variant: 'v2' });
+    expect(t.lookupCertificate('agent-2.example')).toEqual({ agent: 'a2', group: 'g1', roles: ['guest'] });
+    expect(t.lookupCertificate('agent-3.example')).toBeUndefined();
+  });
+
+  it('refuses entries that bind nothing or bind badly', () => {
+    let p = file('- {agent: a, group: g}\n');
+    refuses(p, `tokens file ${p}: entry 1: give a token or a certificate (client certificate CN)`);
+    p = file(`- {token: ${T1}, agent: a, group: g, roles: [host]}\n`);
+    refuses(p, `tokens file ${p}: entry 1: roles must be a list of baseline and/or guest`);
+    p = file(`- {token: ${T1}, agent: a, group: g, roles: []}\n`);
+    refuses(p, `tokens file ${p}: entry 1: roles must be a list of baseline and/or guest`);
+    p = file(`- {token: ${T1}, agent: a, group: g, host: ""}\n`);
+    refuses(p, `tokens file ${p}: entry 1: host must be a non-empty string`);
+    p = file('- {certificate: c1, agent: a, group: g}\n- {certificate: c1, agent: b, group: g}\n');
+    refuses(p, `tokens file ${p}: entry 2 repeats a certificate`);
+  });
+
+  it('grantMismatch: agent and group first, then role (guest only by default), host, variant', () => {
+    const plain = { agent: 'a1', group: 'g1', roles: ['guest'] as const };
+    expect(grantMismatch(plain, h())).toBeUndefined();
+    expect(grantMismatch(plain, h({ agent_id: 'a2' }))).toBe("this token may write only as agent 'a1' in group 'g1'");
+    expect(grantMismatch(plain, h({ group: 'g2' }), 'client certificate')).toBe("this client certificate may write only as agent 'a1' in group 'g1'");
+    expect(grantMismatch(plain, h({ role: 'baseline' }))).toBe("this token may claim only the role(s) guest, not 'baseline'");
+    expect(grantMismatch({ ...plain, roles: ['baseline', 'guest'] }, h({ role: 'baseline' }))).toBeUndefined();
+    const bound = { ...plain, host: 'h1', variant: 'v2' };
+    expect(grantMismatch(bound, h({ variant: 'v2' }))).toBeUndefined();
+    expect(grantMismatch(bound, h({ hostname: 'h9', variant: 'v2' }))).toBe("this token is bound to host 'h1'");
+    expect(grantMismatch(bound, h({ variant: 'v3' }))).toBe("this token is bound to variant 'v2'");
+    // An empty variant is the 'default' variant.
+    expect(grantMismatch({ ...plain, variant: 'default' }, h({ variant: '' }))).toBeUndefined();
   });
 });
