@@ -17,7 +17,7 @@ export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'jitter', type: 'duration', help: 'random delay added to each scheduled run', default: '10m' },
   { name: 'profile', type: 'string', help: 'seed (the report\'s five commands), quick, or a YAML/JSON file', default: 'seed' },
   { name: 'tests', type: 'list', help: 'tests to run', default: [...TESTS], values: TESTS, noun: 'test', min: 1 },
-  TRIALS_OPTION('trials per test (more are added, up to 2N, while RSD > 3.5 %)', '3'),
+  TRIALS_OPTION('trials per test (more are added, up to 2N, while a headline metric is too imprecise for a verdict)', '3'),
   { name: 'group', type: 'string', help: 'the set of machines compared against one baseline', default: 'default' },
   { name: 'role', type: 'enum', values: ROLES, help: 'baseline (the native reference of its group) or guest', default: 'guest' },
   { name: 'variant', type: 'string', help: 'label of this configuration, e.g. stock-qemu', default: 'default' },
