@@ -29,6 +29,7 @@ export const UNIT_TESTS = [
   'lab/nested-plan.test.ts',
   'lib/changepoint/otava.test.ts',
   'lib/compare/compare.test.ts',
+  'lib/compare/margin.test.ts',
   'lib/compare/trials.test.ts',
   'lib/options.test.ts',
   'lib/stats/median-ci.test.ts',

@@ -178,6 +178,16 @@ describe('overhead calculator (real influxd)', () => {
     expect(await overheadRows('vm3')).toHaveLength(0);
   });
 
+  it('a margin set for the group wins over the default, and the verdict follows it', async () => {
+    const user = createOverheadCalculator({ influx, database: DB, windowMs: 24 * 3_600_000, groupMargins: { [GROUP]: 160 } });
+    await user.recomputeGuestRun({ group: GROUP, agent: 'vm1', test: 'cpu', profile: 'seed', runId: 'g1', threads: 1, anchorNs: guestStart });
+    const eps = (await overheadRows('vm1', 'events_per_sec'))[0]!;
+    // +100 % [+59.4, +150.9] lies within ±160 %: equivalent at that margin (TOST's 90 % interval is narrower still).
+    expect(eps).toMatchObject({ margin_pct: 160, margin_source: 'user', verdict: 'equivalent' });
+    await calc().recomputeGuestRun({ group: GROUP, agent: 'vm1', test: 'cpu', profile: 'seed', runId: 'g1', threads: 1, anchorNs: guestStart });
+    expect((await overheadRows('vm1', 'events_per_sec'))[0]).toMatchObject({ margin_pct: 3, verdict: 'worse' });
+  });
+
   it('rejects a nonsense window', () => {
     expect(() => createOverheadCalculator({ influx, database: DB, windowMs: 0 })).toThrow(/windowMs/);
   });
