@@ -8,14 +8,18 @@ import { defineConfig } from 'vitest/config';
 export const UNIT_TESTS = [
   'agent/detect/detect.test.ts', // fixture roots
   'agent/detect/parts.test.ts', // builds the small CPUID helper with cc; probes no real KVM guest
+  'agent/detect/probe-file.test.ts',
+  'agent/progress.test.ts',
   'agent/spool/spool.test.ts',
   'agent/stream/backoff.test.ts',
   'agent/stream/sender.test.ts', // a scripted gRPC server in-process on 127.0.0.1
+  'agent/sysbench/lines.test.ts',
   'agent/sysbench/parser/cli.test.ts',
   'agent/sysbench/parser/fuzz.test.ts',
   'agent/sysbench/parser/parser.test.ts',
   'agent/sysbench/profiles.test.ts',
   'collector/changes/detect.test.ts',
+  'collector/facts/facts.test.ts',
   'collector/influx/line.test.ts',
   'collector/influx/points.schema.test.ts',
   'collector/influx/writer.test.ts',
@@ -26,6 +30,7 @@ export const UNIT_TESTS = [
   'collector/server/tokens.test.ts',
   'collector/server/validate.test.ts',
   'grafana/generate.test.ts',
+  'grafana/grafana-compat.test.ts',
   'lab/nested-plan.test.ts',
   'lib/changepoint/otava.test.ts',
   'lib/compare/compare.test.ts',
