@@ -48,8 +48,8 @@ export const UNIT_TESTS = [
 export default defineConfig({
   test: {
     include: UNIT_TESTS,
-    // Worker threads start faster than the default child processes: about 6.5 s of CPU for the
-    // tier instead of 8 (measured on this 2-core machine). Each file keeps its own module graph.
+    // Worker threads start faster than the default child processes: about a fifth less CPU for
+    // this tier (6.5 s instead of 8 when it held 25 files). Each file keeps its own module graph.
     pool: 'threads',
   },
 });
