@@ -138,6 +138,19 @@ describe('virt-overhead report --changes', () => {
     expect(r.stdout).toContain(`${GROUP} · cp-steady · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native: no change in ${BEFORE + AFTER} runs`);
     process.stdout.write(r.stdout);
   });
+
+  it('the HTML report has a "Changes over time" section with the change', async () => {
+    const file = join(dir, 'report.html');
+    const r = await runCli(['report', '--influx', stack.influxUrl, '--database', stack.database, '--group', GROUP, '--since', '1d', '--html', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    const section = html.slice(html.indexOf('<section id="changes">'));
+    expect(section).toMatch(/^<section id="changes"><h2>Changes over time<\/h2>/);
+    expect(section).toContain('cp-shifty · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native');
+    expect(section).toContain('qemu_version: 8.2.2 → 9.0.0; variant: default → primes-8000');
+    expect(section).not.toContain('cp-steady');
+    expect(html.trimEnd().endsWith('</body></html>')).toBe(true);
+  });
 });
 
 describe('Grafana reads the change points (committed JSON and alert rules)', () => {

@@ -127,12 +127,27 @@ function enforceLimits(series: readonly number[], cps: ChangePoint[], minSegment
     [(c) => delta(c) < minAbsChange, (c) => -delta(c)],
     [(c) => !(c.stats.pValue <= maxPValue), (c) => c.stats.pValue],
   ];
+  // Otava's merge leaves a point's statistics stale when a neighbour left (see merge()): judge
+  // every point on its actual neighbours.
+  cps = restate(series, cps.map((c) => c.index));
+  const without = (drop: ChangePoint) => restate(series, cps.filter((c) => c !== drop).map((c) => c.index));
+  // The strongest evidence left after a removal: the smallest p-value of the remaining points.
+  const bestP = (left: ChangePoint[]) => left.reduce((m, c) => Math.min(m, c.stats.pValue), 1);
   for (;;) {
     const rule = rules.find(([bad]) => cps.some(bad));
     if (!rule) return cps;
     const [bad, badness] = rule;
-    const worst = cps.filter(bad).reduce((w, c) => (badness(c) > badness(w) ? c : w));
-    cps = restate(series, cps.filter((c) => c !== worst).map((c) => c.index));
+    const offenders = cps.filter(bad);
+    const worstBadness = Math.max(...offenders.map(badness));
+    const tied = offenders.filter((c) => badness(c) === worstBadness);
+    // Two points around a short piece (an outlier at the start of a new level) are equally bad:
+    // drop the one whose removal leaves the stronger change, not simply the first.
+    let next = without(tied[0]!);
+    for (const c of tied.slice(1)) {
+      const alt = without(c);
+      if (bestP(alt) < bestP(next)) next = alt;
+    }
+    cps = next;
   }
 }
 
