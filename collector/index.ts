@@ -11,6 +11,7 @@ import { redactUrl } from '../lib/secret-file.js';
 import { BatchWriter, lineWriter, rawQuery } from './influx/writer.js';
 import { HistoryGuard } from './influx/history.js';
 import { LogLimiter } from './server/log-limit.js';
+import { catchUp, OwedWork, owedMarkerLine } from './owed.js';
 import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
 import { handleStream, type AgentCall, type StreamContext } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
@@ -107,21 +108,20 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     },
   });
   const changes = overhead && opts.changes !== false ? createChangeDetector({ influx, database: opts.database }) : null;
-  // Overhead updates run one batch at a time, after the acks: they never delay an agent.
-  let overheadChain: Promise<void> = Promise.resolve();
+  // Overhead updates run one batch at a time, after the acks: they never delay an agent. What
+  // is still owed at stop is left to the next start (owed.ts).
+  const owed = new OwedWork(async (results) => {
+    if (!overhead) return;
+    await overhead.onResultsWritten(results).catch((err: Error) => log.error({ error: err.message }, 'overhead computation failed'));
+    await nested?.onResultsWritten(results).catch((err: Error) => log.error({ error: err.message }, 'nested-stack overhead computation failed'));
+    await changes?.onResultsWritten(results).catch((err: Error) => log.error({ error: err.message }, 'change point detection failed'));
+  });
   const onWritten = (points: IPoint[]) => {
     if (!overhead) return;
     const results: WrittenResult[] = points
       .filter((p) => p.measurement === 'sysbench')
       .map((p) => ({ tags: p.tags as Record<string, string>, fields: p.fields as Record<string, number | string | boolean>, timestamp_ns: String(p.timestamp) }));
-    if (results.length === 0) return;
-    overheadChain = overheadChain
-      .then(() => overhead.onResultsWritten(results))
-      .catch((err: Error) => log.error({ error: err.message }, 'overhead computation failed'))
-      .then(() => nested?.onResultsWritten(results))
-      .catch((err: Error) => log.error({ error: err.message }, 'nested-stack overhead computation failed'))
-      .then(() => changes?.onResultsWritten(results))
-      .catch((err: Error) => log.error({ error: err.message }, 'change point detection failed'));
+    owed.add(results);
   };
   // Each hello's facts → agent_info, on the same chain so a run's change points see them.
   const onHello: StreamContext['onHello'] = (hello, tags) => {
@@ -178,6 +178,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const health = addHealthService(server);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))));
   const host = opts.listen.replace(/:\d+$/, '');
+  // Overhead an earlier collector left owed (its markers), computed in the background.
+  if (overhead) void catchUp(rawQuery(target), owed, log).catch((err: Error) => log.warn({ error: err.message }, 'could not compute the overhead owed by an earlier collector; retried at the next start'));
   log.info({ listen: `${host}:${port}`, influx: redactUrl(opts.influxUrl), database: opts.database, auth: tokens ? `${tokens.size} tokens` : 'none', tls: Boolean(opts.tls?.cert) }, 'collector listening');
 
   // Self-stats and the silence check, once per period, one at a time (a slow InfluxDB never piles them up).
@@ -215,7 +217,16 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       if (!flushed) log.warn('shut down with points InfluxDB had not accepted; their agents will resend them');
       await new Promise((r) => setTimeout(r, 50));
       for (const c of open) if (!c.cancelled) c.end();
-      await overheadChain;
+      // Within systemd's stop timeout: the computation running gets 5 s; the rest is recorded.
+      const left = await owed.stop(5000);
+      if (left.length) {
+        try {
+          await lineWriter(target)(owedMarkerLine(left, BigInt(Date.now()) * 1_000_000n));
+          log.warn({ results: left.length }, 'stopping before the overhead of every result was computed: recorded in overhead_owed for the next start');
+        } catch (err) {
+          log.error({ results: left.length, error: (err as Error).message }, 'could not record the overhead still owed; it is not computed until those groups get new results');
+        }
+      }
       server.forceShutdown();
     },
   };

@@ -157,6 +157,10 @@ export const MEASUREMENTS = {
       threads: 'float',
     },
   },
+  overhead_owed: {
+    tags: [] as const,
+    fields: { from_ns: 'string', to_ns: 'string', results: 'float' },
+  },
 } as const satisfies Record<string, MeasurementSpec>;
 
 export type Schema = typeof MEASUREMENTS;

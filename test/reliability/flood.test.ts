@@ -102,7 +102,7 @@ describe('floods and idle connections', () => {
       duplicated: 0,
       note: `rejected ${rejected} (every one answered); collector RSS ${(rssBefore / 1024).toFixed(0)} MB before, peak ${(peakRss / 1024).toFixed(0)} MB sampled, VmHWM ${(hwm / 1024).toFixed(0)} MB; log +${(logBytes / 1024).toFixed(0)} KiB = ${mbPerMinute.toFixed(3)} MB/min (before: ~1 GB RSS, 372 MB of log a minute)`,
     });
-  });
+   }, (SECONDS + 120) * 1000);
 
   it('connections that never open a stream (raw TCP, and an HTTP/2 channel with no call) are closed after --idle-timeout', async () => {
     const started = Date.now();

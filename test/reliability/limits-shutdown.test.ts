@@ -88,7 +88,7 @@ describe('limits', () => {
     const want = loadIds('big-agent', 200);
     const cmp = compareIds([...want.results, ...want.samples], [...(await storedIds(influxd.url, 'sysbench', 'big-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'big-agent'))]);
     expect(cmp).toEqual({ expected: 200, stored: 200, lost: 0, duplicated: 0, unexpected: 0 });
-    recordFigures('1.2 MB record in the spool ahead of 200 normal ones; a 1.2 MB message from a raw client', { sent: 201, acknowledged: 200, stored: 200, lost: 1, duplicated: 0, note: 'the oversize record is refused (RESOURCE_EXHAUSTED on the wire; dropped and counted as rejected by the agent); nothing behind it blocked' });
+    recordFigures('1.2 MB record in the spool ahead of 200 normal ones; a 1.2 MB message from a raw client', { sent: 201, acknowledged: 200, stored: 200, lost: 1, duplicated: 0, note: 'the oversize record is refused (RESOURCE_EXHAUSTED on the wire; set aside in the spool quarantine.jsonl and counted as rejected by the agent); nothing behind it blocked' });
   });
 
   it('a rate-limited agent is slowed, not cut off: one connection, everything delivered', async () => {

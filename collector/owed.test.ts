@@ -1,0 +1,46 @@
+// OwedWork and the overhead_owed marker line: batches run one at a time, in order; stop gives the
+// running one a grace and returns what is left. Expected values worked out by hand.
+import { describe, expect, it } from 'vitest';
+import { OwedWork, owedMarkerLine } from './owed.js';
+import type { WrittenResult } from './overhead/index.js';
+
+const r = (ns: string): WrittenResult => ({ tags: {}, fields: {}, timestamp_ns: ns });
+
+describe('OwedWork', () => {
+  it('computes batches one at a time, in order', async () => {
+    const seen: string[] = [];
+    const w = new OwedWork(async (rs) => {
+      await new Promise((x) => setTimeout(x, 5));
+      seen.push(rs.map((x) => x.timestamp_ns).join(','));
+    });
+    w.add([r('1'), r('2')]);
+    w.add([r('3')]);
+    await w.drained();
+    expect(seen).toEqual(['1,2', '3']);
+  });
+
+  it('stop: a batch still running after the grace, and those queued, are returned as owed', async () => {
+    let release!: () => void;
+    const w = new OwedWork(() => new Promise<void>((x) => (release = x)));
+    w.add([r('10')]);
+    w.add([r('20'), r('30')]);
+    const left = await w.stop(20);
+    expect(left.map((x) => x.timestamp_ns)).toEqual(['10', '20', '30']);
+    release();
+    expect(w.isStopped).toBe(true);
+  });
+
+  it('stop: a batch that finishes within the grace is not owed', async () => {
+    const w = new OwedWork(() => new Promise<void>((x) => setTimeout(x, 5)));
+    w.add([r('1')]);
+    expect(await w.stop(1000)).toEqual([]);
+  });
+});
+
+describe('owedMarkerLine', () => {
+  it('holds the exact first and last timestamps as strings, and the count', () => {
+    expect(owedMarkerLine([r('1750000000000000007'), r('1750000000000000001'), r('1750000000000000009')], 5n)).toBe(
+      'overhead_owed from_ns="1750000000000000001",to_ns="1750000000000000009",results=3 5',
+    );
+  });
+});

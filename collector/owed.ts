@@ -1,0 +1,96 @@
+// Work owed after a write: overhead, nested-stack overhead and change points are computed for
+// results after InfluxDB stored them, one batch at a time, never delaying an ack. A burst can
+// leave more of that work than a stop timeout allows (20 000 results took 391 s to drain, far
+// past systemd's 30 s). So at stop the computation in progress gets a short grace, the rest
+// is recorded in InfluxDB as an `overhead_owed` marker (the time range of the results it
+// covers), and the next collector to start computes it from the stored results, then deletes
+// the marker. The computations overwrite their own points, so doing a range twice is harmless.
+import type { Logger } from 'pino';
+import type { RawQuery } from './influx/history.js';
+import type { WrittenResult } from './overhead/index.js';
+
+export type Compute = (results: WrittenResult[]) => Promise<void>;
+
+export class OwedWork {
+  private readonly queue: WrittenResult[][] = [];
+  private current: WrittenResult[] | null = null;
+  private idle: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly compute: Compute) {}
+
+  /** Results InfluxDB just stored; their computation runs after those queued before them. */
+  add(results: WrittenResult[]): void {
+    if (results.length === 0) return;
+    this.queue.push(results);
+    if (!this.current && !this.stopped) this.idle = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped && this.queue.length) {
+      this.current = this.queue.shift()!;
+      await this.compute(this.current);
+      this.current = null;
+    }
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Resolves when nothing is queued or running. */
+  async drained(): Promise<void> {
+    while (this.current || (this.queue.length && !this.stopped)) await this.idle;
+  }
+
+  /** Stops taking new batches; waits up to graceMs for the one running; returns what is left. */
+  async stop(graceMs: number): Promise<WrittenResult[]> {
+    this.stopped = true;
+    const done = await Promise.race([this.idle.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    const left = this.queue.splice(0).flat();
+    return done || !this.current ? left : [...this.current, ...left];
+  }
+}
+
+/** The marker line for results left uncomputed: their time range (ns as strings: exact). */
+export function owedMarkerLine(results: WrittenResult[], nowNs: bigint): string {
+  let from = BigInt(results[0]!.timestamp_ns);
+  let to = from;
+  for (const r of results) {
+    const t = BigInt(r.timestamp_ns);
+    if (t < from) from = t;
+    if (t > to) to = t;
+  }
+  return `overhead_owed from_ns="${from}",to_ns="${to}",results=${results.length} ${nowNs}`;
+}
+
+/**
+ * At start: computes every owed range from the stored results (in chunks, through `work`), then
+ * deletes its marker. Runs in the background; a failure leaves the marker for the next start.
+ */
+export async function catchUp(query: RawQuery, work: OwedWork, log: Logger, chunk = 1000): Promise<number> {
+  const markers = await query('SELECT "from_ns", "to_ns", "results" FROM "overhead_owed"');
+  const rows = markers.results?.[0]?.series?.[0]?.values ?? [];
+  let total = 0;
+  for (const [time, from, to] of rows as Array<[string, string, string]>) {
+    const answer = await query(`SELECT * FROM "sysbench" WHERE time >= ${from} AND time <= ${to} GROUP BY *`);
+    const results: WrittenResult[] = [];
+    for (const series of answer.results?.[0]?.series ?? []) {
+      for (const values of series.values) {
+        const fields: Record<string, number | string | boolean> = {};
+        series.columns.forEach((c, i) => {
+          if (i > 0 && values[i] !== null) fields[c] = values[i] as number | string | boolean;
+        });
+        results.push({ tags: series.tags ?? {}, fields, timestamp_ns: String(values[0]) });
+      }
+    }
+    results.sort((a, b) => (BigInt(a.timestamp_ns) < BigInt(b.timestamp_ns) ? -1 : 1));
+    for (let i = 0; i < results.length; i += chunk) work.add(results.slice(i, i + chunk));
+    await work.drained();
+    if (work.isStopped) return total; // the collector is stopping: the marker stays for the next one
+    await query(`DELETE FROM "overhead_owed" WHERE time = ${time}`);
+    total += results.length;
+    log.info({ from, to, results: results.length }, 'computed the overhead owed by an earlier collector');
+  }
+  return total;
+}
