@@ -7,6 +7,13 @@ import { fieldValueProblem, MAX_FIELD_VALUE, MAX_TAG_BYTES, stringProblem } from
 
 export class ValidationError extends Error {
   override name = 'ValidationError';
+  /** No stack trace: a flood of invalid records must not cost a captured stack each. */
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
 }
 
 const MAX_ID = 256;
