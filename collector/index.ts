@@ -125,10 +125,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   };
   // Each hello's facts → agent_info, on the same chain so a run's change points see them.
   const onHello: StreamContext['onHello'] = (hello, tags) => {
-    overheadChain = overheadChain
-      .then(() => recordHello(influx, opts.database, tags, hello, BigInt(Date.now()) * 1_000_000n))
-      .then(() => undefined)
-      .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'writing agent_info failed'));
+    owed.enqueue(() =>
+      recordHello(influx, opts.database, tags, hello, BigInt(Date.now()) * 1_000_000n)
+        .then(() => undefined)
+        .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'writing agent_info failed')),
+    );
   };
   const target = { url: opts.influxUrl, database: opts.database };
   const guard = new HistoryGuard(rawQuery(target));

@@ -12,8 +12,9 @@ import type { WrittenResult } from './overhead/index.js';
 export type Compute = (results: WrittenResult[]) => Promise<void>;
 
 export class OwedWork {
-  private readonly queue: WrittenResult[][] = [];
-  private current: WrittenResult[] | null = null;
+  /** Batches of results, and other writes that must keep their place among them (agent_info). */
+  private readonly queue: Array<WrittenResult[] | (() => Promise<void>)> = [];
+  private current: WrittenResult[] | (() => Promise<void>) | null = null;
   private idle: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -26,10 +27,17 @@ export class OwedWork {
     if (!this.current && !this.stopped) this.idle = this.run();
   }
 
+  /** A task run in order with the batches (dropped at stop: it is redone at the next hello). */
+  enqueue(task: () => Promise<void>): void {
+    this.queue.push(task);
+    if (!this.current && !this.stopped) this.idle = this.run();
+  }
+
   private async run(): Promise<void> {
     while (!this.stopped && this.queue.length) {
-      this.current = this.queue.shift()!;
-      await this.compute(this.current);
+      const item = this.queue.shift()!;
+      this.current = item;
+      await (typeof item === 'function' ? item() : this.compute(item));
       this.current = null;
     }
   }
@@ -47,8 +55,9 @@ export class OwedWork {
   async stop(graceMs: number): Promise<WrittenResult[]> {
     this.stopped = true;
     const done = await Promise.race([this.idle.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
-    const left = this.queue.splice(0).flat();
-    return done || !this.current ? left : [...this.current, ...left];
+    const results = (items: Array<WrittenResult[] | (() => Promise<void>)>) => items.filter((x): x is WrittenResult[] => Array.isArray(x)).flat();
+    const left = results(this.queue.splice(0));
+    return done || !this.current ? left : [...results([this.current]), ...left];
   }
 }
 
