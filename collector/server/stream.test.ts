@@ -447,12 +447,8 @@ describe('end of stream', () => {
     expect(call.ended).toBe(true);
   });
 
-  // KNOWN BUG (found here, reported to the lead for issue 16): stream.ts says acks of writes in progress go out before
-  // it ends the stream, but 'end' sets `ended` first and send() drops everything once ended, so
-  // they never leave; the agent keeps those records spooled and sends them again (InfluxDB
-  // overwrites the same point, so nothing is lost or doubled). it.fails turns red once fixed:
-  // then make it a plain `it`.
-  it.fails('the agent closing its side: acks still owed go out before the end', async () => {
+  // Found by this test: 'end' used to set `ended` before the owed acks left, so they never did.
+  it('the agent closing its side: acks still owed go out before the end', async () => {
     const { call, writer } = welcomed();
     call.receive(m.result(result('r1')));
     call.emit('end');

@@ -55,6 +55,8 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   let hello: Hello__Output | null = null;
   let encoder: StreamEncoder | null = null;
   let ended = false;
+  /** The agent closed its side: nothing more is read, but the answers still owed go out. */
+  let inputEnded = false;
   let ackIds: string[] = [];
   let ackScheduled = false;
   let bucket = new TokenBucket(ctx.ratePerSec, ctx.burst);
@@ -204,7 +206,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   ctx.open.add(call);
   if (ctx.isPressured()) call.pause();
   call.on('data', (msg: AgentMessage__Output) => {
-    if (ended) return;
+    if (ended || inputEnded) return;
     const wait = bucket.take(onMessage(msg));
     if (wait > 0 && !ctx.isPressured()) {
       call.pause();
@@ -219,12 +221,20 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   };
   call.on('end', () => {
     cleanup();
-    if (!ended) {
+    if (ended || inputEnded) return;
+    inputEnded = true;
+    // Acks for writes still in progress go out before our side closes: `ended` is set only
+    // then, since send() drops everything once it is.
+    const finish = (): void => {
+      if (ended) return;
+      if (ctx.writer.queued() > 0 || ackScheduled || ackIds.length > 0) {
+        setTimeout(finish, 20);
+        return;
+      }
       ended = true;
-      // Let acks for writes still in progress go out before closing our side.
-      const finish = () => (ctx.writer.queued() === 0 ? call.end() : setTimeout(finish, 20));
-      setImmediate(finish);
-    }
+      call.end();
+    };
+    setImmediate(finish);
   });
   call.on('cancelled', cleanup);
   call.on('error', cleanup);
