@@ -227,6 +227,10 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     // then, since send() drops everything once it is.
     const finish = (): void => {
       if (ended) return;
+      if (call.cancelled || call.destroyed) {
+        ended = true; // nobody left to answer
+        return;
+      }
       if (ctx.writer.queued() > 0 || ackScheduled || ackIds.length > 0) {
         setTimeout(finish, 20);
         return;
