@@ -22,7 +22,9 @@ function usableWorkdir(wanted: string, scratch: string): string {
   } catch (err) {
     const dir = join(scratch, 'work');
     mkdirSync(dir);
-    process.stderr.write(`virt-overhead agent --dry-run: cannot use --workdir ${wanted} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fileio runs in ${dir} instead\n`);
+    process.stderr.write(
+      `virt-overhead agent --dry-run: cannot use --workdir ${wanted} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fileio runs in ${dir} instead\n`,
+    );
     return dir;
   }
 }
@@ -40,7 +42,20 @@ export async function runDry(cfg: AgentConfig, profile: Profile, version: Sysben
     process.stdout.write(`virt ${d.virt}, container ${d.container}, kvm ${d.kvm.verdict}; sysbench ${version.text}; profile ${profile.name}\n`);
     const summary = new RunSummary();
     const workdir = usableWorkdir(cfg.workdir, scratch);
-    const outcome = await runSuite({ agentId: cfg.agentId, profile, tests: cfg.tests, trials: cfg.trials, sysbench: cfg.sysbench, version, workdir, spool, onSpooled: () => {}, log, progress: allProgress(terminalProgress(), summary), signal: abort.signal });
+    const outcome = await runSuite({
+      agentId: cfg.agentId,
+      profile,
+      tests: cfg.tests,
+      trials: cfg.trials,
+      sysbench: cfg.sysbench,
+      version,
+      workdir,
+      spool,
+      onSpooled: () => {},
+      log,
+      progress: allProgress(terminalProgress(), summary),
+      signal: abort.signal,
+    });
     process.stdout.write(summary.format());
     for (const f of outcome.failed) process.stdout.write(`failed: ${f}\n`);
     process.stdout.write(`dry run: ${outcome.results} results, nothing sent or kept\n`);

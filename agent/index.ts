@@ -43,7 +43,10 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     // and still sent; no more is measured, because it could not be kept.
     onWriteError: (code, message) => {
       spoolFailure = code;
-      log.error({ code, error: message, spool: cfg.spoolDir }, 'the spool cannot be written: stopping the suite; what is spooled stays, the rest is sent from memory');
+      log.error(
+        { code, error: message, spool: cfg.spoolDir },
+        'the spool cannot be written: stopping the suite; what is spooled stays, the rest is sent from memory',
+      );
       abort.abort();
     },
   });
@@ -70,7 +73,21 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     parent_agent: cfg.parent ?? '',
   };
   checkIdentity(hello);
-  log.info({ agent: cfg.agentId, parent: cfg.parent, group: cfg.group, role: cfg.role, virt: detection.virt, container: detection.container, kvm: detection.kvm.verdict, sysbench: version.text, profile: profile.name, spooled: spool.stats().spooled }, 'agent starting');
+  log.info(
+    {
+      agent: cfg.agentId,
+      parent: cfg.parent,
+      group: cfg.group,
+      role: cfg.role,
+      virt: detection.virt,
+      container: detection.container,
+      kvm: detection.kvm.verdict,
+      sysbench: version.text,
+      profile: profile.name,
+      spooled: spool.stats().spooled,
+    },
+    'agent starting',
+  );
 
   const sender = new Sender({ address: cfg.collector, hello, token, tls: cfg.tls, spool, log });
   sender.start();
@@ -79,7 +96,16 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   let lastRunOk = true;
   const status = () => {
     const s = spool.stats();
-    return sender.sendStatus({ id: `${cfg.agentId}:status:${nowNs()}`, timestamp_ns: nowNs(), spooled: String(s.spooled), dropped: String(s.dropped), corrupt: String(s.corrupt), last_run_ok: lastRunOk, state, rejected: String(sender.rejected) });
+    return sender.sendStatus({
+      id: `${cfg.agentId}:status:${nowNs()}`,
+      timestamp_ns: nowNs(),
+      spooled: String(s.spooled),
+      dropped: String(s.dropped),
+      corrupt: String(s.corrupt),
+      last_run_ok: lastRunOk,
+      state,
+      rejected: String(sender.rejected),
+    });
   };
   const statusTimer = setInterval(() => void status(), cfg.statusIntervalMs);
   const onSignal = (sig: string) => {
@@ -95,7 +121,20 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   try {
     for (;;) {
       state = 'running';
-      const outcome = await runSuite({ agentId: cfg.agentId, profile, tests: cfg.tests, trials: cfg.trials, sysbench: cfg.sysbench, version, workdir: cfg.workdir, spool, onSpooled: () => sender.pump(), log, progress: allProgress(terminalProgress(), summary), signal: abort.signal });
+      const outcome = await runSuite({
+        agentId: cfg.agentId,
+        profile,
+        tests: cfg.tests,
+        trials: cfg.trials,
+        sysbench: cfg.sysbench,
+        version,
+        workdir: cfg.workdir,
+        spool,
+        onSpooled: () => sender.pump(),
+        log,
+        progress: allProgress(terminalProgress(), summary),
+        signal: abort.signal,
+      });
       lastRunOk = outcome.ok;
       measured += outcome.results + outcome.samples;
       state = 'idle';
@@ -113,7 +152,10 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     // is held in memory is lost if the agent leaves before it is acknowledged.
     const flushMs = abort.signal.aborted && !spoolFailure ? 10_000 : cfg.flushTimeoutMs;
     if (!(await sender.drained(flushMs))) {
-      log.error({ spooled: spool.stats().spooled, collector: cfg.collector, lastError: sender.lastError }, 'the collector did not acknowledge everything in time; the rest stays in the spool for the next start');
+      log.error(
+        { spooled: spool.stats().spooled, collector: cfg.collector, lastError: sender.lastError },
+        'the collector did not acknowledge everything in time; the rest stays in the spool for the next start',
+      );
       if (!abort.signal.aborted || spoolFailure) exitCode = exitCode || 3;
     } else {
       await status(); // the last heartbeat says spooled=0
@@ -121,7 +163,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
     if (cfg.once) process.stdout.write(summary.format());
     // A record the collector refused for good is lost to InfluxDB: do not report success.
     if (sender.rejected > 0) {
-      log.error({ rejected: sender.rejected }, 'the collector rejected records; they are in the spool\'s quarantine.jsonl, not in InfluxDB');
+      log.error({ rejected: sender.rejected }, "the collector rejected records; they are in the spool's quarantine.jsonl, not in InfluxDB");
       exitCode = exitCode || 1;
     }
   } finally {

@@ -16,7 +16,13 @@ describe('terminal progress', () => {
   it('counts trials the RSD rule adds: the total grows, never [5/4], time left never negative', () => {
     const t = tty();
     const p = terminalProgress(t.stream);
-    p.startSuite([{ test: 'memory', spec: spec(2) }, { test: 'mutex', spec: spec(1) }], 2);
+    p.startSuite(
+      [
+        { test: 'memory', spec: spec(2) },
+        { test: 'mutex', spec: spec(1) },
+      ],
+      2,
+    );
     // memory: 2 planned + 2 added (trials disagree); mutex: 2 planned
     for (const trial of [1, 2, 3, 4]) {
       p.startTest('memory', trial);
@@ -26,7 +32,10 @@ describe('terminal progress', () => {
       p.startTest('mutex', trial);
       p.endTest('mutex', trial, true);
     }
-    const lines = t.text().split(/\r\x1b\[K|\n/).filter(Boolean);
+    const lines = t
+      .text()
+      .split(/\r\x1b\[K|\n/)
+      .filter(Boolean);
     const counters = lines.map((l) => /^\[(\d+)\/(\d+)\]/.exec(l)!).map((m) => [Number(m[1]), Number(m[2])]);
     for (const [k, n] of counters) expect(k).toBeLessThanOrEqual(n!);
     expect(counters.at(-1)).toEqual([6, 6]);
@@ -57,7 +66,11 @@ describe('end-of-run table', () => {
     p.endTest('mutex', 1, true, { total_time_s: 0.25 });
     p.endTest('mutex', 2, false);
     p.endTest('fileio', 1, false);
-    const rows = s.format().trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
+    const rows = s
+      .format()
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(/\s{2,}/));
     expect(rows[0]).toEqual(['test', 'trials', 'metric', 'mean', 'spread (RSD)']);
     expect(rows[1]).toEqual(['cpu', '3', 'events_per_sec', '110.0', '9.1 %']);
     expect(rows[2]).toEqual(['mutex', '1 (+1 failed)', 'total_time_s', '0.2500', '-']);

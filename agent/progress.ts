@@ -45,7 +45,10 @@ export class ProgressCount {
 
   /** Seconds left from the start of `trial` of `test`: this trial, the rest planned for it, later tests. */
   secondsLeft(test: TestName, trial: number): number {
-    const idx = Math.max(0, this.plan.findIndex((p) => p.test === test));
+    const idx = Math.max(
+      0,
+      this.plan.findIndex((p) => p.test === test),
+    );
     return this.plan.slice(idx).reduce((s, p, i) => s + p.seconds * (i === 0 ? Math.max(1, this.trials - trial + 1) : this.trials), 0);
   }
 }
@@ -63,7 +66,9 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       count.begin(trial);
       const elapsed = Math.round((Date.now() - started) / 1000);
       const extra = trial > count.trialsOf(1) ? ' (added: trials disagree)' : '';
-      stream.write(`\r\x1b[K[${count.done + 1}/${count.total}] ${test} trial ${trial}/${count.trialsOf(trial)}${extra} — ${elapsed}s elapsed, about ${count.secondsLeft(test, trial)}s left`);
+      stream.write(
+        `\r\x1b[K[${count.done + 1}/${count.total}] ${test} trial ${trial}/${count.trialsOf(trial)}${extra} — ${elapsed}s elapsed, about ${count.secondsLeft(test, trial)}s left`,
+      );
     },
     endTest(test, trial, ok) {
       count.done++;

@@ -54,8 +54,12 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
   const runId = newRunId();
   const outcome: SuiteOutcome = { runId, ok: true, results: 0, samples: 0, failed: [] };
   const tests = ctx.tests.filter((t) => ctx.profile.tests[t]);
-  for (const missing of ctx.tests.filter((t) => !ctx.profile.tests[t])) ctx.log.warn({ test: missing, profile: ctx.profile.name }, 'profile has no settings for this test; skipped');
-  ctx.progress.startSuite(tests.map((t) => ({ test: t, spec: ctx.profile.tests[t]! })), ctx.trials);
+  for (const missing of ctx.tests.filter((t) => !ctx.profile.tests[t]))
+    ctx.log.warn({ test: missing, profile: ctx.profile.name }, 'profile has no settings for this test; skipped');
+  ctx.progress.startSuite(
+    tests.map((t) => ({ test: t, spec: ctx.profile.tests[t]! })),
+    ctx.trials,
+  );
   for (const test of tests) {
     const spec = ctx.profile.tests[test]!;
     // Headline metrics' values so far: trials are added until the comparison engine could decide them.
@@ -105,7 +109,11 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
       }
       const decision = decideTrial(Object.fromEntries(Object.entries(values).map(([m, v]) => [m, { values: v, resolution: steps[m] ?? null }])), trial, plan);
       if (!decision.addTrial) break;
-      if (decision.reason === 'undecided') ctx.log.info({ test, trial, undecided: decision.undecided, marginPct: plan.marginPct }, 'headline metrics not precise enough to decide a comparison: adding a trial');
+      if (decision.reason === 'undecided')
+        ctx.log.info(
+          { test, trial, undecided: decision.undecided, marginPct: plan.marginPct },
+          'headline metrics not precise enough to decide a comparison: adding a trial',
+        );
     }
   }
   return outcome;
@@ -123,7 +131,7 @@ function spoolResult(ctx: SuiteContext, runId: string, test: TestName, trial: nu
     threads: inv?.threads ?? ctx.profile.tests[test]!.threads,
     ok: run.ok,
     fields: inv?.ok ? (inv.fields as Record<string, number>) : {},
-    resolution: inv?.ok ? (inv.resolution as Record<string, number> | undefined) ?? {} : {},
+    resolution: inv?.ok ? ((inv.resolution as Record<string, number> | undefined) ?? {}) : {},
     errors: run.errors.map((e) => e.slice(0, 1000)).slice(0, 20),
     sysbench_version: ctx.version.text,
   };

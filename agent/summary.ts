@@ -45,7 +45,16 @@ export class RunSummary implements Progress {
       lines.push([test, trials, r.metric ?? '-', m === null ? '-' : formatNumber(m), spread]);
     }
     const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-    return lines.map((l) => l.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+    return (
+      lines
+        .map((l) =>
+          l
+            .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+            .join('  ')
+            .trimEnd(),
+        )
+        .join('\n') + '\n'
+    );
   }
 }
 

@@ -39,7 +39,10 @@ export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): AgentPr
     log: () => text,
     waitFor(needle, timeoutMs) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`agent (pid ${child.pid}) did not log '${needle}' within ${timeoutMs} ms; log tail:\n${text.slice(-2000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new Error(`agent (pid ${child.pid}) did not log '${needle}' within ${timeoutMs} ms; log tail:\n${text.slice(-2000)}`)),
+          timeoutMs,
+        );
         const check = () => {
           if (text.includes(needle)) finish();
           else if (done) finish(new Error(`agent (pid ${child.pid}) exited before logging '${needle}'; log tail:\n${text.slice(-2000)}`));

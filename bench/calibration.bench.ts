@@ -129,16 +129,36 @@ export async function benchCalibration(recordings = 12, reps = 2000, say: (l: st
         count(aa, c, 0);
         count(mine, c, 0);
       }
-      notes.push(`${rec.test} ${rec.metric}: ${rec.values.length} recorded trials, RSD ${sig((100 * Math.sqrt(rec.values.reduce((a, v) => a + (v - mean(rec.values)) ** 2, 0) / (rec.values.length - 1))) / mean(rec.values), 3)} %, step ${rec.step}; simulated A/A worse+better ${pct(mine.worse + mine.better, mine.n)} %.`);
+      notes.push(
+        `${rec.test} ${rec.metric}: ${rec.values.length} recorded trials, RSD ${sig((100 * Math.sqrt(rec.values.reduce((a, v) => a + (v - mean(rec.values)) ** 2, 0) / (rec.values.length - 1))) / mean(rec.values), 3)} %, step ${rec.step}; simulated A/A worse+better ${pct(mine.worse + mine.better, mine.n)} %.`,
+      );
       for (const s of SLOWDOWNS) for (let i = 0; i < reps; i++) count(bySlowdown.get(s)!, simulate(rec, s, draw), s);
     }
     const falseRate = (100 * (aa.worse + aa.better)) / aa.n;
-    results.push({ name: `simulated A/A: worse or better (${aa.n} comparisons, ${recs.length} tests)`, value: sig(falseRate, 3), unit: '%', goal: '≤ 5 %', met: falseRate <= 5 });
-    results.push({ name: 'simulated A/A: 95 % interval covers 0', value: pct(aa.covered, aa.withInterval), unit: '%', goal: '≥ 95 %', met: aa.covered / aa.withInterval >= 0.95 });
+    results.push({
+      name: `simulated A/A: worse or better (${aa.n} comparisons, ${recs.length} tests)`,
+      value: sig(falseRate, 3),
+      unit: '%',
+      goal: '≤ 5 %',
+      met: falseRate <= 5,
+    });
+    results.push({
+      name: 'simulated A/A: 95 % interval covers 0',
+      value: pct(aa.covered, aa.withInterval),
+      unit: '%',
+      goal: '≥ 95 %',
+      met: aa.covered / aa.withInterval >= 0.95,
+    });
     for (const s of SLOWDOWNS) {
       const t = bySlowdown.get(s)!;
       results.push({ name: `simulated +${s} %: verdict worse`, value: pct(t.worse, t.n), unit: '%' });
-      results.push({ name: `simulated +${s} %: 95 % interval covers +${s} %`, value: pct(t.covered, t.withInterval), unit: '%', goal: '≥ 95 %', met: t.covered / t.withInterval >= 0.95 });
+      results.push({
+        name: `simulated +${s} %: 95 % interval covers +${s} %`,
+        value: pct(t.covered, t.withInterval),
+        unit: '%',
+        goal: '≥ 95 %',
+        met: t.covered / t.withInterval >= 0.95,
+      });
     }
 
     // Real runs, baseline runs between the guests so each guest's nearest baseline is adjacent.
@@ -157,11 +177,17 @@ export async function benchCalibration(recordings = 12, reps = 2000, say: (l: st
       const c = compareSamples(g, baseline.at(-1)!, { direction: 'higher', marginPct: margin.marginPct });
       const truth = (BASE / rate - 1) * 100;
       count(s === 0 ? realAa : realSlow, c, truth);
-      real.push(`${s === 0 ? 'A/A' : `+${sig(truth, 3)} % (rate ${rate})`}: ${c.verdict} ${sig(c.overheadPct ?? NaN, 3)} % [${sig(c.overheadLowPct ?? NaN, 3)}, ${sig(c.overheadHighPct ?? NaN, 3)}] margin ±${margin.marginPct} %`);
+      real.push(
+        `${s === 0 ? 'A/A' : `+${sig(truth, 3)} % (rate ${rate})`}: ${c.verdict} ${sig(c.overheadPct ?? NaN, 3)} % [${sig(c.overheadLowPct ?? NaN, 3)}, ${sig(c.overheadHighPct ?? NaN, 3)}] margin ±${margin.marginPct} %`,
+      );
       say(`calibration real: ${real.at(-1)}`);
     }
     results.push({ name: `real rate-limited runs, A/A: worse or better (of ${realAa.n})`, value: realAa.worse + realAa.better, unit: 'comparisons' });
-    results.push({ name: `real rate-limited runs, slowdowns: 95 % interval covers the truth (of ${realSlow.withInterval})`, value: realSlow.covered, unit: 'comparisons' });
+    results.push({
+      name: `real rate-limited runs, slowdowns: 95 % interval covers the truth (of ${realSlow.withInterval})`,
+      value: realSlow.covered,
+      unit: 'comparisons',
+    });
     notes.push(`Real runs (sysbench cpu --rate, 3 trials of 2 s per run, margin = noise floor of the baseline runs so far): ${real.join('; ')}.`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -74,7 +74,15 @@ export function simulateGuest(seed: number, noise: readonly number[]): Guest {
 }
 
 export function asRuns(overhead: readonly number[]): OverheadRun[] {
-  return overhead.map((v, i) => ({ timeNs: BigInt(i) * 21_600_000_000_000n, runId: `r${i}`, baselineRunId: `b${i}`, overheadPct: v, baselineValue: 1000, tags: {}, facts: {} }));
+  return overhead.map((v, i) => ({
+    timeNs: BigInt(i) * 21_600_000_000_000n,
+    runId: `r${i}`,
+    baselineRunId: `b${i}`,
+    overheadPct: v,
+    baselineValue: 1000,
+    tags: {},
+    facts: {},
+  }));
 }
 
 function found(overhead: readonly number[]): number[] {
@@ -134,9 +142,19 @@ function figures(label: string, e: ChangeEvaluation): BenchResult[] {
   const big = SHIFT_SIZES.filter((s) => s >= 5).reduce((a, s) => ({ f: a.f + e.recallBySize[s]!.found, t: a.t + e.recallBySize[s]!.total }), { f: 0, t: 0 });
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
   return [
-    { name: `${label}: precision (detections within ±${TOLERANCE} runs of a true shift)`, value: r3(precision), unit: 'ratio', goal: '≥ 0.9', met: precision >= 0.9 },
+    {
+      name: `${label}: precision (detections within ±${TOLERANCE} runs of a true shift)`,
+      value: r3(precision),
+      unit: 'ratio',
+      goal: '≥ 0.9',
+      met: precision >= 0.9,
+    },
     { name: `${label}: recall, shifts ≥ 5 %`, value: r3(big.f / big.t), unit: 'ratio', goal: '≥ 0.9', met: big.f / big.t >= 0.9 },
-    ...SHIFT_SIZES.map((s) => ({ name: `${label}: recall, ${s} % shifts (${e.recallBySize[s]!.found} of ${e.recallBySize[s]!.total})`, value: r3(e.recallBySize[s]!.found / Math.max(1, e.recallBySize[s]!.total)), unit: 'ratio' })),
+    ...SHIFT_SIZES.map((s) => ({
+      name: `${label}: recall, ${s} % shifts (${e.recallBySize[s]!.found} of ${e.recallBySize[s]!.total})`,
+      value: r3(e.recallBySize[s]!.found / Math.max(1, e.recallBySize[s]!.total)),
+      unit: 'ratio',
+    })),
     { name: `${label}: detection delay, median`, value: pct(e.delays, 0.5), unit: 'runs' },
     { name: `${label}: detection delay, p95`, value: pct(e.delays, 0.95), unit: 'runs', goal: '≤ 4', met: pct(e.delays, 0.95) <= 4 },
     { name: `${label}: false change points per guest-year`, value: Math.round((e.falsePositives / GUESTS) * 100) / 100, unit: 'count' },

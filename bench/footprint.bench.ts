@@ -23,7 +23,26 @@ export interface FootprintFigures {
 export async function measureFootprint(seconds = 60, say: (l: string) => void = () => {}): Promise<FootprintFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'vo-bench-footprint-'));
   const stack = await startLocalStack({ dataDir: join(dir, 'influx') });
-  const agent = startAgent(['--collector', stack.collectorAddress, '--tests', 'cpu', '--profile', 'quick', '--trials', '1', '--interval', '1h', '--jitter', '0s', '--workdir', join(dir, 'work'), '--agent-id', 'bench-footprint', '--log-level', 'info']);
+  const agent = startAgent([
+    '--collector',
+    stack.collectorAddress,
+    '--tests',
+    'cpu',
+    '--profile',
+    'quick',
+    '--trials',
+    '1',
+    '--interval',
+    '1h',
+    '--jitter',
+    '0s',
+    '--workdir',
+    join(dir, 'work'),
+    '--agent-id',
+    'bench-footprint',
+    '--log-level',
+    'info',
+  ]);
   try {
     await agent.waitFor('next run scheduled', 120_000);
     await new Promise((r) => setTimeout(r, 2000)); // the last acks and the idle heartbeat settle
@@ -66,7 +85,7 @@ export async function benchFootprint(seconds = 60, say?: (l: string) => void): P
   if (f.rssMaxMiB * 2 ** 20 > 60e6) {
     notes.push(
       `RSS over the goal. The floor is the runtime: a bare Node ${process.version} process that only waits holds ${sig(bare)} MiB in this run; ` +
-        'loading @grpc/grpc-js alone adds about 13 MiB, the agent\'s modules plus the loaded contract bring it to about 65 MiB before any work (measured while writing this benchmark). ' +
+        "loading @grpc/grpc-js alone adds about 13 MiB, the agent's modules plus the loaded contract bring it to about 65 MiB before any work (measured while writing this benchmark). " +
         'Node flags (--max-semi-space-size=1 --max-old-space-size=32 --v8-pool-size=1) saved only about 6 MiB. Ways to meet it: run the agent with --once from a systemd timer so nothing stays resident between runs, ' +
         'or ship the single-file bundle (deploy/bundle.sh) with systeminformation loaded lazily; a 60 MB cap on a resident Node process is otherwise out of reach.',
     );

@@ -55,7 +55,10 @@ export function simPoints(agentId: string, count: number, baseNs: bigint): IPoin
 }
 
 function runClients(args: IngestClientArgs, onGo: () => void): Promise<IngestClientReport> {
-  const child = fork(new URL('./ingest-clients.js', import.meta.url).pathname, [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  const child = fork(new URL('./ingest-clients.js', import.meta.url).pathname, [JSON.stringify(args)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [],
+  });
   return new Promise((resolve, reject) => {
     let report: IngestClientReport | null = null;
     child.on('message', (msg: { type: string }) => {
@@ -71,7 +74,9 @@ function runClients(args: IngestClientArgs, onGo: () => void): Promise<IngestCli
 
 async function countStored(url: string, database: string): Promise<number> {
   const influx = influxClient(url, database);
-  const rows = (await influx.query(`SELECT count(sample_id) AS n FROM sysbench_interval; SELECT count(result_id) AS n FROM sysbench`)) as unknown as Array<Array<{ n: number }>>;
+  const rows = (await influx.query(`SELECT count(sample_id) AS n FROM sysbench_interval; SELECT count(result_id) AS n FROM sysbench`)) as unknown as Array<
+    Array<{ n: number }>
+  >;
   return rows.reduce((sum, r) => sum + (r[0]?.n ?? 0), 0);
 }
 
@@ -92,7 +97,16 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
       const database = `ingest_n${n}`;
       // Rate limit per agent lifted: this measures capacity; the default 5 000 msg/s per agent
       // guards against one runaway agent and would cap N = 1 by design.
-      const collector = await startCollector({ listen: '127.0.0.1:0', influxUrl: influxd.url, database, createDatabase: true, ratePerSec: 1e9, burst: 1e9, overhead: false, log: pino({ level: 'error' }, pino.destination(2)) });
+      const collector = await startCollector({
+        listen: '127.0.0.1:0',
+        influxUrl: influxd.url,
+        database,
+        createDatabase: true,
+        ratePerSec: 1e9,
+        burst: 1e9,
+        overhead: false,
+        log: pino({ level: 'error' }, pino.destination(2)),
+      });
       let before = { self: 0, influxd: 0 };
       let report: IngestClientReport;
       try {
@@ -134,7 +148,9 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
         stored,
       };
       rows.push(row);
-      say(`ingest N=${n}: ${Math.round(row.collectorPointsPerSec)} points/s via collector, ${Math.round(row.directPointsPerSec)} direct, ack p50 ${sig(row.ackP50Ms)} ms p99 ${sig(row.ackP99Ms)} ms, stored ${stored}/${points}`);
+      say(
+        `ingest N=${n}: ${Math.round(row.collectorPointsPerSec)} points/s via collector, ${Math.round(row.directPointsPerSec)} direct, ack p50 ${sig(row.ackP50Ms)} ms p99 ${sig(row.ackP99Ms)} ms, stored ${stored}/${points}`,
+      );
     }
   } finally {
     await influxd.stop();
@@ -149,8 +165,18 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
   const notes: string[] = [];
   for (const r of rows) {
     const ratio = r.collectorPointsPerSec / r.directPointsPerSec;
-    results.push({ name: `N=${r.agents}: points/s through the collector`, value: Math.round(r.collectorPointsPerSec), unit: 'points/s', goal: '≥ 50 000', met: r.collectorPointsPerSec >= 50_000 });
-    results.push({ name: `N=${r.agents}: points/s written directly (influx client, 5 000-point batches)`, value: Math.round(r.directPointsPerSec), unit: 'points/s' });
+    results.push({
+      name: `N=${r.agents}: points/s through the collector`,
+      value: Math.round(r.collectorPointsPerSec),
+      unit: 'points/s',
+      goal: '≥ 50 000',
+      met: r.collectorPointsPerSec >= 50_000,
+    });
+    results.push({
+      name: `N=${r.agents}: points/s written directly (influx client, 5 000-point batches)`,
+      value: Math.round(r.directPointsPerSec),
+      unit: 'points/s',
+    });
     results.push({ name: `N=${r.agents}: collector / direct`, value: sig(ratio), unit: 'ratio', goal: '≥ 0.7', met: ratio >= 0.7 });
     results.push({ name: `N=${r.agents}: ack latency p50`, value: sig(r.ackP50Ms), unit: 'ms' });
     results.push({ name: `N=${r.agents}: ack latency p99`, value: sig(r.ackP99Ms), unit: 'ms' });
@@ -184,7 +210,7 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
       `${rows[0]?.points ?? 0} points per N, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most 256 unacked per agent, packed into RecordBatch messages of up to 128 records, like the real sender). ` +
       'The clients run in a child process (bench/ingest-clients.ts) so that their CPU is counted apart; the collector runs in the benchmark process against a private influxd (one database per N). ' +
       'Points/s = acked messages / time from the first send to the last ack; ack latency = write → ack per message (closed loop, so it includes queueing at full load). ' +
-      'CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector\'s own point mapping) to a fresh database right after, one 5 000-point request at a time. ' +
+      "CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector's own point mapping) to a fresh database right after, one 5 000-point request at a time. " +
       'The per-agent rate limit is lifted for this run (the default 5 000 messages/s per agent would cap N = 1 by design); overhead computation is off (it runs after the acks and is not part of ingest).',
     results,
     notes,

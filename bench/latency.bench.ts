@@ -41,14 +41,19 @@ export async function benchLatency(seconds = 30, say: (l: string) => void = () =
   chmodSync(wrapper, 0o755);
   writeFileSync(lineLog, '');
   const profile = join(dir, 'latency.json');
-  writeFileSync(profile, JSON.stringify({ name: 'latency', tests: { cpu: { threads: 1, time: seconds, options: { 'cpu-max-prime': '2000' }, timeout_s: seconds + 60 } } }));
+  writeFileSync(
+    profile,
+    JSON.stringify({ name: 'latency', tests: { cpu: { threads: 1, time: seconds, options: { 'cpu-max-prime': '2000' }, timeout_s: seconds + 60 } } }),
+  );
   const arrived = new Map<number, number>();
   const influx = influxClient(stack.influxUrl, stack.database);
   let polling = true;
   const poll = async () => {
     while (polling) {
       try {
-        const rows = (await influx.query(`SELECT elapsed_s, sample_id FROM sysbench_interval WHERE agent = 'bench-latency'`)) as unknown as Array<{ elapsed_s: number }>;
+        const rows = (await influx.query(`SELECT elapsed_s, sample_id FROM sysbench_interval WHERE agent = 'bench-latency'`)) as unknown as Array<{
+          elapsed_s: number;
+        }>;
         const now = Date.now();
         for (const r of rows) if (!arrived.has(r.elapsed_s)) arrived.set(r.elapsed_s, now);
       } catch {
@@ -60,7 +65,28 @@ export async function benchLatency(seconds = 30, say: (l: string) => void = () =
   const poller = poll();
   let latencies: number[] = [];
   try {
-    const agent = startAgent(['--collector', stack.collectorAddress, '--once', '--profile', profile, '--tests', 'cpu', '--trials', '1', '--workdir', join(dir, 'work'), '--agent-id', 'bench-latency', '--sysbench', wrapper, '--log-level', 'warn'], { VO_BENCH_LINE_LOG: lineLog });
+    const agent = startAgent(
+      [
+        '--collector',
+        stack.collectorAddress,
+        '--once',
+        '--profile',
+        profile,
+        '--tests',
+        'cpu',
+        '--trials',
+        '1',
+        '--workdir',
+        join(dir, 'work'),
+        '--agent-id',
+        'bench-latency',
+        '--sysbench',
+        wrapper,
+        '--log-level',
+        'warn',
+      ],
+      { VO_BENCH_LINE_LOG: lineLog },
+    );
     const code = await agent.exited;
     if (code !== 0) throw new Error(`latency agent exited with ${code}: ${agent.log().slice(-1000)}`);
     await new Promise((r) => setTimeout(r, 300));

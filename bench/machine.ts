@@ -19,5 +19,12 @@ export function machineInfo(): MachineInfo {
   } catch {
     /* not Linux: os.cpus() is enough */
   }
-  return { cpuModel: model, cores: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, kernel: release(), node: process.version, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) };
+  return {
+    cpuModel: model,
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: release(),
+    node: process.version,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
 }

@@ -30,11 +30,14 @@ export function renderMarkdown(rep: Report): string {
   out.push(`- Load average (1, 5, 15 min) at the start: ${m.loadavg.join(', ')}; at the end: ${rep.loadEnd.join(', ')}`);
   // The 1-minute averages at start and end say whether other work ran beside this run.
   if (Math.max(m.loadavg[0] ?? 0, rep.loadEnd[0] ?? 0) > m.cores) {
-    out.push(`- **The machine was shared during this run** (load above its ${m.cores} cores: other work was running). Absolute rates are noisy; the ratios measured within one run (collector vs direct, agent vs bare) and the CPU time per point are the figures to trust.`);
+    out.push(
+      `- **The machine was shared during this run** (load above its ${m.cores} cores: other work was running). Absolute rates are noisy; the ratios measured within one run (collector vs direct, agent vs bare) and the CPU time per point are the figures to trust.`,
+    );
   }
   out.push('');
   out.push('## Goals', '', '| figure | value | goal | |', '|---|---:|---|---|');
-  for (const s of rep.sections) for (const r of s.results) if (r.goal) out.push(`| ${s.title}: ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.goal} | ${verdict(r)} |`);
+  for (const s of rep.sections)
+    for (const r of s.results) if (r.goal) out.push(`| ${s.title}: ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.goal} | ${verdict(r)} |`);
   out.push('');
   for (const s of rep.sections) {
     out.push(`## ${s.title}`, '', s.method, '', '| figure | value | unit | goal | |', '|---|---:|---|---|---|');
@@ -69,8 +72,12 @@ export function mergeMarkdown(existing: string, fresh: string): string {
   const freshTitles = new Set(now.sections.map(([t]) => t).filter((t) => !special(t)));
   const merged = new Map(old.sections.filter(([t]) => !special(t)));
   for (const [t, b] of now.sections) if (!special(t)) merged.set(t, b);
-  const goalRows = (md: { sections: Array<[string, string]> }) => (md.sections.find(([t]) => t === 'Goals')?.[1] ?? '').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| figure'));
-  const rows = [...goalRows(old).filter((r) => ![...freshTitles].some((t) => r.startsWith(`| ${t}: `))), ...goalRows(now).filter((r) => [...freshTitles].some((t) => r.startsWith(`| ${t}: `)))];
+  const goalRows = (md: { sections: Array<[string, string]> }) =>
+    (md.sections.find(([t]) => t === 'Goals')?.[1] ?? '').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| figure'));
+  const rows = [
+    ...goalRows(old).filter((r) => ![...freshTitles].some((t) => r.startsWith(`| ${t}: `))),
+    ...goalRows(now).filter((r) => [...freshTitles].some((t) => r.startsWith(`| ${t}: `))),
+  ];
   const date = /^- Date: (.*)$/m.exec(now.head)?.[1] ?? '';
   const head = old.head.trimEnd() + `\n- Rerun with --only on ${date}: ${[...freshTitles].join('; ')} (the other sections are from the date above)\n\n`;
   const goals = ['## Goals', '', '| figure | value | goal | |', '|---|---:|---|---|', ...rows, '', ''].join('\n');

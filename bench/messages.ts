@@ -21,7 +21,14 @@ export function simHello(agentId: string, group: string, role: 'baseline' | 'gue
     role,
     variant: 'bench',
     host: { os: 'linux', kernel: '6.1.0-bench', arch: 'x64', cpu_model: 'simulated', cpus: 2, memory_bytes: String(4 * 2 ** 30) },
-    environment: { virt: role === 'baseline' ? 'none' : 'kvm', container: 'none', kvm: 'absent', cpuid_signatures: ['KVMKVMKVM'], detection_json: '{"simulated":true}', declared: {} },
+    environment: {
+      virt: role === 'baseline' ? 'none' : 'kvm',
+      container: 'none',
+      kvm: 'absent',
+      cpuid_signatures: ['KVMKVMKVM'],
+      detection_json: '{"simulated":true}',
+      declared: {},
+    },
     agent_version: '0.1.0',
     sysbench_version: '1.0.20',
   };

@@ -37,14 +37,26 @@ export async function benchPanels(): Promise<BenchSection> {
       });
       for (const s of sim.shifts) {
         const t = BigInt(startMs + s.at * 6 * 3_600_000) * 1_000_000n;
-        lines.push(`overhead_change,${tags},kind=regression,cause=guest before_pct=1,after_pct=2,change_pct=1,p_value=0.0001,run_id="r${s.at}",summary="shift" ${t}`);
+        lines.push(
+          `overhead_change,${tags},kind=regression,cause=guest before_pct=1,after_pct=2,change_pct=1,p_value=0.0001,run_id="r${s.at}",summary="shift" ${t}`,
+        );
       }
       const res = await fetch(`${influxd.url}/write?db=${DB}&precision=n`, { method: 'POST', body: lines.join('\n') });
       if (!res.ok) throw new Error(`write: ${res.status} ${await res.text()}`);
     }
-    const d = JSON.parse(readFileSync(join(packageRoot(), 'grafana/dashboards/json/overview.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ query: string }> }>; annotations: { list: Array<{ name: string; target?: { query: string } }> } };
+    const d = JSON.parse(readFileSync(join(packageRoot(), 'grafana/dashboards/json/overview.json'), 'utf8')) as {
+      panels: Array<{ title: string; targets?: Array<{ query: string }> }>;
+      annotations: { list: Array<{ name: string; target?: { query: string } }> };
+    };
     const all = (values: string[]): VariableValue => ({ multi: true, values });
-    const vars: Record<string, VariableValue> = { group: all(['bench']), agent: all(agents), virt: all(['kvm']), test: all(['cpu']), variant: all(['default']), metric: all(['events_per_sec']) };
+    const vars: Record<string, VariableValue> = {
+      group: all(['bench']),
+      agent: all(agents),
+      virt: all(['kvm']),
+      test: all(['cpu']),
+      variant: all(['default']),
+      metric: all(['events_per_sec']),
+    };
     const range = { fromMs: endMs - 365 * 86_400_000, toMs: endMs };
     const queries: Array<[string, string]> = [
       ...d.panels.flatMap((p) => (p.targets ?? []).map((t, i): [string, string] => [`panel "${p.title}"${i ? ` #${i + 1}` : ''}`, t.query])),
@@ -65,13 +77,21 @@ export async function benchPanels(): Promise<BenchSection> {
       }
       times.sort((a, b) => a - b);
       const p95 = times[Math.min(times.length - 1, Math.ceil(0.95 * times.length) - 1)]!;
-      results.push({ name: `Overview ${name}: p95 over ${REPEATS} runs (${rows} rows)`, value: Math.round(p95), unit: 'ms', goal: '≤ 1 000', met: p95 <= 1000 });
+      results.push({
+        name: `Overview ${name}: p95 over ${REPEATS} runs (${rows} rows)`,
+        value: Math.round(p95),
+        unit: 'ms',
+        goal: '≤ 1 000',
+        met: p95 <= 1000,
+      });
     }
     return {
       title: 'Months of data: Overview dashboard over a simulated year of 100 guests',
       method: `${GUESTS} guests × ${RUNS} runs (a year of 6-hourly runs ending now) of one metric written as \`overhead\` points (${GUESTS * RUNS} points) plus their \`overhead_change\` points into a private influxd; each query of the committed grafana/dashboards/json/overview.json interpolated as Grafana does over the last 365 days with every variable on All, run ${REPEATS} times.`,
       results,
-      notes: ['Only the Overview dashboard (the one reading `overhead` over months) is measured; the other dashboards read `sysbench`, `sysbench_interval` and `agent_status`, and `report` was not timed over this data.'],
+      notes: [
+        'Only the Overview dashboard (the one reading `overhead` over months) is measured; the other dashboards read `sysbench`, `sysbench_interval` and `agent_status`, and `report` was not timed over this data.',
+      ],
     };
   } finally {
     await influxd.stop();

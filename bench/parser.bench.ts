@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { packageRoot } from '../lib/root.js';
 import { parseSysbenchOutput } from '../agent/sysbench/parser/index.js';
 
-
 const GOAL_MB_S = 50;
 
 export async function benchParser(): Promise<BenchResult[]> {
   // From the project root, so the compiled benchmark (dist/bench/) finds the same fixtures.
   const dir = join(packageRoot(), 'test', 'fixtures', 'sysbench');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
   // Each fixture stays a separate text (as the agent parses one run's output at a time).
   const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
   const corpusBytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
@@ -30,5 +31,7 @@ export async function benchParser(): Promise<BenchResult[]> {
   if (sink === 0) throw new Error('parser returned nothing for the fixture corpus');
   samples.sort((a, b) => a - b);
   const median = Number(samples[2]!.toFixed(1));
-  return [{ name: 'sysbench parser throughput (fixture corpus, median of 5)', value: median, unit: 'MB/s', goal: `>= ${GOAL_MB_S} MB/s`, met: median >= GOAL_MB_S }];
+  return [
+    { name: 'sysbench parser throughput (fixture corpus, median of 5)', value: median, unit: 'MB/s', goal: `>= ${GOAL_MB_S} MB/s`, met: median >= GOAL_MB_S },
+  ];
 }

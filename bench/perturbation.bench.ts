@@ -37,10 +37,28 @@ function runBare(argv: string[], cwd: string): Promise<number> {
 }
 
 async function runByAgent(stack: LocalStack, profilePath: string, workdir: string, agentId: string): Promise<number> {
-  const agent = startAgent(['--collector', stack.collectorAddress, '--once', '--profile', profilePath, '--tests', 'cpu', '--trials', '1', '--workdir', workdir, '--agent-id', agentId, '--log-level', 'warn']);
+  const agent = startAgent([
+    '--collector',
+    stack.collectorAddress,
+    '--once',
+    '--profile',
+    profilePath,
+    '--tests',
+    'cpu',
+    '--trials',
+    '1',
+    '--workdir',
+    workdir,
+    '--agent-id',
+    agentId,
+    '--log-level',
+    'warn',
+  ]);
   const code = await agent.exited;
   if (code !== 0) throw new Error(`agent ${agentId} exited with ${code}: ${agent.log().slice(-1000)}`);
-  const rows = (await influxClient(stack.influxUrl, stack.database).query(`SELECT events_per_sec FROM sysbench WHERE agent = '${agentId}'`)) as unknown as Array<{ events_per_sec: number }>;
+  const rows = (await influxClient(stack.influxUrl, stack.database).query(
+    `SELECT events_per_sec FROM sysbench WHERE agent = '${agentId}'`,
+  )) as unknown as Array<{ events_per_sec: number }>;
   if (rows.length !== 1) throw new Error(`expected one cpu result of ${agentId} in InfluxDB, found ${rows.length}`);
   return rows[0]!.events_per_sec;
 }
@@ -54,7 +72,10 @@ export async function benchPerturbation(pairs = 20, say: (l: string) => void = (
   let argv: string[] = [];
   try {
     const profilePath = join(dir, 'perturb.json');
-    writeFileSync(profilePath, JSON.stringify({ name: 'perturb', tests: { cpu: { threads: SPEC.threads, time: SPEC.time, options: SPEC.options, timeout_s: SPEC.timeoutS } } }));
+    writeFileSync(
+      profilePath,
+      JSON.stringify({ name: 'perturb', tests: { cpu: { threads: SPEC.threads, time: SPEC.time, options: SPEC.options, timeout_s: SPEC.timeoutS } } }),
+    );
     // The very argv the agent builds (with --report-interval=1, as the agent streams samples).
     argv = buildArgs(await sysbenchVersion('sysbench'), 'cpu', SPEC, 'run', true);
     for (let i = 0; i < pairs; i++) {
@@ -85,14 +106,22 @@ export async function benchPerturbation(pairs = 20, say: (l: string) => void = (
     title: 'Perturbation (sysbench under the agent vs bare)',
     method:
       `${pairs} pairs, order alternating (agent first in even pairs); the median ratio's interval is distribution-free (order statistics, lib/stats/median-ci.ts). Command: \`sysbench ${argv.join(' ')}\` (the argv the agent builds). ` +
-      'Agent side: the built agent with --once and a one-test profile, events/s read back from InfluxDB; bare side: the same argv, events/s read from sysbench\'s summary here. ' +
+      "Agent side: the built agent with --once and a one-test profile, events/s read back from InfluxDB; bare side: the same argv, events/s read from sysbench's summary here. " +
       'The local collector and influxd run on the same machine during the agent side (a real deployment has them elsewhere), so this is a pessimistic figure.',
     results: [
       { name: 'median ratio agent / bare (events/s)', value: sig(med, 4), unit: 'ratio', goal: '≥ 0.99', met: med >= 0.99 },
       ...(ci
         ? [
-            { name: `median ratio: ${sig(ci.coverage * 100, 3)} % interval, low (order statistic ${ci.ranks[0]} of ${ratios.length})`, value: sig(ci.low, 4), unit: 'ratio' },
-            { name: `median ratio: ${sig(ci.coverage * 100, 3)} % interval, high (order statistic ${ci.ranks[1]} of ${ratios.length})`, value: sig(ci.high, 4), unit: 'ratio' },
+            {
+              name: `median ratio: ${sig(ci.coverage * 100, 3)} % interval, low (order statistic ${ci.ranks[0]} of ${ratios.length})`,
+              value: sig(ci.low, 4),
+              unit: 'ratio',
+            },
+            {
+              name: `median ratio: ${sig(ci.coverage * 100, 3)} % interval, high (order statistic ${ci.ranks[1]} of ${ratios.length})`,
+              value: sig(ci.high, 4),
+              unit: 'ratio',
+            },
           ]
         : []),
       { name: 'lowest pair ratio', value: sig(Math.min(...ratios), 4), unit: 'ratio' },

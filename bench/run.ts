@@ -38,7 +38,10 @@ async function external(file: string, fn: string): Promise<BenchResult[] | strin
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+  const only = process.argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
   const want = (name: string) => !only || only.includes(name);
   const started = Date.now();
   const machine = machineInfo();
@@ -55,7 +58,10 @@ async function main(): Promise<void> {
     ['changes', () => benchChanges()],
     ['panels', () => benchPanels()],
   ];
-  for (const [name, file, fn, title] of [['parser', 'parser.bench.js', 'benchParser', 'Parser'], ['detect', 'detect.bench.js', 'benchDetect', 'Detection']] as const) {
+  for (const [name, file, fn, title] of [
+    ['parser', 'parser.bench.js', 'benchParser', 'Parser'],
+    ['detect', 'detect.bench.js', 'benchDetect', 'Detection'],
+  ] as const) {
     steps.push([
       name,
       async () => {
@@ -67,18 +73,33 @@ async function main(): Promise<void> {
   }
   for (const [name, step] of steps) {
     if (!want(name)) continue;
-    say(`${name}: start (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+    say(
+      `${name}: start (load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')})`,
+    );
     const t0 = Date.now();
     try {
       const section = await step();
-      section.notes.push(`Took ${Math.round((Date.now() - t0) / 1000)} s; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(', ')}.`);
+      section.notes.push(
+        `Took ${Math.round((Date.now() - t0) / 1000)} s; load average at the end ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(', ')}.`,
+      );
       sections.push(section);
     } catch (err) {
       say(`${name}: FAILED: ${(err as Error).stack ?? err}`);
       skipped.push(`${name}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  const md = renderMarkdown({ date: new Date(started), machine, loadEnd: loadavg().map((x) => Math.round(x * 100) / 100), durationS: (Date.now() - started) / 1000, sections, skipped });
+  const md = renderMarkdown({
+    date: new Date(started),
+    machine,
+    loadEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+    durationS: (Date.now() - started) / 1000,
+    sections,
+    skipped,
+  });
   const path = join(packageRoot(), 'docs', 'BENCHMARKS.md');
   // --only reruns some sections: the others keep their figures (and their own dates) from the file.
   writeFileSync(path, (only && existsSync(path) ? mergeMarkdown(readFileSync(path, 'utf8'), md) : md) + '\n');

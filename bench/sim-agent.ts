@@ -22,9 +22,16 @@ export class SimAgent {
   private welcomed: Promise<void> | null = null;
   private collectorProtocol = 1;
 
-  constructor(private readonly address: string, private readonly hello: Hello, private readonly window = 256) {
+  constructor(
+    private readonly address: string,
+    private readonly hello: Hello,
+    private readonly window = 256,
+  ) {
     const { Collector } = loadContract().virtoverhead.v1;
-    this.client = new Collector(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_send_message_length': 1024 * 1024 });
+    this.client = new Collector(address, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.max_send_message_length': 1024 * 1024,
+    });
   }
 
   /** Opens the stream and resolves on the collector's Welcome. */
@@ -59,7 +66,15 @@ export class SimAgent {
     const ids = messages.map(messageId);
     let next = 0;
     return new Promise<SimAgentResult>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`sim agent ${this.hello.agent_id}: ${messages.length - result.acked - result.rejected.length} messages not acknowledged within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `sim agent ${this.hello.agent_id}: ${messages.length - result.acked - result.rejected.length} messages not acknowledged within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
       const finishIfDone = () => {
         if (result.acked + result.rejected.length < messages.length) return false;
         clearTimeout(timer);

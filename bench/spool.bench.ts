@@ -11,7 +11,9 @@ import type { BenchSection } from './types.js';
 
 function record(k: number, base: bigint): SpoolRecord {
   const m = simMessage('bench-spool', k, base);
-  return m.result ? { id: m.result.id!, kind: 'result', body: m.result as Record<string, unknown> } : { id: m.sample!.id!, kind: 'sample', body: m.sample as Record<string, unknown> };
+  return m.result
+    ? { id: m.result.id!, kind: 'result', body: m.result as Record<string, unknown> }
+    : { id: m.sample!.id!, kind: 'sample', body: m.sample as Record<string, unknown> };
 }
 
 export async function benchSpool(opts: { appendSeconds?: number; replayRecords?: number } = {}): Promise<BenchSection> {
@@ -51,7 +53,9 @@ export async function benchSpool(opts: { appendSeconds?: number; replayRecords?:
         { name: `Spool.open of ${replayRecords} records`, value: Math.round(openMs), unit: 'ms' },
         { name: 'replay (open + read all pending)', value: Math.round(replayRecords / (replayMs / 1000)), unit: 'records/s' },
       ],
-      notes: [`An agent produces about one record per second per running test, so ${Math.round(appendRate)} appends/s is ${Math.round(appendRate)}× what it needs.`],
+      notes: [
+        `An agent produces about one record per second per running test, so ${Math.round(appendRate)} appends/s is ${Math.round(appendRate)}× what it needs.`,
+      ],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,32 @@ interface OnceRun {
 function runOnce(collector: string, workdir: string, agentId: string): Promise<OnceRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'VO_MAXRSS_KIB %M', process.execPath, MAIN, 'agent', '--collector', collector, '--once', '--profile', 'quick', '--tests', 'cpu', '--trials', '1', '--workdir', workdir, '--agent-id', agentId, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(
+      '/usr/bin/time',
+      [
+        '-f',
+        'VO_MAXRSS_KIB %M',
+        process.execPath,
+        MAIN,
+        'agent',
+        '--collector',
+        collector,
+        '--once',
+        '--profile',
+        'quick',
+        '--tests',
+        'cpu',
+        '--trials',
+        '1',
+        '--workdir',
+        workdir,
+        '--agent-id',
+        agentId,
+        '--log-level',
+        'warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    );
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.once('error', reject);
@@ -65,11 +90,15 @@ export async function benchTimer(runs = 5, say: (l: string) => void = () => {}):
     title: 'Timer mode: nothing resident between runs',
     method:
       `${runs} runs of \`agent --once --profile quick --tests cpu --trials 1\` against a local collector (what virt-overhead-agent.timer starts), each under /usr/bin/time (peak RSS = the kernel's maxrss of the process); ` +
-      'after each exit the run\'s process group is checked for survivors. Compared with the resident agent (daemon mode) idle between runs, sampled for 20 s as in the footprint benchmark.',
+      "after each exit the run's process group is checked for survivors. Compared with the resident agent (daemon mode) idle between runs, sampled for 20 s as in the footprint benchmark.",
     results: [
       { name: 'timer mode: resident memory between runs', value: leftOver === 0 ? 0 : NaN, unit: 'MiB', goal: '0 (no process)', met: leftOver === 0 },
       { name: `timer mode: peak RSS during a run, median of ${runs}`, value: sig(median(peaks)), unit: 'MiB' },
-      { name: 'timer mode: peak RSS, min–max', value: sig(Math.max(...peaks) - Math.min(...peaks)), unit: `MiB spread (${sig(Math.min(...peaks))}–${sig(Math.max(...peaks))})` },
+      {
+        name: 'timer mode: peak RSS, min–max',
+        value: sig(Math.max(...peaks) - Math.min(...peaks)),
+        unit: `MiB spread (${sig(Math.min(...peaks))}–${sig(Math.max(...peaks))})`,
+      },
       { name: 'daemon mode: resident memory between runs, median', value: sig(daemon.rssMedianMiB), unit: 'MiB' },
       { name: 'daemon mode: CPU between runs', value: sig(daemon.cpuPercent, 2), unit: '%' },
     ],

@@ -12,7 +12,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   report: { summary: 'overhead table (and HTML report) from InfluxDB', load: () => import('./commands/report.js') },
   health: { summary: "ask a collector's gRPC health service (exit 0 when serving)", load: () => import('./commands/health.js') },
   lab: { summary: 'boot throwaway QEMU guests and measure them against this machine', load: () => import('./commands/lab.js') },
-  quickstart: { summary: 'local InfluxDB + collector + native baseline (+ a TCG guest), then the results table', load: () => import('./commands/quickstart.js') },
+  quickstart: {
+    summary: 'local InfluxDB + collector + native baseline (+ a TCG guest), then the results table',
+    load: () => import('./commands/quickstart.js'),
+  },
 };
 
 function usage(): string {

@@ -15,12 +15,21 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'tls-client-ca', type: 'path', help: 'require client certificates signed by this CA (mutual TLS)' },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text on a non-loopback address', default: false },
   { name: 'baseline-window', type: 'duration', help: 'how far apart a guest result and its baseline may be', default: '24h' },
-  { name: 'margin', type: 'string', help: "equivalence margin in % for verdicts: '2' (every group) or 'lab=2,prod=5' (default: each baseline's measured noise floor)" },
+  {
+    name: 'margin',
+    type: 'string',
+    help: "equivalence margin in % for verdicts: '2' (every group) or 'lab=2,prod=5' (default: each baseline's measured noise floor)",
+  },
   { name: 'batch-size', type: 'int', min: 1, help: 'points per InfluxDB write', default: '5000' },
   { name: 'flush-interval', type: 'duration', help: 'longest wait before a partial batch is written', default: '50ms' },
   { name: 'rate-limit', type: 'int', min: 1, help: 'messages per second per agent stream (burst 4x)', default: '5000' },
   { name: 'idle-timeout', type: 'duration', help: 'close connections that have no stream (unauthenticated or quiet) after this long', default: '60s' },
-  { name: 'silence-after', type: 'duration', help: 'an agent without a heartbeat this long is silent (agent_silence, alert); above the agents\' --status-interval, above their --interval for agents run by a timer', default: '5m' },
+  {
+    name: 'silence-after',
+    type: 'duration',
+    help: "an agent without a heartbeat this long is silent (agent_silence, alert); above the agents' --status-interval, above their --interval for agents run by a timer",
+    default: '5m',
+  },
   { name: 'stats-interval', type: 'duration', help: 'period of collector_stats and of the silence check (0 = off)', default: '60s' },
   LOG_LEVEL_OPTION,
 ];

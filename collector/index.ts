@@ -88,25 +88,32 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const creds = serverCredentials(opts.listen, opts.tls ?? {});
   const influx = influxClient(opts.influxUrl, opts.database);
   const pings = await influx.ping(5000);
-  if (!pings.some((p) => p.online)) throw new InfluxUnreachableError(`InfluxDB is not reachable at ${redactUrl(opts.influxUrl)} (no answer to /ping within 5 s)`);
+  if (!pings.some((p) => p.online))
+    throw new InfluxUnreachableError(`InfluxDB is not reachable at ${redactUrl(opts.influxUrl)} (no answer to /ping within 5 s)`);
   if (opts.createDatabase) await influx.createDatabase(opts.database);
 
   const log = opts.log;
-  const overhead = opts.overhead === false ? null : createOverheadCalculator({ influx, database: opts.database, windowMs: opts.baselineWindowMs ?? 86_400_000, ...opts.margins });
+  const overhead =
+    opts.overhead === false
+      ? null
+      : createOverheadCalculator({ influx, database: opts.database, windowMs: opts.baselineWindowMs ?? 86_400_000, ...opts.margins });
   // Nested stacks: each declaration problem is logged once per collector, not on every batch.
   const reported = new Set<string>();
-  const nested = opts.overhead === false ? null : createChainCalculator({
-    influx,
-    database: opts.database,
-    windowMs: opts.baselineWindowMs ?? 86_400_000,
-    onProblem: (p) => {
-      const key = `${p.group}\0${p.message}`;
-      if (reported.has(key)) return;
-      if (reported.size >= 10_000) reported.clear();
-      reported.add(key);
-      log.warn({ group: p.group, agent: p.agent, problem: p.kind }, `nested stack: ${p.message}`);
-    },
-  });
+  const nested =
+    opts.overhead === false
+      ? null
+      : createChainCalculator({
+          influx,
+          database: opts.database,
+          windowMs: opts.baselineWindowMs ?? 86_400_000,
+          onProblem: (p) => {
+            const key = `${p.group}\0${p.message}`;
+            if (reported.has(key)) return;
+            if (reported.size >= 10_000) reported.clear();
+            reported.add(key);
+            log.warn({ group: p.group, agent: p.agent, problem: p.kind }, `nested stack: ${p.message}`);
+          },
+        });
   const changes = overhead && opts.changes !== false ? createChangeDetector({ influx, database: opts.database }) : null;
   // Overhead updates run one batch at a time, after the acks: they never delay an agent. What
   // is still owed at stop is left to the next start (owed.ts).
@@ -120,7 +127,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     if (!overhead) return;
     const results: WrittenResult[] = points
       .filter((p) => p.measurement === 'sysbench')
-      .map((p) => ({ tags: p.tags as Record<string, string>, fields: p.fields as Record<string, number | string | boolean>, timestamp_ns: String(p.timestamp) }));
+      .map((p) => ({
+        tags: p.tags as Record<string, string>,
+        fields: p.fields as Record<string, number | string | boolean>,
+        timestamp_ns: String(p.timestamp),
+      }));
     owed.add(results);
   };
   // Each hello's facts → agent_info, on the same chain so a run's change points see them.
@@ -174,14 +185,40 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const { Collector } = loadContract().virtoverhead.v1;
   server.addService(Collector.service, {
     Stream: (call: AgentCall) =>
-      handleStream(call, { writer, tokens: () => tokens, log, collectorVersion: AGENT_VERSION, ratePerSec: opts.ratePerSec ?? 5000, burst: opts.burst ?? 20_000, open, isPressured: () => pressured, buckets, limiter, onHello }),
+      handleStream(call, {
+        writer,
+        tokens: () => tokens,
+        log,
+        collectorVersion: AGENT_VERSION,
+        ratePerSec: opts.ratePerSec ?? 5000,
+        burst: opts.burst ?? 20_000,
+        open,
+        isPressured: () => pressured,
+        buckets,
+        limiter,
+        onHello,
+      }),
   });
   const health = addHealthService(server);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))),
+  );
   const host = opts.listen.replace(/:\d+$/, '');
   // Overhead an earlier collector left owed (its markers), computed in the background.
-  if (overhead) void catchUp(rawQuery(target), owed, log).catch((err: Error) => log.warn({ error: err.message }, 'could not compute the overhead owed by an earlier collector; retried at the next start'));
-  log.info({ listen: `${host}:${port}`, influx: redactUrl(opts.influxUrl), database: opts.database, auth: tokens ? `${tokens.size} tokens` : 'none', tls: Boolean(opts.tls?.cert) }, 'collector listening');
+  if (overhead)
+    void catchUp(rawQuery(target), owed, log).catch((err: Error) =>
+      log.warn({ error: err.message }, 'could not compute the overhead owed by an earlier collector; retried at the next start'),
+    );
+  log.info(
+    {
+      listen: `${host}:${port}`,
+      influx: redactUrl(opts.influxUrl),
+      database: opts.database,
+      auth: tokens ? `${tokens.size} tokens` : 'none',
+      tls: Boolean(opts.tls?.cert),
+    },
+    'collector listening',
+  );
 
   // Self-stats and the silence check, once per period, one at a time (a slow InfluxDB never piles them up).
   const statsPeriodMs = opts.statsPeriodMs ?? 60_000;
@@ -193,7 +230,14 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           statsRun = statsRun
             .then(async () => {
               const now = Date.now();
-              await writeStats(influx, opts.database, collectorId, { openStreams: open.size, pointsWritten: writer.written, pointsFailed: writer.failedWrites, queueDepth: writer.queued() }, writeTimer, now);
+              await writeStats(
+                influx,
+                opts.database,
+                collectorId,
+                { openStreams: open.size, pointsWritten: writer.written, pointsFailed: writer.failedWrites, queueDepth: writer.queued() },
+                writeTimer,
+                now,
+              );
               await checkSilence(influx, opts.database, now, { silentAfterMs: opts.silenceAfterMs ?? 300_000, periodMs: statsPeriodMs });
             })
             .catch((err: Error) => log.warn({ error: err.message }, 'collector stats / silence check failed'));
@@ -225,7 +269,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           await lineWriter(target)(owedMarkerLine(left, BigInt(Date.now()) * 1_000_000n));
           log.warn({ results: left.length }, 'stopping before the overhead of every result was computed: recorded in overhead_owed for the next start');
         } catch (err) {
-          log.error({ results: left.length, error: (err as Error).message }, 'could not record the overhead still owed; it is not computed until those groups get new results');
+          log.error(
+            { results: left.length, error: (err as Error).message },
+            'could not record the overhead still owed; it is not computed until those groups get new results',
+          );
         }
       }
       server.forceShutdown();

@@ -46,8 +46,16 @@ describe('grafana/generate', () => {
 
 describe('InfluxQL builder and interpolation', () => {
   it('quotes identifiers and builds the clauses in InfluxQL order', () => {
-    const q = from('overhead').select(as(mean('overhead_pct'), 'o')).whereTimeFilter().whereVar('group', 'group').groupByTime('$__interval').groupBy('agent').fill('none');
-    expect(q.toString()).toBe('SELECT mean("overhead_pct") AS "o" FROM "overhead" WHERE $timeFilter AND "group" =~ /^$group$/ GROUP BY time($__interval), "agent" fill(none)');
+    const q = from('overhead')
+      .select(as(mean('overhead_pct'), 'o'))
+      .whereTimeFilter()
+      .whereVar('group', 'group')
+      .groupByTime('$__interval')
+      .groupBy('agent')
+      .fill('none');
+    expect(q.toString()).toBe(
+      'SELECT mean("overhead_pct") AS "o" FROM "overhead" WHERE $timeFilter AND "group" =~ /^$group$/ GROUP BY time($__interval), "agent" fill(none)',
+    );
   });
 
   it('rejects an alias that is not a plain identifier', () => {
@@ -55,10 +63,14 @@ describe('InfluxQL builder and interpolation', () => {
   });
 
   it('interpolates like Grafana: ms time filter, regex-escaped (a|b) for multi values, plain single values', () => {
-    const q = interpolate('SELECT "$field" FROM x WHERE $timeFilter AND "agent" =~ /^$agent$/ GROUP BY time($__interval)', { fromMs: 0, toMs: 3_600_000 }, {
-      agent: { multi: true, values: ['a.b', 'c/d'] },
-      field: { multi: false, value: 'events_per_sec' },
-    });
+    const q = interpolate(
+      'SELECT "$field" FROM x WHERE $timeFilter AND "agent" =~ /^$agent$/ GROUP BY time($__interval)',
+      { fromMs: 0, toMs: 3_600_000 },
+      {
+        agent: { multi: true, values: ['a.b', 'c/d'] },
+        field: { multi: false, value: 'events_per_sec' },
+      },
+    );
     // 3600 s over 1000 points = 3.6 s, below the 10 s minimum interval.
     expect(q).toBe('SELECT "events_per_sec" FROM x WHERE time >= 0ms and time <= 3600000ms AND "agent" =~ /^(a\\.b|c\\/d)$/ GROUP BY time(10s)');
   });

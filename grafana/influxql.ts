@@ -226,11 +226,7 @@ export class InfluxTargetBuilder implements cog.Builder<cog.Dataquery> {
 }
 
 /** `SHOW TAG VALUES` for a template variable, optionally narrowed by earlier variables. */
-export function showTagValues<M extends Measurement>(
-  measurement: M,
-  key: TagOf<M>,
-  narrowBy: Array<[TagOf<M>, VariableName]> = [],
-): string {
+export function showTagValues<M extends Measurement>(measurement: M, key: TagOf<M>, narrowBy: Array<[TagOf<M>, VariableName]> = []): string {
   let q = `SHOW TAG VALUES FROM ${quoteIdent(measurement)} WITH KEY = ${quoteIdent(key)}`;
   if (narrowBy.length > 0) q += ` WHERE ${narrowBy.map(([tag, v]) => `${quoteIdent(tag)} =~ /^$${v}$/`).join(' AND ')}`;
   return q;

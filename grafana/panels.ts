@@ -31,10 +31,7 @@ export function referenceLine(value: number): dashboard.ThresholdsConfigBuilder 
 }
 
 export function tableLegend(): common.VizLegendOptionsBuilder {
-  return new common.VizLegendOptionsBuilder()
-    .displayMode(common.LegendDisplayMode.Table)
-    .placement(common.LegendPlacement.Bottom)
-    .showLegend(true);
+  return new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Bottom).showLegend(true);
 }
 
 export function lineThresholds(): common.GraphThresholdsStyleConfigBuilder {

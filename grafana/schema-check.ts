@@ -14,23 +14,23 @@ type Json<T> = 0 extends 1 & T
   ? T // any stays any (panel options, custom field config: plugin-defined)
   : unknown extends T
     ? T
-  : T extends (...args: never[]) => unknown
-  ? never
-  : cog.Dataquery extends T
-    ? T extends cog.Dataquery
-      ? Json<InfluxQuery>
-      : never
-    : T extends string
-    ? `${T}`
-    : T extends number
-      ? `${T}` extends `${infer N extends number}`
-        ? N
-        : number
-      : T extends Array<infer U>
-        ? Array<Json<U>>
-        : T extends object
-          ? { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: Json<T[K]> }
-          : T;
+    : T extends (...args: never[]) => unknown
+      ? never
+      : cog.Dataquery extends T
+        ? T extends cog.Dataquery
+          ? Json<InfluxQuery>
+          : never
+        : T extends string
+          ? `${T}`
+          : T extends number
+            ? `${T}` extends `${infer N extends number}`
+              ? N
+              : number
+            : T extends Array<infer U>
+              ? Array<Json<U>>
+              : T extends object
+                ? { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: Json<T[K]> }
+                : T;
 
 /** The generated dashboards, as JSON, are what Grafana's schema accepts. */
 // Known divergence: SDK v0.0.21 types gnetId (a grafana.com dashboard id) as a string, the

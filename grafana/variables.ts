@@ -32,7 +32,10 @@ export function identityVariables(measurement: 'sysbench' | 'sysbench_interval' 
   return [
     tagVariable('group', 'Group', measurement, 'group', []),
     tagVariable('agent', 'Agent', measurement, 'agent', [['group', 'group']]),
-    tagVariable('virt', 'Virtualization', measurement, 'virt', [['group', 'group'], ['agent', 'agent']]),
+    tagVariable('virt', 'Virtualization', measurement, 'virt', [
+      ['group', 'group'],
+      ['agent', 'agent'],
+    ]),
     tagVariable('test', 'Test', measurement, 'test', [['group', 'group']]),
     tagVariable('variant', 'Variant', measurement, 'variant', [['group', 'group']]),
   ];
@@ -43,14 +46,20 @@ export function statusVariables(): dashboard.QueryVariableBuilder[] {
   return [
     tagVariable('group', 'Group', 'agent_status', 'group', []),
     tagVariable('agent', 'Agent', 'agent_status', 'agent', [['group', 'group']]),
-    tagVariable('virt', 'Virtualization', 'agent_status', 'virt', [['group', 'group'], ['agent', 'agent']]),
+    tagVariable('virt', 'Virtualization', 'agent_status', 'virt', [
+      ['group', 'group'],
+      ['agent', 'agent'],
+    ]),
     tagVariable('variant', 'Variant', 'agent_status', 'variant', [['group', 'group']]),
   ];
 }
 
 /** Which sysbench metric an overhead panel shows (overhead's `metric` tag). */
 export function metricVariable(): dashboard.QueryVariableBuilder {
-  return tagVariable('metric', 'Metric', 'overhead', 'metric', [['group', 'group'], ['test', 'test']]);
+  return tagVariable('metric', 'Metric', 'overhead', 'metric', [
+    ['group', 'group'],
+    ['test', 'test'],
+  ]);
 }
 
 /** One sysbench result field, single-valued: it is a column name, not a tag match. */

@@ -21,7 +21,9 @@ const TESTS: Record<string, string> = {
 /** Shell text that prints each block between BEGIN/END lines the host splits on. */
 export function captureCommand(root: string): string {
   const parts = Object.entries(TESTS).map(([name, cmd]) => `echo "@@BEGIN ${name}"; ( ${cmd} ) 2>&1; echo "@@END ${name}"`);
-  parts.push(`rm -rf /tmp/envcap && sh ${root}/agent/detect/capture-fixture.sh /tmp/envcap >/dev/null 2>&1; echo "@@BEGIN env"; tar -C /tmp/envcap -czf - . | base64; echo "@@END env"`);
+  parts.push(
+    `rm -rf /tmp/envcap && sh ${root}/agent/detect/capture-fixture.sh /tmp/envcap >/dev/null 2>&1; echo "@@BEGIN env"; tar -C /tmp/envcap -czf - . | base64; echo "@@END env"`,
+  );
   return parts.join('\n');
 }
 
@@ -34,7 +36,15 @@ export function splitBlocks(output: string): Map<string, string> {
 
 async function main(): Promise<void> {
   const root = packageRoot();
-  const r = await runInGuest({ command: captureCommand(root), accel: 'tcg', vcpus: 2, memoryMiB: 2048, scratchDiskMiB: 512, timeoutMs: 15 * 60_000, log: (l) => process.stderr.write(l + '\n') });
+  const r = await runInGuest({
+    command: captureCommand(root),
+    accel: 'tcg',
+    vcpus: 2,
+    memoryMiB: 2048,
+    scratchDiskMiB: 512,
+    timeoutMs: 15 * 60_000,
+    log: (l) => process.stderr.write(l + '\n'),
+  });
   if (r.exitCode !== 0) throw new Error(`capture command failed (${r.exitCode}):\n${r.consoleTail}`);
   const blocks = splitBlocks(r.output);
   for (const name of Object.keys(TESTS)) {

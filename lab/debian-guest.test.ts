@@ -48,7 +48,6 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-
 const unit = (description: string, script: string, extra: string) =>
   `[Unit]\nDescription=${description}\nWants=network-online.target\nAfter=network-online.target systemd-networkd.service\n${extra}\n` +
   `[Service]\nType=oneshot\nStandardOutput=journal+console\nStandardError=journal+console\nExecStart=/bin/sh ${script}\n\n[Install]\nWantedBy=multi-user.target\n`;
@@ -76,96 +75,126 @@ function guestSetup(accel: Accel, mode: 'wait' | 'cut'): Parameters<typeof creat
       { path: '/root/vo/nextboot.sh', from: join(scripts, 'nextboot.sh'), mode: 0o755 },
       { path: '/root/vo/firstboot.env', content: `GROUP=${GROUP}-${mode}\nVARIANT=debian12-${accel}\nTESTS='cpu, mutex'\nTRIALS=1\nMODE=${mode}\n` },
       { path: '/etc/virt-overhead/token', content: `${TOKEN}-${mode}\n`, mode: 0o600 },
-      { path: '/etc/systemd/system/vo-firstboot.service', content: unit('virt-overhead lab: install and run the agent on first boot', '/root/vo/firstboot.sh', 'ConditionPathExists=!/var/lib/vo-firstboot.done\n') },
-      { path: '/etc/systemd/system/vo-nextboot.service', content: unit('virt-overhead lab: run the installed agent again', '/root/vo/nextboot.sh', 'ConditionPathExists=/var/lib/vo-firstboot.done\nAfter=vo-firstboot.service\n') },
+      {
+        path: '/etc/systemd/system/vo-firstboot.service',
+        content: unit(
+          'virt-overhead lab: install and run the agent on first boot',
+          '/root/vo/firstboot.sh',
+          'ConditionPathExists=!/var/lib/vo-firstboot.done\n',
+        ),
+      },
+      {
+        path: '/etc/systemd/system/vo-nextboot.service',
+        content: unit(
+          'virt-overhead lab: run the installed agent again',
+          '/root/vo/nextboot.sh',
+          'ConditionPathExists=/var/lib/vo-firstboot.done\nAfter=vo-firstboot.service\n',
+        ),
+      },
     ],
     enable: mode === 'wait' ? ['vo-firstboot.service'] : ['vo-firstboot.service', 'vo-nextboot.service'],
   };
 }
 
 type Row = Record<string, unknown>;
-const rowsOf = async (group: string): Promise<Row[]> => (await influxClient(stack.influxUrl, stack.database).query(`SELECT * FROM sysbench WHERE "group" = '${group}'`)) as unknown as Row[];
+const rowsOf = async (group: string): Promise<Row[]> =>
+  (await influxClient(stack.influxUrl, stack.database).query(`SELECT * FROM sysbench WHERE "group" = '${group}'`)) as unknown as Row[];
 
 describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
-  it('first boot: installed per docs/install.md, run by its unit, results in InfluxDB tagged guest', async () => {
-    const t0 = Date.now();
-    const kvm = existsSync('/dev/kvm') ? await probeKvm({}) : { ranGuest: false, detail: 'no /dev/kvm' };
-    const accel: Accel = kvm.ranGuest ? 'kvm' : 'tcg';
-    say(`KVM probe: ${kvm.detail} -> ${accel}`);
-    const guest = createDebianGuest(guestSetup(accel, 'wait'));
-    try {
-      say(`image ready after ${Math.round((Date.now() - t0) / 1000)} s; booting`);
-      const boot = guest.boot({ timeoutMs: 20 * 60_000, onConsole: (l) => (/VO_E2E|Reached target.*Multi-User|Kernel panic/.test(l) ? say(`  | ${l}`) : undefined) });
-      const r = await boot.done;
-      // The whole console, for the record (the issue asks for this log).
-      writeFileSync(join(packageRoot(), '.data', 'lab', 'debian-e2e-console.log'), r.console);
-      say(`guest powered off after ${Math.round(r.durationMs / 1000)} s (exit ${r.code} ${r.signal ?? ''}); whole test so far ${Math.round((Date.now() - t0) / 1000)} s`);
-      const text = r.console.replace(/\r/g, '');
-      expect(r.code, text.slice(-3000)).toBe(0);
-      expect(text).toContain('VO_E2E pid1: /usr/lib/systemd/systemd');
-      expect(text).toContain('VO_E2E network: 10.0.2.15/24');
-      expect(text).toContain('VO_E2E install exit 0');
-      expect(text).toContain('VO_E2E timer: enabled active');
-      expect(text).toMatch(/VO_E2E unit exit 0 result=success user=yes/);
-      expect(text).toContain('VO_E2E resident agents after the run: 0');
-      expect(text).toContain('VO_E2E DONE');
-
-      const rows = await rowsOf(`${GROUP}-wait`);
-      say(`InfluxDB: ${rows.length} results: ${JSON.stringify(rows.map((p) => [p.agent, p.role, p.virt, p.test, p.trial, p.ok]))}`);
-      expect(new Set(rows.map((p) => p.agent))).toEqual(new Set([HOST]));
-      expect(new Set(rows.map((p) => p.role))).toEqual(new Set(['guest']));
-      expect(new Set(rows.map((p) => p.test))).toEqual(new Set(['cpu', 'mutex']));
-      expect(rows.every((p) => p.ok === true)).toBe(true);
-      expect(new Set(rows.map((p) => p.virt))).not.toContain('none');
-    } finally {
-      guest.dispose();
-    }
-  }, 30 * 60_000);
-
-  it('power cut (QEMU killed) while the agent runs and sends: after the next boot every result is there exactly once', async () => {
-    const group = `${GROUP}-cut`;
-    const guest = createDebianGuest(guestSetup('tcg', 'cut'));
-    try {
-      // Boot 1: cut the power as soon as the first result of the run reached InfluxDB (the run
-      // is then mid-way: more trials and tests to come, some spooled and not yet acknowledged).
-      const b1 = guest.boot({ timeoutMs: 20 * 60_000, onConsole: (l) => (/VO_E2E (unit started|install exit)/.test(l) ? say(`  | ${l}`) : undefined) });
-      let cutAfter = 0;
-      const poll = setInterval(() => {
-        void rowsOf(group).then((rows) => {
-          if (rows.length > 0 && !cutAfter) {
-            cutAfter = rows.length;
-            b1.cut();
-          }
+  it(
+    'first boot: installed per docs/install.md, run by its unit, results in InfluxDB tagged guest',
+    async () => {
+      const t0 = Date.now();
+      const kvm = existsSync('/dev/kvm') ? await probeKvm({}) : { ranGuest: false, detail: 'no /dev/kvm' };
+      const accel: Accel = kvm.ranGuest ? 'kvm' : 'tcg';
+      say(`KVM probe: ${kvm.detail} -> ${accel}`);
+      const guest = createDebianGuest(guestSetup(accel, 'wait'));
+      try {
+        say(`image ready after ${Math.round((Date.now() - t0) / 1000)} s; booting`);
+        const boot = guest.boot({
+          timeoutMs: 20 * 60_000,
+          onConsole: (l) => (/VO_E2E|Reached target.*Multi-User|Kernel panic/.test(l) ? say(`  | ${l}`) : undefined),
         });
-      }, 250);
-      const r1 = await b1.done.finally(() => clearInterval(poll));
-      const atCut = await rowsOf(group);
-      say(`boot 1: power cut after ${Math.round(r1.durationMs / 1000)} s with ${atCut.length} results in InfluxDB (signal ${r1.signal})`);
-      expect(cutAfter, r1.console.slice(-3000)).toBeGreaterThan(0);
-      expect(r1.signal).toBe('SIGKILL');
+        const r = await boot.done;
+        // The whole console, for the record (the issue asks for this log).
+        writeFileSync(join(packageRoot(), '.data', 'lab', 'debian-e2e-console.log'), r.console);
+        say(
+          `guest powered off after ${Math.round(r.durationMs / 1000)} s (exit ${r.code} ${r.signal ?? ''}); whole test so far ${Math.round((Date.now() - t0) / 1000)} s`,
+        );
+        const text = r.console.replace(/\r/g, '');
+        expect(r.code, text.slice(-3000)).toBe(0);
+        expect(text).toContain('VO_E2E pid1: /usr/lib/systemd/systemd');
+        expect(text).toContain('VO_E2E network: 10.0.2.15/24');
+        expect(text).toContain('VO_E2E install exit 0');
+        expect(text).toContain('VO_E2E timer: enabled active');
+        expect(text).toMatch(/VO_E2E unit exit 0 result=success user=yes/);
+        expect(text).toContain('VO_E2E resident agents after the run: 0');
+        expect(text).toContain('VO_E2E DONE');
 
-      // Boot 2: the same disk; the installed unit runs again and sends what the spool kept first.
-      const b2 = guest.boot({ timeoutMs: 20 * 60_000, onConsole: (l) => (/VO_E2E (next boot|unit exit|DONE)/.test(l) ? say(`  | ${l}`) : undefined) });
-      const r2 = await b2.done;
-      writeFileSync(join(packageRoot(), '.data', 'lab', 'debian-e2e-powercut-console.log'), r1.console + '\n===== boot 2 =====\n' + r2.console);
-      const text = r2.console.replace(/\r/g, '');
-      expect(text).toMatch(/VO_E2E unit exit 0 result=success/);
-      const after = await rowsOf(group);
-      const key = (p: Row) => `${String(p.run_id)}/${String(p.test)}/${String(p.trial)}`;
-      const runs = [...new Set(after.map((p) => String(p.run_id)))];
-      const firstRun = atCut.map((p) => String(p.run_id))[0]!;
-      const counts = new Map<string, number>();
-      for (const p of after) counts.set(key(p), (counts.get(key(p)) ?? 0) + 1);
-      say(`boot 2: ${after.length} results in ${runs.length} runs; run ${firstRun} (cut): ${after.filter((p) => p.run_id === firstRun).length} results (${atCut.length} at the cut); duplicates: ${[...counts.values()].filter((n) => n > 1).length}`);
-      // Exactly once: no (run, test, trial) twice; nothing that had arrived before the cut lost.
-      expect([...counts.values()].every((n) => n === 1)).toBe(true);
-      for (const p of atCut) expect(counts.get(key(p))).toBe(1);
-      // The interrupted run and the complete run of the next boot.
-      expect(runs.length).toBe(2);
-      const second = after.filter((p) => p.run_id !== firstRun);
-      expect(new Set(second.map((p) => p.test))).toEqual(new Set(['cpu', 'mutex']));
-    } finally {
-      guest.dispose();
-    }
-  }, 45 * 60_000);
+        const rows = await rowsOf(`${GROUP}-wait`);
+        say(`InfluxDB: ${rows.length} results: ${JSON.stringify(rows.map((p) => [p.agent, p.role, p.virt, p.test, p.trial, p.ok]))}`);
+        expect(new Set(rows.map((p) => p.agent))).toEqual(new Set([HOST]));
+        expect(new Set(rows.map((p) => p.role))).toEqual(new Set(['guest']));
+        expect(new Set(rows.map((p) => p.test))).toEqual(new Set(['cpu', 'mutex']));
+        expect(rows.every((p) => p.ok === true)).toBe(true);
+        expect(new Set(rows.map((p) => p.virt))).not.toContain('none');
+      } finally {
+        guest.dispose();
+      }
+    },
+    30 * 60_000,
+  );
+
+  it(
+    'power cut (QEMU killed) while the agent runs and sends: after the next boot every result is there exactly once',
+    async () => {
+      const group = `${GROUP}-cut`;
+      const guest = createDebianGuest(guestSetup('tcg', 'cut'));
+      try {
+        // Boot 1: cut the power as soon as the first result of the run reached InfluxDB (the run
+        // is then mid-way: more trials and tests to come, some spooled and not yet acknowledged).
+        const b1 = guest.boot({ timeoutMs: 20 * 60_000, onConsole: (l) => (/VO_E2E (unit started|install exit)/.test(l) ? say(`  | ${l}`) : undefined) });
+        let cutAfter = 0;
+        const poll = setInterval(() => {
+          void rowsOf(group).then((rows) => {
+            if (rows.length > 0 && !cutAfter) {
+              cutAfter = rows.length;
+              b1.cut();
+            }
+          });
+        }, 250);
+        const r1 = await b1.done.finally(() => clearInterval(poll));
+        const atCut = await rowsOf(group);
+        say(`boot 1: power cut after ${Math.round(r1.durationMs / 1000)} s with ${atCut.length} results in InfluxDB (signal ${r1.signal})`);
+        expect(cutAfter, r1.console.slice(-3000)).toBeGreaterThan(0);
+        expect(r1.signal).toBe('SIGKILL');
+
+        // Boot 2: the same disk; the installed unit runs again and sends what the spool kept first.
+        const b2 = guest.boot({ timeoutMs: 20 * 60_000, onConsole: (l) => (/VO_E2E (next boot|unit exit|DONE)/.test(l) ? say(`  | ${l}`) : undefined) });
+        const r2 = await b2.done;
+        writeFileSync(join(packageRoot(), '.data', 'lab', 'debian-e2e-powercut-console.log'), r1.console + '\n===== boot 2 =====\n' + r2.console);
+        const text = r2.console.replace(/\r/g, '');
+        expect(text).toMatch(/VO_E2E unit exit 0 result=success/);
+        const after = await rowsOf(group);
+        const key = (p: Row) => `${String(p.run_id)}/${String(p.test)}/${String(p.trial)}`;
+        const runs = [...new Set(after.map((p) => String(p.run_id)))];
+        const firstRun = atCut.map((p) => String(p.run_id))[0]!;
+        const counts = new Map<string, number>();
+        for (const p of after) counts.set(key(p), (counts.get(key(p)) ?? 0) + 1);
+        say(
+          `boot 2: ${after.length} results in ${runs.length} runs; run ${firstRun} (cut): ${after.filter((p) => p.run_id === firstRun).length} results (${atCut.length} at the cut); duplicates: ${[...counts.values()].filter((n) => n > 1).length}`,
+        );
+        // Exactly once: no (run, test, trial) twice; nothing that had arrived before the cut lost.
+        expect([...counts.values()].every((n) => n === 1)).toBe(true);
+        for (const p of atCut) expect(counts.get(key(p))).toBe(1);
+        // The interrupted run and the complete run of the next boot.
+        expect(runs.length).toBe(2);
+        const second = after.filter((p) => p.run_id !== firstRun);
+        expect(new Set(second.map((p) => p.test))).toEqual(new Set(['cpu', 'mutex']));
+      } finally {
+        guest.dispose();
+      }
+    },
+    45 * 60_000,
+  );
 });

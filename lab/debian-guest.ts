@@ -69,9 +69,21 @@ export function createDebianGuest(o: DebianGuestOptions): DebianGuest {
   buildDebianDisk({ root, staging: join(tmp, 'staging'), image, sizeMiB: o.diskMiB, hostname: o.hostname, files: o.files, enable: o.enable });
   log(`lab: Debian guest disk ${image} (${o.diskMiB} MiB) made in ${Math.round((Date.now() - t0) / 1000)} s`);
   const initrd = join(tmp, 'initrd.cpio');
-  writeFileSync(initrd, Buffer.concat([readFileSync(ensureBaseInitramfs({ kernel, cacheDir })), writeCpio([{ name: 'init', kind: 'file', perm: 0o755, data: SWITCH_ROOT_INIT }])]));
+  writeFileSync(
+    initrd,
+    Buffer.concat([readFileSync(ensureBaseInitramfs({ kernel, cacheDir })), writeCpio([{ name: 'init', kind: 'file', perm: 0o755, data: SWITCH_ROOT_INIT }])]),
+  );
   const args = [
-    ...qemuArgs({ accel: o.accel, vcpus: o.vcpus, memoryMiB: o.memoryMiB, vmlinux: kernel.vmlinux, initrd, scratchImage: image, collectorPort: o.collectorPort, hostRoot: null }),
+    ...qemuArgs({
+      accel: o.accel,
+      vcpus: o.vcpus,
+      memoryMiB: o.memoryMiB,
+      vmlinux: kernel.vmlinux,
+      initrd,
+      scratchImage: image,
+      collectorPort: o.collectorPort,
+      hostRoot: null,
+    }),
   ];
   return {
     image,

@@ -29,14 +29,18 @@ export function ensureDebianRoot(o: { cacheDir: string; log?: (l: string) => voi
     o.log?.(`lab: Debian 12 guest root: cached ${dir}`);
     return dir;
   }
-  if (spawnSync('sh', ['-c', 'command -v mmdebstrap']).status !== 0) throw new Error("building the Debian guest root needs mmdebstrap (apt-get install mmdebstrap)");
+  if (spawnSync('sh', ['-c', 'command -v mmdebstrap']).status !== 0)
+    throw new Error('building the Debian guest root needs mmdebstrap (apt-get install mmdebstrap)');
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(o.cacheDir, { recursive: true });
   const mirror = debianMirror();
   o.log?.(`lab: building the Debian 12 guest root with mmdebstrap from ${mirror} (once; cached in ${dir})`);
   const t0 = Date.now();
-  const r = spawnSync('mmdebstrap', ['--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, 'bookworm', tmp, mirror], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('mmdebstrap', ['--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, 'bookworm', tmp, mirror], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`mmdebstrap failed (${r.status}): ${(r.stderr || '').trim().split('\n').slice(-5).join('\n')}`);
@@ -62,7 +66,15 @@ export interface GuestFile {
  * address (QEMU user networking: guest 10.0.2.15, gateway 10.0.2.2), the hostname, and
  * whatever the caller adds (the agent bundle, the installer, a first-boot unit).
  */
-export function buildDebianDisk(o: { root: string; staging: string; image: string; sizeMiB: number; hostname: string; files: GuestFile[]; enable?: string[] }): void {
+export function buildDebianDisk(o: {
+  root: string;
+  staging: string;
+  image: string;
+  sizeMiB: number;
+  hostname: string;
+  files: GuestFile[];
+  enable?: string[];
+}): void {
   rmSync(o.staging, { recursive: true, force: true });
   // cp -a: device nodes, owners and modes as they are (node's cpSync cannot copy /dev nodes).
   const cp = spawnSync('cp', ['-a', o.root, o.staging], { encoding: 'utf8' });

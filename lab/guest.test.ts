@@ -42,7 +42,7 @@ test('the cached kernel is an ELF vmlinux with a PVH entry note (checked by read
   expect(existsSync(join(kernel.modulesDir, 'modules.dep'))).toBe(true);
 });
 
-describe('a TCG guest over this machine\'s read-only root', () => {
+describe("a TCG guest over this machine's read-only root", () => {
   test('runs sysbench cpu and virt-overhead detect; says qemu-tcg, no container', async () => {
     const main = join(packageRoot(), 'dist', 'cli', 'main.js');
     expect(existsSync(main), 'build first: npm run build').toBe(true);
@@ -80,7 +80,12 @@ describe('a TCG guest over this machine\'s read-only root', () => {
 
   test('a kernel panic ends the guest with a clear error and the console tail', async () => {
     let started = { pid: 0, tmpDir: '' };
-    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, command: 'echo c > /proc/sysrq-trigger; sleep 60', onQemuStart: (info) => (started = info) }).catch((e: unknown) => e);
+    const err = await runInGuest({
+      ...GUEST,
+      scratchDiskMiB: 0,
+      command: 'echo c > /proc/sysrq-trigger; sleep 60',
+      onQemuStart: (info) => (started = info),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GuestError);
     expect((err as GuestError).kind).toBe('panic');
     expect((err as GuestError).message).toMatch(/kernel panicked: .*Kernel panic - not syncing/);
@@ -91,7 +96,9 @@ describe('a TCG guest over this machine\'s read-only root', () => {
 
   test('a guest that runs too long is stopped and reported as a timeout', async () => {
     let started = { pid: 0, tmpDir: '' };
-    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, timeoutMs: 8_000, command: 'sleep 600', onQemuStart: (info) => (started = info) }).catch((e: unknown) => e);
+    const err = await runInGuest({ ...GUEST, scratchDiskMiB: 0, timeoutMs: 8_000, command: 'sleep 600', onQemuStart: (info) => (started = info) }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GuestError);
     expect((err as GuestError).kind).toBe('timeout');
     expect((err as GuestError).message).toMatch(/did not finish within 8 s/);

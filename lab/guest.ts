@@ -71,7 +71,7 @@ export function defaultCacheDir(): string {
 /** Exit codes /init uses when it cannot set the guest up (see initramfs.ts). */
 const INIT_FAILURES: Record<number, string> = {
   250: 'a kernel module failed to load',
-  251: "the host root could not be mounted over virtio-9p",
+  251: 'the host root could not be mounted over virtio-9p',
   252: 'the overlay root could not be mounted',
   253: 'the scratch disk could not be mounted',
 };
@@ -140,7 +140,17 @@ export async function runInGuest(o: RunInGuestOptions): Promise<GuestResult> {
       scratchImage = join(tmp, 'scratch.img');
       makeScratchDisk(scratchImage, o.scratchDiskMiB);
     }
-    const args = qemuArgs({ accel: o.accel, vcpus: o.vcpus, memoryMiB: o.memoryMiB, vmlinux: kernel.vmlinux, initrd, scratchImage, collectorPort: o.collectorPort, ...(o.collectorHost ? { collectorHost: o.collectorHost } : {}), ...(o.append ? { append: o.append } : {}) });
+    const args = qemuArgs({
+      accel: o.accel,
+      vcpus: o.vcpus,
+      memoryMiB: o.memoryMiB,
+      vmlinux: kernel.vmlinux,
+      initrd,
+      scratchImage,
+      collectorPort: o.collectorPort,
+      ...(o.collectorHost ? { collectorHost: o.collectorHost } : {}),
+      ...(o.append ? { append: o.append } : {}),
+    });
     const bin = o.qemuBinary ?? 'qemu-system-x86_64';
     log(`lab: ${bin} ${args.join(' ')}`);
     // Own process group: the guest-forward relays QEMU spawns die with it.
@@ -170,7 +180,9 @@ export async function runInGuest(o: RunInGuestOptions): Promise<GuestResult> {
       timedOut = true;
       if (child.pid) process.kill(-child.pid, 'SIGKILL');
     }, o.timeoutMs);
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('close', (code, signal) => resolve({ code, signal })),
+    );
     const outcome = await Promise.race([exit, spawnError]);
     clearTimeout(timer);
     const durationMs = Date.now() - started;
@@ -181,7 +193,11 @@ export async function runInGuest(o: RunInGuestOptions): Promise<GuestResult> {
     if (parsed.panic) throw new GuestError(`the ${o.accel} guest's kernel panicked: ${parsed.panic}`, 'panic', tail);
     if (parsed.exitCode === undefined) {
       const how = outcome.signal ? `was killed by ${outcome.signal}` : `exited with status ${outcome.code}`;
-      throw new GuestError(`QEMU ${how} before the guest command finished${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`, outcome.code === 0 ? 'no-exit-marker' : 'qemu-failed', tail);
+      throw new GuestError(
+        `QEMU ${how} before the guest command finished${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`,
+        outcome.code === 0 ? 'no-exit-marker' : 'qemu-failed',
+        tail,
+      );
     }
     if (!parsed.started && INIT_FAILURES[parsed.exitCode]) throw new GuestError(`guest set-up failed: ${INIT_FAILURES[parsed.exitCode]}`, 'init-failed', tail);
     return { exitCode: parsed.exitCode, output: parsed.output, consoleTail: tail, durationMs };

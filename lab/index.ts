@@ -77,7 +77,8 @@ export function parseAccels(list: string[]): Accel[] {
 /** The collector must be on this machine's loopback: the guest's only path out relays there. */
 export function parseLoopbackCollector(address: string): { host: string; port: number } {
   const m = /^(127\.\d+\.\d+\.\d+|localhost):(\d{1,5})$/.exec(address);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--collector '${address}': the lab needs a collector on this machine's loopback, as 127.0.0.1:PORT (guests reach only that port)`);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+    throw new UsageError(`--collector '${address}': the lab needs a collector on this machine's loopback, as 127.0.0.1:PORT (guests reach only that port)`);
   return { host: m[1]!, port: Number(m[2]) };
 }
 
@@ -100,16 +101,27 @@ export function cpuList(n: number): string {
 
 export function agentArgs(p: LabPlan, o: { collector: string; role: 'baseline' | 'guest'; variant: string; agentId: string; workdir: string }): string[] {
   return [
-    join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', '--once',
-    '--collector', o.collector,
-    '--role', o.role,
-    '--variant', o.variant,
-    '--group', p.group,
-    '--agent-id', o.agentId,
-    '--profile', p.profile,
-    '--trials', String(p.trials),
-    '--workdir', o.workdir,
-    '--log-level', 'warn',
+    join(packageRoot(), 'dist', 'cli', 'main.js'),
+    'agent',
+    '--once',
+    '--collector',
+    o.collector,
+    '--role',
+    o.role,
+    '--variant',
+    o.variant,
+    '--group',
+    p.group,
+    '--agent-id',
+    o.agentId,
+    '--profile',
+    p.profile,
+    '--trials',
+    String(p.trials),
+    '--workdir',
+    o.workdir,
+    '--log-level',
+    'warn',
   ];
 }
 
@@ -119,20 +131,33 @@ export function shellQuote(s: string): string {
 
 /** Runs the native agent pinned to CPUs 0..N-1 with taskset, as the baseline. */
 export function runNative(p: LabPlan, kvmProbeFile?: string): Promise<RunOutcome> {
-  const args = ['-c', cpuList(p.vcpus), process.execPath, ...agentArgs(p, { collector: p.collector, role: 'baseline', variant: 'native', agentId: 'lab-native', workdir: p.workDir })];
+  const args = [
+    '-c',
+    cpuList(p.vcpus),
+    process.execPath,
+    ...agentArgs(p, { collector: p.collector, role: 'baseline', variant: 'native', agentId: 'lab-native', workdir: p.workDir }),
+  ];
   if (kvmProbeFile) args.push('--kvm-probe', kvmProbeFile);
   p.log(`lab: native baseline on CPUs ${cpuList(p.vcpus)}: taskset ${args.join(' ')}`);
   return new Promise((resolve) => {
     const child = spawn('taskset', args, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('error', (err) => resolve({ name: 'native', ok: false, detail: `cannot start taskset (util-linux): ${err.message}` }));
-    child.once('close', (code) => resolve({ name: 'native', ok: code === 0, detail: code === 0 ? 'all results acknowledged' : `the native agent exited with status ${code}` }));
+    child.once('close', (code) =>
+      resolve({ name: 'native', ok: code === 0, detail: code === 0 ? 'all results acknowledged' : `the native agent exited with status ${code}` }),
+    );
   });
 }
 
 async function runGuest(p: LabPlan, accel: Accel, q: QemuVariant, collectorPort: number, profile: Profile): Promise<RunOutcome> {
   const name = `${accel}/${q.name}`;
   const agentId = `lab-${accel}-${q.name}`;
-  const args = agentArgs(p, { collector: `${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}`, role: 'guest', variant: q.name, agentId, workdir: GUEST_SCRATCH_DIR });
+  const args = agentArgs(p, {
+    collector: `${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}`,
+    role: 'guest',
+    variant: q.name,
+    agentId,
+    workdir: GUEST_SCRATCH_DIR,
+  });
   // Same node binary as the native run (the guest sees this machine's root). The guest's link to the collector is QEMU's relay to this machine's loopback: plain text never leaves the machine.
   const command = [process.execPath, ...args, '--allow-plaintext'].map(shellQuote).join(' ');
   p.log(`lab: guest ${name}: ${p.vcpus} vCPUs, ${p.memoryMiB} MiB, ${q.binary}`);
@@ -163,7 +188,14 @@ export function labPrerequisites(qemuBinary = 'qemu-system-x86_64'): string[] {
   const onPath = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
   if (!(qemuBinary.includes('/') ? existsSync(qemuBinary) : onPath(qemuBinary))) missing.push(`${qemuBinary} (apt-get install qemu-system-x86)`);
   if (!existsSync('/bin/busybox')) missing.push('/bin/busybox (apt-get install busybox-static)');
-  for (const [cmd, pkg] of [['mke2fs', 'e2fsprogs'], ['depmod', 'kmod'], ['xz', 'xz-utils'], ['taskset', 'util-linux'], ['apt-get', 'apt'], ['dpkg-deb', 'dpkg']] as const) {
+  for (const [cmd, pkg] of [
+    ['mke2fs', 'e2fsprogs'],
+    ['depmod', 'kmod'],
+    ['xz', 'xz-utils'],
+    ['taskset', 'util-linux'],
+    ['apt-get', 'apt'],
+    ['dpkg-deb', 'dpkg'],
+  ] as const) {
     if (!onPath(cmd)) missing.push(`${cmd} (apt-get install ${pkg})`);
   }
   return missing;

@@ -39,7 +39,14 @@ export function moduleLoadOrder(modulesDep: string, wanted: readonly string[]): 
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const path = line.slice(0, colon).trim();
-    deps.set(path, line.slice(colon + 1).trim().split(/\s+/).filter(Boolean));
+    deps.set(
+      path,
+      line
+        .slice(colon + 1)
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean),
+    );
     byName.set(moduleName(path), path);
   }
   const order: string[] = [];
@@ -154,7 +161,8 @@ export function ensureBaseInitramfs(opts: BaseInitramfsOptions): string {
   const busybox = opts.busybox ?? '/bin/busybox';
   if (!existsSync(busybox)) throw new Error(`busybox not found at ${busybox}: install the Debian package 'busybox-static'`);
   const bb = readFileSync(busybox);
-  if (!isStaticElf(bb)) throw new Error(`${busybox} is not a statically linked busybox: install 'busybox-static' (the dynamic one cannot run before the 9p root is mounted)`);
+  if (!isStaticElf(bb))
+    throw new Error(`${busybox} is not a statically linked busybox: install 'busybox-static' (the dynamic one cannot run before the 9p root is mounted)`);
   const modulesDep = readFileSync(join(opts.kernel.modulesDir, 'modules.dep'), 'utf8');
   const order = moduleLoadOrder(modulesDep, WANTED_MODULES);
   const init = initScript();
@@ -163,7 +171,8 @@ export function ensureBaseInitramfs(opts: BaseInitramfsOptions): string {
   if (existsSync(out) && statSync(out).size > 0) return out;
 
   const entries: CpioEntry[] = [];
-  for (const d of ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'mnt', 'lab', 'lib', 'lib/modules', 'tmp']) entries.push({ name: d, kind: 'dir', perm: 0o755 });
+  for (const d of ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'mnt', 'lab', 'lib', 'lib/modules', 'tmp'])
+    entries.push({ name: d, kind: 'dir', perm: 0o755 });
   entries.push({ name: 'bin/busybox', kind: 'file', perm: 0o755, data: bb });
   entries.push({ name: 'init', kind: 'file', perm: 0o755, data: init });
   const flat: string[] = [];
@@ -214,7 +223,8 @@ function shellQuote(s: string): string {
 /** The small per-run archive: /lab/config and /lab/command. */
 export function runArchive(opts: RunArchiveOptions): Buffer {
   if (!/^[A-Za-z0-9]+$/.test(opts.nonce)) throw new Error('lab: the exit-marker nonce must be alphanumeric');
-  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(opts.hostname)) throw new Error(`lab: '${opts.hostname}' is not a valid guest hostname (letters, digits, '.', '-', at most 63)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(opts.hostname))
+    throw new Error(`lab: '${opts.hostname}' is not a valid guest hostname (letters, digits, '.', '-', at most 63)`);
   const exports = Object.entries(opts.env ?? {}).map(([k, v]) => {
     if (!ENV_NAME.test(k)) throw new Error(`lab: '${k}' is not a valid environment variable name`);
     return `export ${k}=${shellQuote(v)}\n`;

@@ -9,7 +9,13 @@ import type { KvmProbeResult } from '../agent/detect/index.js';
 
 export type { KvmProbeResult };
 
-export async function probeKvm(o: { qemuBinary?: string; kernel?: LabKernel; cacheDir?: string; timeoutMs?: number; device?: string }): Promise<KvmProbeResult> {
+export async function probeKvm(o: {
+  qemuBinary?: string;
+  kernel?: LabKernel;
+  cacheDir?: string;
+  timeoutMs?: number;
+  device?: string;
+}): Promise<KvmProbeResult> {
   const device = o.device ?? '/dev/kvm';
   if (!existsSync(device)) return { ranGuest: false, detail: `${device} is absent: this machine offers no KVM` };
   try {
@@ -30,7 +36,8 @@ export async function probeKvm(o: { qemuBinary?: string; kernel?: LabKernel; cac
       kernel: o.kernel,
       cacheDir: o.cacheDir,
     });
-    if (r.exitCode === 0 && r.output.includes('kvm-probe-ok')) return { ranGuest: true, detail: `a KVM guest booted and ran a command in ${(r.durationMs / 1000).toFixed(1)} s` };
+    if (r.exitCode === 0 && r.output.includes('kvm-probe-ok'))
+      return { ranGuest: true, detail: `a KVM guest booted and ran a command in ${(r.durationMs / 1000).toFixed(1)} s` };
     return { ranGuest: false, detail: `the KVM probe guest ran but its command exited ${r.exitCode}` };
   } catch (err) {
     const msg = err instanceof GuestError ? err.message.split('\n')[0]! : (err as Error).message;

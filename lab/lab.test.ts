@@ -38,9 +38,25 @@ async function waitForRows(query: () => Promise<Row[]>, enough: (rows: Row[]) =>
 test('lab --accel tcg --profile quick: native baseline and a TCG guest, overhead in InfluxDB', async () => {
   const group = `lab-e2e-${process.pid}`;
   const r = await runCli([
-    'lab', '--accel', 'tcg', '--profile', 'quick', '--trials', '1', '--vcpus', '2', '--memory', '2GiB',
-    '--collector', stack.collectorAddress, '--database', stack.database,
-    '--group', group, '--data-dir', join(dir, 'data'),
+    'lab',
+    '--accel',
+    'tcg',
+    '--profile',
+    'quick',
+    '--trials',
+    '1',
+    '--vcpus',
+    '2',
+    '--memory',
+    '2GiB',
+    '--collector',
+    stack.collectorAddress,
+    '--database',
+    stack.database,
+    '--group',
+    group,
+    '--data-dir',
+    join(dir, 'data'),
   ]);
   // Without --influx the lab cannot read the table back: it says where the results went and
   // how to see them, and every result being stored is success.
@@ -81,12 +97,16 @@ test('lab --accel tcg --profile quick: native baseline and a TCG guest, overhead
     () => q(`SELECT * FROM overhead WHERE "group" = '${group}'`),
     (rows) => ['cpu', 'memory'].every((t) => rows.some((p) => p.test === t && p.agent === 'lab-tcg-default' && Number(p.n_guest) === ofTest(guest, t).length)),
   );
-  const complete = (test: string, metric: string) => overhead.find((p) => p.test === test && p.metric === metric && Number(p.n_guest) === ofTest(guest, test).length);
+  const complete = (test: string, metric: string) =>
+    overhead.find((p) => p.test === test && p.metric === metric && Number(p.n_guest) === ofTest(guest, test).length);
   const cpuPoint = complete('cpu', 'events_per_sec');
   const memPoint = complete('memory', 'mib_per_sec');
   expect(cpuPoint, JSON.stringify(overhead.slice(0, 3))).toBeDefined();
   expect(memPoint).toBeDefined();
-  for (const [point, g, n] of [[cpuPoint!, guestCpu, nativeCpu], [memPoint!, guestMem, nativeMem]] as const) {
+  for (const [point, g, n] of [
+    [cpuPoint!, guestCpu, nativeCpu],
+    [memPoint!, guestMem, nativeMem],
+  ] as const) {
     expect(point.baseline_agent).toBe('lab-native');
     expect(point.virt).toBe('qemu-tcg');
     expect(Number(point.guest_value)).toBeCloseTo(g, 6);

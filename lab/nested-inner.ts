@@ -28,7 +28,10 @@ export interface L2Result {
 }
 
 export function parseL2Result(output: string): L2Result | null {
-  const line = output.split('\n').reverse().find((l) => l.trim().startsWith(`${L2_RESULT_MARK} `));
+  const line = output
+    .split('\n')
+    .reverse()
+    .find((l) => l.trim().startsWith(`${L2_RESULT_MARK} `));
   if (!line) return null;
   try {
     return JSON.parse(line.trim().slice(L2_RESULT_MARK.length + 1)) as L2Result;
@@ -59,10 +62,20 @@ async function main(): Promise<number> {
       cacheDir: spec.cacheDir,
       onConsole: (l) => process.stdout.write(`[L2] ${l}\n`),
     });
-    result = { ok: r.exitCode === 0, exitCode: r.exitCode, durationMs: r.durationMs, detail: r.exitCode === 0 ? 'all results acknowledged' : `the agent in L2 exited with status ${r.exitCode}` };
+    result = {
+      ok: r.exitCode === 0,
+      exitCode: r.exitCode,
+      durationMs: r.durationMs,
+      detail: r.exitCode === 0 ? 'all results acknowledged' : `the agent in L2 exited with status ${r.exitCode}`,
+    };
   } catch (err) {
     const e = err as Error;
-    result = { ok: false, exitCode: null, durationMs: Date.now() - started, detail: (err instanceof GuestError ? e.message : `L2 could not run: ${e.message}`).split('\n')[0]! };
+    result = {
+      ok: false,
+      exitCode: null,
+      durationMs: Date.now() - started,
+      detail: (err instanceof GuestError ? e.message : `L2 could not run: ${e.message}`).split('\n')[0]!,
+    };
   }
   process.stdout.write(`${L2_RESULT_MARK} ${JSON.stringify(result)}\n`);
   return result.ok ? 0 : 1;

@@ -51,7 +51,10 @@ export function l2TimeoutMs(trials: number): number {
  */
 export function l2ProfileJson(): string {
   const tests = Object.fromEntries(
-    Object.entries(l2Profile().tests).map(([name, t]) => [name, { threads: t!.threads, ...(t!.time !== undefined ? { time: t!.time } : {}), options: t!.options, timeout_s: t!.timeoutS * L2_SLOWDOWN }]),
+    Object.entries(l2Profile().tests).map(([name, t]) => [
+      name,
+      { threads: t!.threads, ...(t!.time !== undefined ? { time: t!.time } : {}), options: t!.options, timeout_s: t!.timeoutS * L2_SLOWDOWN },
+    ]),
   );
   return JSON.stringify({ name: L2_PROFILE, tests }, null, 2) + '\n';
 }
@@ -68,8 +71,19 @@ function writeL2Profile(p: LabPlan): string {
 export function l1Command(p: LabPlan, accel: Accel, q: QemuVariant, cacheDir: string, l2ProfileFile: string): string {
   const node = process.execPath;
   const collector = `${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}`;
-  const l1 = [node, ...agentArgs(p, { collector, role: 'guest', variant: q.name, agentId: l1AgentId(accel, q), workdir: GUEST_SCRATCH_DIR }), '--allow-plaintext', '--parent', 'lab-native', '--declare', 'nesting=L1'];
-  const l2Args = agentArgs({ ...p, profile: l2ProfileFile }, { collector, role: 'guest', variant: q.name, agentId: l2AgentId(accel, q), workdir: GUEST_SCRATCH_DIR });
+  const l1 = [
+    node,
+    ...agentArgs(p, { collector, role: 'guest', variant: q.name, agentId: l1AgentId(accel, q), workdir: GUEST_SCRATCH_DIR }),
+    '--allow-plaintext',
+    '--parent',
+    'lab-native',
+    '--declare',
+    'nesting=L1',
+  ];
+  const l2Args = agentArgs(
+    { ...p, profile: l2ProfileFile },
+    { collector, role: 'guest', variant: q.name, agentId: l2AgentId(accel, q), workdir: GUEST_SCRATCH_DIR },
+  );
   const l2 = [node, ...l2Args, '--tests', L2_TESTS.join(','), '--allow-plaintext', '--parent', l1AgentId(accel, q), '--declare', 'nesting=L2'];
   const spec: NestedInnerSpec = {
     command: l2.map(shellQuote).join(' '),
@@ -89,7 +103,9 @@ export function l1Command(p: LabPlan, accel: Accel, q: QemuVariant, cacheDir: st
 async function runChain(p: LabPlan, accel: Accel, q: QemuVariant, port: number, profile: Profile, cacheDir: string): Promise<RunOutcome[]> {
   const l1Name = `${accel}/${q.name}`;
   const l2Name = `${accel}/${q.name}/L2-tcg`;
-  p.log(`lab: nested chain ${l1Name}: L1 ${accel} guest (${p.vcpus} vCPUs, ${p.memoryMiB} MiB) runs its suite, then boots an L2 TCG guest (${l2MemoryMiB(p.memoryMiB)} MiB) with ${L2_TESTS.join(' + ')}`);
+  p.log(
+    `lab: nested chain ${l1Name}: L1 ${accel} guest (${p.vcpus} vCPUs, ${p.memoryMiB} MiB) runs its suite, then boots an L2 TCG guest (${l2MemoryMiB(p.memoryMiB)} MiB) with ${L2_TESTS.join(' + ')}`,
+  );
   try {
     const r = await runInGuest({
       command: l1Command(p, accel, q, cacheDir, writeL2Profile(p)),
@@ -106,8 +122,13 @@ async function runChain(p: LabPlan, accel: Accel, q: QemuVariant, port: number, 
     });
     const l2 = parseL2Result(r.output);
     const secs = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
-    const l1Outcome: RunOutcome = r.exitCode === 0 ? { name: l1Name, ok: true, detail: `all results acknowledged (L1 with L2 inside: ${secs(r.durationMs)})` } : { name: l1Name, ok: false, detail: `the agent in L1 exited with status ${r.exitCode}\n--- guest console (last lines) ---\n${r.consoleTail}\n---` };
-    const l2Outcome: RunOutcome = l2 ? { name: l2Name, ok: l2.ok, detail: `${l2.detail} (L2 boot + suite: ${secs(l2.durationMs)})` } : { name: l2Name, ok: false, detail: `L1 printed no L2 result\n--- L1 console (last lines) ---\n${r.consoleTail}\n---` };
+    const l1Outcome: RunOutcome =
+      r.exitCode === 0
+        ? { name: l1Name, ok: true, detail: `all results acknowledged (L1 with L2 inside: ${secs(r.durationMs)})` }
+        : { name: l1Name, ok: false, detail: `the agent in L1 exited with status ${r.exitCode}\n--- guest console (last lines) ---\n${r.consoleTail}\n---` };
+    const l2Outcome: RunOutcome = l2
+      ? { name: l2Name, ok: l2.ok, detail: `${l2.detail} (L2 boot + suite: ${secs(l2.durationMs)})` }
+      : { name: l2Name, ok: false, detail: `L1 printed no L2 result\n--- L1 console (last lines) ---\n${r.consoleTail}\n---` };
     return [l1Outcome, l2Outcome];
   } catch (err) {
     const detail = err instanceof GuestError ? err.message : `guest could not run: ${(err as Error).message}`;

@@ -41,31 +41,49 @@ export function qemuArgs(o: QemuArgsOptions): string[] {
   const args = [
     '-nodefaults',
     '-no-user-config',
-    '-machine', 'pc',
+    '-machine',
+    'pc',
     // KVM runs the host's CPU model; TCG emulates the richest model it has.
-    '-accel', o.accel,
-    '-cpu', o.accel === 'kvm' ? 'host' : 'max',
-    '-smp', String(o.vcpus),
-    '-m', String(o.memoryMiB),
-    '-display', 'none',
-    '-serial', 'stdio',
+    '-accel',
+    o.accel,
+    '-cpu',
+    o.accel === 'kvm' ? 'host' : 'max',
+    '-smp',
+    String(o.vcpus),
+    '-m',
+    String(o.memoryMiB),
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
     '-no-reboot',
-    '-kernel', o.vmlinux,
-    '-initrd', o.initrd,
-    '-append', kernelCommandLine(o.append),
+    '-kernel',
+    o.vmlinux,
+    '-initrd',
+    o.initrd,
+    '-append',
+    kernelCommandLine(o.append),
   ];
   if (o.hostRoot !== null) {
-    args.push('-fsdev', `local,id=root,path=${qemuEscape(o.hostRoot ?? '/')},security_model=none,readonly=on,multidevs=remap`, '-device', 'virtio-9p-pci,fsdev=root,mount_tag=hostroot');
+    args.push(
+      '-fsdev',
+      `local,id=root,path=${qemuEscape(o.hostRoot ?? '/')},security_model=none,readonly=on,multidevs=remap`,
+      '-device',
+      'virtio-9p-pci,fsdev=root,mount_tag=hostroot',
+    );
   }
   if (o.scratchImage) {
     args.push('-drive', `file=${qemuEscape(o.scratchImage)},format=raw,if=none,id=scratch,aio=threads`, '-device', 'virtio-blk-pci,drive=scratch');
   }
   if (o.collectorPort !== undefined) {
-    if (!Number.isInteger(o.collectorPort) || o.collectorPort < 1 || o.collectorPort > 65535) throw new Error(`lab: collector port ${o.collectorPort} is not a TCP port`);
+    if (!Number.isInteger(o.collectorPort) || o.collectorPort < 1 || o.collectorPort > 65535)
+      throw new Error(`lab: collector port ${o.collectorPort} is not a TCP port`);
     // restrict=on: the guest can reach nothing but this one forward, which relays to the host's loopback.
     args.push(
-      '-netdev', `user,id=n0,restrict=on,guestfwd=tcp:${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}-cmd:/bin/busybox nc ${o.collectorHost ?? '127.0.0.1'} ${o.collectorPort}`,
-      '-device', 'virtio-net-pci,netdev=n0',
+      '-netdev',
+      `user,id=n0,restrict=on,guestfwd=tcp:${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}-cmd:/bin/busybox nc ${o.collectorHost ?? '127.0.0.1'} ${o.collectorPort}`,
+      '-device',
+      'virtio-net-pci,netdev=n0',
     );
   }
   return args;

@@ -2,7 +2,14 @@
 import type { OptionSpec } from './option-types.js';
 
 /** Trials per test: at least 1 (one trial gives no interval), at most 100 (a run stays bounded). */
-export const TRIALS_OPTION = (help: string, defaultTrials: string): OptionSpec => ({ name: 'trials', type: 'int', min: 1, max: 100, help, default: defaultTrials });
+export const TRIALS_OPTION = (help: string, defaultTrials: string): OptionSpec => ({
+  name: 'trials',
+  type: 'int',
+  min: 1,
+  max: 100,
+  help,
+  default: defaultTrials,
+});
 
 /** pino's levels. */
 export const LOG_LEVEL_OPTION: OptionSpec = {

@@ -40,7 +40,12 @@ function describe(issue: z.core.$ZodIssue, nouns: KeyNouns): string {
  * The value if it has the schema's shape; otherwise a UsageError "<where>: <the first problem>".
  * `describe` is either names for unknown keys (KeyNouns) or a function that words an issue itself.
  */
-export function checkShape<S extends z.ZodType>(schema: S, raw: unknown, where: string, describeWith: KeyNouns | ((issue: z.core.$ZodIssue) => string) = {}): z.output<S> {
+export function checkShape<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  where: string,
+  describeWith: KeyNouns | ((issue: z.core.$ZodIssue) => string) = {},
+): z.output<S> {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   // An unknown key first: a misspelt key is usually why a required one is missing.

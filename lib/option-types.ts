@@ -60,7 +60,11 @@ function checkInt(s: OptionSpec, text: string): number {
   const n = /^\s*-?\d+\s*$/.test(text) ? Number(text) : NaN;
   if (Number.isInteger(n) && (min === undefined || n >= min) && (max === undefined || n <= max)) return n;
   const range =
-    min === 1 ? `a positive whole number${max !== undefined ? ` up to ${max}` : ''}` : min !== undefined && max !== undefined ? `a whole number from ${min} to ${max}` : 'a whole number';
+    min === 1
+      ? `a positive whole number${max !== undefined ? ` up to ${max}` : ''}`
+      : min !== undefined && max !== undefined
+        ? `a whole number from ${min} to ${max}`
+        : 'a whole number';
   throw new UsageError(`--${s.name}: expected ${range}, not '${text}'`);
 }
 

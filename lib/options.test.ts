@@ -24,7 +24,11 @@ describe('options: command line > environment > config file > default', () => {
     expect(values).toMatchObject({ collector: 'file:1', group: 'from-file', once: true, tests: ['cpu', 'memory'] });
   });
   it('the environment beats the file', () => {
-    const { values } = parseOptions(SPECS, ['--config', file], { VIRT_OVERHEAD_GROUP: 'from-env', VIRT_OVERHEAD_TESTS: 'fileio,mutex', VIRT_OVERHEAD_ONCE: 'false' });
+    const { values } = parseOptions(SPECS, ['--config', file], {
+      VIRT_OVERHEAD_GROUP: 'from-env',
+      VIRT_OVERHEAD_TESTS: 'fileio,mutex',
+      VIRT_OVERHEAD_ONCE: 'false',
+    });
     expect(values).toMatchObject({ group: 'from-env', tests: ['fileio', 'mutex'], once: false });
   });
   it('the command line beats both', () => {

@@ -35,7 +35,11 @@ function coerce(spec: OptionSpec, raw: unknown, source: string): string | boolea
     case 'list':
     case 'multi':
       if (Array.isArray(raw)) return raw.map(String);
-      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof raw === 'string')
+        return raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       throw new UsageError(`${source}: option '${spec.name}' takes a list, not ${JSON.stringify(raw)}`);
     default:
       if (typeof raw === 'string' || typeof raw === 'number') return String(raw);
@@ -62,7 +66,11 @@ export function parseOptions(specs: OptionSpec[], argv: string[], env: NodeJS.Pr
   const all = [...specs, CONFIG_OPTION, HELP_OPTION];
   const parseSpec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
   for (const s of all) {
-    parseSpec[s.name] = { type: s.type === 'boolean' ? 'boolean' : 'string', ...(s.type === 'multi' ? { multiple: true } : {}), ...(s.short ? { short: s.short } : {}) };
+    parseSpec[s.name] = {
+      type: s.type === 'boolean' ? 'boolean' : 'string',
+      ...(s.type === 'multi' ? { multiple: true } : {}),
+      ...(s.short ? { short: s.short } : {}),
+    };
   }
   let parsed;
   try {

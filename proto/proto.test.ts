@@ -17,11 +17,20 @@ describe('wire contract', () => {
     const root = packageRoot();
     const out = mkdtempSync(join(tmpdir(), 'vo-proto-'));
     const script = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['proto:gen'] as string;
-    const args = script.split(' ').slice(1).map((a) => (a === 'proto/gen' ? out : a));
+    const args = script
+      .split(' ')
+      .slice(1)
+      .map((a) => (a === 'proto/gen' ? out : a));
     execFileSync(join(root, 'node_modules', '.bin', 'proto-loader-gen-types'), args, { cwd: root });
     const committed = join(root, 'proto', 'gen');
-    const want = files(out).map((f) => relative(out, f)).sort();
-    expect(files(committed).map((f) => relative(committed, f)).sort()).toEqual(want);
+    const want = files(out)
+      .map((f) => relative(out, f))
+      .sort();
+    expect(
+      files(committed)
+        .map((f) => relative(committed, f))
+        .sort(),
+    ).toEqual(want);
     for (const f of want) expect(readFileSync(join(committed, f), 'utf8'), f).toBe(readFileSync(join(out, f), 'utf8'));
   });
 

@@ -13,7 +13,11 @@ interface DocMeasurement {
 
 const ticked = (text: string): string[] => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
 /** Table cells, splitting on | that is not escaped as \|. */
-const cells = (row: string): string[] => row.replace(/^\||\|$/g, '').split(/(?<!\\)\|/).map((c) => c.trim());
+const cells = (row: string): string[] =>
+  row
+    .replace(/^\||\|$/g, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim());
 
 /** Reads the page by the conventions it states at its top (## `name` headings, a Tags: paragraph, field tables). */
 function readDoc(text: string): { identity: string[]; measurements: Map<string, DocMeasurement> } {

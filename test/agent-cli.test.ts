@@ -43,7 +43,18 @@ describe('agent: bad input', () => {
   });
 
   it('plain text to a collector that is not on loopback is refused unless allowed', async () => {
-    const r = await runCli(['agent', '--collector', 'collector.example:50051', '--once', '--workdir', join(dir, 'w4'), '--tests', 'mutex', '--profile', 'quick']);
+    const r = await runCli([
+      'agent',
+      '--collector',
+      'collector.example:50051',
+      '--once',
+      '--workdir',
+      join(dir, 'w4'),
+      '--tests',
+      'mutex',
+      '--profile',
+      'quick',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refusing to send results in plain text/);
   });
@@ -53,16 +64,54 @@ describe('agent: collector unreachable, then back', () => {
   it('keeps the results spooled while retrying, and delivers them on the next start', async () => {
     const work = join(dir, 'spooled');
     const port = await freePort();
-    const first = await runCli(['agent', '--collector', `127.0.0.1:${port}`, '--once', '--profile', 'quick', '--tests', 'mutex', '--trials', '1', '--workdir', work, '--agent-id', 'retry-agent', '--group', 'cli', '--flush-timeout', '4s']);
+    const first = await runCli([
+      'agent',
+      '--collector',
+      `127.0.0.1:${port}`,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'mutex',
+      '--trials',
+      '1',
+      '--workdir',
+      work,
+      '--agent-id',
+      'retry-agent',
+      '--group',
+      'cli',
+      '--flush-timeout',
+      '4s',
+    ]);
     expect(first.stderr).toMatch(/collector unreachable; results stay in the spool, retrying/);
     expect(first.stderr).toMatch(/did not acknowledge everything in time/);
     expect(first.code).toBe(3);
 
     const stack = await startLocalStack({ dataDir: join(dir, 'influx') });
     try {
-      const second = await runCli(['agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'memory', '--trials', '1', '--workdir', work, '--agent-id', 'retry-agent', '--group', 'cli']);
+      const second = await runCli([
+        'agent',
+        '--collector',
+        stack.collectorAddress,
+        '--once',
+        '--profile',
+        'quick',
+        '--tests',
+        'memory',
+        '--trials',
+        '1',
+        '--workdir',
+        work,
+        '--agent-id',
+        'retry-agent',
+        '--group',
+        'cli',
+      ]);
       expect(second.code).toBe(0);
-      const rows = (await influxClient(stack.influxUrl, stack.database).query(`SELECT test, ok FROM sysbench WHERE agent = 'retry-agent'`)) as unknown as { test: string }[];
+      const rows = (await influxClient(stack.influxUrl, stack.database).query(`SELECT test, ok FROM sysbench WHERE agent = 'retry-agent'`)) as unknown as {
+        test: string;
+      }[];
       // The spooled mutex result from the first start and the memory result of the second.
       expect(rows.map((r) => r.test).sort()).toEqual(['memory', 'mutex']);
     } finally {
@@ -101,7 +150,22 @@ describe('agent: SIGTERM in the middle of fileio', () => {
     const profile = join(dir, 'long-fileio.yaml');
     writeFileSync(profile, 'tests:\n  fileio:\n    threads: 2\n    time: 120\n    options:\n      file-total-size: 64M\n      file-test-mode: rndrw\n');
     const port = await freePort(); // nobody listens: the agent spools and keeps retrying meanwhile
-    const { child, done } = startCli(['agent', '--collector', `127.0.0.1:${port}`, '--once', '--profile', profile, '--tests', 'fileio', '--trials', '1', '--workdir', work, '--agent-id', 'sigterm-agent']);
+    const { child, done } = startCli([
+      'agent',
+      '--collector',
+      `127.0.0.1:${port}`,
+      '--once',
+      '--profile',
+      profile,
+      '--tests',
+      'fileio',
+      '--trials',
+      '1',
+      '--workdir',
+      work,
+      '--agent-id',
+      'sigterm-agent',
+    ]);
     const files = () => (existsSync(join(work, 'fileio')) ? readdirSync(join(work, 'fileio')).filter((f) => f.startsWith('test_file')) : []);
     // Wait until prepare wrote the file set and the run has started.
     const deadline = Date.now() + 60_000;

@@ -45,7 +45,24 @@ describe('agent --once', () => {
   it('ends with the table of what it measured, after the collector acknowledged it', async () => {
     stack = await startLocalStack({ dataDir: join(dir, 'influx') });
     const work = join(dir, 'once');
-    const r = await runCli(['agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'mutex', '--trials', '2', '--agent-id', 'term', '--group', 'term', '--workdir', work]);
+    const r = await runCli([
+      'agent',
+      '--collector',
+      stack.collectorAddress,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'mutex',
+      '--trials',
+      '2',
+      '--agent-id',
+      'term',
+      '--group',
+      'term',
+      '--workdir',
+      work,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(TABLE_HEAD);
     expect(r.stdout).toMatch(/^mutex\s+[234]\s+total_time_s\s+[\d.]+\s+[\d.]+ %$/m);

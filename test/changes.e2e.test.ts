@@ -31,7 +31,30 @@ function profileFile(name: string, primes: number): string {
 }
 
 async function agent(id: string, role: string, profile: string, variant: string, qemu = '8.2.2'): Promise<void> {
-  const r = await runCli(['agent', '--collector', stack.collectorAddress, '--once', '--profile', profile, '--tests', 'cpu', '--trials', '2', '--workdir', join(dir, id), '--agent-id', id, '--role', role, '--group', GROUP, '--variant', variant, '--declare', `qemu_version=${qemu}`]);
+  const r = await runCli([
+    'agent',
+    '--collector',
+    stack.collectorAddress,
+    '--once',
+    '--profile',
+    profile,
+    '--tests',
+    'cpu',
+    '--trials',
+    '2',
+    '--workdir',
+    join(dir, id),
+    '--agent-id',
+    id,
+    '--role',
+    role,
+    '--group',
+    GROUP,
+    '--variant',
+    variant,
+    '--declare',
+    `qemu_version=${qemu}`,
+  ]);
   if (r.code !== 0) failures.push(r);
 }
 
@@ -74,7 +97,9 @@ describe('change points through the pipeline', () => {
   });
 
   it('exactly one overhead_change for the shifted guest, at its first run with the heavier profile, naming the variant', async () => {
-    const runs = await query(`SELECT "overhead_pct", "run_id", "variant" FROM overhead WHERE "group" = '${GROUP}' AND "agent" = 'cp-shifty' AND "metric" = 'events_per_sec'`);
+    const runs = await query(
+      `SELECT "overhead_pct", "run_id", "variant" FROM overhead WHERE "group" = '${GROUP}' AND "agent" = 'cp-shifty' AND "metric" = 'events_per_sec'`,
+    );
     expect(runs).toHaveLength(BEFORE + AFTER);
     const firstShifted = runs[BEFORE]!;
     expect(firstShifted.variant).toBe('primes-8000');
@@ -98,7 +123,7 @@ describe('change points through the pipeline', () => {
     expect(c.p_value).toBeLessThan(0.001);
   });
 
-  it('agent_info has a fact event exactly at the shifted guest\'s first hello with the new QEMU, none for the others', async () => {
+  it("agent_info has a fact event exactly at the shifted guest's first hello with the new QEMU, none for the others", async () => {
     const info = await query(`SELECT * FROM agent_info WHERE "group" = '${GROUP}'`);
     expect(info.filter((r) => r.agent === 'cp-shifty')).toHaveLength(BEFORE + AFTER);
     expect(info.filter((r) => r.agent === 'cp-steady')).toHaveLength(BEFORE + AFTER);
@@ -115,7 +140,10 @@ describe('change points through the pipeline', () => {
     const runs = await query(`SELECT "overhead_pct" FROM overhead WHERE "group" = '${GROUP}' AND "agent" = 'cp-steady' AND "metric" = 'events_per_sec'`);
     expect(runs).toHaveLength(BEFORE + AFTER);
     const changes = await query(`SELECT * FROM overhead_change WHERE "group" = '${GROUP}' AND "agent" = 'cp-steady' AND "metric" = 'events_per_sec'`);
-    expect([...changes].map((c) => c.run_id), JSON.stringify(runs.map((r) => r.overhead_pct.toFixed(1)))).toEqual([]);
+    expect(
+      [...changes].map((c) => c.run_id),
+      JSON.stringify(runs.map((r) => r.overhead_pct.toFixed(1))),
+    ).toEqual([]);
   });
 
   it('a recompute writes the same points (idempotent)', async () => {
@@ -132,7 +160,9 @@ describe('virt-overhead report --changes', () => {
   it('prints the one change with its runs and the variant, and "no change" for the steady guest', async () => {
     const r = await runCli(['report', '--influx', stack.influxUrl, '--database', stack.database, '--group', GROUP, '--since', '1d', '--changes']);
     expect(r.code, r.stderr).toBe(0);
-    const shifty = r.stdout.split('\n').findIndex((l) => l.startsWith(`${GROUP} · cp-shifty · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native: 1 change in ${BEFORE + AFTER} runs`));
+    const shifty = r.stdout
+      .split('\n')
+      .findIndex((l) => l.startsWith(`${GROUP} · cp-shifty · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native: 1 change in ${BEFORE + AFTER} runs`));
     expect(shifty, r.stdout).toBeGreaterThanOrEqual(0);
     expect(r.stdout.split('\n')[shifty + 1]).toMatch(/regression: overhead .* → .*p=.*qemu_version: 8.2.2 → 9.0.0; variant: default → primes-8000/);
     expect(r.stdout).toContain(`${GROUP} · cp-steady · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native: no change in ${BEFORE + AFTER} runs`);
@@ -168,12 +198,14 @@ describe('Grafana reads the change points (committed JSON and alert rules)', () 
     expect(rows.filter((r) => r.agent === 'cp-steady')).toHaveLength(0);
   });
 
-  it('the change-point alert rule\'s query counts a regression for the shifted guest only', async () => {
+  it("the change-point alert rule's query counts a regression for the shifted guest only", async () => {
     const file = parse(readFileSync(join(ROOT, 'grafana/provisioning/alerting/overhead-rules.yaml'), 'utf8'));
     const rule = file.groups.flatMap((g: Row) => g.rules).find((r: Row) => r.uid === 'virt-overhead-change-point');
     const q = rule.data.find((x: Row) => x.refId === 'A');
     const now = Date.now();
-    const res = (await influxClient(stack.influxUrl, stack.database).query(interpolate(q.model.query, { fromMs: now - q.relativeTimeRange.from * 1000, toMs: now }, {}))) as unknown as { groups(): Array<{ tags: Record<string, string>; rows: Row[] }> };
+    const res = (await influxClient(stack.influxUrl, stack.database).query(
+      interpolate(q.model.query, { fromMs: now - q.relativeTimeRange.from * 1000, toMs: now }, {}),
+    )) as unknown as { groups(): Array<{ tags: Record<string, string>; rows: Row[] }> };
     const hits = res.groups().filter((g) => g.tags.group === GROUP && g.tags.metric === 'events_per_sec');
     expect(hits.map((g) => [g.tags.agent, g.rows[0]!.regressions])).toEqual([['cp-shifty', 1]]);
   });

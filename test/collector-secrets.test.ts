@@ -44,7 +44,9 @@ async function startCollector(args: string[]): Promise<{ address: string; pid: n
 beforeAll(async () => {
   influxd = await startInfluxd({ dir: join(dir, 'influx'), authEnabled: true });
   // The first admin may be created without credentials; everything after needs them.
-  const create = await fetch(`${influxd.url}/query?q=${encodeURIComponent(`CREATE USER admin WITH PASSWORD '${PASSWORD}' WITH ALL PRIVILEGES`)}`, { method: 'POST' });
+  const create = await fetch(`${influxd.url}/query?q=${encodeURIComponent(`CREATE USER admin WITH PASSWORD '${PASSWORD}' WITH ALL PRIVILEGES`)}`, {
+    method: 'POST',
+  });
   expect(create.status).toBe(200);
   expect((await influxQuery('SHOW DATABASES', false)).status).toBe(401);
   writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
@@ -60,7 +62,24 @@ describe('collector: InfluxDB password from a file', () => {
     const c = await startCollector(['--influx', influxd.url, '--influx-username', 'admin', '--influx-password-file', pwFile]);
     const cmdline = readFileSync(`/proc/${c.pid}/cmdline`, 'utf8');
     const environ = readFileSync(`/proc/${c.pid}/environ`, 'utf8');
-    const agent = await runCli(['agent', '--collector', c.address, '--once', '--profile', 'quick', '--tests', 'mutex', '--trials', '1', '--agent-id', 'sec-agent', '--group', 'sec', '--workdir', join(dir, 'agent')]);
+    const agent = await runCli([
+      'agent',
+      '--collector',
+      c.address,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'mutex',
+      '--trials',
+      '1',
+      '--agent-id',
+      'sec-agent',
+      '--group',
+      'sec',
+      '--workdir',
+      join(dir, 'agent'),
+    ]);
     const r = await c.stop();
     expect(agent.code, agent.stderr).toBe(0);
     for (const text of [cmdline, environ, r.stdout, r.stderr, agent.stdout, agent.stderr]) {
@@ -68,7 +87,9 @@ describe('collector: InfluxDB password from a file', () => {
       expect(text).not.toContain(encodeURIComponent(PASSWORD));
     }
     expect(r.stderr).toContain(`"influx":"http://admin:***@127.0.0.1:${influxd.port}"`);
-    const rows = (await (await influxQuery(`SELECT count(ok) FROM sysbench WHERE agent = 'sec-agent'`)).json()) as { results: { series?: { values: [string, number][] }[] }[] };
+    const rows = (await (await influxQuery(`SELECT count(ok) FROM sysbench WHERE agent = 'sec-agent'`)).json()) as {
+      results: { series?: { values: [string, number][] }[] }[];
+    };
     expect(rows.results[0]!.series![0]!.values[0]![1]).toBeGreaterThanOrEqual(1);
   }, 120_000);
 

@@ -17,7 +17,11 @@ let stack: LocalStack;
 /** Runs the bundle asynchronously: the collector under test lives in this process. */
 function runBundle(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bundle, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: join(dir, 'tmp') } });
+    const child = spawn(process.execPath, [bundle, ...args], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: join(dir, 'tmp') },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -57,9 +61,29 @@ describe('single-file agent bundle', () => {
   });
 
   it('runs the agent against a real collector, results land in InfluxDB', async () => {
-    const r = await runBundle(['agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'mutex,memory', '--trials', '1', '--agent-id', 'bundled', '--group', 'bundle', '--workdir', join(dir, 'work')]);
+    const r = await runBundle([
+      'agent',
+      '--collector',
+      stack.collectorAddress,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'mutex,memory',
+      '--trials',
+      '1',
+      '--agent-id',
+      'bundled',
+      '--group',
+      'bundle',
+      '--workdir',
+      join(dir, 'work'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const rows = (await influxClient(stack.influxUrl, stack.database).query(`SELECT test, ok FROM sysbench WHERE agent = 'bundled'`)) as unknown as { test: string; ok: boolean }[];
+    const rows = (await influxClient(stack.influxUrl, stack.database).query(`SELECT test, ok FROM sysbench WHERE agent = 'bundled'`)) as unknown as {
+      test: string;
+      ok: boolean;
+    }[];
     expect(rows.map((x) => x.test).sort()).toEqual(['memory', 'mutex']);
     expect(rows.every((x) => x.ok)).toBe(true);
   });

@@ -18,7 +18,8 @@ const HAVE_COMPOSE = have('docker-compose');
 if (!HAVE_ANALYZE) console.warn('systemd-analyze not found: unit verification skipped (apt-get install systemd)');
 if (!HAVE_COMPOSE) console.warn('docker-compose not found: compose validation skipped (apt-get install docker-compose)');
 
-const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> => spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, GRAFANA_ADMIN_PASSWORD: 'test-only', ...env } });
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> =>
+  spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, GRAFANA_ADMIN_PASSWORD: 'test-only', ...env } });
 
 let work: string;
 beforeAll(() => {
@@ -126,7 +127,9 @@ describe('docker-compose.yml', () => {
   it.skipIf(!HAVE_COMPOSE)('resolves to InfluxDB 1.8, Grafana with the project provisioning, and the collector image', () => {
     const r = run('docker-compose', ['-f', file, 'config']);
     expect(r.status, r.stderr).toBe(0);
-    const cfg = parseYaml(r.stdout) as { services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; volumes?: (string | { source: string; target: string })[] }> };
+    const cfg = parseYaml(r.stdout) as {
+      services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; volumes?: (string | { source: string; target: string })[] }>;
+    };
     expect(cfg.services.influxdb!.image).toBe('influxdb:1.8');
     expect(cfg.services.collector!.build).toEqual({ context: REPO, dockerfile: 'deploy/Dockerfile' });
     const mounts = (cfg.services.grafana!.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':').slice(0, 2).join(':') : `${v.source}:${v.target}`));
@@ -141,10 +144,16 @@ describe('docker-compose.yml', () => {
       expect(r.status, r.stderr).toBe(0);
       const cfg = parseYaml(r.stdout) as { services: Record<string, { ports?: string[]; environment?: Record<string, string> }> };
       expect(cfg.services.grafana!.environment!.GF_SECURITY_ADMIN_PASSWORD).toBe(env.GRAFANA_ADMIN_PASSWORD ?? 'test-only');
-      return Object.values(cfg.services).flatMap((s) => s.ports ?? []).sort();
+      return Object.values(cfg.services)
+        .flatMap((s) => s.ports ?? [])
+        .sort();
     };
     expect(ports({})).toEqual(['127.0.0.1:3000:3000/tcp', '127.0.0.1:50051:50051/tcp', '127.0.0.1:8086:8086/tcp']);
-    expect(ports({ VO_BIND_ADDRESS: '0.0.0.0', GRAFANA_ADMIN_PASSWORD: 'other' })).toEqual(['0.0.0.0:3000:3000/tcp', '0.0.0.0:50051:50051/tcp', '127.0.0.1:8086:8086/tcp']);
+    expect(ports({ VO_BIND_ADDRESS: '0.0.0.0', GRAFANA_ADMIN_PASSWORD: 'other' })).toEqual([
+      '0.0.0.0:3000:3000/tcp',
+      '0.0.0.0:50051:50051/tcp',
+      '127.0.0.1:8086:8086/tcp',
+    ]);
     const none = run('docker-compose', ['-f', file, 'config', '-q'], { GRAFANA_ADMIN_PASSWORD: '' });
     expect(none.status).toBe(1);
     expect(none.stderr).toContain('set GRAFANA_ADMIN_PASSWORD');

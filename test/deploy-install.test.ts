@@ -8,7 +8,20 @@
 // and packed from this tree, real npm, real systemctl --root, real systemd-analyze.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +58,12 @@ function treeListing(dir: string): string[] {
       else if (st.isDirectory()) {
         out.push(`${r} d ${mode}`);
         walk(r);
-      } else out.push(`${r} f ${mode} ${createHash('sha256').update(readFileSync(join(dir, r))).digest('hex')}`);
+      } else
+        out.push(
+          `${r} f ${mode} ${createHash('sha256')
+            .update(readFileSync(join(dir, r)))
+            .digest('hex')}`,
+        );
     }
   };
   walk('');
@@ -60,7 +78,9 @@ let projectCopy: string;
 /** A copy of this working tree (tracked and new files, not ignored ones), built and packed. */
 function buildAndPack(): void {
   projectCopy = join(work, 'project');
-  const files = ok(run('git', ['ls-files', '-co', '--exclude-standard'], { cwd: REPO }), 'git ls-files').split('\n').filter(Boolean);
+  const files = ok(run('git', ['ls-files', '-co', '--exclude-standard'], { cwd: REPO }), 'git ls-files')
+    .split('\n')
+    .filter(Boolean);
   for (const f of files) {
     if (!existsSync(join(REPO, f))) continue; // deleted in the work tree
     mkdirSync(dirname(join(projectCopy, f)), { recursive: true });
@@ -83,7 +103,8 @@ function buildAndPack(): void {
 function freshRoot(name: string): string {
   const root = join(work, name);
   for (const d of ['etc/systemd/system', 'usr/bin', 'usr/local/bin', 'opt', 'var/lib']) mkdirSync(join(root, d), { recursive: true });
-  if (existsSync('/usr/lib/systemd/system')) cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+  if (existsSync('/usr/lib/systemd/system'))
+    cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   return root;
 }
 
@@ -144,7 +165,13 @@ describe('npm pack', () => {
     const pkg = join(prefix, 'lib', 'node_modules', 'virt-overhead');
     expect(existsSync(join(pkg, 'node_modules/@grpc/grpc-js/package.json'))).toBe(true);
     expect(existsSync(join(pkg, 'node_modules/vitest'))).toBe(false);
-    for (const f of ['proto/virtoverhead.proto', 'deploy/install-agent.sh', 'deploy/systemd/virt-overhead-agent.service', 'deploy/systemd/virt-overhead-collector.service', 'dist/cli/main.js']) {
+    for (const f of [
+      'proto/virtoverhead.proto',
+      'deploy/install-agent.sh',
+      'deploy/systemd/virt-overhead-agent.service',
+      'deploy/systemd/virt-overhead-collector.service',
+      'dist/cli/main.js',
+    ]) {
       expect(existsSync(join(pkg, f)), f).toBe(true);
     }
   });
@@ -153,7 +180,20 @@ describe('npm pack', () => {
 describe('install-agent.sh into a fresh root', () => {
   let root: string;
   let emptyListing: string[];
-  const args = () => ['--root', root, '--from', tarball, '--collector', '10.0.2.2:50051', '--token', 's3cret-token', '--group', 'lab-a', '--variant', 'kvm-virtio'];
+  const args = () => [
+    '--root',
+    root,
+    '--from',
+    tarball,
+    '--collector',
+    '10.0.2.2:50051',
+    '--token',
+    's3cret-token',
+    '--group',
+    'lab-a',
+    '--variant',
+    'kvm-virtio',
+  ];
 
   beforeAll(() => {
     root = freshRoot('root');
@@ -199,7 +239,9 @@ describe('install-agent.sh into a fresh root', () => {
     expect(dropin).toContain('Environment=VIRT_OVERHEAD_TOKEN_FILE=%d/token');
     if (HAVE_SYSTEMCTL) {
       // Timer mode, the default: the timer is enabled, the service only started by it.
-      expect(readlinkSync(join(root, 'etc/systemd/system/timers.target.wants/virt-overhead-agent.timer'))).toBe('/etc/systemd/system/virt-overhead-agent.timer');
+      expect(readlinkSync(join(root, 'etc/systemd/system/timers.target.wants/virt-overhead-agent.timer'))).toBe(
+        '/etc/systemd/system/virt-overhead-agent.timer',
+      );
       expect(existsSync(join(root, 'etc/systemd/system/multi-user.target.wants/virt-overhead-agent.service'))).toBe(false);
     }
     expect(readlinkSync(join(root, 'usr/local/bin/virt-overhead'))).toBe('/opt/virt-overhead/bin/virt-overhead');

@@ -44,8 +44,27 @@ async function rows(q: string): Promise<Any[]> {
 }
 
 const agent = (id: string, role: string, variant: string) => [
-  'agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'cpu,memory', '--trials', '2',
-  '--workdir', join(dir, id + variant), '--agent-id', id, '--role', role, '--group', 'g1', '--variant', variant, '--allow-plaintext',
+  'agent',
+  '--collector',
+  stack.collectorAddress,
+  '--once',
+  '--profile',
+  'quick',
+  '--tests',
+  'cpu,memory',
+  '--trials',
+  '2',
+  '--workdir',
+  join(dir, id + variant),
+  '--agent-id',
+  id,
+  '--role',
+  role,
+  '--group',
+  'g1',
+  '--variant',
+  variant,
+  '--allow-plaintext',
   // The guest runs on the native machine: a one-layer chain, so the nested-stack panel has data.
   ...(role === 'guest' ? ['--parent', 'native1'] : []),
 ];
@@ -183,7 +202,11 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
             }
             for (const ov of p.fieldConfig?.overrides ?? []) {
               if (ov.matcher.id === 'byName') expect(known.has(ov.matcher.options), `${where}: override ${ov.matcher.options}`).toBe(true);
-              if (ov.matcher.id === 'byRegexp') expect([...known].some((k) => new RegExp(`^(?:${ov.matcher.options})$`).test(k)), where).toBe(true);
+              if (ov.matcher.id === 'byRegexp')
+                expect(
+                  [...known].some((k) => new RegExp(`^(?:${ov.matcher.options})$`).test(k)),
+                  where,
+                ).toBe(true);
             }
           }
         }
@@ -286,7 +309,9 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
   it('the alerts\' "worse by" is > 0 exactly for the series whose latest stored verdict is worse', async () => {
     const q = (await import('../grafana/alerting/rules.js')).latestWorseBy.toString();
     const got = await rows(interpolate(q, range, {}));
-    const verdicts = await rows(`SELECT last("verdict") AS "verdict", last("ci_low_pct") AS lo FROM overhead WHERE time >= ${range.fromMs}ms GROUP BY "group", "agent", "test", "metric", "variant"`);
+    const verdicts = await rows(
+      `SELECT last("verdict") AS "verdict", last("ci_low_pct") AS lo FROM overhead WHERE time >= ${range.fromMs}ms GROUP BY "group", "agent", "test", "metric", "variant"`,
+    );
     expect(got.length).toBeGreaterThan(0);
     for (const v of verdicts.filter((r) => r.lo !== null)) {
       const row = got.find((r) => r.agent === v.agent && r.test === v.test && r.metric === v.metric && r.variant === v.variant)!;
@@ -311,7 +336,9 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
         expect(q.datasourceUid).toBe('virt-overhead-influxdb');
         const now = Date.now();
         // Grafana evaluates a rule query over [now - from, now - to].
-        const series = await influx(interpolate(q.model.query, { fromMs: Math.min(now, range.toMs) - q.relativeTimeRange.from * 1000, toMs: Math.max(now, range.toMs) }, {}));
+        const series = await influx(
+          interpolate(q.model.query, { fromMs: Math.min(now, range.toMs) - q.relativeTimeRange.from * 1000, toMs: Math.max(now, range.toMs) }, {}),
+        );
         expect(series.length, `${rule.title} ${q.refId}`).toBeGreaterThan(0);
         for (const a of outerAliases(q.model.query)) expect(series[0]!.columns).toContain(a);
       }

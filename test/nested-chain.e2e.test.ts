@@ -19,8 +19,25 @@ const runs: Record<string, CliResult> = {};
 type Row = Record<string, any>;
 
 const agentArgs = (id: string, role: string, parent?: string) => [
-  'agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'cpu', '--trials', '2',
-  '--workdir', join(dir, id), '--agent-id', id, '--role', role, '--group', GROUP, ...(parent ? ['--parent', parent] : []),
+  'agent',
+  '--collector',
+  stack.collectorAddress,
+  '--once',
+  '--profile',
+  'quick',
+  '--tests',
+  'cpu',
+  '--trials',
+  '2',
+  '--workdir',
+  join(dir, id),
+  '--agent-id',
+  id,
+  '--role',
+  role,
+  '--group',
+  GROUP,
+  ...(parent ? ['--parent', parent] : []),
 ];
 
 async function query(q: string): Promise<Row[]> {

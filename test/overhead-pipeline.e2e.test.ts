@@ -16,7 +16,26 @@ let guest: CliResult;
 let baseline: CliResult;
 type Row = Record<string, any>;
 
-const agentArgs = (id: string, role: string) => ['agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'cpu,memory', '--trials', '2', '--workdir', join(dir, id), '--agent-id', id, '--role', role, '--group', 'e2e-oh'];
+const agentArgs = (id: string, role: string) => [
+  'agent',
+  '--collector',
+  stack.collectorAddress,
+  '--once',
+  '--profile',
+  'quick',
+  '--tests',
+  'cpu,memory',
+  '--trials',
+  '2',
+  '--workdir',
+  join(dir, id),
+  '--agent-id',
+  id,
+  '--role',
+  role,
+  '--group',
+  'e2e-oh',
+];
 
 async function query(q: string): Promise<Row[]> {
   return (await influxClient(stack.influxUrl, stack.database).query(q)) as unknown as Row[];
@@ -53,10 +72,14 @@ describe('overhead through the pipeline', () => {
 
   it('the guest (first) got overhead points once the baseline arrived, equal to the means of the stored trials', async () => {
     const sys = await query(`SELECT * FROM sysbench WHERE "group" = 'e2e-oh'`);
-    const values = (agent: string, test: string, metric: string) => sys.filter((r) => r.agent === agent && r.test === test && r.ok && typeof r[metric] === 'number').map((r) => r[metric] as number);
+    const values = (agent: string, test: string, metric: string) =>
+      sys.filter((r) => r.agent === agent && r.test === test && r.ok && typeof r[metric] === 'number').map((r) => r[metric] as number);
     // cpu events_per_sec and memory mib_per_sec are printed by sysbench 1.0 and always > 0.
     const rows = await waitForOverhead(2);
-    for (const [test, metric] of [['cpu', 'events_per_sec'], ['memory', 'mib_per_sec']] as const) {
+    for (const [test, metric] of [
+      ['cpu', 'events_per_sec'],
+      ['memory', 'mib_per_sec'],
+    ] as const) {
       const g = values('oh-guest', test, metric);
       const b = values('oh-native', test, metric);
       const why = `${test}: stored rows ${JSON.stringify(sys.map((r) => [r.agent, r.test, r.ok, r.trial]))}\nguest stderr: ${guest.stderr.slice(-2000)}`;

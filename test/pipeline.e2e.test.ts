@@ -21,7 +21,26 @@ async function query(q: string): Promise<Row[]> {
 
 beforeAll(async () => {
   stack = await startLocalStack({ dataDir: join(dir, 'influx') });
-  agent = await runCli(['agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--trials', '1', '--workdir', join(dir, 'work'), '--agent-id', 'e2e-native', '--role', 'baseline', '--group', 'e2e', '--variant', 'stock']);
+  agent = await runCli([
+    'agent',
+    '--collector',
+    stack.collectorAddress,
+    '--once',
+    '--profile',
+    'quick',
+    '--trials',
+    '1',
+    '--workdir',
+    join(dir, 'work'),
+    '--agent-id',
+    'e2e-native',
+    '--role',
+    'baseline',
+    '--group',
+    'e2e',
+    '--variant',
+    'stock',
+  ]);
 }, 180_000);
 
 afterAll(async () => {
@@ -31,7 +50,18 @@ afterAll(async () => {
 
 // What sysbench 1.0 prints for each test, in schema names (checked by reading its output).
 const EXPECTED_FIELDS: Record<string, string[]> = {
-  cpu: ['events_per_sec', 'total_time_s', 'total_events', 'latency_min_ms', 'latency_avg_ms', 'latency_max_ms', 'latency_pct_ms', 'latency_sum_ms', 'fairness_events_avg', 'fairness_exec_time_avg'],
+  cpu: [
+    'events_per_sec',
+    'total_time_s',
+    'total_events',
+    'latency_min_ms',
+    'latency_avg_ms',
+    'latency_max_ms',
+    'latency_pct_ms',
+    'latency_sum_ms',
+    'fairness_events_avg',
+    'fairness_exec_time_avg',
+  ],
   threads: ['total_time_s', 'total_events', 'latency_avg_ms', 'latency_pct_ms', 'fairness_events_avg', 'fairness_events_stddev'],
   fileio: ['reads_per_sec', 'writes_per_sec', 'fsyncs_per_sec', 'read_mib_per_sec', 'written_mib_per_sec', 'total_events', 'latency_avg_ms'],
   memory: ['operations', 'operations_per_sec', 'transferred_mib', 'mib_per_sec', 'total_time_s', 'total_events'],
@@ -50,7 +80,18 @@ describe('agent → gRPC → collector → InfluxDB', () => {
     const rows = await query(`SELECT * FROM sysbench WHERE agent = 'e2e-native'`);
     expect(rows.map((r) => r.test).sort()).toEqual(['cpu', 'fileio', 'memory', 'mutex', 'threads']);
     for (const r of rows) {
-      expect(r).toMatchObject({ agent: 'e2e-native', group: 'e2e', role: 'baseline', variant: 'stock', profile: 'quick', sysbench_version: '1.0.20', container: here.container, kvm: here.kvm.verdict, ok: true, trial: 1 });
+      expect(r).toMatchObject({
+        agent: 'e2e-native',
+        group: 'e2e',
+        role: 'baseline',
+        variant: 'stock',
+        profile: 'quick',
+        sysbench_version: '1.0.20',
+        container: here.container,
+        kvm: here.kvm.verdict,
+        ok: true,
+        trial: 1,
+      });
       expect(String(r.virt)).not.toBe('');
       expect(r.run_id).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
       expect(r.result_id).toBe(`e2e-native:${r.run_id}:${r.test}:1`);

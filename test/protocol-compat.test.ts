@@ -15,11 +15,20 @@ const count = async (agent: string, measurement: string) => {
 };
 
 function sample(id: string, i: number): IntervalSample {
-  return { id, timestamp_ns: String(BigInt(Date.now()) * 1_000_000n + BigInt(i)), run_id: 'r1', test: 'cpu', profile: 'quick', trial: 1, fields: { elapsed_s: i + 1, events_per_sec: 1000 + i }, sysbench_version: '1.0.20' };
+  return {
+    id,
+    timestamp_ns: String(BigInt(Date.now()) * 1_000_000n + BigInt(i)),
+    run_id: 'r1',
+    test: 'cpu',
+    profile: 'quick',
+    trial: 1,
+    fields: { elapsed_s: i + 1, events_per_sec: 1000 + i },
+    sysbench_version: '1.0.20',
+  };
 }
 
 describe('protocol compatibility', () => {
-  it('a protocol-1 agent: one record per message, welcomed with this build\'s version', async () => {
+  it("a protocol-1 agent: one record per message, welcomed with this build's version", async () => {
     const s = openStream(fx.client);
     s.call.write({ hello: hello({ agent_id: 'proto1', protocol_version: 1 }) });
     const [welcome] = await s.waitFor((m) => Boolean(m.welcome));

@@ -25,7 +25,18 @@ let report: Report;
 type Row = Record<string, any>;
 
 function run(agent: string, role: 'baseline' | 'guest', runId: string, at: bigint, rows: Array<Record<string, number>>, variant = 'default'): TrialSpec[] {
-  return rows.map((values, i) => ({ agent, group: 'eq', role, virt: role === 'baseline' ? 'none' : 'kvm', variant, test: 'cpu', runId, trial: i + 1, timeNs: at + BigInt(i) * MIN, values }));
+  return rows.map((values, i) => ({
+    agent,
+    group: 'eq',
+    role,
+    virt: role === 'baseline' ? 'none' : 'kvm',
+    variant,
+    test: 'cpu',
+    runId,
+    trial: i + 1,
+    timeNs: at + BigInt(i) * MIN,
+    values,
+  }));
 }
 const cpu = (eps: number[], lat: number[]) => eps.map((e, i) => ({ events_per_sec: e, latency_avg_ms: lat[i]!, latency_pct_ms: lat[i]! * 1.2 }));
 
@@ -45,7 +56,10 @@ beforeAll(async () => {
     ...run('slow', 'guest', 'g2', START + 3n * HOUR + 20n * MIN, cpu([900.4, 902.8, 899.1], [1.11, 1.12, 1.1])),
     ...run('once', 'guest', 'g3', START + 3n * HOUR + 30n * MIN, cpu([950.5], [1.05])),
     ...run('alone', 'guest', 'g5', START + 3n * HOUR, cpu([990.1, 991.7, 989.9], [1.0, 1.01, 1.0])).map((t) => ({ ...t, group: 'lonely' })),
-    ...run('tiny', 'guest', 'g4', START + 3n * HOUR + 40n * MIN, [{ events_per_sec: 1000.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 }, { events_per_sec: 1001.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 }]),
+    ...run('tiny', 'guest', 'g4', START + 3n * HOUR + 40n * MIN, [
+      { events_per_sec: 1000.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 },
+      { events_per_sec: 1001.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 },
+    ]),
   ]);
   await createOverheadCalculator({ influx, database: DB }).onResultsWritten(written);
   // The period starts after b1: the report must still use it for the margin, as the collector does.
@@ -86,8 +100,28 @@ describe('report equals the stored overhead', () => {
         expect(fmtMargin(c.marginPct)).toBe(fmtMargin(p!.margin_pct));
         expect(fmtRatioCell({ ...c, ratioLow: null, ratioHigh: null })).toBe(fmtRatioCell(fromStore));
         // Not only the printed digits: the same numbers (floats survive InfluxDB's JSON round trip).
-        expect([c.verdict, c.overheadPct, c.overheadLowPct, c.overheadHighPct, c.marginPct, c.p, c.moreTrials, c.baselineRunId, c.nCandidate, c.nReference]).toEqual([
-          p!.verdict, p!.overhead_pct, p!.ci_low_pct, p!.ci_high_pct, p!.margin_pct, p!.p, p!.more_trials, p!.baseline_run_id, p!.n_guest, p!.n_baseline,
+        expect([
+          c.verdict,
+          c.overheadPct,
+          c.overheadLowPct,
+          c.overheadHighPct,
+          c.marginPct,
+          c.p,
+          c.moreTrials,
+          c.baselineRunId,
+          c.nCandidate,
+          c.nReference,
+        ]).toEqual([
+          p!.verdict,
+          p!.overhead_pct,
+          p!.ci_low_pct,
+          p!.ci_high_pct,
+          p!.margin_pct,
+          p!.p,
+          p!.more_trials,
+          p!.baseline_run_id,
+          p!.n_guest,
+          p!.n_baseline,
         ]);
         compared++;
       }

@@ -24,8 +24,28 @@ let influx: InfluxDB;
 let dir: string;
 let report: Report;
 
-function run(agent: string, role: 'baseline' | 'guest', virt: string, test: string, metric: string, values: number[], variant = 'default', offset = 0n): TrialSpec[] {
-  return values.map((v, i) => ({ agent, group: 'lab', role, virt, variant, test, runId: `${agent}-${test}-${variant}`, trial: i + 1, timeNs: START + offset + BigInt(i) * MIN, values: { [metric]: v } }));
+function run(
+  agent: string,
+  role: 'baseline' | 'guest',
+  virt: string,
+  test: string,
+  metric: string,
+  values: number[],
+  variant = 'default',
+  offset = 0n,
+): TrialSpec[] {
+  return values.map((v, i) => ({
+    agent,
+    group: 'lab',
+    role,
+    virt,
+    variant,
+    test,
+    runId: `${agent}-${test}-${variant}`,
+    trial: i + 1,
+    timeNs: START + offset + BigInt(i) * MIN,
+    values: { [metric]: v },
+  }));
 }
 
 beforeAll(async () => {
@@ -90,13 +110,42 @@ describe('report data', () => {
 
 describe('variant comparison', () => {
   it('patched vs stock mutex time: difference, CI and Welch (scipy: t = -2.21766, df = 3.87402, p = 0.093044, CI -0.0226819 … 0.0026819)', async () => {
-    const c = await compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'patched', since: new Date(NOW.getTime() - 86_400_000) });
+    const c = await compareVariants({
+      influx,
+      database: DB,
+      group: 'lab',
+      test: 'mutex',
+      metric: 'total_time_s',
+      variantA: 'default',
+      variantB: 'patched',
+      since: new Date(NOW.getTime() - 86_400_000),
+    });
     expect(c.nA).toBe(3);
     expect(c.nB).toBe(3);
     // Guests only by default: the native baseline (variant 'default' too) is left out.
-    const withBaseline = await compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'patched', role: 'any', since: new Date(NOW.getTime() - 86_400_000) });
+    const withBaseline = await compareVariants({
+      influx,
+      database: DB,
+      group: 'lab',
+      test: 'mutex',
+      metric: 'total_time_s',
+      variantA: 'default',
+      variantB: 'patched',
+      role: 'any',
+      since: new Date(NOW.getTime() - 86_400_000),
+    });
     expect(withBaseline.nA).toBe(6);
-    const g = await compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'patched', agent: 'vm1', since: new Date(NOW.getTime() - 86_400_000) });
+    const g = await compareVariants({
+      influx,
+      database: DB,
+      group: 'lab',
+      test: 'mutex',
+      metric: 'total_time_s',
+      variantA: 'default',
+      variantB: 'patched',
+      agent: 'vm1',
+      since: new Date(NOW.getTime() - 86_400_000),
+    });
     expect(g.meanA).toBeCloseTo(0.06, 12);
     expect(g.meanB).toBeCloseTo(0.05, 12);
     expect(g.diff).toBeCloseTo(-0.01, 12);
@@ -108,7 +157,9 @@ describe('variant comparison', () => {
     expect(g.comparison.verdict).toBe('inconclusive');
     // B is faster: a time metric, change (0.05/0.06 − 1)·100 = −16.7 % (negative = B better).
     expect(g.changePct).toBeCloseTo((0.05 / 0.06 - 1) * 100, 10);
-    await expect(compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'nope', since: new Date(0) })).rejects.toThrow(/no total_time_s results for variant 'nope'/);
+    await expect(
+      compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'nope', since: new Date(0) }),
+    ).rejects.toThrow(/no total_time_s results for variant 'nope'/);
   });
 });
 
@@ -144,7 +195,7 @@ describe('report output', () => {
     await expect(runReportCommand(['--since', 'forever'])).rejects.toThrow(/duration/);
   });
 
-  it('--compare A,B: variant B against A with change, interval and Welch (the report\'s second experiment)', async () => {
+  it("--compare A,B: variant B against A with change, interval and Welch (the report's second experiment)", async () => {
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
     try {
@@ -172,7 +223,15 @@ describe('report output', () => {
     // playwright gives Chromium a fresh temporary profile of its own.
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
@@ -185,7 +244,15 @@ describe('report output', () => {
           const box = svg.getBoundingClientRect();
           const width = (svg as SVGSVGElement).viewBox.baseVal.width;
           const legends = [...svg.querySelectorAll('text.legend')].map((t) => (t as SVGGraphicsElement).getBBox());
-          return { legends: legends.length, legendsInside: legends.every((b) => b.x + b.width <= width), bars: bars.length, drawn: bars.filter((b) => b.width > 0 && b.height > 0).length, whiskers: svg.querySelectorAll('path.whisker').length, w: box.width, h: box.height };
+          return {
+            legends: legends.length,
+            legendsInside: legends.every((b) => b.x + b.width <= width),
+            bars: bars.length,
+            drawn: bars.filter((b) => b.width > 0 && b.height > 0).length,
+            whiskers: svg.querySelectorAll('path.whisker').length,
+            w: box.width,
+            h: box.height,
+          };
         }),
       );
       expect(charts).toHaveLength(report.sections.length);

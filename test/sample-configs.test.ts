@@ -11,7 +11,17 @@ describe('sample configs', () => {
   it('agent.sample.yaml resolves to a full agent config', () => {
     const { values } = parseOptions(AGENT_OPTIONS, ['--config', join(packageRoot(), 'agent', 'agent.sample.yaml')], {});
     const cfg = resolveAgentConfig(values);
-    expect(cfg).toMatchObject({ collector: 'collector.example.internal:50051', intervalMs: 6 * 3600_000, jitterMs: 600_000, profile: 'seed', trials: 3, group: 'rack-7', role: 'guest', spoolMaxBytes: 256 * 2 ** 20, declared: { nesting: 'L2 inside VMware', host: 'hv-12' } });
+    expect(cfg).toMatchObject({
+      collector: 'collector.example.internal:50051',
+      intervalMs: 6 * 3600_000,
+      jitterMs: 600_000,
+      profile: 'seed',
+      trials: 3,
+      group: 'rack-7',
+      role: 'guest',
+      spoolMaxBytes: 256 * 2 ** 20,
+      declared: { nesting: 'L2 inside VMware', host: 'hv-12' },
+    });
     expect(cfg.tests).toEqual(['cpu', 'threads', 'fileio', 'memory', 'mutex']);
   });
   it('collector.sample.yaml uses only known options', () => {

@@ -27,7 +27,9 @@ let influxd: InfluxdHandle;
 const collectors: Array<{ child: ChildProcess; address: string }> = [];
 
 function startCollectorProcess(influxUrl: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [MAIN, 'collector', '--listen', '127.0.0.1:0', '--influx', influxUrl, '--database', DATABASE, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'collector', '--listen', '127.0.0.1:0', '--influx', influxUrl, '--database', DATABASE, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));

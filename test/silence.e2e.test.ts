@@ -22,7 +22,31 @@ const agents: Array<ReturnType<typeof startCli>> = [];
 type Row = Record<string, any>;
 
 const daemon = (id: string) =>
-  startCli(['agent', '--collector', stack.collectorAddress, '--interval', '1h', '--jitter', '0s', '--status-interval', '1s', '--profile', 'quick', '--tests', 'cpu', '--trials', '1', '--workdir', join(dir, id), '--agent-id', id, '--group', GROUP, '--role', 'guest']);
+  startCli([
+    'agent',
+    '--collector',
+    stack.collectorAddress,
+    '--interval',
+    '1h',
+    '--jitter',
+    '0s',
+    '--status-interval',
+    '1s',
+    '--profile',
+    'quick',
+    '--tests',
+    'cpu',
+    '--trials',
+    '1',
+    '--workdir',
+    join(dir, id),
+    '--agent-id',
+    id,
+    '--group',
+    GROUP,
+    '--role',
+    'guest',
+  ]);
 
 async function query(q: string): Promise<Row[]> {
   return (await influxClient(stack.influxUrl, stack.database).query(q)) as unknown as Row[];
@@ -57,7 +81,9 @@ describe('silence', () => {
     expect(rule.noDataState).toBe('Alerting');
     const q = rule.data.find((x: Row) => x.refId === 'A');
     const now = Date.now();
-    const res = (await influxClient(stack.influxUrl, stack.database).query(interpolate(q.model.query, { fromMs: now - q.relativeTimeRange.from * 1000, toMs: now }, {}))) as unknown as { groups(): Array<{ tags: Record<string, string>; rows: Row[] }> };
+    const res = (await influxClient(stack.influxUrl, stack.database).query(
+      interpolate(q.model.query, { fromMs: now - q.relativeTimeRange.from * 1000, toMs: now }, {}),
+    )) as unknown as { groups(): Array<{ tags: Record<string, string>; rows: Row[] }> };
     const byAgent = Object.fromEntries(res.groups().map((g) => [g.tags.agent, g.rows[0]!.silent]));
     expect(byAgent).toEqual({ quiet: 1, alive: 0 });
   });
@@ -75,7 +101,18 @@ describe('silence', () => {
     const d = JSON.parse(readFileSync(join(ROOT, 'grafana/dashboards/json/agent-health.json'), 'utf8'));
     const panel = d.panels.find((p: Row) => p.title === 'Silent agents');
     const v = (values: string[]) => ({ multi: true as const, values });
-    const rows = await query(interpolate(panel.targets[0].query, { fromMs: Date.now() - 3_600_000, toMs: Date.now() }, { group: v([GROUP]), agent: v(['quiet', 'alive']), virt: v(['none', 'kvm', 'qemu-tcg', 'vm-other', 'xen', 'vmware', 'hyperv']), variant: v(['default']) }));
+    const rows = await query(
+      interpolate(
+        panel.targets[0].query,
+        { fromMs: Date.now() - 3_600_000, toMs: Date.now() },
+        {
+          group: v([GROUP]),
+          agent: v(['quiet', 'alive']),
+          virt: v(['none', 'kvm', 'qemu-tcg', 'vm-other', 'xen', 'vmware', 'hyperv']),
+          variant: v(['default']),
+        },
+      ),
+    );
     const silentOf = Object.fromEntries(rows.map((r) => [r.agent, r.silent]));
     expect(silentOf).toEqual({ quiet: 1, alive: 0 });
   });

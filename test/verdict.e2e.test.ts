@@ -29,15 +29,37 @@ type Row = Record<string, any>;
 /** A profile: cpu only, 3 s trials at a fixed event rate; one profile name, so the runs are compared. */
 function profile(rate: number): string {
   const file = join(dir, `rate-${rate}.json`);
-  writeFileSync(file, JSON.stringify({ name: "rated", tests: { cpu: { threads: 1, time: 3, options: { 'cpu-max-prime': '2000', rate: String(rate) } } } }));
+  writeFileSync(file, JSON.stringify({ name: 'rated', tests: { cpu: { threads: 1, time: 3, options: { 'cpu-max-prime': '2000', rate: String(rate) } } } }));
   return file;
 }
 
-const agentArgs = (id: string, role: string, rate = RATE) => ['agent', '--collector', stack.collectorAddress, '--once', '--profile', profile(rate), '--tests', 'cpu', '--trials', '3', '--workdir', join(dir, id), '--agent-id', id, '--role', role, '--group', 'e2e-verdict', '--allow-plaintext'];
+const agentArgs = (id: string, role: string, rate = RATE) => [
+  'agent',
+  '--collector',
+  stack.collectorAddress,
+  '--once',
+  '--profile',
+  profile(rate),
+  '--tests',
+  'cpu',
+  '--trials',
+  '3',
+  '--workdir',
+  join(dir, id),
+  '--agent-id',
+  id,
+  '--role',
+  role,
+  '--group',
+  'e2e-verdict',
+  '--allow-plaintext',
+];
 
 async function overhead(agent: string): Promise<Row | undefined> {
   for (let i = 0; i < 300; i++) {
-    const rows = (await influxClient(stack.influxUrl, stack.database).query(`SELECT * FROM overhead WHERE "group" = 'e2e-verdict' AND agent = '${agent}' AND metric = 'events_per_sec'`)) as unknown as Row[];
+    const rows = (await influxClient(stack.influxUrl, stack.database).query(
+      `SELECT * FROM overhead WHERE "group" = 'e2e-verdict' AND agent = '${agent}' AND metric = 'events_per_sec'`,
+    )) as unknown as Row[];
     if (rows.length > 0) return rows[rows.length - 1];
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -67,14 +89,18 @@ describe('verdicts with real agents', () => {
   it('the unthrottled agent (A/A) is never worse or better than the baseline', async () => {
     const p = (await overhead('v-same'))!;
     expect(p, 'no overhead point for v-same').toBeDefined();
-    process.stdout.write(`A/A: ${p.verdict} ${p.overhead_pct?.toFixed(2)} % [${p.ci_low_pct?.toFixed(2)}, ${p.ci_high_pct?.toFixed(2)}] margin ±${p.margin_pct} (${p.margin_source})\n`);
+    process.stdout.write(
+      `A/A: ${p.verdict} ${p.overhead_pct?.toFixed(2)} % [${p.ci_low_pct?.toFixed(2)}, ${p.ci_high_pct?.toFixed(2)}] margin ±${p.margin_pct} (${p.margin_source})\n`,
+    );
     expect(['equivalent', 'inconclusive']).toContain(p.verdict);
   });
 
   it('the agent slowed by a known amount is worse, and its interval covers the truth', async () => {
     const p = (await overhead('v-slow'))!;
     expect(p, 'no overhead point for v-slow').toBeDefined();
-    process.stdout.write(`slowed (truth +${TRUTH_PCT} %): ${p.verdict} ${p.overhead_pct.toFixed(2)} % [${p.ci_low_pct.toFixed(2)}, ${p.ci_high_pct.toFixed(2)}] margin ±${p.margin_pct}\n`);
+    process.stdout.write(
+      `slowed (truth +${TRUTH_PCT} %): ${p.verdict} ${p.overhead_pct.toFixed(2)} % [${p.ci_low_pct.toFixed(2)}, ${p.ci_high_pct.toFixed(2)}] margin ±${p.margin_pct}\n`,
+    );
     expect(p.verdict).toBe('worse');
     // A 95 % interval misses the truth in 5 % of runs by design (the calibration benchmark
     // measures how often: docs/BENCHMARKS.md). So that this test fails only when the interval is

@@ -15,23 +15,23 @@ export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'dry-run', type: 'boolean', help: 'run the suite once and print the results; needs no collector, sends and keeps nothing', default: false },
   { name: 'interval', type: 'duration', help: 'time between scheduled runs', default: '6h' },
   { name: 'jitter', type: 'duration', help: 'random delay added to each scheduled run', default: '10m' },
-  { name: 'profile', type: 'string', help: 'seed (the report\'s five commands), quick, or a YAML/JSON file', default: 'seed' },
+  { name: 'profile', type: 'string', help: "seed (the report's five commands), quick, or a YAML/JSON file", default: 'seed' },
   { name: 'tests', type: 'list', help: 'tests to run', default: [...TESTS], values: TESTS, noun: 'test', min: 1 },
   TRIALS_OPTION('trials per test (more are added, up to 2N, while a headline metric is too imprecise for a verdict)', '3'),
   { name: 'group', type: 'string', help: 'the set of machines compared against one baseline', default: 'default' },
   { name: 'role', type: 'enum', values: ROLES, help: 'baseline (the native reference of its group) or guest', default: 'guest' },
   { name: 'variant', type: 'string', help: 'label of this configuration, e.g. stock-qemu', default: 'default' },
-  { name: 'agent-id', type: 'string', help: 'this agent\'s id (default: the hostname)' },
+  { name: 'agent-id', type: 'string', help: "this agent's id (default: the hostname)" },
   { name: 'parent', type: 'string', help: 'agent id of the machine this one runs on (nested stacks: compared layer by layer)' },
   { name: 'workdir', type: 'path', help: 'work directory (fileio files, spool)', default: '/var/lib/virt-overhead' },
   { name: 'spool-dir', type: 'path', help: 'spool directory (default: WORKDIR/spool)' },
   { name: 'spool-max', type: 'size', help: 'spool size cap; past it the oldest records are dropped', default: '256MiB' },
   { name: 'flush-timeout', type: 'duration', help: 'with --once: how long to wait for the collector to acknowledge everything', default: '5m' },
-  { name: 'token-file', type: 'path', help: 'file holding this agent\'s token' },
+  { name: 'token-file', type: 'path', help: "file holding this agent's token" },
   { name: 'tls-ca', type: 'path', help: 'CA certificate to verify the collector' },
   { name: 'tls-cert', type: 'path', help: 'client certificate (mutual TLS)' },
   { name: 'tls-key', type: 'path', help: 'client private key (mutual TLS)' },
-  { name: 'tls-server-name', type: 'string', help: 'name expected in the collector\'s certificate' },
+  { name: 'tls-server-name', type: 'string', help: "name expected in the collector's certificate" },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text to a non-loopback collector', default: false },
   { name: 'kvm-probe', type: 'path', help: 'JSON {ranGuest, detail} from a probe boot (the lab writes it): the evidence a KVM guest really ran' },
   { name: 'declare', type: 'multi', help: 'KEY=VALUE facts detection cannot know (e.g. nesting=L2-in-vmware)' },
@@ -78,7 +78,8 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
   const workdir = str(v, 'workdir');
   const agentId = optStr(v, 'agent-id') ?? hostname();
   const parent = optStr(v, 'parent');
-  if (parent !== undefined && (parent.trim() === '' || parent === agentId)) throw new UsageError(`--parent '${parent}': give the agent id of the machine this one runs on (not empty, not this agent's own id '${agentId}')`);
+  if (parent !== undefined && (parent.trim() === '' || parent === agentId))
+    throw new UsageError(`--parent '${parent}': give the agent id of the machine this one runs on (not empty, not this agent's own id '${agentId}')`);
   const logLevel = str(v, 'log-level');
   return {
     collector,
@@ -99,7 +100,13 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
     spoolMaxBytes: size(v, 'spool-max'),
     flushTimeoutMs: duration(v, 'flush-timeout'),
     ...(optStr(v, 'token-file') ? { tokenFile: optStr(v, 'token-file') } : {}),
-    tls: { ca: optStr(v, 'tls-ca'), cert: optStr(v, 'tls-cert'), key: optStr(v, 'tls-key'), serverName: optStr(v, 'tls-server-name'), allowPlaintext: v['allow-plaintext'] === true },
+    tls: {
+      ca: optStr(v, 'tls-ca'),
+      cert: optStr(v, 'tls-cert'),
+      key: optStr(v, 'tls-key'),
+      serverName: optStr(v, 'tls-server-name'),
+      allowPlaintext: v['allow-plaintext'] === true,
+    },
     declared,
     ...(optStr(v, 'kvm-probe') ? { kvmProbeFile: optStr(v, 'kvm-probe') } : {}),
     sysbench: str(v, 'sysbench'),

@@ -29,7 +29,13 @@ export function decideContainer(s: Signals): { container: Container; evidence: E
   if (s.dockerenv) say('/.dockerenv', 'present', 'docker');
   if (s.pid1Cgroup != null) {
     const c = fromCgroup(s.pid1Cgroup);
-    const value = s.pid1Cgroup.trim().split('\n').find((l) => fromCgroup(l)) ?? s.pid1Cgroup.trim().split('\n')[0] ?? '';
+    const value =
+      s.pid1Cgroup
+        .trim()
+        .split('\n')
+        .find((l) => fromCgroup(l)) ??
+      s.pid1Cgroup.trim().split('\n')[0] ??
+      '';
     say('/proc/1/cgroup', value, c);
   }
   if (s.osrelease && /microsoft/i.test(s.osrelease)) say('/proc/sys/kernel/osrelease', s.osrelease, 'wsl');
@@ -39,6 +45,10 @@ export function decideContainer(s: Signals): { container: Container; evidence: E
 
   const pick = found[0];
   const container: Container = pick ? pick.container : 'none';
-  evidence.push({ signal: 'rule', value: pick ? `first container signal in precedence order: ${pick.signal}` : 'no container marker', says: `container ${container}` });
+  evidence.push({
+    signal: 'rule',
+    value: pick ? `first container signal in precedence order: ${pick.signal}` : 'no container marker',
+    says: `container ${container}`,
+  });
   return { container, evidence };
 }

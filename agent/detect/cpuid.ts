@@ -89,10 +89,7 @@ export function hex(leaf: number): string {
 /** Where the built helper lives: beside the compiled module (dist/agent/detect/cpuid/cpuid),
  * or, when running from sources, in dist/ of the same checkout. */
 export function helperCandidates(): string[] {
-  return [
-    fileURLToPath(new URL('./cpuid/cpuid', import.meta.url)),
-    fileURLToPath(new URL('../../dist/agent/detect/cpuid/cpuid', import.meta.url)),
-  ];
+  return [fileURLToPath(new URL('./cpuid/cpuid', import.meta.url)), fileURLToPath(new URL('../../dist/agent/detect/cpuid/cpuid', import.meta.url))];
 }
 
 export function findHelper(explicit?: string): string | null {

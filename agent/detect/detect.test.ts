@@ -126,7 +126,10 @@ describe('detect on fixture roots', () => {
 
 describe('detect when this process may not open /dev/kvm', () => {
   // EACCES/EPERM say nothing about KVM, only about us: the verdict stays unknown with the reason.
-  for (const [errno, message] of [[13, 'Permission denied'], [1, 'Operation not permitted']] as const) {
+  for (const [errno, message] of [
+    [13, 'Permission denied'],
+    [1, 'Operation not permitted'],
+  ] as const) {
     it(`open failing with errno ${errno} (${message}) → unknown, not unusable`, async () => {
       const root = mkdtempSync(join(tmpdir(), 'kvm-denied-'));
       try {

@@ -9,7 +9,13 @@ export function formatDetection(d: Detection): string {
     `cpuid:      ${d.cpuid_signatures.length ? d.cpuid_signatures.map((s) => JSON.stringify(s)).join(', ') : '(no signature)'}`,
     `nesting:    at least ${d.nested.min_depth} layer(s) seen${d.nested.hardware_virt_flag ? `; CPU offers ${d.nested.hardware_virt_flag}` : ''}${d.nested.declared ? `; declared: ${d.nested.declared}` : ''}`,
   ];
-  if (d.virt_candidates.length > 1) lines.push(`also named:  ${d.virt_candidates.slice(1).map((c) => `${c.virt} (${c.signals.join(', ')})`).join('; ')}`);
+  if (d.virt_candidates.length > 1)
+    lines.push(
+      `also named:  ${d.virt_candidates
+        .slice(1)
+        .map((c) => `${c.virt} (${c.signals.join(', ')})`)
+        .join('; ')}`,
+    );
   const declared = Object.entries(d.declared);
   if (declared.length) lines.push(`declared:   ${declared.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   lines.push('', 'evidence:');

@@ -71,7 +71,8 @@ export function decideKvm(input: {
   evidence.push({ signal: input.devicePath, value: input.device ? 'present' : 'absent', says: input.device ? 'kvm device present' : 'kvm absent' });
   if (!input.device) {
     report.verdict = 'absent';
-    report.reason = `no ${input.devicePath}` + (input.hardwareFlag ? ` (the CPU flags show ${input.hardwareFlag}, but without the device no guest can use it)` : '');
+    report.reason =
+      `no ${input.devicePath}` + (input.hardwareFlag ? ` (the CPU flags show ${input.hardwareFlag}, but without the device no guest can use it)` : '');
     return { kvm: report, evidence };
   }
   report.level = 'device';
@@ -85,7 +86,11 @@ export function decideKvm(input: {
   const sourceOf = steps.open ? input.probeSource : 'open(2) from node';
   if (open) {
     report.openable = open.ok;
-    evidence.push({ signal: `${sourceOf}: open O_RDWR`, value: open.ok ? 'ok' : open.error ?? 'failed', says: open.ok ? 'kvm openable' : open.denied ? 'kvm not tried (permission)' : 'kvm unusable' });
+    evidence.push({
+      signal: `${sourceOf}: open O_RDWR`,
+      value: open.ok ? 'ok' : (open.error ?? 'failed'),
+      says: open.ok ? 'kvm openable' : open.denied ? 'kvm not tried (permission)' : 'kvm unusable',
+    });
     if (!open.ok && open.denied) {
       // Refused by permissions (e.g. a DynamicUser service without group kvm): KVM was not
       // tried, so it is unknown, never unusable.
@@ -107,8 +112,12 @@ export function decideKvm(input: {
   for (const [k, what, level] of chain) {
     const step = steps[k];
     if (!step) break;
-    evidence.push({ signal: `${input.probeSource}: ${what}`, value: step.ok ? (k === 'api' ? String(step.version ?? 'ok') : 'ok') : step.error ?? 'failed', says: step.ok ? 'step passed' : 'kvm unusable' });
-    if (k === 'api') report.steps.api_version = step.ok ? step.version ?? null : null;
+    evidence.push({
+      signal: `${input.probeSource}: ${what}`,
+      value: step.ok ? (k === 'api' ? String(step.version ?? 'ok') : 'ok') : (step.error ?? 'failed'),
+      says: step.ok ? 'step passed' : 'kvm unusable',
+    });
+    if (k === 'api') report.steps.api_version = step.ok ? (step.version ?? null) : null;
     if (k === 'vm') report.steps.vm_created = step.ok;
     if (k === 'vcpu') report.steps.vcpu_created = step.ok;
     if (k === 'run') report.steps.vcpu_ran = step.ok;

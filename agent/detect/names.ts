@@ -78,8 +78,17 @@ export function virtFromDmi(field: string, value: string, all: Record<string, st
 /** systemd-detect-virt --vm names. */
 export function virtFromSystemd(name: string): Virt {
   const map: Record<string, Virt> = {
-    kvm: 'kvm', amazon: 'kvm', google: 'kvm', qemu: 'vm-other', vmware: 'vmware', microsoft: 'hyperv', oracle: 'virtualbox',
-    xen: 'xen', bhyve: 'bhyve', parallels: 'parallels', none: 'none',
+    kvm: 'kvm',
+    amazon: 'kvm',
+    google: 'kvm',
+    qemu: 'vm-other',
+    vmware: 'vmware',
+    microsoft: 'hyperv',
+    oracle: 'virtualbox',
+    xen: 'xen',
+    bhyve: 'bhyve',
+    parallels: 'parallels',
+    none: 'none',
   };
   return map[name.trim()] ?? 'vm-other';
 }

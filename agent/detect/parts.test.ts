@@ -31,7 +31,15 @@ describe('cpuid helper (built with cc, run on this machine)', () => {
     const reading = parseCpuidText(execFileSync(helper, ['--kvm-probe', '/dev/null'], { encoding: 'utf8' }), helper);
     expect(reading.kvmProbeLines[0]).toBe('kvm open ok');
     expect(reading.kvmProbeLines[1]).toMatch(/^kvm api_version fail 25 /); // ENOTTY
-    const { kvm } = decideKvm({ device: true, devicePath: '/dev/null', probeLines: reading.kvmProbeLines, probeSource: helper, nodeOpen: null, guestProbe: null, hardwareFlag: null });
+    const { kvm } = decideKvm({
+      device: true,
+      devicePath: '/dev/null',
+      probeLines: reading.kvmProbeLines,
+      probeSource: helper,
+      nodeOpen: null,
+      guestProbe: null,
+      hardwareFlag: null,
+    });
     expect(kvm).toMatchObject({ openable: true, verdict: 'unusable', level: 'openable' });
     expect(kvm.reason).toMatch(/KVM_GET_API_VERSION failed: Inappropriate ioctl/);
   });

@@ -6,7 +6,10 @@ import type { KvmProbeResult } from './kvm.js';
 
 const EXPECTED = 'expected {"ranGuest": true|false, "detail": "..."}';
 
-const KVM_PROBE_FILE: z.ZodType<KvmProbeResult> = z.object({ ranGuest: z.boolean({ error: EXPECTED }), detail: z.string({ error: EXPECTED }) }, { error: EXPECTED });
+const KVM_PROBE_FILE: z.ZodType<KvmProbeResult> = z.object(
+  { ranGuest: z.boolean({ error: EXPECTED }), detail: z.string({ error: EXPECTED }) },
+  { error: EXPECTED },
+);
 
 /** A probe result already read as JSON; `where` names its file in errors. */
 export function checkKvmProbe(raw: unknown, where: string): KvmProbeResult {

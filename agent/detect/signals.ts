@@ -51,7 +51,9 @@ export function kernelHypervisorNames(log: string): string[] {
 async function readKernelLog(root: RootFs): Promise<Signals['kernelHypervisor']> {
   if (!root.isLive) {
     const text = root.read('dmesg.txt');
-    return text == null ? { unreadable: `no recorded kernel log (${root.path('dmesg.txt')})` } : { names: kernelHypervisorNames(text), source: root.path('dmesg.txt') };
+    return text == null
+      ? { unreadable: `no recorded kernel log (${root.path('dmesg.txt')})` }
+      : { names: kernelHypervisorNames(text), source: root.path('dmesg.txt') };
   }
   // /dev/kmsg first: spawning dmesg costs 50-150 ms on a VM with slow process creation.
   const kmsg = readKmsg();

@@ -1,6 +1,19 @@
 // The answer of `virt-overhead detect`: what we run on, and the signals that decided it.
 
-export const VIRT_VALUES = ['none', 'kvm', 'qemu-tcg', 'vmware', 'hyperv', 'xen', 'virtualbox', 'bhyve', 'pvm', 'firecracker', 'parallels', 'vm-other'] as const;
+export const VIRT_VALUES = [
+  'none',
+  'kvm',
+  'qemu-tcg',
+  'vmware',
+  'hyperv',
+  'xen',
+  'virtualbox',
+  'bhyve',
+  'pvm',
+  'firecracker',
+  'parallels',
+  'vm-other',
+] as const;
 export type Virt = (typeof VIRT_VALUES)[number];
 
 export const CONTAINER_VALUES = ['none', 'docker', 'podman', 'lxc', 'wsl', 'container-other'] as const;

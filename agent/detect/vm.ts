@@ -35,7 +35,11 @@ export function decideVirt(s: Signals, cpuid: CpuidReading | { missing: string }
   if ('missing' in cpuid) {
     evidence.push({ signal: 'cpuid', value: cpuid.missing, says: 'no CPUID reading; deciding from the other signals' });
   } else {
-    evidence.push({ signal: 'cpuid leaf 1 ecx bit 31', value: cpuid.hypervisorBit ? '1' : '0', says: cpuid.hypervisorBit ? 'running under a hypervisor' : 'no hypervisor announced (hypervisor leaves ignored)' });
+    evidence.push({
+      signal: 'cpuid leaf 1 ecx bit 31',
+      value: cpuid.hypervisorBit ? '1' : '0',
+      says: cpuid.hypervisorBit ? 'running under a hypervisor' : 'no hypervisor announced (hypervisor leaves ignored)',
+    });
     for (const { leaf, signature } of sigs) {
       const virt = virtFromSignature(signature);
       evidence.push({ signal: `cpuid ${hex(leaf)}`, value: signature, says: virt ? `virt ${virt}` : 'unknown hypervisor signature' });
@@ -44,16 +48,25 @@ export function decideVirt(s: Signals, cpuid: CpuidReading | { missing: string }
         vote(virt, `cpuid ${hex(leaf)}`);
       }
     }
-    if (cpuid.hypervisorBit && sigs.length === 0) evidence.push({ signal: 'cpuid 0x40000000..0x40010000', value: '(no signature)', says: 'hypervisor hides its signature' });
+    if (cpuid.hypervisorBit && sigs.length === 0)
+      evidence.push({ signal: 'cpuid 0x40000000..0x40010000', value: '(no signature)', says: 'hypervisor hides its signature' });
   }
 
   // /proc/cpuinfo
   const tcgModel = s.cpuinfo?.modelName != null && /QEMU TCG CPU/.test(s.cpuinfo.modelName);
   if (s.cpuinfo) {
-    evidence.push({ signal: '/proc/cpuinfo model name', value: s.cpuinfo.modelName ?? '(none)', says: tcgModel ? 'virt qemu-tcg (QEMU names its TCG CPU model)' : 'no hypervisor named' });
+    evidence.push({
+      signal: '/proc/cpuinfo model name',
+      value: s.cpuinfo.modelName ?? '(none)',
+      says: tcgModel ? 'virt qemu-tcg (QEMU names its TCG CPU model)' : 'no hypervisor named',
+    });
     if (tcgModel) vote('qemu-tcg', '/proc/cpuinfo model name');
     const hv = s.cpuinfo.flags.includes('hypervisor');
-    evidence.push({ signal: '/proc/cpuinfo flags', value: ['hypervisor', 'vmx', 'svm'].filter((f) => s.cpuinfo!.flags.includes(f)).join(' ') || '(none of hypervisor vmx svm)', says: hv ? 'running under a hypervisor' : 'no hypervisor flag' });
+    evidence.push({
+      signal: '/proc/cpuinfo flags',
+      value: ['hypervisor', 'vmx', 'svm'].filter((f) => s.cpuinfo!.flags.includes(f)).join(' ') || '(none of hypervisor vmx svm)',
+      says: hv ? 'running under a hypervisor' : 'no hypervisor flag',
+    });
   } else {
     evidence.push({ signal: '/proc/cpuinfo', value: '(unreadable)', says: 'no CPU flags' });
   }
@@ -79,7 +92,11 @@ export function decideVirt(s: Signals, cpuid: CpuidReading | { missing: string }
   if ('unreadable' in s.kernelHypervisor) {
     evidence.push({ signal: 'kernel log', value: s.kernelHypervisor.unreadable, says: 'no kernel hypervisor line' });
   } else if (s.kernelHypervisor.names.length === 0) {
-    evidence.push({ signal: `${s.kernelHypervisor.source} "Hypervisor detected:"`, value: '(no such line)', says: 'the kernel bound to no hypervisor interface' });
+    evidence.push({
+      signal: `${s.kernelHypervisor.source} "Hypervisor detected:"`,
+      value: '(no such line)',
+      says: 'the kernel bound to no hypervisor interface',
+    });
   } else {
     for (const name of s.kernelHypervisor.names) {
       const virt = virtFromKernelName(name);
@@ -97,7 +114,12 @@ export function decideVirt(s: Signals, cpuid: CpuidReading | { missing: string }
     evidence.push({
       signal: 'clocksource available (current)',
       value: `${a.join(' ')} (${s.clocksource.current ?? '?'})`,
-      says: clockVirt === 'kvm' ? "KVM's paravirt clock (KVM or a hypervisor offering its interface): not TCG" : clockVirt ? `virt ${clockVirt}` : 'no paravirt clock',
+      says:
+        clockVirt === 'kvm'
+          ? "KVM's paravirt clock (KVM or a hypervisor offering its interface): not TCG"
+          : clockVirt
+            ? `virt ${clockVirt}`
+            : 'no paravirt clock',
     });
     if (clockVirt) vote(clockVirt, 'clocksource');
   }
@@ -159,7 +181,9 @@ export function decideVirt(s: Signals, cpuid: CpuidReading | { missing: string }
     rule = 'device tree hypervisor node';
   } else if (dmiPlain) {
     virt = dmiPlain.acceleratorUnknown ? (clockVirt === 'kvm' ? 'kvm' : 'vm-other') : dmiPlain.virt;
-    rule = dmiPlain.acceleratorUnknown ? `${dmiPlain.signal}: a QEMU machine; ${clockVirt === 'kvm' ? 'kvm-clock says KVM' : 'accelerator unknown'}` : `${dmiPlain.signal}`;
+    rule = dmiPlain.acceleratorUnknown
+      ? `${dmiPlain.signal}: a QEMU machine; ${clockVirt === 'kvm' ? 'kvm-clock says KVM' : 'accelerator unknown'}`
+      : `${dmiPlain.signal}`;
   } else if (clockVirt) {
     virt = clockVirt;
     rule = 'paravirt clocksource';

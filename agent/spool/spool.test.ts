@@ -1,6 +1,20 @@
 // The spool on a real file system: order, acks across restarts, torn and corrupt records,
 // the size cap and the acks log. Expected numbers are worked out by hand from record sizes.
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,7 +36,10 @@ function rec(n: number): SpoolRecord {
   return { id: `r-${String(n).padStart(6, '0')}`, kind: 'sample', body: { id: `r-${String(n).padStart(6, '0')}`, fields: { elapsed_s: 1 } } };
 }
 const ids = (spool: Spool) => [...spool.pending()].map((r) => r.id);
-const segFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.seg')).sort();
+const segFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.seg'))
+    .sort();
 const L = encodeRecord(rec(1)).length;
 
 describe('spool', () => {
@@ -193,7 +210,10 @@ describe('spool', () => {
     const reopened = Spool.open(dir);
     expect(ids(reopened)).toEqual(['r-000001', 'r-000002']);
     expect(reopened.stats()).toMatchObject({ quarantined: 2, corrupt: 0 });
-    const q = readFileSync(join(dir, 'quarantine.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; record: string });
+    const q = readFileSync(join(dir, 'quarantine.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string; record: string });
     expect(q.map((x) => x.record)).toEqual(['{"id":"x","kind":"result","body":null}', 'not json at all']);
     expect(q[0]!.reason).toMatch(/body is not an object/);
     expect(q[1]!.reason).toMatch(/not JSON/);

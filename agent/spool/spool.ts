@@ -8,7 +8,23 @@
 // CRC-32 of the payload (u32 LE), payload (JSON of SpoolRecord).
 // A torn tail (power cut, SIGKILL mid-write) or a corrupt record is skipped and counted;
 // the scanner resynchronises on the next magic with a valid checksum.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync, ftruncateSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  appendFileSync,
+  ftruncateSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -108,7 +124,11 @@ function shapeProblem(record: unknown): string | undefined {
  * A record whose checksum holds but whose payload is not a record (undecodable JSON, another
  * shape) goes to onUndecodable, when given, and is skipped whole; without it, it is a bad region.
  */
-export function decodeSegment(buf: Buffer, onBad: (offset: number, detail: string) => void, onUndecodable?: (offset: number, payload: string, problem: string) => void): { records: Decoded[]; validEnd: number } {
+export function decodeSegment(
+  buf: Buffer,
+  onBad: (offset: number, detail: string) => void,
+  onUndecodable?: (offset: number, payload: string, problem: string) => void,
+): { records: Decoded[]; validEnd: number } {
   const records: Decoded[] = [];
   let pos = 0;
   let validEnd = 0;
@@ -235,7 +255,9 @@ export class Spool {
         },
         (offset, payload, problem) => {
           // Set aside, never in the way of the records behind it or of the agent's start.
-          undecodable.push(JSON.stringify({ at: new Date().toISOString(), reason: `undecodable spool record (${segName(seq)} at ${offset}): ${problem}`, record: payload }));
+          undecodable.push(
+            JSON.stringify({ at: new Date().toISOString(), reason: `undecodable spool record (${segName(seq)} at ${offset}): ${problem}`, record: payload }),
+          );
           this.opts.onCorrupt?.(segName(seq), offset, `undecodable record quarantined: ${problem}`);
         },
       );
@@ -312,7 +334,7 @@ export class Spool {
         const buf = encodeRecord(record);
         if (buf.length - HEADER > MAX_RECORD) throw new Error(`spool: record ${record.id} is ${buf.length} bytes, over the ${MAX_RECORD}-byte limit`);
         seg = this.current();
-        for (let done = 0; done < buf.length; ) done += writeSync(this.fd, buf, done);
+        for (let done = 0; done < buf.length;) done += writeSync(this.fd, buf, done);
         if (!this.pendingEntries.has(record.id)) {
           this.pendingEntries.set(record.id, { id: record.id, segment: seg.seq, offset: seg.bytes, length: buf.length });
           seg.live.add(record.id);
@@ -351,7 +373,10 @@ export class Spool {
     }
     if (lost) {
       this.counters.dropped += lost;
-      this.opts.onDrop?.(lost, `dropped the newest ${lost}: the spool cannot be written (${this.writeError}) and ${MEMORY_RECORDS} records are already held in memory`);
+      this.opts.onDrop?.(
+        lost,
+        `dropped the newest ${lost}: the spool cannot be written (${this.writeError}) and ${MEMORY_RECORDS} records are already held in memory`,
+      );
       this.saveCounters();
     }
   }

@@ -36,7 +36,9 @@ export function clientCredentials(address: string, tls: TlsOptions): { creds: gr
   }
   const host = address.replace(/:\d+$/, '');
   if (!isLoopbackHost(host) && !tls.allowPlaintext) {
-    throw new UsageError(`refusing to send results in plain text to ${address}: give --tls-ca (and --tls-cert/--tls-key for mutual TLS), or --allow-plaintext on a network you trust`);
+    throw new UsageError(
+      `refusing to send results in plain text to ${address}: give --tls-ca (and --tls-cert/--tls-key for mutual TLS), or --allow-plaintext on a network you trust`,
+    );
   }
   return { creds: grpc.credentials.createInsecure(), options };
 }

@@ -3,7 +3,15 @@
 // at most `window` records in flight.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { BATCH_PROTOCOL_VERSION, loadContract, type AgentStatus, type CollectorClient, type CollectorMessage__Output, type Hello, type AgentMessage } from '../../proto/index.js';
+import {
+  BATCH_PROTOCOL_VERSION,
+  loadContract,
+  type AgentStatus,
+  type CollectorClient,
+  type CollectorMessage__Output,
+  type Hello,
+  type AgentMessage,
+} from '../../proto/index.js';
 import { packBatches, type Sized } from './batch.js';
 import type { Spool, SpoolRecord } from '../spool/spool.js';
 import { Backoff } from './backoff.js';
@@ -86,7 +94,10 @@ export class Sender {
       this.connected = true;
       this.backoff.reset();
       this.lastError = '';
-      this.opts.log.info({ collector: this.opts.address, protocol: msg.welcome.protocol_version, pending: this.opts.spool.stats().spooled }, 'connected to collector');
+      this.opts.log.info(
+        { collector: this.opts.address, protocol: msg.welcome.protocol_version, pending: this.opts.spool.stats().spooled },
+        'connected to collector',
+      );
       this.opts.onConnected?.();
       this.pump();
     } else if (msg.ack) {
@@ -100,7 +111,7 @@ export class Sender {
     } else if (msg.reject) {
       const { id, reason } = msg.reject;
       this.rejected++;
-      this.opts.log.warn({ id, code: msg.reject.code, reason }, 'collector rejected a record; set aside in the spool\'s quarantine.jsonl');
+      this.opts.log.warn({ id, code: msg.reject.code, reason }, "collector rejected a record; set aside in the spool's quarantine.jsonl");
       this.opts.onReject?.(id, reason);
       this.opts.spool.quarantine([id], `collector: ${grpc.status[msg.reject.code] ?? msg.reject.code}: ${reason}`);
       this.inFlight.delete(id);
@@ -119,7 +130,10 @@ export class Sender {
     const fatal = err && (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.INVALID_ARGUMENT);
     this.lastError = err ? `${grpc.status[err.code] ?? err.code}: ${err.details}` : 'stream ended';
     const delay = this.backoff.next() + (fatal ? 5_000 : 0);
-    this.opts.log[fatal ? 'error' : 'warn']({ collector: this.opts.address, error: this.lastError, retryInMs: delay }, 'collector unreachable; results stay in the spool, retrying');
+    this.opts.log[fatal ? 'error' : 'warn'](
+      { collector: this.opts.address, error: this.lastError, retryInMs: delay },
+      'collector unreachable; results stay in the spool, retrying',
+    );
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
@@ -145,7 +159,8 @@ export class Sender {
           unsendable.push({ id: record.id, reason: `cannot be encoded: ${(err as Error).message.slice(0, 200)}` });
           continue;
         }
-        if (bytes + 64 > MAX_MESSAGE_BYTES) { // + the batch wrapper's few bytes
+        if (bytes + 64 > MAX_MESSAGE_BYTES) {
+          // + the batch wrapper's few bytes
           tooBig.push(record.id);
           continue;
         }
@@ -162,7 +177,7 @@ export class Sender {
       for (const m of messages) this.call.write(m);
       for (const id of tooBig) {
         this.rejected++;
-        this.opts.log.error({ id, limit: MAX_MESSAGE_BYTES }, 'record is over the message size limit; set aside in the spool\'s quarantine.jsonl');
+        this.opts.log.error({ id, limit: MAX_MESSAGE_BYTES }, "record is over the message size limit; set aside in the spool's quarantine.jsonl");
         this.opts.onReject?.(id, 'over the message size limit');
       }
       if (tooBig.length || unsendable.length) {

@@ -22,7 +22,10 @@ export class LineSplitter {
   droppedChars = 0;
 
   /** keep: whether text() is wanted (false: lines only go to onLine). */
-  constructor(private readonly onLine: (line: string) => void = () => {}, private readonly keep = true) {}
+  constructor(
+    private readonly onLine: (line: string) => void = () => {},
+    private readonly keep = true,
+  ) {}
 
   /** Feeds a chunk; calls onLine for every line it completes. */
   push(chunk: string): void {

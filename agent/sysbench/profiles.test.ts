@@ -20,11 +20,18 @@ describe('sysbench versions', () => {
   });
 });
 
-describe('seed profile = the report\'s five commands', () => {
+describe("seed profile = the report's five commands", () => {
   // shared/seed/experiment-report.md §2.1.2, in 1.0 option names, `muxex` spelled right.
   const seed = BUILTIN_PROFILES.seed!;
   it('cpu', () => expect(buildArgs(V1, 'cpu', seed.tests.cpu!, 'run', false)).toEqual(['cpu', '--threads=1', '--cpu-max-prime=2000', 'run']));
-  it('threads', () => expect(buildArgs(V1, 'threads', seed.tests.threads!, 'run', false)).toEqual(['threads', '--threads=500', '--thread-yields=100', '--thread-locks=4', 'run']));
+  it('threads', () =>
+    expect(buildArgs(V1, 'threads', seed.tests.threads!, 'run', false)).toEqual([
+      'threads',
+      '--threads=500',
+      '--thread-yields=100',
+      '--thread-locks=4',
+      'run',
+    ]));
   it('fileio prepares with 16 threads, runs and cleans up with 20', () => {
     const spec = seed.tests.fileio!;
     expect(buildArgs(V1, 'fileio', spec, 'prepare', false)).toEqual(['fileio', '--threads=16', '--file-total-size=2G', '--file-test-mode=rndrw', 'prepare']);
@@ -32,8 +39,23 @@ describe('seed profile = the report\'s five commands', () => {
     expect(buildArgs(V1, 'fileio', spec, 'cleanup', false)).toEqual(['fileio', '--threads=20', '--file-total-size=2G', '--file-test-mode=rndrw', 'cleanup']);
     expect(fileioBytes(spec)).toBe(2 * 1024 ** 3);
   });
-  it('memory', () => expect(buildArgs(V1, 'memory', seed.tests.memory!, 'run', false)).toEqual(['memory', '--threads=1', '--memory-block-size=8k', '--memory-total-size=1G', 'run']));
-  it('mutex', () => expect(buildArgs(V1, 'mutex', seed.tests.mutex!, 'run', false)).toEqual(['mutex', '--threads=4', '--mutex-num=2000', '--mutex-locks=10000', '--mutex-loops=5000', 'run']));
+  it('memory', () =>
+    expect(buildArgs(V1, 'memory', seed.tests.memory!, 'run', false)).toEqual([
+      'memory',
+      '--threads=1',
+      '--memory-block-size=8k',
+      '--memory-total-size=1G',
+      'run',
+    ]));
+  it('mutex', () =>
+    expect(buildArgs(V1, 'mutex', seed.tests.mutex!, 'run', false)).toEqual([
+      'mutex',
+      '--threads=4',
+      '--mutex-num=2000',
+      '--mutex-locks=10000',
+      '--mutex-loops=5000',
+      'run',
+    ]));
   it('covers all five tests, and quick covers the same five', () => {
     expect(Object.keys(seed.tests).sort()).toEqual([...TESTS].sort());
     expect(Object.keys(BUILTIN_PROFILES.quick!.tests).sort()).toEqual([...TESTS].sort());
@@ -46,7 +68,14 @@ describe('dialects', () => {
     expect(buildArgs(V1, 'cpu', quickCpu, 'run', true)).toEqual(['cpu', '--threads=1', '--time=2', '--report-interval=1', '--cpu-max-prime=2000', 'run']);
   });
   it('0.4: --test=, --num-threads, --max-time with --max-requests=0, no --report-interval', () => {
-    expect(buildArgs(V04, 'cpu', quickCpu, 'run', true)).toEqual(['--test=cpu', '--num-threads=1', '--max-time=2', '--max-requests=0', '--cpu-max-prime=2000', 'run']);
+    expect(buildArgs(V04, 'cpu', quickCpu, 'run', true)).toEqual([
+      '--test=cpu',
+      '--num-threads=1',
+      '--max-time=2',
+      '--max-requests=0',
+      '--cpu-max-prime=2000',
+      'run',
+    ]);
   });
   it('0.5 has --report-interval', () => {
     expect(buildArgs(V05, 'cpu', quickCpu, 'run', true)).toContain('--report-interval=1');

@@ -73,9 +73,9 @@ const PROFILE_FILE = z.strictObject(
     name: z.string().optional(),
     tests: z
       .strictObject(Object.fromEntries(TESTS.map((t) => [t, TEST_SPEC.optional()])) as Record<TestName, z.ZodOptional<typeof TEST_SPEC>>, {
-        error: "must map test names to settings",
+        error: 'must map test names to settings',
       })
-      .refine((tests) => Object.values(tests).some((t) => t !== undefined), "is empty"),
+      .refine((tests) => Object.values(tests).some((t) => t !== undefined), 'is empty'),
   },
   { error: "expected a mapping with 'tests'" },
 );
@@ -105,7 +105,8 @@ export function validateProfile(raw: unknown, source: string): Profile {
 export function loadProfile(nameOrFile: string): Profile {
   const builtin = BUILTIN_PROFILES[nameOrFile];
   if (builtin) return builtin;
-  if (!/\.(ya?ml|json)$/.test(nameOrFile)) throw new UsageError(`unknown profile '${nameOrFile}' (built-in: ${Object.keys(BUILTIN_PROFILES).join(', ')}; or a .yaml/.json file)`);
+  if (!/\.(ya?ml|json)$/.test(nameOrFile))
+    throw new UsageError(`unknown profile '${nameOrFile}' (built-in: ${Object.keys(BUILTIN_PROFILES).join(', ')}; or a .yaml/.json file)`);
   return validateProfile(readDataFile(nameOrFile, 'profile'), nameOrFile);
 }
 

@@ -21,7 +21,12 @@ describe('sysbench runner', async () => {
     const seen: number[] = [];
     const spec: TestSpec = { threads: 1, time: 3, options: { 'cpu-max-prime': '2000' }, timeoutS: 60 };
     const started = Date.now();
-    const run = await runTest('cpu', spec, { sysbench: 'sysbench', version, workdir: work(), onInterval: (s) => (samples.push(s.elapsed_s), seen.push(Date.now() - started)) });
+    const run = await runTest('cpu', spec, {
+      sysbench: 'sysbench',
+      version,
+      workdir: work(),
+      onInterval: (s) => (samples.push(s.elapsed_s), seen.push(Date.now() - started)),
+    });
     expect(run.ok).toBe(true);
     expect(samples.slice(0, 2)).toEqual([1, 2]);
     // The first sample arrived while sysbench was still running, not at the end.

@@ -49,7 +49,11 @@ export async function sysbenchVersion(bin: string): Promise<SysbenchVersion> {
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.stderr.on('data', (d: Buffer) => (text += d.toString()));
     child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new SysbenchMissingError(`sysbench is not installed (${bin} not found): install the package 'sysbench' (apt-get install sysbench)`) : err),
+      reject(
+        err.code === 'ENOENT'
+          ? new SysbenchMissingError(`sysbench is not installed (${bin} not found): install the package 'sysbench' (apt-get install sysbench)`)
+          : err,
+      ),
     );
     child.once('close', () => resolve(text));
   });
@@ -68,7 +72,8 @@ function runPhase(opts: RunOptions, test: TestName, spec: TestSpec, phase: Phase
     const live = new LineSplitter((line) => {
       const sample = parseIntervalLine(line);
       // An interval value out of range is left out (absent, never invented); the sample stays.
-      if (sample && fieldValueProblem(sample.elapsed_s) === undefined) opts.onInterval?.(Object.fromEntries(Object.entries(sample).filter(([, v]) => fieldValueProblem(v) === undefined)) as IntervalFields);
+      if (sample && fieldValueProblem(sample.elapsed_s) === undefined)
+        opts.onInterval?.(Object.fromEntries(Object.entries(sample).filter(([, v]) => fieldValueProblem(v) === undefined)) as IntervalFields);
     }, false);
     let timedOut = false;
     const kill = () => child.kill('SIGKILL');
@@ -142,14 +147,18 @@ export async function runTest(test: TestName, spec: TestSpec, opts: RunOptions):
   const need = fileioBytes(spec);
   const free = freeBytes(cwd);
   if (free < need * 1.05) {
-    errors.push(`fileio needs ${(need / 2 ** 20).toFixed(0)} MiB in ${cwd} but only ${(free / 2 ** 20).toFixed(0)} MiB are free; nothing was written (use --workdir on a bigger disk or a smaller file-total-size)`);
+    errors.push(
+      `fileio needs ${(need / 2 ** 20).toFixed(0)} MiB in ${cwd} but only ${(free / 2 ** 20).toFixed(0)} MiB are free; nothing was written (use --workdir on a bigger disk or a smaller file-total-size)`,
+    );
     return finish();
   }
   try {
     const prepare = await runPhase(opts, test, spec, 'prepare', cwd, opts.signal);
     phases.push(prepare);
     if (prepare.exitCode !== 0 || prepare.timedOut) {
-      errors.push(`sysbench fileio prepare failed (${prepare.timedOut ? 'timed out' : `status ${prepare.exitCode}`}): ${prepare.output.trim().split('\n').slice(-3).join(' | ')}`);
+      errors.push(
+        `sysbench fileio prepare failed (${prepare.timedOut ? 'timed out' : `status ${prepare.exitCode}`}): ${prepare.output.trim().split('\n').slice(-3).join(' | ')}`,
+      );
       return finish();
     }
     phases.push(await runPhase(opts, test, spec, 'run', cwd, opts.signal));

@@ -4,7 +4,8 @@ import { SysbenchMissingError } from '../../agent/sysbench/runner.js';
 import { createLogger } from '../log.js';
 import { formatHelp, parseOptions } from '../../lib/options.js';
 
-const USAGE = 'usage: virt-overhead agent --collector HOST:PORT [--once | --interval 6h --jitter 10m] [--profile seed|quick|FILE] [--tests cpu,threads,fileio,memory,mutex] [options]';
+const USAGE =
+  'usage: virt-overhead agent --collector HOST:PORT [--once | --interval 6h --jitter 10m] [--profile seed|quick|FILE] [--tests cpu,threads,fileio,memory,mutex] [options]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(AGENT_OPTIONS, argv);

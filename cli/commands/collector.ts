@@ -17,7 +17,8 @@ export function marginOption(text: string | undefined): MarginSpec | undefined {
   }
 }
 
-const USAGE = 'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]';
+const USAGE =
+  'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]';
 
 /** --influx plus --influx-username/--influx-password-file; a password on the command line is warned about. */
 function influxUrlFrom(values: OptionValues, argv: string[], log: { warn: (msg: string) => void }): string {
@@ -25,7 +26,9 @@ function influxUrlFrom(values: OptionValues, argv: string[], log: { warn: (msg: 
   const user = optStr(values, 'influx-username');
   const passwordFile = optStr(values, 'influx-password-file');
   if (argv.some((a) => /:\/\/[^/@\s]*:[^/@\s]*@/.test(a))) {
-    log.warn(`the InfluxDB password in --influx ${redactUrl(url)} is visible to every user in the process list: use --influx-username and --influx-password-file`);
+    log.warn(
+      `the InfluxDB password in --influx ${redactUrl(url)} is visible to every user in the process list: use --influx-username and --influx-password-file`,
+    );
   }
   if (!passwordFile) {
     if (user) throw new UsageError('--influx-username needs --influx-password-file (the password is never taken on the command line)');
@@ -58,7 +61,12 @@ export async function run(argv: string[]): Promise<number> {
       database: str(values, 'database'),
       createDatabase: values['no-create-db'] !== true,
       tokens: tokensPath ? loadTokens(tokensPath, (m) => log.warn(m)) : null,
-      tls: { cert: optStr(values, 'tls-cert'), key: optStr(values, 'tls-key'), clientCa: optStr(values, 'tls-client-ca'), allowPlaintext: values['allow-plaintext'] === true },
+      tls: {
+        cert: optStr(values, 'tls-cert'),
+        key: optStr(values, 'tls-key'),
+        clientCa: optStr(values, 'tls-client-ca'),
+        allowPlaintext: values['allow-plaintext'] === true,
+      },
       baselineWindowMs: duration(values, 'baseline-window'),
       silenceAfterMs: duration(values, 'silence-after'),
       statsPeriodMs: duration(values, 'stats-interval'),

@@ -4,7 +4,12 @@ import { probeHealth } from '../../collector/health/grpc.js';
 import { formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../lib/options.js';
 
 const SPECS: OptionSpec[] = [
-  { name: 'collector', type: 'string', help: 'collector address HOST:PORT (plain text; for a TLS collector probe its local plain-text port or use grpc_health_probe)', default: '127.0.0.1:50051' },
+  {
+    name: 'collector',
+    type: 'string',
+    help: 'collector address HOST:PORT (plain text; for a TLS collector probe its local plain-text port or use grpc_health_probe)',
+    default: '127.0.0.1:50051',
+  },
   { name: 'service', type: 'string', help: "service name ('' = the whole server)", default: '' },
 ];
 

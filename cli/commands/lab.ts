@@ -19,23 +19,43 @@ const OPTIONS: OptionSpec[] = [
   { name: 'qemu', type: 'multi', help: 'NAME=PATH of a QEMU binary (repeatable); NAME becomes the variant tag', default: [] },
   { name: 'profile', type: 'string', help: 'agent profile: quick or seed', default: 'quick' },
   TRIALS_OPTION('trials per test (3 or more give confidence intervals)', '3'),
-  { name: 'vcpus', type: 'int', min: 1, help: 'guest vCPUs; the native baseline is pinned to as many CPUs', default: String(Math.min(2, availableParallelism())) },
+  {
+    name: 'vcpus',
+    type: 'int',
+    min: 1,
+    help: 'guest vCPUs; the native baseline is pinned to as many CPUs',
+    default: String(Math.min(2, availableParallelism())),
+  },
   { name: 'memory', type: 'size', min: '512MiB', help: 'guest memory (a guest running node and sysbench needs at least 512MiB)', default: '2GiB' },
   { name: 'collector', type: 'string', help: 'HOST:PORT of a collector on this machine (default: start a local InfluxDB and collector)' },
-  { name: 'influx', type: 'string', help: 'with --collector: the InfluxDB it writes to, to read the table from (without it the lab says where the results went)' },
+  {
+    name: 'influx',
+    type: 'string',
+    help: 'with --collector: the InfluxDB it writes to, to read the table from (without it the lab says where the results went)',
+  },
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'group', type: 'string', help: 'group tag of this lab run (default: lab-<timestamp>)' },
   { name: 'data-dir', type: 'path', help: 'local InfluxDB data and the native agent work files', default: join(packageRoot(), '.data', 'lab-run') },
-  { name: 'guest-timeout', type: 'duration', help: 'stop a guest after this long (default: from the profile\'s test time-outs)' },
+  { name: 'guest-timeout', type: 'duration', help: "stop a guest after this long (default: from the profile's test time-outs)" },
   { name: 'keep-going', type: 'boolean', help: 'run the guests even when the native baseline failed', default: false },
   { name: 'console', type: 'boolean', help: 'print guest consoles as they run', default: false },
-  { name: 'nested', type: 'boolean', help: 'each guest (L1) boots an L2 TCG guest inside itself after its suite (quick cpu + memory): three layers with their parents set', default: false },
+  {
+    name: 'nested',
+    type: 'boolean',
+    help: 'each guest (L1) boots an L2 TCG guest inside itself after its suite (quick cpu + memory): three layers with their parents set',
+    default: false,
+  },
 ];
 
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(OPTIONS, argv);
   if (help) {
-    process.stdout.write(formatHelp('usage: virt-overhead lab [--accel tcg,kvm] [--qemu NAME=PATH ...] [--profile quick|seed] [--trials N] [--vcpus N] [--memory SIZE] [--collector HOST:PORT]', OPTIONS) + '\n');
+    process.stdout.write(
+      formatHelp(
+        'usage: virt-overhead lab [--accel tcg,kvm] [--qemu NAME=PATH ...] [--profile quick|seed] [--trials N] [--vcpus N] [--memory SIZE] [--collector HOST:PORT]',
+        OPTIONS,
+      ) + '\n',
+    );
     return 0;
   }
   const accels = parseAccels((values.accel as string[]) ?? []);
@@ -82,7 +102,9 @@ export async function run(argv: string[]): Promise<number> {
     const seeThem = `virt-overhead report --influx ${influxUrl ? redactUrl(influxUrl) : 'URL'} --database ${database} --group ${group}`;
     if (!influxUrl) {
       // Another collector's InfluxDB: we do not know where it is, only that it acknowledged.
-      process.stdout.write(`\nvirt-overhead lab, group ${group}: the results went to the collector ${collector}, which stores them in its InfluxDB (database ${database}).\nThe table: ${seeThem}   (URL: that collector's --influx)\n`);
+      process.stdout.write(
+        `\nvirt-overhead lab, group ${group}: the results went to the collector ${collector}, which stores them in its InfluxDB (database ${database}).\nThe table: ${seeThem}   (URL: that collector's --influx)\n`,
+      );
     } else {
       try {
         const influx = influxClient(influxUrl, database);
@@ -92,7 +114,9 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(formatChainReport(await buildChainReport({ influx, database, group, since: started })));
       } catch (err) {
         // The results are stored (the collector acknowledged them); only reading them back failed.
-        process.stdout.write(`\nvirt-overhead lab, group ${group}: results stored by the collector ${collector}, but the table could not be read from ${redactUrl(influxUrl)}: ${(err as Error).message}\nLater: ${seeThem}\n`);
+        process.stdout.write(
+          `\nvirt-overhead lab, group ${group}: results stored by the collector ${collector}, but the table could not be read from ${redactUrl(influxUrl)}: ${(err as Error).message}\nLater: ${seeThem}\n`,
+        );
       }
     }
     if (outcome.kvmProbe) process.stdout.write(`\nKVM: ${outcome.kvmProbe.ranGuest ? 'usable' : 'not usable'} — ${outcome.kvmProbe.detail}\n`);

@@ -9,7 +9,13 @@ import { UsageError } from '../../lib/errors.js';
 
 const USAGE = 'usage: virt-overhead parse FILE... [--json]   (FILE "-" reads standard input)';
 const SPECS: OptionSpec[] = [
-  { name: 'json', type: 'boolean', help: 'print JSON: one array of invocations for one file; for several files one array per file, one per line', default: false, cliOnly: true },
+  {
+    name: 'json',
+    type: 'boolean',
+    help: 'print JSON: one array of invocations for one file; for several files one array per file, one per line',
+    default: false,
+    cliOnly: true,
+  },
 ];
 
 // The fields worth a glance in the table; the JSON carries all of them.
@@ -37,7 +43,11 @@ export function formatTable(file: string, invocations: Invocation[]): string {
     ...TABLE_FIELDS.map(([, f]) => (inv.fields[f] === undefined ? '-' : String(inv.fields[f]))),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((v, c) => v.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   const out = [`${file}:`, line(header), ...rows.map(line)];
   invocations.forEach((inv, i) => {
     for (const e of inv.errors) out.push(`  #${i + 1} error: ${e}`);

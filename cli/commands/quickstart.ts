@@ -15,7 +15,12 @@ import { formatHelp, int, parseOptions, str, type OptionSpec } from '../../lib/o
 import { TRIALS_OPTION } from '../../lib/common-options.js';
 
 const OPTIONS: OptionSpec[] = [
-  { name: 'data-dir', type: 'path', help: 'where InfluxDB keeps its data and the agents their work files', default: join(packageRoot(), '.data', 'quickstart') },
+  {
+    name: 'data-dir',
+    type: 'path',
+    help: 'where InfluxDB keeps its data and the agents their work files',
+    default: join(packageRoot(), '.data', 'quickstart'),
+  },
   { name: 'profile', type: 'string', help: 'agent profile', default: 'quick' },
   TRIALS_OPTION('trials per test (more are added while they disagree)', '2'),
   { name: 'no-guest', type: 'boolean', help: 'only the native baseline, no TCG guest', default: false },
@@ -26,7 +31,31 @@ const GROUP = 'quickstart';
 
 function runNativeAgent(collector: string, profile: string, trials: number, workdir: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), 'agent', '--collector', collector, '--once', '--profile', profile, '--trials', String(trials), '--role', 'baseline', '--group', GROUP, '--agent-id', 'quickstart-native', '--variant', 'native', '--workdir', workdir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        join(packageRoot(), 'dist', 'cli', 'main.js'),
+        'agent',
+        '--collector',
+        collector,
+        '--once',
+        '--profile',
+        profile,
+        '--trials',
+        String(trials),
+        '--role',
+        'baseline',
+        '--group',
+        GROUP,
+        '--agent-id',
+        'quickstart-native',
+        '--variant',
+        'native',
+        '--workdir',
+        workdir,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     child.once('close', (code) => resolve(code ?? 1));
   });
 }
@@ -43,7 +72,8 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger('quickstart', 'info');
   const missing = values['no-guest'] === true ? [] : labPrerequisites();
   const withGuest = values['no-guest'] !== true && missing.length === 0;
-  if (values['no-guest'] !== true && !withGuest) log.warn({ missing }, 'no TCG guest this time: the lab needs these (scripts/bootstrap.sh --test installs them)');
+  if (values['no-guest'] !== true && !withGuest)
+    log.warn({ missing }, 'no TCG guest this time: the lab needs these (scripts/bootstrap.sh --test installs them)');
 
   const stack = await startLocalStack({ dataDir: join(dataDir, 'influxdb'), log: createLogger('collector', 'warn') });
   log.info({ influx: stack.influxUrl, collector: stack.collectorAddress, database: stack.database }, 'local InfluxDB and collector are up');
@@ -71,7 +101,11 @@ export async function run(argv: string[]): Promise<number> {
       code = await runNativeAgent(stack.collectorAddress, profile, trials, join(dataDir, 'work'));
     }
     const influx = influxClient(stack.influxUrl, stack.database);
-    const runs = ((await influx.query(`SELECT run_id, agent FROM sysbench WHERE "group" = '${GROUP}' AND time >= '${started.toISOString()}'`)) as unknown as { run_id: string }[]).map((r) => r.run_id);
+    const runs = (
+      (await influx.query(`SELECT run_id, agent FROM sysbench WHERE "group" = '${GROUP}' AND time >= '${started.toISOString()}'`)) as unknown as {
+        run_id: string;
+      }[]
+    ).map((r) => r.run_id);
     process.stdout.write(`\nResults read back from InfluxDB (${stack.influxUrl}, database ${stack.database}):\n\n`);
     process.stdout.write((await latestResultsTable(influx, [...new Set(runs)])) + '\n');
     if (withGuest) {

@@ -19,12 +19,17 @@ const SPECS: OptionSpec[] = [
   { name: 'metrics', type: 'enum', values: ['key', 'all'], help: "'key' (each test's headline metrics) or 'all'", default: 'key' },
   { name: 'html', type: 'path', help: 'also write a self-contained HTML report to this file' },
   { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)' },
-  { name: 'margin', type: 'string', help: "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)" },
+  {
+    name: 'margin',
+    type: 'string',
+    help: "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)",
+  },
   { name: 'changes', type: 'boolean', help: 'list change points of the overhead series (E-divisive, issue 14) instead of the table', default: false },
   { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
 ];
 
-const USAGE = 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B] [--margin PCT] [--changes]';
+const USAGE =
+  'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B] [--margin PCT] [--changes]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(SPECS, argv);

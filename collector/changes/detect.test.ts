@@ -15,7 +15,10 @@ function noise(seed: number): () => number {
   };
 }
 
-function series(overhead: number[], opts: { baseline?: number[]; facts?: (i: number) => Record<string, string>; timeNs?: (i: number) => bigint } = {}): OverheadRun[] {
+function series(
+  overhead: number[],
+  opts: { baseline?: number[]; facts?: (i: number) => Record<string, string>; timeNs?: (i: number) => bigint } = {},
+): OverheadRun[] {
   return overhead.map((v, i) => ({
     timeNs: opts.timeNs ? opts.timeNs(i) : BigInt(i) * 6n * HOUR,
     runId: `r${i}`,
@@ -99,7 +102,9 @@ describe('detectChanges', () => {
     const v = noisy(40, (i) => (i < 20 ? 2 : 8), 0.5);
     const facts = (i: number) => ({ variant: i < 20 ? 'stock' : 'patched', kvm: i % 2 ? 'usable' : 'unusable' });
     const out = detectChanges(series(v, { facts }));
-    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.facts_changed, c.fields.facts_detail])).toEqual([['variant', 'variant: stock → patched']]);
+    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.facts_changed, c.fields.facts_detail])).toEqual([
+      ['variant', 'variant: stock → patched'],
+    ]);
   });
 
   it('a gap of weeks between the runs around the change is reported, the change found', () => {

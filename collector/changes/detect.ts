@@ -28,7 +28,14 @@ export interface ChangeDetectionOptions extends ChangePointOptions {
  * a change of at least 3 points of overhead (over months, slow drift makes tiny differences
  * between long segments "significant"; bench/changes.bench.ts measured the trade-off).
  */
-export const DEFAULT_CHANGE_OPTIONS: Required<ChangeDetectionOptions> = { maxPValue: 0.001, minMagnitude: 0, windowLen: 50, minSegment: 3, minAbsChange: 3, baselineSpan: 2 };
+export const DEFAULT_CHANGE_OPTIONS: Required<ChangeDetectionOptions> = {
+  maxPValue: 0.001,
+  minMagnitude: 0,
+  windowLen: 50,
+  minSegment: 3,
+  minAbsChange: 3,
+  baselineSpan: 2,
+};
 
 export interface ChangeRecord {
   timeNs: bigint;
@@ -60,7 +67,13 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
   const overhead = runs.map((r) => r.overheadPct);
   const cps = changePoints(overhead, opts);
   // The baseline's own series, on the same runs: a shift there explains a shift of the overhead.
-  const baselineCps = cps.length > 0 ? changePoints(runs.map((r) => r.baselineValue), opts) : [];
+  const baselineCps =
+    cps.length > 0
+      ? changePoints(
+          runs.map((r) => r.baselineValue),
+          opts,
+        )
+      : [];
   const changes = cps.map((cp, k): ChangeRecord => {
     const after = runs[cp.index]!;
     const before = runs[cp.index - 1]!;
@@ -69,7 +82,10 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
     const beforeVals = overhead.slice(lo, cp.index);
     const afterVals = overhead.slice(cp.index, hi);
     const change = cp.stats.meanAfter - cp.stats.meanBefore;
-    const facts = changedFacts(runs.slice(lo, cp.index).map((r) => r.facts), runs.slice(cp.index, hi).map((r) => r.facts));
+    const facts = changedFacts(
+      runs.slice(lo, cp.index).map((r) => r.facts),
+      runs.slice(cp.index, hi).map((r) => r.facts),
+    );
     const fields: ChangeRecord['fields'] = {
       before_pct: cp.stats.meanBefore,
       after_pct: cp.stats.meanAfter,

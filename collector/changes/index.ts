@@ -53,7 +53,12 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     for (const a of analyses) {
       if (a.verdict.status !== 'analysed') continue;
       for (const c of a.verdict.changes) {
-        points.push({ measurement: 'overhead_change', tags: c.tags, fields: a.series.threads !== null ? { ...c.fields, threads: a.series.threads } : c.fields, timestamp: c.timeNs.toString() });
+        points.push({
+          measurement: 'overhead_change',
+          tags: c.tags,
+          fields: a.series.threads !== null ? { ...c.fields, threads: a.series.threads } : c.fields,
+          timestamp: c.timeNs.toString(),
+        });
       }
     }
     // Replace, not add: a change point that more data moved or dismissed must disappear.

@@ -30,7 +30,9 @@ export interface ChangeReportOptions {
 /** The guest × test × profile keys with overhead points in the period. */
 async function guestKeys(influx: InfluxDB, database: string, group: string | undefined, sinceMs: number): Promise<GuestTestKey[]> {
   const where = [`time >= ${BigInt(Math.floor(sinceMs)) * 1_000_000n}`, ...(group !== undefined ? [eq('group', group)] : [])].join(' AND ');
-  const res = (await influx.query(`SELECT last("overhead_pct") FROM "overhead" WHERE ${where} GROUP BY "group", "agent", "test", "profile"`, { database })) as unknown as { groups(): Array<{ tags: Record<string, string> }> };
+  const res = (await influx.query(`SELECT last("overhead_pct") FROM "overhead" WHERE ${where} GROUP BY "group", "agent", "test", "profile"`, {
+    database,
+  })) as unknown as { groups(): Array<{ tags: Record<string, string> }> };
   return res.groups().map((g) => ({ group: g.tags.group ?? '', agent: g.tags.agent ?? '', test: g.tags.test ?? '', profile: g.tags.profile ?? '' }));
 }
 
@@ -46,7 +48,9 @@ export async function changesReport(opts: ChangeReportOptions): Promise<ChangeRe
         out.push({ ...base, tooShort: { needed: a.verdict.needed }, changes: [] });
         continue;
       }
-      const changes = a.verdict.changes.filter((c) => c.timeNs >= sinceNs).map(({ timeNs, ...c }) => ({ time: new Date(Number(timeNs / 1_000_000n)).toISOString(), ...c }));
+      const changes = a.verdict.changes
+        .filter((c) => c.timeNs >= sinceNs)
+        .map(({ timeNs, ...c }) => ({ time: new Date(Number(timeNs / 1_000_000n)).toISOString(), ...c }));
       out.push({ ...base, changes });
     }
   }
@@ -90,7 +94,10 @@ function esc(s: string): string {
 /** The "Changes over time" section of the HTML report (only series that changed or are too short). */
 export function renderChangesSection(series: readonly ChangeReportSeries[]): string {
   const items = series.filter((s) => s.changes.length > 0 || s.tooShort);
-  const body = items.length === 0 ? '<p>No change points in this period.</p>' : `<ul>${items.map((s) => `<li><b>${esc(seriesTitle(s))}</b>${s.tooShort ? ` — too short to decide (${s.runs} runs, needs ${s.tooShort.needed})` : `<ul>${s.changes.map((c) => `<li>${esc(describeChange(c))}</li>`).join('')}</ul>`}</li>`).join('')}</ul>`;
+  const body =
+    items.length === 0
+      ? '<p>No change points in this period.</p>'
+      : `<ul>${items.map((s) => `<li><b>${esc(seriesTitle(s))}</b>${s.tooShort ? ` — too short to decide (${s.runs} runs, needs ${s.tooShort.needed})` : `<ul>${s.changes.map((c) => `<li>${esc(describeChange(c))}</li>`).join('')}</ul>`}</li>`).join('')}</ul>`;
   return `<section id="changes"><h2>Changes over time</h2>${body}</section>`;
 }
 

@@ -10,7 +10,18 @@ import { eq } from '../../schema/influxql.js';
 import { changedFacts, describeFacts, type Facts } from '../changes/facts.js';
 
 /** Fact names stored as `agent_info` fields: strings, except these counts (floats, like every number). */
-export const FACT_FIELDS = ['os', 'kernel', 'arch', 'cpu_model', 'cpus', 'memory_bytes', 'agent_version', 'sysbench_version', 'qemu_version', 'declared'] as const;
+export const FACT_FIELDS = [
+  'os',
+  'kernel',
+  'arch',
+  'cpu_model',
+  'cpus',
+  'memory_bytes',
+  'agent_version',
+  'sysbench_version',
+  'qemu_version',
+  'declared',
+] as const;
 const NUMERIC_FACTS = new Set(['cpus', 'memory_bytes']);
 
 /** A stored row's facts, as strings for comparison. */
@@ -82,7 +93,9 @@ export async function recordHello(influx: InfluxDB, database: string, tags: Iden
 
 /** agent_info facts over time, for attaching to runs: sorted by time. */
 export async function factsHistory(influx: InfluxDB, database: string, group: string, agent: string): Promise<Array<{ timeNs: bigint; facts: Facts }>> {
-  const rows = (await influx.query(`SELECT * FROM "agent_info" WHERE ${eq('group', group)} AND ${eq('agent', agent)}`, { database })) as unknown as Array<Row & { time: { getNanoTime(): string } }>;
+  const rows = (await influx.query(`SELECT * FROM "agent_info" WHERE ${eq('group', group)} AND ${eq('agent', agent)}`, { database })) as unknown as Array<
+    Row & { time: { getNanoTime(): string } }
+  >;
   return rows
     .map((r) => ({ timeNs: BigInt(r.time.getNanoTime()), facts: rowFacts(r) }))
     .sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));

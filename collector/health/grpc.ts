@@ -21,11 +21,15 @@ interface HealthClient extends grpc.Client {
 /** Asks a server's health service; resolves to its status ('SERVING', 'NOT_SERVING', …). */
 export async function probeHealth(address: string, service = '', timeoutMs = 5000, credentials = grpc.credentials.createInsecure()): Promise<string> {
   const def = loadSync(protoPath, { keepCase: true, longs: String, enums: String, defaults: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => HealthClient } } } };
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => HealthClient } } };
+  };
   const client = new pkg.grpc.health.v1.Health(address, credentials);
   try {
     return await new Promise<string>((resolve, reject) =>
-      client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(new Error(`health check of ${address}: ${err.details || err.message}`)) : resolve(res!.status))),
+      client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) =>
+        err ? reject(new Error(`health check of ${address}: ${err.details || err.message}`)) : resolve(res!.status),
+      ),
     );
   } finally {
     client.close();

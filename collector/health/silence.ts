@@ -30,7 +30,10 @@ interface Row {
 /** Seconds since each agent's newest heartbeat, and whether that is past the limit. */
 export async function agentSilences(influx: InfluxDB, database: string, nowMs: number, opts: SilenceOptions): Promise<AgentSilence[]> {
   const lookback = Math.round((opts.lookbackMs ?? 30 * 86_400_000) / 1000);
-  const res = (await influx.query(`SELECT last("spooled") FROM "agent_status" WHERE time > now() - ${lookback}s GROUP BY ${IDENTITY_TAGS.map((t) => `"${t}"`).join(', ')}`, { database })) as unknown as {
+  const res = (await influx.query(
+    `SELECT last("spooled") FROM "agent_status" WHERE time > now() - ${lookback}s GROUP BY ${IDENTITY_TAGS.map((t) => `"${t}"`).join(', ')}`,
+    { database },
+  )) as unknown as {
     groups(): Array<{ tags: Record<string, string>; rows: Row[] }>;
   };
   // One row per identity-tag set; an agent that changed tags (a new variant) keeps its newest set.

@@ -40,7 +40,10 @@ export interface StatsSnapshot {
 
 /** Sum over agents of the `spooled` count of each one's newest heartbeat in the last hour. */
 export async function spoolBacklog(influx: InfluxDB, database: string): Promise<number> {
-  const rows = (await influx.query(`SELECT sum("spooled") AS "backlog" FROM (SELECT last("spooled") AS "spooled" FROM "agent_status" WHERE time > now() - 1h GROUP BY "group", "agent")`, { database })) as unknown as Array<{ backlog?: number }>;
+  const rows = (await influx.query(
+    `SELECT sum("spooled") AS "backlog" FROM (SELECT last("spooled") AS "spooled" FROM "agent_status" WHERE time > now() - 1h GROUP BY "group", "agent")`,
+    { database },
+  )) as unknown as Array<{ backlog?: number }>;
   return rows[0]?.backlog ?? 0;
 }
 

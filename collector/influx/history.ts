@@ -30,7 +30,10 @@ export function contentHash(key: string, fields: string, ts: string): string {
 }
 
 /** One InfluxQL request (statements separated by ';'), answered as InfluxDB's JSON. */
-export type RawQuery = (q: string) => Promise<{ results?: Array<{ series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>; error?: string }>; error?: string }>;
+export type RawQuery = (q: string) => Promise<{
+  results?: Array<{ series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>; error?: string }>;
+  error?: string;
+}>;
 
 /** Points further apart than this in one batch are looked up by separate time ranges. */
 const CLUSTER_GAP_NS = 600_000_000_000n;
@@ -44,7 +47,10 @@ export class HistoryGuard {
   conflicts = 0;
   sameResends = 0;
 
-  constructor(private readonly query: RawQuery, private readonly maxKnown = 50_000) {}
+  constructor(
+    private readonly query: RawQuery,
+    private readonly maxKnown = 50_000,
+  ) {}
 
   /**
    * Verdicts for a batch, in order. Checks run one at a time, so a point admitted by one batch
@@ -110,7 +116,10 @@ export class HistoryGuard {
       const times = group.map((s) => BigInt(s.ts)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       let from = times[0]!;
       let to = from;
-      const emit = () => statements.push(`SELECT "content_hash" FROM "${group[0]!.measurement}" WHERE "agent" = '${quote(group[0]!.agent)}' AND time >= ${from} AND time <= ${to} GROUP BY *`);
+      const emit = () =>
+        statements.push(
+          `SELECT "content_hash" FROM "${group[0]!.measurement}" WHERE "agent" = '${quote(group[0]!.agent)}' AND time >= ${from} AND time <= ${to} GROUP BY *`,
+        );
       for (const t of times.slice(1)) {
         if (t - to > CLUSTER_GAP_NS) {
           emit();

@@ -15,9 +15,25 @@ const hello = {
 } as unknown as Hello__Output;
 /** What a result and a sample share: which run, which test, which trial. */
 const run = { timestamp_ns: '1', run_id: 'run1', test: 'cpu', profile: 'seed', sysbench_version: '1.0.20', trial: 1 };
-const result = { ...run, id: 'r1', threads: 2, ok: false, errors: ['FATAL: x'], fields: { events_per_sec: 100, latency_avg_ms: 1.5 } } as unknown as Result__Output;
+const result = {
+  ...run,
+  id: 'r1',
+  threads: 2,
+  ok: false,
+  errors: ['FATAL: x'],
+  fields: { events_per_sec: 100, latency_avg_ms: 1.5 },
+} as unknown as Result__Output;
 const sample = { ...run, id: 's1', fields: { elapsed_s: 1, events_per_sec: 99 } } as unknown as IntervalSample__Output;
-const status = { id: 'st', timestamp_ns: '1', spooled: '0', dropped: '0', corrupt: '0', rejected: '0', last_run_ok: true, state: 'idle' } as unknown as AgentStatus__Output;
+const status = {
+  id: 'st',
+  timestamp_ns: '1',
+  spooled: '0',
+  dropped: '0',
+  corrupt: '0',
+  rejected: '0',
+  last_run_ok: true,
+  state: 'idle',
+} as unknown as AgentStatus__Output;
 
 const jsType: Record<FieldType, string> = { float: 'number', string: 'string', boolean: 'boolean' };
 

@@ -30,7 +30,16 @@ function resolutionFields(resolution: Record<string, number> | undefined): Recor
 
 /** `layer`: the hello's nested-stack facts (parent_agent, …; collector/overhead/chain-fields.ts), stored with every result. */
 export function resultPoint(tags: Tags, r: Result__Output, layer: Record<string, string | number> = {}): IPoint {
-  const fields: Record<string, number | string | boolean> = { ...r.fields, ...resolutionFields(r.resolution), ...layer, run_id: r.run_id, result_id: r.id, trial: r.trial, threads: r.threads, ok: r.ok };
+  const fields: Record<string, number | string | boolean> = {
+    ...r.fields,
+    ...resolutionFields(r.resolution),
+    ...layer,
+    run_id: r.run_id,
+    result_id: r.id,
+    trial: r.trial,
+    threads: r.threads,
+    ok: r.ok,
+  };
   // sysbench's own lines may carry control characters; line protocol strings must not.
   if (r.errors.length) fields.error = r.errors.join(' | ').replace(/[\u0000-\u001f\u007f]/g, ' ');
   return {
@@ -59,7 +68,15 @@ export function statusPoint(tags: Tags, s: AgentStatus__Output, held = 0): IPoin
   return {
     measurement: 'agent_status',
     tags,
-    fields: { spooled: Number(s.spooled), dropped: Number(s.dropped), corrupt: Number(s.corrupt), rejected: Number(s.rejected), last_run_ok: s.last_run_ok, state: s.state, collector_held: held },
+    fields: {
+      spooled: Number(s.spooled),
+      dropped: Number(s.dropped),
+      corrupt: Number(s.corrupt),
+      rejected: Number(s.rejected),
+      last_run_ok: s.last_run_ok,
+      state: s.state,
+      collector_held: held,
+    },
     timestamp: s.timestamp_ns,
   };
 }
@@ -98,11 +115,26 @@ export class StreamEncoder {
   /** `skewS`: the record's clock skew (validate.ts clockSkewSeconds), stored as a flag when set. */
   result(r: Result__Output, skewS?: number): EncodedPoint {
     const point = resultPoint(this.tags, r, this.layer);
-    return { ...this.stamped('sysbench', this.key('sysbench', r.test, r.profile, r.sysbench_version), fieldSet(point.fields as Record<string, number | string | boolean>), r.timestamp_ns, skewS), result: point };
+    return {
+      ...this.stamped(
+        'sysbench',
+        this.key('sysbench', r.test, r.profile, r.sysbench_version),
+        fieldSet(point.fields as Record<string, number | string | boolean>),
+        r.timestamp_ns,
+        skewS,
+      ),
+      result: point,
+    };
   }
 
   sample(s: IntervalSample__Output, skewS?: number): EncodedPoint {
-    return this.stamped('sysbench_interval', this.key('sysbench_interval', s.test, s.profile, s.sysbench_version), fieldSet(sampleFields(s)), s.timestamp_ns, skewS);
+    return this.stamped(
+      'sysbench_interval',
+      this.key('sysbench_interval', s.test, s.profile, s.sysbench_version),
+      fieldSet(sampleFields(s)),
+      s.timestamp_ns,
+      skewS,
+    );
   }
 
   /**

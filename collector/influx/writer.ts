@@ -49,7 +49,10 @@ export class PermanentWriteError extends Error {
 
 export class InfluxWriteError extends Error {
   override name = 'InfluxWriteError';
-  constructor(message: string, readonly status: number | null) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
     super(message);
   }
 }
@@ -90,7 +93,10 @@ async function request(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
   } catch (err) {
-    throw new InfluxWriteError(`InfluxDB did not answer: ${(err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message}`, null);
+    throw new InfluxWriteError(
+      `InfluxDB did not answer: ${(err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message}`,
+      null,
+    );
   }
 }
 
@@ -116,7 +122,11 @@ export function lineWriter(target: InfluxTarget): (body: string) => Promise<void
 export function rawQuery(target: InfluxTarget): RawQuery {
   const { base, headers } = endpointOf(target);
   return async (q) => {
-    const res = await request(`${base}/query?db=${encodeURIComponent(target.database)}&epoch=ns`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ q }).toString() });
+    const res = await request(`${base}/query?db=${encodeURIComponent(target.database)}&epoch=ns`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ q }).toString(),
+    });
     const text = await res.text();
     // Status null (never 'permanent'): a failed check holds the batch, it never lets it through.
     if (res.status !== 200) throw new InfluxWriteError(`InfluxDB answered ${res.status} to a query: ${text.slice(0, 300)}`, null);
@@ -140,7 +150,10 @@ export class BatchWriter extends EventEmitter {
   private readonly concurrency: number;
   private readonly highWater: number;
 
-  constructor(private readonly post: (body: string) => Promise<void>, private readonly opts: WriterOptions) {
+  constructor(
+    private readonly post: (body: string) => Promise<void>,
+    private readonly opts: WriterOptions,
+  ) {
     super();
     this.batchSize = opts.batchSize ?? 5000;
     this.flushMs = opts.flushMs ?? 50;
@@ -236,7 +249,12 @@ export class BatchWriter extends EventEmitter {
       else {
         settled.add(p);
         if (v === 'same') p.done();
-        else p.done(new HistoryConflictError(`a different ${p.stamp!.measurement} point is already stored for this series and timestamp; stored history is append-only, so it was not overwritten`));
+        else
+          p.done(
+            new HistoryConflictError(
+              `a different ${p.stamp!.measurement} point is already stored for this series and timestamp; stored history is append-only, so it was not overwritten`,
+            ),
+          );
       }
     });
     return settled.size ? batch.filter((p) => !settled.has(p)) : batch;
@@ -288,7 +306,10 @@ export class BatchWriter extends EventEmitter {
       );
     }
     this.retryMs = Math.min(5000, Math.max(200, this.retryMs * 2));
-    this.opts.log.warn({ error: this.heldReason, held: this.queue.length, retryInMs: this.retryMs }, 'InfluxDB refused a write for a reason that is not the data\'s: holding the points and their acks, retrying');
+    this.opts.log.warn(
+      { error: this.heldReason, held: this.queue.length, retryInMs: this.retryMs },
+      "InfluxDB refused a write for a reason that is not the data's: holding the points and their acks, retrying",
+    );
   }
 
   /** Waits until the queue is written (or the timeout passes); then refuses new points. */

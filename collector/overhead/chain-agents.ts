@@ -9,8 +9,11 @@ export async function withGroupsOfMissingParents(influx: InfluxDB, database: str
   const missing = [...new Set(agents.filter((a) => a.group === group && a.parent !== null && !inGroup.has(a.parent)).map((a) => a.parent!))];
   const out = [...agents];
   for (const agent of missing) {
-    const rows = (await influx.query(`SHOW TAG VALUES FROM "sysbench" WITH KEY = "group" WHERE ${eq('agent', agent)}`, { database })) as unknown as Array<{ value: string }>;
-    for (const r of rows) if (r.value !== group && !out.some((a) => a.agent === agent && a.group === r.value)) out.push({ agent, group: r.value, role: '', parent: null });
+    const rows = (await influx.query(`SHOW TAG VALUES FROM "sysbench" WITH KEY = "group" WHERE ${eq('agent', agent)}`, { database })) as unknown as Array<{
+      value: string;
+    }>;
+    for (const r of rows)
+      if (r.value !== group && !out.some((a) => a.agent === agent && a.group === r.value)) out.push({ agent, group: r.value, role: '', parent: null });
   }
   return out;
 }

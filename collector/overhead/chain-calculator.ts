@@ -74,7 +74,8 @@ function agentsOf(rows: readonly SysbenchRow[]): ChainAgent[] {
 /** A run's values of one metric, keyed by agent and run so a run used by two layers cancels. */
 const sample = (run: Run, metric: string) => ({ key: `${run.trials[0]!.tags.agent}\0${run.runId}`, values: valuesOf(run, metric) });
 const positive = (values: readonly number[]) => values.length > 0 && values.every((v) => v > 0);
-const valuesOf = (run: Run, metric: string) => run.trials.map((r) => r.values[metric as keyof SysbenchRow['values']]).filter((v): v is number => v !== undefined);
+const valuesOf = (run: Run, metric: string) =>
+  run.trials.map((r) => r.values[metric as keyof SysbenchRow['values']]).filter((v): v is number => v !== undefined);
 
 export function createChainCalculator(options: ChainCalculatorOptions): ChainCalculator {
   const { influx, database } = options;
@@ -84,12 +85,16 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
 
   async function recompute(key: ChainKey): Promise<number> {
     // Most groups declare no parents: one small query says so before reading any rows.
-    const near = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - windowNs, key.anchorNs + windowNs)].join(' AND ');
+    const near = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - windowNs, key.anchorNs + windowNs)].join(
+      ' AND ',
+    );
     const declared = (await influx.query(`SELECT count("parent_agent") FROM "sysbench" WHERE ${near}`, { database })) as unknown as Array<{ count: number }>;
     if (!declared.length || !(declared[0]!.count > 0)) return 0;
     // Chains up to 8 deep reach 8 windows down; the rows of all of them are read at once.
     const span = windowNs * 8n;
-    const where = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - span, key.anchorNs + span)].join(' AND ');
+    const where = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - span, key.anchorNs + span)].join(
+      ' AND ',
+    );
     const rows = (await querySysbench(influx, database, where)).filter((r) => r.ok && r.threads === key.threads);
     if (!rows.some((r) => r.parent)) return 0;
     const { links, problems } = resolveChains(await withGroupsOfMissingParents(influx, database, agentsOf(rows), key.group), key.group);
@@ -137,7 +142,13 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
       const g = valuesOf(run, metric);
       if (parentRun) {
         const f = compareLayer(g, valuesOf(parentRun, metric), direction);
-        if (f) points.push({ measurement: CHAIN_MEASUREMENT, tags: { ...tags, metric, against: 'parent', baseline_agent: parentAgent }, fields: { ...f, ...base, baseline_run_id: parentRun.runId }, timestamp: run.startNs.toString() });
+        if (f)
+          points.push({
+            measurement: CHAIN_MEASUREMENT,
+            tags: { ...tags, metric, against: 'parent', baseline_agent: parentAgent },
+            fields: { ...f, ...base, baseline_run_id: parentRun.runId },
+            timestamp: run.startNs.toString(),
+          });
       }
       if (!rootRun || !layers) continue;
       const whole = compareLayer(g, valuesOf(rootRun, metric), direction);
@@ -154,7 +165,12 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
           layers_agree: check.agrees,
         });
       }
-      points.push({ measurement: CHAIN_MEASUREMENT, tags: { ...tags, metric, against: 'root', baseline_agent: path![0]! }, fields, timestamp: run.startNs.toString() });
+      points.push({
+        measurement: CHAIN_MEASUREMENT,
+        tags: { ...tags, metric, against: 'root', baseline_agent: path![0]! },
+        fields,
+        timestamp: run.startNs.toString(),
+      });
     }
     return points;
   }

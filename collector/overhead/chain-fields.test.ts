@@ -8,7 +8,11 @@ const hello = (parent: string, declared: Record<string, string>, detection: stri
 
 describe('chainFields', () => {
   it('parent, declared nesting and the depth detection saw', () => {
-    expect(chainFields(hello('l1', { nesting: 'L2', host: 'x' }, JSON.stringify({ nested: { min_depth: 1 } })))).toEqual({ parent_agent: 'l1', declared_nesting: 'L2', seen_depth: 1 });
+    expect(chainFields(hello('l1', { nesting: 'L2', host: 'x' }, JSON.stringify({ nested: { min_depth: 1 } })))).toEqual({
+      parent_agent: 'l1',
+      declared_nesting: 'L2',
+      seen_depth: 1,
+    });
   });
   it('nothing declared, bare metal', () => {
     expect(chainFields(hello('', {}, JSON.stringify({ nested: { min_depth: 0 } })))).toEqual({ seen_depth: 0 });

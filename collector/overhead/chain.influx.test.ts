@@ -16,8 +16,27 @@ const MIN = 60_000_000_000n;
 
 const db = usePrivateInfluxd(DB);
 
-function run(agent: string, group: string, role: 'baseline' | 'guest', parent: string | undefined, start: bigint, eps: number[], layer: Pick<TrialSpec, 'declaredNesting' | 'seenDepth'> = {}): TrialSpec[] {
-  return eps.map((v, i) => ({ agent, group, role, parent, ...layer, test: 'cpu', runId: `${agent}-run`, trial: i + 1, timeNs: start + BigInt(i) * MIN, values: { events_per_sec: v } }));
+function run(
+  agent: string,
+  group: string,
+  role: 'baseline' | 'guest',
+  parent: string | undefined,
+  start: bigint,
+  eps: number[],
+  layer: Pick<TrialSpec, 'declaredNesting' | 'seenDepth'> = {},
+): TrialSpec[] {
+  return eps.map((v, i) => ({
+    agent,
+    group,
+    role,
+    parent,
+    ...layer,
+    test: 'cpu',
+    runId: `${agent}-run`,
+    trial: i + 1,
+    timeNs: start + BigInt(i) * MIN,
+    values: { events_per_sec: v },
+  }));
 }
 
 interface ChainRow {
@@ -41,7 +60,12 @@ interface ChainRow {
 }
 
 async function chainRows(group: string, agent: string): Promise<ChainRow[]> {
-  return [...((await db.influx.query(`SELECT * FROM "overhead_chain" WHERE "group" = '${group}' AND "agent" = '${agent}' AND "metric" = 'events_per_sec' ORDER BY time`, { database: DB })) as unknown as ChainRow[])];
+  return [
+    ...((await db.influx.query(
+      `SELECT * FROM "overhead_chain" WHERE "group" = '${group}' AND "agent" = '${agent}' AND "metric" = 'events_per_sec' ORDER BY time`,
+      { database: DB },
+    )) as unknown as ChainRow[]),
+  ];
 }
 
 describe('chain calculator', () => {
@@ -50,9 +74,13 @@ describe('chain calculator', () => {
     const calc = createChainCalculator({ influx: db.influx, database: DB, onProblem: (p) => problems.push(p) });
     const url = db.url;
     // L2 arrives first, the root last: every arrival recomputes what it can.
-    await calc.onResultsWritten(await writeTrials(url, DB, run('l2', 'g', 'guest', 'l1', T0 + 20n * MIN, [10, 11, 9], { declaredNesting: 'L2', seenDepth: 1 })));
+    await calc.onResultsWritten(
+      await writeTrials(url, DB, run('l2', 'g', 'guest', 'l1', T0 + 20n * MIN, [10, 11, 9], { declaredNesting: 'L2', seenDepth: 1 })),
+    );
     expect(await chainRows('g', 'l2')).toEqual([]);
-    await calc.onResultsWritten(await writeTrials(url, DB, run('l1', 'g', 'guest', 'l0', T0 + 10n * MIN, [50, 55, 45], { declaredNesting: 'L3 inside VMware', seenDepth: 1 })));
+    await calc.onResultsWritten(
+      await writeTrials(url, DB, run('l1', 'g', 'guest', 'l0', T0 + 10n * MIN, [50, 55, 45], { declaredNesting: 'L3 inside VMware', seenDepth: 1 })),
+    );
     // Until the root reports, its absence is a problem (true at that moment).
     expect(problems.map((p) => `${p.agent} ${p.kind}`)).toContain('l1 parent-missing');
     problems.length = 0;
@@ -119,10 +147,14 @@ describe('chain calculator', () => {
     await calc.onResultsWritten(written);
     const messages = problems.map((p) => `${p.kind}: ${p.message}`);
     expect(messages).toContain("parent-missing: 'x1' names 'ghost' as its parent, but 'ghost' has no results in group bad near this run");
-    expect(messages).toContain("parent-other-group: 'o1' (group bad) names 'other-root' as its parent, but 'other-root' reports in group h; layers are compared within one group only");
+    expect(messages).toContain(
+      "parent-other-group: 'o1' (group bad) names 'other-root' as its parent, but 'other-root' reports in group h; layers are compared within one group only",
+    );
     expect(messages).toContain("cycle: the parents form a cycle: 'c1' → 'c2' → 'c1'; none of these is compared with its parent or with a root");
     expect(messages.some((m) => m.startsWith("role-conflict: agents b1 (guest), r1 (baseline) all name 'b0'"))).toBe(true);
-    expect(messages).toContain("broken-below: 'x2' is compared with its parent 'x1' only: the chain below it is broken at 'x1', so there is no whole-stack figure");
+    expect(messages).toContain(
+      "broken-below: 'x2' is compared with its parent 'x1' only: the chain below it is broken at 'x1', so there is no whole-stack figure",
+    );
     // The rest is computed: b1 against b0 (both ways), x2 against x1 only (ratio 20/40).
     expect((await chainRows('bad', 'b1')).map((r) => r.against)).toEqual(['parent', 'root']);
     const x2 = await chainRows('bad', 'x2');

@@ -29,14 +29,22 @@ describe('resolveChains', () => {
 
   it('a parent in another group', () => {
     const { links, problems } = resolveChains([a('l0', null, 'baseline', 'h'), a('l1', 'l0'), a('m0', null, 'baseline'), a('m1', 'm0')], 'g');
-    expect(problems).toEqual([{ agent: 'l1', kind: 'parent-other-group', message: "'l1' (group g) names 'l0' as its parent, but 'l0' reports in group h; layers are compared within one group only" }]);
+    expect(problems).toEqual([
+      {
+        agent: 'l1',
+        kind: 'parent-other-group',
+        message: "'l1' (group g) names 'l0' as its parent, but 'l0' reports in group h; layers are compared within one group only",
+      },
+    ]);
     expect(links.get('l1')).toMatchObject({ parent: null, root: null });
     expect(links.get('m1')).toMatchObject({ parent: 'm0', root: 'm0' });
   });
 
   it('a cycle: one message naming it, agents hanging off it keep their own layer', () => {
     const { links, problems } = resolveChains([a('b', 'c'), a('c', 'b'), a('d', 'c'), a('l0', null, 'baseline'), a('l1', 'l0')], 'g');
-    expect(problems.filter((p) => p.kind === 'cycle')).toEqual([{ agent: 'b', kind: 'cycle', message: "the parents form a cycle: 'b' → 'c' → 'b'; none of these is compared with its parent or with a root" }]);
+    expect(problems.filter((p) => p.kind === 'cycle')).toEqual([
+      { agent: 'b', kind: 'cycle', message: "the parents form a cycle: 'b' → 'c' → 'b'; none of these is compared with its parent or with a root" },
+    ]);
     expect(problems.filter((p) => p.kind === 'broken-below').map((p) => p.agent)).toEqual(['d']);
     expect(links.get('b')).toMatchObject({ parent: null, root: null });
     expect(links.get('c')).toMatchObject({ parent: null, root: null });
@@ -137,7 +145,7 @@ describe('chain arithmetic', () => {
     // Step 1 (inferred from whole numbers): each side's term is (100 + 1/12) / (3 · 100²) for L0.
     const p = layersProduct([{ child: { key: 'a', values: [50, 55, 45] }, parent: { key: 'b', values: [100, 110, 90] } }]);
     const v = (25 + 1 / 12) / (3 * 2500) + (100 + 1 / 12) / (3 * 10000);
-    const df = v ** 2 / ((((25 + 1 / 12) / 7500) ** 2) / 2 + (((100 + 1 / 12) / 30000) ** 2) / 2);
+    const df = v ** 2 / (((25 + 1 / 12) / 7500) ** 2 / 2 + ((100 + 1 / 12) / 30000) ** 2 / 2);
     expect(p.df).toBeCloseTo(df, 9);
     expect(p.low! / 0.5).toBeLessThan(0.797163); // wider than without the rounding term
     expect(Math.log(p.high! / 0.5) / Math.sqrt(v)).toBeCloseTo(Math.log(0.5 / p.low!) / Math.sqrt(v), 9);

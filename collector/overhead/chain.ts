@@ -56,11 +56,18 @@ export function resolveChains(agents: readonly ChainAgent[], group: string): Res
   for (const [parent, kids] of children) {
     const roles = new Set(kids.map((k) => k.role));
     if (roles.size < 2) continue;
-    const list = kids.map((k) => `${k.agent} (${k.role})`).sort().join(', ');
+    const list = kids
+      .map((k) => `${k.agent} (${k.role})`)
+      .sort()
+      .join(', ');
     for (const k of kids) {
       if (k.role === 'guest') continue;
       badRole.add(k.agent);
-      problems.push({ agent: k.agent, kind: 'role-conflict', message: `agents ${list} all name '${parent}' as their parent but with different roles; '${k.agent}' (${k.role}) is not compared with it — a layer running on '${parent}' is its guest` });
+      problems.push({
+        agent: k.agent,
+        kind: 'role-conflict',
+        message: `agents ${list} all name '${parent}' as their parent but with different roles; '${k.agent}' (${k.role}) is not compared with it — a layer running on '${parent}' is its guest`,
+      });
     }
   }
 
@@ -77,8 +84,16 @@ export function resolveChains(agents: readonly ChainAgent[], group: string): Res
       const groups = elsewhere.get(a.parent);
       problems.push(
         groups
-          ? { agent: a.agent, kind: 'parent-other-group', message: `'${a.agent}' (group ${group}) names '${a.parent}' as its parent, but '${a.parent}' reports in group ${[...new Set(groups)].sort().join(', ')}; layers are compared within one group only` }
-          : { agent: a.agent, kind: 'parent-missing', message: `'${a.agent}' names '${a.parent}' as its parent, but '${a.parent}' has no results in group ${group} near this run` },
+          ? {
+              agent: a.agent,
+              kind: 'parent-other-group',
+              message: `'${a.agent}' (group ${group}) names '${a.parent}' as its parent, but '${a.parent}' reports in group ${[...new Set(groups)].sort().join(', ')}; layers are compared within one group only`,
+            }
+          : {
+              agent: a.agent,
+              kind: 'parent-missing',
+              message: `'${a.agent}' names '${a.parent}' as its parent, but '${a.parent}' has no results in group ${group} near this run`,
+            },
       );
     }
   }
@@ -106,17 +121,31 @@ export function resolveChains(agents: readonly ChainAgent[], group: string): Res
         const first = cycle.indexOf([...cycle].sort()[0]!);
         cycle = [...cycle.slice(first), ...cycle.slice(0, first)];
         const ring = [...cycle, cycle[0]!].map((x) => `'${x}'`).join(' → ');
-        problems.push({ agent: cycle[0]!, kind: 'cycle', message: `the parents form a cycle: ${ring}; none of these is compared with its parent or with a root` });
+        problems.push({
+          agent: cycle[0]!,
+          kind: 'cycle',
+          message: `the parents form a cycle: ${ring}; none of these is compared with its parent or with a root`,
+        });
       }
       const inCycle = cycle.includes(a.agent);
-      if (!inCycle) problems.push({ agent: a.agent, kind: 'broken-below', message: `'${a.agent}' is compared with its parent '${parent}' only: the chain below it runs into a cycle, so there is no whole-stack figure` });
+      if (!inCycle)
+        problems.push({
+          agent: a.agent,
+          kind: 'broken-below',
+          message: `'${a.agent}' is compared with its parent '${parent}' only: the chain below it runs into a cycle, so there is no whole-stack figure`,
+        });
       links.set(a.agent, { agent: a.agent, parent: inCycle ? null : parent, root: null, path: null, depth: null });
       continue;
     }
     const bottom = seen[seen.length - 1]!;
     if (inGroup.get(bottom)!.parent) {
       // The bottom declared a parent it cannot use (missing, other group, role conflict).
-      if (bottom !== a.agent) problems.push({ agent: a.agent, kind: 'broken-below', message: `'${a.agent}' is compared with its parent '${parent}' only: the chain below it is broken at '${bottom}', so there is no whole-stack figure` });
+      if (bottom !== a.agent)
+        problems.push({
+          agent: a.agent,
+          kind: 'broken-below',
+          message: `'${a.agent}' is compared with its parent '${parent}' only: the chain below it is broken at '${bottom}', so there is no whole-stack figure`,
+        });
       links.set(a.agent, { agent: a.agent, parent, root: null, path: null, depth: null });
       continue;
     }

@@ -52,7 +52,10 @@ export function compareGuestRun(guestRows: readonly SysbenchRow[], baselineRows:
       const g = sampleOf(guestRows, metric);
       const b = sampleOf(chosen.trials, metric);
       if (g.values.length === 0 && b.values.length === 0) continue;
-      const runMeans = recent.map((r) => sampleOf(r.trials, metric).values).filter((v) => v.length > 0).map((v) => mean(v));
+      const runMeans = recent
+        .map((r) => sampleOf(r.trials, metric).values)
+        .filter((v) => v.length > 0)
+        .map((v) => mean(v));
       const margin = chooseMargin(runMeans, o.marginPct);
       const comparison = compareSamples(g, b, { direction: metricDirection(metric)!, marginPct: margin.marginPct });
       out.push({ metric, baselineAgent: agent, baselineRunId: chosen.runId, margin, comparison });
@@ -64,7 +67,14 @@ export function compareGuestRun(guestRows: readonly SysbenchRow[], baselineRows:
 /** The `overhead` point's fields for one comparison (docs/schema.md); absent numbers are left out. */
 export function overheadFields(c: MetricComparison): Record<string, number | string> {
   const x = c.comparison;
-  const f: Record<string, number | string> = { n_guest: x.nCandidate, n_baseline: x.nReference, verdict: x.verdict, verdict_reason: x.reason, margin_pct: c.margin.marginPct, margin_source: c.margin.source };
+  const f: Record<string, number | string> = {
+    n_guest: x.nCandidate,
+    n_baseline: x.nReference,
+    verdict: x.verdict,
+    verdict_reason: x.reason,
+    margin_pct: c.margin.marginPct,
+    margin_source: c.margin.source,
+  };
   const put = (k: string, v: number | null) => {
     if (v !== null) f[k] = v;
   };

@@ -126,10 +126,9 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
     if (laterTimes.size === 0) return;
     const last = guestRows.reduce((m, r) => (r.timeNs > m ? r.timeNs : m), startNs);
     const seriesWhere = [eq('group', run.group), eq('agent', run.agent), eq('test', run.test), eq('profile', run.profile)].join(' AND ');
-    const existing = (await influx.query(
-      `SELECT "ratio", "run_id", "threads" FROM "overhead" WHERE ${seriesWhere} AND time > ${startNs} AND time <= ${last}`,
-      { database },
-    )) as unknown as Array<{ time: { getNanoTime(): string }; run_id?: string; threads?: number }>;
+    const existing = (await influx.query(`SELECT "ratio", "run_id", "threads" FROM "overhead" WHERE ${seriesWhere} AND time > ${startNs} AND time <= ${last}`, {
+      database,
+    })) as unknown as Array<{ time: { getNanoTime(): string }; run_id?: string; threads?: number }>;
     const stale = new Set<bigint>();
     for (const row of existing) {
       const t = BigInt(row.time.getNanoTime());
@@ -140,7 +139,13 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
 
   /** Guest runs of a group's test within the window around a baseline result. */
   async function guestRunsNear(group: string, test: string, profile: string, threads: number | null, anchorNs: bigint): Promise<GuestRunKey[]> {
-    const where = [eq('group', group), eq('role', 'guest'), eq('test', test), eq('profile', profile), timeBetween(anchorNs - windowNs, anchorNs + windowNs)].join(' AND ');
+    const where = [
+      eq('group', group),
+      eq('role', 'guest'),
+      eq('test', test),
+      eq('profile', profile),
+      timeBetween(anchorNs - windowNs, anchorNs + windowNs),
+    ].join(' AND ');
     const rows = (await querySysbench(influx, database, where)).filter((r) => matches(r, threads));
     const runs = new Map<string, GuestRunKey>();
     for (const r of rows) {

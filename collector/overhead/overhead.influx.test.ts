@@ -70,29 +70,61 @@ describe('overhead calculator (real influxd)', () => {
   const guestStart = T0 + 2n * HOUR;
 
   it('a guest without a baseline gets nothing; when the baseline arrives it is computed', async () => {
-    const guest = await writeTrials(influxd.url, DB, trials({ agent: 'vm1', group: GROUP, role: 'guest', test: 'cpu', runId: 'g1' }, guestStart, [
-      { events_per_sec: 50, latency_avg_ms: 20, latency_min_ms: 0 },
-      { events_per_sec: 55, latency_avg_ms: 22, latency_min_ms: 0 },
-      { events_per_sec: 45, latency_avg_ms: 18, latency_min_ms: 0 },
-    ]));
+    const guest = await writeTrials(
+      influxd.url,
+      DB,
+      trials({ agent: 'vm1', group: GROUP, role: 'guest', test: 'cpu', runId: 'g1' }, guestStart, [
+        { events_per_sec: 50, latency_avg_ms: 20, latency_min_ms: 0 },
+        { events_per_sec: 55, latency_avg_ms: 22, latency_min_ms: 0 },
+        { events_per_sec: 45, latency_avg_ms: 18, latency_min_ms: 0 },
+      ]),
+    );
     await calc().onResultsWritten(guest);
     expect(await overheadRows('vm1')).toHaveLength(0);
 
     // An older baseline run (3 h before) and the nearest one (10 min before): the nearest is used.
-    const older = await writeTrials(influxd.url, DB, trials({ agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b0' }, guestStart - 3n * HOUR, [
-      { events_per_sec: 200, latency_avg_ms: 5 },
-      { events_per_sec: 200, latency_avg_ms: 5 },
-    ]));
+    const older = await writeTrials(
+      influxd.url,
+      DB,
+      trials({ agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b0' }, guestStart - 3n * HOUR, [
+        { events_per_sec: 200, latency_avg_ms: 5 },
+        { events_per_sec: 200, latency_avg_ms: 5 },
+      ]),
+    );
     // A baseline at another thread count and a failed trial must be ignored.
     const other = await writeTrials(influxd.url, DB, [
-      { agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b1', trial: 9, threads: 2, timeNs: guestStart - 5n * MIN, values: { events_per_sec: 1000 } },
-      { agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b1', trial: 4, ok: false, timeNs: guestStart - 4n * MIN, values: { events_per_sec: 1 } },
+      {
+        agent: `host'1`,
+        group: GROUP,
+        role: 'baseline',
+        test: 'cpu',
+        runId: 'b1',
+        trial: 9,
+        threads: 2,
+        timeNs: guestStart - 5n * MIN,
+        values: { events_per_sec: 1000 },
+      },
+      {
+        agent: `host'1`,
+        group: GROUP,
+        role: 'baseline',
+        test: 'cpu',
+        runId: 'b1',
+        trial: 4,
+        ok: false,
+        timeNs: guestStart - 4n * MIN,
+        values: { events_per_sec: 1 },
+      },
     ]);
-    const baseline = await writeTrials(influxd.url, DB, trials({ agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b1' }, guestStart - 10n * MIN, [
-      { events_per_sec: 100, latency_avg_ms: 10, latency_min_ms: 0 },
-      { events_per_sec: 110, latency_avg_ms: 11, latency_min_ms: 0 },
-      { events_per_sec: 90, latency_avg_ms: 9, latency_min_ms: 0 },
-    ]));
+    const baseline = await writeTrials(
+      influxd.url,
+      DB,
+      trials({ agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b1' }, guestStart - 10n * MIN, [
+        { events_per_sec: 100, latency_avg_ms: 10, latency_min_ms: 0 },
+        { events_per_sec: 110, latency_avg_ms: 11, latency_min_ms: 0 },
+        { events_per_sec: 90, latency_avg_ms: 9, latency_min_ms: 0 },
+      ]),
+    );
     await calc().onResultsWritten([...older, ...other, ...baseline]);
 
     const rows = await overheadRows('vm1');
@@ -138,9 +170,7 @@ describe('overhead calculator (real influxd)', () => {
   it('recomputing (again and from a second calculator) overwrites instead of duplicating', async () => {
     const guestRows = (await influx.query(`SELECT * FROM "sysbench" WHERE "agent" = 'vm1'`, { database: DB })) as unknown[];
     expect(guestRows).toHaveLength(3);
-    const again = trials({ agent: 'vm1', group: GROUP, role: 'guest', test: 'cpu', runId: 'g1' }, guestStart, [
-      { events_per_sec: 50, latency_avg_ms: 20 },
-    ]);
+    const again = trials({ agent: 'vm1', group: GROUP, role: 'guest', test: 'cpu', runId: 'g1' }, guestStart, [{ events_per_sec: 50, latency_avg_ms: 20 }]);
     const { toWritten } = await import('./testing/sysbench-points.js');
     await calc().onResultsWritten(again.map(toWritten));
     await calc().onResultsWritten(again.map(toWritten));
@@ -173,7 +203,11 @@ describe('overhead calculator (real influxd)', () => {
 
   it('a baseline outside the window is not used', async () => {
     const start = T0 + 40n * HOUR; // b1 is 38 h earlier: outside 24 h
-    const g = await writeTrials(influxd.url, DB, trials({ agent: 'vm3', group: GROUP, role: 'guest', test: 'cpu', runId: 'g3' }, start, [{ events_per_sec: 10 }, { events_per_sec: 11 }]));
+    const g = await writeTrials(
+      influxd.url,
+      DB,
+      trials({ agent: 'vm3', group: GROUP, role: 'guest', test: 'cpu', runId: 'g3' }, start, [{ events_per_sec: 10 }, { events_per_sec: 11 }]),
+    );
     await calc().onResultsWritten(g);
     expect(await overheadRows('vm3')).toHaveLength(0);
   });

@@ -20,7 +20,6 @@ export interface SysbenchRow {
   resolution: Partial<Record<ResultField, number>>;
 }
 
-
 interface RawRow {
   time?: { getNanoTime?: () => string; getTime(): number };
   [column: string]: unknown;

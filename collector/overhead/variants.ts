@@ -71,7 +71,10 @@ export async function compareVariants(o: CompareVariantsOptions): Promise<Varian
   // variant A's noise floor from its run means, like a guest's margin is its baseline's.
   const a = sampleOf(rowsA, metric);
   const b = sampleOf(rowsB, metric);
-  const margin = chooseMargin(runsOf(rowsA).map((r) => mean(r.trials.map((t) => t.values[metric]!))), o.marginPct);
+  const margin = chooseMargin(
+    runsOf(rowsA).map((r) => mean(r.trials.map((t) => t.values[metric]!))),
+    o.marginPct,
+  );
   const w = a.values.length >= 2 && b.values.length >= 2 ? welchTTest(b.values, a.values) : null;
   const comparison = compareSamples(b, a, { direction, marginPct: margin.marginPct });
   return {

@@ -170,7 +170,9 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
       for (const { e, run } of shown) {
         if (e.system.role !== 'guest') continue;
         const start = runsOf(run)[0]!.startNs;
-        const baselineRows = allRows.filter((r) => r.tags.role === 'baseline' && r.tags.agent === refAgent && r.timeNs >= start - windowNs && r.timeNs <= start + windowNs);
+        const baselineRows = allRows.filter(
+          (r) => r.tags.role === 'baseline' && r.tags.agent === refAgent && r.timeNs >= start - windowNs && r.timeNs <= start + windowNs,
+        );
         const byMetric = new Map<ResultField, ReportComparison>();
         for (const c of compareGuestRun(run, baselineRows, { marginPct: o.marginPct, metrics: candidates })) {
           byMetric.set(c.metric, { ...c.comparison, margin: c.margin, runId: run[0]!.runId, baselineRunId: c.baselineRunId });
@@ -204,7 +206,9 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
           normalized: normalize(m, best, direction),
           normalizedLow: nl ? nl[0]! : null,
           normalizedHigh: nl ? nl[1]! : null,
-          vsReference: vs.get(systemKey(e.system))?.get(metric) ?? (e.system.role === 'guest' ? noBaseline(values, run[0]!.runId, direction, reference !== null, o.marginPct) : null),
+          vsReference:
+            vs.get(systemKey(e.system))?.get(metric) ??
+            (e.system.role === 'guest' ? noBaseline(values, run[0]!.runId, direction, reference !== null, o.marginPct) : null),
         };
       });
       metrics.push({ metric, direction, results });
@@ -213,7 +217,10 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
     out.push({ group: first.tags.group!, test, profile: first.tags.profile!, threads: first.threads, reference: reference?.system ?? null, metrics });
   }
   const testRank = (t: string) => Object.keys(KEY_METRICS).indexOf(t);
-  return out.sort((a, b) => a.group.localeCompare(b.group) || testRank(a.test) - testRank(b.test) || a.profile.localeCompare(b.profile) || (a.threads ?? 0) - (b.threads ?? 0));
+  return out.sort(
+    (a, b) =>
+      a.group.localeCompare(b.group) || testRank(a.test) - testRank(b.test) || a.profile.localeCompare(b.profile) || (a.threads ?? 0) - (b.threads ?? 0),
+  );
 }
 
 export async function buildReport(o: BuildReportOptions): Promise<Report> {

@@ -23,7 +23,16 @@ export interface ChainLayer {
   seenDepth: number | null;
   declaredNesting: string | null;
   /** Per test (its headline metric): this layer against its parent, and the whole stack against the root. */
-  costs: Array<{ test: string; metric: string; layer: LayerCost | null; whole: LayerCost | null; layersRatio: number | null; layersLow: number | null; layersHigh: number | null; agree: boolean | null }>;
+  costs: Array<{
+    test: string;
+    metric: string;
+    layer: LayerCost | null;
+    whole: LayerCost | null;
+    layersRatio: number | null;
+    layersLow: number | null;
+    layersHigh: number | null;
+    agree: boolean | null;
+  }>;
 }
 
 export interface ChainReport {
@@ -47,18 +56,29 @@ export function declaredDepth(nesting: string | null): number | null {
 }
 
 /** Where the declared nesting or detection disagrees with the chain's depth. */
-export function nestingNotes(layer: { agent: string; depth: number; virt: string; seenDepth: number | null; declaredNesting: string | null }, path: string): string[] {
+export function nestingNotes(
+  layer: { agent: string; depth: number; virt: string; seenDepth: number | null; declaredNesting: string | null },
+  path: string,
+): string[] {
   const notes: string[] = [];
   const declared = declaredDepth(layer.declaredNesting);
-  if (declared !== null && declared !== layer.depth) notes.push(`'${layer.agent}' declares nesting=${layer.declaredNesting} but its parents put it at L${layer.depth} (${path})`);
-  if (layer.depth >= 1 && layer.seenDepth === 0) notes.push(`'${layer.agent}' names a parent (L${layer.depth} of ${path}) but detection inside it sees no virtualization (virt=${layer.virt})`);
-  if (layer.depth === 0 && layer.seenDepth !== null && layer.seenDepth >= 1) notes.push(`the root '${layer.agent}' is itself virtualized (virt=${layer.virt}): its whole-stack figures are against it, not against bare metal`);
+  if (declared !== null && declared !== layer.depth)
+    notes.push(`'${layer.agent}' declares nesting=${layer.declaredNesting} but its parents put it at L${layer.depth} (${path})`);
+  if (layer.depth >= 1 && layer.seenDepth === 0)
+    notes.push(`'${layer.agent}' names a parent (L${layer.depth} of ${path}) but detection inside it sees no virtualization (virt=${layer.virt})`);
+  if (layer.depth === 0 && layer.seenDepth !== null && layer.seenDepth >= 1)
+    notes.push(`the root '${layer.agent}' is itself virtualized (virt=${layer.virt}): its whole-stack figures are against it, not against bare metal`);
   return notes;
 }
 
 export async function buildChainReport(o: { influx: InfluxDB; database: string; since: Date; group?: string }): Promise<ChainReport[]> {
   const where = [`time >= ${BigInt(o.since.getTime()) * 1_000_000n}`, ...(o.group !== undefined ? [eq('group', o.group)] : [])].join(' AND ');
-  const facts = [...((await o.influx.query(`SELECT "run_id", "parent_agent", "declared_nesting", "seen_depth", "agent", "group", "role", "virt" FROM "sysbench" WHERE ${where}`, { database: o.database })) as unknown as Row[])];
+  const facts = [
+    ...((await o.influx.query(
+      `SELECT "run_id", "parent_agent", "declared_nesting", "seen_depth", "agent", "group", "role", "virt" FROM "sysbench" WHERE ${where}`,
+      { database: o.database },
+    )) as unknown as Row[]),
+  ];
   const points = [...((await o.influx.query(`SELECT * FROM "overhead_chain" WHERE ${where}`, { database: o.database })) as unknown as Row[])];
   const latest = new Map<string, Row>();
   for (const r of facts) {
@@ -66,7 +86,12 @@ export async function buildChainReport(o: { influx: InfluxDB; database: string; 
     const prev = latest.get(k);
     if (!prev || BigInt(r.time.getNanoTime()) > BigInt(prev.time.getNanoTime())) latest.set(k, r);
   }
-  const agents: ChainAgent[] = [...latest.values()].map((r) => ({ agent: String(r.agent), group: String(r.group), role: String(r.role), parent: text(r.parent_agent) }));
+  const agents: ChainAgent[] = [...latest.values()].map((r) => ({
+    agent: String(r.agent),
+    group: String(r.group),
+    role: String(r.role),
+    parent: text(r.parent_agent),
+  }));
   const groups = [...new Set(agents.filter((a) => a.parent).map((a) => a.group))].sort();
   const out: ChainReport[] = [];
   for (const group of groups) {
@@ -78,10 +103,26 @@ export async function buildChainReport(o: { influx: InfluxDB; database: string; 
       return tests.flatMap((test) => {
         const metric = (KEY_METRICS[test as TestName] ?? []).find((m) => mine.some((p) => p.test === test && p.metric === m));
         if (!metric) return [];
-        const pick = (against: string) => mine.filter((p) => p.test === test && p.metric === metric && p.against === against).sort((a, b) => (BigInt(a.time.getNanoTime()) < BigInt(b.time.getNanoTime()) ? -1 : 1)).pop();
-        const cost = (p: Row | undefined): LayerCost | null => (p ? { ratio: num(p.ratio)!, overheadPct: num(p.overhead_pct)!, lowPct: num(p.ci_low_pct), highPct: num(p.ci_high_pct) } : null);
+        const pick = (against: string) =>
+          mine
+            .filter((p) => p.test === test && p.metric === metric && p.against === against)
+            .sort((a, b) => (BigInt(a.time.getNanoTime()) < BigInt(b.time.getNanoTime()) ? -1 : 1))
+            .pop();
+        const cost = (p: Row | undefined): LayerCost | null =>
+          p ? { ratio: num(p.ratio)!, overheadPct: num(p.overhead_pct)!, lowPct: num(p.ci_low_pct), highPct: num(p.ci_high_pct) } : null;
         const root = pick('root');
-        return [{ test, metric, layer: cost(pick('parent')), whole: cost(root), layersRatio: num(root?.layers_ratio), layersLow: num(root?.layers_ratio_low), layersHigh: num(root?.layers_ratio_high), agree: typeof root?.layers_agree === 'boolean' ? root.layers_agree : null }];
+        return [
+          {
+            test,
+            metric,
+            layer: cost(pick('parent')),
+            whole: cost(root),
+            layersRatio: num(root?.layers_ratio),
+            layersLow: num(root?.layers_ratio_low),
+            layersHigh: num(root?.layers_ratio_high),
+            agree: typeof root?.layers_agree === 'boolean' ? root.layers_agree : null,
+          },
+        ];
       });
     };
     // Chains: from each agent that is nobody's parent, down to its root.
@@ -93,7 +134,14 @@ export async function buildChainReport(o: { influx: InfluxDB; database: string; 
       const pathText = link.path.join(' > ');
       const chain = link.path.map((agent, depth) => {
         const f = factOf(agent);
-        const layer: ChainLayer = { agent, depth, virt: String(f.virt), seenDepth: num(f.seen_depth), declaredNesting: text(f.declared_nesting), costs: depth === 0 ? [] : costsOf(agent) };
+        const layer: ChainLayer = {
+          agent,
+          depth,
+          virt: String(f.virt),
+          seenDepth: num(f.seen_depth),
+          declaredNesting: text(f.declared_nesting),
+          costs: depth === 0 ? [] : costsOf(agent),
+        };
         for (const n of nestingNotes(layer, pathText)) if (!notes.includes(n)) notes.push(n);
         return layer;
       });

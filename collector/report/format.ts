@@ -39,7 +39,10 @@ export function fmtHalfWidth(mean: number, low: number, high: number): string {
 }
 
 /** What the comparison cells need (the engine's Comparison has all of it; so does a stored point). */
-export type ComparisonView = Pick<Comparison, 'verdict' | 'reason' | 'marginPct' | 'ratio' | 'ratioLow' | 'ratioHigh' | 'overheadPct' | 'overheadLowPct' | 'overheadHighPct' | 'p' | 'moreTrials'>;
+export type ComparisonView = Pick<
+  Comparison,
+  'verdict' | 'reason' | 'marginPct' | 'ratio' | 'ratioLow' | 'ratioHigh' | 'overheadPct' | 'overheadLowPct' | 'overheadHighPct' | 'p' | 'moreTrials'
+>;
 
 /** `0.800 [0.726, 0.881]`, or the ratio alone without an interval; '—' without a ratio. */
 export function fmtRatioCell(c: ComparisonView): string {
@@ -50,7 +53,9 @@ export function fmtRatioCell(c: ComparisonView): string {
 /** `+25.0% [+12.1%, +39.0%]`; an unmeasurable comparison shows no number that looks precise. */
 export function fmtOverheadCell(c: ComparisonView): string {
   if (c.overheadPct === null || c.verdict === 'unmeasurable') return '—';
-  return c.overheadLowPct !== null && c.overheadHighPct !== null ? `${fmtPct(c.overheadPct)} [${fmtPct(c.overheadLowPct)}, ${fmtPct(c.overheadHighPct)}]` : fmtPct(c.overheadPct);
+  return c.overheadLowPct !== null && c.overheadHighPct !== null
+    ? `${fmtPct(c.overheadPct)} [${fmtPct(c.overheadLowPct)}, ${fmtPct(c.overheadHighPct)}]`
+    : fmtPct(c.overheadPct);
 }
 
 export function fmtMargin(marginPct: number): string {

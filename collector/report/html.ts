@@ -12,7 +12,8 @@ export function escapeHtml(s: string): string {
 
 function colorMap(report: Report): Map<string, string> {
   const colors = new Map<string, string>();
-  for (const s of report.sections) for (const m of s.metrics) for (const r of m.results) if (!colors.has(r.system.label)) colors.set(r.system.label, PALETTE[colors.size % PALETTE.length]!);
+  for (const s of report.sections)
+    for (const m of s.metrics) for (const r of m.results) if (!colors.has(r.system.label)) colors.set(r.system.label, PALETTE[colors.size % PALETTE.length]!);
   return colors;
 }
 
@@ -48,21 +49,33 @@ function chart(section: ReportSection, colors: Map<string, string>, index: numbe
       const x = gx + si * barW;
       const h = y(0) - y(r.normalized);
       const title = `${r.system.label} · ${m.metric}: ${fmtNum(r.mean)} (${n(r.normalized * 100)} % of best)`;
-      parts.push(`<rect class="bar" x="${n(x + 2)}" y="${n(y(r.normalized))}" width="${barW - 4}" height="${n(Math.max(h, 1))}" fill="${colors.get(r.system.label)}"><title>${escapeHtml(title)}</title></rect>`);
+      parts.push(
+        `<rect class="bar" x="${n(x + 2)}" y="${n(y(r.normalized))}" width="${barW - 4}" height="${n(Math.max(h, 1))}" fill="${colors.get(r.system.label)}"><title>${escapeHtml(title)}</title></rect>`,
+      );
       if (r.normalizedLow !== null && r.normalizedHigh !== null) {
         const cx = x + barW / 2;
-        parts.push(`<path class="whisker" d="M${n(cx)} ${n(y(r.normalizedLow))}V${n(y(r.normalizedHigh))}M${n(cx - 5)} ${n(y(r.normalizedLow))}h10M${n(cx - 5)} ${n(y(r.normalizedHigh))}h10"/>`);
+        parts.push(
+          `<path class="whisker" d="M${n(cx)} ${n(y(r.normalizedLow))}V${n(y(r.normalizedHigh))}M${n(cx - 5)} ${n(y(r.normalizedLow))}h10M${n(cx - 5)} ${n(y(r.normalizedHigh))}h10"/>`,
+        );
       }
-      parts.push(`<text class="val" x="${n(x + barW / 2)}" y="${n(y(r.normalizedHigh ?? r.normalized) - 4)}" text-anchor="middle">${r.normalized.toFixed(2)}</text>`);
+      parts.push(
+        `<text class="val" x="${n(x + barW / 2)}" y="${n(y(r.normalizedHigh ?? r.normalized) - 4)}" text-anchor="middle">${r.normalized.toFixed(2)}</text>`,
+      );
     });
-    parts.push(`<text class="metric" x="${n(gx + (m.results.length ? (systems.length * barW) / 2 : 0))}" y="${top + plotH + 16}" text-anchor="middle">${escapeHtml(m.metric)}</text>`);
-    parts.push(`<text class="dir" x="${n(gx + (systems.length * barW) / 2)}" y="${top + plotH + 30}" text-anchor="middle">${m.direction === 'higher' ? 'higher is better' : 'lower is better'}</text>`);
+    parts.push(
+      `<text class="metric" x="${n(gx + (m.results.length ? (systems.length * barW) / 2 : 0))}" y="${top + plotH + 16}" text-anchor="middle">${escapeHtml(m.metric)}</text>`,
+    );
+    parts.push(
+      `<text class="dir" x="${n(gx + (systems.length * barW) / 2)}" y="${top + plotH + 30}" text-anchor="middle">${m.direction === 'higher' ? 'higher is better' : 'lower is better'}</text>`,
+    );
   });
   parts.push(`<line class="axis" x1="${left}" x2="${width - 8}" y1="${y(0)}" y2="${y(0)}"/>`);
   systems.forEach((label, i) => {
     const lx = left + (i % legendCols) * legendW;
     const ly = top + plotH + 48 + Math.floor(i / legendCols) * 18;
-    parts.push(`<rect x="${lx}" y="${ly - 9}" width="11" height="11" fill="${colors.get(label)}"/><text class="legend" x="${lx + 16}" y="${ly}">${escapeHtml(label)}</text>`);
+    parts.push(
+      `<rect x="${lx}" y="${ly - 9}" width="11" height="11" fill="${colors.get(label)}"/><text class="legend" x="${lx + 16}" y="${ly}">${escapeHtml(label)}</text>`,
+    );
   });
   return `<svg class="chart" id="chart-${index}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(sectionTitle(section))}">${parts.join('')}</svg>`;
 }
@@ -82,7 +95,9 @@ function table(section: ReportSection): string {
   const refKey = section.reference ? JSON.stringify(section.reference) : null;
   const rows: string[] = [];
   for (const m of section.metrics) {
-    rows.push(`<tr class="mh"><th>${escapeHtml(m.metric)} <span class="dir">(${directionText(m.direction)})</span></th>${m.results.map((r) => `<th>${escapeHtml(r.system.label)}</th>`).join('')}</tr>`);
+    rows.push(
+      `<tr class="mh"><th>${escapeHtml(m.metric)} <span class="dir">(${directionText(m.direction)})</span></th>${m.results.map((r) => `<th>${escapeHtml(r.system.label)}</th>`).join('')}</tr>`,
+    );
     const cells = m.results.map((r) => cell(r, refKey !== null && JSON.stringify(r.system) === refKey));
     rows.push(`<tr><td>mean ± 95% CI</td>${cells.map((c) => `<td>${c.value}</td>`).join('')}</tr>`);
     rows.push(`<tr><td>ratio to baseline</td>${cells.map((c) => `<td>${c.ratio}</td>`).join('')}</tr>`);

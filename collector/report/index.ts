@@ -11,6 +11,17 @@
 // A Report holds sections (group × test × profile × threads); each has the reference (native
 // baseline) system and, per metric, every system's latest run (mean, 95 % CI) and, for guests,
 // the comparison engine's answer: ratio, overhead % with its CI, verdict, margin (docs/overhead.md).
-export { buildReport, buildSections, type Report, type ReportSection, type ReportMetric, type SystemResult, type ReportSystem, type ReportComparison, type BuildReportOptions, type SectionOptions } from './build.js';
+export {
+  buildReport,
+  buildSections,
+  type Report,
+  type ReportSection,
+  type ReportMetric,
+  type SystemResult,
+  type ReportSystem,
+  type ReportComparison,
+  type BuildReportOptions,
+  type SectionOptions,
+} from './build.js';
 export { formatReportTable } from './table.js';
 export { renderHtmlReport } from './html.js';

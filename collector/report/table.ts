@@ -28,7 +28,12 @@ function metricBlock(section: ReportSection, m: ReportMetric): string[][] {
 function layout(rows: string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
-  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length))).join('   ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length)))
+      .join('   ')
+      .trimEnd(),
+  );
 }
 
 /**
@@ -38,8 +43,8 @@ function layout(rows: string[][]): string[] {
 export function formatReportTable(report: Report): string {
   const out: string[] = [];
   out.push(`virt-overhead report · database ${report.database}${report.group !== null ? ` · group ${report.group}` : ''} · since ${report.since}`);
-  out.push('Each system\'s latest run; ratio = guest / baseline run; overhead > 0 means the guest is worse; intervals are 95 %;');
-  out.push('verdict: worse/better = interval outside ±margin, equivalent = within it (TOST), margin = the baseline\'s noise floor (docs/overhead.md).');
+  out.push("Each system's latest run; ratio = guest / baseline run; overhead > 0 means the guest is worse; intervals are 95 %;");
+  out.push("verdict: worse/better = interval outside ±margin, equivalent = within it (TOST), margin = the baseline's noise floor (docs/overhead.md).");
   if (report.sections.length === 0) {
     out.push('', 'No sysbench results in this period.');
     return out.join('\n') + '\n';

@@ -13,7 +13,15 @@ export interface VariantRow {
   comparison: VariantComparison;
 }
 
-export async function variantRows(o: { influx: InfluxDB; database: string; group: string; since: Date; variantA: string; variantB: string; marginPct?: number | null }): Promise<VariantRow[]> {
+export async function variantRows(o: {
+  influx: InfluxDB;
+  database: string;
+  group: string;
+  since: Date;
+  variantA: string;
+  variantB: string;
+  marginPct?: number | null;
+}): Promise<VariantRow[]> {
   const rows: VariantRow[] = [];
   for (const test of TESTS) {
     for (const metric of KEY_METRICS[test]) {

@@ -17,7 +17,11 @@ export class LogLimiter {
   /** Occurrences seen in total, by message (for stats and tests). */
   readonly totals = new Map<string, number>();
 
-  constructor(private readonly log: Logger, private readonly perWindow = 5, private readonly windowMs = 10_000) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly perWindow = 5,
+    private readonly windowMs = 10_000,
+  ) {}
 
   warn(msg: string, fields: Record<string, unknown> & { agent?: string; reason?: string }): void {
     this.totals.set(msg, (this.totals.get(msg) ?? 0) + 1);

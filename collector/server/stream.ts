@@ -3,7 +3,15 @@
 // it. Invalid messages get a Reject with the reason and nothing is written.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { PROTOCOL_VERSION, type AgentMessage__Output, type AgentStatus__Output, type CollectorMessage, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
+import {
+  PROTOCOL_VERSION,
+  type AgentMessage__Output,
+  type AgentStatus__Output,
+  type CollectorMessage,
+  type Hello__Output,
+  type IntervalSample__Output,
+  type Result__Output,
+} from '../../proto/index.js';
 import { identityTags, StreamEncoder, type EncodedPoint } from '../influx/points.js';
 import { chainFields } from '../overhead/chain-fields.js';
 import { PermanentWriteError, type BatchWriter } from '../influx/writer.js';
@@ -143,7 +151,10 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
       if (!ctx.buckets.has(hello.agent_id) && ctx.buckets.size >= 100_000) ctx.buckets.clear();
       bucket = ctx.buckets.get(hello.agent_id) ?? ctx.buckets.set(hello.agent_id, bucket).get(hello.agent_id)!;
     }
-    log.info({ agent: hello.agent_id, group: hello.group, role: hello.role, virt: tags.virt, protocol: hello.protocol_version, agentVersion: hello.agent_version }, 'agent connected');
+    log.info(
+      { agent: hello.agent_id, group: hello.group, role: hello.role, virt: tags.virt, protocol: hello.protocol_version, agentVersion: hello.agent_version },
+      'agent connected',
+    );
     ctx.onHello?.(hello, tags);
     send({ welcome: { protocol_version: PROTOCOL_VERSION, collector_version: ctx.collectorVersion } });
   };
@@ -160,7 +171,13 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   /** A wrong agent clock is not the result's fault: it is stored, flagged and logged (rate-limited). */
   const skew = (id: string, r: { timestamp_ns: string }): number | undefined => {
     const s = clockSkewSeconds(r.timestamp_ns);
-    if (s !== undefined) limiter.warn('record timestamp is implausible (agent clock wrong?): stored with clock_skew_s', { agent: hello?.agent_id, id: id.slice(0, 80), reason: `${s} s from the collector's clock`, clockSkewS: s });
+    if (s !== undefined)
+      limiter.warn('record timestamp is implausible (agent clock wrong?): stored with clock_skew_s', {
+        agent: hello?.agent_id,
+        id: id.slice(0, 80),
+        reason: `${s} s from the collector's clock`,
+        clockSkewS: s,
+      });
     return s;
   };
 
@@ -195,7 +212,12 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     const batch = msg.batch!;
     const records = batch.results.length + batch.samples.length;
     if (records > MAX_BATCH_RECORDS) {
-      for (const r of [...batch.results, ...batch.samples]) reject(typeof r.id === 'string' ? r.id : '?', grpc.status.INVALID_ARGUMENT, `a batch may carry at most ${MAX_BATCH_RECORDS} records, this one has ${records}`);
+      for (const r of [...batch.results, ...batch.samples])
+        reject(
+          typeof r.id === 'string' ? r.id : '?',
+          grpc.status.INVALID_ARGUMENT,
+          `a batch may carry at most ${MAX_BATCH_RECORDS} records, this one has ${records}`,
+        );
       return records;
     }
     for (const r of batch.results) onRecord('result', r);

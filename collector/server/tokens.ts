@@ -44,7 +44,13 @@ export class TokenTable {
     this.byDigest = new Map();
     this.byCertificate = new Map();
     for (const e of entries) {
-      const grant: Grant = { agent: e.agent, group: e.group, roles: e.roles ?? ['guest'], ...(e.host ? { host: e.host } : {}), ...(e.variant ? { variant: e.variant } : {}) };
+      const grant: Grant = {
+        agent: e.agent,
+        group: e.group,
+        roles: e.roles ?? ['guest'],
+        ...(e.host ? { host: e.host } : {}),
+        ...(e.variant ? { variant: e.variant } : {}),
+      };
       if (e.token !== undefined) this.byDigest.set(digest(e.token), grant);
       if (e.certificate !== undefined) this.byCertificate.set(e.certificate, grant);
     }
@@ -69,7 +75,11 @@ export class TokenTable {
 }
 
 /** Why a grant does not cover a hello (undefined: it does). */
-export function grantMismatch(grant: Grant, h: { agent_id: string; group: string; role: string; hostname: string; variant: string }, what = 'token'): string | undefined {
+export function grantMismatch(
+  grant: Grant,
+  h: { agent_id: string; group: string; role: string; hostname: string; variant: string },
+  what = 'token',
+): string | undefined {
   if (grant.agent !== h.agent_id || grant.group !== h.group) return `this ${what} may write only as agent '${grant.agent}' in group '${grant.group}'`;
   if (!(grant.roles as readonly string[]).includes(h.role)) return `this ${what} may claim only the role(s) ${grant.roles.join(', ')}, not '${h.role}'`;
   if (grant.host !== undefined && grant.host !== h.hostname) return `this ${what} is bound to host '${grant.host}'`;
@@ -94,7 +104,10 @@ const TOKEN_ENTRY = z
       certificate: nonEmpty('certificate').optional(),
       agent: required('agent'),
       group: required('group'),
-      roles: z.array(z.enum(ROLES, { error: ROLES_LIST }), { error: ROLES_LIST }).min(1, ROLES_LIST).optional(),
+      roles: z
+        .array(z.enum(ROLES, { error: ROLES_LIST }), { error: ROLES_LIST })
+        .min(1, ROLES_LIST)
+        .optional(),
       host: nonEmpty('host').optional(),
       variant: nonEmpty('variant').optional(),
     },

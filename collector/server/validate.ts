@@ -77,7 +77,8 @@ function checkFields(fields: Record<string, number>, known: Set<string>, what: s
 
 export function validateHello(h: Hello__Output | null | undefined): Hello__Output {
   if (!h) throw new ValidationError('the first message must be a hello');
-  if (h.protocol_version < MIN_PROTOCOL_VERSION) throw new ValidationError(`protocol version ${h.protocol_version} is too old (minimum ${MIN_PROTOCOL_VERSION})`);
+  if (h.protocol_version < MIN_PROTOCOL_VERSION)
+    throw new ValidationError(`protocol version ${h.protocol_version} is too old (minimum ${MIN_PROTOCOL_VERSION})`);
   checkString(h.agent_id, 'hello.agent_id', MAX_TAG);
   checkString(h.hostname, 'hello.hostname', MAX_TAG);
   checkString(h.group, 'hello.group', MAX_TAG);
@@ -116,7 +117,8 @@ function checkRunRecord(r: Result__Output | IntervalSample__Output, what: 'resul
 function checkResolution(resolution: Record<string, number>, fields: Record<string, number>): void {
   for (const [name, step] of Object.entries(resolution)) {
     if (!(name in fields)) throw new ValidationError(`result.resolution: '${name.slice(0, 64)}' is not a field of the result`);
-    if (typeof step !== 'number' || !Number.isFinite(step) || step <= 0 || step > MAX_FIELD_VALUE) throw new ValidationError(`result.resolution.${name} must be a positive finite number`);
+    if (typeof step !== 'number' || !Number.isFinite(step) || step <= 0 || step > MAX_FIELD_VALUE)
+      throw new ValidationError(`result.resolution.${name} must be a positive finite number`);
   }
 }
 
@@ -124,7 +126,8 @@ export function validateResult(r: Result__Output): Result__Output {
   checkRunRecord(r, 'result', RESULT_FIELD_SET);
   checkInt(r.threads, 'result.threads', 1, 100_000);
   if (r.errors.length > 20) throw new ValidationError('result.errors has more than 20 lines');
-  for (const e of r.errors) if (typeof e !== 'string' || e.length > 1000) throw new ValidationError('result.errors lines must be strings of at most 1000 characters');
+  for (const e of r.errors)
+    if (typeof e !== 'string' || e.length > 1000) throw new ValidationError('result.errors lines must be strings of at most 1000 characters');
   if (r.ok && Object.keys(r.fields).length === 0) throw new ValidationError('result says ok but has no fields');
   checkResolution(r.resolution ?? {}, r.fields);
   return r;
@@ -139,7 +142,8 @@ export function validateSample(s: IntervalSample__Output): IntervalSample__Outpu
 export function validateStatus(s: AgentStatus__Output): AgentStatus__Output {
   checkString(s.id, 'status.id', MAX_ID);
   checkTimestamp(s.timestamp_ns, 'status.timestamp_ns');
-  if (!['idle', 'running', 'replaying'].includes(s.state)) throw new ValidationError(`status.state '${s.state.slice(0, 20)}' is not idle, running or replaying`);
+  if (!['idle', 'running', 'replaying'].includes(s.state))
+    throw new ValidationError(`status.state '${s.state.slice(0, 20)}' is not idle, running or replaying`);
   for (const k of ['spooled', 'dropped', 'corrupt', 'rejected'] as const) {
     if (!/^\d{1,15}$/.test(s[k])) throw new ValidationError(`status.${k} must be a whole number`);
   }

@@ -51,10 +51,7 @@ export const silentAgents = from('agent_silence')
   .groupBy('group', 'agent');
 
 function influxQuery(refId: string, q: { target(refId: string): ReturnType<typeof recentOverhead.target> }, fromSeconds: number): alerting.QueryBuilder {
-  return new alerting.QueryBuilder(refId)
-    .datasourceUid(INFLUX_DATASOURCE_UID)
-    .relativeTimeRange({ from: fromSeconds, to: 0 })
-    .model(q.target(refId));
+  return new alerting.QueryBuilder(refId).datasourceUid(INFLUX_DATASOURCE_UID).relativeTimeRange({ from: fromSeconds, to: 0 }).model(q.target(refId));
 }
 
 function reduce(refId: string, of: string): alerting.QueryBuilder {
@@ -64,25 +61,27 @@ function reduce(refId: string, of: string): alerting.QueryBuilder {
 }
 
 function math(refId: string, expression: string): alerting.QueryBuilder {
-  return new alerting.QueryBuilder(refId)
-    .datasourceUid('__expr__')
-    .model(new expr.TypeMathBuilder().refId(refId).datasource(EXPR).expression(expression));
+  return new alerting.QueryBuilder(refId).datasourceUid('__expr__').model(new expr.TypeMathBuilder().refId(refId).datasource(EXPR).expression(expression));
 }
 
 function above(refId: string, of: string, value: number): alerting.QueryBuilder {
-  return new alerting.QueryBuilder(refId)
-    .datasourceUid('__expr__')
-    .model(
-      new expr.TypeThresholdBuilder()
-        .refId(refId)
-        .datasource(EXPR)
-        .expression(of)
-        .conditions([{ evaluator: { type: 'gt', params: [value] } }]),
-    );
+  return new alerting.QueryBuilder(refId).datasourceUid('__expr__').model(
+    new expr.TypeThresholdBuilder()
+      .refId(refId)
+      .datasource(EXPR)
+      .expression(of)
+      .conditions([{ evaluator: { type: 'gt', params: [value] } }]),
+  );
 }
 
 /** A warning that fires at once when the last value of `q` in the range is above 0, per series. */
-function firesAboveZero(title: string, uid: string, q: Parameters<typeof influxQuery>[1], rangeSeconds: number, annotations: Record<string, string>): alerting.RuleBuilder {
+function firesAboveZero(
+  title: string,
+  uid: string,
+  q: Parameters<typeof influxQuery>[1],
+  rangeSeconds: number,
+  annotations: Record<string, string>,
+): alerting.RuleBuilder {
   return new alerting.RuleBuilder(title)
     .uid(uid)
     .ruleGroup(ALERT_GROUP)
@@ -150,8 +149,10 @@ export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.
       summary: `{{ $labels.agent }} is at least ${t.ciLowPct} % slower than its baseline on {{ $labels.test }} ({{ $labels.metric }}) with 95 % confidence`,
     });
   const changePoint = firesAboveZero('Overhead regression: change point', 'virt-overhead-change-point', newRegressions, 48 * HOUR, {
-    summary: 'The overhead of {{ $labels.agent }} on {{ $labels.test }} ({{ $labels.metric }}) shifted up: a significant, persistent change (E-divisive, p < 0.001)',
-    description: 'See `virt-overhead report --changes --group {{ $labels.group }}` or the "Change points" annotations on the Overview dashboard for before/after, the runs and the facts that changed.',
+    summary:
+      'The overhead of {{ $labels.agent }} on {{ $labels.test }} ({{ $labels.metric }}) shifted up: a significant, persistent change (E-divisive, p < 0.001)',
+    description:
+      'See `virt-overhead report --changes --group {{ $labels.group }}` or the "Change points" annotations on the Overview dashboard for before/after, the runs and the facts that changed.',
   });
   const worse = firesAboveZero('Guest worse than its baseline (verdict worse)', 'virt-overhead-worse', latestWorseBy, 24 * HOUR, {
     summary: '{{ $labels.agent }} is worse than its baseline on {{ $labels.test }} ({{ $labels.metric }}): the 95 % interval lies above the margin',

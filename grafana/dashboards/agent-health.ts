@@ -13,13 +13,13 @@ type Counter = 'spooled' | 'dropped' | 'corrupt' | 'rejected';
 const COUNTERS: Counter[] = ['spooled', 'dropped', 'corrupt', 'rejected'];
 
 function selectedStatus() {
-  return from('agent_status')
-    .whereTimeFilter()
-    .whereVars('group', 'agent', 'virt', 'variant');
+  return from('agent_status').whereTimeFilter().whereVars('group', 'agent', 'virt', 'variant');
 }
 
 // A single selector keeps the point's own time: the Time column is "last seen".
-export const lastSeen = selectedStatus().select(as(last('state'), 'state')).groupBy('group', 'agent', 'host', 'virt', 'kvm');
+export const lastSeen = selectedStatus()
+  .select(as(last('state'), 'state'))
+  .groupBy('group', 'agent', 'host', 'virt', 'kvm');
 
 export const currentCounters = selectedStatus()
   .select(
@@ -39,7 +39,11 @@ export const silence = from('agent_silence')
   .groupBy('group', 'agent');
 
 export function counterSeries(counter: Counter) {
-  return selectedStatus().select(as(max(counter), counter)).groupByTime('$__interval').groupBy('agent').fill('none');
+  return selectedStatus()
+    .select(as(max(counter), counter))
+    .groupByTime('$__interval')
+    .groupBy('agent')
+    .fill('none');
 }
 
 export function agentHealthDashboard(): dashboard.DashboardBuilder {
@@ -55,7 +59,9 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
     .withPanel(
       new table.PanelBuilder()
         .title('Silent agents')
-        .description('An agent is silent when its newest heartbeat is older than the collector\'s --silence-after (limit_s). Red: silent now (the "Agent silent" alert fires too).')
+        .description(
+          'An agent is silent when its newest heartbeat is older than the collector\'s --silence-after (limit_s). Red: silent now (the "Agent silent" alert fires too).',
+        )
         .datasource({ ...INFLUX_DATASOURCE })
         .withTarget(silence.target('A', { format: 'table' }))
         .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
@@ -82,7 +88,9 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
     .withPanel(
       new table.PanelBuilder()
         .title('Counters now')
-        .description('spooled: results waiting on disk; dropped: lost because the spool was full; corrupt: spool records that failed their checksum; rejected: results the collector refused.')
+        .description(
+          'spooled: results waiting on disk; dropped: lost because the spool was full; corrupt: spool records that failed their checksum; rejected: results the collector refused.',
+        )
         .datasource({ ...INFLUX_DATASOURCE })
         .withTarget(currentCounters.target('A', { format: 'table' }))
         .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })

@@ -12,13 +12,15 @@ import { tableLegend } from '../panels.js';
 import { identityVariables } from '../variables.js';
 
 function selectedSamples() {
-  return from('sysbench_interval')
-    .whereTimeFilter()
-    .whereVars('group', 'agent', 'virt', 'test', 'variant');
+  return from('sysbench_interval').whereTimeFilter().whereVars('group', 'agent', 'virt', 'test', 'variant');
 }
 
 export function intervalSeries<F extends IntervalField>(field: F) {
-  return selectedSamples().select(as(mean(field), field)).groupByTime('$__interval').groupBy('agent', 'test').fill('none');
+  return selectedSamples()
+    .select(as(mean(field), field))
+    .groupByTime('$__interval')
+    .groupBy('agent', 'test')
+    .fill('none');
 }
 
 export const latestSample = selectedSamples()

@@ -13,18 +13,33 @@ function chainPoints(against: 'parent' | 'root') {
 
 /** Each layer against its parent. */
 export const layerCost = chainPoints('parent')
-  .select(as(last('chain'), 'chain'), as(last('depth'), 'depth'), as(last('overhead_pct'), 'layer_pct'), as(last('ci_low_pct'), 'layer_ci_low_pct'), as(last('ci_high_pct'), 'layer_ci_high_pct'))
+  .select(
+    as(last('chain'), 'chain'),
+    as(last('depth'), 'depth'),
+    as(last('overhead_pct'), 'layer_pct'),
+    as(last('ci_low_pct'), 'layer_ci_low_pct'),
+    as(last('ci_high_pct'), 'layer_ci_high_pct'),
+  )
   .groupBy('group', 'agent', 'variant', 'test', 'metric');
 
 /** The whole stack under each layer, and the product of the layers' ratios against it. */
 export const stackCost = chainPoints('root')
-  .select(as(last('overhead_pct'), 'stack_pct'), as(last('ci_low_pct'), 'stack_ci_low_pct'), as(last('ci_high_pct'), 'stack_ci_high_pct'), as(last('layers_ratio'), 'layers_ratio'), as(last('ratio'), 'stack_ratio'), as(last('layers_agree'), 'layers_agree'))
+  .select(
+    as(last('overhead_pct'), 'stack_pct'),
+    as(last('ci_low_pct'), 'stack_ci_low_pct'),
+    as(last('ci_high_pct'), 'stack_ci_high_pct'),
+    as(last('layers_ratio'), 'layers_ratio'),
+    as(last('ratio'), 'stack_ratio'),
+    as(last('layers_agree'), 'layers_agree'),
+  )
   .groupBy('group', 'agent', 'variant', 'test', 'metric');
 
 export function nestedStacksTable(): table.PanelBuilder {
   return new table.PanelBuilder()
     .title('Nested stacks: the cost of each layer')
-    .description('One row per layer of each chain (root > L1 > L2, agents that declare --parent): layer_pct is what this layer costs against the one it runs on, stack_pct what the whole stack under it costs against the root, both with their 95 % intervals. layers_ratio is the product of the per-layer ratios down the chain; layers_agree says whether the whole-stack ratio lies within its interval. A layer measured from inside includes everything below it.')
+    .description(
+      'One row per layer of each chain (root > L1 > L2, agents that declare --parent): layer_pct is what this layer costs against the one it runs on, stack_pct what the whole stack under it costs against the root, both with their 95 % intervals. layers_ratio is the product of the per-layer ratios down the chain; layers_agree says whether the whole-stack ratio lies within its interval. A layer measured from inside includes everything below it.',
+    )
     .datasource({ ...INFLUX_DATASOURCE })
     .withTarget(layerCost.target('A', { format: 'table' }))
     .withTarget(stackCost.target('B', { format: 'table' }))

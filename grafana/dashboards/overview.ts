@@ -15,9 +15,7 @@ import { nestedStacksTable } from './nested.js';
 
 /** The overhead points the dashboard's variables select. */
 function selectedOverhead() {
-  return from('overhead')
-    .whereTimeFilter()
-    .whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric');
+  return from('overhead').whereTimeFilter().whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric');
 }
 
 export const overheadOverTime = selectedOverhead()
@@ -50,7 +48,9 @@ export const relativeByVirt = fromSubquery(relativeInner)
 function overheadTimeseries(): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
     .title('Overhead against the baseline (%)')
-    .description('Positive = the guest is slower than its group\'s baseline (native) host, for the same test, profile and thread count. One line per guest agent, test and metric.')
+    .description(
+      "Positive = the guest is slower than its group's baseline (native) host, for the same test, profile and thread count. One line per guest agent, test and metric.",
+    )
     .datasource({ ...INFLUX_DATASOURCE })
     .withTarget(overheadOverTime.target('A', { alias: '$tag_agent · $tag_test · $tag_metric' }))
     .unit('percent')
@@ -65,27 +65,31 @@ function overheadTimeseries(): timeseries.PanelBuilder {
 function currentOverheadTable(): table.PanelBuilder {
   return overheadTable(
     'Current overhead',
-    'The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead, the number of trials on each side and the verdict: worse / better when the interval lies outside ±margin, equivalent when its 90 % interval lies within it, else inconclusive; unmeasurable at sysbench\'s printing resolution (docs/overhead.md).',
+    "The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead, the number of trials on each side and the verdict: worse / better when the interval lies outside ±margin, equivalent when its 90 % interval lies within it, else inconclusive; unmeasurable at sysbench's printing resolution (docs/overhead.md).",
     currentOverhead.target('A', { format: 'table' }),
   );
 }
 
 function relativeBarChart(): barchart.PanelBuilder {
-  return new barchart.PanelBuilder()
-    .title('Native / KVM / TCG: relative performance (native = 1)')
-    .description('Mean guest performance relative to the group\'s native baseline, per test, like the charts of the seed report (higher is better). Native is 1 by definition; a bar above 1 means the guest measured faster than native in this window.')
-    .datasource({ ...INFLUX_DATASOURCE })
-    .withTarget(relativeByVirt.target('A', { format: 'table' }))
-    // One row per test, one column per virtualization: grouped bars.
-    .withTransformation({ id: 'groupingToMatrix', options: { columnField: 'virt', rowField: 'test', valueField: 'relative' } })
-    .xField('test\\virt')
-    .min(0)
-    .decimals(2)
-    .thresholds(referenceLine(1))
-    .thresholdsStyle(lineThresholds())
-    .showValue(common.VisibilityMode.Always)
-    .height(10)
-    .span(24);
+  return (
+    new barchart.PanelBuilder()
+      .title('Native / KVM / TCG: relative performance (native = 1)')
+      .description(
+        "Mean guest performance relative to the group's native baseline, per test, like the charts of the seed report (higher is better). Native is 1 by definition; a bar above 1 means the guest measured faster than native in this window.",
+      )
+      .datasource({ ...INFLUX_DATASOURCE })
+      .withTarget(relativeByVirt.target('A', { format: 'table' }))
+      // One row per test, one column per virtualization: grouped bars.
+      .withTransformation({ id: 'groupingToMatrix', options: { columnField: 'virt', rowField: 'test', valueField: 'relative' } })
+      .xField('test\\virt')
+      .min(0)
+      .decimals(2)
+      .thresholds(referenceLine(1))
+      .thresholdsStyle(lineThresholds())
+      .showValue(common.VisibilityMode.Always)
+      .height(10)
+      .span(24)
+  );
 }
 
 export function overviewDashboard(): dashboard.DashboardBuilder {

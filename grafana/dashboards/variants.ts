@@ -13,10 +13,7 @@ import { overheadTable, tableLegend } from '../panels.js';
 import { fieldVariable, identityVariables, metricVariable } from '../variables.js';
 
 function selectedResults() {
-  return from('sysbench')
-    .whereTimeFilter()
-    .whereVars('group', 'agent', 'virt', 'test', 'variant')
-    .whereField('ok', '=', true);
+  return from('sysbench').whereTimeFilter().whereVars('group', 'agent', 'virt', 'test', 'variant').whereField('ok', '=', true);
 }
 
 const field = variableColumn<ResultField>('field');
@@ -67,7 +64,9 @@ export function variantsDashboard(): dashboard.DashboardBuilder {
     .withPanel(
       new table.PanelBuilder()
         .title('$field per variant: mean and 95 % CI')
-        .description('Successful trials only. CI = mean ± 1.96·s/√n (normal approximation: too narrow with few trials). For Student-t intervals and a significance test between two variants use `virt-overhead report`.')
+        .description(
+          'Successful trials only. CI = mean ± 1.96·s/√n (normal approximation: too narrow with few trials). For Student-t intervals and a significance test between two variants use `virt-overhead report`.',
+        )
         .datasource({ ...INFLUX_DATASOURCE })
         .withTarget(variantStats.target('A', { format: 'table' }))
         .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } })
@@ -78,7 +77,7 @@ export function variantsDashboard(): dashboard.DashboardBuilder {
     .withPanel(
       overheadTable(
         'Overhead per variant (latest, with 95 % CI)',
-        'The collector\'s overhead against the baseline, per variant: two variants differ significantly for a metric when their CIs do not overlap (conservative).',
+        "The collector's overhead against the baseline, per variant: two variants differ significantly for a metric when their CIs do not overlap (conservative).",
         variantOverhead.target('A', { format: 'table' }),
       ),
     )

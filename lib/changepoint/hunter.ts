@@ -129,8 +129,15 @@ function enforceLimits(series: readonly number[], cps: ChangePoint[], minSegment
   ];
   // Otava's merge leaves a point's statistics stale when a neighbour left (see merge()): judge
   // every point on its actual neighbours.
-  cps = restate(series, cps.map((c) => c.index));
-  const without = (drop: ChangePoint) => restate(series, cps.filter((c) => c !== drop).map((c) => c.index));
+  cps = restate(
+    series,
+    cps.map((c) => c.index),
+  );
+  const without = (drop: ChangePoint) =>
+    restate(
+      series,
+      cps.filter((c) => c !== drop).map((c) => c.index),
+    );
   // The strongest evidence left after a removal: the smallest p-value of the remaining points.
   const bestP = (left: ChangePoint[]) => left.reduce((m, c) => Math.min(m, c.stats.pValue), 1);
   for (;;) {

@@ -32,15 +32,25 @@ describe('verdicts, checked against scipy', () => {
     expect(c.overheadLowPct).toBeNull();
   });
   it('at resolution: 0.02 vs 0.05 ms is never called better, and shows no zero-width interval', () => {
-    const c = compareSamples({ values: [0.05, 0.05, 0.05], resolution: 0.01 }, { values: [0.02, 0.02, 0.02], resolution: 0.01 }, { direction: 'lower', marginPct: 3 });
+    const c = compareSamples(
+      { values: [0.05, 0.05, 0.05], resolution: 0.01 },
+      { values: [0.02, 0.02, 0.02], resolution: 0.01 },
+      { direction: 'lower', marginPct: 3 },
+    );
     expect(c.verdict).toBe('unmeasurable');
     expect(c.overheadLowPct).toBeNull();
     // 10 steps: 0.10 ms at 0.01 is measurable, 0.09 is not.
     expect(compareSamples({ values: [0.1, 0.11, 0.1] }, { values: [0.1, 0.1, 0.11] }, { direction: 'lower', marginPct: 50 }).verdict).not.toBe('unmeasurable');
-    expect(compareSamples({ values: [0.09, 0.09, 0.09], resolution: 0.01 }, { values: [0.5, 0.51, 0.5] }, { direction: 'lower', marginPct: 3 }).verdict).toBe('unmeasurable');
+    expect(compareSamples({ values: [0.09, 0.09, 0.09], resolution: 0.01 }, { values: [0.5, 0.51, 0.5] }, { direction: 'lower', marginPct: 3 }).verdict).toBe(
+      'unmeasurable',
+    );
   });
   it('equivalent: cpu events/s within ±3 % (scipy: ci [-0.191354, 0.228184] %, df 7.440074, TOST p 1.29e-9, Welch p 0.844807)', () => {
-    const c = compareSamples({ values: [1000.12, 1002.5, 998.3, 1001.07, 999.4], resolution: 0.01 }, { values: [1001.0, 999.8, 1000.5, 1002.1, 998.9], resolution: 0.01 }, higher());
+    const c = compareSamples(
+      { values: [1000.12, 1002.5, 998.3, 1001.07, 999.4], resolution: 0.01 },
+      { values: [1001.0, 999.8, 1000.5, 1002.1, 998.9], resolution: 0.01 },
+      higher(),
+    );
     expect(c.verdict).toBe('equivalent');
     expect(c.overheadPct).toBeCloseTo(0.018194941806171094, 10);
     expect(c.overheadLowPct).toBeCloseTo(-0.19135432948623743, 6);
@@ -56,7 +66,11 @@ describe('verdicts, checked against scipy', () => {
     expect(c.p).toBeCloseTo(1.5640953218362947e-6, 10);
   });
   it('clearly better: latency 1.5 vs 2.0 ms (scipy: -23.940150 % [-25.562050, -22.282910], Welch p 5.53e-8)', () => {
-    const c = compareSamples({ values: [1.52, 1.55, 1.5, 1.53], resolution: 0.01 }, { values: [2.01, 1.98, 2.03, 2.0], resolution: 0.01 }, { direction: 'lower', marginPct: 3 });
+    const c = compareSamples(
+      { values: [1.52, 1.55, 1.5, 1.53], resolution: 0.01 },
+      { values: [2.01, 1.98, 2.03, 2.0], resolution: 0.01 },
+      { direction: 'lower', marginPct: 3 },
+    );
     expect(c.verdict).toBe('better');
     expect(c.overheadLowPct).toBeCloseTo(-25.562050296735993, 6);
     expect(c.overheadHighPct).toBeCloseTo(-22.28290996747505, 6);
@@ -75,7 +89,11 @@ describe('verdicts, checked against scipy', () => {
 
 describe('bad input gives a reason, never a precise-looking number', () => {
   it('no baseline trials, or none on the compared side: unmeasurable', () => {
-    expect(compareSamples({ values: [1, 2] }, { values: [] }, higher())).toMatchObject({ verdict: 'unmeasurable', reason: expect.stringMatching(/no reference/), ratio: null });
+    expect(compareSamples({ values: [1, 2] }, { values: [] }, higher())).toMatchObject({
+      verdict: 'unmeasurable',
+      reason: expect.stringMatching(/no reference/),
+      ratio: null,
+    });
     expect(compareSamples({ values: [] }, { values: [1, 2] }, higher())).toMatchObject({ verdict: 'unmeasurable', ratio: null });
   });
   it('one baseline trial: inconclusive, no interval, no p', () => {

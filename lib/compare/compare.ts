@@ -97,10 +97,18 @@ export function compareSamples(candidate: Sample, reference: Sample, o: CompareO
   const stepR = reference.resolution ?? inferResolution(reference.values);
   out.candidateResolution = stepC;
   out.referenceResolution = stepR;
-  if (!(mc > 0) || !(mr > 0)) return { ...out, verdict: 'unmeasurable', reason: `a mean is 0 at resolution ${stepC === stepR ? stepC : `${stepR} / ${stepC}`}: a ratio against 0 says nothing` };
+  if (!(mc > 0) || !(mr > 0))
+    return {
+      ...out,
+      verdict: 'unmeasurable',
+      reason: `a mean is 0 at resolution ${stepC === stepR ? stepC : `${stepR} / ${stepC}`}: a ratio against 0 says nothing`,
+    };
   out.ratio = mc / mr;
   out.overheadPct = overheadPct(out.ratio, o.direction);
-  const near = [mr < RESOLUTION_STEPS * stepR ? `reference mean ${short(mr)} is within ${RESOLUTION_STEPS} steps of ${stepR}` : '', mc < RESOLUTION_STEPS * stepC ? `compared mean ${short(mc)} is within ${RESOLUTION_STEPS} steps of ${stepC}` : ''].filter(Boolean);
+  const near = [
+    mr < RESOLUTION_STEPS * stepR ? `reference mean ${short(mr)} is within ${RESOLUTION_STEPS} steps of ${stepR}` : '',
+    mc < RESOLUTION_STEPS * stepC ? `compared mean ${short(mc)} is within ${RESOLUTION_STEPS} steps of ${stepC}` : '',
+  ].filter(Boolean);
   if (near.length > 0) return { ...out, verdict: 'unmeasurable', reason: `measured at resolution: ${near.join('; ')}` };
   const single = [reference.values.length < 2 ? 'reference' : '', candidate.values.length < 2 ? 'compared side' : ''].filter(Boolean);
   if (single.length > 0) return { ...out, reason: `one trial on the ${single.join(' and ')}: no spread to build an interval from`, moreTrials: 1 };
@@ -124,13 +132,24 @@ export function compareSamples(candidate: Sample, reference: Sample, o: CompareO
   const hi = out.overheadHighPct;
   if (lo > m) return { ...out, verdict: 'worse', reason: `the ${pct(level)} interval lies above +${m}%` };
   if (hi < -m) return { ...out, verdict: 'better', reason: `the ${pct(level)} interval lies below −${m}%` };
-  if (eqLow > -m && eqHigh < m) return { ...out, verdict: 'equivalent', reason: `the ${pct(1 - 2 * (1 - level))} interval lies within ±${m}% (two one-sided tests)` };
+  if (eqLow > -m && eqHigh < m)
+    return { ...out, verdict: 'equivalent', reason: `the ${pct(1 - 2 * (1 - level))} interval lies within ±${m}% (two one-sided tests)` };
   // How much narrower the interval must get to decide, if the estimate stayed where it is;
   // width shrinks as 1/√n (df gains ignored, so the estimate errs on the high side).
-  const k = est > m ? ((est - lo) / (est - m)) ** 2 : est < -m ? ((hi - est) / (-m - est)) ** 2 : Math.max(((est - eqLow) / (est + m)) ** 2, ((eqHigh - est) / (m - est)) ** 2);
+  const k =
+    est > m
+      ? ((est - lo) / (est - m)) ** 2
+      : est < -m
+        ? ((hi - est) / (-m - est)) ** 2
+        : Math.max(((est - eqLow) / (est + m)) ** 2, ((eqHigh - est) / (m - est)) ** 2);
   const n = Math.max(candidate.values.length, reference.values.length);
   const more = Number.isFinite(k) ? Math.max(1, Math.ceil((k - 1) * n)) : null;
-  return { ...out, verdict: 'inconclusive', reason: more === null ? `the estimate sits on the margin ±${m}%` : `the interval straddles the margin ±${m}%`, moreTrials: more };
+  return {
+    ...out,
+    verdict: 'inconclusive',
+    reason: more === null ? `the estimate sits on the margin ±${m}%` : `the interval straddles the margin ±${m}%`,
+    moreTrials: more,
+  };
 }
 
 /** A mean in a reason: 4 significant digits (0.07500000000000001 → 0.075). */

@@ -58,11 +58,15 @@ export interface MarginSpec {
 /** Parses `2`, `lab=2,prod=5` or `3,lab=2` (percent; a bare number is every group's). */
 export function parseMarginSpec(text: string): MarginSpec {
   const out: MarginSpec = { groupMargins: {} };
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.lastIndexOf('=');
     const [group, value] = eq < 0 ? [null, part] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
     const pct = Number(value.replace(/%$/, ''));
-    if (value === '' || !Number.isFinite(pct) || pct < 0 || pct >= 100) throw new Error(`margin: '${part}' is not a percentage in [0, 100) (e.g. 2, or group=2)`);
+    if (value === '' || !Number.isFinite(pct) || pct < 0 || pct >= 100)
+      throw new Error(`margin: '${part}' is not a percentage in [0, 100) (e.g. 2, or group=2)`);
     if (group === null) out.marginPct = pct;
     else if (group === '') throw new Error(`margin: '${part}' names no group`);
     else out.groupMargins[group] = pct;

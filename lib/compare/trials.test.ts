@@ -18,11 +18,22 @@ describe('trial rule: N trials, then more (up to 2N) while a headline metric can
     expect(decideTrial({ events_per_sec: { values: [1000, 1001, 999] } }, 3, trialPlan(3))).toMatchObject({ addTrial: false, reason: 'decided' });
   });
   it('adds while imprecise: 100, 110, 90 (RSD 10 %) is not; stops at 2N', () => {
-    expect(decideTrial({ events_per_sec: { values: [100, 110, 90] } }, 3, trialPlan(3))).toMatchObject({ addTrial: true, reason: 'undecided', undecided: ['events_per_sec'] });
-    expect(decideTrial({ events_per_sec: { values: [100, 110, 90, 100, 110, 90] } }, 6, trialPlan(3))).toMatchObject({ addTrial: false, reason: 'max-reached' });
+    expect(decideTrial({ events_per_sec: { values: [100, 110, 90] } }, 3, trialPlan(3))).toMatchObject({
+      addTrial: true,
+      reason: 'undecided',
+      undecided: ['events_per_sec'],
+    });
+    expect(decideTrial({ events_per_sec: { values: [100, 110, 90, 100, 110, 90] } }, 6, trialPlan(3))).toMatchObject({
+      addTrial: false,
+      reason: 'max-reached',
+    });
   });
   it('every headline metric must be decided; one at resolution counts as decided (more trials cannot help)', () => {
-    const s = { events_per_sec: { values: [1000, 1001, 999] }, latency_avg_ms: { values: [0.02, 0.03, 0.02], resolution: 0.01 }, latency_pct_ms: { values: [1.2, 1.9, 1.5] } };
+    const s = {
+      events_per_sec: { values: [1000, 1001, 999] },
+      latency_avg_ms: { values: [0.02, 0.03, 0.02], resolution: 0.01 },
+      latency_pct_ms: { values: [1.2, 1.9, 1.5] },
+    };
     expect(sampleDecides(s.latency_avg_ms, 3)).toBe(true);
     expect(decideTrial(s, 3, trialPlan(3))).toMatchObject({ addTrial: true, undecided: ['latency_pct_ms'] });
   });

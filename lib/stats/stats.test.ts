@@ -2,7 +2,21 @@
 // `t.test(extra ~ group, data = sleep)` output, and scipy 1.17 (stats.t, special.betainc),
 // quoted with each case. Tolerances are those of the source's printed digits.
 import { describe, expect, it } from 'vitest';
-import { mean, median, stddev, rsd, variance, meanCi, regularizedIncompleteBeta, tCdf, tQuantile, tTwoSidedP, welchTTest, ratioCi, StatsError } from './stats.js';
+import {
+  mean,
+  median,
+  stddev,
+  rsd,
+  variance,
+  meanCi,
+  regularizedIncompleteBeta,
+  tCdf,
+  tQuantile,
+  tTwoSidedP,
+  welchTTest,
+  ratioCi,
+  StatsError,
+} from './stats.js';
 
 // R: datasets::sleep, extra for group 1 and group 2.
 const SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];

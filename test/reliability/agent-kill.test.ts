@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('agent SIGKILLed while appending', () => {
-  it('keeps every fsync\'d record; the real agent starts on a damaged spool and delivers the rest once', async () => {
+  it("keeps every fsync'd record; the real agent starts on a damaged spool and delivers the rest once", async () => {
     const confirmed: string[] = [];
     let tornTails = 0;
     for (const round of [0, 1, 2]) {
@@ -34,7 +34,10 @@ describe('agent SIGKILLed while appending', () => {
       await p.waitFor(new RegExp(`^r${round}-400$`, 'm'));
       p.signal('SIGKILL');
       await p.exited;
-      const printed = p.stdout().split('\n').filter((l) => l.startsWith(`r${round}-`));
+      const printed = p
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith(`r${round}-`));
       confirmed.push(...printed);
       const spool = Spool.open(spoolDir);
       const pending = [...spool.pending()].map((r) => r.id);
@@ -52,7 +55,12 @@ describe('agent SIGKILLed while appending', () => {
 
     // Destroy one known record in the middle of the first segment.
     const victim = 'r0-50';
-    const seg = join(spoolDir, readdirSync(spoolDir).filter((f) => f.endsWith('.seg')).sort()[0]!);
+    const seg = join(
+      spoolDir,
+      readdirSync(spoolDir)
+        .filter((f) => f.endsWith('.seg'))
+        .sort()[0]!,
+    );
     const at = readFileSync(seg).indexOf(`"id":"${victim}"`);
     expect(at).toBeGreaterThan(0);
     const fd = openSync(seg, 'r+');
@@ -60,7 +68,27 @@ describe('agent SIGKILLed while appending', () => {
     closeSync(fd);
 
     stack = await startLocalStack({ dataDir: join(dir, 'influx') });
-    const agent = spawnProc([MAIN, 'agent', '--collector', stack.collectorAddress, '--once', '--profile', 'quick', '--tests', 'mutex', '--trials', '1', '--workdir', join(dir, 'work'), '--spool-dir', spoolDir, '--agent-id', 'akill', '--group', 'rel']);
+    const agent = spawnProc([
+      MAIN,
+      'agent',
+      '--collector',
+      stack.collectorAddress,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'mutex',
+      '--trials',
+      '1',
+      '--workdir',
+      join(dir, 'work'),
+      '--spool-dir',
+      spoolDir,
+      '--agent-id',
+      'akill',
+      '--group',
+      'rel',
+    ]);
     procs.push(agent);
     const { code } = await agent.exited;
     expect(agent.stderr()).toContain('spool: skipped a corrupt record');
@@ -72,6 +100,13 @@ describe('agent SIGKILLed while appending', () => {
     expect(cmp).toEqual({ expected: expected.length, stored: expected.length, lost: 0, duplicated: 0, unexpected: 0 });
     const status = await query(stack.influxUrl, `SELECT last(corrupt) AS corrupt, last(spooled) AS spooled FROM agent_status WHERE agent = 'akill'`);
     expect(status[0]).toMatchObject({ corrupt: tornTails + 1, spooled: 0 });
-    recordFigures('agent SIGKILL while appending x3, then a flipped record; real agent replays', { sent: confirmed.length, acknowledged: stored.length, stored: cmp.stored, lost: confirmed.length - cmp.stored, duplicated: cmp.duplicated, note: `sent = records whose append returned before a kill; torn tails found: ${tornTails}; lost = the 1 record destroyed on purpose, skipped and counted (agent_status.corrupt = ${tornTails + 1})` });
+    recordFigures('agent SIGKILL while appending x3, then a flipped record; real agent replays', {
+      sent: confirmed.length,
+      acknowledged: stored.length,
+      stored: cmp.stored,
+      lost: confirmed.length - cmp.stored,
+      duplicated: cmp.duplicated,
+      note: `sent = records whose append returned before a kill; torn tails found: ${tornTails}; lost = the 1 record destroyed on purpose, skipped and counted (agent_status.corrupt = ${tornTails + 1})`,
+    });
   });
 });

@@ -31,10 +31,20 @@ afterAll(async () => {
 const TOK = { alpha: 'tok-alpha-0123456789abcdef', beta: 'tok-beta-0123456789abcdef', gamma: 'tok-gamma-0123456789abcdef' };
 
 /** Opens a stream with a hello; resolves 'welcome' or the status code the collector closed it with. */
-async function attempt(client: ReturnType<typeof rawClient>, token: string | undefined, agent: string, group = 'g1'): Promise<{ outcome: 'welcome' | number; details: string; stream: ReturnType<typeof openStream> }> {
+async function attempt(
+  client: ReturnType<typeof rawClient>,
+  token: string | undefined,
+  agent: string,
+  group = 'g1',
+): Promise<{ outcome: 'welcome' | number; details: string; stream: ReturnType<typeof openStream> }> {
   const s = openStream(client, token);
   s.call.write({ hello: hello({ agent_id: agent, group }) });
-  const got = await s.waitFor((m) => Boolean(m.welcome)).then(() => true, () => false);
+  const got = await s
+    .waitFor((m) => Boolean(m.welcome))
+    .then(
+      () => true,
+      () => false,
+    );
   if (got) return { outcome: 'welcome', details: '', stream: s };
   const st = await s.closed;
   return { outcome: st.code, details: st.details, stream: s };
@@ -52,14 +62,31 @@ function makeCerts(): void {
   writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
   const sign = (name: string, ca: string, ext: string) => {
     openssl(['req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    ]);
   };
   sign('server', 'ca', 'server.ext');
   sign('client', 'ca', 'client.ext');
   sign('intruder', 'rogue', 'client.ext');
 }
 
-const sslCreds = (ca: string, key?: string, cert?: string) => grpc.credentials.createSsl(readFileSync(p(ca)), key ? readFileSync(p(key)) : null, cert ? readFileSync(p(cert)) : null);
+const sslCreds = (ca: string, key?: string, cert?: string) =>
+  grpc.credentials.createSsl(readFileSync(p(ca)), key ? readFileSync(p(key)) : null, cert ? readFileSync(p(cert)) : null);
 const tlsOpts = { 'grpc.ssl_target_name_override': 'collector.test' };
 
 describe('tokens', () => {
@@ -101,15 +128,34 @@ describe('tokens', () => {
 
     // A real agent process with gamma's token delivers everything.
     writeFileSync(p('gamma.token'), TOK.gamma + '\n', { mode: 0o600 });
-    const agent = startLoadAgent({ collector: c.address, spoolDir: p('spool-gamma'), agentId: 'gamma', group: 'g1', count: 500, batch: 50, tokenFile: p('gamma.token'), exitWhenDrained: true });
+    const agent = startLoadAgent({
+      collector: c.address,
+      spoolDir: p('spool-gamma'),
+      agentId: 'gamma',
+      group: 'g1',
+      count: 500,
+      batch: 50,
+      tokenFile: p('gamma.token'),
+      exitWhenDrained: true,
+    });
     procs.push(agent);
     await agent.waitFor(/"event":"drained"/);
     const want = loadIds('gamma', 500);
-    const r = compareIds([...want.results, ...want.samples], [...(await storedIds(influxd.url, 'sysbench', 'gamma')), ...(await storedIds(influxd.url, 'sysbench_interval', 'gamma'))]);
+    const r = compareIds(
+      [...want.results, ...want.samples],
+      [...(await storedIds(influxd.url, 'sysbench', 'gamma')), ...(await storedIds(influxd.url, 'sysbench_interval', 'gamma'))],
+    );
     expect(r).toEqual({ expected: 500, stored: 500, lost: 0, duplicated: 0, unexpected: 0 });
     const alphaRows = await storedIds(influxd.url, 'sysbench', 'alpha');
     expect(alphaRows).toEqual(['auth-alpha-1']);
-    recordFigures('tokens: missing/wrong/stolen/other group refused, SIGHUP revokes an open stream; agent with a valid token', { sent: 500, acknowledged: 500, stored: r.stored, lost: r.lost, duplicated: r.duplicated, note: 'UNAUTHENTICATED x2, PERMISSION_DENIED x2, revoked stream closed UNAUTHENTICATED, nothing written by a refused stream' });
+    recordFigures('tokens: missing/wrong/stolen/other group refused, SIGHUP revokes an open stream; agent with a valid token', {
+      sent: 500,
+      acknowledged: 500,
+      stored: r.stored,
+      lost: r.lost,
+      duplicated: r.duplicated,
+      note: 'UNAUTHENTICATED x2, PERMISSION_DENIED x2, revoked stream closed UNAUTHENTICATED, nothing written by a refused stream',
+    });
     client.close();
     await stopProc(c);
   });
@@ -126,19 +172,47 @@ describe('TLS and mutual TLS', () => {
     const wrongCa = rawClient(c.address, sslCreds('rogue.crt'), tlsOpts);
     expect((await attempt(wrongCa, undefined, 'wrong-ca')).outcome).toBe(grpc.status.UNAVAILABLE);
     wrongCa.close();
-    const agent = startLoadAgent({ collector: c.address, spoolDir: p('spool-tls'), agentId: 'tls-agent', count: 300, batch: 50, tls: { ca: p('ca.crt'), serverName: 'collector.test' }, exitWhenDrained: true });
+    const agent = startLoadAgent({
+      collector: c.address,
+      spoolDir: p('spool-tls'),
+      agentId: 'tls-agent',
+      count: 300,
+      batch: 50,
+      tls: { ca: p('ca.crt'), serverName: 'collector.test' },
+      exitWhenDrained: true,
+    });
     procs.push(agent);
     await agent.waitFor(/"event":"drained"/);
     const want = loadIds('tls-agent', 300);
-    const r = compareIds([...want.results, ...want.samples], [...(await storedIds(influxd.url, 'sysbench', 'tls-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'tls-agent'))]);
+    const r = compareIds(
+      [...want.results, ...want.samples],
+      [...(await storedIds(influxd.url, 'sysbench', 'tls-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'tls-agent'))],
+    );
     expect(r).toEqual({ expected: 300, stored: 300, lost: 0, duplicated: 0, unexpected: 0 });
     expect(await storedIds(influxd.url, 'sysbench', 'plain')).toEqual([]);
-    recordFigures('TLS: agent with --tls-ca/--tls-server-name; plain-text and wrong-CA clients refused', { sent: 300, acknowledged: 300, stored: r.stored, lost: r.lost, duplicated: r.duplicated });
+    recordFigures('TLS: agent with --tls-ca/--tls-server-name; plain-text and wrong-CA clients refused', {
+      sent: 300,
+      acknowledged: 300,
+      stored: r.stored,
+      lost: r.lost,
+      duplicated: r.duplicated,
+    });
     await stopProc(c);
   });
 
   it('mutual TLS: a client without a certificate, or with one from another CA, is refused; the agent with its certificate delivers', async () => {
-    const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--tls-cert', p('server.crt'), '--tls-key', p('server.key'), '--tls-client-ca', p('ca.crt')]);
+    const c = await startCollectorProc([
+      '--listen',
+      '127.0.0.1:0',
+      '--influx',
+      influxd.url,
+      '--tls-cert',
+      p('server.crt'),
+      '--tls-key',
+      p('server.key'),
+      '--tls-client-ca',
+      p('ca.crt'),
+    ]);
     procs.push(c);
     const noCert = rawClient(c.address, sslCreds('ca.crt'), tlsOpts);
     const a1 = await attempt(noCert, undefined, 'no-cert');
@@ -150,25 +224,90 @@ describe('TLS and mutual TLS', () => {
     const good = rawClient(c.address, sslCreds('ca.crt', 'client.key', 'client.crt'), tlsOpts);
     expect((await attempt(good, undefined, 'mtls-raw')).outcome).toBe('welcome');
     good.close();
-    const agent = startLoadAgent({ collector: c.address, spoolDir: p('spool-mtls'), agentId: 'mtls-agent', count: 300, batch: 50, tls: { ca: p('ca.crt'), cert: p('client.crt'), key: p('client.key'), serverName: 'collector.test' }, exitWhenDrained: true });
+    const agent = startLoadAgent({
+      collector: c.address,
+      spoolDir: p('spool-mtls'),
+      agentId: 'mtls-agent',
+      count: 300,
+      batch: 50,
+      tls: { ca: p('ca.crt'), cert: p('client.crt'), key: p('client.key'), serverName: 'collector.test' },
+      exitWhenDrained: true,
+    });
     procs.push(agent);
     await agent.waitFor(/"event":"drained"/);
     expect(lastJson(agent, 'drained')!.spooled).toBe(0);
     const want = loadIds('mtls-agent', 300);
-    const r = compareIds([...want.results, ...want.samples], [...(await storedIds(influxd.url, 'sysbench', 'mtls-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'mtls-agent'))]);
+    const r = compareIds(
+      [...want.results, ...want.samples],
+      [...(await storedIds(influxd.url, 'sysbench', 'mtls-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'mtls-agent'))],
+    );
     expect(r).toEqual({ expected: 300, stored: 300, lost: 0, duplicated: 0, unexpected: 0 });
     for (const who of ['no-cert', 'intruder']) expect(await storedIds(influxd.url, 'sysbench', who)).toEqual([]);
     // The real agent's command line options reach the same credentials.
-    const real = await runCli(['agent', '--collector', c.address, '--once', '--profile', 'quick', '--tests', 'mutex', '--trials', '1', '--workdir', p('work-mtls'), '--agent-id', 'mtls-real', '--group', 'rel', '--tls-ca', p('ca.crt'), '--tls-cert', p('client.crt'), '--tls-key', p('client.key'), '--tls-server-name', 'collector.test']);
+    const real = await runCli([
+      'agent',
+      '--collector',
+      c.address,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'mutex',
+      '--trials',
+      '1',
+      '--workdir',
+      p('work-mtls'),
+      '--agent-id',
+      'mtls-real',
+      '--group',
+      'rel',
+      '--tls-ca',
+      p('ca.crt'),
+      '--tls-cert',
+      p('client.crt'),
+      '--tls-key',
+      p('client.key'),
+      '--tls-server-name',
+      'collector.test',
+    ]);
     expect(real.code).toBe(0);
     expect((await storedIds(influxd.url, 'sysbench', 'mtls-real')).length).toBe(1);
-    const refused = await runCli(['agent', '--collector', c.address, '--once', '--profile', 'quick', '--tests', 'mutex', '--trials', '1', '--workdir', p('work-mtls2'), '--agent-id', 'mtls-nocert', '--group', 'rel', '--tls-ca', p('ca.crt'), '--tls-server-name', 'collector.test', '--flush-timeout', '3s']);
+    const refused = await runCli([
+      'agent',
+      '--collector',
+      c.address,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'mutex',
+      '--trials',
+      '1',
+      '--workdir',
+      p('work-mtls2'),
+      '--agent-id',
+      'mtls-nocert',
+      '--group',
+      'rel',
+      '--tls-ca',
+      p('ca.crt'),
+      '--tls-server-name',
+      'collector.test',
+      '--flush-timeout',
+      '3s',
+    ]);
     expect(refused.code).toBe(3); // could not hand its result over: it stays in the spool
     expect(await storedIds(influxd.url, 'sysbench', 'mtls-nocert')).toEqual([]);
     const kept = Spool.open(p('work-mtls2/spool'));
     expect([...kept.pending()].filter((r) => r.kind === 'result').map((r) => r.id)).toEqual([expect.stringMatching(/^mtls-nocert:.*:mutex:1$/)]);
     kept.close();
-    recordFigures('mutual TLS: no client certificate and a rogue CA\'s certificate refused; agent with its certificate', { sent: 300, acknowledged: 300, stored: r.stored, lost: r.lost, duplicated: r.duplicated });
+    recordFigures("mutual TLS: no client certificate and a rogue CA's certificate refused; agent with its certificate", {
+      sent: 300,
+      acknowledged: 300,
+      stored: r.stored,
+      lost: r.lost,
+      duplicated: r.duplicated,
+    });
     await stopProc(c);
   });
 

@@ -7,7 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { MAIN } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
-import { compareIds, lastJson, loadIds, sleep, spawnProc, startCollectorProc, startLoadAgent, stopProc, storedIds, type CollectorProc, type Proc } from './support/procs.js';
+import {
+  compareIds,
+  lastJson,
+  loadIds,
+  sleep,
+  spawnProc,
+  startCollectorProc,
+  startLoadAgent,
+  stopProc,
+  storedIds,
+  type CollectorProc,
+  type Proc,
+} from './support/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-ckill-'));
 let influxd: InfluxdHandle;
@@ -33,7 +45,15 @@ describe('collector killed mid-stream', () => {
     let c = await collector();
     const port = c.port;
     const COUNT = 6000;
-    const agent = startLoadAgent({ collector: c.address, spoolDir: join(dir, 'spool-load'), agentId: 'ckill-load', count: COUNT, batch: 10, everyMs: 5, backoffBaseMs: 100 });
+    const agent = startLoadAgent({
+      collector: c.address,
+      spoolDir: join(dir, 'spool-load'),
+      agentId: 'ckill-load',
+      count: COUNT,
+      batch: 10,
+      everyMs: 5,
+      backoffBaseMs: 100,
+    });
     procs.push(agent);
     await agent.waitFor(/"event":"connected","n":1/);
     const reconnectMs: number[] = [];
@@ -55,7 +75,14 @@ describe('collector killed mid-stream', () => {
     const samples = compareIds(want.samples, await storedIds(influxd.url, 'sysbench_interval', 'ckill-load'));
     expect(results).toEqual({ expected: 600, stored: 600, lost: 0, duplicated: 0, unexpected: 0 });
     expect(samples).toEqual({ expected: 5400, stored: 5400, lost: 0, duplicated: 0, unexpected: 0 });
-    recordFigures('collector SIGKILL x2 mid-stream (load agent)', { sent: COUNT, acknowledged: COUNT - Number(drained.spooled), stored: results.stored + samples.stored, lost: results.lost + samples.lost, duplicated: results.duplicated + samples.duplicated, note: `reconnect after restart: ${reconnectMs.join(' ms, ')} ms` });
+    recordFigures('collector SIGKILL x2 mid-stream (load agent)', {
+      sent: COUNT,
+      acknowledged: COUNT - Number(drained.spooled),
+      stored: results.stored + samples.stored,
+      lost: results.lost + samples.lost,
+      duplicated: results.duplicated + samples.duplicated,
+      note: `reconnect after restart: ${reconnectMs.join(' ms, ')} ms`,
+    });
     await stopProc(agent);
     await stopProc(c);
   });
@@ -63,7 +90,29 @@ describe('collector killed mid-stream', () => {
   it('real agent (quick profile, 3 trials): collector SIGKILLed during the run, the agent finishes and exits 0 with all results stored once', async () => {
     let c = await collector();
     const port = c.port;
-    const agent = spawnProc([MAIN, 'agent', '--collector', c.address, '--once', '--profile', 'quick', '--tests', 'cpu,mutex', '--trials', '3', '--workdir', join(dir, 'work'), '--agent-id', 'ckill-real', '--group', 'rel', '--status-interval', '1s', '--log-level', 'info']);
+    const agent = spawnProc([
+      MAIN,
+      'agent',
+      '--collector',
+      c.address,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'cpu,mutex',
+      '--trials',
+      '3',
+      '--workdir',
+      join(dir, 'work'),
+      '--agent-id',
+      'ckill-real',
+      '--group',
+      'rel',
+      '--status-interval',
+      '1s',
+      '--log-level',
+      'info',
+    ]);
     procs.push(agent);
     const waitStderr = async (re: RegExp) => {
       for (let i = 0; i < 1200 && !re.test(agent.stderr()); i++) await sleep(50);
@@ -77,7 +126,11 @@ describe('collector killed mid-stream', () => {
     c = await collector(port);
     const { code } = await agent.exited;
     expect(code).toBe(0);
-    const finished = agent.stderr().split('\n').filter((l) => l.includes('"suite finished"')).map((l) => JSON.parse(l) as { results: number; samples: number; run: string })[0]!;
+    const finished = agent
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"suite finished"'))
+      .map((l) => JSON.parse(l) as { results: number; samples: number; run: string })[0]!;
     expect(agent.stderr().match(/connected to collector/g)!.length).toBeGreaterThanOrEqual(2);
     // 3 cpu trials + 3 mutex trials at least (more only if their spread is large).
     expect(finished.results).toBeGreaterThanOrEqual(6);
@@ -89,7 +142,14 @@ describe('collector killed mid-stream', () => {
     for (const id of results) expect(id).toMatch(new RegExp(`^ckill-real:${finished.run}:(cpu|mutex):\\d+$`));
     expect(new Set(samples).size).toBe(samples.length);
     expect(samples.length).toBe(finished.samples);
-    recordFigures('collector SIGKILL during a real agent run (quick, cpu+mutex, 3 trials)', { sent: finished.results + finished.samples, acknowledged: finished.results + finished.samples, stored: results.length + samples.length, lost: finished.results + finished.samples - results.length - samples.length, duplicated: 0, note: 'agent exit 0 after replay' });
+    recordFigures('collector SIGKILL during a real agent run (quick, cpu+mutex, 3 trials)', {
+      sent: finished.results + finished.samples,
+      acknowledged: finished.results + finished.samples,
+      stored: results.length + samples.length,
+      lost: finished.results + finished.samples - results.length - samples.length,
+      duplicated: 0,
+      note: 'agent exit 0 after replay',
+    });
     await stopProc(c);
   });
 });

@@ -36,18 +36,18 @@ const BAD: Array<(id: string) => AgentMessage> = [
   (id) => validResult(id, { run_id: '' }),
   (id) => validResult(id, { errors: Array.from({ length: 21 }, () => 'e') }),
   (id) => validResult(id, { errors: ['e'.repeat(2000)] }),
-  (id) => ({ sample: { id, timestamp_ns: String(nowNs()), run_id: 'r', test: 'cpu', profile: 'p', trial: 1, fields: { events_per_sec: 1 }, sysbench_version: '1' } }),
-  (id) => ({ sample: { id, timestamp_ns: String(nowNs()), run_id: 'r', test: 'cpu', profile: 'p', trial: 1, fields: { elapsed_s: 1, bogus: 1 }, sysbench_version: '1' } }),
+  (id) => ({
+    sample: { id, timestamp_ns: String(nowNs()), run_id: 'r', test: 'cpu', profile: 'p', trial: 1, fields: { events_per_sec: 1 }, sysbench_version: '1' },
+  }),
+  (id) => ({
+    sample: { id, timestamp_ns: String(nowNs()), run_id: 'r', test: 'cpu', profile: 'p', trial: 1, fields: { elapsed_s: 1, bogus: 1 }, sysbench_version: '1' },
+  }),
   (id) => ({ sample: { id, timestamp_ns: String(nowNs()), run_id: 'r', test: '', profile: 'p', trial: 1, fields: { elapsed_s: 1 }, sysbench_version: '1' } }),
   (id) => ({ status: { id, timestamp_ns: String(nowNs()), spooled: '0', dropped: '0', corrupt: '0', rejected: '0', last_run_ok: true, state: 'bogus' } }),
   (id) => ({ status: { id, timestamp_ns: '0', spooled: '0', dropped: '0', corrupt: '0', rejected: '0', last_run_ok: true, state: 'idle' } }),
 ];
 /** Malformed messages without a usable id: the Reject carries '?'. */
-const BAD_NO_ID: Array<(i: number) => AgentMessage> = [
-  () => ({}),
-  () => ({ hello: hello() }),
-  () => validResult(''),
-];
+const BAD_NO_ID: Array<(i: number) => AgentMessage> = [() => ({}), () => ({ hello: hello() }), () => validResult('')];
 
 describe('fuzzed and malformed input', () => {
   it('10 000 malformed messages: every one rejected with INVALID_ARGUMENT and a reason, nothing written, collector still answers', async () => {
@@ -96,7 +96,12 @@ describe('fuzzed and malformed input', () => {
     const raw = new grpc.Client(fx.stack.collectorAddress, grpc.credentials.createInsecure());
     const statuses: number[] = [];
     for (let k = 0; k < 100; k++) {
-      const call = raw.makeBidiStreamRequest<Buffer, Buffer>('/virtoverhead.v1.Collector/Stream', (b) => b, (b) => b, new grpc.Metadata());
+      const call = raw.makeBidiStreamRequest<Buffer, Buffer>(
+        '/virtoverhead.v1.Collector/Stream',
+        (b) => b,
+        (b) => b,
+        new grpc.Metadata(),
+      );
       call.on('data', () => {});
       call.on('error', () => {});
       const st = new Promise<number>((resolve) => call.on('status', (x: grpc.StatusObject) => resolve(x.code)));
@@ -122,11 +127,32 @@ describe('fuzzed and malformed input', () => {
     const fieldKeys = (await q('SHOW FIELD KEYS FROM "sysbench"')).map((r) => r.fieldKey as string);
     const allowed = new Set<string>([...RESULT_FIELDS, 'run_id', 'result_id', 'trial', 'threads', 'ok', 'error', 'content_hash', 'clock_skew_s']);
     for (const k of fieldKeys) expect(allowed.has(k), k).toBe(true);
-    recordFigures('10 000 malformed messages (9 000 bad contents, 1 000 random bytes) + 2 valid', { sent: STRUCTURED + 1 + 1000 + 2, acknowledged: 2, stored: rows.length, lost: 0, duplicated: 0, note: `${rejects.length} Rejects (INVALID_ARGUMENT), 100/100 random-byte streams closed with an error; no bad point written` });
+    recordFigures('10 000 malformed messages (9 000 bad contents, 1 000 random bytes) + 2 valid', {
+      sent: STRUCTURED + 1 + 1000 + 2,
+      acknowledged: 2,
+      stored: rows.length,
+      lost: 0,
+      duplicated: 0,
+      note: `${rejects.length} Rejects (INVALID_ARGUMENT), 100/100 random-byte streams closed with an error; no bad point written`,
+    });
   });
 
   it('tag-injection strings in every identity field: rejected or stored verbatim, never forging a point or a tag', async () => {
-    const INJECT = ['a,b=c d', 'x\ny', '"quoted"', "it's", 'ends\\', '=', 'k=v', ' lead and trail ', 'a,agent=forged', 'm x,y=z f=1 123', 'é ü 漢', 'x'.repeat(129), 'x'.repeat(128)];
+    const INJECT = [
+      'a,b=c d',
+      'x\ny',
+      '"quoted"',
+      "it's",
+      'ends\\',
+      '=',
+      'k=v',
+      ' lead and trail ',
+      'a,agent=forged',
+      'm x,y=z f=1 123',
+      'é ü 漢',
+      'x'.repeat(129),
+      'x'.repeat(128),
+    ];
     const HELLO_FIELDS = ['agent_id', 'hostname', 'group', 'variant'] as const;
     const RESULT_TAGS = ['profile', 'sysbench_version'] as const;
     const accepted: Array<{ field: string; value: string; id: string }> = [];
@@ -139,7 +165,12 @@ describe('fuzzed and malformed input', () => {
         const s = openStream(fx.client);
         // Each attempt gets its own agent id (unless agent_id is the field under test).
         s.call.write({ hello: hello({ agent_id: `inj-agent-${n}`, ...(isHello ? { [field]: value } : {}) }) });
-        const first = await s.waitFor((m) => Boolean(m.welcome)).then(() => 'welcome' as const, () => 'closed' as const);
+        const first = await s
+          .waitFor((m) => Boolean(m.welcome))
+          .then(
+            () => 'welcome' as const,
+            () => 'closed' as const,
+          );
         if (first === 'closed') {
           const st = await s.closed;
           expect(isHello).toBe(true);
@@ -148,9 +179,13 @@ describe('fuzzed and malformed input', () => {
           continue;
         }
         s.call.write(validResult(id, isHello ? {} : { [field]: value }));
-        const answer = (await s.waitFor((m) => Boolean(m.ack || m.reject)).catch(async (e: Error) => {
-          throw new Error(`${field}=${JSON.stringify(value)}: ${e.message} ${JSON.stringify(await s.closed)}`);
-        }))[0]!;
+        const answer = (
+          await s
+            .waitFor((m) => Boolean(m.ack || m.reject))
+            .catch(async (e: Error) => {
+              throw new Error(`${field}=${JSON.stringify(value)}: ${e.message} ${JSON.stringify(await s.closed)}`);
+            })
+        )[0]!;
         if (answer.ack) accepted.push({ field, value, id });
         else {
           expect(answer.reject!.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -161,12 +196,25 @@ describe('fuzzed and malformed input', () => {
       }
     }
     // What the rules say: control characters, backslashes and > 128 bytes are refused; the rest is escaped.
-    const shouldRefuse = (v: string, field: string) => /[\u0000-\u001f\\]/.test(v) || Buffer.byteLength(v) > (field === 'profile' || field === 'sysbench_version' ? 64 : 128);
-    for (const v of INJECT) for (const f of [...HELLO_FIELDS, ...RESULT_TAGS]) expect(accepted.some((a) => a.value === v && a.field === f), `${f}=${JSON.stringify(v)}`).toBe(!shouldRefuse(v, f));
+    const shouldRefuse = (v: string, field: string) =>
+      /[\u0000-\u001f\\]/.test(v) || Buffer.byteLength(v) > (field === 'profile' || field === 'sysbench_version' ? 64 : 128);
+    for (const v of INJECT)
+      for (const f of [...HELLO_FIELDS, ...RESULT_TAGS])
+        expect(
+          accepted.some((a) => a.value === v && a.field === f),
+          `${f}=${JSON.stringify(v)}`,
+        ).toBe(!shouldRefuse(v, f));
 
     const rows = await q(`SELECT * FROM "sysbench" WHERE "result_id" =~ /^inj-/`);
     expect(rows).toHaveLength(accepted.length); // one point per accepted result, no forged extra
-    const tagOf: Record<string, string> = { agent_id: 'agent', hostname: 'host', group: 'group', variant: 'variant', profile: 'profile', sysbench_version: 'sysbench_version' };
+    const tagOf: Record<string, string> = {
+      agent_id: 'agent',
+      hostname: 'host',
+      group: 'group',
+      variant: 'variant',
+      profile: 'profile',
+      sysbench_version: 'sysbench_version',
+    };
     for (const a of accepted) {
       const row = rows.find((r) => r.result_id === a.id)!;
       expect(row, a.id).toBeDefined();
@@ -184,6 +232,13 @@ describe('fuzzed and malformed input', () => {
     for (const m of measurements) expect(['sysbench', 'sysbench_interval', 'agent_status', 'overhead', 'agent_info']).toContain(m);
     const series = await q(`SHOW SERIES FROM "sysbench"`);
     expect(series.length).toBe(new Set(rows.map((r) => `${r.agent}|${r.host}|${r.group}|${r.variant}|${r.profile}|${r.sysbench_version}`)).size + 1); // + the fuzz test's series
-    recordFigures('tag injection: 13 strings x 6 identity/tag fields', { sent: INJECT.length * 6, acknowledged: accepted.length, stored: rows.length, lost: 0, duplicated: 0, note: `${refused} refused with INVALID_ARGUMENT, ${accepted.length} stored verbatim; tag keys unchanged, no forged series` });
+    recordFigures('tag injection: 13 strings x 6 identity/tag fields', {
+      sent: INJECT.length * 6,
+      acknowledged: accepted.length,
+      stored: rows.length,
+      lost: 0,
+      duplicated: 0,
+      note: `${refused} refused with INVALID_ARGUMENT, ${accepted.length} stored verbatim; tag keys unchanged, no forged series`,
+    });
   });
 });

@@ -58,7 +58,19 @@ async function send(messages: AgentMessage[], ids: string[]): Promise<{ acked: s
 
 const TS = String(BigInt(Date.now() - 3_600_000) * 1_000_000n);
 const result = (id: string, value: number, ts = TS) => validResult(id, { timestamp_ns: ts, fields: { events_per_sec: value, total_time_s: 10 } });
-const sample = (i: number, value: number) => ({ sample: { id: `hist-s${i}`, timestamp_ns: String(BigInt(TS) + 1000n + BigInt(i)), run_id: 'raw-run', test: 'cpu', profile: 'raw', trial: 1, fields: { elapsed_s: i + 1, events_per_sec: value }, sysbench_version: '1.0.20' } }) as AgentMessage;
+const sample = (i: number, value: number) =>
+  ({
+    sample: {
+      id: `hist-s${i}`,
+      timestamp_ns: String(BigInt(TS) + 1000n + BigInt(i)),
+      run_id: 'raw-run',
+      test: 'cpu',
+      profile: 'raw',
+      trial: 1,
+      fields: { elapsed_s: i + 1, events_per_sec: value },
+      sysbench_version: '1.0.20',
+    },
+  }) as AgentMessage;
 
 async function stored(): Promise<{ results: Array<Record<string, unknown>>; samples: Array<Record<string, unknown>> }> {
   return {
@@ -90,8 +102,22 @@ describe('append-only history', () => {
     expect(sameSlot.rejected.map((r) => r.code)).toEqual([grpc.status.ALREADY_EXISTS]);
     // 100 samples in one go, then the same 100 with every other value changed.
     const ids = Array.from({ length: 100 }, (_, i) => `hist-s${i}`);
-    expect(tally(await send(ids.map((_, i) => sample(i, i + 0.5)), ids), 100).acked.length).toBe(100);
-    const half = tally(await send(ids.map((_, i) => sample(i, i % 2 ? 999 : i + 0.5)), ids), 100);
+    expect(
+      tally(
+        await send(
+          ids.map((_, i) => sample(i, i + 0.5)),
+          ids,
+        ),
+        100,
+      ).acked.length,
+    ).toBe(100);
+    const half = tally(
+      await send(
+        ids.map((_, i) => sample(i, i % 2 ? 999 : i + 0.5)),
+        ids,
+      ),
+      100,
+    );
     expect(half.acked.length).toBe(50);
     expect(half.rejected.length).toBe(50);
     expect(half.rejected.every((r) => r.code === grpc.status.ALREADY_EXISTS && Number(r.id.slice(6)) % 2 === 1)).toBe(true);
@@ -99,7 +125,13 @@ describe('append-only history', () => {
     // A new collector remembers nothing: the check now reads content_hash from InfluxDB.
     await stopProc(collector);
     collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
-    const after = tally(await send([result('hist-r1', 2), result('hist-r2', 7, String(BigInt(TS) + 5_000_000_000n)), ...ids.slice(0, 10).map((_, i) => sample(i, i % 2 ? 999 : i + 0.5))], ['hist-r1', 'hist-r2', ...ids.slice(0, 10)]), 12);
+    const after = tally(
+      await send(
+        [result('hist-r1', 2), result('hist-r2', 7, String(BigInt(TS) + 5_000_000_000n)), ...ids.slice(0, 10).map((_, i) => sample(i, i % 2 ? 999 : i + 0.5))],
+        ['hist-r1', 'hist-r2', ...ids.slice(0, 10)],
+      ),
+      12,
+    );
     expect(after.rejected.map((r) => r.id).sort()).toEqual(['hist-r1', 'hist-s1', 'hist-s3', 'hist-s5', 'hist-s7', 'hist-s9']);
     expect(after.acked.sort()).toEqual(['hist-r2', 'hist-s0', 'hist-s2', 'hist-s4', 'hist-s6', 'hist-s8']);
 

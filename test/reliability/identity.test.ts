@@ -32,11 +32,21 @@ beforeAll(async () => {
 });
 
 /** Opens a stream, sends the hello and then `results` results; counts acks, or the closing status. */
-async function session(token: string, over: Parameters<typeof hello>[0], results: number, tag: string): Promise<{ welcome: boolean; status?: { code: number; details: string }; acked: number }> {
+async function session(
+  token: string,
+  over: Parameters<typeof hello>[0],
+  results: number,
+  tag: string,
+): Promise<{ welcome: boolean; status?: { code: number; details: string }; acked: number }> {
   const client = rawClient(collector.address);
   const s = openStream(client, token);
   s.call.write({ hello: hello(over) });
-  const welcome = await s.waitFor((m) => Boolean(m.welcome)).then(() => true, () => false);
+  const welcome = await s
+    .waitFor((m) => Boolean(m.welcome))
+    .then(
+      () => true,
+      () => false,
+    );
   if (!welcome) {
     // The impostor's records are written anyway, as an attacker would: none may be stored.
     for (let i = 0; i < results; i++) s.call.write(validResult(`${tag}-${i}`));
@@ -75,7 +85,17 @@ describe('identity bound to the credential', () => {
     // The same impostor through a real agent process (the load agent, real Spool and Sender):
     // never welcomed, so everything it produced stays in its spool.
     writeFileSync(p('guest.token'), TOK.guest + '\n', { mode: 0o600 });
-    const agent = startLoadAgent({ collector: collector.address, spoolDir: p('spool-impostor'), agentId: 'vm1', group: 'g', role: 'baseline', count: 20, batch: 20, tokenFile: p('guest.token'), backoffBaseMs: 50 });
+    const agent = startLoadAgent({
+      collector: collector.address,
+      spoolDir: p('spool-impostor'),
+      agentId: 'vm1',
+      group: 'g',
+      role: 'baseline',
+      count: 20,
+      batch: 20,
+      tokenFile: p('guest.token'),
+      backoffBaseMs: 50,
+    });
     procs.push(agent);
     await agent.waitFor(/"event":"produced"/);
     for (let i = 0; i < 400 && !/PERMISSION_DENIED/.test(agent.stderr()); i++) await sleep(25);

@@ -69,7 +69,10 @@ describe('InfluxDB down for 30 s mid-stream', () => {
     await a.waitFor(/"event":"drained"/, 120_000);
     await b.waitFor(/"event":"drained"/, 120_000);
     const drainMs = Date.now() - back;
-    for (const [agent, id, ackedDuringOutage] of [[a, 'idown-a', a2.acked - a1.acked], [b, 'idown-b', b3.acked - b1.acked]] as const) {
+    for (const [agent, id, ackedDuringOutage] of [
+      [a, 'idown-a', a2.acked - a1.acked],
+      [b, 'idown-b', b3.acked - b1.acked],
+    ] as const) {
       expect(lastJson(agent, 'drained')!.spooled).toBe(0);
       const want = loadIds(id, COUNT);
       const r = compareIds(want.results, await storedIds(url, 'sysbench', id));

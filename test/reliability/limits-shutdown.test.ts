@@ -11,7 +11,20 @@ import { encodeRecord, Spool, type SpoolRecord } from '../../agent/spool/spool.j
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { MAIN } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
-import { compareIds, lastJson, loadIds, query, sleep, spawnProc, startCollectorProc, startLoadAgent, stopProc, storedIds, type CollectorProc, type Proc } from './support/procs.js';
+import {
+  compareIds,
+  lastJson,
+  loadIds,
+  query,
+  sleep,
+  spawnProc,
+  startCollectorProc,
+  startLoadAgent,
+  stopProc,
+  storedIds,
+  type CollectorProc,
+  type Proc,
+} from './support/procs.js';
 import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-limits-'));
@@ -35,7 +48,20 @@ const BASE_NS = BigInt(Date.now()) * 1_000_000n;
 /** Valid samples of identical encoded size (fixed-width id and timestamp). */
 function capRecord(n: number): SpoolRecord {
   const id = `cap-${String(n).padStart(6, '0')}`;
-  return { id, kind: 'sample', body: { id, timestamp_ns: String(BASE_NS + BigInt(n)), run_id: 'cap', test: 'cpu', profile: 'cap', trial: 1, fields: { elapsed_s: 1 }, sysbench_version: '1.0.20' } };
+  return {
+    id,
+    kind: 'sample',
+    body: {
+      id,
+      timestamp_ns: String(BASE_NS + BigInt(n)),
+      run_id: 'cap',
+      test: 'cpu',
+      profile: 'cap',
+      trial: 1,
+      fields: { elapsed_s: 1 },
+      sysbench_version: '1.0.20',
+    },
+  };
 }
 
 describe('limits', () => {
@@ -56,7 +82,14 @@ describe('limits', () => {
     const survivors = Array.from({ length: 30 }, (_, k) => capRecord(71 + k).id);
     const cmp = compareIds(survivors, await storedIds(influxd.url, 'sysbench_interval', 'cap'));
     expect(cmp).toEqual({ expected: 30, stored: 30, lost: 0, duplicated: 0, unexpected: 0 });
-    recordFigures('spool filled past its cap (100 records into 35 records of space, collector away)', { sent: 100, acknowledged: 30, stored: 30, lost: 70, duplicated: 0, note: 'lost = dropped by the cap, exactly as computed (70) and reported in agent_status.dropped = 70' });
+    recordFigures('spool filled past its cap (100 records into 35 records of space, collector away)', {
+      sent: 100,
+      acknowledged: 30,
+      stored: 30,
+      lost: 70,
+      duplicated: 0,
+      note: 'lost = dropped by the cap, exactly as computed (70) and reported in agent_status.dropped = 70',
+    });
   });
 
   it('a message over 1 MiB: the collector refuses it and stays up; a spooled oversize record is dropped without blocking the rest', async () => {
@@ -81,14 +114,31 @@ describe('limits', () => {
     const huge = { id: 'huge-0', kind: 'result' as const, body: { ...validResult('huge-0').result!, errors: ['x'.repeat(1_200_000)] } };
     spool.append([huge]);
     spool.close();
-    const agent = startLoadAgent({ collector: collector.address, spoolDir: p('spool-big'), agentId: 'big-agent', count: 200, batch: 50, exitWhenDrained: true });
+    const agent = startLoadAgent({
+      collector: collector.address,
+      spoolDir: p('spool-big'),
+      agentId: 'big-agent',
+      count: 200,
+      batch: 50,
+      exitWhenDrained: true,
+    });
     procs.push(agent);
     await agent.waitFor(/"event":"drained"/);
     expect(lastJson(agent, 'drained')).toMatchObject({ spooled: 0, rejected: 1 });
     const want = loadIds('big-agent', 200);
-    const cmp = compareIds([...want.results, ...want.samples], [...(await storedIds(influxd.url, 'sysbench', 'big-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'big-agent'))]);
+    const cmp = compareIds(
+      [...want.results, ...want.samples],
+      [...(await storedIds(influxd.url, 'sysbench', 'big-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'big-agent'))],
+    );
     expect(cmp).toEqual({ expected: 200, stored: 200, lost: 0, duplicated: 0, unexpected: 0 });
-    recordFigures('1.2 MB record in the spool ahead of 200 normal ones; a 1.2 MB message from a raw client', { sent: 201, acknowledged: 200, stored: 200, lost: 1, duplicated: 0, note: 'the oversize record is refused (RESOURCE_EXHAUSTED on the wire; set aside in the spool quarantine.jsonl and counted as rejected by the agent); nothing behind it blocked' });
+    recordFigures('1.2 MB record in the spool ahead of 200 normal ones; a 1.2 MB message from a raw client', {
+      sent: 201,
+      acknowledged: 200,
+      stored: 200,
+      lost: 1,
+      duplicated: 0,
+      note: 'the oversize record is refused (RESOURCE_EXHAUSTED on the wire; set aside in the spool quarantine.jsonl and counted as rejected by the agent); nothing behind it blocked',
+    });
   });
 
   it('a rate-limited agent is slowed, not cut off: one connection, everything delivered', async () => {
@@ -101,9 +151,19 @@ describe('limits', () => {
     const seconds = (Date.now() - t0) / 1000;
     expect(lastJson(agent, 'drained')).toMatchObject({ spooled: 0, connections: 1 });
     const want = loadIds('rate', 800);
-    const cmp = compareIds([...want.results, ...want.samples], [...(await storedIds(influxd.url, 'sysbench', 'rate')), ...(await storedIds(influxd.url, 'sysbench_interval', 'rate'))]);
+    const cmp = compareIds(
+      [...want.results, ...want.samples],
+      [...(await storedIds(influxd.url, 'sysbench', 'rate')), ...(await storedIds(influxd.url, 'sysbench_interval', 'rate'))],
+    );
     expect(cmp).toEqual({ expected: 800, stored: 800, lost: 0, duplicated: 0, unexpected: 0 });
-    recordFigures('rate limit 100 msg/s (burst 400), 800 records + heartbeat', { sent: 800, acknowledged: 800, stored: 800, lost: 0, duplicated: 0, note: `one connection throughout; took ${seconds.toFixed(1)} s (the limit alone predicts about (801 - 400) / 100 = 4 s)` });
+    recordFigures('rate limit 100 msg/s (burst 400), 800 records + heartbeat', {
+      sent: 800,
+      acknowledged: 800,
+      stored: 800,
+      lost: 0,
+      duplicated: 0,
+      note: `one connection throughout; took ${seconds.toFixed(1)} s (the limit alone predicts about (801 - 400) / 100 = 4 s)`,
+    });
     await stopProc(slow);
   });
 });
@@ -139,15 +199,43 @@ describe('SIGTERM', () => {
     procs.push(c);
     await agent.waitFor(/"event":"drained"/, 120_000);
     const want = loadIds('term', 3000);
-    const cmp = compareIds([...want.results, ...want.samples], [...(await storedIds(influxd.url, 'sysbench', 'term')), ...(await storedIds(influxd.url, 'sysbench_interval', 'term'))]);
+    const cmp = compareIds(
+      [...want.results, ...want.samples],
+      [...(await storedIds(influxd.url, 'sysbench', 'term')), ...(await storedIds(influxd.url, 'sysbench_interval', 'term'))],
+    );
     expect(cmp).toEqual({ expected: 3000, stored: 3000, lost: 0, duplicated: 0, unexpected: 0 });
-    recordFigures('collector SIGTERM mid-stream, restarted', { sent: 3000, acknowledged: 3000, stored: 3000, lost: 0, duplicated: 0, note: 'collector exit 0' });
+    recordFigures('collector SIGTERM mid-stream, restarted', {
+      sent: 3000,
+      acknowledged: 3000,
+      stored: 3000,
+      lost: 0,
+      duplicated: 0,
+      note: 'collector exit 0',
+    });
     await stopProc(agent);
     await stopProc(c);
   });
 
   it('agent: SIGTERM during a run stops sysbench, flushes, exits 0 with an empty spool and every result stored once', async () => {
-    const agent = spawnProc([MAIN, 'agent', '--collector', collector.address, '--once', '--profile', 'quick', '--tests', 'cpu,mutex', '--trials', '3', '--workdir', p('work-term'), '--agent-id', 'term-real', '--group', 'rel']);
+    const agent = spawnProc([
+      MAIN,
+      'agent',
+      '--collector',
+      collector.address,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'cpu,mutex',
+      '--trials',
+      '3',
+      '--workdir',
+      p('work-term'),
+      '--agent-id',
+      'term-real',
+      '--group',
+      'rel',
+    ]);
     procs.push(agent);
     for (let i = 0; i < 600 && !/"test":"cpu".*trial|connected to collector/.test(agent.stderr()); i++) await sleep(50);
     await sleep(3500); // into the second cpu trial
@@ -166,6 +254,13 @@ describe('SIGTERM', () => {
     expect(samples.length).toBeGreaterThan(0);
     // An interrupted trial writes no result; the finished ones are there.
     for (const id of results) expect(id).toMatch(/^term-real:[\w-]+:cpu:\d$/);
-    recordFigures('agent SIGTERM during a real run (quick cpu, 3 trials)', { sent: results.length + samples.length, acknowledged: results.length + samples.length, stored: results.length + samples.length, lost: 0, duplicated: 0, note: `exit 0, spool empty after the flush; ${results.length} finished trial(s), ${samples.length} samples` });
+    recordFigures('agent SIGTERM during a real run (quick cpu, 3 trials)', {
+      sent: results.length + samples.length,
+      acknowledged: results.length + samples.length,
+      stored: results.length + samples.length,
+      lost: 0,
+      duplicated: 0,
+      note: `exit 0, spool empty after the flush; ${results.length} finished trial(s), ${samples.length} samples`,
+    });
   });
 });

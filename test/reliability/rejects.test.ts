@@ -39,7 +39,18 @@ async function stream(agent: string): Promise<{ s: RawStream; close: () => Promi
 }
 const acked = (s: RawStream) => new Set(s.received.flatMap((m) => m.ack?.ids ?? []));
 const rejects = (s: RawStream) => s.received.filter((m) => m.reject).length;
-const status = (id: string): AgentMessage => ({ status: { id, timestamp_ns: String(BigInt(Date.now()) * 1_000_000n), spooled: '0', dropped: '0', corrupt: '0', rejected: '0', last_run_ok: true, state: 'idle' } });
+const status = (id: string): AgentMessage => ({
+  status: {
+    id,
+    timestamp_ns: String(BigInt(Date.now()) * 1_000_000n),
+    spooled: '0',
+    dropped: '0',
+    corrupt: '0',
+    rejected: '0',
+    last_run_ok: true,
+    state: 'idle',
+  },
+});
 
 describe('rejects are only for the data', () => {
   it('a wrong agent clock (1999, three days ahead) is stored and flagged with clock_skew_s, not refused', async () => {
@@ -63,7 +74,14 @@ describe('rejects are only for the data', () => {
     expect(skew['skew-ahead']).toBeGreaterThan(2.9 * 86_400);
     expect(skew['skew-ahead']).toBeLessThan(3.1 * 86_400);
     expect(collector.stderr()).toMatch(/record timestamp is implausible/);
-    recordFigures('clock skew: results stamped 1999-06-01 and now + 3 days, and one on time', { sent: 3, acknowledged: 3, stored: rows.length, lost: 0, duplicated: 0, note: 'rejected 0; the two skewed ones stored with clock_skew_s (before: both Rejected and deleted by the agent)' });
+    recordFigures('clock skew: results stamped 1999-06-01 and now + 3 days, and one on time', {
+      sent: 3,
+      acknowledged: 3,
+      stored: rows.length,
+      lost: 0,
+      duplicated: 0,
+      note: 'rejected 0; the two skewed ones stored with clock_skew_s (before: both Rejected and deleted by the agent)',
+    });
     await stopProc(collector);
     await influxd.stop();
   });
@@ -104,7 +122,14 @@ describe('rejects are only for the data', () => {
     const rows = await query(influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "agent" = 'lim'`);
     expect(rows.map((r) => r.result_id).sort()).toEqual(['lim-0', 'lim-1', 'lim-2', 'lim-3', 'lim-4', 'lim-5']);
     expect(collector.stderr()).toMatch(/holding the points and their acks/);
-    recordFigures('InfluxDB max-series-per-database reached (limit 4 series, 6 new result series + 1 status)', { sent: 6, acknowledged: 6, stored: rows.length, lost: 0, duplicated: 0, note: `acked while at the limit: ${duringLimit}, held: ${6 - duringLimit}, rejected 0 (before: 3 Rejected and deleted); all stored after the limit was raised` });
+    recordFigures('InfluxDB max-series-per-database reached (limit 4 series, 6 new result series + 1 status)', {
+      sent: 6,
+      acknowledged: 6,
+      stored: rows.length,
+      lost: 0,
+      duplicated: 0,
+      note: `acked while at the limit: ${duringLimit}, held: ${6 - duringLimit}, rejected 0 (before: 3 Rejected and deleted); all stored after the limit was raised`,
+    });
   });
 
   it('the database dropped while the collector runs: it is created again and nothing is lost', async () => {
@@ -118,6 +143,13 @@ describe('rejects are only for the data', () => {
     const rows = await query(influxd!.url, `SELECT "result_id" FROM "sysbench" WHERE "agent" = 'dropped'`);
     expect(rows).toHaveLength(3);
     expect(collector!.stderr()).toMatch(/database was missing: created it again/);
-    recordFigures('InfluxDB database dropped under a running collector', { sent: 3, acknowledged: 3, stored: rows.length, lost: 0, duplicated: 0, note: 'rejected 0; the collector created the database again' });
+    recordFigures('InfluxDB database dropped under a running collector', {
+      sent: 3,
+      acknowledged: 3,
+      stored: rows.length,
+      lost: 0,
+      duplicated: 0,
+      note: 'rejected 0; the collector created the database again',
+    });
   });
 });

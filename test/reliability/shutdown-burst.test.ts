@@ -16,10 +16,30 @@ describe('shutdown after a burst', () => {
   it(`SIGTERM right after ${BURST} results were acked: exit 0, and the overhead still owed is computed after the next start`, async () => {
     const c1 = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
     fx.procs.push(c1);
-    const base = startLoadAgent({ collector: c1.address, spoolDir: fx.p('spool-base'), agentId: 'burst-native', group: 'burst', role: 'baseline', count: 20, resultEvery: 1, batch: 20, exitWhenDrained: true });
+    const base = startLoadAgent({
+      collector: c1.address,
+      spoolDir: fx.p('spool-base'),
+      agentId: 'burst-native',
+      group: 'burst',
+      role: 'baseline',
+      count: 20,
+      resultEvery: 1,
+      batch: 20,
+      exitWhenDrained: true,
+    });
     fx.procs.push(base);
     await base.waitFor(/"event":"drained"/);
-    const guest = startLoadAgent({ collector: c1.address, spoolDir: fx.p('spool-guest'), agentId: 'burst-guest', group: 'burst', role: 'guest', count: BURST, resultEvery: 1, batch: 500, exitWhenDrained: true });
+    const guest = startLoadAgent({
+      collector: c1.address,
+      spoolDir: fx.p('spool-guest'),
+      agentId: 'burst-guest',
+      group: 'burst',
+      role: 'guest',
+      count: BURST,
+      resultEvery: 1,
+      batch: 500,
+      exitWhenDrained: true,
+    });
     fx.procs.push(guest);
     await guest.waitFor(/"event":"drained"/, 600_000);
     const t0 = Date.now();
@@ -41,7 +61,14 @@ describe('shutdown after a burst', () => {
     expect(overhead.length).toBeGreaterThan(0);
     const stored = await query(fx.influxd.url, `SELECT count("result_id") FROM "sysbench" WHERE "agent" = 'burst-guest'`);
     expect(stored[0]!.count).toBe(BURST);
-    recordFigures(`collector SIGTERM right after a burst of ${BURST} results was acked`, { sent: BURST, acknowledged: BURST, stored: Number(stored[0]!.count), lost: 0, duplicated: 0, note: `exit 0 after ${exitS.toFixed(1)} s (unit stop timeout 30 s; before: 391 s at 20 000); overhead owed at exit: ${owedResults} results, computed by the next collector (marker deleted); overhead points for the guest: ${overhead.length}` });
+    recordFigures(`collector SIGTERM right after a burst of ${BURST} results was acked`, {
+      sent: BURST,
+      acknowledged: BURST,
+      stored: Number(stored[0]!.count),
+      lost: 0,
+      duplicated: 0,
+      note: `exit 0 after ${exitS.toFixed(1)} s (unit stop timeout 30 s; before: 391 s at 20 000); overhead owed at exit: ${owedResults} results, computed by the next collector (marker deleted); overhead points for the guest: ${overhead.length}`,
+    });
     await stopProc(c2);
   }, 900_000);
 });

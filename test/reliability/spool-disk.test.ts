@@ -19,7 +19,24 @@ const procs = fx.procs;
 
 /** The real agent command, started as a process (pino JSON lines on stderr). */
 function agent(collector: string, agentId: string, workdir: string, extra: string[] = []): Proc {
-  const a = spawnProc([MAIN, 'agent', '--collector', collector, '--once', '--agent-id', agentId, '--group', 'spool', '--workdir', workdir, '--trials', '1', '--status-interval', '1h', ...extra]);
+  const a = spawnProc([
+    MAIN,
+    'agent',
+    '--collector',
+    collector,
+    '--once',
+    '--agent-id',
+    agentId,
+    '--group',
+    'spool',
+    '--workdir',
+    workdir,
+    '--trials',
+    '1',
+    '--status-interval',
+    '1h',
+    ...extra,
+  ]);
   procs.push(a);
   return a;
 }
@@ -27,12 +44,28 @@ function agent(collector: string, agentId: string, workdir: string, extra: strin
 /** A sample of an earlier run ('old'), as the agent spools it. */
 function sampleRecord(agentId: string, n: number) {
   const id = `${agentId}:old:s${n}`;
-  return { id, kind: 'sample' as const, body: { id, timestamp_ns: String(BigInt(Date.now() - 60_000) * 1_000_000n + BigInt(n)), run_id: 'old', test: 'cpu', profile: 'old', trial: 1, fields: { elapsed_s: n + 1, events_per_sec: 100 + n }, sysbench_version: '1.0.20' } };
+  return {
+    id,
+    kind: 'sample' as const,
+    body: {
+      id,
+      timestamp_ns: String(BigInt(Date.now() - 60_000) * 1_000_000n + BigInt(n)),
+      run_id: 'old',
+      test: 'cpu',
+      profile: 'old',
+      trial: 1,
+      fields: { elapsed_s: n + 1, events_per_sec: 100 + n },
+      sysbench_version: '1.0.20',
+    },
+  };
 }
 
 /** The agent's last line: what became of everything it measured. */
 function finalTally(a: Proc): { measured: number; delivered: number; spooled: number; quarantined: number; lost: number; replayed: number } {
-  const line = a.stderr().split('\n').find((l) => l.includes('"agent exiting: measured'));
+  const line = a
+    .stderr()
+    .split('\n')
+    .find((l) => l.includes('"agent exiting: measured'));
   if (!line) throw new Error(`no final tally line in:\n${a.stderr().slice(-3000)}`);
   return JSON.parse(line) as ReturnType<typeof finalTally>;
 }
@@ -62,7 +95,14 @@ describe('spool safety', () => {
     expect(t).toMatchObject({ delivered: t.measured, spooled: 0, lost: 0, quarantined: 0 });
     expect(await storedCount('lock-a')).toBe(t.measured);
     expect(await storedCount('lock-b')).toBe(0);
-    recordFigures('two agents on one work directory (real agents, quick cpu)', { sent: t.measured, acknowledged: t.delivered, stored: t.measured, lost: 0, duplicated: 0, note: 'the second exits 2 naming the first one\'s pid before measuring anything; spooled 0, lost 0' });
+    recordFigures('two agents on one work directory (real agents, quick cpu)', {
+      sent: t.measured,
+      acknowledged: t.delivered,
+      stored: t.measured,
+      lost: 0,
+      duplicated: 0,
+      note: "the second exits 2 naming the first one's pid before measuring anything; spooled 0, lost 0",
+    });
   });
 
   it('the spool disk refuses writes mid-run (ENOSPC): the suite stops, nothing spooled is touched, the rest is sent from memory, exit 1 with the tally', async () => {
@@ -88,7 +128,14 @@ describe('spool safety', () => {
     expect(t).toMatchObject({ replayed: 12, delivered: t.measured + 12, spooled: 0, lost: 0 });
     expect(await storedCount('full')).toBe(t.measured + 12);
     const sysbenchStopped = !/cpu.*trial 1.*ok":true/.test(a.stderr());
-    recordFigures('spool disk full mid-run (segment 2 is /dev/full, collector away until then; real agent, 30 s cpu run, 12 records spooled before)', { sent: t.measured + 12, acknowledged: t.delivered, stored: t.measured + 12, lost: t.lost, duplicated: 0, note: `exit 1; suite stopped at the first refused write${sysbenchStopped ? ' (sysbench stopped)' : ''}; records held in memory and delivered once the collector came; spooled 0, lost 0` });
+    recordFigures('spool disk full mid-run (segment 2 is /dev/full, collector away until then; real agent, 30 s cpu run, 12 records spooled before)', {
+      sent: t.measured + 12,
+      acknowledged: t.delivered,
+      stored: t.measured + 12,
+      lost: t.lost,
+      duplicated: 0,
+      note: `exit 1; suite stopped at the first refused write${sysbenchStopped ? ' (sysbench stopped)' : ''}; records held in memory and delivered once the collector came; spooled 0, lost 0`,
+    });
     await stopProc(c2);
   });
 
@@ -111,7 +158,14 @@ describe('spool safety', () => {
     s.close();
     const fd = openSync(join(spoolDir, '0000000000000001.seg'), 'a');
     writeSync(fd, framed('{"id":"quar:bad-shape","kind":"sample","body":"not an object"}')); // decodes, wrong shape
-    writeSync(fd, encodeRecord({ id: 'quar:bad-fields', kind: 'sample', body: { id: 'quar:bad-fields', timestamp_ns: '1', run_id: 'x', test: 'cpu', profile: 'x', trial: 1, fields: 5 } })); // cannot be encoded
+    writeSync(
+      fd,
+      encodeRecord({
+        id: 'quar:bad-fields',
+        kind: 'sample',
+        body: { id: 'quar:bad-fields', timestamp_ns: '1', run_id: 'x', test: 'cpu', profile: 'x', trial: 1, fields: 5 },
+      }),
+    ); // cannot be encoded
     writeSync(fd, encodeRecord(good(2)));
     closeSync(fd);
     const a = agent(collector.address, 'quar', work, ['--profile', 'quick', '--tests', 'cpu']);
@@ -121,11 +175,24 @@ describe('spool safety', () => {
     expect(t.quarantined).toBe(1); // quar:bad-fields (this run); quar:bad-shape at open
     expect(t).toMatchObject({ delivered: t.measured + 3, spooled: 0, lost: 0 });
     expect(exit.code).toBe(1); // something measured is not in InfluxDB: not a success
-    const q = readFileSync(join(spoolDir, 'quarantine.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
-    expect(q.map((x) => x.reason)).toEqual([expect.stringMatching(/undecodable spool record .*body is not an object/), expect.stringMatching(/cannot be encoded: .*fields: object expected/)]);
+    const q = readFileSync(join(spoolDir, 'quarantine.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string });
+    expect(q.map((x) => x.reason)).toEqual([
+      expect.stringMatching(/undecodable spool record .*body is not an object/),
+      expect.stringMatching(/cannot be encoded: .*fields: object expected/),
+    ]);
     const old = await query(fx.influxd.url, `SELECT "sample_id" FROM "sysbench_interval" WHERE "agent" = 'quar' AND "run_id" = 'old'`);
     expect(old.map((r) => r.sample_id).sort()).toEqual(['quar:old:s0', 'quar:old:s1', 'quar:old:s2']);
     expect(await storedCount('quar')).toBe(t.measured + 3);
-    recordFigures('spool with an undecodable record and an unencodable one ahead of good ones (real agent start)', { sent: t.measured + 5, acknowledged: t.delivered, stored: t.measured + 3, lost: 0, duplicated: 0, note: 'quarantined 2 (moved to quarantine.jsonl with the reason, counted); the 3 good spooled records and the new run delivered; agent exit 1' });
+    recordFigures('spool with an undecodable record and an unencodable one ahead of good ones (real agent start)', {
+      sent: t.measured + 5,
+      acknowledged: t.delivered,
+      stored: t.measured + 3,
+      lost: 0,
+      duplicated: 0,
+      note: 'quarantined 2 (moved to quarantine.jsonl with the reason, counted); the 3 good spooled records and the new run delivered; agent exit 1',
+    });
   });
 });

@@ -44,19 +44,49 @@ sed 's/events per second:  8121.24/events per second:  -8121.24/' '${fixture}'
     );
     chmodSync(p('sysbench'), 0o755);
     const started = Date.now();
-    const r = await runCli(['agent', '--collector', collector.address, '--once', '--profile', 'quick', '--tests', 'cpu', '--trials', '1', '--workdir', p('work'), '--agent-id', 'text', '--group', 'g', '--sysbench', p('sysbench')]);
+    const r = await runCli([
+      'agent',
+      '--collector',
+      collector.address,
+      '--once',
+      '--profile',
+      'quick',
+      '--tests',
+      'cpu',
+      '--trials',
+      '1',
+      '--workdir',
+      p('work'),
+      '--agent-id',
+      'text',
+      '--group',
+      'g',
+      '--sysbench',
+      p('sysbench'),
+    ]);
     const seconds = (Date.now() - started) / 1000;
     expect(r.code).toBe(1); // the run failed
     const rows = await query(influxd.url, `SELECT "result_id", "ok", "error", "events_per_sec" FROM "sysbench" WHERE "agent" = 'text'`);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ ok: false, events_per_sec: null, error: expect.stringMatching(/printed events_per_sec = -8121.24 is out of range 0 \.\. 1e15/) });
+    expect(rows[0]).toMatchObject({
+      ok: false,
+      events_per_sec: null,
+      error: expect.stringMatching(/printed events_per_sec = -8121.24 is out of range 0 \.\. 1e15/),
+    });
     const samples = await query(influxd.url, `SELECT "events_per_sec" FROM "sysbench_interval" WHERE "agent" = 'text'`);
     expect(samples.map((s) => s.events_per_sec)).toEqual([8555.05, 7417.64]);
     expect(r.stderr).not.toMatch(/collector rejected a record|cannot be sent/);
-    recordFigures(`sysbench printing a ${LONG_MB} MB line, then a report with a negative events/s (stand-in script, real agent)`, { sent: 3, acknowledged: 3, stored: 1 + samples.length, lost: 0, duplicated: 0, note: `the run stored as failed (ok=false) with its reason, 2 interval samples stored, rejected 0; agent run ${seconds.toFixed(1)} s in all (before: 46 s of parsing alone at 40 MB, and the result rejected and deleted)` });
+    recordFigures(`sysbench printing a ${LONG_MB} MB line, then a report with a negative events/s (stand-in script, real agent)`, {
+      sent: 3,
+      acknowledged: 3,
+      stored: 1 + samples.length,
+      lost: 0,
+      duplicated: 0,
+      note: `the run stored as failed (ok=false) with its reason, 2 interval samples stored, rejected 0; agent run ${seconds.toFixed(1)} s in all (before: 46 s of parsing alone at 40 MB, and the result rejected and deleted)`,
+    });
   });
 
-  it('identity strings the collector would refuse are refused at agent start, with the collector\'s rule', async () => {
+  it("identity strings the collector would refuse are refused at agent start, with the collector's rule", async () => {
     const base = ['agent', '--collector', collector.address, '--once', '--profile', 'quick', '--tests', 'cpu', '--trials', '1', '--workdir', p('work-id')];
     const backslash = await runCli([...base, '--agent-id', 'evil\\', '--group', 'g']);
     expect(backslash.code).toBe(2);

@@ -20,11 +20,25 @@ export function bundleWorkDir(prefix: string): string {
 /** An empty Debian-like root with systemd's own units (what systemctl --root and systemd-analyze need). */
 export function freshRoot(dir: string): string {
   for (const d of ['etc/systemd/system', 'usr/local/bin', 'opt', 'var/lib']) mkdirSync(join(dir, d), { recursive: true });
-  if (existsSync('/usr/lib/systemd/system')) cpSync('/usr/lib/systemd/system', join(dir, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+  if (existsSync('/usr/lib/systemd/system'))
+    cpSync('/usr/lib/systemd/system', join(dir, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   return dir;
 }
 
 /** The installer from the bundle into `root`, sysbench skipped; enabled offline where systemctl exists. */
 export function installBundle(work: string, root: string, extra: string[]): SpawnSyncReturns<string> {
-  return spawnSync('sh', [join(packageRoot(), 'deploy', 'install-agent.sh'), '--root', root, '--from', join(work, 'virt-overhead-agent.mjs'), '--skip-sysbench', ...(HAVE_SYSTEMCTL ? [] : ['--no-enable']), ...extra], { encoding: 'utf8' });
+  return spawnSync(
+    'sh',
+    [
+      join(packageRoot(), 'deploy', 'install-agent.sh'),
+      '--root',
+      root,
+      '--from',
+      join(work, 'virt-overhead-agent.mjs'),
+      '--skip-sysbench',
+      ...(HAVE_SYSTEMCTL ? [] : ['--no-enable']),
+      ...extra,
+    ],
+    { encoding: 'utf8' },
+  );
 }

@@ -32,7 +32,9 @@ export class InvocationBuilder {
 
   /** Something sysbench printed (beyond a command line) belongs to this invocation. */
   hasContent(): boolean {
-    return this.hasHeader || this.started || this.errors.length > 0 || Object.keys(this.fields).length > 0 || this.intervals.length > 0 || this.outputPhase !== null;
+    return (
+      this.hasHeader || this.started || this.errors.length > 0 || Object.keys(this.fields).length > 0 || this.intervals.length > 0 || this.outputPhase !== null
+    );
   }
 
   /** `step`: the resolution the value was printed at, in the field's unit (issue 13: it travels with the value). */

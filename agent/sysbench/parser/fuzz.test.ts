@@ -8,11 +8,40 @@ import { parseSysbenchOutputStrict } from './parse.js';
 import { mulberry32 } from '../../../lib/stats/random.js';
 
 const DIR = new URL('../../../test/fixtures/sysbench/', import.meta.url);
-const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.txt')).map((f) => readFileSync(new URL(f, DIR), 'utf8'));
+const fixtures = readdirSync(DIR)
+  .filter((f) => f.endsWith('.txt'))
+  .map((f) => readFileSync(new URL(f, DIR), 'utf8'));
 
 // mulberry32 (lib/stats/random.ts): deterministic, so a failure reproduces exactly.
 const rng = mulberry32;
-const NASTY = ['\r', '\n', ':', '.', '9', 'e', '-', 'ms', 's', '/', '[', ']', '%', '(', ')', 'Infinity', 'NaN', '1e999', '9'.repeat(400), '\u0000', 'µ', 'WARNING: x', 'FATAL: y', 'sysbench 1.0.20 (x)', 'Latency (ms):', 'Threads fairness:'];
+const NASTY = [
+  '\r',
+  '\n',
+  ':',
+  '.',
+  '9',
+  'e',
+  '-',
+  'ms',
+  's',
+  '/',
+  '[',
+  ']',
+  '%',
+  '(',
+  ')',
+  'Infinity',
+  'NaN',
+  '1e999',
+  '9'.repeat(400),
+  '\u0000',
+  'µ',
+  'WARNING: x',
+  'FATAL: y',
+  'sysbench 1.0.20 (x)',
+  'Latency (ms):',
+  'Threads fairness:',
+];
 
 function mutate(text: string, r: () => number): string {
   let s = text;
@@ -20,12 +49,29 @@ function mutate(text: string, r: () => number): string {
   for (let k = 0; k < ops; k++) {
     const at = Math.floor(r() * (s.length + 1));
     switch (Math.floor(r() * 6)) {
-      case 0: s = s.slice(0, at); break; // cut off
-      case 1: s = s.slice(0, at) + NASTY[Math.floor(r() * NASTY.length)] + s.slice(at); break;
-      case 2: s = s.slice(0, at) + s.slice(at + 1 + Math.floor(r() * 40)); break;
-      case 3: { const lines = s.split('\n'); const i = Math.floor(r() * lines.length); lines.splice(i, 0, lines[Math.floor(r() * lines.length)]!); s = lines.join('\n'); break; }
-      case 4: { const lines = s.split('\n'); s = lines.map((l) => (r() < 0.3 ? l.trim() : l)).join(r() < 0.5 ? '\r\n' : '\n'); break; }
-      default: s = s.slice(0, at) + String.fromCharCode(Math.floor(r() * 0x3000)) + s.slice(at + 1);
+      case 0:
+        s = s.slice(0, at);
+        break; // cut off
+      case 1:
+        s = s.slice(0, at) + NASTY[Math.floor(r() * NASTY.length)] + s.slice(at);
+        break;
+      case 2:
+        s = s.slice(0, at) + s.slice(at + 1 + Math.floor(r() * 40));
+        break;
+      case 3: {
+        const lines = s.split('\n');
+        const i = Math.floor(r() * lines.length);
+        lines.splice(i, 0, lines[Math.floor(r() * lines.length)]!);
+        s = lines.join('\n');
+        break;
+      }
+      case 4: {
+        const lines = s.split('\n');
+        s = lines.map((l) => (r() < 0.3 ? l.trim() : l)).join(r() < 0.5 ? '\r\n' : '\n');
+        break;
+      }
+      default:
+        s = s.slice(0, at) + String.fromCharCode(Math.floor(r() * 0x3000)) + s.slice(at + 1);
     }
   }
   return s;

@@ -26,7 +26,12 @@ const TRANSFERRED = new RegExp(`^${N}\\s*(MiB|MB|KiB|KB|GiB|GB|Kb|Mb|Gb)\\s+tran
 // 0.4 printed ULLONG_MAX ns as the minimum of a zero-event run: 18446744073709.55 ms.
 const SENTINEL_MS = 1e13;
 
-const LATENCY_KEYS: Partial<Record<string, keyof ResultFields>> = { min: 'latency_min_ms', avg: 'latency_avg_ms', max: 'latency_max_ms', sum: 'latency_sum_ms' };
+const LATENCY_KEYS: Partial<Record<string, keyof ResultFields>> = {
+  min: 'latency_min_ms',
+  avg: 'latency_avg_ms',
+  max: 'latency_max_ms',
+  sum: 'latency_sum_ms',
+};
 
 /** Report sections; seeing one twice in a headerless text starts a new invocation. */
 const SECTION_HEADERS: Record<string, string> = {
@@ -46,8 +51,14 @@ const TEST_MARKERS: [RegExp, TestName][] = [
   [/^Doing CPU performance benchmark|^Prime numbers limit:|^Maximum prime number checked|^CPU speed:/, 'cpu'],
   [/^Doing thread subsystem performance test|^Thread yields per test:/, 'threads'],
   [/^Doing mutex performance test/, 'mutex'],
-  [/^Doing memory operations speed test|^Running memory speed test|^Memory block size|^Total operations:|^Operations performed:\s*\d+\s*\(|transferred \(/, 'memory'],
-  [/^Extra file open flags|^Creating files for the test|^Removing test files|^File operations:|^Operations performed:\s+\d+ Read|IOPS=|^reads\/s:|bytes written in|^Creating file test_file/, 'fileio'],
+  [
+    /^Doing memory operations speed test|^Running memory speed test|^Memory block size|^Total operations:|^Operations performed:\s*\d+\s*\(|transferred \(/,
+    'memory',
+  ],
+  [
+    /^Extra file open flags|^Creating files for the test|^Removing test files|^File operations:|^Operations performed:\s+\d+ Read|IOPS=|^reads\/s:|bytes written in|^Creating file test_file/,
+    'fileio',
+  ],
 ];
 
 class TextParser {
@@ -344,7 +355,8 @@ class TextParser {
       return;
     }
     // Test markers start with one of these letters: D(oing) P(rime) M(aximum/Memory) T(hread) R(unning) E(xtra) O(perations).
-    if (existing && !existing.outputTest && (c0 === 68 || c0 === 80 || c0 === 77 || c0 === 84 || c0 === 82 || c0 === 69 || c0 === 79)) this.markTest(existing, t);
+    if (existing && !existing.outputTest && (c0 === 68 || c0 === 80 || c0 === 77 || c0 === 84 || c0 === 82 || c0 === 69 || c0 === 79))
+      this.markTest(existing, t);
   }
 }
 

@@ -9,7 +9,16 @@ const base = BigInt(Date.now()) * 1_000_000n;
 process.stdout.write(`start ${spool.stats().spooled}\n`);
 for (let i = 0; ; i++) {
   const id = `${prefix}-${i}`;
-  const body = { id, timestamp_ns: String(base + BigInt(i)), run_id: `kill-${prefix}`, test: 'cpu', profile: 'kill', trial: 1, fields: { elapsed_s: i + 1, events_per_sec: i }, sysbench_version: '1.0.20' };
+  const body = {
+    id,
+    timestamp_ns: String(base + BigInt(i)),
+    run_id: `kill-${prefix}`,
+    test: 'cpu',
+    profile: 'kill',
+    trial: 1,
+    fields: { elapsed_s: i + 1, events_per_sec: i },
+    sysbench_version: '1.0.20',
+  };
   spool.append([{ id, kind: 'sample', body }]);
   process.stdout.write(`${id}\n`); // a pipe: written synchronously, so a printed id was fsync'd
 }

@@ -12,7 +12,10 @@ import { Sender } from '../../../dist/agent/stream/sender.js';
 const o = JSON.parse(process.argv[2]);
 const log = pino({ level: 'info' }, pino.destination(2));
 const say = (event, extra = {}) => process.stdout.write(JSON.stringify({ event, ...extra }) + '\n');
-const spool = Spool.open(o.spoolDir, { ...(o.spoolMax ? { maxBytes: o.spoolMax, segmentBytes: Math.max(4096, Math.floor(o.spoolMax / 8)) } : {}), onDrop: (n) => log.warn({ dropped: n }, 'spool full: dropped the oldest records') });
+const spool = Spool.open(o.spoolDir, {
+  ...(o.spoolMax ? { maxBytes: o.spoolMax, segmentBytes: Math.max(4096, Math.floor(o.spoolMax / 8)) } : {}),
+  onDrop: (n) => log.warn({ dropped: n }, 'spool full: dropped the oldest records'),
+});
 say('start', spool.stats());
 const hello = {
   protocol_version: 1,
@@ -29,7 +32,17 @@ const hello = {
 const token = o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : undefined;
 let connections = 0;
 const onConnected = () => say('connected', { n: ++connections, pending: spool.stats().spooled });
-const sender = new Sender({ address: o.collector, hello, token, tls: o.tls ?? {}, spool, log, backoffBaseMs: o.backoffBaseMs ?? 100, window: o.window, onConnected });
+const sender = new Sender({
+  address: o.collector,
+  hello,
+  token,
+  tls: o.tls ?? {},
+  spool,
+  log,
+  backoffBaseMs: o.backoffBaseMs ?? 100,
+  window: o.window,
+  onConnected,
+});
 sender.start();
 
 // Fixed base timestamp, one ns step per record: a resend carries the same timestamp.
@@ -39,10 +52,39 @@ function recordFor(i) {
   const ts = String(baseNs + BigInt(i));
   if (resultEvery > 0 && i % resultEvery === 0) {
     const id = `${o.agentId}:load:r${i}`;
-    return { id, kind: 'result', body: { id, timestamp_ns: ts, run_id: 'load', test: 'cpu', profile: 'load', trial: 1, threads: 1, ok: true, fields: { events_per_sec: i + 0.5, total_time_s: 1 }, errors: [], sysbench_version: '1.0.20' } };
+    return {
+      id,
+      kind: 'result',
+      body: {
+        id,
+        timestamp_ns: ts,
+        run_id: 'load',
+        test: 'cpu',
+        profile: 'load',
+        trial: 1,
+        threads: 1,
+        ok: true,
+        fields: { events_per_sec: i + 0.5, total_time_s: 1 },
+        errors: [],
+        sysbench_version: '1.0.20',
+      },
+    };
   }
   const id = `${o.agentId}:load:s${i}`;
-  return { id, kind: 'sample', body: { id, timestamp_ns: ts, run_id: 'load', test: 'cpu', profile: 'load', trial: 1, fields: { elapsed_s: i + 1, events_per_sec: i }, sysbench_version: '1.0.20' } };
+  return {
+    id,
+    kind: 'sample',
+    body: {
+      id,
+      timestamp_ns: ts,
+      run_id: 'load',
+      test: 'cpu',
+      profile: 'load',
+      trial: 1,
+      fields: { elapsed_s: i + 1, events_per_sec: i },
+      sysbench_version: '1.0.20',
+    },
+  };
 }
 
 let produced = 0;
@@ -50,7 +92,13 @@ if (o.statsEveryMs) {
   // Outside view of the spool: what is produced, still spooled (unacknowledged) and acked.
   setInterval(() => {
     const s = spool.stats();
-    say('stats', { produced, spooled: s.spooled, dropped: s.dropped, acked: produced - s.spooled - s.dropped - sender.rejected, connected: sender.isConnected() });
+    say('stats', {
+      produced,
+      spooled: s.spooled,
+      dropped: s.dropped,
+      acked: produced - s.spooled - s.dropped - sender.rejected,
+      connected: sender.isConnected(),
+    });
   }, o.statsEveryMs).unref();
 }
 let stopping = false;
@@ -71,7 +119,19 @@ async function produce() {
   await sender.drained(600_000);
   const s = spool.stats();
   // A heartbeat the way the real agent sends it, so tests can read agent_status.
-  const acked = await sender.sendStatus({ id: `${o.agentId}:status:final`, timestamp_ns: String(BigInt(Date.now()) * 1_000_000n), spooled: String(s.spooled), dropped: String(s.dropped), corrupt: String(s.corrupt), last_run_ok: true, state: 'idle', rejected: String(sender.rejected) }, 20_000);
+  const acked = await sender.sendStatus(
+    {
+      id: `${o.agentId}:status:final`,
+      timestamp_ns: String(BigInt(Date.now()) * 1_000_000n),
+      spooled: String(s.spooled),
+      dropped: String(s.dropped),
+      corrupt: String(s.corrupt),
+      last_run_ok: true,
+      state: 'idle',
+      rejected: String(sender.rejected),
+    },
+    20_000,
+  );
   say('drained', { ...s, statusAcked: acked, connections, rejected: sender.rejected });
   if (o.exitWhenDrained) finish(0);
 }

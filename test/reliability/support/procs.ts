@@ -157,7 +157,10 @@ export function compareIds(expected: string[], stored: string[]): { expected: nu
 }
 
 export function lastJson(p: Proc, event: string): Record<string, unknown> | undefined {
-  const lines = p.stdout().split('\n').filter((l) => l.startsWith('{'));
+  const lines = p
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
   for (let i = lines.length - 1; i >= 0; i--) {
     const o = JSON.parse(lines[i]!) as Record<string, unknown>;
     if (o.event === event) return o;

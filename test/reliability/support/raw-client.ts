@@ -92,7 +92,22 @@ let seq = 0n;
 /** A valid result with a unique id and timestamp (unless given). */
 export function validResult(id: string, over: Record<string, unknown> = {}): AgentMessage {
   seq++;
-  return { result: { id, timestamp_ns: String(BigInt(Date.now()) * 1_000_000n + seq), run_id: 'raw-run', test: 'cpu', profile: 'raw', trial: 1, threads: 1, ok: true, fields: { events_per_sec: 100, total_time_s: 1 }, errors: [], sysbench_version: '1.0.20', ...over } };
+  return {
+    result: {
+      id,
+      timestamp_ns: String(BigInt(Date.now()) * 1_000_000n + seq),
+      run_id: 'raw-run',
+      test: 'cpu',
+      profile: 'raw',
+      trial: 1,
+      threads: 1,
+      ok: true,
+      fields: { events_per_sec: 100, total_time_s: 1 },
+      errors: [],
+      sysbench_version: '1.0.20',
+      ...over,
+    },
+  };
 }
 
 /**
