@@ -20,10 +20,6 @@ export function fmtPct(v: number): string {
   return (v > 0 ? '+' : '') + s + '%';
 }
 
-export function fmtP(p: number): string {
-  return p < 0.001 ? '<0.001' : p.toFixed(3);
-}
-
 export function directionText(direction: 'higher' | 'lower'): string {
   return direction === 'higher' ? 'higher is better' : 'lower is better';
 }
@@ -62,17 +58,20 @@ export function fmtMargin(marginPct: number): string {
   return `±${Number(marginPct.toFixed(2))}%`;
 }
 
-/** The verdict in words: `worse by +25.0%`, `equivalent within ±3%`, `inconclusive: ~4 more trials`, `unmeasurable: <reason>`. */
+/**
+ * The verdict in words: `worse by +25.0%`, `equivalent within ±3%`, `inconclusive: ~4 more trials`, `unmeasurable: <reason>`.
+ * No p-value beside it: the verdict comes from the interval against the margin, and a Welch p on the raw values (kept in
+ * JSON and the stored point) can sit on the other side of 0.05 and read as a second, contradicting answer.
+ */
 export function fmtVerdict(c: ComparisonView): string {
-  const p = c.p !== null ? ` (p=${fmtP(c.p)})` : '';
   switch (c.verdict) {
     case 'worse':
     case 'better':
-      return `${c.verdict} by ${fmtPct(Math.abs(c.overheadPct!)).replace('+', '')} (margin ${fmtMargin(c.marginPct)})${p}`;
+      return `${c.verdict} by ${fmtPct(Math.abs(c.overheadPct!)).replace('+', '')} (margin ${fmtMargin(c.marginPct)})`;
     case 'equivalent':
-      return `equivalent within ${fmtMargin(c.marginPct)}${p}`;
+      return `equivalent within ${fmtMargin(c.marginPct)}`;
     case 'inconclusive':
-      return `inconclusive: ${c.moreTrials !== null ? `~${c.moreTrials} more trial${c.moreTrials === 1 ? '' : 's'} per side` : c.reason} (margin ${fmtMargin(c.marginPct)})${p}`;
+      return `inconclusive: ${c.moreTrials !== null ? `~${c.moreTrials} more trial${c.moreTrials === 1 ? '' : 's'} per side` : c.reason} (margin ${fmtMargin(c.marginPct)})`;
     default:
       return `unmeasurable: ${c.reason}`;
   }
