@@ -6,14 +6,18 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from './errors.js';
 
-/** Reads a .json file as JSON, anything else as YAML. `what` names the file in errors ("profile", "config file"). */
-export function readDataFile(path: string, what: string): unknown {
-  let text: string;
+/** The file's bytes, or a UsageError "cannot read <what> <path>: <reason>" (one wording for every input file). */
+export function readInputFile(path: string, what: string): Buffer {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (err) {
     throw new UsageError(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
+}
+
+/** Reads a .json file as JSON, anything else as YAML. `what` names the file in errors ("profile", "config file"). */
+export function readDataFile(path: string, what: string): unknown {
+  const text = readInputFile(path, what).toString('utf8');
   try {
     return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {

@@ -1,7 +1,8 @@
 // Secrets come from files (a systemd credential, a root-only file), never from a command line
 // that every user's `ps` shows, and never into a log line.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { readInputFile } from './file-input.js';
 
 export interface Secret {
   value: string;
@@ -11,13 +12,9 @@ export interface Secret {
 
 /** Reads a one-line secret (trailing newline dropped); `option` names it in errors. */
 export function readSecretFile(path: string, option: string): Secret {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${option} ${path}: ${(err as Error).message}`);
-  }
-  const value = text.replace(/\r?\n$/, '');
+  const value = readInputFile(path, option)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (!value.trim()) throw new UsageError(`${option} ${path} is empty`);
   const warning = secretFileWarning(path, option);
   return warning ? { value, warning } : { value };

@@ -1,8 +1,8 @@
 // Collector transport security: TLS, optionally requiring client certificates (mutual TLS).
 // Plain text only on a loopback address unless explicitly allowed.
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { UsageError } from '../../lib/errors.js';
+import { readInputFile } from '../../lib/file-input.js';
 import { isLoopbackHost } from '../../lib/net.js';
 
 export interface ServerTlsOptions {
@@ -12,19 +12,15 @@ export interface ServerTlsOptions {
   allowPlaintext?: boolean;
 }
 
-function readPem(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(err as Error).message}`);
-  }
-}
-
 export function serverCredentials(listen: string, tls: ServerTlsOptions): grpc.ServerCredentials {
   if (tls.cert || tls.key) {
     if (!tls.cert || !tls.key) throw new UsageError('--tls-cert and --tls-key go together');
-    const ca = tls.clientCa ? readPem(tls.clientCa, 'client CA') : null;
-    return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: readPem(tls.cert, 'certificate'), private_key: readPem(tls.key, 'private key') }], ca !== null);
+    const ca = tls.clientCa ? readInputFile(tls.clientCa, 'client CA') : null;
+    return grpc.ServerCredentials.createSsl(
+      ca,
+      [{ cert_chain: readInputFile(tls.cert, 'certificate'), private_key: readInputFile(tls.key, 'private key') }],
+      ca !== null,
+    );
   }
   if (tls.clientCa) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
   const host = listen.replace(/:\d+$/, '');
