@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { influxClient } from '../collector/index.js';
 import { createChangeDetector } from '../collector/changes/index.js';
-import { runCli, type CliResult } from './support/cli.js';
+import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 import { parse } from 'yaml';
 import { interpolate } from '../grafana/interpolate.js';
 
@@ -31,30 +31,19 @@ function profileFile(name: string, primes: number): string {
 }
 
 async function agent(id: string, role: string, profile: string, variant: string, qemu = '8.2.2'): Promise<void> {
-  const r = await runCli([
-    'agent',
-    '--collector',
-    stack.collectorAddress,
-    '--once',
-    '--profile',
-    profile,
-    '--tests',
-    'cpu',
-    '--trials',
-    '2',
-    '--workdir',
-    join(dir, id),
-    '--agent-id',
-    id,
-    '--role',
-    role,
-    '--group',
-    GROUP,
-    '--variant',
-    variant,
-    '--declare',
-    `qemu_version=${qemu}`,
-  ]);
+  const r = await runCli(
+    onceAgentArgs({
+      collector: stack.collectorAddress,
+      profile,
+      tests: 'cpu',
+      trials: 2,
+      workdir: join(dir, id),
+      agentId: id,
+      role,
+      group: GROUP,
+      extra: ['--variant', variant, '--declare', `qemu_version=${qemu}`],
+    }),
+  );
   if (r.code !== 0) failures.push(r);
 }
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { interpolate, type TimeRange, type VariableValue } from '../grafana/interpolate.js';
-import { runCli, type CliResult } from './support/cli.js';
+import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 import { influxClient } from '../collector/index.js';
 import { checkSilence } from '../collector/health/silence.js';
 
@@ -43,31 +43,18 @@ async function rows(q: string): Promise<Any[]> {
   return (await influx(q)).flatMap((s) => s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })));
 }
 
-const agent = (id: string, role: string, variant: string) => [
-  'agent',
-  '--collector',
-  stack.collectorAddress,
-  '--once',
-  '--profile',
-  'quick',
-  '--tests',
-  'cpu,memory',
-  '--trials',
-  '2',
-  '--workdir',
-  join(dir, id + variant),
-  '--agent-id',
-  id,
-  '--role',
-  role,
-  '--group',
-  'g1',
-  '--variant',
-  variant,
-  '--allow-plaintext',
-  // The guest runs on the native machine: a one-layer chain, so the nested-stack panel has data.
-  ...(role === 'guest' ? ['--parent', 'native1'] : []),
-];
+const agent = (id: string, role: string, variant: string) =>
+  onceAgentArgs({
+    collector: stack.collectorAddress,
+    tests: 'cpu,memory',
+    trials: 2,
+    workdir: join(dir, id + variant),
+    agentId: id,
+    role,
+    group: 'g1',
+    // The guest runs on the native machine: a one-layer chain, so the nested-stack panel has data.
+    extra: ['--variant', variant, '--allow-plaintext', ...(role === 'guest' ? ['--parent', 'native1'] : [])],
+  });
 
 /** The collector writes overhead after acking, so the agent may exit first: wait for it. */
 async function waitFor(q: string, count: number): Promise<void> {

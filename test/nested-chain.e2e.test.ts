@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { influxClient } from '../collector/index.js';
-import { runCli, type CliResult } from './support/cli.js';
+import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-nested-e2e-'));
 const GROUP = 'e2e-nested';
@@ -18,27 +18,17 @@ let stack: LocalStack;
 const runs: Record<string, CliResult> = {};
 type Row = Record<string, any>;
 
-const agentArgs = (id: string, role: string, parent?: string) => [
-  'agent',
-  '--collector',
-  stack.collectorAddress,
-  '--once',
-  '--profile',
-  'quick',
-  '--tests',
-  'cpu',
-  '--trials',
-  '2',
-  '--workdir',
-  join(dir, id),
-  '--agent-id',
-  id,
-  '--role',
-  role,
-  '--group',
-  GROUP,
-  ...(parent ? ['--parent', parent] : []),
-];
+const agentArgs = (id: string, role: string, parent?: string) =>
+  onceAgentArgs({
+    collector: stack.collectorAddress,
+    tests: 'cpu',
+    trials: 2,
+    workdir: join(dir, id),
+    agentId: id,
+    role,
+    group: GROUP,
+    extra: parent ? ['--parent', parent] : [],
+  });
 
 async function query(q: string): Promise<Row[]> {
   return [...((await influxClient(stack.influxUrl, stack.database).query(q)) as unknown as Row[])];

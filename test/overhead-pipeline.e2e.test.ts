@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { influxClient } from '../collector/index.js';
-import { runCli, type CliResult } from './support/cli.js';
+import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-overhead-e2e-'));
 let stack: LocalStack;
@@ -16,26 +16,8 @@ let guest: CliResult;
 let baseline: CliResult;
 type Row = Record<string, any>;
 
-const agentArgs = (id: string, role: string) => [
-  'agent',
-  '--collector',
-  stack.collectorAddress,
-  '--once',
-  '--profile',
-  'quick',
-  '--tests',
-  'cpu,memory',
-  '--trials',
-  '2',
-  '--workdir',
-  join(dir, id),
-  '--agent-id',
-  id,
-  '--role',
-  role,
-  '--group',
-  'e2e-oh',
-];
+const agentArgs = (id: string, role: string) =>
+  onceAgentArgs({ collector: stack.collectorAddress, tests: 'cpu,memory', trials: 2, workdir: join(dir, id), agentId: id, role, group: 'e2e-oh' });
 
 async function query(q: string): Promise<Row[]> {
   return (await influxClient(stack.influxUrl, stack.database).query(q)) as unknown as Row[];

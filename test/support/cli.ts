@@ -25,3 +25,41 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return startCli(args, env).done;
 }
+
+/** One `agent --once` run into a collector, as the end-to-end tests start their agents. */
+export interface OnceAgent {
+  collector: string;
+  agentId: string;
+  group: string;
+  workdir: string;
+  tests: string;
+  role: string;
+  trials?: number;
+  profile?: string;
+  /** Options after the common ones (--variant, --parent, --declare …). */
+  extra?: readonly string[];
+}
+
+export function onceAgentArgs(a: OnceAgent): string[] {
+  return [
+    'agent',
+    '--collector',
+    a.collector,
+    '--once',
+    '--profile',
+    a.profile ?? 'quick',
+    '--tests',
+    a.tests,
+    '--trials',
+    String(a.trials ?? 1),
+    '--workdir',
+    a.workdir,
+    '--agent-id',
+    a.agentId,
+    '--role',
+    a.role,
+    '--group',
+    a.group,
+    ...(a.extra ?? []),
+  ];
+}
