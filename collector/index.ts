@@ -106,6 +106,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           influx,
           database: opts.database,
           windowMs: opts.baselineWindowMs ?? 86_400_000,
+          ...opts.margins,
           onProblem: (p) => {
             const key = `${p.group}\0${p.message}`;
             if (reported.has(key)) return;

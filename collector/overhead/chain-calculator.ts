@@ -22,6 +22,9 @@ export interface ChainCalculatorOptions {
   database: string;
   /** How far apart (either side) a parent's or root's run may be. Default 24 h. */
   windowMs?: number;
+  /** Equivalence margin in percent for every group, and per group (wins); as the baseline calculator takes them. */
+  marginPct?: number;
+  groupMargins?: Readonly<Record<string, number>>;
   /** A bad declaration (missing parent, cycle, …); the other chains are still computed. */
   onProblem?: (p: ChainProblem & { group: string }) => void;
 }
@@ -82,6 +85,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
   const windowMs = options.windowMs ?? 24 * 3_600_000;
   if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new Error(`overhead chain: windowMs must be a positive number of milliseconds, got ${windowMs}`);
   const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
+  const marginFor = (group: string) => options.groupMargins?.[group] ?? options.marginPct ?? null;
 
   async function recompute(key: ChainKey): Promise<number> {
     // Most groups declare no parents: one small query says so before reading any rows.
@@ -136,12 +140,13 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
     const parentRun = layers ? layers[layers.length - 1]!.parent : nearest(rows, parentAgent, run.startNs, windowNs);
     const rootRun = path && path.length > 1 ? nearest(rows, path[0]!, run.startNs, windowNs) : null;
     const base = { run_id: run.runId, ...(threads !== null ? { threads } : {}), ...(path ? { depth: path.length - 1, chain: path.join(' > ') } : {}) };
+    const margin = marginFor(first.tags.group ?? '');
     const points: IPoint[] = [];
     for (const metric of OVERHEAD_METRICS) {
       const direction = metricDirection(metric)!;
       const g = valuesOf(run, metric);
       if (parentRun) {
-        const f = compareLayer(g, valuesOf(parentRun, metric), direction);
+        const f = compareLayer(g, valuesOf(parentRun, metric), direction, margin);
         if (f)
           points.push({
             measurement: CHAIN_MEASUREMENT,
@@ -151,7 +156,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
           });
       }
       if (!rootRun || !layers) continue;
-      const whole = compareLayer(g, valuesOf(rootRun, metric), direction);
+      const whole = compareLayer(g, valuesOf(rootRun, metric), direction, margin);
       if (!whole) continue;
       const pairs: LayerPair[] = layers.map((l) => ({ child: sample(l.child, metric), parent: sample(l.parent, metric) }));
       const fields: IPoint['fields'] = { ...whole, ...base, baseline_run_id: rootRun.runId };

@@ -57,6 +57,9 @@ interface ChainRow {
   layers_ratio_high?: number;
   interaction_ratio?: number;
   layers_agree?: boolean;
+  verdict?: string;
+  margin_pct?: number;
+  margin_source?: string;
 }
 
 async function chainRows(group: string, agent: string): Promise<ChainRow[]> {
@@ -161,6 +164,26 @@ describe('chain calculator', () => {
     expect(x2.map((r) => [r.against, r.baseline_agent])).toEqual([['parent', 'x1']]);
     expect(x2[0]!.ratio).toBeCloseTo(0.5, 12);
     for (const agent of ['x1', 'c1', 'c2', 'o1', 'r1']) expect(await chainRows('bad', agent)).toEqual([]);
+  });
+
+  it('a margin set for the group decides every layer verdict, as it does for the baseline comparison', async () => {
+    const t = T0 + 2000n * MIN;
+    const written = await writeTrials(db.url, DB, [
+      ...run('m0', 'm', 'baseline', undefined, t, [100, 110, 90]),
+      ...run('m1', 'm', 'guest', 'm0', t + 5n * MIN, [50, 55, 45]),
+    ]);
+    // At the default margin (3 %) L1 costs +100 % [+59.4, +150.9]: worse.
+    await createChainCalculator({ influx: db.influx, database: DB }).onResultsWritten(written);
+    expect((await chainRows('m', 'm1')).map((r) => [r.against, r.verdict, r.margin_pct, r.margin_source])).toEqual([
+      ['parent', 'worse', 3, 'default'],
+      ['root', 'worse', 3, 'default'],
+    ]);
+    // With 160 % for group m (and 1 % for every other group) the whole interval lies inside ±160 %: equivalent.
+    await createChainCalculator({ influx: db.influx, database: DB, marginPct: 1, groupMargins: { m: 160 } }).onResultsWritten(written);
+    expect((await chainRows('m', 'm1')).map((r) => [r.against, r.verdict, r.margin_pct, r.margin_source])).toEqual([
+      ['parent', 'equivalent', 160, 'user'],
+      ['root', 'equivalent', 160, 'user'],
+    ]);
   });
 
   it('the report draws the chain with each layer cost, the check, the problems and the nesting notes', async () => {

@@ -92,11 +92,17 @@ export function overheadFields(c: MetricComparison): Record<string, number | str
 
 /**
  * One layer of a nested stack against its parent (or the root): the same engine as a guest
- * against its baseline, at the group's default margin (a layer has no noise floor of its own).
- * Null when the metric has no ratio (a mean of 0, or no values on a side): no chain point then.
+ * against its baseline, at the margin set for the group, else the default one (a layer has no
+ * noise floor of its own). Null when the metric has no ratio (a mean of 0, or no values on a
+ * side): no chain point then.
  */
-export function compareLayer(child: readonly number[], parent: readonly number[], direction: Direction): Record<string, number | string> | null {
-  const margin = chooseMargin([]);
+export function compareLayer(
+  child: readonly number[],
+  parent: readonly number[],
+  direction: Direction,
+  marginPct: number | null = null,
+): Record<string, number | string> | null {
+  const margin = chooseMargin([], marginPct);
   const comparison = compareSamples({ values: child }, { values: parent }, { direction, marginPct: margin.marginPct });
   if (comparison.ratio === null) return null;
   return overheadFields({ metric: 'events_per_sec', baselineAgent: '', baselineRunId: '', margin, comparison });
