@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../collector/influx/influxd.js';
 import { startLocalStack } from '../collector/stack.js';
 import { influxClient } from '../collector/index.js';
-import { runCli, startCli } from './support/cli.js';
+import { onceAgentArgs, runCli, startCli } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-agent-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,18 +43,7 @@ describe('agent: bad input', () => {
   });
 
   it('plain text to a collector that is not on loopback is refused unless allowed', async () => {
-    const r = await runCli([
-      'agent',
-      '--collector',
-      'collector.example:50051',
-      '--once',
-      '--workdir',
-      join(dir, 'w4'),
-      '--tests',
-      'mutex',
-      '--profile',
-      'quick',
-    ]);
+    const r = await runCli(onceAgentArgs({ collector: 'collector.example:50051', workdir: join(dir, 'w4'), tests: 'mutex', profile: 'quick' }));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refusing to send results in plain text/);
   });
@@ -64,50 +53,27 @@ describe('agent: collector unreachable, then back', () => {
   it('keeps the results spooled while retrying, and delivers them on the next start', async () => {
     const work = join(dir, 'spooled');
     const port = await freePort();
-    const first = await runCli([
-      'agent',
-      '--collector',
-      `127.0.0.1:${port}`,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'mutex',
-      '--trials',
-      '1',
-      '--workdir',
-      work,
-      '--agent-id',
-      'retry-agent',
-      '--group',
-      'cli',
-      '--flush-timeout',
-      '4s',
-    ]);
+    const first = await runCli(
+      onceAgentArgs({
+        collector: `127.0.0.1:${port}`,
+        profile: 'quick',
+        tests: 'mutex',
+        trials: 1,
+        workdir: work,
+        agentId: 'retry-agent',
+        group: 'cli',
+        extra: ['--flush-timeout', '4s'],
+      }),
+    );
     expect(first.stderr).toMatch(/collector unreachable; results stay in the spool, retrying/);
     expect(first.stderr).toMatch(/did not acknowledge everything in time/);
     expect(first.code).toBe(3);
 
     const stack = await startLocalStack({ dataDir: join(dir, 'influx') });
     try {
-      const second = await runCli([
-        'agent',
-        '--collector',
-        stack.collectorAddress,
-        '--once',
-        '--profile',
-        'quick',
-        '--tests',
-        'memory',
-        '--trials',
-        '1',
-        '--workdir',
-        work,
-        '--agent-id',
-        'retry-agent',
-        '--group',
-        'cli',
-      ]);
+      const second = await runCli(
+        onceAgentArgs({ collector: stack.collectorAddress, profile: 'quick', tests: 'memory', trials: 1, workdir: work, agentId: 'retry-agent', group: 'cli' }),
+      );
       expect(second.code).toBe(0);
       const rows = (await influxClient(stack.influxUrl, stack.database).query(`SELECT test, ok FROM sysbench WHERE agent = 'retry-agent'`)) as unknown as {
         test: string;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
-import { runCli } from './support/cli.js';
+import { onceAgentArgs, runCli } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-agent-term-'));
 let stack: LocalStack | undefined;
@@ -45,24 +45,9 @@ describe('agent --once', () => {
   it('ends with the table of what it measured, after the collector acknowledged it', async () => {
     stack = await startLocalStack({ dataDir: join(dir, 'influx') });
     const work = join(dir, 'once');
-    const r = await runCli([
-      'agent',
-      '--collector',
-      stack.collectorAddress,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'mutex',
-      '--trials',
-      '2',
-      '--agent-id',
-      'term',
-      '--group',
-      'term',
-      '--workdir',
-      work,
-    ]);
+    const r = await runCli(
+      onceAgentArgs({ collector: stack.collectorAddress, profile: 'quick', tests: 'mutex', trials: 2, agentId: 'term', group: 'term', workdir: work }),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(TABLE_HEAD);
     expect(r.stdout).toMatch(/^mutex\s+[234]\s+total_time_s\s+[\d.]+\s+[\d.]+ %$/m);

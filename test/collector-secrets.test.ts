@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
-import { runCli, startCli, type CliResult } from './support/cli.js';
+import { onceAgentArgs, runCli, startCli, type CliResult } from './support/cli.js';
 
 // Characters that need percent-encoding in a URL, so the encoding is exercised too.
 const PASSWORD = 's3cr:t@p/ss w%rd';
@@ -62,24 +62,9 @@ describe('collector: InfluxDB password from a file', () => {
     const c = await startCollector(['--influx', influxd.url, '--influx-username', 'admin', '--influx-password-file', pwFile]);
     const cmdline = readFileSync(`/proc/${c.pid}/cmdline`, 'utf8');
     const environ = readFileSync(`/proc/${c.pid}/environ`, 'utf8');
-    const agent = await runCli([
-      'agent',
-      '--collector',
-      c.address,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'mutex',
-      '--trials',
-      '1',
-      '--agent-id',
-      'sec-agent',
-      '--group',
-      'sec',
-      '--workdir',
-      join(dir, 'agent'),
-    ]);
+    const agent = await runCli(
+      onceAgentArgs({ collector: c.address, profile: 'quick', tests: 'mutex', trials: 1, agentId: 'sec-agent', group: 'sec', workdir: join(dir, 'agent') }),
+    );
     const r = await c.stop();
     expect(agent.code, agent.stderr).toBe(0);
     for (const text of [cmdline, environ, r.stdout, r.stderr, agent.stdout, agent.stderr]) {

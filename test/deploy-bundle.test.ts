@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxClient } from '../collector/index.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { packageRoot } from '../lib/root.js';
+import { onceAgentArgs } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-bundle-'));
 const bundle = join(dir, 'alone', 'virt-overhead-agent.mjs');
@@ -61,24 +62,17 @@ describe('single-file agent bundle', () => {
   });
 
   it('runs the agent against a real collector, results land in InfluxDB', async () => {
-    const r = await runBundle([
-      'agent',
-      '--collector',
-      stack.collectorAddress,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'mutex,memory',
-      '--trials',
-      '1',
-      '--agent-id',
-      'bundled',
-      '--group',
-      'bundle',
-      '--workdir',
-      join(dir, 'work'),
-    ]);
+    const r = await runBundle(
+      onceAgentArgs({
+        collector: stack.collectorAddress,
+        profile: 'quick',
+        tests: 'mutex,memory',
+        trials: 1,
+        agentId: 'bundled',
+        group: 'bundle',
+        workdir: join(dir, 'work'),
+      }),
+    );
     expect(r.code, r.stderr).toBe(0);
     const rows = (await influxClient(stack.influxUrl, stack.database).query(`SELECT test, ok FROM sysbench WHERE agent = 'bundled'`)) as unknown as {
       test: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { influxClient } from '../collector/index.js';
-import { runCli, type CliResult } from './support/cli.js';
+import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 import { detect } from '../agent/detect/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-e2e-'));
@@ -21,26 +21,18 @@ async function query(q: string): Promise<Row[]> {
 
 beforeAll(async () => {
   stack = await startLocalStack({ dataDir: join(dir, 'influx') });
-  agent = await runCli([
-    'agent',
-    '--collector',
-    stack.collectorAddress,
-    '--once',
-    '--profile',
-    'quick',
-    '--trials',
-    '1',
-    '--workdir',
-    join(dir, 'work'),
-    '--agent-id',
-    'e2e-native',
-    '--role',
-    'baseline',
-    '--group',
-    'e2e',
-    '--variant',
-    'stock',
-  ]);
+  agent = await runCli(
+    onceAgentArgs({
+      collector: stack.collectorAddress,
+      profile: 'quick',
+      trials: 1,
+      workdir: join(dir, 'work'),
+      agentId: 'e2e-native',
+      role: 'baseline',
+      group: 'e2e',
+      extra: ['--variant', 'stock'],
+    }),
+  );
 }, 180_000);
 
 afterAll(async () => {

@@ -29,11 +29,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
 /** One `agent --once` run into a collector, as the end-to-end tests start their agents. */
 export interface OnceAgent {
   collector: string;
-  agentId: string;
-  group: string;
   workdir: string;
-  tests: string;
-  role: string;
+  /** The agent's own defaults where left out. */
+  agentId?: string;
+  group?: string;
+  tests?: string;
+  role?: string;
   trials?: number;
   profile?: string;
   /** Options after the common ones (--variant, --parent, --declare …). */
@@ -41,6 +42,7 @@ export interface OnceAgent {
 }
 
 export function onceAgentArgs(a: OnceAgent): string[] {
+  const optional = (flag: string, value: string | undefined) => (value === undefined ? [] : [flag, value]);
   return [
     'agent',
     '--collector',
@@ -48,18 +50,14 @@ export function onceAgentArgs(a: OnceAgent): string[] {
     '--once',
     '--profile',
     a.profile ?? 'quick',
-    '--tests',
-    a.tests,
     '--trials',
     String(a.trials ?? 1),
     '--workdir',
     a.workdir,
-    '--agent-id',
-    a.agentId,
-    '--role',
-    a.role,
-    '--group',
-    a.group,
+    ...optional('--tests', a.tests),
+    ...optional('--agent-id', a.agentId),
+    ...optional('--role', a.role),
+    ...optional('--group', a.group),
     ...(a.extra ?? []),
   ];
 }
