@@ -8,10 +8,11 @@ import { loadContract } from '../proto/index.js';
 import { AGENT_VERSION } from '../lib/version.js';
 import { UsageError } from '../lib/errors.js';
 import { redactUrl } from '../lib/secret-file.js';
-import { BatchWriter, lineWriter, rawQuery } from './influx/writer.js';
+import { BatchWriter, lineWriter, rawQuery, type OwedMarker } from './influx/writer.js';
 import { HistoryGuard } from './influx/history.js';
 import { LogLimiter } from './server/log-limit.js';
-import { catchUp, OwedWork, owedMarkerLine } from './owed.js';
+import { catchUp, OwedWork } from './owed.js';
+import { collectorMarkerId, OwedMarkers } from './owed-markers.js';
 import { serverCredentials, type ServerTlsOptions } from './server/credentials.js';
 import { handleStream, type AgentCall, type StreamContext } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
@@ -25,6 +26,7 @@ import { addHealthService, HEALTH_SERVICES } from './health/grpc.js';
 import { checkSilence } from './health/silence.js';
 import { WriteTimer, writeStats } from './health/stats.js';
 import { hostname } from 'node:os';
+import { setDefaultHighWaterMark } from 'node:stream';
 
 export interface CollectorOptions {
   listen: string;
@@ -124,7 +126,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     await nested?.onResultsWritten(results).catch((err: Error) => log.error({ error: err.message }, 'nested-stack overhead computation failed'));
     await changes?.onResultsWritten(results).catch((err: Error) => log.error({ error: err.message }, 'change point detection failed'));
   });
-  const onWritten = (points: IPoint[]) => {
+  const onWritten = (points: IPoint[], marker?: OwedMarker) => {
     if (!overhead) return;
     const results: WrittenResult[] = points
       .filter((p) => p.measurement === 'sysbench')
@@ -133,7 +135,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
         fields: p.fields as Record<string, number | string | boolean>,
         timestamp_ns: String(p.timestamp),
       }));
-    owed.add(results);
+    // Computed: its marker may go. Not reached when the collector stops first: the marker stays.
+    owed.add(results, marker && (() => marker.settle()));
   };
   // Each hello's facts → agent_info, on the same chain so a run's change points see them.
   const onHello: StreamContext['onHello'] = (hello, tags) => {
@@ -145,12 +148,14 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   };
   const target = { url: opts.influxUrl, database: opts.database };
   const guard = new HistoryGuard(rawQuery(target));
+  const markers = new OwedMarkers(collectorMarkerId(hostname()), rawQuery(target), log);
   const writeTimer = new WriteTimer();
   const writer = new BatchWriter(writeTimer.wrap(lineWriter(target)), {
     batchSize: opts.batchSize,
     flushMs: opts.flushMs,
     log,
     onWritten,
+    ...(overhead ? { marker: (timestamps: string[]) => markers.mark(timestamps) } : {}),
     guard,
     // A database dropped while the collector runs is created again (unless told not to create it).
     ...(opts.createDatabase ? { onDatabaseMissing: async () => void (await influx.createDatabase(opts.database)) } : {}),
@@ -172,6 +177,12 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     for (const c of open) c.resume();
   });
 
+  // grpc-js reads ahead into each call's object stream up to its high-water mark (Node's default
+  // for object streams: 16 messages). At up to 1 MiB each, decoded into far larger objects, that
+  // read-ahead was most of the collector's memory under a flood, and it lived long enough to be
+  // promoted, so V8's old space grew with it (docs/RELIABILITY.md). One message ahead is enough:
+  // the handler takes them one at a time. Process-wide, and Node offers no per-stream setting.
+  setDefaultHighWaterMark(true, 1);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
@@ -207,7 +218,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const host = opts.listen.replace(/:\d+$/, '');
   // Overhead an earlier collector left owed (its markers), computed in the background.
   if (overhead)
-    void catchUp(rawQuery(target), owed, log).catch((err: Error) =>
+    void catchUp(rawQuery(target), owed, log, 1000, markers.collector).catch((err: Error) =>
       log.warn({ error: err.message }, 'could not compute the overhead owed by an earlier collector; retried at the next start'),
     );
   log.info(
@@ -265,17 +276,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       for (const c of open) if (!c.cancelled) c.end();
       // Within systemd's stop timeout: the computation running gets 5 s; the rest is recorded.
       const left = await owed.stop(5000);
-      if (left.length) {
-        try {
-          await lineWriter(target)(owedMarkerLine(left, BigInt(Date.now()) * 1_000_000n));
-          log.warn({ results: left.length }, 'stopping before the overhead of every result was computed: recorded in overhead_owed for the next start');
-        } catch (err) {
-          log.error(
-            { results: left.length, error: (err as Error).message },
-            'could not record the overhead still owed; it is not computed until those groups get new results',
-          );
-        }
-      }
+      await markers.flush();
+      // Their markers were written with them (owed-markers.ts) and stay for the next start.
+      if (left.length)
+        log.warn({ results: left.length }, 'stopping before the overhead of every result was computed: recorded in overhead_owed for the next start');
       server.forceShutdown();
     },
   };

@@ -39,8 +39,9 @@ describe('OwedWork', () => {
 
 describe('owedMarkerLine', () => {
   it('holds the exact first and last timestamps as strings, and the count', () => {
-    expect(owedMarkerLine([r('1750000000000000007'), r('1750000000000000001'), r('1750000000000000009')], 5n)).toBe(
+    expect(owedMarkerLine(['1750000000000000007', '1750000000000000001', '1750000000000000009'], 5n)).toBe(
       'overhead_owed from_ns="1750000000000000001",to_ns="1750000000000000009",results=3 5',
     );
+    expect(owedMarkerLine(['7'], 9n, 'host:12:34')).toBe('overhead_owed,collector=host:12:34 from_ns="7",to_ns="7",results=1 9');
   });
 });

@@ -1,10 +1,11 @@
 // Work owed after a write: overhead, nested-stack overhead and change points are computed for
 // results after InfluxDB stored them, one batch at a time, never delaying an ack. A burst can
 // leave more of that work than a stop timeout allows (20 000 results took 391 s to drain, far
-// past systemd's 30 s). So at stop the computation in progress gets a short grace, the rest
-// is recorded in InfluxDB as an `overhead_owed` marker (the time range of the results it
-// covers), and the next collector to start computes it from the stored results, then deletes
-// the marker. The computations overwrite their own points, so doing a range twice is harmless.
+// past systemd's 30 s). So at stop the computation in progress gets a short grace, and the
+// rest stays recorded in InfluxDB as `overhead_owed` markers (the time range of the results
+// each covers, written with the results before their ack: owed-markers.ts), and the next
+// collector to start computes it from the stored results, then deletes the markers. The
+// computations overwrite their own points, so doing a range twice is harmless.
 import type { Logger } from 'pino';
 import type { RawQuery } from './influx/history.js';
 import type { WrittenResult } from './overhead/index.js';
@@ -20,10 +21,14 @@ export class OwedWork {
 
   constructor(private readonly compute: Compute) {}
 
+  /** Called once a batch was computed (its overhead_owed marker may go). */
+  private readonly onComputed = new WeakMap<WrittenResult[], () => void>();
+
   /** Results InfluxDB just stored; their computation runs after those queued before them. */
-  add(results: WrittenResult[]): void {
-    if (results.length === 0) return;
+  add(results: WrittenResult[], computed?: () => void): void {
+    if (results.length === 0) return computed?.();
     this.queue.push(results);
+    if (computed) this.onComputed.set(results, computed);
     if (!this.current && !this.stopped) this.idle = this.run();
   }
 
@@ -37,7 +42,11 @@ export class OwedWork {
     while (!this.stopped && this.queue.length) {
       const item = this.queue.shift()!;
       this.current = item;
-      await (typeof item === 'function' ? item() : this.compute(item));
+      if (typeof item === 'function') await item();
+      else {
+        await this.compute(item);
+        this.onComputed.get(item)?.();
+      }
       this.current = null;
     }
   }
@@ -61,24 +70,27 @@ export class OwedWork {
   }
 }
 
-/** The marker line for results left uncomputed: their time range (ns as strings: exact). */
-export function owedMarkerLine(results: WrittenResult[], nowNs: bigint): string {
-  let from = BigInt(results[0]!.timestamp_ns);
+/** The marker line for results whose overhead is owed: their time range (ns as strings: exact). */
+export function owedMarkerLine(timestamps: string[], nowNs: bigint, collector?: string): string {
+  let from = BigInt(timestamps[0]!);
   let to = from;
-  for (const r of results) {
-    const t = BigInt(r.timestamp_ns);
+  for (const ts of timestamps) {
+    const t = BigInt(ts);
     if (t < from) from = t;
     if (t > to) to = t;
   }
-  return `overhead_owed from_ns="${from}",to_ns="${to}",results=${results.length} ${nowNs}`;
+  const tag = collector ? `,collector=${collector}` : '';
+  return `overhead_owed${tag} from_ns="${from}",to_ns="${to}",results=${timestamps.length} ${nowNs}`;
 }
 
 /**
  * At start: computes every owed range from the stored results (in chunks, through `work`), then
  * deletes its marker. Runs in the background; a failure leaves the marker for the next start.
+ * Markers come from a stop with work left, or from a collector that died (owed-markers.ts).
  */
-export async function catchUp(query: RawQuery, work: OwedWork, log: Logger, chunk = 1000): Promise<number> {
-  const markers = await query('SELECT "from_ns", "to_ns", "results" FROM "overhead_owed"');
+export async function catchUp(query: RawQuery, work: OwedWork, log: Logger, chunk = 1000, self = ''): Promise<number> {
+  // Not this collector's own markers: its live batches are computed by its own queue.
+  const markers = await query(`SELECT "from_ns", "to_ns", "results" FROM "overhead_owed"${self ? ` WHERE "collector" != '${self}'` : ''}`);
   const rows = markers.results?.[0]?.series?.[0]?.values ?? [];
   let total = 0;
   for (const [time, from, to] of rows as Array<[string, string, string]>) {

@@ -158,7 +158,7 @@ export const MEASUREMENTS = {
     },
   },
   overhead_owed: {
-    tags: [] as const,
+    tags: ['collector'] as const,
     fields: { from_ns: 'string', to_ns: 'string', results: 'float' },
   },
 } as const satisfies Record<string, MeasurementSpec>;

@@ -427,16 +427,18 @@ describe('the append-only history check (a real HistoryGuard on a fake InfluxDB 
     const { influx, write, outcome, errors } = guarded({ '5': 'H5', '6': 'H6' });
     write(stamped('5', 'H5'), stamped('6', 'other'), stamped('7', 'H7'));
     await settle();
-    expect(outcome.get('sysbench,agent=a1 v=1 5')).toBe('ok');
     expect(errors.get('sysbench,agent=a1 v=1 6')).toBeInstanceOf(HistoryConflictError);
     expect(outcome.get('sysbench,agent=a1 v=1 6')).toBe(
       'a different sysbench point is already stored for this series and timestamp; stored history is append-only, so it was not overwritten',
     );
     expect(influx.bodies()).toEqual([['sysbench,agent=a1 v=1 7']]); // only the new point is written
     expect(outcome.has('sysbench,agent=a1 v=1 7')).toBe(false); // and acked only once accepted
+    // The stored one is acked with the request that carries its batch (and its overhead marker).
+    expect(outcome.has('sysbench,agent=a1 v=1 5')).toBe(false);
     influx.requests[0]!.resolve();
     await settle();
     expect(outcome.get('sysbench,agent=a1 v=1 7')).toBe('ok');
+    expect(outcome.get('sysbench,agent=a1 v=1 5')).toBe('ok');
   });
 
   it('once InfluxDB accepted a point, a resend of it is acked from memory: no query, no write', async () => {
@@ -506,5 +508,68 @@ describe("refusals that are InfluxDB's state, not the data's", () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(outcome.get('a 1')).toBe('ok');
     expect(created).toBe(1);
+  });
+});
+
+describe('overhead_owed markers (a result is never acked before its marker is stored)', () => {
+  const resultPoint = (ts: string) => ({ line: `sysbench v=1 ${ts}`, result: { measurement: 'sysbench', fields: { v: 1 }, timestamp: ts } as IPoint });
+  function marked() {
+    const settled: string[] = [];
+    const marker = (timestamps: string[]) => {
+      const line = `overhead_owed results=${timestamps.length} ${timestamps.join('_')}`;
+      return { line, settle: () => settled.push(line) };
+    };
+    const markers: Array<string | undefined> = [];
+    const s = setup({ marker, onWritten: (_r, m) => markers.push(m?.line) });
+    const write = (ts: string) => s.writer.write(resultPoint(ts), (err) => s.outcome.set(ts, err ? err.message : 'ok'));
+    return { ...s, write, settled, markers };
+  }
+
+  it('the marker goes in the same request as the results it covers; samples alone get none', async () => {
+    const { influx, writer, write, outcome, markers, settled } = marked();
+    write('1');
+    writer.write({ line: 'sample v=1 2' }, () => {});
+    write('3');
+    await settle();
+    expect(influx.bodies()).toEqual([['sysbench v=1 1', 'sample v=1 2', 'sysbench v=1 3', 'overhead_owed results=2 1_3']]);
+    expect(outcome.size).toBe(0);
+    influx.requests[0]!.resolve();
+    await settle();
+    expect([...outcome.values()]).toEqual(['ok', 'ok']);
+    expect(markers).toEqual(['overhead_owed results=2 1_3']); // handed on, settled once computed
+    expect(settled).toEqual([]);
+    writer.write({ line: 'sample v=1 4' }, () => {});
+    await settle();
+    expect(influx.bodies()[1]).toEqual(['sample v=1 4']);
+  });
+
+  it('a failed request settles its marker (not stored); the retry writes a new one', async () => {
+    const { influx, write, outcome, settled } = marked();
+    write('1');
+    await settle();
+    influx.requests[0]!.reject(down());
+    await settle();
+    expect(settled).toEqual(['overhead_owed results=1 1']);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(influx.bodies()[1]).toEqual(['sysbench v=1 1', 'overhead_owed results=1 1']);
+    influx.requests[1]!.resolve();
+    await settle();
+    expect(outcome.get('1')).toBe('ok');
+  });
+
+  it('a 400 isolates the points: the marker is posted alone first, then the points one by one', async () => {
+    const { influx, write, outcome } = marked();
+    influx.answer = (body) => (body.includes('\n') || body === 'sysbench v=1 2' ? new InfluxWriteError('InfluxDB answered 400: bad', 400) : undefined);
+    write('1');
+    write('2');
+    await settle();
+    expect(influx.bodies().map((b) => b.join(' | '))).toEqual([
+      'sysbench v=1 1 | sysbench v=1 2 | overhead_owed results=2 1_2',
+      'overhead_owed results=2 1_2',
+      'sysbench v=1 1',
+      'sysbench v=1 2',
+    ]);
+    expect(outcome.get('1')).toBe('ok');
+    expect(outcome.get('2')).toMatch(/^InfluxDB refused the point/);
   });
 });

@@ -30,8 +30,22 @@ export interface WriterOptions {
   guard?: HistoryGuard;
   /** Called when InfluxDB says the database does not exist (before the retry). */
   onDatabaseMissing?: () => Promise<void>;
-  /** Called after a batch was accepted, with the `sysbench` results in it. */
-  onWritten?: (results: IPoint[]) => void;
+  /**
+   * A marker line written in the same request as a batch's `sysbench` results (or alone just
+   * before them), so that no result is acked before the marker is stored (overhead owed).
+   */
+  marker?: (timestamps: string[]) => OwedMarker;
+  /**
+   * Called after a batch was accepted, with the `sysbench` results in it (also those already
+   * stored, acked without writing) and the marker written for them.
+   */
+  onWritten?: (results: IPoint[], marker?: OwedMarker) => void;
+}
+
+export interface OwedMarker {
+  line: string;
+  /** Its results were computed, or it was never written: the marker may be deleted. */
+  settle(): void;
 }
 
 /** err undefined: stored. A PermanentWriteError: InfluxDB refused it for good. Other: not stored (shutdown). */
@@ -210,16 +224,28 @@ export class BatchWriter extends EventEmitter {
 
   private async send(batch: Pending[]): Promise<void> {
     let toWrite = batch;
+    let same: Pending[] = [];
+    let marker: OwedMarker | undefined;
     try {
-      toWrite = await this.admit(batch);
-      if (toWrite.length) await this.post(toWrite.map((p) => p.line).join('\n'));
+      ({ toWrite, same } = await this.admit(batch));
+      marker = this.markerFor([...toWrite, ...same]);
+      const lines = toWrite.map((p) => p.line);
+      if (marker) lines.push(marker.line);
+      if (lines.length) await this.post(lines.join('\n'));
       this.retryMs = 0;
       this.heldReason = '';
-      this.accepted(toWrite);
+      this.accepted(toWrite, same, marker);
     } catch (err) {
+      marker?.settle(); // not written (or written with points that are marked again when retried)
       // A 400 may refuse only some points (a bad value, or new series past a limit): find them.
-      if (isPermanent(err) || isServerLimit(err)) await this.isolate(toWrite);
-      else await this.hold(err as Error, toWrite);
+      if (isPermanent(err) || isServerLimit(err)) await this.isolate(toWrite, same);
+      else {
+        const keep = new Set([...same, ...toWrite]);
+        await this.hold(
+          err as Error,
+          batch.filter((p) => keep.has(p)),
+        ); // in their order
+      }
     } finally {
       this.inFlight--;
       this.pendingInRequests -= batch.length;
@@ -232,23 +258,31 @@ export class BatchWriter extends EventEmitter {
     }
   }
 
+  private markerFor(points: Pending[]): OwedMarker | undefined {
+    if (!this.opts.marker) return undefined;
+    const timestamps: string[] = [];
+    for (const p of points) if (p.result) timestamps.push(String(p.result.timestamp));
+    return timestamps.length ? this.opts.marker(timestamps) : undefined;
+  }
+
   /**
    * The history check: a point already stored with the same content is acknowledged without
-   * writing it again, one stored with other content is refused; the rest is returned to write.
-   * Throws (nothing settled) when InfluxDB cannot be asked.
+   * writing it again (`same`), one stored with other content is refused; the rest is returned
+   * to write. Throws (nothing settled) when InfluxDB cannot be asked.
    */
-  private async admit(batch: Pending[]): Promise<Pending[]> {
+  private async admit(batch: Pending[]): Promise<{ toWrite: Pending[]; same: Pending[] }> {
     const guard = this.opts.guard;
     const toCheck = guard ? batch.filter((p) => p.stamp && !p.admitted) : [];
-    if (!guard || toCheck.length === 0) return batch;
+    if (!guard || toCheck.length === 0) return { toWrite: batch, same: [] };
     const verdicts = await guard.check(toCheck.map((p) => p.stamp!));
     const settled = new Set<Pending>();
+    const same: Pending[] = [];
     toCheck.forEach((p, i) => {
       const v = verdicts[i];
       if (v === 'new') p.admitted = true;
       else {
         settled.add(p);
-        if (v === 'same') p.done();
+        if (v === 'same') same.push(p);
         else
           p.done(
             new HistoryConflictError(
@@ -257,22 +291,34 @@ export class BatchWriter extends EventEmitter {
           );
       }
     });
-    return settled.size ? batch.filter((p) => !settled.has(p)) : batch;
+    return { toWrite: settled.size ? batch.filter((p) => !settled.has(p)) : batch, same };
   }
 
-  private accepted(batch: Pending[]): void {
+  /** `same`: already stored (a resend after a lost ack), acked without writing them again. */
+  private accepted(batch: Pending[], same: Pending[] = [], marker?: OwedMarker): void {
     this.written += batch.length;
     this.opts.guard?.stored(stamps(batch));
     const results: IPoint[] = [];
-    for (const p of batch) {
+    for (const p of [...same, ...batch]) {
       p.done();
       if (p.result) results.push(p.result);
     }
-    if (results.length) this.opts.onWritten?.(results);
+    if (results.length) this.opts.onWritten?.(results, marker);
+    else marker?.settle();
   }
 
   /** Writes a refused batch point by point: the good ones are acked, the bad ones rejected. */
-  private async isolate(batch: Pending[]): Promise<void> {
+  private async isolate(batch: Pending[], same: Pending[] = []): Promise<void> {
+    // The results' marker first, alone: none of them may be acked before it is stored.
+    const marker = this.markerFor([...batch, ...same]);
+    if (marker) {
+      try {
+        await this.post(marker.line);
+      } catch (err) {
+        marker.settle();
+        return this.hold(err as Error, [...same, ...batch]);
+      }
+    }
     const good: Pending[] = [];
     const again: Pending[] = [];
     let lastErr: Error | null = null;
@@ -290,7 +336,7 @@ export class BatchWriter extends EventEmitter {
         }
       }
     }
-    this.accepted(good);
+    this.accepted(good, same, marker);
     if (lastErr) await this.hold(lastErr, again);
   }
 

@@ -229,7 +229,7 @@ describe('fuzzed and malformed input', () => {
       for (const v of values) expect(sent.has(v), `${key}=${JSON.stringify(v)}`).toBe(true);
     }
     const measurements = (await q('SHOW MEASUREMENTS')).map((r) => r.name);
-    for (const m of measurements) expect(['sysbench', 'sysbench_interval', 'agent_status', 'overhead', 'agent_info']).toContain(m);
+    for (const m of measurements) expect(['sysbench', 'sysbench_interval', 'agent_status', 'overhead', 'agent_info', 'overhead_owed']).toContain(m);
     const series = await q(`SHOW SERIES FROM "sysbench"`);
     expect(series.length).toBe(new Set(rows.map((r) => `${r.agent}|${r.host}|${r.group}|${r.variant}|${r.profile}|${r.sysbench_version}`)).size + 1); // + the fuzz test's series
     recordFigures('tag injection: 13 strings x 6 identity/tag fields', {
