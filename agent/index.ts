@@ -158,7 +158,15 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
       );
       if (!abort.signal.aborted || spoolFailure) exitCode = exitCode || 3;
     } else {
-      await status(); // the last heartbeat says spooled=0
+      await status(); // the last heartbeat says spooled=0 (or how many the disk cannot give back)
+    }
+    const { unreadable } = spool.stats();
+    if (unreadable > 0) {
+      log.error(
+        { unreadable, spool: cfg.spoolDir, code: spoolFailure },
+        "spooled records cannot be read from the spool's disk: they stay there, and the next start sends them once the disk reads again",
+      );
+      exitCode = exitCode || 1;
     }
     if (cfg.once) process.stdout.write(summary.format());
     // A record the collector refused for good is lost to InfluxDB: do not report success.

@@ -48,6 +48,11 @@ export interface SpoolStats {
   memory: number;
   /** The first error code the disk gave ('' while it takes every write). */
   writeError: string;
+  /**
+   * Of `spooled`, records on a disk that cannot be read now (EIO): kept there, not sent by this
+   * process, sent by the next start once the disk reads again.
+   */
+  unreadable: number;
   segments: number;
 }
 
@@ -209,6 +214,8 @@ export class Spool {
   /** Records the disk refused, held until acknowledged (segment IN_MEMORY in pendingEntries). */
   private readonly memory = new Map<string, SpoolRecord>();
   private writeError = '';
+  /** Records whose read failed with a disk error (see SpoolStats.unreadable). */
+  private readonly unreadable = new Set<string>();
 
   private constructor(dir: string, opts: SpoolOptions) {
     this.dir = dir;
@@ -412,32 +419,54 @@ export class Spool {
     this.saveCounters();
   }
 
-  /** The unacknowledged records, oldest first, read from disk. */
+  /**
+   * The unacknowledged records, oldest first, read from disk. A record the disk cannot give back
+   * (EIO: the disk is failing) is skipped and counted as unreadable, never thrown out of here:
+   * the records behind it, and those held in memory, still go.
+   */
   *pending(limit = Infinity, skip?: (id: string) => boolean): Generator<SpoolRecord> {
     let n = 0;
     let fd = -1;
     let openSeg = -1;
+    const closeOpen = () => {
+      if (fd >= 0) this.tryDisk(() => closeSync(fd));
+      fd = -1;
+      openSeg = -1;
+    };
     try {
       for (const entry of this.pendingEntries.values()) {
         // Skipped ids (already in flight) are not read from disk and do not count.
-        if (skip?.(entry.id)) continue;
-        if (n++ >= limit) return;
+        if (skip?.(entry.id) || this.unreadable.has(entry.id)) continue;
+        if (n >= limit) return;
         const held = this.memory.get(entry.id);
         if (held) {
+          n++;
           yield held;
           continue;
         }
-        if (entry.segment !== openSeg) {
-          if (fd >= 0) closeSync(fd);
-          fd = openSync(join(this.dir, segName(entry.segment)), 'r');
-          openSeg = entry.segment;
+        let record: SpoolRecord;
+        try {
+          if (entry.segment !== openSeg) {
+            closeOpen();
+            fd = openSync(join(this.dir, segName(entry.segment)), 'r');
+            openSeg = entry.segment;
+          }
+          const buf = Buffer.alloc(entry.length);
+          readSync(fd, buf, 0, entry.length, entry.offset);
+          record = JSON.parse(buf.subarray(HEADER).toString('utf8')) as SpoolRecord;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (!code) throw err;
+          this.failed(code, (err as Error).message);
+          this.unreadable.add(entry.id);
+          closeOpen();
+          continue;
         }
-        const buf = Buffer.alloc(entry.length);
-        readSync(fd, buf, 0, entry.length, entry.offset);
-        yield JSON.parse(buf.subarray(HEADER).toString('utf8')) as SpoolRecord;
+        n++;
+        yield record;
       }
     } finally {
-      if (fd >= 0) closeSync(fd);
+      closeOpen();
     }
   }
 
@@ -474,8 +503,19 @@ export class Spool {
     this.saveCounters();
   }
 
-  /** One record's JSON as stored (parsed when it parses, raw text otherwise). */
+  /** One record's JSON as stored (parsed when it parses, raw text otherwise; the error when the disk fails). */
   private readEntry(entry: Entry): unknown {
+    const held = this.memory.get(entry.id);
+    if (held) return held;
+    try {
+      return this.readEntryFromDisk(entry);
+    } catch (err) {
+      if (!(err as NodeJS.ErrnoException).code) throw err;
+      return { id: entry.id, unreadable: (err as Error).message };
+    }
+  }
+
+  private readEntryFromDisk(entry: Entry): unknown {
     const fd = openSync(join(this.dir, segName(entry.segment)), 'r');
     try {
       const buf = Buffer.alloc(entry.length);
@@ -503,6 +543,7 @@ export class Spool {
     // resent, and the collector acknowledges an identical resend without writing it again.
     this.tryDisk(() => appendFileSync(join(this.dir, 'acks.log'), known.join('\n') + '\n'));
     for (const id of known) {
+      this.unreadable.delete(id);
       if (this.memory.delete(id)) {
         this.pendingEntries.delete(id);
         continue;
@@ -541,12 +582,15 @@ export class Spool {
       return;
     }
     const stillNeeded = new Set<string>();
-    for (const seg of this.segments) {
-      // Acked ids of a segment that still exists must stay in the log.
-      if (seg.bytes === 0) continue;
-      const buf = readFileSync(join(this.dir, segName(seg.seq)));
-      for (const d of decodeSegment(buf, () => {}).records) if (!seg.live.has(d.record.id)) stillNeeded.add(d.record.id);
-    }
+    const read = this.tryDisk(() => {
+      for (const seg of this.segments) {
+        // Acked ids of a segment that still exists must stay in the log.
+        if (seg.bytes === 0) continue;
+        const buf = readFileSync(join(this.dir, segName(seg.seq)));
+        for (const d of decodeSegment(buf, () => {}).records) if (!seg.live.has(d.record.id)) stillNeeded.add(d.record.id);
+      }
+    });
+    if (!read) return; // a failing disk: compacted at a later start
     const tmp = path + '.tmp';
     const ok = this.tryDisk(() => {
       writeFileSync(tmp, [...stillNeeded].map((id) => id + '\n').join(''));
@@ -565,6 +609,7 @@ export class Spool {
       quarantined: this.counters.quarantined,
       memory: this.memory.size,
       writeError: this.writeError,
+      unreadable: this.unreadable.size,
       segments: this.segments.length,
     };
   }

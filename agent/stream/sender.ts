@@ -204,16 +204,22 @@ export class Sender {
     });
   }
 
+  /** Records this process can still send: the spooled ones, but those its disk cannot read. */
+  private unsent(): number {
+    const s = this.opts.spool.stats();
+    return s.spooled - s.unreadable;
+  }
+
   private notifyIfDrained(): void {
-    if (this.opts.spool.stats().spooled > 0) return;
+    if (this.unsent() > 0) return;
     const w = this.waiters;
     this.waiters = [];
     for (const resolve of w) resolve();
   }
 
-  /** Resolves when every spooled record was acknowledged; false on timeout. */
+  /** Resolves when every spooled record it can read was acknowledged; false on timeout. */
   drained(timeoutMs: number): Promise<boolean> {
-    if (this.opts.spool.stats().spooled === 0) return Promise.resolve(true);
+    if (this.unsent() === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== done);

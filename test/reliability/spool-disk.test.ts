@@ -1,8 +1,9 @@
 // A spool that survives its disk (issue 16, item 4), with the real agent (real sysbench), the
 // real collector process and a real influxd: two agents on one work directory, the spool's disk
-// refusing writes mid-run (ENOSPC: a segment that is /dev/full), and records in the spool that
-// cannot be decoded or sent. Each case ends in counts: measured, delivered, spooled, lost.
-import { closeSync, existsSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+// refusing writes mid-run (ENOSPC: a segment that is /dev/full; read-only and EIO: a real ext4
+// on a loop device that the kernel turns read-only, or shuts down), and records in the spool
+// that cannot be decoded or sent. Each case ends in counts: measured, delivered, spooled, lost.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { freePort } from '../../collector/influx/influxd.js';
 import { influxdFixture } from './support/fixture.js';
 import { MAIN } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
+import { loopFsUnavailable, mountLoopFs, type LoopFs } from './support/loop-fs.js';
 import { query, sleep, spawnProc, startCollectorProc, stopProc, storedIds, type CollectorProc, type Proc } from './support/procs.js';
 
 const fx = influxdFixture('vo-rel-spooldisk-');
@@ -195,4 +197,114 @@ describe('spool safety', () => {
       note: 'quarantined 2 (moved to quarantine.jsonl with the reason, counted); the 3 good spooled records and the new run delivered; agent exit 1',
     });
   });
+});
+
+/** Bytes in the spool's segment files. */
+function segmentBytes(spoolDir: string): number {
+  return readdirSync(spoolDir)
+    .filter((f) => f.endsWith('.seg'))
+    .reduce((n, f) => n + statSync(join(spoolDir, f)).size, 0);
+}
+
+describe('the spool on a real filesystem that fails mid-run (ext4 on a loop device)', () => {
+  /**
+   * The agent spools a 30-s run (collector away, 12 records of an earlier run already spooled);
+   * once it has spooled some of this run, `fail` breaks the disk; then the collector comes.
+   */
+  async function diskFailsMidRun(fs: LoopFs, name: string, fail: () => void) {
+    const port = await freePort();
+    const work = join(fs.dir, 'work');
+    const spoolDir = join(work, 'spool');
+    mkdirSync(work, { recursive: true });
+    const seed = Spool.open(spoolDir);
+    seed.append(Array.from({ length: 12 }, (_, n) => sampleRecord(name, n)));
+    seed.close();
+    const seeded = segmentBytes(spoolDir);
+    writeFileSync(p(`${name}.yaml`), 'tests:\n  cpu: {threads: 1, time: 30, options: {cpu-max-prime: "2000"}}\n');
+    const a = agent(`127.0.0.1:${port}`, name, work, ['--profile', p(`${name}.yaml`), '--flush-timeout', '60s']);
+    for (let i = 0; i < 2400 && segmentBytes(spoolDir) <= seeded && a.child.exitCode === null; i++) await sleep(25);
+    expect(segmentBytes(spoolDir)).toBeGreaterThan(seeded); // some of this run is on the disk
+    fail();
+    for (let i = 0; i < 2400 && !a.stderr().includes('the spool cannot be written'); i++) await sleep(25);
+    const c = await startCollectorProc(['--listen', `127.0.0.1:${port}`, '--influx', fx.influxd.url]);
+    procs.push(c);
+    const exit = await a.exited;
+    await stopProc(c);
+    return { a, exit, t: finalTally(a), work };
+  }
+
+  it('the kernel turns the spool disk read-only mid-run (errors=remount-ro after an ext4 error): the suite stops, everything spooled and held is delivered, exit 1', async (ctx) => {
+    const why = loopFsUnavailable();
+    if (why) return ctx.skip(`no loop-mounted ext4 here: ${why}`);
+    const fs = mountLoopFs(p('ro-disk'));
+    try {
+      const { a, exit, t } = await diskFailsMidRun(fs, 'rodisk', () => fs.failReadOnly());
+      expect(a.stderr()).toMatch(/"code":"EROFS".*the spool cannot be written: stopping the suite/);
+      expect(exit.code).toBe(1);
+      expect(t.measured).toBeGreaterThan(0);
+      // What was on the disk before is still readable: delivered with what was held in memory.
+      expect(t).toMatchObject({ replayed: 12, delivered: t.measured + 12, spooled: 0, lost: 0 });
+      expect(await storedCount('rodisk')).toBe(t.measured + 12);
+      recordFigures(
+        'spool disk turned read-only mid-run by the kernel (ext4 errors=remount-ro on a loop device; real agent, 30 s cpu run, 12 records spooled before, collector away until then)',
+        {
+          sent: t.measured + 12,
+          acknowledged: t.delivered,
+          stored: t.measured + 12,
+          lost: t.lost,
+          duplicated: 0,
+          note: `EROFS; exit 1; suite stopped at the first refused write; measured ${t.measured}, delivered ${t.delivered}, spooled ${t.spooled}, dropped ${t.lost}, quarantined ${t.quarantined}`,
+        },
+      );
+    } finally {
+      const problems = fs.cleanup();
+      expect(problems).toEqual([]);
+    }
+  }, 180_000);
+
+  it('the spool disk fails with EIO mid-run (ext4 shut down): the agent stops cleanly; what the disk holds is delivered after it is mounted again', async (ctx) => {
+    const why = loopFsUnavailable({ python3: true });
+    if (why) return ctx.skip(`no loop-mounted ext4 here: ${why}`);
+    const fs = mountLoopFs(p('eio-disk'));
+    try {
+      const { a, exit, t, work } = await diskFailsMidRun(fs, 'eiodisk', () => fs.shutdown());
+      expect(a.stderr()).toMatch(/"code":"EIO".*the spool cannot be written: stopping the suite/);
+      expect(exit.code).toBe(1);
+      expect(t.measured).toBeGreaterThan(0);
+      // Records on the dead disk cannot even be read: still spooled, not lost; the ones the disk
+      // refused were held in memory and delivered.
+      expect(t.lost).toBe(0);
+      expect(t.spooled).toBeGreaterThan(0);
+      const storedFirst = await storedCount('eiodisk');
+      expect(storedFirst).toBe(t.delivered);
+      expect(t.delivered + t.spooled).toBe(t.measured + 12);
+      // The disk comes back (unmounted, mounted: the journal is replayed): the next agent start
+      // delivers everything that was on it.
+      fs.remount();
+      const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
+      procs.push(c);
+      const again = agent(c.address, 'eiodisk', work, ['--profile', 'quick', '--tests', 'cpu']);
+      const exit2 = await again.exited;
+      const t2 = finalTally(again);
+      await stopProc(c);
+      expect(exit2.code).toBe(0);
+      expect(t2).toMatchObject({ delivered: t2.measured + t2.replayed, spooled: 0, lost: 0 });
+      expect(t2.replayed).toBeGreaterThanOrEqual(t.spooled); // unacked before: resent, stored once
+      expect(await storedCount('eiodisk')).toBe(t.measured + 12 + t2.measured);
+      recordFigures(
+        'spool disk failing with EIO mid-run (ext4 shut down on a loop device; real agent, 30 s cpu run, 12 records spooled before, collector away until then), then mounted again',
+        {
+          sent: t.measured + 12 + t2.measured,
+          acknowledged: t.delivered + t2.delivered,
+          stored: await storedCount('eiodisk'),
+          lost: 0,
+          duplicated: 0,
+          note: `EIO; first agent exit 1: measured ${t.measured}, delivered ${t.delivered} (held in memory), still spooled ${t.spooled} (on the dead disk), dropped ${t.lost}; after the remount the next agent (exit 0) replayed ${t2.replayed} and delivered them with its own ${t2.measured}`,
+        },
+      );
+    } finally {
+      const problems = fs.cleanup();
+      expect(problems).toEqual([]);
+    }
+  }, 240_000);
 });
