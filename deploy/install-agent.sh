@@ -285,6 +285,19 @@ write_wrapper() {
 exec \"$NODE\" \"$entry\" \"\$@\""
 }
 
+# A collector name this machine cannot resolve is most often a typo: say so. Only a warning: DNS
+# may come later (images, first boots), and until it resolves the agent keeps what it measures
+# in its spool. Not for --root (another machine's resolver) nor address literals.
+check_collector_resolves() {
+  [ -z "$ROOT" ] && [ -n "${SET_collector:-}" ] || return 0
+  host=${SET_collector%:*}
+  case $host in \[*|*:*|*[!0-9.]*) ;; *) return 0 ;; esac
+  case $host in \[*|*:*) return 0 ;; esac
+  command -v getent >/dev/null 2>&1 || return 0
+  getent ahosts "$host" >/dev/null 2>&1 ||
+    say "warning: --collector $SET_collector: '$host' does not resolve on this machine; check the name. Until it resolves, each run keeps its results in $STATE/spool (sent once the collector is reached) and the unit exits with status 3"
+}
+
 # ---- agent.yaml ---------------------------------------------------------------------------
 existing_value() { # the value install-agent.sh wrote for key $1 in the current agent.yaml
   [ -f "$ROOT$CONF" ] || return 0
@@ -306,8 +319,9 @@ write_config() {
   for k in $KEYS; do eval "[ -n \"\${SET_$k:-}\" ]" && any_set=1; done
   # Nothing asked for and a file is there: leave it alone (the operator may have edited it).
   [ "$any_set" = 0 ] && [ -f "$ROOT$CONF" ] && return 0
-  content="# virt-overhead agent settings, written by install-agent.sh (re-running it keeps the
+  header="# virt-overhead agent settings, written by install-agent.sh (re-running it keeps the
 # values you do not pass again). Keys are 'virt-overhead agent' options with _ for -."
+  content=$header
   for k in $KEYS; do
     eval "v=\${SET_$k:-}"
     [ -n "$v" ] || v=$(existing_value "$k")
@@ -317,6 +331,12 @@ write_config() {
     content="$content
 $line"
   done
+  # What the operator added by hand (tests, trials, declare, comments, ...) stays, after ours.
+  if [ -f "$ROOT$CONF" ]; then
+    extra=$(printf '%s\n' "$header" | grep -vxF -f - "$ROOT$CONF" | grep -Ev "^($(printf '%s' "$KEYS" | tr ' ' '|')):" || true)
+    [ -z "$extra" ] || content="$content
+$extra"
+  fi
   put_file "$CONF" 644 "$content"
   grep -q '^collector: ' "$ROOT$CONF" 2>/dev/null || [ "$DRY" = 1 ] ||
     die "--collector HOST:PORT is required (where the collector listens)"
@@ -431,6 +451,7 @@ enable_unit() {
   # Timer mode enables the timer (the service is started by it); daemon mode the service.
   if [ "$RUN_MODE" = timer ]; then on=$TIMER off=$UNIT wants=timers.target.wants; else on=$UNIT off=$TIMER wants=multi-user.target.wants; fi
   if [ -n "$ROOT" ] || [ "$SYSTEMD_RUNNING" = 0 ]; then
+    [ -n "$ROOT" ] || say "note: systemd is not running here (no /run/systemd/system): $on is enabled for a boot under systemd, but nothing runs now. Without systemd, re-run with --no-enable and start '$APP/bin/virt-overhead agent --config $CONF' from your init system (add --once to run it from cron)"
     # Offline: only the wants/ symlinks, exactly what `systemctl enable`/`disable` make.
     if [ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$off" ] || [ -L "$ROOT/etc/systemd/system/timers.target.wants/$off" ]; then
       remove "/etc/systemd/system/multi-user.target.wants/$off" "/etc/systemd/system/timers.target.wants/$off"; CHANGED=1
@@ -467,6 +488,7 @@ do_install() {
   fi
   find_node
   find_source
+  check_collector_resolves
   read_manifest
   resolve_run_mode
 
@@ -503,6 +525,9 @@ do_install() {
   fi
   write_manifest
   enable_unit
+  # On disk before we return: first boots and image builds are often cut off (a snapshot, a
+  # power-off) within seconds, and ext4 writes new files back up to 30 s later.
+  [ "$DRY" = 1 ] || [ "$CHANGED" = 0 ] || sync
   if [ "$DRY" = 1 ]; then say "dry run: nothing was changed"
   elif [ "$CHANGED" = 0 ]; then say "virt-overhead agent is installed and up to date; nothing changed"
   else say "virt-overhead agent installed: $APP, $CONF, $UNIT_PATH"; fi
@@ -518,7 +543,9 @@ do_uninstall() {
       else systemctl_cmd disable --now "$u"; fi
     done
   fi
-  remove "/etc/systemd/system/multi-user.target.wants/$UNIT" "/etc/systemd/system/timers.target.wants/$TIMER" "$TIMER_PATH" "$UNIT_PATH" "$DROPIN_DIR"
+  # The stamp is systemd's record of the timer's last run (Persistent=true); no timer, no stamp.
+  remove "/etc/systemd/system/multi-user.target.wants/$UNIT" "/etc/systemd/system/timers.target.wants/$TIMER" "$TIMER_PATH" "$UNIT_PATH" "$DROPIN_DIR" \
+    "/var/lib/systemd/timers/stamp-$TIMER"
   [ "$SYSTEMD_RUNNING" = 1 ] && run systemctl daemon-reload
   if [ -L "$ROOT$LINK" ]; then remove "$LINK"; fi
   remove "$CONF" "$CONF.bak"
@@ -540,6 +567,7 @@ do_uninstall() {
     if [ "$DRY" = 1 ]; then say "would remove directory $d if empty"; continue; fi
     rmdir "$ROOT$d" 2>/dev/null && say "removed directory $d" || true
   done
+  [ "$DRY" = 1 ] || sync
   [ "$DRY" = 1 ] && say "dry run: nothing was changed" || say "virt-overhead agent uninstalled"
 }
 

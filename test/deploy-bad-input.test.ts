@@ -1,0 +1,155 @@
+// Bad input at install time that needs no guest (issue 15): the real installer into a fresh
+// root and the real agent, on this machine. No systemd (no systemctl on PATH), no network at
+// install (a network namespace with nothing in it: the bundle installs offline), hand edits of
+// agent.yaml across a re-run, and a collector address that does not resolve (the agent, in a
+// network namespace, so that no lookup leaves this machine). The same faults on a real
+// systemd guest: lab/debian-guest.test.ts.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../lib/root.js';
+import { MAIN } from './support/cli.js';
+import { bundleWorkDir, freshRoot, HAVE_SYSTEMCTL, installBundle } from './support/install-root.js';
+
+const INSTALLER = join(packageRoot(), 'deploy', 'install-agent.sh');
+const HAVE_NETNS = spawnSync('unshare', ['-n', 'true']).status === 0;
+const HAVE_SYSBENCH = spawnSync('sh', ['-c', 'command -v sysbench']).status === 0;
+let work: string;
+
+beforeAll(() => {
+  work = bundleWorkDir('vo-badinput-');
+}, 180_000);
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A PATH holding every command of this machine's PATH except `systemctl`: a system without systemd. */
+function pathWithout(tool: string): string {
+  const bin = join(work, `path-without-${tool}`);
+  mkdirSync(bin, { recursive: true });
+  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      if (name === tool || existsSync(join(bin, name))) continue;
+      symlinkSync(join(dir, name), join(bin, name));
+    }
+  }
+  return bin;
+}
+
+describe('installer: bad input without a guest', () => {
+  it('no systemd: says what to do instead and changes nothing; --no-enable installs', () => {
+    const root = freshRoot(join(work, 'root-nosystemd'));
+    const before = (readdirSync(root, { recursive: true }) as string[]).sort();
+    const env = { ...process.env, PATH: pathWithout('systemctl') };
+    const args = [INSTALLER, '--root', root, '--from', join(work, 'virt-overhead-agent.mjs'), '--skip-sysbench', '--collector', '127.0.0.1:50051'];
+    const r = spawnSync('sh', args, { encoding: 'utf8', env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('systemctl not found');
+    expect(r.stderr).toContain('--no-enable');
+    expect(r.stderr).toContain("'/opt/virt-overhead/bin/virt-overhead agent --config /etc/virt-overhead/agent.yaml'");
+    expect((readdirSync(root, { recursive: true }) as string[]).sort()).toEqual(before);
+    const ok = spawnSync('sh', [...args, '--no-enable'], { encoding: 'utf8', env });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('not enabling virt-overhead-agent.service (--no-enable)');
+    expect(existsSync(join(root, 'opt/virt-overhead/bin/virt-overhead'))).toBe(true);
+    expect(existsSync(join(root, 'etc/systemd/system/timers.target.wants'))).toBe(false);
+  });
+
+  it.skipIf(!HAVE_NETNS)('no network at install: the bundle installs offline (a network namespace with no interface up)', () => {
+    const root = freshRoot(join(work, 'root-offline'));
+    const r = spawnSync(
+      'unshare',
+      [
+        '-n',
+        'sh',
+        INSTALLER,
+        '--root',
+        root,
+        '--from',
+        join(work, 'virt-overhead-agent.mjs'),
+        '--skip-sysbench',
+        ...(HAVE_SYSTEMCTL ? [] : ['--no-enable']),
+        '--collector',
+        '127.0.0.1:50051',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('virt-overhead agent installed');
+    // The installed package runs, still without a network (the launcher's paths are the target's: run it by hand).
+    const v = spawnSync('unshare', ['-n', process.execPath, join(root, 'opt/virt-overhead/lib/virt-overhead-agent.mjs'), '--version'], { encoding: 'utf8' });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('a re-run with an option keeps what the operator added to agent.yaml by hand', () => {
+    const root = freshRoot(join(work, 'root-edits'));
+    const install = (extra: string[]) => {
+      const r = installBundle(work, root, extra);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      return r.stdout;
+    };
+    install(['--collector', '127.0.0.1:50051']);
+    const conf = join(root, 'etc/virt-overhead/agent.yaml');
+    const added = '# rack 7, measured by hand\ntests: [cpu, memory]\ntrials: 5\ndeclare:\n  rack: r7\n';
+    writeFileSync(conf, readFileSync(conf, 'utf8') + added);
+    install(['--collector', '10.0.0.5:50051', '--variant', 'tcg']);
+    const after = readFileSync(conf, 'utf8');
+    expect(after).toMatch(/^collector: "10\.0\.0\.5:50051"$/m);
+    expect(after).toMatch(/^variant: "tcg"$/m);
+    expect(after.endsWith(added)).toBe(true);
+    expect(after.match(/^collector:/gm)).toHaveLength(1);
+    expect(install(['--variant', 'tcg'])).toContain('nothing changed');
+  });
+});
+
+describe.skipIf(!HAVE_NETNS || !HAVE_SYSBENCH)('agent: a collector address that does not resolve', () => {
+  it('keeps every result in the spool, says why, exits 3; nothing is lost', () => {
+    const workdir = join(work, 'nodns');
+    mkdirSync(workdir);
+    // A new network namespace: the name lookup fails here, and nothing leaves this machine.
+    const r = spawnSync(
+      'unshare',
+      [
+        '-n',
+        process.execPath,
+        MAIN,
+        'agent',
+        '--once',
+        '--collector',
+        'collector.invalid:50051',
+        '--profile',
+        'quick',
+        '--tests',
+        'cpu',
+        '--trials',
+        '1',
+        '--workdir',
+        workdir,
+        '--agent-id',
+        'nodns',
+        '--group',
+        'nodns',
+        '--flush-timeout',
+        '2s',
+        '--allow-plaintext',
+      ],
+      { encoding: 'utf8', timeout: 600_000 },
+    );
+    const lines = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const last = lines.at(-1)!;
+    expect(r.status, r.stderr.slice(-2000)).toBe(3);
+    // Said at once, with the name and the reason, while the suite goes on measuring.
+    const warned = lines.find((l) => l.msg === 'collector unreachable; results stay in the spool, retrying');
+    expect(warned?.error, r.stderr.slice(-2000)).toBe('UNAVAILABLE: Name resolution failed for target dns:collector.invalid:50051');
+    expect(last.lost).toBe(0);
+    expect(last.delivered).toBe(0);
+    expect(last.spooled).toBe(last.measured);
+    expect(Number(last.measured)).toBeGreaterThan(0);
+  });
+});
