@@ -17,6 +17,10 @@ import { simAgentId, simHello, simMessage } from './messages.js';
 import { cpuMs, selfCpuMs } from './proc.js';
 import { sig } from './stats.js';
 import type { BenchResult, BenchSection } from './types.js';
+import { measurementRef } from '../schema/retention.js';
+
+/** Interval samples live in their own retention policy (schema/retention.ts). */
+const SAMPLES = measurementRef('sysbench_interval');
 
 export interface IngestRow {
   agents: number;
@@ -74,7 +78,7 @@ function runClients(args: IngestClientArgs, onGo: () => void): Promise<IngestCli
 
 async function countStored(url: string, database: string): Promise<number> {
   const influx = influxClient(url, database);
-  const rows = (await influx.query(`SELECT count(sample_id) AS n FROM sysbench_interval; SELECT count(result_id) AS n FROM sysbench`)) as unknown as Array<
+  const rows = (await influx.query(`SELECT count(sample_id) AS n FROM ${SAMPLES}; SELECT count(result_id) AS n FROM sysbench`)) as unknown as Array<
     Array<{ n: number }>
   >;
   return rows.reduce((sum, r) => sum + (r[0]?.n ?? 0), 0);

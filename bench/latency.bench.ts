@@ -11,6 +11,10 @@ import { startLocalStack } from '../collector/stack.js';
 import { startAgent } from './agent-process.js';
 import { percentile, sig } from './stats.js';
 import type { BenchSection } from './types.js';
+import { measurementRef } from '../schema/retention.js';
+
+/** Interval samples live in their own retention policy (schema/retention.ts). */
+const SAMPLES = measurementRef('sysbench_interval');
 
 const WRAPPER = `#!/bin/bash
 # Passes sysbench's output through unchanged and logs "<epoch seconds.micros> <line>" per line.
@@ -51,7 +55,7 @@ export async function benchLatency(seconds = 30, say: (l: string) => void = () =
   const poll = async () => {
     while (polling) {
       try {
-        const rows = (await influx.query(`SELECT elapsed_s, sample_id FROM sysbench_interval WHERE agent = 'bench-latency'`)) as unknown as Array<{
+        const rows = (await influx.query(`SELECT elapsed_s, sample_id FROM ${SAMPLES} WHERE agent = 'bench-latency'`)) as unknown as Array<{
           elapsed_s: number;
         }>;
         const now = Date.now();

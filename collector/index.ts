@@ -27,6 +27,9 @@ import { checkSilence } from './health/silence.js';
 import { WriteTimer, writeStats } from './health/stats.js';
 import { hostname } from 'node:os';
 import { setDefaultHighWaterMark } from 'node:stream';
+import type { Measurement } from '../schema/influx.js';
+import { DEFAULT_RETENTION, measurementRef, policyOf, RETENTION_OF, type RetentionSettings } from '../schema/retention.js';
+import { checkRetention, setUpRetention } from './influx/setup.js';
 
 export interface CollectorOptions {
   listen: string;
@@ -52,6 +55,8 @@ export interface CollectorOptions {
   overhead?: boolean;
   /** Find change points (`overhead_change`) after each overhead update (default: with overhead). */
   changes?: boolean;
+  /** Retention policies (default: samples 30d, autogen kept forever; schema/retention.ts). */
+  retention?: RetentionSettings;
   log: Logger;
 }
 
@@ -92,9 +97,14 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const pings = await influx.ping(5000);
   if (!pings.some((p) => p.online))
     throw new InfluxUnreachableError(`InfluxDB is not reachable at ${redactUrl(opts.influxUrl)} (no answer to /ping within 5 s)`);
-  if (opts.createDatabase) await influx.createDatabase(opts.database);
-
   const log = opts.log;
+  const retention = opts.retention ?? DEFAULT_RETENTION;
+  const target = { url: opts.influxUrl, database: opts.database };
+  if (opts.createDatabase) {
+    await influx.createDatabase(opts.database);
+    await setUpRetention(rawQuery(target), opts.database, retention, log);
+  } else await checkRetention(rawQuery(target), opts.database, retention, log);
+
   const overhead =
     opts.overhead === false
       ? null
@@ -146,8 +156,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
         .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'writing agent_info failed')),
     );
   };
-  const target = { url: opts.influxUrl, database: opts.database };
-  const guard = new HistoryGuard(rawQuery(target));
+  const guard = new HistoryGuard(rawQuery(target), undefined, (m) => measurementRef(m as Measurement, retention));
   const markers = new OwedMarkers(collectorMarkerId(hostname()), rawQuery(target), log);
   const writeTimer = new WriteTimer();
   const writer = new BatchWriter(writeTimer.wrap(lineWriter(target)), {
@@ -157,8 +166,16 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     onWritten,
     ...(overhead ? { marker: (timestamps: string[]) => markers.mark(timestamps) } : {}),
     guard,
+    policyOf: (m) => (m in RETENTION_OF ? policyOf(m as Measurement, retention) : undefined),
     // A database dropped while the collector runs is created again (unless told not to create it).
-    ...(opts.createDatabase ? { onDatabaseMissing: async () => void (await influx.createDatabase(opts.database)) } : {}),
+    ...(opts.createDatabase
+      ? {
+          onDatabaseMissing: async () => {
+            await influx.createDatabase(opts.database);
+            await setUpRetention(rawQuery(target), opts.database, retention, log);
+          },
+        }
+      : {}),
   });
   const limiter = new LogLimiter(log);
 

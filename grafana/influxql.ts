@@ -5,6 +5,7 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type { FieldOf, Measurement, TagOf } from '../schema/influx.js';
 import { quoteIdent, quoteString } from '../schema/influxql.js';
+import { measurementRef } from '../schema/retention.js';
 import { INFLUX_DATASOURCE } from './datasource.js';
 
 /** Template variables the dashboards define; `whereVar` only accepts these. */
@@ -43,6 +44,7 @@ export const last = <C extends string>(e: Expr<C> | C): Expr<C> => agg('last', t
 export const count = <C extends string>(e: Expr<C> | C): Expr<C> => agg('count', toExpr(e));
 export const stddev = <C extends string>(e: Expr<C> | C): Expr<C> => agg('stddev', toExpr(e));
 export const max = <C extends string>(e: Expr<C> | C): Expr<C> => agg('max', toExpr(e));
+export const min = <C extends string>(e: Expr<C> | C): Expr<C> => agg('min', toExpr(e));
 export const sqrt = <C extends string>(e: Expr<C>): Expr<C> => ({ sql: `sqrt(${e.sql})` });
 
 function toExpr<C extends string>(e: Expr<C> | C): Expr<C> {
@@ -192,7 +194,7 @@ export class InfluxQLBuilder<M extends Measurement, C extends string, T extends 
 }
 
 export function from<M extends Measurement>(measurement: M): InfluxQLBuilder<M, FieldOf<M>, TagOf<M>> {
-  return new InfluxQLBuilder({ sql: quoteIdent(measurement), measurement });
+  return new InfluxQLBuilder({ sql: measurementRef(measurement), measurement });
 }
 
 /** An outer query over an inner one: it may read the inner aliases and group by its tags. */
@@ -227,7 +229,7 @@ export class InfluxTargetBuilder implements cog.Builder<cog.Dataquery> {
 
 /** `SHOW TAG VALUES` for a template variable, optionally narrowed by earlier variables. */
 export function showTagValues<M extends Measurement>(measurement: M, key: TagOf<M>, narrowBy: Array<[TagOf<M>, VariableName]> = []): string {
-  let q = `SHOW TAG VALUES FROM ${quoteIdent(measurement)} WITH KEY = ${quoteIdent(key)}`;
+  let q = `SHOW TAG VALUES FROM ${measurementRef(measurement)} WITH KEY = ${quoteIdent(key)}`;
   if (narrowBy.length > 0) q += ` WHERE ${narrowBy.map(([tag, v]) => `${quoteIdent(tag)} =~ /^$${v}$/`).join(' AND ')}`;
   return q;
 }

@@ -15,16 +15,21 @@ function tagVariable<M extends Measurement>(
   narrowBy: Array<[TagOf<M>, VariableName]>,
 ): dashboard.QueryVariableBuilder {
   const query = showTagValues(measurement, key, narrowBy);
-  return new dashboard.QueryVariableBuilder(name)
-    .label(label)
-    .datasource({ ...INFLUX_DATASOURCE })
-    .query(query)
-    .definition(query)
-    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-    .sort(dashboard.VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(true)
-    .current({ selected: true, text: 'All', value: '$__all' });
+  return (
+    new dashboard.QueryVariableBuilder(name)
+      .label(label)
+      .datasource({ ...INFLUX_DATASOURCE })
+      .query(query)
+      .definition(query)
+      .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+      .sort(dashboard.VariableSort.AlphabeticalAsc)
+      .multi(true)
+      .includeAll(true)
+      // All matches every value, also those older than the variable's query sees (interval
+      // samples are kept 30 days; their 5-minute history for months) — and a short regex is cheap.
+      .allValue('.*')
+      .current({ selected: true, text: 'All', value: '$__all' })
+  );
 }
 
 /** group, agent, virt, test, variant: from `measurement` (sysbench for results, agent_status for health). */

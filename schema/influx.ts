@@ -3,7 +3,7 @@
 // Writers build their tag sets from these lists and the dashboards' typed queries accept only these
 // names. Public contract: add names, never rename or remove them. Adding a field is one line in
 // its measurement's `fields`; adding a measurement is one entry in MEASUREMENTS.
-import { INTERVAL_FIELDS, RESULT_FIELDS } from './sysbench.js';
+import { INTERVAL_FIELDS, RESULT_FIELDS, type IntervalField } from './sysbench.js';
 
 /**
  * How a field is stored. Every number is written as an InfluxDB float (counts too), so a field
@@ -26,6 +26,14 @@ const floats = <N extends string>(names: readonly N[]): Record<N, 'float'> => Ob
 /** `<field>_resolution` on `sysbench`: the step the field was printed at (issue 13), in the field's unit. */
 export const RESOLUTION_SUFFIX = '_resolution';
 const RESOLUTION_FIELDS = RESULT_FIELDS.map((f) => `${f}${RESOLUTION_SUFFIX}` as const);
+
+/** Interval fields the 5-minute downsampling keeps (elapsed_s is a position in the run, not a measurement). */
+export type DownsampledIntervalField = Exclude<IntervalField, 'elapsed_s'>;
+export const DOWNSAMPLED_INTERVAL_FIELDS = INTERVAL_FIELDS.filter((f): f is DownsampledIntervalField => f !== 'elapsed_s');
+/** What each 5-minute window keeps of an interval field: `<field>_mean`, `_min`, `_max`. */
+export const DOWNSAMPLE_AGGREGATES = ['mean', 'min', 'max'] as const;
+export type DownsampleAggregate = (typeof DOWNSAMPLE_AGGREGATES)[number];
+const DOWNSAMPLED_FIELDS = DOWNSAMPLED_INTERVAL_FIELDS.flatMap((f) => DOWNSAMPLE_AGGREGATES.map((a) => `${f}_${a}` as const));
 
 /** Fields of `overhead`, and of each `overhead_chain` point. */
 const COMPARISON_FIELDS = {
@@ -77,6 +85,10 @@ export const MEASUREMENTS = {
   sysbench_interval: {
     tags: RUN_TAGS,
     fields: { ...floats(INTERVAL_FIELDS), run_id: 'string', sample_id: 'string', trial: 'float', content_hash: 'string', clock_skew_s: 'float' },
+  },
+  sysbench_interval_5m: {
+    tags: RUN_TAGS,
+    fields: { ...floats(DOWNSAMPLED_FIELDS), samples: 'float' },
   },
   agent_status: {
     tags: IDENTITY_TAGS,

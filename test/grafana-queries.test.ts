@@ -14,6 +14,10 @@ import { interpolate, type TimeRange, type VariableValue } from '../grafana/inte
 import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 import { influxClient } from '../collector/index.js';
 import { checkSilence } from '../collector/health/silence.js';
+import { backfillDownsampled } from '../collector/influx/retention.js';
+import { rawQuery } from '../collector/influx/writer.js';
+import type { Measurement } from '../schema/influx.js';
+import { DEFAULT_RETENTION, measurementRef } from '../schema/retention.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const JSON_DIR = join(ROOT, 'grafana', 'dashboards', 'json');
@@ -76,6 +80,8 @@ beforeAll(async () => {
   const line = `overhead_change,agent=guest1,baseline_agent=native1,cause=guest,container=none,group=g1,host=guest1,kind=regression,kvm=absent,metric=events_per_sec,profile=quick,role=guest,sysbench_version=1.0.20,test=cpu,variant=patched,virt=none before_pct=1,after_pct=9,change_pct=8,p_value=1e-6,run_id="r",before_run_id="q",summary="regression of guest1 cpu events_per_sec" ${Math.max(...times)}000000`;
   const w = await fetch(`${stack.influxUrl}/write?db=${stack.database}`, { method: 'POST', body: line });
   if (!w.ok) throw new Error(`writing the change point: ${w.status} ${await w.text()}`);
+  // The 5-minute downsampling, as the collector's next start does it (the CQ may not have run yet).
+  await backfillDownsampled(rawQuery({ url: stack.influxUrl, database: stack.database }), stack.database, DEFAULT_RETENTION);
   // The collector checks silence once a minute; run one check now so agent_silence has rows.
   await checkSilence(influxClient(stack.influxUrl, stack.database), stack.database, Date.now(), { silentAfterMs: 300_000, periodMs: 60_000 });
 }, 300_000);
@@ -104,16 +110,22 @@ async function resolveVariables(d: Any): Promise<{ values: Record<string, Variab
     const series = await influx(interpolate(v.query, range, values));
     const found = series.flatMap((s) => s.values.map((row) => String(row[s.columns.indexOf('value')])));
     options[v.name] = found;
-    values[v.name] = v.current?.value === '$__all' ? { multi: true, values: found } : { multi: false, value: v.current.value };
+    // All is the variable's allValue (.*) when it has one, as Grafana substitutes it; else every value found.
+    values[v.name] =
+      v.current?.value === '$__all'
+        ? v.allValue
+          ? { multi: false, value: v.allValue }
+          : { multi: true, values: found }
+        : { multi: false, value: v.current.value };
   }
   return { values, options };
 }
 
-/** The measurement a query reads: the innermost FROM "name". */
-function measurementOf(q: string): string {
-  const m = [...q.matchAll(/FROM "(\w+)"/g)];
+/** The measurement a query reads: the innermost FROM "name" or FROM "policy"."name". */
+function measurementOf(q: string): Measurement {
+  const m = [...q.matchAll(/FROM (?:"\w+"\.)?"(\w+)"/g)];
   expect(m.length, q).toBeGreaterThan(0);
-  return m[m.length - 1]![1]!;
+  return m[m.length - 1]![1]! as Measurement;
 }
 /** Aliases of the outermost SELECT list. */
 function outerAliases(q: string): string[] {
@@ -134,6 +146,9 @@ const FIELD_PANELS: Record<string, string> = {
   'Memory throughput (MiB/s)': 'mib_per_sec',
   'fileio read (MiB/s)': 'read_mib_per_sec',
   'fileio written (MiB/s)': 'written_mib_per_sec',
+  'Memory throughput (MiB/s), 5-minute history': 'mib_per_sec_mean',
+  'fileio read (MiB/s), 5-minute history': 'read_mib_per_sec_mean',
+  'fileio written (MiB/s), 5-minute history': 'written_mib_per_sec_mean',
 };
 
 describe('generated dashboards against a real InfluxDB filled by the real pipeline', () => {
@@ -167,7 +182,7 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
             const series = await influx(interpolate(t.query, range, values));
             const measurement = measurementOf(t.query);
             const field = FIELD_PANELS[p.title];
-            const exists = field ? (await rows(`SELECT count("${field}") FROM "${measurement}"`)).length > 0 : true;
+            const exists = field ? (await rows(`SELECT count("${field}") FROM ${measurementRef(measurement)}`)).length > 0 : true;
             expect(series.length > 0, `${where} returns data: ${t.query}`).toBe(exists);
             if (!exists) continue;
             const columns = new Set(series.flatMap((s) => s.columns));
@@ -278,6 +293,25 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
       expect(row.stddev).toBeCloseTo(s, 6);
       expect(row.ci_low).toBeCloseTo(m - (1.96 * s) / Math.sqrt(xs.length), 6);
       expect(row.ci_high).toBeCloseTo(m + (1.96 * s) / Math.sqrt(xs.length), 6);
+    }
+  });
+
+  it('Live run history: each 5-minute point is the mean, min and max of the raw samples in its window', async () => {
+    const d = dashboards.find(([f]) => f === 'live-run.json')![1];
+    const { values } = await resolveVariables(d);
+    const panel = d.panels.find((p: Any) => p.title === 'Events per second, 5-minute history');
+    expect(panel.interval).toBe('5m');
+    const got = await rows(interpolate(panel.targets[0].query, range, values).replace(/GROUP BY time\([^)]*\)/, 'GROUP BY time(5m)'));
+    const raw = await rows(`SELECT events_per_sec FROM ${measurementRef('sysbench_interval')} WHERE events_per_sec >= 0 GROUP BY *`);
+    expect(got.length).toBeGreaterThan(0);
+    for (const r of got) {
+      const xs = raw
+        .filter((x) => x.agent === r.agent && x.test === r.test && x.time >= r.time && x.time < r.time + 300_000)
+        .map((x) => x.events_per_sec as number);
+      expect(xs.length, JSON.stringify(r)).toBeGreaterThan(0);
+      expect(r.events_per_sec).toBeCloseTo(xs.reduce((a, b) => a + b, 0) / xs.length, 6);
+      expect(r.events_per_sec_min).toBe(Math.min(...xs));
+      expect(r.events_per_sec_max).toBe(Math.max(...xs));
     }
   });
 

@@ -8,6 +8,10 @@ import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { influxClient } from '../collector/index.js';
 import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 import { detect } from '../agent/detect/index.js';
+import { measurementRef } from '../schema/retention.js';
+
+/** Interval samples live in their own retention policy (schema/retention.ts). */
+const SAMPLES = measurementRef('sysbench_interval');
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-e2e-'));
 let stack: LocalStack;
@@ -116,7 +120,7 @@ describe('agent → gRPC → collector → InfluxDB', () => {
   });
 
   it('streams interval samples during time-bounded runs', async () => {
-    const rows = await query(`SELECT * FROM sysbench_interval WHERE agent = 'e2e-native'`);
+    const rows = await query(`SELECT * FROM ${SAMPLES} WHERE agent = 'e2e-native'`);
     const tests = new Set(rows.map((r) => r.test));
     expect(tests.has('cpu')).toBe(true);
     expect(tests.has('fileio')).toBe(true);

@@ -6,11 +6,12 @@ import { PROTOCOL_VERSION, type IntervalSample, type Result } from '../proto/ind
 import { BATCH_RECORDS, packBatches } from '../agent/stream/batch.js';
 import { query } from './reliability/support/procs.js';
 import { hello, openStream, rawCollectorFixture, validResult } from './reliability/support/raw-client.js';
+import { measurementRef } from '../schema/retention.js';
 
 const fx = rawCollectorFixture('vo-compat-');
 
-const count = async (agent: string, measurement: string) => {
-  const rows = (await query(fx.stack.influxUrl, `SELECT count(trial) FROM ${measurement} WHERE agent = '${agent}'`)) as { count?: number }[];
+const count = async (agent: string, measurement: 'sysbench' | 'sysbench_interval') => {
+  const rows = (await query(fx.stack.influxUrl, `SELECT count(trial) FROM ${measurementRef(measurement)} WHERE agent = '${agent}'`)) as { count?: number }[];
   return rows[0]?.count ?? 0;
 };
 

@@ -13,6 +13,10 @@ import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js
 import { simAgentId, simHello, simMessage } from '../bench/messages.js';
 import { SimAgent } from '../bench/sim-agent.js';
 import { MAIN } from './support/cli.js';
+import { measurementRef } from '../schema/retention.js';
+
+/** Interval samples live in their own retention policy (schema/retention.ts). */
+const SAMPLES = measurementRef('sysbench_interval');
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-scaleout-'));
 const DATABASE = 'scaleout';
@@ -98,21 +102,21 @@ describe('two collectors, one InfluxDB', () => {
   it('every agent has all of its points, once', async () => {
     for (let i = 0; i < AGENTS; i++) {
       const id = simAgentId(i);
-      expect(await count(`SELECT count(sample_id) AS n FROM sysbench_interval WHERE agent = '${id}'`), id).toBe(100);
+      expect(await count(`SELECT count(sample_id) AS n FROM ${SAMPLES} WHERE agent = '${id}'`), id).toBe(100);
       expect(await count(`SELECT count(result_id) AS n FROM sysbench WHERE agent = '${id}'`), id).toBe(10);
     }
   });
 
   it('a failover resend to the other collector overwrites instead of duplicating', async () => {
-    expect(await count(`SELECT count(sample_id) AS n FROM sysbench_interval WHERE agent = '${FAILOVER}'`)).toBe(146);
+    expect(await count(`SELECT count(sample_id) AS n FROM ${SAMPLES} WHERE agent = '${FAILOVER}'`)).toBe(146);
     expect(await count(`SELECT count(result_id) AS n FROM sysbench WHERE agent = '${FAILOVER}'`)).toBe(14);
   });
 
   it('no id appears twice and the totals add up', async () => {
     const samples = AGENTS * 100 + 146;
     const results = AGENTS * 10 + 14;
-    expect(await count(`SELECT count(sample_id) AS n FROM sysbench_interval`)).toBe(samples);
-    expect(await count(`SELECT count(distinct(sample_id)) AS n FROM sysbench_interval`)).toBe(samples);
+    expect(await count(`SELECT count(sample_id) AS n FROM ${SAMPLES}`)).toBe(samples);
+    expect(await count(`SELECT count(distinct(sample_id)) AS n FROM ${SAMPLES}`)).toBe(samples);
     expect(await count(`SELECT count(result_id) AS n FROM sysbench`)).toBe(results);
     expect(await count(`SELECT count(distinct(result_id)) AS n FROM sysbench`)).toBe(results);
   });

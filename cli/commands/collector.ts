@@ -1,6 +1,7 @@
 import { startCollector, InfluxUnreachableError } from '../../collector/index.js';
 import { COLLECTOR_OPTIONS } from '../../collector/config.js';
 import { loadTokens } from '../../collector/server/tokens.js';
+import { retentionDuration, retentionName } from '../../collector/influx/retention.js';
 import { createLogger } from '../log.js';
 import { readSecretFile, redactUrl, secretFileWarning, withCredentials } from '../../lib/secret-file.js';
 import { duration, formatHelp, int, optStr, parseOptions, str, type OptionValues } from '../../lib/options.js';
@@ -60,6 +61,13 @@ export async function run(argv: string[]): Promise<number> {
       influxUrl,
       database: str(values, 'database'),
       createDatabase: values['no-create-db'] !== true,
+      retention: {
+        samples: {
+          name: retentionName(str(values, 'samples-policy'), 'samples-policy'),
+          duration: retentionDuration(str(values, 'samples-retention'), 'samples-retention'),
+        },
+        kept: { name: retentionName(str(values, 'kept-policy'), 'kept-policy'), duration: retentionDuration(str(values, 'kept-retention'), 'kept-retention') },
+      },
       tokens: tokensPath ? loadTokens(tokensPath, (m) => log.warn(m)) : null,
       tls: {
         cert: optStr(values, 'tls-cert'),

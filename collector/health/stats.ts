@@ -3,17 +3,18 @@
 // (an ack goes out as soon as its batch's write returns, so this is the ack latency less the
 // batching wait, at most --flush-ms), and the spool backlog the agents report.
 import type { InfluxDB } from 'influx';
+import type { Post } from '../influx/writer.js';
 
 /** Times each InfluxDB write; read and reset once per period. */
 export class WriteTimer {
   private count = 0;
   private sumMs = 0;
   private maxMs = 0;
-  wrap(post: (body: string) => Promise<void>): (body: string) => Promise<void> {
-    return async (body) => {
+  wrap(post: Post): Post {
+    return async (body, policy) => {
       const t0 = performance.now();
       try {
-        await post(body);
+        await post(body, policy);
       } finally {
         const ms = performance.now() - t0;
         this.count++;

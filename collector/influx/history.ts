@@ -47,9 +47,11 @@ export class HistoryGuard {
   conflicts = 0;
   sameResends = 0;
 
+  /** `from`: the FROM clause of a measurement, naming its retention policy (schema/retention.ts measurementRef). */
   constructor(
     private readonly query: RawQuery,
     private readonly maxKnown = 50_000,
+    private readonly from: (measurement: string) => string = (m) => `"${m}"`,
   ) {}
 
   /**
@@ -118,7 +120,7 @@ export class HistoryGuard {
       let to = from;
       const emit = () =>
         statements.push(
-          `SELECT "content_hash" FROM "${group[0]!.measurement}" WHERE "agent" = '${quote(group[0]!.agent)}' AND time >= ${from} AND time <= ${to} GROUP BY *`,
+          `SELECT "content_hash" FROM ${this.from(group[0]!.measurement)} WHERE "agent" = '${quote(group[0]!.agent)}' AND time >= ${from} AND time <= ${to} GROUP BY *`,
         );
       for (const t of times.slice(1)) {
         if (t - to > CLUSTER_GAP_NS) {

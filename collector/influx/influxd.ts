@@ -61,7 +61,9 @@ bind-address = "127.0.0.1:${rpcPort}"
   suppress-logo = true
   level = "warn"
 [continuous_queries]
-  enabled = false
+  enabled = true
+  log-enabled = false
+  run-interval = "1s"
 `;
 }
 

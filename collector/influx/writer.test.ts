@@ -12,6 +12,8 @@ import { BatchWriter, InfluxWriteError, isPermanent, PermanentWriteError, type W
 
 interface Request {
   body: string;
+  /** The retention policy the write named (undefined: the database's default). */
+  policy?: string;
   /** Fake-clock time at which the writer posted it. */
   at: number;
   resolve(): void;
@@ -22,10 +24,10 @@ interface Request {
 class FakeInflux {
   requests: Request[] = [];
   answer: ((body: string) => Error | undefined) | null = null;
-  readonly post = (body: string): Promise<void> =>
+  readonly post = (body: string, policy?: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const verdict = this.answer?.(body);
-      this.requests.push({ body, at: Date.now(), resolve, reject });
+      this.requests.push({ body, policy, at: Date.now(), resolve, reject });
       if (this.answer) {
         if (verdict) reject(verdict);
         else resolve();
@@ -109,6 +111,23 @@ describe('batching and acks', () => {
     expect(writer.written).toBe(3);
     expect(writer.queued()).toBe(0);
     expect(writtenResults).toEqual([[result]]); // only `sysbench` results go to onWritten
+  });
+
+  it('writes each retention policy of a batch in its own request, and acks the batch only when every part was accepted', async () => {
+    const { influx, write, outcome } = setup({ policyOf: (m) => (m === 'sysbench_interval' ? 'samples' : undefined) });
+    write('sysbench_interval,agent=a v=1 1', 'sysbench,agent=a v=2 2', 'sysbench_interval v=3 3');
+    await settle();
+    expect(influx.requests.map((r) => [r.policy, r.body.split('\n')])).toEqual([['samples', ['sysbench_interval,agent=a v=1 1', 'sysbench_interval v=3 3']]]);
+    influx.requests[0]!.resolve();
+    await settle();
+    expect(outcome.size).toBe(0); // the default policy's part is not written yet
+    expect(influx.requests.map((r) => [r.policy, r.body])).toEqual([
+      ['samples', 'sysbench_interval,agent=a v=1 1\nsysbench_interval v=3 3'],
+      [undefined, 'sysbench,agent=a v=2 2'],
+    ]);
+    influx.requests[1]!.resolve();
+    await settle();
+    expect([...outcome.values()]).toEqual(['ok', 'ok', 'ok']);
   });
 
   it('splits the queue into requests of at most batchSize points, oldest first, up to `concurrency` at once', async () => {

@@ -40,6 +40,8 @@ export interface WriterOptions {
    * stored, acked without writing) and the marker written for them.
    */
   onWritten?: (results: IPoint[], marker?: OwedMarker) => void;
+  /** The retention policy a measurement is written to (schema/retention.ts policyOf; default: the database's default). */
+  policyOf?: (measurement: string) => string | undefined;
 }
 
 export interface OwedMarker {
@@ -114,12 +116,19 @@ async function request(url: string, init: RequestInit): Promise<Response> {
   }
 }
 
+/** Writes line protocol into a retention policy (undefined: the database's default). */
+export type Post = (body: string, policy?: string) => Promise<void>;
+
 /** POSTs line protocol to InfluxDB 1.x's /write (also served by Enterprise and InfluxDB 3). */
-export function lineWriter(target: InfluxTarget): (body: string) => Promise<void> {
+export function lineWriter(target: InfluxTarget): Post {
   const { base, headers } = endpointOf(target);
   const endpoint = `${base}/write?db=${encodeURIComponent(target.database)}&precision=n`;
-  return async (body) => {
-    const res = await request(endpoint, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body });
+  return async (body, policy) => {
+    const res = await request(policy === undefined ? endpoint : `${endpoint}&rp=${encodeURIComponent(policy)}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' },
+      body,
+    });
     if (res.status === 204 || res.status === 200) {
       await res.arrayBuffer();
       return;
@@ -165,7 +174,7 @@ export class BatchWriter extends EventEmitter {
   private readonly highWater: number;
 
   constructor(
-    private readonly post: (body: string) => Promise<void>,
+    private readonly post: Post,
     private readonly opts: WriterOptions,
   ) {
     super();
@@ -231,7 +240,8 @@ export class BatchWriter extends EventEmitter {
       marker = this.markerFor([...toWrite, ...same]);
       const lines = toWrite.map((p) => p.line);
       if (marker) lines.push(marker.line);
-      if (lines.length) await this.post(lines.join('\n'));
+      // The marker goes with the results (both in the default policy): one request, as before.
+      for (const [policy, part] of this.byPolicy(lines)) await this.post(part.join('\n'), policy);
       this.retryMs = 0;
       this.heldReason = '';
       this.accepted(toWrite, same, marker);
@@ -294,6 +304,28 @@ export class BatchWriter extends EventEmitter {
     return { toWrite: settled.size ? batch.filter((p) => !settled.has(p)) : batch, same };
   }
 
+  /**
+   * One write per retention policy (InfluxDB's /write takes one): a batch is written only when
+   * every part was accepted; a part written before another failed is written again, unchanged.
+   */
+  private byPolicy(lines: string[]): Map<string | undefined, string[]> {
+    const out = new Map<string | undefined, string[]>();
+    for (const line of lines) {
+      const policy = this.policyOfLine(line);
+      const group = out.get(policy);
+      if (group) group.push(line);
+      else out.set(policy, [line]);
+    }
+    return out;
+  }
+
+  /** A line starts with its measurement (ours need no escaping) up to the first ',' or ' '. */
+  private policyOfLine(line: string): string | undefined {
+    if (!this.opts.policyOf) return undefined;
+    const end = line.search(/[, ]/);
+    return this.opts.policyOf(end < 0 ? line : line.slice(0, end));
+  }
+
   /** `same`: already stored (a resend after a lost ack), acked without writing them again. */
   private accepted(batch: Pending[], same: Pending[] = [], marker?: OwedMarker): void {
     this.written += batch.length;
@@ -324,7 +356,7 @@ export class BatchWriter extends EventEmitter {
     let lastErr: Error | null = null;
     for (const p of batch) {
       try {
-        await this.post(p.line);
+        await this.post(p.line, this.policyOfLine(p.line));
         good.push(p);
       } catch (err) {
         if (isPermanent(err)) {

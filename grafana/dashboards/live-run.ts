@@ -5,9 +5,11 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { IntervalField } from '../../schema/sysbench.js';
+import type { DownsampledIntervalField } from '../../schema/influx.js';
+import { DOWNSAMPLE_WINDOW } from '../../schema/retention.js';
 import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
-import { as, from, last, mean } from '../influxql.js';
+import { as, from, last, max, mean, min } from '../influxql.js';
 import { tableLegend } from '../panels.js';
 import { identityVariables } from '../variables.js';
 
@@ -23,11 +25,25 @@ export function intervalSeries<F extends IntervalField>(field: F) {
     .fill('none');
 }
 
+/**
+ * The long view: the 5-minute downsampling kept after the samples expire (docs/schema.md
+ * "Retention"). Mean of the windows' means; the panel's minimum interval is the window.
+ */
+export function downsampledSeries<F extends DownsampledIntervalField>(field: F) {
+  return from('sysbench_interval_5m')
+    .whereTimeFilter()
+    .whereVars('group', 'agent', 'virt', 'test', 'variant')
+    .select(as(mean(`${field}_mean`), field), as(min(`${field}_min`), `${field}_min`), as(max(`${field}_max`), `${field}_max`))
+    .groupByTime('$__interval')
+    .groupBy('agent', 'test')
+    .fill('none');
+}
+
 export const latestSample = selectedSamples()
   .select(as(last('elapsed_s'), 'elapsed_s'), as(last('trial'), 'trial'), as(last('events_per_sec'), 'events_per_sec'), as(last('run_id'), 'run_id'))
   .groupBy('agent', 'virt', 'test');
 
-const PANELS: Array<{ field: IntervalField; title: string; unit: string; description: string }> = [
+const PANELS: Array<{ field: DownsampledIntervalField; title: string; unit: string; description: string }> = [
   { field: 'events_per_sec', title: 'Events per second', unit: 'ops', description: 'cpu, threads, mutex and memory report events/s each interval.' },
   { field: 'latency_pct_ms', title: 'Latency percentile (ms)', unit: 'ms', description: 'The percentile sysbench reports (95th unless --percentile).' },
   { field: 'mib_per_sec', title: 'Memory throughput (MiB/s)', unit: 'MiBs', description: 'memory test.' },
@@ -41,6 +57,20 @@ function samplePanel(p: (typeof PANELS)[number]): timeseries.PanelBuilder {
     .description(p.description)
     .datasource({ ...INFLUX_DATASOURCE })
     .withTarget(intervalSeries(p.field).target('A', { alias: '$tag_agent · $tag_test' }))
+    .unit(p.unit)
+    .showPoints(common.VisibilityMode.Auto)
+    .legend(tableLegend())
+    .height(8)
+    .span(12);
+}
+
+function historyPanel(p: (typeof PANELS)[number]): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title(`${p.title}, 5-minute history`)
+    .description(`${p.description} The 5-minute mean (and min / max) of the samples, kept after the samples themselves expire.`)
+    .datasource({ ...INFLUX_DATASOURCE })
+    .withTarget(downsampledSeries(p.field).target('A', { alias: '$tag_agent · $tag_test · $col' }))
+    .interval(DOWNSAMPLE_WINDOW)
     .unit(p.unit)
     .showPoints(common.VisibilityMode.Auto)
     .legend(tableLegend())
@@ -71,5 +101,8 @@ export function liveRunDashboard(): dashboard.DashboardBuilder {
       .span(24),
   );
   for (const p of PANELS) builder.withPanel(samplePanel(p));
+  // For looking back over weeks or months, past the samples' 30 days (zoom out the time range).
+  builder.withRow(new dashboard.RowBuilder('History: 5-minute downsampling, kept after the samples expire'));
+  for (const p of PANELS) builder.withPanel(historyPanel(p));
   return builder;
 }

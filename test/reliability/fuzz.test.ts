@@ -10,6 +10,10 @@ import { RESULT_FIELDS } from '../../schema/sysbench.js';
 import { recordFigures } from './support/figures.js';
 import { query } from './support/procs.js';
 import { hello, openStream, rawCollectorFixture, validResult } from './support/raw-client.js';
+import { measurementRef } from '../../schema/retention.js';
+
+/** Interval samples live in their own retention policy (schema/retention.ts). */
+const SAMPLES = measurementRef('sysbench_interval');
 
 const fx = rawCollectorFixture('vo-rel-fuzz-');
 
@@ -122,7 +126,7 @@ describe('fuzzed and malformed input', () => {
 
     const rows = await q(`SELECT "result_id" FROM "sysbench" WHERE "agent" = 'fuzz'`);
     expect(rows.map((r) => r.result_id).sort()).toEqual(['fuzz-good-1', 'fuzz-good-2']);
-    expect(await q(`SELECT * FROM "sysbench_interval" WHERE "agent" = 'fuzz'`)).toHaveLength(0);
+    expect(await q(`SELECT * FROM ${SAMPLES} WHERE "agent" = 'fuzz'`)).toHaveLength(0);
     expect(await q(`SELECT * FROM "agent_status" WHERE "agent" = 'fuzz'`)).toHaveLength(0);
     const fieldKeys = (await q('SHOW FIELD KEYS FROM "sysbench"')).map((r) => r.fieldKey as string);
     const allowed = new Set<string>([...RESULT_FIELDS, 'run_id', 'result_id', 'trial', 'threads', 'ok', 'error', 'content_hash', 'clock_skew_s']);
@@ -229,7 +233,8 @@ describe('fuzzed and malformed input', () => {
       for (const v of values) expect(sent.has(v), `${key}=${JSON.stringify(v)}`).toBe(true);
     }
     const measurements = (await q('SHOW MEASUREMENTS')).map((r) => r.name);
-    for (const m of measurements) expect(['sysbench', 'sysbench_interval', 'agent_status', 'overhead', 'agent_info', 'overhead_owed']).toContain(m);
+    for (const m of measurements)
+      expect(['sysbench', 'sysbench_interval', 'sysbench_interval_5m', 'agent_status', 'overhead', 'agent_info', 'overhead_owed']).toContain(m);
     const series = await q(`SHOW SERIES FROM "sysbench"`);
     expect(series.length).toBe(new Set(rows.map((r) => `${r.agent}|${r.host}|${r.group}|${r.variant}|${r.profile}|${r.sysbench_version}`)).size + 1); // + the fuzz test's series
     recordFigures('tag injection: 13 strings x 6 identity/tag fields', {

@@ -13,6 +13,10 @@ import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd
 import { recordFigures } from './support/figures.js';
 import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
 import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+import { measurementRef } from '../../schema/retention.js';
+
+/** Interval samples live in their own retention policy (schema/retention.ts). */
+const SAMPLES = measurementRef('sysbench_interval');
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-history-'));
 let influxd: InfluxdHandle;
@@ -75,7 +79,7 @@ const sample = (i: number, value: number) =>
 async function stored(): Promise<{ results: Array<Record<string, unknown>>; samples: Array<Record<string, unknown>> }> {
   return {
     results: await query(influxd.url, `SELECT "result_id", "events_per_sec" FROM "sysbench" WHERE "agent" = 'hist'`),
-    samples: await query(influxd.url, `SELECT "sample_id", "events_per_sec" FROM "sysbench_interval" WHERE "agent" = 'hist'`),
+    samples: await query(influxd.url, `SELECT "sample_id", "events_per_sec" FROM ${SAMPLES} WHERE "agent" = 'hist'`),
   };
 }
 

@@ -14,6 +14,10 @@ import { MAIN } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
 import { loopFsUnavailable, mountLoopFs, type LoopFs } from './support/loop-fs.js';
 import { query, sleep, spawnProc, startCollectorProc, stopProc, storedIds, type CollectorProc, type Proc } from './support/procs.js';
+import { measurementRef } from '../../schema/retention.js';
+
+/** Interval samples live in their own retention policy (schema/retention.ts). */
+const SAMPLES = measurementRef('sysbench_interval');
 
 const fx = influxdFixture('vo-rel-spooldisk-');
 const p = fx.p;
@@ -185,7 +189,7 @@ describe('spool safety', () => {
       expect.stringMatching(/undecodable spool record .*body is not an object/),
       expect.stringMatching(/cannot be encoded: .*fields: object expected/),
     ]);
-    const old = await query(fx.influxd.url, `SELECT "sample_id" FROM "sysbench_interval" WHERE "agent" = 'quar' AND "run_id" = 'old'`);
+    const old = await query(fx.influxd.url, `SELECT "sample_id" FROM ${SAMPLES} WHERE "agent" = 'quar' AND "run_id" = 'old'`);
     expect(old.map((r) => r.sample_id).sort()).toEqual(['quar:old:s0', 'quar:old:s1', 'quar:old:s2']);
     expect(await storedCount('quar')).toBe(t.measured + 3);
     recordFigures('spool with an undecodable record and an unencodable one ahead of good ones (real agent start)', {

@@ -13,6 +13,10 @@ import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd
 import { runCli } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
 import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
+import { measurementRef } from '../../schema/retention.js';
+
+/** Interval samples live in their own retention policy (schema/retention.ts). */
+const SAMPLES = measurementRef('sysbench_interval');
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-text-'));
 const p = (name: string) => join(dir, name);
@@ -73,7 +77,7 @@ sed 's/events per second:  8121.24/events per second:  -8121.24/' '${fixture}'
       events_per_sec: null,
       error: expect.stringMatching(/printed events_per_sec = -8121.24 is out of range 0 \.\. 1e15/),
     });
-    const samples = await query(influxd.url, `SELECT "events_per_sec" FROM "sysbench_interval" WHERE "agent" = 'text'`);
+    const samples = await query(influxd.url, `SELECT "events_per_sec" FROM ${SAMPLES} WHERE "agent" = 'text'`);
     expect(samples.map((s) => s.events_per_sec)).toEqual([8555.05, 7417.64]);
     expect(r.stderr).not.toMatch(/collector rejected a record|cannot be sent/);
     recordFigures(`sysbench printing a ${LONG_MB} MB line, then a report with a negative events/s (stand-in script, real agent)`, {

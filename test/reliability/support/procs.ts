@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { influxClient } from '../../../collector/index.js';
 import { MAIN } from '../../support/cli.js';
+import { measurementRef } from '../../../schema/retention.js';
 
 export const HERE = import.meta.dirname;
 
@@ -136,7 +137,7 @@ export async function query(url: string, q: string, database = 'virt_overhead'):
 /** Every id of one agent in a measurement, as stored (one entry per point). */
 export async function storedIds(url: string, measurement: 'sysbench' | 'sysbench_interval', agent: string): Promise<string[]> {
   const field = measurement === 'sysbench' ? 'result_id' : 'sample_id';
-  const rows = await query(url, `SELECT "${field}" FROM "${measurement}" WHERE "agent" = '${agent.replace(/'/g, "\\'")}'`);
+  const rows = await query(url, `SELECT "${field}" FROM ${measurementRef(measurement)} WHERE "agent" = '${agent.replace(/'/g, "\\'")}'`);
   return rows.map((r) => String(r[field]));
 }
 
