@@ -19,7 +19,7 @@ describe('grafana/generate', () => {
     for (const [rel, content] of files) expect(readFileSync(join(ROOT, rel), 'utf8'), rel).toBe(content);
   });
 
-  it('dashboards: unique uids and panel ids, no gnetId, every query on the provisioned datasource', () => {
+  it('dashboards: unique uids and panel ids, no gnetId, every query on the datasource variable, whose default is the provisioned one', () => {
     const ds = parse(readFileSync(join(ROOT, 'grafana/provisioning/datasources/influxdb.yaml'), 'utf8'));
     const uid = ds.datasources[0].uid;
     expect(ds.datasources[0]).toMatchObject({ type: 'influxdb', access: 'proxy', url: '${INFLUX_URL}', jsonData: { dbName: 'virt_overhead' } });
@@ -31,11 +31,23 @@ describe('grafana/generate', () => {
       uids.add(d.uid);
       const ids = d.panels.map((p: { id: number }) => p.id);
       expect(new Set(ids).size, rel).toBe(ids.length);
+      // No hard-coded datasource: every reference is the variable, so the JSON imports into any Grafana.
       const refs = [...content.matchAll(/"uid": "([^"]+)"/g)].map((m) => m[1]).filter((u) => u !== d.uid);
       expect(refs.length).toBeGreaterThan(0);
-      for (const r of refs) expect(r).toBe(uid);
+      for (const r of refs) expect(r, rel).toBe('${datasource}');
+      const v = d.templating.list[0];
+      expect(v, rel).toMatchObject({ type: 'datasource', name: 'datasource', query: 'influxdb', current: { value: uid } });
+      expect(ds.datasources[0]).toMatchObject({ type: v.query, name: v.current.text });
     }
     expect(uids.size).toBe(4);
+  });
+
+  it('alert rules name the provisioned datasource: provisioned alerting cannot use template variables', () => {
+    const ds = parse(readFileSync(join(ROOT, 'grafana/provisioning/datasources/influxdb.yaml'), 'utf8'));
+    const rules = files.get('grafana/provisioning/alerting/overhead-rules.yaml')!;
+    expect(rules).not.toContain('${datasource}');
+    const uids = new Set([...rules.matchAll(/datasourceUid: (\S+)/g)].map((m) => m[1]));
+    expect(uids).toEqual(new Set(['__expr__', ds.datasources[0].uid]));
   });
 
   it('the dashboard provider reads the folder the compose stack mounts the JSON into', () => {

@@ -11,6 +11,7 @@ import { agentHealthDashboard } from './dashboards/agent-health.js';
 import { liveRunDashboard } from './dashboards/live-run.js';
 import { overviewDashboard } from './dashboards/overview.js';
 import { variantsDashboard } from './dashboards/variants.js';
+import { datasourceVariable } from './datasource.js';
 
 export const DASHBOARDS: Record<string, () => dashboard.DashboardBuilder> = {
   'overview.json': overviewDashboard,
@@ -55,6 +56,8 @@ export function renderAll(): Map<string, string> {
   const files = new Map<string, string>();
   for (const [name, build] of Object.entries(DASHBOARDS)) {
     const d = withPanelIds(build().build());
+    // Every dashboard's first variable: which InfluxDB datasource its queries run on (datasource.ts).
+    d.templating = { list: [datasourceVariable().build(), ...(d.templating?.list ?? [])] };
     d.schemaVersion = GRAFANA_SCHEMA_VERSION;
     d.links = dashboardLinks();
     files.set(join('grafana/dashboards/json', name), toJson(d));

@@ -188,8 +188,9 @@ export class InfluxQLBuilder<M extends Measurement, C extends string, T extends 
     return { sql: `(${this.toString()})`, measurement: this.source.measurement };
   }
 
-  target(refId: string, opts: { format?: ResultFormat; alias?: string } = {}): InfluxTargetBuilder {
-    return new InfluxTargetBuilder(refId, this.toString(), opts.format ?? 'time_series', opts.alias);
+  /** `datasource`: the dashboards' variable by default; alert rules pass the provisioned one. */
+  target(refId: string, opts: { format?: ResultFormat; alias?: string; datasource?: { type: string; uid: string } } = {}): InfluxTargetBuilder {
+    return new InfluxTargetBuilder(refId, this.toString(), opts.format ?? 'time_series', opts.alias, opts.datasource);
   }
 }
 
@@ -211,12 +212,13 @@ export class InfluxTargetBuilder implements cog.Builder<cog.Dataquery> {
     private readonly query: string,
     private readonly format: ResultFormat,
     private readonly aliasText?: string,
+    private readonly datasource: { type: string; uid: string } = INFLUX_DATASOURCE,
   ) {}
 
   build(): InfluxQuery {
     const q: InfluxQuery = {
       refId: this.refId,
-      datasource: { ...INFLUX_DATASOURCE },
+      datasource: { ...this.datasource },
       query: this.query,
       rawQuery: true,
       resultFormat: this.format,

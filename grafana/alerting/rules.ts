@@ -2,7 +2,7 @@
 // Grafana's unified-alerting FILE provisioning format (grafana/provisioning/alerting/).
 import * as alerting from '@grafana/grafana-foundation-sdk/alerting';
 import * as expr from '@grafana/grafana-foundation-sdk/expr';
-import { INFLUX_DATASOURCE_UID } from '../datasource.js';
+import { PROVISIONED_DATASOURCE } from '../datasource.js';
 import { as, count, from, last, math as sql, mean } from '../influxql.js';
 
 export const ALERT_FOLDER = 'virt-overhead';
@@ -50,8 +50,12 @@ export const silentAgents = from('agent_silence')
   .whereTimeFilter()
   .groupBy('group', 'agent');
 
-function influxQuery(refId: string, q: { target(refId: string): ReturnType<typeof recentOverhead.target> }, fromSeconds: number): alerting.QueryBuilder {
-  return new alerting.QueryBuilder(refId).datasourceUid(INFLUX_DATASOURCE_UID).relativeTimeRange({ from: fromSeconds, to: 0 }).model(q.target(refId));
+/** Provisioned alert rules cannot use the dashboards' `datasource` variable: they name the provisioned uid. */
+function influxQuery(refId: string, q: Pick<typeof recentOverhead, 'target'>, fromSeconds: number): alerting.QueryBuilder {
+  return new alerting.QueryBuilder(refId)
+    .datasourceUid(PROVISIONED_DATASOURCE.uid)
+    .relativeTimeRange({ from: fromSeconds, to: 0 })
+    .model(q.target(refId, { datasource: PROVISIONED_DATASOURCE }));
 }
 
 function reduce(refId: string, of: string): alerting.QueryBuilder {

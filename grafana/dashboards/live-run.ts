@@ -9,7 +9,7 @@ import type { DownsampledIntervalField } from '../../schema/influx.js';
 import { DOWNSAMPLE_WINDOW } from '../../schema/retention.js';
 import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
-import { as, from, last, max, mean, min } from '../influxql.js';
+import { agg, as, col, from, fromSubquery, last, math, max, mean, min } from '../influxql.js';
 import { tableLegend } from '../panels.js';
 import { identityVariables } from '../variables.js';
 
@@ -27,13 +27,25 @@ export function intervalSeries<F extends IntervalField>(field: F) {
 
 /**
  * The long view: the 5-minute downsampling kept after the samples expire (docs/schema.md
- * "Retention"). Mean of the windows' means; the panel's minimum interval is the window.
+ * "Retention"). Each window's mean weighted by its sample count, so a wider interval (or two
+ * variants of one agent and test) gives the mean of the samples themselves, not of the windows;
+ * min and max of the windows' min and max. The panel's minimum interval is the window.
  */
 export function downsampledSeries<F extends DownsampledIntervalField>(field: F) {
-  return from('sysbench_interval_5m')
+  const windows = from('sysbench_interval_5m')
     .whereTimeFilter()
     .whereVars('group', 'agent', 'virt', 'test', 'variant')
-    .select(as(mean(`${field}_mean`), field), as(min(`${field}_min`), `${field}_min`), as(max(`${field}_max`), `${field}_max`))
+    // Only windows that have the field (values are ≥ 0): the others would add their samples to n.
+    .whereField(`${field}_mean`, '>=', 0)
+    .select(
+      as(math`${col(`${field}_mean`)} * ${col('samples')}`, 'total'),
+      as(col('samples'), 'n'),
+      as(col(`${field}_min`), 'lo'),
+      as(col(`${field}_max`), 'hi'),
+    );
+  return fromSubquery(windows)
+    .select(as(math`${agg('sum', col('total'))} / ${agg('sum', col('n'))}`, field), as(min('lo'), `${field}_min`), as(max('hi'), `${field}_max`))
+    .whereTimeFilter()
     .groupByTime('$__interval')
     .groupBy('agent', 'test')
     .fill('none');
