@@ -112,12 +112,16 @@ function unlessRaced(err: Error): [] {
   throw err;
 }
 
+/** The interval samples, fully qualified (a CQ runs outside any default database). */
+function samplesSource(database: string, settings: RetentionSettings): string {
+  return `${quoteIdent(database)}.${quoteIdent(settings.samples.name)}.${quoteIdent('sysbench_interval')}`;
+}
+
 /** The SELECT that turns interval samples into 5-minute mean/min/max, without a time range. */
 export function downsampleSelect(database: string, settings: RetentionSettings, where = ''): string {
   const aggregates = DOWNSAMPLED_INTERVAL_FIELDS.flatMap((f) => DOWNSAMPLE_AGGREGATES.map((a) => `${a}(${quoteIdent(f)}) AS ${quoteIdent(`${f}_${a}`)}`));
-  const db = quoteIdent(database);
-  const source = `${db}.${quoteIdent(settings.samples.name)}.${quoteIdent('sysbench_interval')}`;
-  const into = `${db}.${quoteIdent(settings.kept.name)}.${quoteIdent('sysbench_interval_5m')}`;
+  const source = samplesSource(database, settings);
+  const into = `${quoteIdent(database)}.${quoteIdent(settings.kept.name)}.${quoteIdent('sysbench_interval_5m')}`;
   return `SELECT ${aggregates.join(', ')}, count(${quoteIdent('elapsed_s')}) AS ${quoteIdent('samples')} INTO ${into} FROM ${source}${where ? ` WHERE ${where}` : ''} GROUP BY time(${DOWNSAMPLE_WINDOW}), *`;
 }
 
@@ -163,7 +167,7 @@ export async function ensureContinuousQuery(
  * Returns the number of 5-minute points written.
  */
 export async function backfillDownsampled(query: RawQuery, database: string, settings: RetentionSettings, nowMs = Date.now()): Promise<number> {
-  const source = `${quoteIdent(database)}.${quoteIdent(settings.samples.name)}.${quoteIdent('sysbench_interval')}`;
+  const source = samplesSource(database, settings);
   const first = await run(query, `SELECT first(${quoteIdent('elapsed_s')}) FROM ${source}`);
   const firstNs = first[0]?.values[0]?.[0];
   if (firstNs === undefined) return 0;
