@@ -92,7 +92,16 @@ export const MEASUREMENTS = {
   },
   agent_status: {
     tags: IDENTITY_TAGS,
-    fields: { spooled: 'float', dropped: 'float', corrupt: 'float', rejected: 'float', last_run_ok: 'boolean', state: 'string', collector_held: 'float' },
+    fields: {
+      spooled: 'float',
+      dropped: 'float',
+      corrupt: 'float',
+      rejected: 'float',
+      last_run_ok: 'boolean',
+      state: 'string',
+      collector_held: 'float',
+      content_hash: 'string',
+    },
   },
   overhead: {
     tags: COMPARISON_TAGS,

@@ -5,6 +5,11 @@
 // Each point carries `content_hash` (a digest of its series key, fields and timestamp), so
 // the check reads one short field. Recent points are remembered in a bounded map; the rest are
 // looked up with one query per agent and time cluster of the batch.
+// A point stored before content_hash existed (older collectors) has no hash to compare: those
+// are read back whole and compared value by value on the fields both have, which must include
+// the record's id (result_id / sample_id). Equal: the same record, acked without writing (the
+// stored point stays as it is, without a hash). Any value differing, or no id to match: a
+// conflict. Fields only one side has are collector additions across versions, not the record.
 import { createHash } from 'node:crypto';
 import { seriesKey } from './line.js';
 
@@ -16,6 +21,8 @@ export interface Stamp {
   key: string;
   ts: string;
   hash: string;
+  /** The point's field values: compared with a point stored before content_hash existed. */
+  values?: Record<string, number | string | boolean>;
 }
 
 export type Verdict = 'new' | 'same' | 'conflict';
@@ -106,8 +113,37 @@ export class HistoryGuard {
     });
   }
 
-  /** What InfluxDB holds at these points' series and timestamps: `${key} ${ts}` → hash ('' if none stored). */
+  /**
+   * What InfluxDB holds at these points' series and timestamps: `${key} ${ts}` → hash. A point
+   * stored without a hash is compared whole (legacyVerdicts): its entry is then this point's
+   * own hash when it is the same record, LEGACY_OTHER when not.
+   */
   private async lookup(stamps: Stamp[]): Promise<Map<string, string>> {
+    const out = await this.read(
+      stamps,
+      (m) => (PRESENT[m] ? `"content_hash", "${PRESENT[m]}"` : '*'),
+      (columns, row) => {
+        const v = row[columns.indexOf('content_hash')];
+        return typeof v === 'string' ? v : '';
+      },
+    );
+    const legacy = stamps.filter((s) => out.get(`${s.key} ${s.ts}`) === '');
+    if (legacy.length) {
+      const values = await this.read(
+        legacy,
+        () => '*',
+        (columns, row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])),
+      );
+      for (const s of legacy) {
+        const at = `${s.key} ${s.ts}`;
+        out.set(at, sameRecord(s.values, values.get(at)) ? s.hash : LEGACY_OTHER);
+      }
+    }
+    return out;
+  }
+
+  /** One query per agent and time cluster; `pick` makes each stored row's entry. */
+  private async read<T>(stamps: Stamp[], select: (measurement: string) => string, pick: (columns: string[], row: unknown[]) => T): Promise<Map<string, T>> {
     const statements: string[] = [];
     const groups = new Map<string, Stamp[]>();
     for (const s of stamps) {
@@ -120,7 +156,7 @@ export class HistoryGuard {
       let to = from;
       const emit = () =>
         statements.push(
-          `SELECT "content_hash" FROM ${this.from(group[0]!.measurement)} WHERE "agent" = '${quote(group[0]!.agent)}' AND time >= ${from} AND time <= ${to} GROUP BY *`,
+          `SELECT ${select(group[0]!.measurement)} FROM ${this.from(group[0]!.measurement)} WHERE "agent" = '${quote(group[0]!.agent)}' AND time >= ${from} AND time <= ${to} GROUP BY *`,
         );
       for (const t of times.slice(1)) {
         if (t - to > CLUSTER_GAP_NS) {
@@ -133,17 +169,41 @@ export class HistoryGuard {
     }
     const answer = await this.query(statements.join('; '));
     if (answer.error) throw new Error(`InfluxDB query failed: ${answer.error}`);
-    const out = new Map<string, string>();
+    const out = new Map<string, T>();
     for (const r of answer.results ?? []) {
       if (r.error) throw new Error(`InfluxDB query failed: ${r.error}`);
       for (const series of r.series ?? []) {
         const key = seriesKey(series.name, series.tags ?? {});
-        const hashCol = series.columns.indexOf('content_hash');
-        for (const row of series.values) out.set(`${key} ${String(row[0])}`, typeof row[hashCol] === 'string' ? row[hashCol] : '');
+        for (const row of series.values) out.set(`${key} ${String(row[0])}`, pick(series.columns, row));
       }
     }
     return out;
   }
+}
+
+/**
+ * A field every point of the measurement has, selected with content_hash: InfluxDB returns no
+ * row for a point whose selected fields are all null, so a point stored without a hash would
+ * look like no point at all, and be written over.
+ */
+const PRESENT: Record<string, string> = { sysbench: 'result_id', sysbench_interval: 'sample_id', agent_status: 'state' };
+
+/** Never a content hash (those are base64url): a pre-hash point holding another record. */
+const LEGACY_OTHER = '!other';
+
+/** The record's id field and every field both have are equal (a point stored before content_hash). */
+export function sameRecord(mine: Stamp['values'], stored: Record<string, unknown> | undefined): boolean {
+  if (!mine || !stored) return false;
+  const id = 'result_id' in mine ? 'result_id' : 'sample_id' in mine ? 'sample_id' : null;
+  if (id && stored[id] !== mine[id]) return false;
+  let shared = 0;
+  for (const [name, value] of Object.entries(mine)) {
+    const have = stored[name];
+    if (have === null || have === undefined) continue;
+    if (have !== value) return false;
+    shared++;
+  }
+  return shared > 0;
 }
 
 function quote(s: string): string {

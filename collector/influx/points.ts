@@ -4,7 +4,7 @@
 import type { IPoint } from 'influx';
 import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
 import { RESOLUTION_SUFFIX, type IdentityTags } from '../../schema/influx.js';
-import { fieldSet, seriesKey, toLine } from './line.js';
+import { fieldSet, seriesKey } from './line.js';
 import { contentHash, type Stamp } from './history.js';
 
 export type Tags = Record<string, string>;
@@ -115,25 +115,22 @@ export class StreamEncoder {
   /** `skewS`: the record's clock skew (validate.ts clockSkewSeconds), stored as a flag when set. */
   result(r: Result__Output, skewS?: number): EncodedPoint {
     const point = resultPoint(this.tags, r, this.layer);
+    const values = point.fields as Record<string, number | string | boolean>;
     return {
-      ...this.stamped(
-        'sysbench',
-        this.key('sysbench', r.test, r.profile, r.sysbench_version),
-        fieldSet(point.fields as Record<string, number | string | boolean>),
-        r.timestamp_ns,
-        skewS,
-      ),
+      ...this.stamped('sysbench', this.key('sysbench', r.test, r.profile, r.sysbench_version), fieldSet(values), r.timestamp_ns, skewS, values),
       result: point,
     };
   }
 
   sample(s: IntervalSample__Output, skewS?: number): EncodedPoint {
+    const values = sampleFields(s);
     return this.stamped(
       'sysbench_interval',
       this.key('sysbench_interval', s.test, s.profile, s.sysbench_version),
-      fieldSet(sampleFields(s)),
+      fieldSet(values),
       s.timestamp_ns,
       skewS,
+      values,
     );
   }
 
@@ -142,13 +139,32 @@ export class StreamEncoder {
    * clock_skew_s flag comes after the hash: it depends on when the record arrived, not on what
    * was measured, so a later resend is still "the same content".
    */
-  private stamped(measurement: string, key: string, fields: string, ts: string, skewS?: number): EncodedPoint {
+  private stamped(
+    measurement: string,
+    key: string,
+    fields: string,
+    ts: string,
+    skewS: number | undefined,
+    values: Record<string, number | string | boolean>,
+    unhashed: Record<string, number> = {},
+  ): EncodedPoint {
     const hash = contentHash(key, fields, ts);
-    const flag = skewS === undefined ? '' : `,clock_skew_s=${skewS}`;
-    return { line: `${key} ${fields},content_hash="${hash}"${flag} ${ts}`, stamp: { measurement, agent: this.tags.agent!, key, ts, hash } };
+    const extra = fieldSet(skewS === undefined ? unhashed : { ...unhashed, clock_skew_s: skewS });
+    return {
+      line: `${key} ${fields},content_hash="${hash}"${extra ? `,${extra}` : ''} ${ts}`,
+      stamp: { measurement, agent: this.tags.agent!, key, ts, hash, values },
+    };
   }
 
+  /**
+   * Heartbeats are history too (docs/RELIABILITY.md): stamped and checked like results, so a
+   * past heartbeat (its spooled, dropped and rejected counts) cannot be rewritten. Only
+   * `collector_held`, the collector's own state when it arrived, is outside the hash.
+   */
   status(s: AgentStatus__Output, held = 0): EncodedPoint {
-    return { line: toLine(statusPoint(this.tags, s, held), this.key('agent_status')) };
+    const { collector_held, ...reported } = statusPoint(this.tags, s, held).fields as Record<string, number | string | boolean>;
+    return this.stamped('agent_status', this.key('agent_status'), fieldSet(reported), s.timestamp_ns, undefined, reported, {
+      collector_held: Number(collector_held),
+    });
   }
 }

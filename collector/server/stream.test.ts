@@ -341,9 +341,11 @@ describe('records', () => {
       status: status('st1', { spooled: '3', rejected: '1' }),
       body: 'status',
     });
-    expect(writer.lines()).toEqual([
-      'agent_status,agent=agent-1,container=none,group=rack-7,host=host-1,kvm=usable,role=guest,variant=default,virt=kvm spooled=3,dropped=0,corrupt=0,rejected=1,last_run_ok=true,state="idle",collector_held=0 1750000000000000000',
-    ]);
+    // History too: content_hash over what the agent reported; collector_held (ours) outside it.
+    const key = 'agent_status,agent=agent-1,container=none,group=rack-7,host=host-1,kvm=usable,role=guest,variant=default,virt=kvm';
+    const fields = 'spooled=3,dropped=0,corrupt=0,rejected=1,last_run_ok=true,state="idle"';
+    const hash = createHash('sha256').update(`${key} ${fields} 1750000000000000000`).digest('base64url').slice(0, 22);
+    expect(writer.lines()).toEqual([`${key} ${fields},content_hash="${hash}",collector_held=0 1750000000000000000`]);
     writer.answer(0);
     await acksGoOut();
     expect(call.acked()).toEqual(['st1']);

@@ -2,7 +2,9 @@
 // real influxd: an identical resend is acknowledged and stored once; a resend of a stored id
 // (or another id at the same series and timestamp) with other content is refused with
 // ALREADY_EXISTS, logged, and never overwrites — also after a collector restart, when the
-// check has to ask InfluxDB instead of its memory.
+// check has to ask InfluxDB instead of its memory. agent_status heartbeats are history too.
+// Points stored before content_hash existed are rebuilt exactly as an older collector wrote
+// them (the collector's own points read back, deleted, and written again without the hash).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +14,11 @@ import type { AgentMessage, CollectorMessage__Output } from '../../proto/index.j
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { recordFigures } from './support/figures.js';
 import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
+import { fieldSet, seriesKey } from '../../collector/influx/line.js';
+import { lineWriter, rawQuery } from '../../collector/influx/writer.js';
 import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
-import { measurementRef } from '../../schema/retention.js';
+import { measurementRef, policyOf } from '../../schema/retention.js';
+import type { Measurement } from '../../schema/influx.js';
 
 /** Interval samples live in their own retention policy (schema/retention.ts). */
 const SAMPLES = measurementRef('sysbench_interval');
@@ -32,10 +37,14 @@ afterAll(async () => {
 });
 
 /** One stream: hello, the messages, then waits for an answer (ack or reject) to every id. */
-async function send(messages: AgentMessage[], ids: string[]): Promise<{ acked: string[]; rejected: Array<{ id: string; code: number; reason: string }> }> {
+async function send(
+  messages: AgentMessage[],
+  ids: string[],
+  agent = 'hist',
+): Promise<{ acked: string[]; rejected: Array<{ id: string; code: number; reason: string }> }> {
   const client = rawClient(collector!.address);
   const s = openStream(client);
-  s.call.write({ hello: hello({ agent_id: 'hist', group: 'g' }) });
+  s.call.write({ hello: hello({ agent_id: agent, group: 'g' }) });
   await s.waitFor((m) => Boolean(m.welcome));
   for (const m of messages) s.call.write(m);
   const answered = (m: CollectorMessage__Output) => (m.ack?.ids ?? []).concat(m.reject ? [m.reject.id] : []);
@@ -156,6 +165,86 @@ describe('append-only history', () => {
       lost: 0,
       duplicated: 0,
       note: `${rejected} refused with ALREADY_EXISTS (first value kept: 22988.76 not replaced by 1); identical resends acked without a second point`,
+    });
+  });
+});
+
+const status = (id: string, ts: string, dropped: number) =>
+  ({ status: { id, timestamp_ns: ts, spooled: '3', dropped: String(dropped), corrupt: '0', rejected: '0', last_run_ok: true, state: 'idle' } }) as AgentMessage;
+
+/** Every point of `agent` in these measurements, rewritten as a collector before content_hash wrote it. */
+async function makeLegacy(agent: string, measurements: Measurement[]): Promise<number> {
+  const target = { url: influxd.url, database: 'virt_overhead' };
+  let written = 0;
+  for (const m of measurements) {
+    const answer = await rawQuery(target)(`SELECT * FROM ${measurementRef(m)} WHERE "agent" = '${agent}' GROUP BY *`);
+    const lines: string[] = [];
+    for (const series of answer.results?.[0]?.series ?? []) {
+      for (const row of series.values) {
+        const fields: Record<string, number | string | boolean> = {};
+        series.columns.forEach((c, i) => {
+          if (i > 0 && c !== 'content_hash' && row[i] !== null) fields[c] = row[i] as number | string | boolean;
+        });
+        lines.push(`${seriesKey(m, series.tags ?? {})} ${fieldSet(fields)} ${String(row[0])}`);
+      }
+    }
+    await rawQuery(target)(`DELETE FROM "${m}" WHERE "agent" = '${agent}'`);
+    await lineWriter(target)(lines.join('\n'), policyOf(m));
+    const hashes = await query(influxd.url, `SELECT "content_hash" FROM ${measurementRef(m)} WHERE "agent" = '${agent}'`);
+    if (hashes.length) throw new Error(`${m}: content_hash still stored after the rewrite`);
+    written += lines.length;
+  }
+  return written;
+}
+
+describe('append-only: agent_status heartbeats, and points stored before content_hash existed', () => {
+  it('a heartbeat cannot be rewritten; a resend of a pre-hash point is compared value by value: the same is acked without a write, another is refused', async () => {
+    await stopProc(collector);
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    const T0 = String(BigInt(TS) + 60_000_000_000n);
+    const T1 = String(BigInt(T0) + 1_000_000_000n);
+    const r = (v: number) => result('old-r1', v, T0);
+    const smp = (v: number) => ({ ...sample(0, v), sample: { ...sample(0, v).sample!, id: 'old-s1', timestamp_ns: T1 } }) as AgentMessage;
+    // Heartbeats (a new collector's own check): identical resend acked, other counts refused.
+    const first = await send([status('old-st1', T0, 0), r(100.25), smp(7.5)], ['old-st1', 'old-r1', 'old-s1'], 'old');
+    expect(first.acked.sort()).toEqual(['old-r1', 'old-s1', 'old-st1']);
+    const hidden = await send([status('old-st1b', T0, 0), status('old-st1c', T0, 99)], ['old-st1b', 'old-st1c'], 'old');
+    expect(hidden.acked).toEqual(['old-st1b']);
+    expect(hidden.rejected).toEqual([{ id: 'old-st1c', code: grpc.status.ALREADY_EXISTS, reason: expect.stringMatching(/agent_status .*append-only/) }]);
+
+    // The same three points as an older collector stored them (no content_hash), and a
+    // collector that never saw them.
+    await stopProc(collector);
+    expect(await makeLegacy('old', ['sysbench', 'sysbench_interval', 'agent_status'])).toBe(3);
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    const same = await send([r(100.25), smp(7.5), status('old-st1d', T0, 0)], ['old-r1', 'old-s1', 'old-st1d'], 'old');
+    expect(same.acked.sort()).toEqual(['old-r1', 'old-s1', 'old-st1d']);
+    const other = await send([r(1), smp(8), status('old-st1e', T0, 5), result('old-r9', 100.25, T0)], ['old-r1', 'old-s1', 'old-st1e', 'old-r9'], 'old');
+    expect(other.acked).toEqual([]);
+    expect(other.rejected.map((x) => [x.id, x.code]).sort()).toEqual([
+      ['old-r1', grpc.status.ALREADY_EXISTS],
+      ['old-r9', grpc.status.ALREADY_EXISTS], // another record id at the slot: not the same record
+      ['old-s1', grpc.status.ALREADY_EXISTS],
+      ['old-st1e', grpc.status.ALREADY_EXISTS],
+    ]);
+    // Still exactly the three points as first stored, still without a hash (nothing written over).
+    const results = await query(influxd.url, `SELECT "result_id", "events_per_sec", "content_hash" FROM "sysbench" WHERE "agent" = 'old'`);
+    const samples = await query(influxd.url, `SELECT "sample_id", "events_per_sec", "content_hash" FROM ${SAMPLES} WHERE "agent" = 'old'`);
+    const statuses = await query(influxd.url, `SELECT "dropped", "content_hash" FROM "agent_status" WHERE "agent" = 'old'`);
+    expect([...results]).toEqual([expect.objectContaining({ result_id: 'old-r1', events_per_sec: 100.25, content_hash: null })]);
+    expect([...samples]).toEqual([expect.objectContaining({ sample_id: 'old-s1', events_per_sec: 7.5, content_hash: null })]);
+    expect([...statuses]).toEqual([expect.objectContaining({ dropped: 0, content_hash: null })]);
+    const sent = 3 + 2 + 3 + 4;
+    const acked = first.acked.length + hidden.acked.length + same.acked.length;
+    const refused = hidden.rejected.length + other.rejected.length;
+    expect({ sent, acked, refused }).toEqual({ sent: 12, acked: 7, refused: 5 });
+    recordFigures('append-only: agent_status rewrite attempts; resends of points stored before content_hash (result, sample, heartbeat)', {
+      sent,
+      acknowledged: acked,
+      stored: results.length + samples.length + statuses.length,
+      lost: 0,
+      duplicated: 0,
+      note: `refused ${refused} with ALREADY_EXISTS (a heartbeat with other counts; changed values and another id at a pre-hash point); identical resends of the 3 pre-hash points acked without writing (they stay without a hash)`,
     });
   });
 });
