@@ -15,14 +15,16 @@ type Row = Record<string, any>;
 const slow = process.env.VIRT_OVERHEAD_SLOW === '1';
 
 describe.skipIf(!slow)('lab --nested (VIRT_OVERHEAD_SLOW=1)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lab-nested-'));
+  // Made in beforeAll, not here: a describe body runs even when the suite is skipped.
+  let dir: string;
   let stack: LocalStack;
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lab-nested-'));
     stack = await startLocalStack({ dataDir: join(dir, 'influxdb'), database: 'lab_nested' });
   });
   afterAll(async () => {
     await stack?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test(
