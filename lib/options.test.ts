@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duration, formatHelp, int, parseOptions, size, type OptionSpec } from './options.js';
 import { parseDuration, parseSize } from './units.js';
 import { UsageError } from './errors.js';
+import { tempDir } from '../test/support/temp-dir.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'collector', type: 'string', help: '' },
@@ -15,7 +15,7 @@ const SPECS: OptionSpec[] = [
 ];
 
 describe('options: command line > environment > config file > default', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vo-opt-'));
+  const dir = tempDir('vo-opt-');
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, 'collector: file:1\ngroup: from-file\nonce: true\ntests: [cpu, memory]\n');
 
@@ -73,7 +73,7 @@ describe('typed options: declared once, checked whatever the source', () => {
     { name: 'tests', type: 'list', values: ['cpu', 'mutex'], noun: 'test', min: 1, help: '', default: ['cpu'] },
     { name: 'token-file', type: 'path', help: '' },
   ];
-  const dir = mkdtempSync(join(tmpdir(), 'vo-typed-'));
+  const dir = tempDir('vo-typed-');
 
   it('accepts good values from every source and keeps them as written', () => {
     const file = join(dir, 'ok.yaml');
@@ -111,7 +111,7 @@ describe('typed options: declared once, checked whatever the source', () => {
 });
 
 describe('config file shape', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vo-cfg-'));
+  const dir = tempDir('vo-cfg-');
   it.each([
     ['list.yaml', '- a\n- b\n', /config file .*list\.yaml: expected a mapping of option names to values/],
     ['scalar.json', '3', /config file .*scalar\.json: expected a mapping of option names to values/],

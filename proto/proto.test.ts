@@ -1,12 +1,12 @@
 // The TypeScript types in proto/gen are generated from proto/virtoverhead.proto: regenerating
 // them must give the committed files, so the types can never drift from the wire contract.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, BATCH_PROTOCOL_VERSION, loadContract } from './index.js';
 import { packageRoot } from '../lib/root.js';
+import { tempDir } from '../test/support/temp-dir.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
@@ -15,7 +15,7 @@ function files(dir: string): string[] {
 describe('wire contract', () => {
   it('proto/gen is what proto-loader-gen-types makes of the proto today', () => {
     const root = packageRoot();
-    const out = mkdtempSync(join(tmpdir(), 'vo-proto-'));
+    const out = tempDir('vo-proto-');
     const script = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['proto:gen'] as string;
     const args = script
       .split(' ')

@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
 import { readKvmProbeFile } from './probe-file.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 describe('--kvm-probe file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vo-probe-'));
+  const dir = tempDir('vo-probe-');
   const file = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
     return join(dir, name);

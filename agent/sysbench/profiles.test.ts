@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArgs, parseVersionLine } from './dialect.js';
 import { BUILTIN_PROFILES, fileioBytes, loadProfile } from './profiles.js';
 import { TESTS } from './fields.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const V1 = parseVersionLine('sysbench 1.0.20 (using system LuaJIT 2.1.0-beta3)')!;
 const V04 = parseVersionLine('sysbench 0.4.12:  multi-threaded system evaluation benchmark')!;
@@ -83,7 +83,7 @@ describe('dialects', () => {
 });
 
 describe('profile files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vo-profile-'));
+  const dir = tempDir('vo-profile-');
   const write = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
     return join(dir, name);

@@ -1,12 +1,12 @@
 // The runner against real sysbench: timeouts, fileio's free-space check and its cleanup.
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTest, sysbenchVersion, SysbenchMissingError } from './runner.js';
 import type { TestSpec } from './profiles.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
-const work = () => mkdtempSync(join(tmpdir(), 'vo-runner-'));
+const work = () => tempDir('vo-runner-');
 
 describe('sysbench runner', async () => {
   const version = await sysbenchVersion('sysbench');

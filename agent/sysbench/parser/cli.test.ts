@@ -1,11 +1,11 @@
 // `virt-overhead parse` through its run(argv): output and exit status for good, failed,
 // empty and unreadable files.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { run } from '../../../cli/commands/parse.js';
+import { tempDir } from '../../../test/support/temp-dir.js';
 
 const fx = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/sysbench/${name}`, import.meta.url));
 let out = '';
@@ -40,7 +40,7 @@ test('a failed run -> 1, and the table shows the FATAL line', async () => {
 });
 
 test('a file with no invocation -> 1', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'parse-cli-'));
+  const dir = tempDir('parse-cli-');
   writeFileSync(join(dir, 'empty.txt'), 'nothing here\n');
   expect(await run([join(dir, 'empty.txt')])).toBe(1);
   expect(out).toContain('no sysbench invocation found');
