@@ -127,7 +127,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
             log.warn({ group: p.group, agent: p.agent, problem: p.kind }, `nested stack: ${p.message}`);
           },
         });
-  const changes = overhead && opts.changes !== false ? createChangeDetector({ influx, database: opts.database }) : null;
+  const changes =
+    overhead && opts.changes !== false
+      ? createChangeDetector({ influx, database: opts.database, overheadWindowMs: opts.baselineWindowMs ?? 86_400_000 })
+      : null;
   // Overhead updates run one batch at a time, after the acks: they never delay an agent. What
   // is still owed at stop is left to the next start (owed.ts).
   const owed = new OwedWork(async (results) => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectChanges, type OverheadRun } from './detect.js';
 import { changedFacts } from './facts.js';
+import { byTime } from './series.js';
 
 const HOUR = 3_600_000_000_000n;
 
@@ -91,6 +92,45 @@ describe('detectChanges', () => {
     expect(out.status === 'analysed' && out.changes.map((c) => c.fields.run_id)).toEqual(['r8']);
   });
 
+  it('an outlier run is left out of the means and named; the change stays at its run', () => {
+    const v = noisy(50, (i) => (i < 30 ? 4 : 10), 0.5);
+    v[20] = 60;
+    const out = detectChanges(series(v));
+    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.run_id, c.fields.outlier_run_ids])).toEqual([['r30', 'r20']]);
+    if (out.status !== 'analysed') return;
+    const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+    const c = out.changes[0]!;
+    expect(c.fields.before_pct).toBeCloseTo(mean([...v.slice(0, 20), ...v.slice(21, 30)]), 12);
+    expect(c.fields.n_before).toBe(29);
+  });
+
+  it('a bump of a few runs that went back is a transient, not a change', () => {
+    const v = noisy(100, (i) => (i >= 40 && i < 44 ? 20 : 4), 0.5);
+    const out = detectChanges(series(v));
+    expect(out.status === 'analysed' && out.changes.length).toBe(0);
+    // Without merging, the same series has two change points around the bump.
+    const raw = detectChanges(series(v), { mergeWithin: 0 });
+    expect(raw.status === 'analysed' && raw.changes.map((c) => c.fields.run_id)).toEqual(['r40', 'r44']);
+  });
+
+  it('the floor is the margin between the guest before and after, relative to its ratio', () => {
+    // +150 % → +153.75 %: 3.75 points, but the guest's time ratio moved 1.5 % (< 3 %): no change.
+    const high = detectChanges(series(noisy(60, (i) => (i < 30 ? 150 : 153.75), 0.1)));
+    expect(high.status === 'analysed' && high.changes.length).toBe(0);
+    // 0 % → +4 %: the ratio moved 4 % (≥ 3 %): a change.
+    const low = detectChanges(series(noisy(60, (i) => (i < 30 ? 0 : 4), 0.1)));
+    expect(low.status === 'analysed' && low.changes.map((c) => c.fields.run_id)).toEqual(['r30']);
+  });
+
+  it('impossible values (≤ −100 %, NaN) are left out, not thrown on', () => {
+    const v = noisy(40, (i) => (i < 20 ? 2 : 8), 0.5);
+    v[5] = NaN;
+    v[25] = -120;
+    const out = detectChanges(series(v));
+    expect(out.status === 'analysed' && out.changes.map((c) => c.fields.run_id)).toEqual(['r20']);
+    expect(detectChanges(series([1, 2, NaN, NaN, 3, 4]))).toEqual({ status: 'too-short', runs: 4, needed: 6 });
+  });
+
   it('the baseline moved at the same run → a baseline change, not a guest regression', () => {
     const v = noisy(40, (i) => (i < 20 ? 2 : 8), 0.5);
     const b = noisy(40, (i) => (i < 20 ? 1000 : 940), 5, 7);
@@ -112,6 +152,26 @@ describe('detectChanges', () => {
     const WEEK = 7n * 24n * HOUR;
     const out = detectChanges(series(v, { timeNs: (i) => BigInt(i) * 6n * HOUR + (i >= 20 ? 3n * WEEK : 0n) }));
     expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.run_id, c.fields.gap_s])).toEqual([['r20', 3 * 7 * 86400 + 6 * 3600]]);
+  });
+});
+
+describe('detectChanges: clock jumps (runs ordered by their timestamps, as series.ts orders them)', () => {
+  const ordered = (runs: OverheadRun[]) => [...runs].sort(byTime);
+
+  it('one run stamped a day back or a week ahead lands out of place: no change from it', () => {
+    const v = noisy(60, () => 5, 0.5);
+    for (const jump of [-24n * HOUR, 7n * 24n * HOUR]) {
+      const runs = ordered(series(v, { timeNs: (i) => BigInt(i) * 6n * HOUR + (i === 30 ? jump : 0n) }));
+      const out = detectChanges(runs);
+      expect(out.status === 'analysed' && out.changes.length).toBe(0);
+    }
+  });
+
+  it('a clock that jumped ahead for good is a gap: the shift at that run is found, its gap named', () => {
+    const v = noisy(60, (i) => (i < 30 ? 2 : 9), 0.5);
+    const runs = ordered(series(v, { timeNs: (i) => BigInt(i) * 6n * HOUR + (i >= 30 ? 30n * 24n * HOUR : 0n) }));
+    const out = detectChanges(runs);
+    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.run_id, c.fields.gap_s])).toEqual([['r30', 30 * 86400 + 6 * 3600]]);
   });
 });
 

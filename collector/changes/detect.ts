@@ -1,8 +1,9 @@
 // Change points of one overhead series (one guest × test × profile × threads × metric ×
 // baseline agent), as the points to write to `overhead_change`. Pure: the driver reads the
 // series from InfluxDB and writes what this returns.
-import { changePoints, type ChangePoint, type ChangePointOptions } from '../../lib/changepoint/index.js';
-import { welchTTest } from '../../lib/stats/stats.js';
+import { changePoints, isolatedOutliers, type ChangePoint, type ChangePointOptions } from '../../lib/changepoint/index.js';
+import { DEFAULT_MARGIN_PCT } from '../../lib/compare/margin.js';
+import { mean, welchTTest } from '../../lib/stats/stats.js';
 import { changedFacts, describeFacts, type Facts } from './facts.js';
 
 /** One guest run's overhead point for the metric, in time order. */
@@ -18,24 +19,50 @@ export interface OverheadRun {
   facts: Facts;
 }
 
-export interface ChangeDetectionOptions extends ChangePointOptions {
+export interface ChangeDetectionOptions extends Omit<ChangePointOptions, 'minAbsChange' | 'minMagnitude' | 'maxPValue'> {
+  /**
+   * Significance level for a window as a whole: each split is tested at this level divided by
+   * the number of candidate splits E-divisive chose it from (Bonferroni).
+   */
+  familyPValue?: number;
+  /** Smallest change of the guest kept, in percent of its time ratio to the baseline. */
+  minChangePct?: number;
   /** A change of the baseline's own series this many runs or fewer away makes it a baseline change. */
   baselineSpan?: number;
+  /** Isolated outlier runs are left out above this many robust SDs (0: keep every run). */
+  outlierThreshold?: number;
 }
 
 /**
- * The collector's defaults: Otava's p and window; 3 runs a side (a lone outlier is no change);
- * a change of at least 3 points of overhead (over months, slow drift makes tiny differences
- * between long segments "significant"; bench/changes.bench.ts measured the trade-off).
+ * The collector's defaults (docs/BENCHMARKS.md "Change points" measured why each is needed):
+ * - p 0.001 for a window as a whole: Otava's 0.001 is the level of ONE split, but E-divisive
+ *   picks the best of the window's candidate splits (49 in a full window), so the nominal p of
+ *   the winner is far too optimistic on heavy-tailed noise; each split is tested at 0.001
+ *   divided by the number of candidates (Bonferroni). Window 50 as Otava;
+ * - 3 runs a side, and isolated outlier runs (> 5 robust SDs from their neighbours) left out:
+ *   one disturbed run is not a persistent shift;
+ * - a change of at least the comparison engine's default margin (3 %): a smaller change of the
+ *   guest is one the product calls equivalent;
+ * - the t-test looks at the nearest 50 runs a side (the window): a fresh shift is judged
+ *   against the last ~12 days, not against a year of drift and leftover outliers;
+ * - changes 8 runs (2 days of 6-hourly runs) apart or closer are one event: a bump that went
+ *   back is a transient, not a change; a shift in two steps is one change.
  */
 export const DEFAULT_CHANGE_OPTIONS: Required<ChangeDetectionOptions> = {
-  maxPValue: 0.001,
-  minMagnitude: 0,
+  familyPValue: 0.001,
   windowLen: 50,
   minSegment: 3,
-  minAbsChange: 3,
+  minChangePct: DEFAULT_MARGIN_PCT,
+  maxSegment: 50,
+  mergeWithin: 8,
   baselineSpan: 2,
+  outlierThreshold: 5,
 };
+
+/** The level each split is tested at for a series of n runs (Bonferroni over the candidates). */
+export function splitPValue(familyPValue: number, windowLen: number, n: number): number {
+  return familyPValue / Math.max(1, Math.min(windowLen, n) - 1);
+}
 
 export interface ChangeRecord {
   timeNs: bigint;
@@ -64,31 +91,76 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
   const opts = { ...DEFAULT_CHANGE_OPTIONS, ...options };
   const needed = 2 * opts.minSegment;
   if (runs.length < needed) return { status: 'too-short', runs: runs.length, needed };
-  const overhead = runs.map((r) => r.overheadPct);
-  const cps = changePoints(overhead, opts);
+  // The analysis sees the runs that are not isolated outliers; indexes below are into `kept`.
+  // A value no ratio can give (≤ −100 %, not finite) is bad data: left out like an outlier.
+  const valid = (r: OverheadRun) => r.overheadPct > -100 && Number.isFinite(r.overheadPct) && Number.isFinite(r.baselineValue);
+  const validAt = runs.map((_, i) => i).filter((i) => valid(runs[i]!));
+  const dropped = new Set(runs.map((_, i) => i).filter((i) => !valid(runs[i]!)));
+  if (opts.outlierThreshold > 0) {
+    const outliers = isolatedOutliers(
+      validAt.map((i) => runs[i]!.overheadPct),
+      { threshold: opts.outlierThreshold },
+    );
+    for (const j of outliers) dropped.add(validAt[j]!);
+  }
+  const kept = runs.filter((_, i) => !dropped.has(i));
+  const keptAt = runs.map((_, i) => i).filter((i) => !dropped.has(i));
+  // Too short once the outliers and impossible values are out: `runs` counts the usable ones.
+  if (kept.length < needed) return { status: 'too-short', runs: kept.length, needed };
+  const overhead = kept.map((r) => r.overheadPct);
+  // Analysed as the log of the time ratio guest/baseline, ln(1 + overhead/100), as the
+  // comparison engine does with ratios: host noise is multiplicative (a loaded machine slows a
+  // run by a factor), and on the log the spread does not grow with the level. The floor is the
+  // product's equivalence margin between the guest before and after: a change of the ratio by
+  // less than minChangePct % is one `compare` would call equivalent (a floor in overhead points
+  // would be too low for a guest at +150 %, too high for one at 0 %). Means are reported in
+  // overhead points.
+  const maxPValue = splitPValue(opts.familyPValue, opts.windowLen, kept.length);
+  const cps = changePoints(
+    overhead.map((o) => Math.log1p(o / 100)),
+    { ...opts, maxPValue, minAbsChange: Math.log1p(opts.minChangePct / 100) },
+  );
   // The baseline's own series, on the same runs: a shift there explains a shift of the overhead.
   const baselineCps =
     cps.length > 0
       ? changePoints(
-          runs.map((r) => r.baselineValue),
-          opts,
+          kept.map((r) => r.baselineValue),
+          // The baseline is a raw value (events/s, ms): the same floor, as a relative change.
+          { ...opts, maxPValue, minMagnitude: opts.minChangePct / 100 },
         )
       : [];
   const changes = cps.map((cp, k): ChangeRecord => {
-    const after = runs[cp.index]!;
-    const before = runs[cp.index - 1]!;
-    const lo = k > 0 ? cps[k - 1]!.index : 0;
-    const hi = k + 1 < cps.length ? cps[k + 1]!.index : runs.length;
+    let at = keptAt[cp.index]!;
+    const meanBefore = mean(overhead.slice(cp.index - cp.stats.nBefore, cp.index));
+    const meanAfter = mean(overhead.slice(cp.index, cp.index + cp.stats.nAfter));
+    // A dropped outlier right before the first kept run that sits on the new side (an overshoot
+    // at the start of the new level) is the change's first run.
+    const onNewSide = (v: number) => Math.abs(v - meanAfter) < Math.abs(v - meanBefore);
+    while (at > 1 && dropped.has(at - 1) && onNewSide(runs[at - 1]!.overheadPct)) at--;
+    const after = runs[at]!;
+    // The run just before in time, even an outlier: "runs X → Y" names neighbours.
+    const before = runs[at - 1]!;
+    // The segments the t-test compared (at most maxSegment runs a side, up to the neighbours).
+    const lo = cp.index - cp.stats.nBefore;
+    const hi = cp.index + cp.stats.nAfter;
     const beforeVals = overhead.slice(lo, cp.index);
     const afterVals = overhead.slice(cp.index, hi);
-    const change = cp.stats.meanAfter - cp.stats.meanBefore;
+    const prevAt = k > 0 ? keptAt[cps[k - 1]!.index]! : 0;
+    const nextAt = k + 1 < cps.length ? keptAt[cps[k + 1]!.index]! : runs.length;
+    const change = meanAfter - meanBefore;
     const facts = changedFacts(
-      runs.slice(lo, cp.index).map((r) => r.facts),
-      runs.slice(cp.index, hi).map((r) => r.facts),
+      runs.slice(prevAt, at).map((r) => r.facts),
+      runs.slice(at, nextAt).map((r) => r.facts),
     );
+    const left = keptAt[lo]!;
+    const right = hi < keptAt.length ? keptAt[hi]! : runs.length;
+    const outlierIds = runs
+      .slice(left, right)
+      .filter((_, j) => dropped.has(left + j))
+      .map((r) => r.runId);
     const fields: ChangeRecord['fields'] = {
-      before_pct: cp.stats.meanBefore,
-      after_pct: cp.stats.meanAfter,
+      before_pct: meanBefore,
+      after_pct: meanAfter,
       change_pct: change,
       p_value: cp.stats.pValue,
       n_before: beforeVals.length,
@@ -100,6 +172,7 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
       gap_s: Number(after.timeNs - before.timeNs) / 1e9,
       facts_changed: facts.map((f) => f.name).join(','),
       facts_detail: describeFacts(facts),
+      outlier_run_ids: outlierIds.join(','),
     };
     if (beforeVals.length >= 2 && afterVals.length >= 2) {
       const w = welchTTest(afterVals, beforeVals);

@@ -1,9 +1,10 @@
 // Reads one guest's `overhead` points back as series for change detection: one series per
 // metric × baseline agent × thread count, in time order.
 import type { InfluxDB } from 'influx';
-import { eq } from '../../schema/influxql.js';
+import { eq, timeBetween } from '../../schema/influxql.js';
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
+import type { Facts } from './facts.js';
 import { factsAt, factsHistory } from '../facts/index.js';
 
 /** One guest's runs of one test and profile in one group. */
@@ -24,7 +25,8 @@ export interface OverheadSeries {
 /** Tags that describe the run rather than name the series: a change of one is a fact change. */
 export const TAG_FACTS = ['variant', 'sysbench_version', 'virt', 'kvm', 'container', 'host'] as const;
 
-interface Row {
+/** One `overhead` row as the influx client returns it. */
+export interface OverheadRow {
   time: { getNanoTime(): string };
   [k: string]: unknown;
 }
@@ -33,17 +35,39 @@ export function guestWhere(k: GuestTestKey): string {
   return [eq('group', k.group), eq('agent', k.agent), eq('test', k.test), eq('profile', k.profile)].join(' AND ');
 }
 
+/** agent_info facts over time (factsHistory), oldest first. */
+export type FactsHistory = ReadonlyArray<{ timeNs: bigint; facts: Facts }>;
+
 /** The guest's overhead series since `sinceNs`, each sorted by time (ties by run id). */
 export async function readOverheadSeries(influx: InfluxDB, database: string, key: GuestTestKey, sinceNs: bigint): Promise<OverheadSeries[]> {
-  const rows = (await influx.query(`SELECT * FROM "overhead" WHERE ${guestWhere(key)} AND time >= ${sinceNs}`, { database })) as unknown as Row[];
   const history = await factsHistory(influx, database, key.group, key.agent);
+  return toSeries(await queryOverhead(influx, database, key, sinceNs), history);
+}
+
+/** The guest's `overhead` rows of the test in [fromNs, toNs] (toNs: no upper bound when omitted). */
+export async function queryOverhead(influx: InfluxDB, database: string, key: GuestTestKey, fromNs: bigint, toNs?: bigint): Promise<OverheadRow[]> {
+  const time = toNs === undefined ? `time >= ${fromNs}` : timeBetween(fromNs, toNs);
+  return (await influx.query(`SELECT * FROM "overhead" WHERE ${guestWhere(key)} AND ${time}`, { database })) as unknown as OverheadRow[];
+}
+
+/** Rows grouped into series (metric × baseline agent × threads), runs carrying their facts. */
+export function toSeries(rows: readonly OverheadRow[], history: FactsHistory): OverheadSeries[] {
   const bySeries = new Map<string, OverheadSeries>();
+  // Runs of a series share their tags and facts objects: a year of runs in memory stays small.
+  const shared = new Map<string, Record<string, string>>();
+  const intern = (o: Record<string, string>) => {
+    const k = JSON.stringify(o);
+    const hit = shared.get(k);
+    if (hit) return hit;
+    shared.set(k, o);
+    return o;
+  };
   for (const r of rows) {
     if (typeof r.overhead_pct !== 'number' || typeof r.baseline_value !== 'number') continue;
     const metric = String(r.metric ?? '');
     const baselineAgent = String(r.baseline_agent ?? '');
     const threads = typeof r.threads === 'number' ? r.threads : null;
-    const id = JSON.stringify([metric, baselineAgent, threads]);
+    const id = seriesId(metric, baselineAgent, threads);
     let s = bySeries.get(id);
     if (!s) bySeries.set(id, (s = { metric, baselineAgent, threads, runs: [] }));
     const tags: Record<string, string> = { metric, baseline_agent: baselineAgent };
@@ -59,11 +83,21 @@ export async function readOverheadSeries(influx: InfluxDB, database: string, key
       baselineRunId: typeof r.baseline_run_id === 'string' ? r.baseline_run_id : '',
       overheadPct: r.overhead_pct,
       baselineValue: r.baseline_value,
-      tags,
-      facts,
+      tags: intern(tags),
+      facts: intern(facts),
     });
   }
   const out = [...bySeries.values()];
-  for (const s of out) s.runs.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.runId < b.runId ? -1 : 1));
+  for (const s of out) s.runs.sort(byTime);
   return out.sort((a, b) => (a.metric + a.baselineAgent < b.metric + b.baselineAgent ? -1 : 1));
+}
+
+/** Identity of a series within a guest's test. */
+export function seriesId(metric: string, baselineAgent: string, threads: number | null): string {
+  return JSON.stringify([metric, baselineAgent, threads]);
+}
+
+/** Time order of runs (ties by run id): the order the analysis sees. */
+export function byTime(a: OverheadRun, b: OverheadRun): number {
+  return a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
 }

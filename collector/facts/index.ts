@@ -91,11 +91,18 @@ export async function recordHello(influx: InfluxDB, database: string, tags: Iden
   return point;
 }
 
-/** agent_info facts over time, for attaching to runs: sorted by time. */
-export async function factsHistory(influx: InfluxDB, database: string, group: string, agent: string): Promise<Array<{ timeNs: bigint; facts: Facts }>> {
-  const rows = (await influx.query(`SELECT * FROM "agent_info" WHERE ${eq('group', group)} AND ${eq('agent', agent)}`, { database })) as unknown as Array<
-    Row & { time: { getNanoTime(): string } }
-  >;
+/** agent_info facts over time (those after `afterNs` when given), for attaching to runs: sorted by time. */
+export async function factsHistory(
+  influx: InfluxDB,
+  database: string,
+  group: string,
+  agent: string,
+  afterNs?: bigint,
+): Promise<Array<{ timeNs: bigint; facts: Facts }>> {
+  const after = afterNs === undefined ? '' : ` AND time > ${afterNs}`;
+  const rows = (await influx.query(`SELECT * FROM "agent_info" WHERE ${eq('group', group)} AND ${eq('agent', agent)}${after}`, {
+    database,
+  })) as unknown as Array<Row & { time: { getNanoTime(): string } }>;
   return rows
     .map((r) => ({ timeNs: BigInt(r.time.getNanoTime()), facts: rowFacts(r) }))
     .sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));

@@ -31,6 +31,20 @@ export interface ChangePointOptions {
    * relative, which means nothing for a series around 0 such as an overhead in percent.
    */
   minAbsChange?: number;
+  /**
+   * Most values each side that the t-test of a change point looks at, nearest first (default:
+   * all, as Otava). Over months a segment's slow drift and its leftover outliers widen the
+   * pooled variance until a fresh shift a few runs long is no longer significant against a
+   * year of history; comparing with the nearest runs keeps the test about "then vs now".
+   */
+  maxSegment?: number;
+  /**
+   * Two change points this many runs apart or fewer are one event (default 0: off, as Otava):
+   * when the level after the second is not significantly (or not minAbsChange) different from
+   * the level before the first, it was a transient (a bump that went back) and both go;
+   * otherwise it was one shift split in two steps and the later point goes.
+   */
+  mergeWithin?: number;
 }
 
 /** [start, end) pieces of a series of length n cut at the sorted indexes. */
@@ -42,9 +56,9 @@ function intervals(indexes: readonly number[], n: number): Array<[number, number
 }
 
 /** The t-test of a change point against its neighbours (the pieces either side of it). */
-function statsAt(series: readonly number[], index: number, sortedIndexes: readonly number[]): SegmentStats {
-  let lo = 0;
-  let hi = series.length;
+function statsAt(series: readonly number[], index: number, sortedIndexes: readonly number[], maxSegment = Infinity): SegmentStats {
+  let lo = Math.max(0, index - maxSegment);
+  let hi = Math.min(series.length, index + maxSegment);
   for (const i of sortedIndexes) {
     if (i < index && i > lo) lo = i;
     if (i > index && i < hi) hi = i;
@@ -90,8 +104,8 @@ function split(series: readonly number[], windowLen: number, maxPValue: number):
   return [...found].sort((a, b) => a - b);
 }
 
-function merge(series: readonly number[], weak: number[], maxPValue: number, minMagnitude: number): ChangePoint[] {
-  const cps = restate(series, weak);
+function merge(series: readonly number[], weak: number[], maxPValue: number, minMagnitude: number, maxSegment: number): ChangePoint[] {
+  const cps = restate(series, weak, maxSegment);
   while (cps.length > 0) {
     // The weakest: the largest p-value; if all are significant, the smallest change.
     let weakest = cps.reduce((w, c) => (c.stats.pValue > w.stats.pValue ? c : w), cps[0]!);
@@ -105,26 +119,37 @@ function merge(series: readonly number[], weak: number[], maxPValue: number, min
     // positions `at` and `at + 1` after the removal (the right neighbour and the one after it,
     // not the left one); we do the same so that both give the same answers.
     const idx = cps.map((c) => c.index);
-    for (const k of [at, at + 1]) if (k >= 0 && k < cps.length) cps[k] = { index: cps[k]!.index, stats: statsAt(series, cps[k]!.index, idx) };
+    for (const k of [at, at + 1]) if (k >= 0 && k < cps.length) cps[k] = { index: cps[k]!.index, stats: statsAt(series, cps[k]!.index, idx, maxSegment) };
   }
   return cps;
 }
 
 /** Each change point's t-test against the pieces either side of it (indexes sorted). */
-export function restate(series: readonly number[], indexes: readonly number[]): ChangePoint[] {
-  return indexes.map((index) => ({ index, stats: statsAt(series, index, indexes) }));
+export function restate(series: readonly number[], indexes: readonly number[], maxSegment = Infinity): ChangePoint[] {
+  return indexes.map((index) => ({ index, stats: statsAt(series, index, indexes, maxSegment) }));
 }
 
 /**
  * Drops, one at a time and restating the rest after each, points with a side shorter than
- * minSegment, then points whose change is below minAbsChange, then those no longer significant.
+ * minSegment, then points whose change is below minAbsChange or minMagnitude, then those no
+ * longer significant; then merges points closer than mergeWithin (see the option).
  */
-function enforceLimits(series: readonly number[], cps: ChangePoint[], minSegment: number, minAbsChange: number, maxPValue: number): ChangePoint[] {
+function enforceLimits(
+  series: readonly number[],
+  cps: ChangePoint[],
+  minSegment: number,
+  minAbsChange: number,
+  minMagnitude: number,
+  maxPValue: number,
+  maxSegment: number,
+  mergeWithin: number,
+): ChangePoint[] {
   const side = (c: ChangePoint) => Math.min(c.stats.nBefore, c.stats.nAfter);
   const delta = (c: ChangePoint) => Math.abs(c.stats.meanAfter - c.stats.meanBefore);
+  const tooSmall = (s: SegmentStats) => Math.abs(s.meanAfter - s.meanBefore) < minAbsChange || changeMagnitude(s) < minMagnitude;
   const rules: Array<[(c: ChangePoint) => boolean, (c: ChangePoint) => number]> = [
     [(c) => side(c) < minSegment, (c) => -side(c)],
-    [(c) => delta(c) < minAbsChange, (c) => -delta(c)],
+    [(c) => tooSmall(c.stats), (c) => -delta(c)],
     [(c) => !(c.stats.pValue <= maxPValue), (c) => c.stats.pValue],
   ];
   // Otava's merge leaves a point's statistics stale when a neighbour left (see merge()): judge
@@ -132,17 +157,31 @@ function enforceLimits(series: readonly number[], cps: ChangePoint[], minSegment
   cps = restate(
     series,
     cps.map((c) => c.index),
+    maxSegment,
   );
   const without = (drop: ChangePoint) =>
     restate(
       series,
       cps.filter((c) => c !== drop).map((c) => c.index),
+      maxSegment,
     );
   // The strongest evidence left after a removal: the smallest p-value of the remaining points.
   const bestP = (left: ChangePoint[]) => left.reduce((m, c) => Math.min(m, c.stats.pValue), 1);
   for (;;) {
     const rule = rules.find(([bad]) => cps.some(bad));
-    if (!rule) return cps;
+    if (!rule) {
+      const k = cps.findIndex((c, i) => i + 1 < cps.length && cps[i + 1]!.index - c.index <= mergeWithin);
+      if (k < 0) return cps;
+      const [a, b] = [cps[k]!, cps[k + 1]!];
+      const outer = compareSegments(series.slice(a.index - a.stats.nBefore, a.index), series.slice(b.index, b.index + b.stats.nAfter));
+      const transient = tooSmall(outer) || !(outer.pValue <= maxPValue);
+      cps = restate(
+        series,
+        cps.filter((c) => c !== b && (c !== a || !transient)).map((c) => c.index),
+        maxSegment,
+      );
+      continue;
+    }
     const [bad, badness] = rule;
     const offenders = cps.filter(bad);
     const worstBadness = Math.max(...offenders.map(badness));
@@ -168,7 +207,11 @@ export function changePoints(series: readonly number[], options: ChangePointOpti
   for (const v of series) if (!Number.isFinite(v)) throw new RangeError(`change points: series holds a non-finite value (${v})`);
   const minSegment = options.minSegment ?? 1;
   const minAbsChange = options.minAbsChange ?? 0;
+  const maxSegment = options.maxSegment ?? Infinity;
+  if (!(maxSegment >= 1)) throw new RangeError(`change points: max segment must be at least 1, got ${maxSegment}`);
+  const mergeWithin = options.mergeWithin ?? 0;
   const weak = split(series, windowLen, firstPassPValue(maxPValue));
-  const cps = merge(series, weak, maxPValue, minMagnitude);
-  return minSegment > 1 || minAbsChange > 0 ? enforceLimits(series, cps, minSegment, minAbsChange, maxPValue) : cps;
+  const cps = merge(series, weak, maxPValue, minMagnitude, maxSegment);
+  const limited = minSegment > 1 || minAbsChange > 0 || maxSegment < Infinity || mergeWithin > 0;
+  return limited ? enforceLimits(series, cps, minSegment, minAbsChange, minMagnitude, maxPValue, maxSegment, mergeWithin) : cps;
 }
