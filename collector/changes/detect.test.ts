@@ -138,6 +138,13 @@ describe('detectChanges', () => {
     expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.run_id, c.tags.cause])).toEqual([['r20', 'baseline']]);
   });
 
+  it('a small baseline shift at the same run does not explain a guest that became 5× slower', () => {
+    const v = noisy(40, (i) => (i < 20 ? 2 : 500), 0.5);
+    const b = noisy(40, (i) => (i < 20 ? 1000 : 960), 3, 7); // −4 %: a change of its own
+    const out = detectChanges(series(v, { baseline: b }));
+    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.run_id, c.tags.cause])).toEqual([['r20', 'guest']]);
+  });
+
   it('names a fact that changed at the run, not one that flaps', () => {
     const v = noisy(40, (i) => (i < 20 ? 2 : 8), 0.5);
     const facts = (i: number) => ({ variant: i < 20 ? 'stock' : 'patched', kvm: i % 2 ? 'usable' : 'unusable' });

@@ -72,8 +72,13 @@ export interface ChangeRecord {
 
 export type SeriesVerdict = { status: 'too-short'; runs: number; needed: number } | { status: 'analysed'; runs: number; changes: ChangeRecord[] };
 
-function nearAny(index: number, others: readonly ChangePoint[], span: number): boolean {
-  return others.some((o) => Math.abs(o.index - index) <= span);
+/**
+ * Whether the baseline's own change explains a change of the overhead: one within `span` runs
+ * that moved the baseline by at least half as much (on the log scale) as the guest's time ratio
+ * moved. A baseline that drifted 3 % on a loaded host does not explain a guest 5× slower.
+ */
+function explainedByBaseline(index: number, logRatioChange: number, baseline: readonly ChangePoint[], span: number): boolean {
+  return baseline.some((b) => Math.abs(b.index - index) <= span && Math.abs(Math.log(b.stats.meanAfter / b.stats.meanBefore)) >= Math.abs(logRatioChange) / 2);
 }
 
 const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(1);
@@ -179,7 +184,7 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
       fields.ci_low_pct = w.low;
       fields.ci_high_pct = w.high;
     }
-    const cause = nearAny(cp.index, baselineCps, opts.baselineSpan) ? 'baseline' : 'guest';
+    const cause = explainedByBaseline(cp.index, cp.stats.meanAfter - cp.stats.meanBefore, baselineCps, opts.baselineSpan) ? 'baseline' : 'guest';
     const kind = change > 0 ? 'regression' : 'improvement';
     fields.summary = summarize(kind, cause, after.tags, fields);
     return { timeNs: after.timeNs, tags: { ...after.tags, kind, cause }, fields };
