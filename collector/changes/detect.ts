@@ -96,6 +96,15 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
   const opts = { ...DEFAULT_CHANGE_OPTIONS, ...options };
   const needed = 2 * opts.minSegment;
   if (runs.length < needed) return { status: 'too-short', runs: runs.length, needed };
+  // Analysed as the log of the time ratio guest/baseline, ln(1 + overhead/100), as the
+  // comparison engine does with ratios: host noise is multiplicative (a loaded machine slows a
+  // run by a factor), and on the log the spread does not grow with the level — in overhead
+  // points a guest at +600 % varies 7× as much as one at 0 %, which would make every run of its
+  // new level look like an outlier. The floor is the product's equivalence margin between the
+  // guest before and after: a change of the ratio by less than minChangePct % is one `compare`
+  // would call equivalent (a floor in overhead points would be too low for a guest at +150 %,
+  // too high for one at 0 %). Means are reported in overhead points.
+  const logOf = (o: number) => Math.log1p(o / 100);
   // The analysis sees the runs that are not isolated outliers; indexes below are into `kept`.
   // A value no ratio can give (≤ −100 %, not finite) is bad data: left out like an outlier.
   const valid = (r: OverheadRun) => r.overheadPct > -100 && Number.isFinite(r.overheadPct) && Number.isFinite(r.baselineValue);
@@ -103,7 +112,7 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
   const dropped = new Set(runs.map((_, i) => i).filter((i) => !valid(runs[i]!)));
   if (opts.outlierThreshold > 0) {
     const outliers = isolatedOutliers(
-      validAt.map((i) => runs[i]!.overheadPct),
+      validAt.map((i) => logOf(runs[i]!.overheadPct)),
       { threshold: opts.outlierThreshold },
     );
     for (const j of outliers) dropped.add(validAt[j]!);
@@ -113,18 +122,8 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
   // Too short once the outliers and impossible values are out: `runs` counts the usable ones.
   if (kept.length < needed) return { status: 'too-short', runs: kept.length, needed };
   const overhead = kept.map((r) => r.overheadPct);
-  // Analysed as the log of the time ratio guest/baseline, ln(1 + overhead/100), as the
-  // comparison engine does with ratios: host noise is multiplicative (a loaded machine slows a
-  // run by a factor), and on the log the spread does not grow with the level. The floor is the
-  // product's equivalence margin between the guest before and after: a change of the ratio by
-  // less than minChangePct % is one `compare` would call equivalent (a floor in overhead points
-  // would be too low for a guest at +150 %, too high for one at 0 %). Means are reported in
-  // overhead points.
   const maxPValue = splitPValue(opts.familyPValue, opts.windowLen, kept.length);
-  const cps = changePoints(
-    overhead.map((o) => Math.log1p(o / 100)),
-    { ...opts, maxPValue, minAbsChange: Math.log1p(opts.minChangePct / 100) },
-  );
+  const cps = changePoints(overhead.map(logOf), { ...opts, maxPValue, minAbsChange: logOf(opts.minChangePct) });
   // The baseline's own series, on the same runs: a shift there explains a shift of the overhead.
   const baselineCps =
     cps.length > 0
@@ -140,8 +139,8 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
     const meanAfter = mean(overhead.slice(cp.index, cp.index + cp.stats.nAfter));
     // A dropped outlier right before the first kept run that sits on the new side (an overshoot
     // at the start of the new level) is the change's first run.
-    const onNewSide = (v: number) => Math.abs(v - meanAfter) < Math.abs(v - meanBefore);
-    while (at > 1 && dropped.has(at - 1) && onNewSide(runs[at - 1]!.overheadPct)) at--;
+    const onNewSide = (v: number) => Math.abs(v - cp.stats.meanAfter) < Math.abs(v - cp.stats.meanBefore);
+    while (at > 1 && dropped.has(at - 1) && onNewSide(logOf(runs[at - 1]!.overheadPct))) at--;
     const after = runs[at]!;
     // The run just before in time, even an outlier: "runs X → Y" names neighbours.
     const before = runs[at - 1]!;
