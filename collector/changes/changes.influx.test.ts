@@ -137,6 +137,23 @@ describe('change detector: incremental, idempotent (real influxd)', () => {
     expect(await changePoints('restart')).toEqual(reference);
   });
 
+  it('bounded to the newest 20 runs a series: one batch and one run at a time still agree', async () => {
+    const results: Array<Array<Record<string, unknown>>> = [];
+    for (const [db, oneByOne] of [
+      ['bounded_batch', false],
+      ['bounded_single', true],
+    ] as const) {
+      await client(db).createDatabase(db);
+      const det = createChangeDetector({ influx: client(db), database: db, maxRuns: 20 });
+      if (oneByOne) for (const run of all) for (const agentRun of run) await deliver(db, agentRun, det);
+      else await deliver(db, all.flat(2), det);
+      results.push(await changePoints(db));
+    }
+    expect(results[1]).toEqual(results[0]);
+    // The change at run SHIFT_AT is found against the 5 runs before it that are among the newest 20.
+    expect(results[0]!.map((p) => [p.agent, p.run_id, p.n_before])).toEqual([['vm-shift', `vm-shift-${SHIFT_AT}`, SHIFT_AT - (RUNS - 20)]]);
+  });
+
   it('a stale point left by an earlier analysis is removed by the first batch after a restart', async () => {
     const influx = client('restart');
     await influx.writePoints(
