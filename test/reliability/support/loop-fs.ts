@@ -27,10 +27,25 @@ export function loopFsUnavailable(needs: { python3?: boolean } = {}): string {
   return '';
 }
 
+/**
+ * mountLoopFs, or the reason it cannot be done here (a container may be root and still not be
+ * allowed to set up loop devices or mount): a reason to skip, never a failure of the spool.
+ */
+export function tryMountLoopFs(base: string, sizeMiB = 16): LoopFs | string {
+  try {
+    const fs = mountLoopFs(base, sizeMiB);
+    return fs;
+  } catch (err) {
+    return `cannot mount a loop-device ext4 here: ${(err as Error).message}`;
+  }
+}
+
 export interface LoopFs {
   /** Where it is mounted. */
   dir: string;
   device: string;
+  /** ext4's sysfs file that raises an error on it (Linux 5.x and later). */
+  errorTrigger: string;
   /** The kernel's ext4 error: with errors=remount-ro (always set here) it turns the mount read-only. */
   failReadOnly(): void;
   /** Every later read and write on it fails with EIO; fsync'd data survives a remount. */
@@ -59,6 +74,7 @@ export function mountLoopFs(base: string, sizeMiB = 16): LoopFs {
   return {
     dir,
     device,
+    errorTrigger: `/sys/fs/ext4/${basename(device)}/trigger_fs_error`,
     failReadOnly: () => run('sh', ['-c', `echo 'vo test: disk error' > /sys/fs/ext4/${basename(device)}/trigger_fs_error`]),
     shutdown: () =>
       // EXT4_IOC_SHUTDOWN = _IOR('X', 125, __u32); flag 2 = EXT4_GOING_FLAGS_NOLOGFLUSH.
