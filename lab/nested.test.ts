@@ -3,12 +3,13 @@
 // (quick cpu + memory), all reporting to a real collector and influxd with their parents set.
 // TCG inside TCG is slow (56 min end to end on this 2-core machine under load, L2 alone 53 min;
 // docs/lab.md), so this runs only with VIRT_OVERHEAD_SLOW=1.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { influxClient } from '../collector/index.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
+import { packageRoot } from '../lib/root.js';
 import { runCli } from '../test/support/cli.js';
 
 type Row = Record<string, any>;
@@ -73,6 +74,9 @@ describe.skipIf(!slow)('lab --nested (VIRT_OVERHEAD_SLOW=1)', () => {
       expect(l2.every((p) => p.ok === true)).toBe(true);
 
       const chain = await q(`SELECT * FROM overhead_chain WHERE "group" = '${group}' AND "test" = 'cpu' AND "metric" = 'events_per_sec'`);
+      // An hour's run leaves its evidence: every stored trial and chain point, for a failure to be read afterwards.
+      mkdirSync(join(packageRoot(), '.data', 'lab'), { recursive: true });
+      writeFileSync(join(packageRoot(), '.data', 'lab', 'nested-e2e-points.json'), JSON.stringify({ results, chain }, null, 1));
       const point = (agent: string, against: string) => chain.find((p) => p.agent === agent && p.against === against)!;
       const l1p = point('lab-tcg-default', 'parent');
       const l2p = point('lab-tcg-default-l2', 'parent');
