@@ -45,6 +45,9 @@ async function burst(c: CollectorProc, group: string, count: number): Promise<vo
   await guest.waitFor(/"event":"drained"/, 600_000);
 }
 
+/** Every result of a burst acked; none left spooled, dropped or refused. */
+const burstCounts = (stored: number) => ({ sent: BURST, acknowledged: BURST, stored, spooled: 0, dropped: 0, rejected: 0, lost: 0, duplicated: 0 });
+
 const owedResults = async () => (await query(fx.influxd.url, 'SELECT "results" FROM "overhead_owed"')).reduce((n, r) => n + Number(r.results), 0);
 
 /** Starts a collector and waits until it has computed every marker it found, and deleted them. */
@@ -77,14 +80,7 @@ describe('shutdown after a burst', () => {
     const stored = await query(fx.influxd.url, `SELECT count("result_id") FROM "sysbench" WHERE "agent" = 'burst-guest'`);
     expect(stored[0]!.count).toBe(BURST);
     recordFigures(`collector SIGTERM right after a burst of ${BURST} results was acked`, {
-      sent: BURST,
-      acknowledged: BURST,
-      stored: Number(stored[0]!.count),
-      spooled: 0,
-      dropped: 0,
-      rejected: 0,
-      lost: 0,
-      duplicated: 0,
+      ...burstCounts(Number(stored[0]!.count)),
       note: `exit 0 after ${exitS.toFixed(1)} s (unit stop timeout 30 s; before: 391 s at 20 000); overhead owed at exit: ${owedAtExit} results, computed by the next collector (marker deleted); overhead points for the guest: ${overhead.length}`,
     });
     await stopProc(c2);
@@ -121,14 +117,7 @@ describe('shutdown after a burst', () => {
     expect(stored[0]!.count).toBe(BURST);
     expect(Number((await run(group))?.n_guest)).toBe(BURST);
     recordFigures(`collector SIGKILL right after a burst of ${BURST} results was acked`, {
-      sent: BURST,
-      acknowledged: BURST,
-      stored: Number(stored[0]!.count),
-      spooled: 0,
-      dropped: 0,
-      rejected: 0,
-      lost: 0,
-      duplicated: 0,
+      ...burstCounts(Number(stored[0]!.count)),
       note: `burst ${attempts} of at most 3 killed with work owed; overhead owed at the kill (markers left): ${owedAtKill} results; the guest run's overhead counted ${nGuestAtKill} of ${BURST} results at the kill, ${BURST} after the next start`,
     });
     await stopProc(c2);

@@ -76,6 +76,20 @@ function finalTally(a: Proc): { measured: number; delivered: number; spooled: nu
   return JSON.parse(line) as ReturnType<typeof finalTally>;
 }
 
+/** The counts of a real agent run from its tally line: `before` records were spooled at its start. */
+function tallyCounts(t: ReturnType<typeof finalTally>, before: number, stored: number) {
+  return {
+    sent: t.measured + before,
+    acknowledged: t.delivered,
+    stored,
+    spooled: t.spooled,
+    dropped: t.lost,
+    rejected: t.quarantined,
+    lost: t.lost,
+    duplicated: 0,
+  };
+}
+
 async function storedCount(agentId: string): Promise<number> {
   return (await storedIds(fx.influxd.url, 'sysbench', agentId)).length + (await storedIds(fx.influxd.url, 'sysbench_interval', agentId)).length;
 }
@@ -138,14 +152,7 @@ describe('spool safety', () => {
     expect(await storedCount('full')).toBe(t.measured + 12);
     const sysbenchStopped = !/cpu.*trial 1.*ok":true/.test(a.stderr());
     recordFigures('spool disk full mid-run (segment 2 is /dev/full, collector away until then; real agent, 30 s cpu run, 12 records spooled before)', {
-      sent: t.measured + 12,
-      acknowledged: t.delivered,
-      stored: t.measured + 12,
-      spooled: t.spooled,
-      dropped: t.lost,
-      rejected: t.quarantined,
-      lost: t.lost,
-      duplicated: 0,
+      ...tallyCounts(t, 12, t.measured + 12),
       note: `exit 1; suite stopped at the first refused write${sysbenchStopped ? ' (sysbench stopped)' : ''}; records held in memory and delivered once the collector came; spooled 0, lost 0`,
     });
     await stopProc(c2);
@@ -266,14 +273,7 @@ describe('the spool on a real filesystem that fails mid-run (ext4 on a loop devi
       recordFigures(
         'spool disk turned read-only mid-run by the kernel (ext4 errors=remount-ro on a loop device; real agent, 30 s cpu run, 12 records spooled before, collector away until then)',
         {
-          sent: t.measured + 12,
-          acknowledged: t.delivered,
-          stored: t.measured + 12,
-          spooled: t.spooled,
-          dropped: t.lost,
-          rejected: t.quarantined,
-          lost: t.lost,
-          duplicated: 0,
+          ...tallyCounts(t, 12, t.measured + 12),
           note: `EROFS; exit 1; suite stopped at the first refused write; measured ${t.measured}, delivered ${t.delivered}, spooled ${t.spooled}, dropped ${t.lost}, quarantined ${t.quarantined}`,
         },
       );
