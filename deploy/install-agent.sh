@@ -212,12 +212,19 @@ find_node() {
 }
 
 # ---- the package: stage it, then swap it in only if it differs --------------------------
-# Sets SRC_KIND (project|tarball|bundle) and SRC.
+# Sets SRC_KIND (project|tarball|bundle|installed) and SRC.
+is_project() { [ -f "$1/package.json" ] && grep -q '"name": *"virt-overhead"' "$1/package.json"; }
 find_source() {
+  # A re-run that only changes settings (`--collector X`) of an agent installed from a tarball
+  # or bundle, with this script not inside a project copy: keep the installed package.
+  if [ -z "$FROM" ] && [ -d "$ROOT$APP/lib" ] && ! is_project "$(dirname "$SCRIPT_DIR")"; then
+    SRC_KIND=installed SRC=$APP/lib
+    return 0
+  fi
   SRC=${FROM:-$(dirname "$SCRIPT_DIR")}
   [ -e "$SRC" ] || die "--from $SRC: no such file or directory"
   if [ -d "$SRC" ]; then
-    [ -f "$SRC/package.json" ] && grep -q '"name": *"virt-overhead"' "$SRC/package.json" ||
+    is_project "$SRC" ||
       die "$SRC is not a copy of the virt-overhead project (no package.json naming virt-overhead); pass --from"
     [ -f "$SRC/dist/cli/main.js" ] || die "$SRC has no dist/cli/main.js: build it first (npm run build) or use the npm pack tarball / single-file bundle"
     [ -d "$SRC/node_modules" ] || die "$SRC has no node_modules/: run 'npm ci' there first, or use the single-file bundle (deploy/bundle.sh)"
@@ -259,6 +266,7 @@ stage_package() { # $1: empty staging dir -> the files that belong in $APP/lib
   esac
 }
 install_package() {
+  [ "$SRC_KIND" != installed ] || return 0
   if [ "$DRY" = 1 ]; then say "would install $SRC_KIND $SRC into $APP/lib (if it differs from what is there)"; return 0; fi
   ensure_dir "$APP"
   new="$ROOT$APP/.lib.new"
@@ -276,7 +284,9 @@ install_package() {
   note_change "installed $SRC_KIND $SRC into $APP/lib"
 }
 write_wrapper() {
-  case $SRC_KIND in
+  kind=$SRC_KIND
+  [ "$kind" != installed ] || { [ -f "$ROOT$APP/lib/virt-overhead-agent.mjs" ] && kind=bundle; }
+  case $kind in
     bundle) entry=$APP/lib/virt-overhead-agent.mjs ;;
     *) entry=$APP/lib/dist/cli/main.js ;;
   esac

@@ -105,6 +105,30 @@ describe('installer: bad input without a guest', () => {
   });
 });
 
+describe('installer: settings-only re-run of a bundle install', () => {
+  it('without --from, from an installer copied beside the bundle, changes the settings and keeps the package', () => {
+    const root = freshRoot(join(work, 'root-rerun'));
+    // As on a guest: install-agent.sh and systemd/ copied next to the bundle, no project around.
+    const copy = join(work, 'copied-installer');
+    mkdirSync(join(copy, 'systemd'), { recursive: true });
+    for (const f of ['install-agent.sh', 'systemd/virt-overhead-agent.service', 'systemd/virt-overhead-agent.timer'])
+      writeFileSync(join(copy, f), readFileSync(join(packageRoot(), 'deploy', f)));
+    const run = (extra: string[]) =>
+      spawnSync('sh', [join(copy, 'install-agent.sh'), '--root', root, '--skip-sysbench', ...(HAVE_SYSTEMCTL ? [] : ['--no-enable']), ...extra], {
+        encoding: 'utf8',
+      });
+    const first = run(['--from', join(work, 'virt-overhead-agent.mjs'), '--collector', '127.0.0.1:50051']);
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    const bundle = readFileSync(join(root, 'opt/virt-overhead/lib/virt-overhead-agent.mjs'));
+    const again = run(['--collector', '10.0.0.9:50051']);
+    expect(again.status, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).not.toContain('installed bundle');
+    expect(readFileSync(join(root, 'etc/virt-overhead/agent.yaml'), 'utf8')).toMatch(/^collector: "10\.0\.0\.9:50051"$/m);
+    expect(readFileSync(join(root, 'opt/virt-overhead/lib/virt-overhead-agent.mjs')).equals(bundle)).toBe(true);
+    expect(readFileSync(join(root, 'opt/virt-overhead/bin/virt-overhead'), 'utf8')).toContain('/opt/virt-overhead/lib/virt-overhead-agent.mjs');
+  });
+});
+
 describe.skipIf(!HAVE_NETNS || !HAVE_SYSBENCH)('agent: a collector address that does not resolve', () => {
   it('keeps every result in the spool, says why, exits 3; nothing is lost', () => {
     const workdir = join(work, 'nodns');
