@@ -19,7 +19,9 @@ import { interpolate } from '../grafana/interpolate.js';
 const dir = mkdtempSync(join(tmpdir(), 'vo-changes-e2e-'));
 const GROUP = 'e2e-cp';
 const BEFORE = 8;
-const AFTER = 4;
+// 5 runs after: on a loaded machine the runs before vary by ±30 % and more, and the test is
+// at 0.001 / 12 for a 13-run series (collector/changes/detect.ts); 4 runs left it 4× from the limit.
+const AFTER = 5;
 let stack: LocalStack;
 const failures: CliResult[] = [];
 type Row = Record<string, any>;
