@@ -134,10 +134,16 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   // Overhead updates run one batch at a time, after the acks: they never delay an agent. What
   // is still owed at stop is left to the next start (owed.ts).
   const owed = new OwedWork(async (results) => {
-    if (!overhead) return;
-    await overhead.onResultsWritten(results).catch((err: Error) => log.error({ error: err.message }, 'overhead computation failed'));
-    await nested?.onResultsWritten(results).catch((err: Error) => log.error({ error: err.message }, 'nested-stack overhead computation failed'));
-    await changes?.onResultsWritten(results).catch((err: Error) => log.error({ error: err.message }, 'change point detection failed'));
+    if (!overhead) return true;
+    let ok = true;
+    const failed = (what: string) => (err: Error) => {
+      ok = false;
+      log.error({ error: err.message, results: results.length }, `${what} failed (tried again, up to 3 times)`);
+    };
+    await overhead.onResultsWritten(results).catch(failed('overhead computation'));
+    await nested?.onResultsWritten(results).catch(failed('nested-stack overhead computation'));
+    await changes?.onResultsWritten(results).catch(failed('change point detection'));
+    return ok;
   });
   const onWritten = (points: IPoint[], marker?: OwedMarker) => {
     if (!overhead) return;

@@ -45,3 +45,48 @@ describe('owedMarkerLine', () => {
     expect(owedMarkerLine(['7'], 9n, 'host:12:34')).toBe('overhead_owed,collector=host:12:34 from_ns="7",to_ns="7",results=1 9');
   });
 });
+
+describe('OwedWork retries a failed computation', () => {
+  it('a batch whose computation fails is tried again before the ones behind it, and counts as computed once it works', async () => {
+    const seen: string[] = [];
+    let failures = 2;
+    const computed: string[] = [];
+    const w = new OwedWork(
+      async (rs) => {
+        const name = rs.map((x) => x.timestamp_ns).join(',');
+        seen.push(name);
+        if (name === '1' && failures-- > 0) return false;
+        return true;
+      },
+      { times: 3, delayMs: 1 },
+    );
+    w.add([r('1')], () => computed.push('1'));
+    w.add([r('2')], () => computed.push('2'));
+    await w.drained();
+    expect(seen).toEqual(['1', '1', '1', '2']);
+    expect(computed).toEqual(['1', '2']);
+  });
+
+  it('given up after `times` retries (counts as done); stopped between retries: still owed, not computed', async () => {
+    const computed: string[] = [];
+    let calls = 0;
+    const counting = new OwedWork(
+      async () => {
+        calls++;
+        return false;
+      },
+      { times: 2, delayMs: 1 },
+    );
+    counting.add([r('1')], () => computed.push('1'));
+    await counting.drained();
+    expect(calls).toBe(3);
+    expect(computed).toEqual(['1']);
+
+    const slow = new OwedWork(async () => false, { times: 5, delayMs: 50 });
+    slow.add([r('7')], () => computed.push('7'));
+    const left = await slow.stop(10);
+    expect(left.map((x) => x.timestamp_ns)).toEqual(['7']);
+    await slow.drained();
+    expect(computed).toEqual(['1']); // 7 never counted as computed: its marker stays
+  });
+});

@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import type { RawQuery } from './influx/history.js';
 import type { WrittenResult } from './overhead/index.js';
 
-export type Compute = (results: WrittenResult[]) => Promise<void>;
+/** Resolves false when a computation failed (InfluxDB refused a query): the batch is tried again. */
+export type Compute = (results: WrittenResult[]) => Promise<boolean | void>;
 
 export class OwedWork {
   /** Batches of results, and other writes that must keep their place among them (agent_info). */
@@ -19,7 +20,15 @@ export class OwedWork {
   private idle: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly compute: Compute) {}
+  /**
+   * A batch whose computation failed is tried again `times` more, `delayMs` apart, holding the
+   * batches behind it (a blip of InfluxDB must not lose overhead); after that it counts as done.
+   * Stopped meanwhile, it stays owed: its marker is left for the next start.
+   */
+  constructor(
+    private readonly compute: Compute,
+    private readonly retry = { times: 3, delayMs: 5000 },
+  ) {}
 
   /** Called once a batch was computed (its overhead_owed marker may go). */
   private readonly onComputed = new WeakMap<WrittenResult[], () => void>();
@@ -43,11 +52,18 @@ export class OwedWork {
       const item = this.queue.shift()!;
       this.current = item;
       if (typeof item === 'function') await item();
-      else {
-        await this.compute(item);
-        this.onComputed.get(item)?.();
-      }
+      else if (await this.computeWithRetries(item)) this.onComputed.get(item)?.();
+      else return; // stopped while retrying: still owed (stop() returns it)
       this.current = null;
+    }
+  }
+
+  /** True when computed, or given up after the retries; false when stopped before. */
+  private async computeWithRetries(item: WrittenResult[]): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      if ((await this.compute(item)) !== false || attempt >= this.retry.times) return true;
+      await new Promise((r) => setTimeout(r, this.retry.delayMs).unref());
+      if (this.stopped) return false;
     }
   }
 
@@ -57,16 +73,18 @@ export class OwedWork {
 
   /** Resolves when nothing is queued or running. */
   async drained(): Promise<void> {
-    while (this.current || (this.queue.length && !this.stopped)) await this.idle;
+    // Stopped: the loop ends after the batch running (or at once, if it was waiting to retry).
+    if (this.stopped) return this.idle;
+    while (this.current || this.queue.length) await this.idle;
   }
 
   /** Stops taking new batches; waits up to graceMs for the one running; returns what is left. */
   async stop(graceMs: number): Promise<WrittenResult[]> {
     this.stopped = true;
-    const done = await Promise.race([this.idle.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    await Promise.race([this.idle, new Promise<void>((r) => setTimeout(r, graceMs).unref())]);
     const results = (items: Array<WrittenResult[] | (() => Promise<void>)>) => items.filter((x): x is WrittenResult[] => Array.isArray(x)).flat();
-    const left = results(this.queue.splice(0));
-    return done || !this.current ? left : [...results([this.current]), ...left];
+    // Still set: running past the grace, or given up on when the stop came between retries.
+    return results([...(this.current ? [this.current] : []), ...this.queue.splice(0)]);
   }
 }
 
