@@ -22,6 +22,7 @@ import { createChainCalculator } from './overhead/chain-calculator.js';
 import type { MarginSpec } from '../lib/compare/margin.js';
 import { createChangeDetector } from './changes/index.js';
 import { recordHello } from './facts/index.js';
+import { recordRun, RunFacts } from './facts/runs.js';
 import { addHealthService, HEALTH_SERVICES } from './health/grpc.js';
 import { checkSilence } from './health/silence.js';
 import { WriteTimer, writeStats } from './health/stats.js';
@@ -145,7 +146,17 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     await changes?.onResultsWritten(results).catch(failed('change point detection'));
     return ok;
   });
+  // Each run's facts → one agent_info point, queued before the run's results so its change points see it.
+  const runFacts = new RunFacts();
   const onWritten = (points: IPoint[], marker?: OwedMarker) => {
+    const runs = runFacts.newRuns(points.filter((p) => p.measurement === 'sysbench'));
+    if (runs.length)
+      owed.enqueue(async () => {
+        for (const run of runs)
+          await recordRun(influx, opts.database, run).catch((err: Error) =>
+            log.error({ error: err.message, agent: run.tags.agent, run: run.runId }, "writing the run's agent_info failed"),
+          );
+      });
     if (!overhead) return;
     const results: WrittenResult[] = points
       .filter((p) => p.measurement === 'sysbench')

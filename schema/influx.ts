@@ -137,6 +137,7 @@ export const MEASUREMENTS = {
       declared: 'string',
       changed: 'string',
       changed_detail: 'string',
+      run_id: 'string',
     },
   },
   agent_silence: {

@@ -119,11 +119,17 @@ describe('change points through the pipeline', () => {
   });
 
   it("agent_info has a fact event exactly at the shifted guest's first hello with the new QEMU, none for the others", async () => {
-    const info = await query(`SELECT * FROM agent_info WHERE "group" = '${GROUP}'`);
+    const all = await query(`SELECT * FROM agent_info WHERE "group" = '${GROUP}'`);
+    const info = all.filter((r) => !r.run_id); // the hellos' points; the runs' have a run_id
     expect(info.filter((r) => r.agent === 'cp-shifty')).toHaveLength(BEFORE + AFTER);
     expect(info.filter((r) => r.agent === 'cp-steady')).toHaveLength(BEFORE + AFTER);
-    const events = info.filter((r) => r.changed);
-    expect(events.map((r) => [r.agent, r.changed, r.changed_detail])).toEqual([['cp-shifty', 'qemu_version', 'qemu_version: 8.2.2 → 9.0.0']]);
+    // One point with each run too (collector/facts/runs.ts), carrying its hello's facts: no events of their own.
+    for (const agent of ['cp-shifty', 'cp-steady']) {
+      const runIds = new Set((await query(`SELECT "run_id" FROM sysbench WHERE "group" = '${GROUP}' AND "agent" = '${agent}'`)).map((r) => r.run_id));
+      expect(new Set(all.filter((r) => r.agent === agent && r.run_id).map((r) => r.run_id)), agent).toEqual(runIds);
+    }
+    const events = all.filter((r) => r.changed);
+    expect(events.map((r) => [r.agent, r.changed, r.changed_detail, r.run_id])).toEqual([['cp-shifty', 'qemu_version', 'qemu_version: 8.2.2 → 9.0.0', null]]);
     const shiftyInfo = info.filter((r) => r.agent === 'cp-shifty');
     expect(shiftyInfo.findIndex((r) => r.changed)).toBe(BEFORE);
     // The hello's facts are this machine's: the kernel the agent reported is the one we run on.

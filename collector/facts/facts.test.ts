@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Hello__Output } from '../../proto/index.js';
 import { agentInfoPoint, factsAt, helloFacts } from './index.js';
+import { RunFacts } from './runs.js';
 
 const hello = (kernel: string, declared: Record<string, string> = {}): Hello__Output =>
   ({
@@ -59,5 +60,24 @@ describe('agent_info', () => {
   it('a new declared QEMU version is one event, named qemu_version (not the whole declared object)', () => {
     const p = agentInfoPoint(TAGS, helloFacts(hello('6.1.0', { qemu_version: '9.0.0' })), helloFacts(hello('6.1.0', { qemu_version: '8.2.2' })), 7n);
     expect([p.fields!.changed, p.fields!.changed_detail]).toEqual(['qemu_version', 'qemu_version: 8.2.2 → 9.0.0']);
+  });
+
+  it('each run once, at its earliest result of the batch; a run seen before is not recorded again', () => {
+    const runs = new RunFacts(2);
+    const result = (run: string, ts: number, version = '1.0.20') => ({
+      tags: { ...TAGS, test: 'cpu', sysbench_version: version },
+      fields: { run_id: run },
+      timestamp: String(ts),
+    });
+    const got = runs.newRuns([result('r1', 30), result('r1', 10), result('r2', 20, '1.1.0'), result('r1', 40)]);
+    expect(got.map((r) => [r.runId, r.timeNs, r.sysbenchVersion])).toEqual([
+      ['r1', 10n, '1.0.20'],
+      ['r2', 20n, '1.1.0'],
+    ]);
+    expect(got[0]!.tags).toEqual(TAGS); // identity tags only: test and version are not agent_info tags
+    expect(runs.newRuns([result('r1', 50), result('r2', 60)])).toEqual([]);
+    // Bounded: a third run pushes out the oldest (r1), which would then be recorded again.
+    expect(runs.newRuns([result('r3', 70)]).map((r) => r.runId)).toEqual(['r3']);
+    expect(runs.newRuns([result('r1', 80)]).map((r) => r.runId)).toEqual(['r1']);
   });
 });

@@ -1,6 +1,7 @@
 // Facts an agent reports about itself (issue 14 item 1): written as `agent_info` at each
 // hello — agents connect once per run in --once and timer mode, and a changed kernel, QEMU or
-// agent means a restart, hence a new hello — and compared with the agent's previous
+// agent means a restart, hence a new hello — and at each run (runs.ts: a daemon agent's
+// sysbench can change under one connection); each compared with the agent's previous
 // `agent_info`: a difference is recorded on the new point as an event (`changed`).
 // Stateless like the rest of the collector: the previous facts are read back from InfluxDB.
 import type { InfluxDB, IPoint } from 'influx';
@@ -76,9 +77,9 @@ export function agentInfoPoint(tags: IdentityTags, facts: Facts, previous: Facts
   return { measurement: 'agent_info', tags: { ...tags }, fields, timestamp: timeNs.toString() };
 }
 
-/** The facts of the agent's newest `agent_info` point, or null. */
-export async function lastFacts(influx: InfluxDB, database: string, tags: IdentityTags): Promise<Facts | null> {
-  const where = [eq('group', tags.group), eq('agent', tags.agent)].join(' AND ');
+/** The facts of the agent's newest `agent_info` point (at or before `atNs` if given), or null. */
+export async function lastFacts(influx: InfluxDB, database: string, tags: IdentityTags, atNs?: bigint): Promise<Facts | null> {
+  const where = [eq('group', tags.group), eq('agent', tags.agent), ...(atNs === undefined ? [] : [`time <= ${atNs}`])].join(' AND ');
   const rows = (await influx.query(`SELECT * FROM "agent_info" WHERE ${where} ORDER BY time DESC LIMIT 1`, { database })) as unknown as Row[];
   if (rows.length === 0) return null;
   return rowFacts(rows[0]!);
