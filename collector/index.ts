@@ -287,7 +287,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
                 writeTimer,
                 now,
               );
-              await checkSilence(influx, opts.database, now, { silentAfterMs: opts.silenceAfterMs ?? 300_000, periodMs: statsPeriodMs });
+              await checkSilence(influx, opts.database, now, { silentAfterMs: opts.silenceAfterMs ?? 300_000, periodMs: statsPeriodMs, retention });
             })
             .catch((err: Error) => log.warn({ error: err.message }, 'collector stats / silence check failed'));
         }, statsPeriodMs)

@@ -1,5 +1,6 @@
 // Which retention policy each measurement lives in (issue 14 item 5): the one place that decides
-// it. Interval samples, the bulk of the data, sit in a short policy (`samples`, 30 days); every
+// it. Interval samples, the bulk of the data, and the per-minute silence checks sit in a short
+// policy (`samples`, 30 days); every
 // other measurement, and the 5-minute downsampling of the samples, in the database's default
 // policy (`autogen`, kept forever), so every query that names no policy reads them as before.
 // Writers and queries ask `policyOf` / `measurementRef`; no other file names a policy.
@@ -17,7 +18,8 @@ export const RETENTION_OF = {
   overhead: 'kept',
   overhead_chain: 'kept',
   agent_info: 'kept',
-  agent_silence: 'kept',
+  // Rewritten every minute for every agent (52 M points a year for 100 agents); only the newest matters.
+  agent_silence: 'samples',
   collector_stats: 'kept',
   overhead_change: 'kept',
   overhead_owed: 'kept',

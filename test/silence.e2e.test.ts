@@ -13,6 +13,10 @@ import { influxClient } from '../collector/index.js';
 import { probeHealth } from '../collector/health/grpc.js';
 import { interpolate } from '../grafana/interpolate.js';
 import { runCli, startCli, type CliResult } from './support/cli.js';
+import { measurementRef } from '../schema/retention.js';
+
+/** agent_silence lives in the short retention policy (schema/retention.ts). */
+const SILENCE = measurementRef('agent_silence');
 
 const ROOT = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'vo-silence-'));
@@ -64,7 +68,7 @@ beforeAll(async () => {
   agents[0]!.child.kill('SIGKILL');
   await agents[0]!.done;
   // Wait for a silence check that saw quiet silent (the collector checks every second).
-  await until(async () => (await query(`SELECT last("silent") FROM agent_silence WHERE "agent" = 'quiet'`))[0]?.last === 1);
+  await until(async () => (await query(`SELECT last("silent") FROM ${SILENCE} WHERE "agent" = 'quiet'`))[0]?.last === 1);
 }, 300_000);
 
 afterAll(async () => {
@@ -90,7 +94,7 @@ describe('silence', () => {
 
   it('the silence is the time since the newest stored heartbeat', async () => {
     const lastBeat = (await query(`SELECT last("spooled") FROM agent_status WHERE "agent" = 'quiet'`))[0]!.time.getTime() as number;
-    const row = (await query(`SELECT last("silent_s") AS s FROM agent_silence WHERE "agent" = 'quiet'`))[0]!;
+    const row = (await query(`SELECT last("silent_s") AS s FROM ${SILENCE} WHERE "agent" = 'quiet'`))[0]!;
     // The check that wrote it ran at some moment after the last heartbeat; its stamp is that moment rounded down to the second.
     expect(row.s).toBeGreaterThan(3);
     expect(row.time.getTime()).toBeGreaterThanOrEqual(Math.floor(lastBeat / 1000) * 1000);

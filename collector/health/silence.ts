@@ -6,6 +6,7 @@
 // rounded down to the check period, so several collectors overwrite one point, not add.
 import type { InfluxDB, IPoint } from 'influx';
 import { IDENTITY_TAGS } from '../../schema/influx.js';
+import { policyOf, type RetentionSettings } from '../../schema/retention.js';
 
 export interface SilenceOptions {
   /** An agent is silent after this long without a heartbeat. */
@@ -14,6 +15,8 @@ export interface SilenceOptions {
   lookbackMs?: number;
   /** Stamps are rounded down to this (the check period). */
   periodMs: number;
+  /** Retention policies (default DEFAULT_RETENTION): agent_silence is short-lived, like samples. */
+  retention?: RetentionSettings;
 }
 
 export interface AgentSilence {
@@ -61,6 +64,7 @@ export async function checkSilence(influx: InfluxDB, database: string, nowMs: nu
     fields: { silent_s: s.silentS, silent: s.silent ? 1 : 0, limit_s: opts.silentAfterMs / 1000 },
     timestamp: stamp.toString(),
   }));
-  if (points.length > 0) await influx.writePoints(points, { database, precision: 'n' });
+  const retentionPolicy = policyOf('agent_silence', opts.retention);
+  if (points.length > 0) await influx.writePoints(points, { database, precision: 'n', ...(retentionPolicy ? { retentionPolicy } : {}) });
   return all;
 }
