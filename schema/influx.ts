@@ -175,6 +175,7 @@ export const MEASUREMENTS = {
       gap_s: 'float',
       facts_changed: 'string',
       facts_detail: 'string',
+      outlier_run_ids: 'string',
       summary: 'string',
       threads: 'float',
     },
