@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../agent/spool/spool.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
-import { MAIN } from '../support/cli.js';
+import { MAIN, onceAgentArgs } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
 import { compareIds, HERE, query, spawnProc, stopProc, storedIds, type Proc } from './support/procs.js';
 
@@ -70,24 +70,16 @@ describe('agent SIGKILLed while appending', () => {
     stack = await startLocalStack({ dataDir: join(dir, 'influx') });
     const agent = spawnProc([
       MAIN,
-      'agent',
-      '--collector',
-      stack.collectorAddress,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'mutex',
-      '--trials',
-      '1',
-      '--workdir',
-      join(dir, 'work'),
-      '--spool-dir',
-      spoolDir,
-      '--agent-id',
-      'akill',
-      '--group',
-      'rel',
+      ...onceAgentArgs({
+        collector: stack.collectorAddress,
+        profile: 'quick',
+        tests: 'mutex',
+        trials: 1,
+        workdir: join(dir, 'work'),
+        agentId: 'akill',
+        group: 'rel',
+        extra: ['--spool-dir', spoolDir],
+      }),
     ]);
     procs.push(agent);
     const { code } = await agent.exited;

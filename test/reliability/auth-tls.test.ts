@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../agent/spool/spool.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { runCli } from '../support/cli.js';
+import { onceAgentArgs, runCli } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
 import { compareIds, lastJson, loadIds, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type Proc } from './support/procs.js';
 import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
@@ -250,58 +250,32 @@ describe('TLS and mutual TLS', () => {
     expect(r).toEqual({ expected: 300, stored: 300, lost: 0, duplicated: 0, unexpected: 0 });
     for (const who of ['no-cert', 'intruder']) expect(await storedIds(influxd.url, 'sysbench', who)).toEqual([]);
     // The real agent's command line options reach the same credentials.
-    const real = await runCli([
-      'agent',
-      '--collector',
-      c.address,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'mutex',
-      '--trials',
-      '1',
-      '--workdir',
-      p('work-mtls'),
-      '--agent-id',
-      'mtls-real',
-      '--group',
-      'rel',
-      '--tls-ca',
-      p('ca.crt'),
-      '--tls-cert',
-      p('client.crt'),
-      '--tls-key',
-      p('client.key'),
-      '--tls-server-name',
-      'collector.test',
-    ]);
+    const real = await runCli(
+      onceAgentArgs({
+        collector: c.address,
+        profile: 'quick',
+        tests: 'mutex',
+        trials: 1,
+        workdir: p('work-mtls'),
+        agentId: 'mtls-real',
+        group: 'rel',
+        extra: ['--tls-ca', p('ca.crt'), '--tls-cert', p('client.crt'), '--tls-key', p('client.key'), '--tls-server-name', 'collector.test'],
+      }),
+    );
     expect(real.code).toBe(0);
     expect((await storedIds(influxd.url, 'sysbench', 'mtls-real')).length).toBe(1);
-    const refused = await runCli([
-      'agent',
-      '--collector',
-      c.address,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'mutex',
-      '--trials',
-      '1',
-      '--workdir',
-      p('work-mtls2'),
-      '--agent-id',
-      'mtls-nocert',
-      '--group',
-      'rel',
-      '--tls-ca',
-      p('ca.crt'),
-      '--tls-server-name',
-      'collector.test',
-      '--flush-timeout',
-      '3s',
-    ]);
+    const refused = await runCli(
+      onceAgentArgs({
+        collector: c.address,
+        profile: 'quick',
+        tests: 'mutex',
+        trials: 1,
+        workdir: p('work-mtls2'),
+        agentId: 'mtls-nocert',
+        group: 'rel',
+        extra: ['--tls-ca', p('ca.crt'), '--tls-server-name', 'collector.test', '--flush-timeout', '3s'],
+      }),
+    );
     expect(refused.code).toBe(3); // could not hand its result over: it stays in the spool
     expect(await storedIds(influxd.url, 'sysbench', 'mtls-nocert')).toEqual([]);
     const kept = Spool.open(p('work-mtls2/spool'));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { MAIN } from '../support/cli.js';
+import { MAIN, onceAgentArgs } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
 import {
   compareIds,
@@ -95,26 +95,16 @@ describe('collector killed mid-stream', () => {
     const port = c.port;
     const agent = spawnProc([
       MAIN,
-      'agent',
-      '--collector',
-      c.address,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'cpu,mutex',
-      '--trials',
-      '3',
-      '--workdir',
-      join(dir, 'work'),
-      '--agent-id',
-      'ckill-real',
-      '--group',
-      'rel',
-      '--status-interval',
-      '1s',
-      '--log-level',
-      'info',
+      ...onceAgentArgs({
+        collector: c.address,
+        profile: 'quick',
+        tests: 'cpu,mutex',
+        trials: 3,
+        workdir: join(dir, 'work'),
+        agentId: 'ckill-real',
+        group: 'rel',
+        extra: ['--status-interval', '1s', '--log-level', 'info'],
+      }),
     ]);
     procs.push(agent);
     const waitStderr = async (re: RegExp) => {

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecord, Spool, type SpoolRecord } from '../../agent/spool/spool.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { MAIN } from '../support/cli.js';
+import { MAIN, onceAgentArgs } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
 import {
   compareIds,
@@ -231,22 +231,15 @@ describe('SIGTERM', () => {
   it('agent: SIGTERM during a run stops sysbench, flushes, exits 0 with an empty spool and every result stored once', async () => {
     const agent = spawnProc([
       MAIN,
-      'agent',
-      '--collector',
-      collector.address,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'cpu,mutex',
-      '--trials',
-      '3',
-      '--workdir',
-      p('work-term'),
-      '--agent-id',
-      'term-real',
-      '--group',
-      'rel',
+      ...onceAgentArgs({
+        collector: collector.address,
+        profile: 'quick',
+        tests: 'cpu,mutex',
+        trials: 3,
+        workdir: p('work-term'),
+        agentId: 'term-real',
+        group: 'rel',
+      }),
     ]);
     procs.push(agent);
     for (let i = 0; i < 600 && !/"test":"cpu".*trial|connected to collector/.test(agent.stderr()); i++) await sleep(50);

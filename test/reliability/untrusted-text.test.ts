@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../lib/root.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { runCli } from '../support/cli.js';
+import { onceAgentArgs, runCli } from '../support/cli.js';
 import { recordFigures } from './support/figures.js';
 import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
 import { measurementRef } from '../../schema/retention.js';
@@ -48,26 +48,18 @@ sed 's/events per second:  8121.24/events per second:  -8121.24/' '${fixture}'
     );
     chmodSync(p('sysbench'), 0o755);
     const started = Date.now();
-    const r = await runCli([
-      'agent',
-      '--collector',
-      collector.address,
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'cpu',
-      '--trials',
-      '1',
-      '--workdir',
-      p('work'),
-      '--agent-id',
-      'text',
-      '--group',
-      'g',
-      '--sysbench',
-      p('sysbench'),
-    ]);
+    const r = await runCli(
+      onceAgentArgs({
+        collector: collector.address,
+        profile: 'quick',
+        tests: 'cpu',
+        trials: 1,
+        workdir: p('work'),
+        agentId: 'text',
+        group: 'g',
+        extra: ['--sysbench', p('sysbench')],
+      }),
+    );
     const seconds = (Date.now() - started) / 1000;
     expect(r.code).toBe(1); // the run failed
     const rows = await query(influxd.url, `SELECT "result_id", "ok", "error", "events_per_sec" FROM "sysbench" WHERE "agent" = 'text'`);
