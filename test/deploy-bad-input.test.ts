@@ -1,11 +1,12 @@
 // Bad input at install time that needs no guest (issue 15): the real installer into a fresh
-// root and the real agent, on this machine. No systemd (no systemctl on PATH), no network at
+// root and the real agent, on this machine. No systemd (no systemctl on PATH; or systemctl
+// without a running systemd, as in a container: a private mount namespace), no network at
 // install (a network namespace with nothing in it: the bundle installs offline), hand edits of
 // agent.yaml across a re-run, and a collector address that does not resolve (the agent, in a
 // network namespace, so that no lookup leaves this machine). The same faults on a real
 // systemd guest: lab/debian-guest.test.ts.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../lib/root.js';
@@ -14,6 +15,11 @@ import { bundleWorkDir, freshRoot, HAVE_SYSTEMCTL, installBundle } from './suppo
 
 const INSTALLER = join(packageRoot(), 'deploy', 'install-agent.sh');
 const HAVE_NETNS = spawnSync('unshare', ['-n', 'true']).status === 0;
+/** A private mount namespace with overlay mounts (root, a kernel with overlayfs, systemctl to enable with). */
+const HAVE_MOUNTNS =
+  HAVE_SYSTEMCTL &&
+  spawnSync('unshare', ['-m', 'sh', '-c', 'mount --make-rprivate / && mount -t tmpfs tmpfs /mnt']).status === 0 &&
+  spawnSync('sh', ['-c', 'grep -qw overlay /proc/filesystems']).status === 0;
 const HAVE_SYSBENCH = spawnSync('sh', ['-c', 'command -v sysbench']).status === 0;
 let work: string;
 
@@ -55,6 +61,33 @@ describe('installer: bad input without a guest', () => {
     expect(ok.stdout).toContain('not enabling virt-overhead-agent.service (--no-enable)');
     expect(existsSync(join(root, 'opt/virt-overhead/bin/virt-overhead'))).toBe(true);
     expect(existsSync(join(root, 'etc/systemd/system/timers.target.wants'))).toBe(false);
+  });
+
+  it.skipIf(!HAVE_MOUNTNS)('systemctl present but systemd not running (a container): enabled for a later boot, and it says so', () => {
+    // The installer into this machine's own paths, but inside a private mount namespace: /etc
+    // and /usr/local/bin are overlays whose upper layers are temporary, /opt a tmpfs, and a
+    // tmpfs over /run/systemd hides a running systemd. `set -e`: if a mount fails, nothing runs.
+    const ov = join(work, 'overlay');
+    for (const d of ['etc-u', 'etc-w', 'bin-u', 'bin-w']) mkdirSync(join(ov, d), { recursive: true });
+    const script = [
+      'set -e',
+      'mount --make-rprivate /',
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${ov}/etc-u,workdir=${ov}/etc-w /etc`,
+      `mount -t overlay overlay -o lowerdir=/usr/local/bin,upperdir=${ov}/bin-u,workdir=${ov}/bin-w /usr/local/bin`,
+      'mount -t tmpfs tmpfs /opt',
+      'mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd',
+      `sh ${INSTALLER} --from ${join(work, 'virt-overhead-agent.mjs')} --skip-sysbench --collector 127.0.0.1:50051`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'note: systemd is not running here (no /run/systemd/system): virt-overhead-agent.timer is enabled for a boot under systemd, but nothing runs now',
+    );
+    expect(r.stdout).toContain("re-run with --no-enable and start '/opt/virt-overhead/bin/virt-overhead agent --config /etc/virt-overhead/agent.yaml'");
+    // Everything went to the overlay's upper layer, the timer enabled there.
+    expect(existsSync(join(ov, 'etc-u/virt-overhead/agent.yaml'))).toBe(true);
+    // (an absolute symlink: it points into /etc as the namespace saw it, so not followed here)
+    expect(lstatSync(join(ov, 'etc-u/systemd/system/timers.target.wants/virt-overhead-agent.timer'), { throwIfNoEntry: false })?.isSymbolicLink()).toBe(true);
   });
 
   it.skipIf(!HAVE_NETNS)('no network at install: the bundle installs offline (a network namespace with no interface up)', () => {
