@@ -10,7 +10,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, sy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../lib/root.js';
-import { MAIN } from './support/cli.js';
+import { MAIN, onceAgentArgs } from './support/cli.js';
 import { bundleWorkDir, freshRoot, HAVE_SYSTEMCTL, installBundle } from './support/install-root.js';
 
 const INSTALLER = join(packageRoot(), 'deploy', 'install-agent.sh');
@@ -167,34 +167,16 @@ describe.skipIf(!HAVE_NETNS || !HAVE_SYSBENCH)('agent: a collector address that 
     const workdir = join(work, 'nodns');
     mkdirSync(workdir);
     // A new network namespace: the name lookup fails here, and nothing leaves this machine.
-    const r = spawnSync(
-      'unshare',
-      [
-        '-n',
-        process.execPath,
-        MAIN,
-        'agent',
-        '--once',
-        '--collector',
-        'collector.invalid:50051',
-        '--profile',
-        'quick',
-        '--tests',
-        'cpu',
-        '--trials',
-        '1',
-        '--workdir',
-        workdir,
-        '--agent-id',
-        'nodns',
-        '--group',
-        'nodns',
-        '--flush-timeout',
-        '2s',
-        '--allow-plaintext',
-      ],
-      { encoding: 'utf8', timeout: 600_000 },
-    );
+    const args = onceAgentArgs({
+      collector: 'collector.invalid:50051',
+      agentId: 'nodns',
+      group: 'nodns',
+      workdir,
+      tests: 'cpu',
+      role: 'guest',
+      extra: ['--flush-timeout', '2s', '--allow-plaintext'],
+    });
+    const r = spawnSync('unshare', ['-n', process.execPath, MAIN, ...args], { encoding: 'utf8', timeout: 600_000 });
     const lines = r.stderr
       .split('\n')
       .filter((l) => l.startsWith('{'))
