@@ -11,6 +11,10 @@ export const RUN_ANNOTATION_QUERY = from('sysbench')
   .whereField('trial', '=', 1)
   .whereVar('group', 'group')
   .whereVar('agent', 'agent')
+  // The newest 2 000 runs: over months (150 000 runs a year for 100 guests) every marker cost
+  // seconds and covered the chart (docs/BENCHMARKS.md); zoom in for older ones.
+  .orderByTimeDesc()
+  .limit(2000)
   .toString();
 
 function influxAnnotation(name: string, query: string, textColumn: string, tagsColumn: string, color: string): dashboard.AnnotationQueryBuilder {

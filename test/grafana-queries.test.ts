@@ -312,7 +312,7 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
     expect(got.length).toBeGreaterThan(0);
     for (const r of got) {
       const xs = raw
-        .filter((x) => x.agent === r.agent && x.test === r.test && x.time >= r.time && x.time < r.time + 300_000)
+        .filter((x) => x.agent === r.agent && x.test === r.test && x.variant === r.variant && x.time >= r.time && x.time < r.time + 300_000)
         .map((x) => x.events_per_sec as number);
       expect(xs.length, JSON.stringify(r)).toBeGreaterThan(0);
       expect(r.events_per_sec).toBeCloseTo(xs.reduce((a, b) => a + b, 0) / xs.length, 6);

@@ -117,12 +117,16 @@ function samplesSource(database: string, settings: RetentionSettings): string {
   return `${quoteIdent(database)}.${quoteIdent(settings.samples.name)}.${quoteIdent('sysbench_interval')}`;
 }
 
-/** The SELECT that turns interval samples into 5-minute mean/min/max, without a time range. */
+/**
+ * The SELECT that turns interval samples into 5-minute mean/min/max, without a time range. The
+ * count is made a float (× 1.0): every number in the schema is a float, and an integer `samples`
+ * would conflict with float points of the same shard (InfluxDB refuses the whole write).
+ */
 export function downsampleSelect(database: string, settings: RetentionSettings, where = ''): string {
   const aggregates = DOWNSAMPLED_INTERVAL_FIELDS.flatMap((f) => DOWNSAMPLE_AGGREGATES.map((a) => `${a}(${quoteIdent(f)}) AS ${quoteIdent(`${f}_${a}`)}`));
   const source = samplesSource(database, settings);
   const into = `${quoteIdent(database)}.${quoteIdent(settings.kept.name)}.${quoteIdent('sysbench_interval_5m')}`;
-  return `SELECT ${aggregates.join(', ')}, count(${quoteIdent('elapsed_s')}) AS ${quoteIdent('samples')} INTO ${into} FROM ${source}${where ? ` WHERE ${where}` : ''} GROUP BY time(${DOWNSAMPLE_WINDOW}), *`;
+  return `SELECT ${aggregates.join(', ')}, count(${quoteIdent('elapsed_s')}) * 1.0 AS ${quoteIdent('samples')} INTO ${into} FROM ${source}${where ? ` WHERE ${where}` : ''} GROUP BY time(${DOWNSAMPLE_WINDOW}), *`;
 }
 
 /** The continuous query's name carries a digest of its text, so a changed text is a new name. */
