@@ -8,7 +8,8 @@
 // InfluxDB, and a point's timestamp is its run's first trial.
 import type { InfluxDB, IPoint } from 'influx';
 import { checkChain, type LayerPair } from './chain-math.js';
-import { compareLayer, metricDirection, nearestRun, OVERHEAD_METRICS } from './chain-seam.js';
+import { compareLayer, mean, metricDirection, nearestRun, OVERHEAD_METRICS } from './chain-seam.js';
+import { replaceRunPoints } from './replace-run-points.js';
 import { withGroupsOfMissingParents } from './chain-agents.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './chain.js';
 import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
@@ -74,9 +75,15 @@ function agentsOf(rows: readonly SysbenchRow[]): ChainAgent[] {
   return [...latest.values()].map((r) => ({ agent: r.tags.agent!, group: r.tags.group!, role: r.tags.role!, parent: r.parent }));
 }
 
+/** One agent's chain points of one test and profile. */
+const agentWhere = (agent: string, key: ChainKey) =>
+  [eq('group', key.group), eq('agent', agent), eq('test', key.test), eq('profile', key.profile)].join(' AND ');
+
 /** A run's values of one metric, keyed by agent and run so a run used by two layers cancels. */
 const sample = (run: Run, metric: string) => ({ key: `${run.trials[0]!.tags.agent}\0${run.runId}`, values: valuesOf(run, metric) });
-const positive = (values: readonly number[]) => values.length > 0 && values.every((v) => v > 0);
+// The product of the layers takes each run's mean on the log scale: a trial of 0 (a guest that
+// stalled through a whole trial) is a value like any other, only a mean of 0 has no logarithm.
+const positive = (values: readonly number[]) => values.length > 0 && mean(values) > 0;
 const valuesOf = (run: Run, metric: string) =>
   run.trials.map((r) => r.values[metric as keyof SysbenchRow['values']]).filter((v): v is number => v !== undefined);
 
@@ -104,18 +111,19 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
     const { links, problems } = resolveChains(await withGroupsOfMissingParents(influx, database, agentsOf(rows), key.group), key.group);
     for (const p of problems) options.onProblem?.({ ...p, group: key.group });
 
-    const points: IPoint[] = [];
+    let written = 0;
     for (const link of links.values()) {
       if (!link.parent) continue;
       // The runs of this agent near the anchor (those the batch may have changed).
       for (const run of runsOfAgent(rows, link.agent)) {
         if (run.startNs < key.anchorNs - windowNs || run.startNs > key.anchorNs + windowNs) continue;
-        points.push(...chainPoints(rows, link.agent, link.parent, link.path, run));
+        const points = chainPoints(rows, link.agent, link.parent, link.path, run);
         await removeStale(link.agent, key, run);
+        await replaceRunPoints(influx, database, CHAIN_MEASUREMENT, agentWhere(link.agent, key), run.startNs, points);
+        written += points.length;
       }
     }
-    if (points.length > 0) await influx.writePoints(points, { database, precision: 'n' });
-    return points.length;
+    return written;
   }
 
   /** The layers under `run` (path root … agent): each child run against its parent's nearest run. */
@@ -182,7 +190,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
 
   /** Trials that arrived out of order first stamped the run's points with a later trial's time: delete those. */
   async function removeStale(agent: string, key: ChainKey, run: Run): Promise<void> {
-    const series = [eq('group', key.group), eq('agent', agent), eq('test', key.test), eq('profile', key.profile)].join(' AND ');
+    const series = agentWhere(agent, key);
     for (const t of new Set(run.trials.map((r) => r.timeNs).filter((t) => t !== run.startNs))) {
       await influx.query(`DELETE FROM ${quoteIdent(CHAIN_MEASUREMENT)} WHERE ${series} AND ${timeBetween(t, t)}`, { database });
     }

@@ -186,6 +186,28 @@ describe('chain calculator', () => {
     ]);
   });
 
+  it('a recompute that cannot multiply the layers any more replaces the stored points (no stale layers_ratio)', async () => {
+    const calc = createChainCalculator({ influx: db.influx, database: DB });
+    const t = T0 + 3000n * MIN;
+    await calc.onResultsWritten(
+      await writeTrials(db.url, DB, [
+        ...run('s0', 's', 'baseline', undefined, t, [100, 110, 90]),
+        ...run('s1', 's', 'guest', 's0', t + 5n * MIN, [50, 55, 45]),
+        ...run('s2', 's', 'guest', 's1', t + 10n * MIN, [10, 11, 9]),
+      ]),
+    );
+    expect((await chainRows('s', 's2')).map((r) => [r.against, r.layers_ratio ?? null])).toEqual([
+      ['parent', null],
+      ['root', expect.closeTo(0.1, 12)],
+    ]);
+    // A nearer run of s1 whose mean is 0 (it stalled through both trials): s2 against s1 has no
+    // ratio, and the layers cannot be multiplied; only the whole stack (s2 against s0) is left.
+    const stalled = run('s1', 's', 'guest', 's0', t + 9n * MIN, [0, 0]).map((x) => ({ ...x, runId: 's1-stalled' }));
+    await calc.onResultsWritten(await writeTrials(db.url, DB, stalled));
+    const after = await chainRows('s', 's2');
+    expect(after.map((r) => [r.against, r.ratio, r.layers_ratio ?? null, r.layers_agree ?? null])).toEqual([['root', expect.closeTo(0.1, 12), null, null]]);
+  });
+
   it('the report draws the chain with each layer cost, the check, the problems and the nesting notes', async () => {
     const reports = await buildChainReport({ influx: db.influx, database: DB, since: new Date(Number(T0 / 1_000_000n) - 60_000) });
     const g = reports.find((r) => r.group === 'g')!;

@@ -7,6 +7,7 @@
 import type { InfluxDB, IPoint } from 'influx';
 import { compareGuestRun, overheadFields } from './compute.js';
 import { eq, timeBetween } from '../../schema/influxql.js';
+import { replaceRunPoints } from './replace-run-points.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
 
 export { compareGuestRun, overheadFields, sampleOf, type MetricComparison } from './compute.js';
@@ -113,7 +114,8 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
       timestamp: startNs.toString(),
     }));
     await removeStalePoints(run, guestRows, startNs);
-    if (points.length > 0) await influx.writePoints(points, { database, precision: 'n' });
+    const runWhere = [eq('group', run.group), eq('agent', run.agent), eq('test', run.test), eq('profile', run.profile)].join(' AND ');
+    await replaceRunPoints(influx, database, 'overhead', runWhere, startNs, points);
     return points.length;
   }
 

@@ -222,6 +222,39 @@ describe('overhead calculator (real influxd)', () => {
     expect((await overheadRows('vm1', 'events_per_sec'))[0]).toMatchObject({ margin_pct: 3, verdict: 'worse' });
   });
 
+  it('a recompute that has fewer fields replaces the stored point instead of leaving old fields beside it', async () => {
+    const start = T0 + 100n * HOUR;
+    const base = { group: 'replace', test: 'cpu' } as const;
+    const b1 = await writeTrials(
+      influxd.url,
+      DB,
+      trials({ ...base, agent: 'hostR', role: 'baseline', runId: 'bR1' }, start, [{ events_per_sec: 100 }, { events_per_sec: 110 }, { events_per_sec: 90 }]),
+    );
+    const g = await writeTrials(
+      influxd.url,
+      DB,
+      trials({ ...base, agent: 'vmR', role: 'guest', runId: 'gR' }, start + 20n * MIN, [
+        { events_per_sec: 50 },
+        { events_per_sec: 55 },
+        { events_per_sec: 45 },
+      ]),
+    );
+    await calc().onResultsWritten([...b1, ...g]);
+    const before = (await overheadRows('vmR', 'events_per_sec'))[0]!;
+    expect(before).toMatchObject({ baseline_run_id: 'bR1', ratio: 0.5 });
+    expect(before.ci_low_pct).toBeCloseTo(59.39500269562969, 4);
+    // A nearer baseline run with one trial: 50/200 = 0.25, and no interval (one side has one trial).
+    const b2 = await writeTrials(
+      influxd.url,
+      DB,
+      trials({ ...base, agent: 'hostR', role: 'baseline', runId: 'bR2' }, start + 15n * MIN, [{ events_per_sec: 200 }]),
+    );
+    await calc().onResultsWritten(b2);
+    const after = await overheadRows('vmR', 'events_per_sec');
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ baseline_run_id: 'bR2', ratio: 0.25, ci_low_pct: null });
+  });
+
   it('rejects a nonsense window', () => {
     expect(() => createOverheadCalculator({ influx, database: DB, windowMs: 0 })).toThrow(/windowMs/);
   });

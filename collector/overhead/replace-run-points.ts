@@ -1,0 +1,39 @@
+// Writes a run's recomputed comparison points so that they replace what was stored for the run.
+// InfluxDB merges a point's fields into the one already stored at the same series and time, so a
+// recompute that writes fewer fields (an interval that no longer exists because the nearest
+// baseline run now has one trial, layers that cannot be multiplied because a trial is 0) would
+// leave the old fields beside the new ratio, and a point under another baseline_agent would stay
+// as a second answer for the run. When the stored points hold anything the new ones do not, they
+// are deleted first.
+import type { InfluxDB, IPoint } from 'influx';
+import { MEASUREMENTS } from '../../schema/influx.js';
+import { quoteIdent, timeBetween } from '../../schema/influxql.js';
+
+type Row = Record<string, unknown> & { time?: unknown };
+
+/**
+ * `where` selects the run's points (group, agent, test, profile); every point in `points` is
+ * stamped `startNs`. Returns whether the old points had to be deleted.
+ */
+export async function replaceRunPoints(
+  influx: InfluxDB,
+  database: string,
+  measurement: 'overhead' | 'overhead_chain',
+  where: string,
+  startNs: bigint,
+  points: readonly IPoint[],
+): Promise<boolean> {
+  const tags: readonly string[] = MEASUREMENTS[measurement].tags;
+  const at = `${where} AND ${timeBetween(startNs, startNs)}`;
+  const stored = (await influx.query(`SELECT * FROM ${quoteIdent(measurement)} WHERE ${at}`, { database })) as unknown as Row[];
+  const identity = (get: (tag: string) => unknown) => tags.map((t) => String(get(t) ?? '')).join('\0');
+  const fresh = new Map(points.map((p) => [identity((t) => p.tags?.[t]), new Set(Object.keys(p.fields ?? {}))]));
+  const covered = (row: Row) => {
+    const fields = fresh.get(identity((t) => row[t]));
+    return fields !== undefined && Object.entries(row).every(([k, v]) => k === 'time' || tags.includes(k) || v === null || fields.has(k));
+  };
+  const replace = !stored.every(covered);
+  if (replace) await influx.query(`DELETE FROM ${quoteIdent(measurement)} WHERE ${at}`, { database });
+  if (points.length > 0) await influx.writePoints([...points], { database, precision: 'n' });
+  return replace;
+}
