@@ -143,7 +143,10 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
   for (const r of rows) {
     if (!r.ok || !isTestName(r.tags.test)) continue;
     const key = JSON.stringify([r.tags.group, r.tags.test, r.tags.profile, r.threads]);
-    sections.set(key, [...(sections.get(key) ?? []), r]);
+    // Appended in place: copying the section for every row made a year's report quadratic.
+    const section = sections.get(key);
+    if (section) section.push(r);
+    else sections.set(key, [r]);
   }
   const out: ReportSection[] = [];
   for (const allRows of sections.values()) {
