@@ -1,7 +1,7 @@
 // End to end, no mocks: `virt-overhead lab --nested --accel tcg --trials 2` — the native
 // baseline (L0), an L1 TCG guest running its suite and then an L2 TCG guest booted INSIDE L1
 // (quick cpu + memory), all reporting to a real collector and influxd with their parents set.
-// TCG inside TCG is slow (56 min end to end on this 2-core machine under load, L2 alone 53 min;
+// TCG inside TCG is slow (16–56 min end to end on this 2-core machine, depending on its load;
 // docs/lab.md), so this runs only with VIRT_OVERHEAD_SLOW=1.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
