@@ -65,6 +65,9 @@ function blocks(md: string): { head: string; sections: Array<[string, string]> }
  * title, the others keep their figures; the Goals table is rebuilt from both; the header says
  * which sections were rerun and when.
  */
+const RERUN_TAIL = ' (the other sections are from the date above)';
+const RERUN_LINE = /^- Rerun with --only on [^:]+:\d\d:[\d.]+Z: (.*) \(the other sections are from the date above\)$/;
+
 export function mergeMarkdown(existing: string, fresh: string): string {
   const old = blocks(existing);
   const now = blocks(fresh);
@@ -79,7 +82,15 @@ export function mergeMarkdown(existing: string, fresh: string): string {
     ...goalRows(now).filter((r) => [...freshTitles].some((t) => r.startsWith(`| ${t}: `))),
   ];
   const date = /^- Date: (.*)$/m.exec(now.head)?.[1] ?? '';
-  const head = old.head.trimEnd() + `\n- Rerun with --only on ${date}: ${[...freshTitles].join('; ')} (the other sections are from the date above)\n\n`;
+  // An earlier rerun line whose sections were all run again now describes figures no longer in the file.
+  const earlier = old.head
+    .trimEnd()
+    .split('\n')
+    .filter((line) => {
+      const m = RERUN_LINE.exec(line);
+      return !m || !m[1]!.split('; ').every((t) => freshTitles.has(t));
+    });
+  const head = earlier.join('\n') + `\n- Rerun with --only on ${date}: ${[...freshTitles].join('; ')}${RERUN_TAIL}\n\n`;
   const goals = ['## Goals', '', '| figure | value | goal | |', '|---|---:|---|---|', ...rows, '', ''].join('\n');
   return (head + goals + [...merged.values()].map((b) => b.trimEnd() + '\n\n').join('')).trimEnd();
 }
