@@ -66,7 +66,7 @@ function blocks(md: string): { head: string; sections: Array<[string, string]> }
  * which sections were rerun and when.
  */
 const RERUN_TAIL = ' (the other sections are from the date above)';
-const RERUN_LINE = /^- Rerun with --only on [^:]+:\d\d:[\d.]+Z: (.*) \(the other sections are from the date above\)$/;
+const RERUN_LINE = /^- Rerun with --only on \S+Z(?: \(whole run [^)]*\))?: (.*) \(the other sections are from the date above\)$/;
 
 export function mergeMarkdown(existing: string, fresh: string): string {
   const old = blocks(existing);

@@ -21,18 +21,23 @@ const doc = (head: string, sections: Array<[string, string]>) =>
 it('keeps only the rerun lines that still describe figures in the file', () => {
   let md = doc('- Date: 2026-01-01T00:00:00.000Z', [
     ['A', '1'],
-    ['B', '2'],
+    ['B: with a colon', '2'],
   ]);
   md = mergeMarkdown(md, doc('- Date: 2026-01-02T10:00:00.000Z', [['A', '3']]));
-  md = mergeMarkdown(md, doc('- Date: 2026-01-03T10:00:00.000Z', [['B', '4']]));
+  md = mergeMarkdown(md, doc('- Date: 2026-01-03T10:00:00.000Z (whole run 61 s)', [['B: with a colon', '4']]));
   md = mergeMarkdown(md, doc('- Date: 2026-01-04T10:00:00.000Z', [['A', '5']]));
   expect(md.split('\n').filter((l) => l.startsWith('- Rerun'))).toEqual([
-    '- Rerun with --only on 2026-01-03T10:00:00.000Z: B (the other sections are from the date above)',
+    '- Rerun with --only on 2026-01-03T10:00:00.000Z (whole run 61 s): B: with a colon (the other sections are from the date above)',
     '- Rerun with --only on 2026-01-04T10:00:00.000Z: A (the other sections are from the date above)',
   ]);
   expect(md).toContain('| A: x | 5 |');
-  expect(md).toContain('| B: x | 4 |');
+  expect(md).toContain('| B: with a colon: x | 4 |');
   expect(md).toContain('figure 5');
   expect(md).not.toContain('figure 3');
   expect(md).toContain('- Date: 2026-01-01T00:00:00.000Z');
+  md = mergeMarkdown(md, doc('- Date: 2026-01-05T10:00:00.000Z (whole run 9 s)', [['B: with a colon', '6']]));
+  expect(md.split('\n').filter((l) => l.startsWith('- Rerun'))).toEqual([
+    '- Rerun with --only on 2026-01-04T10:00:00.000Z: A (the other sections are from the date above)',
+    '- Rerun with --only on 2026-01-05T10:00:00.000Z (whole run 9 s): B: with a colon (the other sections are from the date above)',
+  ]);
 });
