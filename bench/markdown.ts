@@ -60,14 +60,20 @@ function blocks(md: string): { head: string; sections: Array<[string, string]> }
   return { head: head!, sections: rest.map((b) => [b.slice(0, b.indexOf('\n')).trim(), '## ' + b]) };
 }
 
+const RERUN_TAIL = ' (the other sections are from the date above)';
+
+/** The section titles a header's "Rerun with --only" line names, or null for any other line. */
+function rerunTitles(line: string): string[] | null {
+  if (!line.endsWith(RERUN_TAIL)) return null;
+  const m = /^- Rerun with --only on \S+Z(?: \(whole run [^)]*\))?: (.*)$/.exec(line.slice(0, -RERUN_TAIL.length));
+  return m ? m[1]!.split('; ') : null;
+}
+
 /**
  * A partial run (`--only`) merged into the existing file: its sections replace those of the same
  * title, the others keep their figures; the Goals table is rebuilt from both; the header says
  * which sections were rerun and when.
  */
-const RERUN_TAIL = ' (the other sections are from the date above)';
-const RERUN_LINE = /^- Rerun with --only on \S+Z(?: \(whole run [^)]*\))?: (.*) \(the other sections are from the date above\)$/;
-
 export function mergeMarkdown(existing: string, fresh: string): string {
   const old = blocks(existing);
   const now = blocks(fresh);
@@ -86,10 +92,7 @@ export function mergeMarkdown(existing: string, fresh: string): string {
   const earlier = old.head
     .trimEnd()
     .split('\n')
-    .filter((line) => {
-      const m = RERUN_LINE.exec(line);
-      return !m || !m[1]!.split('; ').every((t) => freshTitles.has(t));
-    });
+    .filter((line) => !rerunTitles(line)?.every((t) => freshTitles.has(t)));
   const head = earlier.join('\n') + `\n- Rerun with --only on ${date}: ${[...freshTitles].join('; ')}${RERUN_TAIL}\n\n`;
   const goals = ['## Goals', '', '| figure | value | goal | |', '|---|---:|---|---|', ...rows, '', ''].join('\n');
   return (head + goals + [...merged.values()].map((b) => b.trimEnd() + '\n\n').join('')).trimEnd();
