@@ -7,6 +7,7 @@ import { duration, formatHelp, optStr, parseOptions, str, type OptionSpec } from
 import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
 import { marginOption } from './collector.js';
+import { marginForGroup } from '../../lib/compare/margin.js';
 import { appendSections, changesReport, formatChangesReport, renderChangesSection } from '../../collector/changes/report.js';
 import { buildChainReport } from '../../collector/report/chain.js';
 import { formatChainReport, renderChainHtml } from '../../collector/report/chain-format.js';
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const group = optStr(values, 'group');
   const compare = optStr(values, 'compare');
   const margins = marginOption(optStr(values, 'margin'));
-  const marginPct = (g: string | undefined) => (g !== undefined ? margins?.groupMargins[g] : undefined) ?? margins?.marginPct ?? null;
+  const marginPct = (g: string | undefined) => marginForGroup(margins, g);
   if (compare !== undefined) {
     const [a, b, ...extra] = compare.split(',');
     if (!a || !b || extra.length) throw new UsageError(`--compare takes two variant names, A,B (e.g. stock-qemu,patched-qemu), not '${compare}'`);

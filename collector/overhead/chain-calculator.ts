@@ -9,7 +9,8 @@
 import type { InfluxDB, IPoint } from 'influx';
 import { checkChain, type LayerPair } from './chain-math.js';
 import { compareLayer, mean, metricDirection, nearestRun, OVERHEAD_METRICS } from './chain-seam.js';
-import { replaceRunPoints } from './replace-run-points.js';
+import { replaceRunPoints, runSeriesWhere } from './replace-run-points.js';
+import { marginForGroup } from '../../lib/compare/margin.js';
 import { withGroupsOfMissingParents } from './chain-agents.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './chain.js';
 import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
@@ -76,8 +77,7 @@ function agentsOf(rows: readonly SysbenchRow[]): ChainAgent[] {
 }
 
 /** One agent's chain points of one test and profile. */
-const agentWhere = (agent: string, key: ChainKey) =>
-  [eq('group', key.group), eq('agent', agent), eq('test', key.test), eq('profile', key.profile)].join(' AND ');
+const agentWhere = (agent: string, key: ChainKey) => runSeriesWhere(key.group, agent, key.test, key.profile);
 
 /** A run's values of one metric, keyed by agent and run so a run used by two layers cancels. */
 const sample = (run: Run, metric: string) => ({ key: `${run.trials[0]!.tags.agent}\0${run.runId}`, values: valuesOf(run, metric) });
@@ -92,7 +92,6 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
   const windowMs = options.windowMs ?? 24 * 3_600_000;
   if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new Error(`overhead chain: windowMs must be a positive number of milliseconds, got ${windowMs}`);
   const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
-  const marginFor = (group: string) => options.groupMargins?.[group] ?? options.marginPct ?? null;
 
   async function recompute(key: ChainKey): Promise<number> {
     // Most groups declare no parents: one small query says so before reading any rows.
@@ -148,7 +147,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
     const parentRun = layers ? layers[layers.length - 1]!.parent : nearest(rows, parentAgent, run.startNs, windowNs);
     const rootRun = path && path.length > 1 ? nearest(rows, path[0]!, run.startNs, windowNs) : null;
     const base = { run_id: run.runId, ...(threads !== null ? { threads } : {}), ...(path ? { depth: path.length - 1, chain: path.join(' > ') } : {}) };
-    const margin = marginFor(first.tags.group ?? '');
+    const margin = marginForGroup(options, first.tags.group);
     const points: IPoint[] = [];
     for (const metric of OVERHEAD_METRICS) {
       const direction = metricDirection(metric)!;

@@ -7,7 +7,8 @@
 import type { InfluxDB, IPoint } from 'influx';
 import { compareGuestRun, overheadFields } from './compute.js';
 import { eq, timeBetween } from '../../schema/influxql.js';
-import { replaceRunPoints } from './replace-run-points.js';
+import { replaceRunPoints, runSeriesWhere } from './replace-run-points.js';
+import { marginForGroup } from '../../lib/compare/margin.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
 
 export { compareGuestRun, overheadFields, sampleOf, type MetricComparison } from './compute.js';
@@ -74,7 +75,6 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
   const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
 
   const matches = (r: SysbenchRow, threads: number | null) => r.ok && r.threads === threads;
-  const marginFor = (group: string) => options.groupMargins?.[group] ?? options.marginPct ?? null;
 
   async function recomputeGuestRun(run: GuestRunKey): Promise<number> {
     const guestWhere = [
@@ -102,7 +102,7 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
     const first = guestRows.find((r) => r.timeNs === startNs)!;
     const baseTags: Record<string, string> = {};
     for (const t of SYSBENCH_TAGS) baseTags[t] = first.tags[t] ?? '';
-    const points: IPoint[] = compareGuestRun(guestRows, baselineRows, { marginPct: marginFor(run.group) }).map((c) => ({
+    const points: IPoint[] = compareGuestRun(guestRows, baselineRows, { marginPct: marginForGroup(options, run.group) }).map((c) => ({
       measurement: 'overhead',
       tags: { ...baseTags, metric: c.metric, baseline_agent: c.baselineAgent },
       fields: {
@@ -114,8 +114,7 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
       timestamp: startNs.toString(),
     }));
     await removeStalePoints(run, guestRows, startNs);
-    const runWhere = [eq('group', run.group), eq('agent', run.agent), eq('test', run.test), eq('profile', run.profile)].join(' AND ');
-    await replaceRunPoints(influx, database, 'overhead', runWhere, startNs, points);
+    await replaceRunPoints(influx, database, 'overhead', runSeriesWhere(run.group, run.agent, run.test, run.profile), startNs, points);
     return points.length;
   }
 
@@ -127,7 +126,7 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
     const laterTimes = new Set(guestRows.filter((r) => r.timeNs !== startNs).map((r) => r.timeNs));
     if (laterTimes.size === 0) return;
     const last = guestRows.reduce((m, r) => (r.timeNs > m ? r.timeNs : m), startNs);
-    const seriesWhere = [eq('group', run.group), eq('agent', run.agent), eq('test', run.test), eq('profile', run.profile)].join(' AND ');
+    const seriesWhere = runSeriesWhere(run.group, run.agent, run.test, run.profile);
     const existing = (await influx.query(`SELECT "ratio", "run_id", "threads" FROM "overhead" WHERE ${seriesWhere} AND time > ${startNs} AND time <= ${last}`, {
       database,
     })) as unknown as Array<{ time: { getNanoTime(): string }; run_id?: string; threads?: number }>;

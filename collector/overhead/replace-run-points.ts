@@ -7,7 +7,12 @@
 // are deleted first.
 import type { InfluxDB, IPoint } from 'influx';
 import { MEASUREMENTS } from '../../schema/influx.js';
-import { quoteIdent, timeBetween } from '../../schema/influxql.js';
+import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
+
+/** The points of one agent's test and profile in a group: where a run's comparison points live. */
+export function runSeriesWhere(group: string, agent: string, test: string, profile: string): string {
+  return [eq('group', group), eq('agent', agent), eq('test', test), eq('profile', profile)].join(' AND ');
+}
 
 type Row = Record<string, unknown> & { time?: unknown };
 

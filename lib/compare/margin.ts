@@ -55,6 +55,14 @@ export interface MarginSpec {
   groupMargins: Record<string, number>;
 }
 
+/** The margin set for one group: its own, else every group's, else null (the noise floor decides). */
+export function marginForGroup(
+  spec: { marginPct?: number; groupMargins?: Readonly<Record<string, number>> } | undefined,
+  group: string | undefined,
+): number | null {
+  return (group !== undefined ? spec?.groupMargins?.[group] : undefined) ?? spec?.marginPct ?? null;
+}
+
 /** Parses `2`, `lab=2,prod=5` or `3,lab=2` (percent; a bare number is every group's). */
 export function parseMarginSpec(text: string): MarginSpec {
   const out: MarginSpec = { groupMargins: {} };
