@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { GuestError, runInGuest } from './guest.js';
 import type { LabKernel } from './kernel.js';
-import type { KvmProbeResult } from '../agent/detect/index.js';
+import { kvmProviderOf, type KvmProbeResult } from '../agent/detect/index.js';
 
 export type { KvmProbeResult };
 
@@ -15,7 +15,15 @@ export async function probeKvm(o: {
   cacheDir?: string;
   timeoutMs?: number;
   device?: string;
+  /** Where the kernel's modules are read (/proc/modules, /sys/module): '/' except in tests. */
+  root?: string;
 }): Promise<KvmProbeResult> {
+  const result = await bootProbe(o);
+  // One line that also names PVM: with kvm_pvm a stock guest kernel aborts, and that is why.
+  return result.ranGuest ? result : { ...result, detail: result.detail + kvmProviderOf(o.root ?? '/', existsSync(o.device ?? '/dev/kvm')).note };
+}
+
+async function bootProbe(o: Parameters<typeof probeKvm>[0]): Promise<KvmProbeResult> {
   const device = o.device ?? '/dev/kvm';
   if (!existsSync(device)) return { ranGuest: false, detail: `${device} is absent: this machine offers no KVM` };
   try {

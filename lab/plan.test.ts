@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { BUILTIN_PROFILES } from '../agent/sysbench/profiles.js';
 import { cpuList, guestTimeoutMs, labPrerequisites, parseAccels, parseLoopbackCollector, parseQemuVariants, scratchDiskMiB } from './index.js';
 import { probeKvm } from './kvm-probe.js';
+import { fileURLToPath } from 'node:url';
 import { runCli } from '../test/support/cli.js';
 
 describe('lab options', () => {
@@ -41,7 +42,19 @@ describe('lab options', () => {
 
 describe('KVM probe', () => {
   test('no device: no guest is tried, the reason says so', async () => {
-    expect(await probeKvm({ device: '/nonexistent/kvm' })).toEqual({ ranGuest: false, detail: '/nonexistent/kvm is absent: this machine offers no KVM' });
+    const noModules = fileURLToPath(new URL('../test/fixtures/env/qemu-tcg/', import.meta.url));
+    expect(await probeKvm({ device: '/nonexistent/kvm', root: noModules })).toEqual({
+      ranGuest: false,
+      detail: '/nonexistent/kvm is absent: this machine offers no KVM',
+    });
+  });
+  test('where the kernel has kvm_pvm, the one line says what that means', async () => {
+    const pvm = fileURLToPath(new URL('../test/fixtures/env/this-machine-kvm-pvm/', import.meta.url));
+    const r = await probeKvm({ device: '/nonexistent/kvm', root: pvm });
+    expect(r.detail).toBe(
+      "/nonexistent/kvm is absent: this machine offers no KVM; the kernel has kvm_pvm (PVM's KVM) but no /dev/kvm is here (not registered, or not passed into this container)",
+    );
+    expect(r.detail).not.toContain('\n');
   });
 });
 

@@ -20,6 +20,16 @@ copy /sys/hypervisor/type
 copy /proc/device-tree/hypervisor/compatible
 copy /run/systemd/container
 [ -d /proc/xen ] && mkdir -p "$out/proc/xen"
+# Which module serves KVM (kvm_intel, kvm_amd, kvm_pvm): its /proc/modules line and, for a
+# built-in module, its /sys/module directory (an empty marker file each); /sys/class/misc/kvm
+# exists only once a module registered the device.
+if [ -r /proc/modules ]; then
+  mkdir -p "$out/proc"; grep -E '^kvm(_[a-z]+)? ' /proc/modules > "$out/proc/modules" || true
+fi
+for m in kvm kvm_intel kvm_amd kvm_pvm; do
+  if [ -d /sys/module/$m ]; then mkdir -p "$out/sys/module"; : > "$out/sys/module/$m"; fi
+done
+copy /sys/class/misc/kvm/dev
 for marker in /.dockerenv /run/.containerenv /dev/kvm; do
   if [ -e "$marker" ]; then mkdir -p "$out$(dirname "$marker")"; : > "$out$marker"; fi
 done

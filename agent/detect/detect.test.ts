@@ -6,7 +6,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { detect, type Detection } from './index.js';
+import { detect, PVM_MEANING, type Detection } from './index.js';
+import { formatDetection } from './format.js';
 
 const env = (name: string) => fileURLToPath(new URL(`../../test/fixtures/env/${name}/`, import.meta.url));
 const says = (d: Detection, signal: RegExp) => d.evidence.filter((e) => signal.test(e.signal)).map((e) => e.says);
@@ -23,6 +24,47 @@ describe('detect on fixture roots', () => {
     expect(d.virt_candidates[1]!.signals).toEqual(['cpuid 0x40000000', 'systemd-detect-virt']);
     expect(says(d, /^rule$/)).toEqual(['virt pvm', 'container docker']);
     expect(d.evidence.find((e) => e.signal === 'rule')!.value).toMatch(/PVM.*no CPUID signature names.*bhyve/);
+  });
+
+  it("this machine with PVM's KVM built in but no /dev/kvm in the container: absent, and the reason names kvm_pvm", async () => {
+    const d = await detect({ root: env('this-machine-kvm-pvm') });
+    expect([d.virt, d.container]).toEqual(['pvm', 'docker']);
+    expect(d.kvm).toMatchObject({ device: false, verdict: 'absent', level: 'none', provider: 'kvm_pvm' });
+    expect(d.kvm.reason).toMatch(/^no .*dev\/kvm; the kernel has kvm_pvm \(PVM's KVM\) but no \/dev\/kvm is here/);
+    expect(d.evidence).toContainEqual({ signal: 'kernel modules', value: 'kvm_pvm', says: 'kvm by PVM (PVM guest kernels only)' });
+  });
+
+  it('a /dev/kvm served by kvm_pvm: a vCPU ran, verdict unknown, and the reason says only a PVM guest kernel boots', async () => {
+    const d = await detect({ root: env('pvm-kvm-device') });
+    expect(d.kvm).toMatchObject({ device: true, openable: true, verdict: 'unknown', level: 'vcpu-ran', provider: 'kvm_pvm' });
+    expect(d.kvm.reason).toContain("reached level 'vcpu-ran'");
+    expect(d.kvm.reason).toContain(PVM_MEANING);
+    expect(formatDetection(d)).toMatch(/^kvm: +unknown \(level vcpu-ran, by kvm_pvm\) — .*only a guest kernel built with PVM support boots/m);
+    // The stock-kernel boot that failed here: unusable, and still why.
+    const root = mkdtempSync(join(tmpdir(), 'kvm-pvm-'));
+    try {
+      cpSync(env('pvm-kvm-device'), root, { recursive: true });
+      writeFileSync(join(root, 'kvm-guest-probe.json'), JSON.stringify({ ranGuest: false, detail: 'qemu-system-x86_64: failed to set MSR 0x10a' }));
+      const failed = await detect({ root });
+      expect(failed.kvm).toMatchObject({ verdict: 'unusable', level: 'vcpu-ran', provider: 'kvm_pvm' });
+      expect(failed.kvm.reason).toMatch(/a guest boot with KVM failed: .*MSR 0x10a; kvm_pvm serves KVM here/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('Intel and AMD modules are named without the PVM sentence; /proc/modules counts as well as /sys/module', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kvm-intel-'));
+    try {
+      cpSync(env('pvm-kvm-device'), root, { recursive: true });
+      rmSync(join(root, 'sys/module'), { recursive: true });
+      writeFileSync(join(root, 'proc/modules'), 'kvm_intel 401408 0 - Live 0x0000000000000000\nkvm 1327104 1 kvm_intel, Live 0x0000000000000000\n');
+      const d = await detect({ root });
+      expect(d.kvm.provider).toBe('kvm_intel');
+      expect(d.kvm.reason).not.toMatch(/PVM/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('QEMU TCG guest: TCG signature, svm flag without /dev/kvm → qemu-tcg, KVM absent', async () => {

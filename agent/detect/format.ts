@@ -5,7 +5,7 @@ export function formatDetection(d: Detection): string {
   const lines = [
     `virt:       ${d.virt}`,
     `container:  ${d.container}`,
-    `kvm:        ${d.kvm.verdict} (level ${d.kvm.level}) — ${d.kvm.reason}`,
+    `kvm:        ${d.kvm.verdict} (level ${d.kvm.level}${d.kvm.provider ? `, by ${d.kvm.provider}` : ''}) — ${d.kvm.reason}`,
     `cpuid:      ${d.cpuid_signatures.length ? d.cpuid_signatures.map((s) => JSON.stringify(s)).join(', ') : '(no signature)'}`,
     `nesting:    at least ${d.nested.min_depth} layer(s) seen${d.nested.hardware_virt_flag ? `; CPU offers ${d.nested.hardware_virt_flag}` : ''}${d.nested.declared ? `; declared: ${d.nested.declared}` : ''}`,
   ];

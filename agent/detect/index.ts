@@ -1,19 +1,21 @@
 // detect(): what we run on (VM layer, container, whether KVM works), with the evidence for each.
 // The agent calls detect({ declared }) once at start and sends the answer in its hello.
-import { openSync, closeSync, constants } from 'node:fs';
+import { openSync, closeSync, constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { decideContainer } from './container.js';
 import { defaultCpuidReader, CpuidFormatError, type CpuidReader, type CpuidReading } from './cpuid.js';
-import { decideKvm, type KvmProbeResult } from './kvm.js';
+import { decideKvm, kvmProvider, providerNote, type KvmProbeResult } from './kvm.js';
 import { checkKvmProbe } from './probe-file.js';
 import { UsageError } from '../../lib/errors.js';
 import { RootFs } from './root-fs.js';
-import { readSignals } from './signals.js';
+import { readKvmModules, readSignals } from './signals.js';
 import type { Detection } from './types.js';
 import { decideVirt } from './vm.js';
 
 export type { Detection, Evidence, Virt, Container, KvmVerdict, KvmReport, KvmLevel, NestedReport } from './types.js';
 export type { CpuidReader, CpuidReading } from './cpuid.js';
 export type { KvmProbeResult } from './kvm.js';
+export { PVM_MEANING } from './kvm.js';
 export { parseDeclared, DeclaredError } from './declared.js';
 
 export interface DetectOptions {
@@ -56,6 +58,13 @@ function recordedGuestProbe(root: RootFs): KvmProbeResult | null {
   return checkKvmProbe(raw, where);
 }
 
+/** The module serving KVM under `root` (kvm_intel, kvm_amd, kvm_pvm), and what it means when
+ * that is PVM ('; kvm_pvm serves KVM here ...', '' otherwise): for the lab's one-line probe. */
+export function kvmProviderOf(root = '/', device = existsSync(join(root, 'dev/kvm'))): { provider: string | null; note: string } {
+  const provider = kvmProvider(readKvmModules(new RootFs(root)));
+  return { provider, note: providerNote(provider, device) };
+}
+
 export async function detect(opts: DetectOptions = {}): Promise<Detection> {
   const root = new RootFs(opts.root ?? '/');
   const env = opts.env ?? (root.isLive ? process.env : {});
@@ -90,6 +99,7 @@ export async function detect(opts: DetectOptions = {}): Promise<Detection> {
     nodeOpen: root.isLive && signals.kvmDevice && !probeLines ? nodeOpen('/dev/kvm') : null,
     guestProbe: opts.kvmProbe ?? (root.isLive ? null : recordedGuestProbe(root)),
     hardwareFlag,
+    modules: signals.kvmModules,
   });
 
   const declared = { ...(opts.declared ?? {}) };

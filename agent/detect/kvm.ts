@@ -4,6 +4,22 @@
 // a cloud KVM guest's /dev/kvm opened and created VMs, yet every QEMU guest failed there.
 import type { Evidence, KvmLevel, KvmReport } from './types.js';
 
+/** What a /dev/kvm served by kvm_pvm means for guests: the operator's first question here. */
+export const PVM_MEANING =
+  'kvm_pvm serves KVM here (PVM: pagetable-based virtualization, no vmx/svm): only a guest kernel built with PVM support boots; stock distribution kernels abort in QEMU (failed to set MSR 0x10a)';
+
+/** The vendor modules behind KVM among the kernel's modules (not `kvm` itself), joined by '+'; null when none. */
+export function kvmProvider(modules: readonly string[]): string | null {
+  const vendors = modules.filter((m) => m !== 'kvm' && m.startsWith('kvm_'));
+  return vendors.length ? vendors.join('+') : null;
+}
+
+/** One line on KVM's provider for a verdict's reason ('' unless it is PVM, the surprising one). */
+export function providerNote(provider: string | null, device: boolean): string {
+  if (!provider?.split('+').includes('kvm_pvm')) return '';
+  return device ? `; ${PVM_MEANING}` : `; the kernel has kvm_pvm (PVM's KVM) but no /dev/kvm is here (not registered, or not passed into this container)`;
+}
+
 export interface KvmProbeResult {
   ranGuest: boolean;
   detail: string;
@@ -58,22 +74,36 @@ export function decideKvm(input: {
   nodeOpen: { ok: boolean; error?: string; denied?: boolean } | null;
   guestProbe: KvmProbeResult | null;
   hardwareFlag: 'vmx' | 'svm' | null;
+  /** KVM modules in the kernel (signals.kvmModules). */
+  modules?: readonly string[];
 }): { kvm: KvmReport; evidence: Evidence[] } {
   const evidence: Evidence[] = [];
+  const provider = kvmProvider(input.modules ?? []);
   const report: KvmReport = {
     device: input.device,
     openable: null,
     verdict: 'unknown',
     reason: '',
     level: 'none',
+    provider,
     steps: { api_version: null, vm_created: null, vcpu_created: null, vcpu_ran: null, guest_ran: null },
   };
   evidence.push({ signal: input.devicePath, value: input.device ? 'present' : 'absent', says: input.device ? 'kvm device present' : 'kvm absent' });
+  if (provider)
+    evidence.push({
+      signal: 'kernel modules',
+      value: provider,
+      says: provider.includes('kvm_pvm') ? 'kvm by PVM (PVM guest kernels only)' : `kvm by ${provider}`,
+    });
+  const decided = (r: { kvm: KvmReport; evidence: Evidence[] }) => {
+    r.kvm.reason += providerNote(provider, input.device);
+    return r;
+  };
   if (!input.device) {
     report.verdict = 'absent';
     report.reason =
       `no ${input.devicePath}` + (input.hardwareFlag ? ` (the CPU flags show ${input.hardwareFlag}, but without the device no guest can use it)` : '');
-    return { kvm: report, evidence };
+    return decided({ kvm: report, evidence });
   }
   report.level = 'device';
 
@@ -95,11 +125,11 @@ export function decideKvm(input: {
       // Refused by permissions (e.g. a DynamicUser service without group kvm): KVM was not
       // tried, so it is unknown, never unusable.
       report.reason = `this process may not open ${input.devicePath} (${open.error ?? 'permission denied'}), so KVM was not tried; give the agent access to it (group kvm, or the installed unit's DeviceAllow=/dev/kvm rw)`;
-      return { kvm: report, evidence };
+      return decided({ kvm: report, evidence });
     }
     if (!open.ok) {
       failed(`opening ${input.devicePath}`, open.error);
-      return { kvm: report, evidence };
+      return decided({ kvm: report, evidence });
     }
     report.level = 'openable';
   }
@@ -123,7 +153,7 @@ export function decideKvm(input: {
     if (k === 'run') report.steps.vcpu_ran = step.ok;
     if (!step.ok) {
       failed(what, step.error);
-      return { kvm: report, evidence };
+      return decided({ kvm: report, evidence });
     }
     if (level) report.level = level;
   }
@@ -139,12 +169,12 @@ export function decideKvm(input: {
       report.verdict = 'unusable';
       report.reason = `${input.devicePath} reached level '${report.level}', but a guest boot with KVM failed: ${input.guestProbe.detail}`;
     }
-    return { kvm: report, evidence };
+    return decided({ kvm: report, evidence });
   }
   report.verdict = 'unknown';
   report.reason =
     report.level === 'device'
       ? `${input.devicePath} exists but could not be tried (${input.probeLines ? 'no probe result' : 'no helper and not the live root'})`
       : `${input.devicePath} reached level '${report.level}'; only a guest boot proves KVM usable (none was asked for)`;
-  return { kvm: report, evidence };
+  return decided({ kvm: report, evidence });
 }

@@ -25,6 +25,8 @@ export interface Signals {
   envContainer: string | null;
   osrelease: string | null;
   kvmDevice: boolean;
+  /** KVM modules in the kernel: /proc/modules (loaded) and /sys/module (loaded or built in). */
+  kvmModules: string[];
   systemdDetectVirt: { vm: string | null; container: string | null; source: string } | { unavailable: string };
 }
 
@@ -138,6 +140,14 @@ function readPid1Container(root: RootFs): string | null | undefined {
   return entry ? entry.slice('container='.length) : null;
 }
 
+/** Names of the KVM modules present (kvm, kvm_intel, kvm_amd, kvm_pvm, ...), each once. */
+export function readKvmModules(root: RootFs): string[] {
+  const loaded = (root.read('proc/modules') ?? '').split('\n').map((l) => l.split(' ')[0]!);
+  // A built-in module has no /proc/modules line, only its /sys/module directory.
+  const names = [...loaded, ...root.list('sys/module')].filter((n) => /^kvm(_\w+)?$/.test(n));
+  return [...new Set(names)].sort();
+}
+
 export async function readSignals(root: RootFs, opts: { env: Record<string, string | undefined>; runSystemdDetectVirt: boolean }): Promise<Signals> {
   const [kernelHypervisor, systemdDetectVirt] = await Promise.all([readKernelLog(root), runSystemdDetectVirt(root, opts.runSystemdDetectVirt)]);
   const dmi: Record<string, string> = {};
@@ -163,6 +173,7 @@ export async function readSignals(root: RootFs, opts: { env: Record<string, stri
     envContainer: opts.env.container ?? null,
     osrelease: root.line('proc/sys/kernel/osrelease'),
     kvmDevice: root.exists('dev/kvm'),
+    kvmModules: readKvmModules(root),
     systemdDetectVirt,
   };
 }

@@ -40,6 +40,8 @@ export interface KvmReport {
   verdict: KvmVerdict;
   reason: string;
   level: KvmLevel;
+  /** The kernel module serving KVM (kvm_intel, kvm_amd, kvm_pvm; several joined by '+'), null when none is seen. */
+  provider: string | null;
   steps: {
     api_version: number | null;
     vm_created: boolean | null;
