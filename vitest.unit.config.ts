@@ -24,6 +24,7 @@ export const UNIT_TESTS = [
   'collector/influx/points.schema.test.ts',
   'collector/influx/writer.test.ts',
   'collector/owed.test.ts',
+  'collector/pipeline.test.ts',
   'collector/overhead/chain-fields.test.ts',
   'collector/overhead/chain.test.ts',
   'collector/server/ratelimit.test.ts',

@@ -6,7 +6,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { startLocalStack } from '../collector/stack.js';
 import { startAgent } from './agent-process.js';
 import { percentile, sig } from './stats.js';

@@ -13,7 +13,7 @@ import { packageRoot } from '../lib/root.js';
 import { startInfluxd } from '../collector/influx/influxd.js';
 import { rawQuery } from '../collector/influx/writer.js';
 import { setUpRetention } from '../collector/influx/setup.js';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { buildReport } from '../collector/report/index.js';
 import { changesReport } from '../collector/changes/report.js';
 import { interpolate, type VariableValue } from '../grafana/interpolate.js';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { buildArgs } from '../agent/sysbench/dialect.js';
 import { sysbenchVersion } from '../agent/sysbench/runner.js';

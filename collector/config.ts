@@ -1,6 +1,15 @@
-// The collector's options: one list, read from the command line, VIRT_OVERHEAD_* and --config.
-import type { OptionSpec } from '../lib/options.js';
-import { LOG_LEVEL_OPTION } from '../lib/common-options.js';
+// The collector's options: one list, read from the command line, VIRT_OVERHEAD_* and --config,
+// and what they resolve to (CollectorOptions), as agent/config/options.ts does for the agent.
+import type { Logger } from 'pino';
+import { duration, int, optStr, str, type OptionSpec, type OptionValues } from '../lib/options.js';
+import { LOG_LEVEL_OPTION, MARGIN_OPTION, marginOption } from '../lib/common-options.js';
+import { UsageError } from '../lib/errors.js';
+import { readSecretFile, redactUrl, secretFileWarning, withCredentials } from '../lib/secret-file.js';
+import type { MarginSpec } from '../lib/compare/margin.js';
+import type { RetentionSettings } from '../schema/retention.js';
+import { retentionDuration, retentionName } from './influx/retention.js';
+import type { ServerTlsOptions } from './server/credentials.js';
+import { loadTokens, type TokenTable } from './server/tokens.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'listen', type: 'string', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
@@ -29,11 +38,7 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'tls-client-ca', type: 'path', help: 'require client certificates signed by this CA (mutual TLS)' },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text on a non-loopback address', default: false },
   { name: 'baseline-window', type: 'duration', help: 'how far apart a guest result and its baseline may be', default: '24h' },
-  {
-    name: 'margin',
-    type: 'string',
-    help: "equivalence margin in % for verdicts: '2' (every group) or 'lab=2,prod=5' (default: each baseline's measured noise floor)",
-  },
+  MARGIN_OPTION("equivalence margin in % for verdicts: '2' (every group) or 'lab=2,prod=5' (default: each baseline's measured noise floor)"),
   { name: 'batch-size', type: 'int', min: 1, help: 'points per InfluxDB write', default: '5000' },
   { name: 'flush-interval', type: 'duration', help: 'longest wait before a partial batch is written', default: '50ms' },
   { name: 'rate-limit', type: 'int', min: 1, help: 'messages per second per agent stream (burst 4x)', default: '5000' },
@@ -47,3 +52,100 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'stats-interval', type: 'duration', help: 'period of collector_stats and of the silence check (0 = off)', default: '60s' },
   LOG_LEVEL_OPTION,
 ];
+
+export interface CollectorOptions {
+  listen: string;
+  influxUrl: string;
+  database: string;
+  createDatabase: boolean;
+  tokens?: TokenTable | null;
+  tls?: ServerTlsOptions;
+  baselineWindowMs?: number;
+  /** An agent without a heartbeat for this long is written as silent (`agent_silence`; default 5 min). */
+  silenceAfterMs?: number;
+  /** Period of `collector_stats` and of the silence check (default 60 s; 0 = off). */
+  statsPeriodMs?: number;
+  /** Equivalence margins for verdicts (default: each baseline's noise floor). */
+  margins?: MarginSpec;
+  batchSize?: number;
+  flushMs?: number;
+  ratePerSec?: number;
+  burst?: number;
+  /** Connections without a stream are closed after this long (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Compute the `overhead` measurement as results arrive (default true). */
+  overhead?: boolean;
+  /** Find change points (`overhead_change`) after each overhead update (default: with overhead). */
+  changes?: boolean;
+  /** Retention policies (default: samples 30d, autogen kept forever; schema/retention.ts). */
+  retention?: RetentionSettings;
+  log: Logger;
+}
+
+/** The tokens file (`--tokens`), its problems logged as warnings. */
+export function readTokens(path: string, log: Logger): TokenTable {
+  return loadTokens(path, (m) => log.warn(m));
+}
+
+/**
+ * COLLECTOR_OPTIONS' values as CollectorOptions: files read (tokens, password), warnings about
+ * secrets logged, bad values refused with a UsageError naming the option.
+ */
+export function collectorOptions(values: OptionValues, argv: readonly string[], log: Logger): CollectorOptions {
+  const tokensPath = optStr(values, 'tokens');
+  const rate = int(values, 'rate-limit');
+  const influxUrl = influxUrlFrom(values, argv, log);
+  const tlsKey = optStr(values, 'tls-key');
+  const keyWarning = tlsKey ? secretFileWarning(tlsKey, '--tls-key') : undefined;
+  if (keyWarning) log.warn(keyWarning);
+  return {
+    listen: str(values, 'listen'),
+    influxUrl,
+    database: str(values, 'database'),
+    createDatabase: values['no-create-db'] !== true,
+    retention: {
+      samples: {
+        name: retentionName(str(values, 'samples-policy'), 'samples-policy'),
+        duration: retentionDuration(str(values, 'samples-retention'), 'samples-retention'),
+      },
+      kept: { name: retentionName(str(values, 'kept-policy'), 'kept-policy'), duration: retentionDuration(str(values, 'kept-retention'), 'kept-retention') },
+    },
+    tokens: tokensPath ? readTokens(tokensPath, log) : null,
+    tls: {
+      cert: optStr(values, 'tls-cert'),
+      key: tlsKey,
+      clientCa: optStr(values, 'tls-client-ca'),
+      allowPlaintext: values['allow-plaintext'] === true,
+    },
+    baselineWindowMs: duration(values, 'baseline-window'),
+    silenceAfterMs: duration(values, 'silence-after'),
+    statsPeriodMs: duration(values, 'stats-interval'),
+    margins: marginOption(optStr(values, 'margin')),
+    batchSize: int(values, 'batch-size'),
+    flushMs: duration(values, 'flush-interval'),
+    ratePerSec: rate,
+    idleTimeoutMs: duration(values, 'idle-timeout'),
+    burst: rate * 4,
+    log,
+  };
+}
+
+/** --influx plus --influx-username/--influx-password-file; a password on the command line is warned about. */
+function influxUrlFrom(values: OptionValues, argv: readonly string[], log: Logger): string {
+  const url = str(values, 'influx');
+  const user = optStr(values, 'influx-username');
+  const passwordFile = optStr(values, 'influx-password-file');
+  if (argv.some((a) => /:\/\/[^/@\s]*:[^/@\s]*@/.test(a))) {
+    log.warn(
+      `the InfluxDB password in --influx ${redactUrl(url)} is visible to every user in the process list: use --influx-username and --influx-password-file`,
+    );
+  }
+  if (!passwordFile) {
+    if (user) throw new UsageError('--influx-username needs --influx-password-file (the password is never taken on the command line)');
+    return url;
+  }
+  if (!user) throw new UsageError('--influx-password-file needs --influx-username');
+  const secret = readSecretFile(passwordFile, '--influx-password-file');
+  if (secret.warning) log.warn(secret.warning);
+  return withCredentials(url, user, secret.value);
+}

@@ -2,7 +2,7 @@
 // running one a grace and returns what is left. Expected values worked out by hand.
 import { describe, expect, it } from 'vitest';
 import { OwedWork, owedMarkerLine } from './owed.js';
-import type { WrittenResult } from './overhead/index.js';
+import type { WrittenResult } from './listener.js';
 
 const r = (ns: string): WrittenResult => ({ tags: {}, fields: {}, timestamp_ns: ns });
 

@@ -8,7 +8,7 @@
 // computations overwrite their own points, so doing a range twice is harmless.
 import type { Logger } from 'pino';
 import type { RawQuery } from './influx/history.js';
-import type { WrittenResult } from './overhead/index.js';
+import type { WrittenResult } from './listener.js';
 
 /** Resolves false when a computation failed (InfluxDB refused a query): the batch is tried again. */
 export type Compute = (results: WrittenResult[]) => Promise<boolean | void>;

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { loadTokens } from '../collector/server/tokens.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { packageRoot } from '../lib/root.js';

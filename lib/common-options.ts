@@ -1,5 +1,7 @@
 // Options several commands share, declared once so their type, bounds and wording agree.
 import type { OptionSpec } from './option-types.js';
+import { UsageError } from './errors.js';
+import { parseMarginSpec, type MarginSpec } from './compare/margin.js';
 
 /** Trials per test: at least 1 (one trial gives no interval), at most 100 (a run stays bounded). */
 export const TRIALS_OPTION = (help: string, defaultTrials: string): OptionSpec => ({
@@ -19,3 +21,16 @@ export const LOG_LEVEL_OPTION: OptionSpec = {
   help: 'trace, debug, info, warn, error',
   default: 'info',
 };
+
+/** --margin: '2' (every group) or 'lab=2,prod=5'; read with marginOption(). */
+export const MARGIN_OPTION = (help: string): OptionSpec => ({ name: 'margin', type: 'string', help });
+
+/** --margin as a MarginSpec; a bad value is a usage error. */
+export function marginOption(text: string | undefined): MarginSpec | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseMarginSpec(text);
+  } catch (err) {
+    throw new UsageError(`--${(err as Error).message}`);
+  }
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../collector/influx/influxd.js';
 import { startLocalStack } from '../collector/stack.js';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { onceAgentArgs, runCli, startCli } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-agent-cli-'));

@@ -10,7 +10,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { createChangeDetector } from '../collector/changes/index.js';
 import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 import { parse } from 'yaml';

@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { packageRoot } from '../lib/root.js';
 import { onceAgentArgs } from './support/cli.js';

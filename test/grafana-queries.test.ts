@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { interpolate, type TimeRange, type VariableValue } from '../grafana/interpolate.js';
 import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { checkSilence } from '../collector/health/silence.js';
 import { backfillDownsampled } from '../collector/influx/retention.js';
 import { rawQuery } from '../collector/influx/writer.js';

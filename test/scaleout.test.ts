@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
 import { simAgentId, simHello, simMessage } from '../bench/messages.js';
 import { SimAgent } from '../bench/sim-agent.js';

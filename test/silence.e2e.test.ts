@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { probeHealth } from '../collector/health/grpc.js';
 import { interpolate } from '../grafana/interpolate.js';
 import { runCli, startCli, type CliResult } from './support/cli.js';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
-import { influxClient } from '../collector/index.js';
+import { influxClient } from '../collector/influx/client.js';
 import { writeFileSync } from 'node:fs';
 import { runCli, type CliResult } from './support/cli.js';
 

@@ -2,7 +2,7 @@
 // guest proves it works) measured with the same profile, then the overhead table.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { influxClient } from '../../collector/index.js';
+import { influxClient } from '../../collector/influx/client.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { buildChainReport } from '../../collector/report/chain.js';
 import { formatChainReport } from '../../collector/report/chain-format.js';

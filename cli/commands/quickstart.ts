@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { influxClient } from '../../collector/index.js';
+import { influxClient } from '../../collector/influx/client.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { latestResultsTable } from '../../collector/results-table.js';
 import { startLocalStack } from '../../collector/stack.js';

@@ -1,12 +1,12 @@
 // virt-overhead report: the overhead comparison table from InfluxDB, optionally as JSON or a
 // self-contained HTML file.
 import { writeFileSync } from 'node:fs';
-import { influxClient } from '../../collector/index.js';
+import { influxClient } from '../../collector/influx/client.js';
 import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
 import { duration, formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
-import { marginOption } from './collector.js';
 import { marginForGroup } from '../../lib/compare/margin.js';
 import { appendSections, changesReport, formatChangesReport, renderChangesSection } from '../../collector/changes/report.js';
 import { buildChainReport } from '../../collector/report/chain.js';
@@ -20,11 +20,9 @@ const SPECS: OptionSpec[] = [
   { name: 'metrics', type: 'enum', values: ['key', 'all'], help: "'key' (each test's headline metrics) or 'all'", default: 'key' },
   { name: 'html', type: 'path', help: 'also write a self-contained HTML report to this file' },
   { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)' },
-  {
-    name: 'margin',
-    type: 'string',
-    help: "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)",
-  },
+  MARGIN_OPTION(
+    "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)",
+  ),
   { name: 'changes', type: 'boolean', help: 'list change points of the overhead series (E-divisive, issue 14) instead of the table', default: false },
   { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
 ];

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
-import { createOverheadCalculator, type WrittenResult } from '../overhead/index.js';
+import { createOverheadCalculator } from '../overhead/index.js';
+import type { WrittenResult } from '../listener.js';
 import { writeTrials, type TrialSpec } from '../overhead/testing/sysbench-points.js';
 import { createChangeDetector } from './index.js';
 

@@ -14,7 +14,8 @@
 // left behind are corrected too.
 import type { InfluxDB, IPoint } from 'influx';
 import { eq } from '../../schema/influxql.js';
-import { DEFAULT_WINDOW_MS, type WrittenResult } from '../overhead/index.js';
+import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
+import type { WriteListener, WrittenResult } from '../listener.js';
 import { factsHistory } from '../facts/index.js';
 import { bound, LruMap, mergeRange } from './cache.js';
 import { detectChanges, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
@@ -55,7 +56,7 @@ export interface SeriesAnalysis {
   verdict: SeriesVerdict;
 }
 
-export interface ChangeDetector {
+export interface ChangeDetector extends WriteListener {
   /** Change points of every overhead series of one guest's test, read whole, without writing. */
   analyse(key: GuestTestKey): Promise<SeriesAnalysis[]>;
   /** Reads the series whole and replaces the guest's `overhead_change` points of that test. */
@@ -196,5 +197,5 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     for (const { key, fromNs, toNs } of keys.values()) await update(key, fromNs - windowNs, toNs + windowNs);
   }
 
-  return { analyse, recompute, onResultsWritten };
+  return { name: 'change point detection', owed: true, analyse, recompute, onResultsWritten };
 }

@@ -67,7 +67,7 @@ describe('agent_info', () => {
     const result = (run: string, ts: number, version = '1.0.20') => ({
       tags: { ...TAGS, test: 'cpu', sysbench_version: version },
       fields: { run_id: run },
-      timestamp: String(ts),
+      timestamp_ns: String(ts),
     });
     const got = runs.newRuns([result('r1', 30), result('r1', 10), result('r2', 20, '1.1.0'), result('r1', 40)]);
     expect(got.map((r) => [r.runId, r.timeNs, r.sysbenchVersion])).toEqual([

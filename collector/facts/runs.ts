@@ -6,14 +6,8 @@
 // itself reports, its fact changes recorded as for a hello. One point per run, not per result.
 import type { InfluxDB, IPoint } from 'influx';
 import { IDENTITY_TAGS, type IdentityTags } from '../../schema/influx.js';
+import type { WrittenResult } from '../listener.js';
 import { agentInfoPoint, lastFacts } from './index.js';
-
-/** A stored `sysbench` result as the writer hands it over. */
-interface ResultPoint {
-  tags?: Record<string, string>;
-  fields?: Record<string, unknown>;
-  timestamp?: unknown;
-}
 
 export interface RunStart {
   tags: IdentityTags;
@@ -29,17 +23,17 @@ export class RunFacts {
   constructor(private readonly maxRuns = 10_000) {}
 
   /** The runs of these results not seen before, each at its earliest result here. */
-  newRuns(points: readonly ResultPoint[]): RunStart[] {
+  newRuns(points: readonly WrittenResult[]): RunStart[] {
     const found = new Map<string, RunStart>();
     for (const p of points) {
-      const runId = p.fields?.run_id;
-      if (!p.tags || typeof runId !== 'string') continue;
+      const runId = p.fields.run_id;
+      if (typeof runId !== 'string') continue;
       const key = `${p.tags.group}\0${p.tags.agent}\0${runId}`;
       if (this.seen.has(key)) continue;
-      const timeNs = BigInt(String(p.timestamp));
+      const timeNs = BigInt(p.timestamp_ns);
       const have = found.get(key);
       if (have && have.timeNs <= timeNs) continue;
-      const tags = Object.fromEntries(IDENTITY_TAGS.map((t) => [t, p.tags![t] ?? ''])) as IdentityTags;
+      const tags = Object.fromEntries(IDENTITY_TAGS.map((t) => [t, p.tags[t] ?? ''])) as IdentityTags;
       found.set(key, { tags, runId, sysbenchVersion: p.tags.sysbench_version ?? '', timeNs });
     }
     for (const key of found.keys()) {

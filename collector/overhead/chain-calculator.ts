@@ -15,7 +15,8 @@ import { withGroupsOfMissingParents } from './chain-agents.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './chain.js';
 import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
-import type { WrittenResult } from './index.js';
+import type { Logger } from 'pino';
+import type { WriteListener, WrittenResult } from '../listener.js';
 
 export const CHAIN_MEASUREMENT = 'overhead_chain';
 
@@ -31,7 +32,7 @@ export interface ChainCalculatorOptions {
   onProblem?: (p: ChainProblem & { group: string }) => void;
 }
 
-export interface ChainCalculator {
+export interface ChainCalculator extends WriteListener {
   onResultsWritten(points: readonly WrittenResult[]): Promise<void>;
   /** Recomputes the chain points of every run of one group's test near anchorNs. Returns points written. */
   recompute(key: ChainKey): Promise<number>;
@@ -209,5 +210,17 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
     for (const k of keys.values()) await recompute(k);
   }
 
-  return { onResultsWritten, recompute };
+  return { name: 'nested-stack overhead computation', owed: true, onResultsWritten, recompute };
+}
+
+/** onProblem for the collector's log: each declaration problem once per collector, not on every batch. */
+export function logProblemsOnce(log: Logger, max = 10_000): (p: ChainProblem & { group: string }) => void {
+  const reported = new Set<string>();
+  return (p) => {
+    const key = `${p.group}\0${p.message}`;
+    if (reported.has(key)) return;
+    if (reported.size >= max) reported.clear();
+    reported.add(key);
+    log.warn({ group: p.group, agent: p.agent, problem: p.kind }, `nested stack: ${p.message}`);
+  };
 }

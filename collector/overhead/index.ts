@@ -10,6 +10,7 @@ import { eq, timeBetween } from '../../schema/influxql.js';
 import { replaceRunPoints, runSeriesWhere } from './replace-run-points.js';
 import { marginForGroup } from '../../lib/compare/margin.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
+import type { WriteListener, WrittenResult } from '../listener.js';
 
 export { compareGuestRun, overheadFields, sampleOf, type MetricComparison } from './compute.js';
 export { METRIC_DIRECTIONS, KEY_METRICS, OVERHEAD_METRICS, metricDirection, primaryMetric, overheadPct } from '../../schema/metrics.js';
@@ -17,13 +18,6 @@ export { compareVariants, type VariantComparison } from './variants.js';
 
 export { DEFAULT_WINDOW_MS } from './window.js';
 import { DEFAULT_WINDOW_MS } from './window.js';
-
-/** What the collector hands over after InfluxDB accepted a batch (the `sysbench` points of it). */
-export interface WrittenResult {
-  tags: Record<string, string>;
-  fields: Record<string, number | string | boolean>;
-  timestamp_ns: string;
-}
 
 export interface OverheadCalculatorOptions {
   /** An `influx` client; queries and writes name `database` explicitly. */
@@ -39,7 +33,7 @@ export interface OverheadCalculatorOptions {
   onError?: (err: Error, run: GuestRunKey) => void;
 }
 
-export interface OverheadCalculator {
+export interface OverheadCalculator extends WriteListener {
   onResultsWritten(points: readonly WrittenResult[]): Promise<void>;
   /** Recomputes one guest run (what onResultsWritten does for each affected run). Returns points written. */
   recomputeGuestRun(run: GuestRunKey): Promise<number>;
@@ -193,5 +187,5 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
     if (errors.length > 0) throw new Error(`overhead: ${errors.length} guest run(s) failed; first: ${errors[0]!.message}`);
   }
 
-  return { onResultsWritten, recomputeGuestRun };
+  return { name: 'overhead computation', owed: true, onResultsWritten, recomputeGuestRun };
 }

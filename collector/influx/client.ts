@@ -1,0 +1,35 @@
+// The `influx` client for a URL (the report, the lab, quickstart and tests read InfluxDB with
+// it), and the one error that says InfluxDB is not there at all.
+import { InfluxDB } from 'influx';
+import { UsageError } from '../../lib/errors.js';
+import { redactUrl } from '../../lib/secret-file.js';
+
+export class InfluxUnreachableError extends Error {
+  override name = 'InfluxUnreachableError';
+}
+
+/** A client for `url` (http or https; user:password@ in it becomes its credentials); a bad URL is a usage error. */
+export function influxClient(url: string, database: string): InfluxDB {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`'${redactUrl(url)}' is not an InfluxDB URL (e.g. http://127.0.0.1:8086)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`InfluxDB URL '${redactUrl(url)}' must start with http:// or https://`);
+  return new InfluxDB({
+    host: u.hostname,
+    port: Number(u.port || (u.protocol === 'https:' ? 443 : 8086)),
+    protocol: u.protocol === 'https:' ? 'https' : 'http',
+    database,
+    ...(u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
+  });
+}
+
+/** The client for `url`, once InfluxDB answered /ping (within 5 s); else InfluxUnreachableError. */
+export async function connectInflux(url: string, database: string): Promise<InfluxDB> {
+  const influx = influxClient(url, database);
+  const pings = await influx.ping(5000);
+  if (!pings.some((p) => p.online)) throw new InfluxUnreachableError(`InfluxDB is not reachable at ${redactUrl(url)} (no answer to /ping within 5 s)`);
+  return influx;
+}

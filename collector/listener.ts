@@ -1,0 +1,29 @@
+// What runs after a write. Each calculator (facts, overhead, nested stacks, change points) is a
+// WriteListener; the composition root (index.ts) lists them and the pipeline (pipeline.ts)
+// calls them in that order. A new calculator is one more entry in that list, not another
+// named call in the collector.
+import type { Hello__Output } from '../proto/index.js';
+import type { IdentityTags } from '../schema/influx.js';
+
+/** A stored `sysbench` result, as the collector hands it over after InfluxDB accepted it. */
+export interface WrittenResult {
+  tags: Record<string, string>;
+  fields: Record<string, number | string | boolean>;
+  timestamp_ns: string;
+}
+
+export interface WriteListener {
+  /** Named in the log when it fails ('overhead computation'). */
+  readonly name: string;
+  /**
+   * true: its work is derived from the stored results (overhead, chains, change points). It runs
+   * after the acks, is retried when it fails, and what a stop leaves is recorded in
+   * `overhead_owed` and redone from the stored results by the next start.
+   * false: it records what was seen (facts); it runs once, in order with the batches, a failure
+   * is logged and not retried.
+   */
+  readonly owed: boolean;
+  onResultsWritten?(results: readonly WrittenResult[]): Promise<void>;
+  /** Each authorized hello, in order with the batches. */
+  onHello?(hello: Hello__Output, tags: IdentityTags, nowNs: bigint): Promise<void>;
+}

@@ -1,0 +1,82 @@
+// The after-write pipeline: calls the listeners (listener.ts) in their order. Work that is owed
+// (overhead, chains, change points) runs after the acks, one batch at a time, so it never
+// delays an agent, and what is still owed at stop is left to the next start (owed.ts). Records
+// (facts) keep their place among the batches, so a run's change points see its facts.
+import type { IPoint } from 'influx';
+import type { Logger } from 'pino';
+import type { Hello__Output } from '../proto/index.js';
+import type { IdentityTags } from '../schema/influx.js';
+import type { RawQuery } from './influx/history.js';
+import type { OwedMarker } from './influx/writer.js';
+import type { WriteListener, WrittenResult } from './listener.js';
+import { catchUp, OwedWork } from './owed.js';
+
+export class Pipeline {
+  private readonly work: OwedWork;
+  private readonly owed: WriteListener[];
+  private readonly records: WriteListener[];
+
+  constructor(
+    listeners: readonly WriteListener[],
+    private readonly log: Logger,
+  ) {
+    this.owed = listeners.filter((l) => l.owed && l.onResultsWritten);
+    this.records = listeners.filter((l) => !l.owed);
+    this.work = new OwedWork(async (results) => {
+      let ok = true;
+      for (const l of this.owed)
+        await l.onResultsWritten!(results).catch((err: Error) => {
+          ok = false;
+          log.error({ error: err.message, results: results.length }, `${l.name} failed (tried again, up to 3 times)`);
+        });
+      return ok;
+    });
+  }
+
+  /** Some listener's work is owed: the writer marks results with `overhead_owed` until it is done. */
+  get owes(): boolean {
+    return this.owed.length > 0;
+  }
+
+  /** The batch writer's onWritten: the `sysbench` points InfluxDB accepted, and their marker. */
+  written(points: readonly IPoint[], marker?: OwedMarker): void {
+    const results: WrittenResult[] = points
+      .filter((p) => p.measurement === 'sysbench')
+      .map((p) => ({
+        tags: p.tags as Record<string, string>,
+        fields: p.fields as Record<string, number | string | boolean>,
+        timestamp_ns: String(p.timestamp),
+      }));
+    for (const l of this.records) if (l.onResultsWritten) this.work.enqueue(() => this.logged(l, l.onResultsWritten!(results)));
+    if (!this.owes) return;
+    // Computed: its marker may go. Not reached when the collector stops first: the marker stays.
+    this.work.add(results, marker && (() => marker.settle()));
+  }
+
+  /** Each authorized hello (the stream's onHello). */
+  hello(hello: Hello__Output, tags: IdentityTags): void {
+    for (const l of this.records) if (l.onHello) this.work.enqueue(() => this.logged(l, l.onHello!(hello, tags, BigInt(Date.now()) * 1_000_000n)));
+  }
+
+  /** In the background: the work an earlier collector left owed (its markers). */
+  catchUp(query: RawQuery, self: string): void {
+    if (this.owes)
+      void catchUp(query, this.work, this.log, 1000, self).catch((err: Error) =>
+        this.log.warn({ error: err.message }, 'could not compute the overhead owed by an earlier collector; retried at the next start'),
+      );
+  }
+
+  /** Resolves when nothing is queued or running. */
+  drained(): Promise<void> {
+    return this.work.drained();
+  }
+
+  /** Stops taking work; the computation running gets graceMs; returns the results still owed. */
+  stop(graceMs: number): Promise<WrittenResult[]> {
+    return this.work.stop(graceMs);
+  }
+
+  private logged(l: WriteListener, task: Promise<void>): Promise<void> {
+    return task.catch((err: Error) => this.log.error({ error: err.message }, `${l.name} failed`));
+  }
+}
