@@ -15,7 +15,7 @@ import { BatchWriter, lineWriter, rawQuery } from './influx/writer.js';
 import type { WriteListener } from './listener.js';
 import { createFactsRecorder } from './facts/listener.js';
 import { createOverheadCalculator } from './overhead/index.js';
-import { createChainCalculator, logProblemsOnce } from './overhead/chain-calculator.js';
+import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
 import { createChangeDetector } from './changes/index.js';
 import { startPeriodicChecks } from './health/periodic.js';
 import { WriteTimer } from './health/stats.js';

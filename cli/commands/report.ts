@@ -9,8 +9,8 @@ import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
 import { marginForGroup } from '../../lib/compare/margin.js';
 import { appendSections, changesReport, formatChangesReport, renderChangesSection } from '../../collector/changes/report.js';
-import { buildChainReport } from '../../collector/report/chain.js';
-import { formatChainReport, renderChainHtml } from '../../collector/report/chain-format.js';
+import { buildChainReport } from '../../collector/report/chain/build.js';
+import { formatChainReport, renderChainHtml } from '../../collector/report/chain/format.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },

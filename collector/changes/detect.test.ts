@@ -2,7 +2,7 @@
 // outlier, a baseline that moved with the guest, facts that changed or flapped, a gap of weeks.
 import { describe, expect, it } from 'vitest';
 import { detectChanges, type OverheadRun } from './detect.js';
-import { changedFacts } from './facts.js';
+import { changedFacts } from '../facts/changed.js';
 import { byTime } from './series.js';
 
 const HOUR = 3_600_000_000_000n;

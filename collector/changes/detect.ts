@@ -4,7 +4,7 @@
 import { changePoints, isolatedOutliers, type ChangePoint, type ChangePointOptions } from '../../lib/changepoint/index.js';
 import { DEFAULT_MARGIN_PCT } from '../../lib/compare/margin.js';
 import { mean, welchTTest } from '../../lib/stats/stats.js';
-import { changedFacts, describeFacts, type Facts } from './facts.js';
+import { changedFacts, describeFacts, type Facts } from '../facts/changed.js';
 
 /** One guest run's overhead point for the metric, in time order. */
 export interface OverheadRun {

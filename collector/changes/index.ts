@@ -22,7 +22,6 @@ import { detectChanges, type ChangeDetectionOptions, type SeriesVerdict } from '
 import { guestWhere, queryOverhead, seriesId, toSeries, type GuestTestKey, type OverheadSeries } from './series.js';
 
 export { detectChanges, DEFAULT_CHANGE_OPTIONS, type ChangeDetectionOptions, type ChangeRecord, type OverheadRun, type SeriesVerdict } from './detect.js';
-export { changedFacts, describeFacts, type Facts, type FactChange } from './facts.js';
 export { readOverheadSeries, TAG_FACTS, type GuestTestKey, type OverheadSeries } from './series.js';
 
 export const DEFAULT_LOOKBACK_MS = 400 * 86_400_000;

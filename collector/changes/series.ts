@@ -4,7 +4,7 @@ import type { InfluxDB } from 'influx';
 import { eq, timeBetween } from '../../schema/influxql.js';
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
-import type { Facts } from './facts.js';
+import type { Facts } from '../facts/changed.js';
 import { factsAt, factsHistory } from '../facts/index.js';
 
 /** One guest's runs of one test and profile in one group. */

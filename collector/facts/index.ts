@@ -8,7 +8,7 @@ import type { InfluxDB, IPoint } from 'influx';
 import type { Hello__Output } from '../../proto/index.js';
 import type { IdentityTags } from '../../schema/influx.js';
 import { eq } from '../../schema/influxql.js';
-import { changedFacts, describeFacts, type Facts } from '../changes/facts.js';
+import { changedFacts, describeFacts, type Facts } from './changed.js';
 
 /** Fact names stored as `agent_info` fields: strings, except these counts (floats, like every number). */
 export const FACT_FIELDS = [

@@ -28,7 +28,7 @@ function resolutionFields(resolution: Record<string, number> | undefined): Recor
   return Object.fromEntries(Object.entries(resolution ?? {}).map(([k, v]) => [`${k}${RESOLUTION_SUFFIX}`, v]));
 }
 
-/** `layer`: the hello's nested-stack facts (parent_agent, …; collector/overhead/chain-fields.ts), stored with every result. */
+/** `layer`: the hello's nested-stack facts (parent_agent, …; collector/influx/chain-fields.ts), stored with every result. */
 export function resultPoint(tags: Tags, r: Result__Output, layer: Record<string, string | number> = {}): IPoint {
   const fields: Record<string, number | string | boolean> = {
     ...r.fields,

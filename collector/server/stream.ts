@@ -13,7 +13,7 @@ import {
   type Result__Output,
 } from '../../proto/index.js';
 import { identityTags, StreamEncoder, type EncodedPoint } from '../influx/points.js';
-import { chainFields } from '../overhead/chain-fields.js';
+import { chainFields } from '../influx/chain-fields.js';
 import { PermanentWriteError, type BatchWriter } from '../influx/writer.js';
 import { HistoryConflictError } from '../influx/history.js';
 import { LogLimiter } from './log-limit.js';

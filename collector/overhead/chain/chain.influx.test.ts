@@ -3,12 +3,12 @@
 // events/s, so L1/L0 = 0.5, L2/L1 = 0.2, L2/L0 = 0.1; each side's s²/(n·mean²) = 1/300, df = 4,
 // t(0.975, 4) = 2.776445 → ratio interval × [0.797163, 1.254448].
 import { describe, expect, it } from 'vitest';
-import { buildChainReport } from '../report/chain.js';
-import { formatChainReport, renderChainHtml } from '../report/chain-format.js';
-import { createChainCalculator } from './chain-calculator.js';
-import type { ChainProblem } from './chain.js';
-import { usePrivateInfluxd } from './testing/private-influxd.js';
-import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
+import { buildChainReport } from '../../report/chain/build.js';
+import { formatChainReport, renderChainHtml } from '../../report/chain/format.js';
+import { createChainCalculator } from './calculator.js';
+import type { ChainProblem } from './resolve.js';
+import { usePrivateInfluxd } from '../testing/private-influxd.js';
+import { writeTrials, type TrialSpec } from '../testing/sysbench-points.js';
 
 const DB = 'chain_test';
 const T0 = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z

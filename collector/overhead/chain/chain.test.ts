@@ -1,8 +1,8 @@
 // Chain resolution and chain arithmetic against hand-computed values (docs/overhead.md
 // "Nested stacks"). t(0.975, 4) = 2.7764451051977987, t(0.975, 8) = 2.3060041352041662 from t tables.
 import { describe, expect, it } from 'vitest';
-import { checkChain, layersProduct, type RunSample } from './chain-math.js';
-import { resolveChains, type ChainAgent } from './chain.js';
+import { checkChain, layersProduct, type RunSample } from './math.js';
+import { resolveChains, type ChainAgent } from './resolve.js';
 
 const a = (agent: string, parent: string | null, role = 'guest', group = 'g'): ChainAgent => ({ agent, group, role, parent });
 

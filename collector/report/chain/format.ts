@@ -1,8 +1,8 @@
 // The nested-stack section as terminal text and as an HTML fragment (inline SVG: root → L1 →
 // L2 as boxes, each arrow labelled with that layer's cost).
-import type { ChainLayer, ChainReport, LayerCost } from './chain.js';
-import { fmtPct, fmtRatio } from './format.js';
-import { escapeHtml } from './html.js';
+import type { ChainLayer, ChainReport, LayerCost } from './build.js';
+import { fmtPct, fmtRatio } from '../format.js';
+import { escapeHtml } from '../html.js';
 
 function costText(c: LayerCost | null): string {
   if (!c) return '—';

@@ -1,8 +1,8 @@
 // Tells "parent in another group" from "parent never reported": for parents that have no
 // results in the group, the groups InfluxDB knows them in are added to the agents.
 import type { InfluxDB } from 'influx';
-import type { ChainAgent } from './chain.js';
-import { eq } from '../../schema/influxql.js';
+import type { ChainAgent } from './resolve.js';
+import { eq } from '../../../schema/influxql.js';
 
 export async function withGroupsOfMissingParents(influx: InfluxDB, database: string, agents: readonly ChainAgent[], group: string): Promise<ChainAgent[]> {
   const inGroup = new Set(agents.filter((a) => a.group === group).map((a) => a.agent));

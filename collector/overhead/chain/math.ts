@@ -4,7 +4,7 @@
 // below and parent of the layer above) with opposite signs, so its terms cancel when both
 // comparisons picked the same run: the arithmetic is per run, not per comparison. Like the
 // comparison engine, each run's variance includes the rounding variance Δ²/12 of its printing step.
-import { inferResolution, mean, quantizationVariance, tQuantile, variance } from './chain-seam.js';
+import { inferResolution, mean, quantizationVariance, tQuantile, variance } from './seam.js';
 
 /** One side of one layer comparison: a run's trial values. */
 export interface RunSample {

@@ -1,6 +1,7 @@
-// Which facts changed across a change point. A fact is named only when it held one value over
-// the last runs before the change and another one over the first runs after it: a fact that
-// flaps (kvm usable/unusable, two hosts taking turns) explains nothing and is not named.
+// Which facts changed: between two hellos (agent_info's `changed`), and across a change point
+// (changes/detect.ts). A fact is named only when it held one value over the last runs before
+// the change and another one over the first runs after it: a fact that flaps (kvm
+// usable/unusable, two hosts taking turns) explains nothing and is not named.
 
 /** Facts of one run: name → value (tags of the run's points, agent_info fields). */
 export type Facts = Readonly<Record<string, string>>;

@@ -3,11 +3,11 @@
 // check that the layers multiply to the whole stack, the chain problems, and where the
 // declared nesting or what detection saw disagrees with the parent relation.
 import type { InfluxDB } from 'influx';
-import { resolveChains, type ChainAgent, type ChainProblem } from '../overhead/chain.js';
-import { withGroupsOfMissingParents } from '../overhead/chain-agents.js';
-import { eq } from '../../schema/influxql.js';
-import { KEY_METRICS } from '../../schema/metrics.js';
-import type { TestName } from '../../schema/sysbench.js';
+import { resolveChains, type ChainAgent, type ChainProblem } from '../../overhead/chain/resolve.js';
+import { withGroupsOfMissingParents } from '../../overhead/chain/agents.js';
+import { eq } from '../../../schema/influxql.js';
+import { KEY_METRICS } from '../../../schema/metrics.js';
+import type { TestName } from '../../../schema/sysbench.js';
 
 export interface LayerCost {
   ratio: number;

@@ -7,16 +7,16 @@
 // Stateless and idempotent like the baseline calculator: everything is read back from
 // InfluxDB, and a point's timestamp is its run's first trial.
 import type { InfluxDB, IPoint } from 'influx';
-import { checkChain, type LayerPair } from './chain-math.js';
-import { compareLayer, mean, metricDirection, nearestRun, OVERHEAD_METRICS } from './chain-seam.js';
-import { replaceRunPoints, runSeriesWhere } from './replace-run-points.js';
-import { marginForGroup } from '../../lib/compare/margin.js';
-import { withGroupsOfMissingParents } from './chain-agents.js';
-import { resolveChains, type ChainAgent, type ChainProblem } from './chain.js';
-import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
-import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
+import { checkChain, type LayerPair } from './math.js';
+import { compareLayer, mean, metricDirection, nearestRun, OVERHEAD_METRICS } from './seam.js';
+import { replaceRunPoints, runSeriesWhere } from '../replace-run-points.js';
+import { marginForGroup } from '../../../lib/compare/margin.js';
+import { withGroupsOfMissingParents } from './agents.js';
+import { resolveChains, type ChainAgent, type ChainProblem } from './resolve.js';
+import { eq, quoteIdent, timeBetween } from '../../../schema/influxql.js';
+import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from '../rows.js';
 import type { Logger } from 'pino';
-import type { WriteListener, WrittenResult } from '../listener.js';
+import type { WriteListener, WrittenResult } from '../../listener.js';
 
 export const CHAIN_MEASUREMENT = 'overhead_chain';
 
