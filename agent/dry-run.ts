@@ -1,5 +1,7 @@
 // `agent --dry-run`: the suite once, its results printed, nothing sent and nothing kept (like
 // Telegraf's --test). For trying a profile or a new machine before pointing it at a collector.
+// It holds the work directory's lock like any agent: its fileio files would otherwise land in the
+// middle of a scheduled agent's run in the same directory.
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from './config/options.js';
 import { detect } from './detect/index.js';
 import { allProgress, terminalProgress } from './progress.js';
+import { lockSpool, type SpoolLock } from './spool/lock.js';
 import { Spool } from './spool/spool.js';
 import { RunSummary } from './summary.js';
 import type { SysbenchVersion } from './sysbench/dialect.js';
@@ -37,11 +40,13 @@ export async function runDry(cfg: AgentConfig, profile: Profile, version: Sysben
   process.once('SIGTERM', onSignal);
   // Results go through a throwaway spool (the suite's one way of handing them on) that is deleted.
   const spool = Spool.open(join(scratch, 'spool'));
+  let lock: SpoolLock | undefined;
   try {
     const d = await detect({ declared: cfg.declared });
     process.stdout.write(`virt ${d.virt}, container ${d.container}, kvm ${d.kvm.verdict}; sysbench ${version.text}; profile ${profile.name}\n`);
     const summary = new RunSummary();
     const workdir = usableWorkdir(cfg.workdir, scratch);
+    if (workdir === cfg.workdir) lock = await lockSpool(workdir);
     const outcome = await runSuite({
       agentId: cfg.agentId,
       profile,
@@ -63,6 +68,7 @@ export async function runDry(cfg: AgentConfig, profile: Profile, version: Sysben
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    lock?.release();
     spool.close();
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import type { ServerTlsOptions } from './server/credentials.js';
 import { loadTokens, type TokenTable } from './server/tokens.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
-  { name: 'listen', type: 'string', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
+  { name: 'listen', type: 'address', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL, without a password (see --influx-password-file)', default: 'http://127.0.0.1:8086' },
   { name: 'influx-username', type: 'string', help: 'InfluxDB user (with --influx-password-file)' },
   { name: 'influx-password-file', type: 'path', help: 'file holding the InfluxDB password, e.g. a systemd credential (%d/influx-password)' },

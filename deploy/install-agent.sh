@@ -364,7 +364,7 @@ write_token_dropin() {
 # the copy systemd hands it in its credentials directory.
 [Service]
 LoadCredential=token:$tf
-Environment=VIRT_OVERHEAD_TOKEN_FILE=%d/token"
+Environment=VIRT_OVERHEAD_AGENT_TOKEN_FILE=%d/token"
 }
 
 remove_dropin_dir_if_empty() {

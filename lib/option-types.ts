@@ -1,16 +1,18 @@
 // What an option's declared type and bounds mean: the one place an option's text is checked
 // (a whole number, a duration, a size, one of a set, within bounds), whichever source it came
 // from. Values stay as written ('24h', '256MiB'); lib/options.ts's readers convert checked text.
+import { statSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { splitHostPort } from './net.js';
 import { parseDuration, parseSize } from './units.js';
 
 /**
  * string: any text; path: a file or folder name (non-empty); boolean: a flag;
  * list: comma-separated (repeating the option replaces it); multi: repeatable;
  * int: a whole number (`min`/`max` numbers); duration: milliseconds (`min`/`max` as text, e.g. '1s');
- * size: bytes (`min`/`max` as text, e.g. '512MiB'); enum: one of `values`.
+ * size: bytes (`min`/`max` as text, e.g. '512MiB'); enum: one of `values`; address: HOST:PORT.
  */
-export type OptionType = 'string' | 'path' | 'boolean' | 'list' | 'multi' | 'int' | 'duration' | 'size' | 'enum';
+export type OptionType = 'string' | 'path' | 'boolean' | 'list' | 'multi' | 'int' | 'duration' | 'size' | 'enum' | 'address';
 
 export interface OptionSpec {
   name: string;
@@ -28,6 +30,10 @@ export interface OptionSpec {
   values?: readonly string[];
   /** What one value is called in errors: noun 'test' gives "unknown test 'x' (known: ...)". */
   noun?: string;
+  /** path: must name an existing directory or file when given. */
+  exists?: 'dir' | 'file';
+  /** Options with which this one would be ignored: given together, they are refused (lib/options.ts says when). */
+  conflicts?: readonly string[];
 }
 
 export type OptionValue = string | boolean | string[];
@@ -49,6 +55,8 @@ export function placeholder(s: OptionSpec): string {
       return ` ${(s.values ?? []).join('|')}`;
     case 'list':
       return ' A,B,...';
+    case 'address':
+      return ' HOST:PORT';
     default:
       return ' VALUE';
   }
@@ -81,6 +89,18 @@ function checkMember(s: OptionSpec, v: string): string {
   throw new UsageError(s.noun ? `unknown ${s.noun} '${v}' (known: ${known})` : `--${s.name}: expected one of ${known}, not '${v}'`);
 }
 
+function checkExists(s: OptionSpec, path: string, kind: 'dir' | 'file'): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (err) {
+    throw new UsageError(
+      `--${s.name} ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such ' + (kind === 'dir' ? 'directory' : 'file') : (err as Error).message}`,
+    );
+  }
+  if (isDir !== (kind === 'dir')) throw new UsageError(`--${s.name} ${path}: not a ${kind === 'dir' ? 'directory' : 'file'}`);
+}
+
 /** Checks a value as read (text, flag or list) against the option's declared type and bounds; throws a UsageError naming it. */
 export function checkOption(s: OptionSpec, raw: OptionValue): OptionValue {
   switch (s.type) {
@@ -98,7 +118,13 @@ export function checkOption(s: OptionSpec, raw: OptionValue): OptionValue {
       break;
     case 'path':
       if (raw === '') throw new UsageError(`--${s.name}: expected a file name, not an empty string`);
+      if (s.exists) checkExists(s, String(raw), s.exists);
       break;
+    case 'address': {
+      const a = splitHostPort(String(raw));
+      if ('error' in a) throw new UsageError(`--${s.name} ${String(raw)}: ${a.error}`);
+      break;
+    }
     case 'list':
     case 'multi':
       for (const v of raw as string[]) checkMember(s, v);

@@ -1,18 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { duration, formatHelp, int, parseOptions, size, type OptionSpec } from './options.js';
+import { duration, formatHelp, int, parseOptions, size, type CommandSpec, type OptionSpec } from './options.js';
 import { parseDuration, parseSize } from './units.js';
 import { UsageError } from './errors.js';
 import { tempDir } from '../test/support/temp-dir.js';
 
-const SPECS: OptionSpec[] = [
+const cmd = (options: OptionSpec[], name = 'agent'): CommandSpec => ({ name, usage: `usage: ${name}`, options, exitCodes: [{ code: 0, meaning: 'done' }] });
+const SPECS = cmd([
   { name: 'collector', type: 'string', help: '' },
   { name: 'group', type: 'string', help: '', default: 'default' },
   { name: 'once', type: 'boolean', help: '', default: false },
   { name: 'tests', type: 'list', help: '', default: ['cpu'] },
   { name: 'declare', type: 'multi', help: '' },
-];
+]);
 
 describe('options: command line > environment > config file > default', () => {
   const dir = tempDir('vo-opt-');
@@ -25,14 +26,14 @@ describe('options: command line > environment > config file > default', () => {
   });
   it('the environment beats the file', () => {
     const { values } = parseOptions(SPECS, ['--config', file], {
-      VIRT_OVERHEAD_GROUP: 'from-env',
-      VIRT_OVERHEAD_TESTS: 'fileio,mutex',
-      VIRT_OVERHEAD_ONCE: 'false',
+      VIRT_OVERHEAD_AGENT_GROUP: 'from-env',
+      VIRT_OVERHEAD_AGENT_TESTS: 'fileio,mutex',
+      VIRT_OVERHEAD_AGENT_ONCE: 'false',
     });
     expect(values).toMatchObject({ group: 'from-env', tests: ['fileio', 'mutex'], once: false });
   });
   it('the command line beats both', () => {
-    const { values } = parseOptions(SPECS, ['--config', file, '--group', 'cli', '--tests', 'threads'], { VIRT_OVERHEAD_GROUP: 'from-env' });
+    const { values } = parseOptions(SPECS, ['--config', file, '--group', 'cli', '--tests', 'threads'], { VIRT_OVERHEAD_AGENT_GROUP: 'from-env' });
     expect(values).toMatchObject({ group: 'cli', tests: ['threads'] });
   });
   it('defaults apply last', () => {
@@ -43,10 +44,55 @@ describe('options: command line > environment > config file > default', () => {
   });
   it('unknown options are usage errors, on the command line and in the file', () => {
     expect(() => parseOptions(SPECS, ['--colector', 'x'], {})).toThrow(UsageError);
+    expect(() => parseOptions(SPECS, ['--colector', 'x'], {})).toThrow(/^agent does not take --colector \(did you mean --collector\?\)/);
+    expect(() => parseOptions(SPECS, ['--since', '2w'], {})).toThrow(/^agent does not take --since; 'virt-overhead agent --help' lists its options$/);
     writeFileSync(join(dir, 'bad.yaml'), 'colector: x\n');
     expect(() => parseOptions(SPECS, ['--config', join(dir, 'bad.yaml')], {})).toThrow(/unknown option 'colector'/);
     expect(() => parseOptions(SPECS, ['--config', join(dir, 'missing.yaml')], {})).toThrow(/cannot read config file/);
-    expect(() => parseOptions(SPECS, [], { VIRT_OVERHEAD_ONCE: 'maybe' })).toThrow(/true or false/);
+    expect(() => parseOptions(SPECS, [], { VIRT_OVERHEAD_AGENT_ONCE: 'maybe' })).toThrow(/VIRT_OVERHEAD_AGENT_ONCE: option 'once' takes true or false/);
+  });
+});
+
+describe('environment: each variable names its command', () => {
+  const REPORT = cmd([{ name: 'group', type: 'string', help: '' }], 'report');
+  it("one command's variable does not reach another", () => {
+    expect(parseOptions(REPORT, [], { VIRT_OVERHEAD_AGENT_GROUP: 'lab' }).values.group).toBeUndefined();
+    expect(parseOptions(REPORT, [], { VIRT_OVERHEAD_REPORT_GROUP: 'lab' }).values.group).toBe('lab');
+    expect(parseOptions(SPECS, [], { VIRT_OVERHEAD_AGENT_GROUP: 'lab' }).values.group).toBe('lab');
+  });
+  it('a variable without its command is refused, naming the one to use, rather than applied to every command', () => {
+    expect(() => parseOptions(REPORT, [], { VIRT_OVERHEAD_GROUP: 'lab' })).toThrow(/^VIRT_OVERHEAD_GROUP is set, .* use VIRT_OVERHEAD_REPORT_GROUP$/);
+    // Variables of options this command does not have are none of its business.
+    expect(parseOptions(REPORT, [], { VIRT_OVERHEAD_TOKEN_FILE: 'x', VIRT_OVERHEAD_SLOW: '1' }).values.group).toBeUndefined();
+  });
+  it('--help names the variables of its own command', () => {
+    expect(formatHelp(REPORT)).toContain('VIRT_OVERHEAD_REPORT_<NAME>');
+    expect(formatHelp(REPORT)).toContain('VIRT_OVERHEAD_REPORT_GROUP');
+  });
+});
+
+describe('options that would be ignored together are refused', () => {
+  const AGENT = cmd([
+    { name: 'once', type: 'boolean', help: '', default: false },
+    { name: 'interval', type: 'duration', help: '', default: '6h', conflicts: ['once'] },
+  ]);
+  const dir = tempDir('vo-conflict-');
+  it('from the command line or the environment, naming both', () => {
+    expect(() => parseOptions(AGENT, ['--once', '--interval', '1h'], {})).toThrow(
+      /^--interval and --once do not go together: with --once, --interval would be ignored$/,
+    );
+    expect(() => parseOptions(AGENT, ['--once'], { VIRT_OVERHEAD_AGENT_INTERVAL: '1h' })).toThrow(
+      /^VIRT_OVERHEAD_AGENT_INTERVAL and --once do not go together/,
+    );
+    const both = join(dir, 'both.yaml');
+    writeFileSync(both, 'once: true\ninterval: 1h\n');
+    expect(() => parseOptions(AGENT, ['--config', both], {})).toThrow(/^interval in the config file and once in the config file do not go together/);
+  });
+  it('a default, or a config-file value the command line overrides, is no conflict', () => {
+    expect(parseOptions(AGENT, ['--once'], {}).values).toMatchObject({ once: true, interval: '6h' });
+    const file = join(dir, 'service.yaml');
+    writeFileSync(file, 'interval: 12h\n');
+    expect(parseOptions(AGENT, ['--config', file, '--once'], {}).sources).toMatchObject({ once: 'command line', interval: 'config file' });
   });
 });
 
@@ -55,44 +101,58 @@ describe('durations and sizes', () => {
     expect(parseDuration('6h', 'x')).toBe(6 * 3600 * 1000);
     expect(parseDuration('10m', 'x')).toBe(600_000);
     expect(parseDuration('250ms', 'x')).toBe(250);
-    expect(parseDuration('30', 'x')).toBe(30_000);
+    expect(parseDuration('2w', 'x')).toBe(14 * 86_400_000);
+    expect(parseDuration('1.5h', 'x')).toBe(5_400_000);
+    expect(parseDuration('0', 'x')).toBe(0);
     expect(parseSize('256MiB', 'x')).toBe(256 * 1024 * 1024);
     expect(parseSize('2G', 'x')).toBe(2 * 1024 ** 3);
     expect(parseSize('512k', 'x')).toBe(512 * 1024);
     expect(() => parseDuration('soon', 'interval')).toThrow(/--interval/);
+    // A bare number was seconds to the parser and hours to whoever wrote `--interval 6`.
+    expect(() => parseDuration('6', 'interval')).toThrow(/^--interval 6: 6 what\? e\.g\. 6h, 6m or 6s/);
+    expect(() => parseDuration('6', 'interval')).toThrow(UsageError);
     expect(() => parseSize('lots', 'spool-max')).toThrow(/--spool-max/);
   });
 });
 
 describe('typed options: declared once, checked whatever the source', () => {
-  const TYPED: OptionSpec[] = [
+  const TYPED = cmd([
     { name: 'trials', type: 'int', min: 1, max: 100, help: '', default: '3' },
     { name: 'wait', type: 'duration', min: '1s', help: '', default: '30s' },
     { name: 'memory', type: 'size', min: '512MiB', help: '', default: '2GiB' },
     { name: 'role', type: 'enum', values: ['baseline', 'guest'], help: '', default: 'guest' },
     { name: 'tests', type: 'list', values: ['cpu', 'mutex'], noun: 'test', min: 1, help: '', default: ['cpu'] },
     { name: 'token-file', type: 'path', help: '' },
-  ];
+    { name: 'listen', type: 'address', help: '' },
+    { name: 'root', type: 'path', exists: 'dir', help: '' },
+  ]);
   const dir = tempDir('vo-typed-');
 
   it('accepts good values from every source and keeps them as written', () => {
     const file = join(dir, 'ok.yaml');
     writeFileSync(file, 'trials: 7\nmemory: 1GiB\n');
-    const { values } = parseOptions(TYPED, ['--config', file, '--wait', '2m'], { VIRT_OVERHEAD_ROLE: 'baseline' });
+    const { values } = parseOptions(TYPED, ['--config', file, '--wait', '2m'], { VIRT_OVERHEAD_AGENT_ROLE: 'baseline' });
     expect(values).toMatchObject({ trials: '7', wait: '2m', memory: '1GiB', role: 'baseline', tests: ['cpu'] });
+    expect(parseOptions(TYPED, ['--listen', '[::1]:0', '--root', dir], {}).values).toMatchObject({ listen: '[::1]:0', root: dir });
     expect([int(values, 'trials'), duration(values, 'wait'), size(values, 'memory')]).toEqual([7, 120_000, 1024 ** 3]);
   });
   it.each([
     [['--trials', '0'], {}, /--trials: expected a positive whole number up to 100, not '0'/],
     [['--trials', '2.5'], {}, /--trials: expected a positive whole number up to 100/],
-    [[], { VIRT_OVERHEAD_TRIALS: '101' }, /--trials: expected a positive whole number up to 100, not '101'/],
+    [[], { VIRT_OVERHEAD_AGENT_TRIALS: '101' }, /--trials: expected a positive whole number up to 100, not '101'/],
     [['--wait', '500ms'], {}, /--wait 500ms: expected at least 1s/],
     [['--wait', 'soon'], {}, /--wait: cannot read duration 'soon'/],
     [['--memory', '100MiB'], {}, /--memory 100MiB: expected at least 512MiB/],
     [['--role', 'host'], {}, /--role: expected one of baseline, guest, not 'host'/],
     [['--tests', 'cpu,muxex'], {}, /unknown test 'muxex' \(known: cpu, mutex\)/],
     [['--tests', ','], {}, /--tests is empty/],
-    [[], { VIRT_OVERHEAD_TOKEN_FILE: '' }, /--token-file: expected a file name/],
+    [[], { VIRT_OVERHEAD_AGENT_TOKEN_FILE: '' }, /--token-file: expected a file name/],
+    [['--wait', '6'], {}, /--wait 6: 6 what\?/],
+    [['--listen', '127.0.0.1:notaport'], {}, /^--listen 127\.0\.0\.1:notaport: 'notaport' is not a port \(a number from 0 to 65535\)$/],
+    [['--listen', '127.0.0.1:65536'], {}, /'65536' is not a port/],
+    [['--listen', 'localhost'], {}, /'localhost' is not HOST:PORT/],
+    [['--root', '/nonexistent'], {}, /^--root \/nonexistent: no such directory$/],
+    [['--root', '/etc/hostname'], {}, /^--root \/etc\/hostname: not a directory$/],
   ])('%j %j is refused', (argv, env, message) => {
     expect(() => parseOptions(TYPED, argv, env)).toThrow(UsageError);
     expect(() => parseOptions(TYPED, argv, env)).toThrow(message);
@@ -103,8 +163,11 @@ describe('typed options: declared once, checked whatever the source', () => {
     expect(() => parseOptions(TYPED, ['--config', file], {})).toThrow(/--trials: expected a positive whole number up to 100, not 'many'/);
   });
   it('--help shows what each option takes', () => {
-    const help = formatHelp('usage: x', TYPED);
+    const help = formatHelp(TYPED);
     expect(help).toMatch(/--trials N +\(default: 3\)/);
+    expect(help).toMatch(/--listen HOST:PORT/);
+    // It ends with the exit codes.
+    expect(help.trimEnd().split('\n').slice(-2)).toEqual(['Exit status:', '  0   done']);
     expect(help).toMatch(/--role baseline\|guest/);
     expect(help).toMatch(/--token-file PATH/);
   });

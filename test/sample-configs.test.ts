@@ -9,7 +9,11 @@ import { packageRoot } from '../lib/root.js';
 
 describe('sample configs', () => {
   it('agent.sample.yaml resolves to a full agent config', () => {
-    const { values } = parseOptions(AGENT_OPTIONS, ['--config', join(packageRoot(), 'agent', 'agent.sample.yaml')], {});
+    const { values } = parseOptions(
+      { name: 'agent', usage: '', options: AGENT_OPTIONS, exitCodes: [] },
+      ['--config', join(packageRoot(), 'agent', 'agent.sample.yaml')],
+      {},
+    );
     const cfg = resolveAgentConfig(values);
     expect(cfg).toMatchObject({
       collector: 'collector.example.internal:50051',
@@ -25,7 +29,11 @@ describe('sample configs', () => {
     expect(cfg.tests).toEqual(['cpu', 'threads', 'fileio', 'memory', 'mutex']);
   });
   it('collector.sample.yaml uses only known options', () => {
-    const { values } = parseOptions(COLLECTOR_OPTIONS, ['--config', join(packageRoot(), 'collector', 'collector.sample.yaml')], {});
+    const { values } = parseOptions(
+      { name: 'collector', usage: '', options: COLLECTOR_OPTIONS, exitCodes: [] },
+      ['--config', join(packageRoot(), 'collector', 'collector.sample.yaml')],
+      {},
+    );
     expect(values).toMatchObject({ listen: '0.0.0.0:50051', database: 'virt_overhead', 'no-create-db': false, 'baseline-window': '24h' });
   });
 });

@@ -1,4 +1,4 @@
-// The agent's options: one list, read from the command line, VIRT_OVERHEAD_* and --config.
+// The agent's options: one list, read from the command line, VIRT_OVERHEAD_AGENT_* and --config.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TESTS, isTestName, type TestName } from '../sysbench/fields.js';
@@ -10,12 +10,17 @@ import { UsageError } from '../../lib/errors.js';
 const ROLES = ['baseline', 'guest'] as const;
 
 export const AGENT_OPTIONS: OptionSpec[] = [
-  { name: 'collector', type: 'string', help: 'collector address HOST:PORT' },
+  { name: 'collector', type: 'address', help: 'collector address HOST:PORT', conflicts: ['dry-run'] },
   { name: 'once', type: 'boolean', help: 'run the suite once, wait for the acks, print what was measured, exit', default: false },
-  { name: 'dry-run', type: 'boolean', help: 'run the suite once and print the results; needs no collector, sends and keeps nothing', default: false },
-  { name: 'interval', type: 'duration', help: 'time between scheduled runs', default: '6h' },
-  { name: 'jitter', type: 'duration', help: 'random delay added to each scheduled run', default: '10m' },
-  { name: 'profile', type: 'string', help: "seed (the report's five commands), quick, or a YAML/JSON file", default: 'seed' },
+  {
+    name: 'dry-run',
+    type: 'boolean',
+    help: 'run the suite once and print the results; needs no collector, sends and keeps nothing (profile quick unless --profile says)',
+    default: false,
+  },
+  { name: 'interval', type: 'duration', help: 'time between scheduled runs', default: '6h', conflicts: ['once', 'dry-run'] },
+  { name: 'jitter', type: 'duration', help: 'random delay added to each scheduled run', default: '10m', conflicts: ['once', 'dry-run'] },
+  { name: 'profile', type: 'string', help: "seed (the report's five commands), quick, or a YAML/JSON file (default: seed; quick with --dry-run)" },
   { name: 'tests', type: 'list', help: 'tests to run', default: [...TESTS], values: TESTS, noun: 'test', min: 1 },
   TRIALS_OPTION('trials per test (more are added, up to 2N, while a headline metric is too imprecise for a verdict)', '3'),
   { name: 'group', type: 'string', help: 'the set of machines compared against one baseline', default: 'default' },
@@ -70,8 +75,8 @@ export interface AgentConfig {
 
 export function resolveAgentConfig(v: OptionValues): AgentConfig {
   const dryRun = v['dry-run'] === true;
-  const collector = dryRun ? (optStr(v, 'collector') ?? 'none:0') : str(v, 'collector');
-  if (!dryRun && !/^[^\s]+:\d{1,5}$/.test(collector)) throw new UsageError(`--collector must be HOST:PORT, not '${collector}'`);
+  // HOST:PORT was checked by the option's type; a dry run sends nothing, so it needs none.
+  const collector = dryRun ? 'none:0' : str(v, 'collector');
   const tests = (v.tests as string[]).filter(isTestName);
   const role = str(v, 'role') as (typeof ROLES)[number];
   const declared = parseDeclared((v.declare as string[] | undefined) ?? []);
@@ -87,7 +92,8 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
     dryRun,
     intervalMs: duration(v, 'interval'),
     jitterMs: duration(v, 'jitter'),
-    profile: str(v, 'profile'),
+    // A dry run tries a machine or a profile: quick (seconds) unless a profile is named.
+    profile: optStr(v, 'profile') ?? (dryRun ? 'quick' : 'seed'),
     tests,
     trials: int(v, 'trials'),
     group: str(v, 'group'),

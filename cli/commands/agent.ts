@@ -2,15 +2,25 @@ import { AGENT_OPTIONS, resolveAgentConfig } from '../../agent/config/options.js
 import { runAgent } from '../../agent/index.js';
 import { SysbenchMissingError } from '../../agent/sysbench/runner.js';
 import { createLogger } from '../log.js';
-import { formatHelp, parseOptions } from '../../lib/options.js';
+import { FAILED_EXIT, OK_EXIT, USAGE_EXIT, formatHelp, parseOptions, type CommandSpec } from '../../lib/options.js';
 
-const USAGE =
-  'usage: virt-overhead agent --collector HOST:PORT [--once | --interval 6h --jitter 10m] [--profile seed|quick|FILE] [--tests cpu,threads,fileio,memory,mutex] [options]';
+export const COMMAND: CommandSpec = {
+  name: 'agent',
+  usage:
+    'usage: virt-overhead agent --collector HOST:PORT [--once | --dry-run | --interval 6h --jitter 10m] [--profile seed|quick|FILE] [--tests cpu,threads,fileio,memory,mutex] [options]',
+  options: AGENT_OPTIONS,
+  exitCodes: [
+    { ...OK_EXIT, meaning: 'done: every test ran and (with --once) the collector acknowledged every result; or stopped by a signal' },
+    { ...FAILED_EXIT, meaning: 'a test failed, sysbench is missing, a result was rejected or lost, or the spool cannot be read' },
+    USAGE_EXIT,
+    { code: 3, meaning: 'with --once: the collector did not acknowledge everything in --flush-timeout; the rest stays in the spool for the next start' },
+  ],
+};
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, help } = parseOptions(AGENT_OPTIONS, argv);
+  const { values, help } = parseOptions(COMMAND, argv);
   if (help) {
-    process.stdout.write(formatHelp(USAGE, AGENT_OPTIONS) + '\n');
+    process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;
   }
   const cfg = resolveAgentConfig(values);

@@ -2,15 +2,19 @@ import { startCollector } from '../../collector/index.js';
 import { InfluxUnreachableError } from '../../collector/influx/client.js';
 import { collectorOptions, COLLECTOR_OPTIONS, readTokens } from '../../collector/config.js';
 import { createLogger } from '../log.js';
-import { formatHelp, optStr, parseOptions, str } from '../../lib/options.js';
+import { STANDARD_EXIT_CODES, formatHelp, optStr, parseOptions, str, type CommandSpec } from '../../lib/options.js';
 
-const USAGE =
-  'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]';
+export const COMMAND: CommandSpec = {
+  name: 'collector',
+  usage: 'usage: virt-overhead collector [--listen 127.0.0.1:50051] [--influx http://127.0.0.1:8086] [--database virt_overhead] [--no-create-db] [options]',
+  options: COLLECTOR_OPTIONS,
+  exitCodes: STANDARD_EXIT_CODES,
+};
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, help } = parseOptions(COLLECTOR_OPTIONS, argv);
+  const { values, help } = parseOptions(COMMAND, argv);
   if (help) {
-    process.stdout.write(formatHelp(USAGE, COLLECTOR_OPTIONS) + '\n');
+    process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;
   }
   const log = createLogger('collector', str(values, 'log-level'));

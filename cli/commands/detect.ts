@@ -1,19 +1,25 @@
 // virt-overhead detect [--json] [--root DIR] [--declare KEY=VALUE ...]
 import { detect, parseDeclared } from '../../agent/detect/index.js';
 import { formatDetection } from '../../agent/detect/format.js';
-import { formatHelp, optStr, parseOptions, type OptionSpec } from '../../lib/options.js';
+import { OK_EXIT, USAGE_EXIT, formatHelp, optStr, parseOptions, type CommandSpec } from '../../lib/options.js';
 
-const SPECS: OptionSpec[] = [
-  { name: 'json', type: 'boolean', help: 'print the detection as JSON (the form the agent sends)', default: false },
-  { name: 'root', type: 'path', help: 'read /proc, /sys, /dev under this directory (a captured fixture tree)', default: '/' },
-  { name: 'declare', type: 'multi', help: 'a fact detection cannot know, KEY=VALUE (repeatable), e.g. nesting="L2 inside VMware"' },
-  { name: 'no-systemd-detect-virt', type: 'boolean', help: 'do not ask systemd-detect-virt', default: false },
-];
+export const COMMAND: CommandSpec = {
+  name: 'detect',
+  usage: 'usage: virt-overhead detect [--json] [--root DIR] [--declare KEY=VALUE ...]',
+  options: [
+    { name: 'json', type: 'boolean', help: 'print the detection as JSON (the form the agent sends)', default: false },
+    // A root that does not exist would read as "no virtualization": refused instead.
+    { name: 'root', type: 'path', exists: 'dir', help: 'read /proc, /sys, /dev under this directory (a captured fixture tree)', default: '/' },
+    { name: 'declare', type: 'multi', help: 'a fact detection cannot know, KEY=VALUE (repeatable), e.g. nesting="L2 inside VMware"' },
+    { name: 'no-systemd-detect-virt', type: 'boolean', help: 'do not ask systemd-detect-virt', default: false },
+  ],
+  exitCodes: [{ ...OK_EXIT, meaning: 'detected (whatever was found, including none)' }, USAGE_EXIT],
+};
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, help } = parseOptions(SPECS, argv);
+  const { values, help } = parseOptions(COMMAND, argv);
   if (help) {
-    process.stdout.write(formatHelp('usage: virt-overhead detect [--json] [--root DIR] [--declare KEY=VALUE ...]', SPECS) + '\n');
+    process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;
   }
   const declared = parseDeclared((values.declare as string[] | undefined) ?? []);

@@ -10,7 +10,7 @@ import { startLocalStack, type LocalStack } from '../../collector/stack.js';
 import { checkLabChoices, parseAccels, parseLoopbackCollector, parseQemuVariants, runLab } from '../../lab/index.js';
 import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
-import { formatHelp, int, optDuration, optStr, size, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { OK_EXIT, USAGE_EXIT, formatHelp, int, optDuration, optStr, size, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { TRIALS_OPTION } from '../../lib/common-options.js';
 import { redactUrl } from '../../lib/secret-file.js';
 
@@ -27,7 +27,7 @@ const OPTIONS: OptionSpec[] = [
     default: String(Math.min(2, availableParallelism())),
   },
   { name: 'memory', type: 'size', min: '512MiB', help: 'guest memory (a guest running node and sysbench needs at least 512MiB)', default: '2GiB' },
-  { name: 'collector', type: 'string', help: 'HOST:PORT of a collector on this machine (default: start a local InfluxDB and collector)' },
+  { name: 'collector', type: 'address', help: 'HOST:PORT of a collector on this machine (default: start a local InfluxDB and collector)' },
   {
     name: 'influx',
     type: 'string',
@@ -47,15 +47,18 @@ const OPTIONS: OptionSpec[] = [
   },
 ];
 
+export const COMMAND: CommandSpec = {
+  name: 'lab',
+  usage:
+    'usage: virt-overhead lab [--accel tcg,kvm] [--qemu NAME=PATH ...] [--profile quick|seed] [--trials N] [--vcpus N] [--memory SIZE] [--collector HOST:PORT]',
+  options: OPTIONS,
+  exitCodes: [OK_EXIT, { code: 1, meaning: 'a guest or the native baseline failed (the others still ran and were reported)' }, USAGE_EXIT],
+};
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, help } = parseOptions(OPTIONS, argv);
+  const { values, help } = parseOptions(COMMAND, argv);
   if (help) {
-    process.stdout.write(
-      formatHelp(
-        'usage: virt-overhead lab [--accel tcg,kvm] [--qemu NAME=PATH ...] [--profile quick|seed] [--trials N] [--vcpus N] [--memory SIZE] [--collector HOST:PORT]',
-        OPTIONS,
-      ) + '\n',
-    );
+    process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;
   }
   const accels = parseAccels((values.accel as string[]) ?? []);

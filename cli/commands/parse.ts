@@ -4,10 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { Invocation } from '../../agent/sysbench/fields.js';
 import { parseSysbenchOutput } from '../../agent/sysbench/parser/index.js';
-import { formatHelp, parseOptions, type OptionSpec } from '../../lib/options.js';
+import { USAGE_EXIT, formatHelp, parseOptions, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { UsageError } from '../../lib/errors.js';
 
-const USAGE = 'usage: virt-overhead parse FILE... [--json]   (FILE "-" reads standard input)';
 const SPECS: OptionSpec[] = [
   {
     name: 'json',
@@ -61,10 +60,22 @@ function readInput(file: string): string {
   return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
 }
 
+export const COMMAND: CommandSpec = {
+  name: 'parse',
+  usage: 'usage: virt-overhead parse FILE... [--json]   (FILE "-" reads standard input)',
+  options: SPECS,
+  positionals: true,
+  exitCodes: [
+    { code: 0, meaning: 'every invocation in every file completed with statistics' },
+    { code: 1, meaning: 'an invocation failed or printed no statistics (a file with none counts as failed)' },
+    { ...USAGE_EXIT, meaning: 'a file cannot be read, or no file was named' },
+  ],
+};
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals, help } = parseOptions(SPECS, argv, process.env, true);
+  const { values, positionals, help } = parseOptions(COMMAND, argv);
   if (help) {
-    process.stdout.write(formatHelp(USAGE, SPECS) + '\n');
+    process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('name at least one file of sysbench output (or - for standard input)');

@@ -11,7 +11,7 @@ import { startLocalStack } from '../../collector/stack.js';
 import { labPrerequisites, runLab } from '../../lab/index.js';
 import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
-import { formatHelp, int, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { OK_EXIT, USAGE_EXIT, formatHelp, int, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { TRIALS_OPTION } from '../../lib/common-options.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -60,10 +60,17 @@ function runNativeAgent(collector: string, profile: string, trials: number, work
   });
 }
 
+export const COMMAND: CommandSpec = {
+  name: 'quickstart',
+  usage: 'usage: virt-overhead quickstart [--no-guest] [--keep-running] [options]',
+  options: OPTIONS,
+  exitCodes: [OK_EXIT, { code: 1, meaning: 'a run failed (the table shows what was measured)' }, USAGE_EXIT],
+};
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, help } = parseOptions(OPTIONS, argv);
+  const { values, help } = parseOptions(COMMAND, argv);
   if (help) {
-    process.stdout.write(formatHelp('usage: virt-overhead quickstart [options]', OPTIONS) + '\n');
+    process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;
   }
   const dataDir = str(values, 'data-dir');

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { influxClient } from '../../collector/influx/client.js';
 import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
-import { duration, formatHelp, optStr, parseOptions, str, type OptionSpec } from '../../lib/options.js';
+import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
@@ -16,24 +16,39 @@ const SPECS: OptionSpec[] = [
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'group', type: 'string', help: 'only this group (default: every group)' },
-  { name: 'since', type: 'duration', help: 'results of this period up to now (e.g. 6h, 7d)', default: '7d' },
-  { name: 'metrics', type: 'enum', values: ['key', 'all'], help: "'key' (each test's headline metrics) or 'all'", default: 'key' },
-  { name: 'html', type: 'path', help: 'also write a self-contained HTML report to this file' },
-  { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)' },
-  MARGIN_OPTION(
-    "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)",
-  ),
+  { name: 'since', type: 'duration', help: 'results of this period up to now (e.g. 6h, 7d, 2w)', default: '7d' },
+  {
+    name: 'metrics',
+    type: 'enum',
+    values: ['key', 'all'],
+    help: "'key' (each test's headline metrics) or 'all'",
+    default: 'key',
+    conflicts: ['changes', 'compare'],
+  },
+  // The HTML page is the overhead table's: --changes and --compare print their own text and write no page.
+  { name: 'html', type: 'path', help: 'also write a self-contained HTML report to this file', conflicts: ['changes', 'compare'] },
+  { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)', conflicts: ['changes'] },
+  {
+    ...MARGIN_OPTION(
+      "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)",
+    ),
+    conflicts: ['changes'],
+  },
   { name: 'changes', type: 'boolean', help: 'list change points of the overhead series (E-divisive, issue 14) instead of the table', default: false },
   { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
 ];
 
-const USAGE =
-  'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B] [--margin PCT] [--changes]';
+export const COMMAND: CommandSpec = {
+  name: 'report',
+  usage: 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B] [--margin PCT] [--changes]',
+  options: SPECS,
+  exitCodes: [{ ...OK_EXIT, meaning: 'the report was printed (and written)' }, ...STANDARD_EXIT_CODES.slice(1)],
+};
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, help } = parseOptions(SPECS, argv);
+  const { values, help } = parseOptions(COMMAND, argv);
   if (help) {
-    process.stdout.write(formatHelp(USAGE, SPECS) + '\n');
+    process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;
   }
   const database = str(values, 'database');
