@@ -39,6 +39,7 @@ export const UNIT_TESTS = [
   'lib/compare/margin.test.ts',
   'lib/compare/trials.test.ts',
   'lib/options.test.ts',
+  'lib/version.test.ts', // git in a temporary folder
   'lib/stats/median-ci.test.ts',
   'lib/stats/stats.test.ts',
   'proto/proto.test.ts',

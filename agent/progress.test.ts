@@ -2,6 +2,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { allProgress, terminalProgress } from './progress.js';
+import { StatusLine } from '../lib/terminal.js';
+import { screenLines } from '../test/support/screen.js';
 import { RunSummary } from './summary.js';
 import type { TestSpec } from './sysbench/profiles.js';
 
@@ -44,6 +46,27 @@ describe('terminal progress', () => {
     // at memory's added trial 3: that trial (2 s) + mutex 2 × 1 s
     expect(t.text()).toMatch(/memory trial 3\/3 .* about 4s left/);
     expect(t.text()).toMatch(/mutex trial 2\/2 .* about 1s left/);
+  });
+
+  it('log lines written meanwhile land on lines of their own, never inside the progress line', () => {
+    const t = tty();
+    const line = new StatusLine(t.stream);
+    const p = terminalProgress(t.stream, line);
+    p.startSuite([{ test: 'cpu', spec: spec(8) }], 2);
+    p.startTest('cpu', 1);
+    line.writeAbove('[03:18:31] INFO (agent): trial added\n');
+    line.writeAbove('[03:18:32] WARN (agent): no newline at the end');
+    p.endTest('cpu', 1, true);
+    line.writeAbove('[03:18:33] INFO (agent): between trials\n');
+    p.startTest('cpu', 2);
+    const screen = screenLines(t.text());
+    expect(screen).toEqual([
+      '[03:18:31] INFO (agent): trial added',
+      '[03:18:32] WARN (agent): no newline at the end',
+      '[1/2] cpu trial 1: ok',
+      '[03:18:33] INFO (agent): between trials',
+      expect.stringMatching(/^\[2\/2\] cpu trial 2\/2 — \d+s elapsed, about 8s left$/),
+    ]);
   });
 
   it('is silent when stderr is not a terminal', () => {

@@ -1,9 +1,11 @@
 // Progress of a long run on a terminal: which test, which trial, roughly how long is left.
-// Silent when stderr is not a terminal (logs say the same in JSON). Trials the RSD rule adds
+// Silent when stderr is not a terminal (logs say the same in JSON). On a terminal it is the
+// status line (lib/terminal.ts) that log lines are written above, never into. Trials the RSD rule adds
 // are counted as they start: the total grows, it is never overtaken ([5/4]), and the time
 // left never goes below zero.
 import type { TestName } from './sysbench/fields.js';
 import type { TestSpec } from './sysbench/profiles.js';
+import { StatusLine, stderrStatus } from '../lib/terminal.js';
 
 export interface Progress {
   startSuite(tests: { test: TestName; spec: TestSpec }[], trials: number): void;
@@ -53,8 +55,10 @@ export class ProgressCount {
   }
 }
 
-export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+/** `stream` and `line`: a test's own terminal; by default stderr and its shared status line. */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, line?: StatusLine): Progress {
   if (!stream.isTTY) return { startSuite() {}, startTest() {}, endTest() {} };
+  const status = line ?? (stream === process.stderr ? stderrStatus() : new StatusLine(stream));
   const count = new ProgressCount();
   let started = 0;
   return {
@@ -66,13 +70,13 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       count.begin(trial);
       const elapsed = Math.round((Date.now() - started) / 1000);
       const extra = trial > count.trialsOf(1) ? ' (added: trials disagree)' : '';
-      stream.write(
-        `\r\x1b[K[${count.done + 1}/${count.total}] ${test} trial ${trial}/${count.trialsOf(trial)}${extra} — ${elapsed}s elapsed, about ${count.secondsLeft(test, trial)}s left`,
+      status.show(
+        `[${count.done + 1}/${count.total}] ${test} trial ${trial}/${count.trialsOf(trial)}${extra} — ${elapsed}s elapsed, about ${count.secondsLeft(test, trial)}s left`,
       );
     },
     endTest(test, trial, ok) {
       count.done++;
-      stream.write(`\r\x1b[K[${count.done}/${count.total}] ${test} trial ${trial}: ${ok ? 'ok' : 'FAILED'}\n`);
+      status.finish(`[${count.done}/${count.total}] ${test} trial ${trial}: ${ok ? 'ok' : 'FAILED'}`);
     },
   };
 }

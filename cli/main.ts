@@ -1,39 +1,29 @@
 #!/usr/bin/env node
-// virt-overhead: one program, one subcommand per capability. Each subcommand lives in
-// cli/commands/<name>.ts and is loaded only when asked for, so `parse` and `detect`
-// start fast and do not pull in gRPC or InfluxDB.
+// virt-overhead: one program, one subcommand per capability (cli/commands.ts). Before the
+// command it takes --no-color and -V/--version; `version` is a command of its own.
 import { UsageError } from '../lib/errors.js';
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  agent: { summary: 'run the sysbench suite and stream results to a collector', load: () => import('./commands/agent.js') },
-  collector: { summary: 'receive agents over gRPC and write to InfluxDB', load: () => import('./commands/collector.js') },
-  parse: { summary: 'parse sysbench output files (any version) into fields', load: () => import('./commands/parse.js') },
-  detect: { summary: 'detect virtualization, container and whether KVM works', load: () => import('./commands/detect.js') },
-  report: { summary: 'overhead table (and HTML report) from InfluxDB', load: () => import('./commands/report.js') },
-  health: { summary: "ask a collector's gRPC health service (exit 0 when serving)", load: () => import('./commands/health.js') },
-  lab: { summary: 'boot throwaway QEMU guests and measure them against this machine', load: () => import('./commands/lab.js') },
-  quickstart: {
-    summary: 'local InfluxDB + collector + native baseline (+ a TCG guest), then the results table',
-    load: () => import('./commands/quickstart.js'),
-  },
-};
+import { COMMANDS } from './commands.js';
+import { disableColor } from './color.js';
 
 function usage(): string {
-  const lines = ['usage: virt-overhead <command> [options]', '', 'Commands:'];
+  const lines = ['usage: virt-overhead [--no-color] <command> [options]', '       virt-overhead -V | --version | version', '', 'Commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${c.summary}`);
-  lines.push('', "Run 'virt-overhead <command> --help' for a command's options.");
+  lines.push(`  ${'version'.padEnd(12)} print the version and the commit it was built from`);
+  lines.push('', "Run 'virt-overhead <command> --help' for a command's options and exit status.");
   return lines.join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // --no-color anywhere is the program's, not a command's: it means NO_COLOR (no-color.org) for this run.
+  if (argv.includes('--no-color')) disableColor();
+  const [name, ...rest] = argv.filter((a) => a !== '--no-color');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
   }
-  if (name === '--version') {
-    const { AGENT_VERSION } = await import('../lib/version.js');
-    process.stdout.write(AGENT_VERSION + '\n');
+  if (name === '--version' || name === '-V' || name === 'version') {
+    const { versionLine } = await import('../lib/version.js');
+    process.stdout.write(versionLine() + '\n');
     return 0;
   }
   const command = COMMANDS[name];
