@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { packageRoot } from '../lib/root.js';
 import { startInfluxd } from '../collector/influx/influxd.js';
-import { rawQuery } from '../collector/influx/writer.js';
+import { rawQuery } from '../collector/influx/http.js';
 import { setUpRetention } from '../collector/influx/setup.js';
 import { influxClient } from '../collector/influx/client.js';
 import { buildReport } from '../collector/report/index.js';

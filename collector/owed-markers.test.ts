@@ -2,7 +2,7 @@
 // predecessors are all settled, so a marker is never deleted before its results were computed.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { RawQuery } from './influx/history.js';
+import type { RawQuery } from './influx/http.js';
 import { collectorMarkerId, OwedMarkers } from './owed-markers.js';
 
 function setup() {

@@ -6,7 +6,7 @@
 // Deletes are coalesced: one DELETE of every marker up to the newest whose predecessors are all
 // settled, at most one in flight, so a burst of batches costs a few deletes, not one each.
 import type { Logger } from 'pino';
-import type { RawQuery } from './influx/history.js';
+import type { RawQuery } from './influx/http.js';
 import type { OwedMarker } from './influx/writer.js';
 import { owedMarkerLine } from './owed.js';
 

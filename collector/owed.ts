@@ -7,7 +7,7 @@
 // collector to start computes it from the stored results, then deletes the markers. The
 // computations overwrite their own points, so doing a range twice is harmless.
 import type { Logger } from 'pino';
-import type { RawQuery } from './influx/history.js';
+import type { RawQuery } from './influx/http.js';
 import type { WrittenResult } from './listener.js';
 
 /** Resolves false when a computation failed (InfluxDB refused a query): the batch is tried again. */

@@ -6,7 +6,7 @@ import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
 import type { Hello__Output } from '../proto/index.js';
 import type { IdentityTags } from '../schema/influx.js';
-import type { RawQuery } from './influx/history.js';
+import type { RawQuery } from './influx/http.js';
 import type { OwedMarker } from './influx/writer.js';
 import type { WriteListener, WrittenResult } from './listener.js';
 import { catchUp, OwedWork } from './owed.js';

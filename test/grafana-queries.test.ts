@@ -15,7 +15,7 @@ import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 import { influxClient } from '../collector/influx/client.js';
 import { checkSilence } from '../collector/health/silence.js';
 import { backfillDownsampled } from '../collector/influx/retention.js';
-import { rawQuery } from '../collector/influx/writer.js';
+import { rawQuery } from '../collector/influx/http.js';
 import type { Measurement } from '../schema/influx.js';
 import { DEFAULT_RETENTION, measurementRef } from '../schema/retention.js';
 

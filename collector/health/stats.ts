@@ -3,7 +3,7 @@
 // (an ack goes out as soon as its batch's write returns, so this is the ack latency less the
 // batching wait, at most --flush-ms), and the spool backlog the agents report.
 import type { InfluxDB } from 'influx';
-import type { Post } from '../influx/writer.js';
+import type { Post } from '../influx/http.js';
 
 /** Times each InfluxDB write; read and reset once per period. */
 export class WriteTimer {

@@ -12,6 +12,7 @@
 // conflict. Fields only one side has are collector additions across versions, not the record.
 import { createHash } from 'node:crypto';
 import { seriesKey } from './line.js';
+import type { RawQuery } from './http.js';
 
 /** What the guard needs to know of a point (results and samples; status heartbeats have none). */
 export interface Stamp {
@@ -35,12 +36,6 @@ export class HistoryConflictError extends Error {
 export function contentHash(key: string, fields: string, ts: string): string {
   return createHash('sha256').update(`${key} ${fields} ${ts}`).digest('base64url').slice(0, 22);
 }
-
-/** One InfluxQL request (statements separated by ';'), answered as InfluxDB's JSON. */
-export type RawQuery = (q: string) => Promise<{
-  results?: Array<{ series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>; error?: string }>;
-  error?: string;
-}>;
 
 /** Points further apart than this in one batch are looked up by separate time ranges. */
 const CLUSTER_GAP_NS = 600_000_000_000n;

@@ -14,7 +14,8 @@ import { DEFAULT_RETENTION, measurementRef, policyOf, type RetentionSettings } f
 import type { Measurement } from '../../schema/influx.js';
 import { startInfluxd, type InfluxdHandle } from './influxd.js';
 import { StreamEncoder } from './points.js';
-import { BatchWriter, lineWriter, rawQuery } from './writer.js';
+import { BatchWriter } from './writer.js';
+import { lineWriter, rawQuery } from './http.js';
 import { backfillDownsampled, continuousQuery, retentionDuration } from './retention.js';
 import { setUpRetention } from './setup.js';
 

@@ -9,7 +9,7 @@ import { UsageError } from '../../lib/errors.js';
 import { DOWNSAMPLE_AGGREGATES, DOWNSAMPLED_INTERVAL_FIELDS } from '../../schema/influx.js';
 import { quoteIdent } from '../../schema/influxql.js';
 import { DOWNSAMPLE_WINDOW, DOWNSAMPLE_WINDOW_MS, type RetentionPolicy, type RetentionSettings } from '../../schema/retention.js';
-import type { RawQuery } from './history.js';
+import type { RawQuery } from './http.js';
 
 const HOUR_NS = 3_600_000_000_000n;
 const UNIT_HOURS = { h: 1n, d: 24n, w: 168n } as const;

@@ -3,7 +3,7 @@
 // downsampled again in the background (samples that arrived too late for the CQ).
 import type { Logger } from 'pino';
 import type { RetentionSettings } from '../../schema/retention.js';
-import type { RawQuery } from './history.js';
+import type { RawQuery } from './http.js';
 import { backfillDownsampled, ensureContinuousQuery, ensurePolicies, showPolicies } from './retention.js';
 
 export interface RetentionSetup {

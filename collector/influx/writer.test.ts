@@ -7,8 +7,9 @@
 import type { IPoint } from 'influx';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HistoryConflictError, HistoryGuard, type RawQuery, type Stamp } from './history.js';
-import { BatchWriter, InfluxWriteError, isPermanent, PermanentWriteError, type WriterOptions } from './writer.js';
+import { HistoryConflictError, HistoryGuard, type Stamp } from './history.js';
+import { InfluxWriteError, type RawQuery } from './http.js';
+import { BatchWriter, isPermanent, PermanentWriteError, type WriterOptions } from './writer.js';
 
 interface Request {
   body: string;

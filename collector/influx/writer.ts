@@ -10,13 +10,8 @@ import { EventEmitter } from 'node:events';
 import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
 import type { EncodedPoint } from './points.js';
-import { HistoryConflictError, type HistoryGuard, type RawQuery, type Stamp } from './history.js';
-
-export interface InfluxTarget {
-  /** Base URL, e.g. http://127.0.0.1:8086; user:password@ in it becomes basic auth. */
-  url: string;
-  database: string;
-}
+import { HistoryConflictError, type HistoryGuard, type Stamp } from './history.js';
+import { InfluxWriteError, type Post } from './http.js';
 
 export interface WriterOptions {
   batchSize?: number;
@@ -63,16 +58,6 @@ export class PermanentWriteError extends Error {
   override name = 'PermanentWriteError';
 }
 
-export class InfluxWriteError extends Error {
-  override name = 'InfluxWriteError';
-  constructor(
-    message: string,
-    readonly status: number | null,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Only a 400 (a point InfluxDB can never store: type conflict, bad value) or 413 (too big) is
  * the data's fault. Every other answer — 401/403 (our credentials), 404 (database missing),
@@ -95,66 +80,6 @@ const SERVER_LIMIT = /max-series-per-database|max-values-per-tag|cache-max-memor
 /** InfluxDB says the database is gone (dropped while we run): it can be created again. */
 export function isDatabaseMissing(err: unknown): boolean {
   return /database not found/i.test((err as Error)?.message ?? '');
-}
-
-/** Base URL without credentials, and the basic-auth header the URL's user:password@ asks for. */
-function endpointOf(target: InfluxTarget): { base: string; headers: Record<string, string> } {
-  const u = new URL(target.url);
-  const headers: Record<string, string> = {};
-  if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-  return { base: `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`, headers };
-}
-
-async function request(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-  } catch (err) {
-    throw new InfluxWriteError(
-      `InfluxDB did not answer: ${(err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message}`,
-      null,
-    );
-  }
-}
-
-/** Writes line protocol into a retention policy (undefined: the database's default). */
-export type Post = (body: string, policy?: string) => Promise<void>;
-
-/** POSTs line protocol to InfluxDB 1.x's /write (also served by Enterprise and InfluxDB 3). */
-export function lineWriter(target: InfluxTarget): Post {
-  const { base, headers } = endpointOf(target);
-  const endpoint = `${base}/write?db=${encodeURIComponent(target.database)}&precision=n`;
-  return async (body, policy) => {
-    const res = await request(policy === undefined ? endpoint : `${endpoint}&rp=${encodeURIComponent(policy)}`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' },
-      body,
-    });
-    if (res.status === 204 || res.status === 200) {
-      await res.arrayBuffer();
-      return;
-    }
-    const text = (await res.text()).slice(0, 500);
-    throw new InfluxWriteError(`InfluxDB answered ${res.status}: ${text}`, res.status);
-  };
-}
-
-/**
- * Runs InfluxQL and returns InfluxDB's JSON with nanosecond epochs. Times are kept as decimal
- * strings: as JSON numbers they would lose their last digits (above 2^53).
- */
-export function rawQuery(target: InfluxTarget): RawQuery {
-  const { base, headers } = endpointOf(target);
-  return async (q) => {
-    const res = await request(`${base}/query?db=${encodeURIComponent(target.database)}&epoch=ns`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ q }).toString(),
-    });
-    const text = await res.text();
-    // Status null (never 'permanent'): a failed check holds the batch, it never lets it through.
-    if (res.status !== 200) throw new InfluxWriteError(`InfluxDB answered ${res.status} to a query: ${text.slice(0, 300)}`, null);
-    return JSON.parse(text.replace(/\[(-?\d{15,})(?=[,\]])/g, '["$1"'));
-  };
 }
 
 export class BatchWriter extends EventEmitter {

@@ -15,7 +15,7 @@ import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd
 import { recordFigures } from './support/figures.js';
 import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
 import { fieldSet, seriesKey } from '../../collector/influx/line.js';
-import { lineWriter, rawQuery } from '../../collector/influx/writer.js';
+import { lineWriter, rawQuery } from '../../collector/influx/http.js';
 import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
 import { measurementRef, policyOf } from '../../schema/retention.js';
 import type { Measurement } from '../../schema/influx.js';
