@@ -4,15 +4,14 @@
 # One .mjs holding the CLI and every dependency; it needs only Node.js >= 20 on the guest.
 # Install it with: deploy/install-agent.sh --from virt-overhead-agent-<version>.mjs ...
 #
-# Needs esbuild (the well-kept bundler), which is not a dependency yet:
-#   npm install --save-dev esbuild
+# Needs esbuild (the well-kept bundler), a dev dependency: `npm ci` installs it.
 # The wire contract (proto/virtoverhead.proto) and package.json are read at run time from the
 # package root; the bundle carries both and writes them once to a private folder under the
 # temporary directory (PrivateTmp in the systemd unit), and points import.meta.url there.
 set -eu
 cd "$(dirname "$0")/.."
 ESBUILD=node_modules/.bin/esbuild
-[ -x "$ESBUILD" ] || { echo "bundle.sh: esbuild is not installed; run: npm install --save-dev esbuild" >&2; exit 1; }
+[ -x "$ESBUILD" ] || { echo "bundle.sh: esbuild is not installed; run: npm ci" >&2; exit 1; }
 [ -f dist/cli/main.js ] || { echo "bundle.sh: dist/cli/main.js missing; run: npm run build" >&2; exit 1; }
 VERSION=$(node -p 'require("./package.json").version')
 OUT=${1:-virt-overhead-agent-$VERSION.mjs}

@@ -20,6 +20,8 @@ export interface OptionSpec {
   help: string;
   /** Written as a user would write it ('6h', '256MiB', '3'): it goes through the same checks. */
   default?: string | boolean | string[];
+  /** How --help and the man page show a default that depends on the machine ('2 or fewer: the CPUs here'). */
+  shownDefault?: string;
   /** Command line only: never read from a config file or the environment. */
   cliOnly?: boolean;
   short?: string;

@@ -216,8 +216,10 @@ export function optionFlag(s: OptionSpec): string {
 }
 
 export function optionDescription(s: OptionSpec): string {
-  const def = s.default !== undefined && s.default !== false ? ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})` : '';
-  const conflicts = s.conflicts?.length ? ` Not with ${s.conflicts.map((c) => `--${c}`).join(', ')}.` : '';
+  const shown =
+    s.shownDefault ?? (s.default !== undefined && s.default !== false ? (Array.isArray(s.default) ? s.default.join(',') : String(s.default)) : undefined);
+  const def = shown !== undefined ? ` (default: ${shown})` : '';
+  const conflicts = s.conflicts?.length ? `; not with ${s.conflicts.map((c) => `--${c}`).join(' or ')} (it would be ignored)` : '';
   return `${s.help}${def}${conflicts}`;
 }
 

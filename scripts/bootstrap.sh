@@ -4,14 +4,15 @@
 #   scripts/bootstrap.sh --lab    also QEMU and what the lab's throwaway guests need (when the
 #                                 packages cannot be installed, it says so and goes on without)
 #   scripts/bootstrap.sh --test   the lab's packages plus the test tools: systemd (unit checks),
-#                                 docker-compose, chromium (HTML report), openssl (TLS tests), gcc
+#                                 docker-compose, chromium (HTML report), openssl (TLS tests), gcc,
+#                                 man-db (the man pages render)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 level=${1:-}
 runtime=(sysbench influxdb influxdb-client)
 lab=(qemu-system-x86 busybox-static kmod e2fsprogs xz-utils zstd binutils util-linux)
-testing=(systemd docker-compose chromium gcc libc6-dev openssl)
+testing=(systemd docker-compose chromium gcc libc6-dev openssl man-db)
 
 missing_of() {
   local p

@@ -20,6 +20,7 @@ const OPTIONS: OptionSpec[] = [
     type: 'path',
     help: 'where InfluxDB keeps its data and the agents their work files',
     default: join(packageRoot(), '.data', 'quickstart'),
+    shownDefault: '.data/quickstart in the package folder',
   },
   { name: 'profile', type: 'string', help: 'agent profile', default: 'quick' },
   TRIALS_OPTION('trials per test (more are added while they disagree)', '2'),
