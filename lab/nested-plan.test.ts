@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateProfile, BUILTIN_PROFILES } from '../agent/sysbench/profiles.js';
 import { l1Command, l2MemoryMiB, l2ProfileJson, l2TimeoutMs } from './nested.js';
 import { parseL2Result } from './nested-inner.js';
-import type { LabPlan } from './index.js';
+import type { LabPlan } from './plan.js';
 
 const plan: LabPlan = {
   accels: ['tcg'],

@@ -1,7 +1,8 @@
 // The lab's option handling and sizing rules, with values worked out by hand.
 import { describe, expect, test } from 'vitest';
 import { BUILTIN_PROFILES } from '../agent/sysbench/profiles.js';
-import { cpuList, guestTimeoutMs, labPrerequisites, parseAccels, parseLoopbackCollector, parseQemuVariants, scratchDiskMiB } from './index.js';
+import { labPrerequisites } from './index.js';
+import { cpuList, guestTimeoutMs, parseAccels, parseLoopbackCollector, parseQemuVariants, scratchDiskMiB } from './plan.js';
 import { probeKvm } from './kvm-probe.js';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../test/support/cli.js';

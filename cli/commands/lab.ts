@@ -7,7 +7,8 @@ import { buildReport, formatReportTable } from '../../collector/report/index.js'
 import { buildChainReport } from '../../collector/report/chain/build.js';
 import { formatChainReport } from '../../collector/report/chain/format.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
-import { checkLabChoices, parseAccels, parseLoopbackCollector, parseQemuVariants, runLab } from '../../lab/index.js';
+import { runLab } from '../../lab/index.js';
+import { checkLabChoices, parseAccels, parseLoopbackCollector, parseQemuVariants } from '../../lab/plan.js';
 import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
 import { OK_EXIT, USAGE_EXIT, formatHelp, int, optDuration, optStr, size, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
