@@ -28,16 +28,42 @@ const LAYER_ZONES = [
   ...[...GROUND, ...CAPABILITIES, 'cli'].flatMap((t) => [zone(t, 'test', `${t}/ must not import test/`), zone(t, 'bench', `${t}/ must not import bench/`)]),
 ];
 
+// Floors inside collector/ (docs/DEVELOPING.md): InfluxDB access (influx/), the store and the listener contract at
+// the bottom; the calculators (overhead/, changes/, facts/, health/) above them; the read side (report/) above those;
+// the server (server/) and the composition root (index.ts and what only it uses) on top. Arrows point down only.
+const C = (...paths) => paths.map((p) => `./collector/${p}`);
+const COLLECTOR_BOTTOM = C('influx', 'store', 'listener.ts');
+const CALCULATORS = C('overhead', 'changes', 'facts', 'health');
+const READ_SIDE = C('report');
+const ROOT = C('index.ts', 'config.ts', 'pipeline.ts', 'owed.ts', 'owed-markers.ts', 'stack.ts');
+const SERVER = C('server');
+const floor = (target, from, what) => ({
+  target,
+  from,
+  message: `${what} sits below what it imports here: collector/ arrows point down (see docs/DEVELOPING.md)`,
+});
+const COLLECTOR_FLOORS = [
+  floor(COLLECTOR_BOTTOM, [...CALCULATORS, ...READ_SIDE, ...SERVER, ...ROOT], "the collector's InfluxDB access, store and listener contract"),
+  floor(CALCULATORS, [...READ_SIDE, ...SERVER, ...ROOT], 'a calculator'),
+  floor(READ_SIDE, [...SERVER, ...ROOT], 'the report'),
+  floor(SERVER, ROOT, 'the gRPC server'),
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'proto/gen/', 'test/artifacts/', '.data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.test.json' })] },
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.test.json' })],
+      // no-cycle follows imports by parsing the imported files: it needs to know .ts files are TypeScript.
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
     rules: {
-      'import-x/no-restricted-paths': ['error', { zones: LAYER_ZONES }],
-      'import-x/no-cycle': 'off',
+      'import-x/no-restricted-paths': ['error', { zones: [...LAYER_ZONES, ...COLLECTOR_FLOORS] }],
+      'import-x/no-cycle': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // Deliberate: parsers and validators reject control characters in untrusted text.
       'no-control-regex': 'off',

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { influxClient } from '../../collector/influx/client.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
-import { latestResultsTable } from '../../collector/results-table.js';
+import { latestResultsTable } from '../../collector/report/results-table.js';
 import { startLocalStack } from '../../collector/stack.js';
 import { labPrerequisites, runLab } from '../../lab/index.js';
 import { packageRoot } from '../../lib/root.js';

@@ -5,7 +5,7 @@ import type { InfluxDB } from 'influx';
 import { TESTS } from '../../schema/sysbench.js';
 import { KEY_METRICS } from '../../schema/metrics.js';
 import { compareVariants, type VariantComparison } from '../overhead/variants.js';
-import { formatTable } from '../results-table.js';
+import { formatTable } from './results-table.js';
 import { fmtOverheadCell, fmtVerdict } from './format.js';
 
 export interface VariantRow {
