@@ -9,6 +9,7 @@ export const UNIT_TESTS = [
   'agent/detect/detect.test.ts', // fixture roots
   'agent/detect/parts.test.ts', // builds the small CPUID helper with cc; probes no real KVM guest
   'agent/detect/probe-file.test.ts',
+  'agent/noise/noise.test.ts', // captured /proc files
   'agent/progress.test.ts',
   'agent/spool/spool.test.ts',
   'agent/stream/backoff.test.ts',

@@ -12,6 +12,8 @@ import type { SysbenchVersion } from './sysbench/dialect.js';
 import { KEY_METRICS } from '../schema/metrics.js';
 import { decideTrial, trialPlan } from '../lib/compare/trials.js';
 import type { Progress } from './progress.js';
+import { RootFs } from './detect/root-fs.js';
+import { startNoiseMeter, type TrialSignals } from './noise/meter.js';
 
 export interface SuiteContext {
   agentId: string;
@@ -27,6 +29,8 @@ export interface SuiteContext {
   log: Logger;
   progress: Progress;
   signal: AbortSignal;
+  /** Where /proc and /sys are read for the trials' noise signals (default '/'; tests: a fixture root). */
+  noiseRoot?: string;
 }
 
 export interface SuiteOutcome {
@@ -60,6 +64,7 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
     tests.map((t) => ({ test: t, spec: ctx.profile.tests[t]! })),
     ctx.trials,
   );
+  const noiseRoot = new RootFs(ctx.noiseRoot ?? '/');
   for (const test of tests) {
     const spec = ctx.profile.tests[test]!;
     // Headline metrics' values so far: trials are added until the comparison engine could decide them.
@@ -69,6 +74,8 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
     for (let trial = 1; ; trial++) {
       if (ctx.signal.aborted) return { ...outcome, ok: false };
       ctx.progress.startTest(test, trial);
+      // What else ran on the machine meanwhile (steal, contention, frequency, the agent's own CPU).
+      const meter = startNoiseMeter({ root: noiseRoot, threads: spec.threads });
       const run = await runTest(test, spec, {
         sysbench: ctx.sysbench,
         version: ctx.version,
@@ -90,9 +97,10 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
           ctx.onSpooled();
         },
       });
+      const signals = meter.stop();
       ctx.progress.endTest(test, trial, run.ok, run.invocation?.ok ? (run.invocation.fields as Record<string, number>) : undefined);
       if (ctx.signal.aborted && !run.invocation?.ok) return { ...outcome, ok: false };
-      spoolResult(ctx, runId, test, trial, run);
+      spoolResult(ctx, runId, test, trial, run, signals);
       outcome.results++;
       if (!run.ok) {
         outcome.ok = false;
@@ -119,7 +127,7 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
   return outcome;
 }
 
-function spoolResult(ctx: SuiteContext, runId: string, test: TestName, trial: number, run: TestRun): void {
+function spoolResult(ctx: SuiteContext, runId: string, test: TestName, trial: number, run: TestRun, signals: TrialSignals): void {
   const inv = run.invocation;
   const result: Result = {
     id: `${ctx.agentId}:${runId}:${test}:${trial}`,
@@ -134,6 +142,8 @@ function spoolResult(ctx: SuiteContext, runId: string, test: TestName, trial: nu
     resolution: inv?.ok ? ((inv.resolution as Record<string, number> | undefined) ?? {}) : {},
     errors: run.errors.map((e) => e.slice(0, 1000)).slice(0, 20),
     sysbench_version: ctx.version.text,
+    noise: signals.noise,
+    disturbed: signals.disturbed ?? '',
   };
   ctx.spool.append([{ id: result.id!, kind: 'result', body: result as Record<string, unknown> }]);
   ctx.onSpooled();

@@ -4,6 +4,7 @@
 // names. Public contract: add names, never rename or remove them. Adding a field is one line in
 // its measurement's `fields`; adding a measurement is one entry in MEASUREMENTS.
 import { INTERVAL_FIELDS, RESULT_FIELDS, type IntervalField } from './sysbench.js';
+import { NOISE_FIELDS } from './noise.js';
 
 /**
  * How a field is stored. Every number is written as an InfluxDB float (counts too), so a field
@@ -69,6 +70,9 @@ export const MEASUREMENTS = {
     fields: {
       ...floats(RESULT_FIELDS),
       ...floats(RESOLUTION_FIELDS),
+      ...floats(NOISE_FIELDS),
+      disturbed: 'boolean',
+      disturbed_reason: 'string',
       run_id: 'string',
       result_id: 'string',
       parent_agent: 'string',

@@ -51,6 +51,20 @@ function expectContract(point: { measurement?: string; tags?: Record<string, str
 describe('points follow schema/influx.ts', () => {
   const tags = identityTags(hello);
   it('sysbench', () => expectContract(resultPoint(tags, result, { parent_agent: 'parent-1', declared_nesting: 'L2', seen_depth: 1 })));
+  it('sysbench with noise signals and a disturbed trial (issue 22 item 6)', () => {
+    const noisy = {
+      ...result,
+      noise: { steal_pct: 12, contention_pct: 0, procs_running: 1, load1: 1.02, cpu_mhz: 2625, agent_cpu_pct: 0.5 },
+      disturbed: 'steal 12.0 % of CPU time (> 5 %)',
+    };
+    const p = resultPoint(tags, noisy as Result__Output);
+    expectContract(p);
+    expect(p.fields).toMatchObject({ steal_pct: 12, cpu_mhz: 2625, disturbed: true, disturbed_reason: 'steal 12.0 % of CPU time (> 5 %)' });
+    // Noise read, not disturbed: the flag is false and there is no reason; no noise at all (older agents): neither.
+    expect(resultPoint(tags, { ...noisy, disturbed: '' } as Result__Output).fields).toMatchObject({ disturbed: false });
+    expect(resultPoint(tags, { ...noisy, disturbed: '' } as Result__Output).fields).not.toHaveProperty('disturbed_reason');
+    expect(resultPoint(tags, { ...result, noise: {}, disturbed: '' } as Result__Output).fields).not.toHaveProperty('disturbed');
+  });
   it('sysbench_interval', () => expectContract(samplePoint(tags, sample)));
   it('agent_status', () => expectContract(statusPoint(tags, status)));
 });

@@ -28,11 +28,23 @@ function resolutionFields(resolution: Record<string, number> | undefined): Recor
   return Object.fromEntries(Object.entries(resolution ?? {}).map(([k, v]) => [`${k}${RESOLUTION_SUFFIX}`, v]));
 }
 
+/**
+ * The trial's noise signals (schema/noise.ts) and, where the agent judged it, whether it was
+ * disturbed and why (docs/schema.md); nothing from agents that record no noise.
+ */
+function noiseFields(r: Result__Output): Record<string, number | string | boolean> {
+  const noise = r.noise ?? {};
+  const reason = r.disturbed ?? '';
+  if (Object.keys(noise).length === 0 && reason === '') return {};
+  return { ...noise, disturbed: reason !== '', ...(reason !== '' ? { disturbed_reason: reason } : {}) };
+}
+
 /** `layer`: the hello's nested-stack facts (parent_agent, …; collector/influx/chain-fields.ts), stored with every result. */
 export function resultPoint(tags: Tags, r: Result__Output, layer: Record<string, string | number> = {}): IPoint {
   const fields: Record<string, number | string | boolean> = {
     ...r.fields,
     ...resolutionFields(r.resolution),
+    ...noiseFields(r),
     ...layer,
     run_id: r.run_id,
     result_id: r.id,

@@ -3,6 +3,7 @@ import type { InfluxDB } from 'influx';
 import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
 import type { ResultField } from '../../schema/sysbench.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
+import { NOISE_BOUNDS, type NoiseField, type TrialNoise } from '../../schema/noise.js';
 
 /** The tags of a `sysbench` point (schema/influx.ts). */
 export const SYSBENCH_TAGS = MEASUREMENTS.sysbench.tags;
@@ -18,6 +19,10 @@ export interface SysbenchRow {
   values: Partial<Record<ResultField, number>>;
   /** The step each value was printed at (field `<metric>_resolution`), where the agent recorded it. */
   resolution: Partial<Record<ResultField, number>>;
+  /** The trial's noise signals (schema/noise.ts), where the agent recorded them. */
+  noise: TrialNoise;
+  /** Whether the agent judged the trial disturbed (field `disturbed`); null when it did not judge (older agents). */
+  disturbed: boolean | null;
 }
 
 interface RawRow {
@@ -39,9 +44,11 @@ export async function querySysbench(influx: InfluxDB, database: string, where: s
     for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
     const values: Partial<Record<ResultField, number>> = {};
     const resolution: Partial<Record<ResultField, number>> = {};
+    const noise: TrialNoise = {};
     for (const [k, v] of Object.entries(r)) {
       if (typeof v !== 'number' || k === 'trial' || k === 'threads') continue;
-      if (k.endsWith(RESOLUTION_SUFFIX)) resolution[k.slice(0, -RESOLUTION_SUFFIX.length) as ResultField] = v;
+      if (k in NOISE_BOUNDS) noise[k as NoiseField] = v;
+      else if (k.endsWith(RESOLUTION_SUFFIX)) resolution[k.slice(0, -RESOLUTION_SUFFIX.length) as ResultField] = v;
       else values[k as ResultField] = v;
     }
     return {
@@ -53,6 +60,8 @@ export async function querySysbench(influx: InfluxDB, database: string, where: s
       parent: typeof r.parent_agent === 'string' && r.parent_agent !== '' ? r.parent_agent : null,
       values,
       resolution,
+      noise,
+      disturbed: typeof r.disturbed === 'boolean' ? r.disturbed : null,
     };
   });
 }

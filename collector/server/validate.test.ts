@@ -135,6 +135,17 @@ describe('validateResult', () => {
     expect(() => validateResult(result({ resolution: { events_per_sec: 0 } }))).toThrow(/positive finite/);
     expect(() => validateResult(result({ resolution: { events_per_sec: Number.NaN } }))).toThrow(/positive finite/);
   });
+  it('noise: known signals within their ranges, a bounded reason (issue 22 item 6); absent from older agents', () => {
+    const ok = { steal_pct: 100, contention_pct: 0, procs_running: 0, load1: 1e6, cpu_mhz: 2096.037, agent_cpu_pct: 1e5 };
+    expect(validateResult(result({ noise: ok, disturbed: 'steal 100.0 % of CPU time (> 5 %)' })).noise).toEqual(ok);
+    expect(validateResult(result({ noise: {}, disturbed: '' })).noise).toEqual({});
+    refuses(() => validateResult(result({ noise: { steal_pct: 100.01 } })), 'result.noise: steal_pct = 100.01 is out of range 0 .. 100');
+    refuses(() => validateResult(result({ noise: { contention_pct: -0.1 } })), 'result.noise: contention_pct = -0.1 is out of range 0 .. 100');
+    refuses(() => validateResult(result({ noise: { load1: Number.NaN } })), 'result.noise: load1 is not a finite number');
+    refuses(() => validateResult(result({ noise: { events_per_sec: 1 } })), "result.noise: 'events_per_sec' is not a noise signal");
+    refuses(() => validateResult(result({ disturbed: str(257) })), 'result.disturbed is longer than 256 bytes');
+    refuses(() => validateResult(result({ disturbed: 'a\nb' })), 'result.disturbed contains a control character or a backslash');
+  });
   it('accepts a good result and returns it', () => {
     const r = result();
     expect(validateResult(r)).toBe(r);

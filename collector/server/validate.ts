@@ -4,6 +4,7 @@
 import { MIN_PROTOCOL_VERSION, type AgentStatus__Output, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
 import { INTERVAL_FIELDS, RESULT_FIELDS, isTestName } from '../../schema/sysbench.js';
 import { fieldValueProblem, MAX_FIELD_VALUE, MAX_TAG_BYTES, stringProblem } from '../../schema/values.js';
+import { MAX_DISTURBED_REASON, NOISE_FIELDS, noiseValueProblem } from '../../schema/noise.js';
 
 export class ValidationError extends Error {
   override name = 'ValidationError';
@@ -122,6 +123,17 @@ function checkResolution(resolution: Record<string, number>, fields: Record<stri
   }
 }
 
+/** The trial's noise signals: known names, each within its range (schema/noise.ts); absent from older agents. */
+function checkNoise(noise: Record<string, number>, disturbed: string): void {
+  const names = Object.keys(noise);
+  if (names.length > NOISE_FIELDS.length) throw new ValidationError('result.noise: too many signals');
+  for (const name of names) {
+    const problem = noiseValueProblem(name, noise[name]);
+    if (problem) throw new ValidationError(`result.noise: ${problem}`);
+  }
+  checkString(disturbed, 'result.disturbed', MAX_DISTURBED_REASON, true);
+}
+
 export function validateResult(r: Result__Output): Result__Output {
   checkRunRecord(r, 'result', RESULT_FIELD_SET);
   checkInt(r.threads, 'result.threads', 1, 100_000);
@@ -130,6 +142,7 @@ export function validateResult(r: Result__Output): Result__Output {
     if (typeof e !== 'string' || e.length > 1000) throw new ValidationError('result.errors lines must be strings of at most 1000 characters');
   if (r.ok && Object.keys(r.fields).length === 0) throw new ValidationError('result says ok but has no fields');
   checkResolution(r.resolution ?? {}, r.fields);
+  checkNoise(r.noise ?? {}, r.disturbed ?? '');
   return r;
 }
 

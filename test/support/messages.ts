@@ -38,6 +38,8 @@ export function result(id = 'res-1', over: Partial<Result__Output> = {}): Result
     resolution: {},
     errors: [],
     sysbench_version: '1.0.20',
+    noise: {},
+    disturbed: '',
     ...over,
   };
 }

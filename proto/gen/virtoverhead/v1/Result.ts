@@ -38,6 +38,17 @@ export interface Result {
    * from older agents (the collector then infers the step from the values).
    */
   'resolution'?: ({[key: string]: number | string});
+  /**
+   * What else ran on the machine during the trial (issue 22 item 6): steal, contention, load,
+   * CPU frequency, the agent's own CPU use. Keys and ranges: schema/noise.ts (docs/schema.md).
+   * Absent from older agents and where the agent could read nothing.
+   */
+  'noise'?: ({[key: string]: number | string});
+  /**
+   * Why the trial counts as disturbed (agent/noise/disturbed.ts: steal or contention above 5 %
+   * of the CPU time it wanted); empty when it does not (or, with no noise, was not judged).
+   */
+  'disturbed'?: (string);
 }
 
 /**
@@ -76,4 +87,15 @@ export interface Result__Output {
    * from older agents (the collector then infers the step from the values).
    */
   'resolution': ({[key: string]: number});
+  /**
+   * What else ran on the machine during the trial (issue 22 item 6): steal, contention, load,
+   * CPU frequency, the agent's own CPU use. Keys and ranges: schema/noise.ts (docs/schema.md).
+   * Absent from older agents and where the agent could read nothing.
+   */
+  'noise': ({[key: string]: number});
+  /**
+   * Why the trial counts as disturbed (agent/noise/disturbed.ts: steal or contention above 5 %
+   * of the CPU time it wanted); empty when it does not (or, with no noise, was not judged).
+   */
+  'disturbed': (string);
 }
