@@ -4,7 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Spool, type SpoolRecord } from '../agent/spool/spool.js';
+import { Spool } from '../agent/spool/spool.js';
+import type { SpoolRecord } from '../agent/spool/record.js';
 import { simMessage } from './messages.js';
 import { sig } from './stats.js';
 import type { BenchSection } from './types.js';

@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32 } from 'node:zlib';
-import { encodeRecord, Spool, type SpoolRecord } from './spool.js';
+import { encodeRecord, type SpoolRecord } from './record.js';
+import { Spool } from './spool.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -1,11 +1,10 @@
 // The agent's on-disk spool: every result and interval sample is appended here (checksummed,
 // fsync'd) before it is sent, and forgotten only after the collector acknowledged its id.
 //
-// Layout: <dir>/<16-digit sequence>.seg segment files of records, <dir>/acks.log (ids the
-// collector acknowledged; losing its tail only causes a harmless, idempotent resend) and
+// Layout: <dir>/<16-digit sequence>.seg segment files of records (record.ts, segments.ts),
+// <dir>/acks.log (ids the collector acknowledged; losing its tail only causes a harmless,
+// idempotent resend), <dir>/quarantine.jsonl (records set aside, never sent again) and
 // <dir>/counters.json (drops and corrupt records, persisted so the counts survive restarts).
-// Record: magic 'VO' (2 bytes), version (1), reserved (1), payload length (u32 LE),
-// CRC-32 of the payload (u32 LE), payload (JSON of SpoolRecord).
 // A torn tail (power cut, SIGKILL mid-write) or a corrupt record is skipped and counted;
 // the scanner resynchronises on the next magic with a valid checksum.
 import {
@@ -26,16 +25,8 @@ import {
   ftruncateSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
-
-export type RecordKind = 'result' | 'sample';
-
-export interface SpoolRecord {
-  id: string;
-  kind: RecordKind;
-  /** The proto message body (Result or IntervalSample), exactly as it will be sent. */
-  body: Record<string, unknown>;
-}
+import { decodeSegment, encodeRecord, HEADER, MAX_RECORD, recordPayload, type SpoolRecord } from './record.js';
+import { listSegments, rewriteSegment, segName } from './segments.js';
 
 export interface SpoolStats {
   spooled: number;
@@ -69,11 +60,6 @@ export interface SpoolOptions {
   onWriteError?: (code: string, message: string) => void;
 }
 
-const MAGIC0 = 0x56; // 'V'
-const MAGIC1 = 0x4f; // 'O'
-const FORMAT = 1;
-const HEADER = 12;
-const MAX_RECORD = 4 * 1024 * 1024;
 /** Records held in memory when the disk refuses them; past this the newest are dropped. */
 const MEMORY_RECORDS = 10_000;
 const IN_MEMORY = -1;
@@ -90,113 +76,6 @@ interface Segment {
   bytes: number;
   /** Ids of records in this segment not yet acknowledged. */
   live: Set<string>;
-}
-
-function segName(seq: number): string {
-  return `${String(seq).padStart(16, '0')}.seg`;
-}
-
-export function encodeRecord(record: SpoolRecord): Buffer {
-  const payload = Buffer.from(JSON.stringify(record), 'utf8');
-  const header = Buffer.alloc(HEADER);
-  header[0] = MAGIC0;
-  header[1] = MAGIC1;
-  header[2] = FORMAT;
-  header.writeUInt32LE(payload.length, 4);
-  header.writeUInt32LE(crc32(payload), 8);
-  return Buffer.concat([header, payload]);
-}
-
-interface Decoded {
-  record: SpoolRecord;
-  offset: number;
-  length: number;
-}
-
-/** Why a checksummed payload is not a record this agent can send (undefined: it is one). */
-function shapeProblem(record: unknown): string | undefined {
-  const r = record as Partial<SpoolRecord> | null;
-  if (typeof r !== 'object' || r === null) return 'not an object';
-  if (typeof r.id !== 'string' || r.id.length === 0 || r.id.length > 256) return 'no usable id';
-  if (r.kind !== 'result' && r.kind !== 'sample') return `unknown kind ${JSON.stringify(r.kind)?.slice(0, 40)}`;
-  if (typeof r.body !== 'object' || r.body === null || Array.isArray(r.body)) return 'body is not an object';
-  if (r.body.id !== r.id) return 'body.id differs from the record id';
-  return undefined;
-}
-
-/**
- * Reads every valid record of a segment; reports bad regions; returns where valid data ends.
- * A record whose checksum holds but whose payload is not a record (undecodable JSON, another
- * shape) goes to onUndecodable, when given, and is skipped whole; without it, it is a bad region.
- */
-export function decodeSegment(
-  buf: Buffer,
-  onBad: (offset: number, detail: string) => void,
-  onUndecodable?: (offset: number, payload: string, problem: string) => void,
-): { records: Decoded[]; validEnd: number } {
-  const records: Decoded[] = [];
-  let pos = 0;
-  let validEnd = 0;
-  let badSince = -1;
-  const flushBad = (detail: string) => {
-    if (badSince >= 0) onBad(badSince, detail);
-    badSince = -1;
-  };
-  while (pos + HEADER <= buf.length) {
-    if (buf[pos] === MAGIC0 && buf[pos + 1] === MAGIC1 && buf[pos + 2] === FORMAT) {
-      const len = buf.readUInt32LE(pos + 4);
-      if (len <= MAX_RECORD && pos + HEADER + len <= buf.length) {
-        const payload = buf.subarray(pos + HEADER, pos + HEADER + len);
-        if (crc32(payload) === buf.readUInt32LE(pos + 8)) {
-          const text = payload.toString('utf8');
-          let record: unknown;
-          let problem: string | undefined;
-          try {
-            record = JSON.parse(text);
-            problem = shapeProblem(record);
-          } catch (err) {
-            problem = `not JSON: ${(err as Error).message.slice(0, 80)}`;
-          }
-          if (!problem) {
-            flushBad('corrupt record skipped');
-            records.push({ record: record as SpoolRecord, offset: pos, length: HEADER + len });
-            pos += HEADER + len;
-            validEnd = pos;
-            continue;
-          }
-          if (onUndecodable) {
-            flushBad('corrupt record skipped');
-            onUndecodable(pos, text, problem);
-            pos += HEADER + len;
-            continue;
-          }
-        }
-      }
-    }
-    if (badSince < 0) badSince = pos;
-    pos++;
-  }
-  if (badSince >= 0 || pos < buf.length) onBad(badSince >= 0 ? badSince : pos, 'torn record at the end of the segment');
-  return { records, validEnd };
-}
-
-/** Replaces a damaged segment by its valid records (write, fsync, rename); returns the new layout. */
-function rewriteSegment(path: string, buf: Buffer, records: Decoded[]): { records: Decoded[]; validEnd: number } {
-  const out: Decoded[] = [];
-  const parts: Buffer[] = [];
-  let pos = 0;
-  for (const d of records) {
-    parts.push(buf.subarray(d.offset, d.offset + d.length));
-    out.push({ record: d.record, offset: pos, length: d.length });
-    pos += d.length;
-  }
-  const tmp = path + '.tmp';
-  const fd = openSync(tmp, 'w');
-  writeSync(fd, Buffer.concat(parts));
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
-  return { records: out, validEnd: pos };
 }
 
 export class Spool {
@@ -244,11 +123,7 @@ export class Spool {
     if (existsSync(join(this.dir, 'acks.log'))) {
       for (const line of readFileSync(join(this.dir, 'acks.log'), 'utf8').split('\n')) if (line) acked.add(line);
     }
-    const seqs = readdirSync(this.dir)
-      .filter((f) => /^\d{16}\.seg$/.test(f))
-      .map((f) => Number(f.slice(0, 16)))
-      .sort((a, b) => a - b);
-    for (const seq of seqs) {
+    for (const seq of listSegments(this.dir)) {
       const path = join(this.dir, segName(seq));
       const buf = readFileSync(path);
       let bad = 0;
@@ -453,7 +328,7 @@ export class Spool {
           }
           const buf = Buffer.alloc(entry.length);
           readSync(fd, buf, 0, entry.length, entry.offset);
-          record = JSON.parse(buf.subarray(HEADER).toString('utf8')) as SpoolRecord;
+          record = JSON.parse(recordPayload(buf)) as SpoolRecord;
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (!code) throw err;
@@ -520,7 +395,7 @@ export class Spool {
     try {
       const buf = Buffer.alloc(entry.length);
       readSync(fd, buf, 0, entry.length, entry.offset);
-      const text = buf.subarray(HEADER).toString('utf8');
+      const text = recordPayload(buf);
       try {
         return JSON.parse(text);
       } catch {

@@ -14,7 +14,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadContract, type AgentMessage__Output, type CollectorMessage } from '../../proto/index.js';
 import { hello, result, sample, status as validStatus } from '../../test/support/messages.js';
-import { Spool, type SpoolRecord } from '../spool/spool.js';
+import { Spool } from '../spool/spool.js';
+import type { SpoolRecord } from '../spool/record.js';
 import { Sender, type SenderOptions } from './sender.js';
 
 type ServerCall = grpc.ServerDuplexStream<AgentMessage__Output, CollectorMessage>;

@@ -13,7 +13,8 @@ import {
   type AgentMessage,
 } from '../../proto/index.js';
 import { packBatches, type Sized } from './batch.js';
-import type { Spool, SpoolRecord } from '../spool/spool.js';
+import type { Spool } from '../spool/spool.js';
+import type { SpoolRecord } from '../spool/record.js';
 import { Backoff } from './backoff.js';
 import { clientCredentials, type TlsOptions } from './credentials.js';
 

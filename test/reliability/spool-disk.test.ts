@@ -7,7 +7,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeRecord, Spool } from '../../agent/spool/spool.js';
+import { encodeRecord } from '../../agent/spool/record.js';
+import { Spool } from '../../agent/spool/spool.js';
 import { freePort } from '../../collector/influx/influxd.js';
 import { influxdFixture } from './support/fixture.js';
 import { MAIN } from '../support/cli.js';
