@@ -17,7 +17,7 @@ export const RUN_ANNOTATION_QUERY = from('sysbench')
   .limit(2000)
   .toString();
 
-function influxAnnotation(name: string, query: string, textColumn: string, tagsColumn: string, color: string): dashboard.AnnotationQueryBuilder {
+export function influxAnnotation(name: string, query: string, textColumn: string, tagsColumn: string, color: string): dashboard.AnnotationQueryBuilder {
   // InfluxQL annotations keep their query and column mapping on the target.
   const target = { refId: name, query, rawQuery: true, textColumn, tagsColumn, fromAnnotations: true, textEditor: true, _implementsDataqueryVariant() {} };
   return new dashboard.AnnotationQueryBuilder()

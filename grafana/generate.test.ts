@@ -8,6 +8,8 @@ import { parse } from 'yaml';
 import { renderAll, repoRoot } from './generate.js';
 import { interpolate } from './interpolate.js';
 import { as, from, mean } from './influxql.js';
+import { showsAgent } from './links.js';
+import { anchorOf, runbookSections } from './dashboards/runbooks.js';
 
 const ROOT = repoRoot();
 
@@ -15,7 +17,7 @@ describe('grafana/generate', () => {
   const files = renderAll();
 
   it('regenerating yields byte-identical files to those committed', () => {
-    expect(files.size).toBe(5);
+    expect(files.size).toBe(7);
     for (const [rel, content] of files) expect(readFileSync(join(ROOT, rel), 'utf8'), rel).toBe(content);
   });
 
@@ -23,6 +25,8 @@ describe('grafana/generate', () => {
     const ds = parse(readFileSync(join(ROOT, 'grafana/provisioning/datasources/influxdb.yaml'), 'utf8'));
     const uid = ds.datasources[0].uid;
     expect(ds.datasources[0]).toMatchObject({ type: 'influxdb', access: 'proxy', url: '${INFLUX_URL}', jsonData: { dbName: 'virt_overhead' } });
+    // Importing into a shared Grafana must not change the organisation's default datasource.
+    expect(ds.datasources[0].isDefault).toBe(false);
     const uids = new Set<string>();
     for (const [rel, content] of files) {
       if (!rel.endsWith('.json')) continue;
@@ -33,13 +37,71 @@ describe('grafana/generate', () => {
       expect(new Set(ids).size, rel).toBe(ids.length);
       // No hard-coded datasource: every reference is the variable, so the JSON imports into any Grafana.
       const refs = [...content.matchAll(/"uid": "([^"]+)"/g)].map((m) => m[1]).filter((u) => u !== d.uid);
-      expect(refs.length).toBeGreaterThan(0);
+      // Every dashboard but the runbooks (text only) queries InfluxDB.
+      expect(refs.length > 0, rel).toBe(d.uid !== 'virt-overhead-runbooks');
       for (const r of refs) expect(r, rel).toBe('${datasource}');
       const v = d.templating.list[0];
       expect(v, rel).toMatchObject({ type: 'datasource', name: 'datasource', query: 'influxdb', current: { value: uid } });
       expect(ds.datasources[0]).toMatchObject({ type: v.query, name: v.current.text });
     }
-    expect(uids.size).toBe(4);
+    expect(uids.size).toBe(6);
+  });
+
+  const dashboards = [...files].filter(([rel]) => rel.endsWith('.json')).map(([, content]) => JSON.parse(content));
+  const byUid = new Map(dashboards.map((d) => [d.uid as string, d]));
+  const variablesOf = (d: { templating: { list: Array<{ name: string }> } }) => new Set(d.templating.list.map((v) => v.name));
+
+  it('every fleet panel that shows an agent links to the guest dashboard; every link resolves to a dashboard and its variables', () => {
+    let links = 0;
+    for (const d of dashboards) {
+      for (const p of d.panels.filter((x: { type: string }) => x.type !== 'row')) {
+        const shows = (p.targets ?? []).some((t: { query: string }) => showsAgent(t.query));
+        const panelLinks: Array<{ url: string }> = p.fieldConfig?.defaults?.links ?? [];
+        if (d.uid !== 'virt-overhead-guest') expect(panelLinks.length > 0, `${d.uid}: "${p.title}" shows an agent`).toBe(shows);
+        for (const l of panelLinks) {
+          links++;
+          const m = /^\/d\/([\w-]+)\/[\w-]+\?(.*)$/.exec(l.url);
+          expect(m, l.url).not.toBeNull();
+          const target = byUid.get(m![1]!);
+          expect(target, `${d.uid}: "${p.title}" links to a dashboard that exists`).toBeDefined();
+          const params = m![2]!.split('&');
+          for (const param of params) {
+            const named = /^var-(\w+)=/.exec(param)?.[1] ?? /^\$\{(\w+):queryparam\}$/.exec(param)?.[1];
+            if (named) expect(variablesOf(target!).has(named), `${l.url}: $${named} on ${target!.uid}`).toBe(true);
+            // A variable carried over must exist where the link starts, too.
+            const carried = /^\$\{(\w+):queryparam\}$/.exec(param)?.[1];
+            if (carried) expect(variablesOf(d).has(carried), `${d.uid}: $${carried}`).toBe(true);
+          }
+          expect(params).toContain('${__url_time_range}');
+          // The agent comes from the row (tables) or the series (time series) the user clicked.
+          expect(params[0]).toBe(
+            p.targets.every((t: { resultFormat: string }) => t.resultFormat === 'table')
+              ? 'var-agent=${__data.fields.agent}'
+              : 'var-agent=${__field.labels.agent}',
+          );
+        }
+      }
+    }
+    expect(links).toBeGreaterThanOrEqual(10);
+  });
+
+  it('every alert rule links to its runbook section and to the panel it is about', () => {
+    const rules = parse(files.get('grafana/provisioning/alerting/overhead-rules.yaml')!).groups[0].rules;
+    const sections = runbookSections(readFileSync(join(ROOT, 'docs/runbooks.md'), 'utf8'));
+    const runbooks = byUid.get('virt-overhead-runbooks');
+    for (const r of rules) {
+      const a = r.annotations;
+      const section = sections.find((s) => s.title === r.title);
+      expect(section, `docs/runbooks.md has a section '## ${r.title}'`).toBeDefined();
+      expect(section!.anchor).toBe(anchorOf(r.title));
+      expect(section!.body.length, r.title).toBeGreaterThan(100);
+      const viewPanel = Number(/^\/d\/virt-overhead-runbooks\/virt-overhead-runbooks\?viewPanel=(\d+)$/.exec(a.runbook_url)?.[1]);
+      const shown = runbooks.panels.find((p: { id: number }) => p.id === viewPanel);
+      expect(shown, a.runbook_url).toMatchObject({ type: 'text', title: r.title, options: { content: section!.body } });
+      const panel = byUid.get(a.__dashboardUid__)?.panels.find((p: { id: number }) => String(p.id) === a.__panelId__);
+      expect(panel, `${r.title}: ${a.__dashboardUid__} panel ${a.__panelId__}`).toBeDefined();
+      expect(panel.type).not.toBe('row');
+    }
   });
 
   it('alert rules name the provisioned datasource: provisioned alerting cannot use template variables', () => {

@@ -7,7 +7,7 @@ import { showTagValues, type VariableName } from './influxql.js';
 import type { Measurement, TagOf } from '../schema/influx.js';
 import { RESULT_FIELDS } from '../schema/sysbench.js';
 
-function tagVariable<M extends Measurement>(
+export function tagVariable<M extends Measurement>(
   name: VariableName,
   label: string,
   measurement: M,
@@ -44,6 +44,14 @@ export function identityVariables(measurement: 'sysbench' | 'sysbench_interval' 
     tagVariable('test', 'Test', measurement, 'test', [['group', 'group']]),
     tagVariable('variant', 'Variant', measurement, 'variant', [['group', 'group']]),
   ];
+}
+
+/** One agent, chosen (or set by a data link): the per-guest dashboard's subject. */
+export function singleAgentVariable(): dashboard.QueryVariableBuilder {
+  return tagVariable('agent', 'Agent', 'sysbench', 'agent', [['group', 'group']])
+    .multi(false)
+    .includeAll(false)
+    .current({ selected: false, text: '', value: '' });
 }
 
 /** The agent_status measurement has no `test` tag. */

@@ -47,7 +47,7 @@ async function rows(q: string): Promise<Any[]> {
   return (await influx(q)).flatMap((s) => s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })));
 }
 
-const agent = (id: string, role: string, variant: string) =>
+const agent = (id: string, role: string, variant: string, declare: string[] = []) =>
   onceAgentArgs({
     collector: stack.collectorAddress,
     tests: 'cpu,memory',
@@ -57,7 +57,7 @@ const agent = (id: string, role: string, variant: string) =>
     role,
     group: 'g1',
     // The guest runs on the native machine: a one-layer chain, so the nested-stack panel has data.
-    extra: ['--variant', variant, '--allow-plaintext', ...(role === 'guest' ? ['--parent', 'native1'] : [])],
+    extra: ['--variant', variant, '--allow-plaintext', ...(role === 'guest' ? ['--parent', 'native1'] : []), ...declare.flatMap((d) => ['--declare', d])],
   });
 
 /** The collector writes overhead after acking, so the agent may exit first: wait for it. */
@@ -66,10 +66,13 @@ async function waitFor(q: string, count: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ dataDir: join(dir, 'influx') });
+  // collector_stats every second, so the collector-health panels have points to show.
+  stack = await startLocalStack({ dataDir: join(dir, 'influx'), statsPeriodMs: 1000 });
+  // native1 declares no QEMU (an agent without that fact: "unknown"); guest1's QEMU is upgraded
+  // between its runs, which the collector records as a fact change (agent_info's `changed`).
   runs.push(await runCli(agent('native1', 'baseline', 'default')));
-  runs.push(await runCli(agent('guest1', 'guest', 'stock')));
-  runs.push(await runCli(agent('guest1', 'guest', 'patched')));
+  runs.push(await runCli(agent('guest1', 'guest', 'stock', ['qemu_version=8.2.2'])));
+  runs.push(await runCli(agent('guest1', 'guest', 'patched', ['qemu_version=9.0.0'])));
   await waitFor(`SELECT overhead_pct FROM overhead WHERE variant = 'patched'`, 2);
   await waitFor(`SELECT overhead_pct FROM overhead_chain WHERE variant = 'patched' AND against = 'root'`, 2);
   const times = (await rows('SELECT run_id FROM sysbench')).map((r) => r.time as number);
@@ -84,6 +87,7 @@ beforeAll(async () => {
   await backfillDownsampled(rawQuery({ url: stack.influxUrl, database: stack.database }), stack.database, DEFAULT_RETENTION);
   // The collector checks silence once a minute; run one check now so agent_silence has rows.
   await checkSilence(influxClient(stack.influxUrl, stack.database), stack.database, Date.now(), { silentAfterMs: 300_000, periodMs: 60_000 });
+  await waitFor('SELECT open_streams FROM collector_stats', 1);
 }, 300_000);
 
 afterAll(async () => {
@@ -95,8 +99,15 @@ const dashboards: Array<[string, Any]> = readdirSync(JSON_DIR)
   .filter((f) => f.endsWith('.json'))
   .map((f) => [f, JSON.parse(readFileSync(join(JSON_DIR, f), 'utf8'))]);
 
-/** Runs each variable's query in order, later ones narrowed by earlier ones, all set to All. */
-async function resolveVariables(d: Any): Promise<{ values: Record<string, VariableValue>; options: Record<string, string[]> }> {
+/**
+ * Runs each variable's query in order, later ones narrowed by earlier ones, all set to All; a
+ * single-valued one takes the value `given` sets (as a data link does), else its first option,
+ * as Grafana does when the current value is not among the options.
+ */
+async function resolveVariables(
+  d: Any,
+  given: Record<string, string> = {},
+): Promise<{ values: Record<string, VariableValue>; options: Record<string, string[]> }> {
   const values: Record<string, VariableValue> = {};
   const options: Record<string, string[]> = {};
   for (const v of d.templating?.list ?? []) {
@@ -117,12 +128,19 @@ async function resolveVariables(d: Any): Promise<{ values: Record<string, Variab
     const found = series.flatMap((s) => s.values.map((row) => String(row[s.columns.indexOf('value')])));
     options[v.name] = found;
     // All is the variable's allValue (.*) when it has one, as Grafana substitutes it; else every value found.
+    if (given[v.name] !== undefined) {
+      expect(found, `${d.title}: $${v.name} offers ${given[v.name]}`).toContain(given[v.name]);
+      values[v.name] = { multi: false, value: given[v.name]! };
+      continue;
+    }
     values[v.name] =
-      v.current?.value === '$__all'
-        ? v.allValue
-          ? { multi: false, value: v.allValue }
-          : { multi: true, values: found }
-        : { multi: false, value: v.current.value };
+      !v.multi && !found.includes(v.current?.value)
+        ? { multi: false, value: found[0]! }
+        : v.current?.value === '$__all'
+          ? v.allValue
+            ? { multi: false, value: v.allValue }
+            : { multi: true, values: found }
+          : { multi: false, value: v.current.value };
   }
   return { values, options };
 }
@@ -163,7 +181,7 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
   });
 
   it('there is one dashboard per view, and every one has panels with queries', () => {
-    expect(dashboards.map(([f]) => f).sort()).toEqual(['agent-health.json', 'live-run.json', 'overview.json', 'variants.json']);
+    expect(dashboards.map(([f]) => f).sort()).toEqual(['agent-health.json', 'guest.json', 'live-run.json', 'overview.json', 'runbooks.json', 'variants.json']);
   });
 
   for (const [file, d] of dashboards) {
@@ -171,14 +189,15 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
       it('every template variable query returns values', async () => {
         const { options } = await resolveVariables(d);
         for (const v of d.templating.list) expect(options[v.name]!.length, `${file}: $${v.name}`).toBeGreaterThan(0);
-        expect(options.group).toContain('g1');
+        if (file !== 'runbooks.json') expect(options.group).toContain('g1');
         if ('virt' in options) expect(options.virt!.length).toBeGreaterThan(0);
       });
 
       it('every panel query returns the series, columns and tags the panel uses', async () => {
         const { values } = await resolveVariables(d);
-        const panels = (d.panels as Any[]).filter((p) => p.type !== 'row');
-        expect(panels.length).toBeGreaterThan(0);
+        // Text panels (the runbooks) query nothing.
+        const panels = (d.panels as Any[]).filter((p) => p.type !== 'row' && p.type !== 'text');
+        expect(panels.length > 0, file).toBe(file !== 'runbooks.json');
         for (const p of panels) {
           expect(p.targets?.length, `${file}: ${p.title}`).toBeGreaterThan(0);
           for (const t of p.targets) {
@@ -319,6 +338,81 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
       expect(r.events_per_sec_min).toBe(Math.min(...xs));
       expect(r.events_per_sec_max).toBe(Math.max(...xs));
     }
+  });
+
+  it("Inventory: each agent's newest reported facts; a fact it never reported is empty (shown as unknown)", async () => {
+    const d = dashboards.find(([f]) => f === 'agent-health.json')![1];
+    const { values } = await resolveVariables(d);
+    const panel = d.panels.find((p: Any) => p.title === 'Inventory' && p.type === 'table');
+    expect(panel.fieldConfig.defaults.noValue).toBe('unknown');
+    const got = await rows(interpolate(panel.targets[0].query, range, values));
+    const raw = await rows('SELECT * FROM agent_info');
+    expect(got.map((r) => r.agent).sort()).toEqual(['guest1', 'native1']);
+    for (const r of got) {
+      const newest = raw.filter((x) => x.agent === r.agent).sort((a, b) => b.time - a.time)[0]!;
+      expect(r.time, r.agent).toBe(newest.time);
+      for (const f of ['os', 'kernel', 'arch', 'cpu_model', 'cpus', 'memory_bytes', 'agent_version', 'sysbench_version']) {
+        expect(r[f], `${r.agent} ${f}`).toBe(newest[f]);
+        expect(r[f], `${r.agent} ${f}`).not.toBeNull();
+      }
+    }
+    expect(got.find((r) => r.agent === 'guest1')!.qemu_version).toBe('9.0.0');
+    expect(got.find((r) => r.agent === 'native1')!.qemu_version).toBeNull();
+  });
+
+  it('Facts changed: the hello that upgraded QEMU, as the collector recorded it', async () => {
+    const d = dashboards.find(([f]) => f === 'overview.json')![1];
+    const { values } = await resolveVariables(d);
+    const a = d.annotations.list.find((x: Any) => x.name === 'Facts changed');
+    const got = await rows(interpolate(a.target.query, range, values));
+    expect(got.map((r) => [r.agent, r.changed_detail])).toEqual([['guest1', 'qemu_version: 8.2.2 → 9.0.0']]);
+  });
+
+  it('Collectors now: the newest collector_stats point of the collector', async () => {
+    const d = dashboards.find(([f]) => f === 'agent-health.json')![1];
+    const { values } = await resolveVariables(d);
+    const panel = d.panels.find((p: Any) => p.title === 'Collectors now');
+    const now = { ...range, toMs: Date.now() + 60_000 };
+    const got = await rows(interpolate(panel.targets[0].query, now, values));
+    const newest = (await rows('SELECT * FROM collector_stats ORDER BY time DESC LIMIT 1'))[0]!;
+    expect(got).toHaveLength(1);
+    expect(got[0]!.collector).toBe(newest.collector);
+    // Written since: the panel's newest is at least as new, and the counters never go back.
+    expect(got[0]!.points_written).toBeGreaterThanOrEqual(newest.points_written);
+    expect(got[0]!.points_failed).toBe(0);
+    expect(got[0]!.open_streams).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a data link from Current overhead opens the guest dashboard on that guest: its panels show its data alone', async () => {
+    const overview = dashboards.find(([f]) => f === 'overview.json')![1];
+    const table = overview.panels.find((p: Any) => p.title === 'Current overhead');
+    expect(table.fieldConfig.defaults.links[0].url).toMatch(/^\/d\/virt-overhead-guest\/.*var-agent=\$\{__data\.fields\.agent\}/);
+    const guest = dashboards.find(([f]) => f === 'guest.json')![1];
+    const { values } = await resolveVariables(guest, { agent: 'guest1' });
+    const panel = (title: string) => guest.panels.find((p: Any) => String(p.title).startsWith(title));
+    // Overhead over time: one window over the whole range is the mean of the guest's overhead points.
+    const q = interpolate(panel('Overhead of $agent').targets[0].query, range, values).replace(/GROUP BY time\([^)]*\)/, 'GROUP BY time(3650d)');
+    const got = await rows(q);
+    const raw = await rows(`SELECT overhead_pct, ci_low_pct, ci_high_pct FROM overhead WHERE agent = 'guest1' GROUP BY *`);
+    expect(got.length).toBeGreaterThan(0);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    for (const r of got) {
+      const mine = raw.filter((x) => x.test === r.test && x.metric === r.metric);
+      expect(r.overhead_pct).toBeCloseTo(mean(mine.map((x) => x.overhead_pct)), 9);
+      expect(r.ci_low_pct).toBeCloseTo(mean(mine.map((x) => x.ci_low_pct)), 9);
+      expect(r.ci_high_pct).toBeCloseTo(mean(mine.map((x) => x.ci_high_pct)), 9);
+    }
+    // Runs: every trial of guest1, no other agent's.
+    const runsGot = await rows(interpolate(panel('Runs of').targets[0].query, range, values));
+    const trials = await rows(`SELECT run_id FROM sysbench WHERE agent = 'guest1'`);
+    expect(runsGot.length).toBe(trials.length);
+    expect(new Set(runsGot.map((r) => r.run_id))).toEqual(new Set(trials.map((r) => r.run_id)));
+    // Facts: its newest report.
+    const facts = await rows(interpolate(panel('Facts of').targets[0].query, range, values));
+    expect(facts.map((r) => [r.agent, r.qemu_version])).toEqual([['guest1', '9.0.0']]);
+    // Change points: the one written for guest1.
+    const changes = await rows(interpolate(panel('Change points of').targets[0].query, range, values));
+    expect(changes.map((r) => [r.test, r.metric, r.kind, r.change_pct])).toEqual([['cpu', 'events_per_sec', 'regression', 8]]);
   });
 
   it('Agent health: last seen is the time of the newest heartbeat of each agent', async () => {

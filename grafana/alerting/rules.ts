@@ -171,6 +171,38 @@ export function overheadRules(t: RuleThresholds = DEFAULT_THRESHOLDS): alerting.
   return [regression.build(), sureLarge.build(), changePoint.build(), worse.build(), silent.build()];
 }
 
+/** The panel each rule is about: its alert links there (`__dashboardUid__`, `__panelId__`). */
+export const RULE_PANELS: Record<string, { dashboard: string; panel: string }> = {
+  'virt-overhead-regression': { dashboard: 'virt-overhead-overview', panel: 'Overhead against the baseline (%)' },
+  'virt-overhead-ci-above': { dashboard: 'virt-overhead-overview', panel: 'Current overhead' },
+  'virt-overhead-change-point': { dashboard: 'virt-overhead-overview', panel: 'Overhead against the baseline (%)' },
+  'virt-overhead-worse': { dashboard: 'virt-overhead-overview', panel: 'Current overhead' },
+  'virt-overhead-agent-silent': { dashboard: 'virt-overhead-agent-health', panel: 'Silent agents' },
+};
+
+/** Where a rule's links point: ids of generated panels, and its runbook (a section titled like the rule). */
+export interface RuleLinks {
+  panelId(dashboardUid: string, panelTitle: string): number;
+  runbookUrl(ruleTitle: string): string;
+}
+
+/** Adds runbook_url and the dashboard/panel link to every rule's annotations. */
+export function withLinks(rules: alerting.Rule[], links: RuleLinks): alerting.Rule[] {
+  return rules.map((r) => {
+    const target = RULE_PANELS[r.uid ?? ''];
+    if (!target) throw new Error(`alert rule ${r.uid} has no panel in RULE_PANELS`);
+    return {
+      ...r,
+      annotations: {
+        ...r.annotations,
+        runbook_url: links.runbookUrl(r.title),
+        __dashboardUid__: target.dashboard,
+        __panelId__: String(links.panelId(target.dashboard, target.panel)),
+      },
+    };
+  });
+}
+
 /** Grafana's file provisioning shape (apiVersion 1, groups with a folder title, orgId). */
 export function provisioningFile(rules: alerting.Rule[], intervalMinutes = 5): unknown {
   return {

@@ -1,5 +1,6 @@
 // Agent health: when each agent last reported, and its spool / drop / corrupt / reject
-// counters (`agent_status` heartbeats), so a silent or losing agent is seen at once.
+// counters (`agent_status` heartbeats), so a silent or losing agent is seen at once; what each
+// agent runs on (the inventory, agent_info) and the collector's own health (collector_stats).
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
@@ -8,6 +9,8 @@ import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, from, last, max } from '../influxql.js';
 import { badAbove, tableLegend } from '../panels.js';
 import { statusVariables } from '../variables.js';
+import { factsChangedAnnotation, factsTable, inventory } from '../facts.js';
+import { collectorPanels } from './collector-health.js';
 
 type Counter = 'spooled' | 'dropped' | 'corrupt' | 'rejected';
 const COUNTERS: Counter[] = ['spooled', 'dropped', 'corrupt', 'rejected'];
@@ -53,7 +56,8 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
     .description('Heartbeats of the agents: last seen, spool, dropped, corrupt and rejected results.')
     .editable()
     .time({ from: 'now-24h', to: 'now' })
-    .refresh('30s');
+    .refresh('30s')
+    .annotation(factsChangedAnnotation());
   for (const v of statusVariables()) builder.withVariable(v);
   builder
     .withPanel(
@@ -101,6 +105,19 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
         .height(7)
         .span(12),
     );
+  builder.withRow(new dashboard.RowBuilder('Inventory'));
+  builder.withPanel(
+    factsTable(
+      'Inventory',
+      "What each agent runs on, from its newest report (it reports at every connection): OS, kernel, CPU, memory, agent, sysbench and QEMU versions, declared facts. 'facts reported' is when that was; 'Last seen' above is its newest heartbeat. unknown: an older agent that did not report the fact.",
+      inventory,
+    )
+      .height(8)
+      .span(24),
+  );
+  builder.withRow(new dashboard.RowBuilder('Collector'));
+  for (const p of collectorPanels()) builder.withPanel(p);
+  builder.withRow(new dashboard.RowBuilder('Counters over time'));
   for (const c of COUNTERS) {
     builder.withPanel(
       new timeseries.PanelBuilder()

@@ -12,6 +12,7 @@ import { as, col, from, fromSubquery, last, math, mean } from '../influxql.js';
 import { lineThresholds, overheadTable, overheadThresholds, referenceLine, tableLegend } from '../panels.js';
 import { identityVariables, metricVariable } from '../variables.js';
 import { nestedStacksTable } from './nested.js';
+import { factsChangedAnnotation } from '../facts.js';
 
 /** The overhead points the dashboard's variables select. */
 function selectedOverhead() {
@@ -102,7 +103,8 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
     .refresh('1m')
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
     .annotation(runAnnotation())
-    .annotation(changeAnnotation());
+    .annotation(changeAnnotation())
+    .annotation(factsChangedAnnotation());
   for (const v of identityVariables('overhead')) builder.withVariable(v);
   builder.withVariable(metricVariable());
   return builder

@@ -1,0 +1,64 @@
+// What each agent is (agent_info, docs/schema.md): the inventory table, the per-guest facts and
+// the "Facts changed" annotation. A fact an older agent never reported is an empty cell that the
+// panels show as "unknown" (noValue), never an error.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import { INFLUX_DATASOURCE } from './datasource.js';
+import { influxAnnotation } from './annotations.js';
+import { as, col, from } from './influxql.js';
+
+/** The facts shown, in this order (agent_info's fields less the change event and run id). */
+export const FACT_FIELDS = [
+  'os',
+  'kernel',
+  'arch',
+  'cpu_model',
+  'cpus',
+  'memory_bytes',
+  'agent_version',
+  'sysbench_version',
+  'qemu_version',
+  'declared',
+] as const;
+
+/**
+ * The newest agent_info point of each agent, whatever the dashboard's time range (an inventory
+ * lists every agent ever seen); its time is when the agent last connected and reported them.
+ */
+export function newestFacts() {
+  return from('agent_info')
+    .select(...FACT_FIELDS.map((f) => as(col(f), f)))
+    .groupBy('group', 'agent')
+    .orderByTimeDesc()
+    .limit(1);
+}
+
+export const inventory = newestFacts().whereVars('group', 'agent', 'virt', 'variant');
+
+/** A table of newestFacts() rows: memory in bytes, an empty fact shown as "unknown". */
+export function factsTable(title: string, description: string, query: ReturnType<typeof newestFacts>): table.PanelBuilder {
+  return new table.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource({ ...INFLUX_DATASOURCE })
+    .withTarget(query.target('A', { format: 'table' }))
+    .withTransformation({ id: 'organize', options: { renameByName: { Time: 'facts reported' } } })
+    .overrideByName('facts reported', [{ id: 'unit', value: 'dateTimeFromNow' }])
+    .overrideByName('memory_bytes', [{ id: 'unit', value: 'bytes' }])
+    .noValue('unknown');
+}
+
+/** Hellos whose facts differ from the agent's previous ones (agent_info's `changed`). */
+export const FACTS_CHANGED_QUERY = from('agent_info')
+  .select(as(col('changed_detail'), 'changed_detail'))
+  .selectTags('agent')
+  .whereTimeFilter()
+  .whereField('changed', '!=', '')
+  .whereVar('group', 'group')
+  .whereVar('agent', 'agent')
+  .toString();
+
+/** "kernel: 6.1.0 → 6.12.0" at the hello that reported it: a reason a line may step. */
+export function factsChangedAnnotation(): dashboard.AnnotationQueryBuilder {
+  return influxAnnotation('Facts changed', FACTS_CHANGED_QUERY, 'changed_detail', 'agent', 'rgba(255, 152, 48, 1)');
+}
