@@ -17,6 +17,7 @@ import { benchSpool } from './spool.bench.js';
 import { benchTimer } from './timer.bench.js';
 import { benchChanges } from './changes.bench.js';
 import { benchPanels } from './panels.bench.js';
+import { benchAgentFile } from './agent-file.bench.js';
 import type { BenchResult, BenchSection } from './types.js';
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     ['timer', () => benchTimer(5, say)],
     ['changes', () => benchChanges()],
     ['panels', () => benchPanels()],
+    ['agent-file', () => benchAgentFile(10, say)],
   ];
   for (const [name, file, fn, title] of [
     ['parser', 'parser.bench.js', 'benchParser', 'Parser'],

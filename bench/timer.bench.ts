@@ -14,15 +14,15 @@ import { measureFootprint } from './footprint.bench.js';
 import { median, sig } from './stats.js';
 import type { BenchSection } from './types.js';
 
-interface OnceRun {
+export interface OnceRun {
   peakRssMiB: number;
   wallS: number;
   /** Processes of this run still alive after it exited (the agent's pid and its process group). */
   leftOver: number;
 }
 
-/** One `agent --once` under /usr/bin/time -f %M (KiB). */
-function runOnce(collector: string, workdir: string, agentId: string): Promise<OnceRun> {
+/** One `agent --once` under /usr/bin/time -f %M (KiB); `program` starts the CLI (default: node and the built package). */
+export function runOnce(collector: string, workdir: string, agentId: string, program: readonly string[] = [process.execPath, MAIN]): Promise<OnceRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(
@@ -30,8 +30,7 @@ function runOnce(collector: string, workdir: string, agentId: string): Promise<O
       [
         '-f',
         'VO_MAXRSS_KIB %M',
-        process.execPath,
-        MAIN,
+        ...program,
         'agent',
         '--collector',
         collector,

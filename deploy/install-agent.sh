@@ -15,8 +15,13 @@ usage() {
 usage: install-agent.sh --collector HOST:PORT [options]      install or update the agent
        install-agent.sh --uninstall [--keep-state] [--root DIR]
 Source (default: the project copy this script sits in):
-  --from PATH            a project copy (built: dist/ and node_modules/), an `npm pack` tarball
-                         (virt-overhead-X.Y.Z.tgz) or a single-file bundle (virt-overhead-agent.mjs)
+  --from PATH            the agent file for this architecture (virt-overhead-agent-X.Y.Z-linux-x86_64
+                         or -aarch64: Node.js inside, nothing else needed), a folder holding the agent
+                         files (the one for this machine is picked), a single-file bundle
+                         (virt-overhead-agent-X.Y.Z.mjs, needs Node.js >= 20), an `npm pack` tarball
+                         (virt-overhead-X.Y.Z.tgz) or a project copy (built: dist/ and node_modules/)
+  --arch ARCH            the machine's architecture as `uname -m` says it (default: this machine's;
+                         give it with --root for an image of another architecture)
 Agent settings (written to /etc/virt-overhead/agent.yaml; a re-run keeps what you do not pass):
   --collector HOST:PORT  where the collector listens (required on first install)
   --token-file PATH      file holding this agent's token (kept where it is)
@@ -29,7 +34,8 @@ Run mode:
   --daemon               the agent stays resident and keeps its own schedule
   --tls-ca F --tls-cert F --tls-key F --tls-server-name N   --allow-plaintext
 Install:
-  --node PATH            the Node.js (>= 20) to run the agent with (default: `node` on PATH)
+  --node PATH            the Node.js (>= 20) to run a bundle, tarball or project copy with
+                         (default: `node` on PATH; an agent file needs none)
   --skip-sysbench        do not install sysbench (it must be on PATH when the agent runs)
   --no-enable            install files only; do not enable or start the systemd unit
   --root DIR             install into DIR instead of / (image building, tests; also
@@ -44,7 +50,7 @@ say() { printf '%s\n' "$*"; }
 
 # ---- arguments -------------------------------------------------------------------------
 ROOT=${VIRT_OVERHEAD_INSTALL_ROOT:-}
-RUN_MODE='' MODE=install DRY=0 KEEP_STATE=0 ENABLE=1 SKIP_SYSBENCH=0 FROM='' NODE_ARG=''
+RUN_MODE='' MODE=install DRY=0 KEEP_STATE=0 ENABLE=1 SKIP_SYSBENCH=0 FROM='' NODE_ARG='' ARCH=''
 TOKEN=${VIRT_OVERHEAD_INSTALL_TOKEN:-}
 # Managed agent.yaml keys, in file order; each given on the command line becomes SET_<key>.
 KEYS='collector group role variant profile interval jitter token_file tls_ca tls_cert tls_key tls_server_name allow_plaintext workdir'
@@ -64,6 +70,7 @@ while [ $# -gt 0 ]; do
     --root) need_value "$@"; ROOT=$2; shift ;;
     --from) need_value "$@"; FROM=$2; shift ;;
     --node) need_value "$@"; NODE_ARG=$2; shift ;;
+    --arch) need_value "$@"; ARCH=$2; shift ;;
     --token) need_value "$@"; TOKEN=$2; shift ;;
     --collector|--group|--role|--variant|--profile|--interval|--jitter|--token-file|--tls-ca|--tls-cert|--tls-key|--tls-server-name)
       need_value "$@"
@@ -187,8 +194,14 @@ have_sysbench() {
 
 # ---- Node.js ------------------------------------------------------------------------------
 node_help() {
+  agent_file=virt-overhead-agent-VERSION-linux-$TARGET_ARCH
+  case $TARGET_ARCH in x86_64|aarch64) ;; *) agent_file='' ;; esac
+  if [ -n "$agent_file" ]; then
+    printf '%s\n' "Simplest: the agent file for this machine, $agent_file (from the same release as the" \
+      "bundle; deploy/bundle.sh builds it), carries its own Node.js: --from $agent_file" >&2
+  fi
   cat >&2 <<'EOF'
-The agent needs Node.js 20 or newer. Install it, then run this command again:
+Or install Node.js 20 or newer for the bundle, then run this command again:
   Debian 13, Ubuntu 24.04 and newer:  apt-get install nodejs
   Fedora, RHEL/Alma/Rocky 9:          dnf install nodejs   (RHEL 9: dnf module install nodejs:20)
   openSUSE / SLES:                    zypper install nodejs20
@@ -197,24 +210,73 @@ The agent needs Node.js 20 or newer. Install it, then run this command again:
 Or point this installer at a Node.js elsewhere: --node /path/to/bin/node
 EOF
 }
-find_node() {
+# Sets NODE and version; false when there is no Node.js >= 20 (NODE empty: none at all).
+find_node_quietly() {
   NODE=${NODE_ARG:-$(command -v node 2>/dev/null || true)}
-  if [ -z "$NODE" ] || [ ! -x "$NODE" ]; then
-    printf '%s: error: Node.js not found%s.\n' "$PROG" "${NODE_ARG:+ at $NODE_ARG}" >&2; node_help; exit 1
-  fi
+  version=''
+  [ -n "$NODE" ] && [ -x "$NODE" ] || { NODE=''; return 1; }
   NODE=$(cd "$(dirname "$NODE")" && pwd)/$(basename "$NODE")
   version=$("$NODE" -p 'process.versions.node' 2>/dev/null || echo unknown)
   major=${version%%.*}
   case $major in ''|*[!0-9]*) major=0 ;; esac
-  if [ "$major" -lt 20 ]; then
-    printf '%s: error: Node.js %s at %s is too old.\n' "$PROG" "$version" "$NODE" >&2; node_help; exit 1
+  [ "$major" -ge 20 ]
+}
+find_node() {
+  find_node_quietly && return 0
+  if [ -z "$NODE" ]; then printf '%s: error: Node.js not found%s.\n' "$PROG" "${NODE_ARG:+ at $NODE_ARG}" >&2
+  else printf '%s: error: Node.js %s at %s is too old.\n' "$PROG" "$version" "$NODE" >&2; fi
+  node_help; exit 1
+}
+
+# ---- the machine's architecture, and agent files -------------------------------------------
+# `uname -m` names; the agent files are built for these two (deploy/bundle.mjs ARCHES).
+AGENT_FILE_ARCHES='x86_64 aarch64'
+resolve_arch() {
+  TARGET_ARCH=${ARCH:-$(uname -m)}
+  case $TARGET_ARCH in amd64) TARGET_ARCH=x86_64 ;; arm64) TARGET_ARCH=aarch64 ;; esac
+}
+# ELF e_machine (2 bytes at offset 18, little-endian on both architectures) as a `uname -m` name.
+elf_arch() {
+  [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ] || return 1
+  case $(od -An -tu2 -j18 -N2 "$1" | tr -d ' ') in
+    62) echo x86_64 ;; 183) echo aarch64 ;; *) echo "machine-$(od -An -tu2 -j18 -N2 "$1" | tr -d ' ')" ;;
+  esac
+}
+# A folder of release files (deploy/bundle.sh --out-dir): the agent file for TARGET_ARCH, else the
+# .mjs where a Node.js >= 20 is here, else a clear no.
+pick_from_folder() {
+  dir=$1
+  set -- "$dir"/virt-overhead-agent-*-linux-"$TARGET_ARCH"
+  [ $# -gt 1 ] && die "$dir holds several agent files for $TARGET_ARCH ($*): pass one with --from FILE"
+  if [ -f "$1" ]; then FROM=$1; return 0; fi
+  have=$(for f in "$dir"/virt-overhead-agent-*-linux-*; do [ -f "$f" ] && printf ' %s' "${f##*-linux-}"; done)
+  set -- "$dir"/virt-overhead-agent-*.mjs
+  if [ -f "$1" ] && [ $# -eq 1 ] && find_node_quietly; then
+    say "note: no agent file for $TARGET_ARCH in $dir; using the bundle $(basename "$1") with Node.js $version at $NODE"
+    FROM=$1; return 0
   fi
+  die "no agent file for this machine's architecture ($TARGET_ARCH) in $dir (agent files there:${have:- none}; they are built for: $AGENT_FILE_ARCHES). On $TARGET_ARCH install Node.js >= 20 and use the bundle: --from virt-overhead-agent-VERSION.mjs"
+}
+has_agent_files() { for f in "$1"/virt-overhead-agent-*-linux-* "$1"/virt-overhead-agent-*.mjs; do [ -f "$f" ] && return 0; done; return 1; }
+# A sha256 list beside the agent file (deploy/bundle.sh writes one): the file must match its line.
+check_sum() {
+  for sums in "$(dirname "$1")"/virt-overhead-agent-*.sha256; do
+    [ -f "$sums" ] || continue
+    want=$(awk -v f="$(basename "$1")" '$2 == f { print $1 }' "$sums")
+    [ -n "$want" ] || continue
+    got=$(sha256sum "$1" | cut -d' ' -f1)
+    [ "$got" = "$want" ] || die "$1: sha256 $got does not match $(basename "$sums") ($want): a damaged or replaced copy; fetch it again"
+    say "checked $(basename "$1") against $(basename "$sums")"
+  done
 }
 
 # ---- the package: stage it, then swap it in only if it differs --------------------------
-# Sets SRC_KIND (project|tarball|bundle|installed) and SRC.
+# Sets SRC_KIND (agentfile|project|tarball|bundle|installed) and SRC.
 is_project() { [ -f "$1/package.json" ] && grep -q '"name": *"virt-overhead"' "$1/package.json"; }
 find_source() {
+  # The installer in a release folder (beside the agent files, as deploy/bundle.sh --out-dir
+  # and the cloud-init sample lay them out): that folder is the source.
+  if [ -z "$FROM" ] && ! is_project "$(dirname "$SCRIPT_DIR")" && has_agent_files "$SCRIPT_DIR"; then FROM=$SCRIPT_DIR; fi
   # A re-run that only changes settings (`--collector X`) of an agent installed from a tarball
   # or bundle, with this script not inside a project copy: keep the installed package.
   if [ -z "$FROM" ] && [ -d "$ROOT$APP/lib" ] && ! is_project "$(dirname "$SCRIPT_DIR")"; then
@@ -223,7 +285,16 @@ find_source() {
   fi
   SRC=${FROM:-$(dirname "$SCRIPT_DIR")}
   [ -e "$SRC" ] || die "--from $SRC: no such file or directory"
-  if [ -d "$SRC" ]; then
+  if [ -d "$SRC" ] && ! is_project "$SRC" && has_agent_files "$SRC"; then
+    pick_from_folder "$SRC"
+    SRC=$FROM
+  fi
+  if [ -f "$SRC" ] && file_arch=$(elf_arch "$SRC"); then
+    [ "$file_arch" = "$TARGET_ARCH" ] ||
+      die "--from $SRC is an agent file for $file_arch, and this machine is $TARGET_ARCH: use virt-overhead-agent-VERSION-linux-$TARGET_ARCH$(case " $AGENT_FILE_ARCHES " in *" $TARGET_ARCH "*) ;; *) printf ' (none is built for %s: install Node.js >= 20 and use the .mjs bundle)' "$TARGET_ARCH" ;; esac)"
+    check_sum "$SRC"
+    SRC_KIND=agentfile
+  elif [ -d "$SRC" ]; then
     is_project "$SRC" ||
       die "$SRC is not a copy of the virt-overhead project (no package.json naming virt-overhead); pass --from"
     [ -f "$SRC/dist/cli/main.js" ] || die "$SRC has no dist/cli/main.js: build it first (npm run build) or use the npm pack tarball / single-file bundle"
@@ -233,7 +304,7 @@ find_source() {
     case $SRC in
       *.tgz|*.tar.gz) SRC_KIND=tarball ;;
       *.mjs|*.js) SRC_KIND=bundle ;;
-      *) die "--from $SRC: expected a project directory, a .tgz from npm pack or a .mjs bundle" ;;
+      *) die "--from $SRC: expected an agent file (virt-overhead-agent-VERSION-linux-ARCH), a folder holding them, a .mjs bundle, a .tgz from npm pack or a project directory" ;;
     esac
   fi
   SRC=$(cd "$(dirname "$SRC")" && pwd)/$(basename "$SRC")
@@ -263,6 +334,9 @@ stage_package() { # $1: empty staging dir -> the files that belong in $APP/lib
       ;;
     bundle)
       cp "$SRC" "$stage/virt-overhead-agent.mjs" ;;
+    agentfile)
+      cp "$SRC" "$stage/virt-overhead-agent"
+      chmod 755 "$stage/virt-overhead-agent" ;;
   esac
 }
 install_package() {
@@ -283,9 +357,20 @@ install_package() {
   rm -rf "$ROOT$APP/.lib.old"
   note_change "installed $SRC_KIND $SRC into $APP/lib"
 }
+installed_kind() { # what an earlier install put in $APP/lib
+  if [ -f "$ROOT$APP/lib/virt-overhead-agent" ]; then echo agentfile
+  elif [ -f "$ROOT$APP/lib/virt-overhead-agent.mjs" ]; then echo bundle
+  else echo project; fi
+}
 write_wrapper() {
   kind=$SRC_KIND
-  [ "$kind" != installed ] || { [ -f "$ROOT$APP/lib/virt-overhead-agent.mjs" ] && kind=bundle; }
+  [ "$kind" != installed ] || kind=$(installed_kind)
+  if [ "$kind" = agentfile ]; then
+    put_file "$APP/bin/virt-overhead" 755 "#!/bin/sh
+# Written by install-agent.sh: the agent file (Node.js inside).
+exec $APP/lib/virt-overhead-agent \"\$@\""
+    return 0
+  fi
   case $kind in
     bundle) entry=$APP/lib/virt-overhead-agent.mjs ;;
     *) entry=$APP/lib/dist/cli/main.js ;;
@@ -496,8 +581,14 @@ do_install() {
     case $perm in *00) ;; *) say "warning: --token-file $SET_token_file has mode $perm: other users can read the token; chmod 600 it (root-only is enough: the agent gets it as a systemd credential)" ;; esac
     [ "$owner" = 0 ] || say "warning: --token-file $SET_token_file belongs to uid $owner, not root: whoever owns it can change the agent's identity; chown root it"
   fi
-  find_node
+  resolve_arch
   find_source
+  # Everything but an agent file runs on a Node.js found here.
+  case $SRC_KIND in
+    agentfile) ;;
+    installed) [ "$(installed_kind)" = agentfile ] || find_node ;;
+    *) find_node ;;
+  esac
   check_collector_resolves
   read_manifest
   resolve_run_mode

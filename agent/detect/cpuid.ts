@@ -114,6 +114,8 @@ export function defaultCpuidReader(helperPath?: string): CpuidReader {
       if (text == null) return { missing: `no recorded CPUID reading (${root.path('cpuid.txt')})` };
       return parseCpuidText(text, root.path('cpuid.txt'));
     }
+    // CPUID is an x86 instruction: elsewhere (the aarch64 agent file) there is no helper to run.
+    if (process.arch !== 'x64' && process.arch !== 'ia32') return { missing: `no CPUID on ${process.arch} (an x86 instruction)` };
     const helper = findHelper(helperPath);
     if (!helper) return { missing: `CPUID helper not built (looked in ${helperPath ?? helperCandidates().join(', ')}; run agent/detect/cpuid/build.sh)` };
     try {

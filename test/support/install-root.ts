@@ -17,6 +17,20 @@ export function bundleWorkDir(prefix: string): string {
   return work;
 }
 
+/**
+ * A world-readable folder of release files from deploy/bundle.sh (agent files for `arches`, the
+ * .mjs, their sha256 list), as an operator copies it to guests; `version` stamps another
+ * version into them (an upgrade's new release).
+ */
+export function agentFilesDir(prefix: string, o: { arches?: string[]; version?: string } = {}): string {
+  const out = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(out, 0o755);
+  const args = ['--out-dir', out, '--arch', (o.arches ?? ['x86_64']).join(','), ...(o.version ? ['--version', o.version] : [])];
+  const b = spawnSync('sh', [join(packageRoot(), 'deploy', 'bundle.sh'), ...args], { cwd: packageRoot(), encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`bundle.sh ${args.join(' ')} failed: ${b.stderr}`);
+  return out;
+}
+
 /** An empty Debian-like root with systemd's own units (what systemctl --root and systemd-analyze need). */
 export function freshRoot(dir: string): string {
   for (const d of ['etc/systemd/system', 'usr/local/bin', 'opt', 'var/lib']) mkdirSync(join(dir, d), { recursive: true });
