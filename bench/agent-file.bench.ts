@@ -21,7 +21,7 @@ const MIB = 1024 * 1024;
 function startSeconds(program: readonly string[]): number {
   const t0 = performance.now();
   const r = spawnSync(program[0]!, [...program.slice(1), '--version'], { encoding: 'utf8' });
-  if (r.status !== 0 || r.stdout.trim() !== AGENT_VERSION) throw new Error(`${program.join(' ')} --version: ${r.status} ${r.stderr}`);
+  if (r.status !== 0 || !r.stdout.includes(AGENT_VERSION)) throw new Error(`${program.join(' ')} --version: ${r.status} ${r.stderr}`);
   return (performance.now() - t0) / 1000;
 }
 

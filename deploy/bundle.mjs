@@ -90,6 +90,12 @@ function packageJson(version) {
   return JSON.stringify({ name: 'virt-overhead', version, type: 'module' });
 }
 
+/** The commit this build was made from (scripts/postbuild.mjs bakes it), for --version. */
+function buildInfo() {
+  const file = join(ROOT, 'dist', 'build-info.json');
+  return existsSync(file) ? readFileSync(file, 'utf8') : JSON.stringify({ commit: 'unknown' });
+}
+
 /**
  * The .mjs: a prelude any Node.js can link (namespace imports of old built-ins only), then the
  * program as CommonJS inside a function. The program linked as ES modules would fail on an old
@@ -109,6 +115,7 @@ function mjsFile(version, program) {
     rootSetup([
       ['package.json', JSON.stringify(packageJson(version)), '0o644'],
       ['proto/virtoverhead.proto', JSON.stringify(proto), '0o644'],
+      ['dist/build-info.json', JSON.stringify(buildInfo()), '0o644'],
     ]),
     `const __voModule = { exports: {} };`,
     `(function (require, module, exports) {`,
@@ -129,6 +136,7 @@ function seaMain(program) {
     rootSetup([
       ['package.json', asset('package.json'), '0o644'],
       ['proto/virtoverhead.proto', asset('proto/virtoverhead.proto'), '0o644'],
+      ['dist/build-info.json', asset('build-info.json'), '0o644'],
       // Beside dist/bundle.js, where agent/detect/cpuid.ts looks first.
       ['dist/cpuid/cpuid', asset('cpuid'), '0o700'],
     ]),
@@ -211,12 +219,17 @@ function buildAgentFiles(o, version, work, program) {
   const cjs = join(work, 'sea-main.cjs');
   writeFileSync(cjs, seaMain(program));
   writeFileSync(join(work, 'package.json'), packageJson(version));
+  writeFileSync(join(work, 'build-info.json'), buildInfo());
   const helper = join(ROOT, 'dist', 'agent', 'detect', 'cpuid', 'cpuid');
   // The blob is made by the pinned Node.js itself (a blob belongs to one Node.js version), run on this machine.
   const maker = nodeBinary(hostArch());
   const files = [];
   for (const arch of o.arches) {
-    const assets = { 'package.json': join(work, 'package.json'), 'proto/virtoverhead.proto': join(ROOT, 'proto', 'virtoverhead.proto') };
+    const assets = {
+      'package.json': join(work, 'package.json'),
+      'build-info.json': join(work, 'build-info.json'),
+      'proto/virtoverhead.proto': join(ROOT, 'proto', 'virtoverhead.proto'),
+    };
     if (arch === 'x86_64') {
       if (!existsSync(helper) || elfMachine(helper) !== ARCHES.x86_64.elfMachine)
         die(`${helper} missing or not x86-64: run npm run build (it builds the helper with cc)`);
@@ -234,7 +247,8 @@ function buildAgentFiles(o, version, work, program) {
     if (elfMachine(tmpOut) !== ARCHES[arch].elfMachine) die(`${out}: not an ELF file for ${arch}`);
     if (arch === hostArch()) {
       const said = execFileSync(tmpOut, ['--version'], { encoding: 'utf8' }).trim();
-      if (said !== version) die(`${out} --version said '${said}', not ${version}`);
+      const want = `virt-overhead ${version} (commit ${JSON.parse(buildInfo()).commit})`;
+      if (said !== want) die(`${out} --version said '${said}', not '${want}'`);
     }
     renameSync(tmpOut, out);
     say(`wrote ${out} (${readFileSync(out).length} bytes, ${arch}, Node.js ${NODE_PIN.version} inside)`);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxClient } from '../collector/influx/client.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { packageRoot } from '../lib/root.js';
-import { AGENT_VERSION } from '../lib/version.js';
+import { AGENT_VERSION, buildCommit } from '../lib/version.js';
 import { MAIN, onceAgentArgs } from './support/cli.js';
 import { agentFilesDir, freshRoot } from './support/install-root.js';
 
@@ -23,6 +23,8 @@ const X86 = `virt-overhead-agent-${AGENT_VERSION}-linux-x86_64`;
 const ARM = `virt-overhead-agent-${AGENT_VERSION}-linux-aarch64`;
 const MJS = `virt-overhead-agent-${AGENT_VERSION}.mjs`;
 const ARM_LIBC = '/usr/aarch64-linux-gnu';
+/** What every build of this checkout says to --version (the commit baked into dist/ by the build). */
+const VERSION_LINE = `virt-overhead ${AGENT_VERSION} (commit ${buildCommit()})`;
 const HAVE_QEMU_ARM = spawnSync('sh', ['-c', 'command -v qemu-aarch64']).status === 0 && existsSync(join(ARM_LIBC, 'lib', 'ld-linux-aarch64.so.1'));
 if (!HAVE_QEMU_ARM)
   console.warn('test/deploy-agent-file.test.ts: the aarch64 run is skipped: no qemu-aarch64 or arm64 libc (scripts/bootstrap.sh --test installs them)');
@@ -97,7 +99,7 @@ describe('agent files', () => {
     mkdirSync(tmp, { recursive: true });
     expect(spawnSync('sh', ['-c', 'command -v node'], { env: { PATH: bareBin() } }).status).not.toBe(0);
     const file = join(rel, X86);
-    expect(run(file, ['--version']).stdout.trim()).toBe(AGENT_VERSION);
+    expect(run(file, ['--version']).stdout.trim()).toBe(VERSION_LINE);
 
     const d = run(file, ['detect', '--json', '--no-systemd-detect-virt'], { TMPDIR: tmp });
     expect(d.status, d.stderr).toBe(0);
@@ -128,7 +130,7 @@ describe('agent files', () => {
     const qemu = (args: string[]) => spawnSync('qemu-aarch64', ['-L', ARM_LIBC, join(rel, ARM), ...args], { encoding: 'utf8', timeout: 300_000 });
     const v = qemu(['--version']);
     expect(v.status, v.stderr).toBe(0);
-    expect(v.stdout.trim()).toBe(AGENT_VERSION);
+    expect(v.stdout.trim()).toBe(VERSION_LINE);
     const d = qemu(['detect', '--json', '--no-systemd-detect-virt']);
     expect(d.status, d.stderr).toBe(0);
     const detection = JSON.parse(d.stdout) as { cpuid_signatures: string[]; evidence: { signal: string; value: string }[] };
@@ -165,7 +167,7 @@ describe('installer and agent files', () => {
       'exec /opt/virt-overhead/lib/virt-overhead-agent "$@"',
       '',
     ]);
-    expect(run(join(root, 'opt/virt-overhead/lib/virt-overhead-agent'), ['--version']).stdout.trim()).toBe(AGENT_VERSION);
+    expect(run(join(root, 'opt/virt-overhead/lib/virt-overhead-agent'), ['--version']).stdout.trim()).toBe(VERSION_LINE);
     // A second run changes nothing.
     expect(install(root, ['--from', rel]).stdout).toContain('nothing changed');
   });
