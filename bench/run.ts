@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     ['ingest', () => benchIngest({ log: say })],
     ['footprint', () => benchFootprint(60, say)],
     ['perturbation', () => benchPerturbation(20, say)],
-    ['calibration', () => benchCalibration(12, 2000, say)],
+    ['calibration', () => benchCalibration(2000, say)],
     ['latency', () => benchLatency(30, say)],
     ['spool', () => benchSpool()],
     ['timer', () => benchTimer(5, say)],

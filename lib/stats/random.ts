@@ -10,3 +10,9 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A standard normal draw from two uniform draws of `rand` (Box–Muller): seeded simulations only. */
+export function normal(rand: () => number): number {
+  const u = 1 - rand(); // (0, 1]: log(0) would be −∞
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
