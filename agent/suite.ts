@@ -1,5 +1,5 @@
-// One suite run: every selected test of the profile, N trials each (more, up to 2N, while the
-// headline metrics are too imprecise for a verdict: lib/compare/trials.ts),
+// One suite run: every selected test of the profile, N trials each (more, up to 2N, while another
+// trial still narrows the run's mean against the run-to-run spread: lib/compare/trials.ts),
 // each result and interval sample spooled before it is sent.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -67,7 +67,7 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
   const noiseRoot = new RootFs(ctx.noiseRoot ?? '/');
   for (const test of tests) {
     const spec = ctx.profile.tests[test]!;
-    // Headline metrics' values so far: trials are added until the comparison engine could decide them.
+    // Headline metrics' values so far: trials are added while they still narrow the run's mean.
     const values: Record<string, number[]> = {};
     const steps: Record<string, number> = {};
     const plan = trialPlan(ctx.trials);
@@ -119,8 +119,8 @@ export async function runSuite(ctx: SuiteContext): Promise<SuiteOutcome> {
       if (!decision.addTrial) break;
       if (decision.reason === 'undecided')
         ctx.log.info(
-          { test, trial, undecided: decision.undecided, marginPct: plan.marginPct },
-          'headline metrics not precise enough to decide a comparison: adding a trial',
+          { test, trial, undecided: decision.undecided, runSdPct: plan.runSd * 100 },
+          "the run's mean is still noisy against the run-to-run spread: adding a trial",
         );
     }
   }

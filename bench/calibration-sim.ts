@@ -172,6 +172,16 @@ export const SETTINGS: Setting[] = [
   { name: 'one disturbed baseline run (30 % slower, the one nearest the guest), τ 1 %', sigma: 0.01, tauGuest: 0.01, tauBaseline: 0.01, disturbed: 0.7 },
   { name: 'baseline step inside the window (10 % slower after the guest run), τ 1 %', sigma: 0.01, tauGuest: 0.01, tauBaseline: 0.01, stepAfter: 0.9 },
   { name: 'new guest (no history), baseline of 3 runs, τ 3 %', sigma: 0.01, tauGuest: 0.03, tauBaseline: 0.03, history: 0, baselineRuns: 3 },
+  { name: 'autocorrelated runs: AR(1) φ 0.7, τ 5 % (hard)', sigma: 0.01, tauGuest: 0.05, tauBaseline: 0.05, phi: 0.7 },
+  {
+    name: 'new guest, 3 baseline runs, runs 15 % apart while trials agree within 1 % (hard)',
+    sigma: 0.01,
+    tauGuest: 0.15,
+    tauBaseline: 0.15,
+    history: 0,
+    baselineRuns: 3,
+  },
+  { name: 'new guest 10× noisier than its baseline (τ 3 % against 0.3 %)', sigma: 0.005, tauGuest: 0.03, tauBaseline: 0.003, history: 0 },
   {
     name: 'rounding: latency 0.36 ms printed at 0.01, τ 0.5 %',
     sigma: 0.005,

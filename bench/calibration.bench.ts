@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { buildArgs } from '../agent/sysbench/dialect.js';
 import { parseSysbenchOutput } from '../agent/sysbench/parser/index.js';
 import { sysbenchVersion } from '../agent/sysbench/runner.js';
-import { chooseMargin, compareSamples } from '../lib/compare/index.js';
+import { compareRuns } from '../lib/compare/index.js';
 import { mean } from '../lib/stats/stats.js';
 import { mulberry32, normal } from '../lib/stats/random.js';
 import { cpuQuotaUnavailable, createCpuQuota, type CpuQuota } from '../test/support/cpu-quota.js';
@@ -28,18 +28,11 @@ import type { BenchResult, BenchSection } from './types.js';
 
 const run = promisify(execFile);
 
-/** The engine under calibration, in the shape the simulation calls. */
+/** The engine under calibration, in the shape the simulation calls: a guest run with its history against the baseline's runs in the window. */
 export const engine: Engine = (c: SimCase) => {
-  // Today's engine: the guest run's trials against the nearest baseline run's trials, the margin
-  // the noise floor of the baseline's run means (up to 10 nearest, ≥ 3), else 3 %.
-  const start = c.guest.startNs;
-  const dist = (r: SimRun) => (r.startNs > start ? r.startNs - start : start - r.startNs);
-  const byDistance = [...c.baseline].sort((a, b) => (dist(a) < dist(b) ? -1 : dist(a) > dist(b) ? 1 : a.startNs < b.startNs ? -1 : 1));
-  const nearest = byDistance[0]!;
-  const margin = chooseMargin(byDistance.slice(0, 10).map((r) => mean(r.values)));
-  const x = compareSamples({ values: c.guest.values, resolution: c.guest.step }, { values: nearest.values, resolution: nearest.step }, {
+  const x = compareRuns({ runs: [c.guest], history: c.guestHistory }, { runs: c.baseline }, c.guest.startNs, {
     direction: c.direction,
-    marginPct: margin.marginPct,
+    marginPct: c.marginPct,
   });
   return { verdict: x.verdict, low: x.overheadLowPct, high: x.overheadHighPct };
 };
@@ -53,12 +46,22 @@ export function simulatedResults(reps: number): { results: BenchResult[]; notes:
   SETTINGS.forEach((s, i) => {
     const r = simulateSetting(s, engine, reps, 1000 + i);
     const m = s.marginPct ?? 3;
-    const twice = r.bySlowdown.find((x) => x.pct === 2 * m)!.tally;
+    // "At least twice the margin": the worse of the 2× and 4× slowdowns.
+    const twice = r.bySlowdown
+      .filter((x) => x.pct >= 2 * m)
+      .map((x) => x.tally)
+      .reduce((a, t) => (t.equivalent / t.n > a.equivalent / a.n ? t : a));
     const falseRate = (100 * (r.aa.worse + r.aa.better)) / r.aa.n;
-    results.push({ name: `${s.name}: 95 % interval covers the truth`, value: sig(100 * r.coverage, 3), unit: '%', goal: '≥ 93 %', met: 100 * r.coverage >= 93 });
+    results.push({
+      name: `${s.name}: 95 % interval covers the truth`,
+      value: sig(100 * r.coverage, 3),
+      unit: '%',
+      goal: '≥ 93 %',
+      met: 100 * r.coverage >= 93,
+    });
     results.push({ name: `${s.name}: A/A worse or better`, value: sig(falseRate, 3), unit: '%', goal: '≤ 5 %', met: falseRate <= 5 });
     results.push({
-      name: `${s.name}: +${2 * m} % (twice the ±${m} % margin) called equivalent`,
+      name: `${s.name}: +${2 * m} % or more (twice the ±${m} % margin) called equivalent`,
       value: pct(twice.equivalent, twice.n),
       unit: '%',
       goal: '≤ 1 %',
@@ -131,7 +134,9 @@ async function realResults(say: (l: string) => void): Promise<{ results: BenchRe
         const c: SimCase = { guest: g, guestHistory: guests[kind].slice(0, i), baseline, direction: 'higher', marginPct: 3 };
         const j = engine(c);
         count(kind === 'aa' ? aa : slow, j, truth[kind]);
-        lines.push(`${kind === 'aa' ? 'A/A' : `+${truth.slow} %`} run ${i + 1}: ${j.verdict} [${sig(j.low ?? NaN, 3)}, ${sig(j.high ?? NaN, 3)}] %`);
+        lines.push(
+          `${kind === 'aa' ? 'A/A' : `+${truth.slow} %`} run ${i + 1} (mean ${sig(mean(g.values), 4)}): ${j.verdict} [${sig(j.low ?? NaN, 3)}, ${sig(j.high ?? NaN, 3)}] %`,
+        );
       });
     }
   } finally {
@@ -141,7 +146,13 @@ async function realResults(say: (l: string) => void): Promise<{ results: BenchRe
   const baseMeans = baseline.map((b) => sig(mean(b.values), 4));
   return {
     results: [
-      { name: `real runs, A/A guest: worse or better (of ${aa.n})`, value: aa.worse + aa.better, unit: 'comparisons', goal: '0', met: aa.worse + aa.better === 0 },
+      {
+        name: `real runs, A/A guest: worse or better (of ${aa.n})`,
+        value: aa.worse + aa.better,
+        unit: 'comparisons',
+        goal: '0',
+        met: aa.worse + aa.better === 0,
+      },
       {
         name: `real runs, guest +25 %: equivalent or better (of ${slow.n})`,
         value: slow.equivalent + slow.better,

@@ -38,7 +38,9 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'tls-client-ca', type: 'path', help: 'require client certificates signed by this CA (mutual TLS)' },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text on a non-loopback address', default: false },
   { name: 'baseline-window', type: 'duration', help: 'how far apart a guest result and its baseline may be', default: '24h' },
-  MARGIN_OPTION("equivalence margin in % for verdicts: '2' (every group) or 'lab=2,prod=5' (default: each baseline's measured noise floor)"),
+  MARGIN_OPTION(
+    "equivalence margin in % for verdicts: '5' (all), 'lab=3' (a group), 'cpu=2' (a test), 'lab:fileio=10' (a test in a group); default: the table per test and metric (docs/overhead.md)",
+  ),
   { name: 'batch-size', type: 'int', min: 1, help: 'points per InfluxDB write', default: '5000' },
   { name: 'flush-interval', type: 'duration', help: 'longest wait before a partial batch is written', default: '50ms' },
   { name: 'rate-limit', type: 'int', min: 1, help: 'messages per second per agent stream (burst 4x)', default: '5000' },
@@ -65,7 +67,7 @@ export interface CollectorOptions {
   silenceAfterMs?: number;
   /** Period of `collector_stats` and of the silence check (default 60 s; 0 = off). */
   statsPeriodMs?: number;
-  /** Equivalence margins for verdicts (default: each baseline's noise floor). */
+  /** Equivalence margins for verdicts (default: the table per test and metric, lib/compare/margin.ts). */
   margins?: MarginSpec;
   batchSize?: number;
   flushMs?: number;

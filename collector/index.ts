@@ -60,8 +60,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     createFactsRecorder(influx, database, log),
     ...(computes
       ? [
-          createOverheadCalculator({ influx, database, windowMs, ...opts.margins }),
-          createChainCalculator({ influx, database, windowMs, ...opts.margins, onProblem: logProblemsOnce(log) }),
+          createOverheadCalculator({ influx, database, windowMs, margins: opts.margins }),
+          createChainCalculator({ influx, database, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
           ...(opts.changes !== false ? [createChangeDetector({ influx, database, overheadWindowMs: windowMs })] : []),
         ]
       : []),

@@ -58,7 +58,7 @@ export function overheadTable(title: string, description: string, target: Influx
       { id: 'thresholds', value: overheadThresholds(10, 50).build() },
       { id: 'custom.cellOptions', value: { type: 'color-background' } },
     ])
-    .overrideByRegexp('ci_.*_pct|margin_pct', [{ id: 'unit', value: 'percent' }])
+    .overrideByRegexp('ci_.*_pct|margin_pct|noise_floor_pct', [{ id: 'unit', value: 'percent' }])
     .overrideByName('verdict', [
       { id: 'mappings', value: verdictMappings() },
       { id: 'custom.cellOptions', value: { type: 'color-background' } },

@@ -22,7 +22,7 @@ export const LOG_LEVEL_OPTION: OptionSpec = {
   default: 'info',
 };
 
-/** --margin: '2' (every group) or 'lab=2,prod=5'; read with marginOption(). */
+/** --margin: '5', 'lab=3', 'cpu=2', 'lab:fileio=10' (lib/compare/margin.ts); read with marginOption(). */
 export const MARGIN_OPTION = (help: string): OptionSpec => ({ name: 'margin', type: 'string', help });
 
 /** --margin as a MarginSpec; a bad value is a usage error. */

@@ -57,6 +57,16 @@ const COMPARISON_FIELDS = {
   noise_floor_pct: 'float',
   p: 'float',
   more_trials: 'float',
+  // The run as the unit (issue 22): runs on each side, their run-to-run spread, what limits the interval.
+  runs_guest: 'float',
+  runs_baseline: 'float',
+  runs_excluded: 'float',
+  baseline_run_ids: 'string',
+  guest_run_sd_pct: 'float',
+  baseline_run_sd_pct: 'float',
+  rounding_pct: 'float',
+  df: 'float',
+  more_runs: 'float',
 } as const;
 
 interface MeasurementSpec {

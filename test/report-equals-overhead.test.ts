@@ -45,14 +45,19 @@ beforeAll(async () => {
   influxd = await startInfluxd({ dir });
   influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
   await influx.createDatabase(DB);
-  // Four baseline runs an hour apart (a noise floor from their run means), one of them before the
-  // report's period; guests: an A/A-like one, a slower one, one with a single trial, one at resolution.
+  // Four baseline runs an hour apart, one of them before the report's period; guests: an A/A-like
+  // one with two earlier runs (one before the period), a slower one with two earlier runs, one with
+  // a single trial, one at resolution.
   const written = await writeTrials(influxd.url, DB, [
     ...run('host', 'baseline', 'b1', START, cpu([1000.12, 1001.5, 999.3], [1.01, 1.0, 1.02])),
     ...run('host', 'baseline', 'b2', START + HOUR, cpu([1004.2, 1003.1, 1005.0], [1.0, 0.99, 1.0])),
     ...run('host', 'baseline', 'b3', START + 2n * HOUR, cpu([998.7, 997.9, 999.9], [1.02, 1.01, 1.01])),
     ...run('host', 'baseline', 'b4', START + 3n * HOUR, cpu([1001.8, 1002.6, 1000.4], [1.0, 1.0, 1.01])),
+    ...run('same', 'guest', 'g0a', START - 2n * HOUR, cpu([1001.5, 1000.2, 1002.0], [1.0, 1.0, 1.01])),
+    ...run('same', 'guest', 'g0b', START + HOUR + 10n * MIN, cpu([999.1, 1000.4, 998.8], [1.01, 1.0, 1.0])),
     ...run('same', 'guest', 'g1', START + 3n * HOUR + 10n * MIN, cpu([1000.9, 1002.2, 1001.1], [1.0, 1.01, 1.0])),
+    ...run('slow', 'guest', 'g2a', START + HOUR + 20n * MIN, cpu([901.2, 899.7, 900.5], [1.11, 1.1, 1.11])),
+    ...run('slow', 'guest', 'g2b', START + 2n * HOUR + 20n * MIN, cpu([898.9, 900.1, 901.0], [1.1, 1.11, 1.1])),
     ...run('slow', 'guest', 'g2', START + 3n * HOUR + 20n * MIN, cpu([900.4, 902.8, 899.1], [1.11, 1.12, 1.1])),
     ...run('once', 'guest', 'g3', START + 3n * HOUR + 30n * MIN, cpu([950.5], [1.05])),
     ...run('alone', 'guest', 'g5', START + 3n * HOUR, cpu([990.1, 991.7, 989.9], [1.0, 1.01, 1.0])).map((t) => ({ ...t, group: 'lonely' })),
@@ -80,7 +85,7 @@ describe('report equals the stored overhead', () => {
       for (const r of m.results) {
         if (r.system.role !== 'guest') continue;
         const c = r.vsReference!;
-        const p = stored.find((x) => x.agent === r.system.agent && x.metric === m.metric && x.baseline_agent === 'host');
+        const p = stored.find((x) => x.agent === r.system.agent && x.run_id === c.runId && x.metric === m.metric && x.baseline_agent === 'host');
         expect(p, `${r.system.agent} ${m.metric}`).toBeDefined();
         const fromStore = {
           verdict: p!.verdict,
@@ -93,7 +98,8 @@ describe('report equals the stored overhead', () => {
           overheadLowPct: p!.ci_low_pct,
           overheadHighPct: p!.ci_high_pct,
           p: p!.p,
-          moreTrials: p!.more_trials,
+          moreRuns: p!.more_runs,
+          noiseFloorPct: p!.noise_floor_pct,
         };
         expect(fmtOverheadCell(c)).toBe(fmtOverheadCell(fromStore));
         expect(fmtVerdict(c)).toBe(fmtVerdict(fromStore));
@@ -107,10 +113,16 @@ describe('report equals the stored overhead', () => {
           c.overheadHighPct,
           c.marginPct,
           c.p,
-          c.moreTrials,
+          c.moreRuns,
           c.baselineRunId,
           c.nCandidate,
           c.nReference,
+          c.runsCandidate,
+          c.runsReference,
+          c.noiseFloorPct,
+          c.candidateRunSdPct,
+          c.referenceRunSdPct,
+          c.reason,
         ]).toEqual([
           p!.verdict,
           p!.overhead_pct,
@@ -118,10 +130,16 @@ describe('report equals the stored overhead', () => {
           p!.ci_high_pct,
           p!.margin_pct,
           p!.p,
-          p!.more_trials,
+          p!.more_runs,
           p!.baseline_run_id,
           p!.n_guest,
           p!.n_baseline,
+          p!.runs_guest,
+          p!.runs_baseline,
+          p!.noise_floor_pct,
+          p!.guest_run_sd_pct,
+          p!.baseline_run_sd_pct,
+          p!.verdict_reason,
         ]);
         compared++;
       }
@@ -139,12 +157,18 @@ describe('report equals the stored overhead', () => {
   it('the cases read as a careful reader would expect', () => {
     const eps = report.sections.find((s) => s.group === 'eq')!.metrics.find((m) => m.metric === 'events_per_sec')!;
     const by = (agent: string) => eps.results.find((r) => r.system.agent === agent)!.vsReference!;
-    // The margin is the baseline's noise floor from its 4 run means (b1 lies before the period).
-    expect(by('same').margin.source).toBe('noise-floor');
-    expect(by('same').margin.noiseFloorPct).toBeGreaterThan(0);
+    // The margin is the table's (cpu events/s: 3 %), never the data's; the baseline is its 4 runs
+    // (b1 lies before the period), and 'same' learns its spread from 2 earlier runs (one before the period).
+    expect(by('same').margin).toEqual({ marginPct: 3, source: 'default', rule: 'table' });
+    expect(by('same')).toMatchObject({ runsReference: 4, runsCandidate: 1 });
+    expect(by('same').referenceRunIds).toEqual(['b1', 'b2', 'b3', 'b4']);
     expect(['equivalent', 'inconclusive']).toContain(by('same').verdict);
+    // 10 % slower with two earlier runs that agree: worse. (Its first run alone, with the spread
+    // only assumed, could not say so: a new guest's verdicts firm up as its runs accrue.)
     expect(by('slow').verdict).toBe('worse');
-    expect(by('once')).toMatchObject({ verdict: 'inconclusive', overheadLowPct: null });
+    // One trial is still one run: its spread comes from the prior, so it has an interval.
+    expect(by('once')).toMatchObject({ nCandidate: 1, runsCandidate: 1 });
+    expect(by('once').overheadLowPct).not.toBeNull();
     // 0.02 ms is within 10 steps of 0 at 0.01 ms: unmeasurable, with no number that looks precise.
     const lat = report.sections.find((s) => s.group === 'eq')!.metrics.find((m) => m.metric === 'latency_avg_ms')!;
     const tiny = lat.results.find((r) => r.system.agent === 'tiny')!.vsReference!;

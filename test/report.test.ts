@@ -1,7 +1,8 @@
 // The report end to end: results written to a real influxd, the report built from them,
 // the terminal table read, the HTML opened in headless Chromium and screenshotted.
-// Expected numbers are worked out by hand from the literal inputs, or (p-values) taken from
-// scipy 1.17 `stats.ttest_ind(a, b, equal_var=False)` as quoted.
+// Expected numbers are worked out by hand from the literal inputs; each comparison's interval,
+// p and verdict come from lib/compare/reference.py (cases report_*, the engine's definitions
+// written out with scipy), frozen in lib/compare/reference.json.
 import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,12 @@ import { writeTrials, type TrialSpec } from '../collector/overhead/testing/sysbe
 import { buildReport, formatReportTable, renderHtmlReport, type Report } from '../collector/report/index.js';
 import { run as runReportCommand } from '../cli/commands/report.js';
 import { compareVariants } from '../collector/overhead/index.js';
+
+const REF = JSON.parse(readFileSync(join(import.meta.dirname, '../lib/compare/reference.json'), 'utf8')) as Record<
+  string,
+  { expected: { verdict: string; low: number; high: number; p: number; noise_floor: number } }
+>;
+const expected = (name: string) => REF[name]!.expected;
 
 const DB = 'report_test';
 const NOW = new Date();
@@ -78,20 +85,22 @@ describe('report data', () => {
     const [native, kvm, tcg] = m.results;
     expect(native!.mean).toBeCloseTo(100, 12);
     expect(native!.vsReference).toBeNull();
-    // kvm mean 80: ratio 0.8, overhead (100/80 − 1)·100 = 25 %; 95 % CI of its mean
-    // 80 ± 4.302653·2/√3 (scipy: 75.03172, 84.96828); scipy Welch p = 0.06895 (not significant).
+    // kvm mean 80: ratio 0.8, overhead (100/80 − 1)·100 = 25 %; 95 % CI of its mean (its trials)
+    // 80 ± 4.302653·2/√3 (scipy: 75.03172, 84.96828).
     expect(kvm!.ciLow).toBeCloseTo(75.03172457649934, 6);
     expect(kvm!.ciHigh).toBeCloseTo(84.96827542350066, 6);
     expect(kvm!.vsReference!.ratio).toBeCloseTo(0.8, 12);
     expect(kvm!.vsReference!.overheadPct).toBeCloseTo(25, 10);
-    expect(kvm!.vsReference!.p).toBeCloseTo(0.06895280893567197, 6);
-    // Interval +25 % [−0.7 %, +57.4 %] straddles the default 3 % margin (lib/compare/compare.test.ts).
+    // One run a side: each side's run-to-run spread is assumed from the prior (its trials' 10 % scatter):
+    // +25 % [−36 %, +145 %], inconclusive (report_kvm).
+    expect(kvm!.vsReference!.p).toBeCloseTo(expected('report_kvm').p, 9);
+    expect(kvm!.vsReference!.overheadLowPct).toBeCloseTo(expected('report_kvm').low, 6);
     expect(kvm!.vsReference!.verdict).toBe('inconclusive');
     expect(kvm!.normalized).toBeCloseTo(0.8, 12); // best = native 100
-    // tcg mean 3: ratio 0.03, overhead (100/3 − 1)·100; scipy Welch p = 0.0035213.
+    // tcg mean 3: ratio 0.03, overhead (100/3 − 1)·100 (report_tcg).
     expect(tcg!.vsReference!.ratio).toBeCloseTo(0.03, 12);
     expect(tcg!.vsReference!.overheadPct).toBeCloseTo((100 / 3 - 1) * 100, 8);
-    expect(tcg!.vsReference!.p).toBeCloseTo(0.0035212792843734367, 6);
+    expect(tcg!.vsReference!.p).toBeCloseTo(expected('report_tcg').p, 9);
     expect(tcg!.vsReference!.verdict).toBe('worse');
   });
   it('mutex (a time): lower is better, normalised best/value, variants kept apart', () => {
@@ -100,17 +109,21 @@ describe('report data', () => {
     expect(m.direction).toBe('lower');
     expect(m.results.map((r) => r.system.label)).toEqual(['native host-a', 'kvm vm1', 'kvm vm1 [patched]']);
     const [, stock, patched] = m.results;
-    // stock mean 0.06 vs 0.03: ratio 2, overhead (2 − 1)·100 = 100 %; scipy Welch p = 0.011373.
+    // stock mean 0.06 vs 0.03: ratio 2, overhead (2 − 1)·100 = 100 %, worse at mutex's 10 % margin (report_mutex).
     expect(stock!.vsReference!.overheadPct).toBeCloseTo(100, 8);
-    expect(stock!.vsReference!.p).toBeCloseTo(0.011372536273903142, 6);
+    expect(stock!.vsReference!.p).toBeCloseTo(expected('report_mutex').p, 9);
+    expect(stock!.vsReference!).toMatchObject({ verdict: 'worse', marginPct: 10 });
+    // The patched run is its own series (its variant): no history from the stock run (report_mutex_patched).
+    expect(patched!.vsReference!.overheadLowPct).toBeCloseTo(expected('report_mutex_patched').low, 6);
     expect(stock!.normalized).toBeCloseTo(0.5, 12); // 0.03 / 0.06
     expect(patched!.vsReference!.ratio).toBeCloseTo(0.05 / 0.03, 12);
   });
 });
 
 describe('variant comparison', () => {
-  it('patched vs stock mutex time: difference, CI and Welch (scipy: t = -2.21766, df = 3.87402, p = 0.093044, CI -0.0226819 … 0.0026819)', async () => {
-    const c = await compareVariants({
+  it('patched vs stock mutex time: like with like, paired on their shared host (report_variants)', async () => {
+    const since = new Date(NOW.getTime() - 86_400_000);
+    const [c, ...more] = await compareVariants({
       influx,
       database: DB,
       group: 'lab',
@@ -118,12 +131,12 @@ describe('variant comparison', () => {
       metric: 'total_time_s',
       variantA: 'default',
       variantB: 'patched',
-      since: new Date(NOW.getTime() - 86_400_000),
+      since,
     });
-    expect(c.nA).toBe(3);
-    expect(c.nB).toBe(3);
-    // Guests only by default: the native baseline (variant 'default' too) is left out.
-    const withBaseline = await compareVariants({
+    expect(more).toEqual([]); // one profile and thread count
+    expect(c).toMatchObject({ profile: 'seed', threads: 1, runsA: 1, runsB: 1, nA: 3, nB: 3, hostsA: ['vm1'], hostsB: ['vm1'], paired: true, pairs: 1 });
+    // Guests only by default: the native baseline (variant 'default' too) is left out; with it, A has a run on another host.
+    const [withBaseline] = await compareVariants({
       influx,
       database: DB,
       group: 'lab',
@@ -132,31 +145,20 @@ describe('variant comparison', () => {
       variantA: 'default',
       variantB: 'patched',
       role: 'any',
-      since: new Date(NOW.getTime() - 86_400_000),
+      since,
     });
-    expect(withBaseline.nA).toBe(6);
-    const g = await compareVariants({
-      influx,
-      database: DB,
-      group: 'lab',
-      test: 'mutex',
-      metric: 'total_time_s',
-      variantA: 'default',
-      variantB: 'patched',
-      agent: 'vm1',
-      since: new Date(NOW.getTime() - 86_400_000),
-    });
-    expect(g.meanA).toBeCloseTo(0.06, 12);
-    expect(g.meanB).toBeCloseTo(0.05, 12);
-    expect(g.diff).toBeCloseTo(-0.01, 12);
-    expect(g.t).toBeCloseTo(-2.217663812863715, 8);
-    expect(g.df).toBeCloseTo(3.87402394586153, 8);
-    expect(g.p).toBeCloseTo(0.09304439540771627, 8);
-    expect(g.diffLow).toBeCloseTo(-0.02268188930089527, 8);
-    expect(g.diffHigh).toBeCloseTo(0.0026818893008952946, 8);
-    expect(g.comparison.verdict).toBe('inconclusive');
+    expect(withBaseline).toMatchObject({ runsA: 2, hostsA: ['host-a', 'vm1'], pairs: 1 });
+    expect(withBaseline!.comparison.reason).toMatch(/1 run\(s\) without a partner on their host within the window left out/);
+    expect(c!.meanA).toBeCloseTo(0.06, 12);
+    expect(c!.meanB).toBeCloseTo(0.05, 12);
     // B is faster: a time metric, change (0.05/0.06 − 1)·100 = −16.7 % (negative = B better).
-    expect(g.changePct).toBeCloseTo((0.05 / 0.06 - 1) * 100, 10);
+    expect(c!.changePct).toBeCloseTo((0.05 / 0.06 - 1) * 100, 10);
+    const e = expected('report_variants');
+    expect(c!.comparison.overheadLowPct).toBeCloseTo(e.low, 6);
+    expect(c!.comparison.overheadHighPct).toBeCloseTo(e.high, 6);
+    expect(c!.comparison.p).toBeCloseTo(e.p, 9);
+    expect(c!.comparison.verdict).toBe('inconclusive');
+    expect(c!.margin).toMatchObject({ marginPct: 10, source: 'default' }); // the table, never A's noise
     await expect(
       compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'nope', since: new Date(0) }),
     ).rejects.toThrow(/no total_time_s results for variant 'nope'/);
@@ -173,10 +175,10 @@ describe('report output', () => {
     expect(text).toMatch(/ratio to baseline\s+1\s+0\.800 \[/);
     expect(text).toContain('baseline: native host-a');
     expect(text).toMatch(/overhead\s+—\s+\+25\.0% \[/);
-    expect(text).toMatch(/verdict\s+—\s+inconclusive: ~2 more trials per side \(margin ±3%\)/);
+    expect(text).toMatch(/verdict\s+—\s+inconclusive: noise 31\.9 % exceeds the margin 3 % \(margin ±3%, noise ±32%\)/);
     // The verdict stands alone: a Welch p beside it could read as a second answer (it stays in JSON).
     expect(text).not.toContain('p=');
-    expect(text).toContain('worse by 3233% (margin ±3%)');
+    expect(text).toContain('worse by 3233% (margin ±3%, noise ±32%)');
   });
 
   it('the CLI prints the same table and JSON, and writes the HTML', async () => {
@@ -197,7 +199,7 @@ describe('report output', () => {
     await expect(runReportCommand(['--since', 'forever'])).rejects.toThrow(/duration/);
   });
 
-  it("--compare A,B: variant B against A with change, interval and Welch (the report's second experiment)", async () => {
+  it("--compare A,B: variant B against A per profile and threads, runs and hosts of each, paired where they share a host (the report's second experiment)", async () => {
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
     try {
@@ -207,11 +209,10 @@ describe('report output', () => {
     }
     const text = out.join('');
     // mutex total_time_s of vm1: default 0.06, 0.066, 0.054 (mean 0.060); patched 0.05, 0.055, 0.045 (mean 0.050).
-    // Lower is better: change = (0.050/0.060 - 1)·100 = -16.7 % (better). scipy 1.17
-    // ttest_ind([0.05,0.055,0.045],[0.06,0.066,0.054], equal_var=False): t = -2.2177, df = 3.874, p = 0.0930.
+    // Lower is better: change = (0.050/0.060 - 1)·100 = -16.7 % (better); one pair of runs on one host.
     const line = text.split('\n').find((l) => l.startsWith('mutex') && l.includes('total_time_s'))!;
-    expect(line).toMatch(/0\.0600 \(3\)\s+0\.0500 \(3\)\s+-16\.7% \[/);
-    expect(line).toMatch(/inconclusive: ~\d+ more trials per side \(margin ±3%\)$/);
+    expect(line).toMatch(/seed, 1\s+0\.0600 \(1, 1 host\)\s+0\.0500 \(1, 1 host\)\s+-16\.7% \[/);
+    expect(line).toMatch(/paired \(1\)\s+inconclusive: noise 31\.9 % exceeds the margin 10 % \(margin ±10%, noise ±32%\)$/);
     // cpu has only the default variant: nothing to compare, so no cpu row.
     expect(text).not.toMatch(/^cpu/m);
     await expect(runReportCommand(['--compare', 'default', '--group', 'lab'])).rejects.toThrow(/two variant names/);

@@ -7,7 +7,6 @@ import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOption
 import { MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
-import { marginForGroup } from '../../lib/compare/margin.js';
 import { appendSections, changesReport, formatChangesReport, renderChangesSection } from '../../collector/changes/report.js';
 import { buildChainReport } from '../../collector/report/chain/build.js';
 import { formatChainReport, renderChainHtml } from '../../collector/report/chain/format.js';
@@ -30,7 +29,7 @@ const SPECS: OptionSpec[] = [
   { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)', conflicts: ['changes'] },
   {
     ...MARGIN_OPTION(
-      "equivalence margin in % for verdicts: '2' or 'lab=2,prod=5' (default: the baseline's noise floor; use the collector's value to see its verdicts)",
+      "equivalence margin in % for verdicts: '5' (all), 'lab=3' (a group), 'cpu=2' (a test), 'lab:fileio=10' (a test in a group); default: the table per test and metric; use the collector's value to see its verdicts",
     ),
     conflicts: ['changes'],
   },
@@ -58,12 +57,11 @@ export async function run(argv: string[]): Promise<number> {
   const group = optStr(values, 'group');
   const compare = optStr(values, 'compare');
   const margins = marginOption(optStr(values, 'margin'));
-  const marginPct = (g: string | undefined) => marginForGroup(margins, g);
   if (compare !== undefined) {
     const [a, b, ...extra] = compare.split(',');
     if (!a || !b || extra.length) throw new UsageError(`--compare takes two variant names, A,B (e.g. stock-qemu,patched-qemu), not '${compare}'`);
     if (group === undefined) throw new UsageError('--compare needs --group: variants are compared within one group');
-    const rows = await variantRows({ influx, database, group, since: new Date(Date.now() - since), variantA: a, variantB: b, marginPct: marginPct(group) });
+    const rows = await variantRows({ influx, database, group, since: new Date(Date.now() - since), variantA: a, variantB: b, margins });
     process.stdout.write(values.json === true ? JSON.stringify(rows, null, 2) + '\n' : formatVariantTable(rows, a, b));
     return 0;
   }
@@ -75,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   let report;
   let chains;
   try {
-    report = await buildReport({ influx, database, since, metrics, marginPct: marginPct(group), ...(group !== undefined ? { group } : {}) });
+    report = await buildReport({ influx, database, since, metrics, margins, ...(group !== undefined ? { group } : {}) });
     chains = await buildChainReport({ influx, database, since: new Date(Date.now() - since), ...(group !== undefined ? { group } : {}) });
   } catch (err) {
     throw new Error(`cannot read results from ${str(values, 'influx')} database ${database}: ${(err as Error).message}`);

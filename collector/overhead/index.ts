@@ -5,14 +5,14 @@
 // a restart loses nothing. Idempotent: an overhead point's timestamp is the guest run's first
 // trial timestamp (per test, profile and thread count), so a recomputation overwrites it.
 import type { InfluxDB, IPoint } from 'influx';
-import { compareGuestRun, overheadFields } from './compute.js';
+import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import { eq, timeBetween } from '../../schema/influxql.js';
 import { replaceRunPoints, runSeriesWhere } from './replace-run-points.js';
-import { marginForGroup } from '../../lib/compare/margin.js';
+import type { MarginSpec } from '../../lib/compare/margin.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
 
-export { compareGuestRun, overheadFields, sampleOf, type MetricComparison } from './compute.js';
+export { compareGuestRun, overheadFields, runValues, type MetricComparison } from './compute.js';
 export { METRIC_DIRECTIONS, KEY_METRICS, OVERHEAD_METRICS, metricDirection, primaryMetric, overheadPct } from '../../schema/metrics.js';
 export { compareVariants, type VariantComparison } from './variants.js';
 
@@ -25,10 +25,8 @@ export interface OverheadCalculatorOptions {
   database: string;
   /** How far (either side of the guest run) a baseline result may be. Default 24 h. */
   windowMs?: number;
-  /** Equivalence margin in percent for every group (default: each baseline's measured noise floor). */
-  marginPct?: number;
-  /** Per-group margins in percent; win over marginPct. */
-  groupMargins?: Readonly<Record<string, number>>;
+  /** The user's equivalence margins (--margin); default: the table in lib/compare/margin.ts. */
+  margins?: MarginSpec;
   /** Called with a problem in one guest run; the others still get computed. */
   onError?: (err: Error, run: GuestRunKey) => void;
 }
@@ -67,6 +65,7 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new Error(`overhead: windowMs must be a positive number of milliseconds, got ${windowMs}`);
   const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
+  const historyNs = BigInt(HISTORY_MS) * 1_000_000n;
 
   const matches = (r: SysbenchRow, threads: number | null) => r.ok && r.threads === threads;
 
@@ -93,10 +92,21 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
       timeBetween(startNs - windowNs, startNs + windowNs),
     ].join(' AND ');
     const baselineRows = (await querySysbench(influx, database, baselineWhere)).filter((r) => matches(r, run.threads));
+    // The guest's earlier runs of this series (same agent and variant): its run-to-run spread (compute.ts historyBefore).
+    const historyWhere = [
+      eq('group', run.group),
+      eq('agent', run.agent),
+      eq('variant', guestRows[0]!.tags.variant ?? ''),
+      eq('role', 'guest'),
+      eq('test', run.test),
+      eq('profile', run.profile),
+      `time >= ${startNs - historyNs} AND time < ${startNs}`,
+    ].join(' AND ');
+    const historyRows = (await querySysbench(influx, database, historyWhere)).filter((r) => matches(r, run.threads));
     const first = guestRows.find((r) => r.timeNs === startNs)!;
     const baseTags: Record<string, string> = {};
     for (const t of SYSBENCH_TAGS) baseTags[t] = first.tags[t] ?? '';
-    const points: IPoint[] = compareGuestRun(guestRows, baselineRows, { marginPct: marginForGroup(options, run.group) }).map((c) => ({
+    const points: IPoint[] = compareGuestRun(guestRows, historyRows, baselineRows, { margins: options.margins }).map((c) => ({
       measurement: 'overhead',
       tags: { ...baseTags, metric: c.metric, baseline_agent: c.baselineAgent },
       fields: {

@@ -1,5 +1,6 @@
-// The overhead calculator against a real influxd. Inputs are literals; every expected value
-// is worked out by hand in the comments from those literals and docs/overhead.md's formulas.
+// The overhead calculator against a real influxd. Inputs are literals; the expected numbers come
+// from lib/compare/reference.py (the engine's definitions written out independently with scipy),
+// whose cases `calculator_*` hold these same runs, frozen in lib/compare/reference.json.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
 import { createOverheadCalculator } from './index.js';
 import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
+import { parseMarginSpec } from '../../lib/compare/margin.js';
+import { readFileSync } from 'node:fs';
 
 const DB = 'overhead_test';
 // Tag values with quotes and a backslash: the InfluxQL must escape them.
@@ -15,8 +18,22 @@ const GROUP = `lab "A" o'brien\\x`;
 const T0 = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z in ns
 const MIN = 60_000_000_000n;
 const HOUR = 60n * MIN;
-// t(0.975, df = 4) from a printed t table.
-const T_975_4 = 2.776445;
+const REF = JSON.parse(readFileSync(join(import.meta.dirname, '../../lib/compare/reference.json'), 'utf8')) as Record<
+  string,
+  {
+    expected: {
+      verdict: string;
+      overhead: number;
+      low: number;
+      high: number;
+      df: number;
+      noise_floor: number;
+      guest_run_sd_pct: number;
+      baseline_run_sd_pct: number;
+    };
+  }
+>;
+const expected = (name: string) => REF[name]!.expected;
 
 let influxd: InfluxdHandle;
 let influx: InfluxDB;
@@ -56,6 +73,13 @@ interface OverheadRow {
   n_guest: number;
   n_baseline: number;
   run_id: string;
+  baseline_run_ids: string;
+  df: number;
+  noise_floor_pct: number;
+  guest_run_sd_pct: number;
+  baseline_run_sd_pct: number;
+  runs_guest: number;
+  runs_baseline: number;
   baseline_run_id: string;
   variant: string;
 }
@@ -82,13 +106,13 @@ describe('overhead calculator (real influxd)', () => {
     await calc().onResultsWritten(guest);
     expect(await overheadRows('vm1')).toHaveLength(0);
 
-    // An older baseline run (3 h before) and the nearest one (10 min before): the nearest is used.
+    // An older baseline run (3 h before) and the nearest one (10 min before): both make the baseline.
     const older = await writeTrials(
       influxd.url,
       DB,
       trials({ agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b0' }, guestStart - 3n * HOUR, [
-        { events_per_sec: 200, latency_avg_ms: 5 },
-        { events_per_sec: 200, latency_avg_ms: 5 },
+        { events_per_sec: 101, latency_avg_ms: 10 },
+        { events_per_sec: 99, latency_avg_ms: 10 },
       ]),
     );
     // A baseline at another thread count and a failed trial must be ignored.
@@ -121,8 +145,8 @@ describe('overhead calculator (real influxd)', () => {
       DB,
       trials({ agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b1' }, guestStart - 10n * MIN, [
         { events_per_sec: 100, latency_avg_ms: 10, latency_min_ms: 0 },
-        { events_per_sec: 110, latency_avg_ms: 11, latency_min_ms: 0 },
-        { events_per_sec: 90, latency_avg_ms: 9, latency_min_ms: 0 },
+        { events_per_sec: 102, latency_avg_ms: 11, latency_min_ms: 0 },
+        { events_per_sec: 98, latency_avg_ms: 9, latency_min_ms: 0 },
       ]),
     );
     await calc().onResultsWritten([...older, ...other, ...baseline]);
@@ -134,37 +158,37 @@ describe('overhead calculator (real influxd)', () => {
     expect(min).toMatchObject({ verdict: 'unmeasurable', ratio: null, overhead_pct: null, ci_low_pct: null });
     expect(min.verdict_reason).toMatch(/mean is 0/);
 
-    // Relative variance terms, each with the rounding variance of the printing step 1 (1/12):
-    // guest (25 + 1/12)/(3·50²), baseline (100 + 1/12)/(3·100²) → se(log ratio), Welch df ≈ 4,
-    // ratio interval 0.5·e^(±t·se). scipy (lib/compare/reference.py's formula): [59.395003, 150.948896] %.
-    const se = Math.sqrt((25 + 1 / 12) / 7500 + (100 + 1 / 12) / 30000);
+    // Guest run 50 (one run, no history: its spread from the prior, here its own trials' 10 % scatter)
+    // against the baseline's two runs, both with mean 100: ratio 0.5 exactly, +100 %.
     const eps = rows.find((r) => r.metric === 'events_per_sec')!;
+    const e = expected('calculator_eps');
     expect(eps.time.getNanoTime()).toBe(guestStart.toString()); // the guest run's first trial
     expect(eps.baseline_agent).toBe(`host'1`);
-    expect(eps.baseline_run_id).toBe('b1');
+    expect(eps.baseline_run_id).toBe('b1'); // the used run nearest the guest run
+    expect(eps.baseline_run_ids).toBe('b0,b1');
     expect(eps.run_id).toBe('g1');
     expect(eps.guest_value).toBeCloseTo(50, 12);
     expect(eps.baseline_value).toBeCloseTo(100, 12);
     expect(eps.ratio).toBeCloseTo(0.5, 12);
     // Throughput: (baseline/guest − 1)·100 = (100/50 − 1)·100 = 100 %.
     expect(eps.overhead_pct).toBeCloseTo(100, 10);
-    // Interval: (1/(0.5·e^(+q·se)) − 1)·100 … (1/(0.5·e^(−q·se)) − 1)·100.
-    expect(eps.ci_low_pct).toBeCloseTo((2 * Math.exp(-T_975_4 * se) - 1) * 100, 2);
-    expect(eps.ci_high_pct).toBeCloseTo((2 * Math.exp(T_975_4 * se) - 1) * 100, 2);
-    expect(eps.ci_low_pct).toBeCloseTo(59.39500269562969, 5);
-    expect(eps.ci_high_pct).toBeCloseTo(150.94889628617398, 5);
-    // Only two baseline runs in the window (b0, b1): no noise floor yet, the default margin 3 %.
-    expect(eps).toMatchObject({ verdict: 'worse', margin_pct: 3, margin_source: 'default' });
-    expect(eps.n_guest).toBe(3);
-    expect(eps.n_baseline).toBe(3);
+    expect(eps.ci_low_pct).toBeCloseTo(e.low, 6);
+    expect(eps.ci_high_pct).toBeCloseTo(e.high, 6);
+    expect(eps.df).toBeCloseTo(e.df, 6);
+    expect(eps.noise_floor_pct).toBeCloseTo(e.noise_floor, 6);
+    expect(eps.guest_run_sd_pct).toBeCloseTo(e.guest_run_sd_pct, 6);
+    expect(eps.baseline_run_sd_pct).toBeCloseTo(e.baseline_run_sd_pct, 6);
+    expect(eps).toMatchObject({ verdict: e.verdict, margin_pct: 3, margin_source: 'default', runs_guest: 1, runs_baseline: 2, n_guest: 3, n_baseline: 5 });
+    expect(eps.verdict).toBe('worse');
 
-    // Latency: guest 20, 22, 18 vs 10, 11, 9 → ratio 2, (guest/baseline − 1)·100 = 100 %;
-    // terms (4 + 1/12)/(3·20²) and (1 + 1/12)/(3·10²): scipy gives df 3.996474, [58.493255, 152.376670] %.
+    // Latency: guest 20, 22, 18 vs runs of 10 → ratio 2, (guest/baseline − 1)·100 = 100 % at the latency margin 5 %.
     const lat = rows.find((r) => r.metric === 'latency_avg_ms')!;
+    const l = expected('calculator_latency');
     expect(lat.ratio).toBeCloseTo(2, 12);
     expect(lat.overhead_pct).toBeCloseTo(100, 10);
-    expect(lat.ci_low_pct).toBeCloseTo(58.4932551130231, 5);
-    expect(lat.ci_high_pct).toBeCloseTo(152.3766703603608, 5);
+    expect(lat.ci_low_pct).toBeCloseTo(l.low, 6);
+    expect(lat.ci_high_pct).toBeCloseTo(l.high, 6);
+    expect(lat).toMatchObject({ verdict: l.verdict, margin_pct: 5 });
   });
 
   it('recomputing (again and from a second calculator) overwrites instead of duplicating', async () => {
@@ -189,13 +213,13 @@ describe('overhead calculator (real influxd)', () => {
     await calc().onResultsWritten(await writeTrials(influxd.url, DB, [t2!]));
     let rows = await overheadRows('vm2', 'events_per_sec');
     expect(rows.map((r) => r.time.getNanoTime())).toEqual([(start + MIN).toString()]);
-    expect(rows[0]!.ci_low_pct).toBeNull(); // one guest trial: no interval
-    expect(rows[0]!.verdict).toBe('inconclusive');
+    expect(rows[0]!.n_guest).toBe(1); // one trial: still one run, its spread from the prior
+    expect(rows[0]!.verdict).toBe('worse');
     await calc().onResultsWritten(await writeTrials(influxd.url, DB, [t1!, t3!]));
     rows = await overheadRows('vm2', 'events_per_sec');
     expect(rows.map((r) => r.time.getNanoTime())).toEqual([start.toString()]);
-    // Guest mean (10+12+11)/3 = 11; the nearest baseline run is b1 (mean 100; b0 is 3 h from
-    // b1 but 8 h from this run) → ratio 0.11, overhead (100/11 − 1)·100.
+    // Guest mean (10+12+11)/3 = 11; the baseline's runs b0 and b1 both have mean 100 (b1 the
+    // nearest) → ratio 0.11, overhead (100/11 − 1)·100.
     expect(rows[0]!.baseline_run_id).toBe('b1');
     expect(rows[0]!.ratio).toBeCloseTo(0.11, 12);
     expect(rows[0]!.overhead_pct).toBeCloseTo((100 / 11 - 1) * 100, 9);
@@ -213,13 +237,28 @@ describe('overhead calculator (real influxd)', () => {
   });
 
   it('a margin set for the group wins over the default, and the verdict follows it', async () => {
-    const user = createOverheadCalculator({ influx, database: DB, windowMs: 24 * 3_600_000, groupMargins: { [GROUP]: 160 } });
-    await user.recomputeGuestRun({ group: GROUP, agent: 'vm1', test: 'cpu', profile: 'seed', runId: 'g1', threads: 1, anchorNs: guestStart });
-    const eps = (await overheadRows('vm1', 'events_per_sec'))[0]!;
-    // +100 % [+59.4, +150.9] lies within ±160 %: equivalent at that margin (TOST's 90 % interval is narrower still).
-    expect(eps).toMatchObject({ margin_pct: 160, margin_source: 'user', verdict: 'equivalent' });
-    await calc().recomputeGuestRun({ group: GROUP, agent: 'vm1', test: 'cpu', profile: 'seed', runId: 'g1', threads: 1, anchorNs: guestStart });
-    expect((await overheadRows('vm1', 'events_per_sec'))[0]).toMatchObject({ margin_pct: 3, verdict: 'worse' });
+    // A new guest like its baseline (99, 101, 100): at the default 3 % the run-to-run noise it must
+    // assume (τ₀ 2 %, no history yet) exceeds the margin, so it cannot be equivalent; at 10 % it is.
+    const g = await writeTrials(
+      influxd.url,
+      DB,
+      trials({ agent: 'vm4', group: GROUP, role: 'guest', test: 'cpu', runId: 'g4' }, guestStart + 10n * MIN, [
+        { events_per_sec: 99 },
+        { events_per_sec: 101 },
+        { events_per_sec: 100 },
+      ]),
+    );
+    await calc().onResultsWritten(g);
+    const at3 = (await overheadRows('vm4', 'events_per_sec'))[0]!;
+    expect(at3).toMatchObject({ margin_pct: 3, margin_source: 'default', verdict: expected('calculator_alike_3').verdict });
+    expect(at3.verdict).toBe('inconclusive');
+    expect(at3.verdict_reason).toMatch(/^noise 4\.48 % exceeds the margin 3 %/);
+    expect(at3.noise_floor_pct).toBeCloseTo(expected('calculator_alike_3').noise_floor, 6);
+    const user = createOverheadCalculator({ influx, database: DB, windowMs: 24 * 3_600_000, margins: parseMarginSpec(`5,${GROUP}=10`) });
+    await user.recomputeGuestRun({ group: GROUP, agent: 'vm4', test: 'cpu', profile: 'seed', runId: 'g4', threads: 1, anchorNs: guestStart + 10n * MIN });
+    const at10 = (await overheadRows('vm4', 'events_per_sec'))[0]!;
+    expect(at10).toMatchObject({ margin_pct: 10, margin_source: 'user', verdict: 'equivalent' });
+    expect(expected('calculator_alike_10').verdict).toBe('equivalent');
   });
 
   it('a recompute that has fewer fields replaces the stored point instead of leaving old fields beside it', async () => {
@@ -241,18 +280,20 @@ describe('overhead calculator (real influxd)', () => {
     );
     await calc().onResultsWritten([...b1, ...g]);
     const before = (await overheadRows('vmR', 'events_per_sec'))[0]!;
-    expect(before).toMatchObject({ baseline_run_id: 'bR1', ratio: 0.5 });
-    expect(before.ci_low_pct).toBeCloseTo(59.39500269562969, 4);
-    // A nearer baseline run with one trial: 50/200 = 0.25, and no interval (one side has one trial).
+    expect(before).toMatchObject({ baseline_run_id: 'bR1', verdict: 'worse' });
+    expect(before.ratio).toBeCloseTo(0.5, 12);
+    expect(before.ci_low_pct).toBeGreaterThan(0);
+    // A nearer baseline run that printed 0 (a broken run): the baseline has no ratio now, so the
+    // point loses its ratio and interval rather than keeping the old ones beside the new verdict.
     const b2 = await writeTrials(
       influxd.url,
       DB,
-      trials({ ...base, agent: 'hostR', role: 'baseline', runId: 'bR2' }, start + 15n * MIN, [{ events_per_sec: 200 }]),
+      trials({ ...base, agent: 'hostR', role: 'baseline', runId: 'bR2' }, start + 15n * MIN, [{ events_per_sec: 0 }, { events_per_sec: 0 }]),
     );
     await calc().onResultsWritten(b2);
     const after = await overheadRows('vmR', 'events_per_sec');
     expect(after).toHaveLength(1);
-    expect(after[0]).toMatchObject({ baseline_run_id: 'bR2', ratio: 0.25, ci_low_pct: null });
+    expect(after[0]).toMatchObject({ verdict: 'unmeasurable', ratio: null, ci_low_pct: null, overhead_pct: null });
   });
 
   it('rejects a nonsense window', () => {

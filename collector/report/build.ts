@@ -1,15 +1,16 @@
 // Builds the report data: per group, test, profile and thread count, each system's (native
 // baseline, each guest by agent/virt/variant) latest run in the period, its mean with a 95 % CI,
 // and each guest's latest run against the baseline exactly as the collector's `overhead` point
-// has it (compareGuestRun: the baseline run nearest in time, the baseline's noise floor as margin,
-// the engine's verdict). Trials outside the period still count for the baseline rule and margin
-// (the window around the guest run), so the report and the stored point cannot disagree.
+// has it (compareGuestRun: the baseline's runs nearest in time, the guest's spread from its own
+// earlier runs, the margin table or the user's margin, the engine's verdict). Trials outside the
+// period still count (the window around the guest run, the guest's history before it), so the
+// report and the stored point cannot disagree.
 import type { InfluxDB } from 'influx';
 import { isTestName, type ResultField } from '../../schema/sysbench.js';
-import { chooseMargin, compareSamples, type Comparison, type Margin } from '../../lib/compare/index.js';
+import { compareRuns, marginFor, type Comparison, type Margin, type MarginSpec } from '../../lib/compare/index.js';
 import { runsOf } from '../../lib/compare/baseline.js';
 import { mean, meanCi, median, stddev } from '../../lib/stats/stats.js';
-import { compareGuestRun } from '../overhead/compute.js';
+import { compareGuestRun, HISTORY_MS } from '../overhead/compute.js';
 import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { eq } from '../../schema/influxql.js';
 import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, type Direction } from '../../schema/metrics.js';
@@ -87,8 +88,8 @@ export interface BuildReportOptions {
   now?: Date;
   /** Baseline window, as the collector's (default 24 h). */
   windowMs?: number;
-  /** Equivalence margin in percent, as the collector's for this group (default: the noise floor). */
-  marginPct?: number | null;
+  /** Equivalence margins, as the collector's (--margin; default: the table). */
+  margins?: MarginSpec;
 }
 
 export interface SectionOptions {
@@ -96,7 +97,7 @@ export interface SectionOptions {
   /** Systems show their latest run at or after this time (ns); earlier rows serve the baseline rule only. */
   sinceNs?: bigint;
   windowMs?: number;
-  marginPct?: number | null;
+  margins?: MarginSpec;
 }
 
 const VIRT_ORDER = ['none', 'kvm', 'pvm', 'firecracker', 'xen', 'hyperv', 'vmware', 'virtualbox', 'parallels', 'bhyve', 'vm-other', 'qemu-tcg'];
@@ -123,11 +124,16 @@ function normalize(value: number, best: number, direction: Direction): number {
 }
 
 /** A guest with nothing to compare with says so in its verdict (never a number that looks precise). */
-function noBaseline(values: number[], runId: string, direction: Direction, hasReference: boolean, marginPct?: number | null): ReportComparison {
-  const margin = chooseMargin([], marginPct);
-  const c = compareSamples({ values }, { values: [] }, { direction, marginPct: margin.marginPct });
+function noBaseline(run: SysbenchRow[], metric: ResultField, direction: Direction, hasReference: boolean, margins?: MarginSpec): ReportComparison {
+  const { group, test } = run[0]!.tags;
+  const margin = marginFor(margins, group, test!, metric);
+  const values = run.map((r) => r.values[metric]).filter((v): v is number => v !== undefined);
+  const c = compareRuns({ runs: [{ runId: run[0]!.runId, startNs: run[0]!.timeNs, values }] }, { runs: [] }, run[0]!.timeNs, {
+    direction,
+    marginPct: margin.marginPct,
+  });
   const reason = hasReference ? 'no baseline run of this metric within the window' : 'no baseline agent in this group';
-  return { ...c, reason, margin, runId, baselineRunId: '' };
+  return { ...c, reason, margin, runId: run[0]!.runId, baselineRunId: '' };
 }
 
 /** The latest run's rows (by first trial). */
@@ -176,8 +182,11 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
         const baselineRows = allRows.filter(
           (r) => r.tags.role === 'baseline' && r.tags.agent === refAgent && r.timeNs >= start - windowNs && r.timeNs <= start + windowNs,
         );
+        // The guest's earlier runs (as the collector reads them: this agent's and variant's guest rows; compareGuestRun keeps the history window).
+        const variant = run[0]!.tags.variant;
+        const history = allRows.filter((r) => r.tags.role === 'guest' && r.tags.agent === e.system.agent && r.tags.variant === variant && r.timeNs < start);
         const byMetric = new Map<ResultField, ReportComparison>();
-        for (const c of compareGuestRun(run, baselineRows, { marginPct: o.marginPct, metrics: candidates })) {
+        for (const c of compareGuestRun(run, history, baselineRows, { margins: o.margins, metrics: candidates })) {
           byMetric.set(c.metric, { ...c.comparison, margin: c.margin, runId: run[0]!.runId, baselineRunId: c.baselineRunId });
         }
         vs.set(systemKey(e.system), byMetric);
@@ -210,8 +219,7 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
           normalizedLow: nl ? nl[0]! : null,
           normalizedHigh: nl ? nl[1]! : null,
           vsReference:
-            vs.get(systemKey(e.system))?.get(metric) ??
-            (e.system.role === 'guest' ? noBaseline(values, run[0]!.runId, direction, reference !== null, o.marginPct) : null),
+            vs.get(systemKey(e.system))?.get(metric) ?? (e.system.role === 'guest' ? noBaseline(run, metric, direction, reference !== null, o.margins) : null),
         };
       });
       metrics.push({ metric, direction, results });
@@ -232,8 +240,9 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
   if (Number.isNaN(since.getTime())) throw new Error('buildReport: since is not a valid time');
   const windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
   const sinceNs = BigInt(since.getTime()) * 1_000_000n;
-  // From one window before the period: a guest run early in it may have its baseline run before it.
-  const where = [`time >= ${sinceNs - BigInt(Math.round(windowMs)) * 1_000_000n}`];
+  // From one window (and a guest's history) before the period: a guest run early in it may have its
+  // baseline runs and its own earlier runs before it.
+  const where = [`time >= ${sinceNs - BigInt(Math.round(windowMs + HISTORY_MS)) * 1_000_000n}`];
   if (o.group !== undefined) where.push(eq('group', o.group));
   const rows = await querySysbench(o.influx, o.database, where.join(' AND '));
   const level = 0.95;
@@ -243,6 +252,6 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
     since: since.toISOString(),
     generatedAt: now.toISOString(),
     level,
-    sections: buildSections(rows, { metrics: o.metrics ?? 'key', sinceNs, windowMs, marginPct: o.marginPct }),
+    sections: buildSections(rows, { metrics: o.metrics ?? 'key', sinceNs, windowMs, margins: o.margins }),
   };
 }

@@ -37,7 +37,18 @@ export function fmtHalfWidth(mean: number, low: number, high: number): string {
 /** What the comparison cells need (the engine's Comparison has all of it; so does a stored point). */
 export type ComparisonView = Pick<
   Comparison,
-  'verdict' | 'reason' | 'marginPct' | 'ratio' | 'ratioLow' | 'ratioHigh' | 'overheadPct' | 'overheadLowPct' | 'overheadHighPct' | 'p' | 'moreTrials'
+  | 'verdict'
+  | 'reason'
+  | 'marginPct'
+  | 'ratio'
+  | 'ratioLow'
+  | 'ratioHigh'
+  | 'overheadPct'
+  | 'overheadLowPct'
+  | 'overheadHighPct'
+  | 'p'
+  | 'moreRuns'
+  | 'noiseFloorPct'
 >;
 
 /** `0.800 [0.726, 0.881]`, or the ratio alone without an interval; '—' without a ratio. */
@@ -58,20 +69,30 @@ export function fmtMargin(marginPct: number): string {
   return `±${Number(marginPct.toFixed(2))}%`;
 }
 
+/** `margin ±3%, noise ±2.1%`: the margin and, beside it, what run-to-run noise alone puts on the interval. */
+export function fmtMarginNoise(c: Pick<ComparisonView, 'marginPct' | 'noiseFloorPct'>): string {
+  return `margin ${fmtMargin(c.marginPct)}${c.noiseFloorPct !== null ? `, noise ±${Number(c.noiseFloorPct.toPrecision(2))}%` : ''}`;
+}
+
 /**
- * The verdict in words: `worse by +25.0%`, `equivalent within ±3%`, `inconclusive: ~4 more trials`, `unmeasurable: <reason>`.
- * No p-value beside it: the verdict comes from the interval against the margin, and a Welch p on the raw values (kept in
- * JSON and the stored point) can sit on the other side of 0.05 and read as a second, contradicting answer.
+ * The verdict in words: `worse by +25.0% (margin ±3%, noise ±2.1%)`, `equivalent (margin ±3%, noise ±1.2%)`,
+ * `inconclusive: noise 6.2 % exceeds the margin 3 % (…)`, `inconclusive: ~4 more runs per side (…)`, `unmeasurable: <reason>`.
+ * No p-value beside it: the verdict comes from the interval against the margin, and a p can sit on
+ * the other side of 0.05 and read as a second, contradicting answer.
  */
 export function fmtVerdict(c: ComparisonView): string {
+  const mn = fmtMarginNoise(c);
   switch (c.verdict) {
     case 'worse':
     case 'better':
-      return `${c.verdict} by ${fmtPct(Math.abs(c.overheadPct!)).replace('+', '')} (margin ${fmtMargin(c.marginPct)})`;
+      return `${c.verdict} by ${fmtPct(Math.abs(c.overheadPct!)).replace('+', '')} (${mn})`;
     case 'equivalent':
-      return `equivalent within ${fmtMargin(c.marginPct)}`;
-    case 'inconclusive':
-      return `inconclusive: ${c.moreTrials !== null ? `~${c.moreTrials} more trial${c.moreTrials === 1 ? '' : 's'} per side` : c.reason} (margin ${fmtMargin(c.marginPct)})`;
+      return `equivalent (${mn})`;
+    case 'inconclusive': {
+      const first = c.reason.split('; ')[0]!;
+      const why = /^noise/.test(first) ? first : c.moreRuns !== null ? `~${c.moreRuns} more run${c.moreRuns === 1 ? '' : 's'} per side` : first;
+      return `inconclusive: ${why} (${mn})`;
+    }
     default:
       return `unmeasurable: ${c.reason}`;
   }

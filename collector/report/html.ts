@@ -123,7 +123,7 @@ export function renderHtmlReport(report: Report): string {
   body.push(
     `<p class="meta">Database ${escapeHtml(report.database)}${report.group !== null ? `, group ${escapeHtml(report.group)}` : ''}, results since ${escapeHtml(report.since)}, generated ${escapeHtml(report.generatedAt)}. ` +
       `Bars: performance relative to the best system of each metric (1 = best; for time and latency metrics best/value, so taller is always better), whiskers the 95 % confidence interval of the mean. ` +
-      `Each system's latest run. Overhead &gt; 0 means the guest is worse than the baseline; verdict: worse/better when the 95 % interval lies outside ±margin, equivalent when the 90 % interval lies within it (two one-sided tests); the margin is the baseline's measured noise floor unless set.</p>`,
+      `Each system's latest run. Overhead &gt; 0 means the guest is worse than the baseline; verdict: worse/better when the 95 % interval lies outside ±margin, equivalent when the 90 % interval lies within it (two one-sided tests) and the run-to-run noise is below the margin; the margin is the table's default for the test and metric unless set (docs/overhead.md).</p>`,
   );
   if (report.sections.length === 0) body.push('<p>No sysbench results in this period.</p>');
   report.sections.forEach((s, i) => {

@@ -44,7 +44,7 @@ export function formatReportTable(report: Report): string {
   const out: string[] = [];
   out.push(`virt-overhead report · database ${report.database}${report.group !== null ? ` · group ${report.group}` : ''} · since ${report.since}`);
   out.push("Each system's latest run; ratio = guest / baseline run; overhead > 0 means the guest is worse; intervals are 95 %;");
-  out.push("verdict: worse/better = interval outside ±margin, equivalent = within it (TOST), margin = the baseline's noise floor (docs/overhead.md).");
+  out.push('verdict: worse/better = interval outside ±margin, equivalent = within it (TOST) with the run-to-run noise below the margin (docs/overhead.md).');
   if (report.sections.length === 0) {
     out.push('', 'No sysbench results in this period.');
     return out.join('\n') + '\n';

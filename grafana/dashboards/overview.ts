@@ -35,6 +35,8 @@ export const currentOverhead = selectedOverhead()
     as(last('n_baseline'), 'n_baseline'),
     as(last('verdict'), 'verdict'),
     as(last('margin_pct'), 'margin_pct'),
+    as(last('noise_floor_pct'), 'noise_floor_pct'),
+    as(last('runs_baseline'), 'runs_baseline'),
   )
   .groupBy('group', 'agent', 'virt', 'test', 'metric', 'variant', 'baseline_agent');
 
@@ -66,7 +68,7 @@ function overheadTimeseries(): timeseries.PanelBuilder {
 function currentOverheadTable(): table.PanelBuilder {
   return overheadTable(
     'Current overhead',
-    "The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead, the number of trials on each side and the verdict: worse / better when the interval lies outside ±margin, equivalent when its 90 % interval lies within it, else inconclusive; unmeasurable at sysbench's printing resolution (docs/overhead.md).",
+    "The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead (from runs: it includes how much runs differ), the trials on each side, the baseline runs used and the verdict: worse / better when the interval lies outside ±margin, equivalent when its 90 % interval lies within it and the noise floor (what run-to-run noise alone puts on the interval) is below the margin, else inconclusive; unmeasurable at sysbench's printing resolution (docs/overhead.md).",
     currentOverhead.target('A', { format: 'table' }),
   );
 }

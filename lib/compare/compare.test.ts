@@ -1,111 +1,189 @@
-// The comparison engine against an independent implementation: lib/compare/reference.py
-// writes the same definitions out with scipy 1.17.1 (stats.t, stats.ttest_ind(equal_var=False)).
-// Command: python3 lib/compare/reference.py — its output is pasted with each case below.
+// The comparison engine against an independent implementation: lib/compare/reference.py writes
+// the same definitions out with numpy/scipy and checks them against scipy's Welch test on log run
+// means and statsmodels' REML mixed model; its output is frozen in reference.json, read here.
+// Regenerate: /usr/bin/python3 lib/compare/reference.py (Debian's python3-scipy, python3-statsmodels).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareSamples } from './compare.js';
+import { compareRuns, comparePairs, type Comparison } from './compare.js';
+import { learnSpread } from './spread.js';
+import { runMean, type RunValues } from './runs.js';
 
-const higher = (marginPct = 3) => ({ direction: 'higher' as const, marginPct });
+interface RefRun {
+  id: string;
+  t: number;
+  values: number[];
+  step: number;
+}
+interface RefCase {
+  candidate: { runs: RefRun[]; history?: RefRun[] };
+  reference: { runs: RefRun[] };
+  direction: 'higher' | 'lower';
+  margin: number;
+  prior_df: number;
+}
+interface Expected {
+  verdict: string;
+  overhead: number;
+  low: number;
+  high: number;
+  df: number;
+  p: number | null;
+  noise_floor: number;
+  rounding: number;
+  excluded: string[];
+  runs_reference: number;
+  guest_run_sd_pct: number;
+  baseline_run_sd_pct: number;
+}
+const REF = JSON.parse(readFileSync(join(import.meta.dirname, 'reference.json'), 'utf8')) as Record<string, any>;
 
-describe('verdicts, checked against scipy', () => {
-  it('identical samples: equivalent, p = 1 (scipy: ci [-2.331905, 2.387582] %, df 4, TOST p 0.012697, Welch p 1.0)', () => {
-    const c = compareSamples({ values: [100, 101, 99], resolution: 1 }, { values: [100, 101, 99], resolution: 1 }, higher());
-    expect(c.verdict).toBe('equivalent');
-    expect(c.ratio).toBe(1);
-    expect(c.overheadPct).toBe(0);
-    expect(c.overheadLowPct).toBeCloseTo(-2.331905499117648, 6);
-    expect(c.overheadHighPct).toBeCloseTo(2.3875816468361455, 6);
-    expect(c.p).toBeCloseTo(1, 12);
+const NAMES = { candidate: 'guest', reference: 'baseline' };
+const toRun = (r: RefRun): RunValues => ({ runId: r.id, startNs: BigInt(r.t), values: r.values, step: r.step });
+
+function run(name: string): { c: Comparison; e: Expected } {
+  const { case: k, expected: e } = REF[name] as { case: RefCase; expected: Expected };
+  const candidate = k.candidate.history
+    ? { runs: k.candidate.runs.map(toRun), history: k.candidate.history.map(toRun) }
+    : { runs: k.candidate.runs.map(toRun) };
+  const near = BigInt(k.candidate.runs[0]!.t);
+  const c = compareRuns(candidate, { runs: k.reference.runs.map(toRun) }, near, {
+    direction: k.direction,
+    marginPct: k.margin,
+    priorDf: k.prior_df,
+    names: NAMES,
   });
-  it('zero variance on both sides: no p-value; the printing step alone gives the interval (scipy: ci ±0.000654 %, Welch p nan)', () => {
-    const c = compareSamples({ values: [1000, 1000, 1000], resolution: 0.01 }, { values: [1000, 1000, 1000], resolution: 0.01 }, higher());
-    expect(c.p).toBeNull();
-    expect(c.overheadLowPct).toBeCloseTo(-0.0006544122458707058, 9);
-    expect(c.overheadHighPct).toBeCloseTo(0.0006544165284561032, 9);
-    expect(c.verdict).toBe('equivalent');
+  return { c, e };
+}
+
+function matches(c: Comparison, e: Expected): void {
+  expect(c.verdict).toBe(e.verdict);
+  expect(c.overheadPct).toBeCloseTo(e.overhead, 9);
+  expect(c.overheadLowPct).toBeCloseTo(e.low, 7);
+  expect(c.overheadHighPct).toBeCloseTo(e.high, 7);
+  if (e.df < 1e6) expect(c.df).toBeCloseTo(e.df, 7);
+  if (e.p === null) expect(c.p).toBeNull();
+  else expect(c.p).toBeCloseTo(e.p, 9);
+  expect(c.noiseFloorPct).toBeCloseTo(e.noise_floor, 9);
+  expect(c.roundingPct).toBeCloseTo(e.rounding, 9);
+  expect(c.excluded.map((x) => x.runId)).toEqual(e.excluded);
+  expect(c.runsReference).toBe(e.runs_reference);
+  expect(c.candidateRunSdPct).toBeCloseTo(e.guest_run_sd_pct, 9);
+  expect(c.referenceRunSdPct).toBeCloseTo(e.baseline_run_sd_pct, 9);
+}
+
+describe('the run as the unit, checked against scipy and statsmodels (reference.json)', () => {
+  it('no prior: B against A is Welch on log run means (scipy ttest_ind: same t, df, p)', () => {
+    const { c, e } = run('run_means_welch');
+    matches(c, e);
+    const w = REF.run_means_welch.scipy_welch as { t: number; p: number; df: number; log_ratio: number; se: number };
+    expect(c.df).toBeCloseTo(w.df, 9);
+    expect(c.p).toBeCloseTo(w.p, 9);
+    expect(Math.log(c.ratio!)).toBeCloseTo(w.log_ratio, 12);
+    // 4 runs of B at ~1059 against 5 of A at ~1008: B does 4.8 % more events/s, interval within [−7, −2.7] %.
+    expect(c.runsCandidate).toBe(4);
+    expect(c.runsReference).toBe(5);
   });
-  it("the issue's case: latency 0.0200 ± 0 (n=10) vs 0.0200 ± 0 (n=5) at 0.01 ms is unmeasurable, no p", () => {
-    const c = compareSamples({ values: Array(10).fill(0.02) }, { values: Array(5).fill(0.02) }, { direction: 'lower', marginPct: 3 });
-    expect(c.verdict).toBe('unmeasurable');
-    expect(c.reason).toMatch(/at resolution/);
-    expect(c.candidateResolution).toBe(0.01); // inferred from the values
-    expect(c.p).toBeNull();
-    expect(c.overheadLowPct).toBeNull();
+  it('the prior τ₀ = 2 % (one degree of freedom) moderates each side: a wider interval, more df', () => {
+    const { c, e } = run('run_means_prior');
+    matches(c, e);
+    const { c: bare } = run('run_means_welch');
+    expect(c.overheadHighPct! - c.overheadLowPct!).toBeGreaterThan(bare.overheadHighPct! - bare.overheadLowPct!);
   });
-  it('at resolution: 0.02 vs 0.05 ms is never called better, and shows no zero-width interval', () => {
-    const c = compareSamples(
-      { values: [0.05, 0.05, 0.05], resolution: 0.01 },
-      { values: [0.02, 0.02, 0.02], resolution: 0.01 },
-      { direction: 'lower', marginPct: 3 },
-    );
-    expect(c.verdict).toBe('unmeasurable');
-    expect(c.overheadLowPct).toBeNull();
-    // 10 steps: 0.10 ms at 0.01 is measurable, 0.09 is not.
-    expect(compareSamples({ values: [0.1, 0.11, 0.1] }, { values: [0.1, 0.1, 0.11] }, { direction: 'lower', marginPct: 50 }).verdict).not.toBe('unmeasurable');
-    expect(compareSamples({ values: [0.09, 0.09, 0.09], resolution: 0.01 }, { values: [0.5, 0.51, 0.5] }, { direction: 'lower', marginPct: 3 }).verdict).toBe(
-      'unmeasurable',
-    );
-  });
-  it('equivalent: cpu events/s within ±3 % (scipy: ci [-0.191354, 0.228184] %, df 7.440074, TOST p 1.29e-9, Welch p 0.844807)', () => {
-    const c = compareSamples(
-      { values: [1000.12, 1002.5, 998.3, 1001.07, 999.4], resolution: 0.01 },
-      { values: [1001.0, 999.8, 1000.5, 1002.1, 998.9], resolution: 0.01 },
-      higher(),
-    );
-    expect(c.verdict).toBe('equivalent');
-    expect(c.overheadPct).toBeCloseTo(0.018194941806171094, 10);
-    expect(c.overheadLowPct).toBeCloseTo(-0.19135432948623743, 6);
-    expect(c.overheadHighPct).toBeCloseTo(0.22818416393455276, 6);
-    expect(c.p).toBeCloseTo(0.8448070722445504, 8);
-  });
-  it('clearly worse: 11 % fewer events/s (scipy: +10.963538 % [10.440739, 11.488812], df 3.359422, Welch p 1.564e-6)', () => {
-    const c = compareSamples({ values: [900.5, 905.2, 898.7, 902.1], resolution: 0.1 }, { values: [1000.3, 1001.2, 999.5, 1000.9], resolution: 0.1 }, higher());
+  it('one disturbed baseline run (1000, 1003, 700) is left out and named; a guest 20 % slower is worse, not equivalent', () => {
+    const { c, e } = run('disturbed_baseline');
+    matches(c, e);
     expect(c.verdict).toBe('worse');
-    expect(c.overheadPct).toBeCloseTo(10.96353805628727, 9);
-    expect(c.overheadLowPct).toBeCloseTo(10.440739189305726, 6);
-    expect(c.overheadHighPct).toBeCloseTo(11.488811722489833, 6);
-    expect(c.p).toBeCloseTo(1.5640953218362947e-6, 10);
+    expect(c.reason).toMatch(/baseline run b3 left out as disturbed \(−30\.\d %/);
+    // The reference is the two good runs: exp(mean of their log means).
+    expect(c.referenceMean).toBeCloseTo(Math.sqrt(1000 * 1003), 6);
   });
-  it('clearly better: latency 1.5 vs 2.0 ms (scipy: -23.940150 % [-25.562050, -22.282910], Welch p 5.53e-8)', () => {
-    const c = compareSamples(
-      { values: [1.52, 1.55, 1.5, 1.53], resolution: 0.01 },
-      { values: [2.01, 1.98, 2.03, 2.0], resolution: 0.01 },
-      { direction: 'lower', marginPct: 3 },
+  it('a noisy guest against a steady baseline: the guest’s own spread (2.5 %) sets the interval, so no false verdict', () => {
+    const { c, e } = run('noisy_guest');
+    matches(c, e);
+    expect(c.verdict).not.toMatch(/worse|better/);
+    expect(c.reason).toMatch(/^noise 5\.1\d* % exceeds the margin 3 %/);
+  });
+  it('latency 0.36 ms in 6 runs against 0.35 ms, every trial alike, margin 1 %: the rounding bound reaches 0, never worse', () => {
+    const { c, e } = run('identical_rounded');
+    matches(c, e);
+    expect(c.overheadPct).toBeCloseTo((0.36 / 0.35 - 1) * 100, 9);
+    expect(c.overheadLowPct).toBeLessThan(0);
+    expect(c.p).toBeNull();
+  });
+  it('the same as one run against one run: the unmeasured run-to-run spread comes from the prior', () => {
+    const { c, e } = run('identical_rounded_prior');
+    matches(c, e);
+    expect(c.reason).toMatch(/run-to-run spread from the prior alone/);
+  });
+  it('the run-to-run spread matches statsmodels REML on a balanced pool (method of moments, no prior)', () => {
+    const m = REF.mixed_model as { runs: RefRun[]; tau2_reml: number; sigma2_reml: number };
+    const s = learnSpread(
+      m.runs.map((r) => runMean(toRun(r))!),
+      0.02,
+      0,
     );
-    expect(c.verdict).toBe('better');
-    expect(c.overheadLowPct).toBeCloseTo(-25.562050296735993, 6);
-    expect(c.overheadHighPct).toBeCloseTo(-22.28290996747505, 6);
-    expect(c.p).toBeCloseTo(5.5311808746963976e-8, 12);
-  });
-  it('inconclusive with how many more trials: 80, 82, 78 vs 100, 110, 90 (scipy: +25 % [-0.736510, 57.409335], Welch p 0.068953)', () => {
-    const c = compareSamples({ values: [80, 82, 78], resolution: 1 }, { values: [100, 110, 90], resolution: 1 }, higher());
-    expect(c.verdict).toBe('inconclusive');
-    expect(c.overheadLowPct).toBeCloseTo(-0.7365099441445921, 6);
-    expect(c.overheadHighPct).toBeCloseTo(57.409335408293984, 6);
-    expect(c.p).toBeCloseTo(0.06895280893567197, 8);
-    // (25 − (−0.7365)) / (25 − 3) = 1.1698 → k = 1.3685 → (k − 1)·3 = 1.1 → 2 more trials.
-    expect(c.moreTrials).toBe(2);
+    // Balanced one-way data: REML = ANOVA estimator (MSB − MSW)/n when positive; ours works on the
+    // log of each run's mean with the delta-method trial variance, equal to second order in the CV.
+    expect(s.rho).toBe(0);
+    expect(Math.abs(s.tau2 - m.tau2_reml)).toBeLessThan(0.002 * m.tau2_reml);
   });
 });
 
-describe('bad input gives a reason, never a precise-looking number', () => {
-  it('no baseline trials, or none on the compared side: unmeasurable', () => {
-    expect(compareSamples({ values: [1, 2] }, { values: [] }, higher())).toMatchObject({
+describe('hand-computed cases', () => {
+  const r = (id: string, t: number, values: number[], step = 0.01): RunValues => ({ runId: id, startNs: BigInt(t), values, step });
+  it('paired runs: the per-pair log ratios carry it, whatever the host did that hour cancels', () => {
+    // Host speed swings ±10 % from pair to pair; B is exactly 5 % slower than A within each pair.
+    const speeds = [1, 1.1, 0.9, 1.05, 0.95, 1.08];
+    const pairs = speeds.map((s, i) => ({
+      a: r(`a${i}`, i * 2, [1000 * s, 1000 * s, 1000 * s]),
+      b: r(`b${i}`, i * 2 + 1, [952.38 * s, 952.38 * s, 952.38 * s]),
+    }));
+    const c = comparePairs(pairs, { direction: 'higher', marginPct: 3 });
+    expect(c.paired).toBe(true);
+    expect(c.overheadPct).toBeCloseTo((1000 / 952.38 - 1) * 100, 3);
+    // Each pair's ratio is the same up to printing, so the spread is the prior's: worse, above +3 %.
+    expect(c.verdict).toBe('worse');
+    // Unpaired, the host's swings are noise: the same runs cannot say so.
+    const u = compareRuns({ runs: pairs.map((p) => p.b) }, { runs: pairs.map((p) => p.a) }, 0n, { direction: 'higher', marginPct: 3 });
+    expect(u.verdict).toBe('inconclusive');
+  });
+  it('a step in the baseline cuts it: the segment holding the run nearest the guest is kept', () => {
+    const base = [1000, 1003, 998, 1001, 900, 902, 899, 901].map((m, i) => r(`b${i}`, i * 10, [m, m + 1, m - 1]));
+    const guest = r('g', 35, [950, 951, 949]);
+    // Nearest is b3 (t = 30): the 1000-level runs; the guest is 5 % slower than them.
+    const c = compareRuns({ runs: [guest], history: [] }, { runs: base }, 35n, { direction: 'higher', marginPct: 3, names: NAMES });
+    expect(c.referenceRunIds).toEqual(['b0', 'b1', 'b2', 'b3']);
+    expect(c.reason).toMatch(/baseline runs changed by −10\.\d % at .*: 4 run\(s\) across the step left out/);
+    expect(c.overheadPct).toBeGreaterThan(5);
+    const after = compareRuns({ runs: [r('g2', 45, [950, 951, 949])], history: [] }, { runs: base }, 45n, { direction: 'higher', marginPct: 3 });
+    expect(after.referenceRunIds).toEqual(['b4', 'b5', 'b6', 'b7']);
+  });
+  it('bad input gives a reason, never a precise-looking number', () => {
+    // (default side names: 'compared side' and 'reference')
+    expect(compareRuns({ runs: [r('g', 0, [1, 2])] }, { runs: [] }, 0n, { direction: 'higher', marginPct: 3 })).toMatchObject({
       verdict: 'unmeasurable',
-      reason: expect.stringMatching(/no reference/),
+      reason: 'no trials of this metric on the reference',
       ratio: null,
     });
-    expect(compareSamples({ values: [] }, { values: [1, 2] }, higher())).toMatchObject({ verdict: 'unmeasurable', ratio: null });
+    const zero = compareRuns({ runs: [r('g', 0, [0, 0])] }, { runs: [r('b', 0, [0, 0])] }, 0n, { direction: 'lower', marginPct: 3 });
+    expect(zero).toMatchObject({ verdict: 'unmeasurable', ratio: null });
+    const tiny = compareRuns({ runs: [r('g', 0, [0.05, 0.05])] }, { runs: [r('b', 0, [0.02, 0.02])] }, 0n, { direction: 'lower', marginPct: 3 });
+    expect(tiny.verdict).toBe('unmeasurable');
+    expect(tiny.reason).toMatch(/measured at resolution/);
+    expect(() => compareRuns({ runs: [r('g', 0, [1, Number.NaN])] }, { runs: [r('b', 0, [1, 2])] }, 0n, { direction: 'higher', marginPct: 3 })).toThrow(
+      /not a finite number/,
+    );
+    expect(() => compareRuns({ runs: [r('g', 0, [1, 2])] }, { runs: [r('b', 0, [1, 2])] }, 0n, { direction: 'higher', marginPct: -1 })).toThrow(/marginPct/);
   });
-  it('one baseline trial: inconclusive, no interval, no p', () => {
-    const c = compareSamples({ values: [100, 101, 99] }, { values: [100] }, higher());
-    expect(c).toMatchObject({ verdict: 'inconclusive', overheadLowPct: null, p: null });
-    expect(c.reason).toMatch(/one trial on the reference/);
-  });
-  it('a mean of 0 (latency printed as 0.00): unmeasurable, no ratio', () => {
-    expect(compareSamples({ values: [0, 0] }, { values: [0, 0] }, higher())).toMatchObject({ verdict: 'unmeasurable', ratio: null });
-  });
-  it('non-finite values and a bad margin are errors', () => {
-    expect(() => compareSamples({ values: [1, Number.NaN] }, { values: [1, 2] }, higher())).toThrow(/not a finite number/);
-    expect(() => compareSamples({ values: [1, 2] }, { values: [1, 2] }, higher(-1))).toThrow(/marginPct/);
+  it('a single run with nothing known about runs (no prior, no history) has no interval', () => {
+    const c = compareRuns({ runs: [r('g', 0, [100, 101, 99])], history: [] }, { runs: [r('b', 0, [100, 101, 99])] }, 0n, {
+      direction: 'higher',
+      marginPct: 3,
+      priorDf: 0,
+    });
+    expect(c.verdict).toBe('inconclusive');
+    expect(c.overheadLowPct).toBeNull();
+    expect(c.reason).toMatch(/nothing is known about how runs differ/);
   });
 });

@@ -1,83 +1,108 @@
-// The equivalence margin ±m: what difference matters. By default the noise floor measured from
-// the reference's own run-to-run spread (two runs of the same system differ by less than this
-// 95 % of the time), never below MIN_MARGIN_PCT; a user-set margin wins.
-import { mean, stddev } from '../stats/stats.js';
+// The equivalence margin ±m: the difference that matters. It is a decision about the workload,
+// made before looking at the data — never derived from the data being judged (a margin taken
+// from a noisy baseline grew with the noise and called a 20 % slowdown "equivalent"). Defaults
+// per test and metric below (none above 10 %); a user sets it per group, per test or both:
+// `--margin 5,lab=3,cpu=2,lab:fileio=10`. The measured noise floor is shown beside it, and a
+// noise floor above the margin keeps the verdict from `equivalent` (compare.ts).
+import { TESTS, type TestName } from '../../schema/sysbench.js';
 
-/** Used while the reference has fewer than NOISE_FLOOR_MIN_RUNS runs to measure its spread from. */
-export const DEFAULT_MARGIN_PCT = 3;
-/** A difference below 1 % is not one a user acts on, however steady the machine. */
-export const MIN_MARGIN_PCT = 1;
-export const NOISE_FLOOR_MIN_RUNS = 3;
-/** The noise floor looks at this many most recent runs. */
-export const NOISE_FLOOR_MAX_RUNS = 10;
+/** The largest default margin: beyond 10 % "equivalent" would hide differences users act on. */
+export const MAX_DEFAULT_MARGIN_PCT = 10;
+/** For a metric its test's row does not name. */
+export const FALLBACK_MARGIN_PCT = 10;
 
-export type MarginSource = 'user' | 'noise-floor' | 'default';
+/**
+ * What difference matters, per test and metric (percent). Throughput of cpu and memory: 3 % (a
+ * hypervisor's cost is typically a few percent, and these are steady on a quiet host); threads
+ * and average latencies: 5 % (scheduler-bound, twice as variable); tail latencies (percentile),
+ * file I/O (page cache and device state) and mutex (lock contention): 10 %.
+ */
+export const DEFAULT_MARGINS: Readonly<Record<TestName, Readonly<Record<string, number>>>> = {
+  cpu: { events_per_sec: 3, total_events: 3, latency_avg_ms: 5, latency_pct_ms: 10 },
+  threads: { events_per_sec: 5, total_events: 5, latency_avg_ms: 5, latency_pct_ms: 10 },
+  fileio: {
+    read_mib_per_sec: 10,
+    written_mib_per_sec: 10,
+    reads_per_sec: 10,
+    writes_per_sec: 10,
+    fsyncs_per_sec: 10,
+    latency_avg_ms: 10,
+    latency_pct_ms: 10,
+  },
+  memory: { mib_per_sec: 3, operations_per_sec: 3, events_per_sec: 3, total_events: 3, total_time_s: 3, latency_avg_ms: 5, latency_pct_ms: 10 },
+  mutex: { total_time_s: 10, latency_avg_ms: 10, latency_pct_ms: 10, fairness_exec_time_avg: 10, fairness_events_avg: 10 },
+};
+
+/** The headline default (cpu events/s); change detection takes it as the smallest change worth reporting. */
+export const DEFAULT_MARGIN_PCT = DEFAULT_MARGINS.cpu.events_per_sec!;
+
+/** The default margin of one test's metric. */
+export function defaultMargin(test: string, metric: string): number {
+  return (DEFAULT_MARGINS as Record<string, Readonly<Record<string, number>> | undefined>)[test]?.[metric] ?? FALLBACK_MARGIN_PCT;
+}
+
+export type MarginSource = 'user' | 'default';
 
 export interface Margin {
   marginPct: number;
   source: MarginSource;
-  /** The measured noise floor in percent, when there were enough runs. */
-  noiseFloorPct: number | null;
+  /** Which setting gave it: `lab:cpu`, `lab`, `cpu`, `*` (every group and test) or `table` (the default). */
+  rule: string;
 }
+
+/** What `--margin` sets; the most specific entry wins: group:test, then group, then test, then every. */
+export interface MarginSpec {
+  all?: number;
+  groups: Record<string, number>;
+  tests: Record<string, number>;
+  groupTests: Record<string, number>;
+}
+
+const isTest = (name: string): name is TestName => (TESTS as readonly string[]).includes(name);
 
 /**
- * Noise floor in percent from the means of the reference's runs: 1.96 · √2 · (SD of run means /
- * their mean) · 100, the 95 % range of the difference between two independent runs. Null with
- * fewer than NOISE_FLOOR_MIN_RUNS runs or a mean ≤ 0.
+ * Parses `--margin`: `5` (everything), `lab=3` (a group), `cpu=2` (a test: a name that is a test
+ * name means the test), `lab:fileio=10` (a test in a group), `cpu:*=4` (a group that is called
+ * like a test). Percent in [0, 100); a trailing `%` is allowed.
  */
-export function noiseFloorPct(runMeans: readonly number[]): number | null {
-  const recent = runMeans.slice(-NOISE_FLOOR_MAX_RUNS);
-  if (recent.length < NOISE_FLOOR_MIN_RUNS) return null;
-  const m = mean(recent);
-  if (!(m > 0)) return null;
-  return 1.96 * Math.SQRT2 * (stddev(recent) / m) * 100;
-}
-
-/** The margin for one comparison: the user's, else the noise floor (at least MIN_MARGIN_PCT), else the default. */
-export function chooseMargin(runMeans: readonly number[], userPct?: number | null): Margin {
-  const floor = noiseFloorPct(runMeans);
-  if (userPct !== undefined && userPct !== null) {
-    if (!(userPct >= 0) || !Number.isFinite(userPct)) throw new Error(`margin must be a finite percentage ≥ 0, got ${userPct}`);
-    return { marginPct: userPct, source: 'user', noiseFloorPct: floor };
-  }
-  if (floor === null) return { marginPct: DEFAULT_MARGIN_PCT, source: 'default', noiseFloorPct: null };
-  return { marginPct: Math.max(MIN_MARGIN_PCT, round2(floor)), source: 'noise-floor', noiseFloorPct: floor };
-}
-
-/** Margins are shown and stored to 0.01 %; rounding here keeps the stored value and the verdict in step. */
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-export interface MarginSpec {
-  /** For every group without its own. */
-  marginPct?: number;
-  groupMargins: Record<string, number>;
-}
-
-/** The margin set for one group: its own, else every group's, else null (the noise floor decides). */
-export function marginForGroup(
-  spec: { marginPct?: number; groupMargins?: Readonly<Record<string, number>> } | undefined,
-  group: string | undefined,
-): number | null {
-  return (group !== undefined ? spec?.groupMargins?.[group] : undefined) ?? spec?.marginPct ?? null;
-}
-
-/** Parses `2`, `lab=2,prod=5` or `3,lab=2` (percent; a bare number is every group's). */
 export function parseMarginSpec(text: string): MarginSpec {
-  const out: MarginSpec = { groupMargins: {} };
+  const out: MarginSpec = { groups: {}, tests: {}, groupTests: {} };
   for (const part of text
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
     const eq = part.lastIndexOf('=');
-    const [group, value] = eq < 0 ? [null, part] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+    const [key, value] = eq < 0 ? [null, part] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
     const pct = Number(value.replace(/%$/, ''));
     if (value === '' || !Number.isFinite(pct) || pct < 0 || pct >= 100)
-      throw new Error(`margin: '${part}' is not a percentage in [0, 100) (e.g. 2, or group=2)`);
-    if (group === null) out.marginPct = pct;
-    else if (group === '') throw new Error(`margin: '${part}' names no group`);
-    else out.groupMargins[group] = pct;
+      throw new Error(`margin: '${part}' is not a percentage in [0, 100) (e.g. 5, lab=3, cpu=2, lab:fileio=10)`);
+    if (key === null) {
+      out.all = pct;
+      continue;
+    }
+    if (key === '') throw new Error(`margin: '${part}' names no group or test`);
+    const colon = key.indexOf(':');
+    if (colon < 0) {
+      if (isTest(key)) out.tests[key] = pct;
+      else out.groups[key] = pct;
+      continue;
+    }
+    const [group, test] = [key.slice(0, colon).trim(), key.slice(colon + 1).trim()];
+    if (group === '') throw new Error(`margin: '${part}' names no group before ':'`);
+    if (test === '*') out.groups[group] = pct;
+    else if (isTest(test)) out.groupTests[`${group}:${test}`] = pct;
+    else throw new Error(`margin: '${part}': '${test}' is not a test (${TESTS.join(', ')}, or * for the whole group)`);
   }
   return out;
+}
+
+/** The margin of one comparison: the most specific user setting, else the default table's. */
+export function marginFor(spec: MarginSpec | undefined, group: string | undefined, test: string, metric: string): Margin {
+  const user = (rule: string, pct: number | undefined): Margin | null => (pct === undefined ? null : { marginPct: pct, source: 'user', rule });
+  return (
+    (group !== undefined ? user(`${group}:${test}`, spec?.groupTests[`${group}:${test}`]) : null) ??
+    (group !== undefined ? user(group, spec?.groups[group]) : null) ??
+    user(test, spec?.tests[test]) ??
+    user('*', spec?.all) ?? { marginPct: defaultMargin(test, metric), source: 'default', rule: 'table' }
+  );
 }

@@ -8,9 +8,9 @@
 // InfluxDB, and a point's timestamp is its run's first trial.
 import type { InfluxDB, IPoint } from 'influx';
 import { checkChain, type LayerPair } from './math.js';
-import { compareLayer, mean, metricDirection, nearestRun, OVERHEAD_METRICS } from './seam.js';
+import { compareLayer, historyBefore, marginFor, mean, nearestRun, nearestRuns, BASELINE_POOL_RUNS, OVERHEAD_METRICS } from './seam.js';
 import { replaceRunPoints, runSeriesWhere } from '../replace-run-points.js';
-import { marginForGroup } from '../../../lib/compare/margin.js';
+import type { MarginSpec } from '../../../lib/compare/margin.js';
 import { withGroupsOfMissingParents } from './agents.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './resolve.js';
 import { eq, quoteIdent, timeBetween } from '../../../schema/influxql.js';
@@ -25,9 +25,8 @@ export interface ChainCalculatorOptions {
   database: string;
   /** How far apart (either side) a parent's or root's run may be. Default 24 h. */
   windowMs?: number;
-  /** Equivalence margin in percent for every group, and per group (wins); as the baseline calculator takes them. */
-  marginPct?: number;
-  groupMargins?: Readonly<Record<string, number>>;
+  /** The user's equivalence margins (--margin), as the baseline calculator takes them. */
+  margins?: MarginSpec;
   /** A bad declaration (missing parent, cycle, …); the other chains are still computed. */
   onProblem?: (p: ChainProblem & { group: string }) => void;
 }
@@ -148,13 +147,22 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
     const parentRun = layers ? layers[layers.length - 1]!.parent : nearest(rows, parentAgent, run.startNs, windowNs);
     const rootRun = path && path.length > 1 ? nearest(rows, path[0]!, run.startNs, windowNs) : null;
     const base = { run_id: run.runId, ...(threads !== null ? { threads } : {}), ...(path ? { depth: path.length - 1, chain: path.join(' > ') } : {}) };
-    const margin = marginForGroup(options, first.tags.group);
+    // The layer's own earlier runs (its spread) and each reference agent's runs nearest it (its pool).
+    const history = historyBefore(
+      rows.filter((r) => r.tags.agent === agent && r.tags.variant === first.tags.variant),
+      run.startNs,
+    );
+    const poolOf = (ref: string) =>
+      nearestRuns(
+        rows.filter((r) => r.tags.agent === ref && r.timeNs >= run.startNs - windowNs && r.timeNs <= run.startNs + windowNs),
+        run.startNs,
+        BASELINE_POOL_RUNS,
+      );
     const points: IPoint[] = [];
     for (const metric of OVERHEAD_METRICS) {
-      const direction = metricDirection(metric)!;
-      const g = valuesOf(run, metric);
+      const margin = marginFor(options.margins, first.tags.group, first.tags.test!, metric);
       if (parentRun) {
-        const f = compareLayer(g, valuesOf(parentRun, metric), direction, margin);
+        const f = compareLayer(run.trials, history, poolOf(parentAgent), metric, margin, 'parent');
         if (f)
           points.push({
             measurement: CHAIN_MEASUREMENT,
@@ -164,7 +172,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
           });
       }
       if (!rootRun || !layers) continue;
-      const whole = compareLayer(g, valuesOf(rootRun, metric), direction, margin);
+      const whole = compareLayer(run.trials, history, poolOf(path![0]!), metric, margin, 'root');
       if (!whole) continue;
       const pairs: LayerPair[] = layers.map((l) => ({ child: sample(l.child, metric), parent: sample(l.parent, metric) }));
       const fields: IPoint['fields'] = { ...whole, ...base, baseline_run_id: rootRun.runId };

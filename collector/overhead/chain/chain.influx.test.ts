@@ -1,8 +1,12 @@
 // The nested-stack calculator against a real influxd. Expected values are worked out by hand
 // from the literals (docs/overhead.md "Nested stacks"): L0 100/110/90, L1 50/55/45, L2 10/11/9
-// events/s, so L1/L0 = 0.5, L2/L1 = 0.2, L2/L0 = 0.1; each side's s²/(n·mean²) = 1/300, df = 4,
-// t(0.975, 4) = 2.776445 → ratio interval × [0.797163, 1.254448].
+// events/s, so L1/L0 = 0.5, L2/L1 = 0.2, L2/L0 = 0.1; for the layers' product each side's
+// s²/(n·mean²) = 1/300, df = 4, t(0.975, 4) = 2.776445 → ratio interval × [0.797163, 1.254448].
+// Each layer's own interval comes from lib/compare/reference.py (cases chain_*), frozen in reference.json.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseMarginSpec } from '../../../lib/compare/margin.js';
 import { buildChainReport } from '../../report/chain/build.js';
 import { formatChainReport, renderChainHtml } from '../../report/chain/format.js';
 import { createChainCalculator } from './calculator.js';
@@ -10,6 +14,11 @@ import type { ChainProblem } from './resolve.js';
 import { usePrivateInfluxd } from '../testing/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../testing/sysbench-points.js';
 
+const REF = JSON.parse(readFileSync(join(import.meta.dirname, '../../../lib/compare/reference.json'), 'utf8')) as Record<
+  string,
+  { expected: { verdict: string; low: number; high: number } }
+>;
+const expected = (name: string) => REF[name]!.expected;
 const DB = 'chain_test';
 const T0 = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
 const MIN = 60_000_000_000n;
@@ -99,16 +108,15 @@ describe('chain calculator', () => {
     const [parent, root] = l2 as [ChainRow, ChainRow];
     expect(parent.ratio).toBeCloseTo(0.2, 12);
     expect(parent.overhead_pct).toBeCloseTo(400, 9);
-    // The comparison engine's interval (rounding variance 1/12 of the printing step 1 on each side):
-    // scipy via lib/compare/reference.py's formula gives [296.596091, 530.364256] % and, below,
-    // [693.295278, 1160.564669] % and [59.395003, 150.948896] %.
-    expect(parent.ci_low_pct).toBeCloseTo(296.59609134517206, 4);
-    expect(parent.ci_high_pct).toBeCloseTo(530.3642558655874, 4);
+    // The comparison engine's interval, each side one run whose spread comes from the prior (here
+    // its trials' 10 % scatter): lib/compare/reference.py's cases chain_l2_parent, chain_l2_root, chain_l1.
+    expect(parent.ci_low_pct).toBeCloseTo(expected('chain_l2_parent').low, 5);
+    expect(parent.ci_high_pct).toBeCloseTo(expected('chain_l2_parent').high, 5);
     expect(parent.baseline_run_id).toBe('l1-run');
     expect(root.ratio).toBeCloseTo(0.1, 12);
     expect(root.overhead_pct).toBeCloseTo(900, 9);
-    expect(root.ci_low_pct).toBeCloseTo(693.2952783941948, 4);
-    expect(root.ci_high_pct).toBeCloseTo(1160.5646689644002, 4);
+    expect(root.ci_low_pct).toBeCloseTo(expected('chain_l2_root').low, 5);
+    expect(root.ci_high_pct).toBeCloseTo(expected('chain_l2_root').high, 5);
     // (L2/L1)·(L1/L0) = 0.2 · 0.5; the same L1 run in both layers cancels.
     expect(root.layers_ratio).toBeCloseTo(0.1, 12);
     // L1's terms cancel, leaving L2 against L0 with the engine's rounding term (step 1): scipy
@@ -124,8 +132,8 @@ describe('chain calculator', () => {
       ['root', 'l0', 1],
     ]);
     expect(l1[0]!.overhead_pct).toBeCloseTo(100, 9);
-    expect(l1[0]!.ci_low_pct).toBeCloseTo(59.39500269562969, 4);
-    expect(l1[0]!.ci_high_pct).toBeCloseTo(150.94889628617398, 4);
+    expect(l1[0]!.ci_low_pct).toBeCloseTo(expected('chain_l1').low, 5);
+    expect(l1[0]!.ci_high_pct).toBeCloseTo(expected('chain_l1').high, 5);
     expect(await chainRows('g', 'l0')).toEqual([]);
     // The baseline comparison's measurement is not touched.
     expect(await db.influx.query('SELECT count("ratio") FROM "overhead"', { database: DB })).toHaveLength(0);
@@ -169,20 +177,23 @@ describe('chain calculator', () => {
   it('a margin set for the group decides every layer verdict, as it does for the baseline comparison', async () => {
     const t = T0 + 2000n * MIN;
     const written = await writeTrials(db.url, DB, [
-      ...run('m0', 'm', 'baseline', undefined, t, [100, 110, 90]),
-      ...run('m1', 'm', 'guest', 'm0', t + 5n * MIN, [50, 55, 45]),
+      ...run('m0', 'm', 'baseline', undefined, t, [100, 102, 98]),
+      ...run('m1', 'm', 'guest', 'm0', t + 5n * MIN, [99, 101, 100]),
     ]);
-    // At the default margin (3 %) L1 costs +100 % [+59.4, +150.9]: worse.
+    // At the default margin (3 %) a layer like its parent, one run each, cannot be equivalent: the
+    // run-to-run noise assumed for single runs (τ₀ 2 % a side) exceeds the margin (chain_margin_3).
     await createChainCalculator({ influx: db.influx, database: DB }).onResultsWritten(written);
+    expect(expected('chain_margin_3').verdict).toBe('inconclusive');
     expect((await chainRows('m', 'm1')).map((r) => [r.against, r.verdict, r.margin_pct, r.margin_source])).toEqual([
-      ['parent', 'worse', 3, 'default'],
-      ['root', 'worse', 3, 'default'],
+      ['parent', 'inconclusive', 3, 'default'],
+      ['root', 'inconclusive', 3, 'default'],
     ]);
-    // With 160 % for group m (and 1 % for every other group) the whole interval lies inside ±160 %: equivalent.
-    await createChainCalculator({ influx: db.influx, database: DB, marginPct: 1, groupMargins: { m: 160 } }).onResultsWritten(written);
+    // With 30 % for group m (and 1 % for everything else) the 90 % interval lies inside ±30 %: equivalent (chain_margin_30).
+    expect(expected('chain_margin_30').verdict).toBe('equivalent');
+    await createChainCalculator({ influx: db.influx, database: DB, margins: parseMarginSpec('1,m=30') }).onResultsWritten(written);
     expect((await chainRows('m', 'm1')).map((r) => [r.against, r.verdict, r.margin_pct, r.margin_source])).toEqual([
-      ['parent', 'equivalent', 160, 'user'],
-      ['root', 'equivalent', 160, 'user'],
+      ['parent', 'equivalent', 30, 'user'],
+      ['root', 'equivalent', 30, 'user'],
     ]);
   });
 
@@ -224,7 +235,7 @@ describe('chain calculator', () => {
     ]);
     const text = formatChainReport(reports);
     expect(text).toContain('group g: l0 → l1 → l2');
-    expect(text).toMatch(/L2 +cpu +events_per_sec +\+400% \[\+297%, \+530%\] +\+900% \[\+693%, \+1161%\] +0\.100 \[0\.0793, 0\.126\] vs 0\.100: agree/);
+    expect(text).toMatch(/L2 +cpu +events_per_sec +\+400% \[\+163%, \+852%\] +\+900% \[\+428%, \+1793%\] +0\.100 \[0\.0793, 0\.126\] vs 0\.100: agree/);
     expect(text).toContain("group bad: PROBLEM (cycle): the parents form a cycle: 'c1' → 'c2' → 'c1'");
     // The HTML fragment: one drawing per chain, each arrow labelled with the layer's cost; text escaped.
     const html = renderChainHtml(reports);
