@@ -37,6 +37,17 @@ export const engine: Engine = (c: SimCase) => {
   return { verdict: x.verdict, low: x.overheadLowPct, high: x.overheadHighPct };
 };
 
+/**
+ * The engine before issue 22 (trials as the unit, the nearest baseline run, the margin from the
+ * baseline's noise floor: commit 7bdc0d9), measured on the same seeds and settings: kept so every
+ * rerun shows before beside after. Per setting: coverage % / A/A worse-or-better % / +2m called equivalent %.
+ */
+export const BEFORE =
+  'Before issue 22 (the trial-based engine of commit 7bdc0d9, same seeds; coverage / A/A worse or better / +2× margin called equivalent, %): ' +
+  'τ 0: 96.4 / 0.05 / 0; τ 1 %: 80.9 / 0.35 / 1.3; τ 3 %: 43 / 2.05 / 48.4; τ 5 %: 27.6 / 3.05 / 71.4; τ 5 % σ 5 %: 81.7 / 0.15 / 39; ' +
+  'noisy guest: 54.6 / 19.4 / 1.5; AR(1) φ 0.5: 42.3 / 3.15 / 42; disturbed baseline run: 0 / 1.15 / 100; baseline step: 81.4 / 0 / 100; ' +
+  'new guest: 42.1 / 4.95 / 42.8; rounding: 98.5 / 0 / 0. Real runs (load 11): A/A worse or better 0 of 4, the +25 % guest called equivalent 4 of 4, 5 of 8 intervals covered the truth.';
+
 const pct = (x: number, n: number) => (n === 0 ? NaN : sig((100 * x) / n, 3));
 
 /** The simulated settings, `reps` comparisons per setting and truth. */
@@ -179,6 +190,6 @@ export async function benchCalibration(reps = 2000, say: (l: string) => void = (
       'with 10 earlier runs of its own, against a baseline of 8 runs 6 h apart around it (cpu events/s, 1000 printed at 0.01, margin 3 % unless said); log-normal trial noise σ, run effects of SD τ. ' +
       'Coverage counts the comparisons that have an interval. Real runs: sysbench at a known event rate that changes from run to run, one baseline run held back by a cgroup CPU quota (below).',
     results: [...sim.results, ...real.results],
-    notes: [...sim.notes, ...real.notes],
+    notes: [...sim.notes, ...real.notes, BEFORE],
   };
 }
