@@ -36,6 +36,8 @@ export interface OptionSpec {
   exists?: 'dir' | 'file';
   /** Options with which this one would be ignored: given together, they are refused (lib/options.ts says when). */
   conflicts?: readonly string[];
+  /** The option without which this one would be ignored: given alone, it is refused. */
+  needs?: string;
 }
 
 export type OptionValue = string | boolean | string[];

@@ -88,6 +88,19 @@ describe('options that would be ignored together are refused', () => {
     writeFileSync(both, 'once: true\ninterval: 1h\n');
     expect(() => parseOptions(AGENT, ['--config', both], {})).toThrow(/^interval in the config file and once in the config file do not go together/);
   });
+  it('an option that needs another is refused without it, from any source', () => {
+    const LAB = cmd(
+      [
+        { name: 'collector', type: 'address', help: '' },
+        { name: 'influx', type: 'string', help: '', needs: 'collector' },
+      ],
+      'lab',
+    );
+    expect(() => parseOptions(LAB, ['--influx', 'http://127.0.0.1:8086'], {})).toThrow(/^--influx needs --collector: without it, --influx would be ignored$/);
+    expect(() => parseOptions(LAB, [], { VIRT_OVERHEAD_LAB_INFLUX: 'http://x' })).toThrow(/^VIRT_OVERHEAD_LAB_INFLUX needs --collector/);
+    expect(parseOptions(LAB, ['--influx', 'http://x', '--collector', '127.0.0.1:1'], {}).values.influx).toBe('http://x');
+  });
+
   it('a default, or a config-file value the command line overrides, is no conflict', () => {
     expect(parseOptions(AGENT, ['--once'], {}).values).toMatchObject({ once: true, interval: '6h' });
     const file = join(dir, 'service.yaml');

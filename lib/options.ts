@@ -147,7 +147,9 @@ function argvError(cmd: CommandSpec, err: NodeJS.ErrnoException): UsageError {
 function checkConflicts(cmd: CommandSpec, sources: Record<string, OptionSource>): void {
   const where = (name: string) =>
     sources[name] === 'command line' ? `--${name}` : sources[name] === 'environment' ? envName(cmd.name, name) : `${name} in the config file`;
+  const given = (name: string) => sources[name] !== undefined && sources[name] !== 'default';
   for (const s of cmd.options) {
+    if (s.needs && given(s.name) && !given(s.needs)) throw new UsageError(`${where(s.name)} needs --${s.needs}: without it, --${s.name} would be ignored`);
     for (const other of s.conflicts ?? []) {
       const a = sources[s.name];
       const b = sources[other];
@@ -220,7 +222,8 @@ export function optionDescription(s: OptionSpec): string {
     s.shownDefault ?? (s.default !== undefined && s.default !== false ? (Array.isArray(s.default) ? s.default.join(',') : String(s.default)) : undefined);
   const def = shown !== undefined ? ` (default: ${shown})` : '';
   const conflicts = s.conflicts?.length ? `; not with ${s.conflicts.map((c) => `--${c}`).join(' or ')} (it would be ignored)` : '';
-  return `${s.help}${def}${conflicts}`;
+  const needs = s.needs && !s.help.includes(`--${s.needs}`) ? `; only with --${s.needs}` : '';
+  return `${s.help}${def}${conflicts}${needs}`;
 }
 
 /** The environment paragraph of --help and the man page. */

@@ -34,6 +34,7 @@ const OPTIONS: OptionSpec[] = [
     name: 'influx',
     type: 'string',
     help: 'with --collector: the InfluxDB it writes to, to read the table from (without it the lab says where the results went)',
+    needs: 'collector',
   },
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'group', type: 'string', help: 'group tag of this lab run (default: lab-<timestamp>)' },
