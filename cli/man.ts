@@ -1,9 +1,9 @@
 // Man pages from the same declarations the parser and --help read (each command's COMMAND):
 // man/virt-overhead.1 for the program, man/virt-overhead-<command>.1 for each command.
 // `npm run man` writes them; `--check` only compares (test/man.test.ts runs the same render).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { syncGenerated } from '../lib/generated.js';
 import { allOptions, environmentNote, optionDescription, optionFlag, type CommandSpec } from '../lib/options.js';
 import { packageRoot } from '../lib/root.js';
 import { AGENT_VERSION } from '../lib/version.js';
@@ -73,22 +73,7 @@ export async function renderManPages(): Promise<Map<string, string>> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const check = argv.includes('--check');
-  const root = packageRoot();
-  let stale = 0;
-  for (const [rel, text] of await renderManPages()) {
-    const path = join(root, rel);
-    if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
-    if (check) {
-      console.error(`stale: ${rel} (run: npm run man)`);
-      stale++;
-      continue;
-    }
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    console.log(`wrote ${rel}`);
-  }
-  return stale > 0 ? 1 : 0;
+  return syncGenerated(packageRoot(), await renderManPages(), argv.includes('--check'), 'npm run man') > 0 ? 1 : 0;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main(process.argv.slice(2)).then((code) => process.exit(code));

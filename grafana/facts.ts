@@ -6,20 +6,11 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import { INFLUX_DATASOURCE } from './datasource.js';
 import { influxAnnotation } from './annotations.js';
 import { as, col, from } from './influxql.js';
+import { MEASUREMENTS, type FieldOf } from '../schema/influx.js';
 
-/** The facts shown, in this order (agent_info's fields less the change event and run id). */
-export const FACT_FIELDS = [
-  'os',
-  'kernel',
-  'arch',
-  'cpu_model',
-  'cpus',
-  'memory_bytes',
-  'agent_version',
-  'sysbench_version',
-  'qemu_version',
-  'declared',
-] as const;
+/** The facts shown: agent_info's fields (schema/influx.ts, in its order) less the change event and the run id. */
+const NOT_FACTS: ReadonlySet<string> = new Set(['changed', 'changed_detail', 'run_id']);
+export const FACT_FIELDS = (Object.keys(MEASUREMENTS.agent_info.fields) as Array<FieldOf<'agent_info'>>).filter((f) => !NOT_FACTS.has(f));
 
 /**
  * The newest agent_info point of each agent, whatever the dashboard's time range (an inventory

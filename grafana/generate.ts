@@ -1,7 +1,7 @@
 // Generates the committed dashboard JSON and the alert-rule provisioning file from the
 // TypeScript definitions. `npm run build && node dist/grafana/generate.js [--check] [--root DIR]`.
 // --check writes nothing and exits 1 if a committed file differs from what would be written.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -14,6 +14,7 @@ import { variantsDashboard } from './dashboards/variants.js';
 import { datasourceVariable } from './datasource.js';
 import { guestDashboard } from './dashboards/guest.js';
 import { addGuestLinks } from './links.js';
+import { syncGenerated } from '../lib/generated.js';
 import { RUNBOOKS_UID, runbookPanelId, runbookSections, runbooksDashboard } from './dashboards/runbooks.js';
 
 /** The runbooks every alert rule links to, as Markdown (docs/runbooks.md). */
@@ -106,21 +107,7 @@ function main(argv: string[]): number {
   const check = argv.includes('--check');
   const rootAt = argv.indexOf('--root');
   const root = rootAt >= 0 ? resolve(argv[rootAt + 1] ?? '') : repoRoot();
-  let stale = 0;
-  for (const [rel, content] of renderAll()) {
-    const path = join(root, rel);
-    const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
-    if (current === content) continue;
-    if (check) {
-      console.error(`stale: ${rel} (run: npm run build && node dist/grafana/generate.js)`);
-      stale++;
-      continue;
-    }
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
-    console.log(`wrote ${rel}`);
-  }
-  return stale > 0 ? 1 : 0;
+  return syncGenerated(root, renderAll(), check, 'npm run build && node dist/grafana/generate.js') > 0 ? 1 : 0;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(main(process.argv.slice(2)));

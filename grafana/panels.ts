@@ -2,6 +2,7 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { InfluxTargetBuilder } from './influxql.js';
 import { INFLUX_DATASOURCE } from './datasource.js';
 
@@ -43,6 +44,20 @@ export const VERDICT_COLORS = { worse: 'red', better: 'green', equivalent: 'blue
 
 function verdictMappings(): unknown[] {
   return [{ type: 'value', options: Object.fromEntries(Object.entries(VERDICT_COLORS).map(([v, color], index) => [v, { text: v, color, index }])) }];
+}
+
+/** Overhead % over time: every point shown, the 10 % / 50 % threshold lines, a table legend. */
+export function overheadTimeseries(title: string, description: string, target: InfluxTargetBuilder): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource({ ...INFLUX_DATASOURCE })
+    .withTarget(target)
+    .unit('percent')
+    .thresholds(overheadThresholds(10, 50))
+    .thresholdsStyle(lineThresholds())
+    .showPoints(common.VisibilityMode.Always)
+    .legend(tableLegend());
 }
 
 /** A table of `overhead` rows: overhead_pct coloured green/orange/red, the interval in percent, the verdict in its colour. */

@@ -1,7 +1,6 @@
 // One guest: its overhead over time per test and metric with the 95 % interval, its runs, its
 // facts and its change points. Every fleet panel that shows an agent links here (links.ts)
 // with the agent, the group, the datasource and the time range.
-import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
@@ -10,7 +9,7 @@ import { INFLUX_DATASOURCE } from '../datasource.js';
 import { factsChangedAnnotation, factsTable, newestFacts } from '../facts.js';
 import { GUEST_UID } from '../links.js';
 import { as, col, from, mean } from '../influxql.js';
-import { lineThresholds, overheadThresholds, tableLegend } from '../panels.js';
+import { overheadTimeseries } from '../panels.js';
 import { metricVariable, singleAgentVariable, tagVariable } from '../variables.js';
 
 /** The guest's overhead and its interval, per test and metric. */
@@ -57,18 +56,11 @@ export const guestChanges = from('overhead_change')
 
 function overheadPanel(): timeseries.PanelBuilder {
   return (
-    new timeseries.PanelBuilder()
-      .title('Overhead of $agent against its baseline (%), with the 95 % interval')
-      .description(
-        "Per test and metric: the overhead (solid) and the ends of its 95 % confidence interval (dashed). Positive = slower than the group's baseline. Markers: runs, change points, facts that changed.",
-      )
-      .datasource({ ...INFLUX_DATASOURCE })
-      .withTarget(guestOverhead.target('A', { alias: '$tag_test · $tag_metric · $col' }))
-      .unit('percent')
-      .thresholds(overheadThresholds(10, 50))
-      .thresholdsStyle(lineThresholds())
-      .showPoints(common.VisibilityMode.Always)
-      .legend(tableLegend())
+    overheadTimeseries(
+      'Overhead of $agent against its baseline (%), with the 95 % interval',
+      "Per test and metric: the overhead (solid) and the ends of its 95 % confidence interval (dashed). Positive = slower than the group's baseline. Markers: runs, change points, facts that changed.",
+      guestOverhead.target('A', { alias: '$tag_test · $tag_metric · $col' }),
+    )
       // The interval's ends: thin dashed lines beside the overhead.
       .overrideByRegexp('.*ci_(low|high)_pct', [
         { id: 'custom.lineStyle', value: { fill: 'dash', dash: [6, 4] } },

@@ -9,7 +9,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { changeAnnotation, runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, col, from, fromSubquery, last, math, mean } from '../influxql.js';
-import { lineThresholds, overheadTable, overheadThresholds, referenceLine, tableLegend } from '../panels.js';
+import { lineThresholds, overheadTable, overheadTimeseries, referenceLine } from '../panels.js';
 import { identityVariables, metricVariable } from '../variables.js';
 import { nestedStacksTable } from './nested.js';
 import { factsChangedAnnotation } from '../facts.js';
@@ -48,19 +48,12 @@ export const relativeByVirt = fromSubquery(relativeInner)
   .select(as(mean('relative'), 'relative'))
   .groupBy('test', 'virt');
 
-function overheadTimeseries(): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder()
-    .title('Overhead against the baseline (%)')
-    .description(
-      "Positive = the guest is slower than its group's baseline (native) host, for the same test, profile and thread count. One line per guest agent, test and metric.",
-    )
-    .datasource({ ...INFLUX_DATASOURCE })
-    .withTarget(overheadOverTime.target('A', { alias: '$tag_agent · $tag_test · $tag_metric' }))
-    .unit('percent')
-    .thresholds(overheadThresholds(10, 50))
-    .thresholdsStyle(lineThresholds())
-    .showPoints(common.VisibilityMode.Always)
-    .legend(tableLegend())
+function overheadOverTimePanel(): timeseries.PanelBuilder {
+  return overheadTimeseries(
+    'Overhead against the baseline (%)',
+    "Positive = the guest is slower than its group's baseline (native) host, for the same test, profile and thread count. One line per guest agent, test and metric.",
+    overheadOverTime.target('A', { alias: '$tag_agent · $tag_test · $tag_metric' }),
+  )
     .height(9)
     .span(24);
 }
@@ -111,7 +104,7 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
   builder.withVariable(metricVariable());
   return builder
     .withRow(new dashboard.RowBuilder('Over time'))
-    .withPanel(overheadTimeseries())
+    .withPanel(overheadOverTimePanel())
     .withRow(new dashboard.RowBuilder('Now'))
     .withPanel(currentOverheadTable())
     .withPanel(relativeBarChart())
