@@ -48,6 +48,7 @@ export function runValues(trials: readonly SysbenchRow[], metric: ResultField): 
     values: withValue.map((r) => r.values[metric]!),
     step: known ? Math.max(...steps) : null,
     host: withValue[0]!.tags.host ?? '',
+    flagged: withValue.filter((r) => r.disturbed === true).length,
   };
 }
 

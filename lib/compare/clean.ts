@@ -22,7 +22,8 @@ const MEDIAN_SD = Math.sqrt(Math.PI / 2);
 export interface ExcludedRun {
   runId: string;
   startNs: bigint;
-  why: 'disturbed' | 'step';
+  /** `disturbed`: far from the others; `flagged`: most of its trials judged disturbed by its agent; `step`: across a step. */
+  why: 'disturbed' | 'flagged' | 'step';
   /** How far the run lies from the kept runs' median, in percent of it. */
   offPct: number;
 }

@@ -176,6 +176,37 @@ describe('hand-computed cases', () => {
     );
     expect(() => compareRuns({ runs: [r('g', 0, [1, 2])] }, { runs: [r('b', 0, [1, 2])] }, 0n, { direction: 'higher', marginPct: -1 })).toThrow(/marginPct/);
   });
+  it('a baseline of one run: its run-to-run spread is assumed (the prior), and the reason says so', () => {
+    const c = compareRuns({ runs: [r('g', 10, [800, 801, 799])], history: [] }, { runs: [r('b', 0, [1000, 1001, 999])] }, 10n, {
+      direction: 'higher',
+      marginPct: 3,
+      names: NAMES,
+    });
+    expect(c.reason).toMatch(/baseline run-to-run spread from the prior alone \(1 run\(s\); τ₀ 2 %\)/);
+    expect(c.reason).toMatch(/guest run-to-run spread from the prior alone \(0 earlier run\(s\)/);
+    expect(c.runsReference).toBe(1);
+  });
+  it('a host with 30 % steal: a guest run its agent judged disturbed is never worse, better or equivalent', () => {
+    const base = [0, 1, 2, 3].map((i) => r(`b${i}`, i * 10, [1000, 1001, 999]));
+    const history = [0, 1, 2].map((i) => r(`h${i}`, i * 10 + 5, [700, 701, 699]));
+    const stolen = { ...r('g', 35, [700, 701, 699]), flagged: 3 };
+    const c = compareRuns({ runs: [stolen], history }, { runs: base }, 35n, { direction: 'higher', marginPct: 3, names: NAMES });
+    expect(c.verdict).toBe('inconclusive');
+    expect(c.reason).toMatch(
+      /^its agent judged 3 of 3 trials of this guest run disturbed \(steal or contention\): the run measured its neighbours, not the guest \(the interval alone said worse\)/,
+    );
+    expect(c.overheadLowPct).toBeGreaterThan(3); // the numbers stay, the verdict says what limits them
+    // The same run unflagged is worse; a baseline run its agent flagged is left out and named.
+    expect(compareRuns({ runs: [r('g', 35, [700, 701, 699])], history }, { runs: base }, 35n, { direction: 'higher', marginPct: 3 }).verdict).toBe('worse');
+    const flaggedBase = [...base.slice(0, 3), { ...r('b3', 30, [1000, 1001, 999]), flagged: 2 }];
+    const f = compareRuns({ runs: [r('g', 35, [1000, 1001, 999])], history: [] }, { runs: flaggedBase }, 35n, {
+      direction: 'higher',
+      marginPct: 3,
+      names: NAMES,
+    });
+    expect(f.referenceRunIds).toEqual(['b0', 'b1', 'b2']);
+    expect(f.reason).toMatch(/baseline run b3 left out: its agent judged most of its trials disturbed/);
+  });
   it('a single run with nothing known about runs (no prior, no history) has no interval', () => {
     const c = compareRuns({ runs: [r('g', 0, [100, 101, 99])], history: [] }, { runs: [r('b', 0, [100, 101, 99])] }, 0n, {
       direction: 'higher',

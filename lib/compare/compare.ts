@@ -16,7 +16,7 @@ import {
   type Unmeasurable,
 } from './estimate.js';
 import type { ExcludedRun } from './clean.js';
-import type { RunValues } from './runs.js';
+import { agentDisturbed, type RunValues } from './runs.js';
 
 export type Verdict = 'worse' | 'better' | 'equivalent' | 'inconclusive' | 'unmeasurable';
 export const VERDICTS: readonly Verdict[] = ['worse', 'better', 'equivalent', 'inconclusive', 'unmeasurable'];
@@ -225,8 +225,12 @@ const when = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString().sli
 /** What limits the verdict beyond the interval: runs left out, a step, a spread still from the prior. */
 function notes(s: SideEstimate, name: string, withHistory: boolean): string[] {
   const out: string[] = [];
+  for (const e of s.excluded.filter((x) => x.why === 'flagged'))
+    out.push(`${name} run ${e.runId} left out: its agent judged most of its trials disturbed (${signed(e.offPct)} from the others)`);
   for (const e of s.excluded.filter((x) => x.why === 'disturbed'))
     out.push(`${name} run ${e.runId} left out as disturbed (${signed(e.offPct)} from the others)`);
+  if (s.flagged.trials > 0 && s.excluded.every((x) => x.why !== 'flagged'))
+    out.push(`${s.flagged.trials} of ${s.flagged.of} ${name} trials judged disturbed by their agent`);
   if (s.cut)
     out.push(
       `${name} ${withHistory ? 'history' : 'runs'} changed by ${signed(s.cut.sizePct)} at ${when(s.cut.atNs)}: ${s.excluded.filter((x) => x.why === 'step').length} run(s) across the step left out`,
@@ -298,7 +302,16 @@ export function compareRuns(candidate: SideRuns, reference: SideRuns, nearNs: bi
   out.referenceRunSdPct = Math.sqrt(r.spread.tau2) * 100;
   out.excluded = [...c.excluded.map((e) => ({ ...e, side: 'candidate' as const })), ...r.excluded.map((e) => ({ ...e, side: 'reference' as const }))];
   const extra = [...notes(r, names.reference, !!reference.history), ...notes(c, names.candidate, !!candidate.history)];
-  return fill(out, unpairedRatio(c, r), o, Math.min(c.runs.length, r.runs.length), extra);
+  const filled = fill(out, unpairedRatio(c, r), o, Math.min(c.runs.length, r.runs.length), extra);
+  // A judged run whose trials were mostly disturbed (30 % steal) measured its neighbours, not itself.
+  if (candidate.history && c.runs.some(agentDisturbed) && filled.verdict !== 'inconclusive')
+    return {
+      ...filled,
+      verdict: 'inconclusive',
+      reason: `its agent judged ${c.flagged.trials} of ${c.flagged.of} trials of this ${names.candidate} run disturbed (steal or contention): the run measured its neighbours, not the ${names.candidate} (the interval alone said ${filled.verdict}); ${filled.reason}`,
+      moreRuns: null,
+    };
+  return filled;
 }
 
 /**
@@ -331,7 +344,11 @@ export function comparePairs(pairs: ReadonlyArray<{ a: RunValues; b: RunValues }
   };
   const extra = [
     `paired: ${e.pairs.length} back-to-back pair(s) of ${names.reference} and ${names.candidate} runs`,
-    ...e.excluded.map((x) => `pair ${x.runId} left out as disturbed (${signed(x.offPct)} from the others)`),
+    ...e.excluded.map((x) =>
+      x.why === 'flagged'
+        ? `pair ${x.runId} left out: its agent judged a run disturbed`
+        : `pair ${x.runId} left out as disturbed (${signed(x.offPct)} from the others)`,
+    ),
     ...(e.spread.runs < 3 ? [`pair spread ${e.spread.runs < 2 ? 'from the prior alone' : 'mostly from the prior'} (τ₀ ${short(e.spread.prior * 100)} %)`] : []),
   ];
   return fill(filled, e.ratio, o, e.pairs.length, extra);

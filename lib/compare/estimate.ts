@@ -9,7 +9,7 @@
 //   per-pair log ratios, with the spread of those ratios — what the pair shares cancels.
 import { cleanRuns, type ExcludedRun } from './clean.js';
 import { learnSpread, priorSd, PRIOR_DF, type RunSpread } from './spread.js';
-import { byTime, runMean, type RunMean, type RunValues } from './runs.js';
+import { agentDisturbed, byTime, runMean, type RunMean, type RunValues } from './runs.js';
 import { mean } from '../stats/stats.js';
 
 /** At most this many degrees of freedom of a spread borrowed from the other side join the prior. */
@@ -38,6 +38,8 @@ export interface SideEstimate {
   cut: { atNs: bigint; sizePct: number } | null;
   /** The judged run lies this far (percent) from its own history, which the history rules call disturbed. */
   offHistoryPct: number | null;
+  /** Trials of the used runs the agents judged disturbed, of how many. */
+  flagged: { trials: number; of: number };
 }
 
 export interface Unmeasurable {
@@ -123,6 +125,7 @@ function side(
     excluded: cleaned.excluded,
     cut: cleaned.cut,
     offHistoryPct,
+    flagged: { trials: used.reduce((a, r) => a + r.flagged, 0), of: used.reduce((a, r) => a + r.n, 0) },
   };
 }
 
@@ -131,12 +134,18 @@ function side(
  * `nearNs` (the comparison's moment) and τ is learned from the runs kept.
  */
 export function estimatePool(runs: readonly RunValues[], nearNs: bigint, priorDf = PRIOR_DF): SideEstimate | Unmeasurable {
-  const means = judgedMeans(runs);
-  if (!Array.isArray(means)) return means;
+  const all = judgedMeans(runs);
+  if (!Array.isArray(all)) return all;
+  // Runs whose agent judged most trials disturbed are left out first — unless every run was.
+  const calm = all.filter((r) => !agentDisturbed(r));
+  const means = calm.length > 0 ? calm : all;
+  const flagged = all.filter((r) => !means.includes(r)).map((r) => ({ runId: r.runId, startNs: r.startNs, why: 'flagged' as const, offPct: 0 }));
   const prior = priorSd(means);
   const c = cleanRuns(byTime(means), nearNs, Math.sqrt(prior * prior + mean(means.map((r) => r.within))), PRIOR_DF);
   const spread = learnSpread(c.forSpread, prior, priorDf);
-  return side(c.kept, spread, poolTerms(spread, c.kept.length), { excluded: c.excluded, cut: c.step }, null);
+  const ref = mean(c.kept.map((r) => r.log));
+  const named = flagged.map((e) => ({ ...e, offPct: (Math.exp(all.find((r) => r.runId === e.runId)!.log - ref) - 1) * 100 }));
+  return side(c.kept, spread, poolTerms(spread, c.kept.length), { excluded: [...named, ...c.excluded], cut: c.step }, null);
 }
 
 /**
@@ -158,7 +167,7 @@ export function estimateWithHistory(
   const earlier = history
     .filter((r) => !ids.has(r.runId))
     .map(runMean)
-    .filter((r): r is RunMean => r !== null && r.mean > 0);
+    .filter((r): r is RunMean => r !== null && r.mean > 0 && !agentDisturbed(r));
   const series = byTime([...earlier, ...judged]);
   // A spread learned on the same host (the baseline's) raises the prior, never lowers it: a guest
   // is at least as noisy as the host it runs on, and may be noisier (measured: lending a smaller
@@ -213,6 +222,8 @@ export function estimatePaired(pairs: ReadonlyArray<{ a: RunValues; b: RunValues
       runId: `${a.runId}/${b.runId}`,
       startNs: a.startNs < b.startNs ? a.startNs : b.startNs,
       n: Math.min(a.n, b.n),
+      // A pair with a run its agent judged disturbed is a disturbed pair.
+      flagged: agentDisturbed(a) || agentDisturbed(b) ? Math.min(a.n, b.n) : 0,
       mean: Math.exp(b.log - a.log),
       log: b.log - a.log,
       within: a.within + b.within,
@@ -222,8 +233,11 @@ export function estimatePaired(pairs: ReadonlyArray<{ a: RunValues; b: RunValues
     };
   });
   const prior = Math.hypot(priorSd(as), priorSd(bs));
-  const latest = diffs.reduce((m, d) => (d.startNs > m ? d.startNs : m), diffs[0]!.startNs);
-  const c = cleanRuns(byTime(diffs), latest, Math.sqrt(prior * prior + mean(diffs.map((d) => d.within))), PRIOR_DF);
+  const calm = diffs.filter((d) => !agentDisturbed(d));
+  const usable = calm.length > 0 ? calm : diffs;
+  const flagged = diffs.filter((d) => !usable.includes(d)).map((d) => ({ runId: d.runId, startNs: d.startNs, why: 'flagged' as const, offPct: 0 }));
+  const latest = usable.reduce((m, d) => (d.startNs > m ? d.startNs : m), usable[0]!.startNs);
+  const c = cleanRuns(byTime(usable), latest, Math.sqrt(prior * prior + mean(usable.map((d) => d.within))), PRIOR_DF);
   const spread = learnSpread(c.forSpread, prior, priorDf);
   const keptIds = new Set(c.kept.map((d) => d.runId));
   const used = pairs.map((_, i) => ({ a: as[i]!, b: bs[i]! })).filter((p) => keptIds.has(`${p.a.runId}/${p.b.runId}`));
@@ -235,7 +249,7 @@ export function estimatePaired(pairs: ReadonlyArray<{ a: RunValues; b: RunValues
   return {
     ratio: { x: mean(c.kept.map((d) => d.log)), ...poolTerms(spread, c.kept.length), bound: mean(c.kept.map((d) => d.bound)) },
     pairs: used,
-    excluded: c.excluded,
+    excluded: [...flagged, ...c.excluded],
     spread,
     a: sideOf(used.map((p) => p.a)),
     b: sideOf(used.map((p) => p.b)),

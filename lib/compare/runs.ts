@@ -15,12 +15,16 @@ export interface RunValues {
   step?: number | null;
   /** Where it ran (the `host` tag), to tell paired from unpaired comparisons. */
   host?: string;
+  /** Trials the agent judged disturbed (steal or contention above its limit, docs/noise.md). */
+  flagged?: number;
 }
 
 export interface RunMean {
   runId: string;
   startNs: bigint;
   host?: string;
+  /** Trials the agent judged disturbed (0 when none or not judged). */
+  flagged: number;
   /** Trials. */
   n: number;
   /** Mean of the trials. */
@@ -49,6 +53,7 @@ export function runMean(r: RunValues): RunMean | null {
     runId: r.runId,
     startNs: r.startNs,
     ...(r.host !== undefined ? { host: r.host } : {}),
+    flagged: r.flagged ?? 0,
     n,
     mean: m,
     log: positive ? Math.log(m) : NaN,
@@ -58,6 +63,11 @@ export function runMean(r: RunValues): RunMean | null {
     // log(m / (m − Δ/2)) ≥ log((m + Δ/2) / m): the larger side of the asymmetric bound.
     bound: positive && m > step / 2 ? Math.log(m / (m - step / 2)) : Infinity,
   };
+}
+
+/** Most of the run's trials were judged disturbed by its agent: its mean says more about its neighbours than about it. */
+export function agentDisturbed(r: RunMean): boolean {
+  return r.flagged * 2 > r.n;
 }
 
 /** Runs in time order (ties by id, so every caller sees the same order). */
