@@ -36,6 +36,7 @@ export const UNIT_TESTS = [
   'grafana/generate.test.ts',
   'grafana/grafana-compat.test.ts',
   'lab/nested-plan.test.ts',
+  'lab/order.test.ts',
   'lib/changepoint/otava.test.ts',
   'lib/compare/compare.test.ts',
   'lib/compare/margin.test.ts',

@@ -12,6 +12,7 @@ import { probeKvm, type KvmProbeResult } from './kvm-probe.js';
 import { runNestedChains } from './nested.js';
 import { agentArgs, cpuList, guestTimeoutMs, scratchDiskMiB, shellQuote, type LabOutcome, type LabPlan, type QemuVariant, type RunOutcome } from './plan.js';
 import { checkPlan } from './prepare.js';
+import { balancedOrder } from './order.js';
 import { GUEST_COLLECTOR_IP, GUEST_COLLECTOR_PORT, type Accel } from './qemu-args.js';
 
 /** Runs the native agent pinned to CPUs 0..N-1 with taskset, as the baseline. */
@@ -56,7 +57,9 @@ async function runGuest(p: LabPlan, accel: Accel, q: QemuVariant, collectorPort:
       scratchDiskMiB: scratchDiskMiB(profile),
       collectorPort,
       timeoutMs: p.guestTimeoutMs ?? guestTimeoutMs(profile, p.trials),
-      hostname: agentId.slice(0, 63),
+      // One host name for every variant of an accelerator: they run on this one machine, so
+      // report --compare pairs their runs (the agent id, not the host, tells the variants apart).
+      hostname: `lab-${accel}`,
       cacheDir: p.cacheDir,
       onConsole: p.onConsole,
     });
@@ -99,16 +102,28 @@ export async function usableAccels(p: LabPlan, kernel: LabKernel, cacheDir: stri
   return { accels, kvmProbe };
 }
 
-/** Only the guests (for callers that ran their own native baseline in the same group, e.g. quickstart). */
+/**
+ * Only the guests (for callers that ran their own native baseline in the same group, e.g.
+ * quickstart). With several QEMU variants each accelerator runs `rounds` rounds of them (default
+ * 2: ABBA) in a balanced random order, every variant's guest on the same host name, so that
+ * `report --compare A,B` analyses them as pairs.
+ */
 export async function runGuests(p: LabPlan, probed?: { accels: Accel[]; kvmProbe: KvmProbeResult | null }): Promise<LabOutcome> {
   const { profile, port, cacheDir, kernel } = checkPlan(p);
   const { accels, kvmProbe } = probed ?? (await usableAccels(p, kernel, cacheDir));
+  const rounds = p.rounds ?? (p.qemus.length > 1 ? 2 : 1);
+  const seed = p.orderSeed ?? Math.floor(Math.random() * 2 ** 31);
   const runs: RunOutcome[] = [];
   for (const accel of accels) {
-    for (const q of p.qemus) {
-      const r = await runGuest(p, accel, q, port, profile);
-      runs.push(r);
-      p.log(`lab: guest ${r.name}: ${r.ok ? 'ok' : 'FAILED'}: ${r.detail}`);
+    const order = balancedOrder(p.qemus, rounds, seed);
+    if (rounds > 1 || p.qemus.length > 1) p.log(`lab: ${accel} order (seed ${seed}): ${order.map((r) => r.map((q) => q.name).join(' ')).join(' | ')}`);
+    for (const [i, round] of order.entries()) {
+      for (const q of round) {
+        const r = await runGuest(p, accel, q, port, profile);
+        const name = rounds > 1 ? `${r.name} (round ${i + 1})` : r.name;
+        runs.push({ ...r, name });
+        p.log(`lab: guest ${name}: ${r.ok ? 'ok' : 'FAILED'}: ${r.detail}`);
+      }
     }
   }
   return { runs, kvmProbe };

@@ -31,6 +31,10 @@ export interface LabPlan {
   keepGoing: boolean;
   /** Nested chains: each L1 guest boots an L2 TCG guest inside itself (lab/nested.ts). */
   nested?: boolean;
+  /** Rounds of every QEMU variant per accelerator, in a balanced random order (lab/order.ts); default 1, or 2 (ABBA) with several variants. */
+  rounds?: number;
+  /** Seed of that order (default: random, printed). */
+  orderSeed?: number;
   guestTimeoutMs?: number;
   cacheDir?: string;
   log: (line: string) => void;

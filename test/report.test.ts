@@ -134,9 +134,22 @@ describe('variant comparison', () => {
       since,
     });
     expect(more).toEqual([]); // one profile and thread count
-    expect(c).toMatchObject({ profile: 'seed', threads: 1, runsA: 1, runsB: 1, nA: 3, nB: 3, hostsA: ['vm1'], hostsB: ['vm1'], paired: true, pairs: 1 });
-    // Guests only by default: the native baseline (variant 'default' too) is left out; with it, A has a run on another host.
-    const [withBaseline] = await compareVariants({
+    expect(c).toMatchObject({
+      virt: 'kvm',
+      profile: 'seed',
+      threads: 1,
+      runsA: 1,
+      runsB: 1,
+      nA: 3,
+      nB: 3,
+      hostsA: ['vm1'],
+      hostsB: ['vm1'],
+      paired: true,
+      pairs: 1,
+    });
+    // Guests only by default: the native baseline (variant 'default' too) is left out; with it, it is
+    // still never mixed with the guests: another virt is another comparison (here with no B).
+    const withBaseline = await compareVariants({
       influx,
       database: DB,
       group: 'lab',
@@ -147,8 +160,10 @@ describe('variant comparison', () => {
       role: 'any',
       since,
     });
-    expect(withBaseline).toMatchObject({ runsA: 2, hostsA: ['host-a', 'vm1'], pairs: 1 });
-    expect(withBaseline!.comparison.reason).toMatch(/1 run\(s\) without a partner on their host within the window left out/);
+    expect(withBaseline.map((x) => [x.virt, x.runsA, x.runsB, x.pairs, x.comparison.verdict])).toEqual([
+      ['kvm', 1, 1, 1, 'inconclusive'],
+      ['none', 1, 0, 0, 'unmeasurable'],
+    ]);
     expect(c!.meanA).toBeCloseTo(0.06, 12);
     expect(c!.meanB).toBeCloseTo(0.05, 12);
     // B is faster: a time metric, change (0.05/0.06 − 1)·100 = −16.7 % (negative = B better).
@@ -211,7 +226,7 @@ describe('report output', () => {
     // mutex total_time_s of vm1: default 0.06, 0.066, 0.054 (mean 0.060); patched 0.05, 0.055, 0.045 (mean 0.050).
     // Lower is better: change = (0.050/0.060 - 1)·100 = -16.7 % (better); one pair of runs on one host.
     const line = text.split('\n').find((l) => l.startsWith('mutex') && l.includes('total_time_s'))!;
-    expect(line).toMatch(/seed, 1\s+0\.0600 \(1, 1 host\)\s+0\.0500 \(1, 1 host\)\s+-16\.7% \[/);
+    expect(line).toMatch(/kvm, seed, 1\s+0\.0600 \(1, 1 host\)\s+0\.0500 \(1, 1 host\)\s+-16\.7% \[/);
     expect(line).toMatch(/paired \(1\)\s+inconclusive: noise 31\.9 % exceeds the margin 10 % \(margin ±10%, noise ±32%\)$/);
     // cpu has only the default variant: nothing to compare, so no cpu row.
     expect(text).not.toMatch(/^cpu/m);

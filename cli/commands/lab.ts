@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { influxClient } from '../../collector/influx/client.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
+import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
 import { buildChainReport } from '../../collector/report/chain/build.js';
 import { formatChainReport } from '../../collector/report/chain/format.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
@@ -18,6 +19,14 @@ import { redactUrl } from '../../lib/secret-file.js';
 const OPTIONS: OptionSpec[] = [
   { name: 'accel', type: 'list', help: 'accelerators to run guests with: tcg, kvm (kvm only after a probe guest boots)', default: ['tcg', 'kvm'] },
   { name: 'qemu', type: 'multi', help: 'NAME=PATH of a QEMU binary (repeatable); NAME becomes the variant tag', default: [] },
+  {
+    name: 'rounds',
+    type: 'int',
+    min: 1,
+    max: 50,
+    help: 'rounds of every --qemu variant per accelerator, in a balanced random order (AB BA …); compared as pairs',
+    shownDefault: '2 with several --qemu, else 1',
+  },
   { name: 'profile', type: 'string', help: 'agent profile: quick or seed', default: 'quick' },
   TRIALS_OPTION('trials per test (3 or more give confidence intervals)', '3'),
   {
@@ -59,7 +68,7 @@ const OPTIONS: OptionSpec[] = [
 export const COMMAND: CommandSpec = {
   name: 'lab',
   usage:
-    'usage: virt-overhead lab [--accel tcg,kvm] [--qemu NAME=PATH ...] [--profile quick|seed] [--trials N] [--vcpus N] [--memory SIZE] [--collector HOST:PORT]',
+    'usage: virt-overhead lab [--accel tcg,kvm] [--qemu NAME=PATH ...] [--rounds N] [--profile quick|seed] [--trials N] [--vcpus N] [--memory SIZE] [--collector HOST:PORT]',
   options: OPTIONS,
   exitCodes: [OK_EXIT, { code: 1, meaning: 'a guest or the native baseline failed (the others still ran and were reported)' }, USAGE_EXIT],
 };
@@ -107,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
       workDir: join(dataDir, 'native-work'),
       keepGoing: values['keep-going'] === true,
       nested: values.nested === true,
+      ...(values.rounds !== undefined ? { rounds: int(values, 'rounds') } : {}),
       guestTimeoutMs: optDuration(values, 'guest-timeout'),
       log,
       onConsole: values.console === true ? (l) => process.stderr.write(`  | ${l}\n`) : undefined,
@@ -124,6 +134,17 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${redactUrl(influxUrl)}, database ${database}):\n\n`);
         process.stdout.write(formatReportTable(report));
         process.stdout.write(formatChainReport(await buildChainReport({ influx, database, group, since: started })));
+        // Each further QEMU variant against the first, from their interleaved runs, paired.
+        for (const b of qemus.slice(1)) {
+          process.stdout.write(`\n${b.name} against ${qemus[0]!.name} (report --compare ${qemus[0]!.name},${b.name}):\n`);
+          process.stdout.write(
+            formatVariantTable(
+              await variantRows({ influx, database, group, since: started, variantA: qemus[0]!.name, variantB: b.name }),
+              qemus[0]!.name,
+              b.name,
+            ),
+          );
+        }
       } catch (err) {
         // The results are stored (the collector acknowledged them); only reading them back failed.
         process.stdout.write(

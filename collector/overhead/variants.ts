@@ -1,6 +1,6 @@
 // Variant B against variant A (e.g. patched-qemu against stock-qemu) of one group, test and
 // metric — the experiment the product automates. Like with like: runs are compared only with
-// runs of the same profile and thread count, and where A and B ran on the same host their runs
+// runs of the same virt, profile and thread count, and where A and B ran on the same host their runs
 // are paired (each B run with the nearest A run on that host) and the per-pair log ratios carry
 // the comparison, so whatever the host did that hour cancels. Without a host in common the two
 // variants' runs are compared as independent pools, and a single host per side is said to be
@@ -17,6 +17,8 @@ import { DEFAULT_WINDOW_MS } from './window.js';
 export interface VariantComparison {
   metric: string;
   direction: Direction;
+  /** What ran (the `virt` tag: kvm, qemu-tcg, …): a variant's effect may differ from one accelerator to another. */
+  virt: string;
   profile: string;
   threads: number | null;
   /** Runs, trials and hosts of each variant (of this profile and thread count). */
@@ -81,7 +83,7 @@ const hostsOf = (runs: readonly RunValues[]) => [...new Set(runs.map((r) => r.ho
 
 /**
  * B's rows against A's rows for one metric (rows of one group and test, any profiles and thread
- * counts): one comparison per profile × thread count present in either variant.
+ * counts): one comparison per virt × profile × thread count present in either variant.
  */
 export function compareVariantRows(
   rowsA: readonly SysbenchRow[],
@@ -92,12 +94,12 @@ export function compareVariantRows(
   const direction = metricDirection(metric);
   if (!direction) throw new Error(`compareVariants: unknown metric '${metric}'`);
   const margin = marginFor(o.margins, o.group, o.test, metric);
-  const keyOf = (r: SysbenchRow) => JSON.stringify([r.tags.profile ?? '', r.threads]);
+  const keyOf = (r: SysbenchRow) => JSON.stringify([r.tags.virt ?? '', r.tags.profile ?? '', r.threads]);
   const keys = [...new Set([...rowsA, ...rowsB].map(keyOf))].sort();
   const names = { candidate: `variant ${o.variantB}`, reference: `variant ${o.variantA}` };
   const maxGapNs = BigInt(Math.round(o.maxGapMs ?? DEFAULT_WINDOW_MS)) * 1_000_000n;
   return keys.map((key) => {
-    const [profile, threads] = JSON.parse(key) as [string, number | null];
+    const [virt, profile, threads] = JSON.parse(key) as [string, string, number | null];
     const a = runsFor(
       rowsA.filter((r) => keyOf(r) === key),
       metric,
@@ -131,6 +133,7 @@ export function compareVariantRows(
     return {
       metric,
       direction,
+      virt,
       profile,
       threads,
       runsA: a.length,

@@ -42,11 +42,11 @@ const hosts = (h: string[]) => `${h.length} host${h.length === 1 ? '' : 's'}`;
 
 export function formatVariantTable(rows: VariantRow[], a: string, b: string): string {
   if (rows.length === 0) return `no results of both variants '${a}' and '${b}' in this group and period\n`;
-  const header = ['test', 'metric', 'profile, threads', `${a} mean (runs, hosts)`, `${b} mean (runs, hosts)`, `${b} vs ${a}`, 'design', 'verdict'];
+  const header = ['test', 'metric', 'virt, profile, threads', `${a} mean (runs, hosts)`, `${b} mean (runs, hosts)`, `${b} vs ${a}`, 'design', 'verdict'];
   const body = rows.map(({ test, comparison: c }) => [
     test,
     `${c.metric} (${c.direction} is better)`,
-    `${c.profile}, ${c.threads ?? '—'}`,
+    `${c.virt}, ${c.profile}, ${c.threads ?? '—'}`,
     `${num(c.meanA)} (${c.runsA}, ${hosts(c.hostsA)})`,
     `${num(c.meanB)} (${c.runsB}, ${hosts(c.hostsB)})`,
     fmtOverheadCell(c.comparison),
