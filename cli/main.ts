@@ -6,7 +6,13 @@ import { COMMANDS } from './commands.js';
 import { disableColor } from './color.js';
 
 function usage(): string {
-  const lines = ['usage: virt-overhead [--no-color] <command> [options]', '       virt-overhead -V | --version | version', '', 'Commands:'];
+  const lines = [
+    'usage: virt-overhead <command> [options]',
+    '       virt-overhead --no-color <command> [options]    (no colours, as with NO_COLOR=1)',
+    '       virt-overhead -V | --version | version',
+    '',
+    'Commands:',
+  ];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${c.summary}`);
   lines.push(`  ${'version'.padEnd(12)} print the version and the commit it was built from`);
   lines.push('', "Run 'virt-overhead <command> --help' for a command's options and exit status.");
