@@ -95,6 +95,8 @@ describe('the run as the unit, checked against scipy and statsmodels (reference.
     matches(c, e);
     expect(c.verdict).toBe('worse');
     expect(c.reason).toMatch(/baseline run b3 left out as disturbed \(−30\.\d %/);
+    // What the report prints as JSON: plain data, no bigint.
+    expect(JSON.parse(JSON.stringify(c)).excluded).toEqual([{ runId: 'b3', why: 'disturbed', offPct: expect.closeTo(-30.1, 0), side: 'reference' }]);
     // The reference is the two good runs: exp(mean of their log means).
     expect(c.referenceMean).toBeCloseTo(Math.sqrt(1000 * 1003), 6);
   });

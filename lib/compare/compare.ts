@@ -33,6 +33,16 @@ export interface CompareOptions {
   priorDf?: number;
 }
 
+/** A run left out, as a comparison shows it (plain data: it goes to JSON as it is). */
+export interface ExcludedView {
+  runId: string;
+  why: ExcludedRun['why'];
+  offPct: number;
+  side: 'candidate' | 'reference';
+}
+
+const view = (e: ExcludedRun, side: ExcludedView['side']): ExcludedView => ({ runId: e.runId, why: e.why, offPct: e.offPct, side });
+
 export interface Comparison {
   verdict: Verdict;
   /** Why, in words, with what limits it (disturbed runs left out, a step, noise above the margin). */
@@ -73,7 +83,7 @@ export interface Comparison {
   candidateRunIds: string[];
   referenceRunIds: string[];
   /** Runs left out (disturbed, or across a step), by side. */
-  excluded: Array<ExcludedRun & { side: 'candidate' | 'reference' }>;
+  excluded: ExcludedView[];
   /** Decided from back-to-back pairs of runs (per-pair log ratios). */
   paired: boolean;
 }
@@ -300,7 +310,7 @@ export function compareRuns(candidate: SideRuns, reference: SideRuns, nearNs: bi
   out.referenceRunIds = r.runs.map((x) => x.runId);
   out.candidateRunSdPct = Math.sqrt(c.spread.tau2) * 100;
   out.referenceRunSdPct = Math.sqrt(r.spread.tau2) * 100;
-  out.excluded = [...c.excluded.map((e) => ({ ...e, side: 'candidate' as const })), ...r.excluded.map((e) => ({ ...e, side: 'reference' as const }))];
+  out.excluded = [...c.excluded.map((e) => view(e, 'candidate')), ...r.excluded.map((e) => view(e, 'reference'))];
   const extra = [...notes(r, names.reference, !!reference.history), ...notes(c, names.candidate, !!candidate.history)];
   const filled = fill(out, unpairedRatio(c, r), o, Math.min(c.runs.length, r.runs.length), extra);
   // A judged run whose trials were mostly disturbed (30 % steal) measured its neighbours, not itself.
@@ -338,7 +348,7 @@ export function comparePairs(pairs: ReadonlyArray<{ a: RunValues; b: RunValues }
     // Per side, the pair spread split evenly: τ_d² = τ_a² + τ_b².
     candidateRunSdPct: Math.sqrt(e.spread.tau2 / 2) * 100,
     referenceRunSdPct: Math.sqrt(e.spread.tau2 / 2) * 100,
-    excluded: e.excluded.map((x) => ({ ...x, side: 'candidate' as const })),
+    excluded: e.excluded.map((x) => view(x, 'candidate')),
     candidateRunIds: e.pairs.map((p) => p.b.runId),
     referenceRunIds: e.pairs.map((p) => p.a.runId),
   };
