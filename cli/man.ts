@@ -9,14 +9,18 @@ import { packageRoot } from '../lib/root.js';
 import { AGENT_VERSION } from '../lib/version.js';
 import { COMMANDS } from './commands.js';
 
-/** Text as roff shows it: backslashes escaped, hyphens as ASCII minus (so they can be searched and pasted), no line starting a request. */
+/** Text as roff shows it: backslashes escaped, hyphens as ASCII minus (so they can be searched and pasted), non-ASCII as \[uXXXX], no line starting a request. */
 function roff(text: string): string {
-  return text
-    .replace(/\\/g, '\\e')
-    .replace(/-/g, '\\-')
-    .split('\n')
-    .map((l) => (/^[.']/.test(l) ? `\\&${l}` : l))
-    .join('\n');
+  return (
+    text
+      .replace(/\\/g, '\\e')
+      .replace(/-/g, '\\-')
+      // Any character past ASCII as a roff Unicode escape: groff reads it without a preprocessor.
+      .replace(/[^\x00-\x7f]/gu, (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`)
+      .split('\n')
+      .map((l) => (/^[.']/.test(l) ? `\\&${l}` : l))
+      .join('\n')
+  );
 }
 
 function header(page: string, summary: string): string[] {
