@@ -41,11 +41,13 @@ export const UNIT_TESTS = [
   'lib/compare/compare.test.ts',
   'lib/compare/margin.test.ts',
   'lib/compare/trials.test.ts',
+  'lib/inert.test.ts',
   'lib/options.test.ts',
   'lib/version.test.ts', // git in a temporary folder
   'lib/stats/median-ci.test.ts',
   'lib/stats/stats.test.ts',
   'proto/proto.test.ts',
+  'schema/bounds.test.ts',
   'schema/influx.test.ts',
   'test/sample-configs.test.ts',
   'test/unit-tier.test.ts',

@@ -15,13 +15,14 @@ import { nextDelayMs, sleep } from './schedule/schedule.js';
 import { Spool } from './spool/spool.js';
 import { lockSpool } from './spool/lock.js';
 import { tally, tallyLine } from './tally.js';
-import { MAX_TAG_BYTES, stringProblem } from '../schema/values.js';
+import { stringProblem, WIRE_BOUNDS } from '../schema/bounds.js';
 import { Sender } from './stream/sender.js';
 import { loadProfile } from './sysbench/profiles.js';
 import { sysbenchVersion } from './sysbench/runner.js';
 import { nowNs, runSuite } from './suite.js';
 import { readSecretFile, secretFileWarning } from '../lib/secret-file.js';
 import { UsageError } from '../lib/errors.js';
+import { quote } from '../lib/inert.js';
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const profile = loadProfile(cfg.profile);
@@ -64,15 +65,15 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
       virt: detection.virt,
       container: detection.container,
       kvm: detection.kvm.verdict,
-      cpuid_signatures: detection.cpuid_signatures,
-      detection_json: JSON.stringify(detection),
+      cpuid_signatures: detection.cpuid_signatures.slice(0, WIRE_BOUNDS.Environment.cpuid_signatures.maxItems),
+      detection_json: detectionJson(detection),
       declared: cfg.declared,
     },
     agent_version: AGENT_VERSION,
     sysbench_version: version.text,
     parent_agent: cfg.parent ?? '',
   };
-  checkIdentity(hello);
+  checkIdentity(hello, profile.name);
   log.info(
     {
       agent: cfg.agentId,
@@ -191,19 +192,27 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   return abort.signal.aborted ? 0 : exitCode;
 }
 
-/** The collector's own rules (schema/values.ts), at start: a value it would refuse is a usage error now, not retries until the timeout. */
-function checkIdentity(h: Hello): void {
-  const fields: Array<[string, unknown, boolean]> = [
-    ['--agent-id', h.agent_id, false],
-    ['--group', h.group, false],
-    ['--variant', h.variant, true],
-    ["this machine's host name", h.hostname, false],
-    ['--parent', h.parent_agent ?? '', true],
+/** The collector's own rules (schema/bounds.ts), at start: a value it would refuse is a usage error now, not retries until the timeout. */
+function checkIdentity(h: Hello, profileName: string): void {
+  const fields: Array<[string, unknown, boolean, number]> = [
+    ['--agent-id', h.agent_id, false, WIRE_BOUNDS.Hello.agent_id.maxBytes],
+    ['--group', h.group, false, WIRE_BOUNDS.Hello.group.maxBytes],
+    ['--variant', h.variant, true, WIRE_BOUNDS.Hello.variant.maxBytes],
+    ["this machine's host name", h.hostname, false, WIRE_BOUNDS.Hello.hostname.maxBytes],
+    ['--parent', h.parent_agent ?? '', true, WIRE_BOUNDS.Hello.parent_agent.maxBytes],
+    ["the profile's name", profileName, false, WIRE_BOUNDS.Result.profile.maxBytes],
   ];
-  for (const [name, value, allowEmpty] of fields) {
-    const problem = stringProblem(value, MAX_TAG_BYTES, allowEmpty);
-    if (problem) throw new UsageError(`${name} ${JSON.stringify(String(value).slice(0, 60))} ${problem}: the collector would refuse it`);
+  for (const [name, value, allowEmpty, max] of fields) {
+    const problem = stringProblem(value, max, allowEmpty);
+    if (problem) throw new UsageError(`${name} ${quote(value, 60)} ${problem}: the collector would refuse it`);
   }
+}
+
+/** The whole detection when it fits the collector's bound; else the part it reads (the nesting depth). */
+function detectionJson(detection: Awaited<ReturnType<typeof detect>>): string {
+  const whole = JSON.stringify(detection);
+  if (Buffer.byteLength(whole) <= WIRE_BOUNDS.Environment.detection_json.maxBytes) return whole;
+  return JSON.stringify({ virt: detection.virt, container: detection.container, nested: detection.nested, truncated: true });
 }
 
 function readToken(path: string, log: Logger): string {

@@ -20,8 +20,8 @@ export type { Welcome, Welcome__Output } from './gen/virtoverhead/v1/Welcome.js'
 export type { RecordBatch, RecordBatch__Output } from './gen/virtoverhead/v1/RecordBatch.js';
 export type { CollectorClient, CollectorHandlers } from './gen/virtoverhead/v1/Collector.js';
 
-/** The version of the contract this build speaks. Bump when fields are added. 2: RecordBatch. */
-export const PROTOCOL_VERSION = 2;
+/** The version of the contract this build speaks. Bump when fields are added. 2: RecordBatch. 3: Hello.clock_ns. */
+export const PROTOCOL_VERSION = 3;
 /** The first version whose collectors accept RecordBatch. */
 export const BATCH_PROTOCOL_VERSION = 2;
 /** The oldest agent protocol a collector of this build still accepts. */

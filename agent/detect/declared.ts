@@ -2,6 +2,8 @@
 // They are recorded beside what was detected and never overwrite it.
 
 import { UsageError } from '../../lib/errors.js';
+import { quote } from '../../lib/inert.js';
+import { textProblem, WIRE_BOUNDS } from '../../schema/bounds.js';
 
 /** A bad --declare item: a usage error like any other (exit 2). */
 export class DeclaredError extends UsageError {
@@ -19,7 +21,13 @@ export function parseDeclared(items: string[]): Record<string, string> {
     const value = item.slice(eq + 1).trim();
     if (!KEY.test(key)) throw new DeclaredError(`--declare '${item}': key '${key}' must start with a letter and use only letters, digits, '_', '.', '-'`);
     if (key in out && out[key] !== value) throw new DeclaredError(`--declare: '${key}' declared twice with different values ('${out[key]}' and '${value}')`);
+    // The collector's bounds (schema/bounds.ts): refused here rather than every hello refused there.
+    const bound = WIRE_BOUNDS.Environment.declared;
+    const problem = textProblem(key, bound.key) ?? textProblem(value, bound.value);
+    if (problem) throw new DeclaredError(`--declare ${quote(item, 80)}: ${textProblem(key, bound.key) ? 'the key' : 'the value'} ${problem}`);
     out[key] = value;
   }
+  if (Object.keys(out).length > WIRE_BOUNDS.Environment.declared.maxEntries)
+    throw new DeclaredError(`--declare: at most ${WIRE_BOUNDS.Environment.declared.maxEntries} facts (the collector's bound), not ${Object.keys(out).length}`);
   return out;
 }

@@ -86,7 +86,8 @@ export class Sender {
     call.on('data', (msg: CollectorMessage__Output) => this.onMessage(msg));
     call.on('error', (err: grpc.ServiceError) => this.onBroken(err));
     call.on('end', () => this.onBroken(null));
-    call.write({ hello: this.opts.hello });
+    // The clock at each (re)connect: the collector flags every record when it is wrong.
+    call.write({ hello: { ...this.opts.hello, clock_ns: String(BigInt(Date.now()) * 1_000_000n) } });
   }
 
   private onMessage(msg: CollectorMessage__Output): void {

@@ -1,5 +1,7 @@
 // Runs one sysbench test (fileio: prepare, run and cleanup as one unit), streams every
-// interval line the moment it is printed, and kills a hung sysbench after the test's timeout.
+// interval line the moment it is printed, and kills a hung sysbench after the test's timeout:
+// its whole process group, and without waiting for an end of output that a child of it holding
+// the pipe open would never send.
 import { spawn } from 'node:child_process';
 import { statfsSync, mkdirSync } from 'node:fs';
 import { buildArgs, parseVersionLine, type Phase, type SysbenchVersion } from './dialect.js';
@@ -7,7 +9,7 @@ import { fileioBytes, type TestSpec } from './profiles.js';
 import type { IntervalFields, Invocation, TestName } from './fields.js';
 import { parseIntervalLine, parseSysbenchOutput } from './parser/index.js';
 import { LineSplitter } from './lines.js';
-import { fieldValueProblem } from '../../schema/values.js';
+import { metricProblem, stepProblem } from '../../schema/bounds.js';
 
 export class SysbenchMissingError extends Error {
   override name = 'SysbenchMissingError';
@@ -62,21 +64,53 @@ export async function sysbenchVersion(bin: string): Promise<SysbenchVersion> {
   return v;
 }
 
+/** After sysbench exits, how long its output may take to end before whatever holds the pipe is killed. */
+export const PIPE_GRACE_MS = 2000;
+/** After the kill, how long to wait for the exit before giving up on it (a process stuck in the kernel). */
+const EXIT_WAIT_MS = 5000;
+
 function runPhase(opts: RunOptions, test: TestName, spec: TestSpec, phase: Phase, cwd: string, signal: AbortSignal | undefined): Promise<PhaseOutput> {
   const argv = buildArgs(opts.version, test, spec, phase, opts.onInterval !== undefined);
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.sysbench, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that a timeout or a stop kills everything it started.
+    const child = spawn(opts.sysbench, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     // Untrusted text, split in linear time with capped lines (lines.ts): `text` keeps stdout and
     // stderr as they arrive, for the parser; `live` reads stdout's interval lines as they come.
     const text = new LineSplitter();
     const live = new LineSplitter((line) => {
       const sample = parseIntervalLine(line);
       // An interval value out of range is left out (absent, never invented); the sample stays.
-      if (sample && fieldValueProblem(sample.elapsed_s) === undefined)
-        opts.onInterval?.(Object.fromEntries(Object.entries(sample).filter(([, v]) => fieldValueProblem(v) === undefined)) as IntervalFields);
+      if (sample && metricProblem('elapsed_s', sample.elapsed_s) === undefined)
+        opts.onInterval?.(Object.fromEntries(Object.entries(sample).filter(([k, v]) => metricProblem(k, v) === undefined)) as IntervalFields);
     }, false);
     let timedOut = false;
-    const kill = () => child.kill('SIGKILL');
+    let settled = false;
+    let exitCode: number | null = null;
+    let exitSignal: NodeJS.Signals | null = null;
+    let grace: NodeJS.Timeout | undefined;
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    };
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      signal?.removeEventListener('abort', kill);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      text.end();
+      resolve({ phase, argv, exitCode, signal: exitSignal, timedOut, output: text.text() });
+    };
+    const kill = () => {
+      killGroup();
+      // Answered by 'exit' then 'close'; a process that cannot die (stuck in the kernel) is not waited for.
+      setTimeout(done, EXIT_WAIT_MS).unref();
+    };
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
@@ -92,14 +126,17 @@ function runPhase(opts: RunOptions, test: TestName, spec: TestSpec, phase: Phase
     child.stderr.on('data', (chunk: string) => text.push(chunk));
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      settled = true;
       reject(err.code === 'ENOENT' ? new SysbenchMissingError(`sysbench is not installed (${opts.sysbench} not found): install the package 'sysbench'`) : err);
     });
-    child.once('close', (exitCode, sig) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', kill);
-      text.end();
-      resolve({ phase, argv, exitCode, signal: sig, timedOut, output: text.text() });
+    child.once('exit', (code, sig) => {
+      exitCode = code;
+      exitSignal = sig;
+      // Its last lines may still be in the pipe; a child of it that keeps the pipe open is killed
+      // (then 'close' ends the run; a child that left the group is not waited for).
+      grace = setTimeout(kill, PIPE_GRACE_MS);
     });
+    child.once('close', done);
   });
 }
 
@@ -129,11 +166,14 @@ export async function runTest(test: TestName, spec: TestSpec, opts: RunOptions):
       else {
         // A number no collector would store (negative, not finite) makes it a failed run, kept
         // with its reason — not a result the collector refuses and the agent sets aside.
-        const bad = Object.entries(invocation.fields).find(([, v]) => fieldValueProblem(v) !== undefined);
+        const bad = Object.entries(invocation.fields).find(([k, v]) => metricProblem(k, v) !== undefined);
         if (bad) {
-          errors.push(`sysbench ${test} printed ${bad[0]} ${fieldValueProblem(bad[1])}`);
+          errors.push(`sysbench ${test} printed ${bad[0]} ${metricProblem(bad[0], bad[1])}`);
           invocation = { ...invocation, ok: false };
         }
+        // A printing step outside what sysbench can print is not sent (the value stays, its step is inferred).
+        const steps = Object.entries(invocation.resolution ?? {}).filter(([, step]) => stepProblem(step) === undefined);
+        invocation = { ...invocation, resolution: Object.fromEntries(steps) };
       }
     }
     return { test, ok: errors.length === 0 && invocation?.ok === true, errors, ...(invocation ? { invocation } : {}), phases, startedAt, endedAt: Date.now() };

@@ -4,6 +4,7 @@
 import type { IPoint } from 'influx';
 import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
 import { RESOLUTION_SUFFIX, type IdentityTags } from '../../schema/influx.js';
+import { replaceUnprintable } from '../../schema/bounds.js';
 import { fieldSet, seriesKey } from './line.js';
 import { contentHash, type Stamp } from './history.js';
 
@@ -52,8 +53,8 @@ export function resultPoint(tags: Tags, r: Result__Output, layer: Record<string,
     threads: r.threads,
     ok: r.ok,
   };
-  // sysbench's own lines may carry control characters; line protocol strings must not.
-  if (r.errors.length) fields.error = r.errors.join(' | ').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  // sysbench's own lines may carry control and bidi characters; what is stored and printed must not.
+  if (r.errors.length) fields.error = replaceUnprintable(r.errors.join(' | '), ' ');
   return {
     measurement: 'sysbench',
     tags: { ...tags, test: r.test, profile: r.profile, sysbench_version: r.sysbench_version },

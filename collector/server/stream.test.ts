@@ -9,10 +9,18 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AgentMessage__Output, CollectorMessage, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import {
+  PROTOCOL_VERSION,
+  type AgentMessage__Output,
+  type CollectorMessage,
+  type Hello__Output,
+  type IntervalSample__Output,
+  type Result__Output,
+} from '../../proto/index.js';
 import type { EncodedPoint } from '../influx/points.js';
 import { PermanentWriteError, type BatchWriter, type Done } from '../influx/writer.js';
 import { TokenBucket } from './ratelimit.js';
+import { TagBudgets } from './budget.js';
 import { handleStream, type AgentCall, type StreamContext } from './stream.js';
 import { TokenTable } from './tokens.js';
 import { hello, NOW_MS, NOW_NS, result, sample, status } from '../../test/support/messages.js';
@@ -110,7 +118,15 @@ interface Opened {
 }
 
 function open(
-  opts: { tokens?: TokenTable | null; authorization?: string; rate?: number; burst?: number; pressured?: boolean; buckets?: Map<string, TokenBucket> } = {},
+  opts: {
+    tokens?: TokenTable | null;
+    authorization?: string;
+    rate?: number;
+    burst?: number;
+    pressured?: boolean;
+    buckets?: Map<string, TokenBucket>;
+    budgets?: TagBudgets;
+  } = {},
 ): Opened {
   const call = new FakeCall(opts.authorization);
   const writer = new FakeWriter();
@@ -126,6 +142,7 @@ function open(
     open: new Set<AgentCall>(),
     isPressured: () => pressured,
     buckets: opts.buckets,
+    budgets: opts.budgets,
   };
   let pressured = opts.pressured ?? false;
   handleStream(call as unknown as AgentCall, ctx);
@@ -153,7 +170,7 @@ describe('hello', () => {
     const { call, ctx } = open();
     expect(ctx.open.has(call as unknown as AgentCall)).toBe(true);
     call.receive(m.hello());
-    expect(call.sent).toEqual([{ welcome: { protocol_version: 2, collector_version: '9.9.9' } }]);
+    expect(call.sent).toEqual([{ welcome: { protocol_version: PROTOCOL_VERSION, collector_version: '9.9.9' } }]);
     expect(call.status).toBeNull();
   });
 
@@ -170,7 +187,7 @@ describe('hello', () => {
   it('an invalid hello closes the stream with the validation message', () => {
     const { call } = open();
     call.receive(m.hello(hello({ role: 'host' })));
-    expect(call.status).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'hello.role must be baseline or guest' });
+    expect(call.status).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: "hello.role 'host' is not one of baseline, guest" });
   });
 
   it('no hello within 10 s: DEADLINE_EXCEEDED', async () => {
@@ -304,7 +321,9 @@ describe('records', () => {
     call.receive(m.result(result('good')));
     writer.answer(0);
     await acksGoOut();
-    expect(call.rejects()).toEqual([{ id: 'bad', code: grpc.status.INVALID_ARGUMENT, reason: "result.test 'oltp' is not a known test" }]);
+    expect(call.rejects()).toEqual([
+      { id: 'bad', code: grpc.status.INVALID_ARGUMENT, reason: "result.test 'oltp' is not one of cpu, threads, fileio, memory, mutex" },
+    ]);
     expect(writer.points).toHaveLength(1);
     expect(call.acked()).toEqual(['good']);
     expect(call.status).toBeNull();
@@ -361,7 +380,9 @@ describe('batches (protocol 2)', () => {
     writer.answer(1);
     await acksGoOut();
     expect(call.acked()).toEqual(['r1', 's1']);
-    expect(call.rejects()).toEqual([{ id: 'r2', code: grpc.status.INVALID_ARGUMENT, reason: 'result: field events_per_sec = -5 is out of range 0 .. 1e15' }]);
+    expect(call.rejects()).toEqual([
+      { id: 'r2', code: grpc.status.INVALID_ARGUMENT, reason: 'result: field events_per_sec = -5 is out of range 0 .. 100000000000 events/s' },
+    ]);
   });
 
   it('1000 records is the most a batch may carry; 1001 are all rejected and none written', () => {
@@ -523,5 +544,80 @@ describe('an agent that does not read its answers', () => {
     expect(call.paused).toBe(true);
     call.emit('drain');
     expect(call.paused).toBe(false);
+  });
+});
+
+// Issue 23 item 1: distinct tag values and series per credential, shared by its streams.
+describe('tag budgets', () => {
+  it('a credential past its budget of profile names gets RESOURCE_EXHAUSTED for the new one; known names and other agents go on', async () => {
+    const budgets = new TagBudgets();
+    const { call, writer } = welcomed({ budgets });
+    for (let i = 0; i < 64; i++) call.receive(m.result(result(`r${i}`, { profile: `p${i}` })));
+    call.receive(m.result(result('r64', { profile: 'p64' })));
+    call.receive(m.result(result('again', { profile: 'p3' })));
+    expect(writer.points).toHaveLength(65);
+    expect(call.rejects()).toEqual([
+      {
+        id: 'r64',
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        reason:
+          "agent 'agent-1' in group 'rack-7' has used its budget of 64 distinct profile values: profile 'p64' is refused (docs/schema.md, \"What an agent may send\")",
+      },
+    ]);
+    // A second stream of the same credential shares the budget; another agent has its own.
+    const again = open({ budgets });
+    again.call.receive(m.hello());
+    again.call.receive(m.sample(sample('s-new', { profile: 'p65' })));
+    expect(again.call.rejects()[0]!.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    const other = open({ budgets });
+    other.call.receive(m.hello(hello({ agent_id: 'agent-2' })));
+    other.call.receive(m.result(result('o1', { profile: 'p64' })));
+    expect(other.call.rejects()).toEqual([]);
+    expect(other.writer.points).toHaveLength(1);
+  });
+
+  it('a hello with a ninth host name for one credential closes that stream with RESOURCE_EXHAUSTED', () => {
+    const budgets = new TagBudgets();
+    for (let i = 0; i < 8; i++) {
+      const o = open({ budgets });
+      o.call.receive(m.hello(hello({ hostname: `h${i}` })));
+      expect(o.call.status).toBeNull();
+    }
+    const o = open({ budgets });
+    o.call.receive(m.hello(hello({ hostname: 'h8' })));
+    expect(o.call.status?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(o.call.status?.details).toMatch(/budget of 8 distinct host values: host 'h8' is refused/);
+  });
+
+  it('series: past 1000 distinct series the new one is refused, all or nothing (a refused record spends nothing)', () => {
+    const budgets = new TagBudgets({ profile: 1e6, sysbench_version: 1e6 });
+    const { call } = welcomed({ budgets });
+    // 5 tests x 200 profiles = 1000 series of sysbench.
+    for (let p = 0; p < 200; p++)
+      for (const test of ['cpu', 'threads', 'fileio', 'memory', 'mutex']) call.receive(m.result(result(`r-${p}-${test}`, { profile: `p${p}`, test })));
+    expect(call.rejects()).toEqual([]);
+    call.receive(m.result(result('r-over', { profile: 'p200' })));
+    expect(call.rejects()[0]!.reason).toMatch(/budget of 1000 distinct series/);
+  });
+});
+
+describe("the agent's clock (Hello.clock_ns)", () => {
+  it('an agent clock 40 days behind: every record is stored with clock_skew_s, however plausible its own time', async () => {
+    const { call, writer } = open();
+    const behind = String(BigInt(NOW_MS - 40 * 86_400_000) * 1_000_000n);
+    call.receive(m.hello(hello({ clock_ns: behind })));
+    call.receive(m.result(result('r1', { timestamp_ns: behind })));
+    call.receive(m.sample(sample('s1', { timestamp_ns: behind })));
+    expect(writer.lines()[0]).toMatch(/,clock_skew_s=-3456000 /);
+    expect(writer.lines()[1]).toMatch(/,clock_skew_s=-3456000 /);
+  });
+
+  it('an agent clock within the hour: only implausible records are flagged', () => {
+    const { call, writer } = open();
+    call.receive(m.hello(hello({ clock_ns: String(BigInt(NOW_MS - 3_000_000) * 1_000_000n) })));
+    call.receive(m.result(result('r1')));
+    call.receive(m.result(result('r2', { timestamp_ns: String(BigInt(NOW_MS + 3 * 86_400_000) * 1_000_000n) })));
+    expect(writer.lines()[0]).not.toMatch(/clock_skew_s/);
+    expect(writer.lines()[1]).toMatch(/,clock_skew_s=259200 /);
   });
 });

@@ -19,7 +19,19 @@ import { HistoryConflictError } from '../influx/history.js';
 import { LogLimiter } from './log-limit.js';
 import { TokenBucket } from './ratelimit.js';
 import { grantMismatch, type TokenTable } from './tokens.js';
-import { ValidationError, validateHello, validateResult, validateSample, validateStatus, checkString, clockSkewSeconds } from './validate.js';
+import { TagBudgets } from './budget.js';
+import {
+  ValidationError,
+  agentClockOffsetSeconds,
+  validateHello,
+  validateResult,
+  validateSample,
+  validateStatus,
+  checkString,
+  clockSkewSeconds,
+  wrongClock,
+} from './validate.js';
+import { MAX_BATCH_RECORDS } from '../../schema/bounds.js';
 
 export type AgentCall = grpc.ServerDuplexStream<AgentMessage__Output, CollectorMessage>;
 
@@ -37,13 +49,13 @@ export interface StreamContext {
   buckets?: Map<string, TokenBucket>;
   /** Rate-limited warnings shared by all streams (default: one per stream). */
   limiter?: LogLimiter;
+  /** Distinct tag values and series per credential, shared by all streams (default: one per stream). */
+  budgets?: TagBudgets;
   /** Called with each authorized hello (the collector records the agent's facts). */
   onHello?: (hello: Hello__Output, tags: ReturnType<typeof identityTags>) => void;
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
-/** Records per RecordBatch; the 1 MiB message limit bounds it too. */
-export const MAX_BATCH_RECORDS = 1000;
 
 function bearer(call: AgentCall): string | undefined {
   const v = call.metadata.get('authorization')[0];
@@ -73,6 +85,11 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   const peer = call.getPeer();
   const log = ctx.log.child({ peer });
   const limiter = ctx.limiter ?? new LogLimiter(log);
+  const budgets = ctx.budgets ?? new TagBudgets();
+  /** The agent's clock offset from its hello (seconds, + ahead), when it sent its clock. */
+  let clockOffsetS: number | undefined;
+  /** The stream's identity tags joined: the part of every series key the hello fixes. */
+  let identity = '';
 
   const fail = (code: grpc.status, details: string) => {
     if (ended) return;
@@ -146,6 +163,18 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     clearTimeout(helloTimer);
     if (!authorize(hello)) return;
     const tags = identityTags(hello);
+    const over = budgets.admit(hello.group, hello.agent_id, tags);
+    if (over) {
+      fail(grpc.status.RESOURCE_EXHAUSTED, over);
+      return;
+    }
+    identity = Object.values(tags).join('\0');
+    clockOffsetS = agentClockOffsetSeconds(hello);
+    if (wrongClock(clockOffsetS))
+      log.warn(
+        { agent: hello.agent_id, group: hello.group, clockOffsetS },
+        `the agent's clock is ${Math.abs(clockOffsetS)} s ${clockOffsetS > 0 ? 'ahead of' : 'behind'} the collector's: its records are stored flagged with clock_skew_s`,
+      );
     encoder = new StreamEncoder(tags, chainFields(hello));
     if (ctx.buckets) {
       if (!ctx.buckets.has(hello.agent_id) && ctx.buckets.size >= 100_000) ctx.buckets.clear();
@@ -170,7 +199,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
 
   /** A wrong agent clock is not the result's fault: it is stored, flagged and logged (rate-limited). */
   const skew = (id: string, r: { timestamp_ns: string }): number | undefined => {
-    const s = clockSkewSeconds(r.timestamp_ns);
+    const s = clockSkewSeconds(r.timestamp_ns, Date.now(), clockOffsetS);
     if (s !== undefined)
       limiter.warn('record timestamp is implausible (agent clock wrong?): stored with clock_skew_s', {
         agent: hello?.agent_id,
@@ -181,16 +210,31 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     return s;
   };
 
+  /** Why a run record would go over its credential's budget of tag values and series (undefined: within it). */
+  const overBudget = (measurement: string, r: { test: string; profile: string; sysbench_version: string }): string | undefined =>
+    budgets.admit(
+      hello!.group,
+      hello!.agent_id,
+      { profile: r.profile, sysbench_version: r.sysbench_version },
+      `${measurement}\0${identity}\0${r.test}\0${r.profile}\0${r.sysbench_version}`,
+    );
+
   /** One record, on its own: validated, then written and acked — or rejected — by its id. */
   const onRecord = (kind: string | undefined, body: unknown) => {
     const id = body && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : '';
     try {
       checkString(id, 'id', 256);
-      if (kind === 'result') write(id, encoder!.result(validateResult(body as Result__Output), skew(id, body as Result__Output)));
-      else if (kind === 'sample') write(id, encoder!.sample(validateSample(body as IntervalSample__Output), skew(id, body as IntervalSample__Output)));
-      else if (kind === 'status') write(id, encoder!.status(validateStatus(body as AgentStatus__Output), ctx.writer.held()));
+      let over: string | undefined;
+      if (kind === 'result') {
+        const r = validateResult(body as Result__Output);
+        if (!(over = overBudget('sysbench', r))) write(id, encoder!.result(r, skew(id, r)));
+      } else if (kind === 'sample') {
+        const s = validateSample(body as IntervalSample__Output);
+        if (!(over = overBudget('sysbench_interval', s))) write(id, encoder!.sample(s, skew(id, s)));
+      } else if (kind === 'status') write(id, encoder!.status(validateStatus(body as AgentStatus__Output), ctx.writer.held()));
       else if (kind === 'hello') throw new ValidationError('hello sent twice');
       else throw new ValidationError('empty message');
+      if (over) reject(id, grpc.status.RESOURCE_EXHAUSTED, over);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       reject(id || '?', grpc.status.INVALID_ARGUMENT, err.message);

@@ -1,10 +1,12 @@
-// Everything an agent sends is checked before anything is written: known names, finite
-// numbers in sane ranges, bounded strings, and identity values that cannot forge line
-// protocol (no control characters, no backslashes: a trailing '\' would escape the separator).
+// Everything an agent sends is checked before anything is written, field by field against the
+// one table of bounds (schema/bounds.ts): known names, numbers within their metric's physical
+// range, bounded strings of printable characters, identity values that cannot forge line
+// protocol, timestamps InfluxDB can store. A value in a message is quoted inert (lib/inert.ts):
+// the reason travels to logs and to the agent.
 import { MIN_PROTOCOL_VERSION, type AgentStatus__Output, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
-import { INTERVAL_FIELDS, RESULT_FIELDS, isTestName } from '../../schema/sysbench.js';
-import { fieldValueProblem, MAX_FIELD_VALUE, MAX_TAG_BYTES, stringProblem } from '../../schema/values.js';
-import { MAX_DISTURBED_REASON, NOISE_FIELDS, noiseValueProblem } from '../../schema/noise.js';
+import { metricNames, metricProblem, stepProblem, textProblem, TIME_BOUNDS, WIRE_BOUNDS, type Bound, type WireMessage } from '../../schema/bounds.js';
+import { quote } from '../../lib/inert.js';
+import { NOISE_FIELDS, noiseValueProblem } from '../../schema/noise.js';
 
 export class ValidationError extends Error {
   override name = 'ValidationError';
@@ -17,148 +19,175 @@ export class ValidationError extends Error {
   }
 }
 
-const MAX_ID = 256;
-const MAX_TAG = MAX_TAG_BYTES;
-const EARLIEST_NS = 946_684_800_000_000_000n; // 2000-01-01
-const MAX_FUTURE_NS = 86_400_000_000_000n; // one day of clock skew
-const MAX_INFLUX_NS = 9_223_372_036_854_775_806n; // InfluxDB's largest timestamp
-const RESULT_FIELD_SET = new Set<string>(RESULT_FIELDS);
-const INTERVAL_FIELD_SET = new Set<string>(INTERVAL_FIELDS);
-
 export function checkString(value: string, name: string, max: number, allowEmpty = false): string {
-  const problem = stringProblem(value, max, allowEmpty);
+  const problem = textProblem(value, { maxBytes: max, charset: 'tag', empty: allowEmpty });
   if (problem) throw new ValidationError(`${name} ${problem}`);
   return value;
 }
 
-function checkToken(value: string, name: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(value)) throw new ValidationError(`${name} '${value.slice(0, 40)}' is not a known value`);
-  return value;
+function checkTime(v: unknown, name: string, unset: boolean): void {
+  if (typeof v !== 'string' || !/^\d{1,19}$/.test(v)) throw new ValidationError(`${name} must be nanoseconds since the epoch`);
+  if (unset && v === '0') return;
+  const ns = BigInt(v);
+  if (ns < 1n || ns > TIME_BOUNDS.maxNs) throw new ValidationError(`${name} ${v} is outside what InfluxDB can store (1970 .. 2262)`);
 }
 
-/**
- * Any timestamp InfluxDB can store is accepted: a result measured on a machine whose clock is
- * wrong is still a measured result (clockSkewSeconds flags it), and refusing it would lose it.
- */
-function checkTimestamp(ns: string, name: string): string {
-  if (!/^\d{1,19}$/.test(ns)) throw new ValidationError(`${name} must be nanoseconds since the epoch`);
-  if (BigInt(ns) < 1n || BigInt(ns) > MAX_INFLUX_NS) throw new ValidationError(`${name} ${ns} is outside what InfluxDB can store (1970 .. 2262)`);
-  return ns;
+function checkInt(v: unknown, name: string, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new ValidationError(`${name} must be a whole number from ${min} to ${max}, not ${quote(v, 20)}`);
 }
 
-/**
- * How far (in seconds, + ahead) a record's timestamp is from the collector's clock when it is
- * implausible — before 2000-01-01 or more than a day ahead; undefined when it is plausible.
- */
-export function clockSkewSeconds(ns: string, nowMs = Date.now()): number | undefined {
-  const v = BigInt(ns);
-  const now = BigInt(nowMs) * 1_000_000n;
-  if (v >= EARLIEST_NS && v <= now + MAX_FUTURE_NS) return undefined;
-  return Number((v - now) / 1_000_000_000n);
-}
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function checkInt(v: number, name: string, min: number, max: number): number {
-  if (!Number.isInteger(v) || v < min || v > max) throw new ValidationError(`${name} must be a whole number from ${min} to ${max}, not ${v}`);
-  return v;
-}
-
-function checkFields(fields: Record<string, number>, known: Set<string>, what: string): Record<string, number> {
-  const out: Record<string, number> = {};
+function checkMetrics(fields: unknown, of: 'result' | 'interval', what: string): void {
+  if (!isRecord(fields)) throw new ValidationError(`${what}: fields must be a map of numbers`);
+  const known = metricNames(of);
   const names = Object.keys(fields);
   if (names.length > known.size) throw new ValidationError(`${what}: too many fields`);
   for (const name of names) {
-    const value = fields[name]!;
-    if (!known.has(name)) throw new ValidationError(`${what}: unknown field '${name.slice(0, 64)}'`);
-    const problem = fieldValueProblem(value);
+    if (!known.has(name)) throw new ValidationError(`${what}: unknown field ${quote(name)}`);
+    const problem = metricProblem(name, fields[name]);
     if (problem) throw new ValidationError(`${what}: field ${name} ${problem}`);
-    out[name] = value;
   }
-  return out;
+}
+
+/** One field against its bound; `name` says where it is ("hello.host.kernel"). */
+function checkField(b: Bound, v: unknown, name: string): void {
+  switch (b.kind) {
+    case 'text': {
+      const problem = textProblem(v, b);
+      if (problem) throw new ValidationError(`${name} ${problem}`);
+      return;
+    }
+    case 'enum':
+      if (typeof v !== 'string' || !(b.values as readonly string[]).includes(v))
+        throw new ValidationError(`${name} ${quote(v, 40)} is not one of ${b.values.join(', ')}`);
+      return;
+    case 'int':
+      return checkInt(v, name, b.min, b.max);
+    case 'count':
+      if (typeof v !== 'string' || !/^\d{1,16}$/.test(v) || Number(v) > b.max) throw new ValidationError(`${name} must be a whole number from 0 to ${b.max}`);
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') throw new ValidationError(`${name} must be true or false`);
+      return;
+    case 'time':
+      return checkTime(v, name, b.unset === true);
+    case 'json':
+      if (typeof v !== 'string') throw new ValidationError(`${name} must be a string`);
+      if (v.length > b.maxBytes || Buffer.byteLength(v) > b.maxBytes) throw new ValidationError(`${name} is over ${b.maxBytes / 1024} KiB`);
+      return;
+    case 'list': {
+      if (!Array.isArray(v)) throw new ValidationError(`${name} must be a list`);
+      if (v.length > b.maxItems) throw new ValidationError(`${name} has more than ${b.maxItems} entries`);
+      v.forEach((item, i) => checkField(b.item, item, `${name}[${i}]`));
+      return;
+    }
+    case 'map': {
+      if (!isRecord(v)) throw new ValidationError(`${name} must be a map`);
+      const entries = Object.entries(v);
+      if (entries.length > b.maxEntries) throw new ValidationError(`${name} has more than ${b.maxEntries} entries`);
+      for (const [k, value] of entries) {
+        checkField(b.key, k, `${name} key`);
+        checkField(b.value, value, `${name}.${k}`);
+      }
+      return;
+    }
+    case 'metrics':
+      return checkMetrics(v, b.of, name.replace(/\.fields$/, ''));
+    case 'steps': {
+      if (!isRecord(v)) throw new ValidationError(`${name} must be a map of numbers`);
+      for (const [field, step] of Object.entries(v)) {
+        const problem = stepProblem(step);
+        if (problem) throw new ValidationError(`${name}.${field.slice(0, 64)} ${problem}`);
+      }
+      return;
+    }
+    case 'message':
+      if (v === null || v === undefined) {
+        if (b.optional) return;
+        throw new ValidationError(`${name} is missing`);
+      }
+      if (!isRecord(v)) throw new ValidationError(`${name} must be a message`);
+      return checkMessage(b.of, v, name);
+    case 'noise': {
+      if (!isRecord(v)) throw new ValidationError(`${name} must be a map of numbers`);
+      const names = Object.keys(v);
+      if (names.length > NOISE_FIELDS.length) throw new ValidationError(`${name}: too many signals`);
+      for (const signal of names) {
+        const problem = noiseValueProblem(signal, v[signal]);
+        if (problem) throw new ValidationError(`${name}: ${problem}`);
+      }
+      return;
+    }
+    case 'records':
+      return; // RecordBatch: counted by the stream handler before its records are looked at
+  }
+}
+
+const OPTIONAL_FIELDS = new Set(['parent_agent', 'clock_ns', 'resolution', 'noise', 'disturbed']);
+
+/** Every field the table knows for this message (an absent field decodes to its default). */
+function checkMessage(m: WireMessage, msg: Record<string, unknown>, prefix: string): void {
+  for (const [field, bound] of Object.entries(WIRE_BOUNDS[m]) as Array<[string, Bound]>) {
+    // Fields added to the contract after protocol 1 are absent from older agents' messages.
+    if (msg[field] === undefined && OPTIONAL_FIELDS.has(field)) continue;
+    checkField(bound, msg[field], `${prefix}.${field}`);
+  }
 }
 
 export function validateHello(h: Hello__Output | null | undefined): Hello__Output {
   if (!h) throw new ValidationError('the first message must be a hello');
-  if (h.protocol_version < MIN_PROTOCOL_VERSION)
+  if (typeof h.protocol_version === 'number' && h.protocol_version < MIN_PROTOCOL_VERSION)
     throw new ValidationError(`protocol version ${h.protocol_version} is too old (minimum ${MIN_PROTOCOL_VERSION})`);
-  checkString(h.agent_id, 'hello.agent_id', MAX_TAG);
-  checkString(h.hostname, 'hello.hostname', MAX_TAG);
-  checkString(h.group, 'hello.group', MAX_TAG);
-  if (h.role !== 'baseline' && h.role !== 'guest') throw new ValidationError(`hello.role must be baseline or guest`);
-  checkString(h.variant, 'hello.variant', MAX_TAG, true);
-  checkString(h.agent_version, 'hello.agent_version', 64, true);
-  checkString(h.sysbench_version, 'hello.sysbench_version', 64, true);
-  checkString(h.parent_agent ?? '', 'hello.parent_agent', MAX_TAG, true);
-  const env = h.environment;
-  if (!env) throw new ValidationError('hello.environment is missing');
-  checkToken(env.virt, 'hello.environment.virt');
-  checkToken(env.container, 'hello.environment.container');
-  checkToken(env.kvm, 'hello.environment.kvm');
-  if (env.detection_json.length > 64 * 1024) throw new ValidationError('hello.environment.detection_json is over 64 KiB');
-  if (Object.keys(env.declared).length > 32) throw new ValidationError('hello.environment.declared has more than 32 entries');
-  for (const [k, v] of Object.entries(env.declared)) {
-    checkString(k, 'hello.environment.declared key', 64);
-    checkString(v, `hello.environment.declared.${k}`, 256, true);
-  }
+  checkMessage('Hello', h as unknown as Record<string, unknown>, 'hello');
   return h;
 }
 
-/** What every record of a run carries (results and samples alike), checked the same way. */
-function checkRunRecord(r: Result__Output | IntervalSample__Output, what: 'result' | 'sample', knownFields: Set<string>): void {
-  checkString(r.id, `${what}.id`, MAX_ID);
-  checkTimestamp(r.timestamp_ns, `${what}.timestamp_ns`);
-  checkString(r.run_id, `${what}.run_id`, MAX_ID);
-  if (!isTestName(r.test)) throw new ValidationError(`${what}.test '${String(r.test).slice(0, 40)}' is not a known test`);
-  checkString(r.profile, `${what}.profile`, 64);
-  checkString(r.sysbench_version, `${what}.sysbench_version`, 64);
-  checkInt(r.trial, `${what}.trial`, 1, 1000);
-  checkFields(r.fields, knownFields, what);
-}
-
-/** Each printing step names a field of the result and is a positive finite number (a power of ten times a unit factor). */
-function checkResolution(resolution: Record<string, number>, fields: Record<string, number>): void {
-  for (const [name, step] of Object.entries(resolution)) {
-    if (!(name in fields)) throw new ValidationError(`result.resolution: '${name.slice(0, 64)}' is not a field of the result`);
-    if (typeof step !== 'number' || !Number.isFinite(step) || step <= 0 || step > MAX_FIELD_VALUE)
-      throw new ValidationError(`result.resolution.${name} must be a positive finite number`);
-  }
-}
-
-/** The trial's noise signals: known names, each within its range (schema/noise.ts); absent from older agents. */
-function checkNoise(noise: Record<string, number>, disturbed: string): void {
-  const names = Object.keys(noise);
-  if (names.length > NOISE_FIELDS.length) throw new ValidationError('result.noise: too many signals');
-  for (const name of names) {
-    const problem = noiseValueProblem(name, noise[name]);
-    if (problem) throw new ValidationError(`result.noise: ${problem}`);
-  }
-  checkString(disturbed, 'result.disturbed', MAX_DISTURBED_REASON, true);
-}
-
 export function validateResult(r: Result__Output): Result__Output {
-  checkRunRecord(r, 'result', RESULT_FIELD_SET);
-  checkInt(r.threads, 'result.threads', 1, 100_000);
-  if (r.errors.length > 20) throw new ValidationError('result.errors has more than 20 lines');
-  for (const e of r.errors)
-    if (typeof e !== 'string' || e.length > 1000) throw new ValidationError('result.errors lines must be strings of at most 1000 characters');
+  checkMessage('Result', r as unknown as Record<string, unknown>, 'result');
   if (r.ok && Object.keys(r.fields).length === 0) throw new ValidationError('result says ok but has no fields');
-  checkResolution(r.resolution ?? {}, r.fields);
-  checkNoise(r.noise ?? {}, r.disturbed ?? '');
+  // A step belongs to a field the result has; a non-zero value is no finer than its own step.
+  for (const [name, step] of Object.entries(r.resolution ?? {})) {
+    if (!(name in r.fields)) throw new ValidationError(`result.resolution: ${quote(name)} is not a field of the result`);
+    const value = r.fields[name]!;
+    if (value !== 0 && value < step) throw new ValidationError(`result: field ${name} = ${value} is below its own printing step ${step}`);
+  }
   return r;
 }
 
 export function validateSample(s: IntervalSample__Output): IntervalSample__Output {
-  checkRunRecord(s, 'sample', INTERVAL_FIELD_SET);
+  checkMessage('IntervalSample', s as unknown as Record<string, unknown>, 'sample');
   if (s.fields.elapsed_s === undefined) throw new ValidationError('sample has no elapsed_s');
   return s;
 }
 
 export function validateStatus(s: AgentStatus__Output): AgentStatus__Output {
-  checkString(s.id, 'status.id', MAX_ID);
-  checkTimestamp(s.timestamp_ns, 'status.timestamp_ns');
-  if (!['idle', 'running', 'replaying'].includes(s.state))
-    throw new ValidationError(`status.state '${s.state.slice(0, 20)}' is not idle, running or replaying`);
-  for (const k of ['spooled', 'dropped', 'corrupt', 'rejected'] as const) {
-    if (!/^\d{1,15}$/.test(s[k])) throw new ValidationError(`status.${k} must be a whole number`);
-  }
+  checkMessage('AgentStatus', s as unknown as Record<string, unknown>, 'status');
   return s;
+}
+
+/** The agent's clock offset (seconds, + ahead) from its hello, when it sent one; undefined otherwise. */
+export function agentClockOffsetSeconds(h: Hello__Output, nowMs = Date.now()): number | undefined {
+  if (!h.clock_ns || h.clock_ns === '0') return undefined;
+  return Number((BigInt(h.clock_ns) - BigInt(nowMs) * 1_000_000n) / 1_000_000_000n);
+}
+
+/** An agent clock off by more than the tolerance: every record of that agent is flagged. */
+export function wrongClock(agentOffsetS: number | undefined): agentOffsetS is number {
+  return agentOffsetS !== undefined && Math.abs(agentOffsetS) > TIME_BOUNDS.clockToleranceS;
+}
+
+/**
+ * How far (in seconds, + ahead) a record is from the collector's clock when it is flagged, or
+ * undefined when it is plausible. Flagged: the agent's clock is off by more than the tolerance
+ * (`agentOffsetS`, from its hello: every record of that agent), or the record is before
+ * 2000-01-01 or more than a day ahead of the collector's clock.
+ */
+export function clockSkewSeconds(ns: string, nowMs = Date.now(), agentOffsetS?: number): number | undefined {
+  if (wrongClock(agentOffsetS)) return agentOffsetS;
+  const v = BigInt(ns);
+  const now = BigInt(nowMs) * 1_000_000n;
+  if (v >= TIME_BOUNDS.earliestNs && v <= now + BigInt(TIME_BOUNDS.aheadS) * 1_000_000_000n) return undefined;
+  return Number((v - now) / 1_000_000_000n);
 }

@@ -20,6 +20,7 @@ export function hello(over: Partial<Hello__Output> = {}, env: Partial<Environmen
     agent_version: '0.1.0',
     sysbench_version: '1.0.20',
     parent_agent: '',
+    clock_ns: '0',
     ...over,
   };
 }

@@ -2,6 +2,7 @@
 
 import type { HostFacts as _virtoverhead_v1_HostFacts, HostFacts__Output as _virtoverhead_v1_HostFacts__Output } from '../../virtoverhead/v1/HostFacts';
 import type { Environment as _virtoverhead_v1_Environment, Environment__Output as _virtoverhead_v1_Environment__Output } from '../../virtoverhead/v1/Environment';
+import type { Long } from '@grpc/proto-loader';
 
 export interface Hello {
   'protocol_version'?: (number);
@@ -26,6 +27,11 @@ export interface Hello {
    * of the chain (the whole stack); docs/overhead.md "Nested stacks".
    */
   'parent_agent'?: (string);
+  /**
+   * The agent's wall clock when it sent this hello (protocol 3; 0 = not sent). The collector
+   * compares it with its own to flag every record of an agent whose clock is wrong.
+   */
+  'clock_ns'?: (number | string | Long);
 }
 
 export interface Hello__Output {
@@ -51,4 +57,9 @@ export interface Hello__Output {
    * of the chain (the whole stack); docs/overhead.md "Nested stacks".
    */
   'parent_agent': (string);
+  /**
+   * The agent's wall clock when it sent this hello (protocol 3; 0 = not sent). The collector
+   * compares it with its own to flag every record of an agent whose clock is wrong.
+   */
+  'clock_ns': (string);
 }

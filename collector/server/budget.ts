@@ -1,0 +1,55 @@
+// Per-credential budgets of distinct tag values and series (schema/bounds.ts TAG_BUDGETS,
+// SERIES_BUDGET). Every free tag value becomes an InfluxDB index entry that is never forgotten:
+// one guest's token inventing a profile name per result used up InfluxDB's 100 000 values per
+// tag in 85 s, and from then on another group's result with a new profile name was held
+// forever. A credential is one agent id in one group (what a token or a certificate grants;
+// without --tokens, what the hello claims). Counted in memory, per collector process.
+import { quote } from '../../lib/inert.js';
+import { SERIES_BUDGET, TAG_BUDGETS } from '../../schema/bounds.js';
+
+interface Spent {
+  values: Map<string, Set<string>>;
+  series: Set<string>;
+}
+
+export class TagBudgets {
+  private readonly spent = new Map<string, Spent>();
+
+  constructor(
+    private readonly budgets: Readonly<Record<string, number>> = TAG_BUDGETS,
+    private readonly seriesBudget = SERIES_BUDGET,
+    /** Credentials remembered; past it the oldest is forgotten (only without --tokens can there be this many). */
+    private readonly maxCredentials = 100_000,
+  ) {}
+
+  /**
+   * Admits these tag values (and `series`, a series key) for the credential and counts them, or
+   * says why not: all or nothing, so a refused record spends no budget.
+   */
+  admit(group: string, agent: string, tags: Readonly<Record<string, string>>, series?: string): string | undefined {
+    const key = `${group}\0${agent}`;
+    let s = this.spent.get(key);
+    if (!s) {
+      if (this.spent.size >= this.maxCredentials) this.spent.delete(this.spent.keys().next().value!);
+      s = { values: new Map(), series: new Set() };
+      this.spent.set(key, s);
+    }
+    for (const [tag, value] of Object.entries(tags)) {
+      const budget = this.budgets[tag];
+      if (budget === undefined) continue;
+      const seen = s.values.get(tag);
+      if (seen?.has(value) || (seen?.size ?? 0) < budget) continue;
+      return `agent ${quote(agent)} in group ${quote(group)} has used its budget of ${budget} distinct ${tag} values: ${tag} ${quote(value)} is refused (docs/schema.md, "What an agent may send")`;
+    }
+    if (series !== undefined && !s.series.has(series) && s.series.size >= this.seriesBudget)
+      return `agent ${quote(agent)} in group ${quote(group)} has used its budget of ${this.seriesBudget} distinct series: a new one is refused (docs/schema.md, "What an agent may send")`;
+    for (const [tag, value] of Object.entries(tags)) {
+      if (this.budgets[tag] === undefined) continue;
+      let seen = s.values.get(tag);
+      if (!seen) s.values.set(tag, (seen = new Set()));
+      seen.add(value);
+    }
+    if (series !== undefined) s.series.add(series);
+    return undefined;
+  }
+}
