@@ -44,6 +44,7 @@ export const UNIT_TESTS = [
   'lib/inert.test.ts',
   'lib/options.test.ts',
   'lib/version.test.ts', // git in a temporary folder
+  'lib/secret-file.test.ts',
   'lib/stats/median-ci.test.ts',
   'lib/stats/stats.test.ts',
   'proto/proto.test.ts',

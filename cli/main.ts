@@ -4,6 +4,11 @@
 import { UsageError } from '../lib/errors.js';
 import { COMMANDS } from './commands.js';
 import { disableColor } from './color.js';
+import { inertOutput } from '../lib/inert.js';
+import { redactSecrets } from '../lib/secret-file.js';
+
+/** Every command's error message: no credential in it (an InfluxDB URL's password), nothing that drives the terminal. */
+const shown = (text: string): string => inertOutput(redactSecrets(text));
 
 function usage(): string {
   const lines = [
@@ -41,10 +46,10 @@ async function main(argv: string[]): Promise<number> {
     return await (await command.load()).run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`virt-overhead ${name}: ${err.message}\n(see 'virt-overhead ${name} --help')\n`);
+      process.stderr.write(`virt-overhead ${name}: ${shown(err.message)}\n(see 'virt-overhead ${name} --help')\n`);
       return 2;
     }
-    process.stderr.write(`virt-overhead ${name}: ${(err as Error).message}\n`);
+    process.stderr.write(`virt-overhead ${name}: ${shown((err as Error).message)}\n`);
     return 1;
   }
 }
@@ -54,7 +59,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`virt-overhead: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`virt-overhead: ${shown((err as Error).stack ?? String(err))}\n`);
     process.exitCode = 1;
   },
 );

@@ -33,9 +33,12 @@ export function inertOutput(text: string): string {
  * format characters raw; here they are \u escapes too (the same JSON value once parsed).
  */
 export function inertJson(value: unknown, space?: number): string {
-  return JSON.stringify(value, null, space).replace(UNSAFE_IN_JSON, (ch) =>
-    [...Array(ch.length).keys()].map((i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
-  );
+  return inertJsonText(JSON.stringify(value, null, space));
+}
+
+/** JSON text already made (a log line): the same escapes, the same value. */
+export function inertJsonText(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, (ch) => [...Array(ch.length).keys()].map((i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }
 
 /** A value quoted for a message or a log line: inert and cut to `max` characters. */

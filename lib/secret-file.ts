@@ -36,16 +36,22 @@ export function secretFileWarning(path: string, option: string): string | undefi
   return problems.length ? `${option} ${path}: ${problems.join('; ')}` : undefined;
 }
 
+// Credentials in text that is about to be shown (an error message, a log line): a URL's
+// password (`http://user:pass@host`), a password or token in a query (InfluxDB 1.x takes
+// `?u=..&p=..`), an Authorization header's value. Every command's messages and logs go through
+// redactSecrets (cli/main.ts, cli/log.ts); a URL printed on purpose goes through redactUrl.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^/\s@]*@/gi;
+const QUERY_SECRET = /([?&](?:p|password|passwd|pass|token|access_token|secret)=)[^&#\s'"]*/gi;
+const AUTH_HEADER = /\b((?:authorization:?\s*)?(?:basic|bearer)\s+)[A-Za-z0-9._~+/=-]{6,}/gi;
+
+/** The text with every credential it shows replaced by `***`. */
+export function redactSecrets(text: string): string {
+  return text.replace(URL_PASSWORD, '$1:***@').replace(QUERY_SECRET, '$1***').replace(AUTH_HEADER, '$1***');
+}
+
 /** The URL with its password replaced, for logs and messages. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.password) return url;
-    u.password = '***';
-    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
-  } catch {
-    return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
-  }
+  return redactSecrets(url);
 }
 
 /** Puts username and password into an http(s) URL (percent-encoded, as `user:pass@`). */

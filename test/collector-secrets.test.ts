@@ -115,4 +115,23 @@ describe('collector: InfluxDB password from a file', () => {
     const r = await c.stop();
     expect(r.stderr).toMatch(/open-password: mode 0644 lets other users read it \(chmod 600\)/);
   }, 60_000);
+
+  // Issue 23 item 8: every command redacts credentials in every message (cli/main.ts and cli/log.ts
+  // through lib/secret-file.ts redactSecrets), not only where a message was written with care.
+  it('report (table, --changes, --compare) prints no password from --influx in any message: wrong password, InfluxDB down, a URL it cannot read', async () => {
+    const secret = 'hunter2-Zq9';
+    const urls = [
+      influxd.url.replace('://', `://admin:${secret}@`), // InfluxDB refuses it
+      `http://admin:${secret}@127.0.0.1:1`, // nothing listens there
+      `http://admin:${secret}@[::1`, // not a URL
+      `${influxd.url}/?u=admin&p=${secret}`, // InfluxDB 1.x's query form
+    ];
+    const modes = [[], ['--changes'], ['--compare', 'a,b', '--group', 'g'], ['--json']];
+    for (const url of urls)
+      for (const mode of modes) {
+        const r = await runCli(['report', '--influx', url, '--database', 'vo_secrets', ...mode]);
+        expect(r.code, `${url} ${mode.join(' ')}: ${r.stderr}`).not.toBe(0);
+        expect(r.stderr + r.stdout, `${url} ${mode.join(' ')}`).not.toContain(secret);
+      }
+  }, 120_000);
 });

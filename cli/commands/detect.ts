@@ -2,6 +2,7 @@
 import { detect, parseDeclared } from '../../agent/detect/index.js';
 import { formatDetection } from '../../agent/detect/format.js';
 import { OK_EXIT, USAGE_EXIT, formatHelp, optStr, parseOptions, type CommandSpec } from '../../lib/options.js';
+import { inertJson, inertOutput } from '../../lib/inert.js';
 
 export const COMMAND: CommandSpec = {
   name: 'detect',
@@ -24,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const declared = parseDeclared((values.declare as string[] | undefined) ?? []);
   const d = await detect({ root: optStr(values, 'root') ?? '/', declared, runSystemdDetectVirt: values['no-systemd-detect-virt'] !== true });
-  process.stdout.write((values.json === true ? JSON.stringify(d, null, 2) : formatDetection(d)) + '\n');
+  // What the machine reports (DMI strings, cpuid, the kernel's words) is printed inert (lib/inert.ts).
+  process.stdout.write((values.json === true ? inertJson(d, 2) : inertOutput(formatDetection(d))) + '\n');
   return 0;
 }

@@ -15,6 +15,7 @@ import { createLogger } from '../log.js';
 import { OK_EXIT, USAGE_EXIT, formatHelp, int, optDuration, optStr, size, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { TRIALS_OPTION } from '../../lib/common-options.js';
 import { redactUrl } from '../../lib/secret-file.js';
+import { inertOutput } from '../../lib/inert.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'accel', type: 'list', help: 'accelerators to run guests with: tcg, kvm (kvm only after a probe guest boots)', default: ['tcg', 'kvm'] },
@@ -132,16 +133,18 @@ export async function run(argv: string[]): Promise<number> {
         const influx = influxClient(influxUrl, database);
         const report = await buildReport({ influx, database, group, since: started });
         process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${redactUrl(influxUrl)}, database ${database}):\n\n`);
-        process.stdout.write(formatReportTable(report));
-        process.stdout.write(formatChainReport(await buildChainReport({ influx, database, group, since: started })));
+        process.stdout.write(inertOutput(formatReportTable(report)));
+        process.stdout.write(inertOutput(formatChainReport(await buildChainReport({ influx, database, group, since: started }))));
         // Each further QEMU variant against the first, from their interleaved runs, paired.
         for (const b of qemus.slice(1)) {
           process.stdout.write(`\n${b.name} against ${qemus[0]!.name} (report --compare ${qemus[0]!.name},${b.name}):\n`);
           process.stdout.write(
-            formatVariantTable(
-              await variantRows({ influx, database, group, since: started, variantA: qemus[0]!.name, variantB: b.name }),
-              qemus[0]!.name,
-              b.name,
+            inertOutput(
+              formatVariantTable(
+                await variantRows({ influx, database, group, since: started, variantA: qemus[0]!.name, variantB: b.name }),
+                qemus[0]!.name,
+                b.name,
+              ),
             ),
           );
         }

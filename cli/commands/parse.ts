@@ -6,6 +6,7 @@ import type { Invocation } from '../../agent/sysbench/fields.js';
 import { parseSysbenchOutput } from '../../agent/sysbench/parser/index.js';
 import { USAGE_EXIT, formatHelp, parseOptions, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { UsageError } from '../../lib/errors.js';
+import { inertJson, inertOutput } from '../../lib/inert.js';
 
 const SPECS: OptionSpec[] = [
   {
@@ -93,8 +94,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     const invocations = parseSysbenchOutput(text);
     if (invocations.length === 0 || invocations.some((i) => !i.ok)) failed = true;
-    if (json) process.stdout.write((positionals.length === 1 ? JSON.stringify(invocations, null, 2) : JSON.stringify(invocations)) + '\n');
-    else process.stdout.write(formatTable(file, invocations));
+    // sysbench's output is untrusted text: what is printed of it is made inert (lib/inert.ts).
+    if (json) process.stdout.write((positionals.length === 1 ? inertJson(invocations, 2) : inertJson(invocations)) + '\n');
+    else process.stdout.write(inertOutput(formatTable(file, invocations)));
   }
   return unreadable ? 2 : failed ? 1 : 0;
 }

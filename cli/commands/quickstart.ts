@@ -10,6 +10,7 @@ import { latestResultsTable } from '../../collector/report/results-table.js';
 import { startLocalStack } from '../../collector/stack.js';
 import { labPrerequisites, runLab } from '../../lab/index.js';
 import { packageRoot } from '../../lib/root.js';
+import { inertOutput } from '../../lib/inert.js';
 import { createLogger } from '../log.js';
 import { OK_EXIT, USAGE_EXIT, formatHelp, int, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { TRIALS_OPTION } from '../../lib/common-options.js';
@@ -115,10 +116,10 @@ export async function run(argv: string[]): Promise<number> {
       }[]
     ).map((r) => r.run_id);
     process.stdout.write(`\nResults read back from InfluxDB (${stack.influxUrl}, database ${stack.database}):\n\n`);
-    process.stdout.write((await latestResultsTable(influx, [...new Set(runs)])) + '\n');
+    process.stdout.write(inertOutput(await latestResultsTable(influx, [...new Set(runs)])) + '\n');
     if (withGuest) {
       process.stdout.write(`\nOverhead of the TCG guest against this machine (95 % confidence intervals):\n\n`);
-      process.stdout.write(formatReportTable(await buildReport({ influx, database: stack.database, group: GROUP, since: started })));
+      process.stdout.write(inertOutput(formatReportTable(await buildReport({ influx, database: stack.database, group: GROUP, since: started }))));
     }
     if (values['keep-running'] === true) {
       process.stdout.write(`\nInfluxDB ${stack.influxUrl} and collector ${stack.collectorAddress} keep running; Ctrl-C stops them.\n`);

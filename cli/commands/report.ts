@@ -6,6 +6,8 @@ import { formatVariantTable, variantRows } from '../../collector/report/variants
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
 import { UsageError } from '../../lib/errors.js';
+import { inertJson, inertOutput } from '../../lib/inert.js';
+import { redactUrl } from '../../lib/secret-file.js';
 import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
 import { appendSections, changesReport, formatChangesReport, renderChangesSection } from '../../collector/changes/report.js';
 import { buildChainReport } from '../../collector/report/chain/build.js';
@@ -62,12 +64,12 @@ export async function run(argv: string[]): Promise<number> {
     if (!a || !b || extra.length) throw new UsageError(`--compare takes two variant names, A,B (e.g. stock-qemu,patched-qemu), not '${compare}'`);
     if (group === undefined) throw new UsageError('--compare needs --group: variants are compared within one group');
     const rows = await variantRows({ influx, database, group, since: new Date(Date.now() - since), variantA: a, variantB: b, margins });
-    process.stdout.write(values.json === true ? JSON.stringify(rows, null, 2) + '\n' : formatVariantTable(rows, a, b));
+    process.stdout.write(values.json === true ? inertJson(rows, 2) + '\n' : inertOutput(formatVariantTable(rows, a, b)));
     return 0;
   }
   if (values.changes === true) {
     const series = await changesReport({ influx, database, sinceMs: Date.now() - since, ...(group !== undefined ? { group } : {}) });
-    process.stdout.write(values.json === true ? JSON.stringify(series, null, 2) + '\n' : formatChangesReport(series));
+    process.stdout.write(values.json === true ? inertJson(series, 2) + '\n' : inertOutput(formatChangesReport(series)));
     return 0;
   }
   let report;
@@ -76,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     report = await buildReport({ influx, database, since, metrics, margins, ...(group !== undefined ? { group } : {}) });
     chains = await buildChainReport({ influx, database, since: new Date(Date.now() - since), ...(group !== undefined ? { group } : {}) });
   } catch (err) {
-    throw new Error(`cannot read results from ${str(values, 'influx')} database ${database}: ${(err as Error).message}`);
+    throw new Error(`cannot read results from ${redactUrl(str(values, 'influx'))} database ${database}: ${(err as Error).message}`);
   }
   const html = optStr(values, 'html');
   if (html) {
@@ -84,6 +86,6 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(html, appendSections(renderHtmlReport(report), [renderChangesSection(changes), renderChainHtml(chains)]));
     process.stderr.write(`wrote ${html}\n`);
   }
-  process.stdout.write(values.json === true ? JSON.stringify({ ...report, chains }, null, 2) + '\n' : formatReportTable(report) + formatChainReport(chains));
+  process.stdout.write(values.json === true ? inertJson({ ...report, chains }, 2) + '\n' : inertOutput(formatReportTable(report) + formatChainReport(chains)));
   return 0;
 }

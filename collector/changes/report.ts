@@ -3,6 +3,7 @@
 // change points (or why it has none: too few runs).
 import type { InfluxDB } from 'influx';
 import { eq } from '../../schema/influxql.js';
+import { inert } from '../../lib/inert.js';
 import { createChangeDetector, type ChangeDetectionOptions, type ChangeRecord, type GuestTestKey } from './index.js';
 
 export interface ChangeReportSeries {
@@ -59,8 +60,11 @@ export async function changesReport(opts: ChangeReportOptions): Promise<ChangeRe
 
 const f1 = (v: unknown) => (typeof v === 'number' ? (v >= 0 ? '+' : '') + v.toFixed(1) : '?');
 
+// Stored strings (tags, run ids, facts an agent reported) are made inert one by one
+// (lib/inert.ts): a line break in one of them cannot forge a line of the report.
 function seriesTitle(s: ChangeReportSeries): string {
-  return `${s.key.group} · ${s.key.agent} · ${s.key.test} (${s.key.profile}${s.threads !== null ? `, ${s.threads} threads` : ''}) · ${s.metric} vs ${s.baselineAgent}`;
+  const t = `${s.key.group} · ${s.key.agent} · ${s.key.test} (${s.key.profile}${s.threads !== null ? `, ${s.threads} threads` : ''}) · ${s.metric} vs ${s.baselineAgent}`;
+  return inert(t);
 }
 
 /** One line per change: when, what, how sure, what changed with it. */
@@ -70,7 +74,9 @@ export function describeChange(c: ChangeReportSeries['changes'][number]): string
   const cause = c.tags.cause === 'baseline' ? ' — the BASELINE changed at the same time (a baseline change, not a guest one)' : '';
   const facts = f.facts_detail ? `; changed with it: ${f.facts_detail}` : '';
   const p = typeof f.p_value === 'number' ? f.p_value.toExponential(1) : '?';
-  return `${c.time}  ${c.tags.kind}: overhead ${f1(f.before_pct)} % → ${f1(f.after_pct)} % (${f1(f.change_pct)} points${ci}, p=${p}), runs ${f.before_run_id} → ${f.run_id}${cause}${facts}`;
+  return inert(
+    `${c.time}  ${c.tags.kind}: overhead ${f1(f.before_pct)} % → ${f1(f.after_pct)} % (${f1(f.change_pct)} points${ci}, p=${p}), runs ${f.before_run_id} → ${f.run_id}${cause}${facts}`,
+  );
 }
 
 export function formatChangesReport(series: readonly ChangeReportSeries[]): string {
