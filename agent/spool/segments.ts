@@ -2,6 +2,9 @@
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import type { Decoded } from './record.js';
 
+/** Spool files: the owner alone, whatever the umask (the directory is 0700 too). */
+export const FILE_MODE = 0o600;
+
 export function segName(seq: number): string {
   return `${String(seq).padStart(16, '0')}.seg`;
 }
@@ -25,7 +28,7 @@ export function rewriteSegment(path: string, buf: Buffer, records: Decoded[]): {
     pos += d.length;
   }
   const tmp = path + '.tmp';
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'w', FILE_MODE);
   writeSync(fd, Buffer.concat(parts));
   fsyncSync(fd);
   closeSync(fd);

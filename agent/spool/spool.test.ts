@@ -1,8 +1,10 @@
 // The spool on a real file system: order, acks across restarts, torn and corrupt records,
 // the size cap and the acks log. Expected numbers are worked out by hand from record sizes.
 import {
+  chmodSync,
   closeSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -240,5 +242,26 @@ describe('spool', () => {
     reopened.append([rec(31)]);
     reopened.close();
     expect(ids(Spool.open(dir))).toEqual(['r-000031']);
+  });
+
+  // Issue 23 item 7: segments were world-readable (0644) when the agent ran by hand with umask 022.
+  it('keeps its files to the owner: directory 0700, every file 0600, whatever the umask; an older open spool is closed', (ctx) => {
+    // The test's own umask must let others read (022 here), or it shows nothing (workers cannot set it).
+    const umask = parseInt(/^Umask:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '77', 8);
+    if ((umask & 0o044) !== 0) ctx.skip(`umask ${umask.toString(8)} already keeps files from others`);
+    const dir = join(tempDir(), 'spool');
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755); // an older agent's spool
+    const spool = Spool.open(dir, { segmentBytes: 10 * L, maxBytes: 20 * L });
+    for (let i = 1; i <= 30; i++) spool.append([rec(i)]); // past the cap: counters.json written
+    spool.ack([rec(25).id]);
+    spool.close();
+    const reopened = Spool.open(dir, { segmentBytes: 10 * L, maxBytes: 20 * L }); // compacts acks.log
+    reopened.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    expect(files).toEqual(expect.arrayContaining(['acks.log', 'counters.json']));
+    expect(files.some((f) => f.endsWith('.seg'))).toBe(true);
+    for (const f of files) expect([f, (statSync(join(dir, f)).mode & 0o777).toString(8)]).toEqual([f, '600']);
   });
 });

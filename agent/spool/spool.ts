@@ -12,6 +12,7 @@ import {
   existsSync,
   fsyncSync,
   mkdirSync,
+  chmodSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -26,7 +27,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSegment, encodeRecord, HEADER, MAX_RECORD, recordPayload, type SpoolRecord } from './record.js';
-import { listSegments, rewriteSegment, segName } from './segments.js';
+import { FILE_MODE, listSegments, rewriteSegment, segName } from './segments.js';
 
 export interface SpoolStats {
   spooled: number;
@@ -112,7 +113,10 @@ export class Spool {
   }
 
   private recover(): void {
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // Results are nobody else's business, also when the agent runs by hand with umask 022 (a
+    // spool made by an older agent is closed to others here, its files with it).
+    chmodSync(this.dir, 0o700);
     try {
       const c = JSON.parse(readFileSync(join(this.dir, 'counters.json'), 'utf8')) as { dropped?: number; corrupt?: number; quarantined?: number };
       this.counters = { dropped: Number(c.dropped) || 0, corrupt: Number(c.corrupt) || 0, quarantined: Number(c.quarantined) || 0 };
@@ -166,7 +170,7 @@ export class Spool {
   private saveCounters(): void {
     const tmp = join(this.dir, 'counters.json.tmp');
     this.tryDisk(() => {
-      writeFileSync(tmp, JSON.stringify(this.counters));
+      writeFileSync(tmp, JSON.stringify(this.counters), { mode: FILE_MODE });
       renameSync(tmp, join(this.dir, 'counters.json'));
     });
   }
@@ -195,7 +199,7 @@ export class Spool {
       seg = { seq: seg ? seg.seq + 1 : 1, bytes: 0, live: new Set() };
       this.segments.push(seg);
     }
-    if (this.fd < 0) this.fd = openSync(join(this.dir, segName(seg.seq)), 'a');
+    if (this.fd < 0) this.fd = openSync(join(this.dir, segName(seg.seq)), 'a', FILE_MODE);
     return seg;
   }
 
@@ -363,7 +367,7 @@ export class Spool {
   /** Appends lines to quarantine.jsonl (fsync'd); counts them; a failed write is counted as dropped. */
   private appendQuarantine(lines: string[], records: number): void {
     try {
-      const fd = openSync(join(this.dir, 'quarantine.jsonl'), 'a');
+      const fd = openSync(join(this.dir, 'quarantine.jsonl'), 'a', FILE_MODE);
       try {
         writeSync(fd, lines.join('\n') + '\n');
         fsyncSync(fd);
@@ -416,7 +420,7 @@ export class Spool {
     if (known.length === 0) return;
     // When the disk refuses, the ack is only kept in memory: after a restart the record is
     // resent, and the collector acknowledges an identical resend without writing it again.
-    this.tryDisk(() => appendFileSync(join(this.dir, 'acks.log'), known.join('\n') + '\n'));
+    this.tryDisk(() => appendFileSync(join(this.dir, 'acks.log'), known.join('\n') + '\n', { mode: FILE_MODE }));
     for (const id of known) {
       this.unreadable.delete(id);
       if (this.memory.delete(id)) {
@@ -468,7 +472,7 @@ export class Spool {
     if (!read) return; // a failing disk: compacted at a later start
     const tmp = path + '.tmp';
     const ok = this.tryDisk(() => {
-      writeFileSync(tmp, [...stillNeeded].map((id) => id + '\n').join(''));
+      writeFileSync(tmp, [...stillNeeded].map((id) => id + '\n').join(''), { mode: FILE_MODE });
       renameSync(tmp, path);
     });
     if (!ok) return;
