@@ -20,12 +20,17 @@ import { Sender } from './stream/sender.js';
 import { loadProfile } from './sysbench/profiles.js';
 import { sysbenchVersion } from './sysbench/runner.js';
 import { nowNs, runSuite } from './suite.js';
+import { runBudgetSeconds } from './run-budget.js';
 import { readSecretFile, secretFileWarning } from '../lib/secret-file.js';
 import { UsageError } from '../lib/errors.js';
 import { quote } from '../lib/inert.js';
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const profile = loadProfile(cfg.profile);
+  if (cfg.printStartTimeout) {
+    process.stdout.write(`${runBudgetSeconds(profile, cfg.tests, cfg.trials, cfg.flushTimeoutMs)}\n`);
+    return 0;
+  }
   const version = await sysbenchVersion(cfg.sysbench);
   if (cfg.dryRun) return runDry(cfg, profile, version, log);
   const token = cfg.tokenFile ? readToken(cfg.tokenFile, log) : undefined;

@@ -56,6 +56,19 @@ TOKEN=${VIRT_OVERHEAD_INSTALL_TOKEN:-}
 KEYS='collector group role variant profile interval jitter token_file tls_ca tls_cert tls_key tls_server_name allow_plaintext workdir'
 
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"; }
+# Every value this script writes into a file (agent.yaml, a unit, the token) is one line of
+# printable text: a newline would split agent.yaml, a control character is never a setting,
+# and '|' is the separator of the unit templates' sed. Refused before anything is written.
+check_value() { # OPTION VALUE
+  case $2 in *'|'*) die "$1: value may not contain '|': $(printf '%s' "$2" | od -An -c | tr -s ' ' | head -c 120)" ;; esac
+  if printf '%s' "$2" | LC_ALL=C grep -q '[[:cntrl:]]' || [ "$(printf '%s\n' "$2" | wc -l)" -ne 1 ]; then
+    die "$1: value may not contain a newline or a control character: $(printf '%s' "$2" | od -An -c | tr -s ' ' | head -c 120)"
+  fi
+}
+# A duration as both the agent and systemd read it: a whole number with a unit.
+check_duration() { # OPTION VALUE
+  printf '%s' "$2" | grep -Eqx '[0-9]+(ms|s|m|h|d|w)' || die "$1 must be a duration: a whole number with a unit (ms, s, m, h, d or w), e.g. 10m; not '$2'"
+}
 while [ $# -gt 0 ]; do
   case $1 in
     -h|--help) usage; exit 0 ;;
@@ -67,15 +80,17 @@ while [ $# -gt 0 ]; do
     --daemon) RUN_MODE=daemon ;;
     --skip-sysbench) SKIP_SYSBENCH=1 ;;
     --allow-plaintext) SET_allow_plaintext=true ;;
-    --root) need_value "$@"; ROOT=$2; shift ;;
-    --from) need_value "$@"; FROM=$2; shift ;;
-    --node) need_value "$@"; NODE_ARG=$2; shift ;;
-    --arch) need_value "$@"; ARCH=$2; shift ;;
+    --root) need_value "$@"; check_value "$1" "$2"; ROOT=$2; shift ;;
+    --from) need_value "$@"; check_value "$1" "$2"; FROM=$2; shift ;;
+    --node) need_value "$@"; check_value "$1" "$2"; NODE_ARG=$2; shift ;;
+    --arch) need_value "$@"; check_value "$1" "$2"; ARCH=$2; shift ;;
     --token) need_value "$@"; TOKEN=$2; shift ;;
     --collector|--group|--role|--variant|--profile|--interval|--jitter|--token-file|--tls-ca|--tls-cert|--tls-key|--tls-server-name)
       need_value "$@"
       key=$(printf '%s' "${1#--}" | tr - _)
       case $2 in *'"'*|*'\'*) die "$1: value may not contain quotes or backslashes: $2" ;; esac
+      check_value "$1" "$2"
+      case $1 in --interval|--jitter) check_duration "$1" "$2" ;; esac
       eval "SET_$key=\$2"
       shift ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -83,6 +98,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+[ -z "$TOKEN" ] || check_value '--token (or VIRT_OVERHEAD_INSTALL_TOKEN)' "$TOKEN"
 if [ -n "$ROOT" ]; then
   [ -d "$ROOT" ] || die "--root $ROOT: no such directory"
   ROOT=$(cd "$ROOT" && pwd)
@@ -138,6 +154,8 @@ ensure_dir() { # absolute path inside the root; remembers directories it had to 
 # Content comes as an argument, not a pipe: a pipe would run this in a subshell and lose
 # what it records (CHANGED, CREATED_DIRS).
 put_file() {
+  # mv onto a directory would move the file into it and report success.
+  [ -d "$ROOT$1" ] && die "cannot write $1: it is a directory"
   tmp=$(mktemp)
   printf '%s\n' "$3" >"$tmp"
   if [ -f "$ROOT$1" ] && cmp -s "$tmp" "$ROOT$1" && [ "$(stat -c %a "$ROOT$1")" = "$2" ]; then rm -f "$tmp"; return 0; fi
@@ -494,6 +512,20 @@ interval_calendar() {
     *) return 1 ;;
   esac
 }
+# The most one run may take (the agent's own answer: every test at its timeout, every trial the
+# trial rule may add, the flush), for the oneshot unit's TimeoutStartSec: a run that hangs past
+# it is stopped and the next one starts, instead of the guest never measuring again.
+start_timeout() {
+  if [ "$DRY" = 1 ]; then echo 0; return 0; fi
+  entry=$APP/lib/dist/cli/main.js
+  [ -f "$ROOT$APP/lib/virt-overhead-agent.mjs" ] && entry=$APP/lib/virt-overhead-agent.mjs
+  profile=${SET_profile:-$(existing_value profile)}
+  case $profile in /*) set -- --profile "$ROOT$profile" ;; *) set -- ;; esac
+  out=$("$NODE" "$ROOT$entry" agent --config "$ROOT$CONF" "$@" --print-start-timeout 2>&1) ||
+    die "cannot work out how long a run of this profile may take (agent --print-start-timeout): $out"
+  printf '%s' "$out" | grep -Eqx '[0-9]+' || die "agent --print-start-timeout answered '$out', not a number of seconds"
+  printf '%s' "$out"
+}
 write_timer_units() {
   if [ "$RUN_MODE" != timer ]; then
     remove "$TIMER_DROPIN" "$TIMER_PATH" "/etc/systemd/system/timers.target.wants/$TIMER"
@@ -502,15 +534,21 @@ write_timer_units() {
   fi
   src=$(dirname "$(unit_source)")/$TIMER
   [ -f "$src" ] || die "cannot find $TIMER next to $UNIT ($src)"
-  put_file "$TIMER_PATH" 644 "$(sed -e "s|^OnCalendar=.*|OnCalendar=$TIMER_CAL|" -e "s|^RandomizedDelaySec=.*|RandomizedDelaySec=$TIMER_JITTER|" "$src")"
+  # Made first, written after: a unit that cannot be made stops the install, never written half.
+  timer=$(sed -e "s|^OnCalendar=.*|OnCalendar=$TIMER_CAL|" -e "s|^RandomizedDelaySec=.*|RandomizedDelaySec=$TIMER_JITTER|" "$src") ||
+    die "cannot make $TIMER from $src"
+  printf '%s\n' "$timer" | grep -qx "RandomizedDelaySec=$TIMER_JITTER" || die "cannot make $TIMER from $src: no RandomizedDelaySec line"
+  timeout=$(start_timeout) || exit 1
+  put_file "$TIMER_PATH" 644 "$timer"
   put_file "$TIMER_DROPIN" 644 "# Written by install-agent.sh (timer mode): one run per start, then the process exits;
-# $TIMER starts it. The run may take long (the seed profile: minutes), so no start time-out.
+# $TIMER starts it. A run that takes longer than the profile allows (every test at its
+# timeout, every trial added, the flush: agent --print-start-timeout) is stopped.
 [Service]
 Type=oneshot
 ExecStart=
 ExecStart=$APP/bin/virt-overhead agent --config $CONF --once
 Restart=no
-TimeoutStartSec=infinity"
+TimeoutStartSec=${timeout}s"
 }
 
 # ---- the manifest: what to undo ---------------------------------------------------------
@@ -613,7 +651,8 @@ do_install() {
   write_config
   write_token_dropin
   write_kvm_dropin
-  put_file "$UNIT_PATH" 644 "$(cat "$(unit_source)")"
+  unit=$(cat "$(unit_source)") && [ -n "$unit" ] || die "cannot read $UNIT from $(unit_source)"
+  put_file "$UNIT_PATH" 644 "$unit"
   write_timer_units
   if [ ! -L "$ROOT$LINK" ]; then
     if [ -e "$ROOT$LINK" ]; then say "note: $LINK exists and is not ours; leaving it"

@@ -3,7 +3,7 @@
 // Installed for real into a fresh root (systemctl --root, systemd-analyze verify); the same
 // root switched to --daemon and back, then uninstalled to nothing.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkDir, freshRoot, HAVE_SYSTEMCTL, installBundle } from './support/install-root.js';
@@ -51,7 +51,8 @@ describe('installer timer mode', () => {
     const dropin = readFileSync(etc('virt-overhead-agent.service.d/timer.conf'), 'utf8');
     expect(dropin).toMatch(/^Type=oneshot$/m);
     expect(dropin).toMatch(/^ExecStart=$\n^ExecStart=\/opt\/virt-overhead\/bin\/virt-overhead agent --config \/etc\/virt-overhead\/agent.yaml --once$/m);
-    expect(dropin).toMatch(/^TimeoutStartSec=infinity$/m);
+    // The profile's longest run (agent --print-start-timeout): seed, 3 trials (up to 6), flush 5 min, 300 s margin = 22 200 s.
+    expect(dropin).toMatch(/^TimeoutStartSec=22200s$/m);
     if (HAVE_SYSTEMCTL) {
       expect(linked('timers.target.wants/virt-overhead-agent.timer')).toBe(true);
       expect(linked('multi-user.target.wants/virt-overhead-agent.service')).toBe(false);
@@ -65,6 +66,47 @@ describe('installer timer mode', () => {
     // systemd's own reading of the calendar event: every 12 hours.
     const cal = spawnSync('systemd-analyze', ['calendar', '00/12:00'], { encoding: 'utf8' });
     expect(cal.stdout).toMatch(/Normalized form: \*-\*-\* 00\/12:00:00/);
+  });
+
+  // Issue 23 item 8: the operator who typed a value wrong at 3 a.m. `--jitter '10m|x'` wrote a
+  // one-byte timer unit and said "installed", exit 0; a newline split agent.yaml.
+  it('refuses values it cannot write whole (a |, a newline, a control character, a duration without a unit), before anything changed', () => {
+    const files = () => ['etc/virt-overhead/agent.yaml', 'etc/systemd/system/virt-overhead-agent.timer'].map((f) => readFileSync(join(root, f), 'utf8'));
+    const before = files();
+    for (const [args, message] of [
+      [['--jitter', '10m|x'], /--jitter: value may not contain '\|'/],
+      [['--group', 'a\nb'], /--group: value may not contain a newline or a control character/],
+      [['--variant', 'v\u001b[2J'], /--variant: value may not contain a newline or a control character/],
+      [['--token', 'tok\nen-0123456789'], /--token \(or VIRT_OVERHEAD_INSTALL_TOKEN\): value may not contain a newline/],
+      [['--interval', '6'], /--interval must be a duration: a whole number with a unit .* not '6'/],
+      [['--jitter', 'ten minutes'], /--jitter must be a duration/],
+    ] as const) {
+      const r = installBundle(work, root, [...args]);
+      expect([args.join(' '), r.status]).toEqual([args.join(' '), 1]);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).not.toMatch(/installed/);
+    }
+    expect(files()).toEqual(before);
+  });
+
+  it("the oneshot unit's start timeout follows the profile; a unit that cannot be written fails the install", () => {
+    install(['--profile', 'quick']);
+    // quick: (60 + 90 + 3 x 240 + 120 + 120) s x 6 trials at most + 300 s flush + 300 s margin = 7 260 s.
+    expect(readFileSync(etc('virt-overhead-agent.service.d/timer.conf'), 'utf8')).toMatch(/^TimeoutStartSec=7260s$/m);
+    install(['--profile', 'seed']);
+    // The drop-in's path taken by a directory: mv would have moved the file into it and said nothing.
+    const dropin = etc('virt-overhead-agent.service.d/timer.conf');
+    rmSync(dropin);
+    mkdirSync(dropin);
+    try {
+      const r = installBundle(work, root, ['--profile', 'quick']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/cannot write \/etc\/systemd\/system\/virt-overhead-agent.service.d\/timer.conf: it is a directory/);
+      expect(r.stdout).not.toMatch(/agent installed/);
+    } finally {
+      rmSync(dropin, { recursive: true });
+    }
+    install(['--jitter', '30m']);
   });
 
   it('an interval that does not divide a day is refused in timer mode, before anything changed', () => {

@@ -42,6 +42,13 @@ export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'declare', type: 'multi', help: 'KEY=VALUE facts detection cannot know (e.g. nesting=L2-in-vmware)' },
   { name: 'sysbench', type: 'string', help: 'sysbench binary', default: 'sysbench' },
   { name: 'status-interval', type: 'duration', help: 'time between agent_status heartbeats', default: '30s' },
+  {
+    name: 'print-start-timeout',
+    type: 'boolean',
+    help: "print the most one --once run may take, in seconds (every test at its timeout, every trial the rule may add, the flush), then exit: the timer unit's TimeoutStartSec",
+    default: false,
+    cliOnly: true,
+  },
   LOG_LEVEL_OPTION,
 ];
 
@@ -70,13 +77,16 @@ export interface AgentConfig {
   kvmProbeFile?: string;
   sysbench: string;
   statusIntervalMs: number;
+  printStartTimeout: boolean;
   logLevel: string;
 }
 
 export function resolveAgentConfig(v: OptionValues): AgentConfig {
   const dryRun = v['dry-run'] === true;
-  // HOST:PORT was checked by the option's type; a dry run sends nothing, so it needs none.
-  const collector = dryRun ? 'none:0' : str(v, 'collector');
+  const printStartTimeout = v['print-start-timeout'] === true;
+  // HOST:PORT was checked by the option's type; a dry run sends nothing, so it needs none, and
+  // --print-start-timeout only reads the profile.
+  const collector = dryRun ? 'none:0' : printStartTimeout ? (optStr(v, 'collector') ?? 'none:0') : str(v, 'collector');
   const tests = (v.tests as string[]).filter(isTestName);
   const role = str(v, 'role') as (typeof ROLES)[number];
   const declared = parseDeclared((v.declare as string[] | undefined) ?? []);
@@ -117,6 +127,7 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
     ...(optStr(v, 'kvm-probe') ? { kvmProbeFile: optStr(v, 'kvm-probe') } : {}),
     sysbench: str(v, 'sysbench'),
     statusIntervalMs: duration(v, 'status-interval'),
+    printStartTimeout,
     logLevel,
   };
 }
