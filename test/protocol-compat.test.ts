@@ -64,7 +64,7 @@ describe('protocol compatibility', () => {
     });
     expect(acked.size).toBe(301);
     expect([...rejected.keys()]).toEqual(['bad-result']);
-    expect(rejected.get('bad-result')).toMatch(/result\.test 'muxex' is not a known test/);
+    expect(rejected.get('bad-result')).toMatch(/result\.test 'muxex' is not one of cpu, threads, fileio, memory, mutex/);
     // Resending the same batches (a lost ack, a replay) overwrites: still 300 + 1 points.
     for (const b of batches) s.call.write(b);
     await new Promise((r) => setTimeout(r, 500));

@@ -39,7 +39,7 @@ const BAD: Array<(id: string) => AgentMessage> = [
   (id) => validResult(id, { sysbench_version: '1.0\n20' }),
   (id) => validResult(id, { run_id: '' }),
   (id) => validResult(id, { errors: Array.from({ length: 21 }, () => 'e') }),
-  (id) => validResult(id, { errors: ['e'.repeat(2000)] }),
+  (id) => validResult(id, { errors: ['e'.repeat(3001)] }),
   (id) => ({
     sample: { id, timestamp_ns: String(nowNs()), run_id: 'r', test: 'cpu', profile: 'p', trial: 1, fields: { events_per_sec: 1 }, sysbench_version: '1' },
   }),
@@ -159,6 +159,10 @@ describe('fuzzed and malformed input', () => {
       'é ü 漢',
       'x'.repeat(129),
       'x'.repeat(128),
+      // Issue 23: C1 controls (U+009B is CSI) and bidi overrides reach a terminal: refused too.
+      'x\u009b2Jy',
+      'admin\u202egpj.exe',
+      'a\u2066b\u2069',
     ];
     const HELLO_FIELDS = ['agent_id', 'hostname', 'group', 'variant'] as const;
     const RESULT_TAGS = ['profile', 'sysbench_version'] as const;
@@ -202,9 +206,10 @@ describe('fuzzed and malformed input', () => {
         await s.closed;
       }
     }
-    // What the rules say: control characters, backslashes and > 128 bytes are refused; the rest is escaped.
+    // What the rules say: C0/C1 controls, bidi overrides and isolates, backslashes and > 128 bytes are refused; the rest is escaped.
     const shouldRefuse = (v: string, field: string) =>
-      /[\u0000-\u001f\\]/.test(v) || Buffer.byteLength(v) > (field === 'profile' || field === 'sysbench_version' ? 64 : 128);
+      /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\\]/.test(v) ||
+      Buffer.byteLength(v) > (field === 'profile' || field === 'sysbench_version' ? 64 : 128);
     for (const v of INJECT)
       for (const f of [...HELLO_FIELDS, ...RESULT_TAGS])
         expect(
@@ -240,7 +245,7 @@ describe('fuzzed and malformed input', () => {
       expect(['sysbench', 'sysbench_interval', 'sysbench_interval_5m', 'agent_status', 'overhead', 'agent_info', 'overhead_owed']).toContain(m);
     const series = await q(`SHOW SERIES FROM "sysbench"`);
     expect(series.length).toBe(new Set(rows.map((r) => `${r.agent}|${r.host}|${r.group}|${r.variant}|${r.profile}|${r.sysbench_version}`)).size + 1); // + the fuzz test's series
-    recordFigures('tag injection: 13 strings x 6 identity/tag fields', {
+    recordFigures(`tag injection: ${INJECT.length} strings x 6 identity/tag fields`, {
       sent: INJECT.length * 6,
       acknowledged: accepted.length,
       stored: rows.length,

@@ -67,7 +67,7 @@ sed 's/events per second:  8121.24/events per second:  -8121.24/' '${fixture}'
     expect(rows[0]).toMatchObject({
       ok: false,
       events_per_sec: null,
-      error: expect.stringMatching(/printed events_per_sec = -8121.24 is out of range 0 \.\. 1e15/),
+      error: expect.stringMatching(/printed events_per_sec = -8121.24 is out of range 0 \.\. 100000000000 events\/s/),
     });
     const samples = await query(influxd.url, `SELECT "events_per_sec" FROM ${SAMPLES} WHERE "agent" = 'text'`);
     expect(samples.map((s) => s.events_per_sec)).toEqual([8555.05, 7417.64]);
@@ -89,10 +89,18 @@ sed 's/events per second:  8121.24/events per second:  -8121.24/' '${fixture}'
     const base = ['agent', '--collector', collector.address, '--once', '--profile', 'quick', '--tests', 'cpu', '--trials', '1', '--workdir', p('work-id')];
     const backslash = await runCli([...base, '--agent-id', 'evil\\', '--group', 'g']);
     expect(backslash.code).toBe(2);
-    expect(backslash.stderr).toMatch(/--agent-id "evil\\\\" contains a control character or a backslash: the collector would refuse it/);
+    expect(backslash.stderr).toMatch(/--agent-id 'evil\\' contains a backslash: the collector would refuse it/);
+    // Issue 23: C1 controls and bidi overrides are refused too, and shown as escapes, not sent to the terminal.
+    const bidi = await runCli([...base, '--agent-id', 'ok\u202egpj', '--group', 'g']);
+    expect(bidi.code).toBe(2);
+    expect(bidi.stderr).toContain("--agent-id 'ok\\u202egpj' contains a control, format or bidi character: the collector would refuse it");
+    const c1 = await runCli([...base, '--agent-id', 'ok', '--group', 'g\u009b2J']);
+    expect(c1.code).toBe(2);
+    expect(c1.stderr).toContain("--group 'g\\x9b2J' contains a control, format or bidi character");
+    expect(bidi.stderr + c1.stderr).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/);
     const long = await runCli([...base, '--agent-id', 'ok', '--group', 'g'.repeat(200)]);
     expect(long.code).toBe(2);
-    expect(long.stderr).toMatch(/--group "g+" is longer than 128 bytes: the collector would refuse it/);
+    expect(long.stderr).toMatch(/--group 'g+…' is longer than 128 bytes: the collector would refuse it/);
     const rows = await query(influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "group" = 'g' AND "agent" = 'ok'`);
     expect(rows).toHaveLength(0);
   });
