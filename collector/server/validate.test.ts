@@ -214,7 +214,7 @@ describe('validateResult', () => {
     refuses(() => validateResult(result({ noise: { load1: Number.NaN } })), 'result.noise: load1 is not a finite number');
     refuses(() => validateResult(result({ noise: { events_per_sec: 1 } })), "result.noise: 'events_per_sec' is not a noise signal");
     refuses(() => validateResult(result({ disturbed: str(257) })), 'result.disturbed is longer than 256 bytes');
-    refuses(() => validateResult(result({ disturbed: 'a\nb' })), 'result.disturbed contains a control character or a backslash');
+    refuses(() => validateResult(result({ disturbed: 'a\nb' })), 'result.disturbed contains a control, format or bidi character');
   });
   it('accepts a good result and returns it', () => {
     const r = result();
