@@ -126,7 +126,9 @@ describe('installer: bad input without a guest', () => {
     };
     install(['--collector', '127.0.0.1:50051']);
     const conf = join(root, 'etc/virt-overhead/agent.yaml');
-    const added = '# rack 7, measured by hand\ntests: [cpu, memory]\ntrials: 5\ndeclare:\n  rack: r7\n';
+    // A config the agent reads (declare is a list of KEY=VALUE): the installer now asks the agent for
+    // the run's start timeout, so a file the agent would refuse fails the install (next test).
+    const added = '# rack 7, measured by hand\ntests: [cpu, memory]\ntrials: 5\ndeclare:\n  - rack=r7\n';
     writeFileSync(conf, readFileSync(conf, 'utf8') + added);
     install(['--collector', '10.0.0.5:50051', '--variant', 'tcg']);
     const after = readFileSync(conf, 'utf8');
@@ -135,6 +137,14 @@ describe('installer: bad input without a guest', () => {
     expect(after.endsWith(added)).toBe(true);
     expect(after.match(/^collector:/gm)).toHaveLength(1);
     expect(install(['--variant', 'tcg'])).toContain('nothing changed');
+    // The timer's start timeout follows what the operator set: cpu and memory, 5 trials (up to 10),
+    // seed timeouts 120 + 300 s: 10 x 420 + 300 s flush + 300 s margin = 4 800 s.
+    expect(readFileSync(join(root, 'etc/systemd/system/virt-overhead-agent.service.d/timer.conf'), 'utf8')).toMatch(/^TimeoutStartSec=4800s$/m);
+    // Issue 23: a hand edit the agent would refuse (an unknown key) fails the install with the agent's reason.
+    writeFileSync(conf, readFileSync(conf, 'utf8') + 'declare_typo: 1\n');
+    const bad = installBundle(work, root, ['--variant', 'kvm']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/cannot work out how long a run of this profile may take \(agent --print-start-timeout\): .*declare_typo/);
   });
 });
 
