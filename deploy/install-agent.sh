@@ -515,16 +515,28 @@ interval_calendar() {
 # The most one run may take (the agent's own answer: every test at its timeout, every trial the
 # trial rule may add, the flush), for the oneshot unit's TimeoutStartSec: a run that hangs past
 # it is stopped and the next one starts, instead of the guest never measuring again.
-start_timeout() {
-  if [ "$DRY" = 1 ]; then echo 0; return 0; fi
-  entry=$APP/lib/dist/cli/main.js
-  [ -f "$ROOT$APP/lib/virt-overhead-agent.mjs" ] && entry=$APP/lib/virt-overhead-agent.mjs
+start_timeout() { # sets START_TIMEOUT (seconds)
+  START_TIMEOUT=0
+  [ "$DRY" = 0 ] || return 0
   profile=${SET_profile:-$(existing_value profile)}
-  case $profile in /*) set -- --profile "$ROOT$profile" ;; *) set -- ;; esac
-  out=$("$NODE" "$ROOT$entry" agent --config "$ROOT$CONF" "$@" --print-start-timeout 2>&1) ||
-    die "cannot work out how long a run of this profile may take (agent --print-start-timeout): $out"
+  case $profile in /*) profile_arg="--profile $ROOT$profile" ;; *) profile_arg='' ;; esac
+  kind=$(installed_kind)
+  # shellcheck disable=SC2086 # profile_arg is empty or two words
+  case $kind in
+    agentfile) out=$("$ROOT$APP/lib/virt-overhead-agent" agent --config "$ROOT$CONF" $profile_arg --print-start-timeout 2>&1) && rc=0 || rc=$? ;;
+    bundle) out=$("$NODE" "$ROOT$APP/lib/virt-overhead-agent.mjs" agent --config "$ROOT$CONF" $profile_arg --print-start-timeout 2>&1) && rc=0 || rc=$? ;;
+    *) out=$("$NODE" "$ROOT$APP/lib/dist/cli/main.js" agent --config "$ROOT$CONF" $profile_arg --print-start-timeout 2>&1) && rc=0 || rc=$? ;;
+  esac
+  if [ "$kind" = agentfile ] && { [ "$rc" = 126 ] || [ "$rc" = 127 ]; }; then
+    # An agent file for another architecture (an image built on this machine for another one):
+    # it cannot answer here, so a day, still a bound.
+    START_TIMEOUT=86400
+    say "note: the agent file cannot run on this machine to say how long a run of its profile may take; TimeoutStartSec=${START_TIMEOUT}s"
+    return 0
+  fi
+  [ "$rc" = 0 ] || die "cannot work out how long a run of this profile may take (agent --print-start-timeout): $out"
   printf '%s' "$out" | grep -Eqx '[0-9]+' || die "agent --print-start-timeout answered '$out', not a number of seconds"
-  printf '%s' "$out"
+  START_TIMEOUT=$out
 }
 write_timer_units() {
   if [ "$RUN_MODE" != timer ]; then
@@ -538,7 +550,7 @@ write_timer_units() {
   timer=$(sed -e "s|^OnCalendar=.*|OnCalendar=$TIMER_CAL|" -e "s|^RandomizedDelaySec=.*|RandomizedDelaySec=$TIMER_JITTER|" "$src") ||
     die "cannot make $TIMER from $src"
   printf '%s\n' "$timer" | grep -qx "RandomizedDelaySec=$TIMER_JITTER" || die "cannot make $TIMER from $src: no RandomizedDelaySec line"
-  timeout=$(start_timeout) || exit 1
+  start_timeout
   put_file "$TIMER_PATH" 644 "$timer"
   put_file "$TIMER_DROPIN" 644 "# Written by install-agent.sh (timer mode): one run per start, then the process exits;
 # $TIMER starts it. A run that takes longer than the profile allows (every test at its
@@ -548,7 +560,7 @@ Type=oneshot
 ExecStart=
 ExecStart=$APP/bin/virt-overhead agent --config $CONF --once
 Restart=no
-TimeoutStartSec=${timeout}s"
+TimeoutStartSec=${START_TIMEOUT}s"
 }
 
 # ---- the manifest: what to undo ---------------------------------------------------------
