@@ -31,6 +31,7 @@ export const UNIT_TESTS = [
   'collector/overhead/variants.test.ts',
   'collector/server/ratelimit.test.ts',
   'collector/server/stream.test.ts', // fake call objects and a fake writer
+  'collector/server/token-file.test.ts',
   'collector/server/tokens.test.ts',
   'collector/server/validate.test.ts',
   'grafana/generate.test.ts',

@@ -15,6 +15,8 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   detect: { summary: 'detect virtualization, container and whether KVM works', load: () => import('./commands/detect.js') },
   report: { summary: 'overhead table (and HTML report) from InfluxDB', load: () => import('./commands/report.js') },
   health: { summary: "ask a collector's gRPC health service (exit 0 when serving)", load: () => import('./commands/health.js') },
+  token: { summary: "add, revoke or list agents' tokens in the collector's tokens file", load: () => import('./commands/token.js') },
+  cert: { summary: "make the collector's TLS certificates (a CA, the collector's, agents')", load: () => import('./commands/cert.js') },
   lab: { summary: 'boot throwaway QEMU guests and measure them against this machine', load: () => import('./commands/lab.js') },
   quickstart: {
     summary: 'local InfluxDB + collector + native baseline (+ a TCG guest), then the results table',

@@ -24,6 +24,7 @@ Source (default: the project copy this script sits in):
                          give it with --root for an image of another architecture)
 Agent settings (written to /etc/virt-overhead/agent.yaml; a re-run keeps what you do not pass):
   --collector HOST:PORT  where the collector listens (required on first install)
+  --agent-id ID          this agent's id, as its token names it (default: the hostname)
   --token-file PATH      file holding this agent's token (kept where it is)
   --token TOKEN          write TOKEN to /etc/virt-overhead/token (or set VIRT_OVERHEAD_INSTALL_TOKEN)
   --group G  --role baseline|guest  --variant V  --profile seed|quick|FILE
@@ -53,7 +54,7 @@ ROOT=${VIRT_OVERHEAD_INSTALL_ROOT:-}
 RUN_MODE='' MODE=install DRY=0 KEEP_STATE=0 ENABLE=1 SKIP_SYSBENCH=0 FROM='' NODE_ARG='' ARCH=''
 TOKEN=${VIRT_OVERHEAD_INSTALL_TOKEN:-}
 # Managed agent.yaml keys, in file order; each given on the command line becomes SET_<key>.
-KEYS='collector group role variant profile interval jitter token_file tls_ca tls_cert tls_key tls_server_name allow_plaintext workdir'
+KEYS='collector agent_id group role variant profile interval jitter token_file tls_ca tls_cert tls_key tls_server_name allow_plaintext workdir'
 
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"; }
 # Every value this script writes into a file (agent.yaml, a unit, the token) is one line of
@@ -85,7 +86,7 @@ while [ $# -gt 0 ]; do
     --node) need_value "$@"; check_value "$1" "$2"; NODE_ARG=$2; shift ;;
     --arch) need_value "$@"; check_value "$1" "$2"; ARCH=$2; shift ;;
     --token) need_value "$@"; TOKEN=$2; shift ;;
-    --collector|--group|--role|--variant|--profile|--interval|--jitter|--token-file|--tls-ca|--tls-cert|--tls-key|--tls-server-name)
+    --collector|--agent-id|--group|--role|--variant|--profile|--interval|--jitter|--token-file|--tls-ca|--tls-cert|--tls-key|--tls-server-name)
       need_value "$@"
       key=$(printf '%s' "${1#--}" | tr - _)
       case $2 in *'"'*|*'\'*) die "$1: value may not contain quotes or backslashes: $2" ;; esac

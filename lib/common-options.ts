@@ -1,5 +1,6 @@
 // Options several commands share, declared once so their type, bounds and wording agree.
 import type { OptionSpec } from './option-types.js';
+import { optStr, type OptionValues } from './options.js';
 import { UsageError } from './errors.js';
 import { parseMarginSpec, type MarginSpec } from './compare/margin.js';
 
@@ -21,6 +22,29 @@ export const LOG_LEVEL_OPTION: OptionSpec = {
   help: 'trace, debug, info, warn, error',
   default: 'info',
 };
+
+/**
+ * How a client reaches the collector over TLS: the agent and `health` take the same options
+ * (the names Telegraf's users know: tls_ca, tls_cert, tls_key, tls_server_name); read with tlsClientOptions().
+ */
+export const TLS_CLIENT_OPTIONS: OptionSpec[] = [
+  { name: 'tls-ca', type: 'path', help: 'CA certificate to verify the collector' },
+  { name: 'tls-cert', type: 'path', help: 'client certificate (mutual TLS)' },
+  { name: 'tls-key', type: 'path', help: 'client private key (mutual TLS)' },
+  { name: 'tls-server-name', type: 'string', help: "name expected in the collector's certificate" },
+  { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text to a non-loopback collector', default: false },
+];
+
+/** TLS_CLIENT_OPTIONS' values. */
+export function tlsClientOptions(v: OptionValues): { ca?: string; cert?: string; key?: string; serverName?: string; allowPlaintext: boolean } {
+  return {
+    ca: optStr(v, 'tls-ca'),
+    cert: optStr(v, 'tls-cert'),
+    key: optStr(v, 'tls-key'),
+    serverName: optStr(v, 'tls-server-name'),
+    allowPlaintext: v['allow-plaintext'] === true,
+  };
+}
 
 /** --margin: '5', 'lab=3', 'cpu=2', 'lab:fileio=10' (lib/compare/margin.ts); read with marginOption(). */
 export const MARGIN_OPTION = (help: string): OptionSpec => ({ name: 'margin', type: 'string', help });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TESTS, isTestName, type TestName } from '../sysbench/fields.js';
 import { parseDeclared } from '../detect/declared.js';
 import { duration, int, optStr, size, str, type OptionSpec, type OptionValues } from '../../lib/options.js';
-import { LOG_LEVEL_OPTION, TRIALS_OPTION } from '../../lib/common-options.js';
+import { LOG_LEVEL_OPTION, TRIALS_OPTION, TLS_CLIENT_OPTIONS, tlsClientOptions } from '../../lib/common-options.js';
 import { UsageError } from '../../lib/errors.js';
 
 const ROLES = ['baseline', 'guest'] as const;
@@ -33,11 +33,7 @@ export const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'spool-max', type: 'size', help: 'spool size cap; past it the oldest records are dropped', default: '256MiB' },
   { name: 'flush-timeout', type: 'duration', help: 'with --once: how long to wait for the collector to acknowledge everything', default: '5m' },
   { name: 'token-file', type: 'path', help: "file holding this agent's token" },
-  { name: 'tls-ca', type: 'path', help: 'CA certificate to verify the collector' },
-  { name: 'tls-cert', type: 'path', help: 'client certificate (mutual TLS)' },
-  { name: 'tls-key', type: 'path', help: 'client private key (mutual TLS)' },
-  { name: 'tls-server-name', type: 'string', help: "name expected in the collector's certificate" },
-  { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text to a non-loopback collector', default: false },
+  ...TLS_CLIENT_OPTIONS,
   { name: 'kvm-probe', type: 'path', help: 'JSON {ranGuest, detail} from a probe boot (the lab writes it): the evidence a KVM guest really ran' },
   { name: 'declare', type: 'multi', help: 'KEY=VALUE facts detection cannot know (e.g. nesting=L2-in-vmware)' },
   { name: 'sysbench', type: 'string', help: 'sysbench binary', default: 'sysbench' },
@@ -116,13 +112,7 @@ export function resolveAgentConfig(v: OptionValues): AgentConfig {
     spoolMaxBytes: size(v, 'spool-max'),
     flushTimeoutMs: duration(v, 'flush-timeout'),
     ...(optStr(v, 'token-file') ? { tokenFile: optStr(v, 'token-file') } : {}),
-    tls: {
-      ca: optStr(v, 'tls-ca'),
-      cert: optStr(v, 'tls-cert'),
-      key: optStr(v, 'tls-key'),
-      serverName: optStr(v, 'tls-server-name'),
-      allowPlaintext: v['allow-plaintext'] === true,
-    },
+    tls: tlsClientOptions(v),
     declared,
     ...(optStr(v, 'kvm-probe') ? { kvmProbeFile: optStr(v, 'kvm-probe') } : {}),
     sysbench: str(v, 'sysbench'),

@@ -34,3 +34,20 @@ export function clientCredentials(address: string, tls: TlsOptions): { creds: gr
   }
   return { creds: grpc.credentials.createInsecure(), options };
 }
+
+/**
+ * What a TLS failure in a gRPC error means for whoever set the options up, or undefined when the
+ * error is not one (OpenSSL's reasons, as Node reports them, are terse).
+ */
+export function tlsFailureHint(error: string, tls: TlsOptions): string | undefined {
+  const ca = tls.ca ? `--tls-ca ${tls.ca}` : "the system's CAs (no --tls-ca)";
+  if (/certificate has expired/.test(error))
+    return `the collector's certificate (or its CA) has expired: renew it (virt-overhead cert collector, docs/install.md "TLS")`;
+  if (/certificate is not yet valid/.test(error)) return "the collector's certificate is not valid yet: check both clocks";
+  if (/unable to verify the first certificate|unable to get local issuer certificate|self[- ]signed certificate/.test(error))
+    return `the collector's certificate is not signed by ${ca}: the wrong CA file, or the collector presents another certificate`;
+  if (/does not match certificate's altnames|Hostname\/IP does not match/i.test(error))
+    return `the collector's certificate does not name the address dialled: add it to the certificate (virt-overhead cert collector --name) or set --tls-server-name`;
+  if (/wrong version number|packet length too long|http_request/i.test(error)) return 'the collector does not speak TLS on this port (plain text?)';
+  return undefined;
+}

@@ -16,7 +16,7 @@ import { packBatches, type Sized } from './batch.js';
 import type { Spool } from '../spool/spool.js';
 import type { SpoolRecord } from '../spool/record.js';
 import { Backoff } from './backoff.js';
-import { clientCredentials, type TlsOptions } from './credentials.js';
+import { clientCredentials, tlsFailureHint, type TlsOptions } from './credentials.js';
 
 export interface SenderOptions {
   address: string;
@@ -131,6 +131,8 @@ export class Sender {
     if (this.stopped) return;
     const fatal = err && (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.INVALID_ARGUMENT);
     this.lastError = err ? `${grpc.status[err.code] ?? err.code}: ${err.details}` : 'stream ended';
+    const hint = err ? tlsFailureHint(err.details, this.opts.tls) : undefined;
+    if (hint) this.lastError += ` (${hint})`;
     const delay = this.backoff.next() + (fatal ? 5_000 : 0);
     this.opts.log[fatal ? 'error' : 'warn'](
       { collector: this.opts.address, error: this.lastError, retryInMs: delay },

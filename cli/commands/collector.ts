@@ -1,6 +1,7 @@
 import { startCollector } from '../../collector/index.js';
 import { InfluxUnreachableError } from '../../collector/influx/client.js';
-import { collectorOptions, COLLECTOR_OPTIONS, readTokens } from '../../collector/config.js';
+import { collectorOptions, COLLECTOR_OPTIONS } from '../../collector/config.js';
+import { watchTokens } from '../../collector/server/tokens.js';
 import { createLogger } from '../log.js';
 import { STANDARD_EXIT_CODES, formatHelp, optStr, parseOptions, str, type CommandSpec } from '../../lib/options.js';
 
@@ -32,19 +33,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   // The address line on stdout lets scripts and tests learn the port when --listen asked for :0.
   process.stdout.write(`listening on ${collector.address}\n`);
-  // SIGHUP reloads the tokens; without --tokens it must still not kill the collector (Node's default).
-  process.on('SIGHUP', () => {
-    if (!tokensPath) {
-      log.info('SIGHUP: nothing to reload (no --tokens)');
-      return;
-    }
-    try {
-      collector.setTokens(readTokens(tokensPath, log));
-      log.info({ tokens: tokensPath }, 'tokens reloaded');
-    } catch (err) {
-      log.error({ error: (err as Error).message }, 'tokens reload failed; keeping the old tokens');
-    }
-  });
+  // The tokens are reloaded on SIGHUP and when their file changes; without --tokens SIGHUP must still not kill the collector (Node's default).
+  const tokens = tokensPath ? watchTokens(tokensPath, { apply: (t) => collector.setTokens(t), log }) : null;
+  process.on('SIGHUP', () => (tokens ? tokens.reload('SIGHUP') : log.info('SIGHUP: nothing to reload (no --tokens)')));
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       log.info({ signal: sig }, 'shutting down: writing what is queued');
@@ -53,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  tokens?.stop();
   await collector.stop();
   log.info('collector stopped');
   return 0;

@@ -19,12 +19,18 @@ interface HealthClient extends grpc.Client {
 }
 
 /** Asks a server's health service; resolves to its status ('SERVING', 'NOT_SERVING', …). */
-export async function probeHealth(address: string, service = '', timeoutMs = 5000, credentials = grpc.credentials.createInsecure()): Promise<string> {
+export async function probeHealth(
+  address: string,
+  service = '',
+  timeoutMs = 5000,
+  credentials = grpc.credentials.createInsecure(),
+  channelOptions: grpc.ChannelOptions = {},
+): Promise<string> {
   const def = loadSync(protoPath, { keepCase: true, longs: String, enums: String, defaults: true });
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
-    grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => HealthClient } } };
+    grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials, o: grpc.ChannelOptions) => HealthClient } } };
   };
-  const client = new pkg.grpc.health.v1.Health(address, credentials);
+  const client = new pkg.grpc.health.v1.Health(address, credentials, channelOptions);
   try {
     return await new Promise<string>((resolve, reject) =>
       client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) =>

@@ -1,6 +1,7 @@
 // The token file (YAML or JSON list of {token, agent, group}) on a real temp file: what it
 // grants, every refusal with its message, and a reload after the file changed (what the
 // collector's SIGHUP handler does: load again, and keep the old table when loading fails).
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,7 +163,14 @@ describe('what a grant binds (issue 16): roles, host, variant, client certificat
 
   it('refuses entries that bind nothing or bind badly', () => {
     let p = file('- {agent: a, group: g}\n');
-    refuses(p, `tokens file ${p}: entry 1: give a token or a certificate (client certificate CN)`);
+    refuses(p, `tokens file ${p}: entry 1: give a token, a token_sha256 or a certificate (client certificate CN)`);
+    p = file(`- {token: ${T1}, token_sha256: ${'a'.repeat(64)}, agent: a, group: g}\n`);
+    refuses(p, `tokens file ${p}: entry 1: give the token or its token_sha256, not both`);
+    p = file(`- {token_sha256: abc, agent: a, group: g}\n`);
+    refuses(p, `tokens file ${p}: entry 1: token_sha256 must be 64 hex digits (the sha256 of the token)`);
+    // A token and its digest are one token: it cannot stand for two agents.
+    p = file(`- {token: ${T1}, agent: a, group: g}\n- {token_sha256: ${createHash('sha256').update(T1).digest('hex')}, agent: b, group: g}\n`);
+    refuses(p, `tokens file ${p}: entry 2 repeats a token`);
     p = file(`- {token: ${T1}, agent: a, group: g, roles: [host]}\n`);
     refuses(p, `tokens file ${p}: entry 1: roles must be a list of baseline and/or guest`);
     p = file(`- {token: ${T1}, agent: a, group: g, roles: []}\n`);

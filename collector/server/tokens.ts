@@ -2,8 +2,12 @@
 // the roles it may claim (default: guest only — a baseline must be granted explicitly, so a
 // guest's credential cannot make itself its group's reference) and, optionally, the host name
 // and variant it must report. An entry is found by its bearer token, or by the subject CN of
-// the client certificate (mutual TLS). The file is YAML (or JSON); reloaded on SIGHUP.
+// the client certificate (mutual TLS). The file is YAML (or JSON); reloaded on SIGHUP and when it
+// changes on disk (watchTokens). An entry holds the token itself or only its sha256
+// (`token_sha256`, what `virt-overhead token add` writes): a leaked file then leaks no token.
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import type { Logger } from 'pino';
 import { UsageError } from '../../lib/errors.js';
 import { parse as parseYaml } from 'yaml';
 import { readSecretFile } from '../../lib/secret-file.js';
@@ -26,6 +30,8 @@ export interface Grant {
 
 export interface TokenEntry {
   token?: string;
+  /** sha256 of the token, hex: the token itself is shown once, when it is made, and kept nowhere. */
+  token_sha256?: string;
   /** Subject CN of a client certificate that stands for this agent. */
   certificate?: string;
   agent: string;
@@ -51,7 +57,8 @@ export class TokenTable {
         ...(e.host ? { host: e.host } : {}),
         ...(e.variant ? { variant: e.variant } : {}),
       };
-      if (e.token !== undefined) this.byDigest.set(digest(e.token), grant);
+      if (e.token !== undefined) this.byDigest.set(tokenDigest(e.token), grant);
+      if (e.token_sha256 !== undefined) this.byDigest.set(e.token_sha256.toLowerCase(), grant);
       if (e.certificate !== undefined) this.byCertificate.set(e.certificate, grant);
     }
   }
@@ -61,7 +68,7 @@ export class TokenTable {
   }
 
   lookup(token: string): Grant | undefined {
-    const d = digest(token);
+    const d = tokenDigest(token);
     for (const [k, grant] of this.byDigest) {
       if (timingSafeEqual(Buffer.from(k, 'hex'), Buffer.from(d, 'hex'))) return grant;
     }
@@ -87,11 +94,13 @@ export function grantMismatch(
   return undefined;
 }
 
-function digest(token: string): string {
+/** sha256 of a token, hex: how the table keys tokens, and what `token_sha256` holds. */
+export function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
 const TOKEN_TOO_SHORT = 'token must be a string of at least 16 characters';
+const TOKEN_SHA256 = 'token_sha256 must be 64 hex digits (the sha256 of the token)';
 const nonEmpty = (key: string) => z.string({ error: `${key} must be a non-empty string` }).min(1, `${key} must be a non-empty string`);
 const required = (key: string) => z.string({ error: `${key} is missing` }).min(1, `${key} is missing`);
 const ROLES_LIST = `roles must be a list of ${ROLES.join(' and/or ')}`;
@@ -101,6 +110,10 @@ const TOKEN_ENTRY = z
   .strictObject(
     {
       token: z.string({ error: TOKEN_TOO_SHORT }).min(16, TOKEN_TOO_SHORT).optional(),
+      token_sha256: z
+        .string({ error: TOKEN_SHA256 })
+        .regex(/^[0-9a-fA-F]{64}$/, TOKEN_SHA256)
+        .optional(),
       certificate: nonEmpty('certificate').optional(),
       agent: required('agent'),
       group: required('group'),
@@ -113,7 +126,11 @@ const TOKEN_ENTRY = z
     },
     { error: 'is not a mapping' },
   )
-  .refine((e) => e.token !== undefined || e.certificate !== undefined, 'give a token or a certificate (client certificate CN)');
+  .refine(
+    (e) => e.token !== undefined || e.token_sha256 !== undefined || e.certificate !== undefined,
+    'give a token, a token_sha256 or a certificate (client certificate CN)',
+  )
+  .refine((e) => e.token === undefined || e.token_sha256 === undefined, 'give the token or its token_sha256, not both');
 
 const TOKENS_FILE = z.array(TOKEN_ENTRY, { error: 'expected a list of {token, agent, group}' });
 
@@ -129,6 +146,11 @@ function describeTokenIssue(issue: z.core.$ZodIssue): string {
 
 /** Reads and checks the tokens file; warns through `warn` when other users can read it. */
 export function loadTokens(path: string, warn: (message: string) => void = () => {}): TokenTable {
+  return new TokenTable(readTokenEntries(path, warn));
+}
+
+/** The tokens file's entries, checked (shape, one token or certificate per agent). */
+export function readTokenEntries(path: string, warn: (message: string) => void = () => {}): TokenEntry[] {
   let raw: unknown;
   const secret = readSecretFile(path, 'tokens file');
   if (secret.warning) warn(secret.warning);
@@ -139,12 +161,52 @@ export function loadTokens(path: string, warn: (message: string) => void = () =>
     throw new UsageError(`cannot read tokens file ${path}: ${(err as Error).message}`);
   }
   const entries: TokenEntry[] = checkShape(TOKENS_FILE, raw, `tokens file ${path}`, describeTokenIssue);
-  // One token or certificate cannot stand for two agents.
+  // One token or certificate cannot stand for two agents (a token and its digest are the same token).
   const seen = new Set<string>();
   entries.forEach((e, i) => {
-    const key = e.token !== undefined ? `t:${e.token}` : `c:${e.certificate}`;
-    if (seen.has(key)) throw new UsageError(`tokens file ${path}: entry ${i + 1} repeats a ${e.token !== undefined ? 'token' : 'certificate'}`);
+    const isCert = e.token === undefined && e.token_sha256 === undefined;
+    const key = isCert ? `c:${e.certificate}` : `t:${e.token_sha256?.toLowerCase() ?? tokenDigest(e.token!)}`;
+    if (seen.has(key)) throw new UsageError(`tokens file ${path}: entry ${i + 1} repeats a ${isCert ? 'certificate' : 'token'}`);
     seen.add(key);
   });
-  return new TokenTable(entries);
+  return entries;
+}
+
+/**
+ * Keeps a running collector's table in step with its tokens file: `reload()` (SIGHUP), and by
+ * itself when the file changes on disk (its stat checked every `intervalMs`: an atomic rename,
+ * a hand edit). A file that does not load — broken, or caught half-written by an editor — keeps
+ * the table in use and is logged; the next change is tried again.
+ */
+export function watchTokens(
+  path: string,
+  o: { apply(table: TokenTable): void; log: Pick<Logger, 'info' | 'warn' | 'error'>; intervalMs?: number },
+): { reload(why: string): void; stop(): void } {
+  let loaded = fileDigest(path);
+  const reload = (why: string) => {
+    try {
+      const entries = readTokenEntries(path, (m) => o.log.warn(m));
+      o.apply(new TokenTable(entries));
+      loaded = fileDigest(path);
+      o.log.info({ tokens: path, entries: entries.length, why }, 'tokens reloaded');
+    } catch (err) {
+      o.log.error({ tokens: path, why, error: (err as Error).message }, 'tokens reload failed; keeping the old tokens');
+    }
+  };
+  const onChange = (cur: Stats, prev: Stats) => {
+    if (cur.mtimeMs === prev.mtimeMs && cur.ino === prev.ino && cur.size === prev.size) return;
+    // Touched but the same bytes (or gone for a moment): nothing to do.
+    const now = fileDigest(path);
+    if (now !== null && now !== loaded) reload('the file changed on disk');
+  };
+  watchFile(path, { interval: o.intervalMs ?? 2000, persistent: false }, onChange);
+  return { reload, stop: () => unwatchFile(path, onChange) };
+}
+
+function fileDigest(path: string): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return null;
+  }
 }
