@@ -9,7 +9,7 @@ import { chownSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, re
 import { basename, dirname, join } from 'node:path';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { UsageError } from '../../lib/errors.js';
-import { MAX_TAG_BYTES, stringProblem } from '../../schema/values.js';
+import { MAX_TAG_BYTES, stringProblem } from '../../schema/bounds.js';
 import { readTokenEntries, tokenDigest, type Role, type TokenEntry } from './tokens.js';
 
 export interface NewGrant {
