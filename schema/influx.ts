@@ -67,6 +67,8 @@ const COMPARISON_FIELDS = {
   rounding_pct: 'float',
   df: 'float',
   more_runs: 'float',
+  // > 0 exactly when verdict is worse: the number alert rules reduce (collector/overhead/compute.ts).
+  worse_by_pct: 'float',
 } as const;
 
 interface MeasurementSpec {

@@ -166,7 +166,23 @@ export function overheadFields(c: { margin: Margin; comparison: Comparison }): R
   put('guest_run_sd_pct', x.candidateRunSdPct);
   put('baseline_run_sd_pct', x.referenceRunSdPct);
   put('rounding_pct', x.roundingPct);
+  f.worse_by_pct = worseByPct(x, c.margin.marginPct);
   return f;
+}
+
+/**
+ * How far the interval's lower end clears +m: > 0 exactly when the verdict is `worse`, else ≤ 0
+ * (0 without an interval). Grafana's alert rules need a number to reduce (they cannot compare
+ * the string `verdict`), and `ci_low_pct − margin_pct` is not the verdict once the engine caps
+ * one (a run its agent judged disturbed is `inconclusive` whatever its interval).
+ */
+export function worseByPct(x: Pick<Comparison, 'verdict' | 'overheadLowPct'>, marginPct: number): number {
+  const clears = x.overheadLowPct === null ? null : x.overheadLowPct - marginPct;
+  if (x.verdict === 'worse') {
+    if (clears === null || !(clears > 0)) throw new Error(`overhead: verdict worse without an interval above the margin (${x.overheadLowPct} vs ${marginPct})`);
+    return clears;
+  }
+  return clears === null ? 0 : Math.min(0, clears);
 }
 
 /**

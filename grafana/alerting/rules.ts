@@ -3,7 +3,7 @@
 import * as alerting from '@grafana/grafana-foundation-sdk/alerting';
 import * as expr from '@grafana/grafana-foundation-sdk/expr';
 import { PROVISIONED_DATASOURCE } from '../datasource.js';
-import { as, count, from, last, math as sql, mean } from '../influxql.js';
+import { as, count, from, last, mean } from '../influxql.js';
 
 export const ALERT_FOLDER = 'virt-overhead';
 export const ALERT_GROUP = 'overhead-regressions';
@@ -35,12 +35,12 @@ export const newRegressions = from('overhead_change')
   .groupBy('group', 'agent', 'test', 'metric');
 
 /**
- * How far the latest interval's lower end lies above the margin: > 0 exactly when the stored
- * verdict is `worse` (that is the verdict's definition, docs/overhead.md), and numeric, so a rule
- * can reduce and compare it. The overhead-level alerts fire on `worse` only, never on `inconclusive` noise.
+ * The latest point's `worse_by_pct`: > 0 exactly when its stored verdict is `worse` (the collector
+ * writes it beside the verdict, docs/schema.md), and numeric, so a rule can reduce and compare it.
+ * The overhead-level alerts fire on `worse` only, never on `inconclusive` noise.
  */
 export const latestWorseBy = from('overhead')
-  .select(as(sql`${last('ci_low_pct')} - ${last('margin_pct')}`, 'worse_by'))
+  .select(as(last('worse_by_pct'), 'worse_by'))
   .whereTimeFilter()
   .groupBy('group', 'agent', 'test', 'metric', 'variant');
 
