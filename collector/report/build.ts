@@ -45,8 +45,9 @@ export interface SystemResult {
   normalized: number;
   normalizedLow: number | null;
   normalizedHigh: number | null;
-  /** The run shown (the system's latest in the period). */
+  /** The run shown (the system's latest in the period), and when its first trial was stored (ISO). */
   runId: string;
+  runTime: string;
   /** Against the section's reference (null for the reference itself or without one). */
   vsReference: ReportComparison | null;
 }
@@ -209,6 +210,7 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
         return {
           system: e.system,
           runId: run[0]!.runId,
+          runTime: new Date(Number(run[0]!.timeNs / 1_000_000n)).toISOString(),
           n: values.length,
           mean: m,
           median: median(values),

@@ -1,6 +1,7 @@
 // The terminal table: per test, systems side by side (native, then each guest) like the
 // experiment report's S1 / S2 / S3 comparisons, with 95 % intervals and the engine's verdict.
 import type { Report, ReportMetric, ReportSection, SystemResult } from './build.js';
+import { formatSystems, type SystemFacts } from './facts.js';
 import { directionText, fmtHalfWidth, fmtNum, fmtOverheadCell, fmtRatioCell, fmtVerdict, sectionTitle } from './format.js';
 
 function valueCell(r: SystemResult): string {
@@ -13,7 +14,8 @@ function ratioCell(r: SystemResult, isRef: boolean): string {
   return r.vsReference ? fmtRatioCell(r.vsReference) : '—';
 }
 
-function metricBlock(section: ReportSection, m: ReportMetric): string[][] {
+/** One metric of a section as rows (the row's name, then one cell per system): the terminal's and markdown's. */
+export function metricBlock(section: ReportSection, m: ReportMetric): string[][] {
   const refKey = section.reference ? JSON.stringify(section.reference) : null;
   const isRef = (r: SystemResult) => refKey !== null && JSON.stringify(r.system) === refKey;
   return [
@@ -38,13 +40,15 @@ function layout(rows: string[][]): string[] {
 
 /**
  * Formats a report as plain text for a terminal. Stable API (the lab prints its results with
- * it): one block per test section, one sub-block per metric, systems as columns.
+ * it): one block per test section, one sub-block per metric, systems as columns; the systems'
+ * facts, when given, under the header.
  */
-export function formatReportTable(report: Report): string {
+export function formatReportTable(report: Report, systems: readonly SystemFacts[] = []): string {
   const out: string[] = [];
   out.push(`virt-overhead report · database ${report.database}${report.group !== null ? ` · group ${report.group}` : ''} · since ${report.since}`);
   out.push("Each system's latest run; ratio = guest / baseline run; overhead > 0 means the guest is worse; intervals are 95 %;");
   out.push('verdict: worse/better = interval outside ±margin, equivalent = within it (TOST) with the run-to-run noise below the margin (docs/overhead.md).');
+  if (systems.length > 0) out.push('', formatSystems(systems).trimEnd());
   if (report.sections.length === 0) {
     out.push('', 'No sysbench results in this period.');
     return out.join('\n') + '\n';
