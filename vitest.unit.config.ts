@@ -28,6 +28,7 @@ export const UNIT_TESTS = [
   'collector/owed.test.ts',
   'collector/pipeline.test.ts',
   'collector/overhead/fields.test.ts',
+  'collector/report/output.test.ts',
   'collector/overhead/chain/chain.test.ts',
   'collector/overhead/variants.test.ts',
   'collector/server/ratelimit.test.ts',

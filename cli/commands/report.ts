@@ -1,17 +1,19 @@
-// virt-overhead report: the overhead comparison table from InfluxDB, optionally as JSON or a
-// self-contained HTML file.
+// virt-overhead report: the overhead comparison table (or the change points, or a variant A/B)
+// from InfluxDB, in the terminal or as JSON, JSON lines, CSV or markdown, optionally a
+// self-contained HTML file; --fail-on makes it a CI gate.
 import { writeFileSync } from 'node:fs';
 import { influxClient } from '../../collector/influx/client.js';
-import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
 import { UsageError } from '../../lib/errors.js';
-import { inertJson, inertOutput } from '../../lib/inert.js';
+import { inertJsonText, inertOutput } from '../../lib/inert.js';
 import { redactUrl } from '../../lib/secret-file.js';
-import { buildReport, formatReportTable, renderHtmlReport } from '../../collector/report/index.js';
-import { appendSections, changesReport, formatChangesReport, renderChangesSection } from '../../collector/changes/report.js';
-import { buildChainReport } from '../../collector/report/chain/build.js';
-import { formatChainReport, renderChainHtml } from '../../collector/report/chain/format.js';
+import { renderHtmlReport } from '../../collector/report/index.js';
+import { appendSections, renderChangesSection } from '../../collector/changes/report.js';
+import { renderChainHtml } from '../../collector/report/chain/format.js';
+import { buildDocument, isEmpty, type ReportDocument, type ReportKind } from '../../collector/report/document.js';
+import { FORMATS, renderDocument, type ReportFormat } from '../../collector/report/output.js';
+import { FAIL_ON_VALUES, checkFailOn, gateFindings } from '../../collector/report/gate.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },
@@ -26,7 +28,7 @@ const SPECS: OptionSpec[] = [
     default: 'key',
     conflicts: ['changes', 'compare'],
   },
-  // The HTML page is the overhead table's: --changes and --compare print their own text and write no page.
+  // The HTML page is the overhead table's: --compare prints its own table and writes no page.
   { name: 'html', type: 'path', help: 'also write a self-contained HTML report to this file', conflicts: ['changes', 'compare'] },
   { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)', conflicts: ['changes'] },
   {
@@ -36,15 +38,73 @@ const SPECS: OptionSpec[] = [
     conflicts: ['changes'],
   },
   { name: 'changes', type: 'boolean', help: 'list change points of the overhead series (E-divisive, issue 14) instead of the table', default: false },
-  { name: 'json', type: 'boolean', help: 'print the report data as JSON instead of the table', default: false },
+  {
+    name: 'format',
+    type: 'enum',
+    values: FORMATS,
+    help: 'table (the terminal), json (one versioned document: docs/report.schema.json), jsonl (one row a line), csv (RFC 4180) or markdown (docs/report-formats.md)',
+    default: 'table',
+  },
+  { name: 'json', type: 'boolean', help: 'the same as --format json', default: false, conflicts: ['format'] },
+  {
+    name: 'fail-on',
+    type: 'list',
+    values: FAIL_ON_VALUES,
+    noun: '--fail-on value',
+    help: 'exit 3 when any guest has one of these verdicts (worse, better, equivalent, inconclusive, unmeasurable) or the period has a change point (change, regression, improvement); e.g. worse,change',
+  },
 ];
+
+/** Exit statuses a CI job can tell apart. */
+export const GATE_EXIT = 3;
+export const EMPTY_EXIT = 4;
 
 export const COMMAND: CommandSpec = {
   name: 'report',
-  usage: 'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--html FILE] [--json] [--compare A,B] [--margin PCT] [--changes]',
+  usage:
+    'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--format table|json|jsonl|csv|markdown] [--html FILE] [--fail-on worse,change] [--compare A,B] [--margin PCT] [--changes]',
   options: SPECS,
-  exitCodes: [{ ...OK_EXIT, meaning: 'the report was printed (and written)' }, ...STANDARD_EXIT_CODES.slice(1)],
+  exitCodes: [
+    { ...OK_EXIT, meaning: 'the report was printed (and written); nothing matched --fail-on' },
+    ...STANDARD_EXIT_CODES.slice(1),
+    { code: GATE_EXIT, meaning: '--fail-on: a verdict or change point it names was found (listed on stderr); the report was still printed' },
+    { code: EMPTY_EXIT, meaning: 'nothing to report: no results for this group and period (said on stderr; no HTML written)' },
+  ],
 };
+
+function kindOf(changes: boolean, compare: string | undefined): ReportKind {
+  return compare !== undefined ? 'compare' : changes ? 'changes' : 'overhead';
+}
+
+function variants(compare: string, group: string | undefined): { a: string; b: string } {
+  const [a, b, ...extra] = compare.split(',');
+  if (!a || !b || extra.length) throw new UsageError(`--compare takes two variant names, A,B (e.g. stock-qemu,patched-qemu), not '${compare}'`);
+  if (group === undefined) throw new UsageError('--compare needs --group: variants are compared within one group');
+  return { a, b };
+}
+
+/** Why there is nothing to show, in the user's terms. */
+function emptyMessage(doc: ReportDocument): string {
+  const scope = `${doc.group !== null ? `group '${doc.group}'` : 'any group'} since ${doc.since} in database ${doc.database}`;
+  switch (doc.kind) {
+    case 'overhead':
+      return `no sysbench results for ${scope}`;
+    case 'changes':
+      return `no overhead series for ${scope}`;
+    case 'compare':
+      return `no results of both variants '${doc.variantA}' and '${doc.variantB}' for ${scope}`;
+  }
+}
+
+/**
+ * Stored text reaches a terminal inert (lib/inert.ts): the table and markdown keep their own
+ * layout, JSON gets \u escapes (the same value parsed). CSV is data for a parser and goes out
+ * as stored: RFC 4180 quoting carries a kernel string's line break intact.
+ */
+function printable(text: string, format: ReportFormat): string {
+  if (format === 'csv') return text;
+  return format === 'json' || format === 'jsonl' ? inertJsonText(text) : inertOutput(text);
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(COMMAND, argv);
@@ -53,39 +113,43 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const database = str(values, 'database');
-  const since = duration(values, 'since');
-  const metrics = str(values, 'metrics') as 'key' | 'all';
-  const influx = influxClient(str(values, 'influx'), database);
   const group = optStr(values, 'group');
   const compare = optStr(values, 'compare');
-  const margins = marginOption(optStr(values, 'margin'));
-  if (compare !== undefined) {
-    const [a, b, ...extra] = compare.split(',');
-    if (!a || !b || extra.length) throw new UsageError(`--compare takes two variant names, A,B (e.g. stock-qemu,patched-qemu), not '${compare}'`);
-    if (group === undefined) throw new UsageError('--compare needs --group: variants are compared within one group');
-    const rows = await variantRows({ influx, database, group, since: new Date(Date.now() - since), variantA: a, variantB: b, margins });
-    process.stdout.write(values.json === true ? inertJson(rows, 2) + '\n' : inertOutput(formatVariantTable(rows, a, b)));
-    return 0;
-  }
-  if (values.changes === true) {
-    const series = await changesReport({ influx, database, sinceMs: Date.now() - since, ...(group !== undefined ? { group } : {}) });
-    process.stdout.write(values.json === true ? inertJson(series, 2) + '\n' : inertOutput(formatChangesReport(series)));
-    return 0;
-  }
-  let report;
-  let chains;
+  const kind = kindOf(values.changes === true, compare);
+  const format = (values.json === true ? 'json' : str(values, 'format')) as ReportFormat;
+  const failOn = (values['fail-on'] as string[] | undefined) ?? [];
+  checkFailOn(kind, failOn);
+  const html = optStr(values, 'html');
+  const influx = influxClient(str(values, 'influx'), database);
+  let doc: ReportDocument;
   try {
-    report = await buildReport({ influx, database, since, metrics, margins, ...(group !== undefined ? { group } : {}) });
-    chains = await buildChainReport({ influx, database, since: new Date(Date.now() - since), ...(group !== undefined ? { group } : {}) });
+    doc = await buildDocument(kind, {
+      influx,
+      database,
+      sinceMs: duration(values, 'since'),
+      metrics: str(values, 'metrics') as 'key' | 'all',
+      margins: marginOption(optStr(values, 'margin')),
+      withChanges: html !== undefined || failOn.some((v) => ['change', 'regression', 'improvement'].includes(v)),
+      ...(compare !== undefined ? { variants: variants(compare, group) } : {}),
+      ...(group !== undefined ? { group } : {}),
+    });
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new Error(`cannot read results from ${redactUrl(str(values, 'influx'))} database ${database}: ${(err as Error).message}`);
   }
-  const html = optStr(values, 'html');
-  if (html) {
-    const changes = await changesReport({ influx, database, sinceMs: Date.now() - since, ...(group !== undefined ? { group } : {}) });
-    writeFileSync(html, appendSections(renderHtmlReport(report), [renderChangesSection(changes), renderChainHtml(chains)]));
+  if (isEmpty(doc)) {
+    // A versioned JSON document is still printed (empty), so a pipeline reading it parses it.
+    if (format === 'json') process.stdout.write(printable(renderDocument(doc, format), format));
+    process.stderr.write(`nothing to report: ${emptyMessage(doc)}${html ? `; ${html} not written` : ''}\n`);
+    return EMPTY_EXIT;
+  }
+  process.stdout.write(printable(renderDocument(doc, format), format));
+  if (html && doc.kind === 'overhead') {
+    writeFileSync(html, appendSections(renderHtmlReport(doc.report), [renderChangesSection(doc.changes ?? []), renderChainHtml(doc.chains)]));
     process.stderr.write(`wrote ${html}\n`);
   }
-  process.stdout.write(values.json === true ? inertJson({ ...report, chains }, 2) + '\n' : inertOutput(formatReportTable(report) + formatChainReport(chains)));
-  return 0;
+  const found = gateFindings(doc, failOn);
+  if (found.length === 0) return 0;
+  process.stderr.write(inertOutput(`--fail-on ${failOn.join(',')}: ${found.length} found\n${found.map((l) => `  ${l}\n`).join('')}`));
+  return GATE_EXIT;
 }

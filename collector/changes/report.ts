@@ -62,7 +62,7 @@ const f1 = (v: unknown) => (typeof v === 'number' ? (v >= 0 ? '+' : '') + v.toFi
 
 // Stored strings (tags, run ids, facts an agent reported) are made inert one by one
 // (lib/inert.ts): a line break in one of them cannot forge a line of the report.
-function seriesTitle(s: ChangeReportSeries): string {
+export function seriesTitle(s: ChangeReportSeries): string {
   const t = `${s.key.group} · ${s.key.agent} · ${s.key.test} (${s.key.profile}${s.threads !== null ? `, ${s.threads} threads` : ''}) · ${s.metric} vs ${s.baselineAgent}`;
   return inert(t);
 }

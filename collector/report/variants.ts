@@ -40,8 +40,8 @@ export async function variantRows(o: {
 const num = (x: number | null) => (x === null ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
 const hosts = (h: string[]) => `${h.length} host${h.length === 1 ? '' : 's'}`;
 
-export function formatVariantTable(rows: VariantRow[], a: string, b: string): string {
-  if (rows.length === 0) return `no results of both variants '${a}' and '${b}' in this group and period\n`;
+/** The A/B table's header and cells (the terminal's and markdown's). */
+export function variantCells(rows: VariantRow[], a: string, b: string): { header: string[]; body: string[][] } {
   const header = ['test', 'metric', 'virt, profile, threads', `${a} mean (runs, hosts)`, `${b} mean (runs, hosts)`, `${b} vs ${a}`, 'design', 'verdict'];
   const body = rows.map(({ test, comparison: c }) => [
     test,
@@ -53,5 +53,11 @@ export function formatVariantTable(rows: VariantRow[], a: string, b: string): st
     c.paired ? `paired (${c.pairs})` : 'unpaired',
     fmtVerdict(c.comparison),
   ]);
+  return { header, body };
+}
+
+export function formatVariantTable(rows: VariantRow[], a: string, b: string): string {
+  if (rows.length === 0) return `no results of both variants '${a}' and '${b}' in this group and period\n`;
+  const { header, body } = variantCells(rows, a, b);
   return formatTable(header, body) + '\n';
 }
