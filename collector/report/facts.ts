@@ -4,6 +4,7 @@
 // (as the Phoronix Test Suite prints the system beside every result). An agent older than
 // agent_info, or one that did not report a fact, leaves it null: printed as "unknown".
 import type { InfluxDB } from 'influx';
+import { inert } from '../../lib/inert.js';
 import { eq } from '../../schema/influxql.js';
 import { FACT_FIELDS } from '../facts/index.js';
 import { formatTable } from './results-table.js';
@@ -114,6 +115,7 @@ export function formatSystems(systems: readonly SystemFacts[]): string {
   if (systems.length === 0) return '';
   const groups = new Set(systems.map((s) => s.group)).size > 1;
   const header = ['system', ...factCells(systems[0]!).map(([k]) => k)];
-  const rows = systems.map((s) => [groups ? `${s.group}: ${s.label}` : s.label, ...factCells(s).map(([, v]) => v)]);
+  // Each fact inert on its own (lib/inert.ts): a kernel string's line break cannot forge a row.
+  const rows = systems.map((s) => [groups ? `${s.group}: ${s.label}` : s.label, ...factCells(s).map(([, v]) => v)].map(inert));
   return `Systems (agent_info at each one's run shown; unknown: its agent did not report it)\n${formatTable(header, rows)}\n`;
 }
