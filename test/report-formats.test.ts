@@ -115,7 +115,11 @@ afterAll(async () => {
 
 describe('one versioned JSON schema', () => {
   it('the overhead table, --changes and --compare each validate against docs/report.schema.json', async () => {
-    const docs = [await cli('--format', 'json'), await cli('--changes', '--format', 'json'), await cli('--compare', 'stock,patched', '--group', 'fleet', '--json')];
+    const docs = [
+      await cli('--format', 'json'),
+      await cli('--changes', '--format', 'json'),
+      await cli('--compare', 'stock,patched', '--group', 'fleet', '--json'),
+    ];
     for (const r of docs) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -225,7 +229,9 @@ describe('--fail-on: a CI gate', () => {
   it('a value that is not a verdict or change kind is refused naming the choices (exit 2); one the kind cannot answer too', async () => {
     const bad = await cli('--fail-on', 'worse,slower');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/unknown --fail-on value 'slower' \(known: worse, better, equivalent, inconclusive, unmeasurable, change, regression, improvement\)/);
+    expect(bad.stderr).toMatch(
+      /unknown --fail-on value 'slower' \(known: worse, better, equivalent, inconclusive, unmeasurable, change, regression, improvement\)/,
+    );
     const changesVerdict = await cli('--changes', '--fail-on', 'worse');
     expect(changesVerdict.code).toBe(2);
     expect(changesVerdict.stderr).toMatch(/--changes finds change points, not verdicts/);

@@ -94,7 +94,14 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
   const base = { database: o.database, group, since: iso(sinceAt), generatedAt: now.toISOString() };
   if (kind === 'compare') {
     if (!o.variants || o.group === undefined) throw new Error('buildDocument: compare needs two variants and a group');
-    const comparisons = await variantRows({ ...scope, group: o.group, since: new Date(sinceAt), variantA: o.variants.a, variantB: o.variants.b, margins: o.margins });
+    const comparisons = await variantRows({
+      ...scope,
+      group: o.group,
+      since: new Date(sinceAt),
+      variantA: o.variants.a,
+      variantB: o.variants.b,
+      margins: o.margins,
+    });
     // Variants are compared across hosts: no one system to describe (the table names the hosts).
     return { kind, ...base, systems: [], variantA: o.variants.a, variantB: o.variants.b, comparisons };
   }

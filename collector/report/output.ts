@@ -84,7 +84,12 @@ function markdown(doc: ReportDocument): string {
         out.push(`## ${mdCell(sectionTitle(s))}\n\n${s.reference ? `Baseline: ${mdCell(s.reference.label)}` : 'No baseline in this group: no ratios.'}\n`);
         for (const m of s.metrics) {
           const [head, ...rows] = metricBlock(s, m);
-          out.push(mdTable(head!, rows.map((r) => [r[0]!.trim(), ...r.slice(1)])));
+          out.push(
+            mdTable(
+              head!,
+              rows.map((r) => [r[0]!.trim(), ...r.slice(1)]),
+            ),
+          );
         }
       }
       break;

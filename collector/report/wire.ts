@@ -31,10 +31,7 @@ export function envelope(doc: ReportDocument): Record<string, unknown> {
     case 'changes':
       return toWire({ ...head, systems: doc.systems, series: doc.series }) as Record<string, unknown>;
     case 'compare':
-      return toWire({ ...head, systems: doc.systems, variantA: doc.variantA, variantB: doc.variantB, comparisons: doc.comparisons }) as Record<
-        string,
-        unknown
-      >;
+      return toWire({ ...head, systems: doc.systems, variantA: doc.variantA, variantB: doc.variantB, comparisons: doc.comparisons }) as Record<string, unknown>;
   }
 }
 
