@@ -38,18 +38,18 @@ type Any = Record<string, any>;
 
 const progress = (m: string) => process.stderr.write(`[bench] panels: ${m}\n`);
 
-function p95(times: number[]): number {
+export function p95(times: number[]): number {
   const s = [...times].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]!;
 }
 
-function spread(times: number[]): string {
+export function spread(times: number[]): string {
   const s = [...times].sort((a, b) => a - b);
   return `min ${Math.round(s[0]!)}, median ${Math.round(s[Math.floor(s.length / 2)]!)}, max ${Math.round(s[s.length - 1]!)} ms`;
 }
 
 /** The dashboards' variables as Grafana fills them with All: allValue (.*) or, without one, every value. */
-function allVariables(d: Any): Record<string, VariableValue> {
+export function allVariables(d: Any): Record<string, VariableValue> {
   const out: Record<string, VariableValue> = {};
   for (const v of d.templating?.list ?? []) {
     if (v.type === 'datasource') continue;

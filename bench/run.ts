@@ -18,6 +18,7 @@ import { benchTimer } from './timer.bench.js';
 import { benchChanges } from './changes.bench.js';
 import { benchPanels } from './panels.bench.js';
 import { benchAgentFile } from './agent-file.bench.js';
+import { benchFleet, fleetOptionsFromArgv } from './fleet.bench.js';
 import type { BenchResult, BenchSection } from './types.js';
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     ['changes', () => benchChanges()],
     ['panels', () => benchPanels()],
     ['agent-file', () => benchAgentFile(10, say)],
+    ['fleet', () => benchFleet({ ...fleetOptionsFromArgv(process.argv), log: (m) => say(`fleet: ${m}`) })],
   ];
   for (const [name, file, fn, title] of [
     ['parser', 'parser.bench.js', 'benchParser', 'Parser'],

@@ -93,7 +93,10 @@ export class SimAgent {
           next++;
           result.sent++;
         }
-        for (const m of this.collectorProtocol >= BATCH_PROTOCOL_VERSION ? packBatches(ready) : ready.map((r) => r.message)) call.write(m);
+        // Heartbeats go on their own, as agent/stream/sender.ts sends them; results and samples in batches.
+        const batchable = ready.filter((r) => !r.message.status);
+        for (const r of ready) if (r.message.status) call.write(r.message);
+        for (const m of this.collectorProtocol >= BATCH_PROTOCOL_VERSION ? packBatches(batchable) : batchable.map((r) => r.message)) call.write(m);
       };
       const onData = (msg: CollectorMessage__Output) => {
         const now = performance.now();

@@ -1,0 +1,89 @@
+// Child process of the fleet benchmark: every simulated agent of the fleet (bench/fleet-model.ts)
+// as a real gRPC client (bench/sim-agent.ts), in its own process so their CPU shows apart from
+// the collector's and the benchmark's. Commands over the IPC channel, each answered once done:
+//   {type:'connect', address}             every agent says hello (again, after a restart) → {type:'connected'}
+//   {type:'send', from, to, only?}        runs [from, to) tick by tick: every agent's run i is
+//                                         acknowledged before run i+1 goes → {type:'sent', ...}
+//   {type:'close'}                        → exits
+// `only`: agent ids (one group's baseline, one batch of guests); default every agent.
+import { pathToFileURL } from 'node:url';
+import { fleetAgents, fleetHello, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
+import { selfCpuMs } from './proc.js';
+import { SimAgent } from './sim-agent.js';
+
+export type FleetCommand = { type: 'connect'; address: string } | { type: 'send'; from: number; to: number; only?: string[] } | { type: 'close' };
+
+export interface FleetSent {
+  type: 'sent';
+  /** Records acknowledged (results, samples, heartbeats). */
+  acked: number;
+  results: number;
+  rejected: string[];
+  ms: number;
+  clientCpuMs: number;
+}
+
+export type FleetReply = { type: 'connected'; agents: number } | FleetSent | { type: 'error'; message: string };
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? '') as FleetSpec;
+  const agents = fleetAgents(spec);
+  let clients = new Map<string, SimAgent>();
+  const reply = (m: FleetReply) => process.send!(m);
+
+  const connect = async (address: string) => {
+    for (const c of clients.values()) c.close();
+    clients = new Map();
+    // In slices, so a thousand handshakes do not all wait on one another.
+    for (let i = 0; i < agents.length; i += 100) {
+      const slice = agents.slice(i, i + 100);
+      const made = slice.map((a) => [a, new SimAgent(address, fleetHello(a))] as const);
+      await Promise.all(made.map(([, c]) => c.connect()));
+      for (const [a, c] of made) clients.set(a.id, c);
+    }
+  };
+
+  const send = async (from: number, to: number, only?: string[]): Promise<FleetSent> => {
+    const chosen: FleetAgent[] = only ? agents.filter((a) => only.includes(a.id)) : agents;
+    const t0 = performance.now();
+    const cpu0 = selfCpuMs();
+    const out: FleetSent = { type: 'sent', acked: 0, results: 0, rejected: [], ms: 0, clientCpuMs: 0 };
+    for (let i = from; i < to; i++) {
+      const sent = await Promise.all(
+        chosen.map((a) => {
+          const messages = runMessages(spec, a, i);
+          out.results += messages.filter((m) => m.result).length;
+          return clients.get(a.id)!.send(messages);
+        }),
+      );
+      for (const s of sent) {
+        out.acked += s.acked;
+        if (out.rejected.length < 5) out.rejected.push(...s.rejected.slice(0, 5 - out.rejected.length));
+      }
+    }
+    out.ms = performance.now() - t0;
+    out.clientCpuMs = selfCpuMs() - cpu0;
+    return out;
+  };
+
+  process.on('message', (cmd: FleetCommand) => {
+    const run = async () => {
+      if (cmd.type === 'connect') {
+        await connect(cmd.address);
+        reply({ type: 'connected', agents: clients.size });
+      } else if (cmd.type === 'send') reply(await send(cmd.from, cmd.to, cmd.only));
+      else {
+        for (const c of clients.values()) c.close();
+        process.exit(0);
+      }
+    };
+    run().catch((err: Error) => reply({ type: 'error', message: err.stack ?? err.message }));
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: Error) => {
+    process.stderr.write(`fleet-agents: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
+}

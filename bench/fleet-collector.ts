@@ -1,0 +1,140 @@
+// The collector under test in the fleet benchmark: `virt-overhead collector` of any build (a
+// dist/ directory, e.g. one built from an older commit in another worktree) as its own process,
+// so its memory (VmRSS, VmHWM) and CPU are its own and the command line is the one users run.
+// "Idle" means InfluxDB holds no `overhead_owed` marker: every result the collector acked has had
+// its overhead, nested-stack and change-point work done (collector/owed-markers.ts) — the one
+// sign of finished work that every build since the markers exists gives from outside.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { cpuMs } from './proc.js';
+
+export interface CollectorProcess {
+  pid: number;
+  address: string;
+  /** Resident memory now and at its peak (VmHWM), bytes. */
+  memory(): { rss: number; peak: number };
+  cpuMs(): number;
+  /** SIGTERM, as systemd stops it; resolves when it exited (SIGKILL after timeoutMs). */
+  stop(timeoutMs?: number): Promise<void>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+}
+
+export interface CollectorProcessOptions {
+  /** A dist/ directory holding cli/main.js. */
+  dist: string;
+  port: number;
+  influxUrl: string;
+  database: string;
+  logFile: string;
+  extraArgs?: string[];
+}
+
+function statusKb(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Starts the collector and resolves once its gRPC port accepts connections. */
+export async function startCollectorProcess(o: CollectorProcessOptions): Promise<CollectorProcess> {
+  const log = createWriteStream(o.logFile, { flags: 'a' });
+  const args = [
+    join(o.dist, 'cli', 'main.js'),
+    'collector',
+    '--listen',
+    `127.0.0.1:${o.port}`,
+    '--influx',
+    o.influxUrl,
+    '--database',
+    o.database,
+    // A simulated year arrives in minutes: the per-agent rate limit would pace it by design.
+    '--rate-limit',
+    '1000000',
+    '--log-level',
+    'warn',
+    ...(o.extraArgs ?? []),
+  ];
+  // VO_FLEET_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR": profile the collector under test.
+  const nodeArgs = (process.env.VO_FLEET_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const deadline = Date.now() + 120_000;
+  while (!(await portOpen(o.port))) {
+    if (exited) throw new Error(`the collector (${o.dist}) exited during start-up; see ${o.logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the collector did not listen on port ${o.port} within 120 s; see ${o.logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const pid = child.pid!;
+  return {
+    pid,
+    address: `127.0.0.1:${o.port}`,
+    memory: () => ({ rss: statusKb(pid, 'VmRSS'), peak: statusKb(pid, 'VmHWM') }),
+    cpuMs: () => cpuMs(pid),
+    async stop(timeoutMs = 60_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      process.kill(pid, 'SIGTERM');
+      if (!(await waitExit(child, timeoutMs))) {
+        process.kill(pid, 'SIGKILL');
+        await waitExit(child, 5_000);
+      }
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      process.kill(pid, 'SIGKILL');
+      await waitExit(child, 5_000);
+    },
+  };
+}
+
+/** Owed markers InfluxDB holds (0: the collector has done the work of everything it acked). */
+export async function owedMarkers(influxUrl: string, database: string): Promise<number> {
+  const res = await fetch(`${influxUrl}/query?db=${encodeURIComponent(database)}&q=${encodeURIComponent('SELECT count("results") FROM "overhead_owed"')}`);
+  const body = (await res.json()) as { results?: Array<{ series?: Array<{ values: number[][] }> }> };
+  return body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0;
+}
+
+/**
+ * Waits until no marker is left, twice 100 ms apart (a batch written between two polls leaves
+ * one). Returns the time waited; throws after timeoutMs with the markers left.
+ */
+export async function waitIdle(influxUrl: string, database: string, timeoutMs: number, onTick?: () => void): Promise<number> {
+  const t0 = performance.now();
+  let zeros = 0;
+  for (;;) {
+    const n = await owedMarkers(influxUrl, database);
+    zeros = n === 0 ? zeros + 1 : 0;
+    if (zeros >= 2) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`the collector still owes the work of ${n} batches after ${Math.round(timeoutMs / 1000)} s`);
+    onTick?.();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

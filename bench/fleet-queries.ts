@@ -1,0 +1,100 @@
+// What users run against a fleet's year, timed: every query of every committed dashboard of the
+// build under test (its grafana/dashboards/json, interpolated as Grafana does with every variable
+// on All) at the dashboard's default range and over the whole year, and `virt-overhead report`
+// (its own command line, a fresh process each time, as a user runs it).
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { interpolate, type TimeRange } from '../grafana/interpolate.js';
+import { allVariables, p95, spread } from './panels.bench.js';
+
+type Any = Record<string, any>;
+
+export interface DashboardQuery {
+  dashboard: string;
+  /** `panel "Title"` or `annotation "Name"` (#2 for a panel's second query). */
+  name: string;
+  query: string;
+  vars: ReturnType<typeof allVariables>;
+  /** The dashboard's default range ('now-7d' → 7 days), ms. */
+  defaultMs: number;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, M: 30 * 86_400_000, y: 365 * 86_400_000 };
+
+/** Grafana's relative 'now-7d' as milliseconds. */
+export function relativeMs(from: string): number {
+  const m = /^now-(\d+)([smhdwMy])$/.exec(from);
+  if (!m) throw new Error(`dashboard time.from '${from}' is not of the form now-<n><unit>`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+/** Every panel and annotation query of the dashboards in `dir` (a build's grafana/dashboards/json). */
+export function dashboardQueries(dir: string): DashboardQuery[] {
+  const out: DashboardQuery[] = [];
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    const d = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Any;
+    const dashboard = String(d.title).replace('virt-overhead: ', '');
+    const vars = allVariables(d);
+    const defaultMs = relativeMs(d.time?.from ?? 'now-6h');
+    for (const p of d.panels as Any[])
+      (p.targets ?? []).forEach((t: Any, i: number) => {
+        if (t.query) out.push({ dashboard, name: `panel "${p.title}"${i ? ` #${i + 1}` : ''}`, query: t.query, vars, defaultMs });
+      });
+    for (const a of d.annotations?.list ?? [])
+      if (a.target?.query) out.push({ dashboard, name: `annotation "${a.name}"`, query: a.target.query, vars, defaultMs });
+  }
+  return out;
+}
+
+/** Runs one InfluxQL query as Grafana's datasource does (GET /query, epoch=ms); resolves to the rows returned. */
+export async function influxRows(url: string, database: string, sql: string): Promise<number> {
+  const res = await fetch(`${url}/query?db=${encodeURIComponent(database)}&epoch=ms&q=${encodeURIComponent(sql)}`);
+  const body = (await res.json()) as { results?: Array<{ series?: Array<{ values: unknown[] }>; error?: string }>; error?: string };
+  const err = body.error ?? body.results?.find((r) => r.error)?.error;
+  if (err) throw new Error(`InfluxDB refused ${sql.slice(0, 120)}…: ${err}`);
+  return (body.results ?? []).reduce((n, r) => n + (r.series ?? []).reduce((m, s) => m + s.values.length, 0), 0);
+}
+
+export interface Timing {
+  times: number[];
+  rows: number;
+  p95: number;
+  spread: string;
+}
+
+/**
+ * One warm-up run (the first read of a shard after loading it is slower), then `repeats` timed
+ * ones; a query over `stopAfterMs` is not repeated (its first time already decides its goal).
+ */
+export async function timeRepeated(fn: () => Promise<number>, repeats: number, stopAfterMs = 10_000, warmUp = true): Promise<Timing> {
+  let rows = warmUp ? await fn() : 0;
+  const times: number[] = [];
+  for (let i = 0; i < repeats && !(i > 0 && times[0]! > stopAfterMs); i++) {
+    const t = performance.now();
+    rows = await fn();
+    times.push(performance.now() - t);
+  }
+  return { times, rows, p95: p95(times), spread: spread(times) };
+}
+
+/** `range` of the last `ms` up to `endMs`. */
+export function lastRange(endMs: number, ms: number): TimeRange {
+  return { fromMs: endMs - ms, toMs: endMs };
+}
+
+export function panelSql(q: DashboardQuery, range: TimeRange): string {
+  return interpolate(q.query, range, q.vars);
+}
+
+/** `virt-overhead <args>` of a build, as a fresh process; resolves to the bytes it printed. Fails on a non-zero exit. */
+export function runCli(dist: string, args: string[], timeoutMs = 600_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(dist, 'cli', 'main.js'), ...args], { maxBuffer: 256 << 20, timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`virt-overhead ${args.join(' ')}: ${(stderr || err.message).split('\n').slice(0, 3).join(' ')}`));
+      else resolve(stdout.length);
+    });
+  });
+}

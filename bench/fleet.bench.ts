@@ -1,0 +1,427 @@
+// A thousand guests for a year (issue 26): a simulated year of 6-hourly runs of 1 000 guests in
+// 10 groups with their native baselines and a few nested stacks (bench/fleet-model.ts), sent in
+// compressed time by real gRPC agents (bench/fleet-agents.ts) through the real collector of the
+// build under test (bench/fleet-collector.ts: `virt-overhead collector` of any dist/) into a
+// private influxd; then what a user meets: every dashboard panel at its default range and over
+// the year, `report`, `report --changes`, `report --compare`; what the collector meets: one guest
+// batch, one baseline run of a 100-guest group, a tick of the whole fleet, a restart, its memory;
+// and the footprint: InfluxDB disk per guest-year and the series count.
+//
+// `npm run bench -- --only=fleet [--dist=DIR] [--fleet-label=before]`; a smaller fleet with
+// --fleet-groups, --fleet-guests, --fleet-days; --fleet-budget=MIN stops the load early (the rate
+// and a projection are reported); --fleet-keep=DIR keeps a copy of the loaded year and
+// --fleet-data=DIR measures on a copy of one instead of loading (the same year for two builds).
+import { execFileSync, fork } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../lib/root.js';
+import { freePort, startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { identityTags } from '../collector/influx/points.js';
+import type { Hello__Output } from '../proto/index.js';
+import { DOWNSAMPLE_WINDOW_MS } from '../schema/retention.js';
+import type { FleetCommand, FleetReply, FleetSent } from './fleet-agents.js';
+import { startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
+import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
+import { dashboardQueries, influxRows, lastRange, panelSql, runCli, timeRepeated, type Timing } from './fleet-queries.js';
+import { sig } from './stats.js';
+import type { BenchResult, BenchSection } from './types.js';
+
+const DB = 'virt_overhead';
+const MB = 1024 * 1024;
+
+export interface FleetOptions {
+  /** The build under test: a dist/ directory (default: this one). */
+  dist?: string;
+  /** Names the section: 'before: 5865a41', … (default: 'this build'). */
+  label?: string;
+  groups?: number;
+  guestsPerGroup?: number;
+  days?: number;
+  /** Days sent before each wait for the collector to finish its work. */
+  chunkDays?: number;
+  /** Stop loading after this long (ms); the rest of the year is projected from the rate. */
+  budgetMs?: number;
+  keepDir?: string;
+  dataDir?: string;
+  repeats?: number;
+  log?: (line: string) => void;
+}
+
+/** The fleet options from the command line (`--dist=DIR --fleet-days=30 …`). */
+export function fleetOptionsFromArgv(argv: readonly string[]): FleetOptions {
+  const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const num = (name: string) => {
+    const v = get(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n > 0)) throw new Error(`--${name}=${v}: a positive number, please`);
+    return n;
+  };
+  const budget = num('fleet-budget');
+  const o: FleetOptions = {};
+  const set = <K extends keyof FleetOptions>(k: K, v: FleetOptions[K] | undefined) => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('dist', get('dist') && resolve(get('dist')!));
+  set('label', get('fleet-label'));
+  set('groups', num('fleet-groups'));
+  set('guestsPerGroup', num('fleet-guests'));
+  set('days', num('fleet-days'));
+  set('chunkDays', num('fleet-chunk-days'));
+  set('budgetMs', budget && budget * 60_000);
+  set('keepDir', get('fleet-keep') && resolve(get('fleet-keep')!));
+  set('dataDir', get('fleet-data') && resolve(get('fleet-data')!));
+  set('repeats', num('fleet-repeats'));
+  return o;
+}
+
+const loadText = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+
+/** The simulated agents' process. */
+class Agents {
+  private readonly child;
+  private waiting: ((m: FleetReply) => void) | null = null;
+
+  constructor(spec: FleetSpec) {
+    this.child = fork(new URL('./fleet-agents.js', import.meta.url).pathname, [JSON.stringify(spec)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    });
+    this.child.on('message', (m: FleetReply) => this.waiting?.(m));
+  }
+
+  private ask<T extends FleetReply>(cmd: FleetCommand): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the simulated agents (pid ${this.child.pid}) exited with ${code}`));
+      this.child.once('exit', onExit);
+      this.waiting = (m) => {
+        this.child.off('exit', onExit);
+        this.waiting = null;
+        if (m.type === 'error') reject(new Error(`simulated agents: ${m.message}`));
+        else resolve(m as T);
+      };
+      this.child.send(cmd);
+    });
+  }
+
+  connect(address: string) {
+    return this.ask<{ type: 'connected'; agents: number }>({ type: 'connect', address });
+  }
+
+  async send(from: number, to: number, only?: string[]): Promise<FleetSent> {
+    const sent = await this.ask<FleetSent>({ type: 'send', from, to, ...(only ? { only } : {}) });
+    if (sent.rejected.length) throw new Error(`the collector rejected simulated records, e.g. ${sent.rejected[0]}`);
+    return sent;
+  }
+
+  close(): void {
+    if (this.child.connected) this.child.send({ type: 'close' });
+  }
+}
+
+/** Bytes under a directory (du -sb). */
+function diskBytes(dir: string): number {
+  return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+/** The 5-minute windows of runs older than the samples policy, as the continuous query made them then. */
+function olderWindows(spec: FleetSpec, agents: readonly FleetAgent[], runs: number): string[] {
+  const lines: string[] = [];
+  const cutoff = spec.endMs - spec.samplesDays * 86_400_000;
+  for (const a of agents) {
+    const tags = identityTags(fleetHello(a) as unknown as Hello__Output) as unknown as Record<string, string>;
+    const key = `sysbench_interval_5m,${Object.entries({ ...tags, test: 'cpu', profile: 'seed', sysbench_version: '1.0.20' })
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}`;
+    for (let i = 0; i < runs; i++) {
+      const msgs = runMessages({ ...spec, samplesDays: spec.days + 1 }, a, i).filter((m) => m.sample);
+      const first = Number(BigInt(String(msgs[0]!.sample!.timestamp_ns)) / 1_000_000n);
+      if (first >= cutoff) continue;
+      const fields: string[] = [];
+      for (const f of ['threads', 'events_per_sec', 'latency_pct', 'latency_pct_ms']) {
+        const v = msgs.map((m) => (m.sample!.fields as Record<string, number>)[f]!);
+        fields.push(`${f}_mean=${v.reduce((x, y) => x + y, 0) / v.length},${f}_min=${Math.min(...v)},${f}_max=${Math.max(...v)}`);
+      }
+      lines.push(`${key} ${fields.join(',')},samples=${msgs.length} ${BigInt(Math.floor(first / DOWNSAMPLE_WINDOW_MS) * DOWNSAMPLE_WINDOW_MS) * 1_000_000n}`);
+    }
+  }
+  return lines;
+}
+
+async function writeLines(influx: InfluxdHandle, lines: string[]): Promise<void> {
+  for (let i = 0; i < lines.length; i += 20_000) {
+    const res = await fetch(`${influx.url}/write?db=${DB}&precision=n`, { method: 'POST', body: lines.slice(i, i + 20_000).join('\n') });
+    if (!res.ok) throw new Error(`writing the older 5-minute windows: ${res.status} ${await res.text()}`);
+  }
+}
+
+async function seriesCount(url: string): Promise<number> {
+  const res = await fetch(`${url}/query?db=${DB}&q=${encodeURIComponent('SHOW SERIES EXACT CARDINALITY')}`);
+  const body = (await res.json()) as { results?: Array<{ series?: Array<{ values: number[][] }> }> };
+  return (body.results?.[0]?.series ?? []).reduce((n, s) => n + (s.values[0]?.[0] ?? 0), 0);
+}
+
+export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
+  const say = o.log ?? ((m: string) => process.stderr.write(`[bench] fleet: ${m}\n`));
+  const dist = o.dist ?? join(packageRoot(), 'dist');
+  const label = o.label ?? 'this build';
+  const repeats = o.repeats ?? 5;
+  const endMs = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+  const spec: FleetSpec = {
+    groups: o.groups ?? 10,
+    guestsPerGroup: o.guestsPerGroup ?? 100,
+    stacks: 3,
+    days: o.days ?? 365,
+    trials: 3,
+    samplesDays: 29,
+    samplesPerRun: 10,
+    endMs,
+  };
+  const runs = fleetRuns(spec);
+  const agents = fleetAgents(spec);
+  const guests = agents.filter((a) => a.role === 'guest').length;
+  const notes: string[] = [`Load average at the start: ${loadText()} (2 shared cores).`];
+  const results: BenchResult[] = [];
+  const figure = (name: string, value: number, unit: string, goal?: string, met?: boolean) =>
+    results.push({ name, value, unit, ...(goal ? { goal } : {}), ...(met !== undefined ? { met } : {}) });
+  const dir = mkdtempSync(join(tmpdir(), 'vo-bench-fleet-'));
+  const influxDir = join(dir, 'influx');
+  if (o.dataDir) cpSync(o.dataDir, influxDir, { recursive: true });
+  let influx = await startInfluxd({ dir: influxDir });
+  const port = await freePort();
+  const startCollector = () => startCollectorProcess({ dist, port, influxUrl: influx.url, database: DB, logFile: join(dir, 'collector.log') });
+  let collector: CollectorProcess | null = null;
+  const sim = new Agents(spec);
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    try {
+      if (collector) peakRss = Math.max(peakRss, collector.memory().rss);
+    } catch {
+      /* between a stop and a start */
+    }
+  }, 500);
+  try {
+    collector = await startCollector();
+    await sim.connect(collector.address);
+    say(`${agents.length} agents connected to the collector of ${dist} (load ${loadText()})`);
+
+    // The year but its last two runs, a chunk of days at a time, each chunk's work finished before the next.
+    const historyRuns = runs - 2;
+    let loaded = o.dataDir ? historyRuns : 0;
+    if (!o.dataDir) {
+      const chunk = Math.max(1, Math.round(((o.chunkDays ?? 7) * 86_400_000) / (6 * 3_600_000)));
+      const t0 = performance.now();
+      let sentMs = 0;
+      let idleMs = 0;
+      let resultsSent = 0;
+      let records = 0;
+      const cpu0 = collector.cpuMs();
+      while (loaded < historyRuns) {
+        const to = Math.min(historyRuns, loaded + chunk);
+        const sent = await sim.send(loaded, to);
+        sentMs += sent.ms;
+        resultsSent += sent.results;
+        records += sent.acked;
+        idleMs += await waitIdle(influx.url, DB, 6 * 3_600_000);
+        loaded = to;
+        const elapsed = performance.now() - t0;
+        say(
+          `loaded ${loaded}/${historyRuns} runs (${Math.round(elapsed / 1000)} s; sending ${Math.round(sentMs / 1000)} s, work after the acks ${Math.round(idleMs / 1000)} s; collector RSS ${Math.round(collector.memory().rss / MB)} MB; load ${loadText()})`,
+        );
+        if (o.budgetMs && elapsed > o.budgetMs && loaded < historyRuns) break;
+      }
+      const elapsed = performance.now() - t0;
+      const collectorCpu = collector.cpuMs() - cpu0;
+      const part = loaded < historyRuns;
+      figure(`load: runs of the year passed through the collector${part ? ' (budget reached: the rest not loaded)' : ''}`, loaded, `of ${historyRuns}`);
+      figure('load: results per second through the collector, acks and all work after them', Math.round(resultsSent / (elapsed / 1000)), 'results/s');
+      figure('load: wall time', Math.round(elapsed / 1000), 's');
+      if (part)
+        figure(
+          'load: projected wall time for the whole year at the measured rate (a lower bound: later runs meet longer series)',
+          Math.round((elapsed / 1000) * (historyRuns / loaded)),
+          's',
+        );
+      notes.push(
+        `Load: ${resultsSent} results (${records} records with samples and heartbeats) of ${loaded} runs per agent in ${Math.round(elapsed / 1000)} s: ${Math.round(sentMs / 1000)} s until acked, ${Math.round(idleMs / 1000)} s more until the collector's work after the acks was done; collector CPU ${Math.round(collectorCpu / 1000)} s (${sig(collectorCpu / Math.max(1, resultsSent), 3)} ms per result).`,
+      );
+      say('writing the 5-minute windows older than the samples policy');
+      await writeLines(influx, olderWindows(spec, agents, loaded));
+      if (o.keepDir) {
+        await collector.stop();
+        collector = null;
+        await influx.stop();
+        rmSync(o.keepDir, { recursive: true, force: true });
+        cpSync(influxDir, o.keepDir, { recursive: true });
+        say(`kept the loaded year in ${o.keepDir}`);
+        influx = await startInfluxd({ dir: influxDir });
+        collector = await startCollector();
+        await sim.connect(collector.address);
+        await waitIdle(influx.url, DB, 3_600_000);
+      }
+    }
+    if (!collector) throw new Error('no collector running');
+
+    // What the collector does every 6 hours, measured warm and then right after a restart.
+    const groupGuests = agents.filter((a) => a.group === agents[0]!.group && a.role === 'guest').map((a) => a.id);
+    const baseline = agents[0]!.id;
+    const rest = agents.filter((a) => a.group !== agents[0]!.group).map((a) => a.id);
+    const step = async (what: string, run: number, only: string[]) => {
+      const c = collector!;
+      const cpu0 = c.cpuMs();
+      const t0 = performance.now();
+      const sent = await sim.send(run, run + 1, only);
+      const idle = await waitIdle(influx.url, DB, 3_600_000);
+      const total = performance.now() - t0;
+      const mem = c.memory();
+      say(
+        `${what}: acked in ${Math.round(sent.ms)} ms, done in ${Math.round(total)} ms, collector CPU ${Math.round(c.cpuMs() - cpu0)} ms, RSS ${Math.round(mem.rss / MB)} MB`,
+      );
+      return { ackMs: sent.ms, totalMs: total, idleMs: idle, cpuMs: c.cpuMs() - cpu0, rss: mem.rss };
+    };
+    const tick = async (run: number, when: string) => {
+      const g = await step(`${when}: one guest batch (${groupGuests.length} guests of a group)`, run, groupGuests);
+      const b = await step(`${when}: the group's baseline run`, run, [baseline]);
+      const f = await step(`${when}: the rest of the fleet's run`, run, rest);
+      figure(`${when}: one guest batch (${groupGuests.length} guests' runs of one group): acked → all work done`, Math.round(g.totalMs), 'ms');
+      figure(
+        `${when}: one baseline run of a ${groupGuests.length}-guest group: acked → all work done`,
+        Math.round(b.totalMs),
+        'ms',
+        '≤ 10 000',
+        b.totalMs <= 10_000,
+      );
+      figure(`${when}: the rest of the fleet's runs (${rest.length} agents, one 6-hourly tick): acked → all work done`, Math.round(f.totalMs), 'ms');
+      figure(`${when}: collector CPU for the whole tick`, Math.round(g.cpuMs + b.cpuMs + f.cpuMs), 'ms');
+    };
+    // After a partial load (--fleet-budget) the next two runs of the loaded part, so the windows hold their history.
+    const [warmRun, coldRun] = loaded < historyRuns ? [loaded, loaded + 1] : [runs - 2, runs - 1];
+    await tick(warmRun, 'warm');
+
+    // A restart: SIGTERM (as systemd stops it), start again, agents reconnect; then the next tick, cold.
+    const r0 = performance.now();
+    await collector.stop();
+    collector = null;
+    const stopMs = performance.now() - r0;
+    const s0 = performance.now();
+    collector = await startCollector();
+    const startMs = performance.now() - s0;
+    await sim.connect(collector.address);
+    const catchUpMs = await waitIdle(influx.url, DB, 3_600_000);
+    const restartRss = collector.memory().rss;
+    figure('restart: SIGTERM → exited', Math.round(stopMs), 'ms');
+    figure('restart: start → listening', Math.round(startMs), 'ms');
+    figure('restart: agents reconnected → no work owed', Math.round(catchUpMs), 'ms');
+    figure('restart: collector resident memory after the restart', Math.round(restartRss / MB), 'MB');
+    await tick(coldRun, 'after the restart');
+    const peak = Math.max(peakRss, collector.memory().peak);
+    figure(`collector resident memory, peak over the whole run (${guests} guests)`, Math.round(peak / MB), 'MB', '≤ 500', peak <= 500 * MB);
+
+    // What users run against the year (not against a part of it: those times would mean nothing).
+    const rangeEnd = Date.now();
+    const year = 365 * 86_400_000;
+    if (loaded < historyRuns) notes.push('Dashboards and reports not measured: the year was not loaded within the budget.');
+    else
+      for (const q of dashboardQueries(join(dist, '..', 'grafana', 'dashboards', 'json'))) {
+        for (const [range, ms, goalMs] of [
+          ['default range', q.defaultMs, 1000],
+          ['a year', year, 2000],
+        ] as const) {
+          if (range === 'a year' && q.defaultMs >= year) continue;
+          const sql = panelSql(q, lastRange(rangeEnd, ms));
+          const t: Timing = await timeRepeated(() => influxRows(influx.url, DB, sql), repeats);
+          const over =
+            range === 'default range'
+              ? `${range} (${Math.round(ms / 3_600_000) >= 24 ? `${Math.round(ms / 86_400_000)} d` : `${Math.round(ms / 60_000)} min`})`
+              : range;
+          figure(
+            `${q.dashboard} ${q.name}, ${over}: p95 of ${t.times.length} (${t.rows} rows; ${t.spread})`,
+            Math.round(t.p95),
+            'ms',
+            `≤ ${goalMs.toLocaleString('en-US').replace(',', ' ')}`,
+            t.p95 <= goalMs,
+          );
+          say(`${q.dashboard} ${q.name}, ${range}: ${Math.round(t.p95)} ms (${t.rows} rows)`);
+        }
+      }
+    const cli = (args: string[]) => () => runCli(dist, ['report', '--influx', influx.url, '--database', DB, ...args]);
+    if (loaded >= historyRuns)
+      for (const [name, args, goalMs] of [
+        ['report (default --since 7d)', [], undefined],
+        ['report --since 365d', ['--since', '365d'], 2000],
+        ['report --changes (default --since)', ['--changes'], undefined],
+        ['report --changes --since 365d', ['--changes', '--since', '365d'], 2000],
+        [
+          `report --compare stock,patched --group ${agents[0]!.group} --since 365d`,
+          ['--compare', 'stock,patched', '--group', agents[0]!.group, '--since', '365d'],
+          undefined,
+        ],
+      ] as const) {
+        const t = await timeRepeated(cli([...args]), Math.min(repeats, 3), 10_000, false);
+        figure(
+          `${name}, a fresh process each time: p95 of ${t.times.length} (${t.rows} bytes printed; ${t.spread})`,
+          Math.round(t.p95),
+          'ms',
+          goalMs ? `≤ ${goalMs.toLocaleString('en-US').replace(',', ' ')}` : undefined,
+          goalMs ? t.p95 <= goalMs : undefined,
+        );
+        say(`${name}: ${Math.round(t.p95)} ms`);
+      }
+    const nodeStart = await timeRepeated(() => runCli(dist, ['--help']), 3, 10_000, false);
+    notes.push(
+      `A fresh \`virt-overhead --help\` takes ${Math.round(nodeStart.p95)} ms here (node's start and the CLI's imports): part of every report time above.`,
+    );
+
+    // Footprint.
+    await collector.stop();
+    collector = null;
+    const series = await seriesCount(influx.url);
+    await influx.stop();
+    const data = diskBytes(join(influxDir, 'data'));
+    const wal = diskBytes(join(influxDir, 'wal'));
+    const years = (loaded / runs) * (spec.days / 365);
+    figure(
+      `InfluxDB disk per guest-year (data ${Math.round(data / MB)} MB + WAL ${Math.round(wal / MB)} MB, ${agents.length} agents, ${sig(years, 3)} years loaded; before compaction settles)`,
+      sig((data + wal) / MB / (agents.length * years), 3),
+      'MB',
+    );
+    figure('series in InfluxDB (SHOW SERIES EXACT CARDINALITY)', series, 'series');
+    notes.push(`Load average at the end: ${loadText()}.`);
+  } finally {
+    clearInterval(sampler);
+    sim.close();
+    await collector?.kill();
+    await influx.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    title: `A thousand guests for a year (${label})`,
+    method:
+      `${spec.groups} groups of ${spec.guestsPerGroup} guests and their native baseline, and ${spec.stacks} nested stacks (native → L1 → L2) in a group of their own: ${agents.length} agents, ${runs} runs each (${spec.days} days of 6-hourly runs ending now; bench/fleet-model.ts). ` +
+      `Each run: sysbench cpu, ${spec.trials} trials, every field a real sysbench 1.0.20 cpu output prints (test/fixtures, parsed by the agent's parser) scaled by the guest's speed, with noise drawn from recorded runs (run factor and trial factor, bench/data/cpu-trials.json), slow drift, and a shift of 5–20 % in a third of the guests; a heartbeat; for the last ${spec.samplesDays} days ${spec.samplesPerRun} interval samples. ` +
+      `Compressed: one test of five (cpu; the others would multiply results, overhead points and series by up to 5), interval samples of the first trial only. ` +
+      `All of it is sent by real gRPC agents (bench/fleet-agents.ts, one connection each, in their own process) to \`virt-overhead collector\` of the build under test (${label}) as its own process, run by run across the fleet (every agent's run i acknowledged before run i+1 goes), ${o.chunkDays ?? 7} days at a time, each chunk's work after the acks (overhead, nested stacks, change points: no overhead_owed marker left) finished before the next. ` +
+      'The 5-minute windows of runs older than the samples policy are written directly, as the continuous query made them at the time. ' +
+      `Then the last two runs of the year are sent step by step: ${'one group’s guests, that group’s baseline, the rest of the fleet'}, once warm and once after a restart; every query of the build's committed dashboards at the dashboard's default range and over a year (every variable on All), ${repeats} times after a warm-up; the build's \`virt-overhead report\` as a fresh process.`,
+    results,
+    notes,
+  };
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  benchFleet(fleetOptionsFromArgv(process.argv.slice(2)))
+    .then((s) => {
+      const out = join(tmpdir(), `fleet-${Date.now()}.json`);
+      writeFileSync(out, JSON.stringify(s, null, 2));
+      process.stderr.write(`[bench] fleet: wrote ${out}\n`);
+    })
+    .catch((err: Error) => {
+      process.stderr.write(`fleet: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    });
+}
