@@ -8,13 +8,12 @@
 import type { InfluxDB, IPoint } from 'influx';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
+import { coveredBy, type StoredRow } from '../influx/stored.js';
 
 /** The points of one agent's test and profile in a group: where a run's comparison points live. */
 export function runSeriesWhere(group: string, agent: string, test: string, profile: string): string {
   return [eq('group', group), eq('agent', agent), eq('test', test), eq('profile', profile)].join(' AND ');
 }
-
-type Row = Record<string, unknown> & { time?: unknown };
 
 /**
  * `where` selects the run's points (group, agent, test, profile); every point in `points` is
@@ -30,14 +29,8 @@ export async function replaceRunPoints(
 ): Promise<boolean> {
   const tags: readonly string[] = MEASUREMENTS[measurement].tags;
   const at = `${where} AND ${timeBetween(startNs, startNs)}`;
-  const stored = (await influx.query(`SELECT * FROM ${quoteIdent(measurement)} WHERE ${at}`, { database })) as unknown as Row[];
-  const identity = (get: (tag: string) => unknown) => tags.map((t) => String(get(t) ?? '')).join('\0');
-  const fresh = new Map(points.map((p) => [identity((t) => p.tags?.[t]), new Set(Object.keys(p.fields ?? {}))]));
-  const covered = (row: Row) => {
-    const fields = fresh.get(identity((t) => row[t]));
-    return fields !== undefined && Object.entries(row).every(([k, v]) => k === 'time' || tags.includes(k) || v === null || fields.has(k));
-  };
-  const replace = !stored.every(covered);
+  const stored = (await influx.query(`SELECT * FROM ${quoteIdent(measurement)} WHERE ${at}`, { database })) as unknown as StoredRow[];
+  const replace = !stored.every((row) => coveredBy(row, points, tags));
   if (replace) await influx.query(`DELETE FROM ${quoteIdent(measurement)} WHERE ${at}`, { database });
   if (points.length > 0) await influx.writePoints([...points], { database, precision: 'n' });
   return replace;

@@ -11,6 +11,7 @@ import { checkChain, type LayerPair } from './math.js';
 import { compareLayer, historyBefore, marginFor, mean, nearestRun, nearestRuns, BASELINE_POOL_RUNS, OVERHEAD_METRICS } from './seam.js';
 import { replaceRunPoints, runSeriesWhere } from '../replace-run-points.js';
 import type { MarginSpec } from '../../../lib/compare/margin.js';
+import { clusters } from '../batch.js';
 import { withGroupsOfMissingParents } from './agents.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './resolve.js';
 import { eq, quoteIdent, timeBetween } from '../../../schema/influxql.js';
@@ -43,6 +44,8 @@ export interface ChainKey {
   profile: string;
   threads: number | null;
   anchorNs: bigint;
+  /** The runs near any time in [anchorNs, untilNs] (a batch spanning days); default anchorNs. */
+  untilNs?: bigint;
 }
 
 type Run = { runId: string; startNs: bigint; trials: SysbenchRow[] };
@@ -94,17 +97,16 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
   const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
 
   async function recompute(key: ChainKey): Promise<number> {
+    const until = key.untilNs ?? key.anchorNs;
     // Most groups declare no parents: one small query says so before reading any rows.
-    const near = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - windowNs, key.anchorNs + windowNs)].join(
+    const near = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - windowNs, until + windowNs)].join(
       ' AND ',
     );
     const declared = (await influx.query(`SELECT count("parent_agent") FROM "sysbench" WHERE ${near}`, { database })) as unknown as Array<{ count: number }>;
     if (!declared.length || !(declared[0]!.count > 0)) return 0;
     // Chains up to 8 deep reach 8 windows down; the rows of all of them are read at once.
     const span = windowNs * 8n;
-    const where = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - span, key.anchorNs + span)].join(
-      ' AND ',
-    );
+    const where = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - span, until + span)].join(' AND ');
     const rows = (await querySysbench(influx, database, where)).filter((r) => r.ok && r.threads === key.threads);
     if (!rows.some((r) => r.parent)) return 0;
     const { links, problems } = resolveChains(await withGroupsOfMissingParents(influx, database, agentsOf(rows), key.group), key.group);
@@ -115,7 +117,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
       if (!link.parent) continue;
       // The runs of this agent near the anchor (those the batch may have changed).
       for (const run of runsOfAgent(rows, link.agent)) {
-        if (run.startNs < key.anchorNs - windowNs || run.startNs > key.anchorNs + windowNs) continue;
+        if (run.startNs < key.anchorNs - windowNs || run.startNs > until + windowNs) continue;
         const points = chainPoints(rows, link.agent, link.parent, link.path, run);
         await removeStale(link.agent, key, run);
         await replaceRunPoints(influx, database, CHAIN_MEASUREMENT, agentWhere(link.agent, key), run.startNs, points);
@@ -205,17 +207,20 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
   }
 
   async function onResultsWritten(points: readonly WrittenResult[]): Promise<void> {
-    const keys = new Map<string, ChainKey>();
+    const keys = new Map<string, { key: Omit<ChainKey, 'anchorNs'>; times: bigint[] }>();
     for (const p of points) {
       const { group, test, profile } = p.tags;
       if (!group || !test || profile === undefined || p.fields.ok === false) continue;
       const threads = typeof p.fields.threads === 'number' ? p.fields.threads : null;
       const k = JSON.stringify([group, test, profile, threads]);
-      const anchorNs = BigInt(p.timestamp_ns);
-      const prev = keys.get(k);
-      if (!prev || anchorNs < prev.anchorNs) keys.set(k, { group, test, profile, threads, anchorNs });
+      const entry = keys.get(k) ?? { key: { group, test, profile, threads }, times: [] };
+      entry.times.push(BigInt(p.timestamp_ns));
+      keys.set(k, entry);
     }
-    for (const k of keys.values()) await recompute(k);
+    // Every result's window, not only the earliest one's: a replayed spool spans days. Times
+    // within two windows of each other share one read.
+    for (const { key, times } of keys.values())
+      for (const [from, to] of clusters(times, 2n * windowNs)) await recompute({ ...key, anchorNs: from, untilNs: to });
   }
 
   return { name: 'nested-stack overhead computation', owed: true, onResultsWritten, recompute };

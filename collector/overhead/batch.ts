@@ -1,0 +1,201 @@
+// Many guest runs of one group, test, profile and thread count computed together (issue 26):
+// one read of the guests' rows, one of the baseline rows and one of the stored `overhead` points
+// around them, the comparisons in memory, and one write of the points that changed. A tick of a
+// hundred guests, or a baseline run that moves the runs of its whole group within the window,
+// costs three queries instead of four per guest run, and a recompute that changes nothing writes
+// nothing. Each run gets exactly what computing it alone reads (its trials within the window of
+// its anchor, the baseline trials within the window of its start), so the points are the same
+// (overhead.batch.influx.test.ts holds the two to it).
+import type { InfluxDB, IPoint } from 'influx';
+import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
+import type { MarginSpec } from '../../lib/compare/margin.js';
+import { quoteIdent, eq, timeBetween } from '../../schema/influxql.js';
+import { MEASUREMENTS } from '../../schema/influx.js';
+import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
+import { coveredBy, sameContent, storedNs, type StoredRow } from '../influx/stored.js';
+
+/** One guest run to compute: anchorNs is any of its trials' timestamps. */
+export interface RunRef {
+  agent: string;
+  runId: string;
+  anchorNs: bigint;
+}
+
+/** The runs of one group's test (profile, thread count) a batch may have changed. */
+export interface SeriesWork {
+  group: string;
+  test: string;
+  profile: string;
+  threads: number | null;
+  /** Guest runs named by the batch's results. */
+  runs: RunRef[];
+  /** Times of the batch's baseline results: every guest run within the window of one is recomputed. */
+  baselineAnchors: bigint[];
+}
+
+export interface BatchContext {
+  influx: InfluxDB;
+  database: string;
+  windowNs: bigint;
+  /** The user's equivalence margins (--margin). */
+  margins?: MarginSpec;
+}
+
+/** Anchors further apart than this are read as separate time ranges (a catch-up batch may span months). */
+const CLUSTER_GAP_NS = 2n * 86_400_000_000_000n;
+/** And no range spans more than this, so one read stays a few days of a group. */
+const CLUSTER_SPAN_NS = 7n * 86_400_000_000_000n;
+/** Up to this many agents are named in a query; more read the whole group (a tick, a baseline run). */
+const MAX_NAMED_AGENTS = 40;
+
+const OVERHEAD_TAGS: readonly string[] = MEASUREMENTS.overhead.tags;
+
+const minTime = (rows: readonly SysbenchRow[]) => rows.reduce((m, r) => (r.timeNs < m ? r.timeNs : m), rows[0]!.timeNs);
+const maxTime = (rows: readonly SysbenchRow[]) => rows.reduce((m, r) => (r.timeNs > m ? r.timeNs : m), rows[0]!.timeNs);
+
+/** Sorted times cut where consecutive ones are far apart or a range grows too long. */
+export function clusters(times: readonly bigint[], gap = CLUSTER_GAP_NS, span = CLUSTER_SPAN_NS): Array<[bigint, bigint]> {
+  const sorted = [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const out: Array<[bigint, bigint]> = [];
+  for (const t of sorted) {
+    const last = out[out.length - 1];
+    if (last && t - last[1] <= gap && t - last[0] <= span) last[1] = t;
+    else out.push([t, t]);
+  }
+  return out;
+}
+
+function agentFilter(agents: ReadonlySet<string> | null): string {
+  if (!agents) return '';
+  return ` AND (${[...agents].map((a) => eq('agent', a)).join(' OR ')})`;
+}
+
+interface Computed {
+  run: RunRef;
+  startNs: bigint;
+  trials: SysbenchRow[];
+  /** The same agent's earlier trials of the variant within HISTORY_MS (its run-to-run spread). */
+  history: SysbenchRow[];
+}
+
+/**
+ * Computes every run of `work` and writes the `overhead` points that changed. Returns the points
+ * written. Throws the first error after trying every time range.
+ */
+export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Promise<number> {
+  const { influx, database, windowNs } = ctx;
+  const historyNs = BigInt(HISTORY_MS) * 1_000_000n;
+  const matches = (r: SysbenchRow) => r.ok && r.threads === work.threads;
+  const base = [eq('group', work.group), eq('test', work.test), eq('profile', work.profile)].join(' AND ');
+  let written = 0;
+  let firstError: Error | null = null;
+  for (const [lo, hi] of clusters([...work.runs.map((r) => r.anchorNs), ...work.baselineAnchors])) {
+    try {
+      const runsHere = work.runs.filter((r) => r.anchorNs >= lo && r.anchorNs <= hi);
+      const anchorsHere = work.baselineAnchors.filter((t) => t >= lo && t <= hi);
+      // A baseline result concerns every guest of the group; a guest's results only its own runs.
+      const named = anchorsHere.length === 0 && runsHere.length <= MAX_NAMED_AGENTS ? new Set(runsHere.map((r) => r.agent)) : null;
+      // Two windows: a run found near a baseline result is read within the window of its own trials,
+      // as alone; and each run's history before it (the guest's spread: compute.ts historyBefore).
+      const guestRows = (
+        await querySysbench(
+          influx,
+          database,
+          `${base} AND ${eq('role', 'guest')} AND ${timeBetween(lo - 2n * windowNs - historyNs, hi + 2n * windowNs)}${agentFilter(named)}`,
+        )
+      ).filter(matches);
+      const rowsOf = new Map<string, SysbenchRow[]>();
+      for (const r of guestRows) rowsOf.set(r.tags.agent!, [...(rowsOf.get(r.tags.agent!) ?? []), r]);
+
+      // The runs: those named, then those near a baseline result (keyed as computing them alone would).
+      const refs = new Map<string, RunRef>();
+      for (const r of runsHere) if (!refs.has(`${r.agent}\0${r.runId}`)) refs.set(`${r.agent}\0${r.runId}`, r);
+      for (const b of anchorsHere) {
+        const near = new Map<string, RunRef>();
+        for (const row of guestRows) {
+          if (row.timeNs < b - windowNs || row.timeNs > b + windowNs) continue;
+          const k = `${row.tags.agent}\0${row.runId}`;
+          const prev = near.get(k);
+          if (!prev || row.timeNs < prev.anchorNs) near.set(k, { agent: row.tags.agent!, runId: row.runId, anchorNs: row.timeNs });
+        }
+        for (const [k, r] of near) if (!refs.has(k)) refs.set(k, r);
+      }
+      const computed: Computed[] = [];
+      for (const run of refs.values()) {
+        const own = rowsOf.get(run.agent) ?? [];
+        const trials = own.filter((r) => r.runId === run.runId && r.timeNs >= run.anchorNs - windowNs && r.timeNs <= run.anchorNs + windowNs);
+        if (trials.length === 0) continue;
+        const startNs = minTime(trials);
+        const variant = trials.find((r) => r.timeNs === startNs)!.tags.variant ?? '';
+        const history = own.filter((r) => r.tags.variant === variant && r.timeNs >= startNs - historyNs && r.timeNs < startNs);
+        computed.push({ run, startNs, trials, history });
+      }
+      if (computed.length === 0) continue;
+
+      const firstStart = computed.reduce((m, c) => (c.startNs < m ? c.startNs : m), computed[0]!.startNs);
+      const lastStart = computed.reduce((m, c) => (c.startNs > m ? c.startNs : m), computed[0]!.startNs);
+      const lastTrial = computed.reduce((m, c) => (maxTime(c.trials) > m ? maxTime(c.trials) : m), lastStart);
+      const agents = new Set(computed.map((c) => c.run.agent));
+      const [baselineRows, stored] = await Promise.all([
+        querySysbench(influx, database, `${base} AND ${eq('role', 'baseline')} AND ${timeBetween(firstStart - windowNs, lastStart + windowNs)}`).then((rows) =>
+          rows.filter(matches),
+        ),
+        influx.query(
+          `SELECT * FROM ${quoteIdent('overhead')} WHERE ${base} AND ${timeBetween(firstStart, lastTrial)}${agentFilter(agents.size <= MAX_NAMED_AGENTS ? agents : null)}`,
+          {
+            database,
+          },
+        ) as Promise<unknown> as Promise<StoredRow[]>,
+      ]);
+      const storedAt = new Map<string, StoredRow[]>();
+      for (const row of stored) {
+        const k = `${String(row.agent)}\0${storedNs(row)}`;
+        storedAt.set(k, [...(storedAt.get(k) ?? []), row]);
+      }
+
+      const toWrite: IPoint[] = [];
+      const deletes: string[] = [];
+      for (const c of computed) {
+        const seriesWhere = `${base} AND ${eq('agent', c.run.agent)}`;
+        const baseline = baselineRows.filter((r) => r.timeNs >= c.startNs - windowNs && r.timeNs <= c.startNs + windowNs);
+        const points = runPoints(c, baseline, work.threads, ctx.margins);
+        // A run whose trials arrived out of order was first stamped with a later trial's time: those points go.
+        for (const t of new Set(c.trials.map((r) => r.timeNs).filter((t) => t !== c.startNs))) {
+          const stale = (storedAt.get(`${c.run.agent}\0${t}`) ?? []).some((row) => row.run_id === c.run.runId && (row.threads ?? null) === work.threads);
+          if (stale) deletes.push(`DELETE FROM ${quoteIdent('overhead')} WHERE ${seriesWhere} AND ${timeBetween(t, t)}`);
+        }
+        const here = storedAt.get(`${c.run.agent}\0${c.startNs}`) ?? [];
+        if (!here.every((row) => coveredBy(row, points, OVERHEAD_TAGS))) {
+          // Stored points hold fields (or a baseline agent) the new ones do not: replaced whole.
+          deletes.push(`DELETE FROM ${quoteIdent('overhead')} WHERE ${seriesWhere} AND ${timeBetween(c.startNs, c.startNs)}`);
+          toWrite.push(...points);
+        } else toWrite.push(...points.filter((p) => !here.some((row) => sameContent(row, p, OVERHEAD_TAGS))));
+      }
+      for (const d of deletes) await influx.query(d, { database });
+      for (let i = 0; i < toWrite.length; i += 5000) await influx.writePoints(toWrite.slice(i, i + 5000), { database, precision: 'n' });
+      written += toWrite.length;
+    } catch (err) {
+      firstError ??= err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  if (firstError) throw firstError;
+  return written;
+}
+
+/** The `overhead` points of one guest run against the baseline rows within its window. */
+function runPoints(c: Computed, baselineRows: readonly SysbenchRow[], threads: number | null, margins: MarginSpec | undefined): IPoint[] {
+  const first = c.trials.find((r) => r.timeNs === c.startNs)!;
+  const tags: Record<string, string> = {};
+  for (const t of SYSBENCH_TAGS) tags[t] = first.tags[t] ?? '';
+  return compareGuestRun(c.trials, c.history, baselineRows, { margins }).map((m) => ({
+    measurement: 'overhead',
+    tags: { ...tags, metric: m.metric, baseline_agent: m.baselineAgent },
+    fields: {
+      ...overheadFields(m),
+      run_id: c.run.runId,
+      baseline_run_id: m.baselineRunId,
+      ...(threads !== null ? { threads } : {}),
+    },
+    timestamp: c.startNs.toString(),
+  }));
+}

@@ -1,0 +1,161 @@
+// The overhead calculator computes many guest runs from one read (batch.ts, issue 26): its points
+// must be exactly those of computing each run alone. The slow path here is written out in the
+// test, as the calculator did it before: per guest run, its trials read by run id within the
+// window of its anchor, the baseline trials within the window of its start, the guest's earlier
+// trials of the variant within HISTORY_MS, the pure compareGuestRun. Real influxd; the same runs delivered as one batch, as one batch per agent's
+// run with the baseline late, and again (which must write nothing).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfluxDB } from 'influx';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
+import { eq, timeBetween } from '../../schema/influxql.js';
+import { mulberry32 } from '../../lib/stats/random.js';
+import type { WrittenResult } from '../listener.js';
+import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
+import { createOverheadCalculator } from './index.js';
+import { computeSeriesWork } from './batch.js';
+import { querySysbench } from './rows.js';
+import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
+
+const HOUR = 3_600_000_000_000n;
+const MIN = 60_000_000_000n;
+const WINDOW = 24n * HOUR;
+const T0 = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
+const GROUP = 'batch';
+const GUESTS = 6;
+const RUNS = 10; // 6-hourly: two and a half days
+
+let influxd: InfluxdHandle;
+let dir: string;
+const client = (database: string) => new InfluxDB({ host: '127.0.0.1', port: influxd.port, database });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'overhead-batch-'));
+  influxd = await startInfluxd({ dir });
+});
+
+afterAll(async () => {
+  await influxd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Run i of every agent: the baseline and GUESTS guests, 3 trials each, with noise; guest 2's trials of run 4 arrive out of order. */
+function runTrials(i: number): TrialSpec[][] {
+  const r = mulberry32(77 + i);
+  const at = T0 + BigInt(i) * 6n * HOUR;
+  const agentRun = (agent: string, role: 'baseline' | 'guest', speed: number, offset: bigint): TrialSpec[] =>
+    [0, 1, 2].map((t) => ({
+      agent,
+      group: GROUP,
+      role,
+      test: 'cpu',
+      runId: `${agent}-r${i}`,
+      trial: t + 1,
+      timeNs: at + offset + BigInt(t) * MIN,
+      values: { events_per_sec: 1000 * speed * (1 + 0.03 * (r() - 0.5)), latency_avg_ms: (1 / speed) * (1 + 0.03 * (r() - 0.5)) },
+    }));
+  const out = [agentRun('native', 'baseline', 1, BigInt(Math.floor(r() * 20)) * MIN)];
+  for (let g = 0; g < GUESTS; g++) out.push(agentRun(`vm${g}`, 'guest', 0.6 + g * 0.07, BigInt(Math.floor(r() * 40) - 20) * MIN));
+  if (i === 4) out[3]!.reverse();
+  return out;
+}
+
+const all = Array.from({ length: RUNS }, (_, i) => runTrials(i));
+
+async function deliver(database: string, batches: TrialSpec[][]): Promise<void> {
+  const influx = client(database);
+  const calc = createOverheadCalculator({ influx, database });
+  for (const b of batches) {
+    const written: WrittenResult[] = await writeTrials(influxd.url, database, b);
+    await calc.onResultsWritten(written);
+  }
+}
+
+type Point = Record<string, unknown>;
+
+async function stored(database: string): Promise<Point[]> {
+  const rows = (await client(database).query(`SELECT * FROM "overhead" GROUP BY *`)) as unknown as Array<Point & { time: { getNanoTime(): string } }>;
+  const key = (p: Point) => `${String(p.agent)}${String(p.time)}${String(p.metric)}`;
+  return rows.map((r): Point => ({ ...r, time: r.time.getNanoTime() })).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+}
+
+/** The slow path, run by run, on what `database` holds: the points each guest run should have. */
+async function expected(database: string): Promise<Point[]> {
+  const influx = client(database);
+  const out: Point[] = [];
+  for (const run of all.flat().filter((t) => t[0]!.role === 'guest')) {
+    const anchor = run[0]!.timeNs;
+    const where = (role: string, lo: bigint, hi: bigint) =>
+      [eq('group', GROUP), eq('role', role), eq('test', 'cpu'), eq('profile', 'seed'), timeBetween(lo, hi)].join(' AND ');
+    const trials = (await querySysbench(influx, database, `${where('guest', anchor - WINDOW, anchor + WINDOW)} AND ${eq('run_id', run[0]!.runId)}`)).filter(
+      (r) => r.ok && r.threads === 1,
+    );
+    const start = trials.reduce((m, r) => (r.timeNs < m ? r.timeNs : m), trials[0]!.timeNs);
+    const baseline = (await querySysbench(influx, database, where('baseline', start - WINDOW, start + WINDOW))).filter((r) => r.ok && r.threads === 1);
+    const first = trials.find((r) => r.timeNs === start)!;
+    // The guest's earlier runs of the series (same agent and variant) within HISTORY_MS: its spread.
+    const history = (
+      await querySysbench(
+        influx,
+        database,
+        `${where('guest', start - BigInt(HISTORY_MS) * 1_000_000n, start - 1n)} AND ${eq('agent', first.tags.agent!)} AND ${eq('variant', first.tags.variant!)}`,
+      )
+    ).filter((r) => r.ok && r.threads === 1);
+    for (const c of compareGuestRun(trials, history, baseline))
+      out.push({
+        ...first.tags,
+        metric: c.metric,
+        baseline_agent: c.baselineAgent,
+        time: String(start),
+        ...overheadFields(c),
+        run_id: first.runId,
+        baseline_run_id: c.baselineRunId,
+        threads: 1,
+      });
+  }
+  return out;
+}
+
+/** The stored points without null columns (fields other points of the measurement have). */
+function comparable(points: Point[]): Point[] {
+  return points.map((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null)));
+}
+
+describe('overhead computed in batches equals overhead computed run by run (real influxd)', () => {
+  it('one batch of everything', async () => {
+    await client('one').createDatabase('one');
+    await deliver('one', [all.flat(2)]);
+    const want = await expected('one');
+    expect(want).toHaveLength(GUESTS * RUNS * 2);
+    expect(comparable(await stored('one'))).toEqual(expect.arrayContaining(want.map((w) => expect.objectContaining(w))));
+    expect(await stored('one')).toHaveLength(want.length);
+  });
+
+  it('each agent’s run its own batch, the baseline’s run after its guests’: the same points', async () => {
+    await client('each').createDatabase('each');
+    await deliver(
+      'each',
+      all.flatMap((run) => [...run.slice(1), run[0]!]),
+    );
+    // Compared without null columns: a field some point of the database once had is a column of every row.
+    expect(comparable(await stored('each'))).toEqual(comparable(await stored('one')));
+  });
+
+  it('guests first, then every baseline run in one batch spanning the days: every guest run is computed', async () => {
+    await client('late').createDatabase('late');
+    await deliver('late', [all.flatMap((run) => run.slice(1)).flat()]);
+    expect(await stored('late')).toEqual([]);
+    await deliver('late', [all.map((run) => run[0]!).flat()]);
+    expect(comparable(await stored('late'))).toEqual(comparable(await stored('one')));
+  });
+
+  it('computing everything again writes nothing', async () => {
+    const written = await computeSeriesWork(
+      { group: GROUP, test: 'cpu', profile: 'seed', threads: 1, runs: [], baselineAnchors: all.map((run) => run[0]![0]!.timeNs) },
+      { influx: client('one'), database: 'one', windowNs: WINDOW },
+    );
+    expect(written).toBe(0);
+  });
+});
