@@ -20,6 +20,7 @@ export const UNIT_TESTS = [
   'agent/sysbench/parser/parser.test.ts',
   'agent/sysbench/profiles.test.ts',
   'collector/changes/detect.test.ts',
+  'collector/changes/series.test.ts',
   'collector/facts/facts.test.ts',
   'collector/influx/chain-fields.test.ts',
   'collector/influx/line.test.ts',

@@ -2,24 +2,25 @@
 // the change points of all that guest's overhead series and bring its `overhead_change` points
 // up to date.
 //
-// Cheap: the first batch of a guest's test reads its series (the last 400 days) and keeps them
-// in memory (at most maxRuns runs a series, maxCached guests × tests); later batches read back
-// only the runs a batch can have changed — the batch's time span widened by the overhead
-// window, where the overhead calculator may have recomputed guest runs — merge them in,
-// re-analyse in memory (milliseconds) and write only the points that changed.
-// Idempotent: the change points are a function of the stored series alone (the runs of the
-// last lookbackMs, at most maxRuns), so the same results give the same points whatever the
-// order, batching or restarts. A restart (or an expired entry, refreshMs) reads the series
-// whole again and replaces the guest's points, so points another collector wrote or a crash
-// left behind are corrected too.
+// Nothing is kept between batches (issue 26): a fleet touches every guest × test every six hours,
+// in a cycle no bounded cache survives, and keeping a year of runs per series for a thousand guests
+// took gigabytes. Each analysis reads the guest's series whole (the last 400 days, at most maxRuns
+// runs a series) and its stored change points; the collector's queue runs one analysis per guest
+// however many batches touched it meanwhile (owed.ts).
+// Idempotent and safe with several collectors: the change points are a function of the stored
+// series alone, and they are written before the stale ones are deleted, each by its exact series
+// and time — never "delete the guest's points, then write" — so a reader never sees them missing
+// and two collectors computing the same guest leave one set, not two. When the stored set is not
+// what this analysis wrote (another collector wrote meanwhile), it analyses again on what is
+// stored now (up to 3 times): the last to finish has read the newest data.
 import type { InfluxDB, IPoint } from 'influx';
 import { eq } from '../../schema/influxql.js';
-import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
+import { MEASUREMENTS } from '../../schema/influx.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
 import { factsHistory } from '../facts/index.js';
-import { bound, LruMap, mergeRange } from './cache.js';
+import { exactPointWhere, pointKey, rowKey, sameContent, type StoredRow } from '../influx/stored.js';
 import { detectChanges, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
-import { guestWhere, queryOverhead, seriesId, toSeries, type GuestTestKey, type OverheadSeries } from './series.js';
+import { bound, guestWhere, queryOverhead, seriesId, toSeries, type GuestTestKey, type OverheadSeries } from './series.js';
 
 export { detectChanges, DEFAULT_CHANGE_OPTIONS, type ChangeDetectionOptions, type ChangeRecord, type OverheadRun, type SeriesVerdict } from './detect.js';
 export { readOverheadSeries, TAG_FACTS, type GuestTestKey, type OverheadSeries } from './series.js';
@@ -27,8 +28,6 @@ export { readOverheadSeries, TAG_FACTS, type GuestTestKey, type OverheadSeries }
 export const DEFAULT_LOOKBACK_MS = 400 * 86_400_000;
 /** 400 days of 6-hourly runs. */
 export const DEFAULT_MAX_RUNS = 1600;
-export const DEFAULT_REFRESH_MS = 3_600_000;
-export const DEFAULT_MAX_CACHED = 2000;
 
 export interface ChangeDetectorOptions {
   influx: InfluxDB;
@@ -37,14 +36,7 @@ export interface ChangeDetectorOptions {
   lookbackMs?: number;
   /** Most runs of a series analysed and kept in memory, the newest (default 1600). */
   maxRuns?: number;
-  /**
-   * A guest's series are read whole again after this long (default 1 h): runs another collector
-   * wrote reach this one's memory. 0: keep nothing, read the whole series for every batch.
-   */
-  refreshMs?: number;
-  /** Guests × tests kept in memory (default 2000); the least recently used is forgotten. */
-  maxCached?: number;
-  /** The overhead calculator's baseline window (default 24 h): how far from a result overhead can have changed. */
+  /** Accepted for the collector's composition; analyses read the whole series, so it changes nothing. */
   overheadWindowMs?: number;
   detection?: ChangeDetectionOptions;
 }
@@ -58,44 +50,30 @@ export interface SeriesAnalysis {
 export interface ChangeDetector extends WriteListener {
   /** Change points of every overhead series of one guest's test, read whole, without writing. */
   analyse(key: GuestTestKey): Promise<SeriesAnalysis[]>;
-  /** Reads the series whole and replaces the guest's `overhead_change` points of that test. */
+  /** Analyses the guest's test and brings its stored `overhead_change` points to exactly that answer. */
   recompute(key: GuestTestKey): Promise<number>;
   /** The guests whose overhead may have changed with these results, each brought up to date. */
   onResultsWritten(results: readonly WrittenResult[]): Promise<void>;
 }
 
-/** What is kept of one guest's test. */
-interface Entry {
-  series: Map<string, OverheadSeries>;
-  /** agent_info facts, oldest first, and the newest time read. */
-  history: Array<{ timeNs: bigint; facts: Readonly<Record<string, string>> }>;
-  /** The `overhead_change` points last written, by pointId. */
-  written: Map<string, IPoint>;
-  loadedAtMs: number;
-}
+const CHANGE_TAGS: readonly string[] = MEASUREMENTS.overhead_change.tags;
+/** Analyses of one guest's test when another collector keeps writing its change points meanwhile. */
+const MAX_ATTEMPTS = 3;
 
 const keyString = (k: GuestTestKey) => JSON.stringify([k.group, k.agent, k.test, k.profile]);
-/** A change point's identity: its series and time (its tags kind/cause may change). */
-const pointId = (p: IPoint) => JSON.stringify([p.tags?.metric, p.tags?.baseline_agent, String(p.timestamp)]);
-const sameContent = (a: IPoint, b: IPoint) => JSON.stringify([a.tags, a.fields]) === JSON.stringify([b.tags, b.fields]);
 
 export function createChangeDetector(options: ChangeDetectorOptions): ChangeDetector {
   const { influx, database } = options;
   const lookbackNs = BigInt(Math.round(options.lookbackMs ?? DEFAULT_LOOKBACK_MS)) * 1_000_000n;
   const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
-  const refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
-  const windowNs = BigInt(Math.round(options.overheadWindowMs ?? DEFAULT_WINDOW_MS)) * 1_000_000n;
   if (!(maxRuns >= 1)) throw new Error(`changes: maxRuns must be at least 1, got ${maxRuns}`);
-  if (!(refreshMs >= 0)) throw new Error(`changes: refreshMs must be ≥ 0, got ${refreshMs}`);
-  const cache = new LruMap<string, Entry>(options.maxCached ?? DEFAULT_MAX_CACHED);
   const sinceNs = () => BigInt(Date.now()) * 1_000_000n - lookbackNs;
 
-  /** Reads a guest's test whole: its series (bounded) and its facts history. */
-  async function load(key: GuestTestKey): Promise<Omit<Entry, 'written'>> {
-    const history = await factsHistory(influx, database, key.group, key.agent);
+  /** A guest's test as the analysis sees it: its series (bounded) with the facts of each run. */
+  async function load(key: GuestTestKey): Promise<Map<string, OverheadSeries>> {
     const since = sinceNs();
-    const fresh = toSeries(await queryOverhead(influx, database, key, since), history);
-    return { series: bound(new Map(fresh.map((s) => [seriesId(s.metric, s.baselineAgent, s.threads), s])), since, maxRuns), history, loadedAtMs: Date.now() };
+    const [history, rows] = await Promise.all([factsHistory(influx, database, key.group, key.agent), queryOverhead(influx, database, key, since)]);
+    return bound(new Map(toSeries(rows, history).map((s) => [seriesId(s.metric, s.baselineAgent, s.threads), s])), since, maxRuns);
   }
 
   function analyseSeries(key: GuestTestKey, series: ReadonlyMap<string, OverheadSeries>): SeriesAnalysis[] {
@@ -104,7 +82,7 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
       .map((s) => ({ key, series: s, verdict: detectChanges(s.runs, options.detection) }));
   }
 
-  function pointsOf(analyses: readonly SeriesAnalysis[]): Map<string, IPoint> {
+  function pointsOf(analyses: readonly SeriesAnalysis[]): IPoint[] {
     const points = new Map<string, IPoint>();
     for (const a of analyses) {
       if (a.verdict.status !== 'analysed') continue;
@@ -115,48 +93,46 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
           fields: a.series.threads !== null ? { ...c.fields, threads: a.series.threads } : c.fields,
           timestamp: c.timeNs.toString(),
         };
-        points.set(pointId(p), p);
+        points.set(pointKey(p, CHANGE_TAGS), p);
       }
     }
-    return points;
+    return [...points.values()];
   }
 
   async function analyse(key: GuestTestKey): Promise<SeriesAnalysis[]> {
-    return analyseSeries(key, (await load(key)).series);
+    return analyseSeries(key, await load(key));
   }
+
+  const storedChanges = async (key: GuestTestKey) =>
+    (await influx.query(`SELECT * FROM "overhead_change" WHERE ${guestWhere(key)}`, { database })) as unknown as StoredRow[];
+
+  /** The stored set is exactly `points` (series, time and content). */
+  const isExactly = (stored: readonly StoredRow[], points: readonly IPoint[]) => {
+    const byKey = new Map(points.map((p) => [pointKey(p, CHANGE_TAGS), p]));
+    return (
+      stored.length === points.length &&
+      stored.every((r) => {
+        const p = byKey.get(rowKey(r, CHANGE_TAGS));
+        return p !== undefined && sameContent(r, p, CHANGE_TAGS);
+      })
+    );
+  };
 
   async function recompute(key: GuestTestKey): Promise<number> {
-    const loaded = await load(key);
-    const points = pointsOf(analyseSeries(key, loaded.series));
-    // Replace, not add: a change point that more data moved or dismissed must disappear.
-    await influx.query(`DELETE FROM "overhead_change" WHERE ${guestWhere(key)}`, { database });
-    if (points.size > 0) await influx.writePoints([...points.values()], { database, precision: 'n' });
-    if (refreshMs > 0) cache.set(keyString(key), { ...loaded, written: points });
-    return points.size;
-  }
-
-  /** Brings a cached guest's test up to date with the runs stored in [fromNs, toNs]. */
-  async function update(key: GuestTestKey, fromNs: bigint, toNs: bigint): Promise<void> {
-    const entry = cache.get(keyString(key));
-    if (!entry || Date.now() - entry.loadedAtMs >= refreshMs) {
-      await recompute(key);
-      return;
+    let points: IPoint[] = [];
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      points = pointsOf(analyseSeries(key, await load(key)));
+      const stored = await storedChanges(key);
+      const fresh = new Map(points.map((p) => [pointKey(p, CHANGE_TAGS), p]));
+      // New or changed points first, then the stale ones go, each by its exact series and time.
+      const write = points.filter((p) => !stored.some((r) => sameContent(r, p, CHANGE_TAGS) && rowKey(r, CHANGE_TAGS) === pointKey(p, CHANGE_TAGS)));
+      const stale = stored.filter((r) => !fresh.has(rowKey(r, CHANGE_TAGS)));
+      if (write.length === 0 && stale.length === 0) return points.length;
+      if (write.length > 0) await influx.writePoints(write, { database, precision: 'n' });
+      for (const r of stale) await influx.query(`DELETE FROM "overhead_change" WHERE ${exactPointWhere(r, CHANGE_TAGS)}`, { database });
+      if (isExactly(await storedChanges(key), points)) return points.length;
     }
-    const last = entry.history.length > 0 ? entry.history[entry.history.length - 1]!.timeNs : undefined;
-    entry.history.push(...(await factsHistory(influx, database, key.group, key.agent, last)));
-    const fresh = toSeries(await queryOverhead(influx, database, key, fromNs, toNs), entry.history);
-    entry.series = bound(mergeRange(entry.series, fresh, fromNs, toNs), sinceNs(), maxRuns);
-    const points = pointsOf(analyseSeries(key, entry.series));
-    // Only what changed: points gone or rewritten with other tags are deleted first.
-    for (const [id, old] of entry.written) {
-      const now = points.get(id);
-      if (now && sameContent(now, old)) continue;
-      const where = [guestWhere(key), eq('metric', String(old.tags!.metric)), eq('baseline_agent', String(old.tags!.baseline_agent))].join(' AND ');
-      await influx.query(`DELETE FROM "overhead_change" WHERE ${where} AND time = ${String(old.timestamp)}`, { database });
-    }
-    const changed = [...points].filter(([id, p]) => !entry.written.has(id) || !sameContent(p, entry.written.get(id)!)).map(([, p]) => p);
-    if (changed.length > 0) await influx.writePoints(changed, { database, precision: 'n' });
-    entry.written = points;
+    return points.length;
   }
 
   /** Guests of a group with overhead for a test: those a baseline result may have moved. */
@@ -167,33 +143,18 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
   }
 
   async function onResultsWritten(results: readonly WrittenResult[]): Promise<void> {
-    const keys = new Map<string, { key: GuestTestKey; fromNs: bigint; toNs: bigint }>();
-    const add = (key: GuestTestKey, tNs: bigint) => {
-      const k = keys.get(keyString(key));
-      if (!k) keys.set(keyString(key), { key, fromNs: tNs, toNs: tNs });
-      else {
-        if (tNs < k.fromNs) k.fromNs = tNs;
-        if (tNs > k.toNs) k.toNs = tNs;
-      }
-    };
-    const baselines = new Map<string, { group: string; test: string; profile: string; times: bigint[] }>();
+    const keys = new Map<string, GuestTestKey>();
+    const add = (key: GuestTestKey) => keys.set(keyString(key), key);
+    const baselines = new Map<string, { group: string; test: string; profile: string }>();
     for (const r of results) {
       const { group, agent, role, test, profile } = r.tags;
       if (!group || !agent || !test || profile === undefined) continue;
-      const tNs = BigInt(r.timestamp_ns);
-      if (role === 'guest') add({ group, agent, test, profile }, tNs);
-      else if (role === 'baseline') {
-        const id = JSON.stringify([group, test, profile]);
-        const b = baselines.get(id) ?? { group, test, profile, times: [] };
-        b.times.push(tNs);
-        baselines.set(id, b);
-      }
+      if (role === 'guest') add({ group, agent, test, profile });
+      else if (role === 'baseline') baselines.set(JSON.stringify([group, test, profile]), { group, test, profile });
     }
     for (const b of baselines.values())
-      for (const g of await guestsOf(b.group, b.test, b.profile))
-        for (const t of b.times) add({ group: b.group, agent: g, test: b.test, profile: b.profile }, t);
-    // The overhead calculator recomputed guest runs up to a window away from each result.
-    for (const { key, fromNs, toNs } of keys.values()) await update(key, fromNs - windowNs, toNs + windowNs);
+      for (const g of await guestsOf(b.group, b.test, b.profile)) add({ group: b.group, agent: g, test: b.test, profile: b.profile });
+    for (const key of keys.values()) await recompute(key);
   }
 
   return { name: 'change point detection', owed: true, analyse, recompute, onResultsWritten };

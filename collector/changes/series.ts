@@ -101,3 +101,16 @@ export function seriesId(metric: string, baselineAgent: string, threads: number 
 export function byTime(a: OverheadRun, b: OverheadRun): number {
   return a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
 }
+
+/**
+ * What the analysis sees of each series: its runs at or after `sinceNs`, at most the `maxRuns`
+ * newest. Series left empty go.
+ */
+export function bound(series: ReadonlyMap<string, OverheadSeries>, sinceNs: bigint, maxRuns: number): Map<string, OverheadSeries> {
+  const out = new Map<string, OverheadSeries>();
+  for (const [id, s] of series) {
+    const runs = s.runs.filter((r) => r.timeNs >= sinceNs).slice(-maxRuns);
+    if (runs.length > 0) out.set(id, runs.length === s.runs.length ? s : { ...s, runs });
+  }
+  return out;
+}
