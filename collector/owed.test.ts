@@ -90,3 +90,36 @@ describe('OwedWork retries a failed computation', () => {
     expect(computed).toEqual(['1']); // 7 never counted as computed: its marker stays
   });
 });
+
+describe('OwedWork merges batches that queued up', () => {
+  it('computes the batches queued behind the running one together, after the records between them, and settles each', async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((x) => (release = x));
+    const w = new OwedWork(async (rs) => {
+      seen.push(rs.map((x) => x.timestamp_ns).join(','));
+      if (seen.length === 1) await gate;
+    });
+    const computed: string[] = [];
+    w.add([r('1')], () => computed.push('1'));
+    w.add([r('2')], () => computed.push('2'));
+    w.enqueue(async () => void seen.push('facts'));
+    w.add([r('3'), r('4')], () => computed.push('3'));
+    release();
+    await w.drained();
+    expect(seen).toEqual(['1', 'facts', '2,3,4']);
+    expect(computed).toEqual(['1', '2', '3']);
+  });
+
+  it('a stop while merged batches wait returns all of them as owed', async () => {
+    let release!: () => void;
+    const w = new OwedWork(() => new Promise<void>((x) => (release = x)));
+    w.add([r('1')]);
+    w.add([r('2')]);
+    w.add([r('3')]);
+    await new Promise((x) => setTimeout(x, 5));
+    release(); // batch 1 done; 2 and 3 now run merged and block
+    await new Promise((x) => setTimeout(x, 5));
+    expect((await w.stop(10)).map((x) => x.timestamp_ns)).toEqual(['2', '3']);
+  });
+});

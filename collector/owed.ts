@@ -1,7 +1,7 @@
 // Work owed after a write: overhead, nested-stack overhead and change points are computed for
-// results after InfluxDB stored them, one batch at a time, never delaying an ack. A burst can
-// leave more of that work than a stop timeout allows (20 000 results took 391 s to drain, far
-// past systemd's 30 s). So at stop the computation in progress gets a short grace, and the
+// results after InfluxDB stored them, one batch at a time (those queued meanwhile together),
+// never delaying an ack. A burst can leave more of that work than a stop timeout allows (20 000
+// results took 391 s to drain, far past systemd's 30 s). So at stop the computation in progress gets a short grace, and the
 // rest stays recorded in InfluxDB as `overhead_owed` markers (the time range of the results
 // each covers, written with the results before their ack: owed-markers.ts), and the next
 // collector to start computes it from the stored results, then deletes the markers. The
@@ -28,6 +28,8 @@ export class OwedWork {
   constructor(
     private readonly compute: Compute,
     private readonly retry = { times: 3, delayMs: 5000 },
+    /** Results computed at once at most when batches queue up. */
+    private readonly maxMerged = 20_000,
   ) {}
 
   /** Called once a batch was computed (its overhead_owed marker may go). */
@@ -52,8 +54,24 @@ export class OwedWork {
       const item = this.queue.shift()!;
       this.current = item;
       if (typeof item === 'function') await item();
-      else if (await this.computeWithRetries(item)) this.onComputed.get(item)?.();
-      else return; // stopped while retrying: still owed (stop() returns it)
+      else {
+        // Batches that queued up behind this one are computed with it: one analysis of each
+        // guest however many batches touched it (a fleet's tick, a replayed spool, a catch-up).
+        // The records between them (facts) run first, in their order, as they would have.
+        const batches = [item];
+        const merged = [...item];
+        this.current = merged; // what stop() returns as owed, however far the merge got
+        while (!this.stopped && this.queue.length && merged.length < this.maxMerged) {
+          const next = this.queue.shift()!;
+          if (typeof next === 'function') await next();
+          else {
+            batches.push(next);
+            merged.push(...next);
+          }
+        }
+        if (this.stopped || !(await this.computeWithRetries(merged))) return; // stopped: still owed (stop() returns it)
+        for (const b of batches) this.onComputed.get(b)?.();
+      }
       this.current = null;
     }
   }
