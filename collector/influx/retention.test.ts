@@ -109,7 +109,16 @@ describe('retention policies (real influxd)', () => {
       ['samples', '720h0m0s', false],
     ]);
     expect(await cqs()).toEqual([continuousQuery(DB, DEFAULT_RETENTION).name]);
-    expect(lines.map((l) => l.msg)).toEqual(['retention policy samples: created to 30d', 'created the downsampling continuous query']);
+    // Shard groups of a quarter of the retention, a year at most (retention.ts shardDuration): a year of queries opens few shards.
+    expect((await rows(`SHOW RETENTION POLICIES ON "${DB}"`)).map((r) => [r.name, r.shardGroupDuration])).toEqual([
+      ['autogen', '8736h0m0s'],
+      ['samples', '168h0m0s'],
+    ]);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'retention policy autogen: shard duration changed from 168h0m0s to 52w',
+      'retention policy samples: created to 30d',
+      'created the downsampling continuous query',
+    ]);
   });
 
   it('a second start with the same options changes nothing and logs nothing', async () => {
@@ -136,6 +145,7 @@ describe('retention policies (real influxd)', () => {
     expect(lines.map((l) => [l.msg, l.from, l.to])).toEqual([
       ['retention policy forever: created to 104w', undefined, '104w'],
       ['retention policy samples: duration changed from 720h0m0s to 7d', '720h0m0s', '7d'],
+      ['retention policy samples: shard duration changed from 168h0m0s to 1d', '168h0m0s', '1d'],
       ['replaced the downsampling continuous query', undefined, undefined],
     ]);
     expect(await cqs()).toEqual([continuousQuery(DB, changed).name]);
@@ -147,6 +157,7 @@ describe('retention policies (real influxd)', () => {
     expect(back.lines.map((l) => l.msg)).toEqual([
       'retention policy autogen is now the default: queries that name no policy no longer read forever',
       'retention policy samples: duration changed from 168h0m0s to 30d',
+      'retention policy samples: shard duration changed from 24h0m0s to 7d',
       'replaced the downsampling continuous query',
     ]);
     await query(`DROP RETENTION POLICY "forever" ON "${DB}"`);

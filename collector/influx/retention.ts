@@ -45,9 +45,25 @@ export function goDurationNs(text: string): bigint {
   return ns;
 }
 
+/**
+ * The shard group duration of a policy (issue 26). InfluxDB's default for a policy kept forever is
+ * 7 days, so a query over a year opens every series in 52 shards: last() of 2 000 series over a
+ * year took 27–48 s here, and 0.6–1.5 s with one shard a year. A quarter of the retention (expiry
+ * then drops at most a quarter at once: 30 days kept become 30–37), whole days, at most 52 weeks.
+ */
+export function shardDuration(duration: string): string {
+  const ns = durationNs(duration);
+  if (ns === 0n) return '52w';
+  const hours = ns / 4n / HOUR_NS;
+  if (hours < 24n) return `${hours > 0n ? hours : 1n}h`;
+  const days = hours / 24n;
+  return `${days < 364n ? days : 364n}d`;
+}
+
 interface PolicyRow {
   name: string;
   duration: string;
+  shardDuration: string;
   default: boolean;
 }
 
@@ -65,13 +81,19 @@ export async function showPolicies(query: RawQuery, database: string): Promise<P
     s.values.map((v) => ({
       name: String(v[s.columns.indexOf('name')]),
       duration: String(v[s.columns.indexOf('duration')]),
+      shardDuration: String(v[s.columns.indexOf('shardGroupDuration')]),
       default: v[s.columns.indexOf('default')] === true,
     })),
   );
 }
 
 /** What ensureRetention did, one line each (empty: everything was already as asked). */
-export type RetentionAction = { policy: string; action: 'created' | 'duration changed' | 'made default'; from?: string; to?: string };
+export type RetentionAction = {
+  policy: string;
+  action: 'created' | 'duration changed' | 'shard duration changed' | 'made default';
+  from?: string;
+  to?: string;
+};
 
 /** Creates or ALTERs the policies so they match `settings`; logs every change. */
 export async function ensurePolicies(query: RawQuery, database: string, settings: RetentionSettings, log: Logger): Promise<RetentionAction[]> {
@@ -84,7 +106,10 @@ export async function ensurePolicies(query: RawQuery, database: string, settings
     const rp = quoteIdent(p.name);
     const have = existing.find((e) => e.name === p.name);
     if (!have) {
-      await run(query, `CREATE RETENTION POLICY ${rp} ON ${db} DURATION ${p.duration} REPLICATION 1${isDefault ? ' DEFAULT' : ''}`).catch(unlessRaced);
+      await run(
+        query,
+        `CREATE RETENTION POLICY ${rp} ON ${db} DURATION ${p.duration} REPLICATION 1 SHARD DURATION ${shardDuration(p.duration)}${isDefault ? ' DEFAULT' : ''}`,
+      ).catch(unlessRaced);
       actions.push({ policy: p.name, action: 'created', to: p.duration });
       continue;
     }
@@ -92,13 +117,18 @@ export async function ensurePolicies(query: RawQuery, database: string, settings
       await run(query, `ALTER RETENTION POLICY ${rp} ON ${db} DURATION ${p.duration}`);
       actions.push({ policy: p.name, action: 'duration changed', from: have.duration, to: p.duration });
     }
+    // New shard groups only: those written before keep theirs until they expire.
+    if (goDurationNs(have.shardDuration) !== durationNs(shardDuration(p.duration))) {
+      await run(query, `ALTER RETENTION POLICY ${rp} ON ${db} SHARD DURATION ${shardDuration(p.duration)}`);
+      actions.push({ policy: p.name, action: 'shard duration changed', from: have.shardDuration, to: shardDuration(p.duration) });
+    }
     if (isDefault && !have.default) {
       await run(query, `ALTER RETENTION POLICY ${rp} ON ${db} DEFAULT`);
       actions.push({ policy: p.name, action: 'made default', from: existing.find((e) => e.default)?.name });
     }
   }
   for (const a of actions)
-    log[a.action === 'created' ? 'info' : 'warn'](
+    log[a.action === 'created' || a.action === 'shard duration changed' ? 'info' : 'warn'](
       { database, ...a },
       a.action === 'made default'
         ? `retention policy ${a.policy} is now the default: queries that name no policy no longer read ${a.from ?? 'the previous default'}`
