@@ -2,14 +2,31 @@
 // WriteListener; the composition root (index.ts) lists them and the pipeline (pipeline.ts)
 // calls them in that order. A new calculator is one more entry in that list, not another
 // named call in the collector.
+import type { IPoint } from 'influx';
 import type { Hello__Output } from '../proto/index.js';
 import type { IdentityTags } from '../schema/influx.js';
 
 /** A stored `sysbench` result, as the collector hands it over after InfluxDB accepted it. */
 export interface WrittenResult {
   tags: Record<string, string>;
+  /** What the listeners read of it (WRITTEN_FIELDS); its values are in InfluxDB. */
   fields: Record<string, number | string | boolean>;
   timestamp_ns: string;
+}
+
+/**
+ * The fields a listener reads of a written result. Only these are kept while its work is owed: a
+ * backlog (a fleet replaying a month of spool) held every value of every result, ~2 KB each.
+ */
+export const WRITTEN_FIELDS = ['run_id', 'ok', 'threads', 'trial'] as const;
+
+export function writtenResult(p: IPoint): WrittenResult {
+  const fields: WrittenResult['fields'] = {};
+  for (const f of WRITTEN_FIELDS) {
+    const v = p.fields?.[f];
+    if (v !== undefined) fields[f] = v as number | string | boolean;
+  }
+  return { tags: p.tags as Record<string, string>, fields, timestamp_ns: String(p.timestamp) };
 }
 
 export interface WriteListener {

@@ -29,7 +29,7 @@ export class OwedWork {
     private readonly compute: Compute,
     private readonly retry = { times: 3, delayMs: 5000 },
     /** Results computed at once at most when batches queue up. */
-    private readonly maxMerged = 20_000,
+    private readonly maxMerged = 500_000,
   ) {}
 
   /** Called once a batch was computed (its overhead_owed marker may go). */

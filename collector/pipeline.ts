@@ -10,6 +10,7 @@ import type { RawQuery } from './influx/http.js';
 import type { OwedMarker } from './influx/writer.js';
 import type { WriteListener, WrittenResult } from './listener.js';
 import { catchUp, OwedWork } from './owed.js';
+import { writtenResult } from './listener.js';
 
 export class Pipeline {
   private readonly work: OwedWork;
@@ -40,13 +41,7 @@ export class Pipeline {
 
   /** The batch writer's onWritten: the `sysbench` points InfluxDB accepted, and their marker. */
   written(points: readonly IPoint[], marker?: OwedMarker): void {
-    const results: WrittenResult[] = points
-      .filter((p) => p.measurement === 'sysbench')
-      .map((p) => ({
-        tags: p.tags as Record<string, string>,
-        fields: p.fields as Record<string, number | string | boolean>,
-        timestamp_ns: String(p.timestamp),
-      }));
+    const results: WrittenResult[] = points.filter((p) => p.measurement === 'sysbench').map(writtenResult);
     for (const l of this.records) if (l.onResultsWritten) this.work.enqueue(() => this.logged(l, l.onResultsWritten!(results)));
     if (!this.owes) return;
     // Computed: its marker may go. Not reached when the collector stops first: the marker stays.

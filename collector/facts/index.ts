@@ -26,7 +26,7 @@ export const FACT_FIELDS = [
 const NUMERIC_FACTS = new Set(['cpus', 'memory_bytes']);
 
 /** A stored row's facts, as strings for comparison. */
-function rowFacts(r: Row): Record<string, string> {
+export function storedFacts(r: Row): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of FACT_FIELDS) if (typeof r[f] === 'string' || typeof r[f] === 'number') out[f] = String(r[f]);
   return out;
@@ -82,7 +82,7 @@ export async function lastFacts(influx: InfluxDB, database: string, tags: Identi
   const where = [eq('group', tags.group), eq('agent', tags.agent), ...(atNs === undefined ? [] : [`time <= ${atNs}`])].join(' AND ');
   const rows = (await influx.query(`SELECT * FROM "agent_info" WHERE ${where} ORDER BY time DESC LIMIT 1`, { database })) as unknown as Row[];
   if (rows.length === 0) return null;
-  return rowFacts(rows[0]!);
+  return storedFacts(rows[0]!);
 }
 
 /** Writes the hello's `agent_info` point (with its fact changes). */
@@ -105,7 +105,7 @@ export async function factsHistory(
     database,
   })) as unknown as Array<Row & { time: { getNanoTime(): string } }>;
   return rows
-    .map((r) => ({ timeNs: BigInt(r.time.getNanoTime()), facts: rowFacts(r) }))
+    .map((r) => ({ timeNs: BigInt(r.time.getNanoTime()), facts: storedFacts(r) }))
     .sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
 }
 

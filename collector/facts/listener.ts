@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { InfluxDB } from 'influx';
 import type { WriteListener } from '../listener.js';
 import { recordHello } from './index.js';
-import { recordRun, RunFacts } from './runs.js';
+import { recordRuns, RunFacts } from './runs.js';
 
 export function createFactsRecorder(influx: InfluxDB, database: string, log: Logger): WriteListener {
   const runs = new RunFacts();
@@ -13,10 +13,10 @@ export function createFactsRecorder(influx: InfluxDB, database: string, log: Log
     name: 'recording facts',
     owed: false,
     async onResultsWritten(results) {
-      for (const run of runs.newRuns(results))
-        await recordRun(influx, database, run).catch((err: Error) =>
-          log.error({ error: err.message, agent: run.tags.agent, run: run.runId }, "writing the run's agent_info failed"),
-        );
+      const fresh = runs.newRuns(results);
+      await recordRuns(influx, database, fresh).catch((err: Error) =>
+        log.error({ error: err.message, runs: fresh.length, agent: fresh[0]?.tags.agent }, "writing the runs' agent_info failed"),
+      );
     },
     async onHello(hello, tags, nowNs) {
       await recordHello(influx, database, tags, hello, nowNs).catch((err: Error) =>
