@@ -26,6 +26,7 @@ export const UNIT_TESTS = [
   'collector/influx/line.test.ts',
   'collector/influx/points.schema.test.ts',
   'collector/influx/writer.test.ts',
+  'collector/influx/history.newest.test.ts',
   'collector/owed.test.ts',
   'collector/pipeline.test.ts',
   'collector/overhead/fields.test.ts',

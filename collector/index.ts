@@ -70,13 +70,14 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
 
   const markers = new OwedMarkers(collectorMarkerId(hostname()), query, log);
   const writeTimer = new WriteTimer();
+  const guard = new HistoryGuard(query, undefined, (m) => measurementRef(m as Measurement, retention));
   const writer = new BatchWriter(writeTimer.wrap(lineWriter({ url: opts.influxUrl, database })), {
     batchSize: opts.batchSize,
     flushMs: opts.flushMs,
     log,
     onWritten: (points, marker) => pipeline.written(points, marker),
     ...(pipeline.owes ? { marker: (timestamps: string[]) => markers.mark(timestamps) } : {}),
-    guard: new HistoryGuard(query, undefined, (m) => measurementRef(m as Measurement, retention)),
+    guard,
     policyOf: (m) => (m in RETENTION_OF ? policyOf(m as Measurement, retention) : undefined),
     // A database dropped while the collector runs is created again (unless told not to create it).
     ...(opts.createDatabase ? { onDatabaseMissing: createDatabase } : {}),
@@ -95,7 +96,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     isPressured: pauseWhileBehind(writer, open, log),
     buckets: new Map<string, TokenBucket>(),
     limiter: new LogLimiter(log),
-    onHello: (hello, tags) => pipeline.hello(hello, tags),
+    onHello: (hello, tags) => {
+      guard.agentConnected(hello.agent_id);
+      pipeline.hello(hello, tags);
+    },
   });
   const { port } = server;
   const host = opts.listen.replace(/:\d+$/, '');

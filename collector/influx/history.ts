@@ -4,7 +4,12 @@
 // is acknowledged without writing, other content is refused as a conflict and never written.
 // Each point carries `content_hash` (a digest of its series key, fields and timestamp), so
 // the check reads one short field. Recent points are remembered in a bounded map; the rest are
-// looked up with one query per agent and time cluster of the batch.
+// looked up with one query per agent and time cluster of the batch — except points newer than
+// anything stored in their series (issue 26): at an agent's first batch after its hello here, the
+// newest stored point of each of its series is read once; a point after it cannot overwrite
+// anything, so a live agent's new records need no query (the check doubled InfluxDB's work per
+// point). Replayed and resent records, older than that, are looked up as before. The agent's next
+// hello (it may have written through another collector meanwhile) reads them again.
 // A point stored before content_hash existed (older collectors) has no hash to compare: those
 // are read back whole and compared value by value on the fields both have, which must include
 // the record's id (result_id / sample_id). Equal: the same record, acked without writing (the
@@ -40,9 +45,21 @@ export function contentHash(key: string, fields: string, ts: string): string {
 /** Points further apart than this in one batch are looked up by separate time ranges. */
 const CLUSTER_GAP_NS = 600_000_000_000n;
 
+/** Per agent: the measurements whose series' newest stored points were read since its hello, and those series. */
+interface Newest {
+  measurements: Set<string>;
+  series: Set<string>;
+}
+
 export class HistoryGuard {
   /** `${key} ${ts}` → hash of what is stored there; oldest entries go first. */
   private readonly known = new Map<string, string>();
+  /** Series key → nothing of it is stored after this time (its newest stored point, or one admitted since). */
+  private readonly newest = new Map<string, bigint>();
+  /** Agents whose newest points are known, oldest hello first (bounded: agents that left are forgotten). */
+  private readonly agents = new Map<string, Newest>();
+  /** Points admitted without a lookup because they were newer than their series (for tests and stats). */
+  newerThanStored = 0;
   /** Admitted and not yet accepted by InfluxDB: a same-content resend is written again, not acked early. */
   private readonly admitted = new Map<string, string>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -54,7 +71,16 @@ export class HistoryGuard {
     private readonly query: RawQuery,
     private readonly maxKnown = 50_000,
     private readonly from: (measurement: string) => string = (m) => `"${m}"`,
+    private readonly maxAgents = 20_000,
   ) {}
+
+  /** The agent said hello here: what it wrote elsewhere since may be newer than what was read for it. */
+  agentConnected(agent: string): void {
+    const e = this.agents.get(agent);
+    if (!e) return;
+    for (const key of e.series) this.newest.delete(key);
+    this.agents.delete(agent);
+  }
 
   /**
    * Verdicts for a batch, in order. Checks run one at a time, so a point admitted by one batch
@@ -88,8 +114,21 @@ export class HistoryGuard {
   }
 
   private async checkNow(stamps: Stamp[]): Promise<Verdict[]> {
-    const unknown = stamps.filter((s) => !this.known.has(`${s.key} ${s.ts}`) && !this.admitted.has(`${s.key} ${s.ts}`));
-    const stored = unknown.length ? await this.lookup(unknown) : new Map<string, string>();
+    const fresh = new Set<Stamp>();
+    const unknown: Stamp[] = [];
+    for (const s of stamps) {
+      const at = `${s.key} ${s.ts}`;
+      if (this.known.has(at) || this.admitted.has(at)) continue;
+      if (this.afterNewest(s)) fresh.add(s);
+      else unknown.push(s);
+    }
+    // Agents whose series this collector has not read since their hello: read now, used from the next batch.
+    const unread = new Map<string, Stamp>();
+    for (const s of stamps) if (!this.agents.get(s.agent)?.measurements.has(s.measurement)) unread.set(`${s.measurement}\0${s.agent}`, s);
+    const newest = [...unread.values()];
+    let stored = new Map<string, string>();
+    if (unknown.length) stored = await this.lookup(unknown, newest);
+    else if (newest.length) await this.readNewest(newest);
     return stamps.map((s) => {
       const at = `${s.key} ${s.ts}`;
       const pending = this.admitted.get(at);
@@ -97,14 +136,66 @@ export class HistoryGuard {
       const have = pending ?? this.known.get(at) ?? stored.get(at);
       if (have === undefined) {
         this.admitted.set(at, s.hash);
+        this.raiseNewest(s);
+        if (fresh.has(s)) this.newerThanStored++;
         return 'new';
       }
       if (have === s.hash) {
         this.sameResends++;
+        this.raiseNewest(s);
         return 'same';
       }
       this.conflicts++;
       return 'conflict';
+    });
+  }
+
+  /** Nothing can be stored at this point: its series' newest stored point is known and older. */
+  private afterNewest(s: Stamp): boolean {
+    if (!this.agents.get(s.agent)?.measurements.has(s.measurement)) return false;
+    const n = this.newest.get(s.key);
+    return n === undefined || BigInt(s.ts) > n;
+  }
+
+  private raiseNewest(s: Stamp): void {
+    const e = this.agents.get(s.agent);
+    if (!e?.measurements.has(s.measurement)) return;
+    const t = BigInt(s.ts);
+    const n = this.newest.get(s.key);
+    if (n === undefined || t > n) this.newest.set(s.key, t);
+    e.series.add(s.key);
+  }
+
+  /** The statement reading the newest stored point of every series of the stamp's agent and measurement. */
+  private newestStatement(s: Stamp): string {
+    return `SELECT ${PRESENT[s.measurement] ? `"content_hash", "${PRESENT[s.measurement]}"` : '*'} FROM ${this.from(s.measurement)} WHERE "agent" = '${quote(s.agent)}' GROUP BY * ORDER BY time DESC LIMIT 1`;
+  }
+
+  /** The newest stored point of every series of these agents' measurements (one statement each, one request). */
+  private async readNewest(stamps: Stamp[]): Promise<void> {
+    const answer = await this.query(stamps.map((s) => this.newestStatement(s)).join('; '));
+    if (answer.error) throw new Error(`InfluxDB query failed: ${answer.error}`);
+    this.takeNewest(stamps, answer.results ?? []);
+  }
+
+  /** Records what newestStatement of each stamp answered (results in the stamps' order). */
+  private takeNewest(stamps: Stamp[], results: NonNullable<Awaited<ReturnType<RawQuery>>['results']>): void {
+    stamps.forEach((s, i) => {
+      const r = results[i];
+      if (r?.error) throw new Error(`InfluxDB query failed: ${r.error}`);
+      let e = this.agents.get(s.agent);
+      if (!e) {
+        if (this.agents.size >= this.maxAgents) this.agentConnected(this.agents.keys().next().value!);
+        this.agents.set(s.agent, (e = { measurements: new Set(), series: new Set() }));
+      }
+      for (const series of r?.series ?? []) {
+        const key = seriesKey(series.name, series.tags ?? {});
+        const t = BigInt(String(series.values[0]?.[0]));
+        const n = this.newest.get(key);
+        if (n === undefined || t > n) this.newest.set(key, t);
+        e.series.add(key);
+      }
+      e.measurements.add(s.measurement);
     });
   }
 
@@ -113,7 +204,7 @@ export class HistoryGuard {
    * stored without a hash is compared whole (legacyVerdicts): its entry is then this point's
    * own hash when it is the same record, LEGACY_OTHER when not.
    */
-  private async lookup(stamps: Stamp[]): Promise<Map<string, string>> {
+  private async lookup(stamps: Stamp[], newest: Stamp[] = []): Promise<Map<string, string>> {
     const out = await this.read(
       stamps,
       (m) => (PRESENT[m] ? `"content_hash", "${PRESENT[m]}"` : '*'),
@@ -121,6 +212,8 @@ export class HistoryGuard {
         const v = row[columns.indexOf('content_hash')];
         return typeof v === 'string' ? v : '';
       },
+      // The newest points of agents not read since their hello, in the same request.
+      { statements: newest.map((s) => this.newestStatement(s)), take: (results) => this.takeNewest(newest, results) },
     );
     const legacy = stamps.filter((s) => out.get(`${s.key} ${s.ts}`) === '');
     if (legacy.length) {
@@ -138,7 +231,12 @@ export class HistoryGuard {
   }
 
   /** One query per agent and time cluster; `pick` makes each stored row's entry. */
-  private async read<T>(stamps: Stamp[], select: (measurement: string) => string, pick: (columns: string[], row: unknown[]) => T): Promise<Map<string, T>> {
+  private async read<T>(
+    stamps: Stamp[],
+    select: (measurement: string) => string,
+    pick: (columns: string[], row: unknown[]) => T,
+    extra?: { statements: string[]; take: (results: NonNullable<Awaited<ReturnType<RawQuery>>['results']>) => void },
+  ): Promise<Map<string, T>> {
     const statements: string[] = [];
     const groups = new Map<string, Stamp[]>();
     for (const s of stamps) {
@@ -162,10 +260,12 @@ export class HistoryGuard {
       }
       emit();
     }
-    const answer = await this.query(statements.join('; '));
+    const answer = await this.query([...statements, ...(extra?.statements ?? [])].join('; '));
     if (answer.error) throw new Error(`InfluxDB query failed: ${answer.error}`);
+    const results = answer.results ?? [];
+    extra?.take(results.slice(statements.length));
     const out = new Map<string, T>();
-    for (const r of answer.results ?? []) {
+    for (const r of results.slice(0, statements.length)) {
       if (r.error) throw new Error(`InfluxDB query failed: ${r.error}`);
       for (const series of r.series ?? []) {
         const key = seriesKey(series.name, series.tags ?? {});

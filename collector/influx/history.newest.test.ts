@@ -1,0 +1,82 @@
+// The history check skips the lookup of points newer than anything stored in their series (issue
+// 26) and keeps the append-only guarantee: a fake InfluxDB holding points by series and time
+// answers the guard's statements (the newest point per series, and lookups by time range).
+import { describe, expect, it } from 'vitest';
+import { HistoryGuard, type Stamp } from './history.js';
+import type { RawQuery } from './http.js';
+
+/** What InfluxDB holds: series key → (ns → content hash). Counts statements by kind. */
+function fakeInflux(stored: Record<string, Record<string, string>>) {
+  const seen = { newest: 0, lookups: 0 };
+  const query: RawQuery = async (q) => {
+    const results = q.split('; ').map((statement) => {
+      const agent = /"agent" = '([^']*)'/.exec(statement)![1]!;
+      const newest = statement.includes('ORDER BY time DESC LIMIT 1');
+      if (newest) seen.newest++;
+      else seen.lookups++;
+      const series = Object.entries(stored)
+        .filter(([key]) => key.includes(`agent=${agent}`))
+        .map(([key, points]) => {
+          const [name, ...tags] = key.split(',');
+          let times = Object.keys(points).map(BigInt);
+          if (newest) times = times.sort((a, b) => (a > b ? -1 : 1)).slice(0, 1);
+          else {
+            const [, from, to] = /time >= (\d+) AND time <= (\d+)/.exec(statement)!;
+            times = times.filter((t) => t >= BigInt(from!) && t <= BigInt(to!));
+          }
+          return {
+            name: name!,
+            tags: Object.fromEntries(tags.map((t) => t.split('='))),
+            columns: ['time', 'content_hash'],
+            values: times.map((t) => [String(t), points[String(t)]!]),
+          };
+        })
+        .filter((s) => s.values.length > 0);
+      return { series };
+    });
+    return { results };
+  };
+  return { query, seen, stored };
+}
+
+const stamp = (agent: string, ts: string, hash: string): Stamp => ({ measurement: 'sysbench', agent, key: `sysbench,agent=${agent}`, ts, hash });
+
+describe('HistoryGuard: points newer than their series need no lookup', () => {
+  it('after the first batch of an agent, its newer points are admitted without a lookup; older ones are looked up', async () => {
+    const db = fakeInflux({ 'sysbench,agent=a1': { '100': 'H100', '200': 'H200' } });
+    const guard = new HistoryGuard(db.query);
+    // First batch: looked up (the newest is read alongside).
+    expect(await guard.check([stamp('a1', '300', 'H300')])).toEqual(['new']);
+    expect(db.seen).toEqual({ newest: 1, lookups: 1 });
+    // Newer than anything stored (200) or admitted (300): no statement at all.
+    expect(await guard.check([stamp('a1', '400', 'H400'), stamp('a1', '500', 'H500')])).toEqual(['new', 'new']);
+    expect(db.seen).toEqual({ newest: 1, lookups: 1 });
+    expect(guard.newerThanStored).toBe(2);
+    // A replay of older records: looked up, and the append-only rule holds.
+    expect(await guard.check([stamp('a1', '100', 'H100'), stamp('a1', '200', 'other'), stamp('a1', '150', 'H150')])).toEqual(['same', 'conflict', 'new']);
+    expect(db.seen.lookups).toBe(2);
+  });
+
+  it("the agent's next hello reads its series again: a point another collector stored meanwhile is still refused", async () => {
+    const db = fakeInflux({ 'sysbench,agent=a2': { '100': 'H100' } });
+    const guard = new HistoryGuard(db.query);
+    expect(await guard.check([stamp('a2', '200', 'H200')])).toEqual(['new']);
+    guard.stored([stamp('a2', '200', 'H200')]);
+    // The agent moved to another collector, which stored 300; then it came back here.
+    db.stored['sysbench,agent=a2']!['300'] = 'H300';
+    guard.agentConnected('a2');
+    expect(await guard.check([stamp('a2', '300', 'different')])).toEqual(['conflict']);
+    expect(db.seen.newest).toBe(2);
+    // Without the hello the newest would still be 200, and 300 would have been written over.
+  });
+
+  it('an agent seen once and gone is forgotten when the bound is reached', async () => {
+    const db = fakeInflux({});
+    const guard = new HistoryGuard(db.query, 50_000, undefined, 2);
+    for (const a of ['x', 'y', 'z']) await guard.check([stamp(a, '1', 'h')]);
+    // x was forgotten: its next point is looked up again (and its newest read again).
+    const before = { ...db.seen };
+    await guard.check([stamp('x', '2', 'h2')]);
+    expect(db.seen.newest).toBe(before.newest + 1);
+  });
+});
