@@ -83,7 +83,10 @@ export async function startCollectorProcess(o: CollectorProcessOptions): Promise
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   let exited = false;
-  child.once('exit', () => (exited = true));
+  child.once('exit', (code, signal) => {
+    exited = true;
+    log.write(`[bench] the collector (pid ${child.pid}) exited: code ${code}, signal ${signal}\n`);
+  });
   const deadline = Date.now() + 120_000;
   while (!(await portOpen(o.port))) {
     if (exited) throw new Error(`the collector (${o.dist}) exited during start-up; see ${o.logFile}`);

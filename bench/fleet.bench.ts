@@ -392,6 +392,12 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     );
     figure('series in InfluxDB (SHOW SERIES EXACT CARDINALITY)', series, 'series');
     notes.push(`Load average at the end: ${loadText()}.`);
+  } catch (err) {
+    // What the collector said is the first thing to read when a run fails.
+    const kept = join(tmpdir(), `fleet-collector-${Date.now()}.log`);
+    cpSync(join(dir, 'collector.log'), kept);
+    say(`failed; the collector's log is in ${kept}`);
+    throw err;
   } finally {
     clearInterval(sampler);
     sim.close();

@@ -79,6 +79,7 @@ export class SimAgent {
         if (result.acked + result.rejected.length < messages.length) return false;
         clearTimeout(timer);
         call.off('data', onData);
+        call.off('error', onError);
         resolve(result);
         return true;
       };
@@ -113,11 +114,14 @@ export class SimAgent {
         }
         if (!finishIfDone()) pump();
       };
-      call.on('data', onData);
-      call.once('error', (err: Error) => {
+      // Removed when the send is done: an agent sending a run every tick for a year adds one per run.
+      const onError = (err: Error) => {
         clearTimeout(timer);
+        call.off('data', onData);
         reject(new Error(`sim agent ${this.hello.agent_id}: stream failed: ${err.message}`));
-      });
+      };
+      call.on('data', onData);
+      call.once('error', onError);
       if (!finishIfDone()) pump();
     });
   }
