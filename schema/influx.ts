@@ -196,6 +196,19 @@ export const MEASUREMENTS = {
       threads: 'float',
     },
   },
+  overhead_series: {
+    tags: ['group', 'agent', 'test', 'profile', 'metric', 'baseline_agent'] as const,
+    fields: {
+      status: 'string',
+      runs: 'float',
+      needed: 'float',
+      changes: 'float',
+      threads: 'float',
+      first_run_id: 'string',
+      last_run_id: 'string',
+      last_ns: 'string',
+    },
+  },
   overhead_owed: {
     tags: ['collector'] as const,
     fields: { from_ns: 'string', to_ns: 'string', results: 'float' },

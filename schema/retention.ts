@@ -22,6 +22,7 @@ export const RETENTION_OF = {
   agent_silence: 'samples',
   collector_stats: 'kept',
   overhead_change: 'kept',
+  overhead_series: 'kept',
   overhead_owed: 'kept',
 } as const satisfies Record<Measurement, RetentionClass>;
 

@@ -57,6 +57,12 @@ export interface ChangeDetector extends WriteListener {
 }
 
 const CHANGE_TAGS: readonly string[] = MEASUREMENTS.overhead_change.tags;
+const SERIES_TAGS: readonly string[] = MEASUREMENTS.overhead_series.tags;
+/** What the detector writes of a guest's test: its change points, and one verdict per series (report --changes reads both). */
+const DERIVED = [
+  { measurement: 'overhead_change', tags: CHANGE_TAGS },
+  { measurement: 'overhead_series', tags: SERIES_TAGS },
+] as const;
 /** Analyses of one guest's test when another collector keeps writing its change points meanwhile. */
 const MAX_ATTEMPTS = 3;
 
@@ -82,6 +88,28 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
       .map((s) => ({ key, series: s, verdict: detectChanges(s.runs, options.detection) }));
   }
 
+  /** Each series' verdict, stamped with its first analysed run: what `report --changes` lists. */
+  function verdictPoints(key: GuestTestKey, analyses: readonly SeriesAnalysis[]): IPoint[] {
+    return analyses.map(({ series: s, verdict: v }) => {
+      const first = s.runs[0]!;
+      const last = s.runs[s.runs.length - 1]!;
+      return {
+        measurement: 'overhead_series',
+        tags: { group: key.group, agent: key.agent, test: key.test, profile: key.profile, metric: s.metric, baseline_agent: s.baselineAgent },
+        fields: {
+          status: v.status,
+          runs: v.runs,
+          ...(v.status === 'too-short' ? { needed: v.needed } : { changes: v.changes.length }),
+          ...(s.threads !== null ? { threads: s.threads } : {}),
+          first_run_id: first.runId,
+          last_run_id: last.runId,
+          last_ns: last.timeNs.toString(),
+        },
+        timestamp: first.timeNs.toString(),
+      };
+    });
+  }
+
   function pointsOf(analyses: readonly SeriesAnalysis[]): IPoint[] {
     const points = new Map<string, IPoint>();
     for (const a of analyses) {
@@ -103,36 +131,45 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     return analyseSeries(key, await load(key));
   }
 
-  const storedChanges = async (key: GuestTestKey) =>
-    (await influx.query(`SELECT * FROM "overhead_change" WHERE ${guestWhere(key)}`, { database })) as unknown as StoredRow[];
+  /** The guest's stored points of one derived measurement. */
+  const stored = async (measurement: string, key: GuestTestKey) =>
+    (await influx.query(`SELECT * FROM "${measurement}" WHERE ${guestWhere(key)}`, { database })) as unknown as StoredRow[];
 
   /** The stored set is exactly `points` (series, time and content). */
-  const isExactly = (stored: readonly StoredRow[], points: readonly IPoint[]) => {
-    const byKey = new Map(points.map((p) => [pointKey(p, CHANGE_TAGS), p]));
+  const isExactly = (rows: readonly StoredRow[], points: readonly IPoint[], tags: readonly string[]) => {
+    const byKey = new Map(points.map((p) => [pointKey(p, tags), p]));
     return (
-      stored.length === points.length &&
-      stored.every((r) => {
-        const p = byKey.get(rowKey(r, CHANGE_TAGS));
-        return p !== undefined && sameContent(r, p, CHANGE_TAGS);
+      rows.length === points.length &&
+      rows.every((r) => {
+        const p = byKey.get(rowKey(r, tags));
+        return p !== undefined && sameContent(r, p, tags);
       })
     );
   };
 
   async function recompute(key: GuestTestKey): Promise<number> {
-    let points: IPoint[] = [];
+    let changes: IPoint[] = [];
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      points = pointsOf(analyseSeries(key, await load(key)));
-      const stored = await storedChanges(key);
-      const fresh = new Map(points.map((p) => [pointKey(p, CHANGE_TAGS), p]));
+      const analyses = analyseSeries(key, await load(key));
+      changes = pointsOf(analyses);
+      const wanted = [changes, verdictPoints(key, analyses)];
+      const before = await Promise.all(DERIVED.map((d) => stored(d.measurement, key)));
       // New or changed points first, then the stale ones go, each by its exact series and time.
-      const write = points.filter((p) => !stored.some((r) => sameContent(r, p, CHANGE_TAGS) && rowKey(r, CHANGE_TAGS) === pointKey(p, CHANGE_TAGS)));
-      const stale = stored.filter((r) => !fresh.has(rowKey(r, CHANGE_TAGS)));
-      if (write.length === 0 && stale.length === 0) return points.length;
+      const write: IPoint[] = [];
+      const stale: string[] = [];
+      DERIVED.forEach(({ measurement, tags }, i) => {
+        const fresh = new Map(wanted[i]!.map((p) => [pointKey(p, tags), p]));
+        const have = new Map(before[i]!.map((r) => [rowKey(r, tags), r]));
+        for (const [k, p] of fresh) if (!have.has(k) || !sameContent(have.get(k)!, p, tags)) write.push(p);
+        for (const [k, r] of have) if (!fresh.has(k)) stale.push(`DELETE FROM "${measurement}" WHERE ${exactPointWhere(r, tags)}`);
+      });
+      if (write.length === 0 && stale.length === 0) return changes.length;
       if (write.length > 0) await influx.writePoints(write, { database, precision: 'n' });
-      for (const r of stale) await influx.query(`DELETE FROM "overhead_change" WHERE ${exactPointWhere(r, CHANGE_TAGS)}`, { database });
-      if (isExactly(await storedChanges(key), points)) return points.length;
+      for (const d of stale) await influx.query(d, { database });
+      const after = await Promise.all(DERIVED.map((d) => stored(d.measurement, key)));
+      if (DERIVED.every(({ tags }, i) => isExactly(after[i]!, wanted[i]!, tags))) return changes.length;
     }
-    return points.length;
+    return changes.length;
   }
 
   /** Guests of a group with overhead for a test: those a baseline result may have moved. */

@@ -4,7 +4,10 @@
 import type { InfluxDB } from 'influx';
 import { eq } from '../../schema/influxql.js';
 import { inert } from '../../lib/inert.js';
+import { MEASUREMENTS } from '../../schema/influx.js';
+import type { StoredRow } from '../influx/stored.js';
 import { createChangeDetector, type ChangeDetectionOptions, type ChangeRecord, type GuestTestKey } from './index.js';
+import { guestWhere } from './series.js';
 
 export interface ChangeReportSeries {
   key: GuestTestKey;
@@ -26,6 +29,8 @@ export interface ChangeReportOptions {
   /** Only these metrics (default: all). */
   metrics?: readonly string[];
   detection?: ChangeDetectionOptions;
+  /** Analyse every series again here instead of reading what the collector stored (the slow path). */
+  recompute?: boolean;
 }
 
 /** The guest × test × profile keys with overhead points in the period. */
@@ -37,11 +42,16 @@ async function guestKeys(influx: InfluxDB, database: string, group: string | und
   return res.groups().map((g) => ({ group: g.tags.group ?? '', agent: g.tags.agent ?? '', test: g.tags.test ?? '', profile: g.tags.profile ?? '' }));
 }
 
-export async function changesReport(opts: ChangeReportOptions): Promise<ChangeReportSeries[]> {
+const keyOf = (k: GuestTestKey) => JSON.stringify([k.group, k.agent, k.test, k.profile]);
+const byKey = (a: GuestTestKey, b: GuestTestKey) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);
+const bySeries = (a: ChangeReportSeries, b: ChangeReportSeries) => byKey(a.key, b.key) || (a.metric + a.baselineAgent < b.metric + b.baselineAgent ? -1 : 1);
+
+/** The slow path: the guests' series read and analysed here, by the code the collector runs. */
+async function analysed(opts: ChangeReportOptions, keys: readonly GuestTestKey[]): Promise<ChangeReportSeries[]> {
   const detector = createChangeDetector({ influx: opts.influx, database: opts.database, ...(opts.detection ? { detection: opts.detection } : {}) });
   const sinceNs = BigInt(Math.floor(opts.sinceMs)) * 1_000_000n;
   const out: ChangeReportSeries[] = [];
-  for (const key of await guestKeys(opts.influx, opts.database, opts.group, opts.sinceMs)) {
+  for (const key of keys) {
     for (const a of await detector.analyse(key)) {
       if (opts.metrics && !opts.metrics.includes(a.series.metric)) continue;
       const base = { key, metric: a.series.metric, baselineAgent: a.series.baselineAgent, threads: a.series.threads, runs: a.verdict.runs };
@@ -56,6 +66,99 @@ export async function changesReport(opts: ChangeReportOptions): Promise<ChangeRe
     }
   }
   return out;
+}
+
+type Row = StoredRow & { time: { getNanoTime(): string } };
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/**
+ * The fast path (issue 26): what the collector stored at its last analysis of each series
+ * (`overhead_series`, `overhead_change`), two queries instead of analysing a year of every series.
+ * Guests with overhead but no stored verdict (written before the collector stored them) are
+ * analysed as by the slow path. test/report-changes-stored.test.ts holds the two paths equal.
+ */
+async function stored(opts: ChangeReportOptions): Promise<ChangeReportSeries[]> {
+  const { influx, database } = opts;
+  const sinceNs = BigInt(Math.floor(opts.sinceMs)) * 1_000_000n;
+  const inGroup = opts.group !== undefined ? ` WHERE ${eq('group', opts.group)}` : '';
+  const [verdicts, changes, series] = (await influx.query(
+    [
+      `SELECT * FROM "overhead_series"${inGroup}`,
+      `SELECT * FROM "overhead_change" WHERE time >= ${sinceNs}${opts.group !== undefined ? ` AND ${eq('group', opts.group)}` : ''}`,
+      `SHOW SERIES FROM "overhead"${inGroup}`,
+    ],
+    { database },
+  )) as unknown as [Row[], Row[], Array<{ key: string }>];
+  const seriesKey = (r: StoredRow) =>
+    JSON.stringify([str(r.group), str(r.agent), str(r.test), str(r.profile), str(r.metric), str(r.baseline_agent), r.threads ?? null]);
+  const changesOf = new Map<string, Row[]>();
+  for (const c of changes) changesOf.set(seriesKey(c), [...(changesOf.get(seriesKey(c)) ?? []), c]);
+  // A guest's test is listed when any of its series has a run in the period (as the slow path lists it).
+  const recent = new Set(verdicts.filter((v) => BigInt(str(v.last_ns) || '0') >= sinceNs).map((v) => keyOf(guestOf(v))));
+  const out: ChangeReportSeries[] = [];
+  for (const v of verdicts) {
+    const key = guestOf(v);
+    if (!recent.has(keyOf(key)) || (opts.metrics && !opts.metrics.includes(str(v.metric)))) continue;
+    const base = {
+      key,
+      metric: str(v.metric),
+      baselineAgent: str(v.baseline_agent),
+      threads: typeof v.threads === 'number' ? v.threads : null,
+      runs: Number(v.runs),
+    };
+    if (v.status === 'too-short') {
+      out.push({ ...base, tooShort: { needed: Number(v.needed) }, changes: [] });
+      continue;
+    }
+    const list = (changesOf.get(seriesKey(v)) ?? []).sort((a, b) => (BigInt(a.time.getNanoTime()) < BigInt(b.time.getNanoTime()) ? -1 : 1));
+    out.push({ ...base, changes: list.map(changeOf) });
+  }
+  // Guests with overhead the collector has not analysed since it stores verdicts (the index says
+  // which series exist): those with a point in the period are analysed here.
+  const known = new Set(verdicts.map((v) => keyOf(guestOf(v))));
+  const missing = new Map<string, GuestTestKey>();
+  for (const { key } of series) {
+    const g = guestOf(seriesTags(key));
+    if (!known.has(keyOf(g))) missing.set(keyOf(g), g);
+  }
+  const due: GuestTestKey[] = [];
+  for (const g of missing.values()) {
+    const n = (await influx.query(`SELECT count("overhead_pct") FROM "overhead" WHERE ${guestWhere(g)} AND time >= ${sinceNs}`, {
+      database,
+    })) as unknown as unknown[];
+    if (n.length > 0) due.push(g);
+  }
+  return [...out, ...(due.length ? await analysed(opts, due) : [])].sort(bySeries);
+}
+
+/** The tags of a series key as SHOW SERIES prints it (`overhead,agent=a\,b,group=g`). */
+function seriesTags(key: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of key.split(/(?<!\\),/).slice(1)) {
+    const at = pair.search(/(?<!\\)=/);
+    out[unescapeTag(pair.slice(0, at))] = unescapeTag(pair.slice(at + 1));
+  }
+  return out;
+}
+
+const unescapeTag = (s: string) => s.replace(/\\([,= \\])/g, '$1');
+
+function guestOf(r: StoredRow): GuestTestKey {
+  return { group: str(r.group), agent: str(r.agent), test: str(r.test), profile: str(r.profile) };
+}
+
+/** A stored change point as the analysis returns it: every tag (absent ones ''), its fields but the series' threads. */
+function changeOf(r: Row): ChangeReportSeries['changes'][number] {
+  const tags: Record<string, string> = {};
+  for (const t of MEASUREMENTS.overhead_change.tags) tags[t] = str(r[t]);
+  const fields: Record<string, number | string | boolean> = {};
+  for (const [k, v] of Object.entries(r)) if (k !== 'time' && k !== 'threads' && !(k in tags) && v !== null) fields[k] = v as number | string | boolean;
+  return { time: new Date(Number(BigInt(r.time.getNanoTime()) / 1_000_000n)).toISOString(), tags, fields };
+}
+
+export async function changesReport(opts: ChangeReportOptions): Promise<ChangeReportSeries[]> {
+  if (!opts.recompute) return stored(opts);
+  return (await analysed(opts, await guestKeys(opts.influx, opts.database, opts.group, opts.sinceMs))).sort(bySeries);
 }
 
 const f1 = (v: unknown) => (typeof v === 'number' ? (v >= 0 ? '+' : '') + v.toFixed(1) : '?');
