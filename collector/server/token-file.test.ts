@@ -92,7 +92,7 @@ describe('token add / revoke / list', () => {
 
   it('values the collector would refuse are refused at add', () => {
     const path = fresh();
-    expect(refused(() => addToken(path, { agent: 'a\nb', group: 'g' })).message).toBe("--agent 'a\nb' contains a control character or a backslash");
+    expect(refused(() => addToken(path, { agent: 'a\nb', group: 'g' })).message).toBe("--agent 'a\nb' contains a control, format or bidi character");
     expect(refused(() => addToken(path, { agent: 'a', group: 'x'.repeat(129) })).message).toMatch(/^--group 'x+' is longer than 128 bytes$/);
   });
 
