@@ -51,6 +51,11 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
     help: "an agent without a heartbeat this long is silent (agent_silence, alert); above the agents' --status-interval, above their --interval for agents run by a timer",
     default: '5m',
   },
+  {
+    name: 'metrics-listen',
+    type: 'address',
+    help: "serve the collector's health for Prometheus at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; off unless given; docs/grafana.md)",
+  },
   { name: 'stats-interval', type: 'duration', help: 'period of collector_stats and of the silence check (0 = off)', default: '60s' },
   LOG_LEVEL_OPTION,
 ];
@@ -79,6 +84,8 @@ export interface CollectorOptions {
   overhead?: boolean;
   /** Find change points (`overhead_change`) after each overhead update (default: with overhead). */
   changes?: boolean;
+  /** HOST:PORT for GET /metrics (Prometheus text format); none when undefined. */
+  metricsListen?: string;
   /** Retention policies (default: samples 30d, autogen kept forever; schema/retention.ts). */
   retention?: RetentionSettings;
   log: Logger;
@@ -122,6 +129,7 @@ export function collectorOptions(values: OptionValues, argv: readonly string[], 
     baselineWindowMs: duration(values, 'baseline-window'),
     silenceAfterMs: duration(values, 'silence-after'),
     statsPeriodMs: duration(values, 'stats-interval'),
+    ...(optStr(values, 'metrics-listen') !== undefined ? { metricsListen: optStr(values, 'metrics-listen') } : {}),
     margins: marginOption(optStr(values, 'margin')),
     batchSize: int(values, 'batch-size'),
     flushMs: duration(values, 'flush-interval'),

@@ -19,7 +19,8 @@ import { createOverheadCalculator } from './overhead/index.js';
 import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
 import { createChangeDetector } from './changes/index.js';
 import { startPeriodicChecks } from './health/periodic.js';
-import { WriteTimer } from './health/stats.js';
+import { WriteTimer, type StatsSnapshot } from './health/stats.js';
+import { collectorRegistry, serveMetrics, type MetricsServer } from './health/metrics.js';
 import { Pipeline } from './pipeline.js';
 import { collectorMarkerId, OwedMarkers } from './owed-markers.js';
 import { serverCredentials } from './server/credentials.js';
@@ -31,6 +32,8 @@ import type { TokenTable } from './server/tokens.js';
 
 export interface RunningCollector {
   address: string;
+  /** HOST:PORT of /metrics (--metrics-listen), null when not asked for. */
+  metricsAddress: string | null;
   port: number;
   writer: BatchWriter;
   setTokens(tokens: TokenTable | null): void;
@@ -69,7 +72,15 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const pipeline = new Pipeline(listeners, log);
 
   const markers = new OwedMarkers(collectorMarkerId(hostname()), query, log);
-  const writeTimer = new WriteTimer();
+  // /metrics reads the numbers collector_stats writes, at each scrape (health/metrics.ts).
+  const snapshot = (): StatsSnapshot => ({
+    openStreams: open.size,
+    pointsWritten: writer.written,
+    pointsFailed: writer.failedWrites,
+    queueDepth: writer.queued(),
+  });
+  const metrics = opts.metricsListen ? collectorRegistry({ snapshot, influx, database, version: AGENT_VERSION, log }) : null;
+  const writeTimer = new WriteTimer(metrics?.observeWrite);
   const guard = new HistoryGuard(query, undefined, (m) => measurementRef(m as Measurement, retention));
   const writer = new BatchWriter(writeTimer.wrap(lineWriter({ url: opts.influxUrl, database })), {
     batchSize: opts.batchSize,
@@ -103,6 +114,15 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
   const { port } = server;
   const host = opts.listen.replace(/:\d+$/, '');
+  let metricsServer: MetricsServer | null = null;
+  if (metrics && opts.metricsListen) {
+    try {
+      metricsServer = await serveMetrics(opts.metricsListen, metrics.registry, log);
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+  }
   // Work an earlier collector left owed (its markers), done in the background.
   pipeline.catchUp(query, markers.collector);
   log.info(
@@ -112,6 +132,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       database,
       auth: tokens ? `${tokens.size} tokens` : 'none',
       tls: Boolean(opts.tls?.cert),
+      metrics: metricsServer ? `http://${metricsServer.address}/metrics` : 'off',
     },
     'collector listening',
   );
@@ -125,12 +146,13 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     silentAfterMs: opts.silenceAfterMs ?? 300_000,
     retention,
     timer: writeTimer,
-    snapshot: () => ({ openStreams: open.size, pointsWritten: writer.written, pointsFailed: writer.failedWrites, queueDepth: writer.queued() }),
+    snapshot,
     log,
   });
 
   return {
     address: `${host}:${port}`,
+    metricsAddress: metricsServer?.address ?? null,
     port,
     writer,
     setTokens(t) {
@@ -152,6 +174,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       if (left.length)
         log.warn({ results: left.length }, 'stopping before the overhead of every result was computed: recorded in overhead_owed for the next start');
       server.forceShutdown();
+      await metricsServer?.stop();
     },
   };
 }

@@ -33,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   // The address line on stdout lets scripts and tests learn the port when --listen asked for :0.
   process.stdout.write(`listening on ${collector.address}\n`);
+  if (collector.metricsAddress) process.stdout.write(`metrics on http://${collector.metricsAddress}/metrics\n`);
   // The tokens are reloaded on SIGHUP and when their file changes; without --tokens SIGHUP must still not kill the collector (Node's default).
   const tokens = tokensPath ? watchTokens(tokensPath, { apply: (t) => collector.setTokens(t), log }) : null;
   process.on('SIGHUP', () => (tokens ? tokens.reload('SIGHUP') : log.info('SIGHUP: nothing to reload (no --tokens)')));

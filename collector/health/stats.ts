@@ -5,8 +5,9 @@
 import type { InfluxDB } from 'influx';
 import type { Post } from '../influx/http.js';
 
-/** Times each InfluxDB write; read and reset once per period. */
+/** Times each InfluxDB write; read and reset once per period (and each time told to `observe`: /metrics). */
 export class WriteTimer {
+  constructor(private readonly observe?: (seconds: number) => void) {}
   private count = 0;
   private sumMs = 0;
   private maxMs = 0;
@@ -20,6 +21,7 @@ export class WriteTimer {
         this.count++;
         this.sumMs += ms;
         if (ms > this.maxMs) this.maxMs = ms;
+        this.observe?.(ms / 1000);
       }
     };
   }
