@@ -19,6 +19,7 @@ import { createOverheadCalculator } from './overhead/index.js';
 import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
 import { createChangeDetector } from './changes/index.js';
 import { startPeriodicChecks } from './health/periodic.js';
+import { createClockRecorder } from './health/clock.js';
 import { WriteTimer, type StatsSnapshot } from './health/stats.js';
 import { collectorRegistry, serveMetrics, type MetricsServer } from './health/metrics.js';
 import { Pipeline } from './pipeline.js';
@@ -61,6 +62,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const computes = opts.overhead !== false;
   const listeners: WriteListener[] = [
     createFactsRecorder(influx, database, log),
+    createClockRecorder(influx, database, log),
     ...(computes
       ? [
           createOverheadCalculator({ influx, database, windowMs, margins: opts.margins }),
@@ -87,7 +89,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     flushMs: opts.flushMs,
     log,
     onWritten: (points, marker) => pipeline.written(points, marker),
-    ...(pipeline.owes ? { marker: (timestamps: string[]) => markers.mark(timestamps) } : {}),
+    ...(pipeline.owes ? { marker: (byAgent: Map<string, string[]>) => markers.mark(byAgent) } : {}),
     guard,
     policyOf: (m) => (m in RETENTION_OF ? policyOf(m as Measurement, retention) : undefined),
     // A database dropped while the collector runs is created again (unless told not to create it).

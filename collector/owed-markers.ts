@@ -25,13 +25,18 @@ export class OwedMarkers {
     private readonly log: Logger,
   ) {}
 
-  /** A marker for results about to be written: goes in the same request as they do. */
-  mark(timestamps: string[]): OwedMarker {
+  /**
+   * A marker for results about to be written, one line per agent (their own time range: one
+   * agent's replayed week never makes the next start recompute that week for every agent):
+   * goes in the same request as they do.
+   */
+  mark(timestampsByAgent: Map<string, string[]>): OwedMarker {
     let t = BigInt(Date.now()) * 1_000_000n;
     if (t <= this.lastNs) t = this.lastNs + 1n; // unique: two markers at one time would be one point
     this.lastNs = t;
     this.outstanding.set(t, false);
-    return { line: owedMarkerLine(timestamps, t, this.collector), settle: () => this.settle(t) };
+    const lines = [...timestampsByAgent].map(([agent, timestamps]) => owedMarkerLine(timestamps, t, this.collector, agent));
+    return { line: lines.join('\n'), settle: () => this.settle(t) };
   }
 
   /** Markers issued and not yet settled. */

@@ -9,6 +9,9 @@
 import type { Logger } from 'pino';
 import type { RawQuery } from './influx/http.js';
 import type { WrittenResult } from './listener.js';
+import { seriesKey } from './influx/line.js';
+import { eq } from '../schema/influxql.js';
+import { RUN_TAGS } from '../schema/influx.js';
 
 /** Resolves false when a computation failed (InfluxDB refused a query): the batch is tried again. */
 export type Compute = (results: WrittenResult[]) => Promise<boolean | void>;
@@ -106,8 +109,8 @@ export class OwedWork {
   }
 }
 
-/** The marker line for results whose overhead is owed: their time range (ns as strings: exact). */
-export function owedMarkerLine(timestamps: string[], nowNs: bigint, collector?: string): string {
+/** The marker line for one agent's results whose overhead is owed: their time range (ns as strings: exact). */
+export function owedMarkerLine(timestamps: string[], nowNs: bigint, collector?: string, agent?: string): string {
   let from = BigInt(timestamps[0]!);
   let to = from;
   for (const ts of timestamps) {
@@ -115,39 +118,79 @@ export function owedMarkerLine(timestamps: string[], nowNs: bigint, collector?: 
     if (t < from) from = t;
     if (t > to) to = t;
   }
-  const tag = collector ? `,collector=${collector}` : '';
-  return `overhead_owed${tag} from_ns="${from}",to_ns="${to}",results=${timestamps.length} ${nowNs}`;
+  // Tag values escaped as line protocol wants (an agent id may hold ',', ' ' or '=').
+  const key = seriesKey('overhead_owed', { ...(agent ? { agent } : {}), ...(collector ? { collector } : {}) });
+  return `${key} from_ns="${from}",to_ns="${to}",results=${timestamps.length} ${nowNs}`;
 }
 
 /**
- * At start: computes every owed range from the stored results (in chunks, through `work`), then
- * deletes its marker. Runs in the background; a failure leaves the marker for the next start.
- * Markers come from a stop with work left, or from a collector that died (owed-markers.ts).
+ * At start: computes every owed range from the stored results (a page at a time, through `work`),
+ * then deletes its marker. Runs in the background; a failure leaves the marker for the next start.
+ * Markers come from a stop with work left, or from a collector that died (owed-markers.ts). A page
+ * is read only once the one before it was computed, so memory stays one page whatever the range
+ * (one query for a whole range read 136 503 results, 410 MB, at once).
  */
 export async function catchUp(query: RawQuery, work: OwedWork, log: Logger, chunk = 1000, self = ''): Promise<number> {
   // Not this collector's own markers: its live batches are computed by its own queue.
-  const markers = await query(`SELECT "from_ns", "to_ns", "results" FROM "overhead_owed"${self ? ` WHERE "collector" != '${self}'` : ''}`);
+  const markers = await query(`SELECT "from_ns", "to_ns", "results", "agent" FROM "overhead_owed"${self ? ` WHERE "collector" != '${self}'` : ''}`);
   const rows = markers.results?.[0]?.series?.[0]?.values ?? [];
   let total = 0;
-  for (const [time, from, to] of rows as Array<[string, string, string]>) {
-    const answer = await query(`SELECT * FROM "sysbench" WHERE time >= ${from} AND time <= ${to} GROUP BY *`);
-    const results: WrittenResult[] = [];
-    for (const series of answer.results?.[0]?.series ?? []) {
-      for (const values of series.values) {
-        const fields: Record<string, number | string | boolean> = {};
-        series.columns.forEach((c, i) => {
-          if (i > 0 && values[i] !== null) fields[c] = values[i] as number | string | boolean;
-        });
-        results.push({ tags: series.tags ?? {}, fields, timestamp_ns: String(values[0]) });
-      }
+  for (const [time, from, to, , agent] of rows as Array<[string, string, string, number, string | null]>) {
+    // A marker before issue 23 has no agent: it covers every agent of its range.
+    const where = agent ? ` AND ${eq('agent', agent)}` : '';
+    let n = 0;
+    for await (const page of pages(query, BigInt(from), BigInt(to), where, chunk)) {
+      work.add(page);
+      n += page.length;
+      await work.drained();
+      if (work.isStopped) return total; // the collector is stopping: the marker stays for the next one
     }
-    results.sort((a, b) => (BigInt(a.timestamp_ns) < BigInt(b.timestamp_ns) ? -1 : 1));
-    for (let i = 0; i < results.length; i += chunk) work.add(results.slice(i, i + chunk));
-    await work.drained();
-    if (work.isStopped) return total; // the collector is stopping: the marker stays for the next one
-    await query(`DELETE FROM "overhead_owed" WHERE time = ${time}`);
-    total += results.length;
-    log.info({ from, to, results: results.length }, 'computed the overhead owed by an earlier collector');
+    await query(`DELETE FROM "overhead_owed" WHERE time = ${time}${agent ? ` AND ${eq('agent', agent)}` : ''}`);
+    total += n;
+    log.info({ from, to, agent: agent ?? undefined, results: n }, 'computed the overhead owed by an earlier collector');
   }
   return total;
 }
+
+/** The stored results of a range, oldest first, `size` at a time (never one with clock_skew_s: those are not computed). */
+async function* pages(query: RawQuery, from: bigint, to: bigint, where: string, size: number): AsyncGenerator<WrittenResult[]> {
+  let cursor = from;
+  /** Results at the cursor's time already handed out (the next page starts at that time again). */
+  let atCursor = new Set<string>();
+  let limit = size;
+  for (;;) {
+    const answer = await query(`SELECT * FROM "sysbench" WHERE time >= ${cursor} AND time <= ${to}${where} ORDER BY time ASC LIMIT ${limit}`);
+    const series = answer.results?.[0]?.series?.[0];
+    const values = series?.values ?? [];
+    const page: WrittenResult[] = [];
+    for (const row of values) {
+      const tags: Record<string, string> = {};
+      const fields: Record<string, number | string | boolean> = {};
+      series!.columns.forEach((c, i) => {
+        const v = row[i];
+        if (i === 0 || v === null || v === undefined) return;
+        if (TAG_NAMES.has(c)) tags[c] = String(v);
+        else fields[c] = v as number | string | boolean;
+      });
+      page.push({ tags, fields, timestamp_ns: String(row[0]) });
+    }
+    const last = page.length ? BigInt(page[page.length - 1]!.timestamp_ns) : cursor;
+    const key = (r: WrittenResult) => `${r.timestamp_ns}\0${String(r.fields.result_id)}`;
+    const fresh = page.filter((r) => !atCursor.has(key(r)));
+    const computable = fresh.filter((r) => r.fields.clock_skew_s === undefined);
+    if (computable.length) yield computable;
+    if (values.length < limit) return;
+    // A full page: go on from its last time (more may share it), skipping what was handed out
+    // at that time; a page all at one time already handed out: read more at once.
+    if (last !== cursor) {
+      atCursor = new Set(page.filter((r) => BigInt(r.timestamp_ns) === last).map(key));
+      limit = size;
+    } else {
+      for (const r of fresh) atCursor.add(key(r));
+      if (fresh.length === 0) limit *= 2;
+    }
+    cursor = last;
+  }
+}
+
+const TAG_NAMES = new Set<string>(RUN_TAGS);

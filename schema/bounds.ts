@@ -213,6 +213,17 @@ export const TIME_BOUNDS = {
   clockToleranceS: 3600,
 } as const;
 
+/** An agent's clock offset from its hello's clock_ns (seconds, + ahead of `nowMs`); undefined when it sent none. */
+export function clockOffsetSeconds(clockNs: string | undefined, nowMs: number): number | undefined {
+  if (!clockNs || clockNs === '0' || !/^\d{1,19}$/.test(clockNs)) return undefined;
+  return Number((BigInt(clockNs) - BigInt(nowMs) * 1_000_000n) / 1_000_000_000n);
+}
+
+/** An agent clock off by more than the tolerance: every record of that agent is flagged. */
+export function wrongClock(offsetS: number | undefined): offsetS is number {
+  return offsetS !== undefined && Math.abs(offsetS) > TIME_BOUNDS.clockToleranceS;
+}
+
 const RESULT_SET = new Set<string>(RESULT_FIELDS);
 const INTERVAL_SET = new Set<string>(INTERVAL_FIELDS);
 export const metricNames = (of: 'result' | 'interval'): ReadonlySet<string> => (of === 'result' ? RESULT_SET : INTERVAL_SET);

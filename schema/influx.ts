@@ -156,6 +156,10 @@ export const MEASUREMENTS = {
       run_id: 'string',
     },
   },
+  agent_clock: {
+    tags: IDENTITY_TAGS,
+    fields: { offset_s: 'float', tolerance_s: 'float' },
+  },
   agent_silence: {
     tags: IDENTITY_TAGS,
     fields: { silent_s: 'float', silent: 'float', limit_s: 'float' },
@@ -210,7 +214,7 @@ export const MEASUREMENTS = {
     },
   },
   overhead_owed: {
-    tags: ['collector'] as const,
+    tags: ['collector', 'agent'] as const,
     fields: { from_ns: 'string', to_ns: 'string', results: 'float' },
   },
 } as const satisfies Record<string, MeasurementSpec>;

@@ -18,6 +18,7 @@ export const RETENTION_OF = {
   overhead: 'kept',
   overhead_chain: 'kept',
   agent_info: 'kept',
+  agent_clock: 'kept',
   // Rewritten every minute for every agent (52 M points a year for 100 agents); only the newest matters.
   agent_silence: 'samples',
   collector_stats: 'kept',

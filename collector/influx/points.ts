@@ -100,6 +100,8 @@ export interface EncodedPoint {
   result?: IPoint;
   /** Results and samples: what the append-only check needs. */
   stamp?: Stamp;
+  /** Stored with clock_skew_s: its time is not the measurement's, so nothing is computed from it. */
+  flagged?: boolean;
 }
 
 /**
@@ -166,6 +168,7 @@ export class StreamEncoder {
     return {
       line: `${key} ${fields},content_hash="${hash}"${extra ? `,${extra}` : ''} ${ts}`,
       stamp: { measurement, agent: this.tags.agent!, key, ts, hash, values },
+      ...(skewS === undefined ? {} : { flagged: true }),
     };
   }
 

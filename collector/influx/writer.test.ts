@@ -249,12 +249,13 @@ describe('InfluxDB down: retry, nothing acked, order kept', () => {
 });
 
 describe('a point InfluxDB can never store (400/413)', () => {
-  it('is isolated: the batch is written point by point, the good ones acked, the bad one rejected', async () => {
+  it('is isolated: the refused request is split in halves down to the bad point; the good ones acked, the bad one rejected', async () => {
     const { influx, writer, write, outcome, errors } = setup();
     influx.answer = (body) => (body.includes('bad') ? new InfluxWriteError('InfluxDB answered 400: field type conflict', 400) : undefined);
     write('m v=1 1', 'bad v="x" 2', 'm v=3 3');
     await settle();
-    expect(influx.requests.map((r) => r.body)).toEqual(['m v=1 1\nbad v="x" 2\nm v=3 3', 'm v=1 1', 'bad v="x" 2', 'm v=3 3']);
+    // [1 bad 3] refused → [1 bad] refused → [1] ok, [bad] refused; [3] ok.
+    expect(influx.requests.map((r) => r.body)).toEqual(['m v=1 1\nbad v="x" 2\nm v=3 3', 'm v=1 1\nbad v="x" 2', 'm v=1 1', 'bad v="x" 2', 'm v=3 3']);
     expect(outcome.get('m v=1 1')).toBe('ok');
     expect(outcome.get('m v=3 3')).toBe('ok');
     expect(outcome.get('bad v="x" 2')).toBe('InfluxDB refused the point: InfluxDB answered 400: field type conflict');
@@ -277,8 +278,7 @@ describe('a point InfluxDB can never store (400/413)', () => {
     const { influx, writer, write, outcome } = setup();
     let gone = false;
     influx.answer = (body) => {
-      if (body.includes('\n')) return new InfluxWriteError('InfluxDB answered 400: bad', 400);
-      if (body.startsWith('bad')) return new InfluxWriteError('InfluxDB answered 400: bad', 400);
+      if (body.includes('bad')) return new InfluxWriteError('InfluxDB answered 400: bad', 400);
       if (body.startsWith('late') && !gone) return ((gone = true), down(503));
       return undefined;
     };
@@ -293,6 +293,63 @@ describe('a point InfluxDB can never store (400/413)', () => {
     expect(influx.requests.map((r) => r.body).filter((b) => b === 'late 3')).toHaveLength(2); // sent again
     expect(outcome.get('late 3')).toBe('ok');
     expect(writer.written).toBe(2);
+  });
+});
+
+// Issue 23 item 5: one agent's refused point never delays another agent's points.
+describe('isolation by agent', () => {
+  const from = (agent: string, line: string) => ({ line, stamp: { measurement: 'm', agent, key: line, ts: '1', hash: line, values: {} } });
+
+  it("a refused batch is split by agent: the victim's points go in one request, only the attacker's are narrowed down", async () => {
+    const { influx, writer, outcome } = setup();
+    influx.answer = (body) => (body.includes('evil-bad') ? new InfluxWriteError('InfluxDB answered 400: partial write: field type conflict', 400) : undefined);
+    const lines = ['victim 1', 'evil 1', 'victim 2', 'evil-bad 2', 'evil 3', 'victim 3'];
+    for (const l of lines) writer.write(from(l.startsWith('victim') ? 'victim' : 'evil', l), (err) => outcome.set(l, err ? 'refused' : 'ok'));
+    await settle();
+    expect(influx.bodies()).toEqual([
+      lines,
+      ['victim 1', 'victim 2', 'victim 3'], // the victim's points: one request, accepted
+      ['evil 1', 'evil-bad 2', 'evil 3'],
+      ['evil 1', 'evil-bad 2'],
+      ['evil 1'],
+      ['evil-bad 2'],
+      ['evil 3'],
+    ]);
+    expect(Object.fromEntries(outcome)).toEqual({
+      'victim 1': 'ok',
+      'victim 2': 'ok',
+      'victim 3': 'ok',
+      'evil 1': 'ok',
+      'evil-bad 2': 'refused',
+      'evil 3': 'ok',
+    });
+  });
+
+  it("a point over one of InfluxDB's limits is set aside: later points of every agent go at once, not one request every 5 s", async () => {
+    const { influx, writer, outcome } = setup();
+    const limit = new InfluxWriteError('InfluxDB answered 400: partial write: max-values-per-tag limit exceeded (100000/100000): tag=profile', 400);
+    let raised = false;
+    influx.answer = (body) => (!raised && body.includes('new-profile') ? limit : undefined);
+    writer.write(from('evil', 'evil new-profile'), (err) => outcome.set('evil new-profile', err ? 'refused' : 'ok'));
+    writer.write(from('victim', 'victim 1'), (err) => outcome.set('victim 1', err ? 'refused' : 'ok'));
+    await settle();
+    expect(outcome.get('victim 1')).toBe('ok');
+    expect(writer.held()).toBe(1);
+    // The writer is not in retry mode: the next points of both agents are written at once.
+    const before = influx.requests.length;
+    writer.write(from('victim', 'victim 2'), (err) => outcome.set('victim 2', err ? 'refused' : 'ok'));
+    await settle();
+    expect(influx.requests.length).toBe(before + 1);
+    expect(influx.requests[before]!.at - influx.requests[before - 1]!.at).toBeLessThan(10);
+    expect(outcome.get('victim 2')).toBe('ok');
+    expect(outcome.has('evil new-profile')).toBe(false); // held: no ack, no Reject
+    // Its own retries: 1 s, then 2 s, ... until the limit is raised.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(outcome.has('evil new-profile')).toBe(false);
+    raised = true;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(outcome.get('evil new-profile')).toBe('ok');
+    expect(writer.held()).toBe(0);
   });
 });
 
@@ -507,12 +564,14 @@ describe("refusals that are InfluxDB's state, not the data's", () => {
     influx.answer = () => (raised ? undefined : limit);
     write('a 1', 'b 2');
     await settle();
-    expect(influx.bodies()).toEqual([['a 1', 'b 2'], ['a 1'], ['b 2']]); // isolated: each point alone, each refused for the limit
+    expect(influx.bodies()).toEqual([['a 1', 'b 2'], ['a 1'], ['b 2']]); // isolated: each half alone, each refused for the limit
     expect(outcome.size).toBe(0);
     expect(writer.held()).toBe(2);
+    expect(writer.heldReason).toBe(''); // set aside: the writer itself is not in retry mode
     raised = true; // the operator raised the limit
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(1000); // the set-aside points' own first retry
     expect([...outcome.values()]).toEqual(['ok', 'ok']);
+    expect(writer.held()).toBe(0);
   });
 
   it('database not found: onDatabaseMissing runs before the retry, and the points are written after', async () => {
@@ -532,11 +591,15 @@ describe("refusals that are InfluxDB's state, not the data's", () => {
 });
 
 describe('overhead_owed markers (a result is never acked before its marker is stored)', () => {
-  const resultPoint = (ts: string) => ({ line: `sysbench v=1 ${ts}`, result: { measurement: 'sysbench', fields: { v: 1 }, timestamp: ts } as IPoint });
+  const resultPoint = (ts: string, agent = 'a', flagged = false) => ({
+    line: `sysbench v=1 ${ts}`,
+    result: { measurement: 'sysbench', tags: { agent }, fields: { v: 1 }, timestamp: ts } as IPoint,
+    ...(flagged ? { flagged } : {}),
+  });
   function marked() {
     const settled: string[] = [];
-    const marker = (timestamps: string[]) => {
-      const line = `overhead_owed results=${timestamps.length} ${timestamps.join('_')}`;
+    const marker = (byAgent: Map<string, string[]>) => {
+      const line = [...byAgent].map(([agent, timestamps]) => `overhead_owed,agent=${agent} results=${timestamps.length} ${timestamps.join('_')}`).join('\n');
       return { line, settle: () => settled.push(line) };
     };
     const markers: Array<string | undefined> = [];
@@ -551,12 +614,12 @@ describe('overhead_owed markers (a result is never acked before its marker is st
     writer.write({ line: 'sample v=1 2' }, () => {});
     write('3');
     await settle();
-    expect(influx.bodies()).toEqual([['sysbench v=1 1', 'sample v=1 2', 'sysbench v=1 3', 'overhead_owed results=2 1_3']]);
+    expect(influx.bodies()).toEqual([['sysbench v=1 1', 'sample v=1 2', 'sysbench v=1 3', 'overhead_owed,agent=a results=2 1_3']]);
     expect(outcome.size).toBe(0);
     influx.requests[0]!.resolve();
     await settle();
     expect([...outcome.values()]).toEqual(['ok', 'ok']);
-    expect(markers).toEqual(['overhead_owed results=2 1_3']); // handed on, settled once computed
+    expect(markers).toEqual(['overhead_owed,agent=a results=2 1_3']); // handed on, settled once computed
     expect(settled).toEqual([]);
     writer.write({ line: 'sample v=1 4' }, () => {});
     await settle();
@@ -569,27 +632,49 @@ describe('overhead_owed markers (a result is never acked before its marker is st
     await settle();
     influx.requests[0]!.reject(down());
     await settle();
-    expect(settled).toEqual(['overhead_owed results=1 1']);
+    expect(settled).toEqual(['overhead_owed,agent=a results=1 1']);
     await vi.advanceTimersByTimeAsync(200);
-    expect(influx.bodies()[1]).toEqual(['sysbench v=1 1', 'overhead_owed results=1 1']);
+    expect(influx.bodies()[1]).toEqual(['sysbench v=1 1', 'overhead_owed,agent=a results=1 1']);
     influx.requests[1]!.resolve();
     await settle();
     expect(outcome.get('1')).toBe('ok');
   });
 
-  it('a 400 isolates the points: the marker is posted alone first, then the points one by one', async () => {
+  it('a 400 isolates the points: the marker is posted alone first, then the points by halves', async () => {
     const { influx, write, outcome } = marked();
-    influx.answer = (body) => (body.includes('\n') || body === 'sysbench v=1 2' ? new InfluxWriteError('InfluxDB answered 400: bad', 400) : undefined);
+    influx.answer = (body) => (body.includes('sysbench v=1 2') ? new InfluxWriteError('InfluxDB answered 400: bad', 400) : undefined);
     write('1');
     write('2');
     await settle();
     expect(influx.bodies().map((b) => b.join(' | '))).toEqual([
-      'sysbench v=1 1 | sysbench v=1 2 | overhead_owed results=2 1_2',
-      'overhead_owed results=2 1_2',
+      'sysbench v=1 1 | sysbench v=1 2 | overhead_owed,agent=a results=2 1_2',
+      'overhead_owed,agent=a results=2 1_2',
       'sysbench v=1 1',
       'sysbench v=1 2',
     ]);
     expect(outcome.get('1')).toBe('ok');
     expect(outcome.get('2')).toMatch(/^InfluxDB refused the point/);
+  });
+
+  // Issue 23 item 3: one marker line per agent; a result with a wrong clock is neither marked nor handed on.
+  it('one marker line per agent; a flagged result (clock_skew_s) gets none and is not handed to the calculators', async () => {
+    const s = marked();
+    const handed: string[][] = [];
+    const w = new BatchWriter(s.influx.post, {
+      log,
+      marker: (m) => ({ line: [...m.keys()].map((a) => `owed,agent=${a} ${m.get(a)!.join('_')}`).join('\n'), settle() {} }),
+      onWritten: (r) => handed.push(r.map((p) => String(p.timestamp))),
+    });
+    s.influx.answer = () => undefined;
+    for (const [ts, agent, flagged] of [
+      ['10', 'a', false],
+      ['2262', 'a', true],
+      ['11', 'b', false],
+      ['12', 'a', false],
+    ] as const)
+      w.write(resultPoint(ts, agent, flagged), () => {});
+    await settle();
+    expect(s.influx.bodies()[0]!.slice(-2)).toEqual(['owed,agent=a 10_12', 'owed,agent=b 11']);
+    expect(handed).toEqual([['10', '11', '12']]);
   });
 });

@@ -2,8 +2,11 @@
 // after InfluxDB accepted the request holding it — the collector acks on that, never before.
 // InfluxDB down (no answer, 5xx, 401/403/404): the batch is kept and retried with backoff,
 // nothing is acked, and once the queue is long the server pauses its streams (backpressure
-// into the agents' spools). A 400/413 (points InfluxDB can never store) is isolated by
-// writing the batch's points one by one, so one bad point cannot hold the others hostage.
+// into the agents' spools). A 400/413 (points InfluxDB can never store, or over one of its
+// limits) is isolated without touching the other agents: each agent's points are written on
+// their own, and an agent's refused request is split in halves until the refused points are
+// found (issue 23 item 5). A point refused for good is rejected; one over a limit is set aside
+// and retried on its own timer, so the queue and every other agent keep going.
 // Up to `concurrency` requests are in flight, so encoding the next batch overlaps InfluxDB
 // storing the last one.
 import { EventEmitter } from 'node:events';
@@ -29,7 +32,7 @@ export interface WriterOptions {
    * A marker line written in the same request as a batch's `sysbench` results (or alone just
    * before them), so that no result is acked before the marker is stored (overhead owed).
    */
-  marker?: (timestamps: string[]) => OwedMarker;
+  marker?: (timestampsByAgent: Map<string, string[]>) => OwedMarker;
   /**
    * Called after a batch was accepted, with the `sysbench` results in it (also those already
    * stored, acked without writing) and the marker written for them.
@@ -37,9 +40,12 @@ export interface WriterOptions {
   onWritten?: (results: IPoint[], marker?: OwedMarker) => void;
   /** The retention policy a measurement is written to (schema/retention.ts policyOf; default: the database's default). */
   policyOf?: (measurement: string) => string | undefined;
+  /** First delay before points set aside for one of InfluxDB's limits are tried again (doubling to 60 s; default 1 s). */
+  asideRetryMs?: number;
 }
 
 export interface OwedMarker {
+  /** One line per agent whose results it covers (written together). */
   line: string;
   /** Its results were computed, or it was never written: the marker may be deleted. */
   settle(): void;
@@ -93,6 +99,12 @@ export class BatchWriter extends EventEmitter {
   failedWrites = 0;
   /** Why InfluxDB is not taking writes right now ('' when it is). */
   heldReason = '';
+  /** Since when (ms) InfluxDB has refused every write or not answered; 0 while it takes them. */
+  failingSinceMs = 0;
+  /** Points over one of InfluxDB's limits, retried on their own (not holding the queue). */
+  private aside: Pending[] = [];
+  private asideTimer: NodeJS.Timeout | null = null;
+  private asideDelayMs = 0;
   private readonly batchSize: number;
   private readonly flushMs: number;
   private readonly concurrency: number;
@@ -121,12 +133,12 @@ export class BatchWriter extends EventEmitter {
 
   /** Points held because InfluxDB refuses writes for reasons not theirs (0 when writing normally). */
   held(): number {
-    return this.heldReason ? this.queued() : 0;
+    return (this.heldReason ? this.queued() : 0) + this.aside.length;
   }
 
-  /** Points not yet accepted by InfluxDB (queued or in a request). */
+  /** Points not yet accepted by InfluxDB (queued, in a request, or set aside for a limit). */
   queued(): number {
-    return this.queue.length + this.pendingInRequests;
+    return this.queue.length + this.pendingInRequests + this.aside.length;
   }
 
   private pendingInRequests = 0;
@@ -169,6 +181,7 @@ export class BatchWriter extends EventEmitter {
       for (const [policy, part] of this.byPolicy(lines)) await this.post(part.join('\n'), policy);
       this.retryMs = 0;
       this.heldReason = '';
+      this.failingSinceMs = 0;
       this.accepted(toWrite, same, marker);
     } catch (err) {
       marker?.settle(); // not written (or written with points that are marked again when retried)
@@ -189,15 +202,26 @@ export class BatchWriter extends EventEmitter {
         this.emit('relief');
       }
       if (this.queue.length > 0) this.schedule();
-      else if (this.inFlight === 0) this.emit('drained');
+      else if (this.inFlight === 0 && this.aside.length === 0) this.emit('drained');
     }
   }
 
+  /**
+   * The owed-overhead marker of these points' results, one line per agent (a replayed result of
+   * one agent never widens another's range); flagged results (a wrong clock) are never computed,
+   * so never marked.
+   */
   private markerFor(points: Pending[]): OwedMarker | undefined {
     if (!this.opts.marker) return undefined;
-    const timestamps: string[] = [];
-    for (const p of points) if (p.result) timestamps.push(String(p.result.timestamp));
-    return timestamps.length ? this.opts.marker(timestamps) : undefined;
+    const byAgent = new Map<string, string[]>();
+    for (const p of points) {
+      if (!p.result || p.flagged) continue;
+      const agent = String(p.result.tags?.agent ?? '');
+      const list = byAgent.get(agent);
+      if (list) list.push(String(p.result.timestamp));
+      else byAgent.set(agent, [String(p.result.timestamp)]);
+    }
+    return byAgent.size ? this.opts.marker(byAgent) : undefined;
   }
 
   /**
@@ -258,14 +282,20 @@ export class BatchWriter extends EventEmitter {
     const results: IPoint[] = [];
     for (const p of [...same, ...batch]) {
       p.done();
-      if (p.result) results.push(p.result);
+      // A flagged result (its time is not the measurement's) is stored, never computed.
+      if (p.result && !p.flagged) results.push(p.result);
     }
     if (results.length) this.opts.onWritten?.(results, marker);
     else marker?.settle();
   }
 
-  /** Writes a refused batch point by point: the good ones are acked, the bad ones rejected. */
-  private async isolate(batch: Pending[], same: Pending[] = []): Promise<void> {
+  /**
+   * A refused batch: each agent's points on their own, an agent's refused request split in
+   * halves down to the refused points. Good points are acked; a point refused for good is
+   * rejected; one over a limit is set aside (retried on its own). InfluxDB going away meanwhile
+   * holds what is not written yet, like any failed write.
+   */
+  private async isolate(batch: Pending[], same: Pending[] = [], refusedWhole = true): Promise<void> {
     // The results' marker first, alone: none of them may be acked before it is stored.
     const marker = this.markerFor([...batch, ...same]);
     if (marker) {
@@ -277,29 +307,78 @@ export class BatchWriter extends EventEmitter {
       }
     }
     const good: Pending[] = [];
-    const again: Pending[] = [];
-    let lastErr: Error | null = null;
-    for (const p of batch) {
-      try {
-        await this.post(p.line, this.policyOfLine(p.line));
-        good.push(p);
-      } catch (err) {
-        if (isPermanent(err)) {
-          this.opts.guard?.forget(stamps([p]));
-          p.done(new PermanentWriteError(`InfluxDB refused the point: ${(err as Error).message.slice(0, 300)}`));
-        } else {
-          again.push(p); // not the point's fault (a limit, or InfluxDB went away): held
-          lastErr = err as Error;
-        }
-      }
-    }
+    const notWritten: Pending[] = [];
+    const state: { down: Error | null } = { down: null };
+    const groups = byAgent(batch);
+    // One agent's points were the refused request itself: straight to its halves.
+    if (groups.length === 1 && refusedWhole) await this.split(batch, good, notWritten, state);
+    else for (const group of groups) await this.narrow(group, good, notWritten, state);
     this.accepted(good, same, marker);
-    if (lastErr) await this.hold(lastErr, again);
+    if (state.down) await this.hold(state.down, notWritten);
+  }
+
+  /** Writes `points`; on a refusal of theirs, each half on its own, down to single points. */
+  private async narrow(points: Pending[], good: Pending[], notWritten: Pending[], state: { down: Error | null }): Promise<void> {
+    if (state.down) {
+      notWritten.push(...points);
+      return;
+    }
+    try {
+      for (const [policy, part] of this.byPolicy(points.map((p) => p.line))) await this.post(part.join('\n'), policy);
+      good.push(...points);
+      return;
+    } catch (err) {
+      if (!isPermanent(err) && !isServerLimit(err)) {
+        state.down = err as Error; // not the points' fault: InfluxDB went away
+        notWritten.push(...points);
+        return;
+      }
+      if (points.length > 1) return this.split(points, good, notWritten, state);
+      const p = points[0]!;
+      if (isPermanent(err)) {
+        this.opts.guard?.forget(stamps([p]));
+        p.done(new PermanentWriteError(`InfluxDB refused the point: ${(err as Error).message.slice(0, 300)}`));
+      } else this.setAside(p, err as Error);
+    }
+  }
+
+  private async split(points: Pending[], good: Pending[], notWritten: Pending[], state: { down: Error | null }): Promise<void> {
+    const mid = Math.ceil(points.length / 2);
+    await this.narrow(points.slice(0, mid), good, notWritten, state);
+    await this.narrow(points.slice(mid), good, notWritten, state);
+  }
+
+  /** A point over one of InfluxDB's limits: held (no ack, no reject) and retried on its own timer. */
+  private setAside(p: Pending, err: Error): void {
+    this.aside.push(p);
+    this.opts.log.warn(
+      { error: err.message.slice(0, 300), agent: p.stamp?.agent, aside: this.aside.length },
+      'InfluxDB refused a point for one of its limits: holding it and its ack, retrying it on its own; other points go on',
+    );
+    if (this.asideTimer || this.closed) return;
+    this.asideDelayMs = Math.min(60_000, Math.max(this.opts.asideRetryMs ?? 1000, this.asideDelayMs * 2));
+    this.asideTimer = setTimeout(() => void this.retryAside(), this.asideDelayMs);
+    this.asideTimer.unref();
+  }
+
+  private async retryAside(): Promise<void> {
+    this.asideTimer = null;
+    const points = this.aside.splice(0);
+    if (points.length === 0) return;
+    this.pendingInRequests += points.length;
+    try {
+      await this.isolate(points, [], false); // tried whole first: the limit may have been raised
+    } finally {
+      this.pendingInRequests -= points.length;
+    }
+    if (this.aside.length === 0) this.asideDelayMs = 0;
+    if (this.queue.length === 0 && this.inFlight === 0 && this.aside.length === 0) this.emit('drained');
   }
 
   /** InfluxDB refused for its own reasons: keep the points (no ack, no reject) and retry later. */
   private async hold(err: Error, points: Pending[]): Promise<void> {
     this.failedWrites++;
+    if (!this.failingSinceMs) this.failingSinceMs = Date.now();
     this.heldReason = err.message.slice(0, 300);
     this.queue.unshift(...points); // oldest first again
     if (isDatabaseMissing(err) && this.opts.onDatabaseMissing) {
@@ -318,16 +397,29 @@ export class BatchWriter extends EventEmitter {
   /** Waits until the queue is written (or the timeout passes); then refuses new points. */
   async close(timeoutMs: number): Promise<boolean> {
     this.closed = true;
-    if (this.queue.length === 0 && this.inFlight === 0) return true;
+    if (this.queue.length === 0 && this.inFlight === 0 && this.aside.length === 0) return true;
     const drained = new Promise<boolean>((resolve) => this.once('drained', () => resolve(true)));
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
     const ok = await Promise.race([drained, timeout]);
     if (this.timer) clearTimeout(this.timer);
-    const left = this.queue.splice(0);
+    if (this.asideTimer) clearTimeout(this.asideTimer);
+    const left = [...this.queue.splice(0), ...this.aside.splice(0)];
     this.opts.guard?.forget(stamps(left));
     for (const p of left) p.done(new Error('collector shut down before InfluxDB accepted this point'));
     return ok;
   }
+}
+
+/** Points grouped by the agent that sent them, each group in its order. */
+function byAgent(points: Pending[]): Pending[][] {
+  const groups = new Map<string, Pending[]>();
+  for (const p of points) {
+    const agent = p.stamp?.agent ?? String(p.result?.tags?.agent ?? '');
+    const g = groups.get(agent);
+    if (g) g.push(p);
+    else groups.set(agent, [p]);
+  }
+  return [...groups.values()];
 }
 
 function stamps(points: Pending[]): Stamp[] {

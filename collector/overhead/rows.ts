@@ -36,10 +36,14 @@ function nanoTime(row: RawRow): bigint {
   return typeof t.getNanoTime === 'function' ? BigInt(t.getNanoTime()) : BigInt(t.getTime()) * 1_000_000n;
 }
 
-/** Runs `SELECT * FROM sysbench WHERE <where>` and returns typed rows (failed trials kept, ok=false). */
+/**
+ * Runs `SELECT * FROM sysbench WHERE <where>` and returns typed rows (failed trials kept, ok=false).
+ * A result stored with clock_skew_s is left out: its time is not when it was measured, so it is
+ * compared with nothing and is nobody's latest (the report lists such agents: report/clocks.ts).
+ */
 export async function querySysbench(influx: InfluxDB, database: string, where: string): Promise<SysbenchRow[]> {
   const rows = (await influx.query(`SELECT * FROM "sysbench" WHERE ${where}`, { database })) as unknown as RawRow[];
-  return rows.map((r) => {
+  return rows.filter((r) => typeof r.clock_skew_s !== 'number').map((r) => {
     const tags: Record<string, string> = {};
     for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
     const values: Partial<Record<ResultField, number>> = {};

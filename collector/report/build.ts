@@ -244,7 +244,8 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
   const sinceNs = BigInt(since.getTime()) * 1_000_000n;
   // From one window (and a guest's history) before the period: a guest run early in it may have its
   // baseline runs and its own earlier runs before it.
-  const where = [`time >= ${sinceNs - BigInt(Math.round(windowMs + HISTORY_MS)) * 1_000_000n}`];
+  // Up to now: a result stamped in the future (a clock ahead) is nobody's latest.
+  const where = [`time >= ${sinceNs - BigInt(Math.round(windowMs + HISTORY_MS)) * 1_000_000n}`, `time <= ${BigInt(now.getTime()) * 1_000_000n}`];
   if (o.group !== undefined) where.push(eq('group', o.group));
   const rows = await querySysbench(o.influx, o.database, where.join(' AND '));
   const level = 0.95;

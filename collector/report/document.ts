@@ -7,6 +7,7 @@ import type { MarginSpec } from '../../lib/compare/margin.js';
 import { changesReport, type ChangeReportSeries } from '../changes/report.js';
 import { buildReport, type Report } from './build.js';
 import { buildChainReport, type ChainReport } from './chain/build.js';
+import { wrongClocks, type WrongClock } from './clocks.js';
 import { readSystemFacts, type SystemFacts, type SystemKey } from './facts.js';
 import { variantRows, type VariantRow } from './variants.js';
 
@@ -28,6 +29,8 @@ export interface OverheadDocument extends DocumentBase {
   chains: ChainReport[];
   /** The change points of the period, when asked for (the HTML page, --fail-on change). */
   changes: ChangeReportSeries[] | null;
+  /** Agents of the period whose clock was wrong: their results are stored flagged and shown nowhere else. */
+  wrongClocks: WrongClock[];
 }
 
 export interface ChangesDocument extends DocumentBase {
@@ -109,7 +112,8 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
   if (kind === 'changes') return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, changeSystems(changes!)), series: changes! };
   const report = await buildReport({ ...scope, since: o.sinceMs, now, metrics: o.metrics ?? 'key', margins: o.margins });
   const chains = await buildChainReport({ ...scope, since: new Date(sinceAt) });
-  return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, overheadSystems(report)), report, chains, changes };
+  const clocks = await wrongClocks(o.influx, o.database, BigInt(sinceAt) * 1_000_000n, o.group);
+  return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };
 }
 
 /** Whether the selection held nothing to report (a group with no results, a period with no data). */

@@ -4,6 +4,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { describeChange, formatChangesReport, seriesTitle } from '../changes/report.js';
 import { formatChainReport } from './chain/format.js';
+import { formatWrongClocks } from './clocks.js';
 import type { ReportDocument } from './document.js';
 import { factCells, formatSystems, type SystemFacts } from './facts.js';
 import { sectionTitle } from './format.js';
@@ -17,7 +18,7 @@ export type ReportFormat = (typeof FORMATS)[number];
 function table(doc: ReportDocument): string {
   switch (doc.kind) {
     case 'overhead':
-      return formatReportTable(doc.report, doc.systems) + formatChainReport(doc.chains);
+      return formatReportTable(doc.report, doc.systems) + formatChainReport(doc.chains) + formatWrongClocks(doc.wrongClocks);
     case 'changes':
       return (doc.systems.length ? formatSystems(doc.systems) + '\n' : '') + formatChangesReport(doc.series);
     case 'compare':

@@ -26,7 +26,7 @@ export function envelope(doc: ReportDocument): Record<string, unknown> {
     case 'overhead': {
       // The report's own fields (level, sections and whatever it gains) beside the chains.
       const { database: _d, group: _g, since: _s, generatedAt: _t, ...rest } = doc.report;
-      return toWire({ ...head, systems: doc.systems, ...rest, chains: doc.chains }) as Record<string, unknown>;
+      return toWire({ ...head, systems: doc.systems, ...rest, chains: doc.chains, wrongClocks: doc.wrongClocks }) as Record<string, unknown>;
     }
     case 'changes':
       return toWire({ ...head, systems: doc.systems, series: doc.series }) as Record<string, unknown>;

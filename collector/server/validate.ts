@@ -4,7 +4,20 @@
 // protocol, timestamps InfluxDB can store. A value in a message is quoted inert (lib/inert.ts):
 // the reason travels to logs and to the agent.
 import { MIN_PROTOCOL_VERSION, type AgentStatus__Output, type Hello__Output, type IntervalSample__Output, type Result__Output } from '../../proto/index.js';
-import { metricNames, metricProblem, stepProblem, textProblem, TIME_BOUNDS, WIRE_BOUNDS, type Bound, type WireMessage } from '../../schema/bounds.js';
+import {
+  clockOffsetSeconds,
+  metricNames,
+  metricProblem,
+  stepProblem,
+  textProblem,
+  TIME_BOUNDS,
+  WIRE_BOUNDS,
+  wrongClock,
+  type Bound,
+  type WireMessage,
+} from '../../schema/bounds.js';
+
+export { wrongClock };
 import { quote } from '../../lib/inert.js';
 import { NOISE_FIELDS, noiseValueProblem } from '../../schema/noise.js';
 
@@ -169,13 +182,7 @@ export function validateStatus(s: AgentStatus__Output): AgentStatus__Output {
 
 /** The agent's clock offset (seconds, + ahead) from its hello, when it sent one; undefined otherwise. */
 export function agentClockOffsetSeconds(h: Hello__Output, nowMs = Date.now()): number | undefined {
-  if (!h.clock_ns || h.clock_ns === '0') return undefined;
-  return Number((BigInt(h.clock_ns) - BigInt(nowMs) * 1_000_000n) / 1_000_000_000n);
-}
-
-/** An agent clock off by more than the tolerance: every record of that agent is flagged. */
-export function wrongClock(agentOffsetS: number | undefined): agentOffsetS is number {
-  return agentOffsetS !== undefined && Math.abs(agentOffsetS) > TIME_BOUNDS.clockToleranceS;
+  return clockOffsetSeconds(h.clock_ns, nowMs);
 }
 
 /**
