@@ -17,10 +17,20 @@ export function createClockRecorder(influx: InfluxDB, database: string, log: Log
       const offsetS = clockOffsetSeconds(hello.clock_ns, Number(nowNs / 1_000_000n));
       if (!wrongClock(offsetS)) return;
       await influx
-        .writePoints([{ measurement: 'agent_clock', tags: { ...tags }, fields: { offset_s: offsetS, tolerance_s: TIME_BOUNDS.clockToleranceS }, timestamp: nowNs.toString() }], {
-          database,
-          precision: 'n',
-        })
+        .writePoints(
+          [
+            {
+              measurement: 'agent_clock',
+              tags: { ...tags },
+              fields: { offset_s: offsetS, tolerance_s: TIME_BOUNDS.clockToleranceS },
+              timestamp: nowNs.toString(),
+            },
+          ],
+          {
+            database,
+            precision: 'n',
+          },
+        )
         .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'writing agent_clock failed'));
     },
   };

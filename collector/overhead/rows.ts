@@ -43,29 +43,31 @@ function nanoTime(row: RawRow): bigint {
  */
 export async function querySysbench(influx: InfluxDB, database: string, where: string): Promise<SysbenchRow[]> {
   const rows = (await influx.query(`SELECT * FROM "sysbench" WHERE ${where}`, { database })) as unknown as RawRow[];
-  return rows.filter((r) => typeof r.clock_skew_s !== 'number').map((r) => {
-    const tags: Record<string, string> = {};
-    for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
-    const values: Partial<Record<ResultField, number>> = {};
-    const resolution: Partial<Record<ResultField, number>> = {};
-    const noise: TrialNoise = {};
-    for (const [k, v] of Object.entries(r)) {
-      if (typeof v !== 'number' || k === 'trial' || k === 'threads') continue;
-      if (k in NOISE_BOUNDS) noise[k as NoiseField] = v;
-      else if (k.endsWith(RESOLUTION_SUFFIX)) resolution[k.slice(0, -RESOLUTION_SUFFIX.length) as ResultField] = v;
-      else values[k as ResultField] = v;
-    }
-    return {
-      timeNs: nanoTime(r),
-      tags,
-      runId: typeof r.run_id === 'string' ? r.run_id : '',
-      threads: typeof r.threads === 'number' ? r.threads : null,
-      ok: r.ok !== false,
-      parent: typeof r.parent_agent === 'string' && r.parent_agent !== '' ? r.parent_agent : null,
-      values,
-      resolution,
-      noise,
-      disturbed: typeof r.disturbed === 'boolean' ? r.disturbed : null,
-    };
-  });
+  return rows
+    .filter((r) => typeof r.clock_skew_s !== 'number')
+    .map((r) => {
+      const tags: Record<string, string> = {};
+      for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
+      const values: Partial<Record<ResultField, number>> = {};
+      const resolution: Partial<Record<ResultField, number>> = {};
+      const noise: TrialNoise = {};
+      for (const [k, v] of Object.entries(r)) {
+        if (typeof v !== 'number' || k === 'trial' || k === 'threads') continue;
+        if (k in NOISE_BOUNDS) noise[k as NoiseField] = v;
+        else if (k.endsWith(RESOLUTION_SUFFIX)) resolution[k.slice(0, -RESOLUTION_SUFFIX.length) as ResultField] = v;
+        else values[k as ResultField] = v;
+      }
+      return {
+        timeNs: nanoTime(r),
+        tags,
+        runId: typeof r.run_id === 'string' ? r.run_id : '',
+        threads: typeof r.threads === 'number' ? r.threads : null,
+        ok: r.ok !== false,
+        parent: typeof r.parent_agent === 'string' && r.parent_agent !== '' ? r.parent_agent : null,
+        values,
+        resolution,
+        noise,
+        disturbed: typeof r.disturbed === 'boolean' ? r.disturbed : null,
+      };
+    });
 }

@@ -31,7 +31,7 @@ function span(s: number): string {
 /** The lines `report` prints after its table (empty when every clock was right). */
 export function formatWrongClocks(clocks: readonly WrongClock[]): string {
   if (clocks.length === 0) return '';
-  const lines = ['', "Agents whose clock was wrong (their results are stored flagged with clock_skew_s, at their own times, and compared with nothing):"];
+  const lines = ['', 'Agents whose clock was wrong (their results are stored flagged with clock_skew_s, at their own times, and compared with nothing):'];
   for (const c of clocks)
     lines.push(`  ${c.group} · ${c.agent}: ${span(c.offsetS)} ${c.offsetS > 0 ? 'ahead of' : 'behind'} the collector's clock (last connection ${c.at})`);
   return lines.join('\n') + '\n';

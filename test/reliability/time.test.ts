@@ -61,7 +61,8 @@ describe('far-off timestamps beside a victim', () => {
     const base2020 = 1_590_000_000_000_000_000n;
     const lines = Array.from(
       { length: 3000 },
-      (_, i) => `sysbench,agent=archive,group=archive,role=guest,test=cpu,profile=old result_id="archive-${i}",events_per_sec=1,ok=true ${base2020 + BigInt(i) * 1_000_000_000n}`,
+      (_, i) =>
+        `sysbench,agent=archive,group=archive,role=guest,test=cpu,profile=old result_id="archive-${i}",events_per_sec=1,ok=true ${base2020 + BigInt(i) * 1_000_000_000n}`,
     );
     const put = await fetch(`${fx.influxd.url}/write?db=virt_overhead&precision=n`, { method: 'POST', body: lines.join('\n') });
     expect(put.status).toBe(204);
@@ -76,11 +77,31 @@ describe('far-off timestamps beside a victim', () => {
       group = `time${++attempts}`;
       if (attempts > 1) c1 = await collector();
       const cl = attempts > 1 ? rawClient(c1.address) : client;
-      const baseline = startLoadAgent({ collector: c1.address, spoolDir: fx.p(`spool-b-${group}`), agentId: `${group}-native`, group, role: 'baseline', count: 20, resultEvery: 1, batch: 20, exitWhenDrained: true });
+      const baseline = startLoadAgent({
+        collector: c1.address,
+        spoolDir: fx.p(`spool-b-${group}`),
+        agentId: `${group}-native`,
+        group,
+        role: 'baseline',
+        count: 20,
+        resultEvery: 1,
+        batch: 20,
+        exitWhenDrained: true,
+      });
       fx.procs.push(baseline);
       await baseline.waitFor(/"event":"drained"/);
       const evil = await connect(cl, { agent_id: `${group}-evil`, group: 'hostile' });
-      const guest = startLoadAgent({ collector: c1.address, spoolDir: fx.p(`spool-g-${group}`), agentId: `${group}-guest`, group, role: 'guest', count: BURST, resultEvery: 1, batch: 500, exitWhenDrained: true });
+      const guest = startLoadAgent({
+        collector: c1.address,
+        spoolDir: fx.p(`spool-g-${group}`),
+        agentId: `${group}-guest`,
+        group,
+        role: 'guest',
+        count: BURST,
+        resultEvery: 1,
+        batch: 500,
+        exitWhenDrained: true,
+      });
       fx.procs.push(guest);
       // The attack: results stamped 1970 and 2262 all through the victim's burst.
       let stop = false;
@@ -89,7 +110,9 @@ describe('far-off timestamps beside a victim', () => {
         for (let i = 0; !stop && i < 2000; i++) {
           const id = `${group}-evil-${i}`;
           sent.push(id);
-          evil.call.write(validResult(id, { run_id: `${group}-evil`, timestamp_ns: String(i % 2 ? 1_000_000_000n + BigInt(i) : 9_223_372_036_854_000_000n + BigInt(i)) }));
+          evil.call.write(
+            validResult(id, { run_id: `${group}-evil`, timestamp_ns: String(i % 2 ? 1_000_000_000n + BigInt(i) : 9_223_372_036_854_000_000n + BigInt(i)) }),
+          );
           await sleep(5);
         }
       })();
@@ -171,7 +194,16 @@ describe('wrong clocks', () => {
     const now = nowNs();
     const run = async (s: RawStream, runId: string, atNs: bigint, values: number[]) => {
       const ids = values.map((_, i) => `${runId}-${i}`);
-      values.forEach((v, i) => s.call.write(validResult(ids[i]!, { run_id: runId, trial: i + 1, timestamp_ns: String(atNs + BigInt(i) * 2_000_000_000n), fields: { events_per_sec: v, total_time_s: 1 } })));
+      values.forEach((v, i) =>
+        s.call.write(
+          validResult(ids[i]!, {
+            run_id: runId,
+            trial: i + 1,
+            timestamp_ns: String(atNs + BigInt(i) * 2_000_000_000n),
+            fields: { events_per_sec: v, total_time_s: 1 },
+          }),
+        ),
+      );
       return { ids, acked: await answered(s, ids) };
     };
     const sent: string[] = [];
