@@ -229,17 +229,17 @@ describe('wrong clocks', () => {
     const rep = await runCli(['report', '--influx', fx.influxd.url, '--since', '2d', '--group', 'clocks', '--json']);
     expect(rep.code, rep.stderr).toBe(0);
     const report = JSON.parse(rep.stdout) as {
-      sections: Array<{ metrics: Array<{ metric: string; results: Array<{ system: { agent: string }; runId: string; mean: number }> }> }>;
-      wrongClocks: Array<{ agent: string; offsetS: number }>;
+      sections: Array<{ metrics: Array<{ metric: string; results: Array<{ system: { agent: string }; run_id: string; mean: number }> }> }>;
+      wrong_clocks: Array<{ agent: string; offset_s: number }>;
     };
     const eps = report.sections.flatMap((s) => s.metrics).find((m) => m.metric === 'events_per_sec')!;
     const shown = Object.fromEntries(eps.results.map((r) => [r.system.agent, r]));
     // The guest's latest is the run measured now (before the fix: the run stamped 3 days ahead, 100 events/s, 'equivalent').
-    expect(shown['clock-guest']?.runId).toBe('guest-now');
+    expect(shown['clock-guest']?.run_id).toBe('guest-now');
     expect(shown['clock-guest']?.mean).toBeLessThan(52);
     expect(shown['clock-snapshot']).toBeUndefined(); // flagged: compared with nothing ...
     // ... but named, with how far off its clock was.
-    const clocks = Object.fromEntries(report.wrongClocks.map((w) => [w.agent, w.offsetS]));
+    const clocks = Object.fromEntries(report.wrong_clocks.map((w) => [w.agent, w.offset_s]));
     expect(clocks['clock-guest']).toBeGreaterThan(3 * 86_400 - 120);
     expect(clocks['clock-guest']).toBeLessThan(3 * 86_400 + 120);
     expect(clocks['clock-snapshot']).toBeLessThan(-40 * 86_400 + 120);
