@@ -56,7 +56,7 @@ export class Pipeline {
   /** In the background: the work an earlier collector left owed (its markers). */
   catchUp(query: RawQuery, self: string): void {
     if (this.owes)
-      void catchUp(query, this.work, this.log, 1000, self).catch((err: Error) =>
+      void catchUp(query, this.work, this.log, 5000, self).catch((err: Error) =>
         this.log.warn({ error: err.message }, 'could not compute the overhead owed by an earlier collector; retried at the next start'),
       );
   }
