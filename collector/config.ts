@@ -3,8 +3,8 @@
 import type { Logger } from 'pino';
 import { duration, int, optStr, str, type OptionSpec, type OptionValues } from '../lib/options.js';
 import { LOG_LEVEL_OPTION, MARGIN_OPTION, marginOption } from '../lib/common-options.js';
-import { UsageError } from '../lib/errors.js';
-import { readSecretFile, redactUrl, secretFileWarning, withCredentials } from '../lib/secret-file.js';
+import { secretFileWarning } from '../lib/secret-file.js';
+import { influxConnection, influxOptions } from '../lib/influx-options.js';
 import type { MarginSpec } from '../lib/compare/margin.js';
 import type { RetentionSettings } from '../schema/retention.js';
 import { retentionDuration, retentionName } from './influx/retention.js';
@@ -13,9 +13,7 @@ import { loadTokens, type TokenTable } from './server/tokens.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'listen', type: 'address', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
-  { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL, without a password (see --influx-password-file)', default: 'http://127.0.0.1:8086' },
-  { name: 'influx-username', type: 'string', help: 'InfluxDB user (with --influx-password-file)' },
-  { name: 'influx-password-file', type: 'path', help: 'file holding the InfluxDB password, e.g. a systemd credential (%d/influx-password)' },
+  ...influxOptions({ help: 'InfluxDB 1.x URL, without a password (see --influx-password-file)', default: 'http://127.0.0.1:8086' }),
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'no-create-db', type: 'boolean', help: 'do not CREATE DATABASE (InfluxDB Enterprise/3 with the database made by an admin)', default: false },
   { name: 'samples-policy', type: 'string', help: 'retention policy of the interval samples (sysbench_interval)', default: 'samples' },
@@ -63,6 +61,8 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
 export interface CollectorOptions {
   listen: string;
   influxUrl: string;
+  /** PEM of the CA that signed an https:// InfluxDB's certificate (--influx-ca). */
+  influxCa?: string;
   database: string;
   createDatabase: boolean;
   tokens?: TokenTable | null;
@@ -103,13 +103,14 @@ export function readTokens(path: string, log: Logger): TokenTable {
 export function collectorOptions(values: OptionValues, argv: readonly string[], log: Logger): CollectorOptions {
   const tokensPath = optStr(values, 'tokens');
   const rate = int(values, 'rate-limit');
-  const influxUrl = influxUrlFrom(values, argv, log);
+  const influx = influxConnection(values, argv, (m) => log.warn(m))!;
   const tlsKey = optStr(values, 'tls-key');
   const keyWarning = tlsKey ? secretFileWarning(tlsKey, '--tls-key') : undefined;
   if (keyWarning) log.warn(keyWarning);
   return {
     listen: str(values, 'listen'),
-    influxUrl,
+    influxUrl: influx.url,
+    ...(influx.ca !== undefined ? { influxCa: influx.ca } : {}),
     database: str(values, 'database'),
     createDatabase: values['no-create-db'] !== true,
     retention: {
@@ -138,24 +139,4 @@ export function collectorOptions(values: OptionValues, argv: readonly string[], 
     burst: rate * 4,
     log,
   };
-}
-
-/** --influx plus --influx-username/--influx-password-file; a password on the command line is warned about. */
-function influxUrlFrom(values: OptionValues, argv: readonly string[], log: Logger): string {
-  const url = str(values, 'influx');
-  const user = optStr(values, 'influx-username');
-  const passwordFile = optStr(values, 'influx-password-file');
-  if (argv.some((a) => /:\/\/[^/@\s]*:[^/@\s]*@/.test(a))) {
-    log.warn(
-      `the InfluxDB password in --influx ${redactUrl(url)} is visible to every user in the process list: use --influx-username and --influx-password-file`,
-    );
-  }
-  if (!passwordFile) {
-    if (user) throw new UsageError('--influx-username needs --influx-password-file (the password is never taken on the command line)');
-    return url;
-  }
-  if (!user) throw new UsageError('--influx-password-file needs --influx-username');
-  const secret = readSecretFile(passwordFile, '--influx-password-file');
-  if (secret.warning) log.warn(secret.warning);
-  return withCredentials(url, user, secret.value);
 }

@@ -45,10 +45,11 @@ export interface RunningCollector {
 export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {
   // Configuration errors first: nothing is contacted when the command line is wrong.
   const creds = serverCredentials(opts.listen, opts.tls ?? {});
-  const influx = await connectInflux(opts.influxUrl, opts.database);
+  const influx = await connectInflux(opts.influxUrl, opts.database, opts.influxCa);
   const { log, database } = opts;
   const retention = opts.retention ?? DEFAULT_RETENTION;
-  const query = rawQuery({ url: opts.influxUrl, database });
+  const target = { url: opts.influxUrl, database, ca: opts.influxCa };
+  const query = rawQuery(target);
   const createDatabase = async () => {
     await influx.createDatabase(database);
     await setUpRetention(query, database, retention, log);
@@ -84,7 +85,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const metrics = opts.metricsListen ? collectorRegistry({ snapshot, influx, database, version: AGENT_VERSION, log }) : null;
   const writeTimer = new WriteTimer(metrics?.observeWrite);
   const guard = new HistoryGuard(query, undefined, (m) => measurementRef(m as Measurement, retention));
-  const writer = new BatchWriter(writeTimer.wrap(lineWriter({ url: opts.influxUrl, database })), {
+  const writer = new BatchWriter(writeTimer.wrap(lineWriter(target)), {
     batchSize: opts.batchSize,
     flushMs: opts.flushMs,
     log,

@@ -10,6 +10,8 @@ export interface LocalStackOptions {
   dataDir: string;
   database?: string;
   influxUrl?: string;
+  /** PEM of the CA of an https `influxUrl`. */
+  influxCa?: string;
   tokens?: TokenTable | null;
   log?: Logger;
   baselineWindowMs?: number;
@@ -36,6 +38,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     collector = await startCollector({
       listen: '127.0.0.1:0',
       influxUrl,
+      ...(opts.influxCa !== undefined ? { influxCa: opts.influxCa } : {}),
       database,
       createDatabase: true,
       tokens: opts.tokens ?? null,

@@ -14,6 +14,7 @@ import { packageRoot } from '../../lib/root.js';
 import { createLogger } from '../log.js';
 import { OK_EXIT, USAGE_EXIT, formatHelp, int, optDuration, optStr, size, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { TRIALS_OPTION } from '../../lib/common-options.js';
+import { influxConnection, influxOptions } from '../../lib/influx-options.js';
 import { redactUrl } from '../../lib/secret-file.js';
 import { inertOutput } from '../../lib/inert.js';
 
@@ -40,12 +41,10 @@ const OPTIONS: OptionSpec[] = [
   },
   { name: 'memory', type: 'size', min: '512MiB', help: 'guest memory (a guest running node and sysbench needs at least 512MiB)', default: '2GiB' },
   { name: 'collector', type: 'address', help: 'HOST:PORT of a collector on this machine (default: start a local InfluxDB and collector)' },
-  {
-    name: 'influx',
-    type: 'string',
+  ...influxOptions({
     help: 'with --collector: the InfluxDB it writes to, to read the table from (without it the lab says where the results went)',
     needs: 'collector',
-  },
+  }),
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'group', type: 'string', help: 'group tag of this lab run (default: lab-<timestamp>)' },
   {
@@ -95,7 +94,9 @@ export async function run(argv: string[]): Promise<number> {
 
   let stack: LocalStack | null = null;
   let collector = optStr(values, 'collector');
-  let influxUrl = optStr(values, 'influx');
+  const given = influxConnection(values, argv, log);
+  let influxUrl = given?.url;
+  const influxCa = given?.ca;
   let database = str(values, 'database');
   if (!collector) {
     stack = await startLocalStack({ dataDir: join(dataDir, 'influxdb'), database, log: createLogger('collector', 'warn') });
@@ -130,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
       );
     } else {
       try {
-        const influx = influxClient(influxUrl, database);
+        const influx = influxClient(influxUrl, database, influxCa);
         const report = await buildReport({ influx, database, group, since: started });
         process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${redactUrl(influxUrl)}, database ${database}):\n\n`);
         process.stdout.write(inertOutput(formatReportTable(report)));

@@ -14,6 +14,8 @@ import { inertOutput } from '../../lib/inert.js';
 import { createLogger } from '../log.js';
 import { OK_EXIT, USAGE_EXIT, formatHelp, int, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { TRIALS_OPTION } from '../../lib/common-options.js';
+import { influxConnection, influxOptions } from '../../lib/influx-options.js';
+import { redactUrl } from '../../lib/secret-file.js';
 
 const OPTIONS: OptionSpec[] = [
   {
@@ -27,6 +29,7 @@ const OPTIONS: OptionSpec[] = [
   TRIALS_OPTION('trials per test (more are added while they disagree)', '2'),
   { name: 'no-guest', type: 'boolean', help: 'only the native baseline, no TCG guest', default: false },
   { name: 'keep-running', type: 'boolean', help: 'leave InfluxDB and the collector running until Ctrl-C', default: false },
+  ...influxOptions({ help: 'an InfluxDB 1.x of your own, written to instead of a private one under --data-dir (database virt_overhead)' }),
 ];
 
 const GROUP = 'quickstart';
@@ -84,8 +87,13 @@ export async function run(argv: string[]): Promise<number> {
   if (values['no-guest'] !== true && !withGuest)
     log.warn({ missing }, 'no TCG guest this time: the lab needs these (scripts/bootstrap.sh --test installs them)');
 
-  const stack = await startLocalStack({ dataDir: join(dataDir, 'influxdb'), log: createLogger('collector', 'warn') });
-  log.info({ influx: stack.influxUrl, collector: stack.collectorAddress, database: stack.database }, 'local InfluxDB and collector are up');
+  const own = influxConnection(values, argv, (m) => log.warn(m));
+  const stack = await startLocalStack({
+    dataDir: join(dataDir, 'influxdb'),
+    ...(own ? { influxUrl: own.url, influxCa: own.ca } : {}),
+    log: createLogger('collector', 'warn'),
+  });
+  log.info({ influx: redactUrl(stack.influxUrl), collector: stack.collectorAddress, database: stack.database }, 'local InfluxDB and collector are up');
   const started = new Date();
   try {
     let code: number;
@@ -109,20 +117,20 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       code = await runNativeAgent(stack.collectorAddress, profile, trials, join(dataDir, 'work'));
     }
-    const influx = influxClient(stack.influxUrl, stack.database);
+    const influx = influxClient(stack.influxUrl, stack.database, own?.ca);
     const runs = (
       (await influx.query(`SELECT run_id, agent FROM sysbench WHERE "group" = '${GROUP}' AND time >= '${started.toISOString()}'`)) as unknown as {
         run_id: string;
       }[]
     ).map((r) => r.run_id);
-    process.stdout.write(`\nResults read back from InfluxDB (${stack.influxUrl}, database ${stack.database}):\n\n`);
+    process.stdout.write(`\nResults read back from InfluxDB (${redactUrl(stack.influxUrl)}, database ${stack.database}):\n\n`);
     process.stdout.write(inertOutput(await latestResultsTable(influx, [...new Set(runs)])) + '\n');
     if (withGuest) {
       process.stdout.write(`\nOverhead of the TCG guest against this machine (95 % confidence intervals):\n\n`);
       process.stdout.write(inertOutput(formatReportTable(await buildReport({ influx, database: stack.database, group: GROUP, since: started }))));
     }
     if (values['keep-running'] === true) {
-      process.stdout.write(`\nInfluxDB ${stack.influxUrl} and collector ${stack.collectorAddress} keep running; Ctrl-C stops them.\n`);
+      process.stdout.write(`\nInfluxDB ${redactUrl(stack.influxUrl)} and collector ${stack.collectorAddress} keep running; Ctrl-C stops them.\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { influxClient } from '../../collector/influx/client.js';
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
+import { influxConnection, influxOptions } from '../../lib/influx-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { inertJsonText, inertOutput } from '../../lib/inert.js';
 import { redactUrl } from '../../lib/secret-file.js';
@@ -16,7 +17,7 @@ import { FORMATS, renderDocument, type ReportFormat } from '../../collector/repo
 import { FAIL_ON_VALUES, checkFailOn, gateFindings } from '../../collector/report/gate.js';
 
 const SPECS: OptionSpec[] = [
-  { name: 'influx', type: 'string', help: 'InfluxDB 1.x URL', default: 'http://127.0.0.1:8086' },
+  ...influxOptions({ help: 'InfluxDB 1.x URL, without a password (see --influx-password-file)', default: 'http://127.0.0.1:8086' }),
   { name: 'database', type: 'string', help: 'InfluxDB database', default: 'virt_overhead' },
   { name: 'group', type: 'string', help: 'only this group (default: every group)' },
   { name: 'since', type: 'duration', help: 'results of this period up to now (e.g. 6h, 7d, 2w)', default: '7d' },
@@ -120,7 +121,8 @@ export async function run(argv: string[]): Promise<number> {
   const failOn = (values['fail-on'] as string[] | undefined) ?? [];
   checkFailOn(kind, failOn);
   const html = optStr(values, 'html');
-  const influx = influxClient(str(values, 'influx'), database);
+  const conn = influxConnection(values, argv, (m) => process.stderr.write(`virt-overhead report: ${m}\n`))!;
+  const influx = influxClient(conn.url, database, conn.ca);
   let doc: ReportDocument;
   try {
     doc = await buildDocument(kind, {
@@ -135,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     });
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new Error(`cannot read results from ${redactUrl(str(values, 'influx'))} database ${database}: ${(err as Error).message}`);
+    throw new Error(`cannot read results from ${redactUrl(conn.url)} database ${database}: ${(err as Error).message}`);
   }
   if (isEmpty(doc)) {
     // A versioned JSON document is still printed (empty), so a pipeline reading it parses it.

@@ -8,8 +8,11 @@ export class InfluxUnreachableError extends Error {
   override name = 'InfluxUnreachableError';
 }
 
-/** A client for `url` (http or https; user:password@ in it becomes its credentials); a bad URL is a usage error. */
-export function influxClient(url: string, database: string): InfluxDB {
+/**
+ * A client for `url` (http or https; user:password@ in it becomes its credentials; `ca`: PEM of
+ * the CA an https InfluxDB's certificate is checked against); a bad URL is a usage error.
+ */
+export function influxClient(url: string, database: string, ca?: string): InfluxDB {
   let u: URL;
   try {
     u = new URL(url);
@@ -23,12 +26,13 @@ export function influxClient(url: string, database: string): InfluxDB {
     protocol: u.protocol === 'https:' ? 'https' : 'http',
     database,
     ...(u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
+    ...(ca !== undefined ? { options: { ca } } : {}),
   });
 }
 
 /** The client for `url`, once InfluxDB answered /ping (within 5 s); else InfluxUnreachableError. */
-export async function connectInflux(url: string, database: string): Promise<InfluxDB> {
-  const influx = influxClient(url, database);
+export async function connectInflux(url: string, database: string, ca?: string): Promise<InfluxDB> {
+  const influx = influxClient(url, database, ca);
   const pings = await influx.ping(5000);
   if (!pings.some((p) => p.online)) throw new InfluxUnreachableError(`InfluxDB is not reachable at ${redactUrl(url)} (no answer to /ping within 5 s)`);
   return influx;

@@ -3,11 +3,14 @@
 // Credentials come from the URL's user:password@ as basic auth. Every failure is an
 // InfluxWriteError carrying the HTTP status (null: no answer), which the batch writer reads
 // to decide whether the data or the server is at fault.
+import { Agent } from 'undici';
 
 export interface InfluxTarget {
   /** Base URL, e.g. http://127.0.0.1:8086; user:password@ in it becomes basic auth. */
   url: string;
   database: string;
+  /** PEM of the CA that signed an https InfluxDB's certificate (instead of the system's CAs). */
+  ca?: string;
 }
 
 /** One InfluxQL request (statements separated by ';'), answered as InfluxDB's JSON. */
@@ -26,12 +29,16 @@ export class InfluxWriteError extends Error {
   }
 }
 
-/** Base URL without credentials, and the basic-auth header the URL's user:password@ asks for. */
-function endpointOf(target: InfluxTarget): { base: string; headers: Record<string, string> } {
+/**
+ * Base URL without credentials, the basic-auth header the URL's user:password@ asks for, and the
+ * request options (with `ca`: an undici dispatcher trusting it, since fetch takes no CA itself).
+ */
+function endpointOf(target: InfluxTarget): { base: string; headers: Record<string, string>; init: RequestInit } {
   const u = new URL(target.url);
   const headers: Record<string, string> = {};
   if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-  return { base: `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`, headers };
+  const init = target.ca === undefined ? {} : ({ dispatcher: new Agent({ connect: { ca: target.ca } }) } as RequestInit);
+  return { base: `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`, headers, init };
 }
 
 async function request(url: string, init: RequestInit): Promise<Response> {
@@ -50,10 +57,11 @@ export type Post = (body: string, policy?: string) => Promise<void>;
 
 /** POSTs line protocol to InfluxDB 1.x's /write (also served by Enterprise and InfluxDB 3). */
 export function lineWriter(target: InfluxTarget): Post {
-  const { base, headers } = endpointOf(target);
+  const { base, headers, init } = endpointOf(target);
   const endpoint = `${base}/write?db=${encodeURIComponent(target.database)}&precision=n`;
   return async (body, policy) => {
     const res = await request(policy === undefined ? endpoint : `${endpoint}&rp=${encodeURIComponent(policy)}`, {
+      ...init,
       method: 'POST',
       headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' },
       body,
@@ -72,9 +80,10 @@ export function lineWriter(target: InfluxTarget): Post {
  * strings: as JSON numbers they would lose their last digits (above 2^53).
  */
 export function rawQuery(target: InfluxTarget): RawQuery {
-  const { base, headers } = endpointOf(target);
+  const { base, headers, init } = endpointOf(target);
   return async (q) => {
     const res = await request(`${base}/query?db=${encodeURIComponent(target.database)}&epoch=ns`, {
+      ...init,
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ q }).toString(),

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Agent } from 'undici';
 
 export interface InfluxdHandle {
   url: string;
@@ -24,6 +25,8 @@ export interface InfluxdOptions {
   readyTimeoutMs?: number;
   /** [http] auth-enabled: every request but /ping needs a user (create the first admin without). */
   authEnabled?: boolean;
+  /** HTTPS with this certificate and key (PEM files); `ca` (PEM text) is what /ping trusts while it starts. */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 /** A free TCP port on 127.0.0.1 (the kernel picks it). */
@@ -38,7 +41,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function influxdConfig(dir: string, httpPort: number, rpcPort: number, authEnabled = false): string {
+export function influxdConfig(dir: string, httpPort: number, rpcPort: number, authEnabled = false, tls?: { cert: string; key: string }): string {
+  const https = tls ? `\n  https-enabled = true\n  https-certificate = "${tls.cert}"\n  https-private-key = "${tls.key}"` : '';
   return `reporting-enabled = false
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -56,7 +60,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   log-enabled = false
   pprof-enabled = false
   max-body-size = 0
-  auth-enabled = ${authEnabled}
+  auth-enabled = ${authEnabled}${https}
 [logging]
   suppress-logo = true
   level = "warn"
@@ -67,9 +71,9 @@ bind-address = "127.0.0.1:${rpcPort}"
 `;
 }
 
-async function ping(url: string): Promise<boolean> {
+async function ping(url: string, init: RequestInit): Promise<boolean> {
   try {
-    const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`${url}/ping`, { ...init, signal: AbortSignal.timeout(1000) });
     return res.status === 204;
   } catch {
     return false;
@@ -94,16 +98,17 @@ export async function startInfluxd(opts: InfluxdOptions): Promise<InfluxdHandle>
   const port = opts.port ?? (await freePort());
   const rpcPort = await freePort();
   const configPath = join(opts.dir, 'influxdb.conf');
-  writeFileSync(configPath, influxdConfig(opts.dir, port, rpcPort, opts.authEnabled ?? false));
+  writeFileSync(configPath, influxdConfig(opts.dir, port, rpcPort, opts.authEnabled ?? false, opts.tls));
   const log = createWriteStream(join(opts.dir, 'influxd.log'), { flags: 'a' });
   const child = spawn(bin, ['-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const init = opts.tls ? ({ dispatcher: new Agent({ connect: { ca: opts.tls.ca } }) } as RequestInit) : {};
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
   let exited = false;
   child.once('exit', () => (exited = true));
-  while (!(await ping(url))) {
+  while (!(await ping(url, init))) {
     if (exited) throw new Error(`influxd exited during start-up; see ${join(opts.dir, 'influxd.log')}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
