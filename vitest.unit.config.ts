@@ -55,6 +55,7 @@ export const UNIT_TESTS = [
   'proto/proto.test.ts',
   'schema/bounds.test.ts',
   'schema/influx.test.ts',
+  'schema/test-types.test.ts', // adds a made-up test type through vi.doMock
   'test/sample-configs.test.ts',
   'test/unit-tier.test.ts',
 ];

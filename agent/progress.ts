@@ -6,6 +6,7 @@
 import type { TestName } from './sysbench/fields.js';
 import type { TestSpec } from './sysbench/profiles.js';
 import { StatusLine, stderrStatus } from '../lib/terminal.js';
+import { TEST_TYPES } from '../schema/test-types.js';
 
 export interface Progress {
   startSuite(tests: { test: TestName; spec: TestSpec }[], trials: number): void;
@@ -13,9 +14,6 @@ export interface Progress {
   /** fields: the parsed result of a run that worked (for summaries). */
   endTest(test: TestName, trial: number, ok: boolean, fields?: Readonly<Record<string, number>>): void;
 }
-
-/** Seconds a test is expected to take when its profile does not bound it. */
-const UNBOUNDED_GUESS_S: Record<TestName, number> = { cpu: 10, threads: 10, fileio: 30, memory: 2, mutex: 1 };
 
 /** Counts of a suite as it runs: planned trials plus the ones added so far. */
 export class ProgressCount {
@@ -26,7 +24,7 @@ export class ProgressCount {
 
   start(tests: { test: TestName; spec: TestSpec }[], trials: number): void {
     this.trials = trials;
-    this.plan = tests.map(({ test, spec }) => ({ test, seconds: spec.time ?? UNBOUNDED_GUESS_S[test] }));
+    this.plan = tests.map(({ test, spec }) => ({ test, seconds: spec.time ?? TEST_TYPES[test].expectedS }));
     this.added = 0;
     this.done = 0;
   }

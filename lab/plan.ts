@@ -3,8 +3,8 @@
 // line. Shared by the flat lab (index.ts) and the nested one (nested.ts); starts nothing.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { BUILTIN_PROFILES, type Profile } from '../agent/sysbench/profiles.js';
-import { parseSize } from '../lib/units.js';
+import { BUILTIN_PROFILES, preparedBytes, type Profile } from '../agent/sysbench/profiles.js';
+import { TESTS } from '../schema/test-types.js';
 import { UsageError } from '../lib/errors.js';
 import { packageRoot } from '../lib/root.js';
 import type { KvmProbeResult } from './kvm-probe.js';
@@ -79,10 +79,9 @@ export function parseLoopbackCollector(address: string): { host: string; port: n
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-/** The scratch disk holds fileio's files: the profile's total size plus room for ext4 and the spool. */
+/** The scratch disk holds the largest data a prepared test writes (fileio's files; one test at a time, each cleaned up), plus room for ext4 and the spool. */
 export function scratchDiskMiB(profile: Profile): number {
-  const size = profile.tests.fileio?.options['file-total-size'];
-  const bytes = size ? parseSize(size, 'file-total-size') : 0;
+  const bytes = Math.max(0, ...TESTS.map((t) => (profile.tests[t] ? preparedBytes(t, profile.tests[t]) : 0)));
   return Math.ceil((bytes * 1.1) / 1048576) + 128;
 }
 

@@ -5,7 +5,8 @@
 // against this table and this table against the proto. One guest's token must not be able to
 // hurt the others: every string has a length and a charset, every number a physical range, every
 // timestamp a window, and every free tag value a budget per credential.
-import { INTERVAL_FIELDS, RESULT_FIELDS, TESTS, type IntervalField, type ResultField } from './sysbench.js';
+import { INTERVAL_FIELDS, RESULT_FIELDS, type IntervalField, type ResultField } from './sysbench.js';
+import { TESTS } from './test-types.js';
 import { MAX_DISTURBED_REASON } from './noise.js';
 
 /** Largest value any metric may take; 1e15 keeps floats exact to 0.1. */

@@ -1,6 +1,7 @@
 // Which way is "better" for each sysbench result field, and how a guest/baseline ratio
 // becomes an overhead percentage. The table is documented in docs/overhead.md.
-import type { ResultField, TestName } from './sysbench.js';
+import type { ResultField } from './sysbench.js';
+import { TEST_TYPES, TESTS, type TestName } from './test-types.js';
 import type { Direction } from '../lib/compare/direction.js';
 export type { Direction } from '../lib/compare/direction.js';
 
@@ -38,14 +39,12 @@ export function metricDirection(metric: string): Direction | undefined {
 /**
  * The metrics that answer "how fast is this test", in order of preference: the first one a
  * run printed is the test's headline (used by the trial rule, the report and its charts).
+ * Each test type's `headline` (schema/test-types.ts).
  */
-export const KEY_METRICS: Readonly<Record<TestName, readonly ResultField[]>> = {
-  cpu: ['events_per_sec', 'latency_avg_ms', 'latency_pct_ms'],
-  threads: ['events_per_sec', 'total_events', 'latency_avg_ms', 'latency_pct_ms'],
-  fileio: ['read_mib_per_sec', 'written_mib_per_sec', 'reads_per_sec', 'writes_per_sec', 'fsyncs_per_sec', 'latency_avg_ms'],
-  memory: ['mib_per_sec', 'operations_per_sec', 'events_per_sec', 'total_time_s'],
-  mutex: ['total_time_s', 'latency_avg_ms', 'fairness_exec_time_avg'],
-};
+export const KEY_METRICS: Readonly<Record<TestName, readonly ResultField[]>> = Object.fromEntries(TESTS.map((t) => [t, TEST_TYPES[t].headline])) as Record<
+  TestName,
+  readonly ResultField[]
+>;
 
 /** The headline metric of a test among the fields a run printed, or undefined. */
 export function primaryMetric(test: TestName, fields: Readonly<Record<string, unknown>>): ResultField | undefined {

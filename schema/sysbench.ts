@@ -1,13 +1,7 @@
-// Test and field names of the `sysbench` and `sysbench_interval` measurements, shared by the
-// parser, the agent, the collector's validation, the report and the dashboards, and checked
-// against docs/schema.md. The InfluxDB schema is a public contract: add names, never rename them.
-
-export const TESTS = ['cpu', 'threads', 'fileio', 'memory', 'mutex'] as const;
-export type TestName = (typeof TESTS)[number];
-
-export function isTestName(value: unknown): value is TestName {
-  return typeof value === 'string' && (TESTS as readonly string[]).includes(value);
-}
+// Field names of the `sysbench` and `sysbench_interval` measurements (the test names are the
+// keys of schema/test-types.ts), shared by the parser, the agent, the collector's validation, the
+// report and the dashboards, and checked against docs/schema.md. The InfluxDB schema is a public
+// contract: add names, never rename them.
 
 /** Fields of the `sysbench` measurement that come from sysbench's final report. */
 export const RESULT_FIELDS = [

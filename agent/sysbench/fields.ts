@@ -1,9 +1,12 @@
 // What the parser returns. The test and field names are the InfluxDB contract's (schema/sysbench.ts);
 // they are re-exported here for the agent's own modules.
-import type { IntervalFields, ResultFields, TestName } from '../../schema/sysbench.js';
+import type { IntervalFields, ResultFields } from '../../schema/sysbench.js';
+import type { TestName } from '../../schema/test-types.js';
 
-export { INTERVAL_FIELDS, RESULT_FIELDS, TESTS, isTestName } from '../../schema/sysbench.js';
-export type { IntervalField, IntervalFields, ResultField, ResultFields, TestName } from '../../schema/sysbench.js';
+export { INTERVAL_FIELDS, RESULT_FIELDS } from '../../schema/sysbench.js';
+export type { IntervalField, IntervalFields, ResultField, ResultFields } from '../../schema/sysbench.js';
+export { TESTS, isTestName } from '../../schema/test-types.js';
+export type { TestName } from '../../schema/test-types.js';
 
 /** One sysbench invocation found in a text (the shape `virt-overhead parse --json` prints). */
 export interface Invocation {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArgs, parseVersionLine } from './dialect.js';
-import { BUILTIN_PROFILES, fileioBytes, loadProfile } from './profiles.js';
+import { BUILTIN_PROFILES, loadProfile, preparedBytes } from './profiles.js';
 import { TESTS } from './fields.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 
@@ -37,7 +37,7 @@ describe("seed profile = the report's five commands", () => {
     expect(buildArgs(V1, 'fileio', spec, 'prepare', false)).toEqual(['fileio', '--threads=16', '--file-total-size=2G', '--file-test-mode=rndrw', 'prepare']);
     expect(buildArgs(V1, 'fileio', spec, 'run', false)).toEqual(['fileio', '--threads=20', '--file-total-size=2G', '--file-test-mode=rndrw', 'run']);
     expect(buildArgs(V1, 'fileio', spec, 'cleanup', false)).toEqual(['fileio', '--threads=20', '--file-total-size=2G', '--file-test-mode=rndrw', 'cleanup']);
-    expect(fileioBytes(spec)).toBe(2 * 1024 ** 3);
+    expect(preparedBytes('fileio', spec)).toBe(2 * 1024 ** 3);
   });
   it('memory', () =>
     expect(buildArgs(V1, 'memory', seed.tests.memory!, 'run', false)).toEqual([

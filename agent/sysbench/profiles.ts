@@ -1,53 +1,24 @@
-// Test profiles: what each of the five tests runs with. `seed` is exactly the five commands
-// of the experiment report (shared/seed/experiment-report.md) in sysbench 1.0 option names,
-// with the report's `muxex` typo spelled right; `quick` runs the same tests short enough to
-// finish in well under 30 s here. A file profile (YAML or JSON) is validated key by key.
+// Test profiles: what each test runs with. The built-in ones are read from each test type's entry
+// (schema/test-types.ts): `seed` is exactly the five commands of the experiment report
+// (shared/seed/experiment-report.md) in sysbench 1.0 option names, with the report's `muxex` typo
+// spelled right; `quick` runs the same tests short enough to finish in well under 30 s here. A
+// file profile (YAML or JSON) is validated key by key.
 import { z } from 'zod';
 import { TESTS, type TestName } from './fields.js';
 import { UsageError } from '../../lib/errors.js';
 import { checkShape, readDataFile } from '../../lib/file-input.js';
-import { parseSize } from '../../lib/units.js';
+import { BUILTIN_PROFILE_NAMES, TEST_TYPES, type TestSpec } from '../../schema/test-types.js';
 
-export interface TestSpec {
-  threads: number;
-  /** Run time in seconds; absent means sysbench's default (10 s; memory and mutex stop on their own). */
-  time?: number;
-  /** Test options in sysbench 1.0 names without the leading dashes, e.g. {"cpu-max-prime": "2000"}. */
-  options: Record<string, string>;
-  /** fileio only: threads for the prepare phase (the report prepares with 16, runs with 20). */
-  prepareThreads?: number;
-  /** Kill sysbench and report a failed run after this many seconds. */
-  timeoutS: number;
-}
+export type { TestSpec } from '../../schema/test-types.js';
 
 export interface Profile {
   name: string;
   tests: Partial<Record<TestName, TestSpec>>;
 }
 
-const SEED: Profile = {
-  name: 'seed',
-  tests: {
-    cpu: { threads: 1, options: { 'cpu-max-prime': '2000' }, timeoutS: 120 },
-    threads: { threads: 500, options: { 'thread-yields': '100', 'thread-locks': '4' }, timeoutS: 180 },
-    fileio: { threads: 20, prepareThreads: 16, options: { 'file-total-size': '2G', 'file-test-mode': 'rndrw' }, timeoutS: 900 },
-    memory: { threads: 1, options: { 'memory-block-size': '8k', 'memory-total-size': '1G' }, timeoutS: 300 },
-    mutex: { threads: 4, options: { 'mutex-num': '2000', 'mutex-locks': '10000', 'mutex-loops': '5000' }, timeoutS: 300 },
-  },
-};
-
-const QUICK: Profile = {
-  name: 'quick',
-  tests: {
-    cpu: { threads: 1, time: 2, options: { 'cpu-max-prime': '2000' }, timeoutS: 60 },
-    threads: { threads: 500, time: 2, options: { 'thread-yields': '100', 'thread-locks': '4' }, timeoutS: 90 },
-    fileio: { threads: 20, prepareThreads: 16, time: 2, options: { 'file-total-size': '128M', 'file-test-mode': 'rndrw' }, timeoutS: 240 },
-    memory: { threads: 1, options: { 'memory-block-size': '8k', 'memory-total-size': '1G' }, timeoutS: 120 },
-    mutex: { threads: 4, options: { 'mutex-num': '2000', 'mutex-locks': '10000', 'mutex-loops': '5000' }, timeoutS: 120 },
-  },
-};
-
-export const BUILTIN_PROFILES: Record<string, Profile> = { seed: SEED, quick: QUICK };
+export const BUILTIN_PROFILES: Record<string, Profile> = Object.fromEntries(
+  BUILTIN_PROFILE_NAMES.map((name) => [name, { name, tests: Object.fromEntries(TESTS.map((t) => [t, TEST_TYPES[t].profiles[name]])) }]),
+);
 
 const AGENT_SET = ['threads', 'num-threads', 'time', 'max-time', 'test', 'report-interval'];
 const positive = z.number({ error: 'expected a positive number' }).positive('expected a positive number');
@@ -110,7 +81,7 @@ export function loadProfile(nameOrFile: string): Profile {
   return validateProfile(readDataFile(nameOrFile, 'profile'), nameOrFile);
 }
 
-/** Bytes the fileio file set occupies (its --file-total-size; sysbench's default is 2G). */
-export function fileioBytes(spec: TestSpec): number {
-  return parseSize(spec.options['file-total-size'] ?? '2G', 'file-total-size');
+/** Bytes a test's prepare phase writes (fileio: its --file-total-size); 0 for a test without one. */
+export function preparedBytes(test: TestName, spec: TestSpec): number {
+  return TEST_TYPES[test].preparedBytes?.(spec) ?? 0;
 }

@@ -1,11 +1,12 @@
-// Runs one sysbench test (fileio: prepare, run and cleanup as one unit), streams every
+// Runs one sysbench test (a prepared one such as fileio: prepare, run and cleanup as one unit), streams every
 // interval line the moment it is printed, and kills a hung sysbench after the test's timeout:
 // its whole process group, and without waiting for an end of output that a child of it holding
 // the pipe open would never send.
 import { spawn } from 'node:child_process';
 import { statfsSync, mkdirSync } from 'node:fs';
 import { buildArgs, parseVersionLine, type Phase, type SysbenchVersion } from './dialect.js';
-import { fileioBytes, type TestSpec } from './profiles.js';
+import { preparedBytes, type TestSpec } from './profiles.js';
+import { TEST_TYPES } from '../../schema/test-types.js';
 import type { IntervalFields, Invocation, TestName } from './fields.js';
 import { parseIntervalLine, parseSysbenchOutput } from './parser/index.js';
 import { LineSplitter } from './lines.js';
@@ -40,7 +41,7 @@ export interface RunOptions {
   version: SysbenchVersion;
   workdir: string;
   onInterval?: (sample: IntervalFields) => void;
-  /** Aborting kills the running phase; fileio cleanup still runs. */
+  /** Aborting kills the running phase; a prepared test's cleanup still runs. */
   signal?: AbortSignal;
 }
 
@@ -150,7 +151,8 @@ export async function runTest(test: TestName, spec: TestSpec, opts: RunOptions):
   const startedAt = Date.now();
   const phases: PhaseOutput[] = [];
   const errors: string[] = [];
-  const cwd = test === 'fileio' ? `${opts.workdir}/fileio` : opts.workdir;
+  const prepared = TEST_TYPES[test].prepared;
+  const cwd = prepared ? `${opts.workdir}/${test}` : opts.workdir;
   mkdirSync(cwd, { recursive: true });
   const finish = (): TestRun => {
     const run = phases.find((p) => p.phase === 'run');
@@ -179,16 +181,16 @@ export async function runTest(test: TestName, spec: TestSpec, opts: RunOptions):
     return { test, ok: errors.length === 0 && invocation?.ok === true, errors, ...(invocation ? { invocation } : {}), phases, startedAt, endedAt: Date.now() };
   };
 
-  if (test !== 'fileio') {
+  if (!prepared) {
     phases.push(await runPhase(opts, test, spec, 'run', cwd, opts.signal));
     return finish();
   }
-  // fileio: refuse before writing anything when the file set cannot fit.
-  const need = fileioBytes(spec);
+  // Prepare, run, cleanup (fileio): refuse before writing anything when the data cannot fit.
+  const need = preparedBytes(test, spec);
   const free = freeBytes(cwd);
   if (free < need * 1.05) {
     errors.push(
-      `fileio needs ${(need / 2 ** 20).toFixed(0)} MiB in ${cwd} but only ${(free / 2 ** 20).toFixed(0)} MiB are free; nothing was written (use --workdir on a bigger disk or a smaller file-total-size)`,
+      `${test} needs ${(need / 2 ** 20).toFixed(0)} MiB in ${cwd} but only ${(free / 2 ** 20).toFixed(0)} MiB are free; nothing was written (use --workdir on a bigger disk or a smaller file-total-size)`,
     );
     return finish();
   }
@@ -197,7 +199,7 @@ export async function runTest(test: TestName, spec: TestSpec, opts: RunOptions):
     phases.push(prepare);
     if (prepare.exitCode !== 0 || prepare.timedOut) {
       errors.push(
-        `sysbench fileio prepare failed (${prepare.timedOut ? 'timed out' : `status ${prepare.exitCode}`}): ${prepare.output.trim().split('\n').slice(-3).join(' | ')}`,
+        `sysbench ${test} prepare failed (${prepare.timedOut ? 'timed out' : `status ${prepare.exitCode}`}): ${prepare.output.trim().split('\n').slice(-3).join(' | ')}`,
       );
       return finish();
     }

@@ -1,13 +1,13 @@
 import { AGENT_OPTIONS, resolveAgentConfig } from '../../agent/config/options.js';
 import { runAgent } from '../../agent/index.js';
 import { SysbenchMissingError } from '../../agent/sysbench/runner.js';
+import { BUILTIN_PROFILE_NAMES, TESTS } from '../../schema/test-types.js';
 import { createLogger } from '../log.js';
 import { FAILED_EXIT, OK_EXIT, USAGE_EXIT, formatHelp, parseOptions, type CommandSpec } from '../../lib/options.js';
 
 export const COMMAND: CommandSpec = {
   name: 'agent',
-  usage:
-    'usage: virt-overhead agent --collector HOST:PORT [--once | --dry-run | --interval 6h --jitter 10m] [--profile seed|quick|FILE] [--tests cpu,threads,fileio,memory,mutex] [options]',
+  usage: `usage: virt-overhead agent --collector HOST:PORT [--once | --dry-run | --interval 6h --jitter 10m] [--profile ${BUILTIN_PROFILE_NAMES.join('|')}|FILE] [--tests ${TESTS.join(',')}] [options]`,
   options: AGENT_OPTIONS,
   exitCodes: [
     { ...OK_EXIT, meaning: 'done: every test ran and (with --once) the collector acknowledged every result; or stopped by a signal' },

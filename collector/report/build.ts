@@ -6,7 +6,8 @@
 // period still count (the window around the guest run, the guest's history before it), so the
 // report and the stored point cannot disagree.
 import type { InfluxDB } from 'influx';
-import { isTestName, type ResultField } from '../../schema/sysbench.js';
+import type { ResultField } from '../../schema/sysbench.js';
+import { isTestName } from '../../schema/test-types.js';
 import { compareRuns, marginFor, type Comparison, type Margin, type MarginSpec } from '../../lib/compare/index.js';
 import { runsOf } from '../../lib/compare/baseline.js';
 import { mean, meanCi, median, stddev } from '../../lib/stats/stats.js';

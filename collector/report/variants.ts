@@ -3,7 +3,7 @@
 // profile and thread count: runs and hosts of each side, the change with its 95 % interval,
 // paired or not, and the comparison engine's verdict.
 import type { InfluxDB } from 'influx';
-import { TESTS } from '../../schema/sysbench.js';
+import { TESTS } from '../../schema/test-types.js';
 import { KEY_METRICS } from '../../schema/metrics.js';
 import type { MarginSpec } from '../../lib/compare/margin.js';
 import { compareVariants, type VariantComparison } from '../overhead/variants.js';

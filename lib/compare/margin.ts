@@ -1,37 +1,20 @@
 // The equivalence margin ±m: the difference that matters. It is a decision about the workload,
 // made before looking at the data — never derived from the data being judged (a margin taken
 // from a noisy baseline grew with the noise and called a 20 % slowdown "equivalent"). Defaults
-// per test and metric below (none above 10 %); a user sets it per group, per test or both:
+// per test and metric in each test type's `margins` (schema/test-types.ts; none above 10 %); a user sets it per group, per test or both:
 // `--margin 5,lab=3,cpu=2,lab:fileio=10`. The measured noise floor is shown beside it, and a
 // noise floor above the margin keeps the verdict from `equivalent` (compare.ts).
-import { TESTS, type TestName } from '../../schema/sysbench.js';
+import { TEST_TYPES, TESTS, type TestName } from '../../schema/test-types.js';
 
 /** The largest default margin: beyond 10 % "equivalent" would hide differences users act on. */
 export const MAX_DEFAULT_MARGIN_PCT = 10;
 /** For a metric its test's row does not name. */
 export const FALLBACK_MARGIN_PCT = 10;
 
-/**
- * What difference matters, per test and metric (percent). Throughput of cpu and memory: 3 % (a
- * hypervisor's cost is typically a few percent, and these are steady on a quiet host); threads
- * and average latencies: 5 % (scheduler-bound, twice as variable); tail latencies (percentile),
- * file I/O (page cache and device state) and mutex (lock contention): 10 %.
- */
-export const DEFAULT_MARGINS: Readonly<Record<TestName, Readonly<Record<string, number>>>> = {
-  cpu: { events_per_sec: 3, total_events: 3, latency_avg_ms: 5, latency_pct_ms: 10 },
-  threads: { events_per_sec: 5, total_events: 5, latency_avg_ms: 5, latency_pct_ms: 10 },
-  fileio: {
-    read_mib_per_sec: 10,
-    written_mib_per_sec: 10,
-    reads_per_sec: 10,
-    writes_per_sec: 10,
-    fsyncs_per_sec: 10,
-    latency_avg_ms: 10,
-    latency_pct_ms: 10,
-  },
-  memory: { mib_per_sec: 3, operations_per_sec: 3, events_per_sec: 3, total_events: 3, total_time_s: 3, latency_avg_ms: 5, latency_pct_ms: 10 },
-  mutex: { total_time_s: 10, latency_avg_ms: 10, latency_pct_ms: 10, fairness_exec_time_avg: 10, fairness_events_avg: 10 },
-};
+/** What difference matters, per test and metric (percent): each test type's `margins`, where the reasons are. */
+export const DEFAULT_MARGINS: Readonly<Record<TestName, Readonly<Record<string, number>>>> = Object.fromEntries(
+  TESTS.map((t) => [t, TEST_TYPES[t].margins]),
+) as Record<TestName, Readonly<Record<string, number>>>;
 
 /** The headline default (cpu events/s); change detection takes it as the smallest change worth reporting. */
 export const DEFAULT_MARGIN_PCT = DEFAULT_MARGINS.cpu.events_per_sec!;

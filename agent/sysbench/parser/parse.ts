@@ -2,7 +2,8 @@
 // markdown copies, CRLF, lost indentation, interleaved stderr) into Invocation objects.
 // Line-oriented and section-aware: `min:` etc. only count inside a latency section, DEBUG
 // lines and histogram blocks are skipped, and nothing here throws on any input.
-import { isTestName, type Invocation, type ResultFields, type TestName } from '../fields.js';
+import { isTestName, TESTS, type Invocation, type ResultFields, type TestName } from '../fields.js';
+import { TEST_TYPES } from '../../../schema/test-types.js';
 import { InvocationBuilder, type Phase } from './builder.js';
 import { parseIntervalLine } from './interval.js';
 import { durationToMs, leadingNumber, scale, secondsValue, toMiB, printedStep, msFactor } from './numbers.js';
@@ -47,19 +48,8 @@ const SECTION_HEADERS: Record<string, string> = {
   'SQL statistics:': 'sql',
 };
 
-const TEST_MARKERS: [RegExp, TestName][] = [
-  [/^Doing CPU performance benchmark|^Prime numbers limit:|^Maximum prime number checked|^CPU speed:/, 'cpu'],
-  [/^Doing thread subsystem performance test|^Thread yields per test:/, 'threads'],
-  [/^Doing mutex performance test/, 'mutex'],
-  [
-    /^Doing memory operations speed test|^Running memory speed test|^Memory block size|^Total operations:|^Operations performed:\s*\d+\s*\(|transferred \(/,
-    'memory',
-  ],
-  [
-    /^Extra file open flags|^Creating files for the test|^Removing test files|^File operations:|^Operations performed:\s+\d+ Read|IOPS=|^reads\/s:|bytes written in|^Creating file test_file/,
-    'fileio',
-  ],
-];
+/** Each test type's `markers` (schema/test-types.ts): lines that name the test without a command line. */
+const TEST_MARKERS: [RegExp, TestName][] = TESTS.map((t) => [TEST_TYPES[t].markers, t]);
 
 class TextParser {
   private done: Invocation[] = [];

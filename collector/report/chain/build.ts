@@ -7,7 +7,7 @@ import { resolveChains, type ChainAgent, type ChainProblem } from '../../overhea
 import { withGroupsOfMissingParents } from '../../overhead/chain/agents.js';
 import { eq } from '../../../schema/influxql.js';
 import { KEY_METRICS } from '../../../schema/metrics.js';
-import type { TestName } from '../../../schema/sysbench.js';
+import type { TestName } from '../../../schema/test-types.js';
 
 export interface LayerCost {
   ratio: number;
