@@ -5,6 +5,7 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { InfluxTargetBuilder } from './influxql.js';
 import { INFLUX_DATASOURCE } from './datasource.js';
+import type { Verdict } from '../lib/compare/compare.js';
 
 /** Green below `warn`, orange to `bad`, red above (overhead %: positive = guest worse). */
 export function overheadThresholds(warn: number, bad: number): dashboard.ThresholdsConfigBuilder {
@@ -40,7 +41,10 @@ export function lineThresholds(): common.GraphThresholdsStyleConfigBuilder {
 }
 
 /** The comparison engine's verdicts and their colours, the same in every dashboard (and the HTML report). */
-export const VERDICT_COLORS = { worse: 'red', better: 'green', equivalent: 'blue', inconclusive: 'yellow', unmeasurable: 'text' } as const;
+export const VERDICT_COLORS = { worse: 'red', better: 'green', equivalent: 'blue', inconclusive: 'yellow', unmeasurable: 'text' } as const satisfies Record<
+  Verdict,
+  string
+>;
 
 function verdictMappings(): unknown[] {
   return [{ type: 'value', options: Object.fromEntries(Object.entries(VERDICT_COLORS).map(([v, color], index) => [v, { text: v, color, index }])) }];

@@ -8,6 +8,7 @@
 import type { InfluxDB } from 'influx';
 import type { ResultField } from '../../schema/sysbench.js';
 import { comparePairs, compareRuns, distanceNs, marginFor, type Comparison, type Margin, type MarginSpec, type RunValues } from '../../lib/compare/index.js';
+import { DECISIVE } from '../../lib/compare/compare.js';
 import { metricDirection, type Direction } from '../../schema/metrics.js';
 import { eq } from '../../schema/influxql.js';
 import { querySysbench, type SysbenchRow } from './rows.js';
@@ -121,7 +122,7 @@ export function compareVariantRows(
       const latest = [...a, ...b].reduce((m, r) => (r.startNs > m ? r.startNs : m), 0n);
       comparison = compareRuns({ runs: b }, { runs: a }, latest, opts);
       const confounded = hostsA.length === 1 && hostsB.length === 1 && hostsA[0] !== hostsB[0];
-      if (confounded && ['worse', 'better', 'equivalent'].includes(comparison.verdict))
+      if (confounded && DECISIVE[comparison.verdict])
         comparison = {
           ...comparison,
           verdict: 'inconclusive',

@@ -93,7 +93,10 @@ export function fmtVerdict(c: ComparisonView): string {
       const why = /^noise/.test(first) ? first : c.moreRuns !== null ? `~${c.moreRuns} more run${c.moreRuns === 1 ? '' : 's'} per side` : first;
       return `inconclusive: ${why} (${mn})`;
     }
-    default:
+    case 'unmeasurable':
       return `unmeasurable: ${c.reason}`;
   }
+  // No default: a new verdict must be worded here, and the type-check says so.
+  const unworded: never = c.verdict;
+  return unworded;
 }

@@ -2,6 +2,7 @@
 // Each test gets a bar chart normalised to the best system = 1 (taller is better, for time
 // and latency metrics too), with 95 % CI whiskers, and the comparison table under it.
 import type { Report, ReportSection, SystemResult } from './build.js';
+import type { Verdict } from '../../lib/compare/compare.js';
 import { directionText, fmtHalfWidth, fmtNum, fmtOverheadCell, fmtRatioCell, fmtVerdict, sectionTitle } from './format.js';
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
@@ -107,13 +108,24 @@ function table(section: ReportSection): string {
   return `<table>${rows.join('')}</table>`;
 }
 
+/** Each verdict's look in the HTML report (a Record: a new verdict must be given one). */
+const VERDICT_STYLE: Readonly<Record<Verdict, string>> = {
+  worse: 'color:#c0392b;font-weight:bold',
+  better: 'color:#1e8449;font-weight:bold',
+  equivalent: 'color:#1f618d',
+  inconclusive: 'color:#9a7d0a',
+  unmeasurable: 'color:#777',
+};
+
 const CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px;color:#222;max-width:1200px}
 h1{font-size:20px}h2{font-size:16px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 p.meta{color:#555;font-size:13px}.grid{stroke:#e3e3e3}.axis{stroke:#555}.tick,.dir,.val{font-size:10px;fill:#555}
 .metric{font-size:11px;fill:#222}.legend{font-size:11px;fill:#222}.whisker{stroke:#222;stroke-width:1.2;fill:none}
 table{border-collapse:collapse;font-size:12px;margin-top:8px}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}
 td:first-child,th:first-child{text-align:left}tr.mh th{background:#f5f5f5}span.ci,span.n,span.dir{color:#777;font-weight:normal}
-.v-worse{color:#c0392b;font-weight:bold}.v-better{color:#1e8449;font-weight:bold}.v-equivalent{color:#1f618d}.v-inconclusive{color:#9a7d0a}.v-unmeasurable{color:#777}`;
+${Object.entries(VERDICT_STYLE)
+  .map(([v, style]) => `.v-${v}{${style}}`)
+  .join('')}`;
 
 /** The report as one self-contained HTML document. */
 export function renderHtmlReport(report: Report): string {

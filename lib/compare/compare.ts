@@ -19,7 +19,12 @@ import type { ExcludedRun } from './clean.js';
 import { agentDisturbed, type RunValues } from './runs.js';
 
 export type Verdict = 'worse' | 'better' | 'equivalent' | 'inconclusive' | 'unmeasurable';
-export const VERDICTS: readonly Verdict[] = ['worse', 'better', 'equivalent', 'inconclusive', 'unmeasurable'];
+/**
+ * Whether the interval settled the question (worse, better, equivalent) or not. A Record, like every
+ * table over verdicts, so that a new verdict fails the type-check at each place that must answer for it.
+ */
+export const DECISIVE: Readonly<Record<Verdict, boolean>> = { worse: true, better: true, equivalent: true, inconclusive: false, unmeasurable: false };
+export const VERDICTS = Object.keys(DECISIVE) as Verdict[];
 
 export interface CompareOptions {
   direction: Direction;
