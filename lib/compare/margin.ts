@@ -1,10 +1,11 @@
 // The equivalence margin ±m: the difference that matters. It is a decision about the workload,
 // made before looking at the data — never derived from the data being judged (a margin taken
 // from a noisy baseline grew with the noise and called a 20 % slowdown "equivalent"). Defaults
-// per test and metric in each test type's `margins` (schema/test-types.ts; none above 10 %); a user sets it per group, per test or both:
-// `--margin 5,lab=3,cpu=2,lab:fileio=10`. The measured noise floor is shown beside it, and a
-// noise floor above the margin keeps the verdict from `equivalent` (compare.ts).
-import { TEST_TYPES, TESTS, type TestName } from '../../schema/test-types.js';
+// per test and metric are each test type's `margins` (schema/test-types.ts; none above 10 %); a
+// user sets it per group, per test or both: `--margin 5,lab=3,cpu=2,lab:fileio=10`. The measured
+// noise floor is shown beside it, and a noise floor above the margin keeps the verdict from
+// `equivalent` (compare.ts).
+import { TEST_TYPES, TESTS, isTestName, type TestName } from '../../schema/test-types.js';
 
 /** The largest default margin: beyond 10 % "equivalent" would hide differences users act on. */
 export const MAX_DEFAULT_MARGIN_PCT = 10;
@@ -41,8 +42,6 @@ export interface MarginSpec {
   groupTests: Record<string, number>;
 }
 
-const isTest = (name: string): name is TestName => (TESTS as readonly string[]).includes(name);
-
 /**
  * Parses `--margin`: `5` (everything), `lab=3` (a group), `cpu=2` (a test: a name that is a test
  * name means the test), `lab:fileio=10` (a test in a group), `cpu:*=4` (a group that is called
@@ -66,14 +65,14 @@ export function parseMarginSpec(text: string): MarginSpec {
     if (key === '') throw new Error(`margin: '${part}' names no group or test`);
     const colon = key.indexOf(':');
     if (colon < 0) {
-      if (isTest(key)) out.tests[key] = pct;
+      if (isTestName(key)) out.tests[key] = pct;
       else out.groups[key] = pct;
       continue;
     }
     const [group, test] = [key.slice(0, colon).trim(), key.slice(colon + 1).trim()];
     if (group === '') throw new Error(`margin: '${part}' names no group before ':'`);
     if (test === '*') out.groups[group] = pct;
-    else if (isTest(test)) out.groupTests[`${group}:${test}`] = pct;
+    else if (isTestName(test)) out.groupTests[`${group}:${test}`] = pct;
     else throw new Error(`margin: '${part}': '${test}' is not a test (${TESTS.join(', ')}, or * for the whole group)`);
   }
   return out;
