@@ -50,6 +50,12 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
     default: '5m',
   },
   {
+    name: 'unhealthy-after',
+    type: 'duration',
+    help: 'health answers NOT_SERVING once InfluxDB has refused or not answered every write this long',
+    default: '60s',
+  },
+  {
     name: 'metrics-listen',
     type: 'address',
     help: "serve the collector's health for Prometheus at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; off unless given; docs/grafana.md)",
@@ -70,6 +76,8 @@ export interface CollectorOptions {
   baselineWindowMs?: number;
   /** An agent without a heartbeat for this long is written as silent (`agent_silence`; default 5 min). */
   silenceAfterMs?: number;
+  /** health NOT_SERVING once every write has failed this long (default 60 s). */
+  unhealthyAfterMs?: number;
   /** Period of `collector_stats` and of the silence check (default 60 s; 0 = off). */
   statsPeriodMs?: number;
   /** Equivalence margins for verdicts (default: the table per test and metric, lib/compare/margin.ts). */
@@ -129,6 +137,7 @@ export function collectorOptions(values: OptionValues, argv: readonly string[], 
     },
     baselineWindowMs: duration(values, 'baseline-window'),
     silenceAfterMs: duration(values, 'silence-after'),
+    unhealthyAfterMs: duration(values, 'unhealthy-after'),
     statsPeriodMs: duration(values, 'stats-interval'),
     ...(optStr(values, 'metrics-listen') !== undefined ? { metricsListen: optStr(values, 'metrics-listen') } : {}),
     margins: marginOption(optStr(values, 'margin')),

@@ -20,6 +20,7 @@ import { createChainCalculator, logProblemsOnce } from './overhead/chain/calcula
 import { createChangeDetector } from './changes/index.js';
 import { startPeriodicChecks } from './health/periodic.js';
 import { createClockRecorder } from './health/clock.js';
+import { watchStoring } from './health/storing.js';
 import { WriteTimer, type StatsSnapshot } from './health/stats.js';
 import { collectorRegistry, serveMetrics, type MetricsServer } from './health/metrics.js';
 import { Pipeline } from './pipeline.js';
@@ -140,6 +141,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     'collector listening',
   );
 
+  const storing = watchStoring(writer, server.setServing, opts.unhealthyAfterMs ?? 60_000, log);
   const statsPeriodMs = opts.statsPeriodMs ?? 60_000;
   const periodic = startPeriodicChecks({
     influx,
@@ -164,6 +166,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     async stop(timeoutMs = 10_000) {
       // Read nothing new, write what was read (its acks go out), then close every stream.
       server.notServing();
+      storing.stop();
       await periodic.stop();
       for (const c of open) c.pause();
       const flushed = await writer.close(timeoutMs);

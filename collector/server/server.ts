@@ -12,6 +12,8 @@ export interface CollectorServer {
   port: number;
   /** Says NOT_SERVING on every health service name (at the start of a stop). */
   notServing(): void;
+  /** SERVING or NOT_SERVING while running (InfluxDB takes writes or not: health/storing.ts); a stop wins. */
+  setServing(serving: boolean): void;
   forceShutdown(): void;
 }
 
@@ -39,10 +41,15 @@ export async function serveCollector(listen: string, creds: grpc.ServerCredentia
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${listen}: ${err.message}`)) : resolve(p))),
   );
+  let stopping = false;
   return {
     port,
     notServing: () => {
+      stopping = true;
       for (const s of HEALTH_SERVICES) health.setStatus(s, 'NOT_SERVING');
+    },
+    setServing: (serving) => {
+      if (!stopping) for (const s of HEALTH_SERVICES) health.setStatus(s, serving ? 'SERVING' : 'NOT_SERVING');
     },
     forceShutdown: () => server.forceShutdown(),
   };
