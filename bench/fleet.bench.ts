@@ -9,7 +9,7 @@
 //
 // `npm run bench -- --only=fleet [--dist=DIR] [--fleet-label=before]`. By default a scaled-down
 // fleet that a quiet 2-core machine loads in minutes: 2 groups of 100 guests (so a baseline run
-// still recomputes a 100-guest group) and 30 days; `--fleet-full` is the issue's 10 groups of 100
+// still recomputes a 100-guest group) and 14 days; `--fleet-full` is the issue's 10 groups of 100
 // for 365 days (hours here); --fleet-groups, --fleet-guests, --fleet-days set each.
 // --fleet-budget=MIN stops the load early (the rate and a projection are reported);
 // --fleet-keep=DIR keeps a copy of the loaded year and --fleet-data=DIR measures on a copy of one
@@ -181,7 +181,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     groups: o.groups ?? 2,
     guestsPerGroup: o.guestsPerGroup ?? 100,
     stacks: 3,
-    days: o.days ?? 30,
+    days: o.days ?? 14,
     trials: 3,
     samplesDays: 29,
     samplesPerRun: 10,
