@@ -268,7 +268,8 @@ pick_from_folder() {
   set -- "$dir"/virt-overhead-agent-*-linux-"$TARGET_ARCH"
   [ $# -gt 1 ] && die "$dir holds several agent files for $TARGET_ARCH ($*): pass one with --from FILE"
   if [ -f "$1" ]; then FROM=$1; return 0; fi
-  have=$(for f in "$dir"/virt-overhead-agent-*-linux-*; do [ -f "$f" ] && printf ' %s' "${f##*-linux-}"; done)
+  # (|| true: with no agent file the loop's last test fails, and set -e would end the script here)
+  have=$(for f in "$dir"/virt-overhead-agent-*-linux-*; do [ -f "$f" ] && printf ' %s' "${f##*-linux-}"; done || true)
   set -- "$dir"/virt-overhead-agent-*.mjs
   if [ -f "$1" ] && [ $# -eq 1 ] && find_node_quietly; then
     say "note: no agent file for $TARGET_ARCH in $dir; using the bundle $(basename "$1") with Node.js $version at $NODE"
@@ -410,6 +411,29 @@ check_collector_resolves() {
   command -v getent >/dev/null 2>&1 || return 0
   getent ahosts "$host" >/dev/null 2>&1 ||
     say "warning: --collector $SET_collector: '$host' does not resolve on this machine; check the name. Until it resolves, each run keeps its results in $STATE/spool (sent once the collector is reached) and the unit exits with status 3"
+}
+
+# Option pairs the agent refuses at start (agent/stream/credentials.ts): each run would exit 2
+# and measure nothing, so say it now, on --dry-run too, from the values agent.yaml will hold.
+effective() { eval "v=\${SET_$1:-}"; [ -n "$v" ] || v=$(existing_value "$1"); printf '%s' "$v"; }
+warn_refused_pairs() {
+  collector=$(effective collector) ca=$(effective tls_ca) cert=$(effective tls_cert) key=$(effective tls_key) plain=$(effective allow_plaintext)
+  refuses="warning: the agent will refuse to run with these settings (each run would exit 2 and measure nothing):"
+  if [ -n "$cert" ] && [ -z "$key" ]; then say "$refuses --tls-cert without --tls-key: give both (mutual TLS) or neither"; fi
+  if [ -z "$cert" ] && [ -n "$key" ]; then say "$refuses --tls-key without --tls-cert: give both (mutual TLS) or neither"; fi
+  for f in "$ca" "$cert" "$key"; do
+    [ -z "$f" ] || [ -e "$ROOT$f" ] || say "$refuses $f (a --tls-* file) does not exist${ROOT:+ in $ROOT}; it must be there before the first run"
+  done
+  if [ -n "$collector" ] && [ -z "$ca$cert$key" ] && [ "$plain" != true ]; then
+    host=${collector%:*}; host=${host#[}; host=${host%]}
+    case $host in
+      localhost|::1|127.*) ;;
+      *) say "$refuses --collector $collector is not on this machine and no --tls-ca is given, so it would send results in plain text ('refusing to send results in plain text to $collector'). Give --tls-ca FILE (the CA that signed the collector's certificate: virt-overhead cert), or --allow-plaintext on a network you trust" ;;
+    esac
+  fi
+  if [ "$plain" = true ] && [ -n "$ca$cert$key" ]; then say "note: --allow-plaintext has no effect: with --tls-ca/--tls-cert the agent always uses TLS"; fi
+  if [ -n "$(effective tls_server_name)" ] && [ -z "$ca$cert$key" ]; then say "note: --tls-server-name has no effect without --tls-ca (plain text has no certificate to check)"; fi
+  return 0
 }
 
 # ---- agent.yaml ---------------------------------------------------------------------------
@@ -641,6 +665,7 @@ do_install() {
     *) find_node ;;
   esac
   check_collector_resolves
+  warn_refused_pairs
   read_manifest
   resolve_run_mode
 

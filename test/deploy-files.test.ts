@@ -159,28 +159,4 @@ describe('docker-compose.yml', () => {
     expect(none.stderr).toContain('set GRAFANA_ADMIN_PASSWORD');
   });
 });
-
-describe('cloud-init user-data', () => {
-  const text = readFileSync(join(REPO, 'deploy/cloud-init/agent.yaml'), 'utf8');
-  const data = parseYaml(text) as { write_files: { path: string; permissions: string; content: string }[]; runcmd: string[][]; packages: string[] };
-
-  it('is #cloud-config that writes a root-only token and runs the installer on first boot', () => {
-    expect(text.startsWith('#cloud-config\n')).toBe(true);
-    const token = data.write_files.find((f) => f.path === '/etc/virt-overhead/token');
-    expect(token?.permissions).toBe('0600');
-    const firstboot = data.write_files.find((f) => f.path === '/usr/local/sbin/virt-overhead-firstboot');
-    expect(firstboot?.permissions).toBe('0755');
-    expect(data.runcmd).toEqual([['/usr/local/sbin/virt-overhead-firstboot']]);
-    expect(data.packages).toEqual(['sysbench']);
-  });
-
-  it('its first-boot script is valid sh and passes only options the installer knows', () => {
-    const script = data.write_files.find((f) => f.path === '/usr/local/sbin/virt-overhead-firstboot')!.content;
-    const file = join(work, 'firstboot.sh');
-    writeFileSync(file, script);
-    expect(run('sh', ['-n', file]).status).toBe(0);
-    const options = [...script.matchAll(/ (--[a-z-]+)/g)].map((m) => m[1]!);
-    const help = run('sh', [join(REPO, 'deploy/install-agent.sh'), '--help']).stdout;
-    for (const o of new Set(options)) expect(help, o).toContain(o);
-  });
-});
+// The cloud-init sample: test/deploy-cloud-init.test.ts.
