@@ -114,7 +114,7 @@ describe('installer: bad input without a guest', () => {
     // The installed package runs, still without a network (the launcher's paths are the target's: run it by hand).
     const v = spawnSync('unshare', ['-n', process.execPath, join(root, 'opt/virt-overhead/lib/virt-overhead-agent.mjs'), '--version'], { encoding: 'utf8' });
     expect(v.status, v.stderr).toBe(0);
-    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(v.stdout.trim()).toMatch(/^virt-overhead \d+\.\d+\.\d+ \(commit /);
   });
 
   it('a re-run with an option keeps what the operator added to agent.yaml by hand', () => {
