@@ -94,7 +94,7 @@ describe('bad input: a clear message and exit 2, nothing run', () => {
     [['detect', '--root', '/nonexistent'], /--root \/nonexistent: no such directory/, {}],
     [['collector', '--listen', '127.0.0.1:notaport'], /--listen 127\.0\.0\.1:notaport: 'notaport' is not a port/, {}],
     [['health', '--collector', 'nohostport'], /--collector nohostport: 'nohostport' is not HOST:PORT/, {}],
-    [['report', '--changes', '--html', join(dir, 'x.html')], /--html and --changes do not go together/, {}],
+    [['report', '--compare', 'a,b', '--html', join(dir, 'x.html')], /--html and --compare do not go together/, {}],
     [['report', '--metrics', 'some'], /--metrics: expected one of key, all, not 'some'/, {}],
     [['report', '--since', 'soon'], /--since: cannot read duration 'soon'/, {}],
     [['report', '--interval', '6h'], /report does not take --interval/, {}],

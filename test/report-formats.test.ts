@@ -6,13 +6,14 @@
 // csv module as an independent one), a kernel string holding a comma, quotes and a line break
 // intact; --fail-on's and an empty selection's exit codes are the process's own.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
 import { createOverheadCalculator } from '../collector/overhead/index.js';
@@ -264,4 +265,139 @@ describe('bad input', () => {
     const r = await runCli(['report', '--help']);
     expect(r.stdout).toMatch(/Exit status:[\s\S]*\n {2}3 +--fail-on[\s\S]*\n {2}4 +nothing to report/);
   });
+});
+
+/** Boxes that overlap by more than a pixel each way. */
+type Box = { x: number; y: number; width: number; height: number; text: string };
+function overlapping(boxes: readonly Box[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i]!;
+      const b = boxes[j]!;
+      if (a.x + a.width > b.x + 1 && b.x + b.width > a.x + 1 && a.y + a.height > b.y + 1 && b.y + b.height > a.y + 1) out.push(`${a.text} × ${b.text}`);
+    }
+  return out;
+}
+
+describe('the HTML page, rendered in headless Chromium (screenshots in test/artifacts/)', () => {
+  // playwright-core drives Debian's chromium (never a downloaded browser); the flags of docs/DEVELOPING.md.
+  const launch = () =>
+    chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+
+  it('the fleet page: one reference (baseline = 1), facts in a header, labels apart, each guest over time with its change point, nothing fetched', async () => {
+    const file = join(dir, 'fleet.html');
+    const r = await cli('--html', file);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script|<link|src=|@import|url\(/i);
+    const json = JSON.parse((await cli('--format', 'json')).stdout) as any;
+    const browser = await launch();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const requests: string[] = [];
+      page.on('request', (q) => requests.push(q.url()));
+      await page.goto(`file://${file}`, { waitUntil: 'load' });
+      expect(requests.filter((u) => u !== `file://${file}`)).toEqual([]);
+
+      // One reference: the baseline's bar reaches the dashed line at 1; each guest's bar is labelled with the engine's ratio.
+      const chart = await page.$eval('svg.chart', (svg) => {
+        const ref = (svg.querySelector('line.ref') as SVGGraphicsElement).getBBox();
+        const bars = [...svg.querySelectorAll('rect.bar')].map((b) => ({
+          title: b.querySelector('title')!.textContent!,
+          top: (b as SVGGraphicsElement).getBBox().y,
+        }));
+        const labels = [...svg.querySelectorAll('text.metric, text.dir, text.val, text.legend, text.tick, text.ylabel')].map((t) => {
+          const b = t.getBoundingClientRect(); // on screen, rotation included
+          return { x: b.x, y: b.y, width: b.width, height: b.height, text: t.textContent! };
+        });
+        return { refY: ref.y, bars, labels, vals: [...svg.querySelectorAll('text.val')].map((t) => t.textContent) };
+      });
+      const native = chart.bars.find((b) => b.title.startsWith('native host-a'))!;
+      expect(Math.abs(native.top - chart.refY)).toBeLessThan(1);
+      const results = json.sections[0].metrics[0].results as any[];
+      for (const res of results.filter((x) => x.vs_reference?.ratio != null)) expect(chart.vals).toContain(res.vs_reference.ratio.toFixed(2));
+      expect(overlapping(chart.labels)).toEqual([]);
+
+      // Facts in a header; the older agent's unknown; the kernel's quotes and comma as text.
+      const facts = await page.$eval('table.facts', (t) => (t as HTMLElement).innerText);
+      expect(facts).toContain('AMD EPYC 7B13');
+      expect(facts).toMatch(/6\.1\.0-13-amd64, "custom"\s+build #1/);
+      expect((await page.$$eval('table.facts tr', (rows) => rows.map((r) => (r as HTMLElement).innerText))).find((t) => t.includes('vm-old'))).toMatch(
+        /unknown/,
+      );
+
+      // Over time: vm-shift's plot has its interval band and its change point; time labels apart.
+      const plots = await page.$$eval('svg.timeline', (svgs) =>
+        svgs.map((svg) => ({
+          label: svg.getAttribute('aria-label')!,
+          bands: svg.querySelectorAll('polygon.band').length,
+          changes: svg.querySelectorAll('line.cp').length,
+          points: svg.querySelectorAll('circle.pt').length,
+          labels: [...svg.querySelectorAll('text')].map((t) => {
+            const b = t.getBoundingClientRect(); // on screen, rotation included
+            return { x: b.x, y: b.y, width: b.width, height: b.height, text: t.textContent! };
+          }),
+        })),
+      );
+      const shift = plots.find((p) => p.label.includes('vm-shift') && p.label.includes('events_per_sec'))!;
+      expect(shift.bands).toBe(1);
+      expect(shift.changes).toBeGreaterThanOrEqual(1);
+      expect(shift.points).toBeGreaterThan(10);
+      for (const p of plots) expect(overlapping(p.labels.filter((l) => !/^(regression|improvement)$/.test(l.text))), p.label).toEqual([]);
+
+      // Human times, the ISO time in a title.
+      const times = await page.$$eval('time', (ts) => ts.map((t) => ({ text: t.textContent!, title: t.getAttribute('title')! })));
+      expect(times.length).toBeGreaterThan(2);
+      for (const t of times) {
+        expect(t.title).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        expect(t.text).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC$/);
+      }
+
+      mkdirSync('test/artifacts', { recursive: true });
+      await page.screenshot({ path: 'test/artifacts/report-fleet.png', fullPage: true });
+      await page.locator('figure', { hasText: 'vm-shift · cpu' }).first().screenshot({ path: 'test/artifacts/report-guest-over-time.png' });
+      // The terminal report with its facts, as text and drawn as a terminal would.
+      const terminal = (await cli()).stdout;
+      writeFileSync('test/artifacts/report-terminal.txt', terminal);
+      await page.setContent(
+        `<pre style="font:12px DejaVu Sans Mono,monospace;background:#111;color:#ddd;padding:12px;margin:0;display:inline-block">${terminal.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>`,
+      );
+      await page.locator('pre').screenshot({ path: 'test/artifacts/report-terminal.png' });
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
+  it('report --changes --html writes its page too: the change listed, too-short series folded into one line', async () => {
+    const file = join(dir, 'changes.html');
+    const r = await cli('--changes', '--html', file);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`wrote ${file}`);
+    const html = readFileSync(file, 'utf8');
+    const section = html.slice(html.indexOf('<section id="changes">'));
+    expect(section).toMatch(/fleet · vm-shift · cpu .*regression: overhead \+1\d\.\d % → \+5\d\.\d %/);
+    expect(section.match(/too short/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(html).toContain('<svg class="timeline"');
+    const browser = await launch();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`file://${file}`, { waitUntil: 'load' });
+      mkdirSync('test/artifacts', { recursive: true });
+      await page.screenshot({ path: 'test/artifacts/report-changes.png', fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });

@@ -9,9 +9,7 @@ import { influxConnection, influxOptions } from '../../lib/influx-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { inertJsonText, inertOutput } from '../../lib/inert.js';
 import { redactUrl } from '../../lib/secret-file.js';
-import { renderHtmlReport } from '../../collector/report/index.js';
-import { appendSections, renderChangesSection } from '../../collector/changes/report.js';
-import { renderChainHtml } from '../../collector/report/chain/format.js';
+import { renderPage } from '../../collector/report/page.js';
 import { buildDocument, isEmpty, type ReportDocument, type ReportKind } from '../../collector/report/document.js';
 import { FORMATS, renderDocument, type ReportFormat } from '../../collector/report/output.js';
 import { FAIL_ON_VALUES, checkFailOn, gateFindings } from '../../collector/report/gate.js';
@@ -29,8 +27,13 @@ const SPECS: OptionSpec[] = [
     default: 'key',
     conflicts: ['changes', 'compare'],
   },
-  // The HTML page is the overhead table's: --compare prints its own table and writes no page.
-  { name: 'html', type: 'path', help: 'also write a self-contained HTML report to this file', conflicts: ['changes', 'compare'] },
+  // The page is the overhead table's or the change points': --compare prints its own table and writes no page.
+  {
+    name: 'html',
+    type: 'path',
+    help: "also write a self-contained HTML page to this file (the table or --changes, each guest's overhead over time, the systems' facts)",
+    conflicts: ['compare'],
+  },
   { name: 'compare', type: 'string', help: 'A,B: variant B against variant A in --group (change, 95 % CI, verdict)', conflicts: ['changes'] },
   {
     ...MARGIN_OPTION(
@@ -146,8 +149,8 @@ export async function run(argv: string[]): Promise<number> {
     return EMPTY_EXIT;
   }
   process.stdout.write(printable(renderDocument(doc, format), format));
-  if (html && doc.kind === 'overhead') {
-    writeFileSync(html, appendSections(renderHtmlReport(doc.report), [renderChangesSection(doc.changes ?? []), renderChainHtml(doc.chains)]));
+  if (html && doc.kind !== 'compare') {
+    writeFileSync(html, await renderPage(doc, influx));
     process.stderr.write(`wrote ${html}\n`);
   }
   const found = gateFindings(doc, failOn);
