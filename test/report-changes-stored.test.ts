@@ -96,4 +96,13 @@ describe('report --changes from stored verdicts equals analysing every series (r
     // The report wrote nothing: vm-old is analysed by each report until the collector analyses it again.
     expect(((await influx.query(`SELECT count("runs") FROM "overhead_series" WHERE "agent" = 'vm-old'`)) as unknown[]).length).toBe(0);
   });
+  it('bad input: a range with no data, and a database with none, give an empty report on both paths', async () => {
+    // After every run (the first test stored a month): nothing in the range, nothing invented.
+    const sinceMs = Date.now() + 86_400_000;
+    expect(await changesReport({ influx, database: DB, sinceMs })).toEqual([]);
+    expect(await changesReport({ influx, database: DB, sinceMs, recompute: true })).toEqual([]);
+    const empty = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'empty_changes' });
+    await empty.createDatabase('empty_changes');
+    for (const recompute of [false, true]) expect(await changesReport({ influx: empty, database: 'empty_changes', sinceMs: 0, recompute })).toEqual([]);
+  });
 });
