@@ -281,7 +281,7 @@ function overlapping(boxes: readonly Box[]): string[] {
 }
 
 describe('the HTML page, rendered in headless Chromium (screenshots in test/artifacts/)', () => {
-  // playwright-core drives Debian's chromium (never a downloaded browser); the flags of docs/DEVELOPING.md.
+  // playwright-core drives Debian's chromium (never a downloaded browser), headless, with a fresh profile of its own.
   const launch = () =>
     chromium.launch({
       executablePath: '/usr/bin/chromium',
