@@ -16,6 +16,7 @@ import { influxClient } from '../collector/influx/client.js';
 import { loadTokens } from '../collector/server/tokens.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { packageRoot } from '../lib/root.js';
+import { measurementRef } from '../schema/retention.js';
 import { bundleWorkDir } from '../test/support/install-root.js';
 import { startCollectorProc, stopProc, type CollectorProc } from '../test/reliability/support/procs.js';
 import { AGENT_VERSION } from '../lib/version.js';
@@ -303,7 +304,7 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
         // each once; no run InfluxDB has that no log announced.
         const rows = await rowsOf(group);
         const samples = (await influxClient(stack.influxUrl, stack.database).query(
-          `SELECT sample_id, run_id FROM sysbench_interval WHERE "group" = '${group}'`,
+          `SELECT sample_id, run_id FROM ${measurementRef('sysbench_interval')} WHERE "group" = '${group}'`,
         )) as unknown as Row[];
         const finishedRuns = [...logs.values()].flat().filter((o) => o.msg === 'suite finished');
         const byRun = (list: Row[]) => {

@@ -6,14 +6,15 @@
 #   scripts/bootstrap.sh --test   the lab's packages plus the test tools: systemd (unit checks),
 #                                 docker-compose, chromium (HTML report), openssl (TLS tests), gcc,
 #                                 man-db (the man pages render), QEMU's user emulator with the arm64
-#                                 C libraries (the aarch64 agent file)
+#                                 C libraries (the aarch64 agent file), mmdebstrap (the real
+#                                 Debian guest of lab/debian-guest.test.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 level=${1:-}
 runtime=(sysbench influxdb influxdb-client)
 lab=(qemu-system-x86 busybox-static kmod e2fsprogs xz-utils zstd binutils util-linux)
-testing=(systemd docker-compose chromium gcc libc6-dev openssl man-db qemu-user libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
+testing=(systemd docker-compose chromium gcc libc6-dev openssl man-db qemu-user libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross mmdebstrap)
 
 missing_of() {
   local p
