@@ -8,7 +8,7 @@
 // mid-run, a collector address that does not resolve, a full disk, --uninstall.
 // Slow (minutes): runs only with VIRT_OVERHEAD_SLOW=1.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import { loadTokens } from '../collector/server/tokens.js';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { packageRoot } from '../lib/root.js';
 import { measurementRef } from '../schema/retention.js';
-import { bundleWorkDir } from '../test/support/install-root.js';
+import { agentFilesDir, bundleWorkDir } from '../test/support/install-root.js';
 import { startCollectorProc, stopProc, type CollectorProc } from '../test/reliability/support/procs.js';
 import { AGENT_VERSION } from '../lib/version.js';
 import { createDebianGuest } from './debian-guest.js';
@@ -47,26 +47,18 @@ beforeAll(async () => {
   writeFileSync(tokens, ['wait', 'cut'].map((m) => `- token: "${TOKEN}-${m}"\n  agent: ${HOST}\n  group: ${GROUP}-${m}\n`).join(''), { mode: 0o600 });
   stack = await startLocalStack({ dataDir: join(dir, 'influx'), tokens: loadTokens(tokens) });
   work = bundleWorkDir('vo-debian-bundle-');
-  newerBundle(join(work, 'virt-overhead-agent.mjs'), join(work, 'new', 'virt-overhead-agent.mjs'), NEW_VERSION);
+  newerBundle(join(work, 'new', 'virt-overhead-agent.mjs'), NEW_VERSION);
 }, 300_000);
 
 /** The version the upgrade installs. */
 const NEW_VERSION = `${AGENT_VERSION}-upgrade.1`;
-/**
- * The same bundle announcing a newer version, as the next release's bundle would: its banner
- * writes the package.json the agent reads its version from (deploy/bundle.sh).
- */
-function newerBundle(from: string, to: string, version: string): void {
-  let text = readFileSync(from, 'utf8');
-  for (const [a, b] of [
-    [`"virt-overhead-" + "${AGENT_VERSION}" + "-"`, `"virt-overhead-" + "${version}" + "-"`],
-    [`\\"version\\":\\"${AGENT_VERSION}\\"`, `\\"version\\":\\"${version}\\"`],
-  ] as const) {
-    if (text.split(a).length !== 2) throw new Error(`the bundle's banner changed: ${a} is not there exactly once`);
-    text = text.replace(a, b);
-  }
+/** The next release's bundle: deploy/bundle.sh --version stamps `version` into it (its banner's package.json). */
+function newerBundle(to: string, version: string): void {
+  const rel = agentFilesDir('vo-debian-newer-', { arches: ['none'], version });
   mkdirSync(join(to, '..'), { recursive: true });
-  writeFileSync(to, text, { mode: 0o755 });
+  copyFileSync(join(rel, `virt-overhead-agent-${version}.mjs`), to);
+  chmodSync(to, 0o755);
+  rmSync(rel, { recursive: true, force: true });
 }
 
 afterAll(async () => {
