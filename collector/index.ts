@@ -14,6 +14,7 @@ import { checkRetention, setUpRetention } from './influx/setup.js';
 import { lineWriter, rawQuery } from './influx/http.js';
 import { BatchWriter } from './influx/writer.js';
 import type { WriteListener } from './listener.js';
+import { influxStore } from './store/influx.js';
 import { createFactsRecorder } from './facts/listener.js';
 import { createOverheadCalculator } from './overhead/index.js';
 import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
@@ -58,6 +59,9 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   if (opts.createDatabase) await createDatabase();
   else await checkRetention(query, database, retention, log);
 
+  // Derived data is read and written through the store (the nested-stack layers, silence and
+  // the collector's stats so far); the agents' records through the writer.
+  const store = influxStore({ url: opts.influxUrl, database }, { retention, query });
   // After each write, in this order: a run's facts before its overhead, overhead before the
   // layers and change points that read it.
   const windowMs = opts.baselineWindowMs ?? 86_400_000;
@@ -68,7 +72,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     ...(computes
       ? [
           createOverheadCalculator({ influx, database, windowMs, margins: opts.margins }),
-          createChainCalculator({ influx, database, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
+          createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
           ...(opts.changes !== false ? [createChangeDetector({ influx, database, overheadWindowMs: windowMs })] : []),
         ]
       : []),
@@ -83,7 +87,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     pointsFailed: writer.failedWrites,
     queueDepth: writer.queued(),
   });
-  const metrics = opts.metricsListen ? collectorRegistry({ snapshot, influx, database, version: AGENT_VERSION, log }) : null;
+  const metrics = opts.metricsListen ? collectorRegistry({ snapshot, store, version: AGENT_VERSION, log }) : null;
   const writeTimer = new WriteTimer(metrics?.observeWrite);
   const guard = new HistoryGuard(query, undefined, (m) => measurementRef(m as Measurement, retention));
   const writer = new BatchWriter(writeTimer.wrap(lineWriter(target)), {
@@ -144,12 +148,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const storing = watchStoring(writer, server.setServing, opts.unhealthyAfterMs ?? 60_000, log);
   const statsPeriodMs = opts.statsPeriodMs ?? 60_000;
   const periodic = startPeriodicChecks({
-    influx,
-    database,
+    store,
     collectorId: `${hostname()}:${port}`,
     periodMs: statsPeriodMs,
     silentAfterMs: opts.silenceAfterMs ?? 300_000,
-    retention,
     timer: writeTimer,
     snapshot,
     log,

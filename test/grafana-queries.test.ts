@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { interpolate, type TimeRange, type VariableValue } from '../grafana/interpolate.js';
 import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
-import { influxClient } from '../collector/influx/client.js';
+import { influxStore } from '../collector/store/influx.js';
 import { checkSilence } from '../collector/health/silence.js';
 import { backfillDownsampled } from '../collector/influx/retention.js';
 import { rawQuery } from '../collector/influx/http.js';
@@ -86,7 +86,7 @@ beforeAll(async () => {
   // The 5-minute downsampling, as the collector's next start does it (the CQ may not have run yet).
   await backfillDownsampled(rawQuery({ url: stack.influxUrl, database: stack.database }), stack.database, DEFAULT_RETENTION);
   // The collector checks silence once a minute; run one check now so agent_silence has rows.
-  await checkSilence(influxClient(stack.influxUrl, stack.database), stack.database, Date.now(), { silentAfterMs: 300_000, periodMs: 60_000 });
+  await checkSilence(influxStore({ url: stack.influxUrl, database: stack.database }), Date.now(), { silentAfterMs: 300_000, periodMs: 60_000 });
   await waitFor('SELECT open_streams FROM collector_stats', 1);
 }, 300_000);
 

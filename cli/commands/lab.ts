@@ -6,6 +6,7 @@ import { influxClient } from '../../collector/influx/client.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
 import { buildChainReport } from '../../collector/report/chain/build.js';
+import { influxStore } from '../../collector/store/influx.js';
 import { formatChainReport } from '../../collector/report/chain/format.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
 import { runLab } from '../../lab/index.js';
@@ -135,7 +136,9 @@ export async function run(argv: string[]): Promise<number> {
         const report = await buildReport({ influx, database, group, since: started });
         process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${redactUrl(influxUrl)}, database ${database}):\n\n`);
         process.stdout.write(inertOutput(formatReportTable(report)));
-        process.stdout.write(inertOutput(formatChainReport(await buildChainReport({ influx, database, group, since: started }))));
+        process.stdout.write(
+          inertOutput(formatChainReport(await buildChainReport({ store: influxStore({ url: influxUrl, database }), group, since: started }))),
+        );
         // Each further QEMU variant against the first, from their interleaved runs, paired.
         for (const b of qemus.slice(1)) {
           process.stdout.write(`\n${b.name} against ${qemus[0]!.name} (report --compare ${qemus[0]!.name},${b.name}):\n`);

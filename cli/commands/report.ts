@@ -3,6 +3,7 @@
 // self-contained HTML file; --fail-on makes it a CI gate.
 import { writeFileSync } from 'node:fs';
 import { influxClient } from '../../collector/influx/client.js';
+import { influxStore } from '../../collector/store/influx.js';
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
 import { influxConnection, influxOptions } from '../../lib/influx-options.js';
@@ -130,6 +131,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     doc = await buildDocument(kind, {
       influx,
+      store: influxStore({ url: str(values, 'influx'), database }),
       database,
       sinceMs: duration(values, 'since'),
       metrics: str(values, 'metrics') as 'key' | 'all',

@@ -5,18 +5,17 @@
 // agents' spool backlog), so the two cannot disagree; prom-client writes the format.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { InfluxDB } from 'influx';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { spoolBacklog, type StatsSnapshot } from './stats.js';
+import type { Store } from '../store/store.js';
 
 const PREFIX = 'virt_overhead_collector_';
 
 export interface MetricsSources {
   snapshot: () => StatsSnapshot;
   /** For the agents' spool backlog (collector_stats' spool_backlog), read at each scrape. */
-  influx: InfluxDB;
-  database: string;
+  store: Store;
   version: string;
   log: Logger;
 }
@@ -63,7 +62,7 @@ export function collectorRegistry(src: MetricsSources): { registry: Registry; ob
     async collect() {
       // InfluxDB unreachable: the gauge keeps its last value and the scrape still answers.
       try {
-        this.set(await spoolBacklog(src.influx, src.database));
+        this.set(await spoolBacklog(src.store, Date.now()));
       } catch (err) {
         src.log.debug({ error: (err as Error).message }, '/metrics: spool backlog not read');
       }

@@ -1,20 +1,17 @@
 // The collector's self-stats and the silence check, once per period, one at a time: a slow
 // InfluxDB never piles them up.
-import type { InfluxDB } from 'influx';
 import type { Logger } from 'pino';
-import type { RetentionSettings } from '../../schema/retention.js';
+import type { Store } from '../store/store.js';
 import { checkSilence } from './silence.js';
 import { writeStats, type StatsSnapshot, type WriteTimer } from './stats.js';
 
 export interface PeriodicOptions {
-  influx: InfluxDB;
-  database: string;
+  store: Store;
   /** The `collector` tag of collector_stats. */
   collectorId: string;
   /** 0: off. */
   periodMs: number;
   silentAfterMs: number;
-  retention: RetentionSettings;
   timer: WriteTimer;
   snapshot: () => StatsSnapshot;
   log: Logger;
@@ -29,8 +26,8 @@ export function startPeriodicChecks(o: PeriodicOptions): { stop(): Promise<void>
           running = running
             .then(async () => {
               const now = Date.now();
-              await writeStats(o.influx, o.database, o.collectorId, o.snapshot(), o.timer, now);
-              await checkSilence(o.influx, o.database, now, { silentAfterMs: o.silentAfterMs, periodMs: o.periodMs, retention: o.retention });
+              await writeStats(o.store, o.collectorId, o.snapshot(), o.timer, now);
+              await checkSilence(o.store, now, { silentAfterMs: o.silentAfterMs, periodMs: o.periodMs });
             })
             .catch((err: Error) => o.log.warn({ error: err.message }, 'collector stats / silence check failed'));
         }, o.periodMs)

@@ -4,9 +4,8 @@
 // so the collector, which knows the time, computes it: every check, for each agent seen in
 // the lookback, seconds since its newest heartbeat. Points are stamped at the check time
 // rounded down to the check period, so several collectors overwrite one point, not add.
-import type { InfluxDB, IPoint } from 'influx';
 import { IDENTITY_TAGS } from '../../schema/influx.js';
-import { policyOf, type RetentionSettings } from '../../schema/retention.js';
+import type { Store, StorePoint } from '../store/store.js';
 
 export interface SilenceOptions {
   /** An agent is silent after this long without a heartbeat. */
@@ -15,8 +14,6 @@ export interface SilenceOptions {
   lookbackMs?: number;
   /** Stamps are rounded down to this (the check period). */
   periodMs: number;
-  /** Retention policies (default DEFAULT_RETENTION): agent_silence is short-lived, like samples. */
-  retention?: RetentionSettings;
 }
 
 export interface AgentSilence {
@@ -25,28 +22,24 @@ export interface AgentSilence {
   silent: boolean;
 }
 
-interface Row {
-  time: { getTime(): number };
-  [k: string]: unknown;
-}
-
 /** Seconds since each agent's newest heartbeat, and whether that is past the limit. */
-export async function agentSilences(influx: InfluxDB, database: string, nowMs: number, opts: SilenceOptions): Promise<AgentSilence[]> {
-  const lookback = Math.round((opts.lookbackMs ?? 30 * 86_400_000) / 1000);
-  const res = (await influx.query(
-    `SELECT last("spooled") FROM "agent_status" WHERE time > now() - ${lookback}s GROUP BY ${IDENTITY_TAGS.map((t) => `"${t}"`).join(', ')}`,
-    { database },
-  )) as unknown as {
-    groups(): Array<{ tags: Record<string, string>; rows: Row[] }>;
-  };
+export async function agentSilences(store: Store, nowMs: number, opts: SilenceOptions): Promise<AgentSilence[]> {
+  const lookbackMs = opts.lookbackMs ?? 30 * 86_400_000;
+  const beats = await store.select({
+    measurement: 'agent_status',
+    fields: ['spooled'],
+    where: { after: BigInt(Math.round(nowMs - lookbackMs)) * 1_000_000n },
+    newest: 1,
+    groupBy: IDENTITY_TAGS,
+  });
   // One row per identity-tag set; an agent that changed tags (a new variant) keeps its newest set.
   const newest = new Map<string, { tags: Record<string, string>; lastMs: number }>();
-  for (const g of res.groups()) {
-    const lastMs = g.rows[0]?.time.getTime();
-    if (lastMs === undefined) continue;
-    const key = JSON.stringify([g.tags.group, g.tags.agent]);
+  for (const b of beats) {
+    const lastMs = Number(b.timeNs / 1_000_000n);
+    const tags = Object.fromEntries(IDENTITY_TAGS.map((t) => [t, b.tags[t] ?? '']));
+    const key = JSON.stringify([tags.group, tags.agent]);
     const prev = newest.get(key);
-    if (!prev || lastMs > prev.lastMs) newest.set(key, { tags: g.tags, lastMs });
+    if (!prev || lastMs > prev.lastMs) newest.set(key, { tags, lastMs });
   }
   return [...newest.values()].map(({ tags, lastMs }) => {
     const silentS = Math.max(0, (nowMs - lastMs) / 1000);
@@ -55,16 +48,16 @@ export async function agentSilences(influx: InfluxDB, database: string, nowMs: n
 }
 
 /** Computes and writes `agent_silence` for every agent; returns what it wrote. */
-export async function checkSilence(influx: InfluxDB, database: string, nowMs: number, opts: SilenceOptions): Promise<AgentSilence[]> {
-  const all = await agentSilences(influx, database, nowMs, opts);
+export async function checkSilence(store: Store, nowMs: number, opts: SilenceOptions): Promise<AgentSilence[]> {
+  const all = await agentSilences(store, nowMs, opts);
   const stamp = BigInt(Math.floor(nowMs / opts.periodMs) * opts.periodMs) * 1_000_000n;
-  const points: IPoint[] = all.map((s) => ({
+  const points: StorePoint[] = all.map((s) => ({
     measurement: 'agent_silence',
     tags: s.tags,
     fields: { silent_s: s.silentS, silent: s.silent ? 1 : 0, limit_s: opts.silentAfterMs / 1000 },
     timestamp: stamp.toString(),
   }));
-  const retentionPolicy = policyOf('agent_silence', opts.retention);
-  if (points.length > 0) await influx.writePoints(points, { database, precision: 'n', ...(retentionPolicy ? { retentionPolicy } : {}) });
+  // agent_silence is short-lived, like samples: the store writes it into its retention policy.
+  if (points.length > 0) await store.write(points);
   return all;
 }

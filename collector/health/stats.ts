@@ -2,7 +2,7 @@
 // open streams, points written and failed (totals since start), queue depth, write latency
 // (an ack goes out as soon as its batch's write returns, so this is the ack latency less the
 // batching wait, at most --flush-ms), and the spool backlog the agents report.
-import type { InfluxDB } from 'influx';
+import type { Store } from '../store/store.js';
 import type { Post } from '../influx/http.js';
 
 /** Times each InfluxDB write; read and reset once per period (and each time told to `observe`: /metrics). */
@@ -42,35 +42,35 @@ export interface StatsSnapshot {
 }
 
 /** Sum over agents of the `spooled` count of each one's newest heartbeat in the last hour. */
-export async function spoolBacklog(influx: InfluxDB, database: string): Promise<number> {
-  const rows = (await influx.query(
-    `SELECT sum("spooled") AS "backlog" FROM (SELECT last("spooled") AS "spooled" FROM "agent_status" WHERE time > now() - 1h GROUP BY "group", "agent")`,
-    { database },
-  )) as unknown as Array<{ backlog?: number }>;
-  return rows[0]?.backlog ?? 0;
+export async function spoolBacklog(store: Store, nowMs: number): Promise<number> {
+  const beats = await store.select({
+    measurement: 'agent_status',
+    fields: ['spooled'],
+    where: { after: BigInt(Math.round(nowMs - 3_600_000)) * 1_000_000n },
+    newest: 1,
+    groupBy: ['group', 'agent'],
+  });
+  return beats.reduce((sum, b) => sum + (typeof b.fields.spooled === 'number' ? b.fields.spooled : 0), 0);
 }
 
-export async function writeStats(influx: InfluxDB, database: string, collector: string, snap: StatsSnapshot, timer: WriteTimer, nowMs: number): Promise<void> {
+export async function writeStats(store: Store, collector: string, snap: StatsSnapshot, timer: WriteTimer, nowMs: number): Promise<void> {
   const t = timer.take();
-  const backlog = await spoolBacklog(influx, database);
-  await influx.writePoints(
-    [
-      {
-        measurement: 'collector_stats',
-        tags: { collector },
-        fields: {
-          open_streams: snap.openStreams,
-          points_written: snap.pointsWritten,
-          points_failed: snap.pointsFailed,
-          queue_depth: snap.queueDepth,
-          writes: t.writes,
-          write_ms_avg: t.avgMs,
-          write_ms_max: t.maxMs,
-          spool_backlog: backlog,
-        },
-        timestamp: (BigInt(Math.round(nowMs)) * 1_000_000n).toString(),
+  const backlog = await spoolBacklog(store, nowMs);
+  await store.write([
+    {
+      measurement: 'collector_stats',
+      tags: { collector },
+      fields: {
+        open_streams: snap.openStreams,
+        points_written: snap.pointsWritten,
+        points_failed: snap.pointsFailed,
+        queue_depth: snap.queueDepth,
+        writes: t.writes,
+        write_ms_avg: t.avgMs,
+        write_ms_max: t.maxMs,
+        spool_backlog: backlog,
       },
-    ],
-    { database, precision: 'n' },
-  );
+      timestamp: (BigInt(Math.round(nowMs)) * 1_000_000n).toString(),
+    },
+  ]);
 }

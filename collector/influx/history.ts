@@ -283,6 +283,9 @@ export class HistoryGuard {
  */
 const PRESENT: Record<string, string> = { sysbench: 'result_id', sysbench_interval: 'sample_id', agent_status: 'state' };
 
+/** The agents' records the guard checks: append-only, written only through the batch writer. */
+export const GUARDED_MEASUREMENTS: ReadonlySet<string> = new Set(Object.keys(PRESENT));
+
 /** Never a content hash (those are base64url): a pre-hash point holding another record. */
 const LEGACY_OTHER = '!other';
 

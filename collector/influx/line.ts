@@ -27,12 +27,23 @@ export function fieldValue(v: number | string | boolean): string {
   return `"${v.replace(STRING_SPECIAL, '\\$&')}"`;
 }
 
+/**
+ * A tag value read back from InfluxDB, to write a point into the same series (derived data):
+ * InfluxDB 1.x keeps a backslash in a tag as written, so doubling it (escapeKey) would name
+ * another series. Agents' values never hold one (validate.ts); values from tests may.
+ */
+export function escapeReadBack(s: string): string {
+  return s.replace(READ_BACK_SPECIAL, '\\$&');
+}
+
+const READ_BACK_SPECIAL = /[,= ]/g;
+
 /** measurement,tag=value,... with tags sorted (InfluxDB's preferred order) and empty values left out. */
-export function seriesKey(measurement: string, tags: Record<string, string>): string {
+export function seriesKey(measurement: string, tags: Record<string, string>, escapeValue: (s: string) => string = escapeKey): string {
   let key = escapeMeasurement(measurement);
   for (const name of Object.keys(tags).sort()) {
     const value = tags[name];
-    if (value) key += `,${escapeKey(name)}=${escapeKey(value)}`;
+    if (value) key += `,${escapeKey(name)}=${escapeValue(value)}`;
   }
   return key;
 }

@@ -5,33 +5,36 @@
 // leave the old fields beside the new ratio, and a point under another baseline_agent would stay
 // as a second answer for the run. When the stored points hold anything the new ones do not, they
 // are deleted first.
-import type { InfluxDB, IPoint } from 'influx';
 import { MEASUREMENTS } from '../../schema/influx.js';
-import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
-import { coveredBy, type StoredRow } from '../influx/stored.js';
+import type { Row, Store, StorePoint } from '../store/store.js';
 
 /** The points of one agent's test and profile in a group: where a run's comparison points live. */
-export function runSeriesWhere(group: string, agent: string, test: string, profile: string): string {
-  return [eq('group', group), eq('agent', agent), eq('test', test), eq('profile', profile)].join(' AND ');
+export function runSeries(group: string, agent: string, test: string, profile: string): Record<string, string> {
+  return { group, agent, test, profile };
 }
 
 /**
- * `where` selects the run's points (group, agent, test, profile); every point in `points` is
+ * `series` selects the run's points (group, agent, test, profile); every point in `points` is
  * stamped `startNs`. Returns whether the old points had to be deleted.
  */
 export async function replaceRunPoints(
-  influx: InfluxDB,
-  database: string,
+  store: Store,
   measurement: 'overhead' | 'overhead_chain',
-  where: string,
+  series: Readonly<Record<string, string>>,
   startNs: bigint,
-  points: readonly IPoint[],
+  points: readonly StorePoint[],
 ): Promise<boolean> {
   const tags: readonly string[] = MEASUREMENTS[measurement].tags;
-  const at = `${where} AND ${timeBetween(startNs, startNs)}`;
-  const stored = (await influx.query(`SELECT * FROM ${quoteIdent(measurement)} WHERE ${at}`, { database })) as unknown as StoredRow[];
-  const replace = !stored.every((row) => coveredBy(row, points, tags));
-  if (replace) await influx.query(`DELETE FROM ${quoteIdent(measurement)} WHERE ${at}`, { database });
-  if (points.length > 0) await influx.writePoints([...points], { database, precision: 'n' });
+  const at = { tags: series, from: startNs, to: startNs };
+  const stored = await store.select({ measurement, where: at });
+  const identity = (get: (tag: string) => string | undefined) => tags.map((t) => get(t) ?? '').join('\0');
+  const fresh = new Map(points.map((p) => [identity((t) => p.tags[t]), new Set(Object.keys(p.fields))]));
+  const covered = (row: Row) => {
+    const fields = fresh.get(identity((t) => row.tags[t]));
+    return fields !== undefined && Object.keys(row.fields).every((k) => fields.has(k));
+  };
+  const replace = !stored.every(covered);
+  if (replace) await store.delete(measurement, at);
+  if (points.length > 0) await store.write(points);
   return replace;
 }

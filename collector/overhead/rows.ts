@@ -1,8 +1,10 @@
-// Reads `sysbench` points back from InfluxDB as plain rows (tags, fields, ns timestamp).
+// Reads `sysbench` points back as plain rows (tags, fields, ns timestamp): through the store
+// (calculators) or the `influx` client (the report).
 import type { InfluxDB } from 'influx';
 import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
 import type { ResultField } from '../../schema/sysbench.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
+import type { Store, Where } from '../store/store.js';
 import { NOISE_BOUNDS, type NoiseField, type TrialNoise } from '../../schema/noise.js';
 
 /** The tags of a `sysbench` point (schema/influx.ts). */
@@ -37,37 +39,44 @@ function nanoTime(row: RawRow): bigint {
 }
 
 /**
- * Runs `SELECT * FROM sysbench WHERE <where>` and returns typed rows (failed trials kept, ok=false).
+ * Runs `SELECT * FROM sysbench WHERE <where>` with the `influx` client and returns typed rows (failed trials kept, ok=false).
  * A result stored with clock_skew_s is left out: its time is not when it was measured, so it is
  * compared with nothing and is nobody's latest (the report lists such agents: report/clocks.ts).
  */
 export async function querySysbench(influx: InfluxDB, database: string, where: string): Promise<SysbenchRow[]> {
   const rows = (await influx.query(`SELECT * FROM "sysbench" WHERE ${where}`, { database })) as unknown as RawRow[];
-  return rows
-    .filter((r) => typeof r.clock_skew_s !== 'number')
-    .map((r) => {
-      const tags: Record<string, string> = {};
-      for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
-      const values: Partial<Record<ResultField, number>> = {};
-      const resolution: Partial<Record<ResultField, number>> = {};
-      const noise: TrialNoise = {};
-      for (const [k, v] of Object.entries(r)) {
-        if (typeof v !== 'number' || k === 'trial' || k === 'threads') continue;
-        if (k in NOISE_BOUNDS) noise[k as NoiseField] = v;
-        else if (k.endsWith(RESOLUTION_SUFFIX)) resolution[k.slice(0, -RESOLUTION_SUFFIX.length) as ResultField] = v;
-        else values[k as ResultField] = v;
-      }
-      return {
-        timeNs: nanoTime(r),
-        tags,
-        runId: typeof r.run_id === 'string' ? r.run_id : '',
-        threads: typeof r.threads === 'number' ? r.threads : null,
-        ok: r.ok !== false,
-        parent: typeof r.parent_agent === 'string' && r.parent_agent !== '' ? r.parent_agent : null,
-        values,
-        resolution,
-        noise,
-        disturbed: typeof r.disturbed === 'boolean' ? r.disturbed : null,
-      };
-    });
+  return rows.filter((r) => typeof r.clock_skew_s !== 'number').map((r) => sysbenchRow(nanoTime(r), r, r));
+}
+
+/** The `sysbench` rows a store holds where `where` says (the calculators on the store), typed and left out as querySysbench's. */
+export async function selectSysbench(store: Store, where: Where): Promise<SysbenchRow[]> {
+  return (await store.select({ measurement: 'sysbench', where }))
+    .filter((r) => typeof r.fields.clock_skew_s !== 'number')
+    .map((r) => sysbenchRow(r.timeNs, r.tags, r.fields));
+}
+
+function sysbenchRow(timeNs: bigint, rowTags: Readonly<Record<string, unknown>>, fields: Readonly<Record<string, unknown>>): SysbenchRow {
+  const tags: Record<string, string> = {};
+  for (const t of SYSBENCH_TAGS) tags[t] = typeof rowTags[t] === 'string' ? (rowTags[t] as string) : '';
+  const values: Partial<Record<ResultField, number>> = {};
+  const resolution: Partial<Record<ResultField, number>> = {};
+  const noise: TrialNoise = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (typeof v !== 'number' || k === 'trial' || k === 'threads') continue;
+    if (k in NOISE_BOUNDS) noise[k as NoiseField] = v;
+    else if (k.endsWith(RESOLUTION_SUFFIX)) resolution[k.slice(0, -RESOLUTION_SUFFIX.length) as ResultField] = v;
+    else values[k as ResultField] = v;
+  }
+  return {
+    timeNs,
+    tags,
+    runId: typeof fields.run_id === 'string' ? fields.run_id : '',
+    threads: typeof fields.threads === 'number' ? fields.threads : null,
+    ok: fields.ok !== false,
+    parent: typeof fields.parent_agent === 'string' && fields.parent_agent !== '' ? fields.parent_agent : null,
+    values,
+    resolution,
+    noise,
+    disturbed: typeof fields.disturbed === 'boolean' ? fields.disturbed : null,
+  };
 }

@@ -4,6 +4,7 @@
 // (--fail-on) read this one document, so they cannot disagree.
 import type { InfluxDB } from 'influx';
 import type { MarginSpec } from '../../lib/compare/margin.js';
+import type { Store } from '../store/store.js';
 import { changesReport, type ChangeReportSeries } from '../changes/report.js';
 import { buildReport, type Report } from './build.js';
 import { buildChainReport, type ChainReport } from './chain/build.js';
@@ -49,6 +50,8 @@ export type ReportDocument = OverheadDocument | ChangesDocument | CompareDocumen
 
 export interface DocumentOptions {
   influx: InfluxDB;
+  /** The derived data read through the store (the nested-stack layers). */
+  store: Store;
   database: string;
   group?: string;
   /** The period: this many milliseconds up to `now`. */
@@ -111,7 +114,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
   const changes = kind === 'changes' || o.withChanges ? await changesReport({ ...scope, sinceMs: sinceAt }) : null;
   if (kind === 'changes') return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, changeSystems(changes!)), series: changes! };
   const report = await buildReport({ ...scope, since: o.sinceMs, now, metrics: o.metrics ?? 'key', margins: o.margins });
-  const chains = await buildChainReport({ ...scope, since: new Date(sinceAt) });
+  const chains = await buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) });
   const clocks = await wrongClocks(o.influx, o.database, BigInt(sinceAt) * 1_000_000n, o.group);
   return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };
 }

@@ -5,25 +5,23 @@
 // (the baseline comparison every existing query reads) is untouched.
 //
 // Stateless and idempotent like the baseline calculator: everything is read back from
-// InfluxDB, and a point's timestamp is its run's first trial.
-import type { InfluxDB, IPoint } from 'influx';
+// the store, and a point's timestamp is its run's first trial.
 import { checkChain, type LayerPair } from './math.js';
 import { compareLayer, historyBefore, marginFor, mean, nearestRun, nearestRuns, BASELINE_POOL_RUNS, OVERHEAD_METRICS } from './seam.js';
-import { replaceRunPoints, runSeriesWhere } from '../replace-run-points.js';
+import { replaceRunPoints, runSeries } from '../replace-run-points.js';
 import type { MarginSpec } from '../../../lib/compare/margin.js';
 import { clusters } from '../batch.js';
 import { withGroupsOfMissingParents } from './agents.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './resolve.js';
-import { eq, quoteIdent, timeBetween } from '../../../schema/influxql.js';
-import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from '../rows.js';
+import { selectSysbench, SYSBENCH_TAGS, type SysbenchRow } from '../rows.js';
+import type { FieldValue, Store, StorePoint } from '../../store/store.js';
 import type { Logger } from 'pino';
 import type { WriteListener, WrittenResult } from '../../listener.js';
 
 export const CHAIN_MEASUREMENT = 'overhead_chain';
 
 export interface ChainCalculatorOptions {
-  influx: InfluxDB;
-  database: string;
+  store: Store;
   /** How far apart (either side) a parent's or root's run may be. Default 24 h. */
   windowMs?: number;
   /** The user's equivalence margins (--margin), as the baseline calculator takes them. */
@@ -80,7 +78,7 @@ function agentsOf(rows: readonly SysbenchRow[]): ChainAgent[] {
 }
 
 /** One agent's chain points of one test and profile. */
-const agentWhere = (agent: string, key: ChainKey) => runSeriesWhere(key.group, agent, key.test, key.profile);
+const agentSeries = (agent: string, key: ChainKey) => runSeries(key.group, agent, key.test, key.profile);
 
 /** A run's values of one metric, keyed by agent and run so a run used by two layers cancels. */
 const sample = (run: Run, metric: string) => ({ key: `${run.trials[0]!.tags.agent}\0${run.runId}`, values: valuesOf(run, metric) });
@@ -91,7 +89,7 @@ const valuesOf = (run: Run, metric: string) =>
   run.trials.map((r) => r.values[metric as keyof SysbenchRow['values']]).filter((v): v is number => v !== undefined);
 
 export function createChainCalculator(options: ChainCalculatorOptions): ChainCalculator {
-  const { influx, database } = options;
+  const { store } = options;
   const windowMs = options.windowMs ?? 24 * 3_600_000;
   if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new Error(`overhead chain: windowMs must be a positive number of milliseconds, got ${windowMs}`);
   const windowNs = BigInt(Math.round(windowMs)) * 1_000_000n;
@@ -99,17 +97,19 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
   async function recompute(key: ChainKey): Promise<number> {
     const until = key.untilNs ?? key.anchorNs;
     // Most groups declare no parents: one small query says so before reading any rows.
-    const near = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - windowNs, until + windowNs)].join(
-      ' AND ',
-    );
-    const declared = (await influx.query(`SELECT count("parent_agent") FROM "sysbench" WHERE ${near}`, { database })) as unknown as Array<{ count: number }>;
-    if (!declared.length || !(declared[0]!.count > 0)) return 0;
+    const tags = { group: key.group, test: key.test, profile: key.profile };
+    const declared = await store.select({
+      measurement: 'sysbench',
+      fields: ['parent_agent'],
+      where: { tags, from: key.anchorNs - windowNs, to: until + windowNs },
+      newest: 1,
+    });
+    if (declared.length === 0) return 0;
     // Chains up to 8 deep reach 8 windows down; the rows of all of them are read at once.
     const span = windowNs * 8n;
-    const where = [eq('group', key.group), eq('test', key.test), eq('profile', key.profile), timeBetween(key.anchorNs - span, until + span)].join(' AND ');
-    const rows = (await querySysbench(influx, database, where)).filter((r) => r.ok && r.threads === key.threads);
+    const rows = (await selectSysbench(store, { tags, from: key.anchorNs - span, to: until + span })).filter((r) => r.ok && r.threads === key.threads);
     if (!rows.some((r) => r.parent)) return 0;
-    const { links, problems } = resolveChains(await withGroupsOfMissingParents(influx, database, agentsOf(rows), key.group), key.group);
+    const { links, problems } = resolveChains(await withGroupsOfMissingParents(store, agentsOf(rows), key.group), key.group);
     for (const p of problems) options.onProblem?.({ ...p, group: key.group });
 
     let written = 0;
@@ -120,7 +120,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
         if (run.startNs < key.anchorNs - windowNs || run.startNs > until + windowNs) continue;
         const points = chainPoints(rows, link.agent, link.parent, link.path, run);
         await removeStale(link.agent, key, run);
-        await replaceRunPoints(influx, database, CHAIN_MEASUREMENT, agentWhere(link.agent, key), run.startNs, points);
+        await replaceRunPoints(store, CHAIN_MEASUREMENT, agentSeries(link.agent, key), run.startNs, points);
         written += points.length;
       }
     }
@@ -140,7 +140,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
     return layers;
   }
 
-  function chainPoints(rows: readonly SysbenchRow[], agent: string, parentAgent: string, path: string[] | null, run: Run): IPoint[] {
+  function chainPoints(rows: readonly SysbenchRow[], agent: string, parentAgent: string, path: string[] | null, run: Run): StorePoint[] {
     const first = run.trials.find((r) => r.timeNs === run.startNs)!;
     const tags: Record<string, string> = {};
     for (const t of SYSBENCH_TAGS) tags[t] = first.tags[t] ?? '';
@@ -160,7 +160,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
         run.startNs,
         BASELINE_POOL_RUNS,
       );
-    const points: IPoint[] = [];
+    const points: StorePoint[] = [];
     for (const metric of OVERHEAD_METRICS) {
       const margin = marginFor(options.margins, first.tags.group, first.tags.test!, metric);
       if (parentRun) {
@@ -177,7 +177,7 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
       const whole = compareLayer(run.trials, history, poolOf(path![0]!), metric, margin, 'root');
       if (!whole) continue;
       const pairs: LayerPair[] = layers.map((l) => ({ child: sample(l.child, metric), parent: sample(l.parent, metric) }));
-      const fields: IPoint['fields'] = { ...whole, ...base, baseline_run_id: rootRun.runId };
+      const fields: Record<string, FieldValue> = { ...whole, ...base, baseline_run_id: rootRun.runId };
       if (pairs.every((p) => positive(p.child.values) && positive(p.parent.values))) {
         const check = checkChain(pairs, { child: sample(run, metric), parent: sample(rootRun, metric) });
         Object.assign(fields, {
@@ -200,10 +200,8 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
 
   /** Trials that arrived out of order first stamped the run's points with a later trial's time: delete those. */
   async function removeStale(agent: string, key: ChainKey, run: Run): Promise<void> {
-    const series = agentWhere(agent, key);
-    for (const t of new Set(run.trials.map((r) => r.timeNs).filter((t) => t !== run.startNs))) {
-      await influx.query(`DELETE FROM ${quoteIdent(CHAIN_MEASUREMENT)} WHERE ${series} AND ${timeBetween(t, t)}`, { database });
-    }
+    const tags = agentSeries(agent, key);
+    for (const t of new Set(run.trials.map((r) => r.timeNs).filter((t) => t !== run.startNs))) await store.delete(CHAIN_MEASUREMENT, { tags, from: t, to: t });
   }
 
   async function onResultsWritten(points: readonly WrittenResult[]): Promise<void> {

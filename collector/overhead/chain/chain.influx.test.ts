@@ -83,7 +83,7 @@ async function chainRows(group: string, agent: string): Promise<ChainRow[]> {
 describe('chain calculator', () => {
   it('root → L1 → L2: per-layer and whole-stack points, in any arrival order, layers agree', async () => {
     const problems: ChainProblem[] = [];
-    const calc = createChainCalculator({ influx: db.influx, database: DB, onProblem: (p) => problems.push(p) });
+    const calc = createChainCalculator({ store: db.store, onProblem: (p) => problems.push(p) });
     const url = db.url;
     // L2 arrives first, the root last: every arrival recomputes what it can.
     await calc.onResultsWritten(
@@ -141,7 +141,7 @@ describe('chain calculator', () => {
 
   it('bad declarations: clear messages, and every chain they do not touch is computed', async () => {
     const problems: ChainProblem[] = [];
-    const calc = createChainCalculator({ influx: db.influx, database: DB, onProblem: (p) => problems.push(p) });
+    const calc = createChainCalculator({ store: db.store, onProblem: (p) => problems.push(p) });
     const url = db.url;
     const t = T0 + 1000n * MIN;
     await writeTrials(url, DB, run('other-root', 'h', 'baseline', undefined, t, [100, 100, 100]));
@@ -182,7 +182,7 @@ describe('chain calculator', () => {
     ]);
     // At the default margin (3 %) a layer like its parent, one run each, cannot be equivalent: the
     // run-to-run noise assumed for single runs (τ₀ 2 % a side) exceeds the margin (chain_margin_3).
-    await createChainCalculator({ influx: db.influx, database: DB }).onResultsWritten(written);
+    await createChainCalculator({ store: db.store }).onResultsWritten(written);
     expect(expected('chain_margin_3').verdict).toBe('inconclusive');
     expect((await chainRows('m', 'm1')).map((r) => [r.against, r.verdict, r.margin_pct, r.margin_source])).toEqual([
       ['parent', 'inconclusive', 3, 'default'],
@@ -190,7 +190,7 @@ describe('chain calculator', () => {
     ]);
     // With 30 % for group m (and 1 % for everything else) the 90 % interval lies inside ±30 %: equivalent (chain_margin_30).
     expect(expected('chain_margin_30').verdict).toBe('equivalent');
-    await createChainCalculator({ influx: db.influx, database: DB, margins: parseMarginSpec('1,m=30') }).onResultsWritten(written);
+    await createChainCalculator({ store: db.store, margins: parseMarginSpec('1,m=30') }).onResultsWritten(written);
     expect((await chainRows('m', 'm1')).map((r) => [r.against, r.verdict, r.margin_pct, r.margin_source])).toEqual([
       ['parent', 'equivalent', 30, 'user'],
       ['root', 'equivalent', 30, 'user'],
@@ -198,7 +198,7 @@ describe('chain calculator', () => {
   });
 
   it('a recompute that cannot multiply the layers any more replaces the stored points (no stale layers_ratio)', async () => {
-    const calc = createChainCalculator({ influx: db.influx, database: DB });
+    const calc = createChainCalculator({ store: db.store });
     const t = T0 + 3000n * MIN;
     await calc.onResultsWritten(
       await writeTrials(db.url, DB, [
@@ -220,7 +220,7 @@ describe('chain calculator', () => {
   });
 
   it('the report draws the chain with each layer cost, the check, the problems and the nesting notes', async () => {
-    const reports = await buildChainReport({ influx: db.influx, database: DB, since: new Date(Number(T0 / 1_000_000n) - 60_000) });
+    const reports = await buildChainReport({ store: db.store, since: new Date(Number(T0 / 1_000_000n) - 60_000) });
     const g = reports.find((r) => r.group === 'g')!;
     expect(g.chains.map((c) => c.map((l) => l.agent))).toEqual([['l0', 'l1', 'l2']]);
     const l2 = g.chains[0]![2]!;

@@ -6,9 +6,13 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { afterAll, beforeAll } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../influx/influxd.js';
+import { influxStore } from '../../store/influx.js';
+import type { Store } from '../../store/store.js';
 
 export interface PrivateInfluxd {
   influx: InfluxDB;
+  /** The store the calculators use, on this influxd's database. */
+  store: Store;
   url: string;
 }
 
@@ -22,6 +26,7 @@ export function usePrivateInfluxd(database: string): PrivateInfluxd {
     influxd = await startInfluxd({ dir });
     out.influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database });
     out.url = `http://127.0.0.1:${influxd.port}`;
+    out.store = influxStore({ url: out.url, database });
     await out.influx.createDatabase(database);
   });
   afterAll(async () => {

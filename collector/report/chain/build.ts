@@ -2,10 +2,9 @@
 // `overhead_chain` point against its parent) and the whole stack's (against the root), the
 // check that the layers multiply to the whole stack, the chain problems, and where the
 // declared nesting or what detection saw disagrees with the parent relation.
-import type { InfluxDB } from 'influx';
 import { resolveChains, type ChainAgent, type ChainProblem } from '../../overhead/chain/resolve.js';
 import { withGroupsOfMissingParents } from '../../overhead/chain/agents.js';
-import { eq } from '../../../schema/influxql.js';
+import type { Row, Store } from '../../store/store.js';
 import { KEY_METRICS } from '../../../schema/metrics.js';
 import type { TestName } from '../../../schema/test-types.js';
 
@@ -44,7 +43,8 @@ export interface ChainReport {
   notes: string[];
 }
 
-type Row = Record<string, unknown> & { time: { getNanoTime(): string } };
+/** An overhead_chain point, tags and fields side by side. */
+type ChainPointRow = Record<string, unknown> & { timeNs: bigint };
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
@@ -71,31 +71,29 @@ export function nestingNotes(
   return notes;
 }
 
-export async function buildChainReport(o: { influx: InfluxDB; database: string; since: Date; group?: string }): Promise<ChainReport[]> {
-  const where = [`time >= ${BigInt(o.since.getTime()) * 1_000_000n}`, ...(o.group !== undefined ? [eq('group', o.group)] : [])].join(' AND ');
-  const facts = [
-    ...((await o.influx.query(
-      `SELECT "run_id", "parent_agent", "declared_nesting", "seen_depth", "agent", "group", "role", "virt" FROM "sysbench" WHERE ${where}`,
-      { database: o.database },
-    )) as unknown as Row[]),
-  ];
-  const points = [...((await o.influx.query(`SELECT * FROM "overhead_chain" WHERE ${where}`, { database: o.database })) as unknown as Row[])];
+export async function buildChainReport(o: { store: Store; since: Date; group?: string }): Promise<ChainReport[]> {
+  const where = { from: BigInt(o.since.getTime()) * 1_000_000n, ...(o.group !== undefined ? { tags: { group: o.group } } : {}) };
+  // Each agent's newest declaration (run_id is in every result, so every result is a row).
+  const facts = await o.store.select({
+    measurement: 'sysbench',
+    fields: ['run_id', 'parent_agent', 'declared_nesting', 'seen_depth'],
+    where,
+    newest: 1,
+    groupBy: ['group', 'agent'],
+  });
+  const points = (await o.store.select({ measurement: 'overhead_chain', where })).map((r): ChainPointRow => ({ ...r.tags, ...r.fields, timeNs: r.timeNs }));
   const latest = new Map<string, Row>();
-  for (const r of facts) {
-    const k = `${String(r.group)}\0${String(r.agent)}`;
-    const prev = latest.get(k);
-    if (!prev || BigInt(r.time.getNanoTime()) > BigInt(prev.time.getNanoTime())) latest.set(k, r);
-  }
+  for (const r of facts) latest.set(`${r.tags.group ?? ''}\0${r.tags.agent ?? ''}`, r);
   const agents: ChainAgent[] = [...latest.values()].map((r) => ({
-    agent: String(r.agent),
-    group: String(r.group),
-    role: String(r.role),
-    parent: text(r.parent_agent),
+    agent: r.tags.agent ?? '',
+    group: r.tags.group ?? '',
+    role: r.tags.role ?? '',
+    parent: text(r.fields.parent_agent),
   }));
   const groups = [...new Set(agents.filter((a) => a.parent).map((a) => a.group))].sort();
   const out: ChainReport[] = [];
   for (const group of groups) {
-    const { links, problems } = resolveChains(await withGroupsOfMissingParents(o.influx, o.database, agents, group), group);
+    const { links, problems } = resolveChains(await withGroupsOfMissingParents(o.store, agents, group), group);
     const factOf = (agent: string) => latest.get(`${group}\0${agent}`)!;
     const costsOf = (agent: string): ChainLayer['costs'] => {
       const mine = points.filter((p) => p.group === group && p.agent === agent);
@@ -106,9 +104,9 @@ export async function buildChainReport(o: { influx: InfluxDB; database: string; 
         const pick = (against: string) =>
           mine
             .filter((p) => p.test === test && p.metric === metric && p.against === against)
-            .sort((a, b) => (BigInt(a.time.getNanoTime()) < BigInt(b.time.getNanoTime()) ? -1 : 1))
+            .sort((a, b) => (a.timeNs < b.timeNs ? -1 : 1))
             .pop();
-        const cost = (p: Row | undefined): LayerCost | null =>
+        const cost = (p: ChainPointRow | undefined): LayerCost | null =>
           p ? { ratio: num(p.ratio)!, overheadPct: num(p.overhead_pct)!, lowPct: num(p.ci_low_pct), highPct: num(p.ci_high_pct) } : null;
         const root = pick('root');
         return [
@@ -137,9 +135,9 @@ export async function buildChainReport(o: { influx: InfluxDB; database: string; 
         const layer: ChainLayer = {
           agent,
           depth,
-          virt: String(f.virt),
-          seenDepth: num(f.seen_depth),
-          declaredNesting: text(f.declared_nesting),
+          virt: String(f.tags.virt),
+          seenDepth: num(f.fields.seen_depth),
+          declaredNesting: text(f.fields.declared_nesting),
           costs: depth === 0 ? [] : costsOf(agent),
         };
         for (const n of nestingNotes(layer, pathText)) if (!notes.includes(n)) notes.push(n);

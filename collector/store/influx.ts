@@ -1,0 +1,96 @@
+// The store over InfluxDB's HTTP API, the batch writer's path (influx/http.ts): line protocol
+// from influx/line.ts into each measurement's retention policy, InfluxQL built here and nowhere
+// else in the calculators. The agents' records are append-only and pass the history guard in the
+// batch writer; the store refuses them, so derived data can never overwrite a measurement.
+import type { Measurement } from '../../schema/influx.js';
+import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
+import { DEFAULT_RETENTION, measurementRef, policyOf, type RetentionSettings } from '../../schema/retention.js';
+import { GUARDED_MEASUREMENTS } from '../influx/history.js';
+import { lineWriter, rawQuery, type InfluxTarget, type Post, type RawQuery } from '../influx/http.js';
+import { escapeReadBack, seriesKey, toLine } from '../influx/line.js';
+import { byTimeAndSeries, newestOf, type FieldValue, type Row, type Selection, type Store, type StorePoint, type Where } from './store.js';
+
+export function whereClause(w: Where | undefined): string {
+  const parts = Object.entries(w?.tags ?? {}).map(([k, v]) => eq(k, v));
+  if (w?.from !== undefined && w.to !== undefined) parts.push(timeBetween(w.from, w.to));
+  else if (w?.from !== undefined) parts.push(`time >= ${w.from}`);
+  else if (w?.to !== undefined) parts.push(`time <= ${w.to}`);
+  if (w?.after !== undefined) parts.push(`time > ${w.after}`);
+  return parts.length ? ` WHERE ${parts.join(' AND ')}` : '';
+}
+
+type Answer = Awaited<ReturnType<RawQuery>>;
+
+/** The series of a one-statement answer; an InfluxQL error is thrown, never read as no rows. */
+function seriesOf(answer: Answer): NonNullable<NonNullable<Answer['results']>[number]['series']> {
+  const result = answer.results?.[0];
+  const error = answer.error ?? result?.error;
+  if (error) throw new Error(`InfluxDB query failed: ${error}`);
+  return result?.series ?? [];
+}
+
+export interface InfluxStoreOptions {
+  /** Which policy each measurement lives in (default DEFAULT_RETENTION). */
+  retention?: RetentionSettings;
+  /** The HTTP calls (default: to `target`); a test may watch what is sent. */
+  post?: Post;
+  query?: RawQuery;
+}
+
+export function influxStore(target: InfluxTarget, o: InfluxStoreOptions = {}): Store {
+  const retention = o.retention ?? DEFAULT_RETENTION;
+  const post = o.post ?? lineWriter(target);
+  const query = o.query ?? rawQuery(target);
+  const from = (m: Measurement) => measurementRef(m, retention);
+  return {
+    async write(points: readonly StorePoint[]) {
+      const byPolicy = new Map<string | undefined, string[]>();
+      for (const p of points) {
+        if (GUARDED_MEASUREMENTS.has(p.measurement)) throw new Error(`the store writes derived data only: ${p.measurement} is append-only (batch writer)`);
+        const policy = policyOf(p.measurement, retention);
+        const lines = byPolicy.get(policy) ?? [];
+        // Derived points carry tags read back from InfluxDB: written as they were stored.
+        const key = seriesKey(p.measurement, { ...p.tags }, escapeReadBack);
+        lines.push(toLine({ measurement: p.measurement, fields: { ...p.fields }, timestamp: p.timestamp }, key));
+        byPolicy.set(policy, lines);
+      }
+      for (const [policy, lines] of byPolicy) await post(lines.join('\n'), policy);
+    },
+
+    async select(s: Selection) {
+      const fields = s.fields ? s.fields.map(quoteIdent).join(', ') : '*';
+      // GROUP BY * keeps tags out of the columns; with `newest`, the last rows of each series
+      // are enough to find the last of each group.
+      const order = s.newest !== undefined ? ` ORDER BY time DESC LIMIT ${s.newest}` : '';
+      const answer = await query(`SELECT ${fields} FROM ${from(s.measurement)}${whereClause(s.where)} GROUP BY *${order}`);
+      const rows: Array<Row & { key: string }> = [];
+      for (const series of seriesOf(answer)) {
+        const tags: Record<string, string> = {};
+        for (const [k, v] of Object.entries(series.tags ?? {})) if (v) tags[k] = v;
+        const key = seriesKey(s.measurement, tags);
+        for (const values of series.values) {
+          const row: Record<string, FieldValue> = {};
+          series.columns.forEach((c, j) => {
+            if (j > 0 && values[j] !== null && values[j] !== undefined) row[c] = values[j] as FieldValue;
+          });
+          rows.push({ timeNs: BigInt(String(values[0])), tags, fields: row, key });
+        }
+      }
+      rows.sort(byTimeAndSeries);
+      const out = rows.map(({ key: _k, ...r }) => r);
+      return s.newest !== undefined ? newestOf(out, s.newest, s.groupBy) : out;
+    },
+
+    async tagValues(measurement, key, where) {
+      const answer = await query(`SHOW TAG VALUES FROM ${from(measurement)} WITH KEY = ${quoteIdent(key)}${whereClause(where)}`);
+      const values = new Set<string>();
+      for (const series of seriesOf(answer)) for (const v of series.values) values.add(String(v[1]));
+      return [...values].sort();
+    },
+
+    async delete(measurement, where) {
+      // DELETE names no retention policy: it deletes from every policy of the measurement.
+      seriesOf(await query(`DELETE FROM ${quoteIdent(measurement)}${whereClause(where)}`));
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The store contract, run the same way against InfluxDB (influx.ts, a real influxd) and against
+// the in-memory store the calculators' unit tests use (test/support/memory-store.ts): both must
+// answer every operation alike, or the unit tests would test another database than production.
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { DEFAULT_RETENTION } from '../../schema/retention.js';
+import { MemoryStore } from '../../test/support/memory-store.js';
+import { rawQuery } from '../influx/http.js';
+import { setUpRetention } from '../influx/setup.js';
+import { usePrivateInfluxd } from '../overhead/testing/private-influxd.js';
+import { influxStore } from './influx.js';
+import type { Store, StorePoint } from './store.js';
+
+const DB = 'store_contract';
+const db = usePrivateInfluxd(DB);
+const T = (BigInt(Date.now()) / 1000n) * 1_000_000_000n - 3_600_000_000_000n; // an hour ago: inside the short policy
+const S = 1_000_000_000n;
+
+const overhead = (agent: string, metric: string, at: bigint, fields: StorePoint['fields'], group = `o'k "g"`): StorePoint => ({
+  measurement: 'overhead',
+  tags: { group, agent, test: 'cpu', profile: 'seed', metric, baseline_agent: 'host', variant: '' },
+  fields,
+  timestamp: at.toString(),
+});
+
+/** The same operations on a store; returns every answer. */
+async function script(store: Store): Promise<unknown[]> {
+  const out: unknown[] = [];
+  await store.write([
+    overhead('vm1', 'eps', T, { ratio: 0.5, run_id: 'r1', threads: 1 }),
+    overhead('vm1', 'lat', T, { ratio: 2, run_id: 'r1' }),
+    overhead('vm1', 'eps', T + 10n * S, { ratio: 0.6, run_id: 'r2', ok: true }),
+    overhead('vm2', 'eps', T + 5n * S, { ratio: 0.7, run_id: 'r3' }),
+    overhead('vm3', 'eps', T + 5n * S, { ratio: 0.9, run_id: 'r9' }, 'other'),
+  ]);
+  // Same series and time: fields merge.
+  await store.write([overhead('vm1', 'eps', T, { verdict: 'worse' })]);
+  const g = `o'k "g"`;
+  out.push(await store.select({ measurement: 'overhead', where: { tags: { group: g } } }));
+  out.push(await store.select({ measurement: 'overhead', where: { tags: { group: g, agent: 'vm1' }, from: T + S, to: T + 10n * S } }));
+  out.push(await store.select({ measurement: 'overhead', where: { after: T }, fields: ['threads', 'ok'] })); // no row without either field
+  out.push(await store.select({ measurement: 'overhead', where: { tags: { variant: '' } }, fields: ['run_id'], newest: 1 }));
+  out.push(await store.select({ measurement: 'overhead', fields: ['ratio'], newest: 1, groupBy: ['group', 'agent'] }));
+  out.push(await store.tagValues('overhead', 'agent', { tags: { group: g } }));
+  out.push(await store.tagValues('overhead', 'group'));
+  await store.delete('overhead', { tags: { agent: 'vm1' }, from: T, to: T });
+  out.push(await store.select({ measurement: 'overhead', fields: ['run_id'] }));
+  // agent_silence lives in the short retention policy: written there and read back from there.
+  await store.write([{ measurement: 'agent_silence', tags: { group: 'g', agent: 'vm1' }, fields: { silent_s: 3, silent: 1 }, timestamp: T.toString() }]);
+  out.push(await store.select({ measurement: 'agent_silence' }));
+  return out;
+}
+
+describe('store contract: InfluxDB and in memory answer alike', () => {
+  it('write (merging), select (tags, time bounds, fields, newest per group), tag values, delete, retention policy', async () => {
+    await setUpRetention(rawQuery({ url: db.url, database: DB }), DB, DEFAULT_RETENTION, pino({ level: 'silent' }));
+    const real = await script(db.store);
+    expect(real).toEqual(await script(new MemoryStore()));
+    // And what InfluxDB answered is what was written (not two equal wrong answers).
+    expect(real[0]).toEqual([
+      { timeNs: T, tags: expect.objectContaining({ agent: 'vm1', metric: 'eps' }), fields: { ratio: 0.5, run_id: 'r1', threads: 1, verdict: 'worse' } },
+      { timeNs: T, tags: expect.objectContaining({ agent: 'vm1', metric: 'lat' }), fields: { ratio: 2, run_id: 'r1' } },
+      { timeNs: T + 5n * S, tags: expect.objectContaining({ agent: 'vm2' }), fields: { ratio: 0.7, run_id: 'r3' } },
+      { timeNs: T + 10n * S, tags: expect.objectContaining({ agent: 'vm1' }), fields: { ratio: 0.6, run_id: 'r2', ok: true } },
+    ]);
+    expect((real[0] as Array<{ tags: object }>)[0]!.tags).not.toHaveProperty('variant'); // an empty tag is no tag
+    expect(real[2]).toEqual([{ timeNs: T + 10n * S, tags: expect.anything(), fields: { ok: true } }]);
+    expect(real[5]).toEqual(['vm1', 'vm2']);
+    expect(real[8]).toEqual([{ timeNs: T, tags: { agent: 'vm1', group: 'g' }, fields: { silent_s: 3, silent: 1 } }]);
+  });
+
+  it("refuses the agents' append-only records", async () => {
+    await expect(db.store.write([{ measurement: 'sysbench', tags: { agent: 'a' }, fields: { x: 1 }, timestamp: '1' }])).rejects.toThrow(/append-only/);
+  });
+
+  it('an InfluxQL error is an error, not an empty answer', async () => {
+    const broken = influxStore({ url: db.url, database: 'no_such_db' });
+    await expect(broken.select({ measurement: 'overhead' })).rejects.toThrow(/database not found/);
+  });
+});

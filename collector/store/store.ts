@@ -1,0 +1,81 @@
+// The store the calculators read and write derived data through. Four operations, no query
+// language: so the calculators' rules can be tested against an in-memory store
+// (test/support/memory-store.ts) and run against InfluxDB (influx.ts) unchanged. On it so far:
+// the nested-stack layers (overhead_chain), silence (agent_silence) and collector_stats; the
+// overhead, change-point and run-facts calculators still batch their InfluxQL (issue 26's
+// fleet-scale reads: agent sets, many statements per request) and move once the store has those.
+import type { Measurement } from '../../schema/influx.js';
+
+export type FieldValue = number | string | boolean;
+
+export interface StorePoint {
+  measurement: Measurement;
+  /** Empty values are left out, as InfluxDB does (a tag is there or not). */
+  tags: Readonly<Record<string, string>>;
+  fields: Readonly<Record<string, FieldValue>>;
+  /** Nanoseconds since the epoch as a decimal string: exact beyond 2^53. */
+  timestamp: string;
+}
+
+/** Points whose tags have these values (a missing tag equals ''), within the time bounds given. */
+export interface Where {
+  tags?: Readonly<Record<string, string>>;
+  /** time ≥ from (ns) */
+  from?: bigint;
+  /** time ≤ to (ns) */
+  to?: bigint;
+  /** time > after (ns) */
+  after?: bigint;
+}
+
+export interface Selection {
+  measurement: Measurement;
+  where?: Where;
+  /** Only these fields (default: every field); a point without any of them is no row, as in InfluxQL. */
+  fields?: readonly string[];
+  /** Only the `newest` latest rows, of each group of `groupBy` tag values when given, else of all. */
+  newest?: number;
+  groupBy?: readonly string[];
+}
+
+export interface Row {
+  timeNs: bigint;
+  /** The point's tags (those it has). */
+  tags: Record<string, string>;
+  /** The selected fields the point has. */
+  fields: Record<string, FieldValue>;
+}
+
+export interface Store {
+  /**
+   * Writes points; a point at the series and time of a stored one merges its fields into it
+   * (InfluxDB's rule, which recomputations rely on to overwrite their points).
+   */
+  write(points: readonly StorePoint[]): Promise<void>;
+  /** Rows oldest first, equal times by series key (byTimeAndSeries). */
+  select(selection: Selection): Promise<Row[]>;
+  /** The distinct values of a tag among the points that match, sorted. */
+  tagValues(measurement: Measurement, key: string, where?: Where): Promise<string[]>;
+  delete(measurement: Measurement, where: Where): Promise<void>;
+}
+
+// The order and the `newest` rule every implementation follows.
+
+/** Oldest first; equal times by series key (InfluxDB lists series in another order with ORDER BY time DESC). */
+export function byTimeAndSeries(a: Row & { key: string }, b: Row & { key: string }): number {
+  return a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** The newest `n` rows of each group (rows oldest first in, oldest first out). */
+export function newestOf<R extends Row>(rows: readonly R[], n: number, groupBy: readonly string[] | undefined): R[] {
+  const groups = new Map<string, R[]>();
+  for (const r of rows) {
+    const key = JSON.stringify((groupBy ?? []).map((t) => r.tags[t] ?? ''));
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  const keep = new Set<R>();
+  for (const g of groups.values()) for (const r of g.slice(-n)) keep.add(r);
+  return rows.filter((r) => keep.has(r));
+}
