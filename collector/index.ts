@@ -61,7 +61,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
 
   // Derived data is read and written through the store (the nested-stack layers, silence and
   // the collector's stats so far); the agents' records through the writer.
-  const store = influxStore({ url: opts.influxUrl, database }, { retention, query });
+  const store = influxStore(target, { retention, query });
   // After each write, in this order: a run's facts before its overhead, overhead before the
   // layers and change points that read it.
   const windowMs = opts.baselineWindowMs ?? 86_400_000;

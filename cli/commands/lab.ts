@@ -137,7 +137,15 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${redactUrl(influxUrl)}, database ${database}):\n\n`);
         process.stdout.write(inertOutput(formatReportTable(report)));
         process.stdout.write(
-          inertOutput(formatChainReport(await buildChainReport({ store: influxStore({ url: influxUrl, database }), group, since: started }))),
+          inertOutput(
+            formatChainReport(
+              await buildChainReport({
+                store: influxStore({ url: influxUrl, database, ...(influxCa !== undefined ? { ca: influxCa } : {}) }),
+                group,
+                since: started,
+              }),
+            ),
+          ),
         );
         // Each further QEMU variant against the first, from their interleaved runs, paired.
         for (const b of qemus.slice(1)) {

@@ -131,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     doc = await buildDocument(kind, {
       influx,
-      store: influxStore({ url: str(values, 'influx'), database }),
+      store: influxStore({ url: conn.url, database, ...(conn.ca !== undefined ? { ca: conn.ca } : {}) }),
       database,
       sinceMs: duration(values, 'since'),
       metrics: str(values, 'metrics') as 'key' | 'all',
