@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { recordFigures } from './support/figures.js';
+import { latencyText, victimPhase } from './support/victim.js';
 import { compareIds, query, sleep, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
 import { hello, openStream, rawClient, validResult, type RawStream } from './support/raw-client.js';
 
@@ -34,7 +35,6 @@ afterAll(async () => {
 });
 
 const kib = (key: 'VmRSS' | 'VmHWM') => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${collector.pid}/status`, 'utf8'))?.[1] ?? NaN);
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
 /** Opens a stream with this hello; resolves with it once welcomed, or with the stream's status when refused. */
 async function connect(h: Parameters<typeof hello>[0]): Promise<{ s: RawStream; refused?: { code: number; details: string } }> {
@@ -49,38 +49,12 @@ async function connect(h: Parameters<typeof hello>[0]): Promise<{ s: RawStream; 
   return welcomed ? { s } : { s, refused: await s.closed };
 }
 
-/** The victim: one result every `everyMs` for `ms`, each ack's latency measured. */
-async function victimPhase(s: RawStream, prefix: string, ms: number, everyMs = 50): Promise<{ ids: string[]; latencies: number[] }> {
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const onData = (m: { ack?: { ids: string[] } | null }) => {
-    for (const id of m.ack?.ids ?? []) {
-      const t = sentAt.get(id);
-      if (t !== undefined) latencies.push(performance.now() - t);
-    }
-  };
-  s.call.on('data', onData);
-  const ids: string[] = [];
-  const end = performance.now() + ms;
-  for (let i = 0; performance.now() < end; i++) {
-    const id = `${prefix}-${i}`;
-    ids.push(id);
-    sentAt.set(id, performance.now());
-    // A new profile name now and then: the victim's own tag values must never be held for another's flood.
-    s.call.write(validResult(id, { profile: i % 20 === 0 ? `${prefix}-p${i}` : 'victim', run_id: `${prefix}-run` }));
-    await sleep(everyMs);
-  }
-  for (let i = 0; i < 400 && latencies.length < ids.length; i++) await sleep(25);
-  s.call.off('data', onData);
-  return { ids, latencies };
-}
-
 describe('a hostile guest with a valid credential, beside a victim agent', () => {
   it('every hostile input is refused with its reason or stored flagged; the victim is stored whole, nothing held', async () => {
     const victim = await connect({ agent_id: 'victim', group: 'victims', hostname: 'victim-host' });
     expect(victim.refused).toBeUndefined();
     const rssBefore = kib('VmRSS');
-    const quiet = await victimPhase(victim.s, 'quiet', 4000);
+    const quiet = await victimPhase(victim.s, 'quiet', 4000, 50, (i) => (i % 20 === 0 ? `quiet-p${i}` : 'victim'));
 
     // The attack, running while the victim keeps sending.
     const attack = (async () => {
@@ -120,7 +94,7 @@ describe('a hostile guest with a valid credential, beside a victim agent', () =>
       await s.closed;
       return { refused, sent, answers };
     })();
-    const loud = await victimPhase(victim.s, 'loud', 4000);
+    const loud = await victimPhase(victim.s, 'loud', 4000, 50, (i) => (i % 20 === 0 ? `loud-p${i}` : 'victim'));
     const { refused, sent, answers } = await attack;
     victim.s.close();
     await victim.s.closed;
@@ -166,7 +140,6 @@ describe('a hostile guest with a valid credential, beside a victim agent', () =>
     expect(quiet.latencies.length + loud.latencies.length).toBe(victimIds.length);
     const hwm = kib('VmHWM');
 
-    const ms = (xs: number[]) => `median ${quantile(xs, 0.5).toFixed(1)} ms, p95 ${quantile(xs, 0.95).toFixed(1)} ms`;
     recordFigures('hostile guest (valid credential) beside a victim: big and escaped facts, C1/bidi identity, 1e-322, 1970/2262, 2 000 profile names', {
       sent: sent.length + 4 + victimIds.length,
       acknowledged: acked.size + victimIds.length,
@@ -179,7 +152,7 @@ describe('a hostile guest with a valid credential, beside a victim agent', () =>
       note:
         `attacker: 4 hellos refused (INVALID_ARGUMENT), ${rejects.size - budgetRefused.length} record refused (INVALID_ARGUMENT), ${budgetRefused.length} over the profile budget (RESOURCE_EXHAUSTED), ` +
         `${acked.size} stored (1970 and 2262 flagged with clock_skew_s), ${profiles.length} profile values; victim: ${victimIds.length} sent, stored once, held 0; ` +
-        `victim ack latency without the attacker ${ms(quiet.latencies)}, with it ${ms(loud.latencies)}; collector RSS ${(rssBefore / 1024).toFixed(0)} MB before, peak ${(hwm / 1024).toFixed(0)} MB`,
+        `victim ack latency without the attacker ${latencyText(quiet.latencies)}, with it ${latencyText(loud.latencies)}; collector RSS ${(rssBefore / 1024).toFixed(0)} MB before, peak ${(hwm / 1024).toFixed(0)} MB`,
     });
   }, 240_000);
 });

@@ -12,40 +12,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { influxdFixture } from './support/fixture.js';
 import { recordFigures } from './support/figures.js';
+import { latencyText, victimPhase } from './support/victim.js';
 import { compareIds, query, sleep, startCollectorProc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult, type RawStream } from './support/raw-client.js';
+import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
 
 const fx = influxdFixture('vo-rel-isolation-');
 let limited: InfluxdHandle | undefined;
 afterAll(async () => limited?.stop());
-
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
-const ms = (xs: number[]) => `median ${quantile(xs, 0.5).toFixed(0)} ms, p95 ${quantile(xs, 0.95).toFixed(0)} ms`;
-
-/** One result every `everyMs` for `forMs`; each ack's latency. */
-async function victimPhase(s: RawStream, prefix: string, forMs: number, everyMs = 50): Promise<{ ids: string[]; latencies: number[] }> {
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const onData = (m: { ack?: { ids: string[] } | null }) => {
-    for (const id of m.ack?.ids ?? []) {
-      const t = sentAt.get(id);
-      if (t !== undefined) latencies.push(performance.now() - t);
-    }
-  };
-  s.call.on('data', onData);
-  const ids: string[] = [];
-  const end = performance.now() + forMs;
-  for (let i = 0; performance.now() < end; i++) {
-    const id = `${prefix}-${i}`;
-    ids.push(id);
-    sentAt.set(id, performance.now());
-    s.call.write(validResult(id, { profile: 'victim', run_id: `${prefix}-run` }));
-    await sleep(everyMs);
-  }
-  for (let i = 0; i < 2400 && latencies.length < ids.length; i++) await sleep(25);
-  s.call.off('data', onData);
-  return { ids, latencies };
-}
 
 describe('isolation: one agent over an InfluxDB limit beside a victim', () => {
   it("the attacker's refused points are held on their own; the victim's go on, and the writer never holds everyone", async () => {
@@ -117,7 +90,7 @@ describe('isolation: one agent over an InfluxDB limit beside a victim', () => {
       duplicated: v.duplicated + e.duplicated,
       note:
         `attacker: ${evilSent.length} sent, ${evilAcked.size} stored, ${evilSent.length - evilAcked.size} held by the collector on their own (no ack, no Reject; "spooled" here); ` +
-        `victim: ${victimIds.length} sent, stored once; victim ack latency without the attacker ${ms(quiet.latencies)}, with it ${ms(loud.latencies)}; collector peak RSS ${(rssKb / 1024).toFixed(0)} MB`,
+        `victim: ${victimIds.length} sent, stored once; victim ack latency without the attacker ${latencyText(quiet.latencies)}, with it ${latencyText(loud.latencies)}; collector peak RSS ${(rssKb / 1024).toFixed(0)} MB`,
     });
   }, 300_000);
 });
