@@ -43,6 +43,8 @@ export const UNIT_TESTS = [
   'grafana/grafana-compat.test.ts',
   'lab/nested-plan.test.ts',
   'lab/order.test.ts',
+  'lib/changepoint/autocorr.test.ts',
+  'lib/changepoint/drift.test.ts',
   'lib/changepoint/otava.test.ts',
   'lib/compare/compare.test.ts',
   'lib/compare/margin.test.ts',

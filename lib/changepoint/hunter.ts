@@ -5,7 +5,10 @@
 //    neighbours until every point is significant at the real p and large enough.
 // Windows keep the cost linear in the series length and let old shifts not hide new ones.
 import { bestSplit } from './edivisive.js';
-import { changeMagnitude, compareSegments, type SegmentStats } from './ttest.js';
+import { changeMagnitude, compareSegments, compareSegmentsAR, type SegmentStats } from './ttest.js';
+
+/** The significance test of a change point between the values before and after it. */
+export type SegmentTest = (left: readonly number[], right: readonly number[]) => SegmentStats;
 
 export interface ChangePoint {
   /** Index of the first value after the change. */
@@ -45,6 +48,11 @@ export interface ChangePointOptions {
    * otherwise it was one shift split in two steps and the later point goes.
    */
   mergeWithin?: number;
+  /**
+   * Lag-1 autocorrelation ρ of the series' noise (autocorr.ts lag1Autocorrelation). Given, every
+   * test is compareSegmentsAR at that ρ (0: the plain pooled t-test); absent, Otava's test.
+   */
+  autocorrelation?: number;
 }
 
 /** [start, end) pieces of a series of length n cut at the sorted indexes. */
@@ -56,18 +64,24 @@ function intervals(indexes: readonly number[], n: number): Array<[number, number
 }
 
 /** The t-test of a change point against its neighbours (the pieces either side of it). */
-function statsAt(series: readonly number[], index: number, sortedIndexes: readonly number[], maxSegment = Infinity): SegmentStats {
+function statsAt(
+  series: readonly number[],
+  index: number,
+  sortedIndexes: readonly number[],
+  maxSegment = Infinity,
+  test: SegmentTest = compareSegments,
+): SegmentStats {
   let lo = Math.max(0, index - maxSegment);
   let hi = Math.min(series.length, index + maxSegment);
   for (const i of sortedIndexes) {
     if (i < index && i > lo) lo = i;
     if (i > index && i < hi) hi = i;
   }
-  return compareSegments(series.slice(lo, index), series.slice(index, hi));
+  return test(series.slice(lo, index), series.slice(index, hi));
 }
 
 /** Original E-divisive with the t-test on series[start:end]: split while significant. */
-export function divisive(series: readonly number[], start: number, end: number, maxPValue: number): ChangePoint[] {
+export function divisive(series: readonly number[], start: number, end: number, maxPValue: number, test: SegmentTest = compareSegments): ChangePoint[] {
   const found: ChangePoint[] = [];
   for (;;) {
     let best: { index: number; qhat: number } | null = null;
@@ -78,7 +92,7 @@ export function divisive(series: readonly number[], start: number, end: number, 
       if (!best || c.qhat > best.qhat) best = c;
     }
     if (!best) break;
-    const stats = statsAt(series.slice(start, end), best.index - start, local);
+    const stats = statsAt(series.slice(start, end), best.index - start, local, Infinity, test);
     if (!(stats.pValue <= maxPValue)) break;
     found.push({ index: best.index, stats });
     found.sort((x, y) => x.index - y.index);
@@ -90,13 +104,13 @@ function firstPassPValue(p: number): number {
   return p < 0.05 ? p * 10 : p < 0.5 ? p * 2 : p;
 }
 
-function split(series: readonly number[], windowLen: number, maxPValue: number): number[] {
+function split(series: readonly number[], windowLen: number, maxPValue: number, test: SegmentTest): number[] {
   const step = Math.floor(windowLen / 2);
   const found = new Set<number>();
   let start = 0;
   while (start < series.length) {
     const end = Math.min(start + windowLen, series.length);
-    const cps = divisive(series, start, end, maxPValue);
+    const cps = divisive(series, start, end, maxPValue, test);
     for (const c of cps) found.add(c.index);
     const last = cps.length > 0 ? cps[cps.length - 1]!.index : 0;
     start = Math.max(last, start + step);
@@ -104,8 +118,8 @@ function split(series: readonly number[], windowLen: number, maxPValue: number):
   return [...found].sort((a, b) => a - b);
 }
 
-function merge(series: readonly number[], weak: number[], maxPValue: number, minMagnitude: number, maxSegment: number): ChangePoint[] {
-  const cps = restate(series, weak, maxSegment);
+function merge(series: readonly number[], weak: number[], maxPValue: number, minMagnitude: number, maxSegment: number, test: SegmentTest): ChangePoint[] {
+  const cps = restate(series, weak, maxSegment, test);
   while (cps.length > 0) {
     // The weakest: the largest p-value; if all are significant, the smallest change.
     let weakest = cps.reduce((w, c) => (c.stats.pValue > w.stats.pValue ? c : w), cps[0]!);
@@ -119,14 +133,14 @@ function merge(series: readonly number[], weak: number[], maxPValue: number, min
     // positions `at` and `at + 1` after the removal (the right neighbour and the one after it,
     // not the left one); we do the same so that both give the same answers.
     const idx = cps.map((c) => c.index);
-    for (const k of [at, at + 1]) if (k >= 0 && k < cps.length) cps[k] = { index: cps[k]!.index, stats: statsAt(series, cps[k]!.index, idx, maxSegment) };
+    for (const k of [at, at + 1]) if (k >= 0 && k < cps.length) cps[k] = { index: cps[k]!.index, stats: statsAt(series, cps[k]!.index, idx, maxSegment, test) };
   }
   return cps;
 }
 
 /** Each change point's t-test against the pieces either side of it (indexes sorted). */
-export function restate(series: readonly number[], indexes: readonly number[], maxSegment = Infinity): ChangePoint[] {
-  return indexes.map((index) => ({ index, stats: statsAt(series, index, indexes, maxSegment) }));
+export function restate(series: readonly number[], indexes: readonly number[], maxSegment = Infinity, test: SegmentTest = compareSegments): ChangePoint[] {
+  return indexes.map((index) => ({ index, stats: statsAt(series, index, indexes, maxSegment, test) }));
 }
 
 /**
@@ -143,6 +157,7 @@ function enforceLimits(
   maxPValue: number,
   maxSegment: number,
   mergeWithin: number,
+  test: SegmentTest,
 ): ChangePoint[] {
   const side = (c: ChangePoint) => Math.min(c.stats.nBefore, c.stats.nAfter);
   const delta = (c: ChangePoint) => Math.abs(c.stats.meanAfter - c.stats.meanBefore);
@@ -158,12 +173,14 @@ function enforceLimits(
     series,
     cps.map((c) => c.index),
     maxSegment,
+    test,
   );
   const without = (drop: ChangePoint) =>
     restate(
       series,
       cps.filter((c) => c !== drop).map((c) => c.index),
       maxSegment,
+      test,
     );
   // The strongest evidence left after a removal: the smallest p-value of the remaining points.
   const bestP = (left: ChangePoint[]) => left.reduce((m, c) => Math.min(m, c.stats.pValue), 1);
@@ -173,12 +190,13 @@ function enforceLimits(
       const k = cps.findIndex((c, i) => i + 1 < cps.length && cps[i + 1]!.index - c.index <= mergeWithin);
       if (k < 0) return cps;
       const [a, b] = [cps[k]!, cps[k + 1]!];
-      const outer = compareSegments(series.slice(a.index - a.stats.nBefore, a.index), series.slice(b.index, b.index + b.stats.nAfter));
+      const outer = test(series.slice(a.index - a.stats.nBefore, a.index), series.slice(b.index, b.index + b.stats.nAfter));
       const transient = tooSmall(outer) || !(outer.pValue <= maxPValue);
       cps = restate(
         series,
         cps.filter((c) => c !== b && (c !== a || !transient)).map((c) => c.index),
         maxSegment,
+        test,
       );
       continue;
     }
@@ -210,8 +228,10 @@ export function changePoints(series: readonly number[], options: ChangePointOpti
   const maxSegment = options.maxSegment ?? Infinity;
   if (!(maxSegment >= 1)) throw new RangeError(`change points: max segment must be at least 1, got ${maxSegment}`);
   const mergeWithin = options.mergeWithin ?? 0;
-  const weak = split(series, windowLen, firstPassPValue(maxPValue));
-  const cps = merge(series, weak, maxPValue, minMagnitude, maxSegment);
-  const limited = minSegment > 1 || minAbsChange > 0 || maxSegment < Infinity || mergeWithin > 0;
-  return limited ? enforceLimits(series, cps, minSegment, minAbsChange, minMagnitude, maxPValue, maxSegment, mergeWithin) : cps;
+  const rho = options.autocorrelation;
+  const test: SegmentTest = rho === undefined ? compareSegments : (l, r) => compareSegmentsAR(l, r, rho);
+  const weak = split(series, windowLen, firstPassPValue(maxPValue), test);
+  const cps = merge(series, weak, maxPValue, minMagnitude, maxSegment, test);
+  const limited = minSegment > 1 || minAbsChange > 0 || maxSegment < Infinity || mergeWithin > 0 || rho !== undefined;
+  return limited ? enforceLimits(series, cps, minSegment, minAbsChange, minMagnitude, maxPValue, maxSegment, mergeWithin, test) : cps;
 }
