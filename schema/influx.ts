@@ -198,6 +198,11 @@ export const MEASUREMENTS = {
       outlier_run_ids: 'string',
       summary: 'string',
       threads: 'float',
+      shape: 'string',
+      drift_runs: 'float',
+      end_run_id: 'string',
+      end_ms: 'float',
+      slope_pct_per_day: 'float',
     },
   },
   overhead_series: {

@@ -177,6 +177,13 @@ export function describeChange(c: ChangeReportSeries['changes'][number]): string
   const cause = c.tags.cause === 'baseline' ? ' — the BASELINE changed at the same time (a baseline change, not a guest one)' : '';
   const facts = f.facts_detail ? `; changed with it: ${f.facts_detail}` : '';
   const p = typeof f.p_value === 'number' ? f.p_value.toExponential(1) : '?';
+  if (f.shape === 'drift') {
+    const end = f.end_run_id === undefined ? 'still drifting' : `until run ${f.end_run_id}`;
+    const slope = typeof f.slope_pct_per_day === 'number' ? `, ${(f.slope_pct_per_day >= 0 ? '+' : '') + f.slope_pct_per_day.toFixed(2)} points a day` : '';
+    return inert(
+      `${c.time}  drift (${c.tags.kind}): overhead ${f1(f.before_pct)} % → ${f1(f.after_pct)} % over ${f.drift_runs} runs (${f1(f.change_pct)} points${slope}, p=${p}), from run ${f.run_id} ${end}${cause}${facts}`,
+    );
+  }
   return inert(
     `${c.time}  ${c.tags.kind}: overhead ${f1(f.before_pct)} % → ${f1(f.after_pct)} % (${f1(f.change_pct)} points${ci}, p=${p}), runs ${f.before_run_id} → ${f.run_id}${cause}${facts}`,
   );
