@@ -11,7 +11,6 @@ import { packageRoot } from '../lib/root.js';
 import { mulberry32 } from '../lib/stats/random.js';
 import { parseSysbenchOutput } from '../agent/sysbench/parser/index.js';
 import { PROTOCOL_VERSION, type AgentMessage, type Hello, type IntervalSample, type Result } from '../proto/index.js';
-import { loadNoise } from './changes.bench.js';
 
 export interface FleetSpec {
   groups: number;
@@ -170,6 +169,17 @@ function cpuFields(s: number, seconds: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(raw)) out[k] = Number(atStep(v, res[k]).toPrecision(12));
   return out;
+}
+
+/**
+ * Recorded cpu events/s (bench/data/cpu-trials.json) as factors around 1, their spread scaled
+ * by `scale` (it was bench/changes.bench.ts's; the change bench now draws from a fitted model).
+ */
+function loadNoise(scale: number): number[] {
+  const rec = JSON.parse(readFileSync(join(packageRoot(), 'bench', 'data', 'cpu-trials.json'), 'utf8')) as { events_per_sec: number[] };
+  const v = [...rec.events_per_sec].sort((a, b) => a - b);
+  const med = v[Math.floor(v.length / 2)]!;
+  return rec.events_per_sec.map((x) => 1 + (x / med - 1) * scale);
 }
 
 const noiseCache = new Map<number, number[]>();

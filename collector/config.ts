@@ -2,7 +2,7 @@
 // and what they resolve to (CollectorOptions), as agent/config/options.ts does for the agent.
 import type { Logger } from 'pino';
 import { duration, int, optStr, str, type OptionSpec, type OptionValues } from '../lib/options.js';
-import { LOG_LEVEL_OPTION, MARGIN_OPTION, marginOption } from '../lib/common-options.js';
+import { EXCLUDE_DISTURBED_OPTION, LOG_LEVEL_OPTION, MARGIN_OPTION, marginOption } from '../lib/common-options.js';
 import { secretFileWarning } from '../lib/secret-file.js';
 import { influxConnection, influxOptions } from '../lib/influx-options.js';
 import type { MarginSpec } from '../lib/compare/margin.js';
@@ -36,6 +36,7 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'tls-client-ca', type: 'path', help: 'require client certificates signed by this CA (mutual TLS)' },
   { name: 'allow-plaintext', type: 'boolean', help: 'allow plain text on a non-loopback address', default: false },
   { name: 'baseline-window', type: 'duration', help: 'how far apart a guest result and its baseline may be', default: '24h' },
+  EXCLUDE_DISTURBED_OPTION,
   MARGIN_OPTION(
     "equivalence margin in % for verdicts: '5' (all), 'lab=3' (a group), 'cpu=2' (a test), 'lab:fileio=10' (a test in a group); default: the table per test and metric (docs/overhead.md)",
   ),
@@ -82,6 +83,8 @@ export interface CollectorOptions {
   statsPeriodMs?: number;
   /** Equivalence margins for verdicts (default: the table per test and metric, lib/compare/margin.ts). */
   margins?: MarginSpec;
+  /** Leave disturbed trials out of the overhead comparisons (docs/noise.md). */
+  excludeDisturbed?: boolean;
   batchSize?: number;
   flushMs?: number;
   ratePerSec?: number;
@@ -141,6 +144,7 @@ export function collectorOptions(values: OptionValues, argv: readonly string[], 
     statsPeriodMs: duration(values, 'stats-interval'),
     ...(optStr(values, 'metrics-listen') !== undefined ? { metricsListen: optStr(values, 'metrics-listen') } : {}),
     margins: marginOption(optStr(values, 'margin')),
+    excludeDisturbed: values['exclude-disturbed'] === true,
     batchSize: int(values, 'batch-size'),
     flushMs: duration(values, 'flush-interval'),
     ratePerSec: rate,

@@ -71,7 +71,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     createClockRecorder(influx, database, log),
     ...(computes
       ? [
-          createOverheadCalculator({ influx, database, windowMs, margins: opts.margins }),
+          createOverheadCalculator({ influx, database, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),
           createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
           ...(opts.changes !== false ? [createChangeDetector({ influx, database, overheadWindowMs: windowMs })] : []),
         ]

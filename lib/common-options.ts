@@ -46,6 +46,14 @@ export function tlsClientOptions(v: OptionValues): { ca?: string; cert?: string;
   };
 }
 
+/** --exclude-disturbed (collector and report): the same words in both, so they are read as one choice. */
+export const EXCLUDE_DISTURBED_OPTION: OptionSpec = {
+  name: 'exclude-disturbed',
+  type: 'boolean',
+  help: 'leave trials their agent judged disturbed (steal or contention > 5 %, docs/noise.md) out of comparisons; they are counted either way',
+  default: false,
+};
+
 /** --margin: '5', 'lab=3', 'cpu=2', 'lab:fileio=10' (lib/compare/margin.ts); read with marginOption(). */
 export const MARGIN_OPTION = (help: string): OptionSpec => ({ name: 'margin', type: 'string', help });
 

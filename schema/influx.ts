@@ -121,7 +121,13 @@ export const MEASUREMENTS = {
   },
   overhead: {
     tags: COMPARISON_TAGS,
-    fields: COMPARISON_FIELDS,
+    fields: {
+      ...COMPARISON_FIELDS,
+      // Trials the agents judged disturbed (docs/noise.md), and whether they were left out.
+      n_disturbed_guest: 'float',
+      n_disturbed_baseline: 'float',
+      disturbed_excluded: 'boolean',
+    },
   },
   overhead_chain: {
     tags: [...COMPARISON_TAGS, 'against'] as const,

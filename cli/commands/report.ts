@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { influxClient } from '../../collector/influx/client.js';
 import { influxStore } from '../../collector/store/influx.js';
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
-import { MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
+import { EXCLUDE_DISTURBED_OPTION, MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
 import { influxConnection, influxOptions } from '../../lib/influx-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { inertJsonText, inertOutput } from '../../lib/inert.js';
@@ -42,6 +42,7 @@ const SPECS: OptionSpec[] = [
     ),
     conflicts: ['changes'],
   },
+  { ...EXCLUDE_DISTURBED_OPTION, conflicts: ['changes', 'compare'] },
   { name: 'changes', type: 'boolean', help: 'list change points of the overhead series (E-divisive, issue 14) instead of the table', default: false },
   {
     name: 'format',
@@ -67,7 +68,7 @@ export const EMPTY_EXIT = 4;
 export const COMMAND: CommandSpec = {
   name: 'report',
   usage:
-    'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--format table|json|jsonl|csv|markdown] [--html FILE] [--fail-on worse,change] [--compare A,B] [--margin PCT] [--changes]',
+    'usage: virt-overhead report --influx URL --database DB [--group G] [--since 7d] [--format table|json|jsonl|csv|markdown] [--html FILE] [--fail-on worse,change] [--compare A,B] [--margin PCT] [--exclude-disturbed] [--changes]',
   options: SPECS,
   exitCodes: [
     { ...OK_EXIT, meaning: 'the report was printed (and written); nothing matched --fail-on' },
@@ -136,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
       sinceMs: duration(values, 'since'),
       metrics: str(values, 'metrics') as 'key' | 'all',
       margins: marginOption(optStr(values, 'margin')),
+      excludeDisturbed: values['exclude-disturbed'] === true,
       withChanges: html !== undefined || failOn.some((v) => ['change', 'regression', 'improvement'].includes(v)),
       ...(compare !== undefined ? { variants: variants(compare, group) } : {}),
       ...(group !== undefined ? { group } : {}),

@@ -13,6 +13,7 @@ import { quoteIdent, eq, timeBetween } from '../../schema/influxql.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
 import { coveredBy, sameContent, storedNs, type StoredRow } from '../influx/stored.js';
+import { comparable, disturbedFields } from './disturbed.js';
 
 /** One guest run to compute: anchorNs is any of its trials' timestamps. */
 export interface RunRef {
@@ -39,6 +40,8 @@ export interface BatchContext {
   windowNs: bigint;
   /** The user's equivalence margins (--margin). */
   margins?: MarginSpec;
+  /** Leave trials their agent judged disturbed out of the comparisons (docs/noise.md); counted either way. */
+  excludeDisturbed?: boolean;
 }
 
 /** Anchors further apart than this are read as separate time ranges (a catch-up batch may span months). */
@@ -158,7 +161,7 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
       for (const c of computed) {
         const seriesWhere = `${base} AND ${eq('agent', c.run.agent)}`;
         const baseline = baselineRows.filter((r) => r.timeNs >= c.startNs - windowNs && r.timeNs <= c.startNs + windowNs);
-        const points = runPoints(c, baseline, work.threads, ctx.margins);
+        const points = runPoints(c, baseline, work.threads, ctx);
         // A run whose trials arrived out of order was first stamped with a later trial's time: those points go.
         for (const t of new Set(c.trials.map((r) => r.timeNs).filter((t) => t !== c.startNs))) {
           const stale = (storedAt.get(`${c.run.agent}\0${t}`) ?? []).some((row) => row.run_id === c.run.runId && (row.threads ?? null) === work.threads);
@@ -183,15 +186,20 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
 }
 
 /** The `overhead` points of one guest run against the baseline rows within its window. */
-function runPoints(c: Computed, baselineRows: readonly SysbenchRow[], threads: number | null, margins: MarginSpec | undefined): IPoint[] {
+function runPoints(c: Computed, baselineRows: readonly SysbenchRow[], threads: number | null, ctx: BatchContext): IPoint[] {
   const first = c.trials.find((r) => r.timeNs === c.startNs)!;
   const tags: Record<string, string> = {};
   for (const t of SYSBENCH_TAGS) tags[t] = first.tags[t] ?? '';
-  return compareGuestRun(c.trials, c.history, baselineRows, { margins }).map((m) => ({
+  const exclude = ctx.excludeDisturbed === true;
+  const trials = comparable(c.trials, exclude);
+  // Every trial of the run disturbed and left out: no comparison (and the stored ones go).
+  if (trials.length === 0) return [];
+  return compareGuestRun(trials, comparable(c.history, exclude), comparable(baselineRows, exclude), { margins: ctx.margins }).map((m) => ({
     measurement: 'overhead',
     tags: { ...tags, metric: m.metric, baseline_agent: m.baselineAgent },
     fields: {
       ...overheadFields(m),
+      ...disturbedFields(c.trials, baselineRows, m.baselineAgent, exclude),
       run_id: c.run.runId,
       baseline_run_id: m.baselineRunId,
       ...(threads !== null ? { threads } : {}),

@@ -26,6 +26,8 @@ export interface OverheadCalculatorOptions {
   margins?: MarginSpec;
   /** Called with a problem in one guest run; the others still get computed. */
   onError?: (err: Error, run: GuestRunKey) => void;
+  /** Leave trials the agent judged disturbed out of the comparisons (docs/noise.md); they are counted either way. */
+  excludeDisturbed?: boolean;
 }
 
 export interface OverheadCalculator extends WriteListener {
@@ -58,6 +60,7 @@ export function createOverheadCalculator(options: OverheadCalculatorOptions): Ov
     database,
     windowNs: BigInt(Math.round(windowMs)) * 1_000_000n,
     ...(options.margins ? { margins: options.margins } : {}),
+    excludeDisturbed: options.excludeDisturbed === true,
   };
 
   async function recomputeGuestRun(run: GuestRunKey): Promise<number> {

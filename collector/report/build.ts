@@ -16,6 +16,8 @@ import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { eq } from '../../schema/influxql.js';
 import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, type Direction } from '../../schema/metrics.js';
 import { querySysbench, type SysbenchRow } from '../overhead/rows.js';
+import { comparable } from '../overhead/disturbed.js';
+import { noiseBySystem, type SystemNoise } from './noise.js';
 
 export interface ReportSystem {
   agent: string;
@@ -76,6 +78,10 @@ export interface Report {
   generatedAt: string;
   level: number;
   sections: ReportSection[];
+  /** Per system: its trials' noise and disturbed count (docs/noise.md). */
+  noise: SystemNoise[];
+  /** Whether disturbed trials were left out of the comparisons. */
+  excludeDisturbed: boolean;
 }
 
 export interface BuildReportOptions {
@@ -92,6 +98,8 @@ export interface BuildReportOptions {
   windowMs?: number;
   /** Equivalence margins, as the collector's (--margin; default: the table). */
   margins?: MarginSpec;
+  /** Leave trials their agent judged disturbed out, as the collector's --exclude-disturbed. */
+  excludeDisturbed?: boolean;
 }
 
 export interface SectionOptions {
@@ -250,12 +258,15 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
   if (o.group !== undefined) where.push(eq('group', o.group));
   const rows = await querySysbench(o.influx, o.database, where.join(' AND '));
   const level = 0.95;
+  const excludeDisturbed = o.excludeDisturbed === true;
   return {
     database: o.database,
     group: o.group ?? null,
     since: since.toISOString(),
     generatedAt: now.toISOString(),
     level,
-    sections: buildSections(rows, { metrics: o.metrics ?? 'key', sinceNs, windowMs, margins: o.margins }),
+    sections: buildSections(comparable(rows, excludeDisturbed), { metrics: o.metrics ?? 'key', sinceNs, windowMs, margins: o.margins }),
+    noise: noiseBySystem(rows, (r) => systemOf(r).label, sinceNs),
+    excludeDisturbed,
   };
 }

@@ -59,6 +59,8 @@ export interface DocumentOptions {
   now?: Date;
   metrics?: 'key' | 'all';
   margins?: MarginSpec;
+  /** overhead: leave trials their agent judged disturbed out (docs/noise.md); they are counted either way. */
+  excludeDisturbed?: boolean;
   /** overhead: also read the change points (for the HTML page or --fail-on change). */
   withChanges?: boolean;
   /** compare: variant B against variant A. */
@@ -113,7 +115,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
   }
   const changes = kind === 'changes' || o.withChanges ? await changesReport({ ...scope, sinceMs: sinceAt }) : null;
   if (kind === 'changes') return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, changeSystems(changes!)), series: changes! };
-  const report = await buildReport({ ...scope, since: o.sinceMs, now, metrics: o.metrics ?? 'key', margins: o.margins });
+  const report = await buildReport({ ...scope, since: o.sinceMs, now, metrics: o.metrics ?? 'key', margins: o.margins, excludeDisturbed: o.excludeDisturbed });
   const chains = await buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) });
   const clocks = await wrongClocks(o.influx, o.database, BigInt(sinceAt) * 1_000_000n, o.group);
   return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };

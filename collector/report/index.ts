@@ -24,4 +24,5 @@ export {
   type SectionOptions,
 } from './build.js';
 export { formatReportTable } from './table.js';
+export { formatNoiseLines, noiseBySystem, type SystemNoise } from './noise.js';
 export { renderHtmlReport } from './html.js';

@@ -2,6 +2,7 @@
 // experiment report's S1 / S2 / S3 comparisons, with 95 % intervals and the engine's verdict.
 import type { Report, ReportMetric, ReportSection, SystemResult } from './build.js';
 import { formatSystems, type SystemFacts } from './facts.js';
+import { formatNoiseLines } from './noise.js';
 import { directionText, fmtHalfWidth, fmtNum, fmtOverheadCell, fmtRatioCell, fmtVerdict, sectionTitle } from './format.js';
 
 function valueCell(r: SystemResult): string {
@@ -64,5 +65,5 @@ export function formatReportTable(report: Report, systems: readonly SystemFacts[
     // Lay out all metrics of a section together so the columns line up.
     out.push(...layout(rows.map((r) => (r.length ? r : ['']))));
   }
-  return out.join('\n') + '\n';
+  return out.join('\n') + '\n' + formatNoiseLines(report.noise ?? [], report.excludeDisturbed === true);
 }

@@ -21,6 +21,8 @@ export interface TrialSpec {
   parent?: string;
   declaredNesting?: string;
   seenDepth?: number;
+  /** The agent's judgement (docs/noise.md): a reason (disturbed), false (judged, not disturbed), absent (not judged). */
+  disturbed?: string | false;
 }
 
 function escTag(s: string): string {
@@ -55,6 +57,7 @@ export function toWritten(t: TrialSpec): WrittenResult {
     ...(t.parent ? { parent_agent: t.parent } : {}),
     ...(t.declaredNesting ? { declared_nesting: t.declaredNesting } : {}),
     ...(t.seenDepth !== undefined ? { seen_depth: t.seenDepth } : {}),
+    ...(t.disturbed !== undefined ? { disturbed: t.disturbed !== false, ...(t.disturbed ? { disturbed_reason: t.disturbed } : {}) } : {}),
     ...t.values,
   };
   return { tags, fields, timestamp_ns: t.timeNs.toString() };
