@@ -17,9 +17,26 @@ export const RUN_ANNOTATION_QUERY = from('sysbench')
   .limit(2000)
   .toString();
 
-export function influxAnnotation(name: string, query: string, textColumn: string, tagsColumn: string, color: string): dashboard.AnnotationQueryBuilder {
+export function influxAnnotation(
+  name: string,
+  query: string,
+  textColumn: string,
+  tagsColumn: string,
+  color: string,
+  timeEndColumn?: string,
+): dashboard.AnnotationQueryBuilder {
   // InfluxQL annotations keep their query and column mapping on the target.
-  const target = { refId: name, query, rawQuery: true, textColumn, tagsColumn, fromAnnotations: true, textEditor: true, _implementsDataqueryVariant() {} };
+  const target = {
+    refId: name,
+    query,
+    rawQuery: true,
+    textColumn,
+    tagsColumn,
+    ...(timeEndColumn ? { timeEndColumn } : {}),
+    fromAnnotations: true,
+    textEditor: true,
+    _implementsDataqueryVariant() {},
+  };
   return new dashboard.AnnotationQueryBuilder()
     .name(name)
     .datasource({ ...INFLUX_DATASOURCE })
@@ -32,9 +49,12 @@ export function runAnnotation(): dashboard.AnnotationQueryBuilder {
   return influxAnnotation('Runs', RUN_ANNOTATION_QUERY, 'run_id', 'agent,test', 'rgba(0, 211, 255, 1)');
 }
 
-/** Change points (docs/changes.md) of the guests and tests in view: one marker at the first run after each. */
+/**
+ * Change points (docs/changes.md) of the guests and tests in view: one marker at the first run
+ * after each step; a drift is a region from its first run to its end (end_ms), tagged `drift`.
+ */
 export const CHANGE_ANNOTATION_QUERY = from('overhead_change')
-  .select(as(col('summary'), 'summary'))
+  .select(as(col('summary'), 'summary'), as(col('shape'), 'shape'), as(col('end_ms'), 'end_ms'))
   .selectTags('agent', 'test', 'metric', 'kind', 'cause')
   .whereTimeFilter()
   .whereVar('group', 'group')
@@ -43,5 +63,5 @@ export const CHANGE_ANNOTATION_QUERY = from('overhead_change')
 
 /** On every panel of the dashboard (Grafana shows dashboard annotations on all time-series panels). */
 export function changeAnnotation(): dashboard.AnnotationQueryBuilder {
-  return influxAnnotation('Change points', CHANGE_ANNOTATION_QUERY, 'summary', 'kind,cause,test,metric', 'rgba(242, 73, 92, 1)');
+  return influxAnnotation('Change points', CHANGE_ANNOTATION_QUERY, 'summary', 'kind,cause,shape,test,metric', 'rgba(242, 73, 92, 1)', 'end_ms');
 }

@@ -80,7 +80,7 @@ beforeAll(async () => {
   // Three runs cannot make a change point (a side needs 3 runs), so one `overhead_change` point
   // shaped as docs/schema.md is written by hand for the change annotation and alert queries;
   // test/changes.e2e.test.ts runs the same queries on change points the collector found.
-  const line = `overhead_change,agent=guest1,baseline_agent=native1,cause=guest,container=none,group=g1,host=guest1,kind=regression,kvm=absent,metric=events_per_sec,profile=quick,role=guest,sysbench_version=1.0.20,test=cpu,variant=patched,virt=none before_pct=1,after_pct=9,change_pct=8,p_value=1e-6,run_id="r",before_run_id="q",summary="regression of guest1 cpu events_per_sec" ${Math.max(...times)}000000`;
+  const line = `overhead_change,agent=guest1,baseline_agent=native1,cause=guest,container=none,group=g1,host=guest1,kind=regression,kvm=absent,metric=events_per_sec,profile=quick,role=guest,sysbench_version=1.0.20,test=cpu,variant=patched,virt=none before_pct=1,after_pct=9,change_pct=8,p_value=1e-6,run_id="r",before_run_id="q",shape="step",summary="regression of guest1 cpu events_per_sec" ${Math.max(...times)}000000`;
   const w = await fetch(`${stack.influxUrl}/write?db=${stack.database}`, { method: 'POST', body: line });
   if (!w.ok) throw new Error(`writing the change point: ${w.status} ${await w.text()}`);
   // The 5-minute downsampling, as the collector's next start does it (the CQ may not have run yet).

@@ -11,6 +11,7 @@ import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, from, last, max, mean, min } from '../influxql.js';
 import { tableLegend } from '../panels.js';
+import { noisePanel } from '../noise.js';
 import { identityVariables } from '../variables.js';
 
 function selectedSamples() {
@@ -103,6 +104,7 @@ export function liveRunDashboard(): dashboard.DashboardBuilder {
       .height(6)
       .span(24),
   );
+  builder.withPanel(noisePanel());
   for (const p of PANELS) builder.withPanel(samplePanel(p));
   // For looking back over weeks or months, past the samples' 30 days (zoom out the time range).
   builder.withRow(new dashboard.RowBuilder('History: 5-minute downsampling, kept after the samples expire'));

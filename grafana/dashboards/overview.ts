@@ -13,6 +13,7 @@ import { lineThresholds, overheadTable, overheadTimeseries, referenceLine } from
 import { identityVariables, metricVariable } from '../variables.js';
 import { nestedStacksTable } from './nested.js';
 import { factsChangedAnnotation } from '../facts.js';
+import { noisePanel } from '../noise.js';
 
 /** The overhead points the dashboard's variables select. */
 function selectedOverhead() {
@@ -105,6 +106,7 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
   return builder
     .withRow(new dashboard.RowBuilder('Over time'))
     .withPanel(overheadOverTimePanel())
+    .withPanel(noisePanel())
     .withRow(new dashboard.RowBuilder('Now'))
     .withPanel(currentOverheadTable())
     .withPanel(relativeBarChart())
