@@ -1,14 +1,10 @@
 // Disturbed trials (issue 22 item 6, docs/noise.md) in the overhead calculator and the report,
 // against a real influxd: counted on the comparison always, left out only when asked. Inputs
 // are literals; every expected value is worked out by hand in the comments.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { InfluxDB } from 'influx';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
+import { describe, expect, it } from 'vitest';
 import { buildReport, formatReportTable } from '../report/index.js';
 import { createOverheadCalculator } from './index.js';
+import { usePrivateInfluxd } from './testing/private-influxd.js';
 import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
 
 const T0 = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z in ns
@@ -16,20 +12,8 @@ const MIN = 60_000_000_000n;
 const HOUR = 60n * MIN;
 const BUSY = "other runnable tasks took 60.0 % of the trial's CPU time (> 5 %; 4.0 runnable, load 3.50)";
 
-let influxd: InfluxdHandle;
-let influx: InfluxDB;
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'disturbed-test-'));
-  influxd = await startInfluxd({ dir });
-  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port });
-});
-
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+// One influxd; each test its own database.
+const server = usePrivateInfluxd('disturbed_test');
 
 /** One run of 3 trials a minute apart; noise values and the disturbed flag per trial. */
 function run(agent: string, role: 'baseline' | 'guest', runId: string, start: bigint, trials: Array<[number, number, string | false]>): TrialSpec[] {
@@ -47,10 +31,10 @@ function run(agent: string, role: 'baseline' | 'guest', runId: string, start: bi
 }
 
 async function setUp(database: string) {
-  await influx.createDatabase(database);
+  await server.influx.createDatabase(database);
   // Baseline: 1000, 1010 quiet, 600 while a neighbour took 60 % of its CPU.
   const b = await writeTrials(
-    influxd.url,
+    server.url,
     database,
     run('native', 'baseline', 'b1', T0, [
       [1000, 0, false],
@@ -60,7 +44,7 @@ async function setUp(database: string) {
   );
   // Guest: 800, 810 quiet, 400 disturbed.
   const g = await writeTrials(
-    influxd.url,
+    server.url,
     database,
     run('vm', 'guest', 'g1', T0 + HOUR, [
       [800, 1, false],
@@ -73,13 +57,13 @@ async function setUp(database: string) {
 
 type Row = Record<string, number | string | boolean | null>;
 const overheadOf = async (database: string) =>
-  (await influx.query(`SELECT * FROM "overhead" WHERE "metric" = 'events_per_sec'`, { database })) as unknown as Row[];
+  (await server.influx.query(`SELECT * FROM "overhead" WHERE "metric" = 'events_per_sec'`, { database })) as unknown as Row[];
 
 describe('disturbed trials (real influxd)', () => {
   it('kept by default, and counted on the comparison', async () => {
     const db = 'keep';
     const written = await setUp(db);
-    await createOverheadCalculator({ influx, database: db }).onResultsWritten(written);
+    await createOverheadCalculator({ influx: server.influx, database: db }).onResultsWritten(written);
     const [p] = await overheadOf(db);
     // All three trials a side: guest 2010/3 = 670, baseline 2610/3 = 870.
     expect(p!.guest_value).toBeCloseTo(670, 9);
@@ -90,7 +74,7 @@ describe('disturbed trials (real influxd)', () => {
   it('--exclude-disturbed: left out of the comparison, still counted; the overhead is that of the quiet trials', async () => {
     const db = 'exclude';
     const written = await setUp(db);
-    await createOverheadCalculator({ influx, database: db, excludeDisturbed: true }).onResultsWritten(written);
+    await createOverheadCalculator({ influx: server.influx, database: db, excludeDisturbed: true }).onResultsWritten(written);
     const [p] = await overheadOf(db);
     // Guest (800 + 810)/2 = 805, baseline (1000 + 1010)/2 = 1005; events/s: overhead = (1005/805 − 1)·100 = 24.84 %.
     expect(p!.guest_value).toBeCloseTo(805, 9);
@@ -101,9 +85,9 @@ describe('disturbed trials (real influxd)', () => {
 
   it('a run whose trials were all disturbed gets no point when they are left out', async () => {
     const db = 'alldisturbed';
-    await influx.createDatabase(db);
+    await server.influx.createDatabase(db);
     const b = await writeTrials(
-      influxd.url,
+      server.url,
       db,
       run('native', 'baseline', 'b1', T0, [
         [1000, 0, false],
@@ -111,22 +95,22 @@ describe('disturbed trials (real influxd)', () => {
       ]),
     );
     const g = await writeTrials(
-      influxd.url,
+      server.url,
       db,
       run('vm', 'guest', 'g1', T0 + HOUR, [
         [400, 60, BUSY],
         [420, 55, BUSY],
       ]),
     );
-    await createOverheadCalculator({ influx, database: db, excludeDisturbed: true }).onResultsWritten([...b, ...g]);
+    await createOverheadCalculator({ influx: server.influx, database: db, excludeDisturbed: true }).onResultsWritten([...b, ...g]);
     expect((await overheadOf(db)).length).toBe(0);
   });
 
   it('the report: a noise line per system; with --exclude-disturbed its numbers match the collector', async () => {
     const db = 'keep';
     const now = new Date(Number((T0 + 2n * HOUR) / 1_000_000n));
-    const kept = await buildReport({ influx, database: db, since: 6 * 3_600_000, now });
-    const left = await buildReport({ influx, database: db, since: 6 * 3_600_000, now, excludeDisturbed: true });
+    const kept = await buildReport({ influx: server.influx, database: db, since: 6 * 3_600_000, now });
+    const left = await buildReport({ influx: server.influx, database: db, since: 6 * 3_600_000, now, excludeDisturbed: true });
     // Medians by hand: baseline contention 0, 2, 60 → 2, load 1, 1.1, 4 → 1.1; guest 1, 3, 60 → 3, load 1.05, 1.15, 4 → 1.15.
     expect(kept.noise.map((n) => [n.agent, n.trials, n.judged, n.disturbed, n.medianContentionPct, n.medianLoad1, n.medianStealPct])).toEqual([
       ['native', 3, 3, 1, 2, 1.1, 0],
