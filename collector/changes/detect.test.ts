@@ -104,6 +104,13 @@ describe('detectChanges', () => {
     expect(c.fields.n_before).toBe(29);
   });
 
+  it('an outlier at the very first run is named too (it is left out of the means)', () => {
+    const v = noisy(40, (i) => (i < 20 ? 4 : 10), 0.5);
+    v[0] = 80;
+    const out = detectChanges(series(v));
+    expect(out.status === 'analysed' && out.changes.map((c) => [c.fields.run_id, c.fields.outlier_run_ids, c.fields.n_before])).toEqual([['r20', 'r0', 19]]);
+  });
+
   it('a bump of a few runs that went back is a transient, not a change', () => {
     const v = noisy(100, (i) => (i >= 40 && i < 44 ? 20 : 4), 0.5);
     const out = detectChanges(series(v));

@@ -149,9 +149,9 @@ function factsAcross(ctx: RecordContext, prevAt: number, at: number, nextAt: num
   return { facts_changed: facts.map((f) => f.name).join(','), facts_detail: describeFacts(facts) };
 }
 
-/** Ids of the runs left out between kept indexes lo and hi (hi exclusive; past the end: to the last run). */
+/** Ids of the runs left out between kept indexes lo and hi (hi exclusive; from the first run when lo is 0; past the end: to the last run). */
 function outliersBetween(ctx: RecordContext, lo: number, hi: number): string {
-  const left = ctx.keptAt[lo]!;
+  const left = lo === 0 ? 0 : ctx.keptAt[lo]!;
   const right = hi < ctx.keptAt.length ? ctx.keptAt[hi]! : ctx.runs.length;
   return ctx.runs
     .slice(left, right)
