@@ -5,7 +5,7 @@ import {
   changePoints,
   findDrifts,
   isolatedOutliers,
-  lag1Autocorrelation,
+  noiseAutocorrelation,
   type ChangePoint,
   type ChangePointOptions,
   type Drift,
@@ -291,7 +291,7 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
   const logs = overhead.map(logOf);
   const maxPValue = splitPValue(opts.familyPValue, opts.windowLen, kept.length);
   // One ρ per series, from the series itself (robust to its shifts, drift and outliers).
-  const rho = opts.autocorrelated ? lag1Autocorrelation(logs) : undefined;
+  const rho = opts.autocorrelated ? noiseAutocorrelation(logs) : undefined;
   const cps = changePoints(logs, { ...opts, maxPValue, minAbsChange: logOf(opts.minChangePct), ...(rho !== undefined ? { autocorrelation: rho } : {}) });
   // The baseline's own series, on the same runs: a shift there explains a shift of the overhead.
   const baselineValues = kept.map((r) => r.baselineValue);
@@ -302,7 +302,7 @@ export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetec
           maxPValue,
           // The baseline is a raw value (events/s, ms): the same floor, as a relative change.
           minMagnitude: opts.minChangePct / 100,
-          ...(opts.autocorrelated ? { autocorrelation: lag1Autocorrelation(baselineValues) } : {}),
+          ...(opts.autocorrelated ? { autocorrelation: noiseAutocorrelation(baselineValues) } : {}),
         })
       : [];
   const drifts = opts.driftMinRuns > 0 ? findDrifts(logs, cps, { minRuns: opts.driftMinRuns, rho: rho ?? 0 }) : [];

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../stats/random.js';
 import { tTwoSidedP } from '../stats/stats.js';
-import { adjacentCovarianceFactor, lag1Autocorrelation, meanVarianceFactor, MIN_RHO_VALUES, sumOfSquaresFactor } from './autocorr.js';
+import { adjacentCovarianceFactor, noiseAutocorrelation, meanVarianceFactor, MIN_RHO_VALUES, sumOfSquaresFactor } from './autocorr.js';
 import { compareSegments, compareSegmentsAR } from './ttest.js';
 
 function gaussian(r: () => number): number {
@@ -113,25 +113,25 @@ describe('compareSegmentsAR', () => {
   });
 });
 
-describe('lag1Autocorrelation', () => {
+describe('noiseAutocorrelation', () => {
   it('recovers ρ of a long AR(1) series (shrunk by 4/(n·ρ̂): 0.004 here); a step or outliers do not move it', () => {
     const r = mulberry32(7);
     const x = ar1(1460, 0.7, r);
-    const rho = lag1Autocorrelation(x);
+    const rho = noiseAutocorrelation(x);
     expect(rho).toBeGreaterThan(0.6);
     expect(rho).toBeLessThan(0.8);
     const stepped = x.map((v, i) => v + (i >= 700 ? 20 : 0));
     stepped[300] = 50;
     stepped[900] = -40;
-    expect(Math.abs(lag1Autocorrelation(stepped) - rho)).toBeLessThan(0.02);
+    expect(Math.abs(noiseAutocorrelation(stepped) - rho)).toBeLessThan(0.02);
     // A drift only moves the differences' centre.
-    expect(Math.abs(lag1Autocorrelation(x.map((v, i) => v + i * 0.01)) - rho)).toBeLessThan(0.02);
+    expect(Math.abs(noiseAutocorrelation(x.map((v, i) => v + i * 0.01)) - rho)).toBeLessThan(0.02);
   });
 
   it('independent noise: the shrinkage leaves most short series at 0 (half would read > 0 without it)', () => {
     const r = mulberry32(12);
     let positive = 0;
-    for (let k = 0; k < 400; k++) if (lag1Autocorrelation(ar1(50, 0, r)) > 0) positive++;
+    for (let k = 0; k < 400; k++) if (noiseAutocorrelation(ar1(50, 0, r)) > 0) positive++;
     // ρ̂ − 4/(50·ρ̂) > 0 needs ρ̂ > 0.28: about 2 SDs (0.28/0.3) less often than ρ̂ > 0.
     expect(positive / 400).toBeLessThan(0.3);
     expect(positive / 400).toBeGreaterThan(0.05);
@@ -139,7 +139,7 @@ describe('lag1Autocorrelation', () => {
 
   it('independent noise reads 0; a short series is not estimated', () => {
     const r = mulberry32(9);
-    expect(lag1Autocorrelation(ar1(1460, 0, r))).toBe(0);
-    expect(lag1Autocorrelation(ar1(MIN_RHO_VALUES - 1, 0.9, r))).toBe(0);
+    expect(noiseAutocorrelation(ar1(1460, 0, r))).toBe(0);
+    expect(noiseAutocorrelation(ar1(MIN_RHO_VALUES - 1, 0.9, r))).toBe(0);
   });
 });

@@ -6,6 +6,7 @@
 // model — an effective-sample-size correction that is also right for segments of 3 runs, where
 // the large-n factor (1+ρ)/(1−ρ) is far too big. Pure math.
 import { median } from '../stats/stats.js';
+import { robustSd } from '../stats/robust.js';
 
 /** Largest ρ used: beyond it a series is a random walk and a mean has no meaning. */
 export const MAX_RHO = 0.95;
@@ -23,14 +24,16 @@ export const MIN_RHO_VALUES = 20;
  */
 function trimmedVariance(d: readonly number[], c = 3): number {
   const m = median(d);
-  const s = 1.4826 * median(d.map((x) => Math.abs(x - m)));
+  const s = robustSd(d);
   const kept = d.filter((x) => Math.abs(x - m) <= c * s);
   const mu = kept.reduce((a, x) => a + x, 0) / kept.length;
   return kept.reduce((a, x) => a + (x - mu) * (x - mu), 0) / kept.length;
 }
 
 /**
- * Lag-1 autocorrelation of a series' noise, robust to level shifts, drift and outliers: for
+ * Lag-1 autocorrelation of a series' noise, robust to level shifts, drift and outliers (unlike
+ * lib/stats/robust.ts lag1Autocorrelation, the moment estimator the comparison engine uses on
+ * run means already cleaned of steps): for
  * AR(1) noise of variance σ², Var(x_t − x_{t−1}) = 2σ²(1 − ρ) and Var(x_t − x_{t−2}) = 2σ²(1 − ρ²),
  * so ρ = Var(lag-2 differences) / Var(lag-1 differences) − 1. Differences do not see the level
  * (a drift only moves their centre) and a step or an outlier makes one or two of them large,
@@ -41,7 +44,7 @@ function trimmedVariance(d: readonly number[], c = 3): number {
  * correlation would shrink the variances: a test should not get bolder on a guess). 0 for
  * series shorter than MIN_RHO_VALUES.
  */
-export function lag1Autocorrelation(series: readonly number[]): number {
+export function noiseAutocorrelation(series: readonly number[]): number {
   const n = series.length;
   if (n < MIN_RHO_VALUES) return 0;
   const d1 = series.slice(1).map((x, i) => x - series[i]!);
