@@ -2,9 +2,9 @@
 // host stays busy (or quiet) for hours, so neighbouring runs share part of their error. Otava's
 // t-test counts every run as new information; on AR(1) noise with φ 0.7 it reports ~14 false
 // changes per series-year (docs/BENCHMARKS.md). Here the noise is modelled as AR(1) with lag-1
-// correlation ρ, estimated once per series, and the t-test uses the exact variances under that
-// model — an effective-sample-size correction that is also right for segments of 3 runs, where
-// the large-n factor (1+ρ)/(1−ρ) is far too big. Pure math.
+// correlation ρ, estimated once per series here; ttest.ts compareSegmentsAR tests a step under
+// it (GLS), and the variance factors below give a change's interval under it (detect.ts) —
+// exact also for segments of 3 runs, where the large-n factor (1+ρ)/(1−ρ) is far too big. Pure math.
 import { median } from '../stats/stats.js';
 import { robustSd } from '../stats/robust.js';
 

@@ -50,7 +50,7 @@ export interface ChangePointOptions {
   mergeWithin?: number;
   /**
    * Lag-1 autocorrelation ρ of the series' noise (autocorr.ts noiseAutocorrelation). Given, every
-   * test is compareSegmentsAR at that ρ (0: the plain pooled t-test); absent, Otava's test.
+   * test is compareSegmentsAR at that ρ (GLS; 0: the plain pooled t-test); absent, Otava's test.
    */
   autocorrelation?: number;
 }
