@@ -199,7 +199,7 @@ function runPoints(c: Computed, baselineRows: readonly SysbenchRow[], threads: n
     tags: { ...tags, metric: m.metric, baseline_agent: m.baselineAgent },
     fields: {
       ...overheadFields(m),
-      ...disturbedFields(c.trials, baselineRows, m.baselineAgent, exclude),
+      ...disturbedFields(c.trials, baselineRows, m.baselineAgent, m.comparison.referenceRunIds, exclude),
       run_id: c.run.runId,
       baseline_run_id: m.baselineRunId,
       ...(threads !== null ? { threads } : {}),

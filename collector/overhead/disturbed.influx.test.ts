@@ -83,6 +83,27 @@ describe('disturbed trials (real influxd)', () => {
     expect([p!.n_guest, p!.n_baseline, p!.n_disturbed_guest, p!.n_disturbed_baseline, p!.disturbed_excluded]).toEqual([2, 2, 1, 1, true]);
   });
 
+  it('the baseline count is of the runs the reference used (baseline_run_ids), not of every run in the window', async () => {
+    const db = 'reference';
+    const written = await setUp(db);
+    // An earlier baseline run, 3 h before, with 2 of its 3 trials disturbed: most of it, so the
+    // engine leaves it out of the reference (runs_excluded 1) and b1 alone is the reference.
+    const b0 = await writeTrials(
+      server.url,
+      db,
+      run('native', 'baseline', 'b0', T0 - 3n * HOUR, [
+        [1005, 1, false],
+        [500, 70, BUSY],
+        [520, 65, BUSY],
+      ]),
+    );
+    await createOverheadCalculator({ influx: server.influx, database: db }).onResultsWritten([...b0, ...written]);
+    const [p] = await overheadOf(db);
+    expect([p!.baseline_run_ids, p!.runs_excluded]).toEqual(['b1', 1]);
+    // b1's one disturbed trial; counting the window would give 1 + 2 = 3.
+    expect([p!.n_disturbed_guest, p!.n_disturbed_baseline]).toEqual([1, 1]);
+  });
+
   it('a run whose trials were all disturbed gets no point when they are left out', async () => {
     const db = 'alldisturbed';
     await server.influx.createDatabase(db);
