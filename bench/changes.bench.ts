@@ -364,7 +364,8 @@ const DRIVER_BATCHES = 10;
  * What a batch costs the collector's change detector (collector/changes/index.ts) against a real
  * influxd holding one guest's year (RUNS runs × 4 metrics of `overhead`): a cold batch (first
  * after a start: the series read whole, analysed, the guest's points replaced) and a warm one (a
- * new run: its ±24 h window read back, merged, analysed in memory, changed points written).
+ * new run: the series read whole again — the detector keeps no per-guest cache — analysed,
+ * changed points written).
  */
 export async function driverCost(): Promise<{ coldMs: number[]; warmMs: number[]; coldRows: number; warmRows: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'vo-bench-changes-'));
@@ -442,7 +443,7 @@ function driverFigures(d: Awaited<ReturnType<typeof driverCost>>): BenchResult[]
       value: Math.round(pct(d.coldMs, 0.5)),
       unit: spread(d.coldMs),
     },
-    { name: `collector batch, warm (a new run: its ±24 h window read back)`, value: Math.round(pct(d.warmMs, 0.5)), unit: spread(d.warmMs) },
+    { name: `collector batch, warm (a new run: the series read whole again, the detector keeps no cache since f5306a7)`, value: Math.round(pct(d.warmMs, 0.5)), unit: spread(d.warmMs) },
     { name: 'overhead rows read by a cold batch', value: d.coldRows, unit: 'rows' },
     { name: 'overhead rows read by a warm batch', value: Math.max(...d.warmRows), unit: 'rows (max)' },
   ];
