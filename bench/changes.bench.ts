@@ -443,7 +443,11 @@ function driverFigures(d: Awaited<ReturnType<typeof driverCost>>): BenchResult[]
       value: Math.round(pct(d.coldMs, 0.5)),
       unit: spread(d.coldMs),
     },
-    { name: `collector batch, warm (a new run: the series read whole again, the detector keeps no cache since f5306a7)`, value: Math.round(pct(d.warmMs, 0.5)), unit: spread(d.warmMs) },
+    {
+      name: `collector batch, warm (a new run: the series read whole again, the detector keeps no cache since f5306a7)`,
+      value: Math.round(pct(d.warmMs, 0.5)),
+      unit: spread(d.warmMs),
+    },
     { name: 'overhead rows read by a cold batch', value: d.coldRows, unit: 'rows' },
     { name: 'overhead rows read by a warm batch', value: Math.max(...d.warmRows), unit: 'rows (max)' },
   ];
