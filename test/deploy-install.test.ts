@@ -142,7 +142,8 @@ esac
   chmodSync(join(stubDir, 'apt-get'), 0o755);
   buildAndPack();
   if (!HAVE_SYSTEMCTL) console.warn('systemctl not found: installing with --no-enable, unit enablement not checked (apt-get install systemd)');
-});
+  // A whole tsc build and npm pack: past the 2 minutes of the default hook timeout at load 20.
+}, 600_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });

@@ -104,7 +104,10 @@ describe('spool safety', () => {
 
   it('a second agent on the same work directory refuses with the holder named; the first delivers everything', async () => {
     const work = p('shared');
-    const first = agent(collector.address, 'lock-a', work, ['--profile', 'quick', '--tests', 'cpu']);
+    // The first agent must still hold the lock when the second starts: a quick profile ended
+    // before a second node process got going at load 20, and the second then ran (exit 0).
+    writeFileSync(p('hold.yaml'), 'tests:\n  cpu: {threads: 1, time: 25, options: {cpu-max-prime: "2000"}}\n');
+    const first = agent(collector.address, 'lock-a', work, ['--profile', p('hold.yaml')]);
     for (let i = 0; i < 800 && !existsSync(join(work, 'lock')); i++) await sleep(25);
     const second = agent(collector.address, 'lock-b', work, ['--profile', 'quick', '--tests', 'cpu']);
     const s = await second.exited;
