@@ -267,8 +267,8 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
 
         // Upgrade in place: new version, config and spool untouched, the spool replayed by the new agent.
         expect(marker(/VO_E2E upgrade: install exit (\d+)/)).toEqual(['0']);
-        expect(marker(/VO_E2E upgrade: version before: (\S+)/)).toEqual([AGENT_VERSION]);
-        expect(marker(/VO_E2E upgrade: version after: (\S+)/)).toEqual([NEW_VERSION]);
+        expect(marker(/VO_E2E upgrade: version before: virt-overhead (\S+)/)).toEqual([AGENT_VERSION]);
+        expect(marker(/VO_E2E upgrade: version after: virt-overhead (\S+)/)).toEqual([NEW_VERSION]);
         expect(marker(/VO_E2E upgrade: config kept: (\S+)/)).toEqual(['yes']);
         expect(marker(/VO_E2E upgrade: spool kept: (\S+)/)).toEqual(['yes']);
         expect(marker(/VO_E2E upgrade: unit exit (\d+) result=(\S+) status=(\d+)/)).toEqual(['0', 'success', '0']);
