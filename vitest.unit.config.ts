@@ -49,6 +49,7 @@ export const UNIT_TESTS = [
   'lib/compare/compare.test.ts',
   'lib/compare/margin.test.ts',
   'lib/compare/trials.test.ts',
+  'lib/child.test.ts', // sh children, stopped by pid
   'lib/inert.test.ts',
   'lib/options.test.ts',
   'lib/version.test.ts', // git in a temporary folder

@@ -4,11 +4,12 @@
 // "Idle" means InfluxDB holds no `overhead_owed` marker: every result the collector acked has had
 // its overhead, nested-stack and change-point work done (collector/owed-markers.ts) — the one
 // sign of finished work that every build since the markers exists gives from outside.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { cpuMs } from './proc.js';
+import { killChild, stopChild } from '../lib/child.js';
 
 export interface CollectorProcess {
   pid: number;
@@ -35,17 +36,6 @@ export interface CollectorProcessOptions {
 function statusKb(pid: number, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
-}
-
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -103,17 +93,10 @@ export async function startCollectorProcess(o: CollectorProcessOptions): Promise
     memory: () => ({ rss: statusKb(pid, 'VmRSS'), peak: statusKb(pid, 'VmHWM') }),
     cpuMs: () => cpuMs(pid),
     async stop(timeoutMs = 60_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(pid, 'SIGTERM');
-      if (!(await waitExit(child, timeoutMs))) {
-        process.kill(pid, 'SIGKILL');
-        await waitExit(child, 5_000);
-      }
+      await stopChild(child, timeoutMs);
     },
     async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(pid, 'SIGKILL');
-      await waitExit(child, 5_000);
+      await killChild(child);
     },
   };
 }

@@ -1,11 +1,12 @@
 // Starts and stops a private influxd (InfluxDB 1.x, Debian package `influxdb`): every
 // directory under one folder, HTTP and the RPC bind address on loopback ports. Used by the
 // tests, the benchmarks, `quickstart` and the lab; never touches the system's InfluxDB.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Agent } from 'undici';
+import { killChild, stopChild } from '../../lib/child.js';
 
 export interface InfluxdHandle {
   url: string;
@@ -80,17 +81,6 @@ async function ping(url: string, init: RequestInit): Promise<boolean> {
   }
 }
 
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-
 export async function startInfluxd(opts: InfluxdOptions): Promise<InfluxdHandle> {
   const bin = opts.bin ?? '/usr/bin/influxd';
   if (!existsSync(bin)) throw new Error(`influxd not found at ${bin}: install the Debian package 'influxdb' (apt-get install influxdb)`);
@@ -123,17 +113,10 @@ export async function startInfluxd(opts: InfluxdOptions): Promise<InfluxdHandle>
     dir: opts.dir,
     pid,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(pid, 'SIGTERM');
-      if (!(await waitExit(child, 10_000))) {
-        process.kill(pid, 'SIGKILL');
-        await waitExit(child, 5_000);
-      }
+      await stopChild(child, 10_000);
     },
     async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(pid, 'SIGKILL');
-      await waitExit(child, 5_000);
+      await killChild(child);
     },
   };
 }
