@@ -133,8 +133,11 @@ export class BatchWriter extends EventEmitter {
 
   /** Points held because InfluxDB refuses writes for reasons not theirs (0 when writing normally). */
   held(): number {
-    return (this.heldReason ? this.queued() : 0) + this.aside.length;
+    return (this.heldReason ? this.queued() : 0) + this.aside.length + this.asideRetrying.size;
   }
+
+  /** Set-aside points being retried: still held (no ack) until the retry settles each of them. */
+  private readonly asideRetrying = new Set<Pending>();
 
   /** Points not yet accepted by InfluxDB (queued, in a request, or set aside for a limit). */
   queued(): number {
@@ -350,6 +353,7 @@ export class BatchWriter extends EventEmitter {
 
   /** A point over one of InfluxDB's limits: held (no ack, no reject) and retried on its own timer. */
   private setAside(p: Pending, err: Error): void {
+    this.asideRetrying.delete(p);
     this.aside.push(p);
     this.opts.log.warn(
       { error: err.message.slice(0, 300), agent: p.stamp?.agent, aside: this.aside.length },
@@ -366,10 +370,12 @@ export class BatchWriter extends EventEmitter {
     const points = this.aside.splice(0);
     if (points.length === 0) return;
     this.pendingInRequests += points.length;
+    for (const p of points) this.asideRetrying.add(p);
     try {
       await this.isolate(points, [], false); // tried whole first: the limit may have been raised
     } finally {
       this.pendingInRequests -= points.length;
+      this.asideRetrying.clear();
     }
     if (this.aside.length === 0) this.asideDelayMs = 0;
     if (this.queue.length === 0 && this.inFlight === 0 && this.aside.length === 0) this.emit('drained');
