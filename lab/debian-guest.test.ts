@@ -18,7 +18,7 @@ import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { packageRoot } from '../lib/root.js';
 import { measurementRef } from '../schema/retention.js';
 import { agentFilesDir, bundleWorkDir } from '../test/support/install-root.js';
-import { startCollectorProc, stopProc, type CollectorProc } from '../test/reliability/support/procs.js';
+import { startCollectorProc, stopProc, type CollectorProc } from '../test/support/procs.js';
 import { AGENT_VERSION } from '../lib/version.js';
 import { createDebianGuest } from './debian-guest.js';
 import { probeKvm } from './kvm-probe.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
-import { query, startCollectorProc, stopProc } from './reliability/support/procs.js';
+import { query, startCollectorProc, stopProc } from './support/procs.js';
 import { runCli } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-retention-cli-'));

@@ -14,7 +14,7 @@ import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js
 import { packageRoot } from '../lib/root.js';
 import { MAIN } from './support/cli.js';
 import { bundleWorkDir, freshRoot } from './support/install-root.js';
-import { query, startCollectorProc, stopProc, type CollectorProc } from './reliability/support/procs.js';
+import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-enrol-'));
 const p = (...parts: string[]) => join(dir, ...parts);

@@ -3,8 +3,8 @@
 // influxd: one agent_info point per run (not per result), stamped at the run's first result,
 // and the upgrade recorded as a fact event on the third run's point.
 import { describe, expect, it } from 'vitest';
-import { query } from './reliability/support/procs.js';
-import { hello, openStream, rawCollectorFixture, validResult } from './reliability/support/raw-client.js';
+import { query } from './support/procs.js';
+import { hello, openStream, rawCollectorFixture, validResult } from './support/raw-client.js';
 
 const fx = rawCollectorFixture('vo-facts-run-');
 

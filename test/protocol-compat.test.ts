@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type IntervalSample, type Result } from '../proto/index.js';
 import { BATCH_RECORDS, packBatches } from '../agent/stream/batch.js';
-import { query } from './reliability/support/procs.js';
-import { hello, openStream, rawCollectorFixture, validResult } from './reliability/support/raw-client.js';
+import { query } from './support/procs.js';
+import { hello, openStream, rawCollectorFixture, validResult } from './support/raw-client.js';
 import { measurementRef } from '../schema/retention.js';
 
 const fx = rawCollectorFixture('vo-compat-');

@@ -12,7 +12,7 @@ import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js
 import { createOverheadCalculator } from '../collector/overhead/index.js';
 import { createChangeDetector } from '../collector/changes/index.js';
 import { changesReport } from '../collector/changes/report.js';
-import { writeTrials, type TrialSpec } from '../collector/overhead/testing/sysbench-points.js';
+import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { mulberry32 } from '../lib/stats/random.js';
 
 const DB = 'stored_changes';

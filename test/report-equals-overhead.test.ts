@@ -8,7 +8,7 @@ import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
 import { createOverheadCalculator } from '../collector/overhead/index.js';
-import { writeTrials, type TrialSpec } from '../collector/overhead/testing/sysbench-points.js';
+import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { buildReport, type Report } from '../collector/report/index.js';
 import { fmtMargin, fmtOverheadCell, fmtRatioCell, fmtVerdict } from '../collector/report/format.js';
 

@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
 import { createOverheadCalculator } from '../collector/overhead/index.js';
-import { writeTrials, type TrialSpec } from '../collector/overhead/testing/sysbench-points.js';
+import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { runCli, type CliResult } from './support/cli.js';
 
 const DB = 'formats_test';

@@ -10,7 +10,7 @@ import { InfluxDB } from 'influx';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
-import { writeTrials, type TrialSpec } from '../collector/overhead/testing/sysbench-points.js';
+import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { buildReport, formatReportTable, renderHtmlReport, type Report } from '../collector/report/index.js';
 import { run as runReportCommand } from '../cli/commands/report.js';
 import { compareVariants } from '../collector/overhead/index.js';

@@ -12,7 +12,7 @@ const STARTS_REAL_PARTS = [
   /\/collector\/influx\/influxd\.js$/, // influxd
   /\/collector\/(stack|index)\.js$/, // influxd + collector, the collector server
   /\/test\/support\/cli\.js$/, // the built program as a process
-  /\/test\/reliability\/support\//, // collectors, agents and influxd as processes
+  /\/test\/support\/(procs|fixture|private-influxd)\.js$/, // collectors, agents and influxd as processes
   /\/agent\/sysbench\/runner\.js$/, // sysbench
   /\/lab\/(index|guest|kernel|initramfs|kvm-probe)\.js$/, // QEMU guests and their parts
 ];

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
 import { createOverheadCalculator } from '../overhead/index.js';
 import type { WrittenResult } from '../listener.js';
-import { writeTrials, type TrialSpec } from '../overhead/testing/sysbench-points.js';
+import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 import { createChangeDetector } from './index.js';
 
 const HOUR = 3_600_000_000_000n;

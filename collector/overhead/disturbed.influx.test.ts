@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, formatReportTable } from '../report/index.js';
 import { createOverheadCalculator } from './index.js';
-import { usePrivateInfluxd } from './testing/private-influxd.js';
-import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
+import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
+import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 
 const T0 = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z in ns
 const MIN = 60_000_000_000n;

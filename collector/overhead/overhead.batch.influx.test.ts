@@ -17,7 +17,7 @@ import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import { createOverheadCalculator } from './index.js';
 import { computeSeriesWork } from './batch.js';
 import { querySysbench } from './rows.js';
-import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
+import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 
 const HOUR = 3_600_000_000_000n;
 const MIN = 60_000_000_000n;

@@ -8,7 +8,7 @@ import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
 import { createOverheadCalculator } from './index.js';
-import { writeTrials, type TrialSpec } from './testing/sysbench-points.js';
+import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 import { parseMarginSpec } from '../../lib/compare/margin.js';
 import { readFileSync } from 'node:fs';
 
@@ -195,7 +195,7 @@ describe('overhead calculator (real influxd)', () => {
     const guestRows = (await influx.query(`SELECT * FROM "sysbench" WHERE "agent" = 'vm1'`, { database: DB })) as unknown[];
     expect(guestRows).toHaveLength(3);
     const again = trials({ agent: 'vm1', group: GROUP, role: 'guest', test: 'cpu', runId: 'g1' }, guestStart, [{ events_per_sec: 50, latency_avg_ms: 20 }]);
-    const { toWritten } = await import('./testing/sysbench-points.js');
+    const { toWritten } = await import('../../test/support/sysbench-points.js');
     await calc().onResultsWritten(again.map(toWritten));
     await calc().onResultsWritten(again.map(toWritten));
     const rows = await overheadRows('vm1', 'events_per_sec');

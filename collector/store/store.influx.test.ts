@@ -7,7 +7,7 @@ import { DEFAULT_RETENTION } from '../../schema/retention.js';
 import { MemoryStore } from '../../test/support/memory-store.js';
 import { rawQuery } from '../influx/http.js';
 import { setUpRetention } from '../influx/setup.js';
-import { usePrivateInfluxd } from '../overhead/testing/private-influxd.js';
+import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { influxStore } from './influx.js';
 import type { Store, StorePoint } from './store.js';
 

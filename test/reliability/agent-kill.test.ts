@@ -10,8 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../agent/spool/spool.js';
 import { startLocalStack, type LocalStack } from '../../collector/stack.js';
 import { MAIN, onceAgentArgs } from '../support/cli.js';
-import { recordFigures } from './support/figures.js';
-import { compareIds, HERE, query, spawnProc, stopProc, storedIds, type Proc } from './support/procs.js';
+import { recordFigures } from '../support/figures.js';
+import { compareIds, HERE, query, spawnProc, stopProc, storedIds, type Proc } from '../support/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-akill-'));
 const spoolDir = join(dir, 'spool');

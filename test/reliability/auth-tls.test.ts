@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../agent/spool/spool.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { onceAgentArgs, runCli } from '../support/cli.js';
-import { recordFigures } from './support/figures.js';
-import { compareIds, lastJson, loadIds, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type Proc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+import { recordFigures } from '../support/figures.js';
+import { compareIds, lastJson, loadIds, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type Proc } from '../support/procs.js';
+import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-auth-'));
 let influxd: InfluxdHandle;

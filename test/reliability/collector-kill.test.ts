@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { MAIN, onceAgentArgs } from '../support/cli.js';
-import { recordFigures } from './support/figures.js';
+import { recordFigures } from '../support/figures.js';
 import {
   compareIds,
   lastJson,
@@ -19,7 +19,7 @@ import {
   storedIds,
   type CollectorProc,
   type Proc,
-} from './support/procs.js';
+} from '../support/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-ckill-'));
 let influxd: InfluxdHandle;

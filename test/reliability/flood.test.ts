@@ -13,9 +13,9 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../proto/index.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { recordFigures } from './support/figures.js';
-import { query, sleep, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+import { recordFigures } from '../support/figures.js';
+import { query, sleep, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
+import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
 const SECONDS = Number(process.env.VO_FLOOD_SECONDS ?? 10);
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-flood-'));

@@ -7,9 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../proto/index.js';
 import { RESULT_FIELDS } from '../../schema/sysbench.js';
-import { recordFigures } from './support/figures.js';
-import { query } from './support/procs.js';
-import { hello, openStream, rawCollectorFixture, validResult } from './support/raw-client.js';
+import { recordFigures } from '../support/figures.js';
+import { query } from '../support/procs.js';
+import { hello, openStream, rawCollectorFixture, validResult } from '../support/raw-client.js';
 import { measurementRef } from '../../schema/retention.js';
 
 /** Interval samples live in their own retention policy (schema/retention.ts). */

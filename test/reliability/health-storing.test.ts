@@ -7,10 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { probeHealth } from '../../collector/health/grpc.js';
 import { startInfluxd } from '../../collector/influx/influxd.js';
 import { runCli } from '../support/cli.js';
-import { influxdFixture } from './support/fixture.js';
-import { recordFigures } from './support/figures.js';
-import { compareIds, query, sleep, startCollectorProc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+import { influxdFixture } from '../support/fixture.js';
+import { recordFigures } from '../support/figures.js';
+import { compareIds, query, sleep, startCollectorProc } from '../support/procs.js';
+import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
 const fx = influxdFixture('vo-rel-health-');
 /** The influxd started again by the test (the fixture stops only the first one). */

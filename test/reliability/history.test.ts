@@ -12,11 +12,11 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentMessage, CollectorMessage__Output } from '../../proto/index.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { recordFigures } from './support/figures.js';
-import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
+import { recordFigures } from '../support/figures.js';
+import { query, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
 import { fieldSet, seriesKey } from '../../collector/influx/line.js';
 import { lineWriter, rawQuery } from '../../collector/influx/http.js';
-import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 import { measurementRef, policyOf } from '../../schema/retention.js';
 import type { Measurement } from '../../schema/influx.js';
 

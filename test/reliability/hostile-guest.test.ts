@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { recordFigures } from './support/figures.js';
-import { latencyText, victimPhase } from './support/victim.js';
-import { compareIds, query, sleep, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult, type RawStream } from './support/raw-client.js';
+import { recordFigures } from '../support/figures.js';
+import { latencyText, victimPhase } from '../support/victim.js';
+import { compareIds, query, sleep, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
+import { hello, openStream, rawClient, validResult, type RawStream } from '../support/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-hostile-'));
 let influxd: InfluxdHandle;

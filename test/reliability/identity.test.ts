@@ -5,10 +5,10 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../agent/spool/spool.js';
-import { influxdFixture } from './support/fixture.js';
-import { recordFigures } from './support/figures.js';
-import { query, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type CollectorProc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+import { influxdFixture } from '../support/fixture.js';
+import { recordFigures } from '../support/figures.js';
+import { query, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type CollectorProc } from '../support/procs.js';
+import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
 const fx = influxdFixture('vo-rel-identity-');
 const p = fx.p;

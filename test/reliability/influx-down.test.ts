@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { recordFigures } from './support/figures.js';
-import { compareIds, lastJson, loadIds, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type Proc } from './support/procs.js';
+import { recordFigures } from '../support/figures.js';
+import { compareIds, lastJson, loadIds, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type Proc } from '../support/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-idown-'));
 let influxd: InfluxdHandle | undefined;

@@ -10,11 +10,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
-import { influxdFixture } from './support/fixture.js';
-import { recordFigures } from './support/figures.js';
-import { latencyText, victimPhase } from './support/victim.js';
-import { compareIds, query, sleep, startCollectorProc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+import { influxdFixture } from '../support/fixture.js';
+import { recordFigures } from '../support/figures.js';
+import { latencyText, victimPhase } from '../support/victim.js';
+import { compareIds, query, sleep, startCollectorProc } from '../support/procs.js';
+import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
 const fx = influxdFixture('vo-rel-isolation-');
 let limited: InfluxdHandle | undefined;

@@ -11,7 +11,7 @@ import { encodeRecord, type SpoolRecord } from '../../agent/spool/record.js';
 import { Spool } from '../../agent/spool/spool.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { MAIN, onceAgentArgs } from '../support/cli.js';
-import { recordFigures } from './support/figures.js';
+import { recordFigures } from '../support/figures.js';
 import {
   compareIds,
   lastJson,
@@ -25,8 +25,8 @@ import {
   storedIds,
   type CollectorProc,
   type Proc,
-} from './support/procs.js';
-import { hello, openStream, rawClient, validResult } from './support/raw-client.js';
+} from '../support/procs.js';
+import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-limits-'));
 let influxd: InfluxdHandle;

@@ -9,9 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../proto/index.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { influxClient } from '../../collector/influx/client.js';
-import { recordFigures } from './support/figures.js';
-import { query, sleep, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult, type RawStream } from './support/raw-client.js';
+import { recordFigures } from '../support/figures.js';
+import { query, sleep, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
+import { hello, openStream, rawClient, validResult, type RawStream } from '../support/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-rel-rejects-'));
 let influxd: InfluxdHandle | undefined;

@@ -8,9 +8,9 @@
 // them; the check is the guest run's overhead point, which must count every guest result.
 // CI: VO_BURST results (default 2000); the 20 000 with VO_BURST=20000.
 import { describe, expect, it } from 'vitest';
-import { influxdFixture } from './support/fixture.js';
-import { recordFigures } from './support/figures.js';
-import { query, sleep, startCollectorProc, startLoadAgent, stopProc, type CollectorProc } from './support/procs.js';
+import { influxdFixture } from '../support/fixture.js';
+import { recordFigures } from '../support/figures.js';
+import { query, sleep, startCollectorProc, startLoadAgent, stopProc, type CollectorProc } from '../support/procs.js';
 
 const BURST = Number(process.env.VO_BURST ?? 2000);
 const fx = influxdFixture('vo-rel-burst-');

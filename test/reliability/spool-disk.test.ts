@@ -10,11 +10,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecord } from '../../agent/spool/record.js';
 import { Spool } from '../../agent/spool/spool.js';
 import { freePort } from '../../collector/influx/influxd.js';
-import { influxdFixture } from './support/fixture.js';
+import { influxdFixture } from '../support/fixture.js';
 import { MAIN } from '../support/cli.js';
-import { recordFigures } from './support/figures.js';
-import { loopFsUnavailable, tryMountLoopFs, type LoopFs } from './support/loop-fs.js';
-import { query, sleep, spawnProc, startCollectorProc, stopProc, storedIds, type CollectorProc, type Proc } from './support/procs.js';
+import { recordFigures } from '../support/figures.js';
+import { loopFsUnavailable, tryMountLoopFs, type LoopFs } from '../support/loop-fs.js';
+import { query, sleep, spawnProc, startCollectorProc, stopProc, storedIds, type CollectorProc, type Proc } from '../support/procs.js';
 import { measurementRef } from '../../schema/retention.js';
 
 /** Interval samples live in their own retention policy (schema/retention.ts). */

@@ -13,10 +13,10 @@
 import { describe, expect, it } from 'vitest';
 import { TIME_BOUNDS } from '../../schema/bounds.js';
 import { runCli } from '../support/cli.js';
-import { influxdFixture } from './support/fixture.js';
-import { recordFigures } from './support/figures.js';
-import { compareIds, query, sleep, startCollectorProc, startLoadAgent, stopProc, type CollectorProc } from './support/procs.js';
-import { hello, openStream, rawClient, validResult, type RawStream } from './support/raw-client.js';
+import { influxdFixture } from '../support/fixture.js';
+import { recordFigures } from '../support/figures.js';
+import { compareIds, query, sleep, startCollectorProc, startLoadAgent, stopProc, type CollectorProc } from '../support/procs.js';
+import { hello, openStream, rawClient, validResult, type RawStream } from '../support/raw-client.js';
 
 const BURST = Number(process.env.VO_BURST ?? 2000);
 const fx = influxdFixture('vo-rel-time-');

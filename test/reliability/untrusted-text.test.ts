@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../lib/root.js';
 import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { onceAgentArgs, runCli } from '../support/cli.js';
-import { recordFigures } from './support/figures.js';
-import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
+import { recordFigures } from '../support/figures.js';
+import { query, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
 import { measurementRef } from '../../schema/retention.js';
 
 /** Interval samples live in their own retention policy (schema/retention.ts). */

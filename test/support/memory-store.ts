@@ -6,7 +6,7 @@ import type { Measurement } from '../../schema/influx.js';
 import { seriesKey } from '../../collector/influx/line.js';
 import { byTimeAndSeries, newestOf, type FieldValue, type Row, type Selection, type Store, type StorePoint, type Where } from '../../collector/store/store.js';
 import type { WrittenResult } from '../../collector/listener.js';
-import { toWritten, type TrialSpec } from '../../collector/overhead/testing/sysbench-points.js';
+import { toWritten, type TrialSpec } from './sysbench-points.js';
 
 interface Stored {
   measurement: Measurement;

@@ -5,7 +5,7 @@
 // the layers, the same L1 run in both layers. Intervals: chain.influx.test.ts (real influxd).
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, storeTrials } from '../../../test/support/memory-store.js';
-import type { TrialSpec } from '../testing/sysbench-points.js';
+import type { TrialSpec } from '../../../test/support/sysbench-points.js';
 import { createChainCalculator } from './calculator.js';
 import type { ChainProblem } from './resolve.js';
 

@@ -11,8 +11,8 @@ import { buildChainReport } from '../../report/chain/build.js';
 import { formatChainReport, renderChainHtml } from '../../report/chain/format.js';
 import { createChainCalculator } from './calculator.js';
 import type { ChainProblem } from './resolve.js';
-import { usePrivateInfluxd } from '../testing/private-influxd.js';
-import { writeTrials, type TrialSpec } from '../testing/sysbench-points.js';
+import { usePrivateInfluxd } from '../../../test/support/private-influxd.js';
+import { writeTrials, type TrialSpec } from '../../../test/support/sysbench-points.js';
 
 const REF = JSON.parse(readFileSync(join(import.meta.dirname, '../../../lib/compare/reference.json'), 'utf8')) as Record<
   string,

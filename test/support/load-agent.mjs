@@ -6,8 +6,8 @@
 // stdout: one JSON line per event (start, produced, connected, drained, stopped).
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { Spool } from '../../../dist/agent/spool/spool.js';
-import { Sender } from '../../../dist/agent/stream/sender.js';
+import { Spool } from '../../dist/agent/spool/spool.js';
+import { Sender } from '../../dist/agent/stream/sender.js';
 
 const o = JSON.parse(process.argv[2]);
 const log = pino({ level: 'info' }, pino.destination(2));

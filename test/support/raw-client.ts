@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../../collector/stack.js';
-import { loadContract, type AgentMessage, type CollectorMessage__Output, type Hello } from '../../../proto/index.js';
+import { startLocalStack, type LocalStack } from '../../collector/stack.js';
+import { loadContract, type AgentMessage, type CollectorMessage__Output, type Hello } from '../../proto/index.js';
 
 export interface RawStream {
   call: grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output>;

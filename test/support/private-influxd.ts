@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { afterAll, beforeAll } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../influx/influxd.js';
-import { influxStore } from '../../store/influx.js';
-import type { Store } from '../../store/store.js';
+import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxStore } from '../../collector/store/influx.js';
+import type { Store } from '../../collector/store/store.js';
 
 export interface PrivateInfluxd {
   influx: InfluxDB;

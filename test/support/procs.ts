@@ -2,9 +2,9 @@
 // load agent and the append loop (plain .mjs over dist/), and InfluxDB queries for the counts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { influxClient } from '../../../collector/influx/client.js';
-import { MAIN } from '../../support/cli.js';
-import { measurementRef } from '../../../schema/retention.js';
+import { influxClient } from '../../collector/influx/client.js';
+import { MAIN } from './cli.js';
+import { measurementRef } from '../../schema/retention.js';
 
 export const HERE = import.meta.dirname;
 

@@ -1,7 +1,7 @@
 // Test support: writes `sysbench` points shaped as docs/schema.md with InfluxDB line protocol
 // (integers as integers, booleans as booleans, like the collector's writer), independent of
 // the code under test, and returns what the collector would hand to onResultsWritten.
-import type { WrittenResult } from '../../listener.js';
+import type { WrittenResult } from '../../collector/listener.js';
 
 export interface TrialSpec {
   agent: string;

@@ -1,7 +1,7 @@
 // Test harness (a real process): appends valid interval samples to a spool in a loop and
 // prints each id on stdout only after append() returned (written and fsync'd). The test
 // SIGKILLs it mid-loop. usage: node append-loop.mjs SPOOL_DIR PREFIX
-import { Spool } from '../../../dist/agent/spool/spool.js';
+import { Spool } from '../../dist/agent/spool/spool.js';
 
 const [dir, prefix] = process.argv.slice(2);
 const spool = Spool.open(dir, { segmentBytes: 64 * 1024 });

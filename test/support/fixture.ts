@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../../collector/influx/influxd.js';
+import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
 import { stopProc, type Proc } from './procs.js';
 
 export interface InfluxdFixture {
