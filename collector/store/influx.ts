@@ -8,10 +8,13 @@ import { DEFAULT_RETENTION, measurementRef, policyOf, type RetentionSettings } f
 import { GUARDED_MEASUREMENTS } from '../influx/history.js';
 import { lineWriter, rawQuery, type InfluxTarget, type Post, type RawQuery } from '../influx/http.js';
 import { escapeReadBack, seriesKey, toLine } from '../influx/line.js';
-import { byTimeAndSeries, newestOf, type FieldValue, type Row, type Selection, type Store, type StorePoint, type Where } from './store.js';
+import { byTimeAndSeries, newestOf, tagValuesOf, type FieldValue, type Row, type Selection, type Store, type StorePoint, type Where } from './store.js';
 
 export function whereClause(w: Where | undefined): string {
-  const parts = Object.entries(w?.tags ?? {}).map(([k, v]) => eq(k, v));
+  const parts = Object.entries(w?.tags ?? {}).map(([k, match]) => {
+    const values = tagValuesOf(k, match);
+    return values.length === 1 ? eq(k, values[0]!) : `(${values.map((v) => eq(k, v)).join(' OR ')})`;
+  });
   if (w?.from !== undefined && w.to !== undefined) parts.push(timeBetween(w.from, w.to));
   else if (w?.from !== undefined) parts.push(`time >= ${w.from}`);
   else if (w?.to !== undefined) parts.push(`time <= ${w.to}`);
@@ -21,12 +24,34 @@ export function whereClause(w: Where | undefined): string {
 
 type Answer = Awaited<ReturnType<RawQuery>>;
 
-/** The series of a one-statement answer; an InfluxQL error is thrown, never read as no rows. */
-function seriesOf(answer: Answer): NonNullable<NonNullable<Answer['results']>[number]['series']> {
-  const result = answer.results?.[0];
+type Series = NonNullable<NonNullable<Answer['results']>[number]['series']>;
+
+/** The series of statement `i` of an answer; an InfluxQL error is thrown, never read as no rows. */
+function seriesOf(answer: Answer, i = 0): Series {
+  const result = answer.results?.[i];
   const error = answer.error ?? result?.error;
   if (error) throw new Error(`InfluxDB query failed: ${error}`);
   return result?.series ?? [];
+}
+
+/** One statement's series as rows, in the store's order. */
+function rowsOf(s: Selection, answer: Series): Row[] {
+  const rows: Array<Row & { key: string }> = [];
+  for (const series of answer) {
+    const tags: Record<string, string> = {};
+    for (const [k, v] of Object.entries(series.tags ?? {})) if (v) tags[k] = v;
+    const key = seriesKey(s.measurement, tags);
+    for (const values of series.values) {
+      const row: Record<string, FieldValue> = {};
+      series.columns.forEach((c, j) => {
+        if (j > 0 && values[j] !== null && values[j] !== undefined) row[c] = values[j] as FieldValue;
+      });
+      rows.push({ timeNs: BigInt(String(values[0])), tags, fields: row, key });
+    }
+  }
+  rows.sort(byTimeAndSeries);
+  const out = rows.map(({ key: _k, ...r }) => r);
+  return s.newest !== undefined ? newestOf(out, s.newest, s.groupBy) : out;
 }
 
 export interface InfluxStoreOptions {
@@ -42,6 +67,13 @@ export function influxStore(target: InfluxTarget, o: InfluxStoreOptions = {}): S
   const post = o.post ?? lineWriter(target);
   const query = o.query ?? rawQuery(target);
   const from = (m: Measurement) => measurementRef(m, retention);
+  const statement = (s: Selection) => {
+    const fields = s.fields ? s.fields.map(quoteIdent).join(', ') : '*';
+    // GROUP BY * keeps tags out of the columns; with `newest`, the last rows of each series
+    // are enough to find the last of each group.
+    const order = s.newest !== undefined ? ` ORDER BY time DESC LIMIT ${s.newest}` : '';
+    return `SELECT ${fields} FROM ${from(s.measurement)}${whereClause(s.where)} GROUP BY *${order}`;
+  };
   return {
     async write(points: readonly StorePoint[]) {
       const byPolicy = new Map<string | undefined, string[]>();
@@ -58,27 +90,13 @@ export function influxStore(target: InfluxTarget, o: InfluxStoreOptions = {}): S
     },
 
     async select(s: Selection) {
-      const fields = s.fields ? s.fields.map(quoteIdent).join(', ') : '*';
-      // GROUP BY * keeps tags out of the columns; with `newest`, the last rows of each series
-      // are enough to find the last of each group.
-      const order = s.newest !== undefined ? ` ORDER BY time DESC LIMIT ${s.newest}` : '';
-      const answer = await query(`SELECT ${fields} FROM ${from(s.measurement)}${whereClause(s.where)} GROUP BY *${order}`);
-      const rows: Array<Row & { key: string }> = [];
-      for (const series of seriesOf(answer)) {
-        const tags: Record<string, string> = {};
-        for (const [k, v] of Object.entries(series.tags ?? {})) if (v) tags[k] = v;
-        const key = seriesKey(s.measurement, tags);
-        for (const values of series.values) {
-          const row: Record<string, FieldValue> = {};
-          series.columns.forEach((c, j) => {
-            if (j > 0 && values[j] !== null && values[j] !== undefined) row[c] = values[j] as FieldValue;
-          });
-          rows.push({ timeNs: BigInt(String(values[0])), tags, fields: row, key });
-        }
-      }
-      rows.sort(byTimeAndSeries);
-      const out = rows.map(({ key: _k, ...r }) => r);
-      return s.newest !== undefined ? newestOf(out, s.newest, s.groupBy) : out;
+      return rowsOf(s, seriesOf(await query(statement(s))));
+    },
+
+    async selectMany(selections: readonly Selection[]) {
+      if (selections.length === 0) return [];
+      const answer = await query(selections.map(statement).join('; '));
+      return selections.map((s, i) => rowsOf(s, seriesOf(answer, i)));
     },
 
     async tagValues(measurement, key, where) {

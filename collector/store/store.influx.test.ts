@@ -45,6 +45,32 @@ async function script(store: Store): Promise<unknown[]> {
   out.push(await store.tagValues('overhead', 'group'));
   await store.delete('overhead', { tags: { agent: 'vm1' }, from: T, to: T });
   out.push(await store.select({ measurement: 'overhead', fields: ['run_id'] }));
+  // A tag matched against a set (one read for many agents), alone and beside an exact tag.
+  out.push(await store.select({ measurement: 'overhead', where: { tags: { agent: ['vm2', 'vm3', `no'one`] } }, fields: ['run_id'] }));
+  out.push(await store.select({ measurement: 'overhead', where: { tags: { group: g, agent: ['vm1', 'vm3'] } }, fields: ['run_id'] }));
+  out.push(await store.tagValues('overhead', 'agent', { tags: { agent: ['vm1', 'vm3'] } }));
+  // Several selects in one request: each answer in its place, an empty one too.
+  out.push(
+    await store.selectMany([
+      { measurement: 'overhead', where: { tags: { agent: ['vm1'] } }, fields: ['run_id'] },
+      { measurement: 'overhead', where: { tags: { group: 'none' } } },
+      { measurement: 'overhead', where: { after: T }, fields: ['ratio'], newest: 1, groupBy: ['group'] },
+    ]),
+  );
+  out.push(await store.selectMany([]));
+  await store.delete('overhead', { tags: { agent: ['vm2', 'vm3'] } });
+  out.push(await store.select({ measurement: 'overhead', fields: ['run_id'] }));
+  for (const bad of [
+    () => store.select({ measurement: 'overhead', where: { tags: { agent: [] } } }),
+    () => store.selectMany([{ measurement: 'overhead' }, { measurement: 'overhead', where: { tags: { agent: [] } } }]),
+    () => store.delete('overhead', { tags: { agent: [] } }),
+  ])
+    out.push(
+      await bad().then(
+        () => 'no error',
+        (err: Error) => err.message,
+      ),
+    );
   // agent_silence lives in the short retention policy: written there and read back from there.
   await store.write([{ measurement: 'agent_silence', tags: { group: 'g', agent: 'vm1' }, fields: { silent_s: 3, silent: 1 }, timestamp: T.toString() }]);
   out.push(await store.select({ measurement: 'agent_silence' }));
@@ -52,8 +78,9 @@ async function script(store: Store): Promise<unknown[]> {
 }
 
 describe('store contract: InfluxDB and in memory answer alike', () => {
-  it('write (merging), select (tags, time bounds, fields, newest per group), tag values, delete, retention policy', async () => {
+  it('write (merging), select (tags, tag sets, time bounds, fields, newest per group), selects in one request, tag values, delete, retention policy', async () => {
     await setUpRetention(rawQuery({ url: db.url, database: DB }), DB, DEFAULT_RETENTION, pino({ level: 'silent' }));
+    const g = `o'k "g"`;
     const real = await script(db.store);
     expect(real).toEqual(await script(new MemoryStore()));
     // And what InfluxDB answered is what was written (not two equal wrong answers).
@@ -66,7 +93,22 @@ describe('store contract: InfluxDB and in memory answer alike', () => {
     expect((real[0] as Array<{ tags: object }>)[0]!.tags).not.toHaveProperty('variant'); // an empty tag is no tag
     expect(real[2]).toEqual([{ timeNs: T + 10n * S, tags: expect.anything(), fields: { ok: true } }]);
     expect(real[5]).toEqual(['vm1', 'vm2']);
-    expect(real[8]).toEqual([{ timeNs: T, tags: { agent: 'vm1', group: 'g' }, fields: { silent_s: 3, silent: 1 } }]);
+    // After the first delete: vm1 (r2, at T+10), vm2 (r3) and vm3 (r9, group 'other') at T+5.
+    const agents = (i: number) => (real[i] as Array<{ tags: { agent: string } }>).map((r) => r.tags.agent);
+    expect(agents(8)).toEqual(['vm2', 'vm3']);
+    expect(agents(9)).toEqual(['vm1']);
+    expect(real[10]).toEqual(['vm1', 'vm3']);
+    const [vm1, none, newest] = real[11] as Array<Array<{ tags: Record<string, string>; fields: object }>>;
+    expect(vm1!.map((r) => r.fields)).toEqual([{ run_id: 'r2' }]);
+    expect(none).toEqual([]);
+    expect(newest!.map((r) => [r.tags.group, r.fields])).toEqual([
+      ['other', { ratio: 0.9 }],
+      [g, { ratio: 0.6 }],
+    ]);
+    expect(real[12]).toEqual([]);
+    expect(agents(13)).toEqual(['vm1']);
+    expect(real.slice(14, 17)).toEqual(Array(3).fill('store: tag agent matched against an empty set of values'));
+    expect(real[17]).toEqual([{ timeNs: T, tags: { agent: 'vm1', group: 'g' }, fields: { silent_s: 3, silent: 1 } }]);
   });
 
   it("refuses the agents' append-only records", async () => {

@@ -1,9 +1,8 @@
 // The store the calculators read and write derived data through. Four operations, no query
 // language: so the calculators' rules can be tested against an in-memory store
-// (test/support/memory-store.ts) and run against InfluxDB (influx.ts) unchanged. On it so far:
-// the nested-stack layers (overhead_chain), silence (agent_silence) and collector_stats; the
-// overhead, change-point and run-facts calculators still batch their InfluxQL (issue 26's
-// fleet-scale reads: agent sets, many statements per request) and move once the store has those.
+// (test/support/memory-store.ts) and run against InfluxDB (influx.ts) unchanged. What a fleet
+// needs stays expressible (issue 26): a tag matched against a set of values (one read for many
+// agents) and several selects answered in one request (selectMany).
 import type { Measurement } from '../../schema/influx.js';
 
 export type FieldValue = number | string | boolean;
@@ -17,9 +16,12 @@ export interface StorePoint {
   timestamp: string;
 }
 
+/** A tag's value, or a set of values any of which matches (never empty). */
+export type TagMatch = string | readonly string[];
+
 /** Points whose tags have these values (a missing tag equals ''), within the time bounds given. */
 export interface Where {
-  tags?: Readonly<Record<string, string>>;
+  tags?: Readonly<Record<string, TagMatch>>;
   /** time ≥ from (ns) */
   from?: bigint;
   /** time ≤ to (ns) */
@@ -54,12 +56,21 @@ export interface Store {
   write(points: readonly StorePoint[]): Promise<void>;
   /** Rows oldest first, equal times by series key (byTimeAndSeries). */
   select(selection: Selection): Promise<Row[]>;
+  /** Several selects in one request (InfluxDB: one HTTP round trip); the answers in their order. */
+  selectMany(selections: readonly Selection[]): Promise<Row[][]>;
   /** The distinct values of a tag among the points that match, sorted. */
   tagValues(measurement: Measurement, key: string, where?: Where): Promise<string[]>;
   delete(measurement: Measurement, where: Where): Promise<void>;
 }
 
-// The order and the `newest` rule every implementation follows.
+// The order, the tag-set rule and the `newest` rule every implementation follows.
+
+/** The values a tag match accepts; an empty set is refused (it would match nothing, or in InfluxQL everything). */
+export function tagValuesOf(key: string, match: TagMatch): readonly string[] {
+  const values = typeof match === 'string' ? [match] : match;
+  if (values.length === 0) throw new Error(`store: tag ${key} matched against an empty set of values`);
+  return values;
+}
 
 /** Oldest first; equal times by series key (InfluxDB lists series in another order with ORDER BY time DESC). */
 export function byTimeAndSeries(a: Row & { key: string }, b: Row & { key: string }): number {

@@ -4,7 +4,17 @@
 // a where. Production code never imports this (lint: nothing outside tests imports test/).
 import type { Measurement } from '../../schema/influx.js';
 import { seriesKey } from '../../collector/influx/line.js';
-import { byTimeAndSeries, newestOf, type FieldValue, type Row, type Selection, type Store, type StorePoint, type Where } from '../../collector/store/store.js';
+import {
+  byTimeAndSeries,
+  newestOf,
+  tagValuesOf,
+  type FieldValue,
+  type Row,
+  type Selection,
+  type Store,
+  type StorePoint,
+  type Where,
+} from '../../collector/store/store.js';
 import type { WrittenResult } from '../../collector/listener.js';
 import { toWritten, type TrialSpec } from './sysbench-points.js';
 
@@ -16,9 +26,15 @@ interface Stored {
   fields: Record<string, FieldValue>;
 }
 
+/** A where's tag sets checked before any point is: an empty set is an error with no points stored too. */
+function checked(w: Where | undefined): Where | undefined {
+  for (const [k, match] of Object.entries(w?.tags ?? {})) tagValuesOf(k, match);
+  return w;
+}
+
 function matches(p: Stored, w: Where | undefined): boolean {
   if (!w) return true;
-  for (const [k, v] of Object.entries(w.tags ?? {})) if ((p.tags[k] ?? '') !== v) return false;
+  for (const [k, match] of Object.entries(w.tags ?? {})) if (!tagValuesOf(k, match).includes(p.tags[k] ?? '')) return false;
   if (w.from !== undefined && p.timeNs < w.from) return false;
   if (w.to !== undefined && p.timeNs > w.to) return false;
   if (w.after !== undefined && p.timeNs <= w.after) return false;
@@ -44,6 +60,7 @@ export class MemoryStore implements Store {
   }
 
   async select(s: Selection): Promise<Row[]> {
+    checked(s.where);
     const rows: Array<Row & { key: string }> = [];
     for (const p of this.points.values()) {
       if (p.measurement !== s.measurement || !matches(p, s.where)) continue;
@@ -56,13 +73,19 @@ export class MemoryStore implements Store {
     return s.newest !== undefined ? newestOf(out, s.newest, s.groupBy) : out;
   }
 
+  async selectMany(selections: readonly Selection[]): Promise<Row[][]> {
+    return Promise.all(selections.map((s) => this.select(s)));
+  }
+
   async tagValues(measurement: Measurement, key: string, where?: Where): Promise<string[]> {
+    checked(where);
     const values = new Set<string>();
     for (const p of this.points.values()) if (p.measurement === measurement && matches(p, where) && p.tags[key]) values.add(p.tags[key]);
     return [...values].sort();
   }
 
   async delete(measurement: Measurement, where: Where): Promise<void> {
+    checked(where);
     for (const [at, p] of this.points) if (p.measurement === measurement && matches(p, where)) this.points.delete(at);
   }
 
