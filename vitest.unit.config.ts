@@ -22,6 +22,7 @@ export const UNIT_TESTS = [
   'collector/changes/detect.test.ts',
   'collector/changes/series.test.ts',
   'collector/facts/facts.test.ts',
+  'collector/facts/recorder.test.ts', // against the in-memory store
   'collector/influx/chain-fields.test.ts',
   'collector/influx/line.test.ts',
   'collector/influx/points.schema.test.ts',

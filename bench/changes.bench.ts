@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { startInfluxd } from '../collector/influx/influxd.js';
 import { createChangeDetector } from '../collector/changes/index.js';
+import { influxStore } from '../collector/store/influx.js';
 import { packageRoot } from '../lib/root.js';
 import { mulberry32 } from '../lib/stats/random.js';
 import {
@@ -409,11 +410,11 @@ export async function driverCost(): Promise<{ coldMs: number[]; warmMs: number[]
     for (let k = 0; k < 5; k++) {
       rows = 0;
       const t0 = performance.now();
-      await createChangeDetector({ influx: counting, database }).recompute(key);
+      await createChangeDetector({ influx: counting, database, store: influxStore({ url: influxd.url, database }) }).recompute(key);
       coldMs.push(performance.now() - t0);
       coldRows = rows;
     }
-    const det = createChangeDetector({ influx: counting, database });
+    const det = createChangeDetector({ influx: counting, database, store: influxStore({ url: influxd.url, database }) });
     await det.recompute(key);
     const warmMs: number[] = [];
     const warmRows: number[] = [];

@@ -59,21 +59,21 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   if (opts.createDatabase) await createDatabase();
   else await checkRetention(query, database, retention, log);
 
-  // Derived data is read and written through the store (the nested-stack layers, silence and
-  // the collector's stats so far); the agents' records through the writer.
+  // Derived data is read and written through the store (facts, the nested-stack layers, silence
+  // and the collector's stats so far); the agents' records through the writer.
   const store = influxStore(target, { retention, query });
   // After each write, in this order: a run's facts before its overhead, overhead before the
   // layers and change points that read it.
   const windowMs = opts.baselineWindowMs ?? 86_400_000;
   const computes = opts.overhead !== false;
   const listeners: WriteListener[] = [
-    createFactsRecorder(influx, database, log),
+    createFactsRecorder(store, log),
     createClockRecorder(influx, database, log),
     ...(computes
       ? [
           createOverheadCalculator({ influx, database, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),
           createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
-          ...(opts.changes !== false ? [createChangeDetector({ influx, database, overheadWindowMs: windowMs })] : []),
+          ...(opts.changes !== false ? [createChangeDetector({ influx, database, store, overheadWindowMs: windowMs })] : []),
         ]
       : []),
   ];

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { influxClient } from '../collector/influx/client.js';
 import { createChangeDetector } from '../collector/changes/index.js';
+import { influxStore } from '../collector/store/influx.js';
 import { onceAgentArgs, runCli, type CliResult } from './support/cli.js';
 import { parse } from 'yaml';
 import { interpolate } from '../grafana/interpolate.js';
@@ -149,7 +150,11 @@ describe('change points through the pipeline', () => {
 
   it('a recompute writes the same points (idempotent)', async () => {
     const before = await query(`SELECT * FROM overhead_change WHERE "group" = '${GROUP}'`);
-    const det = createChangeDetector({ influx: influxClient(stack.influxUrl, stack.database), database: stack.database });
+    const det = createChangeDetector({
+      influx: influxClient(stack.influxUrl, stack.database),
+      database: stack.database,
+      store: influxStore({ url: stack.influxUrl, database: stack.database }),
+    });
     await det.recompute({ group: GROUP, agent: 'cp-shifty', test: 'cpu', profile: 'e2e-cpu' });
     await det.recompute({ group: GROUP, agent: 'cp-steady', test: 'cpu', profile: 'e2e-cpu' });
     const after = await query(`SELECT * FROM overhead_change WHERE "group" = '${GROUP}'`);

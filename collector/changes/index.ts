@@ -17,7 +17,8 @@ import type { InfluxDB, IPoint } from 'influx';
 import { eq } from '../../schema/influxql.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
-import { factsHistory } from '../facts/index.js';
+import { factsWindow } from '../facts/index.js';
+import type { Store } from '../store/store.js';
 import { exactPointWhere, pointKey, rowKey, sameContent, type StoredRow } from '../influx/stored.js';
 import { detectChanges, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
 import { bound, guestWhere, queryOverhead, seriesId, toSeries, type GuestTestKey, type OverheadSeries } from './series.js';
@@ -32,6 +33,8 @@ export const DEFAULT_MAX_RUNS = 1600;
 export interface ChangeDetectorOptions {
   influx: InfluxDB;
   database: string;
+  /** Where the agents' facts are read (only those in force over the window analysed). */
+  store: Store;
   /** How far back a series is analysed (default 400 days). */
   lookbackMs?: number;
   /** Most runs of a series analysed and kept in memory, the newest (default 1600). */
@@ -78,7 +81,7 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
   /** A guest's test as the analysis sees it: its series (bounded) with the facts of each run. */
   async function load(key: GuestTestKey): Promise<Map<string, OverheadSeries>> {
     const since = sinceNs();
-    const [history, rows] = await Promise.all([factsHistory(influx, database, key.group, key.agent), queryOverhead(influx, database, key, since)]);
+    const [history, rows] = await Promise.all([factsWindow(options.store, key.group, key.agent, since), queryOverhead(influx, database, key, since)]);
     return bound(new Map(toSeries(rows, history).map((s) => [seriesId(s.metric, s.baselineAgent, s.threads), s])), since, maxRuns);
   }
 

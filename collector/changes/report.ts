@@ -6,6 +6,7 @@ import { eq } from '../../schema/influxql.js';
 import { inert } from '../../lib/inert.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import type { StoredRow } from '../influx/stored.js';
+import type { Store } from '../store/store.js';
 import { createChangeDetector, type ChangeDetectionOptions, type ChangeRecord, type GuestTestKey } from './index.js';
 import { guestWhere } from './series.js';
 
@@ -23,6 +24,8 @@ export interface ChangeReportSeries {
 export interface ChangeReportOptions {
   influx: InfluxDB;
   database: string;
+  /** The agents' facts, read for the window analysed (slow path). */
+  store: Store;
   group?: string;
   /** Only changes at or after this time are listed (the whole series is analysed). */
   sinceMs: number;
@@ -48,7 +51,12 @@ const bySeries = (a: ChangeReportSeries, b: ChangeReportSeries) => byKey(a.key, 
 
 /** The slow path: the guests' series read and analysed here, by the code the collector runs. */
 async function analysed(opts: ChangeReportOptions, keys: readonly GuestTestKey[]): Promise<ChangeReportSeries[]> {
-  const detector = createChangeDetector({ influx: opts.influx, database: opts.database, ...(opts.detection ? { detection: opts.detection } : {}) });
+  const detector = createChangeDetector({
+    influx: opts.influx,
+    database: opts.database,
+    store: opts.store,
+    ...(opts.detection ? { detection: opts.detection } : {}),
+  });
   const sinceNs = BigInt(Math.floor(opts.sinceMs)) * 1_000_000n;
   const out: ChangeReportSeries[] = [];
   for (const key of keys) {

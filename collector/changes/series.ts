@@ -5,7 +5,8 @@ import { eq, timeBetween } from '../../schema/influxql.js';
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
 import type { Facts } from '../facts/changed.js';
-import { factsAt, factsHistory } from '../facts/index.js';
+import { factsAt, factsWindow } from '../facts/index.js';
+import type { Store } from '../store/store.js';
 
 /** One guest's runs of one test and profile in one group. */
 export interface GuestTestKey {
@@ -35,12 +36,12 @@ export function guestWhere(k: GuestTestKey): string {
   return [eq('group', k.group), eq('agent', k.agent), eq('test', k.test), eq('profile', k.profile)].join(' AND ');
 }
 
-/** agent_info facts over time (factsHistory), oldest first. */
+/** agent_info facts over time (factsWindow), oldest first. */
 export type FactsHistory = ReadonlyArray<{ timeNs: bigint; facts: Facts }>;
 
 /** The guest's overhead series since `sinceNs`, each sorted by time (ties by run id). */
-export async function readOverheadSeries(influx: InfluxDB, database: string, key: GuestTestKey, sinceNs: bigint): Promise<OverheadSeries[]> {
-  const history = await factsHistory(influx, database, key.group, key.agent);
+export async function readOverheadSeries(influx: InfluxDB, database: string, store: Store, key: GuestTestKey, sinceNs: bigint): Promise<OverheadSeries[]> {
+  const history = await factsWindow(store, key.group, key.agent, sinceNs);
   return toSeries(await queryOverhead(influx, database, key, sinceNs), history);
 }
 

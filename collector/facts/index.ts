@@ -1,13 +1,12 @@
-// Facts an agent reports about itself (issue 14 item 1): written as `agent_info` at each
-// hello — agents connect once per run in --once and timer mode, and a changed kernel, QEMU or
-// agent means a restart, hence a new hello — and at each run (runs.ts: a daemon agent's
-// sysbench can change under one connection); each compared with the agent's previous
-// `agent_info`: a difference is recorded on the new point as an event (`changed`).
-// Stateless like the rest of the collector: the previous facts are read back from InfluxDB.
-import type { InfluxDB, IPoint } from 'influx';
+// Facts an agent reports about itself (issue 14 item 1), stored in `agent_info` when they change
+// (issue 23 item 2): at a hello, and at a run whose sysbench version differs (recorder.ts). A run
+// references its facts by time: the facts in force at a run are those of the agent's newest
+// agent_info point at or before it — what every reader (report, Grafana, change points) already
+// asked of the point-per-run data earlier versions stored, so that data reads the same.
+import type { IPoint } from 'influx';
 import type { Hello__Output } from '../../proto/index.js';
 import type { IdentityTags } from '../../schema/influx.js';
-import { eq } from '../../schema/influxql.js';
+import type { Row as StoreRow, Store } from '../store/store.js';
 import { changedFacts, describeFacts, type Facts } from './changed.js';
 
 /** Fact names stored as `agent_info` fields: strings, except these counts (floats, like every number). */
@@ -77,36 +76,28 @@ export function agentInfoPoint(tags: IdentityTags, facts: Facts, previous: Facts
   return { measurement: 'agent_info', tags: { ...tags }, fields, timestamp: timeNs.toString() };
 }
 
-/** The facts of the agent's newest `agent_info` point (at or before `atNs` if given), or null. */
-export async function lastFacts(influx: InfluxDB, database: string, tags: IdentityTags, atNs?: bigint): Promise<Facts | null> {
-  const where = [eq('group', tags.group), eq('agent', tags.agent), ...(atNs === undefined ? [] : [`time <= ${atNs}`])].join(' AND ');
-  const rows = (await influx.query(`SELECT * FROM "agent_info" WHERE ${where} ORDER BY time DESC LIMIT 1`, { database })) as unknown as Row[];
-  if (rows.length === 0) return null;
-  return storedFacts(rows[0]!);
+/** A stored point's time and facts (history entries, oldest first). */
+export interface FactsAtTime {
+  timeNs: bigint;
+  facts: Facts;
 }
 
-/** Writes the hello's `agent_info` point (with its fact changes). */
-export async function recordHello(influx: InfluxDB, database: string, tags: IdentityTags, hello: Hello__Output, nowNs: bigint): Promise<IPoint> {
-  const point = agentInfoPoint(tags, helloFacts(hello), await lastFacts(influx, database, tags), nowNs);
-  await influx.writePoints([point], { database, precision: 'n' });
-  return point;
-}
+const byTime = (a: FactsAtTime, b: FactsAtTime) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0);
+const entry = (r: StoreRow): FactsAtTime => ({ timeNs: r.timeNs, facts: storedFacts(r.fields) });
 
-/** agent_info facts over time (those after `afterNs` when given), for attaching to runs: sorted by time. */
-export async function factsHistory(
-  influx: InfluxDB,
-  database: string,
-  group: string,
-  agent: string,
-  afterNs?: bigint,
-): Promise<Array<{ timeNs: bigint; facts: Facts }>> {
-  const after = afterNs === undefined ? '' : ` AND time > ${afterNs}`;
-  const rows = (await influx.query(`SELECT * FROM "agent_info" WHERE ${eq('group', group)} AND ${eq('agent', agent)}${after}`, {
-    database,
-  })) as unknown as Array<Row & { time: { getNanoTime(): string } }>;
-  return rows
-    .map((r) => ({ timeNs: BigInt(r.time.getNanoTime()), facts: storedFacts(r) }))
-    .sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+/**
+ * The agent's facts over the window from `fromNs` on: the points in it and the newest one at or
+ * before its start (the facts in force when it opens), oldest first. Two bounded reads of only the
+ * fact fields: a guest's whole history, read once per guest × test × profile, was what a year of
+ * points per run cost (issue 23 item 2).
+ */
+export async function factsWindow(store: Store, group: string, agent: string, fromNs: bigint): Promise<FactsAtTime[]> {
+  const tags = { group, agent };
+  const [opening, inWindow] = await Promise.all([
+    store.select({ measurement: 'agent_info', where: { tags, to: fromNs }, fields: FACT_FIELDS, newest: 1 }),
+    store.select({ measurement: 'agent_info', where: { tags, after: fromNs }, fields: FACT_FIELDS }),
+  ]);
+  return [...opening, ...inWindow].map(entry).sort(byTime);
 }
 
 /**

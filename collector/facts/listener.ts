@@ -1,27 +1,30 @@
-// Facts as a write listener: an agent_info point for each hello and for each run's first
-// result this collector stores. Recorded in order with the batches (so a run's change points
-// see its facts), never owed: a failure is logged, and the next hello or run records them.
+// Facts as a write listener: each hello's facts, and each run's sysbench version, recorded when
+// they differ from the agent's newest stored facts (recorder.ts). In order with the batches (so a
+// run's change points see its facts), never owed: a failure is logged, and the next hello or run
+// records them.
 import type { Logger } from 'pino';
-import type { InfluxDB } from 'influx';
 import type { WriteListener } from '../listener.js';
-import { recordHello } from './index.js';
-import { recordRuns, RunFacts } from './runs.js';
+import type { Store } from '../store/store.js';
+import { helloFacts } from './index.js';
+import { FactsRecorder } from './recorder.js';
+import { RunFacts } from './runs.js';
 
-export function createFactsRecorder(influx: InfluxDB, database: string, log: Logger): WriteListener {
+export function createFactsRecorder(store: Store, log: Logger, recorder = new FactsRecorder(store)): WriteListener {
   const runs = new RunFacts();
   return {
     name: 'recording facts',
     owed: false,
     async onResultsWritten(results) {
       const fresh = runs.newRuns(results);
-      await recordRuns(influx, database, fresh).catch((err: Error) =>
-        log.error({ error: err.message, runs: fresh.length, agent: fresh[0]?.tags.agent }, "writing the runs' agent_info failed"),
-      );
+      if (fresh.length === 0) return;
+      await recorder
+        .record(fresh.map((r) => ({ tags: r.tags, timeNs: r.timeNs, facts: { sysbenchVersion: r.sysbenchVersion }, runId: r.runId })))
+        .catch((err: Error) => log.error({ error: err.message, runs: fresh.length, agent: fresh[0]?.tags.agent }, "recording the runs' facts failed"));
     },
     async onHello(hello, tags, nowNs) {
-      await recordHello(influx, database, tags, hello, nowNs).catch((err: Error) =>
-        log.error({ error: err.message, agent: hello.agent_id }, 'writing agent_info failed'),
-      );
+      await recorder
+        .record([{ tags, timeNs: nowNs, facts: { hello: helloFacts(hello) } }])
+        .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'recording the facts of a hello failed'));
     },
   };
 }

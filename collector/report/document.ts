@@ -113,7 +113,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
     // Variants are compared across hosts: no one system to describe (the table names the hosts).
     return { kind, ...base, systems: [], variantA: o.variants.a, variantB: o.variants.b, comparisons };
   }
-  const changes = kind === 'changes' || o.withChanges ? await changesReport({ ...scope, sinceMs: sinceAt }) : null;
+  const changes = kind === 'changes' || o.withChanges ? await changesReport({ ...scope, store: o.store, sinceMs: sinceAt }) : null;
   if (kind === 'changes') return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, changeSystems(changes!)), series: changes! };
   const report = await buildReport({ ...scope, since: o.sinceMs, now, metrics: o.metrics ?? 'key', margins: o.margins, excludeDisturbed: o.excludeDisturbed });
   const chains = await buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) });

@@ -1,0 +1,173 @@
+// Facts stored when they change (issue 23 item 2), against the in-memory store
+// (test/support/memory-store.ts, held to a real influxd by collector/store/store.influx.test.ts):
+// one point per change, not per hello or run; the newest facts kept per agent within a byte
+// bound, read once after a restart; a replayed older run compared with the facts in force at
+// its own time.
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../test/support/memory-store.js';
+import type { IdentityTags } from '../../schema/influx.js';
+import type { Store } from '../store/store.js';
+import { factsAt, factsWindow } from './index.js';
+import { FactsRecorder, type Observation } from './recorder.js';
+
+const HOUR = 3_600_000_000_000n;
+const T0 = 1_767_225_600_000_000_000n;
+const tags = (agent: string, variant = 'default'): IdentityTags => ({
+  agent,
+  host: agent,
+  group: 'g',
+  role: 'guest',
+  virt: 'kvm',
+  container: 'none',
+  kvm: 'usable',
+  variant,
+});
+const FACTS = { os: 'Debian 12', kernel: '6.1.0', cpus: '4', memory_bytes: '8589934592', sysbench_version: '1.0.20' };
+const hello = (agent: string, at: bigint, facts: Record<string, string> = FACTS, variant?: string): Observation => ({
+  tags: tags(agent, variant),
+  timeNs: at,
+  facts: { hello: facts },
+});
+const run = (agent: string, at: bigint, runId: string, version = '1.0.20'): Observation => ({
+  tags: tags(agent),
+  timeNs: at,
+  facts: { sysbenchVersion: version },
+  runId,
+});
+
+/** A day of an agent in timer mode: a hello then a run, every 6 hours. */
+function day(agent: string, from: bigint, n: number, facts: Record<string, string> = FACTS, version = '1.0.20'): Observation[] {
+  return Array.from({ length: n }, (_, i) => [
+    hello(agent, from + BigInt(i) * 6n * HOUR, { ...facts, sysbench_version: version }),
+    run(agent, from + BigInt(i) * 6n * HOUR + 60_000_000_000n, `${agent}-${from}-${i}`, version),
+  ]).flat();
+}
+
+describe('facts stored when they change', () => {
+  it('40 hellos and runs with the facts changing twice: three points, the changes named on them', async () => {
+    const store = new MemoryStore();
+    const rec = new FactsRecorder(store);
+    const obs = [
+      ...day('vm1', T0, 10),
+      ...day('vm1', T0 + 60n * HOUR, 5, { ...FACTS, kernel: '6.12.0' }),
+      ...day('vm1', T0 + 90n * HOUR, 5, { ...FACTS, kernel: '6.12.0' }, '1.0.21'),
+    ];
+    for (const o of obs) await rec.record([o]);
+    const stored = store.all('agent_info');
+    expect(stored.map((p) => [p.timeNs - T0, p.fields.kernel, p.fields.sysbench_version, p.fields.changed ?? null, p.fields.run_id ?? null])).toEqual([
+      [0n, '6.1.0', '1.0.20', null, null],
+      [60n * HOUR, '6.12.0', '1.0.20', 'kernel', null],
+      [90n * HOUR, '6.12.0', '1.0.21', 'sysbench_version', null],
+    ]);
+    // The facts in force at every observation are what it reported (what a point per run said).
+    const history = await factsWindow(store, 'g', 'vm1', 0n);
+    for (const o of obs) {
+      const got = factsAt(history, o.timeNs);
+      if ('hello' in o.facts) expect(got).toEqual(o.facts.hello);
+      else expect(got.sysbench_version).toBe(o.facts.sysbenchVersion);
+    }
+  });
+
+  it('a daemon run with a new sysbench is a point of its own, carrying its run id', async () => {
+    const store = new MemoryStore();
+    const rec = new FactsRecorder(store);
+    await rec.record([hello('d', T0), run('d', T0 + HOUR, 'r1'), run('d', T0 + 2n * HOUR, 'r2', '1.1.0'), run('d', T0 + 3n * HOUR, 'r3', '1.1.0')]);
+    expect(store.all('agent_info').map((p) => [p.fields.run_id ?? null, p.fields.sysbench_version, p.fields.changed_detail ?? null])).toEqual([
+      [null, '1.0.20', null],
+      ['r2', '1.1.0', 'sysbench_version: 1.0.20 → 1.1.0'],
+    ]);
+  });
+
+  it('one batch of many observations stores what recording them one at a time stores', async () => {
+    const obs = [...day('a', T0, 6), ...day('b', T0, 3), ...day('b', T0 + 18n * HOUR, 3, FACTS, '1.0.21'), ...day('c', T0, 2, { ...FACTS, kernel: 'x' })];
+    const one = new MemoryStore();
+    await new FactsRecorder(one).record([...obs].reverse());
+    const single = new MemoryStore();
+    const rec = new FactsRecorder(single);
+    for (const o of obs) await rec.record([o]);
+    const sorted = (m: MemoryStore) =>
+      m.all('agent_info').sort((x, y) => (x.timeNs - y.timeNs === 0n ? x.tags.agent!.localeCompare(y.tags.agent!) : x.timeNs < y.timeNs ? -1 : 1));
+    expect(sorted(one)).toEqual(sorted(single));
+    expect(one.all('agent_info')).toHaveLength(4);
+  });
+
+  it('a new variant (an identity tag) is a point although no fact changed', async () => {
+    const store = new MemoryStore();
+    const rec = new FactsRecorder(store);
+    await rec.record([hello('v', T0), hello('v', T0 + HOUR), hello('v', T0 + 2n * HOUR, FACTS, 'patched'), hello('v', T0 + 3n * HOUR, FACTS, 'patched')]);
+    expect(store.all('agent_info').map((p) => [p.tags.variant, p.fields.changed ?? null])).toEqual([
+      ['default', null],
+      ['patched', null],
+    ]);
+  });
+
+  it('after a restart, the newest facts are read once for the whole group, then kept', async () => {
+    const store = new MemoryStore();
+    const first = new FactsRecorder(store);
+    for (const a of ['a', 'b', 'c']) await first.record(day(a, T0, 4));
+    const reads = countingSelects(store);
+    const rec = new FactsRecorder(reads.store);
+    await rec.record([hello('a', T0 + 100n * HOUR)]);
+    expect(reads.count()).toBe(1);
+    expect(rec.rowsRead).toBe(3); // the newest point of each of the group's three agents
+    await rec.record([hello('b', T0 + 101n * HOUR), run('c', T0 + 102n * HOUR, 'c-new'), hello('new', T0 + 103n * HOUR)]);
+    expect(reads.count()).toBe(1); // b and c were kept; 'new' is known to have none (its group was read whole)
+    expect(store.all('agent_info')).toHaveLength(4); // the three agents' first points, and the new agent's
+  });
+
+  it('a replayed run older than the newest facts is compared with the facts in force at its time', async () => {
+    const store = new MemoryStore();
+    const rec = new FactsRecorder(store);
+    await rec.record([hello('r', T0), hello('r', T0 + 10n * HOUR, { ...FACTS, sysbench_version: '1.1.0' })]);
+    // Replayed from the spool: a run of before the upgrade (same facts: nothing), one with another version.
+    await rec.record([run('r', T0 + HOUR, 'old-1'), run('r', T0 + 2n * HOUR, 'old-2', '1.0.19')]);
+    await rec.record([run('r', T0 + 11n * HOUR, 'new', '1.1.0')]); // the newest is still the upgrade: nothing
+    expect(store.all('agent_info').map((p) => [p.timeNs - T0, p.fields.sysbench_version, p.fields.changed ?? null])).toEqual([
+      [0n, '1.0.20', null],
+      [2n * HOUR, '1.0.19', 'sysbench_version'],
+      [10n * HOUR, '1.1.0', 'sysbench_version'],
+    ]);
+  });
+
+  it('kept facts stay within the byte bound; an agent pushed out is read again, never stored twice', async () => {
+    const store = new MemoryStore();
+    const big = { ...FACTS, cpu_model: 'x'.repeat(256), kernel: 'k'.repeat(256), os: 'o'.repeat(256) };
+    const rec = new FactsRecorder(store, 8 * 1024);
+    const agents = Array.from({ length: 40 }, (_, i) => `vm${i}`);
+    for (let round = 0; round < 3; round++)
+      for (const a of agents) {
+        await rec.record([hello(a, T0 + BigInt(round) * HOUR, big)]);
+        expect(rec.size.bytes).toBeLessThanOrEqual(8 * 1024);
+      }
+    expect(rec.size.agents).toBeLessThan(40);
+    expect(store.all('agent_info')).toHaveLength(40);
+  });
+
+  it('a write that fails is not taken as stored: the next observation writes the facts', async () => {
+    const store = new MemoryStore();
+    let fail = true;
+    const flaky: Store = { ...bind(store), write: async (p) => (fail ? Promise.reject(new Error('influxd down')) : store.write(p)) };
+    const rec = new FactsRecorder(flaky);
+    await expect(rec.record([hello('f', T0)])).rejects.toThrow('influxd down');
+    fail = false;
+    await rec.record([hello('f', T0 + HOUR)]);
+    expect(store.all('agent_info').map((p) => p.timeNs - T0)).toEqual([HOUR]);
+  });
+});
+
+function bind(store: MemoryStore): Store {
+  return {
+    write: (p) => store.write(p),
+    select: (s) => store.select(s),
+    tagValues: (m, k, w) => store.tagValues(m, k, w),
+    delete: (m, w) => store.delete(m, w),
+  };
+}
+
+function countingSelects(store: MemoryStore): { store: Store; count(): number } {
+  let n = 0;
+  return {
+    store: { ...bind(store), select: (s) => (n++, store.select(s)) },
+    count: () => n,
+  };
+}

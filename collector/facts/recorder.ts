@@ -1,0 +1,195 @@
+// Facts stored when they change (issue 23 item 2). Earlier versions wrote an agent_info point at
+// every hello and every run, a copy of the same facts each time: a year of them per agent, read
+// back whole by the change detector. Now an observation (a hello's facts, or a run's sysbench
+// version on top of the facts in force) is compared with the agent's newest stored facts and
+// written only when a fact or an identity tag differs (a new variant is a new series the
+// inventory filters on). The newest facts of each agent are kept here, bounded in bytes; an
+// agent not kept (a restart, or pushed out) costs one read, for all such agents of a group.
+import type { IPoint } from 'influx';
+import { IDENTITY_TAGS, type IdentityTags } from '../../schema/influx.js';
+import type { Store, StorePoint } from '../store/store.js';
+import type { Facts } from './changed.js';
+import { agentInfoPoint, FACT_FIELDS, storedFacts, type FactsAtTime } from './index.js';
+
+/** What one hello or run says about its agent. */
+export interface Observation {
+  tags: IdentityTags;
+  timeNs: bigint;
+  /** A hello's facts replace the agent's; a run's sysbench version is put over the facts in force. */
+  facts: { hello: Facts } | { sysbenchVersion: string };
+  /** The run, for a run's observation (stored as `run_id` on the point it causes). */
+  runId?: string;
+}
+
+interface Known extends FactsAtTime {
+  tags: Readonly<Record<string, string>>;
+}
+
+/** Default bound of the facts kept: ~1 KB an agent with ordinary facts, 24 KB at the bounds' largest. */
+export const DEFAULT_FACTS_CACHE_BYTES = 16 * 1024 * 1024;
+
+const agentKey = (t: { group: string; agent: string }) => JSON.stringify([t.group, t.agent]);
+
+/** Rough bytes of a kept entry (UTF-16 strings, plus the objects around them). */
+function sizeOf(k: Known): number {
+  let n = 200;
+  for (const [a, b] of Object.entries(k.facts)) n += 2 * (a.length + b.length) + 40;
+  for (const [a, b] of Object.entries(k.tags)) n += 2 * (a.length + b.length) + 40;
+  return n;
+}
+
+function sameFacts(a: Facts, b: Facts): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/** Identity tags equal, a missing tag equal to '' (InfluxDB stores no empty tag). */
+const sameTags = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) => IDENTITY_TAGS.every((t) => (a[t] ?? '') === (b[t] ?? ''));
+
+/** A point's facts as they read back from InfluxDB (numbers through a float). */
+const asStored = (p: IPoint): Facts => storedFacts(p.fields ?? {});
+
+export class FactsRecorder {
+  /** group+agent → newest stored facts (null: none stored), in least-recently-used order. */
+  private readonly known = new Map<string, Known | null>();
+  private bytes = 0;
+  /** Groups read whole since the last entry was pushed out: an agent of one not kept has no facts stored. */
+  private readonly groupsRead = new Set<string>();
+  /** Rows read from the store since start (a test counts them). */
+  rowsRead = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly maxBytes = DEFAULT_FACTS_CACHE_BYTES,
+  ) {}
+
+  /** Entries kept now (a test checks the bound). */
+  get size(): { agents: number; bytes: number } {
+    return { agents: this.known.size, bytes: this.bytes };
+  }
+
+  /** Records the observations (any agents, any order); returns the points written: one per change. */
+  async record(observations: readonly Observation[]): Promise<IPoint[]> {
+    const byAgent = new Map<string, Observation[]>();
+    for (const o of observations) {
+      const k = agentKey(o.tags);
+      const list = byAgent.get(k);
+      if (list) list.push(o);
+      else byAgent.set(k, [o]);
+    }
+    const start = await this.newestOf([...byAgent.values()].map((os) => os[0]!.tags));
+    const points: IPoint[] = [];
+    const ends = new Map<string, Known | null>();
+    for (const [k, os] of byAgent) {
+      os.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+      let newest = start.get(k) ?? null;
+      const written: Known[] = [];
+      for (const o of os) {
+        const inOrder = newest === null || o.timeNs >= newest.timeNs;
+        const previous = inOrder ? newest : await this.inForceAt(o.tags, o.timeNs, written);
+        const facts =
+          'hello' in o.facts
+            ? o.facts.hello
+            : { ...(previous?.facts ?? {}), ...(o.facts.sysbenchVersion ? { sysbench_version: o.facts.sysbenchVersion } : {}) };
+        if (Object.keys(facts).length === 0) continue; // nothing known to record (a point needs a field)
+        const point = agentInfoPoint(o.tags, facts, previous?.facts ?? null, o.timeNs);
+        const stored = asStored(point);
+        if (previous && sameFacts(previous.facts, stored) && sameTags(previous.tags, o.tags)) continue;
+        if (o.runId !== undefined) point.fields = { ...point.fields, run_id: o.runId };
+        points.push(point);
+        const entry: Known = { timeNs: o.timeNs, facts: stored, tags: { ...o.tags } };
+        written.push(entry);
+        if (inOrder) newest = entry;
+      }
+      ends.set(k, newest);
+    }
+    if (points.length > 0)
+      await this.store.write(points.map(toStorePoint)).catch((err: unknown) => {
+        // Not stored: forget these agents, so their next observation reads what is.
+        for (const k of ends.keys()) this.forget(k);
+        throw err;
+      });
+    for (const [k, v] of ends) this.keep(k, v);
+    return points;
+  }
+
+  /** Each agent's newest stored facts: those kept, the others read, with one read per group. */
+  private async newestOf(agents: readonly IdentityTags[]): Promise<Map<string, Known | null>> {
+    const out = new Map<string, Known | null>();
+    const missing = new Map<string, Set<string>>();
+    for (const t of agents) {
+      const k = agentKey(t);
+      const kept = this.known.get(k);
+      if (kept !== undefined) out.set(k, kept);
+      else if (this.groupsRead.has(t.group)) out.set(k, null);
+      else missing.set(t.group, (missing.get(t.group) ?? new Set()).add(t.agent));
+    }
+    for (const [group, names] of missing) {
+      const rows = await this.store.select({
+        measurement: 'agent_info',
+        where: { tags: { group } },
+        fields: FACT_FIELDS,
+        newest: 1,
+        groupBy: ['agent'],
+      });
+      this.rowsRead += rows.length;
+      for (const name of names) out.set(agentKey({ group, agent: name }), null);
+      // Every agent of the group is kept (as far as the bound allows): the group's other agents
+      // come in the next batches, and a restarted collector reads each group once, not per agent.
+      for (const r of rows) {
+        const k = agentKey({ group, agent: r.tags.agent ?? '' });
+        const v: Known = { timeNs: r.timeNs, facts: storedFacts(r.fields), tags: r.tags };
+        if (names.has(r.tags.agent ?? '')) out.set(k, v);
+        else this.keep(k, v);
+      }
+      this.groupsRead.add(group);
+    }
+    return out;
+  }
+
+  /** The facts in force at `timeNs` for an observation older than the newest (a replayed run). */
+  private async inForceAt(tags: IdentityTags, timeNs: bigint, written: readonly Known[]): Promise<Known | null> {
+    const [row] = await this.store.select({
+      measurement: 'agent_info',
+      where: { tags: { group: tags.group, agent: tags.agent }, to: timeNs },
+      fields: FACT_FIELDS,
+      newest: 1,
+    });
+    this.rowsRead += row ? 1 : 0;
+    let best: Known | null = row ? { timeNs: row.timeNs, facts: storedFacts(row.fields), tags: row.tags } : null;
+    for (const w of written) if (w.timeNs <= timeNs && (!best || w.timeNs >= best.timeNs)) best = w;
+    return best;
+  }
+
+  private remove(k: string): void {
+    const old = this.known.get(k);
+    if (old === undefined) return;
+    this.bytes -= old ? sizeOf(old) : 100;
+    this.known.delete(k);
+  }
+
+  /** No longer known: read again when it comes (its group too, as its entry may have been the only one). */
+  private forget(k: string): void {
+    this.remove(k);
+    this.groupsRead.clear();
+  }
+
+  /** Keeps the agent's newest facts as most recently used, pushing out the least used over the bound. */
+  private keep(k: string, v: Known | null): void {
+    this.remove(k);
+    this.known.set(k, v);
+    this.bytes += v ? sizeOf(v) : 100;
+    while (this.bytes > this.maxBytes && this.known.size > 1) {
+      this.forget(this.known.keys().next().value!);
+    }
+  }
+}
+
+function toStorePoint(p: IPoint): StorePoint {
+  return {
+    measurement: 'agent_info',
+    tags: Object.fromEntries(Object.entries(p.tags ?? {}).filter(([, v]) => v !== '')),
+    fields: p.fields as StorePoint['fields'],
+    timestamp: String(p.timestamp),
+  };
+}
