@@ -38,6 +38,8 @@ Install:
   --node PATH            the Node.js (>= 20) to run a bundle, tarball or project copy with
                          (default: `node` on PATH; an agent file needs none)
   --skip-sysbench        do not install sysbench (it must be on PATH when the agent runs)
+  --sysbench-deb PATH    install sysbench offline from a local .deb, or from a folder of .debs
+                         (sysbench and the dependencies the machine lacks: `apt-get download`)
   --no-enable            install files only; do not enable or start the systemd unit
   --root DIR             install into DIR instead of / (image building, tests; also
                          VIRT_OVERHEAD_INSTALL_ROOT); systemd is enabled offline with systemctl --root
@@ -51,7 +53,7 @@ say() { printf '%s\n' "$*"; }
 
 # ---- arguments -------------------------------------------------------------------------
 ROOT=${VIRT_OVERHEAD_INSTALL_ROOT:-}
-RUN_MODE='' MODE=install DRY=0 KEEP_STATE=0 ENABLE=1 SKIP_SYSBENCH=0 FROM='' NODE_ARG='' ARCH=''
+RUN_MODE='' MODE=install DRY=0 KEEP_STATE=0 ENABLE=1 SKIP_SYSBENCH=0 SYSBENCH_DEB='' FROM='' NODE_ARG='' ARCH=''
 TOKEN=${VIRT_OVERHEAD_INSTALL_TOKEN:-}
 # Managed agent.yaml keys, in file order; each given on the command line becomes SET_<key>.
 KEYS='collector agent_id group role variant profile interval jitter token_file tls_ca tls_cert tls_key tls_server_name allow_plaintext workdir'
@@ -80,6 +82,7 @@ while [ $# -gt 0 ]; do
     --timer) RUN_MODE=timer ;;
     --daemon) RUN_MODE=daemon ;;
     --skip-sysbench) SKIP_SYSBENCH=1 ;;
+    --sysbench-deb) need_value "$@"; check_value "$1" "$2"; SYSBENCH_DEB=$2; shift ;;
     --allow-plaintext) SET_allow_plaintext=true ;;
     --root) need_value "$@"; check_value "$1" "$2"; ROOT=$2; shift ;;
     --from) need_value "$@"; check_value "$1" "$2"; FROM=$2; shift ;;
@@ -192,7 +195,9 @@ pm_run() {
       [ -n "$ROOT" ] && set -- "$@" -o "RootDir=$ROOT"
       [ "$action" = install ] && set -- "$@" --no-install-recommends
       DEBIAN_FRONTEND=noninteractive; export DEBIAN_FRONTEND
-      run "$@" "$action" sysbench ;;
+      # shellcheck disable=SC2086 # DEB_FILES: absolute .deb paths without spaces (checked)
+      if [ "$action" = install ] && [ -n "$DEB_FILES" ]; then run "$@" install $DEB_FILES
+      else run "$@" "$action" sysbench; fi ;;
     dnf|yum)
       set -- "$pm" -y
       [ -n "$ROOT" ] && set -- "$@" "--installroot=$ROOT"
@@ -202,6 +207,28 @@ pm_run() {
       [ -n "$ROOT" ] && set -- "$@" --root "$ROOT"
       run "$@" "$action" sysbench ;;
   esac
+}
+# --sysbench-deb PATH: the .deb files to give apt-get (it installs local files offline and
+# resolves sysbench's dependencies among them and what is installed). Checked before anything
+# is written: it exists, it holds a package named sysbench, no path has a space.
+DEB_FILES=''
+check_sysbench_deb() {
+  [ -n "$SYSBENCH_DEB" ] || return 0
+  [ "$SKIP_SYSBENCH" = 0 ] || die "--sysbench-deb and --skip-sysbench contradict each other: give one"
+  case $SYSBENCH_DEB in /*) p=$SYSBENCH_DEB ;; *) p=$(pwd)/$SYSBENCH_DEB ;; esac
+  case $p in *' '*) die "--sysbench-deb $SYSBENCH_DEB: the path may not contain a space" ;; esac
+  [ ! -d "$p" ] || [ -z "$(find "$p" -maxdepth 1 -name '* *.deb')" ] || die "--sysbench-deb $SYSBENCH_DEB: a .deb name in it has a space"
+  if [ -d "$p" ]; then DEB_FILES=$(find "$p" -maxdepth 1 -name '*.deb' -type f | sort | tr '\n' ' ')
+  elif [ -f "$p" ]; then
+    case $p in *.deb) DEB_FILES=$p ;; *) die "--sysbench-deb $SYSBENCH_DEB: not a .deb file (give sysbench_*.deb or a folder of .debs)" ;; esac
+  else die "--sysbench-deb $SYSBENCH_DEB: no such file or folder"; fi
+  [ -n "$DEB_FILES" ] || die "--sysbench-deb $SYSBENCH_DEB: the folder holds no .deb file"
+  found=0
+  for f in $DEB_FILES; do
+    [ "$(dpkg-deb -f "$f" Package 2>/dev/null)" = sysbench ] && found=1
+  done
+  [ "$found" = 1 ] || die "--sysbench-deb $SYSBENCH_DEB: no package named sysbench in it (dpkg-deb -f FILE Package)"
+  [ "$(find_pm)" = apt-get ] || die "--sysbench-deb needs apt-get (Debian, Ubuntu); on this system install sysbench with its package manager"
 }
 have_sysbench() {
   if [ -n "$ROOT" ]; then
@@ -666,6 +693,7 @@ do_install() {
   esac
   check_collector_resolves
   warn_refused_pairs
+  check_sysbench_deb
   read_manifest
   resolve_run_mode
 
@@ -681,6 +709,8 @@ do_install() {
     fi
     [ "$DRY" = 1 ] || SYSBENCH_BY=$pm
     CHANGED=1
+  elif [ -n "$SYSBENCH_DEB" ]; then
+    say "note: sysbench is installed already; --sysbench-deb $SYSBENCH_DEB not used"
   fi
 
   install_package
