@@ -159,6 +159,7 @@ function bind(store: MemoryStore): Store {
   return {
     write: (p) => store.write(p),
     select: (s) => store.select(s),
+    selectMany: (s) => store.selectMany(s),
     tagValues: (m, k, w) => store.tagValues(m, k, w),
     delete: (m, w) => store.delete(m, w),
   };
