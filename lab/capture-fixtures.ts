@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/root.js';
 import { runInGuest } from './guest.js';
-import { GUEST_SCRATCH_DIR } from './initramfs.js';
+import { GUEST_SCRATCH_DIR } from './qemu-args.js';
 
 const TESTS: Record<string, string> = {
   cpu: 'sysbench cpu --threads=1 --time=2 --cpu-max-prime=2000 run',

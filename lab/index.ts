@@ -6,14 +6,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Profile } from '../agent/sysbench/profiles.js';
 import { GuestError, runInGuest } from './guest.js';
-import { GUEST_SCRATCH_DIR } from './initramfs.js';
 import type { LabKernel } from './kernel.js';
 import { probeKvm, type KvmProbeResult } from './kvm-probe.js';
 import { runNestedChains } from './nested.js';
 import { agentArgs, cpuList, guestTimeoutMs, scratchDiskMiB, shellQuote, type LabOutcome, type LabPlan, type QemuVariant, type RunOutcome } from './plan.js';
 import { checkPlan } from './prepare.js';
 import { balancedOrder } from './order.js';
-import { GUEST_COLLECTOR_IP, GUEST_COLLECTOR_PORT, type Accel } from './qemu-args.js';
+import { GUEST_COLLECTOR_IP, GUEST_COLLECTOR_PORT, GUEST_SCRATCH_DIR, type Accel } from './qemu-args.js';
 
 /** Runs the native agent pinned to CPUs 0..N-1 with taskset, as the baseline. */
 export function runNative(p: LabPlan, kvmProbeFile?: string): Promise<RunOutcome> {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import type { LabKernel } from './kernel.js';
+import { GUEST_SCRATCH_DIR } from './qemu-args.js';
 
 /** Modules the guest needs, roots only: their dependencies come from modules.dep. */
 export const WANTED_MODULES = [
@@ -23,8 +24,6 @@ export const WANTED_MODULES = [
   'virtio_net',
 ] as const;
 
-/** Mount point of the scratch disk inside the guest (the agent's --workdir there). */
-export const GUEST_SCRATCH_DIR = '/mnt/scratch';
 /** Files a container runtime leaves at the root; whited out so the guest does not look like a container. */
 export const HIDDEN_HOST_FILES = ['.dockerenv', 'run/.containerenv'];
 

@@ -4,41 +4,8 @@
 // (10.0.2.100:50051), so L2's agent reaches the same collector on L0's loopback.
 //   node dist/lab/nested-inner.js '<json NestedInnerSpec>'
 import { GuestError, runInGuest } from './guest.js';
+import { L2_RESULT_MARK, type L2Result, type NestedInnerSpec } from './nested-plan.js';
 import { GUEST_COLLECTOR_IP, GUEST_COLLECTOR_PORT } from './qemu-args.js';
-
-export interface NestedInnerSpec {
-  command: string;
-  vcpus: number;
-  memoryMiB: number;
-  scratchDiskMiB: number;
-  timeoutMs: number;
-  hostname: string;
-  cacheDir: string;
-  qemuBinary: string;
-}
-
-/** The line L1 prints for the outer lab: `LAB_L2_RESULT {"ok":…}`. */
-export const L2_RESULT_MARK = 'LAB_L2_RESULT';
-
-export interface L2Result {
-  ok: boolean;
-  exitCode: number | null;
-  durationMs: number;
-  detail: string;
-}
-
-export function parseL2Result(output: string): L2Result | null {
-  const line = output
-    .split('\n')
-    .reverse()
-    .find((l) => l.trim().startsWith(`${L2_RESULT_MARK} `));
-  if (!line) return null;
-  try {
-    return JSON.parse(line.trim().slice(L2_RESULT_MARK.length + 1)) as L2Result;
-  } catch {
-    return null;
-  }
-}
 
 async function main(): Promise<number> {
   const spec = JSON.parse(process.argv[2] ?? '') as NestedInnerSpec;

@@ -2,8 +2,7 @@
 // result line L1 prints for the outer lab.
 import { describe, expect, it } from 'vitest';
 import { validateProfile, BUILTIN_PROFILES } from '../agent/sysbench/profiles.js';
-import { l1Command, l2MemoryMiB, l2ProfileJson, l2TimeoutMs } from './nested.js';
-import { parseL2Result } from './nested-inner.js';
+import { l1Command, l2MemoryMiB, l2ProfileJson, l2TimeoutMs, parseL2Result } from './nested-plan.js';
 import type { LabPlan } from './plan.js';
 
 const plan: LabPlan = {

@@ -6,6 +6,8 @@ export type Accel = 'tcg' | 'kvm';
 /** Where the guest reaches the collector (QEMU user networking's guest forward). */
 export const GUEST_COLLECTOR_IP = '10.0.2.100';
 export const GUEST_COLLECTOR_PORT = 50051;
+/** Mount point of the scratch disk inside the guest (the agent's --workdir there). */
+export const GUEST_SCRATCH_DIR = '/mnt/scratch';
 
 export interface QemuArgsOptions {
   accel: Accel;
