@@ -17,6 +17,7 @@ import type { WriteListener } from './listener.js';
 import { influxStore } from './store/influx.js';
 import { createFactsRecorder } from './facts/listener.js';
 import { createOverheadCalculator } from './overhead/index.js';
+import { createLatestKeeper, refreshLatest } from './latest/overhead-latest.js';
 import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
 import { createChangeDetector } from './changes/index.js';
 import { startPeriodicChecks } from './health/periodic.js';
@@ -72,6 +73,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     ...(computes
       ? [
           createOverheadCalculator({ influx, database, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),
+          createLatestKeeper({ store, windowMs }),
           createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
           ...(opts.changes !== false ? [createChangeDetector({ influx, database, store, overheadWindowMs: windowMs })] : []),
         ]
@@ -133,6 +135,13 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   }
   // Work an earlier collector left owed (its markers), done in the background.
   pipeline.catchUp(query, markers.collector);
+  // overhead_latest checked against overhead once per start, in the background: filled on a database
+  // from before it, mended after a crash between an overhead write and its update.
+  if (computes)
+    refreshLatest(store).then(
+      (points) => points > 0 && log.info({ points }, 'overhead_latest brought up to date'),
+      (err: Error) => log.warn({ error: err.message }, 'could not check overhead_latest; each series is brought up to date with its next run'),
+    );
   log.info(
     {
       listen: `${host}:${port}`,

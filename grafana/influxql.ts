@@ -45,6 +45,11 @@ export const count = <C extends string>(e: Expr<C> | C): Expr<C> => agg('count',
 export const stddev = <C extends string>(e: Expr<C> | C): Expr<C> => agg('stddev', toExpr(e));
 export const max = <C extends string>(e: Expr<C> | C): Expr<C> => agg('max', toExpr(e));
 export const min = <C extends string>(e: Expr<C> | C): Expr<C> => agg('min', toExpr(e));
+/** `top(field, n)`: a selector; the other fields a query selects beside it are those of its point. */
+export const top = <C extends string>(e: Expr<C> | C, n: number): Expr<C> => {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`top() keeps a positive whole number of points, got ${n}`);
+  return { sql: `top(${toExpr(e).sql}, ${n})` };
+};
 export const sqrt = <C extends string>(e: Expr<C>): Expr<C> => ({ sql: `sqrt(${e.sql})` });
 
 function toExpr<C extends string>(e: Expr<C> | C): Expr<C> {
@@ -143,6 +148,11 @@ export class InfluxQLBuilder<M extends Measurement, C extends string, T extends 
   whereField(field: C, op: Op, value: number | boolean | string): this {
     const lit = typeof value === 'string' ? quoteString(value) : String(value);
     this.conditions.push(`${quoteIdent(field)} ${op} ${lit}`);
+    return this;
+  }
+  /** A field holding a time in ms within the dashboard's range (Grafana's `${__from}` and `${__to}`). */
+  whereFieldInRange(field: C): this {
+    this.conditions.push(`${quoteIdent(field)} >= \${__from} AND ${quoteIdent(field)} <= \${__to}`);
     return this;
   }
   groupByTime(interval: '$__interval' | `${number}${'s' | 'm' | 'h' | 'd'}`): this {

@@ -1,6 +1,6 @@
 // Replaces Grafana's InfluxDB macros and template variables in a query the way Grafana's
 // InfluxDB datasource does, so the generated dashboards' queries can run outside Grafana
-// (tests, `npm run` checks): `$timeFilter`, `$__interval`, and `$var` (regex-escaped and
+// (tests, `npm run` checks): `$timeFilter`, `${__from}`/`${__to}` (ms), `$__interval`, and `$var` (regex-escaped and
 // joined as `(a|b)` for multi-value / All variables, plain for single-value ones).
 
 export interface TimeRange {
@@ -28,6 +28,8 @@ export function intervalFor(range: TimeRange, maxDataPoints = 1000, minMs = 10_0
 export function interpolate(query: string, range: TimeRange, variables: Record<string, VariableValue>): string {
   let q = query
     .replaceAll('$timeFilter', `time >= ${Math.floor(range.fromMs)}ms and time <= ${Math.ceil(range.toMs)}ms`)
+    .replaceAll('${__from}', String(Math.floor(range.fromMs)))
+    .replaceAll('${__to}', String(Math.ceil(range.toMs)))
     .replaceAll('$__interval', intervalFor(range));
   // Longest names first so `$agent` does not eat the start of a longer variable name.
   for (const name of Object.keys(variables).sort((a, b) => b.length - a.length)) {

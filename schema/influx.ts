@@ -71,6 +71,14 @@ const COMPARISON_FIELDS = {
   worse_by_pct: 'float',
 } as const;
 
+const OVERHEAD_FIELDS = {
+  ...COMPARISON_FIELDS,
+  // Trials the agents judged disturbed (docs/noise.md), and whether they were left out.
+  n_disturbed_guest: 'float',
+  n_disturbed_baseline: 'float',
+  disturbed_excluded: 'boolean',
+} as const;
+
 interface MeasurementSpec {
   readonly tags: readonly string[];
   readonly fields: Readonly<Record<string, FieldType>>;
@@ -121,13 +129,13 @@ export const MEASUREMENTS = {
   },
   overhead: {
     tags: COMPARISON_TAGS,
-    fields: {
-      ...COMPARISON_FIELDS,
-      // Trials the agents judged disturbed (docs/noise.md), and whether they were left out.
-      n_disturbed_guest: 'float',
-      n_disturbed_baseline: 'float',
-      disturbed_excluded: 'boolean',
-    },
+    fields: OVERHEAD_FIELDS,
+  },
+  // The newest `overhead` point of each series, one point per series at a fixed time (issue 26):
+  // "current" panels and the report read ~1 point per guest × test × metric, not a range.
+  overhead_latest: {
+    tags: COMPARISON_TAGS,
+    fields: { ...OVERHEAD_FIELDS, run_ms: 'float' },
   },
   overhead_chain: {
     tags: [...COMPARISON_TAGS, 'against'] as const,

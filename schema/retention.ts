@@ -16,6 +16,7 @@ export const RETENTION_OF = {
   sysbench_interval_5m: 'kept',
   agent_status: 'kept',
   overhead: 'kept',
+  overhead_latest: 'kept',
   overhead_chain: 'kept',
   agent_info: 'kept',
   agent_clock: 'kept',

@@ -75,6 +75,7 @@ beforeAll(async () => {
   runs.push(await runCli(agent('guest1', 'guest', 'patched', ['qemu_version=9.0.0'])));
   await waitFor(`SELECT overhead_pct FROM overhead WHERE variant = 'patched'`, 2);
   await waitFor(`SELECT overhead_pct FROM overhead_chain WHERE variant = 'patched' AND against = 'root'`, 2);
+  await waitFor(`SELECT overhead_pct FROM overhead_latest WHERE variant = 'patched'`, 2);
   const times = (await rows('SELECT run_id FROM sysbench')).map((r) => r.time as number);
   range = { fromMs: Math.min(...times) - 3_600_000, toMs: Math.max(...times) + 3_600_000 };
   // Three runs cannot make a change point (a side needs 3 runs), so one `overhead_change` point

@@ -8,7 +8,7 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { changeAnnotation, runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
-import { as, col, from, fromSubquery, last, math, mean } from '../influxql.js';
+import { as, col, from, fromSubquery, math, mean, top } from '../influxql.js';
 import { lineThresholds, overheadTable, overheadTimeseries, referenceLine } from '../panels.js';
 import { identityVariables, metricVariable } from '../variables.js';
 import { nestedStacksTable } from './nested.js';
@@ -26,19 +26,28 @@ export const overheadOverTime = selectedOverhead()
   .groupBy('agent', 'test', 'metric')
   .fill('none');
 
-export const currentOverhead = selectedOverhead()
-  .select(
-    as(last('overhead_pct'), 'overhead_pct'),
-    as(last('ci_low_pct'), 'ci_low_pct'),
-    as(last('ci_high_pct'), 'ci_high_pct'),
-    as(last('ratio'), 'ratio'),
-    as(last('n_guest'), 'n_guest'),
-    as(last('n_baseline'), 'n_baseline'),
-    as(last('verdict'), 'verdict'),
-    as(last('margin_pct'), 'margin_pct'),
-    as(last('noise_floor_pct'), 'noise_floor_pct'),
-    as(last('runs_baseline'), 'runs_baseline'),
-  )
+// The latest overhead of each guest × test × metric: the newest point of each series, which the
+// collector keeps in overhead_latest (one point per series), so the panel reads ~1 point per row
+// instead of last() over every point of the range (issue 26). A guest whose latest run is outside
+// the dashboard's range is not listed (a guest that stopped reporting drops off); run_ms shows its age.
+// One answer: collector/latest/latest.influx.test.ts holds it to last() over the range of `overhead`.
+const LATEST_COLUMNS = [
+  'overhead_pct',
+  'ci_low_pct',
+  'ci_high_pct',
+  'ratio',
+  'n_guest',
+  'n_baseline',
+  'verdict',
+  'margin_pct',
+  'noise_floor_pct',
+  'runs_baseline',
+] as const;
+export const currentOverhead = from('overhead_latest')
+  .whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric')
+  .whereFieldInRange('run_ms')
+  // top(run_ms, 1): of a guest's series in one row (profiles, hosts), the newest, as last() picked.
+  .select(as(top('run_ms', 1), 'run_ms'), ...LATEST_COLUMNS.map((c) => as(c, c)))
   .groupBy('group', 'agent', 'virt', 'test', 'metric', 'variant', 'baseline_agent');
 
 // Relative performance, higher = better, native = 1, for every metric direction at once:
@@ -62,9 +71,12 @@ function overheadOverTimePanel(): timeseries.PanelBuilder {
 function currentOverheadTable(): table.PanelBuilder {
   return overheadTable(
     'Current overhead',
-    "The latest overhead per guest, test and metric, with the 95 % confidence interval of the overhead (from runs: it includes how much runs differ), the trials on each side, the baseline runs used and the verdict: worse / better when the interval lies outside ±margin, equivalent when its 90 % interval lies within it and the noise floor (what run-to-run noise alone puts on the interval) is below the margin, else inconclusive; unmeasurable at sysbench's printing resolution (docs/overhead.md).",
+    "The latest overhead per guest, test and metric (its latest run within the dashboard's range; 'latest run' says how long ago), with the 95 % confidence interval of the overhead (from runs: it includes how much runs differ), the trials on each side, the baseline runs used and the verdict: worse / better when the interval lies outside ±margin, equivalent when its 90 % interval lies within it and the noise floor (what run-to-run noise alone puts on the interval) is below the margin, else inconclusive; unmeasurable at sysbench's printing resolution (docs/overhead.md).",
     currentOverhead.target('A', { format: 'table' }),
-  );
+  ).overrideByName('run_ms', [
+    { id: 'displayName', value: 'latest run' },
+    { id: 'unit', value: 'dateTimeFromNow' },
+  ]);
 }
 
 function relativeBarChart(): barchart.PanelBuilder {

@@ -1,0 +1,83 @@
+// `overhead_latest` (docs/schema.md): the newest `overhead` point of each series, kept as one
+// point per series at a fixed time, so "current" views (the Overview's Current overhead, the
+// report's guests) read ~1 point per guest × test × metric instead of last() over a range whose
+// cost grows with guests × days (issue 26). It is derived, never computed on its own: each
+// update reads the newest stored `overhead` point of the series concerned and copies it, so it
+// agrees with `overhead` whatever order runs, recomputations and restarts came in.
+import { MEASUREMENTS } from '../../schema/influx.js';
+import type { WriteListener, WrittenResult } from '../listener.js';
+import type { FieldValue, Row, Store, StorePoint, Where } from '../store/store.js';
+
+/** Every latest point's time: a key, not a time (2200-01-01: beyond what any retention policy drops). */
+export const LATEST_TIME_NS = 7_258_118_400_000_000_000n;
+
+/** The tags that make an `overhead` series, and so one latest point. */
+export const LATEST_SERIES_TAGS: readonly string[] = MEASUREMENTS.overhead_latest.tags;
+
+const seriesKey = (tags: Readonly<Record<string, string>>) => JSON.stringify(LATEST_SERIES_TAGS.map((t) => tags[t] ?? ''));
+
+/** The latest point copying an `overhead` row: its tags, its fields and its time as `run_ms`. */
+export function latestPoint(row: Row): StorePoint {
+  return {
+    measurement: 'overhead_latest',
+    tags: row.tags,
+    fields: { ...row.fields, run_ms: Number(row.timeNs / 1_000_000n) },
+    timestamp: LATEST_TIME_NS.toString(),
+  };
+}
+
+function sameFields(a: Readonly<Record<string, FieldValue>>, b: Readonly<Record<string, FieldValue>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/**
+ * Brings the latest points of the series `where` selects up to date with `overhead`: each series
+ * with a point at or after `where.from` gets a copy of its newest one. Returns points written.
+ * A stored latest point holding a field the new one lacks (an interval that became unmeasurable)
+ * is deleted first: a write merges fields into a point, it does not remove any.
+ */
+export async function refreshLatest(store: Store, where: Where = {}): Promise<number> {
+  const [newest, stored] = await Promise.all([
+    store.select({ measurement: 'overhead', where, newest: 1, groupBy: LATEST_SERIES_TAGS }),
+    store.select({ measurement: 'overhead_latest', where: { ...(where.tags ? { tags: where.tags } : {}) } }),
+  ]);
+  const storedBy = new Map(stored.map((r) => [seriesKey(r.tags), r]));
+  const writes: StorePoint[] = [];
+  for (const row of newest) {
+    const point = latestPoint(row);
+    const have = storedBy.get(seriesKey(row.tags));
+    if (have && sameFields(have.fields, point.fields)) continue;
+    if (have && Object.keys(have.fields).some((f) => !(f in point.fields)))
+      await store.delete('overhead_latest', { tags: have.tags, from: LATEST_TIME_NS, to: LATEST_TIME_NS });
+    writes.push(point);
+  }
+  for (let i = 0; i < writes.length; i += 5000) await store.write(writes.slice(i, i + 5000));
+  return writes.length;
+}
+
+/**
+ * The listener after the overhead computation: per group, test and profile of a batch, the
+ * series with a point from two windows before the batch's earliest result on (a baseline result
+ * recomputes the guest runs within a window of it; a run starts within a window of its trials).
+ */
+export function createLatestKeeper(o: { store: Store; windowMs: number }): WriteListener {
+  const spanNs = 2n * BigInt(Math.round(o.windowMs)) * 1_000_000n;
+  return {
+    name: 'latest overhead',
+    owed: true,
+    async onResultsWritten(results: readonly WrittenResult[]) {
+      const earliest = new Map<string, { tags: Record<string, string>; fromNs: bigint }>();
+      for (const r of results) {
+        const { group, test, profile } = r.tags;
+        if (!group || !test || profile === undefined) continue;
+        const k = JSON.stringify([group, test, profile]);
+        const t = BigInt(r.timestamp_ns) - spanNs;
+        const e = earliest.get(k);
+        if (!e) earliest.set(k, { tags: { group, test, profile }, fromNs: t });
+        else if (t < e.fromNs) e.fromNs = t;
+      }
+      for (const { tags, fromNs } of earliest.values()) await refreshLatest(o.store, { tags, from: fromNs });
+    },
+  };
+}
