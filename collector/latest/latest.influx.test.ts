@@ -14,8 +14,8 @@ import { interpolate, type VariableValue } from '../../grafana/interpolate.js';
 import { as, from, last } from '../../grafana/influxql.js';
 import { currentOverhead } from '../../grafana/dashboards/overview.js';
 import { createOverheadCalculator } from '../overhead/index.js';
-import { usePrivateInfluxd } from '../overhead/testing/private-influxd.js';
-import { writeTrials, type TrialSpec } from '../overhead/testing/sysbench-points.js';
+import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
+import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 import { createLatestKeeper, LATEST_SERIES_TAGS, LATEST_TIME_NS, refreshLatest } from './overhead-latest.js';
 
 const DB = 'latest';
