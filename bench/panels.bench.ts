@@ -13,7 +13,6 @@ import { packageRoot } from '../lib/root.js';
 import { startInfluxd } from '../collector/influx/influxd.js';
 import { rawQuery } from '../collector/influx/http.js';
 import { refreshLatest } from '../collector/latest/overhead-latest.js';
-import { influxStore } from '../collector/store/influx.js';
 import { setUpRetention } from '../collector/influx/setup.js';
 import { influxClient } from '../collector/influx/client.js';
 import { buildReport } from '../collector/report/index.js';
