@@ -17,6 +17,8 @@ export interface Proc {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Waits until stdout has a line matching re; returns the match. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** The same on stderr (where the collector logs). */
+  waitForErr(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   signal(sig: NodeJS.Signals): void;
 }
 
@@ -29,41 +31,51 @@ export function spawnProc(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
     out += d.toString();
     for (const l of listeners) l();
   });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const l of listeners) l();
+  });
+  // 'close', not 'exit': it comes once stdout and stderr are read to their end, so a line the
+  // process printed just before it exited is already in out/err (on a loaded machine 'exit' can
+  // come first).
+  let closed = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
+      closed = true;
       for (const l of listeners) l();
       resolve({ code, signal });
     }),
   );
+  const waitOn = (text: () => string, re: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> => {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = text().match(re);
+        if (m) {
+          listeners.delete(check);
+          clearTimeout(t);
+          resolve(m);
+        } else if (closed) {
+          listeners.delete(check);
+          clearTimeout(t);
+          reject(new Error(`process ${args.join(' ').slice(0, 120)} exited before printing ${re}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-3000)}`));
+        }
+      };
+      const t = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`timed out waiting for ${re}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-3000)}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
+  };
   return {
     child,
     pid: child.pid!,
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(re, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = out.match(re);
-          if (m) {
-            listeners.delete(check);
-            clearTimeout(t);
-            resolve(m);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            listeners.delete(check);
-            clearTimeout(t);
-            reject(new Error(`process ${args.join(' ').slice(0, 120)} exited before printing ${re}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-3000)}`));
-          }
-        };
-        const t = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out waiting for ${re}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-3000)}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
+    waitFor: (re, timeoutMs) => waitOn(() => out, re, timeoutMs),
+    waitForErr: (re, timeoutMs) => waitOn(() => err, re, timeoutMs),
     signal(sig) {
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, sig);
     },
