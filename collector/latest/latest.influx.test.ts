@@ -13,6 +13,7 @@ import { mulberry32 } from '../../lib/stats/random.js';
 import { interpolate, type VariableValue } from '../../grafana/interpolate.js';
 import { as, from, last } from '../../grafana/influxql.js';
 import { currentOverhead } from '../../grafana/dashboards/overview.js';
+import { variantOverhead } from '../../grafana/dashboards/variants.js';
 import { createOverheadCalculator } from '../overhead/index.js';
 import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
@@ -74,6 +75,13 @@ const slowPanel = from('overhead')
     ).map((c) => as(last(c), c)),
   )
   .groupBy('group', 'agent', 'virt', 'test', 'metric', 'variant', 'baseline_agent');
+
+/** The Variants dashboard's "Overhead per variant (latest)" as it was. */
+const slowVariantPanel = from('overhead')
+  .whereTimeFilter()
+  .whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric')
+  .select(...(['overhead_pct', 'ci_low_pct', 'ci_high_pct', 'n_guest', 'verdict'] as const).map((c) => as(last(c), c)))
+  .groupBy('test', 'metric', 'variant', 'agent');
 
 const all = (values: string[]): VariableValue => ({ multi: true, values });
 const VARS: Record<string, VariableValue> = {
@@ -137,7 +145,7 @@ describe('overhead_latest gives the slow path’s answer (real influxd)', () => 
     expect(await latestBySeries()).toEqual(want);
   });
 
-  it('the Current overhead panel equals last() over the range of overhead, and a guest that reported once drops off', async () => {
+  it('the Current overhead and Overhead per variant panels equal last() over the range of overhead, and a guest that reported once drops off', async () => {
     const endMs = T0_MS + RUNS * 6 * HOUR_MS;
     const fast = currentOverhead.toString();
     const slow = slowPanel.toString();
@@ -150,6 +158,10 @@ describe('overhead_latest gives the slow path’s answer (real influxd)', () => 
     expect([...later.keys()].filter((k) => k.includes('vm-once'))).toEqual([]);
     expect(later.size).toBe(6);
     expect(later).toEqual(await panelRows(slow, T0_MS + 3 * HOUR_MS, endMs));
+    // The Variants dashboard's latest overhead per variant, the same way.
+    const variants = await panelRows(variantOverhead.toString(), T0_MS + 3 * HOUR_MS, endMs);
+    expect(variants.size).toBe(6);
+    expect(variants).toEqual(await panelRows(slowVariantPanel.toString(), T0_MS + 3 * HOUR_MS, endMs));
     // A range with no data: nothing, from either.
     expect((await panelRows(fast, endMs + WINDOW_MS, endMs + 7 * WINDOW_MS)).size).toBe(0);
     expect((await panelRows(slow, endMs + WINDOW_MS, endMs + 7 * WINDOW_MS)).size).toBe(0);

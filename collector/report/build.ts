@@ -186,15 +186,24 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
     const vs = new Map<string, Map<ResultField, ReportComparison>>();
     if (reference) {
       const refAgent = reference.system.agent;
+      // Looked up per guest from these, once per section: filtering every row of the section for
+      // every guest made a year's report guests × rows.
+      const refRows = allRows.filter((r) => r.tags.role === 'baseline' && r.tags.agent === refAgent);
+      const guestRows = new Map<string, SysbenchRow[]>();
+      for (const r of allRows) {
+        if (r.tags.role !== 'guest') continue;
+        const k = JSON.stringify([r.tags.agent, r.tags.variant]);
+        const list = guestRows.get(k);
+        if (list) list.push(r);
+        else guestRows.set(k, [r]);
+      }
       for (const { e, run } of shown) {
         if (e.system.role !== 'guest') continue;
         const start = runsOf(run)[0]!.startNs;
-        const baselineRows = allRows.filter(
-          (r) => r.tags.role === 'baseline' && r.tags.agent === refAgent && r.timeNs >= start - windowNs && r.timeNs <= start + windowNs,
-        );
+        const baselineRows = refRows.filter((r) => r.timeNs >= start - windowNs && r.timeNs <= start + windowNs);
         // The guest's earlier runs (as the collector reads them: this agent's and variant's guest rows; compareGuestRun keeps the history window).
         const variant = run[0]!.tags.variant;
-        const history = allRows.filter((r) => r.tags.role === 'guest' && r.tags.agent === e.system.agent && r.tags.variant === variant && r.timeNs < start);
+        const history = (guestRows.get(JSON.stringify([e.system.agent, variant])) ?? []).filter((r) => r.timeNs < start);
         const byMetric = new Map<ResultField, ReportComparison>();
         for (const c of compareGuestRun(run, history, baselineRows, { margins: o.margins, metrics: candidates })) {
           byMetric.set(c.metric, { ...c.comparison, margin: c.margin, runId: run[0]!.runId, baselineRunId: c.baselineRunId });

@@ -29,7 +29,10 @@ export function noiseBySystem(rows: readonly SysbenchRow[], labelOf: (r: Sysbenc
   for (const r of rows) {
     if (!r.ok || r.timeNs < sinceNs) continue;
     const label = labelOf(r);
-    by.set(label, [...(by.get(label) ?? []), r]);
+    // Appended in place: copying a system's rows for each of its rows was quadratic over a year.
+    const list = by.get(label);
+    if (list) list.push(r);
+    else by.set(label, [r]);
   }
   const med = (rs: readonly SysbenchRow[], f: NoiseField) => {
     const v = rs.map((r) => r.noise[f]).filter((x): x is number => x !== undefined);

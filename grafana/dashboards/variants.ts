@@ -8,7 +8,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { ResultField } from '../../schema/sysbench.js';
 import { changeAnnotation, runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
-import { as, count, from, last, math, mean, num, sqrt, stddev, variableColumn } from '../influxql.js';
+import { as, count, from, math, mean, num, sqrt, stddev, top, variableColumn } from '../influxql.js';
 import { overheadTable, tableLegend } from '../panels.js';
 import { fieldVariable, identityVariables, metricVariable } from '../variables.js';
 
@@ -37,16 +37,12 @@ export const variantOverTime = selectedResults()
   .groupBy('variant', 'test')
   .fill('none');
 
-export const variantOverhead = from('overhead')
-  .whereTimeFilter()
+// Each guest's latest overhead per variant, from overhead_latest (one point per series; the
+// newest of a row's series by top(run_ms)), as the Overview's Current overhead reads it (issue 26).
+export const variantOverhead = from('overhead_latest')
   .whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric')
-  .select(
-    as(last('overhead_pct'), 'overhead_pct'),
-    as(last('ci_low_pct'), 'ci_low_pct'),
-    as(last('ci_high_pct'), 'ci_high_pct'),
-    as(last('n_guest'), 'n_guest'),
-    as(last('verdict'), 'verdict'),
-  )
+  .whereFieldInRange('run_ms')
+  .select(as(top('run_ms', 1), 'run_ms'), ...(['overhead_pct', 'ci_low_pct', 'ci_high_pct', 'n_guest', 'verdict'] as const).map((c) => as(c, c)))
   .groupBy('test', 'metric', 'variant', 'agent');
 
 export function variantsDashboard(): dashboard.DashboardBuilder {
@@ -79,7 +75,10 @@ export function variantsDashboard(): dashboard.DashboardBuilder {
         'Overhead per variant (latest, with 95 % CI)',
         "The collector's overhead against the baseline, per variant: two variants differ significantly for a metric when their CIs do not overlap (conservative).",
         variantOverhead.target('A', { format: 'table' }),
-      ),
+      ).overrideByName('run_ms', [
+        { id: 'displayName', value: 'latest run' },
+        { id: 'unit', value: 'dateTimeFromNow' },
+      ]),
     )
     .withPanel(
       new timeseries.PanelBuilder()
