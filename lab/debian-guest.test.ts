@@ -1,120 +1,202 @@
 // A real Debian 12 guest, end to end: the image built with mmdebstrap (or taken from the
-// cache), booted by QEMU with systemd as PID 1; on its first boot the agent is installed
-// exactly as docs/install.md says (single-file bundle + deploy/install-agent.sh, the token as a
-// systemd credential), runs from its installed unit under systemd, and its results reach the
-// collector (with a token table) tagged as a guest. KVM is tried first (the lab's probe), TCG
-// otherwise. The second case is the faults an operator meets (issue 15 item 4 and its bad input):
-// a power cut while results are sent and not yet acknowledged, an upgrade in place, a restart
-// mid-run, a collector address that does not resolve, a full disk, --uninstall.
-// Slow (minutes): runs only with VIRT_OVERHEAD_SLOW=1.
+// cache; cloud-init in it, no Node.js), booted by QEMU with systemd as PID 1 and provisioned by
+// deploy/cloud-init/agent.yaml itself from a NoCloud seed, only its placeholders filled in
+// (lab/cloud-init.ts): the agent file from the release folder baked in at /srv/virt-overhead,
+// a token from `virt-overhead token add`, TLS with a CA from `virt-overhead cert`, the timer.
+// Its results reach the collector over TLS tagged as a guest. KVM is tried first (the lab's
+// probe), TCG otherwise. The second case is the faults an operator meets (issue 15 item 4 and
+// its bad input): a power cut while results are sent and not yet acknowledged, an upgrade in
+// place, a restart mid-run, a collector address that does not resolve, a full disk, --uninstall.
+// One base disk serves both cases (each boots a qcow2 overlay on it); a short profile (quick,
+// one trial) keeps the guest's runs to seconds. Runs in CI (minutes under TCG: docs/lab.md).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
 import { influxClient } from '../collector/influx/client.js';
-import { loadTokens } from '../collector/server/tokens.js';
-import { startLocalStack, type LocalStack } from '../collector/stack.js';
 import { packageRoot } from '../lib/root.js';
 import { measurementRef } from '../schema/retention.js';
-import { agentFilesDir, bundleWorkDir } from '../test/support/install-root.js';
+import { agentFilesDir } from '../test/support/install-root.js';
+import { runCli } from '../test/support/cli.js';
 import { startCollectorProc, stopProc, type CollectorProc } from '../test/support/procs.js';
 import { AGENT_VERSION } from '../lib/version.js';
-import { createDebianGuest } from './debian-guest.js';
+import { fillCloudInit } from './cloud-init.js';
+import { buildDebianBase, createDebianGuest, type DebianBase } from './debian-guest.js';
+import type { GuestFile } from './debian-image.js';
 import { probeKvm } from './kvm-probe.js';
-import type { Accel } from './qemu-args.js';
+import { makeNoCloudSeed } from './nocloud.js';
+import { GUEST_COLLECTOR_IP, GUEST_COLLECTOR_PORT, type Accel } from './qemu-args.js';
 
-const SLOW = process.env.VIRT_OVERHEAD_SLOW === '1';
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const missing = ['qemu-system-x86_64', 'mke2fs', 'mmdebstrap'].filter((t) => !have(t));
-const skip = !SLOW ? 'set VIRT_OVERHEAD_SLOW=1 (boots a real Debian guest: minutes)' : missing.length ? `missing ${missing.join(', ')}` : null;
+const missing = ['qemu-system-x86_64', 'qemu-img', 'mke2fs', 'mmdebstrap', 'mkfs.vfat', 'mcopy', 'openssl'].filter((t) => !have(t));
+const skip = missing.length ? `missing ${missing.join(', ')} (scripts/bootstrap.sh --test installs them)` : null;
 if (skip) console.warn(`lab/debian-guest.test.ts skipped: ${skip}`);
 
-const TOKEN = 'e2e-guest-token-0123456789abcdef';
-const HOST = 'vo-debian-e2e';
 const GROUP = `debian-e2e-${process.pid}`;
+/** The collector as the guest dials it; the collector's certificate names this address. */
+const GUEST_COLLECTOR = `${GUEST_COLLECTOR_IP}:${GUEST_COLLECTOR_PORT}`;
+const DATABASE = 'virt_overhead';
 let dir: string;
-let work: string;
-let tokens: string;
-let stack: LocalStack;
+let influxd: InfluxdHandle;
+let base: DebianBase;
+const releases: string[] = [];
+const p = (...parts: string[]) => join(dir, ...parts);
 const say = (l: string) => process.stderr.write(`[debian-guest] ${l}\n`);
-
-beforeAll(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'vo-debian-e2e-'));
-  tokens = join(dir, 'tokens.yaml');
-  // One token per test group (a token binds agent and group).
-  writeFileSync(tokens, ['wait', 'cut'].map((m) => `- token: "${TOKEN}-${m}"\n  agent: ${HOST}\n  group: ${GROUP}-${m}\n`).join(''), { mode: 0o600 });
-  stack = await startLocalStack({ dataDir: join(dir, 'influx'), tokens: loadTokens(tokens) });
-  work = bundleWorkDir('vo-debian-bundle-');
-  newerBundle(join(work, 'new', 'virt-overhead-agent.mjs'), NEW_VERSION);
-}, 300_000);
 
 /** The version the upgrade installs. */
 const NEW_VERSION = `${AGENT_VERSION}-upgrade.1`;
-/** The next release's bundle: deploy/bundle.sh --version stamps `version` into it (its banner's package.json). */
-function newerBundle(to: string, version: string): void {
-  const rel = agentFilesDir('vo-debian-newer-', { arches: ['none'], version });
-  mkdirSync(join(to, '..'), { recursive: true });
-  copyFileSync(join(rel, `virt-overhead-agent-${version}.mjs`), to);
-  chmodSync(to, 0o755);
-  rmSync(rel, { recursive: true, force: true });
+
+/** A release folder as docs/install.md describes it: the x86_64 agent file, the .mjs, their sums, install-agent.sh, systemd/. */
+function releaseDir(version?: string): string {
+  const rel = agentFilesDir('vo-debian-rel-', { arches: ['x86_64'], ...(version ? { version } : {}) });
+  releases.push(rel);
+  cpSync(join(packageRoot(), 'deploy/install-agent.sh'), join(rel, 'install-agent.sh'));
+  cpSync(join(packageRoot(), 'deploy/systemd'), join(rel, 'systemd'), { recursive: true });
+  return rel;
 }
 
+/** Every file under `from`, placed under `to` in the guest with its mode. */
+function filesOf(from: string, to: string): GuestFile[] {
+  return readdirSync(from, { recursive: true, encoding: 'utf8' })
+    .map((rel) => join(from, rel))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => ({ path: join(to, relative(from, f)), from: f, mode: statSync(f).mode & 0o777 }));
+}
+
+async function cli(args: string[]): Promise<string> {
+  const r = await runCli(args);
+  if (r.code !== 0) throw new Error(`virt-overhead ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A token for one guest (`token add` binds it to the agent id and group), as an operator mints it. */
+async function enrol(agent: string, group: string): Promise<string> {
+  const added = JSON.parse(
+    await cli(['token', 'add', '--tokens', p('tokens.yaml'), '--agent', agent, '--group', group, '--json', '--collector', GUEST_COLLECTOR]),
+  ) as {
+    token: string;
+  };
+  return added.token;
+}
+
+/** The real collector process over TLS with the tokens file (the faults case stops it with SIGSTOP). */
+const startTlsCollector = () =>
+  startCollectorProc([
+    '--listen',
+    '127.0.0.1:0',
+    '--influx',
+    influxd.url,
+    '--database',
+    DATABASE,
+    '--tokens',
+    p('tokens.yaml'),
+    '--tls-cert',
+    p('pki', 'collector.pem'),
+    '--tls-key',
+    p('pki', 'collector.key'),
+  ]);
+
+/** The user-data an operator writes for one guest: the sample with its values filled in, on a NoCloud seed. */
+async function seedFor(agent: string, group: string, variant: string): Promise<string> {
+  const userData = fillCloudInit({
+    collector: GUEST_COLLECTOR,
+    agentId: agent,
+    group,
+    variant,
+    token: await enrol(agent, group),
+    caPem: readFileSync(p('pki', 'ca.pem'), 'utf8'),
+  });
+  const seed = p(`seed-${agent}.img`);
+  makeNoCloudSeed({ out: seed, userData, instanceId: `${agent}-${process.pid}`, hostname: agent });
+  return seed;
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  const t0 = Date.now();
+  dir = mkdtempSync(join(tmpdir(), 'vo-debian-e2e-'));
+  influxd = await startInfluxd({ dir: p('influx') });
+  await cli(['cert', 'ca', '--dir', p('pki')]);
+  await cli(['cert', 'collector', '--dir', p('pki'), '--name', GUEST_COLLECTOR_IP]);
+  const release = releaseDir();
+  const newer = releaseDir(NEW_VERSION);
+  say(`release folders built after ${Math.round((Date.now() - t0) / 1000)} s`);
+  const scripts = join(packageRoot(), 'lab/debian-guest');
+  base = buildDebianBase({
+    diskMiB: 2048,
+    hostname: 'vo-debian',
+    log: say,
+    files: [
+      ...filesOf(release, '/srv/virt-overhead'),
+      ...filesOf(newer, '/root/vo/new'),
+      ...['common.sh', 'snapshot.sh', 'firstboot.sh', 'faults.sh'].map((f) => ({ path: `/root/vo/${f}`, from: join(scripts, f), mode: 0o755 })),
+      ...LAB_UNITS,
+      // The image's own cloud-init settings (an image builder's, not the user-data's): NoCloud
+      // only (nothing probes a metadata address), the lab's static network kept, no locale-gen.
+      { path: '/etc/cloud/cloud.cfg.d/90-virt-overhead-lab.cfg', content: 'datasource_list: [NoCloud]\nnetwork: {config: disabled}\nlocale: false\n' },
+    ],
+    // In graphical.target (the default, after multi-user.target): cloud-final.service, which the
+    // lab's scripts follow, is itself ordered after multi-user.target.
+    enable: ['vo-snapshot.service', 'vo-firstboot.service', 'vo-nextboot.service'],
+    enableIn: 'graphical.target',
+  });
+  say(`base image ready after ${Math.round((Date.now() - t0) / 1000)} s`);
+}, 40 * 60_000);
+
 afterAll(async () => {
-  await stack?.stop();
+  base?.dispose();
+  await influxd?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  if (work) rmSync(work, { recursive: true, force: true });
+  for (const r of releases) rmSync(r, { recursive: true, force: true });
 });
 
 const unit = (description: string, script: string, extra: string) =>
-  `[Unit]\nDescription=${description}\nWants=network-online.target\nAfter=network-online.target systemd-networkd.service\n${extra}\n` +
-  `[Service]\nType=oneshot\nStandardOutput=journal+console\nStandardError=journal+console\nExecStart=/bin/sh ${script}\n\n[Install]\nWantedBy=multi-user.target\n`;
+  `[Unit]\nDescription=${description}\n${extra}\n` +
+  `[Service]\nType=oneshot\nStandardOutput=journal+console\nStandardError=journal+console\nExecStart=/bin/sh ${script}\n\n[Install]\nWantedBy=graphical.target\n`;
 
-/** The guest: Node.js, the bundle, the installer and its units, the token, the boot scripts. */
-function guestSetup(accel: Accel, mode: 'wait' | 'cut', collectorPort: number): Parameters<typeof createDebianGuest>[0] {
-  const deploy = join(packageRoot(), 'deploy');
-  const scripts = join(packageRoot(), 'lab/debian-guest');
-  return {
+/** The lab's own units around cloud-init: a listing before its runcmd, then the first or the next boot's script. */
+const LAB_UNITS: GuestFile[] = [
+  {
+    path: '/etc/systemd/system/vo-snapshot.service',
+    content: unit(
+      'virt-overhead lab: list the disk before cloud-init installs the agent',
+      '/root/vo/snapshot.sh',
+      'ConditionPathExists=!/var/lib/vo-firstboot.done\nAfter=cloud-init.service\nBefore=cloud-final.service\n',
+    ),
+  },
+  {
+    path: '/etc/systemd/system/vo-firstboot.service',
+    content: unit(
+      'virt-overhead lab: report what cloud-init installed, run the agent once',
+      '/root/vo/firstboot.sh',
+      'ConditionPathExists=!/var/lib/vo-firstboot.done\nAfter=cloud-final.service\n',
+    ),
+  },
+  {
+    path: '/etc/systemd/system/vo-nextboot.service',
+    content: unit(
+      'virt-overhead lab: faults on the installed agent (upgrade, restart, bad input, uninstall)',
+      '/root/vo/faults.sh',
+      'ConditionPathExists=/var/lib/vo-firstboot.done\nAfter=cloud-final.service vo-firstboot.service\n',
+    ),
+  },
+];
+
+/** One guest on the shared base: its seed, its lab settings (kernel command line), its collector port. */
+function guestFor(accel: Accel, seed: string, mode: 'wait' | 'cut', collectorPort: number) {
+  return createDebianGuest({
+    base,
+    seed,
+    // The cut run measures longer than the agent takes to connect (faults.sh then goes back to cpu, mutex).
+    append: [`vo.mode=${mode}`, `vo.tests=${mode === 'cut' ? 'cpu,mutex,memory,threads' : 'cpu'}`],
     accel,
     vcpus: 2,
     memoryMiB: 1536,
-    diskMiB: 1536,
-    hostname: HOST,
     collectorPort,
     log: say,
-    files: [
-      // Node.js the offline way docs/install.md gives (Debian 12's own nodejs is 18).
-      { path: '/usr/local/bin/node', from: process.execPath, mode: 0o755 },
-      { path: '/root/vo/virt-overhead-agent.mjs', from: join(work, 'virt-overhead-agent.mjs') },
-      { path: '/root/vo/install-agent.sh', from: join(deploy, 'install-agent.sh'), mode: 0o755 },
-      { path: '/root/vo/systemd/virt-overhead-agent.service', from: join(deploy, 'systemd/virt-overhead-agent.service') },
-      { path: '/root/vo/systemd/virt-overhead-agent.timer', from: join(deploy, 'systemd/virt-overhead-agent.timer') },
-      { path: '/root/vo/new/virt-overhead-agent.mjs', from: join(work, 'new', 'virt-overhead-agent.mjs') },
-      { path: '/root/vo/common.sh', from: join(scripts, 'common.sh') },
-      { path: '/root/vo/firstboot.sh', from: join(scripts, 'firstboot.sh'), mode: 0o755 },
-      { path: '/root/vo/faults.sh', from: join(scripts, 'faults.sh'), mode: 0o755 },
-      { path: '/root/vo/firstboot.env', content: `GROUP=${GROUP}-${mode}\nVARIANT=debian12-${accel}\nTESTS='cpu, mutex'\nTRIALS=1\nMODE=${mode}\n` },
-      { path: '/etc/virt-overhead/token', content: `${TOKEN}-${mode}\n`, mode: 0o600 },
-      {
-        path: '/etc/systemd/system/vo-firstboot.service',
-        content: unit(
-          'virt-overhead lab: install and run the agent on first boot',
-          '/root/vo/firstboot.sh',
-          'ConditionPathExists=!/var/lib/vo-firstboot.done\n',
-        ),
-      },
-      {
-        path: '/etc/systemd/system/vo-nextboot.service',
-        content: unit(
-          'virt-overhead lab: faults on the installed agent (upgrade, restart, bad input, uninstall)',
-          '/root/vo/faults.sh',
-          'ConditionPathExists=/var/lib/vo-firstboot.done\nAfter=vo-firstboot.service\n',
-        ),
-      },
-    ],
-    enable: mode === 'wait' ? ['vo-firstboot.service'] : ['vo-firstboot.service', 'vo-nextboot.service'],
-  };
+  });
 }
 
 type Row = Record<string, unknown>;
@@ -124,7 +206,7 @@ type Row = Record<string, unknown>;
  * after --uninstall: systemd's state, Debian's daily dpkg-db-backup.timer (/var/backups, run at
  * the second boot since it is Persistent) and the lab's first-boot marker.
  */
-const SYSTEM_STATE = /^\/var\/(lib\/vo-firstboot\.done|lib\/systemd(\/.*)?|backups(\/.*)?)$/;
+const SYSTEM_STATE = /^\/var\/(lib\/vo-firstboot\.done|lib\/systemd(\/.*)?|lib\/cloud(\/.*)?|backups(\/.*)?)$/;
 
 /** Bytes waiting unread in the collector's accepted connections (the Recv-Q `ss` shows). */
 function unreadBytes(port: number): number {
@@ -136,19 +218,24 @@ function unreadBytes(port: number): number {
     .reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[1]), 0);
 }
 const rowsOf = async (group: string): Promise<Row[]> =>
-  (await influxClient(stack.influxUrl, stack.database).query(`SELECT * FROM sysbench WHERE "group" = '${group}'`)) as unknown as Row[];
+  (await influxClient(influxd.url, DATABASE).query(`SELECT * FROM sysbench WHERE "group" = '${group}'`)) as unknown as Row[];
 
-describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
+describe.skipIf(skip !== null)('real Debian 12 guest with systemd, provisioned by cloud-init', () => {
   it(
-    'first boot: installed per docs/install.md, run by its unit, results in InfluxDB tagged guest',
+    'first boot: the cloud-init sample installs the agent file (no Node.js in the image), its unit runs, results reach InfluxDB over TLS tagged guest',
     async () => {
       const t0 = Date.now();
       const kvm = existsSync('/dev/kvm') ? await probeKvm({}) : { ranGuest: false, detail: 'no /dev/kvm' };
       const accel: Accel = kvm.ranGuest ? 'kvm' : 'tcg';
       say(`KVM probe: ${kvm.detail} -> ${accel}`);
-      const guest = createDebianGuest(guestSetup(accel, 'wait', Number(stack.collectorAddress.split(':').pop())));
+      const agent = 'vo-debian-first';
+      const group = `${GROUP}-wait`;
+      // Enrolled before the collector starts (its --tokens file must exist).
+      const seed = await seedFor(agent, group, `debian12-${accel}`);
+      let collector: CollectorProc | undefined = await startTlsCollector();
+      const guest = guestFor(accel, seed, 'wait', collector.port);
       try {
-        say(`image ready after ${Math.round((Date.now() - t0) / 1000)} s; booting`);
+        say(`overlay and seed ready after ${Math.round((Date.now() - t0) / 1000)} s; booting`);
         const boot = guest.boot({
           timeoutMs: 20 * 60_000,
           onConsole: (l) => (/VO_E2E|Reached target.*Multi-User|Kernel panic/.test(l) ? say(`  | ${l}`) : undefined),
@@ -163,21 +250,34 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
         expect(r.code, text.slice(-3000)).toBe(0);
         expect(text).toContain('VO_E2E pid1: /usr/lib/systemd/systemd');
         expect(text).toContain('VO_E2E network: 10.0.2.15/24');
-        expect(text).toContain('VO_E2E install exit 0');
-        expect(text).toContain('VO_E2E timer: enabled active');
+        // No Node.js anywhere in the image: what runs is the agent file.
+        expect(text).toMatch(/VO_E2E node: none\s*$/m);
+        // cloud-init found the seed and ran the sample to its end, the installer with it.
+        expect(text).toMatch(/VO_E2E cloud-init datasource: DataSourceNoCloud/);
+        expect(text).toMatch(/VO_E2E cloud-init: status: done/);
+        const install = [...text.matchAll(/VO_E2E install: (.*)$/gm)].map((m) => m[1]!);
+        say(`install log (cloud-init-output.log):\n${install.join('\n')}`);
+        expect(install.join('\n')).toMatch(/virt-overhead-agent-\S+-linux-x86_64/);
+        // The installer's own warnings start their line (cloud-init's own lines start with a date).
+        expect(install.join('\n')).not.toMatch(/^warning:|allow-plaintext/m);
+        expect(text).toContain('VO_E2E install: enabled active');
+        expect(text).toMatch(new RegExp(`VO_E2E agent: virt-overhead-agent .*virt-overhead ${AGENT_VERSION.replace(/\./g, '\\.')} `));
         expect(text).toMatch(/VO_E2E unit exit 0 result=success user=yes/);
         expect(text).toContain('VO_E2E resident agents after the run: 0');
         expect(text).toContain('VO_E2E DONE');
 
-        const rows = await rowsOf(`${GROUP}-wait`);
+        // Stored by the TLS-only collector (the guest dialled 10.0.2.100 with the CA), tagged guest.
+        const rows = await rowsOf(group);
         say(`InfluxDB: ${rows.length} results: ${JSON.stringify(rows.map((p) => [p.agent, p.role, p.virt, p.test, p.trial, p.ok]))}`);
-        expect(new Set(rows.map((p) => p.agent))).toEqual(new Set([HOST]));
+        expect(new Set(rows.map((p) => p.agent))).toEqual(new Set([agent]));
         expect(new Set(rows.map((p) => p.role))).toEqual(new Set(['guest']));
-        expect(new Set(rows.map((p) => p.test))).toEqual(new Set(['cpu', 'mutex']));
+        expect(new Set(rows.map((p) => p.test))).toEqual(new Set(['cpu']));
         expect(rows.every((p) => p.ok === true)).toBe(true);
         expect(new Set(rows.map((p) => p.virt))).not.toContain('none');
       } finally {
         guest.dispose();
+        await stopProc(collector);
+        collector = undefined;
       }
     },
     30 * 60_000,
@@ -187,22 +287,14 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
     'faults: power cut during a send, upgrade in place, restart mid-run, unresolvable collector, full disk, uninstall',
     async () => {
       const group = `${GROUP}-cut`;
+      const seed = await seedFor('vo-debian-faults', group, 'debian12-tcg');
       // A collector process of its own, so that the test can stop it (SIGSTOP): what the agent
       // sends while it is stopped reaches this machine's socket but is never acknowledged.
-      let collector: CollectorProc | undefined = await startCollectorProc([
-        '--listen',
-        '127.0.0.1:0',
-        '--influx',
-        stack.influxUrl,
-        '--database',
-        stack.database,
-        '--tokens',
-        tokens,
-      ]);
-      const guest = createDebianGuest(guestSetup('tcg', 'cut', collector.port));
+      let collector: CollectorProc | undefined = await startTlsCollector();
+      const guest = guestFor('tcg', seed, 'cut', collector.port);
       try {
-        // Boot 1: install, start the unit; the moment the agent says it is connected (before its
-        // first result: a test takes seconds) stop the collector (SIGSTOP). When the agent says
+        // Boot 1: install, start the unit; the moment the agent says it is connected (while it
+        // measures: four tests) stop the collector (SIGSTOP). When the agent says
         // its suite finished (everything measured and sent, nothing acknowledged) freeze the
         // guest (SIGSTOP to QEMU: it can neither answer nor reset the connection), let the
         // collector go on until it has stored the run's results (its acks wait in the frozen
@@ -232,7 +324,7 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
         const unread = unreadBytes(collector.port);
         process.kill(await b1.pid, 'SIGSTOP');
         collector.signal('SIGCONT');
-        await until(async () => (await rowsOf(group)).length >= stopped + cutResults, 120_000);
+        await until(async () => (await rowsOf(group)).length >= cutResults, 120_000);
         const storedAtCut = (await rowsOf(group)).length;
         b1.cut();
         const r1 = await b1.done;
@@ -244,7 +336,11 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
         expect(cutResults).toBeGreaterThan(0);
         expect(r1.signal).toBe('SIGKILL');
         expect(unread).toBeGreaterThan(0);
-        expect(storedAtCut).toBe(stopped + cutResults);
+        // The agent connects while it measures (under TCG the TLS handshake can take longer than
+        // the first test): results made before the stop were acknowledged; the rest, at least
+        // one, were sent to the stopped collector, stored after it resumed, never acknowledged.
+        expect(stopped).toBeLessThan(cutResults);
+        expect(storedAtCut).toBe(cutResults);
 
         // Boot 2: the same disk; faults.sh runs its steps on the installed unit.
         const b2 = guest.boot({ timeoutMs: 40 * 60_000, onConsole: (l) => (/VO_E2E (step|[a-z-]+: unit exit|DONE)/.test(l) ? say(`  | ${l}`) : undefined) });
@@ -295,7 +391,7 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
         // Every run any step produced: its results in InfluxDB exactly as many as its log says,
         // each once; no run InfluxDB has that no log announced.
         const rows = await rowsOf(group);
-        const samples = (await influxClient(stack.influxUrl, stack.database).query(
+        const samples = (await influxClient(influxd.url, DATABASE).query(
           `SELECT sample_id, run_id FROM ${measurementRef('sysbench_interval')} WHERE "group" = '${group}'`,
         )) as unknown as Row[];
         const finishedRuns = [...logs.values()].flat().filter((o) => o.msg === 'suite finished');
@@ -329,7 +425,7 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd', () => {
         expect(stored.get(cutRun)).toBeGreaterThan(stopped);
 
         // agent_info: the version changed at the upgrade, and the collector noticed.
-        const info = (await influxClient(stack.influxUrl, stack.database).query(
+        const info = (await influxClient(influxd.url, DATABASE).query(
           `SELECT agent_version, changed FROM agent_info WHERE "group" = '${group}'`,
         )) as unknown as Row[];
         expect(new Set(info.map((p) => p.agent_version))).toEqual(new Set([AGENT_VERSION, NEW_VERSION]));

@@ -1,14 +1,16 @@
 // A real Debian 12 guest root for the lab: built once with mmdebstrap from the Debian archive
-// (minbase + systemd as PID 1, udev, sysbench) and cached beside the kernel, like it. Each boot
-// copies it, adds that boot's files and packs it into a raw ext4 disk with `mke2fs -d` (no
-// loop device, no root-only mount), so the cache is never changed by a guest.
+// (minbase + systemd as PID 1, udev, sysbench, cloud-init; no Node.js) and cached beside the
+// kernel, like it. A disk is the root plus a few files packed into a raw ext4 image with
+// `mke2fs -d` (no loop device, no root-only mount), so the cache is never changed by a guest.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Bump when the package list changes: a new name means a new cache entry. */
-export const DEBIAN_ROOT_NAME = 'debian-12-guest-v1';
-export const DEBIAN_PACKAGES = ['systemd-sysv', 'udev', 'sysbench', 'iproute2', 'procps'];
+export const DEBIAN_ROOT_NAME = 'debian-12-guest-v2';
+// cloud-init: the guest is provisioned by deploy/cloud-init/agent.yaml from a NoCloud seed, as a
+// cloud image would be. sysbench is in the image because the guest reaches no archive.
+export const DEBIAN_PACKAGES = ['systemd-sysv', 'udev', 'sysbench', 'iproute2', 'procps', 'cloud-init'];
 
 /** The archive apt already uses here (deb822 or one-line sources), else deb.debian.org. */
 export function debianMirror(sources = '/etc/apt/sources.list.d/debian.sources'): string {
@@ -37,7 +39,9 @@ export function ensureDebianRoot(o: { cacheDir: string; log?: (l: string) => voi
   const mirror = debianMirror();
   o.log?.(`lab: building the Debian 12 guest root with mmdebstrap from ${mirror} (once; cached in ${dir})`);
   const t0 = Date.now();
-  const r = spawnSync('mmdebstrap', ['--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, 'bookworm', tmp, mirror], {
+  // No Recommends: cloud-init's (sudo, eatmydata, cloud-guest-utils) are not needed in a lab guest.
+  const args = ['--variant=minbase', '--aptopt=APT::Install-Recommends "false"', `--include=${DEBIAN_PACKAGES.join(',')}`, 'bookworm', tmp, mirror];
+  const r = spawnSync('mmdebstrap', args, {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
@@ -74,6 +78,8 @@ export function buildDebianDisk(o: {
   hostname: string;
   files: GuestFile[];
   enable?: string[];
+  /** The target whose wants/ gets `enable` (default multi-user.target). */
+  enableIn?: string;
 }): void {
   rmSync(o.staging, { recursive: true, force: true });
   // cp -a: device nodes, owners and modes as they are (node's cpSync cannot copy /dev nodes).
@@ -92,8 +98,9 @@ export function buildDebianDisk(o: {
   // A guest that must not wait for a console login or for clocks it cannot reach.
   put({ path: '/etc/fstab', content: '/dev/vda / ext4 rw,errors=remount-ro 0 1\n' });
   for (const f of o.files) put(f);
-  for (const unit of ['systemd-networkd.service', ...(o.enable ?? [])]) {
-    const link = join(o.staging, 'etc/systemd/system/multi-user.target.wants', unit);
+  const wanted = [['multi-user.target', 'systemd-networkd.service'], ...(o.enable ?? []).map((u) => [o.enableIn ?? 'multi-user.target', u])];
+  for (const [wantedBy, unit] of wanted as [string, string][]) {
+    const link = join(o.staging, 'etc/systemd/system', `${wantedBy}.wants`, unit);
     mkdirSync(dirname(link), { recursive: true });
     rmSync(link, { force: true });
     const target = existsSync(join(o.staging, 'etc/systemd/system', unit)) ? `/etc/systemd/system/${unit}` : `/lib/systemd/system/${unit}`;

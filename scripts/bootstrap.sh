@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 level=${1:-}
 runtime=(sysbench influxdb influxdb-client)
 lab=(qemu-system-x86 busybox-static kmod e2fsprogs xz-utils zstd binutils util-linux)
-testing=(systemd docker-compose chromium gcc libc6-dev openssl man-db qemu-user libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross mmdebstrap)
+testing=(systemd docker-compose chromium gcc libc6-dev openssl man-db qemu-user libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross mmdebstrap dosfstools mtools qemu-utils)
 
 missing_of() {
   local p

@@ -1,29 +1,32 @@
 #!/bin/sh
-# First boot of the lab's real Debian guest: install the agent exactly as docs/install.md says
-# (the single-file bundle and install-agent.sh, the token as a systemd credential), run it once
-# from its installed unit, report on the console (VO_E2E lines) and power off.
-# Settings come from /root/vo/firstboot.env (GROUP, VARIANT, TESTS, TRIALS, and MODE: `wait` runs
-# the unit to its end; `cut` starts it and streams its journal until the test cuts the power).
-# Before installing it lists the disk (common.sh snapshot) for the --uninstall check of faults.sh.
+# First boot of the lab's real Debian guest, after cloud-init: the agent was installed by
+# deploy/cloud-init/agent.yaml itself (from the NoCloud seed, only its placeholders filled in;
+# the release folder baked in at /srv/virt-overhead). This reports what cloud-init did (VO_E2E
+# lines on the console), shortens the profile as an operator may edit agent.yaml, runs the
+# installed unit once and powers off.
+# Settings come from the kernel command line (common.sh lab_arg): vo.mode (`wait` runs the unit
+# to its end; `cut` starts it and streams its journal until the test cuts the power), vo.tests.
 set -u
 . /root/vo/common.sh
 # Whatever happens, say so and power off: a guest left running only times out.
 trap 'say "firstboot ended ($?)"; systemctl poweroff' EXIT
-. /root/vo/firstboot.env
+MODE=$(lab_arg mode wait)
+TESTS=$(lab_arg tests cpu | sed 's/,/, /g')
 say "pid1: $(readlink /proc/1/exe)"
-i=0
-while [ $i -lt 90 ] && ! ip -4 addr show | grep -q '10.0.2.15/'; do sleep 1; i=$((i + 1)); done
 say "network: $(ip -4 addr show | grep -o '10.0.2.15/24' || echo none)"
-snapshot > /root/vo/before.list
-sh /root/vo/install-agent.sh --from /root/vo/virt-overhead-agent.mjs --collector 10.0.2.100:50051 \
-   --token-file /etc/virt-overhead/token --group "$GROUP" --role guest --variant "$VARIANT" \
-   --profile quick --allow-plaintext
-say "install exit $?"
-printf 'tests: [%s]\ntrials: %s\n' "$TESTS" "$TRIALS" >> /etc/virt-overhead/agent.yaml
+say "node: $(command -v node || echo none) $(find / -xdev \( -name node -o -name nodejs \) -type f 2>/dev/null | head -n 3 | tr '\n' ' ')"
+say "cloud-init: $(cloud-init status 2>&1 | tr '\n' ' ')"
+say "cloud-init datasource: $(sed -n 's/.*"datasource": *"\([^"]*\)".*/\1/p' /run/cloud-init/result.json 2>/dev/null | head -n 1)"
+# The installer's log, as cloud-init's runcmd captured it (the issue asks for this log).
+sed 's/^/VO_E2E install: /' /var/log/cloud-init-output.log
+say "install: $(systemctl is-enabled virt-overhead-agent.timer 2>&1) $(systemctl is-active virt-overhead-agent.timer 2>&1)"
+say "agent: $(ls /opt/virt-overhead/lib 2>&1 | tr '\n' ' ')$(/opt/virt-overhead/bin/virt-overhead --version 2>&1)"
+C=/etc/virt-overhead/agent.yaml
+if grep -q '^profile:' $C; then sed -i 's/^profile: .*/profile: quick/' $C; else echo 'profile: quick' >>$C; fi
+printf 'tests: [%s]\ntrials: 1\n' "$TESTS" >>$C
 sync # the power may be cut soon (MODE=cut): the edit must be on disk, as an operator's would be
-say "timer: $(systemctl is-enabled virt-overhead-agent.timer) $(systemctl is-active virt-overhead-agent.timer)"
 touch /var/lib/vo-firstboot.done
-if [ "${MODE:-wait}" = cut ]; then
+if [ "$MODE" = cut ]; then
   trap - EXIT
   systemctl start --no-block virt-overhead-agent.service
   say "unit started; the power may go any moment"
