@@ -32,6 +32,7 @@ export const UNIT_TESTS = [
   'collector/pipeline.test.ts',
   'collector/overhead/fields.test.ts',
   'collector/report/output.test.ts',
+  'collector/overhead/overhead.test.ts', // against the in-memory store (test/support/memory-store.ts)
   'collector/overhead/chain/calculator.test.ts', // against the in-memory store (test/support/memory-store.ts)
   'collector/overhead/chain/chain.test.ts',
   'collector/overhead/variants.test.ts',

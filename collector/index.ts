@@ -72,7 +72,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     createClockRecorder(influx, database, log),
     ...(computes
       ? [
-          createOverheadCalculator({ influx, database, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),
+          createOverheadCalculator({ store, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),
           createLatestKeeper({ store, windowMs }),
           createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
           ...(opts.changes !== false ? [createChangeDetector({ influx, database, store, overheadWindowMs: windowMs })] : []),

@@ -8,6 +8,7 @@ import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
 import { createOverheadCalculator } from '../collector/overhead/index.js';
+import { influxStore } from '../collector/store/influx.js';
 import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { buildReport, type Report } from '../collector/report/index.js';
 import { fmtMargin, fmtOverheadCell, fmtRatioCell, fmtVerdict } from '../collector/report/format.js';
@@ -66,7 +67,7 @@ beforeAll(async () => {
       { events_per_sec: 1001.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 },
     ]),
   ]);
-  await createOverheadCalculator({ influx, database: DB }).onResultsWritten(written);
+  await createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }) }).onResultsWritten(written);
   // The period starts after b1: the report must still use it for the margin, as the collector does.
   report = await buildReport({ influx, database: DB, since: new Date(Number((START + 30n * MIN) / 1_000_000n)), now: NOW, metrics: 'all' });
 });

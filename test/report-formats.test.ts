@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
 import { createOverheadCalculator } from '../collector/overhead/index.js';
+import { influxStore } from '../collector/store/influx.js';
 import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { runCli, type CliResult } from './support/cli.js';
 
@@ -83,7 +84,7 @@ beforeAll(async () => {
     trials.push(...run('vm-ab', 'guest', 'kvm', i, 940, 20n * MIN, 'patched'));
   }
   const written = await writeTrials(influxd.url, DB, trials);
-  await createOverheadCalculator({ influx, database: DB }).onResultsWritten(written);
+  await createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }) }).onResultsWritten(written);
   // Facts as the collector records them at a hello (agent_info: identity tags, facts as fields).
   const info = (agent: string, virt: string, kvm: string, fields: Record<string, string | number>) => ({
     measurement: 'agent_info',

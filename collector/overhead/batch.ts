@@ -3,16 +3,16 @@
 // around them, the comparisons in memory, and one write of the points that changed. A tick of a
 // hundred guests, or a baseline run that moves the runs of its whole group within the window,
 // costs three queries instead of four per guest run, and a recompute that changes nothing writes
-// nothing. Each run gets exactly what computing it alone reads (its trials within the window of
+// nothing. All through the store (collector/store): the agent sets are tag sets, the baseline and
+// stored reads one request (selectMany). Each run gets exactly what computing it alone reads (its trials within the window of
 // its anchor, the baseline trials within the window of its start), so the points are the same
 // (overhead.batch.influx.test.ts holds the two to it).
-import type { InfluxDB, IPoint } from 'influx';
 import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import type { MarginSpec } from '../../lib/compare/margin.js';
-import { quoteIdent, eq, timeBetween } from '../../schema/influxql.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
-import { querySysbench, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
-import { coveredBy, sameContent, storedNs, type StoredRow } from '../influx/stored.js';
+import { selectSysbench, sysbenchRows, sysbenchSelection, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
+import type { Row, Store, StorePoint, TagMatch } from '../store/store.js';
+import { coveredBy, sameContent } from '../store/compare.js';
 import { comparable, disturbedFields } from './disturbed.js';
 
 /** One guest run to compute: anchorNs is any of its trials' timestamps. */
@@ -35,8 +35,7 @@ export interface SeriesWork {
 }
 
 export interface BatchContext {
-  influx: InfluxDB;
-  database: string;
+  store: Store;
   windowNs: bigint;
   /** The user's equivalence margins (--margin). */
   margins?: MarginSpec;
@@ -68,9 +67,9 @@ export function clusters(times: readonly bigint[], gap = CLUSTER_GAP_NS, span = 
   return out;
 }
 
-function agentFilter(agents: ReadonlySet<string> | null): string {
-  if (!agents) return '';
-  return ` AND (${[...agents].map((a) => eq('agent', a)).join(' OR ')})`;
+/** The agents named, or (null) every agent of the group. */
+function agentFilter(agents: ReadonlySet<string> | null): { agent?: TagMatch } {
+  return agents ? { agent: [...agents].sort() } : {};
 }
 
 interface Computed {
@@ -86,10 +85,10 @@ interface Computed {
  * written. Throws the first error after trying every time range.
  */
 export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Promise<number> {
-  const { influx, database, windowNs } = ctx;
+  const { store, windowNs } = ctx;
   const historyNs = BigInt(HISTORY_MS) * 1_000_000n;
   const matches = (r: SysbenchRow) => r.ok && r.threads === work.threads;
-  const base = [eq('group', work.group), eq('test', work.test), eq('profile', work.profile)].join(' AND ');
+  const base = { group: work.group, test: work.test, profile: work.profile };
   let written = 0;
   let firstError: Error | null = null;
   for (const [lo, hi] of clusters([...work.runs.map((r) => r.anchorNs), ...work.baselineAnchors])) {
@@ -101,11 +100,7 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
       // Two windows: a run found near a baseline result is read within the window of its own trials,
       // as alone; and each run's history before it (the guest's spread: compute.ts historyBefore).
       const guestRows = (
-        await querySysbench(
-          influx,
-          database,
-          `${base} AND ${eq('role', 'guest')} AND ${timeBetween(lo - 2n * windowNs - historyNs, hi + 2n * windowNs)}${agentFilter(named)}`,
-        )
+        await selectSysbench(store, { tags: { ...base, role: 'guest', ...agentFilter(named) }, from: lo - 2n * windowNs - historyNs, to: hi + 2n * windowNs })
       ).filter(matches);
       const rowsOf = new Map<string, SysbenchRow[]>();
       for (const r of guestRows) rowsOf.set(r.tags.agent!, [...(rowsOf.get(r.tags.agent!) ?? []), r]);
@@ -139,43 +134,43 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
       const lastStart = computed.reduce((m, c) => (c.startNs > m ? c.startNs : m), computed[0]!.startNs);
       const lastTrial = computed.reduce((m, c) => (maxTime(c.trials) > m ? maxTime(c.trials) : m), lastStart);
       const agents = new Set(computed.map((c) => c.run.agent));
-      const [baselineRows, stored] = await Promise.all([
-        querySysbench(influx, database, `${base} AND ${eq('role', 'baseline')} AND ${timeBetween(firstStart - windowNs, lastStart + windowNs)}`).then((rows) =>
-          rows.filter(matches),
-        ),
-        influx.query(
-          `SELECT * FROM ${quoteIdent('overhead')} WHERE ${base} AND ${timeBetween(firstStart, lastTrial)}${agentFilter(agents.size <= MAX_NAMED_AGENTS ? agents : null)}`,
-          {
-            database,
-          },
-        ) as Promise<unknown> as Promise<StoredRow[]>,
+      // The baseline's trials and the stored points around the runs: one request.
+      const [baselineAnswer, stored] = await store.selectMany([
+        sysbenchSelection({ tags: { ...base, role: 'baseline' }, from: firstStart - windowNs, to: lastStart + windowNs }),
+        {
+          measurement: 'overhead',
+          where: { tags: { ...base, ...agentFilter(agents.size <= MAX_NAMED_AGENTS ? agents : null) }, from: firstStart, to: lastTrial },
+        },
       ]);
-      const storedAt = new Map<string, StoredRow[]>();
-      for (const row of stored) {
-        const k = `${String(row.agent)}\0${storedNs(row)}`;
+      const baselineRows = sysbenchRows(baselineAnswer!).filter(matches);
+      const storedAt = new Map<string, Row[]>();
+      for (const row of stored!) {
+        const k = `${row.tags.agent ?? ''}\0${row.timeNs}`;
         storedAt.set(k, [...(storedAt.get(k) ?? []), row]);
       }
 
-      const toWrite: IPoint[] = [];
-      const deletes: string[] = [];
+      const toWrite: StorePoint[] = [];
+      const deletes: Array<{ tags: Record<string, string>; at: bigint }> = [];
       for (const c of computed) {
-        const seriesWhere = `${base} AND ${eq('agent', c.run.agent)}`;
+        const series = { ...base, agent: c.run.agent };
         const baseline = baselineRows.filter((r) => r.timeNs >= c.startNs - windowNs && r.timeNs <= c.startNs + windowNs);
         const points = runPoints(c, baseline, work.threads, ctx);
         // A run whose trials arrived out of order was first stamped with a later trial's time: those points go.
         for (const t of new Set(c.trials.map((r) => r.timeNs).filter((t) => t !== c.startNs))) {
-          const stale = (storedAt.get(`${c.run.agent}\0${t}`) ?? []).some((row) => row.run_id === c.run.runId && (row.threads ?? null) === work.threads);
-          if (stale) deletes.push(`DELETE FROM ${quoteIdent('overhead')} WHERE ${seriesWhere} AND ${timeBetween(t, t)}`);
+          const stale = (storedAt.get(`${c.run.agent}\0${t}`) ?? []).some(
+            (row) => row.fields.run_id === c.run.runId && (row.fields.threads ?? null) === work.threads,
+          );
+          if (stale) deletes.push({ tags: series, at: t });
         }
         const here = storedAt.get(`${c.run.agent}\0${c.startNs}`) ?? [];
         if (!here.every((row) => coveredBy(row, points, OVERHEAD_TAGS))) {
           // Stored points hold fields (or a baseline agent) the new ones do not: replaced whole.
-          deletes.push(`DELETE FROM ${quoteIdent('overhead')} WHERE ${seriesWhere} AND ${timeBetween(c.startNs, c.startNs)}`);
+          deletes.push({ tags: series, at: c.startNs });
           toWrite.push(...points);
         } else toWrite.push(...points.filter((p) => !here.some((row) => sameContent(row, p, OVERHEAD_TAGS))));
       }
-      for (const d of deletes) await influx.query(d, { database });
-      for (let i = 0; i < toWrite.length; i += 5000) await influx.writePoints(toWrite.slice(i, i + 5000), { database, precision: 'n' });
+      for (const d of deletes) await store.delete('overhead', { tags: d.tags, from: d.at, to: d.at });
+      for (let i = 0; i < toWrite.length; i += 5000) await store.write(toWrite.slice(i, i + 5000));
       written += toWrite.length;
     } catch (err) {
       firstError ??= err instanceof Error ? err : new Error(String(err));
@@ -186,7 +181,7 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
 }
 
 /** The `overhead` points of one guest run against the baseline rows within its window. */
-function runPoints(c: Computed, baselineRows: readonly SysbenchRow[], threads: number | null, ctx: BatchContext): IPoint[] {
+function runPoints(c: Computed, baselineRows: readonly SysbenchRow[], threads: number | null, ctx: BatchContext): StorePoint[] {
   const first = c.trials.find((r) => r.timeNs === c.startNs)!;
   const tags: Record<string, string> = {};
   for (const t of SYSBENCH_TAGS) tags[t] = first.tags[t] ?? '';

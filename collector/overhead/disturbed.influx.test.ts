@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, formatReportTable } from '../report/index.js';
 import { createOverheadCalculator } from './index.js';
+import { influxStore } from '../store/influx.js';
 import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 
@@ -63,7 +64,7 @@ describe('disturbed trials (real influxd)', () => {
   it('kept by default, and counted on the comparison', async () => {
     const db = 'keep';
     const written = await setUp(db);
-    await createOverheadCalculator({ influx: server.influx, database: db }).onResultsWritten(written);
+    await createOverheadCalculator({ store: influxStore({ url: server.url, database: db }) }).onResultsWritten(written);
     const [p] = await overheadOf(db);
     // All three trials a side: guest 2010/3 = 670, baseline 2610/3 = 870.
     expect(p!.guest_value).toBeCloseTo(670, 9);
@@ -74,7 +75,7 @@ describe('disturbed trials (real influxd)', () => {
   it('--exclude-disturbed: left out of the comparison, still counted; the overhead is that of the quiet trials', async () => {
     const db = 'exclude';
     const written = await setUp(db);
-    await createOverheadCalculator({ influx: server.influx, database: db, excludeDisturbed: true }).onResultsWritten(written);
+    await createOverheadCalculator({ store: influxStore({ url: server.url, database: db }), excludeDisturbed: true }).onResultsWritten(written);
     const [p] = await overheadOf(db);
     // Guest (800 + 810)/2 = 805, baseline (1000 + 1010)/2 = 1005; events/s: overhead = (1005/805 − 1)·100 = 24.84 %.
     expect(p!.guest_value).toBeCloseTo(805, 9);
@@ -97,7 +98,7 @@ describe('disturbed trials (real influxd)', () => {
         [520, 65, BUSY],
       ]),
     );
-    await createOverheadCalculator({ influx: server.influx, database: db }).onResultsWritten([...b0, ...written]);
+    await createOverheadCalculator({ store: influxStore({ url: server.url, database: db }) }).onResultsWritten([...b0, ...written]);
     const [p] = await overheadOf(db);
     expect([p!.baseline_run_ids, p!.runs_excluded]).toEqual(['b1', 1]);
     // b1's one disturbed trial; counting the window would give 1 + 2 = 3.
@@ -123,7 +124,7 @@ describe('disturbed trials (real influxd)', () => {
         [420, 55, BUSY],
       ]),
     );
-    await createOverheadCalculator({ influx: server.influx, database: db, excludeDisturbed: true }).onResultsWritten([...b, ...g]);
+    await createOverheadCalculator({ store: influxStore({ url: server.url, database: db }), excludeDisturbed: true }).onResultsWritten([...b, ...g]);
     expect((await overheadOf(db)).length).toBe(0);
   });
 

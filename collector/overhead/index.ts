@@ -1,10 +1,10 @@
 // The overhead calculator: after the collector wrote `sysbench` points, compute each
 // affected guest run against its group's baseline and write measurement `overhead`.
 //
-// Stateless: everything is read back from InfluxDB, so any number of collectors can run and
+// Stateless: everything is read back from the store (InfluxDB: collector/store), so any number of collectors can run and
 // a restart loses nothing. Idempotent: an overhead point's timestamp is the guest run's first
 // trial timestamp (per test, profile and thread count), so a recomputation overwrites it.
-import type { InfluxDB } from 'influx';
+import type { Store } from '../store/store.js';
 import type { MarginSpec } from '../../lib/compare/margin.js';
 import { computeSeriesWork, type BatchContext, type SeriesWork } from './batch.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
@@ -17,9 +17,8 @@ export { DEFAULT_WINDOW_MS } from './window.js';
 import { DEFAULT_WINDOW_MS } from './window.js';
 
 export interface OverheadCalculatorOptions {
-  /** An `influx` client; queries and writes name `database` explicitly. */
-  influx: InfluxDB;
-  database: string;
+  /** Where the agents' trials are read and the `overhead` points written. */
+  store: Store;
   /** How far (either side of the guest run) a baseline result may be. Default 24 h. */
   windowMs?: number;
   /** The user's equivalence margins (--margin); default: the table in lib/compare/margin.ts. */
@@ -52,12 +51,10 @@ function threadsOf(fields: Record<string, unknown>): number | null {
 }
 
 export function createOverheadCalculator(options: OverheadCalculatorOptions): OverheadCalculator {
-  const { influx, database } = options;
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new Error(`overhead: windowMs must be a positive number of milliseconds, got ${windowMs}`);
   const ctx: BatchContext = {
-    influx,
-    database,
+    store: options.store,
     windowNs: BigInt(Math.round(windowMs)) * 1_000_000n,
     ...(options.margins ? { margins: options.margins } : {}),
     excludeDisturbed: options.excludeDisturbed === true,

@@ -15,6 +15,7 @@ import { mulberry32 } from '../../lib/stats/random.js';
 import type { WrittenResult } from '../listener.js';
 import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import { createOverheadCalculator } from './index.js';
+import { influxStore } from '../store/influx.js';
 import { computeSeriesWork } from './batch.js';
 import { querySysbench } from './rows.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
@@ -65,8 +66,7 @@ function runTrials(i: number): TrialSpec[][] {
 const all = Array.from({ length: RUNS }, (_, i) => runTrials(i));
 
 async function deliver(database: string, batches: TrialSpec[][]): Promise<void> {
-  const influx = client(database);
-  const calc = createOverheadCalculator({ influx, database });
+  const calc = createOverheadCalculator({ store: influxStore({ url: influxd.url, database }) });
   for (const b of batches) {
     const written: WrittenResult[] = await writeTrials(influxd.url, database, b);
     await calc.onResultsWritten(written);
@@ -154,7 +154,7 @@ describe('overhead computed in batches equals overhead computed run by run (real
   it('computing everything again writes nothing', async () => {
     const written = await computeSeriesWork(
       { group: GROUP, test: 'cpu', profile: 'seed', threads: 1, runs: [], baselineAnchors: all.map((run) => run[0]![0]!.timeNs) },
-      { influx: client('one'), database: 'one', windowNs: WINDOW },
+      { store: influxStore({ url: influxd.url, database: 'one' }), windowNs: WINDOW },
     );
     expect(written).toBe(0);
   });

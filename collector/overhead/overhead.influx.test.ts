@@ -8,6 +8,7 @@ import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
 import { createOverheadCalculator } from './index.js';
+import { influxStore } from '../store/influx.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 import { parseMarginSpec } from '../../lib/compare/margin.js';
 import { readFileSync } from 'node:fs';
@@ -90,7 +91,7 @@ async function overheadRows(agent: string, metric?: string): Promise<OverheadRow
 }
 
 describe('overhead calculator (real influxd)', () => {
-  const calc = () => createOverheadCalculator({ influx, database: DB, windowMs: 24 * 3_600_000 });
+  const calc = () => createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }), windowMs: 24 * 3_600_000 });
   const guestStart = T0 + 2n * HOUR;
 
   it('a guest without a baseline gets nothing; when the baseline arrives it is computed', async () => {
@@ -254,7 +255,11 @@ describe('overhead calculator (real influxd)', () => {
     expect(at3.verdict).toBe('inconclusive');
     expect(at3.verdict_reason).toMatch(/^noise 4\.48 % exceeds the margin 3 %/);
     expect(at3.noise_floor_pct).toBeCloseTo(expected('calculator_alike_3').noise_floor, 6);
-    const user = createOverheadCalculator({ influx, database: DB, windowMs: 24 * 3_600_000, margins: parseMarginSpec(`5,${GROUP}=10`) });
+    const user = createOverheadCalculator({
+      store: influxStore({ url: influxd.url, database: DB }),
+      windowMs: 24 * 3_600_000,
+      margins: parseMarginSpec(`5,${GROUP}=10`),
+    });
     await user.recomputeGuestRun({ group: GROUP, agent: 'vm4', test: 'cpu', profile: 'seed', runId: 'g4', threads: 1, anchorNs: guestStart + 10n * MIN });
     const at10 = (await overheadRows('vm4', 'events_per_sec'))[0]!;
     expect(at10).toMatchObject({ margin_pct: 10, margin_source: 'user', verdict: 'equivalent' });
@@ -297,6 +302,6 @@ describe('overhead calculator (real influxd)', () => {
   });
 
   it('rejects a nonsense window', () => {
-    expect(() => createOverheadCalculator({ influx, database: DB, windowMs: 0 })).toThrow(/windowMs/);
+    expect(() => createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }), windowMs: 0 })).toThrow(/windowMs/);
   });
 });

@@ -4,7 +4,7 @@ import type { InfluxDB } from 'influx';
 import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
 import type { ResultField } from '../../schema/sysbench.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
-import type { Store, Where } from '../store/store.js';
+import type { Row, Selection, Store, Where } from '../store/store.js';
 import { NOISE_BOUNDS, type NoiseField, type TrialNoise } from '../../schema/noise.js';
 
 /** The tags of a `sysbench` point (schema/influx.ts). */
@@ -50,9 +50,17 @@ export async function querySysbench(influx: InfluxDB, database: string, where: s
 
 /** The `sysbench` rows a store holds where `where` says (the calculators on the store), typed and left out as querySysbench's. */
 export async function selectSysbench(store: Store, where: Where): Promise<SysbenchRow[]> {
-  return (await store.select({ measurement: 'sysbench', where }))
-    .filter((r) => typeof r.fields.clock_skew_s !== 'number')
-    .map((r) => sysbenchRow(r.timeNs, r.tags, r.fields));
+  return sysbenchRows(await store.select(sysbenchSelection(where)));
+}
+
+/** The store selection of `sysbench` points where `where` says (for a batch of selects: selectMany). */
+export function sysbenchSelection(where: Where): Selection {
+  return { measurement: 'sysbench', where };
+}
+
+/** Store rows of `sysbench` typed, those stamped with a wrong clock left out (as querySysbench). */
+export function sysbenchRows(rows: readonly Row[]): SysbenchRow[] {
+  return rows.filter((r) => typeof r.fields.clock_skew_s !== 'number').map((r) => sysbenchRow(r.timeNs, r.tags, r.fields));
 }
 
 function sysbenchRow(timeNs: bigint, rowTags: Readonly<Record<string, unknown>>, fields: Readonly<Record<string, unknown>>): SysbenchRow {
