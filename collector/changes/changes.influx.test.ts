@@ -9,7 +9,6 @@ import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
 import { createOverheadCalculator } from '../overhead/index.js';
-import { influxStore } from '../store/influx.js';
 import type { WrittenResult } from '../listener.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 import { createChangeDetector } from './index.js';
@@ -70,7 +69,7 @@ function runTrials(i: number): TrialSpec[][] {
 /** Writes a batch and runs the collector's two steps on it. */
 async function deliver(database: string, batch: TrialSpec[], changes: ReturnType<typeof createChangeDetector>): Promise<void> {
   const written: WrittenResult[] = await writeTrials(`http://127.0.0.1:${influxd.port}`, database, batch);
-  await createOverheadCalculator({ store: influxStore({ url: influxd.url, database }) }).onResultsWritten(written);
+  await createOverheadCalculator({ store: storeOf(database) }).onResultsWritten(written);
   await changes.onResultsWritten(written);
 }
 
