@@ -128,7 +128,7 @@ async function latestBySeries(): Promise<Map<string, Json>> {
 
 describe('overhead_latest gives the slow path’s answer (real influxd)', () => {
   it('delivered run by run, the baseline late: each series’ latest point is its newest overhead point', async () => {
-    const calc = createOverheadCalculator({ influx: db.influx, database: DB, windowMs: WINDOW_MS });
+    const calc = createOverheadCalculator({ store: db.store, windowMs: WINDOW_MS });
     const keeper = createLatestKeeper({ store: db.store, windowMs: WINDOW_MS });
     for (let i = 0; i < RUNS; i++) {
       const [baseline, quickBaseline, ...guests] = runTrials(i);
