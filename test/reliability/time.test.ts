@@ -167,7 +167,12 @@ describe('far-off timestamps beside a victim', () => {
       [...evilAcked],
       evilRows.map((r) => String(r.result_id)),
     );
-    expect(e).toMatchObject({ lost: 0, duplicated: 0, unexpected: 0 });
+    // Stored but not acked is allowed: a write InfluxDB took just before the SIGKILL whose ack
+    // never left (a real agent resends it and the history check acks it as the same); stored
+    // without having been sent is not.
+    expect(e).toMatchObject({ lost: 0, duplicated: 0 });
+    const evilSentSet = new Set(evilSent);
+    expect(evilRows.map((r) => String(r.result_id)).filter((id) => !evilSentSet.has(id))).toEqual([]);
     expect(evilRows.every((r) => typeof r.clock_skew_s === 'number')).toBe(true);
     recordFigures('results stamped 1970 and 2262 beside a victim burst; collector SIGKILLed, next start catches up', {
       sent: victimSent.length + evilSent.length,
