@@ -14,7 +14,8 @@ export const FACT_FIELDS = (Object.keys(MEASUREMENTS.agent_info.fields) as Array
 
 /**
  * The newest agent_info point of each agent, whatever the dashboard's time range (an inventory
- * lists every agent ever seen); its time is when the agent last connected and reported them.
+ * lists every agent ever seen); its time is when those facts came into force (agent_info is
+ * written when the facts change, not at every connection).
  */
 export function newestFacts() {
   return from('agent_info')
@@ -33,8 +34,8 @@ export function factsTable(title: string, description: string, query: ReturnType
     .description(description)
     .datasource({ ...INFLUX_DATASOURCE })
     .withTarget(query.target('A', { format: 'table' }))
-    .withTransformation({ id: 'organize', options: { renameByName: { Time: 'facts reported' } } })
-    .overrideByName('facts reported', [{ id: 'unit', value: 'dateTimeFromNow' }])
+    .withTransformation({ id: 'organize', options: { renameByName: { Time: 'facts since' } } })
+    .overrideByName('facts since', [{ id: 'unit', value: 'dateTimeFromNow' }])
     .overrideByName('memory_bytes', [{ id: 'unit', value: 'bytes' }])
     .noValue('unknown');
 }

@@ -164,7 +164,7 @@ export function humanTime(iso: string): string {
 export function renderFactsHeader(systems: readonly SystemFacts[]): string {
   if (systems.length === 0) return '';
   const multi = new Set(systems.map((s) => s.group)).size > 1;
-  const head = ['system', ...factCells(systems[0]!).map(([k]) => k), 'facts of'];
+  const head = ['system', ...factCells(systems[0]!).map(([k]) => k), 'facts since'];
   const rows = systems.map(
     (s) =>
       `<tr><th>${escapeHtml(multi ? `${s.group}: ${s.label}` : s.label)}</th>${factCells(s)

@@ -109,7 +109,7 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
   builder.withPanel(
     factsTable(
       'Inventory',
-      "What each agent runs on, from its newest report (it reports at every connection): OS, kernel, CPU, memory, agent, sysbench and QEMU versions, declared facts. 'facts reported' is when that was; 'Last seen' above is its newest heartbeat. unknown: an older agent that did not report the fact.",
+      "What each agent runs on, from its newest report (it reports at every connection; stored when something changed): OS, kernel, CPU, memory, agent, sysbench and QEMU versions, declared facts. 'facts since' is when they came into force; 'Last seen' above is its newest heartbeat. unknown: an older agent that did not report the fact.",
       inventory,
     )
       .height(8)
