@@ -8,8 +8,7 @@
 // its bad input): a power cut while results are sent and not yet acknowledged, an upgrade in
 // place, a restart mid-run, a collector address that does not resolve, a full disk, --uninstall.
 // One base disk serves both cases (each boots a qcow2 overlay on it); a short profile (quick,
-// one trial) keeps the guest's runs to seconds. First boot runs in CI (minutes under TCG:
-// docs/lab.md); the faults case still needs VIRT_OVERHEAD_SLOW=1.
+// one trial) keeps the guest's runs to seconds. Runs in CI (minutes under TCG: docs/lab.md).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,9 +33,6 @@ const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).sta
 const missing = ['qemu-system-x86_64', 'qemu-img', 'mke2fs', 'mmdebstrap', 'mkfs.vfat', 'mcopy', 'openssl'].filter((t) => !have(t));
 const skip = missing.length ? `missing ${missing.join(', ')} (scripts/bootstrap.sh --test installs them)` : null;
 if (skip) console.warn(`lab/debian-guest.test.ts skipped: ${skip}`);
-// The faults case runs in CI once it has passed on this cloud-init guest (docs/lab.md); until
-// then behind the slow-test flag, like the nested lab.
-const SLOW = process.env.VIRT_OVERHEAD_SLOW === '1';
 
 const GROUP = `debian-e2e-${process.pid}`;
 /** The collector as the guest dials it; the collector's certificate names this address. */
@@ -125,8 +121,7 @@ beforeAll(async () => {
   await cli(['cert', 'ca', '--dir', p('pki')]);
   await cli(['cert', 'collector', '--dir', p('pki'), '--name', GUEST_COLLECTOR_IP]);
   const release = releaseDir();
-  // The upgrade's release only for the faults case (an agent file takes a minute to build).
-  const newer = SLOW ? releaseDir(NEW_VERSION) : null;
+  const newer = releaseDir(NEW_VERSION);
   say(`release folders built after ${Math.round((Date.now() - t0) / 1000)} s`);
   const scripts = join(packageRoot(), 'lab/debian-guest');
   base = buildDebianBase({
@@ -135,7 +130,7 @@ beforeAll(async () => {
     log: say,
     files: [
       ...filesOf(release, '/srv/virt-overhead'),
-      ...(newer ? filesOf(newer, '/root/vo/new') : []),
+      ...filesOf(newer, '/root/vo/new'),
       ...['common.sh', 'snapshot.sh', 'firstboot.sh', 'faults.sh'].map((f) => ({ path: `/root/vo/${f}`, from: join(scripts, f), mode: 0o755 })),
       ...LAB_UNITS,
       // The image's own cloud-init settings (an image builder's, not the user-data's): NoCloud
@@ -288,7 +283,7 @@ describe.skipIf(skip !== null)('real Debian 12 guest with systemd, provisioned b
     30 * 60_000,
   );
 
-  it.skipIf(!SLOW)(
+  it(
     'faults: power cut during a send, upgrade in place, restart mid-run, unresolvable collector, full disk, uninstall',
     async () => {
       const group = `${GROUP}-cut`;
