@@ -246,7 +246,12 @@ export async function benchPanels(): Promise<BenchSection> {
       await timeIt(
         `report --since ${days}d (the table: every result of the period)`,
         async () => {
-          const r = await buildReport({ influx, database: DB, since: days * 86_400_000, now: new Date(range.toMs) });
+          const r = await buildReport({
+            store: influxStore({ url: influxd.url, database: DB }),
+            database: DB,
+            since: days * 86_400_000,
+            now: new Date(range.toMs),
+          });
           return r.sections.reduce((n, s) => n + s.metrics.reduce((m, x) => m + x.results.length, 0), 0);
         },
         false,

@@ -69,7 +69,13 @@ beforeAll(async () => {
   ]);
   await createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }) }).onResultsWritten(written);
   // The period starts after b1: the report must still use it for the margin, as the collector does.
-  report = await buildReport({ influx, database: DB, since: new Date(Number((START + 30n * MIN) / 1_000_000n)), now: NOW, metrics: 'all' });
+  report = await buildReport({
+    store: influxStore({ url: influxd.url, database: DB }),
+    database: DB,
+    since: new Date(Number((START + 30n * MIN) / 1_000_000n)),
+    now: NOW,
+    metrics: 'all',
+  });
 });
 
 afterAll(async () => {

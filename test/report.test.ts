@@ -10,6 +10,7 @@ import { InfluxDB } from 'influx';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { influxStore } from '../collector/store/influx.js';
 import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { buildReport, formatReportTable, renderHtmlReport, type Report } from '../collector/report/index.js';
 import { run as runReportCommand } from '../cli/commands/report.js';
@@ -68,7 +69,7 @@ beforeAll(async () => {
     ...run('vm1', 'guest', 'kvm', 'mutex', 'total_time_s', [0.06, 0.066, 0.054], 'default', 10n * MIN),
     ...run('vm1', 'guest', 'kvm', 'mutex', 'total_time_s', [0.05, 0.055, 0.045], 'patched', 20n * MIN),
   ]);
-  report = await buildReport({ influx, database: DB, since: 24 * 3_600_000, now: NOW });
+  report = await buildReport({ store: influxStore({ url: influxd.url, database: DB }), database: DB, since: 24 * 3_600_000, now: NOW });
 });
 
 afterAll(async () => {

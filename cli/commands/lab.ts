@@ -133,14 +133,15 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       try {
         const influx = influxClient(influxUrl, database, influxCa);
-        const report = await buildReport({ influx, database, group, since: started });
+        const store = influxStore({ url: influxUrl, database, ...(influxCa !== undefined ? { ca: influxCa } : {}) });
+        const report = await buildReport({ store, database, group, since: started });
         process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${redactUrl(influxUrl)}, database ${database}):\n\n`);
         process.stdout.write(inertOutput(formatReportTable(report)));
         process.stdout.write(
           inertOutput(
             formatChainReport(
               await buildChainReport({
-                store: influxStore({ url: influxUrl, database, ...(influxCa !== undefined ? { ca: influxCa } : {}) }),
+                store,
                 group,
                 since: started,
               }),

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { influxClient } from '../../collector/influx/client.js';
+import { influxStore } from '../../collector/store/influx.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { latestResultsTable } from '../../collector/report/results-table.js';
 import { startLocalStack } from '../../collector/stack.js';
@@ -127,7 +128,18 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(inertOutput(await latestResultsTable(influx, [...new Set(runs)])) + '\n');
     if (withGuest) {
       process.stdout.write(`\nOverhead of the TCG guest against this machine (95 % confidence intervals):\n\n`);
-      process.stdout.write(inertOutput(formatReportTable(await buildReport({ influx, database: stack.database, group: GROUP, since: started }))));
+      process.stdout.write(
+        inertOutput(
+          formatReportTable(
+            await buildReport({
+              store: influxStore({ url: stack.influxUrl, database: stack.database, ...(own?.ca !== undefined ? { ca: own.ca } : {}) }),
+              database: stack.database,
+              group: GROUP,
+              since: started,
+            }),
+          ),
+        ),
+      );
     }
     if (values['keep-running'] === true) {
       process.stdout.write(`\nInfluxDB ${redactUrl(stack.influxUrl)} and collector ${stack.collectorAddress} keep running; Ctrl-C stops them.\n`);

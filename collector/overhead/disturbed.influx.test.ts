@@ -131,8 +131,8 @@ describe('disturbed trials (real influxd)', () => {
   it('the report: a noise line per system; with --exclude-disturbed its numbers match the collector', async () => {
     const db = 'keep';
     const now = new Date(Number((T0 + 2n * HOUR) / 1_000_000n));
-    const kept = await buildReport({ influx: server.influx, database: db, since: 6 * 3_600_000, now });
-    const left = await buildReport({ influx: server.influx, database: db, since: 6 * 3_600_000, now, excludeDisturbed: true });
+    const kept = await buildReport({ store: influxStore({ url: server.url, database: db }), database: db, since: 6 * 3_600_000, now });
+    const left = await buildReport({ store: influxStore({ url: server.url, database: db }), database: db, since: 6 * 3_600_000, now, excludeDisturbed: true });
     // Medians by hand: baseline contention 0, 2, 60 → 2, load 1, 1.1, 4 → 1.1; guest 1, 3, 60 → 3, load 1.05, 1.15, 4 → 1.15.
     expect(kept.noise.map((n) => [n.agent, n.trials, n.judged, n.disturbed, n.medianContentionPct, n.medianLoad1, n.medianStealPct])).toEqual([
       ['native', 3, 3, 1, 2, 1.1, 0],

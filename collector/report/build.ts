@@ -5,17 +5,18 @@
 // earlier runs, the margin table or the user's margin, the engine's verdict). Trials outside the
 // period still count (the window around the guest run, the guest's history before it), so the
 // report and the stored point cannot disagree.
-import type { InfluxDB } from 'influx';
 import type { ResultField } from '../../schema/sysbench.js';
+import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
+import { NOISE_BOUNDS } from '../../schema/noise.js';
 import { isTestName } from '../../schema/test-types.js';
 import { compareRuns, marginFor, type Comparison, type Margin, type MarginSpec } from '../../lib/compare/index.js';
 import { runsOf } from '../../lib/compare/baseline.js';
 import { mean, meanCi, median, stddev } from '../../lib/stats/stats.js';
 import { compareGuestRun, HISTORY_MS } from '../overhead/compute.js';
 import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
-import { eq } from '../../schema/influxql.js';
 import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, type Direction } from '../../schema/metrics.js';
-import { querySysbench, type SysbenchRow } from '../overhead/rows.js';
+import { sysbenchRows, type SysbenchRow } from '../overhead/rows.js';
+import type { Store } from '../store/store.js';
 import { comparable } from '../overhead/disturbed.js';
 import { noiseBySystem, type SystemNoise } from './noise.js';
 
@@ -85,7 +86,8 @@ export interface Report {
 }
 
 export interface BuildReportOptions {
-  influx: InfluxDB;
+  /** Where the results are read (collector/store: InfluxDB, or memory in tests). */
+  store: Store;
   database: string;
   /** Only this group (default: every group). */
   group?: string;
@@ -117,6 +119,11 @@ function systemOf(r: SysbenchRow): ReportSystem {
   const kind = t.role === 'baseline' && (t.virt === 'none' || !t.virt) ? 'native' : t.virt || 'unknown';
   const variant = t.variant && t.variant !== 'default' ? ` [${t.variant}]` : '';
   return { agent: t.agent!, host: t.host!, role: t.role!, virt: t.virt!, variant: t.variant || 'default', label: `${kind} ${t.agent}${variant}` };
+}
+
+/** How the report names a row's system (its noise lines are keyed by it). */
+export function systemLabel(r: SysbenchRow): string {
+  return systemOf(r).label;
 }
 
 function systemKey(s: ReportSystem): string {
@@ -254,6 +261,16 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
   );
 }
 
+/**
+ * The fields the report reads: a trial's run, threads, state, clock flag and noise, and the metrics
+ * it shows with their printing steps. Not the whole point: `SELECT *` of a year (ids, hashes,
+ * every other metric) was most of the bytes InfluxDB sent and the garbage the report made.
+ */
+export function reportFields(metrics: 'key' | 'all'): string[] {
+  const shown = metrics === 'all' ? OVERHEAD_METRICS : [...new Set(Object.values(KEY_METRICS).flat())];
+  return ['run_id', 'threads', 'ok', 'disturbed', 'clock_skew_s', ...Object.keys(NOISE_BOUNDS), ...shown.flatMap((m) => [m, `${m}${RESOLUTION_SUFFIX}`])];
+}
+
 export async function buildReport(o: BuildReportOptions): Promise<Report> {
   const now = o.now ?? new Date();
   const since = typeof o.since === 'number' ? new Date(now.getTime() - o.since) : o.since;
@@ -263,9 +280,12 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
   // From one window (and a guest's history) before the period: a guest run early in it may have its
   // baseline runs and its own earlier runs before it.
   // Up to now: a result stamped in the future (a clock ahead) is nobody's latest.
-  const where = [`time >= ${sinceNs - BigInt(Math.round(windowMs + HISTORY_MS)) * 1_000_000n}`, `time <= ${BigInt(now.getTime()) * 1_000_000n}`];
-  if (o.group !== undefined) where.push(eq('group', o.group));
-  const rows = await querySysbench(o.influx, o.database, where.join(' AND '));
+  const where = {
+    from: sinceNs - BigInt(Math.round(windowMs + HISTORY_MS)) * 1_000_000n,
+    to: BigInt(now.getTime()) * 1_000_000n,
+    ...(o.group !== undefined ? { tags: { group: o.group } } : {}),
+  };
+  const rows = sysbenchRows(await o.store.select({ measurement: 'sysbench', where, fields: reportFields(o.metrics ?? 'key') }));
   const level = 0.95;
   const excludeDisturbed = o.excludeDisturbed === true;
   return {
@@ -275,7 +295,7 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
     generatedAt: now.toISOString(),
     level,
     sections: buildSections(comparable(rows, excludeDisturbed), { metrics: o.metrics ?? 'key', sinceNs, windowMs, margins: o.margins }),
-    noise: noiseBySystem(rows, (r) => systemOf(r).label, sinceNs),
+    noise: noiseBySystem(rows, systemLabel, sinceNs),
     excludeDisturbed,
   };
 }

@@ -115,7 +115,16 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
   }
   const changes = kind === 'changes' || o.withChanges ? await changesReport({ ...scope, store: o.store, sinceMs: sinceAt }) : null;
   if (kind === 'changes') return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, changeSystems(changes!)), series: changes! };
-  const report = await buildReport({ ...scope, since: o.sinceMs, now, metrics: o.metrics ?? 'key', margins: o.margins, excludeDisturbed: o.excludeDisturbed });
+  const report = await buildReport({
+    store: o.store,
+    database: o.database,
+    ...(o.group !== undefined ? { group: o.group } : {}),
+    since: o.sinceMs,
+    now,
+    metrics: o.metrics ?? 'key',
+    margins: o.margins,
+    excludeDisturbed: o.excludeDisturbed,
+  });
   const chains = await buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) });
   const clocks = await wrongClocks(o.influx, o.database, BigInt(sinceAt) * 1_000_000n, o.group);
   return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };

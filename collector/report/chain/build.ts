@@ -81,7 +81,13 @@ export async function buildChainReport(o: { store: Store; since: Date; group?: s
     newest: 1,
     groupBy: ['group', 'agent'],
   });
-  const points = (await o.store.select({ measurement: 'overhead_chain', where })).map((r): ChainPointRow => ({ ...r.tags, ...r.fields, timeNs: r.timeNs }));
+  // Only each layer's newest point per test, metric and comparison is shown: read those, not the period's.
+  const newest = { newest: 1, groupBy: ['group', 'agent', 'test', 'metric', 'against'] };
+  const points = (await o.store.select({ measurement: 'overhead_chain', where, ...newest })).map((r): ChainPointRow => ({
+    ...r.tags,
+    ...r.fields,
+    timeNs: r.timeNs,
+  }));
   const latest = new Map<string, Row>();
   for (const r of facts) latest.set(`${r.tags.group ?? ''}\0${r.tags.agent ?? ''}`, r);
   const agents: ChainAgent[] = [...latest.values()].map((r) => ({
