@@ -125,8 +125,7 @@ describe('variant comparison', () => {
   it('patched vs stock mutex time: like with like, paired on their shared host (report_variants)', async () => {
     const since = new Date(NOW.getTime() - 86_400_000);
     const [c, ...more] = await compareVariants({
-      influx,
-      database: DB,
+      store: influxStore({ url: influxd.url, database: DB }),
       group: 'lab',
       test: 'mutex',
       metric: 'total_time_s',
@@ -151,8 +150,7 @@ describe('variant comparison', () => {
     // Guests only by default: the native baseline (variant 'default' too) is left out; with it, it is
     // still never mixed with the guests: another virt is another comparison (here with no B).
     const withBaseline = await compareVariants({
-      influx,
-      database: DB,
+      store: influxStore({ url: influxd.url, database: DB }),
       group: 'lab',
       test: 'mutex',
       metric: 'total_time_s',
@@ -176,7 +174,15 @@ describe('variant comparison', () => {
     expect(c!.comparison.verdict).toBe('inconclusive');
     expect(c!.margin).toMatchObject({ marginPct: 10, source: 'default' }); // the table, never A's noise
     await expect(
-      compareVariants({ influx, database: DB, group: 'lab', test: 'mutex', metric: 'total_time_s', variantA: 'default', variantB: 'nope', since: new Date(0) }),
+      compareVariants({
+        store: influxStore({ url: influxd.url, database: DB }),
+        group: 'lab',
+        test: 'mutex',
+        metric: 'total_time_s',
+        variantA: 'default',
+        variantB: 'nope',
+        since: new Date(0),
+      }),
     ).rejects.toThrow(/no total_time_s results for variant 'nope'/);
   });
 });

@@ -2,7 +2,6 @@
 // guest proves it works) measured with the same profile, then the overhead table.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { influxClient } from '../../collector/influx/client.js';
 import { buildReport, formatReportTable } from '../../collector/report/index.js';
 import { formatVariantTable, variantRows } from '../../collector/report/variants.js';
 import { buildChainReport } from '../../collector/report/chain/build.js';
@@ -132,7 +131,6 @@ export async function run(argv: string[]): Promise<number> {
       );
     } else {
       try {
-        const influx = influxClient(influxUrl, database, influxCa);
         const store = influxStore({ url: influxUrl, database, ...(influxCa !== undefined ? { ca: influxCa } : {}) });
         const report = await buildReport({ store, database, group, since: started });
         process.stdout.write(`\nvirt-overhead lab, group ${group} (InfluxDB ${redactUrl(influxUrl)}, database ${database}):\n\n`);
@@ -153,11 +151,7 @@ export async function run(argv: string[]): Promise<number> {
           process.stdout.write(`\n${b.name} against ${qemus[0]!.name} (report --compare ${qemus[0]!.name},${b.name}):\n`);
           process.stdout.write(
             inertOutput(
-              formatVariantTable(
-                await variantRows({ influx, database, group, since: started, variantA: qemus[0]!.name, variantB: b.name }),
-                qemus[0]!.name,
-                b.name,
-              ),
+              formatVariantTable(await variantRows({ store, group, since: started, variantA: qemus[0]!.name, variantB: b.name }), qemus[0]!.name, b.name),
             ),
           );
         }

@@ -5,13 +5,13 @@
 // the comparison, so whatever the host did that hour cancels. Without a host in common the two
 // variants' runs are compared as independent pools, and a single host per side is said to be
 // confounded with the variant. The margin comes from the table (or --margin), never from A's noise.
-import type { InfluxDB } from 'influx';
 import type { ResultField } from '../../schema/sysbench.js';
 import { comparePairs, compareRuns, distanceNs, marginFor, type Comparison, type Margin, type MarginSpec, type RunValues } from '../../lib/compare/index.js';
 import { DECISIVE } from '../../lib/compare/compare.js';
 import { metricDirection, type Direction } from '../../schema/metrics.js';
-import { eq } from '../../schema/influxql.js';
-import { querySysbench, type SysbenchRow } from './rows.js';
+import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
+import type { Store } from '../store/store.js';
+import { sysbenchRows, type SysbenchRow } from './rows.js';
 import { runsFor } from './compute.js';
 import { DEFAULT_WINDOW_MS } from './window.js';
 
@@ -42,8 +42,8 @@ export interface VariantComparison {
 }
 
 export interface CompareVariantsOptions {
-  influx: InfluxDB;
-  database: string;
+  /** Where the results are read (collector/store). */
+  store: Store;
   group: string;
   test: string;
   metric: string;
@@ -158,15 +158,22 @@ export function compareVariantRows(
 export async function compareVariants(o: CompareVariantsOptions): Promise<VariantComparison[]> {
   if (!metricDirection(o.metric)) throw new Error(`compareVariants: unknown metric '${o.metric}'`);
   const metric = o.metric as ResultField;
-  const rowsOf = async (variant: string) => {
-    const where = [eq('group', o.group), eq('test', o.test), eq('variant', variant), `time >= ${BigInt(o.since.getTime()) * 1_000_000n}`];
-    if (o.profile !== undefined) where.push(eq('profile', o.profile));
-    if (o.agent !== undefined) where.push(eq('agent', o.agent));
-    if ((o.role ?? 'guest') !== 'any') where.push(eq('role', o.role ?? 'guest'));
-    const rows = await querySysbench(o.influx, o.database, where.join(' AND '));
-    return rows.filter((r) => r.ok && (o.threads === undefined || r.threads === o.threads) && r.values[metric] !== undefined);
+  const tags = {
+    group: o.group,
+    test: o.test,
+    ...(o.profile !== undefined ? { profile: o.profile } : {}),
+    ...(o.agent !== undefined ? { agent: o.agent } : {}),
+    ...((o.role ?? 'guest') !== 'any' ? { role: o.role ?? 'guest' } : {}),
   };
-  const [rowsA, rowsB] = [await rowsOf(o.variantA), await rowsOf(o.variantB)];
+  // Both variants in one request, only the fields the comparison reads (not every metric's).
+  const fields = ['run_id', 'threads', 'ok', 'disturbed', 'clock_skew_s', metric, `${metric}${RESOLUTION_SUFFIX}`];
+  const from = BigInt(o.since.getTime()) * 1_000_000n;
+  const answers = await o.store.selectMany(
+    [o.variantA, o.variantB].map((variant) => ({ measurement: 'sysbench' as const, where: { tags: { ...tags, variant }, from }, fields })),
+  );
+  const [rowsA, rowsB] = answers.map((rows) =>
+    sysbenchRows(rows).filter((r) => r.ok && (o.threads === undefined || r.threads === o.threads) && r.values[metric] !== undefined),
+  ) as [SysbenchRow[], SysbenchRow[]];
   if (rowsA.length === 0) throw new Error(`compareVariants: no ${o.metric} results for variant '${o.variantA}' in group '${o.group}', test '${o.test}'`);
   if (rowsB.length === 0) throw new Error(`compareVariants: no ${o.metric} results for variant '${o.variantB}' in group '${o.group}', test '${o.test}'`);
   return compareVariantRows(rowsA, rowsB, metric, o);

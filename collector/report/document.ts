@@ -103,7 +103,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
   if (kind === 'compare') {
     if (!o.variants || o.group === undefined) throw new Error('buildDocument: compare needs two variants and a group');
     const comparisons = await variantRows({
-      ...scope,
+      store: o.store,
       group: o.group,
       since: new Date(sinceAt),
       variantA: o.variants.a,

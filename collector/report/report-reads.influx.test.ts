@@ -16,6 +16,7 @@ import { HISTORY_MS } from '../overhead/compute.js';
 import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { buildReport, buildSections, systemLabel, type Report } from './build.js';
 import { noiseBySystem } from './noise.js';
+import { compareVariantRows, compareVariants } from '../overhead/variants.js';
 
 const DB = 'report_reads';
 const db = usePrivateInfluxd(DB);
@@ -156,5 +157,15 @@ describe('report reads only the fields it shows', () => {
     const fast = await buildReport({ store: db.store, database: DB, since: 86_400_000, now: old });
     expect(fast.sections).toEqual([]);
     expect(fast.noise).toEqual([]);
+  });
+
+  it('variants: B against A equals the comparison of the rows read with every field', async () => {
+    const o = { group: 'lab', test: 'cpu', metric: 'events_per_sec', variantA: 'default', variantB: 'patched', since: new Date(0) };
+    const fast = await compareVariants({ store: db.store, ...o });
+    const rows = (v: string) =>
+      querySysbench(db.influx, DB, `${eq('group', 'lab')} AND ${eq('test', 'cpu')} AND ${eq('variant', v)} AND ${eq('role', 'guest')} AND time >= 0`);
+    const [a, b] = [(await rows('default')).filter((r) => r.ok), (await rows('patched')).filter((r) => r.ok)];
+    expect(fast.length).toBeGreaterThan(0);
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(compareVariantRows(a, b, 'events_per_sec', o)));
   });
 });

@@ -2,7 +2,7 @@
 // against variant A (e.g. patched-qemu against stock-qemu, the report's second experiment), per
 // profile and thread count: runs and hosts of each side, the change with its 95 % interval,
 // paired or not, and the comparison engine's verdict.
-import type { InfluxDB } from 'influx';
+import type { Store } from '../store/store.js';
 import { TESTS } from '../../schema/test-types.js';
 import { KEY_METRICS } from '../../schema/metrics.js';
 import type { MarginSpec } from '../../lib/compare/margin.js';
@@ -16,8 +16,7 @@ export interface VariantRow {
 }
 
 export async function variantRows(o: {
-  influx: InfluxDB;
-  database: string;
+  store: Store;
   group: string;
   since: Date;
   variantA: string;
