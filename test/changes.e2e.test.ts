@@ -201,7 +201,10 @@ describe('virt-overhead report --changes', () => {
     // percentile series there), which is not a change.
     const changed = [...section.slice(0, section.indexOf('</section>')).matchAll(/<li><b>(.*?)<\/b>/g)].map((m) => m[1]);
     expect(changed).toContain(`${GROUP} · cp-shifty · cpu (e2e-cpu, 1 threads) · events_per_sec vs cp-native`);
-    expect(changed.filter((t) => t!.includes('cp-steady') && t!.includes('events_per_sec')), section).toEqual([]);
+    expect(
+      changed.filter((t) => t!.includes('cp-steady') && t!.includes('events_per_sec')),
+      section,
+    ).toEqual([]);
     expect(html.trimEnd().endsWith('</body></html>')).toBe(true);
   });
 });
