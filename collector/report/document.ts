@@ -113,20 +113,26 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
     // Variants are compared across hosts: no one system to describe (the table names the hosts).
     return { kind, ...base, systems: [], variantA: o.variants.a, variantB: o.variants.b, comparisons };
   }
-  const changes = kind === 'changes' || o.withChanges ? await changesReport({ ...scope, store: o.store, sinceMs: sinceAt }) : null;
-  if (kind === 'changes') return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, changeSystems(changes!)), series: changes! };
-  const report = await buildReport({
-    store: o.store,
-    database: o.database,
-    ...(o.group !== undefined ? { group: o.group } : {}),
-    since: o.sinceMs,
-    now,
-    metrics: o.metrics ?? 'key',
-    margins: o.margins,
-    excludeDisturbed: o.excludeDisturbed,
-  });
-  const chains = await buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) });
-  const clocks = await wrongClocks(o.influx, o.database, BigInt(sinceAt) * 1_000_000n, o.group);
+  if (kind === 'changes') {
+    const series = await changesReport({ ...scope, store: o.store, sinceMs: sinceAt });
+    return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, changeSystems(series)), series };
+  }
+  // Independent reads, started together: InfluxDB answers one while this process builds another.
+  const [changes, report, chains, clocks] = await Promise.all([
+    o.withChanges ? changesReport({ ...scope, store: o.store, sinceMs: sinceAt }) : null,
+    buildReport({
+      store: o.store,
+      database: o.database,
+      ...(o.group !== undefined ? { group: o.group } : {}),
+      since: o.sinceMs,
+      now,
+      metrics: o.metrics ?? 'key',
+      margins: o.margins,
+      excludeDisturbed: o.excludeDisturbed,
+    }),
+    buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) }),
+    wrongClocks(o.influx, o.database, BigInt(sinceAt) * 1_000_000n, o.group),
+  ]);
   return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };
 }
 
