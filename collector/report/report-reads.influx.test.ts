@@ -17,6 +17,7 @@ import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { buildReport, buildSections, systemLabel, type Report } from './build.js';
 import { noiseBySystem } from './noise.js';
 import { compareVariantRows, compareVariants } from '../overhead/variants.js';
+import { buildChainReport } from './chain/build.js';
 
 const DB = 'report_reads';
 const db = usePrivateInfluxd(DB);
@@ -167,5 +168,35 @@ describe('report reads only the fields it shows', () => {
     const [a, b] = [(await rows('default')).filter((r) => r.ok), (await rows('patched')).filter((r) => r.ok)];
     expect(fast.length).toBeGreaterThan(0);
     expect(JSON.stringify(fast)).toBe(JSON.stringify(compareVariantRows(a, b, 'events_per_sec', o)));
+  });
+
+  it('nested stacks: each layer shows its newest overhead_chain point per test, metric and comparison (now read alone)', async () => {
+    const t = (h: bigint) => NOW_NS - h * HOUR;
+    await writeTrials(db.url, DB, [
+      ...run({ agent: 'root', group: 'stack', role: 'baseline', test: 'cpu', metric: 'events_per_sec', level: 1000, startNs: t(30n) }),
+      ...run({ agent: 'l1', group: 'stack', role: 'guest', test: 'cpu', metric: 'events_per_sec', level: 800, startNs: t(30n) }).map((x) => ({
+        ...x,
+        parent: 'root',
+      })),
+    ]);
+    // Points of one layer in two series (two profiles) at several times: the newest across them is shown.
+    const point = (profile: string, against: string, hoursAgo: bigint, ratio: number) => ({
+      measurement: 'overhead_chain' as const,
+      tags: { agent: 'l1', group: 'stack', role: 'guest', test: 'cpu', profile, metric: 'events_per_sec', baseline_agent: 'root', against },
+      fields: { ratio, overhead_pct: (1 / ratio - 1) * 100, ci_low_pct: 1, ci_high_pct: 2 },
+      timestamp: t(hoursAgo).toString(),
+    });
+    await db.store.write([
+      point('seed', 'parent', 30n, 0.9),
+      point('other', 'parent', 20n, 0.8),
+      point('seed', 'parent', 25n, 0.7),
+      point('seed', 'root', 10n, 0.6),
+      point('other', 'root', 28n, 0.5),
+    ]);
+    const [stack] = await buildChainReport({ store: db.store, group: 'stack', since: new Date(Number(t(48n) / 1_000_000n)) });
+    const l1 = stack!.chains[0]!.find((l) => l.agent === 'l1')!;
+    expect(l1.costs).toHaveLength(1);
+    expect(l1.costs[0]!.layer!.ratio).toBe(0.8);
+    expect(l1.costs[0]!.whole!.ratio).toBe(0.6);
   });
 });
