@@ -574,6 +574,34 @@ describe("refusals that are InfluxDB's state, not the data's", () => {
     expect(writer.held()).toBe(0);
   });
 
+  it('held() counts each point once while InfluxDB is down and another point is set aside for a limit', async () => {
+    const limit = new InfluxWriteError('InfluxDB answered 400: partial write: max-values-per-tag limit exceeded (100000/100000): tag=profile', 400);
+    const { influx, writer, write, outcome } = setup();
+    let isDown = false;
+    influx.answer = (body) => (body.includes('evil') ? limit : isDown ? down() : undefined);
+    write('evil 1');
+    await settle();
+    expect(writer.held()).toBe(1); // set aside; the writer is not in retry mode
+    expect(writer.heldReason).toBe('');
+    isDown = true;
+    write('victim 1');
+    await settle();
+    expect(writer.heldReason).not.toBe('');
+    expect(writer.held()).toBe(2); // one queued for the retry + one set aside (not 3)
+    influx.answer = null; // from now every request waits for the test
+    await vi.advanceTimersByTimeAsync(200); // the held batch's retry is in a request
+    expect(influx.requests.at(-1)!.body).toBe('victim 1');
+    expect(writer.held()).toBe(2);
+    await vi.advanceTimersByTimeAsync(800); // the set-aside point's own retry (1 s) is in a request too
+    expect(influx.requests.at(-1)!.body).toBe('evil 1');
+    expect(writer.held()).toBe(2); // both in requests, each counted once
+    for (const r of influx.requests.slice(-2)) r.resolve();
+    await settle();
+    expect([...outcome.values()]).toEqual(['ok', 'ok']);
+    expect(writer.held()).toBe(0);
+    expect(writer.heldReason).toBe('');
+  });
+
   it('database not found: onDatabaseMissing runs before the retry, and the points are written after', async () => {
     let created = 0;
     const { influx, write, outcome } = setup({ onDatabaseMissing: async () => void created++ });

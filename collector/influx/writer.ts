@@ -133,7 +133,9 @@ export class BatchWriter extends EventEmitter {
 
   /** Points held because InfluxDB refuses writes for reasons not theirs (0 when writing normally). */
   held(): number {
-    return (this.heldReason ? this.queued() : 0) + this.aside.length + this.asideRetrying.size;
+    // In retry mode queued() already counts the set-aside points, and the retrying ones are in
+    // pendingInRequests: adding them again would count them twice.
+    return this.heldReason ? this.queued() : this.aside.length + this.asideRetrying.size;
   }
 
   /** Set-aside points being retried: still held (no ack) until the retry settles each of them. */
