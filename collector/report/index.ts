@@ -2,8 +2,8 @@
 // table and a self-contained HTML file.
 //
 // Stable API (the CLI `virt-overhead report` and the lab use it):
-//   buildReport({ influx, database, group?, since, metrics? }): Promise<Report>
-//       influx: an `influx` InfluxDB client; since: a Date or milliseconds before now;
+//   buildReport({ store, database, group?, since, metrics? }): Promise<Report>
+//       store: where the results are read (collector/store: influxStore); since: a Date or milliseconds before now;
 //       metrics: 'key' (default: each test's headline metrics) or 'all'.
 //   buildSections(rows, { metrics?, sinceNs?, windowMs?, marginPct? }): ReportSection[] — from rows you have
 //   formatReportTable(report): string                    — the terminal table (ends with '\n')

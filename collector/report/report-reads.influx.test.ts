@@ -29,18 +29,11 @@ const SINCE_MS = 3 * 86_400_000; // the period: the last 3 days; the data spans 
 /** A deterministic spread around 1 (no Math.random: the same data on every run). */
 const wobble = (i: number) => 1 + 0.03 * Math.sin(i * 12.9898);
 
-interface RunSpec {
-  agent: string;
-  group: string;
-  role: 'baseline' | 'guest';
-  virt?: string;
-  variant?: string;
-  test: string;
+/** A run of three trials: a trial's identity, and the run's level, start and extra fields. */
+interface RunSpec extends Pick<TrialSpec, 'agent' | 'group' | 'role' | 'virt' | 'variant' | 'test' | 'threads' | 'disturbed'> {
   metric: string;
   level: number;
-  threads?: number;
   startNs: bigint;
-  disturbed?: string | false;
   extra?: Record<string, number>;
   ok?: boolean[];
 }
