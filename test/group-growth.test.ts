@@ -27,6 +27,7 @@ import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetAgent, type 
 import { owedMarkers, startCollectorProcess, waitIdle, type CollectorProcess } from '../bench/fleet-collector.js';
 import { SimAgent } from '../bench/sim-agent.js';
 import { MAIN } from './support/cli.js';
+import { influxQuery, storedPoints } from './support/stored-points.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-group-growth-'));
 const DIST = join(MAIN, '..', '..');
@@ -82,34 +83,9 @@ async function send(address: string, who: readonly FleetAgent[], from: number, t
     );
 }
 
-type Series = Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>;
-
-async function query(db: string, q: string, epoch = ''): Promise<Series> {
-  const res = await fetch(`${influxd.url}/query?db=${encodeURIComponent(db)}&q=${encodeURIComponent(q)}${epoch ? `&epoch=${epoch}` : ''}`);
-  const body = (await res.json()) as { results?: Array<{ error?: string; series?: Series }> };
-  const r = body.results?.[0];
-  if (r?.error) throw new Error(`${q}: ${r.error}`);
-  return r?.series ?? [];
-}
-
-/** Every point of a measurement as sorted 'series|time|fields' strings. */
-async function points(db: string, m: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const s of await query(db, `SELECT * FROM "${m}" GROUP BY *`)) {
-    const tags = Object.entries(s.tags ?? {})
-      .filter(([, v]) => v !== '')
-      .sort()
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    for (const v of s.values)
-      out.push(`${tags}|${String(v[0])}|${s.columns.map((c, i) => (i > 0 && v[i] !== null ? `${c}=${JSON.stringify(v[i])}` : '')).join(' ')}`);
-  }
-  return out.sort();
-}
-
 /** Overhead points of the headline metric per guest. */
 async function overheadPerGuest(db: string): Promise<Map<string, number>> {
-  const rows = await query(db, `SELECT count("ratio") FROM "overhead" WHERE "metric" = 'events_per_sec' GROUP BY "agent"`);
+  const rows = await influxQuery(influxd.url, db, `SELECT count("ratio") FROM "overhead" WHERE "metric" = 'events_per_sec' GROUP BY "agent"`);
   return new Map(rows.map((s) => [s.tags!.agent!, Number(s.values[0]![1])]));
 }
 
@@ -174,23 +150,23 @@ describe('a group that grows from 10 to 1 000 guests', () => {
   it(
     'a collector killed during a late baseline run’s recompute of the group: the next start finishes it, equal to a clean computation',
     async () => {
-      const before = await points('grow', 'overhead');
+      const before = await storedPoints(influxd.url, 'grow', 'overhead');
       await send(grow.address, [baseline], RUNS - 1, RUNS);
       // Acked: the recompute of the 1 000 guests' runs in its window is owed now, not done.
       await grow.kill();
       expect(await owedMarkers(influxd.url, 'grow')).toBeGreaterThan(0);
       await collector('grow');
       await waitIdle(influxd.url, 'grow', IDLE_MS);
-      const after = await points('grow', 'overhead');
+      const after = await storedPoints(influxd.url, 'grow', 'overhead');
       // The late baseline run changed guest runs' overhead (the recompute did something).
       expect(after).not.toEqual(before);
 
       // The same stored runs, computed from scratch by a collector never killed.
       await (await collector('clean')).stop();
-      for (const rp of await query('grow', 'SHOW RETENTION POLICIES'))
+      for (const rp of await influxQuery(influxd.url, 'grow', 'SHOW RETENTION POLICIES'))
         for (const [name] of rp.values as Array<[string]>)
-          await query('grow', `SELECT * INTO "clean"."${name}"."sysbench" FROM "grow"."${name}"."sysbench" GROUP BY *`);
-      const times = (await query('clean', 'SELECT "run_id" FROM "sysbench"', 'ns'))[0]!.values.map((v) => String(v[0]));
+          await influxQuery(influxd.url, 'grow', `SELECT * INTO "clean"."${name}"."sysbench" FROM "grow"."${name}"."sysbench" GROUP BY *`);
+      const times = (await influxQuery(influxd.url, 'clean', 'SELECT "run_id" FROM "sysbench"', 'ns'))[0]!.values.map((v) => String(v[0]));
       const rp = policyOf('overhead_owed');
       const res = await fetch(`${influxd.url}/write?db=clean&precision=n${rp ? `&rp=${rp}` : ''}`, {
         method: 'POST',
@@ -199,7 +175,7 @@ describe('a group that grows from 10 to 1 000 guests', () => {
       expect(res.status).toBe(204);
       await collector('clean');
       await waitIdle(influxd.url, 'clean', IDLE_MS);
-      const clean = await points('clean', 'overhead');
+      const clean = await storedPoints(influxd.url, 'clean', 'overhead');
       expect(clean.length).toBe(after.length);
       expect(after).toEqual(clean);
     },

@@ -23,6 +23,7 @@ import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetSpec } from 
 import { waitIdle } from '../bench/fleet-collector.js';
 import { SimAgent } from '../bench/sim-agent.js';
 import { MAIN } from './support/cli.js';
+import { influxQuery, storedPoints } from './support/stored-points.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vo-two-collectors-'));
 const DERIVED = ['overhead', 'overhead_chain', 'overhead_change', 'overhead_series'];
@@ -95,42 +96,14 @@ async function stop(c: Collector): Promise<void> {
   await closed;
 }
 
-async function query(
-  db: string,
-  q: string,
-  epoch = '',
-): Promise<Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>> {
-  const res = await fetch(`${influxd.url}/query?db=${encodeURIComponent(db)}&q=${encodeURIComponent(q)}${epoch ? `&epoch=${epoch}` : ''}`);
-  const body = (await res.json()) as {
-    results?: Array<{ error?: string; series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }>;
-  };
-  const r = body.results?.[0];
-  if (r?.error) throw new Error(`${q}: ${r.error}`);
-  return r?.series ?? [];
-}
-
-/** Every point of a measurement as a sorted list of 'series|time|fields' strings. */
-async function points(db: string, m: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const s of await query(db, `SELECT * FROM "${m}" GROUP BY *`)) {
-    const tags = Object.entries(s.tags ?? {})
-      .filter(([, v]) => v !== '')
-      .sort()
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    for (const v of s.values)
-      out.push(`${tags}|${String(v[0])}|${s.columns.map((c, i) => (i > 0 && v[i] !== null ? `${c}=${JSON.stringify(v[i])}` : '')).join(' ')}`);
-  }
-  return out.sort();
-}
-
 /** The stored runs of `ref` copied into `db` (created by a collector's start), derived points dropped, one marker for the month. */
 async function copyRuns(db: string): Promise<void> {
-  for (const rp of await query('ref', 'SHOW RETENTION POLICIES')) {
-    for (const [name] of rp.values as Array<[string]>) await query('ref', `SELECT * INTO "${db}"."${name}".:MEASUREMENT FROM "ref"."${name}"./.*/ GROUP BY *`);
+  for (const rp of await influxQuery(influxd.url, 'ref', 'SHOW RETENTION POLICIES')) {
+    for (const [name] of rp.values as Array<[string]>)
+      await influxQuery(influxd.url, 'ref', `SELECT * INTO "${db}"."${name}".:MEASUREMENT FROM "ref"."${name}"./.*/ GROUP BY *`);
   }
-  for (const m of [...DERIVED, 'overhead_owed']) await query(db, `DROP MEASUREMENT "${m}"`);
-  const times = (await query(db, 'SELECT "run_id" FROM "sysbench"', 'ns'))[0]!.values.map((v) => String(v[0]));
+  for (const m of [...DERIVED, 'overhead_owed']) await influxQuery(influxd.url, db, `DROP MEASUREMENT "${m}"`);
+  const times = (await influxQuery(influxd.url, db, 'SELECT "run_id" FROM "sysbench"', 'ns'))[0]!.values.map((v) => String(v[0]));
   const rp = policyOf('overhead_owed');
   const res = await fetch(`${influxd.url}/write?db=${db}&precision=n${rp ? `&rp=${rp}` : ''}`, {
     method: 'POST',
@@ -178,12 +151,13 @@ describe('two collectors computing the same group at once', () => {
     await Promise.all([a.caughtUp(1), b.caughtUp(1)]);
     await Promise.all([stop(a), stop(b)]);
 
-    const expected = await points('one', 'overhead_change');
+    const expected = await storedPoints(influxd.url, 'one', 'overhead_change');
     // The test can fail: the month holds changes to find (a shifted guest), and every run its overhead.
     expect(expected.length).toBeGreaterThan(0);
-    expect((await points('one', 'overhead')).length).toBeGreaterThanOrEqual(spec.guestsPerGroup * (fleetRuns(spec) - 4));
-    for (const m of DERIVED) expect({ m, points: await points('two', m) }).toEqual({ m, points: await points('one', m) });
+    expect((await storedPoints(influxd.url, 'one', 'overhead')).length).toBeGreaterThanOrEqual(spec.guestsPerGroup * (fleetRuns(spec) - 4));
+    for (const m of DERIVED) expect({ m, points: await storedPoints(influxd.url, 'two', m) }).toEqual({ m, points: await storedPoints(influxd.url, 'one', m) });
     // And the one collector's answer is the one the live collector gave while the runs arrived.
-    for (const m of ['overhead', 'overhead_change']) expect({ m, points: await points('one', m) }).toEqual({ m, points: await points('ref', m) });
+    for (const m of ['overhead', 'overhead_change'])
+      expect({ m, points: await storedPoints(influxd.url, 'one', m) }).toEqual({ m, points: await storedPoints(influxd.url, 'ref', m) });
   }, 900_000);
 });
