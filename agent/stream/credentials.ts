@@ -1,6 +1,7 @@
 // Transport security for the agent: TLS / mutual TLS with the option names operators know
 // from Telegraf (tls_ca, tls_cert, tls_key, tls_server_name). Plain text only to a loopback
 // collector unless --allow-plaintext says otherwise.
+import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { UsageError } from '../../lib/errors.js';
 import { readInputFile } from '../../lib/file-input.js';
@@ -19,6 +20,7 @@ export function clientCredentials(address: string, tls: TlsOptions): { creds: gr
   if (tls.ca || tls.cert || tls.key) {
     if (Boolean(tls.cert) !== Boolean(tls.key)) throw new UsageError('--tls-cert and --tls-key go together');
     if (tls.serverName) options['grpc.ssl_target_name_override'] = tls.serverName;
+    if (isIP(tls.serverName ?? address.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''))) quietIpServerNameWarning();
     const creds = grpc.credentials.createSsl(
       tls.ca ? readInputFile(tls.ca, 'CA certificate') : null,
       tls.key ? readInputFile(tls.key, 'private key') : null,
@@ -33,6 +35,26 @@ export function clientCredentials(address: string, tls: TlsOptions): { creds: gr
     );
   }
   return { creds: grpc.credentials.createInsecure(), options };
+}
+
+let quieted = false;
+
+/**
+ * grpc-js always hands the dialled host to TLS as the ServerName (SNI), and Node warns (DEP0123)
+ * once a process when that is an IP address, which RFC 6066 leaves out of SNI. A collector
+ * dialled by address is normal (a lab or a fleet without DNS), the collector reads no SNI, and
+ * the certificate is still checked against the address (its subjectAltName IP): the warning
+ * tells the operator nothing to act on, and grpc-js has no option to leave SNI out. So, for an
+ * IP target only, that one warning is dropped; every other warning is printed as before.
+ */
+export function quietIpServerNameWarning(): void {
+  if (quieted) return;
+  quieted = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = rest[0] !== null && typeof rest[0] === 'object' ? (rest[0] as { code?: unknown }).code : rest[1];
+    if (code !== 'DEP0123') emit(warning, ...rest);
+  }) as typeof process.emitWarning;
 }
 
 /**
