@@ -511,7 +511,9 @@ write_token() {
   put_file "$TOKEN_PATH" 600 "$TOKEN"
   TOKEN_WRITTEN=1
 }
-# A root-only token reaches the unit's dynamic user as a systemd credential.
+# A root-only token reaches the unit's dynamic user as a systemd credential. Its directory is
+# named as /run/credentials/%n, not %d: the %d specifier needs systemd 248, and Debian 11 has
+# 247 (LoadCredential= is there, %d is not: the variable was dropped, the agent got EACCES).
 write_token_dropin() {
   tf=${SET_token_file:-$(existing_value token_file)}
   if [ -z "$tf" ]; then remove "$DROPIN"; remove_dropin_dir_if_empty; return 0; fi
@@ -519,7 +521,7 @@ write_token_dropin() {
 # the copy systemd hands it in its credentials directory.
 [Service]
 LoadCredential=token:$tf
-Environment=VIRT_OVERHEAD_AGENT_TOKEN_FILE=%d/token"
+Environment=VIRT_OVERHEAD_AGENT_TOKEN_FILE=/run/credentials/%n/token"
 }
 
 remove_dropin_dir_if_empty() {
@@ -666,11 +668,26 @@ enable_unit() {
   else systemctl is-active --quiet "$UNIT" || systemctl_cmd start "$UNIT"; fi
 }
 
+# The agent's unit needs systemd 247 or newer: LoadCredential= hands the agent its root-only
+# token (older systemd ignores the line and the agent cannot read the token). With --root, the
+# image's systemd, by the number in its libsystemd-shared-N.so; unknown: not checked.
+check_systemd_version() {
+  if [ -n "$ROOT" ]; then
+    v=$(find "$ROOT/usr/lib/" "$ROOT/lib/" -maxdepth 3 -name 'libsystemd-shared-[0-9]*.so' 2>/dev/null |
+      sed -n 's/.*libsystemd-shared-\([0-9][0-9]*\)\.so$/\1/p' | head -n 1)
+  else
+    v=$(systemctl --version 2>/dev/null | sed -n '1s/^systemd \([0-9][0-9]*\).*/\1/p')
+  fi
+  [ -z "$v" ] || [ "$v" -ge 247 ] ||
+    die "systemd $v is too old for the agent's unit: it needs 247 or newer (LoadCredential=, which hands the agent its root-only token): Debian >= 11, Ubuntu >= 21.04, RHEL >= 9 (docs/install.md)"
+}
+
 # ---- install ------------------------------------------------------------------------------
 do_install() {
   if [ "$ENABLE" = 1 ] && ! command -v systemctl >/dev/null 2>&1; then
     die "systemctl not found: this installer enables a systemd unit. Without systemd, re-run with --no-enable and start '$APP/bin/virt-overhead agent --config $CONF' from your init system"
   fi
+  [ "$ENABLE" = 1 ] && check_systemd_version
   if [ ! -f "$ROOT$CONF" ] && [ -z "${SET_collector:-}" ]; then
     die "--collector HOST:PORT is required on the first install (where the collector listens)"
   fi

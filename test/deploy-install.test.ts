@@ -239,7 +239,7 @@ describe('install-agent.sh into a fresh root', () => {
     expect(unit).toBe(readFileSync(join(REPO, 'deploy/systemd/virt-overhead-agent.service'), 'utf8'));
     const dropin = readFileSync(join(root, 'etc/systemd/system/virt-overhead-agent.service.d/token.conf'), 'utf8');
     expect(dropin).toContain('LoadCredential=token:/etc/virt-overhead/token\n');
-    expect(dropin).toContain('Environment=VIRT_OVERHEAD_AGENT_TOKEN_FILE=%d/token');
+    expect(dropin).toContain('Environment=VIRT_OVERHEAD_AGENT_TOKEN_FILE=/run/credentials/%n/token');
     if (HAVE_SYSTEMCTL) {
       // Timer mode, the default: the timer is enabled, the service only started by it.
       expect(readlinkSync(join(root, 'etc/systemd/system/timers.target.wants/virt-overhead-agent.timer'))).toBe(
