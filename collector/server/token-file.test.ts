@@ -164,5 +164,7 @@ describe('watchTokens: the file edited while the collector runs', () => {
     } finally {
       w.stop();
     }
-  });
+    // The waits above allow a starved poll a minute; the test's own limit must not cut them short
+    // (vitest's 5 s default did at load 15).
+  }, 180_000);
 });
