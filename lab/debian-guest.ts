@@ -1,4 +1,4 @@
-// Boots a real Debian 12 guest (lab/debian-image.ts) with systemd as PID 1 on its own ext4
+// Boots a real Debian guest (lab/debian-image.ts: 12 or 11) with systemd as PID 1 on its own ext4
 // root disk: the lab's kernel, and the lab's cached initramfs (busybox + virtio/ext4 modules)
 // with its /init replaced by one that loads the vfat modules (for a NoCloud seed), mounts
 // /dev/vda and switch_roots into /sbin/init.
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from './cleanup.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
-import { buildDebianDisk, ensureDebianRoot, type GuestFile } from './debian-image.js';
+import { buildDebianDisk, ensureDebianRoot, type DebianRelease, type GuestFile } from './debian-image.js';
 import { defaultCacheDir } from './guest.js';
 import { ensureBaseInitramfs, INIT_PREAMBLE, moduleLoadOrder, moduleName, stripModuleSignature } from './initramfs.js';
 import { ensureKernel, type LabKernel } from './kernel.js';
@@ -47,6 +47,8 @@ function switchRootArchive(kernel: LabKernel): Buffer {
 }
 
 export interface DebianBaseOptions {
+  /** Default bookworm (Debian 12). */
+  release?: DebianRelease;
   diskMiB: number;
   hostname: string;
   /** Files every guest of this base has (the release folder, the lab's boot scripts, ...). */
@@ -68,7 +70,7 @@ export interface DebianBase {
 /** The shared base disk: the cached root (mmdebstrap, once) plus `files`. */
 export function buildDebianBase(o: DebianBaseOptions): DebianBase {
   const log = o.log ?? (() => {});
-  const root = ensureDebianRoot({ cacheDir: o.cacheDir ?? defaultCacheDir(), log });
+  const root = ensureDebianRoot({ cacheDir: o.cacheDir ?? defaultCacheDir(), release: o.release, log });
   const tmp = mkdtempSync(join(tmpdir(), 'virt-overhead-debian-base-'));
   const reg = register(tmp);
   const image = join(tmp, 'base.img');

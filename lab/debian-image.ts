@@ -1,13 +1,30 @@
-// A real Debian 12 guest root for the lab: built once with mmdebstrap from the Debian archive
-// (minbase + systemd as PID 1, udev, sysbench, cloud-init; no Node.js) and cached beside the
-// kernel, like it. A disk is the root plus a few files packed into a raw ext4 image with
-// `mke2fs -d` (no loop device, no root-only mount), so the cache is never changed by a guest.
+// A real Debian guest root for the lab (Debian 12 bookworm, or 11 bullseye: the agent file and
+// the cloud-init sample on an older glibc, systemd and cloud-init): built once with mmdebstrap
+// from the Debian archive (minbase + systemd as PID 1, udev, sysbench, cloud-init; no Node.js)
+// and cached beside the kernel, like it. The kernel is the lab's (Debian 12's) for every release.
+// A disk is the root plus a few files packed into a raw ext4 image with `mke2fs -d` (no loop
+// device, no root-only mount), so the cache is never changed by a guest.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** Bump when the package list changes: a new name means a new cache entry. */
-export const DEBIAN_ROOT_NAME = 'debian-12-guest-v2';
+export interface DebianRelease {
+  /** The archive's suite name. */
+  suite: 'bookworm' | 'bullseye';
+  /** Its number, for names and log lines. */
+  version: string;
+  /** The cache entry's name: bump its v when the package list changes. */
+  rootName: string;
+  /** Where systemd lives (bullseye's root is not merged-/usr). */
+  systemd: string;
+}
+
+export const DEBIAN_RELEASES = {
+  bookworm: { suite: 'bookworm', version: '12', rootName: 'debian-12-guest-v2', systemd: '/usr/lib/systemd/systemd' },
+  bullseye: { suite: 'bullseye', version: '11', rootName: 'debian-11-guest-v1', systemd: '/lib/systemd/systemd' },
+} as const satisfies Record<string, DebianRelease>;
+
+export const DEFAULT_DEBIAN_RELEASE: DebianRelease = DEBIAN_RELEASES.bookworm;
 // cloud-init: the guest is provisioned by deploy/cloud-init/agent.yaml from a NoCloud seed, as a
 // cloud image would be. sysbench is in the image because the guest reaches no archive.
 export const DEBIAN_PACKAGES = ['systemd-sysv', 'udev', 'sysbench', 'iproute2', 'procps', 'cloud-init'];
@@ -24,35 +41,37 @@ export function debianMirror(sources = '/etc/apt/sources.list.d/debian.sources')
 }
 
 /** The cached root directory, built with mmdebstrap when missing (about a minute, ~240 MB). */
-export function ensureDebianRoot(o: { cacheDir: string; log?: (l: string) => void }): string {
-  const dir = join(o.cacheDir, DEBIAN_ROOT_NAME);
+export function ensureDebianRoot(o: { cacheDir: string; release?: DebianRelease; log?: (l: string) => void }): string {
+  const rel = o.release ?? DEFAULT_DEBIAN_RELEASE;
+  const name = `Debian ${rel.version} (${rel.suite})`;
+  const dir = join(o.cacheDir, rel.rootName);
   const done = `${dir}.complete`;
   if (existsSync(done) && existsSync(join(dir, 'sbin/init'))) {
-    o.log?.(`lab: Debian 12 guest root: cached ${dir}`);
+    o.log?.(`lab: ${name} guest root: cached ${dir}`);
     return dir;
   }
   if (spawnSync('sh', ['-c', 'command -v mmdebstrap']).status !== 0)
-    throw new Error('building the Debian guest root needs mmdebstrap (apt-get install mmdebstrap)');
+    throw new Error(`building the ${name} guest root needs mmdebstrap (scripts/bootstrap.sh --test installs it)`);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(o.cacheDir, { recursive: true });
   const mirror = debianMirror();
-  o.log?.(`lab: building the Debian 12 guest root with mmdebstrap from ${mirror} (once; cached in ${dir})`);
+  o.log?.(`lab: building the ${name} guest root with mmdebstrap from ${mirror} (once; cached in ${dir})`);
   const t0 = Date.now();
   // No Recommends: cloud-init's (sudo, eatmydata, cloud-guest-utils) are not needed in a lab guest.
-  const args = ['--variant=minbase', '--aptopt=APT::Install-Recommends "false"', `--include=${DEBIAN_PACKAGES.join(',')}`, 'bookworm', tmp, mirror];
+  const args = ['--variant=minbase', '--aptopt=APT::Install-Recommends "false"', `--include=${DEBIAN_PACKAGES.join(',')}`, rel.suite, tmp, mirror];
   const r = spawnSync('mmdebstrap', args, {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`mmdebstrap failed (${r.status}): ${(r.stderr || '').trim().split('\n').slice(-5).join('\n')}`);
+    throw new Error(`mmdebstrap ${rel.suite} failed (${r.status}): ${(r.stderr || '').trim().split('\n').slice(-5).join('\n')}`);
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
   writeFileSync(done, `${new Date().toISOString()} ${DEBIAN_PACKAGES.join(',')}\n`);
-  o.log?.(`lab: Debian 12 guest root built in ${Math.round((Date.now() - t0) / 1000)} s`);
+  o.log?.(`lab: ${name} guest root built in ${Math.round((Date.now() - t0) / 1000)} s`);
   return dir;
 }
 

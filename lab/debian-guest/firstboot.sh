@@ -16,8 +16,11 @@ say "pid1: $(readlink /proc/1/exe)"
 say "network: $(ip -4 addr show | grep -o '10.0.2.15/24' || echo none)"
 say "node: $(command -v node || echo none) $(find / -xdev \( -name node -o -name nodejs \) -type f 2>/dev/null | head -n 3 | tr '\n' ' ')"
 say "cloud-init: $(cloud-init status 2>&1 | tr '\n' ' ')"
-# The user-data checked against cloud-init's own schema (the sample must be valid as written).
-cloud-init schema --system 2>&1 | sed 's/^/VO_E2E schema: /'
+# The user-data checked against cloud-init's own schema (the sample must be valid as written):
+# `cloud-init schema` since 22.2, `cloud-init devel schema` before (Debian 11's 20.4).
+if cloud-init schema --help >/dev/null 2>&1; then schema='cloud-init schema'; else schema='cloud-init devel schema'; fi
+say "schema command: $schema ($(cloud-init --version 2>&1))"
+$schema --system 2>&1 | sed 's/^/VO_E2E schema: /'
 say "cloud-init datasource: $(sed -n 's/.*"datasource": *"\([^"]*\)".*/\1/p' /run/cloud-init/result.json 2>/dev/null | head -n 1)"
 # The installer's log, as cloud-init's runcmd captured it (the issue asks for this log).
 sed 's/^/VO_E2E install: /' /var/log/cloud-init-output.log
