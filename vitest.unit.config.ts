@@ -22,6 +22,7 @@ export const UNIT_TESTS = [
   'agent/sysbench/profiles.test.ts',
   'collector/changes/detect.test.ts',
   'collector/changes/series.test.ts',
+  'collector/changes/changes.test.ts', // the change detector on the in-memory store
   'collector/facts/facts.test.ts',
   'collector/facts/recorder.test.ts', // against the in-memory store
   'collector/influx/chain-fields.test.ts',

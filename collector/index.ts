@@ -75,7 +75,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           createOverheadCalculator({ store, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),
           createLatestKeeper({ store, windowMs }),
           createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
-          ...(opts.changes !== false ? [createChangeDetector({ influx, database, store, overheadWindowMs: windowMs })] : []),
+          ...(opts.changes !== false ? [createChangeDetector({ store, overheadWindowMs: windowMs })] : []),
         ]
       : []),
   ];

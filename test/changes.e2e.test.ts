@@ -163,8 +163,6 @@ describe('change points through the pipeline', () => {
   it('a recompute writes the same points (idempotent)', async () => {
     const before = await query(`SELECT * FROM overhead_change WHERE "group" = '${GROUP}'`);
     const det = createChangeDetector({
-      influx: influxClient(stack.influxUrl, stack.database),
-      database: stack.database,
       store: influxStore({ url: stack.influxUrl, database: stack.database }),
     });
     await det.recompute({ group: GROUP, agent: 'cp-shifty', test: 'cpu', profile: 'e2e-cpu' });

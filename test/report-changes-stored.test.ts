@@ -65,7 +65,7 @@ function runTrials(i: number): TrialSpec[][] {
 describe('report --changes from stored verdicts equals analysing every series (real influxd)', () => {
   it('the same series, runs, verdicts and change points, over the whole period and a recent one', async () => {
     const overhead = createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }) });
-    const detector = createChangeDetector({ influx, database: DB, store: influxStore({ url: influxd.url, database: DB }) });
+    const detector = createChangeDetector({ store: influxStore({ url: influxd.url, database: DB }) });
     for (let i = 0; i < RUNS; i++) {
       const trials = runTrials(i).flat();
       const written = await writeTrials(influxd.url, DB, trials);

@@ -86,7 +86,7 @@ describe('change detector: idempotent (real influxd)', () => {
 
   it('one batch: exactly one change, at the shifted guest’s run SHIFT_AT; none for the steady guest', async () => {
     await client('one_batch').createDatabase('one_batch');
-    await deliver('one_batch', all.flat(2), createChangeDetector({ influx: client('one_batch'), database: 'one_batch', store: storeOf('one_batch') }));
+    await deliver('one_batch', all.flat(2), createChangeDetector({ store: storeOf('one_batch') }));
     reference = await changePoints('one_batch');
     expect(reference.map((p) => [p.agent, p.metric, p.run_id, p.before_run_id, p.kind, p.cause])).toEqual([
       ['vm-shift', 'events_per_sec', `vm-shift-${SHIFT_AT}`, `vm-shift-${SHIFT_AT - 1}`, 'regression', 'guest'],
@@ -98,18 +98,18 @@ describe('change detector: idempotent (real influxd)', () => {
 
   it('one run at a time (each agent’s run its own batch): the same points', async () => {
     await client('one_by_one').createDatabase('one_by_one');
-    const det = createChangeDetector({ influx: client('one_by_one'), database: 'one_by_one', store: storeOf('one_by_one') });
+    const det = createChangeDetector({ store: storeOf('one_by_one') });
     for (const run of all) for (const agentRun of run) await deliver('one_by_one', agentRun, det);
     expect(await changePoints('one_by_one')).toEqual(reference);
   });
 
   it('across a restart, with a baseline run arriving late: the same points', async () => {
     await client('restart').createDatabase('restart');
-    const first = createChangeDetector({ influx: client('restart'), database: 'restart', store: storeOf('restart') });
+    const first = createChangeDetector({ store: storeOf('restart') });
     const late = all[SHIFT_AT + 2]![0]!; // the baseline's run 27, delivered last
     for (let i = 0; i < 30; i++) for (const agentRun of all[i]!) if (agentRun !== late) await deliver('restart', agentRun, first);
     // A new collector process: nothing in memory.
-    const second = createChangeDetector({ influx: client('restart'), database: 'restart', store: storeOf('restart') });
+    const second = createChangeDetector({ store: storeOf('restart') });
     for (let i = 30; i < RUNS; i++) for (const agentRun of all[i]!) await deliver('restart', agentRun, second);
     await deliver('restart', late, second);
     expect(await changePoints('restart')).toEqual(reference);
@@ -122,7 +122,7 @@ describe('change detector: idempotent (real influxd)', () => {
       ['bounded_single', true],
     ] as const) {
       await client(db).createDatabase(db);
-      const det = createChangeDetector({ influx: client(db), database: db, store: storeOf(db), maxRuns: 20 });
+      const det = createChangeDetector({ store: storeOf(db), maxRuns: 20 });
       if (oneByOne) for (const run of all) for (const agentRun of run) await deliver(db, agentRun, det);
       else await deliver(db, all.flat(2), det);
       results.push(await changePoints(db));
@@ -145,7 +145,7 @@ describe('change detector: idempotent (real influxd)', () => {
       ],
       { precision: 'n' },
     );
-    const det = createChangeDetector({ influx, database: 'restart', store: storeOf('restart') });
+    const det = createChangeDetector({ store: storeOf('restart') });
     await deliver('restart', all[RUNS - 1]![2]!, det); // vm-steady's last run again
     expect(await changePoints('restart')).toEqual(reference);
   });

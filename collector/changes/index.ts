@@ -13,15 +13,13 @@
 // and two collectors computing the same guest leave one set, not two. When the stored set is not
 // what this analysis wrote (another collector wrote meanwhile), it analyses again on what is
 // stored now (up to 3 times): the last to finish has read the newest data.
-import type { InfluxDB, IPoint } from 'influx';
-import { eq } from '../../schema/influxql.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
 import { factsWindow } from '../facts/index.js';
-import type { Store } from '../store/store.js';
-import { exactPointWhere, pointKey, rowKey, sameContent, type StoredRow } from '../influx/stored.js';
+import type { Row, Store, StorePoint } from '../store/store.js';
+import { exactTags, pointKey, rowKey, sameContent } from '../store/compare.js';
 import { detectChanges, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
-import { bound, guestWhere, queryOverhead, seriesId, toSeries, type GuestTestKey, type OverheadSeries } from './series.js';
+import { bound, guestTags, queryOverhead, seriesId, toSeries, type GuestTestKey, type OverheadSeries } from './series.js';
 
 export { detectChanges, DEFAULT_CHANGE_OPTIONS, type ChangeDetectionOptions, type ChangeRecord, type OverheadRun, type SeriesVerdict } from './detect.js';
 export { readOverheadSeries, TAG_FACTS, type GuestTestKey, type OverheadSeries } from './series.js';
@@ -31,9 +29,7 @@ export const DEFAULT_LOOKBACK_MS = 400 * 86_400_000;
 export const DEFAULT_MAX_RUNS = 1600;
 
 export interface ChangeDetectorOptions {
-  influx: InfluxDB;
-  database: string;
-  /** Where the agents' facts are read (only those in force over the window analysed). */
+  /** Where the overhead series and the agents' facts are read and the change points written. */
   store: Store;
   /** How far back a series is analysed (default 400 days). */
   lookbackMs?: number;
@@ -72,7 +68,7 @@ const MAX_ATTEMPTS = 3;
 const keyString = (k: GuestTestKey) => JSON.stringify([k.group, k.agent, k.test, k.profile]);
 
 export function createChangeDetector(options: ChangeDetectorOptions): ChangeDetector {
-  const { influx, database } = options;
+  const { store } = options;
   const lookbackNs = BigInt(Math.round(options.lookbackMs ?? DEFAULT_LOOKBACK_MS)) * 1_000_000n;
   const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
   if (!(maxRuns >= 1)) throw new Error(`changes: maxRuns must be at least 1, got ${maxRuns}`);
@@ -81,7 +77,7 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
   /** A guest's test as the analysis sees it: its series (bounded) with the facts of each run. */
   async function load(key: GuestTestKey): Promise<Map<string, OverheadSeries>> {
     const since = sinceNs();
-    const [history, rows] = await Promise.all([factsWindow(options.store, key.group, key.agent, since), queryOverhead(influx, database, key, since)]);
+    const [history, rows] = await Promise.all([factsWindow(store, key.group, key.agent, since), queryOverhead(store, key, since)]);
     return bound(new Map(toSeries(rows, history).map((s) => [seriesId(s.metric, s.baselineAgent, s.threads), s])), since, maxRuns);
   }
 
@@ -92,7 +88,7 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
   }
 
   /** Each series' verdict, stamped with its first analysed run: what `report --changes` lists. */
-  function verdictPoints(key: GuestTestKey, analyses: readonly SeriesAnalysis[]): IPoint[] {
+  function verdictPoints(key: GuestTestKey, analyses: readonly SeriesAnalysis[]): StorePoint[] {
     return analyses.map(({ series: s, verdict: v }) => {
       const first = s.runs[0]!;
       const last = s.runs[s.runs.length - 1]!;
@@ -113,12 +109,12 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     });
   }
 
-  function pointsOf(analyses: readonly SeriesAnalysis[]): IPoint[] {
-    const points = new Map<string, IPoint>();
+  function pointsOf(analyses: readonly SeriesAnalysis[]): StorePoint[] {
+    const points = new Map<string, StorePoint>();
     for (const a of analyses) {
       if (a.verdict.status !== 'analysed') continue;
       for (const c of a.verdict.changes) {
-        const p: IPoint = {
+        const p: StorePoint = {
           measurement: 'overhead_change',
           tags: c.tags,
           fields: a.series.threads !== null ? { ...c.fields, threads: a.series.threads } : c.fields,
@@ -135,11 +131,10 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
   }
 
   /** The guest's stored points of one derived measurement. */
-  const stored = async (measurement: string, key: GuestTestKey) =>
-    (await influx.query(`SELECT * FROM "${measurement}" WHERE ${guestWhere(key)}`, { database })) as unknown as StoredRow[];
+  const stored = (measurement: (typeof DERIVED)[number]['measurement'], key: GuestTestKey) => store.select({ measurement, where: { tags: guestTags(key) } });
 
   /** The stored set is exactly `points` (series, time and content). */
-  const isExactly = (rows: readonly StoredRow[], points: readonly IPoint[], tags: readonly string[]) => {
+  const isExactly = (rows: readonly Row[], points: readonly StorePoint[], tags: readonly string[]) => {
     const byKey = new Map(points.map((p) => [pointKey(p, tags), p]));
     return (
       rows.length === points.length &&
@@ -151,24 +146,24 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
   };
 
   async function recompute(key: GuestTestKey): Promise<number> {
-    let changes: IPoint[] = [];
+    let changes: StorePoint[] = [];
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const analyses = analyseSeries(key, await load(key));
       changes = pointsOf(analyses);
       const wanted = [changes, verdictPoints(key, analyses)];
       const before = await Promise.all(DERIVED.map((d) => stored(d.measurement, key)));
       // New or changed points first, then the stale ones go, each by its exact series and time.
-      const write: IPoint[] = [];
-      const stale: string[] = [];
+      const write: StorePoint[] = [];
+      const stale: Array<{ measurement: (typeof DERIVED)[number]['measurement']; tags: Record<string, string>; at: bigint }> = [];
       DERIVED.forEach(({ measurement, tags }, i) => {
         const fresh = new Map(wanted[i]!.map((p) => [pointKey(p, tags), p]));
         const have = new Map(before[i]!.map((r) => [rowKey(r, tags), r]));
         for (const [k, p] of fresh) if (!have.has(k) || !sameContent(have.get(k)!, p, tags)) write.push(p);
-        for (const [k, r] of have) if (!fresh.has(k)) stale.push(`DELETE FROM "${measurement}" WHERE ${exactPointWhere(r, tags)}`);
+        for (const [k, r] of have) if (!fresh.has(k)) stale.push({ measurement, tags: exactTags(r, tags), at: r.timeNs });
       });
       if (write.length === 0 && stale.length === 0) return changes.length;
-      if (write.length > 0) await influx.writePoints(write, { database, precision: 'n' });
-      for (const d of stale) await influx.query(d, { database });
+      if (write.length > 0) await store.write(write);
+      for (const d of stale) await store.delete(d.measurement, { tags: d.tags, from: d.at, to: d.at });
       const after = await Promise.all(DERIVED.map((d) => stored(d.measurement, key)));
       if (DERIVED.every(({ tags }, i) => isExactly(after[i]!, wanted[i]!, tags))) return changes.length;
     }
@@ -177,9 +172,7 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
 
   /** Guests of a group with overhead for a test: those a baseline result may have moved. */
   async function guestsOf(group: string, test: string, profile: string): Promise<string[]> {
-    const where = [eq('group', group), eq('test', test), eq('profile', profile)].join(' AND ');
-    const rows = (await influx.query(`SHOW TAG VALUES FROM "overhead" WITH KEY = "agent" WHERE ${where}`, { database })) as unknown as Array<{ value: string }>;
-    return rows.map((r) => r.value);
+    return store.tagValues('overhead', 'agent', { tags: { group, test, profile } });
   }
 
   async function onResultsWritten(results: readonly WrittenResult[]): Promise<void> {

@@ -52,8 +52,6 @@ const bySeries = (a: ChangeReportSeries, b: ChangeReportSeries) => byKey(a.key, 
 /** The slow path: the guests' series read and analysed here, by the code the collector runs. */
 async function analysed(opts: ChangeReportOptions, keys: readonly GuestTestKey[]): Promise<ChangeReportSeries[]> {
   const detector = createChangeDetector({
-    influx: opts.influx,
-    database: opts.database,
     store: opts.store,
     ...(opts.detection ? { detection: opts.detection } : {}),
   });

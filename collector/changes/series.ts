@@ -1,12 +1,11 @@
 // Reads one guest's `overhead` points back as series for change detection: one series per
 // metric × baseline agent × thread count, in time order.
-import type { InfluxDB } from 'influx';
-import { eq, timeBetween } from '../../schema/influxql.js';
+import { eq } from '../../schema/influxql.js';
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
 import type { Facts } from '../facts/changed.js';
 import { factsAt, factsWindow } from '../facts/index.js';
-import type { Store } from '../store/store.js';
+import type { Row, Store } from '../store/store.js';
 
 /** One guest's runs of one test and profile in one group. */
 export interface GuestTestKey {
@@ -26,12 +25,12 @@ export interface OverheadSeries {
 /** Tags that describe the run rather than name the series: a change of one is a fact change. */
 export const TAG_FACTS = ['variant', 'sysbench_version', 'virt', 'kvm', 'container', 'host'] as const;
 
-/** One `overhead` row as the influx client returns it. */
-export interface OverheadRow {
-  time: { getNanoTime(): string };
-  [k: string]: unknown;
+/** The guest's test as the store's tag match. */
+export function guestTags(k: GuestTestKey): Record<string, string> {
+  return { group: k.group, agent: k.agent, test: k.test, profile: k.profile };
 }
 
+/** The same as an InfluxQL condition (the report's reads not on the store yet). */
 export function guestWhere(k: GuestTestKey): string {
   return [eq('group', k.group), eq('agent', k.agent), eq('test', k.test), eq('profile', k.profile)].join(' AND ');
 }
@@ -40,24 +39,21 @@ export function guestWhere(k: GuestTestKey): string {
 export type FactsHistory = ReadonlyArray<{ timeNs: bigint; facts: Facts }>;
 
 /** The guest's overhead series since `sinceNs`, each sorted by time (ties by run id). */
-export async function readOverheadSeries(influx: InfluxDB, database: string, store: Store, key: GuestTestKey, sinceNs: bigint): Promise<OverheadSeries[]> {
+export async function readOverheadSeries(store: Store, key: GuestTestKey, sinceNs: bigint): Promise<OverheadSeries[]> {
   const history = await factsWindow(store, key.group, key.agent, sinceNs);
-  return toSeries(await queryOverhead(influx, database, key, sinceNs), history);
+  return toSeries(await queryOverhead(store, key, sinceNs), history);
 }
 
-/** The fields toSeries reads; the tags come with each series (GROUP BY *). A year of every field was 3× the reading. */
-const SERIES_FIELDS = ['overhead_pct', 'baseline_value', 'run_id', 'baseline_run_id', 'threads'].map((f) => `"${f}"`).join(', ');
+/** The fields toSeries reads (the rows carry every tag). A year of every field was 3× the reading. */
+const SERIES_FIELDS = ['overhead_pct', 'baseline_value', 'run_id', 'baseline_run_id', 'threads'];
 
 /** The guest's `overhead` rows of the test in [fromNs, toNs] (toNs: no upper bound when omitted). */
-export async function queryOverhead(influx: InfluxDB, database: string, key: GuestTestKey, fromNs: bigint, toNs?: bigint): Promise<OverheadRow[]> {
-  const time = toNs === undefined ? `time >= ${fromNs}` : timeBetween(fromNs, toNs);
-  return (await influx.query(`SELECT ${SERIES_FIELDS} FROM "overhead" WHERE ${guestWhere(key)} AND ${time} GROUP BY *`, {
-    database,
-  })) as unknown as OverheadRow[];
+export async function queryOverhead(store: Store, key: GuestTestKey, fromNs: bigint, toNs?: bigint): Promise<Row[]> {
+  return store.select({ measurement: 'overhead', where: { tags: guestTags(key), from: fromNs, to: toNs }, fields: SERIES_FIELDS });
 }
 
 /** Rows grouped into series (metric × baseline agent × threads), runs carrying their facts. */
-export function toSeries(rows: readonly OverheadRow[], history: FactsHistory): OverheadSeries[] {
+export function toSeries(rows: readonly Row[], history: FactsHistory): OverheadSeries[] {
   const bySeries = new Map<string, OverheadSeries>();
   // Runs of a series share their tags and facts objects: a year of runs in memory stays small.
   const shared = new Map<string, Record<string, string>>();
@@ -68,27 +64,26 @@ export function toSeries(rows: readonly OverheadRow[], history: FactsHistory): O
     shared.set(k, o);
     return o;
   };
-  for (const r of rows) {
-    if (typeof r.overhead_pct !== 'number' || typeof r.baseline_value !== 'number') continue;
-    const metric = String(r.metric ?? '');
-    const baselineAgent = String(r.baseline_agent ?? '');
-    const threads = typeof r.threads === 'number' ? r.threads : null;
+  for (const { timeNs, tags: rowTags, fields: f } of rows) {
+    if (typeof f.overhead_pct !== 'number' || typeof f.baseline_value !== 'number') continue;
+    const metric = rowTags.metric ?? '';
+    const baselineAgent = rowTags.baseline_agent ?? '';
+    const threads = typeof f.threads === 'number' ? f.threads : null;
     const id = seriesId(metric, baselineAgent, threads);
     let s = bySeries.get(id);
     if (!s) bySeries.set(id, (s = { metric, baselineAgent, threads, runs: [] }));
     const tags: Record<string, string> = { metric, baseline_agent: baselineAgent };
-    for (const t of SYSBENCH_TAGS) tags[t] = typeof r[t] === 'string' ? (r[t] as string) : '';
-    const timeNs = BigInt(r.time.getNanoTime());
+    for (const t of SYSBENCH_TAGS) tags[t] = rowTags[t] ?? '';
     // agent_info facts in force at the run (all but the raw `declared` object, whose QEMU part is
     // qemu_version), then the run's own tags.
     const { declared: _declared, ...facts } = factsAt(history, timeNs) as Record<string, string>;
     for (const f of TAG_FACTS) if (tags[f]) facts[f] = tags[f]!;
     s.runs.push({
       timeNs,
-      runId: typeof r.run_id === 'string' ? r.run_id : '',
-      baselineRunId: typeof r.baseline_run_id === 'string' ? r.baseline_run_id : '',
-      overheadPct: r.overhead_pct,
-      baselineValue: r.baseline_value,
+      runId: typeof f.run_id === 'string' ? f.run_id : '',
+      baselineRunId: typeof f.baseline_run_id === 'string' ? f.baseline_run_id : '',
+      overheadPct: f.overhead_pct,
+      baselineValue: f.baseline_value,
       tags: intern(tags),
       facts: intern(facts),
     });

@@ -171,7 +171,7 @@ describe('agent_info stored when facts change, read as before (real influxd)', (
     const old = life('long', 'vm1', from, 3 * 365 * 4);
     await db.store.write(pointPerObservation(old).map(toStore));
     const reads = counting(db.store);
-    const detector = createChangeDetector({ influx: db.influx, database: DB, store: reads.store });
+    const detector = createChangeDetector({ store: reads.store });
     await detector.analyse({ group: 'long', agent: 'vm1', test: 'cpu', profile: 'default' });
     // Its window is the last 400 days: the points in it, and the one in force when it opens.
     const since = now - 400n * 24n * HOUR;
@@ -183,7 +183,7 @@ describe('agent_info stored when facts change, read as before (real influxd)', (
     const changes = life('long_new', 'vm1', from, 3 * 365 * 4);
     await new FactsRecorder(db.store).record(changes);
     const fresh = counting(db.store);
-    await createChangeDetector({ influx: db.influx, database: DB, store: fresh.store }).analyse({
+    await createChangeDetector({ store: fresh.store }).analyse({
       group: 'long_new',
       agent: 'vm1',
       test: 'cpu',
