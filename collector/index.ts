@@ -114,7 +114,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     ratePerSec: opts.ratePerSec ?? 5000,
     burst: opts.burst ?? 20_000,
     open,
-    isPressured: pauseWhileBehind(writer, open, log),
+    isPressured: pauseWhileBehind({ InfluxDB: writer, 'overhead computation': pipeline.backlog }, open, log),
     buckets: new Map<string, TokenBucket>(),
     limiter: new LogLimiter(log),
     onHello: (hello, tags) => {

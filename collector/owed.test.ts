@@ -37,6 +37,43 @@ describe('OwedWork', () => {
   });
 });
 
+describe('OwedWork is bounded (issue 23 item 4)', () => {
+  it("says 'pressure' when the results queued or being computed reach the high water, 'relief' once below half, losing none", async () => {
+    const releases: Array<() => void> = [];
+    const computed: number[] = [];
+    const w = new OwedWork(
+      (rs) =>
+        new Promise<void>((x) =>
+          releases.push(() => {
+            computed.push(rs.length);
+            x();
+          }),
+        ),
+      undefined,
+      undefined,
+      10,
+    );
+    const events: string[] = [];
+    w.on('pressure', () => events.push(`pressure at ${w.queued()}`));
+    w.on('relief', () => events.push(`relief at ${w.queued()}`));
+    const batch = (n: number) => Array.from({ length: n }, (_, i) => r(String(i)));
+    w.add(batch(4)); // running alone: 4 owed
+    w.add(batch(4)); // 8
+    expect(events).toEqual([]);
+    w.add(batch(4)); // 12 ≥ 10
+    expect(events).toEqual(['pressure at 12']);
+    w.add(batch(4)); // 16: no second 'pressure'
+    releases.shift()!(); // the first 4 done: 12 left, still ≥ 5
+    await new Promise((x) => setImmediate(x));
+    expect(events).toEqual(['pressure at 12']);
+    releases.shift()!(); // the other three merged (12) done: 0 left
+    await w.drained();
+    expect(events).toEqual(['pressure at 12', 'relief at 0']);
+    expect(computed).toEqual([4, 12]);
+    expect(w.queued()).toBe(0);
+  });
+});
+
 describe('owedMarkerLine', () => {
   it('holds the exact first and last timestamps as strings, and the count', () => {
     expect(owedMarkerLine(['1750000000000000007', '1750000000000000001', '1750000000000000009'], 5n)).toBe(

@@ -6,6 +6,10 @@
 // each covers, written with the results before their ack: owed-markers.ts), and the next
 // collector to start computes it from the stored results, then deletes the markers. The
 // computations overwrite their own points, so doing a range twice is harmless.
+// The queue is bounded (issue 23 item 4): past `highWater` results it says 'pressure' and the
+// server pauses every agent stream (acks slow down, agents keep spooling) until it is down to
+// half ('relief'). A flood inside the rate limit grew it to 1.2 GB in 45 s before.
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { RawQuery } from './influx/http.js';
 import type { WrittenResult } from './listener.js';
@@ -16,12 +20,21 @@ import { RUN_TAGS } from '../schema/influx.js';
 /** Resolves false when a computation failed (InfluxDB refused a query): the batch is tried again. */
 export type Compute = (results: WrittenResult[]) => Promise<boolean | void>;
 
-export class OwedWork {
+/**
+ * Results owed at once before the streams pause: about 1 KB each while queued (tags and
+ * WRITTEN_FIELDS), so ~20 MB; a merged computation reads at most this many plus one batch.
+ */
+export const OWED_HIGH_WATER = 20_000;
+
+export class OwedWork extends EventEmitter {
   /** Batches of results, and other writes that must keep their place among them (agent_info). */
   private readonly queue: Array<WrittenResult[] | (() => Promise<void>)> = [];
   private current: WrittenResult[] | (() => Promise<void>) | null = null;
   private idle: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Results queued or being computed (the bound's measure). */
+  private owed = 0;
+  private pressured = false;
 
   /**
    * A batch whose computation failed is tried again `times` more, `delayMs` apart, holding the
@@ -33,7 +46,16 @@ export class OwedWork {
     private readonly retry = { times: 3, delayMs: 5000 },
     /** Results computed at once at most when batches queue up. */
     private readonly maxMerged = 500_000,
-  ) {}
+    /** Results owed at which 'pressure' is emitted ('relief' at half of it). */
+    private readonly highWater = OWED_HIGH_WATER,
+  ) {
+    super();
+  }
+
+  /** Results queued or being computed. */
+  queued(): number {
+    return this.owed;
+  }
 
   /** Called once a batch was computed (its overhead_owed marker may go). */
   private readonly onComputed = new WeakMap<WrittenResult[], () => void>();
@@ -42,6 +64,11 @@ export class OwedWork {
   add(results: WrittenResult[], computed?: () => void): void {
     if (results.length === 0) return computed?.();
     this.queue.push(results);
+    this.owed += results.length;
+    if (!this.pressured && this.owed >= this.highWater) {
+      this.pressured = true;
+      this.emit('pressure');
+    }
     if (computed) this.onComputed.set(results, computed);
     if (!this.current && !this.stopped) this.idle = this.run();
   }
@@ -74,6 +101,11 @@ export class OwedWork {
         }
         if (this.stopped || !(await this.computeWithRetries(merged))) return; // stopped: still owed (stop() returns it)
         for (const b of batches) this.onComputed.get(b)?.();
+        this.owed -= merged.length;
+        if (this.pressured && this.owed < this.highWater / 2) {
+          this.pressured = false;
+          this.emit('relief');
+        }
       }
       this.current = null;
     }

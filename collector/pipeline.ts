@@ -34,6 +34,11 @@ export class Pipeline {
     });
   }
 
+  /** The owed work's queue: says 'pressure' when it holds OWED_HIGH_WATER results, 'relief' at half (owed.ts). */
+  get backlog(): Pick<OwedWork, 'on' | 'queued'> {
+    return this.work;
+  }
+
   /** Some listener's work is owed: the writer marks results with `overhead_owed` until it is done. */
   get owes(): boolean {
     return this.owed.length > 0;

@@ -1,7 +1,7 @@
 // schema/bounds.ts as the Markdown block of docs/schema.md ("What an agent may send"), between
 // its two marker comments. schema/bounds.test.ts fails when the page and the table differ;
 // `node scripts/bounds-doc.mjs` (after a build) writes the block again.
-import { MAX_STEP, METRIC_RANGES, MIN_STEP, SERIES_BUDGET, TAG_BUDGETS, TIME_BOUNDS, WIRE_BOUNDS, type Bound } from './bounds.js';
+import { MAX_STEP, METRIC_RANGES, MIN_STEP, RESULT_RATE, SERIES_BUDGET, TAG_BUDGETS, TIME_BOUNDS, WIRE_BOUNDS, type Bound } from './bounds.js';
 
 export const BEGIN = '<!-- bounds: generated from schema/bounds.ts by scripts/bounds-doc.mjs; do not edit by hand -->';
 export const END = '<!-- /bounds -->';
@@ -59,6 +59,10 @@ export function renderBounds(): string {
   lines.push('| tag | values |', '|---|---:|');
   for (const [t, n] of Object.entries(TAG_BUDGETS)) lines.push(`| \`${t}\` | ${n} |`);
   lines.push(`| (series) | ${SERIES_BUDGET} |`);
+  lines.push(
+    '',
+    `Results per agent: ${RESULT_RATE.perSec} a second after a burst of ${RESULT_RATE.burst}, on top of the collector's \`--rate-limit\` of messages; past it the agent's stream is paused (its acks slow down, nothing is refused).`,
+  );
   lines.push(
     '',
     `Timestamps are stored when InfluxDB can store them; flagged with \`clock_skew_s\` when before 2000-01-01, more than ${TIME_BOUNDS.aheadS / 3600} h ahead of the collector's clock, or from an agent whose clock (\`Hello.clock_ns\`) is off by more than ${TIME_BOUNDS.clockToleranceS / 60} min.`,

@@ -202,6 +202,16 @@ export const TAG_BUDGETS = {
 } as const;
 export const SERIES_BUDGET = 1000;
 
+/**
+ * Results one agent may send (issue 23 item 4), on top of the messages' rate limit: each result
+ * owes a computation that reads the agent's stored results around it, so a guest stamping 5 000
+ * results a second at "now" made every computation read them all (617 MB at 20 s, 326 MB with a
+ * burst of 5 000). A real agent sends one per trial (each ≥ 1 s of sysbench); a spool replayed
+ * after a year offline (the fleet model: 4 runs a day of 3 trials, 4 380 results) takes 11 min.
+ * Past it the stream pauses: acks slow down, nothing is refused.
+ */
+export const RESULT_RATE = { perSec: 5, burst: 1000 } as const;
+
 /** Timestamps: what InfluxDB can store, and the window outside which a record is flagged. */
 export const TIME_BOUNDS = {
   /** InfluxDB's largest timestamp (2262-04-11). */

@@ -4,9 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { setDefaultHighWaterMark } from 'node:stream';
 import { loadContract } from '../../proto/index.js';
-import type { BatchWriter } from '../influx/writer.js';
 import { addHealthService, HEALTH_SERVICES } from '../health/grpc.js';
-import { handleStream, type AgentCall, type StreamContext } from './stream.js';
+import { handleStream, resumeStream, type AgentCall, type StreamContext } from './stream.js';
 
 export interface CollectorServer {
   port: number;
@@ -55,18 +54,31 @@ export async function serveCollector(listen: string, creds: grpc.ServerCredentia
   };
 }
 
-/** Pauses every open stream while the writer is behind (backpressure into the agents' spools); returns whether it is. */
-export function pauseWhileBehind(writer: BatchWriter, open: ReadonlySet<AgentCall>, log: Logger): () => boolean {
-  let pressured = false;
-  writer.on('pressure', () => {
-    pressured = true;
-    log.warn({ queued: writer.queued() }, 'InfluxDB is behind: pausing agent streams');
-    for (const c of open) c.pause();
-  });
-  writer.on('relief', () => {
-    pressured = false;
-    log.info({ queued: writer.queued() }, 'resuming agent streams');
-    for (const c of open) c.resume();
-  });
-  return () => pressured;
+/** A queue that says 'pressure' when it is full and 'relief' when it has room again. */
+export interface PressureSource {
+  on(event: 'pressure' | 'relief', listener: () => void): unknown;
+  queued(): number;
+}
+
+/**
+ * Pauses every open stream while any of the queues is behind (the writer: InfluxDB is slow; the
+ * owed work: computations lag the writes), so the agents keep their records spooled and nothing
+ * piles up in memory; resumes them when every queue has room. Returns whether one is behind.
+ */
+export function pauseWhileBehind(queues: Readonly<Record<string, PressureSource>>, open: ReadonlySet<AgentCall>, log: Logger): () => boolean {
+  const behind = new Set<string>();
+  for (const [name, q] of Object.entries(queues)) {
+    q.on('pressure', () => {
+      behind.add(name);
+      log.warn({ queued: q.queued(), queue: name }, `${name} is behind: pausing agent streams`);
+      for (const c of open) c.pause();
+    });
+    q.on('relief', () => {
+      behind.delete(name);
+      if (behind.size > 0) return;
+      log.info({ queued: q.queued(), queue: name }, 'resuming agent streams');
+      for (const c of open) resumeStream(c);
+    });
+  }
+  return () => behind.size > 0;
 }

@@ -21,7 +21,8 @@ import type { EncodedPoint } from '../influx/points.js';
 import { PermanentWriteError, type BatchWriter, type Done } from '../influx/writer.js';
 import { TokenBucket } from './ratelimit.js';
 import { TagBudgets } from './budget.js';
-import { handleStream, type AgentCall, type StreamContext } from './stream.js';
+import { handleStream, resumeStream, STREAM_MAX_UNANSWERED, type AgentCall, type StreamContext } from './stream.js';
+import { RESULT_RATE } from '../../schema/bounds.js';
 import { TokenTable } from './tokens.js';
 import { hello, NOW_MS, NOW_NS, result, sample, status } from '../../test/support/messages.js';
 
@@ -434,7 +435,45 @@ describe('rate limit and back-pressure', () => {
     expect(second.call.paused).toBe(false);
     second.call.receive(m.result(result('r3'))); // borrows
     expect(second.call.paused).toBe(true);
-    expect(buckets.size).toBe(1);
+    expect(buckets.size).toBe(2); // agent-1's messages and its results (RESULT_RATE)
+  });
+
+  it(`results have their own bucket (${RESULT_RATE.perSec}/s, burst ${RESULT_RATE.burst}): past it the stream pauses however high the message rate`, async () => {
+    const { call, writer } = welcomed();
+    const batch = (from: number) => m.batch(Array.from({ length: 1000 }, (_, k) => result(`r${from + k}`)));
+    for (let i = 0; i < RESULT_RATE.burst; i += 1000) {
+      call.receive(batch(i));
+      // answered at once: only the result bucket may pause it
+      writer.points.forEach((_, k) => writer.points[k]!.answered || writer.answer(k));
+      expect(call.paused).toBe(false);
+    }
+    call.receive(m.result(result('one-more'))); // borrows one: 1000 / RESULT_RATE.perSec ms of debt
+    expect(call.paused).toBe(true);
+    await vi.advanceTimersByTimeAsync(1000 / RESULT_RATE.perSec - 1);
+    expect(call.paused).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(call.paused).toBe(false);
+  });
+
+  it(`a stream with ${STREAM_MAX_UNANSWERED} records unanswered stops reading until half are answered; relief does not resume it before`, async () => {
+    const { call, writer } = welcomed();
+    const samples = (from: number) =>
+      m.batch(
+        [],
+        Array.from({ length: 1000 }, (_, k) => sample(`s${from + k}`)),
+      );
+    for (let i = 0; i < STREAM_MAX_UNANSWERED - 1000; i += 1000) call.receive(samples(i));
+    expect(call.paused).toBe(false);
+    call.receive(samples(STREAM_MAX_UNANSWERED - 1000));
+    expect(call.paused).toBe(true);
+    resumeStream(call as unknown as AgentCall); // the server's relief: the stream's own cap still holds it
+    expect(call.paused).toBe(true);
+    for (let k = 0; k < STREAM_MAX_UNANSWERED / 2 - 1; k++) writer.answer(k);
+    expect(call.paused).toBe(true);
+    writer.answer(STREAM_MAX_UNANSWERED / 2 - 1);
+    expect(call.paused).toBe(false);
+    await acksGoOut();
+    expect(call.acked()).toHaveLength(STREAM_MAX_UNANSWERED / 2);
   });
 
   it('a stream opened while the writer is behind starts paused, and the rate limit does not resume it', async () => {

@@ -31,7 +31,7 @@ import {
   clockSkewSeconds,
   wrongClock,
 } from './validate.js';
-import { MAX_BATCH_RECORDS } from '../../schema/bounds.js';
+import { MAX_BATCH_RECORDS, RESULT_RATE } from '../../schema/bounds.js';
 
 export type AgentCall = grpc.ServerDuplexStream<AgentMessage__Output, CollectorMessage>;
 
@@ -57,6 +57,22 @@ export interface StreamContext {
 
 const HELLO_TIMEOUT_MS = 10_000;
 
+/**
+ * Records of one stream written and not yet answered (acked or rejected) before it stops reading
+ * (issue 23 item 4). grpc-js reads one message ahead (server.ts); this bounds what a stream holds
+ * behind it, in the writer's queue, so that flooding agents are paused each on its own long before
+ * their records fill the writer's queue, whose bound ('pressure') pauses every agent.
+ */
+export const STREAM_MAX_UNANSWERED = 5 * MAX_BATCH_RECORDS;
+
+/** Each open stream's own reasons not to read (answers not drained, rate limit, its unanswered records). */
+const holds = new WeakMap<AgentCall, () => boolean>();
+
+/** Resumes a stream the server paused, unless its own state still holds it. */
+export function resumeStream(call: AgentCall): void {
+  if (!holds.get(call)?.()) call.resume();
+}
+
 function bearer(call: AgentCall): string | undefined {
   const v = call.metadata.get('authorization')[0];
   if (typeof v !== 'string') return undefined;
@@ -80,6 +96,8 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   let ackIds: string[] = [];
   let ackScheduled = false;
   let bucket = new TokenBucket(ctx.ratePerSec, ctx.burst);
+  /** Results on their own (schema/bounds.ts RESULT_RATE): each owes a computation. */
+  let resultBucket = new TokenBucket(RESULT_RATE.perSec, RESULT_RATE.burst);
   /** The token table this stream was authorized against; a reload (SIGHUP) re-checks it. */
   let authorizedWith: TokenTable | null = null;
   const peer = call.getPeer();
@@ -99,6 +117,17 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   };
   // Answers the agent does not read are not buffered without bound: reading pauses until they drain.
   let blocked = false;
+  /** Paused by the rate limit until its debt is repaid. */
+  let rateWait = false;
+  /** Records written and not yet answered (STREAM_MAX_UNANSWERED). */
+  let unanswered = 0;
+  let full = false;
+  const held = () => blocked || rateWait || full;
+  holds.set(call, held);
+  /** Reads again when neither the server (a queue behind) nor this stream holds it. */
+  const resumeIfFree = () => {
+    if (!ended && !inputEnded && !held() && !ctx.isPressured()) call.resume();
+  };
   const send = (msg: CollectorMessage) => {
     if (ended || call.cancelled || call.destroyed) return;
     if (!call.write(msg) && !blocked) {
@@ -106,7 +135,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
       call.pause();
       call.once('drain', () => {
         blocked = false;
-        if (!ctx.isPressured()) call.resume();
+        resumeIfFree();
       });
     }
   };
@@ -177,8 +206,12 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
       );
     encoder = new StreamEncoder(tags, chainFields(hello));
     if (ctx.buckets) {
-      if (!ctx.buckets.has(hello.agent_id) && ctx.buckets.size >= 100_000) ctx.buckets.clear();
-      bucket = ctx.buckets.get(hello.agent_id) ?? ctx.buckets.set(hello.agent_id, bucket).get(hello.agent_id)!;
+      const shared = (key: string, own: TokenBucket) => {
+        if (!ctx.buckets!.has(key) && ctx.buckets!.size >= 100_000) ctx.buckets!.clear();
+        return ctx.buckets!.get(key) ?? ctx.buckets!.set(key, own).get(key)!;
+      };
+      bucket = shared(hello.agent_id, bucket);
+      resultBucket = shared(`results\0${hello.agent_id}`, resultBucket);
     }
     log.info(
       { agent: hello.agent_id, group: hello.group, role: hello.role, virt: tags.virt, protocol: hello.protocol_version, agentVersion: hello.agent_version },
@@ -189,7 +222,15 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   };
 
   const write = (id: string, point: EncodedPoint) => {
+    if (++unanswered >= STREAM_MAX_UNANSWERED && !full) {
+      full = true;
+      call.pause();
+    }
     ctx.writer.write(point, (err) => {
+      if (--unanswered <= STREAM_MAX_UNANSWERED / 2 && full) {
+        full = false;
+        resumeIfFree();
+      }
       if (!err) ack(id);
       else if (err instanceof HistoryConflictError) reject(id, grpc.status.ALREADY_EXISTS, err.message);
       else if (err instanceof PermanentWriteError) reject(id, grpc.status.INVALID_ARGUMENT, err.message);
@@ -273,11 +314,14 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   if (ctx.isPressured()) call.pause();
   call.on('data', (msg: AgentMessage__Output) => {
     if (ended || inputEnded) return;
-    const wait = bucket.take(onMessage(msg));
-    if (wait > 0 && !ctx.isPressured()) {
+    const results = msg.body === 'result' ? 1 : msg.body === 'batch' ? (msg.batch?.results.length ?? 0) : 0;
+    const wait = Math.max(bucket.take(onMessage(msg)), resultBucket.take(results));
+    if (wait > 0 && !rateWait) {
+      rateWait = true;
       call.pause();
       setTimeout(() => {
-        if (!ctx.isPressured() && !blocked) call.resume();
+        rateWait = false;
+        resumeIfFree();
       }, wait).unref();
     }
   });
