@@ -11,7 +11,7 @@ import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import type { MarginSpec } from '../../lib/compare/margin.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import { selectSysbench, sysbenchRows, sysbenchSelection, SYSBENCH_TAGS, type SysbenchRow } from './rows.js';
-import type { Row, Store, StorePoint, TagMatch } from '../store/store.js';
+import type { Store, StorePoint, TagMatch } from '../store/store.js';
 import { coveredBy, sameContent } from '../store/compare.js';
 import { comparable, disturbedFields } from './disturbed.js';
 
@@ -102,16 +102,17 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
       const guestRows = (
         await selectSysbench(store, { tags: { ...base, role: 'guest', ...agentFilter(named) }, from: lo - 2n * windowNs - historyNs, to: hi + 2n * windowNs })
       ).filter(matches);
-      const rowsOf = new Map<string, SysbenchRow[]>();
-      for (const r of guestRows) rowsOf.set(r.tags.agent!, [...(rowsOf.get(r.tags.agent!) ?? []), r]);
+      // Indexed once (issue 23 item 4): by agent and run, by agent and variant in time order, and
+      // the whole read in time order. Filtering every row for every run made a batch cost
+      // runs × rows, and under a flood each batch blocked the event loop for seconds.
+      const index = indexRows(guestRows);
 
       // The runs: those named, then those near a baseline result (keyed as computing them alone would).
       const refs = new Map<string, RunRef>();
       for (const r of runsHere) if (!refs.has(`${r.agent}\0${r.runId}`)) refs.set(`${r.agent}\0${r.runId}`, r);
       for (const b of anchorsHere) {
         const near = new Map<string, RunRef>();
-        for (const row of guestRows) {
-          if (row.timeNs < b - windowNs || row.timeNs > b + windowNs) continue;
+        for (const row of within(index.byTime, b - windowNs, b + windowNs)) {
           const k = `${row.tags.agent}\0${row.runId}`;
           const prev = near.get(k);
           if (!prev || row.timeNs < prev.anchorNs) near.set(k, { agent: row.tags.agent!, runId: row.runId, anchorNs: row.timeNs });
@@ -120,12 +121,13 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
       }
       const computed: Computed[] = [];
       for (const run of refs.values()) {
-        const own = rowsOf.get(run.agent) ?? [];
-        const trials = own.filter((r) => r.runId === run.runId && r.timeNs >= run.anchorNs - windowNs && r.timeNs <= run.anchorNs + windowNs);
+        const ofRun = index.byRun.get(`${run.agent}\0${run.runId}`) ?? [];
+        const trials = ofRun.filter((r) => r.timeNs >= run.anchorNs - windowNs && r.timeNs <= run.anchorNs + windowNs);
         if (trials.length === 0) continue;
         const startNs = minTime(trials);
         const variant = trials.find((r) => r.timeNs === startNs)!.tags.variant ?? '';
-        const history = own.filter((r) => r.tags.variant === variant && r.timeNs >= startNs - historyNs && r.timeNs < startNs);
+        const ofVariant = index.byVariant.get(`${run.agent}\0${variant}`) ?? [];
+        const history = within(ofVariant, startNs - historyNs, startNs - 1n);
         computed.push({ run, startNs, trials, history });
       }
       if (computed.length === 0) continue;
@@ -142,18 +144,14 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
           where: { tags: { ...base, ...agentFilter(agents.size <= MAX_NAMED_AGENTS ? agents : null) }, from: firstStart, to: lastTrial },
         },
       ]);
-      const baselineRows = sysbenchRows(baselineAnswer!).filter(matches);
-      const storedAt = new Map<string, Row[]>();
-      for (const row of stored!) {
-        const k = `${row.tags.agent ?? ''}\0${row.timeNs}`;
-        storedAt.set(k, [...(storedAt.get(k) ?? []), row]);
-      }
+      const baselineRows = byTime(sysbenchRows(baselineAnswer!).filter(matches));
+      const storedAt = groupBy(stored!, (row) => `${row.tags.agent ?? ''}\0${row.timeNs}`);
 
       const toWrite: StorePoint[] = [];
       const deletes: Array<{ tags: Record<string, string>; at: bigint }> = [];
       for (const c of computed) {
         const series = { ...base, agent: c.run.agent };
-        const baseline = baselineRows.filter((r) => r.timeNs >= c.startNs - windowNs && r.timeNs <= c.startNs + windowNs);
+        const baseline = within(baselineRows, c.startNs - windowNs, c.startNs + windowNs);
         const points = runPoints(c, baseline, work.threads, ctx);
         // A run whose trials arrived out of order was first stamped with a later trial's time: those points go.
         for (const t of new Set(c.trials.map((r) => r.timeNs).filter((t) => t !== c.startNs))) {
@@ -178,6 +176,57 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
   }
   if (firstError) throw firstError;
   return written;
+}
+
+/** Rows grouped by key, each group in the order of `rows`. */
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = out.get(key(row));
+    if (group) group.push(row);
+    else out.set(key(row), [row]);
+  }
+  return out;
+}
+
+/** Rows in time order; equal times keep their order (Array.prototype.sort is stable). */
+function byTime(rows: readonly SysbenchRow[]): SysbenchRow[] {
+  return [...rows].sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+}
+
+/** The first index of `sorted` (by time) at or after `ns`. */
+function firstAtOrAfter(sorted: readonly SysbenchRow[], ns: bigint): number {
+  let [lo, hi] = [0, sorted.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]!.timeNs < ns) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The rows of `sorted` (by time) with from <= time <= to, by binary search. */
+export function within(sorted: readonly SysbenchRow[], from: bigint, to: bigint): SysbenchRow[] {
+  return to < from ? [] : sorted.slice(firstAtOrAfter(sorted, from), firstAtOrAfter(sorted, to + 1n));
+}
+
+interface RowIndex {
+  /** Every row, in time order. */
+  byTime: SysbenchRow[];
+  /** `agent\0runId` → that run's rows. */
+  byRun: Map<string, SysbenchRow[]>;
+  /** `agent\0variant` → those rows in time order (a run's history). */
+  byVariant: Map<string, SysbenchRow[]>;
+}
+
+/** One pass over a batch's guest rows, so each run reads only its own and its history's rows. */
+export function indexRows(rows: readonly SysbenchRow[]): RowIndex {
+  const sorted = byTime(rows);
+  return {
+    byTime: sorted,
+    byRun: groupBy(sorted, (r) => `${r.tags.agent}\0${r.runId}`),
+    byVariant: groupBy(sorted, (r) => `${r.tags.agent}\0${r.tags.variant ?? ''}`),
+  };
 }
 
 /** The `overhead` points of one guest run against the baseline rows within its window. */

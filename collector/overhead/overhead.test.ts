@@ -11,6 +11,8 @@ import { parseMarginSpec } from '../../lib/compare/margin.js';
 import { MemoryStore, storeTrials } from '../../test/support/memory-store.js';
 import type { TrialSpec } from '../../test/support/sysbench-points.js';
 import { createOverheadCalculator } from './index.js';
+import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
+import { sysbenchRows } from './rows.js';
 
 const REF = JSON.parse(readFileSync(join(import.meta.dirname, '../../lib/compare/reference.json'), 'utf8')) as Record<
   string,
@@ -166,5 +168,40 @@ describe('overhead calculator (in-memory store)', () => {
     const writes = batch.writes.length;
     await calc.onResultsWritten(written);
     expect(batch.writes.length).toBe(writes);
+  });
+
+  it('two agents whose runs interleave in time and share run ids, two variants: each point is its own run against the rows a plain filter picks', async () => {
+    // batch.ts indexes a batch's rows by agent and run, and by agent and variant in time order. A
+    // wrong key (run id alone, agent alone) or a wrong history slice gives other trials or another
+    // history; the oracle here picks the rows with plain filters over everything stored.
+    const store = new MemoryStore();
+    const specs: TrialSpec[] = [...baseline('b1', T0 - 20n * MIN, [100, 104, 96]), ...baseline('b2', T0 + 40n * MIN, [99, 101, 103])];
+    for (let k = 0; k < 6; k++) {
+      const at = T0 + BigInt(k) * 10n * MIN;
+      const variant = k % 2 === 0 ? 'x' : 'y';
+      specs.push(...run({ agent: 'a', group: G, role: 'guest', test: 'cpu', runId: `r${k}`, variant }, at, [50 + k, 52 + 2 * k, 47]));
+      specs.push(...run({ agent: 'b', group: G, role: 'guest', test: 'cpu', runId: `r${k}` }, at + MIN / 2n, [70 - k, 75, 66 + k, 71]));
+    }
+    const calc = createOverheadCalculator({ store, windowMs: 24 * 3_600_000 });
+    await calc.onResultsWritten(await storeTrials(store, specs));
+
+    const rows = sysbenchRows(store.all('sysbench'));
+    const points = eps(store);
+    expect(points).toHaveLength(12);
+    for (const agent of ['a', 'b'])
+      for (let k = 0; k < 6; k++) {
+        const own = rows.filter((r) => r.tags.agent === agent && r.runId === `r${k}`);
+        const start = own.reduce((m, r) => (r.timeNs < m ? r.timeNs : m), own[0]!.timeNs);
+        const history = rows.filter(
+          (r) => r.tags.agent === agent && r.tags.variant === own[0]!.tags.variant && r.timeNs >= start - BigInt(HISTORY_MS) * 1_000_000n && r.timeNs < start,
+        );
+        const base = rows.filter((r) => r.tags.role === 'baseline');
+        const expected = compareGuestRun(own, history, base).find((m) => m.metric === 'events_per_sec')!;
+        const got = points.filter((p) => p.tags.agent === agent && p.fields.run_id === `r${k}`);
+        expect(got).toHaveLength(1);
+        expect(got[0]!.timeNs).toBe(start);
+        expect(got[0]!.fields).toMatchObject(overheadFields(expected));
+        expect(got[0]!.fields.n_guest).toBe(agent === 'a' ? 3 : 4);
+      }
   });
 });
