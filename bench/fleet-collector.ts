@@ -60,8 +60,10 @@ export async function startCollectorProcess(o: CollectorProcessOptions): Promise
     o.influxUrl,
     '--database',
     o.database,
-    // A simulated year arrives in minutes: the per-agent rate limit would pace it by design.
+    // A simulated year arrives in minutes: the per-agent rate limits would pace it by design.
     '--rate-limit',
+    '1000000',
+    '--result-rate',
     '1000000',
     '--log-level',
     'warn',

@@ -10,6 +10,7 @@ import type { RetentionSettings } from '../schema/retention.js';
 import { retentionDuration, retentionName } from './influx/retention.js';
 import type { ServerTlsOptions } from './server/credentials.js';
 import { loadTokens, type TokenTable } from './server/tokens.js';
+import { RESULT_RATE } from '../schema/bounds.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'listen', type: 'address', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
@@ -43,6 +44,13 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'batch-size', type: 'int', min: 1, help: 'points per InfluxDB write', default: '5000' },
   { name: 'flush-interval', type: 'duration', help: 'longest wait before a partial batch is written', default: '50ms' },
   { name: 'rate-limit', type: 'int', min: 1, help: 'messages per second per agent stream (burst 4x)', default: '5000' },
+  {
+    name: 'result-rate',
+    type: 'int',
+    min: 1,
+    help: `results per second per agent after a burst of ${RESULT_RATE.burst} (each owes an overhead computation; docs/RELIABILITY.md)`,
+    default: String(RESULT_RATE.perSec),
+  },
   { name: 'idle-timeout', type: 'duration', help: 'close connections that have no stream (unauthenticated or quiet) after this long', default: '60s' },
   {
     name: 'silence-after',
@@ -89,6 +97,8 @@ export interface CollectorOptions {
   flushMs?: number;
   ratePerSec?: number;
   burst?: number;
+  /** Results per second per agent after RESULT_RATE.burst (schema/bounds.ts). */
+  resultRatePerSec?: number;
   /** Connections without a stream are closed after this long (default 60 s). */
   idleTimeoutMs?: number;
   /** Compute the `overhead` measurement as results arrive (default true). */
@@ -148,6 +158,7 @@ export function collectorOptions(values: OptionValues, argv: readonly string[], 
     batchSize: int(values, 'batch-size'),
     flushMs: duration(values, 'flush-interval'),
     ratePerSec: rate,
+    resultRatePerSec: int(values, 'result-rate'),
     idleTimeoutMs: duration(values, 'idle-timeout'),
     burst: rate * 4,
     log,

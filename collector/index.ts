@@ -33,6 +33,7 @@ import { TokenBucket } from './server/ratelimit.js';
 import { pauseWhileBehind, serveCollector } from './server/server.js';
 import type { AgentCall } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
+import { RESULT_RATE } from '../schema/bounds.js';
 
 /** Waits for p, at most ms (a step of the stop that must not hold it past the unit's timeout). */
 const within = (p: Promise<unknown> | undefined, ms: number): Promise<unknown> => Promise.race([p, new Promise((r) => setTimeout(r, ms).unref())]);
@@ -116,6 +117,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     collectorVersion: AGENT_VERSION,
     ratePerSec: opts.ratePerSec ?? 5000,
     burst: opts.burst ?? 20_000,
+    resultRatePerSec: opts.resultRatePerSec ?? RESULT_RATE.perSec,
     open,
     isPressured: pauseWhileBehind({ InfluxDB: writer, 'overhead computation': pipeline.backlog }, open, log),
     buckets: new Map<string, TokenBucket>(),

@@ -204,11 +204,14 @@ export const SERIES_BUDGET = 1000;
 
 /**
  * Results one agent may send (issue 23 item 4), on top of the messages' rate limit: each result
- * owes a computation that reads the agent's stored results around it, so a guest stamping 5 000
- * results a second at "now" made every computation read them all (617 MB at 20 s, 326 MB with a
- * burst of 5 000). A real agent sends one per trial (each ≥ 1 s of sysbench); a spool replayed
- * after a year offline (the fleet model: 4 runs a day of 3 trials, 4 380 results) takes 11 min.
- * Past it the stream pauses: acks slow down, nothing is refused.
+ * owes a computation that reads the agent's stored results around it, so a guest stamping
+ * results at "now" as fast as it can made every computation read them all. The 20 s flood of 4
+ * agents (test/reliability/owed-flood.test.ts, load 14-17) peaked at 617 MB with the queue bounded
+ * alone; with the overhead batch indexed (no longer runs × rows) 334 MB without this rate, 319 MB
+ * with a burst of 5 000, under 300 MB with 1 000. A real agent sends one per trial (each ≥ 1 s of
+ * sysbench); a spool replayed after a year offline (4 runs a day of 3 trials, 4 380 results)
+ * takes 11 min at 5/s. The collector's `--result-rate` sets the rate (tests and the fleet bench
+ * raise it). Past it the stream pauses: acks slow down, nothing is refused.
  */
 export const RESULT_RATE = { perSec: 5, burst: 1000 } as const;
 

@@ -42,6 +42,8 @@ export interface StreamContext {
   collectorVersion: string;
   ratePerSec: number;
   burst: number;
+  /** Results per second after RESULT_RATE.burst (--result-rate). */
+  resultRatePerSec?: number;
   /** All open streams, so the server can pause them under backpressure. */
   open: Set<AgentCall>;
   isPressured: () => boolean;
@@ -97,7 +99,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   let ackScheduled = false;
   let bucket = new TokenBucket(ctx.ratePerSec, ctx.burst);
   /** Results on their own (schema/bounds.ts RESULT_RATE): each owes a computation. */
-  let resultBucket = new TokenBucket(RESULT_RATE.perSec, RESULT_RATE.burst);
+  let resultBucket = new TokenBucket(ctx.resultRatePerSec ?? RESULT_RATE.perSec, RESULT_RATE.burst);
   /** The token table this stream was authorized against; a reload (SIGHUP) re-checks it. */
   let authorizedWith: TokenTable | null = null;
   const peer = call.getPeer();

@@ -195,7 +195,7 @@ describe('signals', () => {
 
 describe('SIGTERM', () => {
   it('collector: SIGTERM mid-stream exits 0 after writing what it read; the agent replays the rest to its successor', async () => {
-    let c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    let c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--result-rate', '1000000']);
     procs.push(c);
     const agent = startLoadAgent({ collector: c.address, spoolDir: p('spool-term'), agentId: 'term', count: 3000, batch: 10, everyMs: 5, backoffBaseMs: 100 });
     procs.push(agent);
@@ -205,7 +205,7 @@ describe('SIGTERM', () => {
     const exit = await c.exited;
     expect(exit).toEqual({ code: 0, signal: null });
     expect(c.stderr()).toContain('collector stopped');
-    c = await startCollectorProc(['--listen', `127.0.0.1:${c.port}`, '--influx', influxd.url]);
+    c = await startCollectorProc(['--listen', `127.0.0.1:${c.port}`, '--influx', influxd.url, '--result-rate', '1000000']);
     procs.push(c);
     await agent.waitFor(/"event":"drained"/, 120_000);
     const want = loadIds('term', 3000);

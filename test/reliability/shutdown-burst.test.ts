@@ -59,14 +59,14 @@ const calculatorReads = (text: string) => text.includes('SELECT * FROM "sysbench
 /** A collector whose overhead step is held by a proxy in front of influxd: what it receives stays owed until it stops. */
 async function heldCollector(): Promise<{ c: CollectorProc; proxy: HoldProxy }> {
   const proxy = await holdProxy(fx.influxd.url, calculatorReads);
-  const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', proxy.url]);
+  const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', proxy.url, '--result-rate', '1000000']);
   fx.procs.push(c);
   return { c, proxy };
 }
 
 /** Starts a collector and waits until it has computed every marker it found, deleted them, and said so. */
 async function nextCollector(): Promise<CollectorProc> {
-  const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
+  const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--result-rate', '1000000']);
   fx.procs.push(c);
   for (let i = 0; i < 2400 && (await owedResults()) > 0; i++) await sleep(50);
   // The marker is deleted before the line is logged: wait for the line too, not only for no markers.

@@ -24,7 +24,7 @@ const DAY_NS = 86_400n * 1_000_000_000n;
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
 async function collector(): Promise<CollectorProc> {
-  const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
+  const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--result-rate', '1000000']);
   fx.procs.push(c);
   return c;
 }
