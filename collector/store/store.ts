@@ -2,7 +2,9 @@
 // language: so the calculators' rules can be tested against an in-memory store
 // (test/support/memory-store.ts) and run against InfluxDB (influx.ts) unchanged. What a fleet
 // needs stays expressible (issue 26): a tag matched against a set of values (one read for many
-// agents) and several selects answered in one request (selectMany).
+// agents) and several selects answered in one request (selectMany). On it: overhead
+// (overhead/batch.ts), facts (facts/), change points (changes/index.ts, series.ts); not yet:
+// changes/report.ts, health/clock.ts, report/clocks.ts, querySysbench (docs/DEVELOPING.md).
 import type { Measurement } from '../../schema/influx.js';
 
 export type FieldValue = number | string | boolean;
