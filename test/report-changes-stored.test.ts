@@ -3,12 +3,9 @@
 // say exactly what the slow path (every series read and analysed here) says. Real influxd, fed as
 // the collector feeds its listeners: a guest that shifted, a steady one, one too short to decide,
 // and one whose series a collector analysed before verdicts were stored (change points, no verdicts).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InfluxDB } from 'influx';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { influxdFixture } from './support/fixture.js';
 import { createOverheadCalculator } from '../collector/overhead/index.js';
 import { createChangeDetector } from '../collector/changes/index.js';
 import { changesReport } from '../collector/changes/report.js';
@@ -21,20 +18,13 @@ const HOUR = 3_600_000_000_000n;
 const RUNS = 40;
 const T0 = ((BigInt(Date.now()) * 1_000_000n) / HOUR) * HOUR - BigInt(RUNS) * 6n * HOUR;
 
-let influxd: InfluxdHandle;
-let dir: string;
 let influx: InfluxDB;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'report-changes-stored-'));
-  influxd = await startInfluxd({ dir });
-  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
-  await influx.createDatabase(DB);
-});
+const fx = influxdFixture('report-changes-stored-');
 
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+beforeAll(async () => {
+  influx = new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database: DB });
+  await influx.createDatabase(DB);
 });
 
 /** Run i: the baseline; vm-shift drops by 30 % at run 25; vm-steady; vm-new from run 36 only (too short); vm-old. */
@@ -64,11 +54,11 @@ function runTrials(i: number): TrialSpec[][] {
 
 describe('report --changes from stored verdicts equals analysing every series (real influxd)', () => {
   it('the same series, runs, verdicts and change points, over the whole period and a recent one', async () => {
-    const overhead = createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }) });
-    const detector = createChangeDetector({ store: influxStore({ url: influxd.url, database: DB }) });
+    const overhead = createOverheadCalculator({ store: influxStore({ url: fx.influxd.url, database: DB }) });
+    const detector = createChangeDetector({ store: influxStore({ url: fx.influxd.url, database: DB }) });
     for (let i = 0; i < RUNS; i++) {
       const trials = runTrials(i).flat();
-      const written = await writeTrials(influxd.url, DB, trials);
+      const written = await writeTrials(fx.influxd.url, DB, trials);
       await overhead.onResultsWritten(written);
       await detector.onResultsWritten(written);
     }
@@ -79,8 +69,8 @@ describe('report --changes from stored verdicts equals analysing every series (r
       [Number(T0 / 1_000_000n) - 3_600_000, 1],
       [Number((T0 + 30n * 6n * HOUR) / 1_000_000n), 0],
     ] as const) {
-      const fast = await changesReport({ influx, database: DB, store: influxStore({ url: influxd.url, database: DB }), sinceMs });
-      const slow = await changesReport({ influx, database: DB, store: influxStore({ url: influxd.url, database: DB }), sinceMs, recompute: true });
+      const fast = await changesReport({ influx, database: DB, store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs });
+      const slow = await changesReport({ influx, database: DB, store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs, recompute: true });
       expect(fast).toEqual(slow);
       expect(fast.map((s) => [s.key.agent, s.metric, s.runs, s.tooShort?.needed ?? null, s.changes.length])).toEqual(
         ['vm-new', 'vm-old', 'vm-shift', 'vm-steady'].flatMap((agent) =>
@@ -100,16 +90,16 @@ describe('report --changes from stored verdicts equals analysing every series (r
   it('bad input: a range with no data, and a database with none, give an empty report on both paths', async () => {
     // After every run (the first test stored a month): nothing in the range, nothing invented.
     const sinceMs = Date.now() + 86_400_000;
-    expect(await changesReport({ influx, database: DB, store: influxStore({ url: influxd.url, database: DB }), sinceMs })).toEqual([]);
-    expect(await changesReport({ influx, database: DB, store: influxStore({ url: influxd.url, database: DB }), sinceMs, recompute: true })).toEqual([]);
-    const empty = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'empty_changes' });
+    expect(await changesReport({ influx, database: DB, store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs })).toEqual([]);
+    expect(await changesReport({ influx, database: DB, store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs, recompute: true })).toEqual([]);
+    const empty = new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database: 'empty_changes' });
     await empty.createDatabase('empty_changes');
     for (const recompute of [false, true])
       expect(
         await changesReport({
           influx: empty,
           database: 'empty_changes',
-          store: influxStore({ url: influxd.url, database: 'empty_changes' }),
+          store: influxStore({ url: fx.influxd.url, database: 'empty_changes' }),
           sinceMs: 0,
           recompute,
         }),

@@ -1,12 +1,9 @@
 // One question, one answer (issue 12 item 3): on the same stored trials, the report's comparison
 // cells equal the collector's stored `overhead` fields, to the last printed digit and exactly in
 // value. Real influxd; the calculator and the report each read what they need back from it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InfluxDB } from 'influx';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { influxdFixture } from './support/fixture.js';
 import { createOverheadCalculator } from '../collector/overhead/index.js';
 import { influxStore } from '../collector/store/influx.js';
 import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
@@ -19,9 +16,7 @@ const MIN = 60_000_000_000n;
 const HOUR = 60n * MIN;
 const START = BigInt(NOW.getTime()) * 1_000_000n - 10n * HOUR;
 
-let influxd: InfluxdHandle;
 let influx: InfluxDB;
-let dir: string;
 let report: Report;
 type Row = Record<string, any>;
 
@@ -41,15 +36,15 @@ function run(agent: string, role: 'baseline' | 'guest', runId: string, at: bigin
 }
 const cpu = (eps: number[], lat: number[]) => eps.map((e, i) => ({ events_per_sec: e, latency_avg_ms: lat[i]!, latency_pct_ms: lat[i]! * 1.2 }));
 
+const fx = influxdFixture('report-eq-');
+
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'report-eq-'));
-  influxd = await startInfluxd({ dir });
-  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
+  influx = new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database: DB });
   await influx.createDatabase(DB);
   // Four baseline runs an hour apart, one of them before the report's period; guests: an A/A-like
   // one with two earlier runs (one before the period), a slower one with two earlier runs, one with
   // a single trial, one at resolution.
-  const written = await writeTrials(influxd.url, DB, [
+  const written = await writeTrials(fx.influxd.url, DB, [
     ...run('host', 'baseline', 'b1', START, cpu([1000.12, 1001.5, 999.3], [1.01, 1.0, 1.02])),
     ...run('host', 'baseline', 'b2', START + HOUR, cpu([1004.2, 1003.1, 1005.0], [1.0, 0.99, 1.0])),
     ...run('host', 'baseline', 'b3', START + 2n * HOUR, cpu([998.7, 997.9, 999.9], [1.02, 1.01, 1.01])),
@@ -67,20 +62,15 @@ beforeAll(async () => {
       { events_per_sec: 1001.5, latency_avg_ms: 0.02, latency_pct_ms: 0.03 },
     ]),
   ]);
-  await createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }) }).onResultsWritten(written);
+  await createOverheadCalculator({ store: influxStore({ url: fx.influxd.url, database: DB }) }).onResultsWritten(written);
   // The period starts after b1: the report must still use it for the margin, as the collector does.
   report = await buildReport({
-    store: influxStore({ url: influxd.url, database: DB }),
+    store: influxStore({ url: fx.influxd.url, database: DB }),
     database: DB,
     since: new Date(Number((START + 30n * MIN) / 1_000_000n)),
     now: NOW,
     metrics: 'all',
   });
-});
-
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('report equals the stored overhead', () => {

@@ -3,13 +3,12 @@
 // Expected numbers are worked out by hand from the literal inputs; each comparison's interval,
 // p and verdict come from lib/compare/reference.py (cases report_*, the engine's definitions
 // written out with scipy), frozen in lib/compare/reference.json.
-import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { influxdFixture } from './support/fixture.js';
 import { influxStore } from '../collector/store/influx.js';
 import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { buildReport, formatReportTable, renderHtmlReport, type Report } from '../collector/report/index.js';
@@ -27,9 +26,7 @@ const NOW = new Date();
 const START = BigInt(NOW.getTime() - 3_600_000) * 1_000_000n; // an hour ago, in ns
 const MIN = 60_000_000_000n;
 
-let influxd: InfluxdHandle;
 let influx: InfluxDB;
-let dir: string;
 let report: Report;
 
 function run(
@@ -56,12 +53,13 @@ function run(
   }));
 }
 
+const fx = influxdFixture('report-test-');
+const dir = fx.dir;
+
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'report-test-'));
-  influxd = await startInfluxd({ dir });
-  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
+  influx = new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database: DB });
   await influx.createDatabase(DB);
-  await writeTrials(influxd.url, DB, [
+  await writeTrials(fx.influxd.url, DB, [
     ...run('host-a', 'baseline', 'none', 'cpu', 'events_per_sec', [100, 110, 90]),
     ...run('vm1', 'guest', 'kvm', 'cpu', 'events_per_sec', [80, 82, 78]),
     ...run('vm2', 'guest', 'qemu-tcg', 'cpu', 'events_per_sec', [3, 3.1, 2.9]),
@@ -69,12 +67,7 @@ beforeAll(async () => {
     ...run('vm1', 'guest', 'kvm', 'mutex', 'total_time_s', [0.06, 0.066, 0.054], 'default', 10n * MIN),
     ...run('vm1', 'guest', 'kvm', 'mutex', 'total_time_s', [0.05, 0.055, 0.045], 'patched', 20n * MIN),
   ]);
-  report = await buildReport({ store: influxStore({ url: influxd.url, database: DB }), database: DB, since: 24 * 3_600_000, now: NOW });
-});
-
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  report = await buildReport({ store: influxStore({ url: fx.influxd.url, database: DB }), database: DB, since: 24 * 3_600_000, now: NOW });
 });
 
 describe('report data', () => {
@@ -125,7 +118,7 @@ describe('variant comparison', () => {
   it('patched vs stock mutex time: like with like, paired on their shared host (report_variants)', async () => {
     const since = new Date(NOW.getTime() - 86_400_000);
     const [c, ...more] = await compareVariants({
-      store: influxStore({ url: influxd.url, database: DB }),
+      store: influxStore({ url: fx.influxd.url, database: DB }),
       group: 'lab',
       test: 'mutex',
       metric: 'total_time_s',
@@ -150,7 +143,7 @@ describe('variant comparison', () => {
     // Guests only by default: the native baseline (variant 'default' too) is left out; with it, it is
     // still never mixed with the guests: another virt is another comparison (here with no B).
     const withBaseline = await compareVariants({
-      store: influxStore({ url: influxd.url, database: DB }),
+      store: influxStore({ url: fx.influxd.url, database: DB }),
       group: 'lab',
       test: 'mutex',
       metric: 'total_time_s',
@@ -175,7 +168,7 @@ describe('variant comparison', () => {
     expect(c!.margin).toMatchObject({ marginPct: 10, source: 'default' }); // the table, never A's noise
     await expect(
       compareVariants({
-        store: influxStore({ url: influxd.url, database: DB }),
+        store: influxStore({ url: fx.influxd.url, database: DB }),
         group: 'lab',
         test: 'mutex',
         metric: 'total_time_s',
@@ -209,7 +202,7 @@ describe('report output', () => {
     const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const html = join(dir, 'cli.html');
     try {
-      expect(await runReportCommand(['--influx', influxd.url, '--database', DB, '--since', '1d', '--json', '--html', html])).toBe(0);
+      expect(await runReportCommand(['--influx', fx.influxd.url, '--database', DB, '--since', '1d', '--json', '--html', html])).toBe(0);
     } finally {
       spy.mockRestore();
       errSpy.mockRestore();
@@ -225,7 +218,7 @@ describe('report output', () => {
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
     try {
-      expect(await runReportCommand(['--influx', influxd.url, '--database', DB, '--since', '1d', '--group', 'lab', '--compare', 'default,patched'])).toBe(0);
+      expect(await runReportCommand(['--influx', fx.influxd.url, '--database', DB, '--since', '1d', '--group', 'lab', '--compare', 'default,patched'])).toBe(0);
     } finally {
       spy.mockRestore();
     }

@@ -2,17 +2,16 @@
 // points written, then overhead.onResultsWritten, then changes.onResultsWritten). The same
 // results delivered in one batch, one run at a time, and one at a time across a restart with a
 // run arriving late must leave the same `overhead_change` points.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InfluxDB } from 'influx';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
+import { describe, expect, it } from 'vitest';
+import { influxdFixture } from '../../test/support/fixture.js';
 import { createOverheadCalculator } from '../overhead/index.js';
 import type { WrittenResult } from '../listener.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 import { createChangeDetector } from './index.js';
 import { influxStore } from '../store/influx.js';
+
+const fx = influxdFixture('changes-influx-');
 
 const HOUR = 3_600_000_000_000n;
 const RUNS = 40;
@@ -20,20 +19,8 @@ const SHIFT_AT = 25;
 // Runs of the last 10 days (the detector analyses the last 400 days), 6 hours apart.
 const T0 = ((BigInt(Date.now()) * 1_000_000n) / HOUR) * HOUR - BigInt(RUNS) * 6n * HOUR;
 
-let influxd: InfluxdHandle;
-let dir: string;
-const client = (database: string) => new InfluxDB({ host: '127.0.0.1', port: influxd.port, database });
-const storeOf = (database: string) => influxStore({ url: influxd.url, database });
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'changes-influx-'));
-  influxd = await startInfluxd({ dir });
-});
-
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const client = (database: string) => new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database });
+const storeOf = (database: string) => influxStore({ url: fx.influxd.url, database });
 
 /** Deterministic noise in [-1, 1). */
 function lcg(seed: number): () => number {
@@ -68,7 +55,7 @@ function runTrials(i: number): TrialSpec[][] {
 
 /** Writes a batch and runs the collector's two steps on it. */
 async function deliver(database: string, batch: TrialSpec[], changes: ReturnType<typeof createChangeDetector>): Promise<void> {
-  const written: WrittenResult[] = await writeTrials(`http://127.0.0.1:${influxd.port}`, database, batch);
+  const written: WrittenResult[] = await writeTrials(`http://127.0.0.1:${fx.influxd.port}`, database, batch);
   await createOverheadCalculator({ store: storeOf(database) }).onResultsWritten(written);
   await changes.onResultsWritten(written);
 }

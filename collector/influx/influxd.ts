@@ -28,6 +28,8 @@ export interface InfluxdOptions {
   authEnabled?: boolean;
   /** HTTPS with this certificate and key (PEM files); `ca` (PEM text) is what /ping trusts while it starts. */
   tls?: { cert: string; key: string; ca: string };
+  /** Added to influxd's environment: its INFLUXDB_* settings (e.g. a test's max-series limit). */
+  env?: Record<string, string>;
 }
 
 /** A free TCP port on 127.0.0.1 (the kernel picks it). */
@@ -90,7 +92,7 @@ export async function startInfluxd(opts: InfluxdOptions): Promise<InfluxdHandle>
   const configPath = join(opts.dir, 'influxdb.conf');
   writeFileSync(configPath, influxdConfig(opts.dir, port, rpcPort, opts.authEnabled ?? false, opts.tls));
   const log = createWriteStream(join(opts.dir, 'influxd.log'), { flags: 'a' });
-  const child = spawn(bin, ['-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['-config', configPath], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;

@@ -3,16 +3,13 @@
 // short policy, 5-minute mean/min/max equal to those computed here from the raw values, a second
 // start that changes nothing, changed durations ALTERed and logged, and InfluxDB's own CQ
 // service producing the same numbers.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IntervalSample__Output } from '../../proto/index.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import { DEFAULT_RETENTION, measurementRef, policyOf, type RetentionSettings } from '../../schema/retention.js';
 import type { Measurement } from '../../schema/influx.js';
-import { startInfluxd, type InfluxdHandle } from './influxd.js';
+import { influxdFixture } from '../../test/support/fixture.js';
 import { StreamEncoder } from './points.js';
 import { BatchWriter } from './writer.js';
 import { lineWriter, rawQuery } from './http.js';
@@ -20,8 +17,7 @@ import { backfillDownsampled, continuousQuery, retentionDuration } from './reten
 import { setUpRetention } from './setup.js';
 
 const DB = 'retention_test';
-const dir = mkdtempSync(join(tmpdir(), 'vo-retention-'));
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-retention-');
 let query: ReturnType<typeof rawQuery>;
 
 /** A logger whose lines the test reads. */
@@ -62,7 +58,7 @@ function sample(id: number, tNs: bigint, events: number, latency: number): Inter
 /** Samples through the collector's own encoder and writer (the policy split included). */
 async function writeSamples(agent: string, samples: IntervalSample__Output[], settings: RetentionSettings = DEFAULT_RETENTION): Promise<void> {
   const enc = new StreamEncoder({ ...TAGS, agent, host: agent });
-  const writer = new BatchWriter(lineWriter({ url: influxd.url, database: DB }), {
+  const writer = new BatchWriter(lineWriter({ url: fx.influxd.url, database: DB }), {
     log: pino({ level: 'silent' }),
     policyOf: (m) => policyOf(m as Measurement, settings),
   });
@@ -81,15 +77,9 @@ function expectedWindows(values: Array<[bigint, number]>): Map<string, { mean: n
 }
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir });
-  query = rawQuery({ url: influxd.url, database: DB });
+  query = rawQuery({ url: fx.influxd.url, database: DB });
   await query(`CREATE DATABASE "${DB}"`);
 }, 60_000);
-
-afterAll(async () => {
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('retention policies (real influxd)', () => {
   it('options are checked: durations of at least 1h, or INF', () => {

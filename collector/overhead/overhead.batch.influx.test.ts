@@ -4,12 +4,9 @@
 // window of its anchor, the baseline trials within the window of its start, the guest's earlier
 // trials of the variant within HISTORY_MS, the pure compareGuestRun. Real influxd; the same runs delivered as one batch, as one batch per agent's
 // run with the baseline late, and again (which must write nothing).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InfluxDB } from 'influx';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
+import { describe, expect, it } from 'vitest';
+import { influxdFixture } from '../../test/support/fixture.js';
 import { eq, timeBetween } from '../../schema/influxql.js';
 import { mulberry32 } from '../../lib/stats/random.js';
 import type { WrittenResult } from '../listener.js';
@@ -20,6 +17,8 @@ import { computeSeriesWork } from './batch.js';
 import { querySysbench } from './rows.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 
+const fx = influxdFixture('overhead-batch-');
+
 const HOUR = 3_600_000_000_000n;
 const MIN = 60_000_000_000n;
 const WINDOW = 24n * HOUR;
@@ -28,19 +27,7 @@ const GROUP = 'batch';
 const GUESTS = 6;
 const RUNS = 10; // 6-hourly: two and a half days
 
-let influxd: InfluxdHandle;
-let dir: string;
-const client = (database: string) => new InfluxDB({ host: '127.0.0.1', port: influxd.port, database });
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'overhead-batch-'));
-  influxd = await startInfluxd({ dir });
-});
-
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const client = (database: string) => new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database });
 
 /** Run i of every agent: the baseline and GUESTS guests, 3 trials each, with noise; guest 2's trials of run 4 arrive out of order. */
 function runTrials(i: number): TrialSpec[][] {
@@ -66,9 +53,9 @@ function runTrials(i: number): TrialSpec[][] {
 const all = Array.from({ length: RUNS }, (_, i) => runTrials(i));
 
 async function deliver(database: string, batches: TrialSpec[][]): Promise<void> {
-  const calc = createOverheadCalculator({ store: influxStore({ url: influxd.url, database }) });
+  const calc = createOverheadCalculator({ store: influxStore({ url: fx.influxd.url, database }) });
   for (const b of batches) {
-    const written: WrittenResult[] = await writeTrials(influxd.url, database, b);
+    const written: WrittenResult[] = await writeTrials(fx.influxd.url, database, b);
     await calc.onResultsWritten(written);
   }
 }
@@ -154,7 +141,7 @@ describe('overhead computed in batches equals overhead computed run by run (real
   it('computing everything again writes nothing', async () => {
     const written = await computeSeriesWork(
       { group: GROUP, test: 'cpu', profile: 'seed', threads: 1, runs: [], baselineAnchors: all.map((run) => run[0]![0]!.timeNs) },
-      { store: influxStore({ url: influxd.url, database: 'one' }), windowNs: WINDOW },
+      { store: influxStore({ url: fx.influxd.url, database: 'one' }), windowNs: WINDOW },
     );
     expect(written).toBe(0);
   });

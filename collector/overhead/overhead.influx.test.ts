@@ -1,12 +1,10 @@
 // The overhead calculator against a real influxd. Inputs are literals; the expected numbers come
 // from lib/compare/reference.py (the engine's definitions written out independently with scipy),
 // whose cases `calculator_*` hold these same runs, frozen in lib/compare/reference.json.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../influx/influxd.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { influxdFixture } from '../../test/support/fixture.js';
 import { createOverheadCalculator } from './index.js';
 import { influxStore } from '../store/influx.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
@@ -36,20 +34,13 @@ const REF = JSON.parse(readFileSync(join(import.meta.dirname, '../../lib/compare
 >;
 const expected = (name: string) => REF[name]!.expected;
 
-let influxd: InfluxdHandle;
 let influx: InfluxDB;
-let dir: string;
+
+const fx = influxdFixture('overhead-test-');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'overhead-test-'));
-  influxd = await startInfluxd({ dir });
-  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
+  influx = new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database: DB });
   await influx.createDatabase(DB);
-});
-
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function trials(base: Omit<TrialSpec, 'trial' | 'timeNs' | 'values'>, start: bigint, values: Array<Record<string, number>>): TrialSpec[] {
@@ -91,12 +82,12 @@ async function overheadRows(agent: string, metric?: string): Promise<OverheadRow
 }
 
 describe('overhead calculator (real influxd)', () => {
-  const calc = () => createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }), windowMs: 24 * 3_600_000 });
+  const calc = () => createOverheadCalculator({ store: influxStore({ url: fx.influxd.url, database: DB }), windowMs: 24 * 3_600_000 });
   const guestStart = T0 + 2n * HOUR;
 
   it('a guest without a baseline gets nothing; when the baseline arrives it is computed', async () => {
     const guest = await writeTrials(
-      influxd.url,
+      fx.influxd.url,
       DB,
       trials({ agent: 'vm1', group: GROUP, role: 'guest', test: 'cpu', runId: 'g1' }, guestStart, [
         { events_per_sec: 50, latency_avg_ms: 20, latency_min_ms: 0 },
@@ -109,7 +100,7 @@ describe('overhead calculator (real influxd)', () => {
 
     // An older baseline run (3 h before) and the nearest one (10 min before): both make the baseline.
     const older = await writeTrials(
-      influxd.url,
+      fx.influxd.url,
       DB,
       trials({ agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b0' }, guestStart - 3n * HOUR, [
         { events_per_sec: 101, latency_avg_ms: 10 },
@@ -117,7 +108,7 @@ describe('overhead calculator (real influxd)', () => {
       ]),
     );
     // A baseline at another thread count and a failed trial must be ignored.
-    const other = await writeTrials(influxd.url, DB, [
+    const other = await writeTrials(fx.influxd.url, DB, [
       {
         agent: `host'1`,
         group: GROUP,
@@ -142,7 +133,7 @@ describe('overhead calculator (real influxd)', () => {
       },
     ]);
     const baseline = await writeTrials(
-      influxd.url,
+      fx.influxd.url,
       DB,
       trials({ agent: `host'1`, group: GROUP, role: 'baseline', test: 'cpu', runId: 'b1' }, guestStart - 10n * MIN, [
         { events_per_sec: 100, latency_avg_ms: 10, latency_min_ms: 0 },
@@ -211,12 +202,12 @@ describe('overhead calculator (real influxd)', () => {
       { events_per_sec: 12 },
       { events_per_sec: 11 },
     ]);
-    await calc().onResultsWritten(await writeTrials(influxd.url, DB, [t2!]));
+    await calc().onResultsWritten(await writeTrials(fx.influxd.url, DB, [t2!]));
     let rows = await overheadRows('vm2', 'events_per_sec');
     expect(rows.map((r) => r.time.getNanoTime())).toEqual([(start + MIN).toString()]);
     expect(rows[0]!.n_guest).toBe(1); // one trial: still one run, its spread from the prior
     expect(rows[0]!.verdict).toBe('worse');
-    await calc().onResultsWritten(await writeTrials(influxd.url, DB, [t1!, t3!]));
+    await calc().onResultsWritten(await writeTrials(fx.influxd.url, DB, [t1!, t3!]));
     rows = await overheadRows('vm2', 'events_per_sec');
     expect(rows.map((r) => r.time.getNanoTime())).toEqual([start.toString()]);
     // Guest mean (10+12+11)/3 = 11; the baseline's runs b0 and b1 both have mean 100 (b1 the
@@ -229,7 +220,7 @@ describe('overhead calculator (real influxd)', () => {
   it('a baseline outside the window is not used', async () => {
     const start = T0 + 40n * HOUR; // b1 is 38 h earlier: outside 24 h
     const g = await writeTrials(
-      influxd.url,
+      fx.influxd.url,
       DB,
       trials({ agent: 'vm3', group: GROUP, role: 'guest', test: 'cpu', runId: 'g3' }, start, [{ events_per_sec: 10 }, { events_per_sec: 11 }]),
     );
@@ -241,7 +232,7 @@ describe('overhead calculator (real influxd)', () => {
     // A new guest like its baseline (99, 101, 100): at the default 3 % the run-to-run noise it must
     // assume (τ₀ 2 %, no history yet) exceeds the margin, so it cannot be equivalent; at 10 % it is.
     const g = await writeTrials(
-      influxd.url,
+      fx.influxd.url,
       DB,
       trials({ agent: 'vm4', group: GROUP, role: 'guest', test: 'cpu', runId: 'g4' }, guestStart + 10n * MIN, [
         { events_per_sec: 99 },
@@ -256,7 +247,7 @@ describe('overhead calculator (real influxd)', () => {
     expect(at3.verdict_reason).toMatch(/^noise 4\.48 % exceeds the margin 3 %/);
     expect(at3.noise_floor_pct).toBeCloseTo(expected('calculator_alike_3').noise_floor, 6);
     const user = createOverheadCalculator({
-      store: influxStore({ url: influxd.url, database: DB }),
+      store: influxStore({ url: fx.influxd.url, database: DB }),
       windowMs: 24 * 3_600_000,
       margins: parseMarginSpec(`5,${GROUP}=10`),
     });
@@ -270,12 +261,12 @@ describe('overhead calculator (real influxd)', () => {
     const start = T0 + 100n * HOUR;
     const base = { group: 'replace', test: 'cpu' } as const;
     const b1 = await writeTrials(
-      influxd.url,
+      fx.influxd.url,
       DB,
       trials({ ...base, agent: 'hostR', role: 'baseline', runId: 'bR1' }, start, [{ events_per_sec: 100 }, { events_per_sec: 110 }, { events_per_sec: 90 }]),
     );
     const g = await writeTrials(
-      influxd.url,
+      fx.influxd.url,
       DB,
       trials({ ...base, agent: 'vmR', role: 'guest', runId: 'gR' }, start + 20n * MIN, [
         { events_per_sec: 50 },
@@ -291,7 +282,7 @@ describe('overhead calculator (real influxd)', () => {
     // A nearer baseline run that printed 0 (a broken run): the baseline has no ratio now, so the
     // point loses its ratio and interval rather than keeping the old ones beside the new verdict.
     const b2 = await writeTrials(
-      influxd.url,
+      fx.influxd.url,
       DB,
       trials({ ...base, agent: 'hostR', role: 'baseline', runId: 'bR2' }, start + 15n * MIN, [{ events_per_sec: 0 }, { events_per_sec: 0 }]),
     );
@@ -302,6 +293,6 @@ describe('overhead calculator (real influxd)', () => {
   });
 
   it('rejects a nonsense window', () => {
-    expect(() => createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }), windowMs: 0 })).toThrow(/windowMs/);
+    expect(() => createOverheadCalculator({ store: influxStore({ url: fx.influxd.url, database: DB }), windowMs: 0 })).toThrow(/windowMs/);
   });
 });
