@@ -100,8 +100,9 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
       // Timestamps an hour back: inside the collector's accepted window, one shard for all.
       const baseNs = (BigInt(Date.now()) - 3_600_000n) * 1_000_000n;
       const database = `ingest_n${n}`;
-      // Rate limit per agent lifted: this measures capacity; the default 5 000 msg/s per agent
-      // guards against one runaway agent and would cap N = 1 by design.
+      // Rate limits per agent lifted: this measures capacity; the default 5 000 msg/s and
+      // 5 results/s after a burst of 1 000 guard against one runaway agent and would cap N = 1
+      // (3 637 results from one agent) by design.
       const collector = await startCollector({
         listen: '127.0.0.1:0',
         influxUrl: influxd.url,
@@ -109,6 +110,7 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
         createDatabase: true,
         ratePerSec: 1e9,
         burst: 1e9,
+        resultRatePerSec: 1e9,
         overhead: false,
         log: pino({ level: 'error' }, pino.destination(2)),
       });
