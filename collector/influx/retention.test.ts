@@ -218,3 +218,29 @@ describe('samples and their downsampling (real influxd)', () => {
     }
   }, 200_000);
 });
+
+describe('the backfill with samples kept forever (real influxd)', () => {
+  // Issue 23 item 3: one sample from a clock set to 1971 under --samples-retention INF made every
+  // start walk the backfill a day at a time from 1971 (~20 000 queries, 48 s).
+  const forever: RetentionSettings = { samples: { name: 'samples', duration: 'INF' }, kept: DEFAULT_RETENTION.kept };
+  const oldNs = BigInt(Date.UTC(1971, 0, 1, 0, 1)) * 1_000_000n;
+
+  it('jumps over the empty years: both windows written, a few dozen queries', async () => {
+    await (
+      await setUpRetention(query, DB, forever, pino({ level: 'silent' }))
+    ).backfill;
+    await writeSamples('old1', [sample(1, oldNs, 700, 2), sample(2, oldNs + 60_000_000_000n, 900, 4)], forever);
+    let statements = 0;
+    const counted: typeof query = (q) => {
+      statements++;
+      return query(q);
+    };
+    await backfillDownsampled(counted, DB, forever);
+    const got = await rows(`SELECT "events_per_sec_mean", "samples" FROM "sysbench_interval_5m" WHERE "agent" = 'old1'`);
+    expect(got.map((r) => [String(r.time), r.events_per_sec_mean, r.samples])).toEqual([[String(BigInt(Date.UTC(1971, 0, 1)) * 1_000_000n), 800, 2]]);
+    // The samples of the tests above (two hours ago and the last hour) are still downsampled.
+    expect((await rows(`SELECT count("samples") FROM "sysbench_interval_5m" WHERE "agent" = 'a1'`))[0]).toMatchObject({ count: 4 });
+    // Days holding samples (1971, today and maybe yesterday), each followed by one empty day and one jump.
+    expect(statements).toBeLessThan(20);
+  });
+});

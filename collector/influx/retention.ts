@@ -198,21 +198,29 @@ export async function ensureContinuousQuery(
  * Downsamples every stored sample again, a day at a time (the same SELECT as the CQ, so the
  * result is identical and writing it twice changes nothing): covers what the CQ cannot see —
  * samples that arrived more than an hour late, and InfluxDBs whose CQ service is off.
+ * A day with no samples jumps to the next stored sample, so the walk costs the days that hold
+ * samples, not the days since the earliest: with `--samples-retention INF` one sample from a
+ * clock set to 1970 had made every start walk 20 000 empty days (48 s of queries).
  * Returns the number of 5-minute points written.
  */
 export async function backfillDownsampled(query: RawQuery, database: string, settings: RetentionSettings, nowMs = Date.now()): Promise<number> {
   const source = samplesSource(database, settings);
-  const first = await run(query, `SELECT first(${quoteIdent('elapsed_s')}) FROM ${source}`);
-  const firstNs = first[0]?.values[0]?.[0];
-  if (firstNs === undefined) return 0;
   const windowNs = BigInt(DOWNSAMPLE_WINDOW_MS) * 1_000_000n;
   const dayNs = 24n * HOUR_NS;
-  let from = (BigInt(String(firstNs)) / windowNs) * windowNs;
   const end = BigInt(nowMs) * 1_000_000n + windowNs;
+  /** The window holding the first sample at or after `fromNs`, or null when there is none. */
+  const nextWindow = async (fromNs: bigint | null): Promise<bigint | null> => {
+    const first = await run(query, `SELECT first(${quoteIdent('elapsed_s')}) FROM ${source}${fromNs === null ? '' : ` WHERE time >= ${fromNs}`}`);
+    const ns = first[0]?.values[0]?.[0];
+    return ns === undefined ? null : (BigInt(String(ns)) / windowNs) * windowNs;
+  };
+  let from = await nextWindow(null);
   let written = 0;
-  for (; from < end; from += dayNs) {
+  while (from !== null && from < end) {
     const series = await run(query, downsampleSelect(database, settings, `time >= ${from} AND time < ${from + dayNs}`));
-    for (const s of series) written += Number(s.values[0]?.[s.columns.indexOf('written')] ?? 0);
+    const day = series.reduce((n, s) => n + Number(s.values[0]?.[s.columns.indexOf('written')] ?? 0), 0);
+    written += day;
+    from = day > 0 ? from + dayNs : await nextWindow(from + dayNs);
   }
   return written;
 }
