@@ -208,23 +208,3 @@ export function formatChangesReport(series: readonly ChangeReportSeries[]): stri
   }
   return lines.join('\n') + '\n';
 }
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** The "Changes over time" section of the HTML report (only series that changed or are too short). */
-export function renderChangesSection(series: readonly ChangeReportSeries[]): string {
-  const items = series.filter((s) => s.changes.length > 0 || s.tooShort);
-  const body =
-    items.length === 0
-      ? '<p>No change points in this period.</p>'
-      : `<ul>${items.map((s) => `<li><b>${esc(seriesTitle(s))}</b>${s.tooShort ? ` — too short to decide (${s.runs} runs, needs ${s.tooShort.needed})` : `<ul>${s.changes.map((c) => `<li>${esc(describeChange(c))}</li>`).join('')}</ul>`}</li>`).join('')}</ul>`;
-  return `<section id="changes"><h2>Changes over time</h2>${body}</section>`;
-}
-
-/** Adds sections at the end of a rendered HTML report's body. */
-export function appendSections(html: string, sections: readonly string[]): string {
-  const at = html.lastIndexOf('</body>');
-  return at < 0 ? html + sections.join('\n') : html.slice(0, at) + sections.join('\n') + html.slice(at);
-}
