@@ -455,6 +455,20 @@ describe('rate limit and back-pressure', () => {
     expect(call.paused).toBe(false);
   });
 
+  it('refused results do not count against the results rate (they owe no computation): a malformed flood is not paused by it', () => {
+    const { call, writer } = welcomed();
+    const bad = (from: number) => m.batch(Array.from({ length: 1000 }, (_, k) => result(`bad${from + k}`, { trial: 0 })));
+    for (let i = 0; i < 3 * RESULT_RATE.burst; i += 1000) call.receive(bad(i));
+    expect(writer.points).toHaveLength(0);
+    expect(call.paused).toBe(false);
+    // The valid ones still have their whole burst.
+    call.receive(m.batch(Array.from({ length: RESULT_RATE.burst }, (_, k) => result(`ok${k}`))));
+    writer.points.forEach((_, k) => writer.points[k]!.answered || writer.answer(k));
+    expect(call.paused).toBe(false);
+    call.receive(m.result(result('one-more')));
+    expect(call.paused).toBe(true);
+  });
+
   it(`a stream with ${STREAM_MAX_UNANSWERED} records unanswered stops reading until half are answered; relief does not resume it before`, async () => {
     const { call, writer } = welcomed();
     const samples = (from: number) =>

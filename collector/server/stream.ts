@@ -98,7 +98,11 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   let ackIds: string[] = [];
   let ackScheduled = false;
   let bucket = new TokenBucket(ctx.ratePerSec, ctx.burst);
-  /** Results on their own (schema/bounds.ts RESULT_RATE): each owes a computation. */
+  /**
+   * Results on their own (schema/bounds.ts RESULT_RATE): each written one owes a computation. A
+   * refused result owes nothing and already pays the messages' rate, so it is not counted here.
+   */
+  let resultsWritten = 0;
   let resultBucket = new TokenBucket(ctx.resultRatePerSec ?? RESULT_RATE.perSec, RESULT_RATE.burst);
   /** The token table this stream was authorized against; a reload (SIGHUP) re-checks it. */
   let authorizedWith: TokenTable | null = null;
@@ -270,7 +274,10 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
       let over: string | undefined;
       if (kind === 'result') {
         const r = validateResult(body as Result__Output);
-        if (!(over = overBudget('sysbench', r))) write(id, encoder!.result(r, skew(id, r)));
+        if (!(over = overBudget('sysbench', r))) {
+          write(id, encoder!.result(r, skew(id, r)));
+          resultsWritten++;
+        }
       } else if (kind === 'sample') {
         const s = validateSample(body as IntervalSample__Output);
         if (!(over = overBudget('sysbench_interval', s))) write(id, encoder!.sample(s, skew(id, s)));
@@ -316,8 +323,12 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
   if (ctx.isPressured()) call.pause();
   call.on('data', (msg: AgentMessage__Output) => {
     if (ended || inputEnded) return;
-    const results = msg.body === 'result' ? 1 : msg.body === 'batch' ? (msg.batch?.results.length ?? 0) : 0;
-    const wait = Math.max(bucket.take(onMessage(msg)), resultBucket.take(results));
+    // The bucket as it was before the message: a hello is paid by the stream's own bucket, then
+    // the agent's shared one is used (onHello swaps it).
+    const paying = bucket;
+    const before = resultsWritten;
+    const records = onMessage(msg);
+    const wait = Math.max(paying.take(records), resultBucket.take(resultsWritten - before));
     if (wait > 0 && !rateWait) {
       rateWait = true;
       call.pause();
