@@ -61,7 +61,7 @@ export function renderBounds(): string {
   lines.push(`| (series) | ${SERIES_BUDGET} |`);
   lines.push(
     '',
-    `Results per agent: ${RESULT_RATE.perSec} a second (the collector's \`--result-rate\`) after a burst of ${RESULT_RATE.burst}, on top of the collector's \`--rate-limit\` of messages; past it the agent's stream is paused (its acks slow down, nothing is refused).`,
+    `Results written per agent (a refused one does not count): ${RESULT_RATE.perSec} a second (the collector's \`--result-rate\`) after a burst of ${RESULT_RATE.burst}, on top of the collector's \`--rate-limit\` of messages; past it the agent's stream is paused (its acks slow down, nothing is refused).`,
   );
   lines.push(
     '',
