@@ -15,11 +15,15 @@ import { describe, expect, it } from 'vitest';
 import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
 import { Flooder, RUN_TRIALS } from '../support/flooder.js';
+import { holdProxy } from '../support/hold-proxy.js';
 import { query, sleep, startCollectorProc, type CollectorProc } from '../support/procs.js';
 
 const FLOOD_MS = Number(process.env.VO_SHUTDOWN_FLOOD_SECONDS ?? 8) * 1000;
 const BOUND_S = 25;
 const fx = influxdFixture('vo-rel-shutdown-states-');
+
+/** The overhead step's reads of the results (as test/reliability/shutdown-burst.test.ts holds them). */
+const calculatorReads = (text: string) => text.includes('SELECT * FROM "sysbench" WHERE');
 
 const owedResults = async () => Number((await query(fx.influxd.url, 'SELECT sum("results") AS n FROM "overhead_owed"'))[0]?.n ?? 0);
 
@@ -44,15 +48,26 @@ describe('SIGTERM in every state', () => {
     const all = [base, ...flooders];
     const figures: string[] = [];
 
-    // 1. During a flood.
-    const c1 = await collector();
+    // 1. During a flood. The collector reaches influxd through a proxy that holds the overhead
+    // step's reads (test/support/hold-proxy.ts): work is owed at the stop on every machine — on
+    // a quiet one the flood was computed as fast as it came and nothing was owed (CI of 3a0c0a8).
+    const proxy = await holdProxy(fx.influxd.url, calculatorReads);
+    const c1 = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', proxy.url]);
+    fx.procs.push(c1);
     await base.connect(c1.address);
     await base.produce(20);
     await base.settled(60_000);
     await Promise.all(flooders.map((f) => f.connect(c1.address)));
     const flooding = Promise.all(flooders.map((f) => f.flood(Date.now() + 10 * 60_000)));
     await sleep(FLOOD_MS);
-    const flood = await term(c1);
+    await proxy.waitHeld(120_000); // the overhead step has begun and waits on its read
+    const t0 = performance.now();
+    c1.signal('SIGTERM');
+    // Once the collector said what it left owed, the proxy drops the held read (it would
+    // otherwise keep the exiting process's socket open); the exit is timed from the signal.
+    await c1.waitForErr(/recorded in overhead_owed for the next start/, 120_000).catch(() => undefined);
+    await proxy.close();
+    const flood = { code: (await c1.exited).code, seconds: (performance.now() - t0) / 1000 };
     await flooding; // each flooder's stream closed with the collector
     const owedAfterFlood = await owedResults();
     expect(flood.code).toBe(0);
