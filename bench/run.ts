@@ -20,6 +20,7 @@ import { benchPanels } from './panels.bench.js';
 import { benchAgentFile } from './agent-file.bench.js';
 import { benchFleet, fleetOptionsFromArgv } from './fleet.bench.js';
 import type { BenchResult, BenchSection } from './types.js';
+import { benchArgs, UsageError, USAGE } from './args.js';
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -40,10 +41,9 @@ async function external(file: string, fn: string): Promise<BenchResult[] | strin
 }
 
 async function main(): Promise<void> {
-  const only = process.argv
-    .find((a) => a.startsWith('--only='))
-    ?.slice(7)
-    .split(',');
+  // A reader that goes away (`| head`) must not kill the run before it stops its influxd and agents.
+  process.stderr.on('error', () => undefined);
+  const argv = process.argv.slice(2);
   const want = (name: string) => !only || only.includes(name);
   const started = Date.now();
   const machine = machineInfo();
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     ['changes', () => benchChanges()],
     ['panels', () => benchPanels()],
     ['agent-file', () => benchAgentFile(10, say)],
-    ['fleet', () => benchFleet({ ...fleetOptionsFromArgv(process.argv), log: (m) => say(`fleet: ${m}`) })],
+    ['fleet', () => benchFleet({ ...fleetOptionsFromArgv(argv), log: (m) => say(`fleet: ${m}`) })],
   ];
   for (const [name, file, fn, title] of [
     ['parser', 'parser.bench.js', 'benchParser', 'Parser'],
@@ -75,6 +75,13 @@ async function main(): Promise<void> {
       },
     ]);
   }
+  const names = steps.map(([name]) => name);
+  const parsed = benchArgs(argv, names);
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\nBenchmarks: ${names.join(', ')}\n`);
+    return;
+  }
+  const only = parsed.only;
   for (const [name, step] of steps) {
     if (!want(name)) continue;
     say(
@@ -113,6 +120,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
-  process.exit(1);
+  process.stderr.write(`bench: ${err instanceof UsageError ? err.message : (err.stack ?? err.message)}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
 });
