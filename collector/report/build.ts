@@ -8,7 +8,7 @@
 import type { ResultField } from '../../schema/sysbench.js';
 import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
 import { NOISE_BOUNDS } from '../../schema/noise.js';
-import { isTestName } from '../../schema/test-types.js';
+import { isTestName, type TestName } from '../../schema/test-types.js';
 import { compareRuns, marginFor, type Comparison, type Margin, type MarginSpec } from '../../lib/compare/index.js';
 import { runsOf } from '../../lib/compare/baseline.js';
 import { mean, meanCi, median, stddev } from '../../lib/stats/stats.js';
@@ -16,7 +16,8 @@ import { compareGuestRun, HISTORY_MS } from '../overhead/compute.js';
 import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, type Direction } from '../../schema/metrics.js';
 import { sysbenchRows, type SysbenchRow } from '../overhead/rows.js';
-import type { Store } from '../store/store.js';
+import { byTimeAndSeries, type Row, type Selection, type Store, type Where } from '../store/store.js';
+import { seriesKey } from '../influx/line.js';
 import { comparable } from '../overhead/disturbed.js';
 import { noiseBySystem, type SystemNoise } from './noise.js';
 
@@ -262,13 +263,39 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
 }
 
 /**
- * The fields the report reads: a trial's run, threads, state, clock flag and noise, and the metrics
- * it shows with their printing steps. Not the whole point: `SELECT *` of a year (ids, hashes,
- * every other metric) was most of the bytes InfluxDB sent and the garbage the report made.
+ * The fields the report reads for a test's sections: a trial's run, threads, state, clock flag and
+ * noise, and the metrics those sections show with their printing steps (`test` undefined: a test
+ * the report has no sections for, whose trials count in the noise lines only). Not the whole
+ * point: `SELECT *` of a year (ids, hashes, every other metric) was most of the bytes InfluxDB
+ * sent and the garbage the report made; every test's metrics for every trial, half of them.
  */
-export function reportFields(metrics: 'key' | 'all'): string[] {
-  const shown = metrics === 'all' ? OVERHEAD_METRICS : [...new Set(Object.values(KEY_METRICS).flat())];
+export function reportFields(metrics: 'key' | 'all', test: TestName | undefined): string[] {
+  const shown = test === undefined ? [] : metrics === 'all' ? OVERHEAD_METRICS : KEY_METRICS[test];
   return ['run_id', 'threads', 'ok', 'disturbed', 'clock_skew_s', ...Object.keys(NOISE_BOUNDS), ...shown.flatMap((m) => [m, `${m}${RESOLUTION_SUFFIX}`])];
+}
+
+/**
+ * The period's `sysbench` rows: one select per test with that test's fields, in one request, and
+ * the rows merged in the order one select of them all answers (time, then series: the noise lines
+ * list systems in the order their first trial came).
+ */
+async function readRows(store: Store, where: Where, metrics: 'key' | 'all'): Promise<Row[]> {
+  const tests = await store.tagValues('sysbench', 'test', where.tags ? { tags: where.tags } : undefined);
+  const known = tests.filter(isTestName);
+  const other = tests.filter((t) => !isTestName(t));
+  const selections: Selection[] = known.map((t) => ({
+    measurement: 'sysbench',
+    where: { ...where, tags: { ...where.tags, test: t } },
+    fields: reportFields(metrics, t),
+  }));
+  if (other.length > 0)
+    selections.push({ measurement: 'sysbench', where: { ...where, tags: { ...where.tags, test: other } }, fields: reportFields(metrics, undefined) });
+  const parts = await store.selectMany(selections);
+  if (parts.length === 1) return parts[0]!;
+  return parts
+    .flat()
+    .map((r) => ({ ...r, key: seriesKey('sysbench', r.tags) }))
+    .sort(byTimeAndSeries);
 }
 
 export async function buildReport(o: BuildReportOptions): Promise<Report> {
@@ -280,12 +307,12 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
   // From one window (and a guest's history) before the period: a guest run early in it may have its
   // baseline runs and its own earlier runs before it.
   // Up to now: a result stamped in the future (a clock ahead) is nobody's latest.
-  const where = {
+  const where: Where = {
     from: sinceNs - BigInt(Math.round(windowMs + HISTORY_MS)) * 1_000_000n,
     to: BigInt(now.getTime()) * 1_000_000n,
     ...(o.group !== undefined ? { tags: { group: o.group } } : {}),
   };
-  const rows = sysbenchRows(await o.store.select({ measurement: 'sysbench', where, fields: reportFields(o.metrics ?? 'key') }));
+  const rows = sysbenchRows(await readRows(o.store, where, o.metrics ?? 'key'));
   const level = 0.95;
   const excludeDisturbed = o.excludeDisturbed === true;
   return {

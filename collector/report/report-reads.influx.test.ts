@@ -5,7 +5,10 @@
 // another path through it: a guest with no baseline run in its window, a group with one guest
 // and no baseline agent, disturbed trials (kept and left out), a failed trial, a result stamped
 // with a wrong clock, noise signals, two thread counts, history before the period, a result
-// stamped after `now`, every metric and the key ones, one group and all.
+// stamped after `now`, every metric and the key ones, one group and all, and a test the report
+// has no sections for. Each test is read with its own fields (one select per test, merged):
+// mutations tried — the other tests' select left out, the selects concatenated instead of merged
+// in time — each fails it.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
@@ -92,6 +95,20 @@ beforeAll(async () => {
     // A guest that ran only long after the baseline's last run: no baseline run within its window.
     ...run({ agent: 'vm-late', group: 'lab', role: 'guest', virt: 'kvm', test: 'mutex', metric: 'total_time_s', level: 0.05, startNs: NOW_NS + 3n * HOUR }),
     ...run({ agent: 'vm-late', group: 'lab', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec', level: 700, startNs: NOW_NS - 1n * HOUR }),
+    // A test the report has no sections for (written around the collector, whose bounds allow only
+    // sysbench's tests): its trials count in the noise lines, and it starts after the others but
+    // before vm-late, so the lines' order says whether the per-test reads were merged in time.
+    ...run({
+      agent: 'odd',
+      group: 'lab',
+      role: 'guest',
+      virt: 'kvm',
+      test: 'stress-ng',
+      metric: 'bogo_ops',
+      level: 5,
+      startNs: NOW_NS - 40n * HOUR,
+      extra: { steal_pct: 3 },
+    }),
     // A group of one guest and no baseline agent.
     ...series({ agent: 'lonely', group: 'solo', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec', level: 800 }),
   ];
@@ -139,6 +156,8 @@ describe('report reads only the fields it shows', () => {
         expect(fast.noise.find((n) => n.agent === 'vm1')?.disturbed).toBeGreaterThan(0);
         expect(fast.noise.find((n) => n.agent === 'vm1')?.medianContentionPct).not.toBeNull();
         expect(fast.sections.some((s) => s.threads === 4)).toBe(true);
+        expect(fast.noise.find((n) => n.agent === 'odd')?.medianStealPct).toBe(3);
+        expect(fast.noise.findIndex((n) => n.agent === 'odd')).toBeLessThan(fast.noise.findIndex((n) => n.agent === 'vm-late'));
         expect(results.some((r) => r.system.agent === 'vm1' && r.vsReference?.reason === 'no baseline run of this metric within the window')).toBe(true);
       } else {
         expect(results.every((r) => r.vsReference?.reason === 'no baseline agent in this group')).toBe(true);
