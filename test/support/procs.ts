@@ -1,6 +1,7 @@
 // Real processes for the fault-injection tests: the built collector (dist/cli/main.js), the
 // load agent and the append loop (plain .mjs over dist/), and InfluxDB queries for the counts.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { influxClient } from '../../collector/influx/client.js';
 import { MAIN } from './cli.js';
@@ -99,7 +100,8 @@ export interface CollectorProc extends Proc {
 /** The real collector command; resolves once it printed its address. */
 export async function startCollectorProc(args: string[]): Promise<CollectorProc> {
   const p = spawnProc([MAIN, 'collector', '--log-level', 'info', ...args]);
-  const m = await p.waitFor(/listening on (\S+):(\d+)/, 30_000);
+  // No speed limit of its own: at load 23 a start took over 30 s (the test's own limit bounds it).
+  const m = await p.waitFor(/listening on (\S+):(\d+)/, 120_000);
   return { ...p, address: `${m[1]}:${m[2]}`, port: Number(m[2]) };
 }
 
@@ -182,3 +184,43 @@ export function lastJson(p: Proc, event: string): Record<string, unknown> | unde
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The state letter and parent pid of a /proc stat line (the name in parentheses may hold anything). */
+function statOf(path: string): { name: string; state: string; ppid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // gone meanwhile
+  }
+  const close = text.lastIndexOf(')');
+  const [state = '', ppid = ''] = text.slice(close + 2).split(' ');
+  return { name: text.slice(text.indexOf('(') + 1, close), state, ppid: Number(ppid) };
+}
+
+/**
+ * Runs `f` while process `pid` is stopped (SIGSTOP), then continues it. It waits until every
+ * thread is seen stopped: a thread stops only when its system call returns, so when `f` runs,
+ * none of the process's writes or fsyncs is in flight.
+ */
+export async function whileStopped<T>(pid: number, f: () => T): Promise<T> {
+  process.kill(pid, 'SIGSTOP');
+  try {
+    const stopped = () => readdirSync(`/proc/${pid}/task`).every((t) => ['T', 't', undefined].includes(statOf(`/proc/${pid}/task/${t}/stat`)?.state));
+    while (!stopped()) await sleep(5);
+    return f();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
+/** The pids of the running children of `pid` named `name` (their command name, as /proc gives it). */
+export function childrenNamed(pid: number, name: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      const s = statOf(`/proc/${d}/stat`);
+      return s?.ppid === pid && s.name === name && s.state !== 'Z';
+    })
+    .map(Number);
+}
