@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
-import { holdProxy, type HoldProxy } from '../support/hold-proxy.js';
+import { calculatorReads, holdProxy, type HoldProxy } from '../support/hold-proxy.js';
 import { query, sleep, startCollectorProc, startLoadAgent, stopProc, type CollectorProc } from '../support/procs.js';
 
 const BURST = Number(process.env.VO_BURST ?? 2000);
@@ -52,9 +52,6 @@ async function burst(c: CollectorProc, group: string, count: number): Promise<vo
 const burstCounts = (stored: number) => ({ sent: BURST, acknowledged: BURST, stored, spooled: 0, dropped: 0, rejected: 0, lost: 0, duplicated: 0 });
 
 const owedResults = async () => (await query(fx.influxd.url, 'SELECT "results" FROM "overhead_owed"')).reduce((n, r) => n + Number(r.results), 0);
-
-/** The calculators' reads of the results (collector/overhead/rows.ts querySysbench): holding them holds the overhead step. */
-const calculatorReads = (text: string) => text.includes('SELECT * FROM "sysbench" WHERE');
 
 /** A collector whose overhead step is held by a proxy in front of influxd: what it receives stays owed until it stops. */
 async function heldCollector(): Promise<{ c: CollectorProc; proxy: HoldProxy }> {

@@ -15,15 +15,12 @@ import { describe, expect, it } from 'vitest';
 import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
 import { Flooder, RUN_TRIALS } from '../support/flooder.js';
-import { holdProxy } from '../support/hold-proxy.js';
+import { calculatorReads, holdProxy } from '../support/hold-proxy.js';
 import { query, sleep, startCollectorProc, type CollectorProc } from '../support/procs.js';
 
 const FLOOD_MS = Number(process.env.VO_SHUTDOWN_FLOOD_SECONDS ?? 8) * 1000;
 const BOUND_S = 25;
 const fx = influxdFixture('vo-rel-shutdown-states-');
-
-/** The overhead step's reads of the results (as test/reliability/shutdown-burst.test.ts holds them). */
-const calculatorReads = (text: string) => text.includes('SELECT * FROM "sysbench" WHERE');
 
 const owedResults = async () => Number((await query(fx.influxd.url, 'SELECT sum("results") AS n FROM "overhead_owed"'))[0]?.n ?? 0);
 

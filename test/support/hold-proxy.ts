@@ -23,6 +23,13 @@ function decoded(s: string): string {
   }
 }
 
+/**
+ * The overhead step's reads of the results (collector/overhead/batch.ts, through the store's
+ * `sysbenchSelection`: `SELECT * FROM "sysbench" WHERE …`); the report reads named fields, so it
+ * is not held. A matcher for holdProxy: holding these holds the overhead step.
+ */
+export const calculatorReads = (text: string): boolean => text.includes('SELECT * FROM "sysbench" WHERE');
+
 /** `hold` sees the method, the path with its query string, and the body, all URL-decoded. */
 export async function holdProxy(target: string, hold: (text: string) => boolean): Promise<HoldProxy> {
   const to = new URL(target);
