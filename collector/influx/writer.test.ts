@@ -705,4 +705,29 @@ describe('overhead_owed markers (a result is never acked before its marker is st
     expect(s.influx.bodies()[0]!.slice(-2)).toEqual(['owed,agent=a 10_12', 'owed,agent=b 11']);
     expect(handed).toEqual([['10', '11', '12']]);
   });
+
+  // Issue 26: the policy of an encoded point comes from its stamp (or result), not from parsing its
+  // line; the marker, which has neither, from its own line.
+  it("stamped points go to their measurement's policy; the marker with the results, in the default one", async () => {
+    const s = marked();
+    const w = new BatchWriter(s.influx.post, {
+      log,
+      policyOf: (m) => (m === 'sysbench_interval' ? 'samples' : m === 'overhead_owed' ? undefined : m === 'sysbench' ? undefined : 'other'),
+      marker: (m) => ({ line: [...m.keys()].map((a) => `overhead_owed,agent=${a} ${m.get(a)!.join('_')}`).join('\n'), settle() {} }),
+    });
+    s.influx.answer = () => undefined;
+    const key = 'sysbench_interval,agent=a';
+    w.write({ line: `${key} v=1 1`, stamp: { measurement: 'sysbench_interval', agent: 'a', key, ts: '1', hash: 'h1' } }, () => {});
+    w.write({ ...resultPoint('2'), stamp: { measurement: 'sysbench', agent: 'a', key: 'sysbench', ts: '2', hash: 'h2' } }, () => {});
+    w.write(
+      { line: 'agent_status,agent=a state="ok" 3', stamp: { measurement: 'agent_status', agent: 'a', key: 'agent_status,agent=a', ts: '3', hash: 'h3' } },
+      () => {},
+    );
+    await settle();
+    expect(s.influx.requests.map((r) => [r.policy, r.body.split('\n')])).toEqual([
+      ['samples', [`${key} v=1 1`]],
+      [undefined, ['sysbench v=1 2', 'overhead_owed,agent=a 2']],
+      ['other', ['agent_status,agent=a state="ok" 3']],
+    ]);
+  });
 });
