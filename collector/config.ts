@@ -42,7 +42,7 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
     "equivalence margin in % for verdicts: '5' (all), 'lab=3' (a group), 'cpu=2' (a test), 'lab:fileio=10' (a test in a group); default: the table per test and metric (docs/overhead.md)",
   ),
   { name: 'batch-size', type: 'int', min: 1, help: 'points per InfluxDB write', default: '5000' },
-  { name: 'flush-interval', type: 'duration', help: 'longest wait before a partial batch is written', default: '50ms' },
+  { name: 'flush-interval', type: 'duration', help: 'wait before a partial batch takes a free write slot (0: at once)', default: '0ms' },
   { name: 'rate-limit', type: 'int', min: 1, help: 'messages per second per agent stream (burst 4x)', default: '5000' },
   {
     name: 'result-rate',

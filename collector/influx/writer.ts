@@ -116,7 +116,7 @@ export class BatchWriter extends EventEmitter {
   ) {
     super();
     this.batchSize = opts.batchSize ?? 5000;
-    this.flushMs = opts.flushMs ?? 50;
+    this.flushMs = opts.flushMs ?? 0;
     this.concurrency = opts.concurrency ?? 2;
     this.highWater = opts.highWater ?? 50_000;
   }
@@ -149,9 +149,11 @@ export class BatchWriter extends EventEmitter {
   private pendingInRequests = 0;
 
   /**
-   * Adaptive batching: with nothing in flight the queue goes at once (after this tick's
-   * messages joined it), so a lone agent is acked in one round trip; while a request is in
-   * flight a partial batch waits up to flushMs, so batches grow with the load.
+   * Adaptive batching: whenever a request slot is free the queue goes (after this tick's
+   * messages joined it); while every slot is busy the queue grows, so batches grow with the load
+   * on their own. flushMs (default 0) makes a partial batch wait that long for the second slot.
+   * It was 50 ms: in the ingest bench a lone agent's 256-record window split into two halves
+   * that alternated, each waiting the 50 ms with a slot free (ack p50 52 ms, 5 000 points/s).
    */
   private schedule(): void {
     if (this.timer || this.inFlight >= this.concurrency || this.queue.length === 0) return;
