@@ -129,6 +129,40 @@ describe('facts stored when they change', () => {
     ]);
   });
 
+  // Issue 26: a replayed spool's runs are all older than the agent's hello; a read per run was as
+  // many queries as the collector's writes in the ingest bench.
+  it("replayed runs read their agent's facts once and store what a read per run stored; its hello reads them again", async () => {
+    const store = new MemoryStore();
+    let requests = 0;
+    const counted: Store = { ...bind(store), select: (s) => (requests++, store.select(s)), selectMany: (s) => (requests++, store.selectMany(s)) };
+    const rec = new FactsRecorder(counted);
+    await rec.record([hello('p', T0), hello('p', T0 + 10n * HOUR, { ...FACTS, sysbench_version: '1.1.0' })]);
+    requests = 0;
+    // One run an hour, each in its own batch; the one at 4 h ran another sysbench.
+    for (let h = 1n; h <= 9n; h++) await rec.record([run('p', T0 + h * HOUR, `r${h}`, h === 4n ? '1.0.19' : '1.0.20')]);
+    expect(requests).toBe(1);
+    const stored = () => store.all('agent_info').map((p) => [Number((p.timeNs - T0) / (HOUR / 2n)) / 2, p.fields.sysbench_version]);
+    // By hand: 4 h differs from the 1.0.20 in force since 0 h; 5 h differs from the 4 h just written.
+    expect(stored()).toEqual([
+      [0, '1.0.20'],
+      [4, '1.0.19'],
+      [5, '1.0.20'],
+      [10, '1.1.0'],
+    ]);
+    // Another collector stores a change at 7.5 h; the agent's next hello here drops what was read.
+    await new FactsRecorder(bind(store)).record([run('p', T0 + 15n * (HOUR / 2n), 'elsewhere', '1.0.18')]);
+    await rec.record([hello('p', T0 + 11n * HOUR, { ...FACTS, sysbench_version: '1.1.0' })]);
+    await rec.record([run('p', T0 + 8n * HOUR, 'r8b', '1.0.20')]);
+    expect(stored()).toEqual([
+      [0, '1.0.20'],
+      [4, '1.0.19'],
+      [5, '1.0.20'],
+      [7.5, '1.0.18'],
+      [8, '1.0.20'],
+      [10, '1.1.0'],
+    ]);
+  });
+
   it('kept facts stay within the byte bound; an agent pushed out is read again, never stored twice', async () => {
     const store = new MemoryStore();
     const big = { ...FACTS, cpu_model: 'x'.repeat(256), kernel: 'k'.repeat(256), os: 'o'.repeat(256) };

@@ -25,6 +25,16 @@ interface Known extends FactsAtTime {
   tags: Readonly<Record<string, string>>;
 }
 
+/** An agent's stored facts from `from` on (none stored between `from` and the first of them), oldest first. */
+interface Timeline {
+  from: bigint;
+  points: Known[];
+}
+
+/** Bounds of the timelines kept: agents, and facts points of one agent (an agent whose facts flap is read each time). */
+const MAX_TIMELINES = 10_000;
+const MAX_TIMELINE_POINTS = 1_000;
+
 /** Default bound of the facts kept: ~1 KB an agent with ordinary facts, 24 KB at the bounds' largest. */
 export const DEFAULT_FACTS_CACHE_BYTES = 16 * 1024 * 1024;
 
@@ -57,6 +67,15 @@ export class FactsRecorder {
   private readonly groupsRead = new Set<string>();
   /** Rows read from the store since start (a test counts them). */
   rowsRead = 0;
+  /**
+   * Per agent: its stored facts from `from` on, complete when read, oldest first; kept in step
+   * with what this recorder writes. A replayed spool's runs are older than the agent's hello, so
+   * each needs the facts in force at its own time: one read per run was as many queries as
+   * the collector's writes in the ingest bench (issue 26); now the first replayed run reads the
+   * agent's facts from its time on, and the later ones use them. Dropped at the agent's hello
+   * (it may have written facts through another collector meanwhile), as history.ts does.
+   */
+  private readonly timelines = new Map<string, Timeline>();
 
   constructor(
     private readonly store: Store,
@@ -73,6 +92,7 @@ export class FactsRecorder {
     const byAgent = new Map<string, Observation[]>();
     for (const o of observations) {
       const k = agentKey(o.tags);
+      if ('hello' in o.facts) this.timelines.delete(k);
       const list = byAgent.get(k);
       if (list) list.push(o);
       else byAgent.set(k, [o]);
@@ -110,7 +130,21 @@ export class FactsRecorder {
         throw err;
       });
     for (const [k, v] of ends) this.keep(k, v);
+    for (const p of points) this.onTimeline(p);
     return points;
+  }
+
+  /** A point this recorder stored goes into its agent's timeline, in time order. */
+  private onTimeline(p: IPoint): void {
+    const tags = (p.tags ?? {}) as IdentityTags;
+    const line = this.timelines.get(agentKey(tags));
+    const timeNs = BigInt(String(p.timestamp));
+    if (!line || timeNs < line.from) return;
+    const entry: Known = { timeNs, facts: asStored(p), tags: { ...tags } };
+    let i = line.points.length;
+    while (i > 0 && line.points[i - 1]!.timeNs > timeNs) i--;
+    const same = i > 0 && line.points[i - 1]!.timeNs === timeNs && sameTags(line.points[i - 1]!.tags, tags);
+    line.points.splice(same ? i - 1 : i, same ? 1 : 0, entry); // a point at a stored one's series and time replaces it
   }
 
   /** Each agent's newest stored facts: those kept, the others read, with one read per group. */
@@ -149,16 +183,33 @@ export class FactsRecorder {
 
   /** The facts in force at `timeNs` for an observation older than the newest (a replayed run). */
   private async inForceAt(tags: IdentityTags, timeNs: bigint, written: readonly Known[]): Promise<Known | null> {
-    const [row] = await this.store.select({
-      measurement: 'agent_info',
-      where: { tags: { group: tags.group, agent: tags.agent }, to: timeNs },
-      fields: FACT_FIELDS,
-      newest: 1,
-    });
-    this.rowsRead += row ? 1 : 0;
-    let best: Known | null = row ? { timeNs: row.timeNs, facts: storedFacts(row.fields), tags: row.tags } : null;
+    const line = await this.timeline(tags, timeNs);
+    let best: Known | null = null;
+    for (const p of line.points) if (p.timeNs <= timeNs) best = p;
     for (const w of written) if (w.timeNs <= timeNs && (!best || w.timeNs >= best.timeNs)) best = w;
     return best;
+  }
+
+  /** The agent's facts from the one in force at `timeNs` on: kept, or read (one request). */
+  private async timeline(tags: IdentityTags, timeNs: bigint): Promise<Timeline> {
+    const k = agentKey(tags);
+    const kept = this.timelines.get(k);
+    if (kept && kept.from <= timeNs) return kept;
+    const where = { tags: { group: tags.group, agent: tags.agent } };
+    const [before, after] = await this.store.selectMany([
+      { measurement: 'agent_info', where: { ...where, to: timeNs }, fields: FACT_FIELDS, newest: 1 },
+      { measurement: 'agent_info', where: { ...where, after: timeNs }, fields: FACT_FIELDS },
+    ]);
+    this.rowsRead += before!.length + after!.length;
+    const points = [...before!, ...after!].map((r): Known => ({ timeNs: r.timeNs, facts: storedFacts(r.fields), tags: r.tags }));
+    // Nothing stored at or before timeNs: complete from the beginning.
+    const line: Timeline = { from: before![0]?.timeNs ?? -(2n ** 63n), points };
+    this.timelines.delete(k);
+    if (points.length <= MAX_TIMELINE_POINTS) {
+      if (this.timelines.size >= MAX_TIMELINES) this.timelines.delete(this.timelines.keys().next().value!);
+      this.timelines.set(k, line);
+    }
+    return line;
   }
 
   private remove(k: string): void {
@@ -171,6 +222,7 @@ export class FactsRecorder {
   /** No longer known: read again when it comes (its group too, as its entry may have been the only one). */
   private forget(k: string): void {
     this.remove(k);
+    this.timelines.delete(k);
     this.groupsRead.clear();
   }
 
