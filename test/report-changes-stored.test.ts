@@ -69,8 +69,8 @@ describe('report --changes from stored verdicts equals analysing every series (r
       [Number(T0 / 1_000_000n) - 3_600_000, 1],
       [Number((T0 + 30n * 6n * HOUR) / 1_000_000n), 0],
     ] as const) {
-      const fast = await changesReport({ influx, database: DB, store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs });
-      const slow = await changesReport({ influx, database: DB, store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs, recompute: true });
+      const fast = await changesReport({ store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs });
+      const slow = await changesReport({ store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs, recompute: true });
       expect(fast).toEqual(slow);
       expect(fast.map((s) => [s.key.agent, s.metric, s.runs, s.tooShort?.needed ?? null, s.changes.length])).toEqual(
         ['vm-new', 'vm-old', 'vm-shift', 'vm-steady'].flatMap((agent) =>
@@ -90,15 +90,13 @@ describe('report --changes from stored verdicts equals analysing every series (r
   it('bad input: a range with no data, and a database with none, give an empty report on both paths', async () => {
     // After every run (the first test stored a month): nothing in the range, nothing invented.
     const sinceMs = Date.now() + 86_400_000;
-    expect(await changesReport({ influx, database: DB, store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs })).toEqual([]);
-    expect(await changesReport({ influx, database: DB, store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs, recompute: true })).toEqual([]);
+    expect(await changesReport({ store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs })).toEqual([]);
+    expect(await changesReport({ store: influxStore({ url: fx.influxd.url, database: DB }), sinceMs, recompute: true })).toEqual([]);
     const empty = new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database: 'empty_changes' });
     await empty.createDatabase('empty_changes');
     for (const recompute of [false, true])
       expect(
         await changesReport({
-          influx: empty,
-          database: 'empty_changes',
           store: influxStore({ url: fx.influxd.url, database: 'empty_changes' }),
           sinceMs: 0,
           recompute,

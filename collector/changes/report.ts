@@ -1,14 +1,12 @@
 // `virt-overhead report --changes` and the change section of the HTML report: every overhead
 // series of the guests in scope, analysed by the same code the collector runs, listing its
-// change points (or why it has none: too few runs).
-import type { InfluxDB } from 'influx';
-import { eq } from '../../schema/influxql.js';
+// change points (or why it has none: too few runs). Read through the store (store/store.ts), so
+// what it decides is tested against the in-memory store (report.test.ts) and a real influxd
+// (test/report-changes-stored.test.ts) alike.
 import { inert } from '../../lib/inert.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
-import type { StoredRow } from '../influx/stored.js';
-import type { Store } from '../store/store.js';
+import type { FieldValue, Row, Selection, Store } from '../store/store.js';
 import { createChangeDetector, type ChangeDetectionOptions, type ChangeRecord, type GuestTestKey } from './index.js';
-import { guestWhere } from './series.js';
 
 export interface ChangeReportSeries {
   key: GuestTestKey;
@@ -22,9 +20,7 @@ export interface ChangeReportSeries {
 }
 
 export interface ChangeReportOptions {
-  influx: InfluxDB;
-  database: string;
-  /** The agents' facts, read for the window analysed (slow path). */
+  /** Where the collector's verdicts and change points, the overhead series and the agents' facts are read. */
   store: Store;
   group?: string;
   /** Only changes at or after this time are listed (the whole series is analysed). */
@@ -36,18 +32,28 @@ export interface ChangeReportOptions {
   recompute?: boolean;
 }
 
-/** The guest × test × profile keys with overhead points in the period. */
-async function guestKeys(influx: InfluxDB, database: string, group: string | undefined, sinceMs: number): Promise<GuestTestKey[]> {
-  const where = [`time >= ${BigInt(Math.floor(sinceMs)) * 1_000_000n}`, ...(group !== undefined ? [eq('group', group)] : [])].join(' AND ');
-  const res = (await influx.query(`SELECT last("overhead_pct") FROM "overhead" WHERE ${where} GROUP BY "group", "agent", "test", "profile"`, {
-    database,
-  })) as unknown as { groups(): Array<{ tags: Record<string, string> }> };
-  return res.groups().map((g) => ({ group: g.tags.group ?? '', agent: g.tags.agent ?? '', test: g.tags.test ?? '', profile: g.tags.profile ?? '' }));
+const GUEST_TAGS = ['group', 'agent', 'test', 'profile'] as const;
+
+const nsOf = (ms: number) => BigInt(Math.floor(ms)) * 1_000_000n;
+const isoOf = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
+const str = (v: FieldValue | undefined) => (typeof v === 'string' ? v : '');
+const inGroup = (group: string | undefined) => (group !== undefined ? { tags: { group } } : {});
+
+/** The guests' tests with an overhead point at or after `sinceNs`: the newest point of each. */
+function guestsSelection(group: string | undefined, sinceNs: bigint): Selection {
+  return { measurement: 'overhead', where: { ...inGroup(group), from: sinceNs }, fields: ['overhead_pct'], newest: 1, groupBy: GUEST_TAGS };
 }
 
+function guestOf(r: Row): GuestTestKey {
+  return { group: r.tags.group ?? '', agent: r.tags.agent ?? '', test: r.tags.test ?? '', profile: r.tags.profile ?? '' };
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const keyOf = (k: GuestTestKey) => JSON.stringify([k.group, k.agent, k.test, k.profile]);
-const byKey = (a: GuestTestKey, b: GuestTestKey) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);
-const bySeries = (a: ChangeReportSeries, b: ChangeReportSeries) => byKey(a.key, b.key) || (a.metric + a.baselineAgent < b.metric + b.baselineAgent ? -1 : 1);
+const byKey = (a: GuestTestKey, b: GuestTestKey) => byText(keyOf(a), keyOf(b));
+/** Guest, metric and baseline, then thread count: a total order, so both paths list series alike. */
+const bySeries = (a: ChangeReportSeries, b: ChangeReportSeries) =>
+  byKey(a.key, b.key) || byText(a.metric + a.baselineAgent, b.metric + b.baselineAgent) || (a.threads ?? 0) - (b.threads ?? 0);
 
 /** The slow path: the guests' series read and analysed here, by the code the collector runs. */
 async function analysed(opts: ChangeReportOptions, keys: readonly GuestTestKey[]): Promise<ChangeReportSeries[]> {
@@ -55,7 +61,7 @@ async function analysed(opts: ChangeReportOptions, keys: readonly GuestTestKey[]
     store: opts.store,
     ...(opts.detection ? { detection: opts.detection } : {}),
   });
-  const sinceNs = BigInt(Math.floor(opts.sinceMs)) * 1_000_000n;
+  const sinceNs = nsOf(opts.sinceMs);
   const out: ChangeReportSeries[] = [];
   for (const key of keys) {
     for (const a of await detector.analyse(key)) {
@@ -65,106 +71,71 @@ async function analysed(opts: ChangeReportOptions, keys: readonly GuestTestKey[]
         out.push({ ...base, tooShort: { needed: a.verdict.needed }, changes: [] });
         continue;
       }
-      const changes = a.verdict.changes
-        .filter((c) => c.timeNs >= sinceNs)
-        .map(({ timeNs, ...c }) => ({ time: new Date(Number(timeNs / 1_000_000n)).toISOString(), ...c }));
+      const changes = a.verdict.changes.filter((c) => c.timeNs >= sinceNs).map(({ timeNs, ...c }) => ({ time: isoOf(timeNs), ...c }));
       out.push({ ...base, changes });
     }
   }
   return out;
 }
 
-type Row = StoredRow & { time: { getNanoTime(): string } };
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
+/** A verdict's or change point's series: the guest's test, metric, baseline agent and threads. */
+const seriesOf = (r: Row) =>
+  JSON.stringify([...GUEST_TAGS.map((t) => r.tags[t] ?? ''), r.tags.metric ?? '', r.tags.baseline_agent ?? '', r.fields.threads ?? null]);
 
 /**
  * The fast path (issue 26): what the collector stored at its last analysis of each series
- * (`overhead_series`, `overhead_change`), two queries instead of analysing a year of every series.
- * Guests with overhead but no stored verdict (written before the collector stored them) are
- * analysed as by the slow path. test/report-changes-stored.test.ts holds the two paths equal.
+ * (`overhead_series`, `overhead_change`), read in one request instead of analysing a year of
+ * every series. Guests' tests with overhead in the period but no stored verdict (written before
+ * the collector stored them) are analysed as by the slow path. test/report-changes-stored.test.ts
+ * holds the two paths equal on a real influxd.
  */
 async function stored(opts: ChangeReportOptions): Promise<ChangeReportSeries[]> {
-  const { influx, database } = opts;
-  const sinceNs = BigInt(Math.floor(opts.sinceMs)) * 1_000_000n;
-  const inGroup = opts.group !== undefined ? ` WHERE ${eq('group', opts.group)}` : '';
-  const [verdicts, changes, series] = (await influx.query(
-    [
-      `SELECT * FROM "overhead_series"${inGroup}`,
-      `SELECT * FROM "overhead_change" WHERE time >= ${sinceNs}${opts.group !== undefined ? ` AND ${eq('group', opts.group)}` : ''}`,
-      `SHOW SERIES FROM "overhead"${inGroup}`,
-    ],
-    { database },
-  )) as unknown as [Row[], Row[], Array<{ key: string }>];
-  const seriesKey = (r: StoredRow) =>
-    JSON.stringify([str(r.group), str(r.agent), str(r.test), str(r.profile), str(r.metric), str(r.baseline_agent), r.threads ?? null]);
+  const sinceNs = nsOf(opts.sinceMs);
+  const [verdicts = [], changes = [], active = []] = await opts.store.selectMany([
+    { measurement: 'overhead_series', where: inGroup(opts.group) },
+    { measurement: 'overhead_change', where: { ...inGroup(opts.group), from: sinceNs } },
+    guestsSelection(opts.group, sinceNs),
+  ]);
+  // Oldest first (the store's order), so each series' change points are in time order.
   const changesOf = new Map<string, Row[]>();
-  for (const c of changes) changesOf.set(seriesKey(c), [...(changesOf.get(seriesKey(c)) ?? []), c]);
+  for (const c of changes) changesOf.set(seriesOf(c), [...(changesOf.get(seriesOf(c)) ?? []), c]);
   // A guest's test is listed when any of its series has a run in the period (as the slow path lists it).
-  const recent = new Set(verdicts.filter((v) => BigInt(str(v.last_ns) || '0') >= sinceNs).map((v) => keyOf(guestOf(v))));
+  const recent = new Set(verdicts.filter((v) => BigInt(str(v.fields.last_ns) || '0') >= sinceNs).map((v) => keyOf(guestOf(v))));
   const out: ChangeReportSeries[] = [];
   for (const v of verdicts) {
     const key = guestOf(v);
-    if (!recent.has(keyOf(key)) || (opts.metrics && !opts.metrics.includes(str(v.metric)))) continue;
+    const metric = v.tags.metric ?? '';
+    if (!recent.has(keyOf(key)) || (opts.metrics && !opts.metrics.includes(metric))) continue;
     const base = {
       key,
-      metric: str(v.metric),
-      baselineAgent: str(v.baseline_agent),
-      threads: typeof v.threads === 'number' ? v.threads : null,
-      runs: Number(v.runs),
+      metric,
+      baselineAgent: v.tags.baseline_agent ?? '',
+      threads: typeof v.fields.threads === 'number' ? v.fields.threads : null,
+      runs: Number(v.fields.runs),
     };
-    if (v.status === 'too-short') {
-      out.push({ ...base, tooShort: { needed: Number(v.needed) }, changes: [] });
+    if (v.fields.status === 'too-short') {
+      out.push({ ...base, tooShort: { needed: Number(v.fields.needed) }, changes: [] });
       continue;
     }
-    const list = (changesOf.get(seriesKey(v)) ?? []).sort((a, b) => (BigInt(a.time.getNanoTime()) < BigInt(b.time.getNanoTime()) ? -1 : 1));
-    out.push({ ...base, changes: list.map(changeOf) });
+    out.push({ ...base, changes: (changesOf.get(seriesOf(v)) ?? []).map(changeOf) });
   }
-  // Guests with overhead the collector has not analysed since it stores verdicts (the index says
-  // which series exist): those with a point in the period are analysed here.
+  // Guests' tests with overhead in the period the collector has not analysed since it stores verdicts.
   const known = new Set(verdicts.map((v) => keyOf(guestOf(v))));
-  const missing = new Map<string, GuestTestKey>();
-  for (const { key } of series) {
-    const g = guestOf(seriesTags(key));
-    if (!known.has(keyOf(g))) missing.set(keyOf(g), g);
-  }
-  const due: GuestTestKey[] = [];
-  for (const g of missing.values()) {
-    const n = (await influx.query(`SELECT count("overhead_pct") FROM "overhead" WHERE ${guestWhere(g)} AND time >= ${sinceNs}`, {
-      database,
-    })) as unknown as unknown[];
-    if (n.length > 0) due.push(g);
-  }
+  const due = active.map(guestOf).filter((g) => !known.has(keyOf(g)));
   return [...out, ...(due.length ? await analysed(opts, due) : [])].sort(bySeries);
-}
-
-/** The tags of a series key as SHOW SERIES prints it (`overhead,agent=a\,b,group=g`). */
-function seriesTags(key: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of key.split(/(?<!\\),/).slice(1)) {
-    const at = pair.search(/(?<!\\)=/);
-    out[unescapeTag(pair.slice(0, at))] = unescapeTag(pair.slice(at + 1));
-  }
-  return out;
-}
-
-const unescapeTag = (s: string) => s.replace(/\\([,= \\])/g, '$1');
-
-function guestOf(r: StoredRow): GuestTestKey {
-  return { group: str(r.group), agent: str(r.agent), test: str(r.test), profile: str(r.profile) };
 }
 
 /** A stored change point as the analysis returns it: every tag (absent ones ''), its fields but the series' threads. */
 function changeOf(r: Row): ChangeReportSeries['changes'][number] {
-  const tags: Record<string, string> = {};
-  for (const t of MEASUREMENTS.overhead_change.tags) tags[t] = str(r[t]);
-  const fields: Record<string, number | string | boolean> = {};
-  for (const [k, v] of Object.entries(r)) if (k !== 'time' && k !== 'threads' && !(k in tags) && v !== null) fields[k] = v as number | string | boolean;
-  return { time: new Date(Number(BigInt(r.time.getNanoTime()) / 1_000_000n)).toISOString(), tags, fields };
+  const tags = Object.fromEntries(MEASUREMENTS.overhead_change.tags.map((t) => [t, r.tags[t] ?? '']));
+  const { threads: _threads, ...fields } = r.fields;
+  return { time: isoOf(r.timeNs), tags, fields };
 }
 
 export async function changesReport(opts: ChangeReportOptions): Promise<ChangeReportSeries[]> {
   if (!opts.recompute) return stored(opts);
-  return (await analysed(opts, await guestKeys(opts.influx, opts.database, opts.group, opts.sinceMs))).sort(bySeries);
+  const guests = (await opts.store.select(guestsSelection(opts.group, nsOf(opts.sinceMs)))).map(guestOf);
+  return (await analysed(opts, guests)).sort(bySeries);
 }
 
 const f1 = (v: unknown) => (typeof v === 'number' ? (v >= 0 ? '+' : '') + v.toFixed(1) : '?');

@@ -98,7 +98,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
   const now = o.now ?? new Date();
   const sinceAt = now.getTime() - o.sinceMs;
   const group = o.group ?? null;
-  const scope = { influx: o.influx, database: o.database, ...(o.group !== undefined ? { group: o.group } : {}) };
+  const scope = o.group !== undefined ? { group: o.group } : {};
   const base = { database: o.database, group, since: iso(sinceAt), generatedAt: now.toISOString() };
   if (kind === 'compare') {
     if (!o.variants || o.group === undefined) throw new Error('buildDocument: compare needs two variants and a group');
