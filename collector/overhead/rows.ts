@@ -45,7 +45,7 @@ function nanoTime(row: RawRow): bigint {
  */
 export async function querySysbench(influx: InfluxDB, database: string, where: string): Promise<SysbenchRow[]> {
   const rows = (await influx.query(`SELECT * FROM "sysbench" WHERE ${where}`, { database })) as unknown as RawRow[];
-  return rows.filter((r) => typeof r.clock_skew_s !== 'number').map((r) => sysbenchRow(nanoTime(r), r, r));
+  return rows.filter((r) => typeof r.clock_skew_s !== 'number').map((r) => sysbenchRow(nanoTime(r), typedTags(r), r));
 }
 
 /** The `sysbench` rows a store holds where `where` says (the calculators on the store), typed and left out as querySysbench's. */
@@ -60,16 +60,25 @@ export function sysbenchSelection(where: Where): Selection {
 
 /** Store rows of `sysbench` typed, those stamped with a wrong clock left out (as querySysbench). */
 export function sysbenchRows(rows: readonly Row[]): SysbenchRow[] {
-  return rows.filter((r) => typeof r.fields.clock_skew_s !== 'number').map((r) => sysbenchRow(r.timeNs, r.tags, r.fields));
+  // The store's rows of one series share one tags object: typed once per series, not per row
+  // (a year of a fleet's trials is hundreds of thousands of rows and a few thousand series).
+  const typed = new Map<object, Record<string, string>>();
+  const tagsOf = (r: Row) => typed.get(r.tags) ?? typed.set(r.tags, typedTags(r.tags)).get(r.tags)!;
+  return rows.filter((r) => typeof r.fields.clock_skew_s !== 'number').map((r) => sysbenchRow(r.timeNs, tagsOf(r), r.fields));
 }
 
-function sysbenchRow(timeNs: bigint, rowTags: Readonly<Record<string, unknown>>, fields: Readonly<Record<string, unknown>>): SysbenchRow {
+function typedTags(rowTags: Readonly<Record<string, unknown>>): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const t of SYSBENCH_TAGS) tags[t] = typeof rowTags[t] === 'string' ? (rowTags[t] as string) : '';
+  return tags;
+}
+
+function sysbenchRow(timeNs: bigint, tags: Record<string, string>, fields: Readonly<Record<string, unknown>>): SysbenchRow {
   const values: Partial<Record<ResultField, number>> = {};
   const resolution: Partial<Record<ResultField, number>> = {};
   const noise: TrialNoise = {};
-  for (const [k, v] of Object.entries(fields)) {
+  for (const k in fields) {
+    const v = fields[k];
     if (typeof v !== 'number' || k === 'trial' || k === 'threads') continue;
     if (k in NOISE_BOUNDS) noise[k as NoiseField] = v;
     else if (k.endsWith(RESOLUTION_SUFFIX)) resolution[k.slice(0, -RESOLUTION_SUFFIX.length) as ResultField] = v;
