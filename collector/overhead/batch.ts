@@ -47,8 +47,8 @@ export interface BatchContext {
 const CLUSTER_GAP_NS = 2n * 86_400_000_000_000n;
 /** And no range spans more than this, so one read stays a few days of a group. */
 const CLUSTER_SPAN_NS = 7n * 86_400_000_000_000n;
-/** Up to this many agents are named in a query; more read the whole group (a tick, a baseline run). */
-const MAX_NAMED_AGENTS = 40;
+/** Guests computed together: their trials are read in one query naming them (one chunk's rows in memory at once). */
+export const AGENTS_PER_READ = 40;
 
 const OVERHEAD_TAGS: readonly string[] = MEASUREMENTS.overhead.tags;
 
@@ -67,9 +67,9 @@ export function clusters(times: readonly bigint[], gap = CLUSTER_GAP_NS, span = 
   return out;
 }
 
-/** The agents named, or (null) every agent of the group. */
-function agentFilter(agents: ReadonlySet<string> | null): { agent?: TagMatch } {
-  return agents ? { agent: [...agents].sort() } : {};
+/** The agents named. */
+function agentFilter(agents: ReadonlySet<string>): { agent: TagMatch } {
+  return { agent: [...agents].sort() };
 }
 
 interface Computed {
@@ -86,8 +86,6 @@ interface Computed {
  */
 export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Promise<number> {
   const { store, windowNs } = ctx;
-  const historyNs = BigInt(HISTORY_MS) * 1_000_000n;
-  const matches = (r: SysbenchRow) => r.ok && r.threads === work.threads;
   const base = { group: work.group, test: work.test, profile: work.profile };
   let written = 0;
   let firstError: Error | null = null;
@@ -95,87 +93,118 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
     try {
       const runsHere = work.runs.filter((r) => r.anchorNs >= lo && r.anchorNs <= hi);
       const anchorsHere = work.baselineAnchors.filter((t) => t >= lo && t <= hi);
-      // A baseline result concerns every guest of the group; a guest's results only its own runs.
-      const named = anchorsHere.length === 0 && runsHere.length <= MAX_NAMED_AGENTS ? new Set(runsHere.map((r) => r.agent)) : null;
-      // Two windows: a run found near a baseline result is read within the window of its own trials,
-      // as alone; and each run's history before it (the guest's spread: compute.ts historyBefore).
-      const guestRows = (
-        await selectSysbench(store, { tags: { ...base, role: 'guest', ...agentFilter(named) }, from: lo - 2n * windowNs - historyNs, to: hi + 2n * windowNs })
-      ).filter(matches);
-      // Indexed once (issue 23 item 4): by agent and run, by agent and variant in time order, and
-      // the whole read in time order. Filtering every row for every run made a batch cost
-      // runs × rows, and under a flood each batch blocked the event loop for seconds.
-      const index = indexRows(guestRows);
-
-      // The runs: those named, then those near a baseline result (keyed as computing them alone would).
-      const refs = new Map<string, RunRef>();
-      for (const r of runsHere) if (!refs.has(`${r.agent}\0${r.runId}`)) refs.set(`${r.agent}\0${r.runId}`, r);
-      for (const b of anchorsHere) {
-        const near = new Map<string, RunRef>();
-        for (const row of within(index.byTime, b - windowNs, b + windowNs)) {
-          const k = `${row.tags.agent}\0${row.runId}`;
-          const prev = near.get(k);
-          if (!prev || row.timeNs < prev.anchorNs) near.set(k, { agent: row.tags.agent!, runId: row.runId, anchorNs: row.timeNs });
+      // A baseline result concerns every guest of the group with a run near it; a guest's results
+      // only its own runs. Computed AGENTS_PER_READ guests at a time (issue 26): a whole group's
+      // weeks of trials read at once held a 100-guest group's ~20 000 rows, ten times that for
+      // a group of 1 000, where a chunk of guests holds only its own.
+      const named = runsHere.map((r) => r.agent);
+      const near = anchorsHere.length
+        ? await store.tagValues('sysbench', 'agent', { tags: { ...base, role: 'guest' }, from: lo - windowNs, to: hi + windowNs })
+        : [];
+      const agents = [...new Set([...named, ...near])].sort();
+      for (let i = 0; i < agents.length; i += AGENTS_PER_READ) {
+        const chunk = new Set(agents.slice(i, i + AGENTS_PER_READ));
+        try {
+          const runs = runsHere.filter((r) => chunk.has(r.agent));
+          written += await computeAgents(work, ctx, chunk, runs, anchorsHere, [lo, hi]);
+        } catch (err) {
+          firstError ??= err instanceof Error ? err : new Error(String(err));
         }
-        for (const [k, r] of near) if (!refs.has(k)) refs.set(k, r);
       }
-      const computed: Computed[] = [];
-      for (const run of refs.values()) {
-        const ofRun = index.byRun.get(`${run.agent}\0${run.runId}`) ?? [];
-        const trials = ofRun.filter((r) => r.timeNs >= run.anchorNs - windowNs && r.timeNs <= run.anchorNs + windowNs);
-        if (trials.length === 0) continue;
-        const startNs = minTime(trials);
-        const variant = trials.find((r) => r.timeNs === startNs)!.tags.variant ?? '';
-        const ofVariant = index.byVariant.get(`${run.agent}\0${variant}`) ?? [];
-        const history = within(ofVariant, startNs - historyNs, startNs - 1n);
-        computed.push({ run, startNs, trials, history });
-      }
-      if (computed.length === 0) continue;
-
-      const firstStart = computed.reduce((m, c) => (c.startNs < m ? c.startNs : m), computed[0]!.startNs);
-      const lastStart = computed.reduce((m, c) => (c.startNs > m ? c.startNs : m), computed[0]!.startNs);
-      const lastTrial = computed.reduce((m, c) => (maxTime(c.trials) > m ? maxTime(c.trials) : m), lastStart);
-      const agents = new Set(computed.map((c) => c.run.agent));
-      // The baseline's trials and the stored points around the runs: one request.
-      const [baselineAnswer, stored] = await store.selectMany([
-        sysbenchSelection({ tags: { ...base, role: 'baseline' }, from: firstStart - windowNs, to: lastStart + windowNs }),
-        {
-          measurement: 'overhead',
-          where: { tags: { ...base, ...agentFilter(agents.size <= MAX_NAMED_AGENTS ? agents : null) }, from: firstStart, to: lastTrial },
-        },
-      ]);
-      const baselineRows = byTime(sysbenchRows(baselineAnswer!).filter(matches));
-      const storedAt = groupBy(stored!, (row) => `${row.tags.agent ?? ''}\0${row.timeNs}`);
-
-      const toWrite: StorePoint[] = [];
-      const deletes: Array<{ tags: Record<string, string>; at: bigint }> = [];
-      for (const c of computed) {
-        const series = { ...base, agent: c.run.agent };
-        const baseline = within(baselineRows, c.startNs - windowNs, c.startNs + windowNs);
-        const points = runPoints(c, baseline, work.threads, ctx);
-        // A run whose trials arrived out of order was first stamped with a later trial's time: those points go.
-        for (const t of new Set(c.trials.map((r) => r.timeNs).filter((t) => t !== c.startNs))) {
-          const stale = (storedAt.get(`${c.run.agent}\0${t}`) ?? []).some(
-            (row) => row.fields.run_id === c.run.runId && (row.fields.threads ?? null) === work.threads,
-          );
-          if (stale) deletes.push({ tags: series, at: t });
-        }
-        const here = storedAt.get(`${c.run.agent}\0${c.startNs}`) ?? [];
-        if (!here.every((row) => coveredBy(row, points, OVERHEAD_TAGS))) {
-          // Stored points hold fields (or a baseline agent) the new ones do not: replaced whole.
-          deletes.push({ tags: series, at: c.startNs });
-          toWrite.push(...points);
-        } else toWrite.push(...points.filter((p) => !here.some((row) => sameContent(row, p, OVERHEAD_TAGS))));
-      }
-      for (const d of deletes) await store.delete('overhead', { tags: d.tags, from: d.at, to: d.at });
-      for (let i = 0; i < toWrite.length; i += 5000) await store.write(toWrite.slice(i, i + 5000));
-      written += toWrite.length;
     } catch (err) {
       firstError ??= err instanceof Error ? err : new Error(String(err));
     }
   }
   if (firstError) throw firstError;
   return written;
+}
+
+/**
+ * The runs of `agents` (a chunk of the group's guests) in one time range of `work`: those named
+ * (`runs`) and those near a baseline result (`anchors`). Three reads: the agents' trials, then the
+ * baseline's trials and the stored points around the runs in one request. Returns points written.
+ */
+async function computeAgents(
+  work: SeriesWork,
+  ctx: BatchContext,
+  agents: ReadonlySet<string>,
+  runs: readonly RunRef[],
+  anchors: readonly bigint[],
+  [lo, hi]: [bigint, bigint],
+): Promise<number> {
+  const { store, windowNs } = ctx;
+  const historyNs = BigInt(HISTORY_MS) * 1_000_000n;
+  const matches = (r: SysbenchRow) => r.ok && r.threads === work.threads;
+  const base = { group: work.group, test: work.test, profile: work.profile };
+  // Two windows: a run found near a baseline result is read within the window of its own trials,
+  // as alone; and each run's history before it (the guest's spread: compute.ts historyBefore).
+  const guestRows = (
+    await selectSysbench(store, { tags: { ...base, role: 'guest', ...agentFilter(agents) }, from: lo - 2n * windowNs - historyNs, to: hi + 2n * windowNs })
+  ).filter(matches);
+  // Indexed once (issue 23 item 4): by agent and run, by agent and variant in time order, and
+  // the whole read in time order. Filtering every row for every run made a batch cost
+  // runs × rows, and under a flood each batch blocked the event loop for seconds.
+  const index = indexRows(guestRows);
+
+  // The runs: those named, then those near a baseline result (keyed as computing them alone would).
+  const refs = new Map<string, RunRef>();
+  for (const r of runs) if (!refs.has(`${r.agent}\0${r.runId}`)) refs.set(`${r.agent}\0${r.runId}`, r);
+  for (const b of anchors) {
+    const near = new Map<string, RunRef>();
+    for (const row of within(index.byTime, b - windowNs, b + windowNs)) {
+      const k = `${row.tags.agent}\0${row.runId}`;
+      const prev = near.get(k);
+      if (!prev || row.timeNs < prev.anchorNs) near.set(k, { agent: row.tags.agent!, runId: row.runId, anchorNs: row.timeNs });
+    }
+    for (const [k, r] of near) if (!refs.has(k)) refs.set(k, r);
+  }
+  const computed: Computed[] = [];
+  for (const run of refs.values()) {
+    const ofRun = index.byRun.get(`${run.agent}\0${run.runId}`) ?? [];
+    const trials = ofRun.filter((r) => r.timeNs >= run.anchorNs - windowNs && r.timeNs <= run.anchorNs + windowNs);
+    if (trials.length === 0) continue;
+    const startNs = minTime(trials);
+    const variant = trials.find((r) => r.timeNs === startNs)!.tags.variant ?? '';
+    const ofVariant = index.byVariant.get(`${run.agent}\0${variant}`) ?? [];
+    const history = within(ofVariant, startNs - historyNs, startNs - 1n);
+    computed.push({ run, startNs, trials, history });
+  }
+  if (computed.length === 0) return 0;
+
+  const firstStart = computed.reduce((m, c) => (c.startNs < m ? c.startNs : m), computed[0]!.startNs);
+  const lastStart = computed.reduce((m, c) => (c.startNs > m ? c.startNs : m), computed[0]!.startNs);
+  const lastTrial = computed.reduce((m, c) => (maxTime(c.trials) > m ? maxTime(c.trials) : m), lastStart);
+  // The baseline's trials and the stored points around the runs: one request.
+  const [baselineAnswer, stored] = await store.selectMany([
+    sysbenchSelection({ tags: { ...base, role: 'baseline' }, from: firstStart - windowNs, to: lastStart + windowNs }),
+    { measurement: 'overhead', where: { tags: { ...base, ...agentFilter(new Set(computed.map((c) => c.run.agent))) }, from: firstStart, to: lastTrial } },
+  ]);
+  const baselineRows = byTime(sysbenchRows(baselineAnswer!).filter(matches));
+  const storedAt = groupBy(stored!, (row) => `${row.tags.agent ?? ''}\0${row.timeNs}`);
+
+  const toWrite: StorePoint[] = [];
+  const deletes: Array<{ tags: Record<string, string>; at: bigint }> = [];
+  for (const c of computed) {
+    const series = { ...base, agent: c.run.agent };
+    const baseline = within(baselineRows, c.startNs - windowNs, c.startNs + windowNs);
+    const points = runPoints(c, baseline, work.threads, ctx);
+    // A run whose trials arrived out of order was first stamped with a later trial's time: those points go.
+    for (const t of new Set(c.trials.map((r) => r.timeNs).filter((t) => t !== c.startNs))) {
+      const stale = (storedAt.get(`${c.run.agent}\0${t}`) ?? []).some(
+        (row) => row.fields.run_id === c.run.runId && (row.fields.threads ?? null) === work.threads,
+      );
+      if (stale) deletes.push({ tags: series, at: t });
+    }
+    const here = storedAt.get(`${c.run.agent}\0${c.startNs}`) ?? [];
+    if (!here.every((row) => coveredBy(row, points, OVERHEAD_TAGS))) {
+      // Stored points hold fields (or a baseline agent) the new ones do not: replaced whole.
+      deletes.push({ tags: series, at: c.startNs });
+      toWrite.push(...points);
+    } else toWrite.push(...points.filter((p) => !here.some((row) => sameContent(row, p, OVERHEAD_TAGS))));
+  }
+  for (const d of deletes) await store.delete('overhead', { tags: d.tags, from: d.at, to: d.at });
+  for (let i = 0; i < toWrite.length; i += 5000) await store.write(toWrite.slice(i, i + 5000));
+  return toWrite.length;
 }
 
 /** Rows grouped by key, each group in the order of `rows`. */

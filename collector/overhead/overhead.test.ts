@@ -13,6 +13,7 @@ import type { TrialSpec } from '../../test/support/sysbench-points.js';
 import { createOverheadCalculator } from './index.js';
 import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import { sysbenchRows } from './rows.js';
+import { AGENTS_PER_READ } from './batch.js';
 
 const REF = JSON.parse(readFileSync(join(import.meta.dirname, '../../lib/compare/reference.json'), 'utf8')) as Record<
   string,
@@ -203,5 +204,29 @@ describe('overhead calculator (in-memory store)', () => {
         expect(got[0]!.fields).toMatchObject(overheadFields(expected));
         expect(got[0]!.fields.n_guest).toBe(agent === 'a' ? 3 : 4);
       }
+  });
+  it('a baseline run near the runs of more guests than one read names: every run computed, each as computed alone', async () => {
+    // batch.ts computes a group AGENTS_PER_READ guests at a time (issue 26): a chunk lost or cut
+    // short at its edge, or the guests near a baseline result not listed, leaves runs without points.
+    const n = AGENTS_PER_READ + 5;
+    const guestRuns = (i: number) =>
+      [-3n, 3n].flatMap((h, k) =>
+        run({ agent: `vm${String(i).padStart(2, '0')}`, group: G, role: 'guest', test: 'cpu', runId: `g${i}-${k}` }, T0 + h * HOUR + BigInt(i) * MIN, [
+          50 + i,
+          55 - k,
+          45,
+        ]),
+      );
+    const base = baseline('b1', T0, [100, 110, 90]);
+    const alone = new MemoryStore();
+    await storeTrials(alone, base);
+    for (let i = 0; i < n; i++) await createOverheadCalculator({ store: alone }).onResultsWritten(await storeTrials(alone, guestRuns(i)));
+    const batch = new MemoryStore();
+    const calc = createOverheadCalculator({ store: batch });
+    for (let i = 0; i < n; i++) await calc.onResultsWritten(await storeTrials(batch, guestRuns(i)));
+    expect(batch.all('overhead')).toEqual([]); // no baseline yet
+    await calc.onResultsWritten(await storeTrials(batch, base));
+    expect(eps(batch)).toHaveLength(2 * n);
+    expect(batch.all('overhead')).toEqual(alone.all('overhead'));
   });
 });

@@ -6,6 +6,7 @@ import type { ResultField } from '../../schema/sysbench.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import type { Row, Selection, Store, Where } from '../store/store.js';
 import { NOISE_BOUNDS, type NoiseField, type TrialNoise } from '../../schema/noise.js';
+import { OVERHEAD_METRICS } from '../../schema/metrics.js';
 
 /** The tags of a `sysbench` point (schema/influx.ts). */
 export const SYSBENCH_TAGS = MEASUREMENTS.sysbench.tags;
@@ -48,14 +49,30 @@ export async function querySysbench(influx: InfluxDB, database: string, where: s
   return rows.filter((r) => typeof r.clock_skew_s !== 'number').map((r) => sysbenchRow(nanoTime(r), typedTags(r), r));
 }
 
-/** The `sysbench` rows a store holds where `where` says (the calculators on the store), typed and left out as querySysbench's. */
+/** The `sysbench` rows a store holds where `where` says, with the fields the calculators compare, typed and left out as querySysbench's. */
 export async function selectSysbench(store: Store, where: Where): Promise<SysbenchRow[]> {
   return sysbenchRows(await store.select(sysbenchSelection(where)));
 }
 
-/** The store selection of `sysbench` points where `where` says (for a batch of selects: selectMany). */
+/**
+ * The fields the calculators read of a trial (compute.ts, disturbed.ts, chain/): its run, thread
+ * count, state, flags and parent, and every compared metric with its printing step. Not its noise
+ * signals, ids, hashes or error text: `SELECT *` also answers every field any test ever wrote (as
+ * nulls), and a group's weeks of that were most of the collector's garbage (issue 26).
+ */
+export const COMPARED_FIELDS: readonly string[] = [
+  'run_id',
+  'threads',
+  'ok',
+  'disturbed',
+  'clock_skew_s',
+  'parent_agent',
+  ...OVERHEAD_METRICS.flatMap((m) => [m, `${m}${RESOLUTION_SUFFIX}`]),
+];
+
+/** The store selection of the fields the calculators compare (COMPARED_FIELDS) of `sysbench` points where `where` says (for a batch of selects: selectMany). */
 export function sysbenchSelection(where: Where): Selection {
-  return { measurement: 'sysbench', where };
+  return { measurement: 'sysbench', where, fields: COMPARED_FIELDS };
 }
 
 /** Store rows of `sysbench` typed, those stamped with a wrong clock left out (as querySysbench). */

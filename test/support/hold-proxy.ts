@@ -4,6 +4,8 @@
 // against how fast this machine computes. Closing it drops the held requests and refuses new ones.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { COMPARED_FIELDS } from '../../collector/overhead/rows.js';
+import { quoteIdent } from '../../schema/influxql.js';
 
 export interface HoldProxy {
   url: string;
@@ -25,10 +27,12 @@ function decoded(s: string): string {
 
 /**
  * The overhead step's reads of the results (collector/overhead/batch.ts, through the store's
- * `sysbenchSelection`: `SELECT * FROM "sysbench" WHERE …`); the report reads named fields, so it
- * is not held. A matcher for holdProxy: holding these holds the overhead step.
+ * `sysbenchSelection`: `SELECT <COMPARED_FIELDS> FROM "sysbench" WHERE …`) and the catch-up's pages
+ * (`SELECT * FROM "sysbench" WHERE …`); the report reads other fields, so it is not held. A matcher
+ * for holdProxy: holding these holds the overhead step.
  */
-export const calculatorReads = (text: string): boolean => text.includes('SELECT * FROM "sysbench" WHERE');
+const comparedSelect = `SELECT ${COMPARED_FIELDS.map(quoteIdent).join(', ')} FROM "sysbench" WHERE`;
+export const calculatorReads = (text: string): boolean => text.includes('SELECT * FROM "sysbench" WHERE') || text.includes(comparedSelect);
 
 /** `hold` sees the method, the path with its query string, and the body, all URL-decoded. */
 export async function holdProxy(target: string, hold: (text: string) => boolean): Promise<HoldProxy> {
