@@ -30,6 +30,7 @@ export const UNIT_TESTS = [
   'collector/influx/line.test.ts',
   'collector/influx/points.schema.test.ts',
   'collector/influx/writer.test.ts',
+  'collector/influx/http.test.ts', // a scripted HTTP server in-process on 127.0.0.1
   'collector/influx/history.newest.test.ts',
   'collector/owed.test.ts',
   'collector/pipeline.test.ts',

@@ -3,7 +3,7 @@
 // Credentials come from the URL's user:password@ as basic auth. Every failure is an
 // InfluxWriteError carrying the HTTP status (null: no answer), which the batch writer reads
 // to decide whether the data or the server is at fault.
-import { Agent } from 'undici';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 
 export interface InfluxTarget {
   /** Base URL, e.g. http://127.0.0.1:8086; user:password@ in it becomes basic auth. */
@@ -30,25 +30,35 @@ export class InfluxWriteError extends Error {
 }
 
 /**
- * Base URL without credentials, the basic-auth header the URL's user:password@ asks for, and the
- * request options (with `ca`: an undici dispatcher trusting it, since fetch takes no CA itself).
+ * Base URL without credentials, the basic-auth header the URL's user:password@ asks for, and an
+ * undici dispatcher trusting `ca` when given (the default one otherwise).
  */
-function endpointOf(target: InfluxTarget): { base: string; headers: Record<string, string>; init: RequestInit } {
+function endpointOf(target: InfluxTarget): { base: string; headers: Record<string, string>; dispatcher?: Dispatcher } {
   const u = new URL(target.url);
   const headers: Record<string, string> = {};
   if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-  const init = target.ca === undefined ? {} : ({ dispatcher: new Agent({ connect: { ca: target.ca } }) } as RequestInit);
-  return { base: `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`, headers, init };
+  return {
+    base: `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`,
+    headers,
+    ...(target.ca === undefined ? {} : { dispatcher: new Agent({ connect: { ca: target.ca } }) }),
+  };
 }
 
-async function request(url: string, init: RequestInit): Promise<Response> {
+/**
+ * One request with undici's own request(), not fetch(): in the ingest bench's profile fetch's
+ * WHATWG layers (Request/Response objects, web streams for the body) cost the collector about
+ * as much per request as writing the request itself (issue 26). Times out after 30 s.
+ */
+async function request(
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string; dispatcher?: Dispatcher },
+): Promise<{ status: number; text(): Promise<string>; discard(): Promise<void> }> {
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+    const res = await undiciRequest(url, { ...init, signal: AbortSignal.timeout(30_000) });
+    return { status: res.statusCode, text: () => res.body.text(), discard: () => res.body.dump() };
   } catch (err) {
-    throw new InfluxWriteError(
-      `InfluxDB did not answer: ${(err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message}`,
-      null,
-    );
+    const cause = (err as Error & { cause?: unknown }).cause;
+    throw new InfluxWriteError(`InfluxDB did not answer: ${cause ? String(cause) : (err as Error).message}`, null);
   }
 }
 
@@ -57,17 +67,18 @@ export type Post = (body: string, policy?: string) => Promise<void>;
 
 /** POSTs line protocol to InfluxDB 1.x's /write (also served by Enterprise and InfluxDB 3). */
 export function lineWriter(target: InfluxTarget): Post {
-  const { base, headers, init } = endpointOf(target);
+  const { base, headers, dispatcher } = endpointOf(target);
   const endpoint = `${base}/write?db=${encodeURIComponent(target.database)}&precision=n`;
+  const writeHeaders = { ...headers, 'content-type': 'text/plain; charset=utf-8' };
   return async (body, policy) => {
     const res = await request(policy === undefined ? endpoint : `${endpoint}&rp=${encodeURIComponent(policy)}`, {
-      ...init,
       method: 'POST',
-      headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' },
+      headers: writeHeaders,
       body,
+      dispatcher,
     });
     if (res.status === 204 || res.status === 200) {
-      await res.arrayBuffer();
+      await res.discard();
       return;
     }
     const text = (await res.text()).slice(0, 500);
@@ -80,13 +91,14 @@ export function lineWriter(target: InfluxTarget): Post {
  * strings: as JSON numbers they would lose their last digits (above 2^53).
  */
 export function rawQuery(target: InfluxTarget): RawQuery {
-  const { base, headers, init } = endpointOf(target);
+  const { base, headers, dispatcher } = endpointOf(target);
+  const queryHeaders = { ...headers, 'content-type': 'application/x-www-form-urlencoded' };
   return async (q) => {
     const res = await request(`${base}/query?db=${encodeURIComponent(target.database)}&epoch=ns`, {
-      ...init,
       method: 'POST',
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: queryHeaders,
       body: new URLSearchParams({ q }).toString(),
+      dispatcher,
     });
     const text = await res.text();
     // Status null (never 'permanent'): a failed check holds the batch, it never lets it through.

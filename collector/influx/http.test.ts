@@ -1,0 +1,91 @@
+// The collector's InfluxDB HTTP client (http.ts) against a scripted HTTP server on 127.0.0.1 in
+// this process (a real socket; the real influxd path is covered by store.influx.test.ts and the
+// system tier). What the batch writer relies on: a write resolves only on 204/200, every other
+// answer throws with its status (400 is the data's fault, the rest the server's), no answer
+// throws with status null; basic auth from the URL; query times kept exact as strings.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InfluxWriteError, lineWriter, rawQuery } from './http.js';
+
+interface Seen {
+  url: string;
+  authorization?: string;
+  body: string;
+}
+let server: Server;
+let base = '';
+const seen: Seen[] = [];
+/** The answer to the next request: status and body. */
+let answer: { status: number; body: string } = { status: 204, body: '' };
+
+beforeAll(async () => {
+  server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization, body });
+      res.statusCode = answer.status;
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const failure = async (p: Promise<unknown>): Promise<InfluxWriteError> => {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(InfluxWriteError);
+  return err as InfluxWriteError;
+};
+
+describe('lineWriter', () => {
+  it('posts the lines to /write with the policy and basic auth, and resolves on 204', async () => {
+    answer = { status: 204, body: '' };
+    const post = lineWriter({ url: `http://us%40er:p%3Ass@${base.slice(7)}`, database: 'd b' });
+    await post('m v=1 1\nm v=2 2', 'samples');
+    const last = seen.at(-1)!;
+    expect(last.url).toBe('/write?db=d%20b&precision=n&rp=samples');
+    expect(last.body).toBe('m v=1 1\nm v=2 2');
+    expect(Buffer.from(last.authorization!.replace(/^Basic /, ''), 'base64').toString()).toBe('us@er:p:ss');
+  });
+
+  it.each([400, 401, 404, 500, 503])('throws on %i with that status and what InfluxDB said', async (status) => {
+    answer = { status, body: `{"error":"refused ${status}"}` };
+    const err = await failure(lineWriter({ url: base, database: 'd' })('m v=1 1'));
+    expect(err.status).toBe(status);
+    expect(err.message).toBe(`InfluxDB answered ${status}: {"error":"refused ${status}"}`);
+  });
+
+  it('no answer (nothing listening) throws with status null', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const err = await failure(lineWriter({ url: `http://127.0.0.1:${port}`, database: 'd' })('m v=1 1'));
+    expect(err.status).toBeNull();
+    expect(err.message).toMatch(/^InfluxDB did not answer: .*ECONNREFUSED/);
+  });
+});
+
+describe('rawQuery', () => {
+  it('posts q, and keeps nanosecond times exact (as strings)', async () => {
+    answer = { status: 200, body: '{"results":[{"series":[{"name":"m","columns":["time","v"],"values":[[1767225600123456789,1.5]]}]}]}' };
+    const out = await rawQuery({ url: base, database: 'd' })('SELECT v FROM m');
+    expect(seen.at(-1)!.url).toBe('/query?db=d&epoch=ns');
+    expect(new URLSearchParams(seen.at(-1)!.body).get('q')).toBe('SELECT v FROM m');
+    expect(out.results![0]!.series![0]!.values).toEqual([['1767225600123456789', 1.5]]);
+  });
+
+  it('any status but 200 throws with status null (a failed check holds the batch, never lets it through)', async () => {
+    answer = { status: 400, body: 'bad query' };
+    const err = await failure(rawQuery({ url: base, database: 'd' })('SELEC'));
+    expect(err.status).toBeNull();
+    expect(err.message).toBe('InfluxDB answered 400 to a query: bad query');
+  });
+});
