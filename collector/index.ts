@@ -73,7 +73,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const computes = opts.overhead !== false;
   const listeners: WriteListener[] = [
     createFactsRecorder(store, log),
-    createClockRecorder(influx, database, log),
+    createClockRecorder(store, log),
     ...(computes
       ? [
           createOverheadCalculator({ store, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),

@@ -4,33 +4,27 @@
 // such hello is recorded in `agent_clock`, stamped by the collector's clock: `report` lists
 // the agents of its period whose clock was wrong (report/clocks.ts). A write listener that
 // records what was seen: never owed, a failure is logged.
-import type { InfluxDB } from 'influx';
 import type { Logger } from 'pino';
 import { clockOffsetSeconds, TIME_BOUNDS, wrongClock } from '../../schema/bounds.js';
 import type { WriteListener } from '../listener.js';
+import type { Store } from '../store/store.js';
 
-export function createClockRecorder(influx: InfluxDB, database: string, log: Logger): WriteListener {
+export function createClockRecorder(store: Store, log: Logger): WriteListener {
   return {
     name: 'recording wrong agent clocks',
     owed: false,
     async onHello(hello, tags, nowNs) {
       const offsetS = clockOffsetSeconds(hello.clock_ns, Number(nowNs / 1_000_000n));
       if (!wrongClock(offsetS)) return;
-      await influx
-        .writePoints(
-          [
-            {
-              measurement: 'agent_clock',
-              tags: { ...tags },
-              fields: { offset_s: offsetS, tolerance_s: TIME_BOUNDS.clockToleranceS },
-              timestamp: nowNs.toString(),
-            },
-          ],
+      await store
+        .write([
           {
-            database,
-            precision: 'n',
+            measurement: 'agent_clock',
+            tags: { ...tags },
+            fields: { offset_s: offsetS, tolerance_s: TIME_BOUNDS.clockToleranceS },
+            timestamp: nowNs.toString(),
           },
-        )
+        ])
         .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'writing agent_clock failed'));
     },
   };

@@ -1,8 +1,7 @@
 // The agents of a report's period whose clock was wrong at a connection (`agent_clock`, written
 // by the collector: health/clock.ts). Their results are stored flagged and compared with
 // nothing, so without this they would just be missing from the table.
-import type { InfluxDB } from 'influx';
-import { eq } from '../../schema/influxql.js';
+import type { Store } from '../store/store.js';
 
 export interface WrongClock {
   group: string;
@@ -12,14 +11,22 @@ export interface WrongClock {
   at: string;
 }
 
-export async function wrongClocks(influx: InfluxDB, database: string, sinceNs: bigint, group?: string): Promise<WrongClock[]> {
-  const where = [`time >= ${sinceNs}`, ...(group !== undefined ? [eq('group', group)] : [])].join(' AND ');
-  const res = (await influx.query(`SELECT last("offset_s") AS "offset_s" FROM "agent_clock" WHERE ${where} GROUP BY "group", "agent"`, {
-    database,
-  })) as unknown as { groups(): Array<{ tags: Record<string, string>; rows: Array<{ time: Date; offset_s: number }> }> };
-  return res
-    .groups()
-    .map((g) => ({ group: g.tags.group ?? '', agent: g.tags.agent ?? '', offsetS: g.rows[0]!.offset_s, at: new Date(g.rows[0]!.time).toISOString() }))
+/** Each agent's last wrong clock since `sinceNs` (of one group when given), by group and agent. */
+export async function wrongClocks(store: Store, sinceNs: bigint, group?: string): Promise<WrongClock[]> {
+  const rows = await store.select({
+    measurement: 'agent_clock',
+    where: { ...(group !== undefined ? { tags: { group } } : {}), from: sinceNs },
+    fields: ['offset_s'],
+    newest: 1,
+    groupBy: ['group', 'agent'],
+  });
+  return rows
+    .map((r) => ({
+      group: r.tags.group ?? '',
+      agent: r.tags.agent ?? '',
+      offsetS: Number(r.fields.offset_s),
+      at: new Date(Number(r.timeNs / 1_000_000n)).toISOString(),
+    }))
     .sort((a, b) => (a.group + a.agent < b.group + b.agent ? -1 : 1));
 }
 

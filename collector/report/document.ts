@@ -131,7 +131,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
       excludeDisturbed: o.excludeDisturbed,
     }),
     buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) }),
-    wrongClocks(o.influx, o.database, BigInt(sinceAt) * 1_000_000n, o.group),
+    wrongClocks(o.store, BigInt(sinceAt) * 1_000_000n, o.group),
   ]);
   return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };
 }

@@ -3,8 +3,9 @@
 // (test/support/memory-store.ts) and run against InfluxDB (influx.ts) unchanged. What a fleet
 // needs stays expressible (issue 26): a tag matched against a set of values (one read for many
 // agents) and several selects answered in one request (selectMany). On it: overhead
-// (overhead/batch.ts), facts (facts/), change points and `report --changes` (changes/); not yet:
-// health/clock.ts, report/clocks.ts, querySysbench (docs/DEVELOPING.md).
+// (overhead/batch.ts), facts (facts/), change points and `report --changes` (changes/), wrong
+// agent clocks (health/clock.ts, report/clocks.ts); not yet: report/facts.ts, report/page.ts,
+// report/results-table.ts and querySysbench (overhead/rows.ts, used by tests only) — docs/DEVELOPING.md.
 import type { Measurement } from '../../schema/influx.js';
 
 export type FieldValue = number | string | boolean;
