@@ -5,36 +5,26 @@
 // changed while it runs — and the next run refused. Also: `token add --reload` (SIGHUP by pid),
 // `health` over TLS, and what a wrong CA and an expired certificate are told. No guest needed
 // (the same on real guests: lab/debian-guest.test.ts).
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { influxdFixture } from './support/fixture.js';
 import { packageRoot } from '../lib/root.js';
-import { MAIN } from './support/cli.js';
+import { onceAgentArgs, runCli } from './support/cli.js';
 import { bundleWorkDir, freshRoot } from './support/install-root.js';
 import { query, startCollectorProc, stopProc, type CollectorProc } from './support/procs.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-enrol-'));
+const fx = influxdFixture('vo-enrol-');
+const dir = fx.dir;
 const p = (...parts: string[]) => join(dir, ...parts);
 const TOKENS = p('tokens.yaml');
-let influxd: InfluxdHandle;
 let collector: CollectorProc;
 let work: string;
 const procs: (CollectorProc | undefined)[] = [];
 
 /** The CLI as a process, asynchronously (the collector's answers arrive while it runs). */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 async function waitForLog(c: CollectorProc, re: RegExp, ms = 30_000): Promise<string> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
@@ -49,7 +39,6 @@ async function waitForLog(c: CollectorProc, re: RegExp, ms = 30_000): Promise<st
 
 beforeAll(async () => {
   work = bundleWorkDir('vo-enrol-bundle-');
-  influxd = await startInfluxd({ dir: p('influx') });
   for (const args of [
     ['cert', 'ca', '--dir', p('pki')],
     ['cert', 'collector', '--dir', p('pki'), '--name', 'localhost', '--name', '127.0.0.1'],
@@ -66,7 +55,7 @@ beforeAll(async () => {
     '--listen',
     '127.0.0.1:0',
     '--influx',
-    influxd.url,
+    fx.influxd.url,
     '--tokens',
     TOKENS,
     '--tls-cert',
@@ -79,8 +68,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of procs) await stopProc(c);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -116,29 +103,24 @@ function installAsPrinted(root: string, line: string) {
 
 /** One run of the installed agent, from the root's files (its config, token and CA), as its unit starts it. */
 function runInstalled(root: string, workdir: string) {
-  return cli([
-    'agent',
-    '--config',
-    join(root, 'etc/virt-overhead/agent.yaml'),
-    // The installed paths are the guest's (/etc/...): here they live under the root.
-    '--token-file',
-    join(root, 'etc/virt-overhead/token'),
-    '--tls-ca',
-    join(root, 'etc/virt-overhead/ca.pem'),
-    '--collector',
-    `localhost:${collector.port}`,
-    '--once',
-    '--profile',
-    'quick',
-    '--tests',
-    'cpu',
-    '--trials',
-    '1',
-    '--flush-timeout',
-    '8s',
-    '--workdir',
-    workdir,
-  ]);
+  return cli(
+    onceAgentArgs({
+      collector: `localhost:${collector.port}`,
+      tests: 'cpu',
+      workdir,
+      extra: [
+        '--config',
+        join(root, 'etc/virt-overhead/agent.yaml'),
+        // The installed paths are the guest's (/etc/...): here they live under the root.
+        '--token-file',
+        join(root, 'etc/virt-overhead/token'),
+        '--tls-ca',
+        join(root, 'etc/virt-overhead/ca.pem'),
+        '--flush-timeout',
+        '8s',
+      ],
+    }),
+  );
 }
 
 describe('enrolment: token add → install → results → revoke → refused', () => {
@@ -160,7 +142,7 @@ describe('enrolment: token add → install → results → revoke → refused', 
 
     const run1 = await runInstalled(root, p('work-a'));
     expect(run1.code, run1.stderr.slice(-2000)).toBe(0);
-    const stored = await query(influxd.url, `SELECT result_id, role FROM sysbench WHERE agent = 'guest-a' AND "group" = 'enrol'`);
+    const stored = await query(fx.influxd.url, `SELECT result_id, role FROM sysbench WHERE agent = 'guest-a' AND "group" = 'enrol'`);
     expect(stored.length).toBe(1);
     expect(stored[0]!.role).toBe('guest');
 
@@ -173,8 +155,8 @@ describe('enrolment: token add → install → results → revoke → refused', 
     const run2 = await runInstalled(root, p('work-a'));
     expect(run2.code).toBe(3); // not acknowledged within --flush-timeout: kept in the spool
     expect(run2.stderr).toMatch(/UNAUTHENTICATED/);
-    expect((await query(influxd.url, `SELECT result_id FROM sysbench WHERE agent = 'guest-a'`)).length).toBe(1);
-  });
+    expect((await query(fx.influxd.url, `SELECT result_id FROM sysbench WHERE agent = 'guest-a'`)).length).toBe(1);
+  }, 300_000); // an install and two agent runs (one waits out its 8-s flush): past 120 s at load 20
 
   it('token add --reload sends SIGHUP to the collector by pid; the new agent is let in at once', async () => {
     const r = await cli(['token', 'add', '--tokens', TOKENS, '--agent', 'guest-b', '--group', 'enrol', '--json', '--reload', '--pid', String(collector.pid)]);
@@ -188,7 +170,7 @@ describe('enrolment: token add → install → results → revoke → refused', 
     expect(installAsPrinted(root, b.install).status).toBe(0);
     const run = await runInstalled(root, p('work-b'));
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
-    expect((await query(influxd.url, `SELECT result_id FROM sysbench WHERE agent = 'guest-b'`)).length).toBe(1);
+    expect((await query(fx.influxd.url, `SELECT result_id FROM sysbench WHERE agent = 'guest-b'`)).length).toBe(1);
   });
 
   it('a duplicate token add is refused and changes nothing', async () => {
@@ -259,7 +241,7 @@ describe('health over TLS, and a wrong or expired certificate', () => {
       '--listen',
       '127.0.0.1:0',
       '--influx',
-      influxd.url,
+      fx.influxd.url,
       '--tls-cert',
       p('pki', 'expired.pem'),
       '--tls-key',
@@ -270,26 +252,16 @@ describe('health over TLS, and a wrong or expired certificate', () => {
     expect(h.code).toBe(1);
     expect(h.stderr).toContain('certificate has expired');
     expect(h.stderr).toContain("the collector's certificate (or its CA) has expired: renew it");
-    const agent = await cli([
-      'agent',
-      '--collector',
-      `localhost:${old.port}`,
-      '--tls-ca',
-      p('pki', 'ca.pem'),
-      '--once',
-      '--profile',
-      'quick',
-      '--tests',
-      'mutex',
-      '--trials',
-      '1',
-      '--flush-timeout',
-      '5s',
-      '--workdir',
-      p('work-expired'),
-    ]);
+    const agent = await cli(
+      onceAgentArgs({
+        collector: `localhost:${old.port}`,
+        tests: 'mutex',
+        workdir: p('work-expired'),
+        extra: ['--tls-ca', p('pki', 'ca.pem'), '--flush-timeout', '5s'],
+      }),
+    );
     expect(agent.code).toBe(3);
     expect(agent.stderr).toContain("the collector's certificate (or its CA) has expired");
     await stopProc(old);
-  });
+  }, 300_000); // openssl twice, a collector start, health and an agent run that waits out its 5-s flush: past 120 s at load 25
 });

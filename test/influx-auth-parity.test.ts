@@ -2,29 +2,19 @@
 // a real influxd with HTTPS (certificates from `virt-overhead cert`) and authentication on, the
 // real collector and agent as processes, then `report` reading it back with the same four
 // options; what a missing or wrong CA and the option pairs that cannot work are told.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { influxdFixture, influxPost } from './support/fixture.js';
 import { COLLECTOR_OPTIONS } from '../collector/config.js';
 import { COMMAND as REPORT } from '../cli/commands/report.js';
 import { COMMAND as LAB } from '../cli/commands/lab.js';
 import { COMMAND as QUICKSTART } from '../cli/commands/quickstart.js';
-import { onceAgentArgs, runCli, startCli, type CliResult } from './support/cli.js';
+import { onceAgentArgs, runCli, startCollectorCli, type CliResult } from './support/cli.js';
 
 const PASSWORD = 'p@rity:pw/1';
-const dir = mkdtempSync(join(tmpdir(), 'vo-influx-parity-'));
-const pki = join(dir, 'pki');
-const pwFile = join(dir, 'influx-password');
-const DB = 'vo_parity';
-let influxd: InfluxdHandle;
-let ca: string;
-/** The four options as an operator writes them. */
-let conn: string[];
-
-beforeAll(async () => {
+/** influxd with HTTPS (certificates from `virt-overhead cert`) and auth on, its first admin made. */
+const fx = influxdFixture('vo-influx-parity-', async () => {
   for (const args of [
     ['cert', 'ca', '--dir', pki],
     ['cert', 'collector', '--dir', pki, '--name', '127.0.0.1'],
@@ -34,25 +24,23 @@ beforeAll(async () => {
     if (r.code !== 0) throw new Error(`virt-overhead ${args.join(' ')}: ${r.stderr}`);
   }
   ca = readFileSync(join(pki, 'ca.pem'), 'utf8');
-  influxd = await startInfluxd({
-    dir: join(dir, 'influx'),
-    authEnabled: true,
-    tls: { cert: join(pki, 'collector.pem'), key: join(pki, 'collector.key'), ca },
-  });
-  expect(influxd.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-  // The first admin may be created without credentials; everything after needs them.
-  const create = await fetch(`${influxd.url}/query?q=${encodeURIComponent(`CREATE USER admin WITH PASSWORD '${PASSWORD}' WITH ALL PRIVILEGES`)}`, {
-    method: 'POST',
-    dispatcher: new Agent({ connect: { ca } }),
-  } as RequestInit);
-  expect(create.status).toBe(200);
-  writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
-  conn = ['--influx', influxd.url, '--influx-username', 'admin', '--influx-password-file', pwFile, '--influx-ca', join(pki, 'ca.pem')];
-}, 120_000);
+  return { authEnabled: true, tls: { cert: join(pki, 'collector.pem'), key: join(pki, 'collector.key'), ca }, adminPassword: PASSWORD };
+});
+const dir = fx.dir;
+const pki = join(dir, 'pki');
+const pwFile = join(dir, 'influx-password');
+const DB = 'vo_parity';
+let ca: string;
+/** The four options as an operator writes them. */
+let conn: string[];
 
-afterAll(async () => {
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
+beforeAll(async () => {
+  expect(fx.influxd.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  // The fixture made the first admin with PASSWORD over HTTPS: those credentials are let in, as the one admin.
+  const users = await influxPost(fx.influxd, 'SHOW USERS', { auth: { user: 'admin', password: PASSWORD }, ca });
+  expect(await users.json()).toEqual({ results: [{ statement_id: 0, series: [{ columns: ['user', 'admin'], values: [['admin', true]] }] }] });
+  writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
+  conn = ['--influx', fx.influxd.url, '--influx-username', 'admin', '--influx-password-file', pwFile, '--influx-ca', join(pki, 'ca.pem')];
 });
 
 describe('InfluxDB over HTTPS with a user: the same four options everywhere', () => {
@@ -65,16 +53,8 @@ describe('InfluxDB over HTTPS with a user: the same four options everywhere', ()
   });
 
   it('the collector writes an agent run through them and report reads it back; no password anywhere it prints', async () => {
-    const { child, done } = startCli(['collector', '--listen', '127.0.0.1:0', '--database', DB, ...conn]);
-    let out = '';
-    const address = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      void done.then((r) => reject(new Error(`collector exited ${r.code}: ${r.stderr}`)));
-    });
+    const collector = await startCollectorCli(['--listen', '127.0.0.1:0', '--database', DB, ...conn]);
+    const address = collector.address;
     // A baseline and a guest, so the report has an overhead row to read back.
     const agents: CliResult[] = [];
     for (const role of ['baseline', 'guest'])
@@ -83,10 +63,9 @@ describe('InfluxDB over HTTPS with a user: the same four options everywhere', ()
           onceAgentArgs({ collector: address, tests: 'mutex', trials: 1, role, agentId: `parity-${role}`, group: 'parity', workdir: join(dir, role) }),
         ),
       );
-    process.kill(child.pid!, 'SIGTERM');
-    const c: CliResult = await done;
+    const c = await collector.stop();
     for (const a of agents) expect(a.code, a.stderr.slice(-2000)).toBe(0);
-    expect(c.stderr).toContain(`"influx":"https://admin:***@127.0.0.1:${influxd.port}"`);
+    expect(c.stderr).toContain(`"influx":"https://admin:***@127.0.0.1:${fx.influxd.port}"`);
 
     const r = await runCli(['report', ...conn, '--database', DB, '--group', 'parity', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -109,11 +88,11 @@ describe('InfluxDB over HTTPS with a user: the same four options everywhere', ()
   it('bad input: a CA with a plain http URL, a file that is no certificate, --influx-ca or a user without --influx in the lab', async () => {
     const plain = await runCli(['report', '--influx', 'http://127.0.0.1:1', '--influx-ca', join(pki, 'ca.pem')]);
     expect([plain.code, plain.stderr]).toEqual([2, expect.stringContaining('--influx-ca needs an https:// --influx (http://127.0.0.1:1 is plain http')]);
-    const notPem = await runCli(['report', '--influx', influxd.url, '--influx-ca', pwFile]);
+    const notPem = await runCli(['report', '--influx', fx.influxd.url, '--influx-ca', pwFile]);
     expect([notPem.code, notPem.stderr]).toEqual([2, expect.stringContaining(`--influx-ca ${pwFile} holds no PEM certificate`)]);
     const lab = await runCli(['lab', '--collector', '127.0.0.1:50051', '--influx-ca', join(pki, 'ca.pem')]);
     expect([lab.code, lab.stderr]).toEqual([2, expect.stringContaining('--influx-ca need --influx')]);
-    const user = await runCli(['report', '--influx', influxd.url, '--influx-username', 'admin']);
+    const user = await runCli(['report', '--influx', fx.influxd.url, '--influx-username', 'admin']);
     expect([user.code, user.stderr]).toEqual([2, expect.stringContaining('--influx-username needs --influx-password-file')]);
   }, 60_000);
 });

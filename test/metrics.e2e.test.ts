@@ -4,18 +4,16 @@
 // prom-client, which only writes the format). Its numbers must be collector_stats' own: the
 // points written and failed equal the collector_stats point written after the scrape, and the
 // write histogram counts exactly the writes collector_stats counted, period by period.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxClient } from '../collector/influx/client.js';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { influxdFixture } from './support/fixture.js';
 import { onceAgentArgs, runCli, startCli, type CliResult } from './support/cli.js';
 
 const DB = 'vo_metrics';
-const dir = mkdtempSync(join(tmpdir(), 'vo-metrics-'));
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-metrics-');
+const dir = fx.dir;
 let collector: { metricsUrl: string; stop: () => Promise<CliResult> };
 
 interface Family {
@@ -36,17 +34,16 @@ async function scrape(): Promise<{ families: Map<string, Family>; text: string; 
 const value = (families: Map<string, Family>, name: string): number => Number(families.get(name)!.metrics[0]!.value);
 
 async function query(q: string): Promise<Array<Record<string, any>>> {
-  return (await influxClient(influxd.url, DB).query(q)) as unknown as Array<Record<string, any>>;
+  return (await influxClient(fx.influxd.url, DB).query(q)) as unknown as Array<Record<string, any>>;
 }
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir: join(dir, 'influx') });
   const { child, done } = startCli([
     'collector',
     '--listen',
     '127.0.0.1:0',
     '--influx',
-    influxd.url,
+    fx.influxd.url,
     '--database',
     DB,
     '--metrics-listen',
@@ -73,8 +70,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (collector) await collector.stop();
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('collector --metrics-listen', () => {
@@ -123,7 +118,7 @@ describe('collector --metrics-listen', () => {
   });
 
   it('a --metrics-listen that is not HOST:PORT is refused before anything starts (exit 2)', async () => {
-    const r = await runCli(['collector', '--influx', influxd.url, '--database', DB, '--metrics-listen', '127.0.0.1:notaport']);
+    const r = await runCli(['collector', '--influx', fx.influxd.url, '--database', DB, '--metrics-listen', '127.0.0.1:notaport']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--metrics-listen/);
   });

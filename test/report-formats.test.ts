@@ -6,20 +6,21 @@
 // csv module as an independent one), a kernel string holding a comma, quotes and a line break
 // intact; --fail-on's and an empty selection's exit codes are the process's own.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { influxdFixture } from './support/fixture.js';
 import { createOverheadCalculator } from '../collector/overhead/index.js';
 import { influxStore } from '../collector/store/influx.js';
 import { writeTrials, type TrialSpec } from './support/sysbench-points.js';
 import { runCli, type CliResult } from './support/cli.js';
+
+const fx = influxdFixture('report-formats-');
 
 const DB = 'formats_test';
 const HOUR = 3_600_000_000_000n;
@@ -31,8 +32,6 @@ const T0 = BigInt(Date.now()) * 1_000_000n - BigInt(RUNS) * 6n * HOUR - 2n * HOU
 /** A kernel string as an agent may report it: a comma, quotes and a line break (RFC 4180's three cases). */
 const ODD_KERNEL = '6.1.0-13-amd64, "custom"\nbuild #1';
 
-let influxd: InfluxdHandle;
-let dir: string;
 const schema = JSON.parse(readFileSync(join(import.meta.dirname, '../docs/report.schema.json'), 'utf8')) as object;
 // Strict: a keyword or format the validator does not know is an error, not silently ignored.
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -64,12 +63,12 @@ function run(agent: string, role: 'baseline' | 'guest', virt: string, i: number,
   }));
 }
 
-const cli = (...args: string[]): Promise<CliResult> => runCli(['report', '--influx', influxd.url, '--database', DB, '--since', '30d', ...args]);
+const cli = (...args: string[]): Promise<CliResult> => runCli(['report', '--influx', fx.influxd.url, '--database', DB, '--since', '30d', ...args]);
+
+const dir = fx.dir;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'report-formats-'));
-  influxd = await startInfluxd({ dir });
-  const influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
+  const influx = new InfluxDB({ host: '127.0.0.1', port: fx.influxd.port, database: DB });
   await influx.createDatabase(DB);
   const trials: TrialSpec[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -83,8 +82,8 @@ beforeAll(async () => {
     trials.push(...run('vm-ab', 'guest', 'kvm', i, 950, 15n * MIN, 'stock'));
     trials.push(...run('vm-ab', 'guest', 'kvm', i, 940, 20n * MIN, 'patched'));
   }
-  const written = await writeTrials(influxd.url, DB, trials);
-  await createOverheadCalculator({ store: influxStore({ url: influxd.url, database: DB }) }).onResultsWritten(written);
+  const written = await writeTrials(fx.influxd.url, DB, trials);
+  await createOverheadCalculator({ store: influxStore({ url: fx.influxd.url, database: DB }) }).onResultsWritten(written);
   // Facts as the collector records them at a hello (agent_info: identity tags, facts as fields).
   const info = (agent: string, virt: string, kvm: string, fields: Record<string, string | number>) => ({
     measurement: 'agent_info',
@@ -109,11 +108,6 @@ beforeAll(async () => {
     { database: DB, precision: 'n' },
   );
 }, 300_000);
-
-afterAll(async () => {
-  await influxd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 describe('one versioned JSON schema', () => {
   it('the overhead table, --changes and --compare each validate against docs/report.schema.json', async () => {
@@ -246,7 +240,7 @@ describe('bad input', () => {
     expect(none.code).toBe(4);
     expect(none.stdout).toBe('');
     expect(none.stderr).toMatch(/^nothing to report: no sysbench results for group 'nosuch' since \S+ in database formats_test$/m);
-    const recent = await runCli(['report', '--influx', influxd.url, '--database', DB, '--since', '1h', '--html', join(dir, 'empty.html')]);
+    const recent = await runCli(['report', '--influx', fx.influxd.url, '--database', DB, '--since', '1h', '--html', join(dir, 'empty.html')]);
     expect(recent.code).toBe(4);
     expect(recent.stderr).toMatch(/no sysbench results for any group since .*; .*empty\.html not written/);
     // JSON still prints its (empty) document, so a pipeline parses it.

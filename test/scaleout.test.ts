@@ -4,12 +4,9 @@
 // agent behind a load balancer does when its connection moves. Nothing may be missing and
 // nothing duplicated: the collectors share no state, and a resend keeps its timestamp.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxClient } from '../collector/influx/client.js';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { influxdFixture } from './support/fixture.js';
 import { simAgentId, simHello, simMessage } from '../bench/messages.js';
 import { SimAgent } from '../bench/sim-agent.js';
 import { MAIN } from './support/cli.js';
@@ -18,7 +15,7 @@ import { measurementRef } from '../schema/retention.js';
 /** Interval samples live in their own retention policy (schema/retention.ts). */
 const SAMPLES = measurementRef('sysbench_interval');
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-scaleout-'));
+const fx = influxdFixture('vo-scaleout-');
 const DATABASE = 'scaleout';
 const AGENTS = 8; // sim-0000 .. sim-0007; even ones to collector A, odd ones to collector B
 const PER_AGENT = 110; // messages 0..109: every 11th (k = 10, 21, ..., 109) a result → 10 results, 100 samples
@@ -27,7 +24,6 @@ const FAILOVER = 'failover-agent';
 // Distinct k = 0..159: results at k = 10, 21, ..., 153 → 14; samples 160 - 14 = 146.
 const baseNs = (BigInt(Date.now()) - 600_000n) * 1_000_000n;
 
-let influxd: InfluxdHandle;
 const collectors: Array<{ child: ChildProcess; address: string }> = [];
 
 function startCollectorProcess(influxUrl: string): Promise<{ child: ChildProcess; address: string }> {
@@ -73,13 +69,12 @@ async function sendAll(address: string, agentId: string, from: number, to: numbe
 
 type Count = { n: number };
 async function count(q: string): Promise<number> {
-  const rows = (await influxClient(influxd.url, DATABASE).query(q)) as unknown as Count[];
+  const rows = (await influxClient(fx.influxd.url, DATABASE).query(q)) as unknown as Count[];
   return rows[0]?.n ?? 0;
 }
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir: join(dir, 'influx') });
-  collectors.push(await startCollectorProcess(influxd.url), await startCollectorProcess(influxd.url));
+  collectors.push(await startCollectorProcess(fx.influxd.url), await startCollectorProcess(fx.influxd.url));
   const acked = await Promise.all(Array.from({ length: AGENTS }, (_, i) => sendAll(collectors[i % 2]!.address, simAgentId(i), 0, PER_AGENT)));
   expect(acked).toEqual(Array(AGENTS).fill(PER_AGENT));
   expect(await sendAll(collectors[0]!.address, FAILOVER, 0, 110)).toBe(110);
@@ -88,8 +83,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of collectors) await stopProcess(c.child);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('two collectors, one InfluxDB', () => {

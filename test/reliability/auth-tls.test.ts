@@ -2,30 +2,24 @@
 // real collector process), TLS and mutual TLS with certificates made here by openssl, and the
 // refusal of plain text off loopback.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../agent/spool/spool.js';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxdFixture } from '../support/fixture.js';
 import { onceAgentArgs, runCli } from '../support/cli.js';
 import { recordFigures } from '../support/figures.js';
-import { compareIds, lastJson, loadIds, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type Proc } from '../support/procs.js';
+import { compareIds, lastJson, loadIds, startCollectorProc, startLoadAgent, stopProc, storedIds, type Proc } from '../support/procs.js';
 import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-auth-'));
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-rel-auth-');
+const dir = fx.dir;
 const procs: Proc[] = [];
 const p = (name: string) => join(dir, name);
 
-beforeAll(async () => {
-  influxd = await startInfluxd({ dir: p('influx') });
-});
 afterAll(async () => {
   for (const x of procs) await stopProc(x);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const TOK = { alpha: 'tok-alpha-0123456789abcdef', beta: 'tok-beta-0123456789abcdef', gamma: 'tok-gamma-0123456789abcdef' };
@@ -93,7 +87,7 @@ describe('tokens', () => {
   it('missing, wrong and stolen tokens are refused; SIGHUP reloads the file and revokes at once', async () => {
     const tokens = p('tokens.yaml');
     writeFileSync(tokens, `- {token: ${TOK.alpha}, agent: alpha, group: g1}\n- {token: ${TOK.beta}, agent: beta, group: g1}\n`, { mode: 0o600 }); // as an operator should (an open one is warned about)
-    const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--tokens', tokens]);
+    const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--tokens', tokens]);
     procs.push(c);
     const client = rawClient(c.address);
     const none = await attempt(client, undefined, 'alpha');
@@ -112,13 +106,12 @@ describe('tokens', () => {
     // Reload: alpha is revoked, gamma added. A broken file first: the old table stays.
     writeFileSync(tokens, '- {token: short, agent: x, group: y}\n');
     c.signal('SIGHUP');
-    for (let i = 0; i < 200 && !c.stderr().includes('tokens reload failed'); i++) await sleep(25);
-    expect(c.stderr()).toContain('tokens reload failed');
+    // Waits for the state (the reload answered), not for a time: 5 s were not enough at load 20.
+    await expect(c.waitForErr(/tokens reload failed/)).resolves.toBeDefined();
     expect((await attempt(client, TOK.beta, 'beta')).outcome).toBe('welcome');
     writeFileSync(tokens, `- {token: ${TOK.beta}, agent: beta, group: g1}\n- {token: ${TOK.gamma}, agent: gamma, group: g1}\n`);
     c.signal('SIGHUP');
-    for (let i = 0; i < 200 && !c.stderr().includes('"tokens reloaded"'); i++) await sleep(25);
-    expect(c.stderr()).toContain('"tokens reloaded"');
+    await expect(c.waitForErr(/"tokens reloaded"/)).resolves.toBeDefined();
     // The stream opened with alpha's token before the reload is closed at its next message.
     ok.stream.call.write(validResult('auth-alpha-2'));
     const st = await ok.stream.closed;
@@ -143,10 +136,10 @@ describe('tokens', () => {
     const want = loadIds('gamma', 500);
     const r = compareIds(
       [...want.results, ...want.samples],
-      [...(await storedIds(influxd.url, 'sysbench', 'gamma')), ...(await storedIds(influxd.url, 'sysbench_interval', 'gamma'))],
+      [...(await storedIds(fx.influxd.url, 'sysbench', 'gamma')), ...(await storedIds(fx.influxd.url, 'sysbench_interval', 'gamma'))],
     );
     expect(r).toEqual({ expected: 500, stored: 500, lost: 0, duplicated: 0, unexpected: 0 });
-    const alphaRows = await storedIds(influxd.url, 'sysbench', 'alpha');
+    const alphaRows = await storedIds(fx.influxd.url, 'sysbench', 'alpha');
     expect(alphaRows).toEqual(['auth-alpha-1']);
     recordFigures('tokens: missing/wrong/stolen/other group refused, SIGHUP revokes an open stream; agent with a valid token', {
       sent: 500,
@@ -167,7 +160,7 @@ describe('tokens', () => {
 describe('TLS and mutual TLS', () => {
   it('TLS: an agent trusting the CA delivers; a plain-text client and a client trusting another CA are refused', async () => {
     makeCerts();
-    const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--tls-cert', p('server.crt'), '--tls-key', p('server.key')]);
+    const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--tls-cert', p('server.crt'), '--tls-key', p('server.key')]);
     procs.push(c);
     const plain = rawClient(c.address);
     expect((await attempt(plain, undefined, 'plain')).outcome).toBe(grpc.status.UNAVAILABLE);
@@ -189,10 +182,10 @@ describe('TLS and mutual TLS', () => {
     const want = loadIds('tls-agent', 300);
     const r = compareIds(
       [...want.results, ...want.samples],
-      [...(await storedIds(influxd.url, 'sysbench', 'tls-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'tls-agent'))],
+      [...(await storedIds(fx.influxd.url, 'sysbench', 'tls-agent')), ...(await storedIds(fx.influxd.url, 'sysbench_interval', 'tls-agent'))],
     );
     expect(r).toEqual({ expected: 300, stored: 300, lost: 0, duplicated: 0, unexpected: 0 });
-    expect(await storedIds(influxd.url, 'sysbench', 'plain')).toEqual([]);
+    expect(await storedIds(fx.influxd.url, 'sysbench', 'plain')).toEqual([]);
     recordFigures('TLS: agent with --tls-ca/--tls-server-name; plain-text and wrong-CA clients refused', {
       sent: 300,
       acknowledged: 300,
@@ -211,7 +204,7 @@ describe('TLS and mutual TLS', () => {
       '--listen',
       '127.0.0.1:0',
       '--influx',
-      influxd.url,
+      fx.influxd.url,
       '--tls-cert',
       p('server.crt'),
       '--tls-key',
@@ -245,10 +238,10 @@ describe('TLS and mutual TLS', () => {
     const want = loadIds('mtls-agent', 300);
     const r = compareIds(
       [...want.results, ...want.samples],
-      [...(await storedIds(influxd.url, 'sysbench', 'mtls-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'mtls-agent'))],
+      [...(await storedIds(fx.influxd.url, 'sysbench', 'mtls-agent')), ...(await storedIds(fx.influxd.url, 'sysbench_interval', 'mtls-agent'))],
     );
     expect(r).toEqual({ expected: 300, stored: 300, lost: 0, duplicated: 0, unexpected: 0 });
-    for (const who of ['no-cert', 'intruder']) expect(await storedIds(influxd.url, 'sysbench', who)).toEqual([]);
+    for (const who of ['no-cert', 'intruder']) expect(await storedIds(fx.influxd.url, 'sysbench', who)).toEqual([]);
     // The real agent's command line options reach the same credentials.
     const real = await runCli(
       onceAgentArgs({
@@ -263,7 +256,7 @@ describe('TLS and mutual TLS', () => {
       }),
     );
     expect(real.code).toBe(0);
-    expect((await storedIds(influxd.url, 'sysbench', 'mtls-real')).length).toBe(1);
+    expect((await storedIds(fx.influxd.url, 'sysbench', 'mtls-real')).length).toBe(1);
     const refused = await runCli(
       onceAgentArgs({
         collector: c.address,
@@ -277,7 +270,7 @@ describe('TLS and mutual TLS', () => {
       }),
     );
     expect(refused.code).toBe(3); // could not hand its result over: it stays in the spool
-    expect(await storedIds(influxd.url, 'sysbench', 'mtls-nocert')).toEqual([]);
+    expect(await storedIds(fx.influxd.url, 'sysbench', 'mtls-nocert')).toEqual([]);
     const kept = Spool.open(p('work-mtls2/spool'));
     expect([...kept.pending()].filter((r) => r.kind === 'result').map((r) => r.id)).toEqual([expect.stringMatching(/^mtls-nocert:.*:mutex:1$/)]);
     kept.close();
@@ -295,7 +288,7 @@ describe('TLS and mutual TLS', () => {
   });
 
   it('plain text is refused off loopback on both sides (before any connection is made)', async () => {
-    const col = await runCli(['collector', '--listen', '192.0.2.10:50051', '--influx', influxd.url]);
+    const col = await runCli(['collector', '--listen', '192.0.2.10:50051', '--influx', fx.influxd.url]);
     expect(col.code).toBe(2);
     expect(col.stderr).toMatch(/refusing to listen in plain text on 192\.0\.2\.10:50051/);
     const ag = await runCli(['agent', '--collector', '192.0.2.10:50051', '--once', '--profile', 'quick', '--tests', 'mutex', '--workdir', p('work-plain')]);

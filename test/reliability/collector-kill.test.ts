@@ -1,10 +1,8 @@
 // Collector SIGKILLed in the middle of a stream and restarted on the same port: the agent
 // reconnects (capped, jittered backoff) and every record lands exactly once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { influxdFixture } from '../support/fixture.js';
 import { MAIN, onceAgentArgs } from '../support/cli.js';
 import { recordFigures } from '../support/figures.js';
 import {
@@ -21,21 +19,16 @@ import {
   type Proc,
 } from '../support/procs.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-ckill-'));
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-rel-ckill-');
+const dir = fx.dir;
 const procs: Proc[] = [];
 
-beforeAll(async () => {
-  influxd = await startInfluxd({ dir: join(dir, 'influx') });
-});
 afterAll(async () => {
   for (const p of procs) await stopProc(p);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function collector(port = 0): Promise<CollectorProc> {
-  const c = await startCollectorProc(['--listen', `127.0.0.1:${port}`, '--influx', influxd.url]);
+  const c = await startCollectorProc(['--listen', `127.0.0.1:${port}`, '--influx', fx.influxd.url]);
   procs.push(c);
   return c;
 }
@@ -71,8 +64,8 @@ describe('collector killed mid-stream', () => {
     const drained = lastJson(agent, 'drained')!;
     expect(drained.spooled).toBe(0);
     const want = loadIds('ckill-load', COUNT);
-    const results = compareIds(want.results, await storedIds(influxd.url, 'sysbench', 'ckill-load'));
-    const samples = compareIds(want.samples, await storedIds(influxd.url, 'sysbench_interval', 'ckill-load'));
+    const results = compareIds(want.results, await storedIds(fx.influxd.url, 'sysbench', 'ckill-load'));
+    const samples = compareIds(want.samples, await storedIds(fx.influxd.url, 'sysbench_interval', 'ckill-load'));
     expect(results).toEqual({ expected: 600, stored: 600, lost: 0, duplicated: 0, unexpected: 0 });
     expect(samples).toEqual({ expected: 5400, stored: 5400, lost: 0, duplicated: 0, unexpected: 0 });
     recordFigures('collector SIGKILL x2 mid-stream (load agent)', {
@@ -127,8 +120,8 @@ describe('collector killed mid-stream', () => {
     expect(agent.stderr().match(/connected to collector/g)!.length).toBeGreaterThanOrEqual(2);
     // 3 cpu trials + 3 mutex trials at least (more only if their spread is large).
     expect(finished.results).toBeGreaterThanOrEqual(6);
-    const results = await storedIds(influxd.url, 'sysbench', 'ckill-real');
-    const samples = await storedIds(influxd.url, 'sysbench_interval', 'ckill-real');
+    const results = await storedIds(fx.influxd.url, 'sysbench', 'ckill-real');
+    const samples = await storedIds(fx.influxd.url, 'sysbench_interval', 'ckill-real');
     // The ids follow the agent's own scheme: agent:run:test:trial, so the expected set is known.
     expect(new Set(results).size).toBe(results.length);
     expect(results.length).toBe(finished.results);

@@ -5,31 +5,24 @@
 // VO_FLOOD_SECONDS=120. Log growth is held to the issue's 1 MB a minute; the peak RSS (VmHWM)
 // to the issue's 300 MB.
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../proto/index.js';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
 import { query, sleep, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
 import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
 const SECONDS = Number(process.env.VO_FLOOD_SECONDS ?? 10);
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-flood-'));
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-rel-flood-');
 let collector: CollectorProc;
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir: join(dir, 'influx') });
-  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--idle-timeout', '2s']);
+  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--idle-timeout', '2s']);
 });
 afterAll(async () => {
   await stopProc(collector);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function memoryKiB(pid: number, key: 'VmRSS' | 'VmHWM'): number {
@@ -99,7 +92,7 @@ describe('floods and idle connections', () => {
       const summary = /"msg":"rejected a record \(repeated; summary\)"/;
       for (let i = 0; i < 1200 && !summary.test(collector.stderr()); i++) await sleep(25);
       expect(collector.stderr()).toMatch(summary);
-      const stored = await query(influxd.url, `SELECT count("result_id") FROM "sysbench" WHERE "agent" =~ /^flooder/`);
+      const stored = await query(fx.influxd.url, `SELECT count("result_id") FROM "sysbench" WHERE "agent" =~ /^flooder/`);
       expect(stored).toHaveLength(0);
       recordFigures(`4 clients flooding invalid records for ${SECONDS} s`, {
         sent,

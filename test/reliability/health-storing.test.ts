@@ -3,9 +3,8 @@
 // sends; `virt-overhead health` must then exit 1, and 0 again once influxd is back on the same
 // port and data folder and has stored what was held (before the fix it answered SERVING
 // throughout). Nothing acked while InfluxDB was away, every result stored once after.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { probeHealth } from '../../collector/health/grpc.js';
-import { startInfluxd } from '../../collector/influx/influxd.js';
 import { runCli } from '../support/cli.js';
 import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
@@ -13,9 +12,6 @@ import { compareIds, query, sleep, startCollectorProc } from '../support/procs.j
 import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
 const fx = influxdFixture('vo-rel-health-');
-/** The influxd started again by the test (the fixture stops only the first one). */
-let restarted: Awaited<ReturnType<typeof startInfluxd>> | undefined;
-afterAll(async () => restarted?.stop());
 
 /** Polls the health service until it says `want` (or 120 s pass); returns what it said last. */
 async function healthBecomes(address: string, want: string): Promise<string> {
@@ -30,7 +26,6 @@ async function healthBecomes(address: string, want: string): Promise<string> {
 describe('health while InfluxDB is away', () => {
   it('NOT_SERVING once every write has failed longer than --unhealthy-after; SERVING again once InfluxDB stores what was held', async () => {
     let influxd = fx.influxd;
-    const { port, dir } = influxd;
     const c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--unhealthy-after', '2s']);
     fx.procs.push(c);
     const client = rawClient(c.address);
@@ -51,8 +46,7 @@ describe('health while InfluxDB is away', () => {
     expect(cli.stdout + cli.stderr).toMatch(/NOT_SERVING/);
     expect(ids.filter((id) => acked().has(id))).toEqual([]); // held: no ack while nothing is stored
 
-    influxd = await startInfluxd({ dir, port });
-    restarted = influxd;
+    influxd = await fx.restart(); // same port and data
     expect(await healthBecomes(c.address, 'SERVING')).toBe('SERVING');
     await s.waitFor((m) => Boolean(m.ack?.ids.includes('during-3')), 1, 120_000);
     expect((await runCli(['health', '--collector', c.address])).code).toBe(0);

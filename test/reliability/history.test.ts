@@ -5,13 +5,10 @@
 // check has to ask InfluxDB instead of its memory. agent_status heartbeats are history too.
 // Points stored before content_hash existed are rebuilt exactly as an older collector wrote
 // them (the collector's own points read back, deleted, and written again without the hash).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentMessage, CollectorMessage__Output } from '../../proto/index.js';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
 import { query, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
 import { fieldSet, seriesKey } from '../../collector/influx/line.js';
@@ -23,17 +20,11 @@ import type { Measurement } from '../../schema/influx.js';
 /** Interval samples live in their own retention policy (schema/retention.ts). */
 const SAMPLES = measurementRef('sysbench_interval');
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-history-'));
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-rel-history-');
 let collector: CollectorProc | undefined;
 
-beforeAll(async () => {
-  influxd = await startInfluxd({ dir: join(dir, 'influx') });
-});
 afterAll(async () => {
   await stopProc(collector);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** One stream: hello, the messages, then waits for an answer (ack or reject) to every id. */
@@ -87,14 +78,14 @@ const sample = (i: number, value: number) =>
 
 async function stored(): Promise<{ results: Array<Record<string, unknown>>; samples: Array<Record<string, unknown>> }> {
   return {
-    results: await query(influxd.url, `SELECT "result_id", "events_per_sec" FROM "sysbench" WHERE "agent" = 'hist'`),
-    samples: await query(influxd.url, `SELECT "sample_id", "events_per_sec" FROM ${SAMPLES} WHERE "agent" = 'hist'`),
+    results: await query(fx.influxd.url, `SELECT "result_id", "events_per_sec" FROM "sysbench" WHERE "agent" = 'hist'`),
+    samples: await query(fx.influxd.url, `SELECT "sample_id", "events_per_sec" FROM ${SAMPLES} WHERE "agent" = 'hist'`),
   };
 }
 
 describe('append-only history', () => {
   it('identical resends are acked once stored; different content for a stored point is refused and never overwrites, before and after a collector restart', async () => {
-    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
     let sent = 0;
     let acked = 0;
     let rejected = 0;
@@ -137,7 +128,7 @@ describe('append-only history', () => {
 
     // A new collector remembers nothing: the check now reads content_hash from InfluxDB.
     await stopProc(collector);
-    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
     const after = tally(
       await send(
         [result('hist-r1', 2), result('hist-r2', 7, String(BigInt(TS) + 5_000_000_000n)), ...ids.slice(0, 10).map((_, i) => sample(i, i % 2 ? 999 : i + 0.5))],
@@ -177,7 +168,7 @@ const status = (id: string, ts: string, dropped: number) =>
 
 /** Every point of `agent` in these measurements, rewritten as a collector before content_hash wrote it. */
 async function makeLegacy(agent: string, measurements: Measurement[]): Promise<number> {
-  const target = { url: influxd.url, database: 'virt_overhead' };
+  const target = { url: fx.influxd.url, database: 'virt_overhead' };
   let written = 0;
   for (const m of measurements) {
     const answer = await rawQuery(target)(`SELECT * FROM ${measurementRef(m)} WHERE "agent" = '${agent}' GROUP BY *`);
@@ -193,7 +184,7 @@ async function makeLegacy(agent: string, measurements: Measurement[]): Promise<n
     }
     await rawQuery(target)(`DELETE FROM "${m}" WHERE "agent" = '${agent}'`);
     await lineWriter(target)(lines.join('\n'), policyOf(m));
-    const hashes = await query(influxd.url, `SELECT "content_hash" FROM ${measurementRef(m)} WHERE "agent" = '${agent}'`);
+    const hashes = await query(fx.influxd.url, `SELECT "content_hash" FROM ${measurementRef(m)} WHERE "agent" = '${agent}'`);
     if (hashes.length) throw new Error(`${m}: content_hash still stored after the rewrite`);
     written += lines.length;
   }
@@ -203,7 +194,7 @@ async function makeLegacy(agent: string, measurements: Measurement[]): Promise<n
 describe('append-only: agent_status heartbeats, and points stored before content_hash existed', () => {
   it('a heartbeat cannot be rewritten; a resend of a pre-hash point is compared value by value: the same is acked without a write, another is refused', async () => {
     await stopProc(collector);
-    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
     const T0 = String(BigInt(TS) + 60_000_000_000n);
     const T1 = String(BigInt(T0) + 1_000_000_000n);
     const r = (v: number) => result('old-r1', v, T0);
@@ -219,7 +210,7 @@ describe('append-only: agent_status heartbeats, and points stored before content
     // collector that never saw them.
     await stopProc(collector);
     expect(await makeLegacy('old', ['sysbench', 'sysbench_interval', 'agent_status'])).toBe(3);
-    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
     const same = await send([r(100.25), smp(7.5), status('old-st1d', T0, 0)], ['old-r1', 'old-s1', 'old-st1d'], 'old');
     expect(same.acked.sort()).toEqual(['old-r1', 'old-s1', 'old-st1d']);
     const other = await send([r(1), smp(8), status('old-st1e', T0, 5), result('old-r9', 100.25, T0)], ['old-r1', 'old-s1', 'old-st1e', 'old-r9'], 'old');
@@ -231,9 +222,9 @@ describe('append-only: agent_status heartbeats, and points stored before content
       ['old-st1e', grpc.status.ALREADY_EXISTS],
     ]);
     // Still exactly the three points as first stored, still without a hash (nothing written over).
-    const results = await query(influxd.url, `SELECT "result_id", "events_per_sec", "content_hash" FROM "sysbench" WHERE "agent" = 'old'`);
-    const samples = await query(influxd.url, `SELECT "sample_id", "events_per_sec", "content_hash" FROM ${SAMPLES} WHERE "agent" = 'old'`);
-    const statuses = await query(influxd.url, `SELECT "dropped", "content_hash" FROM "agent_status" WHERE "agent" = 'old'`);
+    const results = await query(fx.influxd.url, `SELECT "result_id", "events_per_sec", "content_hash" FROM "sysbench" WHERE "agent" = 'old'`);
+    const samples = await query(fx.influxd.url, `SELECT "sample_id", "events_per_sec", "content_hash" FROM ${SAMPLES} WHERE "agent" = 'old'`);
+    const statuses = await query(fx.influxd.url, `SELECT "dropped", "content_hash" FROM "agent_status" WHERE "agent" = 'old'`);
     expect([...results]).toEqual([expect.objectContaining({ result_id: 'old-r1', events_per_sec: 100.25, content_hash: null })]);
     expect([...samples]).toEqual([expect.objectContaining({ sample_id: 'old-s1', events_per_sec: 7.5, content_hash: null })]);
     expect([...statuses]).toEqual([expect.objectContaining({ dropped: 0, content_hash: null })]);

@@ -6,32 +6,25 @@
 // measured from its own socket). Counts for both, the victim's ack latency with and without the
 // attacker, and the collector's memory (figures, not assertions: docs/RELIABILITY.md).
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
 import { latencyText, victimPhase } from '../support/victim.js';
 import { compareIds, query, sleep, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
 import { hello, openStream, rawClient, validResult, type RawStream } from '../support/raw-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-hostile-'));
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-rel-hostile-');
 let collector: CollectorProc;
 let client: ReturnType<typeof rawClient>;
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir: join(dir, 'influx') });
-  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
   client = rawClient(collector.address);
 }, 120_000);
 afterAll(async () => {
   client?.close();
   await stopProc(collector);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const kib = (key: 'VmRSS' | 'VmHWM') => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${collector.pid}/status`, 'utf8'))?.[1] ?? NaN);
@@ -117,7 +110,7 @@ describe('a hostile guest with a valid credential, beside a victim agent', () =>
     expect(acked.size + rejects.size).toBe(sent.length);
 
     // Stored: what was acked, once; the far-off times flagged.
-    const evilRows = await query(influxd.url, `SELECT "result_id", "clock_skew_s" FROM "sysbench" WHERE "agent" = 'evil'`);
+    const evilRows = await query(fx.influxd.url, `SELECT "result_id", "clock_skew_s" FROM "sysbench" WHERE "agent" = 'evil'`);
     const evil = compareIds(
       [...acked],
       evilRows.map((r) => String(r.result_id)),
@@ -126,12 +119,12 @@ describe('a hostile guest with a valid credential, beside a victim agent', () =>
     const skew = Object.fromEntries(evilRows.map((r) => [r.result_id, r.clock_skew_s]));
     expect(skew['evil-2262']).toBeGreaterThan(200 * 365 * 86_400);
     expect(skew['evil-1970']).toBeLessThan(-50 * 365 * 86_400);
-    const profiles = await query(influxd.url, `SHOW TAG VALUES FROM "sysbench" WITH KEY = "profile" WHERE "agent" = 'evil'`);
+    const profiles = await query(fx.influxd.url, `SHOW TAG VALUES FROM "sysbench" WITH KEY = "profile" WHERE "agent" = 'evil'`);
     expect(profiles.length).toBe(64);
 
     // The victim: every result acked and stored once, none held or refused.
     const victimIds = [...quiet.ids, ...loud.ids];
-    const victimRows = await query(influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "agent" = 'victim'`);
+    const victimRows = await query(fx.influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "agent" = 'victim'`);
     const v = compareIds(
       victimIds,
       victimRows.map((r) => String(r.result_id)),

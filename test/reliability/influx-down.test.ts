@@ -2,31 +2,22 @@
 // and data folder. Collector A stays up: it holds the acks, its agent keeps spooling, and it
 // resumes when InfluxDB returns. Collector B is SIGKILLed during the outage: its agent still
 // has every record that InfluxDB did not store, and replays them to B's successor.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { describe, expect, it } from 'vitest';
+import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
 import { compareIds, lastJson, loadIds, sleep, startCollectorProc, startLoadAgent, stopProc, storedIds, type Proc } from '../support/procs.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-idown-'));
-let influxd: InfluxdHandle | undefined;
-const procs: Proc[] = [];
-
-afterAll(async () => {
-  for (const p of procs) await stopProc(p);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = influxdFixture('vo-rel-idown-');
+const dir = fx.dir;
+const procs = fx.procs;
 
 type Stats = { produced: number; spooled: number; acked: number };
 const stats = (p: Proc): Stats => lastJson(p, 'stats') as unknown as Stats;
 
 describe('InfluxDB down for 30 s mid-stream', () => {
   it('holds acks, spools, and lands every record exactly once afterwards', async () => {
-    influxd = await startInfluxd({ dir: join(dir, 'influx') });
-    const { port: influxPort, url } = influxd;
+    const { url } = fx.influxd;
     const colA = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', url]);
     const colB = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', url]);
     procs.push(colA, colB);
@@ -39,7 +30,7 @@ describe('InfluxDB down for 30 s mid-stream', () => {
     await b.waitFor(/"event":"connected"/);
     await sleep(2000);
 
-    await influxd.kill();
+    await fx.influxd.kill();
     const killedAt = Date.now();
     await sleep(3000); // writes in flight when InfluxDB died settle (they fail, no ack)
     const a1 = stats(a);
@@ -62,7 +53,7 @@ describe('InfluxDB down for 30 s mid-stream', () => {
     expect(b3.spooled).toBe(b3.produced - b1.acked);
     expect(a2.spooled).toBeGreaterThan(a1.spooled);
 
-    influxd = await startInfluxd({ dir: join(dir, 'influx'), port: influxPort });
+    await fx.restart(); // same port and data
     const colB2 = await startCollectorProc(['--listen', `127.0.0.1:${colB.port}`, '--influx', url]);
     procs.push(colB2);
     const back = Date.now();

@@ -2,14 +2,11 @@
 // agent_status; a message over 1 MiB is refused by the collector and dropped by the agent
 // without blocking the rest; a rate-limited agent is slowed, not cut off; SIGTERM stops the
 // collector and the agent cleanly (exit 0) with nothing lost.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecord, type SpoolRecord } from '../../agent/spool/record.js';
 import { Spool } from '../../agent/spool/spool.js';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxdFixture } from '../support/fixture.js';
 import { MAIN, onceAgentArgs } from '../support/cli.js';
 import { recordFigures } from '../support/figures.js';
 import {
@@ -24,25 +21,17 @@ import {
   stopProc,
   storedIds,
   type CollectorProc,
-  type Proc,
 } from '../support/procs.js';
 import { hello, openStream, rawClient, validResult } from '../support/raw-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-limits-'));
-let influxd: InfluxdHandle;
+const fx = influxdFixture('vo-rel-limits-');
 let collector: CollectorProc;
-const procs: Proc[] = [];
-const p = (name: string) => join(dir, name);
+const procs = fx.procs;
+const p = fx.p;
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir: p('influx') });
-  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
   procs.push(collector);
-});
-afterAll(async () => {
-  for (const x of procs) await stopProc(x);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const BASE_NS = BigInt(Date.now()) * 1_000_000n;
@@ -78,10 +67,10 @@ describe('limits', () => {
     procs.push(agent);
     await agent.waitFor(/"event":"drained"/);
     expect(lastJson(agent, 'drained')).toMatchObject({ dropped: 70, spooled: 0, statusAcked: true });
-    const status = await query(influxd.url, `SELECT last(dropped) AS dropped FROM agent_status WHERE agent = 'cap'`);
+    const status = await query(fx.influxd.url, `SELECT last(dropped) AS dropped FROM agent_status WHERE agent = 'cap'`);
     expect(status[0]!.dropped).toBe(70);
     const survivors = Array.from({ length: 30 }, (_, k) => capRecord(71 + k).id);
-    const cmp = compareIds(survivors, await storedIds(influxd.url, 'sysbench_interval', 'cap'));
+    const cmp = compareIds(survivors, await storedIds(fx.influxd.url, 'sysbench_interval', 'cap'));
     expect(cmp).toEqual({ expected: 30, stored: 30, lost: 0, duplicated: 0, unexpected: 0 });
     recordFigures('spool filled past its cap (100 records into 35 records of space, collector away)', {
       sent: 100,
@@ -111,7 +100,7 @@ describe('limits', () => {
     await s2.waitFor((m) => Boolean(m.ack?.ids.includes('big-2')));
     s2.close();
     client.close();
-    expect(await storedIds(influxd.url, 'sysbench', 'big')).toEqual(['big-2']);
+    expect(await storedIds(fx.influxd.url, 'sysbench', 'big')).toEqual(['big-2']);
 
     // The agent side: an oversize record first in the spool, 200 normal ones behind it.
     const spool = Spool.open(p('spool-big'));
@@ -132,7 +121,7 @@ describe('limits', () => {
     const want = loadIds('big-agent', 200);
     const cmp = compareIds(
       [...want.results, ...want.samples],
-      [...(await storedIds(influxd.url, 'sysbench', 'big-agent')), ...(await storedIds(influxd.url, 'sysbench_interval', 'big-agent'))],
+      [...(await storedIds(fx.influxd.url, 'sysbench', 'big-agent')), ...(await storedIds(fx.influxd.url, 'sysbench_interval', 'big-agent'))],
     );
     expect(cmp).toEqual({ expected: 200, stored: 200, lost: 0, duplicated: 0, unexpected: 0 });
     recordFigures('1.2 MB record in the spool ahead of 200 normal ones; a 1.2 MB message from a raw client', {
@@ -149,7 +138,7 @@ describe('limits', () => {
   });
 
   it('a rate-limited agent is slowed, not cut off: one connection, everything delivered', async () => {
-    const slow = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--rate-limit', '100']);
+    const slow = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--rate-limit', '100']);
     procs.push(slow);
     const t0 = Date.now();
     const agent = startLoadAgent({ collector: slow.address, spoolDir: p('spool-rate'), agentId: 'rate', count: 800, batch: 100, exitWhenDrained: true });
@@ -160,7 +149,7 @@ describe('limits', () => {
     const want = loadIds('rate', 800);
     const cmp = compareIds(
       [...want.results, ...want.samples],
-      [...(await storedIds(influxd.url, 'sysbench', 'rate')), ...(await storedIds(influxd.url, 'sysbench_interval', 'rate'))],
+      [...(await storedIds(fx.influxd.url, 'sysbench', 'rate')), ...(await storedIds(fx.influxd.url, 'sysbench_interval', 'rate'))],
     );
     expect(cmp).toEqual({ expected: 800, stored: 800, lost: 0, duplicated: 0, unexpected: 0 });
     recordFigures('rate limit 100 msg/s (burst 400), 800 records + heartbeat', {
@@ -195,7 +184,7 @@ describe('signals', () => {
 
 describe('SIGTERM', () => {
   it('collector: SIGTERM mid-stream exits 0 after writing what it read; the agent replays the rest to its successor', async () => {
-    let c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url, '--result-rate', '1000000']);
+    let c = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--result-rate', '1000000']);
     procs.push(c);
     const agent = startLoadAgent({ collector: c.address, spoolDir: p('spool-term'), agentId: 'term', count: 3000, batch: 10, everyMs: 5, backoffBaseMs: 100 });
     procs.push(agent);
@@ -205,13 +194,13 @@ describe('SIGTERM', () => {
     const exit = await c.exited;
     expect(exit).toEqual({ code: 0, signal: null });
     expect(c.stderr()).toContain('collector stopped');
-    c = await startCollectorProc(['--listen', `127.0.0.1:${c.port}`, '--influx', influxd.url, '--result-rate', '1000000']);
+    c = await startCollectorProc(['--listen', `127.0.0.1:${c.port}`, '--influx', fx.influxd.url, '--result-rate', '1000000']);
     procs.push(c);
     await agent.waitFor(/"event":"drained"/, 120_000);
     const want = loadIds('term', 3000);
     const cmp = compareIds(
       [...want.results, ...want.samples],
-      [...(await storedIds(influxd.url, 'sysbench', 'term')), ...(await storedIds(influxd.url, 'sysbench_interval', 'term'))],
+      [...(await storedIds(fx.influxd.url, 'sysbench', 'term')), ...(await storedIds(fx.influxd.url, 'sysbench_interval', 'term'))],
     );
     expect(cmp).toEqual({ expected: 3000, stored: 3000, lost: 0, duplicated: 0, unexpected: 0 });
     recordFigures('collector SIGTERM mid-stream, restarted', {
@@ -253,8 +242,8 @@ describe('SIGTERM', () => {
     const left = spool.stats().spooled;
     spool.close();
     expect(left).toBe(0); // everything produced was acknowledged, i.e. written
-    const results = await storedIds(influxd.url, 'sysbench', 'term-real');
-    const samples = await storedIds(influxd.url, 'sysbench_interval', 'term-real');
+    const results = await storedIds(fx.influxd.url, 'sysbench', 'term-real');
+    const samples = await storedIds(fx.influxd.url, 'sysbench_interval', 'term-real');
     expect(new Set(results).size).toBe(results.length);
     expect(new Set(samples).size).toBe(samples.length);
     expect(samples.length).toBeGreaterThan(0);

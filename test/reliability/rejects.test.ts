@@ -2,25 +2,19 @@
 // and a real influxd: a wrong agent clock is stored and flagged, not refused; InfluxDB refusing
 // for its own limit (max-series-per-database) or a dropped database holds the points (no ack, no
 // Reject, logged, surfaced in agent_status.collector_held) until InfluxDB can take them.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../proto/index.js';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxdFixture } from '../support/fixture.js';
 import { influxClient } from '../../collector/influx/client.js';
 import { recordFigures } from '../support/figures.js';
 import { query, sleep, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
 import { hello, openStream, rawClient, validResult, type RawStream } from '../support/raw-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-rejects-'));
-let influxd: InfluxdHandle | undefined;
+const fx = influxdFixture('vo-rel-rejects-');
 let collector: CollectorProc | undefined;
 
 afterAll(async () => {
   await stopProc(collector);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function stream(agent: string): Promise<{ s: RawStream; close: () => Promise<void> }> {
@@ -37,13 +31,10 @@ async function stream(agent: string): Promise<{ s: RawStream; close: () => Promi
     },
   };
 }
-const limitDir = join(dir, 'influx-limit');
 let limited = false;
 /** influxd restarted without the series limit, on the same port and data. */
 async function raiseLimit(): Promise<void> {
-  const port = influxd!.port;
-  await influxd!.stop();
-  influxd = await startInfluxd({ dir: limitDir, port });
+  await fx.restart();
   limited = false;
 }
 const acked = (s: RawStream) => new Set(s.received.flatMap((m) => m.ack?.ids ?? []));
@@ -63,8 +54,7 @@ const status = (id: string): AgentMessage => ({
 
 describe('rejects are only for the data', () => {
   it('a wrong agent clock (1999, three days ahead) is stored and flagged with clock_skew_s, not refused', async () => {
-    influxd = await startInfluxd({ dir: join(dir, 'influx-clock') });
-    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
     const { s, close } = await stream('skewed');
     const past = String(BigInt(Date.UTC(1999, 5, 1)) * 1_000_000n);
     const ahead = String(BigInt(Date.now() + 3 * 86_400_000) * 1_000_000n);
@@ -76,7 +66,7 @@ describe('rejects are only for the data', () => {
     expect([...acked(s)].sort()).toEqual(['skew-ahead', 'skew-none', 'skew-past']);
     expect(rejects(s)).toBe(0);
     await close();
-    const rows = await query(influxd.url, `SELECT "result_id", "clock_skew_s" FROM "sysbench" WHERE "agent" = 'skewed'`);
+    const rows = await query(fx.influxd.url, `SELECT "result_id", "clock_skew_s" FROM "sysbench" WHERE "agent" = 'skewed'`);
     const skew = Object.fromEntries(rows.map((r) => [r.result_id, r.clock_skew_s]));
     expect(skew['skew-none']).toBeNull();
     expect(skew['skew-past']).toBeLessThan(-20 * 365 * 86_400);
@@ -95,18 +85,13 @@ describe('rejects are only for the data', () => {
       note: 'rejected 0; the two skewed ones stored with clock_skew_s (before: both Rejected and deleted by the agent)',
     });
     await stopProc(collector);
-    await influxd.stop();
   });
 
   it('InfluxDB at max-series-per-database: the points past the limit are held (no ack, no Reject) and stored once the limit is raised', async () => {
-    process.env.INFLUXDB_DATA_MAX_SERIES_PER_DATABASE = '4';
-    try {
-      influxd = await startInfluxd({ dir: limitDir });
-      limited = true;
-    } finally {
-      delete process.env.INFLUXDB_DATA_MAX_SERIES_PER_DATABASE;
-    }
-    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+    // A fresh influxd (on the same port) with the series limit set.
+    await fx.restart({ sub: 'influx-limit', env: { INFLUXDB_DATA_MAX_SERIES_PER_DATABASE: '4' } });
+    limited = true;
+    collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
     const { s, close } = await stream('lim');
     // Series: agent_info and agent_status of the agent, then 6 sysbench (one per profile); the
     // limit of 4 lets only some of the 6 in.
@@ -128,7 +113,7 @@ describe('rejects are only for the data', () => {
     // A heartbeat of an existing series goes through and says how much the collector holds.
     s.call.write(status('lim:status:2'));
     await s.waitFor((m) => Boolean(m.ack?.ids.includes('lim:status:2')));
-    const held = await query(influxd.url, `SELECT "collector_held" FROM "agent_status" WHERE "agent" = 'lim' ORDER BY time DESC LIMIT 1`);
+    const held = await query(fx.influxd.url, `SELECT "collector_held" FROM "agent_status" WHERE "agent" = 'lim' ORDER BY time DESC LIMIT 1`);
     expect(held[0]!.collector_held).toBeGreaterThanOrEqual(6 - duringLimit);
 
     // The operator raises the limit: influxd restarted without it, same port and data.
@@ -136,7 +121,7 @@ describe('rejects are only for the data', () => {
     for (let i = 0; i < 1200 && acked(s).size < 8; i++) await sleep(25);
     expect(rejects(s)).toBe(0);
     await close();
-    const rows = await query(influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "agent" = 'lim'`);
+    const rows = await query(fx.influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "agent" = 'lim'`);
     expect(rows.map((r) => r.result_id).sort()).toEqual(['lim-0', 'lim-1', 'lim-2', 'lim-3', 'lim-4', 'lim-5']);
     // Set aside on its own (issue 23 item 5): the other points, and other agents, go on.
     expect(collector.stderr()).toMatch(/for one of its limits: holding it and its ack/);
@@ -155,14 +140,14 @@ describe('rejects are only for the data', () => {
 
   it('the database dropped while the collector runs: it is created again and nothing is lost', async () => {
     if (limited) await raiseLimit(); // the test above failed before raising it: start clean of it
-    await influxClient(influxd!.url, 'virt_overhead').dropDatabase('virt_overhead');
+    await influxClient(fx.influxd.url, 'virt_overhead').dropDatabase('virt_overhead');
     const { s, close } = await stream('dropped');
     for (let i = 0; i < 3; i++) s.call.write(validResult(`drop-${i}`));
     for (let i = 0; i < 1200 && acked(s).size < 3; i++) await sleep(25);
     expect(acked(s).size).toBe(3);
     expect(rejects(s)).toBe(0);
     await close();
-    const rows = await query(influxd!.url, `SELECT "result_id" FROM "sysbench" WHERE "agent" = 'dropped'`);
+    const rows = await query(fx.influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "agent" = 'dropped'`);
     expect(rows).toHaveLength(3);
     expect(collector!.stderr()).toMatch(/database was missing: created it again/);
     recordFigures('InfluxDB database dropped under a running collector', {

@@ -4,12 +4,11 @@
 // 40 MB line or a negative rate): it prints one 40 MB line, then a real captured 1.0.20 report
 // whose events-per-second is negative. Also: identity strings the collector would refuse are
 // refused at agent start, before anything runs.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../lib/root.js';
-import { startInfluxd, type InfluxdHandle } from '../../collector/influx/influxd.js';
+import { influxdFixture } from '../support/fixture.js';
 import { onceAgentArgs, runCli } from '../support/cli.js';
 import { recordFigures } from '../support/figures.js';
 import { query, startCollectorProc, stopProc, type CollectorProc } from '../support/procs.js';
@@ -18,20 +17,17 @@ import { measurementRef } from '../../schema/retention.js';
 /** Interval samples live in their own retention policy (schema/retention.ts). */
 const SAMPLES = measurementRef('sysbench_interval');
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-rel-text-'));
+const fx = influxdFixture('vo-rel-text-');
+const dir = fx.dir;
 const p = (name: string) => join(dir, name);
-let influxd: InfluxdHandle;
 let collector: CollectorProc;
 const LONG_MB = Number(process.env.VO_LONG_LINE_MB ?? 40);
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir: p('influx') });
-  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', influxd.url]);
+  collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
 });
 afterAll(async () => {
   await stopProc(collector);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('untrusted text', () => {
@@ -62,14 +58,14 @@ sed 's/events per second:  8121.24/events per second:  -8121.24/' '${fixture}'
     );
     const seconds = (Date.now() - started) / 1000;
     expect(r.code).toBe(1); // the run failed
-    const rows = await query(influxd.url, `SELECT "result_id", "ok", "error", "events_per_sec" FROM "sysbench" WHERE "agent" = 'text'`);
+    const rows = await query(fx.influxd.url, `SELECT "result_id", "ok", "error", "events_per_sec" FROM "sysbench" WHERE "agent" = 'text'`);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       ok: false,
       events_per_sec: null,
       error: expect.stringMatching(/printed events_per_sec = -8121.24 is out of range 0 \.\. 100000000000 events\/s/),
     });
-    const samples = await query(influxd.url, `SELECT "events_per_sec" FROM ${SAMPLES} WHERE "agent" = 'text'`);
+    const samples = await query(fx.influxd.url, `SELECT "events_per_sec" FROM ${SAMPLES} WHERE "agent" = 'text'`);
     expect(samples.map((s) => s.events_per_sec)).toEqual([8555.05, 7417.64]);
     expect(r.stderr).not.toMatch(/collector rejected a record|cannot be sent/);
     recordFigures(`sysbench printing a ${LONG_MB} MB line, then a report with a negative events/s (stand-in script, real agent)`, {
@@ -101,7 +97,7 @@ sed 's/events per second:  8121.24/events per second:  -8121.24/' '${fixture}'
     const long = await runCli([...base, '--agent-id', 'ok', '--group', 'g'.repeat(200)]);
     expect(long.code).toBe(2);
     expect(long.stderr).toMatch(/--group 'g+…' is longer than 128 bytes: the collector would refuse it/);
-    const rows = await query(influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "group" = 'g' AND "agent" = 'ok'`);
+    const rows = await query(fx.influxd.url, `SELECT "result_id" FROM "sysbench" WHERE "group" = 'g' AND "agent" = 'ok'`);
     expect(rows).toHaveLength(0);
   });
 });

@@ -61,3 +61,36 @@ export function onceAgentArgs(a: OnceAgent): string[] {
     ...(a.extra ?? []),
   ];
 }
+
+export interface CollectorCli {
+  /** The gRPC address it printed ("listening on …"). */
+  address: string;
+  pid: number;
+  /** SIGTERM; resolves with everything it printed once it exited. */
+  stop(): Promise<CliResult>;
+}
+
+/**
+ * The `collector` command with `args`, resolved once it printed its address; rejects with its
+ * exit code and stderr if it exits first (a refused start is what some tests check).
+ */
+export async function startCollectorCli(args: string[]): Promise<CollectorCli> {
+  const { child, done } = startCli(['collector', ...args]);
+  let out = '';
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void done.then((r) => reject(new Error(`collector exited ${r.code}: ${r.stderr}`)));
+  });
+  return {
+    address,
+    pid: child.pid!,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGTERM');
+      return done;
+    },
+  };
+}

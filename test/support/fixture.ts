@@ -6,10 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startInfluxd, type InfluxdHandle, type InfluxdOptions } from '../../collector/influx/influxd.js';
+import { Agent } from 'undici';
 import { stopProc, type Proc } from './procs.js';
 
 /** How influxd starts: auth, TLS, INFLUXDB_* env limits. Its folder and port are the fixture's. */
-export type InfluxdStart = Omit<InfluxdOptions, 'dir' | 'port'>;
+export type InfluxdStart = Omit<InfluxdOptions, 'dir' | 'port'> & {
+  /** With authEnabled: the first user, `admin` with all privileges and this password (made without credentials, as InfluxDB allows for the first). */
+  adminPassword?: string;
+};
 
 export interface InfluxdFixture {
   dir: string;
@@ -36,9 +40,10 @@ export function influxdFixture(prefix: string, start: InfluxdStart | (() => Infl
   const procs: Proc[] = [];
   const started: InfluxdHandle[] = [];
   let influxd: InfluxdHandle | undefined;
-  const launch = async (opts: InfluxdOptions) => {
+  const launch = async ({ adminPassword, ...opts }: InfluxdOptions & InfluxdStart) => {
     const h = await startInfluxd(opts);
     started.push(h);
+    if (adminPassword !== undefined) await createAdmin(h, adminPassword, opts.tls?.ca);
     return h;
   };
   beforeAll(async () => {
@@ -68,4 +73,25 @@ export function influxdFixture(prefix: string, start: InfluxdStart | (() => Infl
     },
     another: (sub, opts = {}) => launch({ ...opts, dir: join(dir, sub) }),
   };
+}
+
+/** The first admin user of an influxd with auth on (InfluxDB 1.x takes that one without credentials). */
+async function createAdmin(h: InfluxdHandle, password: string, ca: string | undefined): Promise<void> {
+  const q = `CREATE USER admin WITH PASSWORD '${password.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' WITH ALL PRIVILEGES`;
+  const res = await influxPost(h, q, { ca });
+  if (res.status !== 200) throw new Error(`influxdFixture: creating the admin user: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** POSTs an InfluxQL statement to a test influxd: as `auth`'s user where given, trusting `ca` for HTTPS. */
+export function influxPost(
+  h: InfluxdHandle,
+  q: string,
+  o: { db?: string; auth?: { user: string; password: string }; ca?: string | undefined } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = o.auth ? { authorization: `Basic ${Buffer.from(`${o.auth.user}:${o.auth.password}`).toString('base64')}` } : {};
+  return fetch(`${h.url}/query?q=${encodeURIComponent(q)}${o.db ? `&db=${encodeURIComponent(o.db)}` : ''}`, {
+    method: 'POST',
+    headers,
+    ...(o.ca ? { dispatcher: new Agent({ connect: { ca: o.ca } }) } : {}),
+  } as RequestInit);
 }
