@@ -13,38 +13,15 @@ import { describe, expect, it } from 'vitest';
 import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
 import { calculatorReads, holdProxy, type HoldProxy } from '../support/hold-proxy.js';
-import { query, sleep, startCollectorProc, startLoadAgent, stopProc, type CollectorProc } from '../support/procs.js';
+import { drainedBaseline, query, sleep, startCollectorProc, startGuestBurst, stopProc, type CollectorProc } from '../support/procs.js';
 
 const BURST = Number(process.env.VO_BURST ?? 2000);
 const fx = influxdFixture('vo-rel-burst-');
 
 /** A baseline (20 results) then a guest sending `count` results of one run, both drained (every record acked). */
 async function burst(c: CollectorProc, group: string, count: number): Promise<void> {
-  const base = startLoadAgent({
-    collector: c.address,
-    spoolDir: fx.p(`spool-base-${group}`),
-    agentId: `${group}-native`,
-    group,
-    role: 'baseline',
-    count: 20,
-    resultEvery: 1,
-    batch: 20,
-    exitWhenDrained: true,
-  });
-  fx.procs.push(base);
-  await base.waitFor(/"event":"drained"/);
-  const guest = startLoadAgent({
-    collector: c.address,
-    spoolDir: fx.p(`spool-guest-${group}`),
-    agentId: `${group}-guest`,
-    group,
-    role: 'guest',
-    count,
-    resultEvery: 1,
-    batch: 500,
-    exitWhenDrained: true,
-  });
-  fx.procs.push(guest);
+  await drainedBaseline(c.address, fx.p(`spool-base-${group}`), group, fx.procs);
+  const guest = startGuestBurst(c.address, fx.p(`spool-guest-${group}`), group, count, fx.procs);
   await guest.waitFor(/"event":"drained"/, 600_000);
 }
 

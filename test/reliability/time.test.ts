@@ -15,7 +15,7 @@ import { TIME_BOUNDS } from '../../schema/bounds.js';
 import { runCli } from '../support/cli.js';
 import { influxdFixture } from '../support/fixture.js';
 import { recordFigures } from '../support/figures.js';
-import { compareIds, query, sleep, startCollectorProc, startLoadAgent, stopProc, type CollectorProc } from '../support/procs.js';
+import { compareIds, drainedBaseline, query, sleep, startCollectorProc, startGuestBurst, stopProc, type CollectorProc } from '../support/procs.js';
 import { hello, openStream, rawClient, validResult, type RawStream } from '../support/raw-client.js';
 
 const BURST = Number(process.env.VO_BURST ?? 2000);
@@ -77,32 +77,9 @@ describe('far-off timestamps beside a victim', () => {
       group = `time${++attempts}`;
       if (attempts > 1) c1 = await collector();
       const cl = attempts > 1 ? rawClient(c1.address) : client;
-      const baseline = startLoadAgent({
-        collector: c1.address,
-        spoolDir: fx.p(`spool-b-${group}`),
-        agentId: `${group}-native`,
-        group,
-        role: 'baseline',
-        count: 20,
-        resultEvery: 1,
-        batch: 20,
-        exitWhenDrained: true,
-      });
-      fx.procs.push(baseline);
-      await baseline.waitFor(/"event":"drained"/);
+      await drainedBaseline(c1.address, fx.p(`spool-b-${group}`), group, fx.procs);
       const evil = await connect(cl, { agent_id: `${group}-evil`, group: 'hostile' });
-      const guest = startLoadAgent({
-        collector: c1.address,
-        spoolDir: fx.p(`spool-g-${group}`),
-        agentId: `${group}-guest`,
-        group,
-        role: 'guest',
-        count: BURST,
-        resultEvery: 1,
-        batch: 500,
-        exitWhenDrained: true,
-      });
-      fx.procs.push(guest);
+      const guest = startGuestBurst(c1.address, fx.p(`spool-g-${group}`), group, BURST, fx.procs);
       // The attack: results stamped 1970 and 2262 all through the victim's burst.
       let stop = false;
       const sent: string[] = [];

@@ -131,6 +131,43 @@ export function startLoadAgent(o: LoadAgentOptions): Proc {
   return spawnProc([join(HERE, 'load-agent.mjs'), JSON.stringify(o)]);
 }
 
+/**
+ * The baseline a burst is computed against: 20 results of one run from `<group>-native`, resolved
+ * once every one is acked.
+ */
+export async function drainedBaseline(collector: string, spoolDir: string, group: string, procs: Proc[]): Promise<void> {
+  const base = startLoadAgent({
+    collector,
+    spoolDir,
+    agentId: `${group}-native`,
+    group,
+    role: 'baseline',
+    count: 20,
+    resultEvery: 1,
+    batch: 20,
+    exitWhenDrained: true,
+  });
+  procs.push(base);
+  await base.waitFor(/"event":"drained"/);
+}
+
+/** A guest `<group>-guest` sending `count` results of one run in batches of 500; it exits once every one is acked ("drained"). */
+export function startGuestBurst(collector: string, spoolDir: string, group: string, count: number, procs: Proc[]): Proc {
+  const guest = startLoadAgent({
+    collector,
+    spoolDir,
+    agentId: `${group}-guest`,
+    group,
+    role: 'guest',
+    count,
+    resultEvery: 1,
+    batch: 500,
+    exitWhenDrained: true,
+  });
+  procs.push(guest);
+  return guest;
+}
+
 /** The ids the load agent produces for count records (worked out here, not by the agent). */
 export function loadIds(agentId: string, count: number, resultEvery = 10): { results: string[]; samples: string[] } {
   const results: string[] = [];
