@@ -229,4 +229,20 @@ describe('overhead calculator (in-memory store)', () => {
     expect(eps(batch)).toHaveLength(2 * n);
     expect(batch.all('overhead')).toEqual(alone.all('overhead'));
   });
+  it('reads only the compared fields and gets the points every field gives: the printing step kept (rounding_pct)', async () => {
+    // batch.ts reads COMPARED_FIELDS (rows.ts), not SELECT *; the oracle compares rows with every field.
+    const step = (specs: TrialSpec[]) => specs.map((t) => ({ ...t, values: { ...t.values, events_per_sec_resolution: 2 } }));
+    const store = new MemoryStore();
+    await storeTrials(store, step(baseline('b1', T0 - 10n * MIN, [100, 101, 100])));
+    await createOverheadCalculator({ store }).onResultsWritten(await storeTrials(store, step(guest())));
+    const rows = sysbenchRows(store.all('sysbench'));
+    const expected = compareGuestRun(
+      rows.filter((r) => r.tags.role === 'guest'),
+      [],
+      rows.filter((r) => r.tags.role === 'baseline'),
+    ).find((m) => m.metric === 'events_per_sec')!;
+    const [p] = eps(store);
+    expect(p!.fields.rounding_pct).toBeTypeOf('number');
+    expect(p!.fields).toMatchObject(overheadFields(expected));
+  });
 });
