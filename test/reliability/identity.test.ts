@@ -98,7 +98,7 @@ describe('identity bound to the credential', () => {
     });
     procs.push(agent);
     await agent.waitFor(/"event":"produced"/);
-    for (let i = 0; i < 400 && !/PERMISSION_DENIED/.test(agent.stderr()); i++) await sleep(25);
+    await agent.waitForErr(/PERMISSION_DENIED/); // until it says so (or exits), not 10 s of polling
     expect(agent.stderr()).toMatch(/PERMISSION_DENIED/);
     await stopProc(agent);
     const spool = Spool.open(p('spool-impostor'));
@@ -140,7 +140,7 @@ describe('identity bound to the credential', () => {
     chmodSync(p('open-tokens.yaml'), 0o644);
     const open = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--tokens', p('open-tokens.yaml')]);
     procs.push(open);
-    for (let i = 0; i < 200 && !/lets other users read it/.test(open.stderr()); i++) await sleep(25);
+    await open.waitForErr(/lets other users read it/); // until it says so (or exits), not 5 s of polling
     expect(open.stderr()).toMatch(/tokens file .*open-tokens\.yaml: mode 0644 lets other users read it \(chmod 600\)/);
     await stopProc(open);
   });
