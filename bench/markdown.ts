@@ -79,6 +79,8 @@ export function mergeMarkdown(existing: string, fresh: string): string {
   const now = blocks(fresh);
   const special = (t: string) => t === 'Goals' || t === 'Not measured in this run';
   const freshTitles = new Set(now.sections.map(([t]) => t).filter((t) => !special(t)));
+  // Every section asked for failed: nothing in the file changed, so neither does its header.
+  if (freshTitles.size === 0) return existing.trimEnd();
   const merged = new Map(old.sections.filter(([t]) => !special(t)));
   for (const [t, b] of now.sections) if (!special(t)) merged.set(t, b);
   const goalRows = (md: { sections: Array<[string, string]> }) =>

@@ -41,3 +41,8 @@ it('keeps only the rerun lines that still describe figures in the file', () => {
     '- Rerun with --only on 2026-01-05T10:00:00.000Z (whole run 9 s): B: with a colon (the other sections are from the date above)',
   ]);
 });
+
+it('leaves the file as it was when every section asked for failed (no empty "Rerun" line)', () => {
+  const md = doc('- Date: 2026-01-01T00:00:00.000Z', [['A', '1']]);
+  expect(mergeMarkdown(md, doc('- Date: 2026-01-02T10:00:00.000Z (whole run 878 s)', []))).toBe(md.trimEnd());
+});
