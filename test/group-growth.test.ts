@@ -17,20 +17,21 @@
 //    a clean computation of the same stored runs (their copy in another database, computed from
 //    scratch by a collector that was never killed).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../collector/influx/influxd.js';
 import { owedMarkerLine } from '../collector/owed.js';
 import { policyOf } from '../schema/retention.js';
 import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetAgent, type FleetSpec } from '../bench/fleet-model.js';
 import { owedMarkers, startCollectorProcess, waitIdle, type CollectorProcess } from '../bench/fleet-collector.js';
 import { SimAgent } from '../bench/sim-agent.js';
 import { MAIN } from './support/cli.js';
+import { influxdFixture } from './support/fixture.js';
 import { influxQuery, storedPoints } from './support/stored-points.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-group-growth-'));
+// The file's influxd and temp folder (test/support/fixture.ts): stopped by pid, the folder removed.
+const fx = influxdFixture('vo-group-growth-');
+const dir = fx.dir;
 const DIST = join(MAIN, '..', '..');
 const GUESTS = 1000;
 const FIRST = 10;
@@ -53,14 +54,13 @@ const agents = fleetAgents(spec);
 const baseline = agents.find((a) => a.role === 'baseline')!;
 const guests = agents.filter((a) => a.role === 'guest');
 
-let influxd: InfluxdHandle;
 const collectors: CollectorProcess[] = [];
 
 async function collector(database: string): Promise<CollectorProcess> {
   const c = await startCollectorProcess({
     dist: DIST,
     port: await freePort(),
-    influxUrl: influxd.url,
+    influxUrl: fx.influxd.url,
     database,
     logFile: join(dir, `collector-${database}.log`),
   });
@@ -86,7 +86,7 @@ async function send(address: string, who: readonly FleetAgent[], from: number, t
 
 /** Overhead points of the headline metric per guest. */
 async function overheadPerGuest(db: string): Promise<Map<string, number>> {
-  const rows = await influxQuery(influxd.url, db, `SELECT count("ratio") FROM "overhead" WHERE "metric" = 'events_per_sec' GROUP BY "agent"`);
+  const rows = await influxQuery(fx.influxd.url, db, `SELECT count("ratio") FROM "overhead" WHERE "metric" = 'events_per_sec' GROUP BY "agent"`);
   return new Map(rows.map((s) => [s.tags!.agent!, Number(s.values[0]![1])]));
 }
 
@@ -100,14 +100,8 @@ function cli(args: string[]): Promise<{ code: number; out: string }> {
   });
 }
 
-beforeAll(async () => {
-  influxd = await startInfluxd({ dir: join(dir, 'influx') });
-}, 120_000);
-
 afterAll(async () => {
   for (const c of collectors) await c.stop().catch(() => undefined);
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a group that grows from 10 to 1 000 guests', () => {
@@ -120,9 +114,9 @@ describe('a group that grows from 10 to 1 000 guests', () => {
       // The baseline's last run is held back for the recompute below.
       await send(grow.address, [baseline], 0, RUNS - 1);
       await send(grow.address, guests.slice(0, FIRST), 0, RUNS);
-      await waitIdle(influxd.url, 'grow', IDLE_MS);
+      await waitIdle(fx.influxd.url, 'grow', IDLE_MS);
       await send(grow.address, guests.slice(FIRST), LATE_FROM, RUNS);
-      await waitIdle(influxd.url, 'grow', IDLE_MS);
+      await waitIdle(fx.influxd.url, 'grow', IDLE_MS);
 
       const per = await overheadPerGuest('grow');
       const expected = new Map(guests.map((g, k) => [g.id, k < FIRST ? RUNS : RUNS - LATE_FROM]));
@@ -130,7 +124,7 @@ describe('a group that grows from 10 to 1 000 guests', () => {
       const wrong = guests.filter((g) => per.get(g.id) !== expected.get(g.id)).map((g) => `${g.id}: ${per.get(g.id)} of ${expected.get(g.id)}`);
       expect(wrong).toEqual([]);
 
-      const report = await cli(['report', '--influx', influxd.url, '--database', 'grow', '--since', '7d', '--format', 'json']);
+      const report = await cli(['report', '--influx', fx.influxd.url, '--database', 'grow', '--since', '7d', '--format', 'json']);
       expect(report.code, report.out.slice(-2000)).toBe(0);
       const doc = JSON.parse(report.out) as {
         sections: Array<{ metrics: Array<{ results: Array<{ system: { role: string }; vs_reference: { baseline_run_id: string } | null }> }> }>;
@@ -140,7 +134,7 @@ describe('a group that grows from 10 to 1 000 guests', () => {
       // Each against a baseline run (none 'no baseline run within the window').
       expect(shown.filter((r) => !r.vs_reference?.baseline_run_id)).toEqual([]);
 
-      const changes = await cli(['report', '--changes', '--influx', influxd.url, '--database', 'grow', '--since', '7d', '--format', 'json']);
+      const changes = await cli(['report', '--changes', '--influx', fx.influxd.url, '--database', 'grow', '--since', '7d', '--format', 'json']);
       expect(changes.code, changes.out.slice(-2000)).toBe(0);
       const series = (JSON.parse(changes.out) as { series: Array<{ key: { agent: string } }> }).series;
       expect(new Set(series.map((s) => s.key.agent)).size).toBe(GUESTS);
@@ -151,32 +145,32 @@ describe('a group that grows from 10 to 1 000 guests', () => {
   it(
     'a collector killed during a late baseline run’s recompute of the group: the next start finishes it, equal to a clean computation',
     async () => {
-      const before = await storedPoints(influxd.url, 'grow', 'overhead');
+      const before = await storedPoints(fx.influxd.url, 'grow', 'overhead');
       await send(grow.address, [baseline], RUNS - 1, RUNS);
       // Acked: the recompute of the 1 000 guests' runs in its window is owed now, not done.
       await grow.kill();
-      expect(await owedMarkers(influxd.url, 'grow')).toBeGreaterThan(0);
+      expect(await owedMarkers(fx.influxd.url, 'grow')).toBeGreaterThan(0);
       await collector('grow');
-      await waitIdle(influxd.url, 'grow', IDLE_MS);
-      const after = await storedPoints(influxd.url, 'grow', 'overhead');
+      await waitIdle(fx.influxd.url, 'grow', IDLE_MS);
+      const after = await storedPoints(fx.influxd.url, 'grow', 'overhead');
       // The late baseline run changed guest runs' overhead (the recompute did something).
       expect(after).not.toEqual(before);
 
       // The same stored runs, computed from scratch by a collector never killed.
       await (await collector('clean')).stop();
-      for (const rp of await influxQuery(influxd.url, 'grow', 'SHOW RETENTION POLICIES'))
+      for (const rp of await influxQuery(fx.influxd.url, 'grow', 'SHOW RETENTION POLICIES'))
         for (const [name] of rp.values as Array<[string]>)
-          await influxQuery(influxd.url, 'grow', `SELECT * INTO "clean"."${name}"."sysbench" FROM "grow"."${name}"."sysbench" GROUP BY *`);
-      const times = (await influxQuery(influxd.url, 'clean', 'SELECT "run_id" FROM "sysbench"', 'ns'))[0]!.values.map((v) => String(v[0]));
+          await influxQuery(fx.influxd.url, 'grow', `SELECT * INTO "clean"."${name}"."sysbench" FROM "grow"."${name}"."sysbench" GROUP BY *`);
+      const times = (await influxQuery(fx.influxd.url, 'clean', 'SELECT "run_id" FROM "sysbench"', 'ns'))[0]!.values.map((v) => String(v[0]));
       const rp = policyOf('overhead_owed');
-      const res = await fetch(`${influxd.url}/write?db=clean&precision=n${rp ? `&rp=${rp}` : ''}`, {
+      const res = await fetch(`${fx.influxd.url}/write?db=clean&precision=n${rp ? `&rp=${rp}` : ''}`, {
         method: 'POST',
         body: owedMarkerLine(times, BigInt(Date.now()) * 1_000_000n, 'a-collector-that-died'),
       });
       expect(res.status).toBe(204);
       await collector('clean');
-      await waitIdle(influxd.url, 'clean', IDLE_MS);
-      const clean = await storedPoints(influxd.url, 'clean', 'overhead');
+      await waitIdle(fx.influxd.url, 'clean', IDLE_MS);
+      const clean = await storedPoints(fx.influxd.url, 'clean', 'overhead');
       expect(clean.length).toBe(after.length);
       expect(after).toEqual(clean);
     },

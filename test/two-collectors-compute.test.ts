@@ -12,20 +12,18 @@
 // collector alone and `two` by two collectors started together, both catching up the same marker
 // at the same moment: every `overhead*` point of `two` must equal `one`'s.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../collector/influx/influxd.js';
 import { owedMarkerLine } from '../collector/owed.js';
 import { policyOf } from '../schema/retention.js';
 import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetSpec } from '../bench/fleet-model.js';
 import { waitIdle } from '../bench/fleet-collector.js';
 import { SimAgent } from '../bench/sim-agent.js';
 import { MAIN } from './support/cli.js';
+import { influxdFixture } from './support/fixture.js';
 import { influxQuery, storedPoints } from './support/stored-points.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vo-two-collectors-'));
+// The file's influxd and temp folder (test/support/fixture.ts): stopped by pid, the folder removed.
+const fx = influxdFixture('vo-two-collectors-');
 const DERIVED = ['overhead', 'overhead_chain', 'overhead_change', 'overhead_series'];
 const CAUGHT_UP = 'computed the overhead owed by an earlier collector';
 const spec: FleetSpec = {
@@ -39,7 +37,6 @@ const spec: FleetSpec = {
   endMs: Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000,
 };
 
-let influxd: InfluxdHandle;
 const running: ChildProcess[] = [];
 
 interface Collector {
@@ -52,7 +49,7 @@ interface Collector {
 function startCollector(database: string): Promise<Collector> {
   const child = spawn(
     process.execPath,
-    [MAIN, 'collector', '--listen', '127.0.0.1:0', '--influx', influxd.url, '--database', database, '--rate-limit', '1000000', '--log-level', 'info'],
+    [MAIN, 'collector', '--listen', '127.0.0.1:0', '--influx', fx.influxd.url, '--database', database, '--rate-limit', '1000000', '--log-level', 'info'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -98,14 +95,14 @@ async function stop(c: Collector): Promise<void> {
 
 /** The stored runs of `ref` copied into `db` (created by a collector's start), derived points dropped, one marker for the month. */
 async function copyRuns(db: string): Promise<void> {
-  for (const rp of await influxQuery(influxd.url, 'ref', 'SHOW RETENTION POLICIES')) {
+  for (const rp of await influxQuery(fx.influxd.url, 'ref', 'SHOW RETENTION POLICIES')) {
     for (const [name] of rp.values as Array<[string]>)
-      await influxQuery(influxd.url, 'ref', `SELECT * INTO "${db}"."${name}".:MEASUREMENT FROM "ref"."${name}"./.*/ GROUP BY *`);
+      await influxQuery(fx.influxd.url, 'ref', `SELECT * INTO "${db}"."${name}".:MEASUREMENT FROM "ref"."${name}"./.*/ GROUP BY *`);
   }
-  for (const m of [...DERIVED, 'overhead_owed']) await influxQuery(influxd.url, db, `DROP MEASUREMENT "${m}"`);
-  const times = (await influxQuery(influxd.url, db, 'SELECT "run_id" FROM "sysbench"', 'ns'))[0]!.values.map((v) => String(v[0]));
+  for (const m of [...DERIVED, 'overhead_owed']) await influxQuery(fx.influxd.url, db, `DROP MEASUREMENT "${m}"`);
+  const times = (await influxQuery(fx.influxd.url, db, 'SELECT "run_id" FROM "sysbench"', 'ns'))[0]!.values.map((v) => String(v[0]));
   const rp = policyOf('overhead_owed');
-  const res = await fetch(`${influxd.url}/write?db=${db}&precision=n${rp ? `&rp=${rp}` : ''}`, {
+  const res = await fetch(`${fx.influxd.url}/write?db=${db}&precision=n${rp ? `&rp=${rp}` : ''}`, {
     method: 'POST',
     body: owedMarkerLine(times, BigInt(Date.now()) * 1_000_000n, 'a-collector-that-died'),
   });
@@ -113,7 +110,6 @@ async function copyRuns(db: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  influxd = await startInfluxd({ dir: join(dir, 'influx') });
   const ref = await startCollector('ref');
   const agents = fleetAgents(spec);
   const runs = fleetRuns(spec);
@@ -128,7 +124,7 @@ beforeAll(async () => {
       }
     }),
   );
-  await waitIdle(influxd.url, 'ref', 600_000);
+  await waitIdle(fx.influxd.url, 'ref', 600_000);
   await stop(ref);
   // Each database made by a collector's start (its policies), then filled while none runs.
   for (const db of ['one', 'two']) await stop(await startCollector(db));
@@ -138,8 +134,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGTERM');
-  await influxd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('two collectors computing the same group at once', () => {
@@ -151,13 +145,14 @@ describe('two collectors computing the same group at once', () => {
     await Promise.all([a.caughtUp(1), b.caughtUp(1)]);
     await Promise.all([stop(a), stop(b)]);
 
-    const expected = await storedPoints(influxd.url, 'one', 'overhead_change');
+    const expected = await storedPoints(fx.influxd.url, 'one', 'overhead_change');
     // The test can fail: the month holds changes to find (a shifted guest), and every run its overhead.
     expect(expected.length).toBeGreaterThan(0);
-    expect((await storedPoints(influxd.url, 'one', 'overhead')).length).toBeGreaterThanOrEqual(spec.guestsPerGroup * (fleetRuns(spec) - 4));
-    for (const m of DERIVED) expect({ m, points: await storedPoints(influxd.url, 'two', m) }).toEqual({ m, points: await storedPoints(influxd.url, 'one', m) });
+    expect((await storedPoints(fx.influxd.url, 'one', 'overhead')).length).toBeGreaterThanOrEqual(spec.guestsPerGroup * (fleetRuns(spec) - 4));
+    for (const m of DERIVED)
+      expect({ m, points: await storedPoints(fx.influxd.url, 'two', m) }).toEqual({ m, points: await storedPoints(fx.influxd.url, 'one', m) });
     // And the one collector's answer is the one the live collector gave while the runs arrived.
     for (const m of ['overhead', 'overhead_change'])
-      expect({ m, points: await storedPoints(influxd.url, 'one', m) }).toEqual({ m, points: await storedPoints(influxd.url, 'ref', m) });
+      expect({ m, points: await storedPoints(fx.influxd.url, 'one', m) }).toEqual({ m, points: await storedPoints(fx.influxd.url, 'ref', m) });
   }, 900_000);
 });
