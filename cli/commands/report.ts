@@ -2,7 +2,7 @@
 // from InfluxDB, in the terminal or as JSON, JSON lines, CSV or markdown, optionally a
 // self-contained HTML file; --fail-on makes it a CI gate.
 import { writeFileSync } from 'node:fs';
-import { influxClient } from '../../collector/influx/client.js';
+import { influxUrl } from '../../collector/influx/client.js';
 import { influxStore } from '../../collector/store/influx.js';
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { EXCLUDE_DISTURBED_OPTION, MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
@@ -127,12 +127,12 @@ export async function run(argv: string[]): Promise<number> {
   checkFailOn(kind, failOn);
   const html = optStr(values, 'html');
   const conn = influxConnection(values, argv, (m) => process.stderr.write(`virt-overhead report: ${m}\n`))!;
-  const influx = influxClient(conn.url, database, conn.ca);
+  influxUrl(conn.url); // a usage error before anything is read
+  const store = influxStore({ url: conn.url, database, ...(conn.ca !== undefined ? { ca: conn.ca } : {}) });
   let doc: ReportDocument;
   try {
     doc = await buildDocument(kind, {
-      influx,
-      store: influxStore({ url: conn.url, database, ...(conn.ca !== undefined ? { ca: conn.ca } : {}) }),
+      store,
       database,
       sinceMs: duration(values, 'since'),
       metrics: str(values, 'metrics') as 'key' | 'all',
@@ -154,7 +154,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(printable(renderDocument(doc, format), format));
   if (html && doc.kind !== 'compare') {
-    writeFileSync(html, await renderPage(doc, influx));
+    writeFileSync(html, await renderPage(doc, store));
     process.stderr.write(`wrote ${html}\n`);
   }
   const found = gateFindings(doc, failOn);

@@ -1,6 +1,5 @@
 // Reads one guest's `overhead` points back as series for change detection: one series per
 // metric × baseline agent × thread count, in time order.
-import { eq } from '../../schema/influxql.js';
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
 import type { Facts } from '../facts/changed.js';
@@ -28,11 +27,6 @@ export const TAG_FACTS = ['variant', 'sysbench_version', 'virt', 'kvm', 'contain
 /** The guest's test as the store's tag match. */
 export function guestTags(k: GuestTestKey): Record<string, string> {
   return { group: k.group, agent: k.agent, test: k.test, profile: k.profile };
-}
-
-/** The same as an InfluxQL condition (the report's reads not on the store yet). */
-export function guestWhere(k: GuestTestKey): string {
-  return [eq('group', k.group), eq('agent', k.agent), eq('test', k.test), eq('profile', k.profile)].join(' AND ');
 }
 
 /** agent_info facts over time (factsWindow), oldest first. */

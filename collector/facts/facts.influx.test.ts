@@ -134,7 +134,7 @@ describe('agent_info stored when facts change, read as before (real influxd)', (
     for (const o of seq.old.filter((x) => x.runId)) {
       const at = new Date(Number(o.timeNs / 1_000_000n)).toISOString();
       const key = (group: string) => ({ group, agent: 'vm1', label: 'vm1', role: 'guest', variant: 'default', virt: 'kvm', kvm: 'usable', at });
-      const [old, now] = [(await readSystemFacts(db.influx, DB, [key('old')]))[0]!, (await readSystemFacts(db.influx, DB, [key('new')]))[0]!];
+      const [old, now] = [(await readSystemFacts(db.store, [key('old')]))[0]!, (await readSystemFacts(db.store, [key('new')]))[0]!];
       // factsTime differs by design: a run's own point before, the change that put those facts in force now.
       expect({ ...now, group: 'old', factsTime: null }).toEqual({ ...old, factsTime: null });
       const truth = Object.fromEntries(

@@ -8,11 +8,8 @@ export class InfluxUnreachableError extends Error {
   override name = 'InfluxUnreachableError';
 }
 
-/**
- * A client for `url` (http or https; user:password@ in it becomes its credentials; `ca`: PEM of
- * the CA an https InfluxDB's certificate is checked against); a bad URL is a usage error.
- */
-export function influxClient(url: string, database: string, ca?: string): InfluxDB {
+/** `url` as an InfluxDB base URL (http or https); anything else is a usage error that says so. */
+export function influxUrl(url: string): URL {
   let u: URL;
   try {
     u = new URL(url);
@@ -20,6 +17,15 @@ export function influxClient(url: string, database: string, ca?: string): Influx
     throw new UsageError(`'${redactUrl(url)}' is not an InfluxDB URL (e.g. http://127.0.0.1:8086)`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`InfluxDB URL '${redactUrl(url)}' must start with http:// or https://`);
+  return u;
+}
+
+/**
+ * A client for `url` (http or https; user:password@ in it becomes its credentials; `ca`: PEM of
+ * the CA an https InfluxDB's certificate is checked against); a bad URL is a usage error.
+ */
+export function influxClient(url: string, database: string, ca?: string): InfluxDB {
+  const u = influxUrl(url);
   return new InfluxDB({
     host: u.hostname,
     port: Number(u.port || (u.protocol === 'https:' ? 443 : 8086)),

@@ -14,7 +14,7 @@ import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import { createOverheadCalculator } from './index.js';
 import { influxStore } from '../store/influx.js';
 import { computeSeriesWork } from './batch.js';
-import { querySysbench } from './rows.js';
+import { querySysbench } from '../../test/support/query-sysbench.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 
 const fx = influxdFixture('overhead-batch-');

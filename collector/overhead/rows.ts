@@ -1,6 +1,5 @@
 // Reads `sysbench` points back as plain rows (tags, fields, ns timestamp): through the store
 // (calculators) or the `influx` client (the report).
-import type { InfluxDB } from 'influx';
 import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
 import type { ResultField } from '../../schema/sysbench.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
@@ -28,28 +27,7 @@ export interface SysbenchRow {
   disturbed: boolean | null;
 }
 
-interface RawRow {
-  time?: { getNanoTime?: () => string; getTime(): number };
-  [column: string]: unknown;
-}
-
-function nanoTime(row: RawRow): bigint {
-  const t = row.time;
-  if (!t) throw new Error('InfluxDB row without a time column');
-  return typeof t.getNanoTime === 'function' ? BigInt(t.getNanoTime()) : BigInt(t.getTime()) * 1_000_000n;
-}
-
-/**
- * Runs `SELECT * FROM sysbench WHERE <where>` with the `influx` client and returns typed rows (failed trials kept, ok=false).
- * A result stored with clock_skew_s is left out: its time is not when it was measured, so it is
- * compared with nothing and is nobody's latest (the report lists such agents: report/clocks.ts).
- */
-export async function querySysbench(influx: InfluxDB, database: string, where: string): Promise<SysbenchRow[]> {
-  const rows = (await influx.query(`SELECT * FROM "sysbench" WHERE ${where}`, { database })) as unknown as RawRow[];
-  return rows.filter((r) => typeof r.clock_skew_s !== 'number').map((r) => sysbenchRow(nanoTime(r), typedTags(r), r));
-}
-
-/** The `sysbench` rows a store holds where `where` says, with the fields the calculators compare, typed and left out as querySysbench's. */
+/** The `sysbench` rows a store holds where `where` says, with the fields the calculators compare, typed; a result stamped with a wrong clock left out (sysbenchRows). */
 export async function selectSysbench(store: Store, where: Where): Promise<SysbenchRow[]> {
   return sysbenchRows(await store.select(sysbenchSelection(where)));
 }
@@ -75,7 +53,11 @@ export function sysbenchSelection(where: Where): Selection {
   return { measurement: 'sysbench', where, fields: COMPARED_FIELDS };
 }
 
-/** Store rows of `sysbench` typed, those stamped with a wrong clock left out (as querySysbench). */
+/**
+ * Store rows of `sysbench` typed (failed trials kept, ok=false). A result stored with
+ * clock_skew_s is left out: its time is not when it was measured, so it is compared with
+ * nothing and is nobody's latest (the report lists such agents: report/clocks.ts).
+ */
 export function sysbenchRows(rows: readonly Row[]): SysbenchRow[] {
   // The store's rows of one series share one tags object: typed once per series, not per row
   // (a year of a fleet's trials is hundreds of thousands of rows and a few thousand series).

@@ -2,7 +2,6 @@
 // table, the change points (--changes) or a variant A/B (--compare), each with the facts of
 // its systems. Every output (terminal, JSON, JSON lines, CSV, markdown, HTML) and the CI gate
 // (--fail-on) read this one document, so they cannot disagree.
-import type { InfluxDB } from 'influx';
 import type { MarginSpec } from '../../lib/compare/margin.js';
 import type { Store } from '../store/store.js';
 import { changesReport, type ChangeReportSeries } from '../changes/report.js';
@@ -49,8 +48,7 @@ export interface CompareDocument extends DocumentBase {
 export type ReportDocument = OverheadDocument | ChangesDocument | CompareDocument;
 
 export interface DocumentOptions {
-  influx: InfluxDB;
-  /** The derived data read through the store (the nested-stack layers). */
+  /** Everything the report reads: results, overhead, change points, facts, clocks, nested-stack layers. */
   store: Store;
   database: string;
   group?: string;
@@ -115,7 +113,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
   }
   if (kind === 'changes') {
     const series = await changesReport({ ...scope, store: o.store, sinceMs: sinceAt });
-    return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, changeSystems(series)), series };
+    return { kind, ...base, systems: await readSystemFacts(o.store, changeSystems(series)), series };
   }
   // Independent reads, started together: InfluxDB answers one while this process builds another.
   const [changes, report, chains, clocks] = await Promise.all([
@@ -133,7 +131,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
     buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) }),
     wrongClocks(o.store, BigInt(sinceAt) * 1_000_000n, o.group),
   ]);
-  return { kind, ...base, systems: await readSystemFacts(o.influx, o.database, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };
+  return { kind, ...base, systems: await readSystemFacts(o.store, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };
 }
 
 /** Whether the selection held nothing to report (a group with no results, a period with no data). */

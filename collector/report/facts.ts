@@ -3,10 +3,9 @@
 // the run the report shows, so a number is never read without the machine that produced it
 // (as the Phoronix Test Suite prints the system beside every result). An agent older than
 // agent_info, or one that did not report a fact, leaves it null: printed as "unknown".
-import type { InfluxDB } from 'influx';
 import { inert } from '../../lib/inert.js';
-import { eq } from '../../schema/influxql.js';
 import { FACT_FIELDS } from '../facts/index.js';
+import type { Row, Selection, Store } from '../store/store.js';
 import { formatTable } from './results-table.js';
 
 /** Facts a report shows (agent_info fields; `declared` is the raw object the QEMU version came from). */
@@ -44,44 +43,51 @@ export interface SystemFacts {
   factsTime: string | null;
 }
 
-type Row = Record<string, unknown> & { time: { toISOString(): string } };
-
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
-async function newestRow(influx: InfluxDB, database: string, k: SystemKey): Promise<Row | undefined> {
-  const who = `${eq('group', k.group)} AND ${eq('agent', k.agent)}`;
-  const q = (bound: string) => influx.query(`SELECT * FROM "agent_info" WHERE ${who}${bound} ORDER BY time DESC LIMIT 1`, { database });
-  const atNs = k.at === null ? null : BigInt(Date.parse(k.at)) * 1_000_000n;
-  const before = atNs === null ? [] : ((await q(` AND time <= ${atNs}`)) as unknown as Row[]);
-  // None at or before the run (an agent clock behind the collector's): the newest there is.
-  return before[0] ?? ((await q('')) as unknown as Row[])[0];
+/**
+ * The newest agent_info point of each system at or before its run (and, for a system with none
+ * at or before it — an agent clock behind the collector's — the newest there is): all of them in
+ * one request, every field and tag as `SELECT *` gave them.
+ */
+async function newestRows(store: Store, keys: readonly SystemKey[]): Promise<Array<Row | undefined>> {
+  const selections: Selection[] = [];
+  const index = keys.map((k) => {
+    const where = { tags: { group: k.group, agent: k.agent } };
+    const atNs = k.at === null ? null : BigInt(Date.parse(k.at)) * 1_000_000n;
+    const before = atNs === null ? -1 : selections.push({ measurement: 'agent_info', where: { ...where, to: atNs }, newest: 1 }) - 1;
+    const any = selections.push({ measurement: 'agent_info', where, newest: 1 }) - 1;
+    return { before, any };
+  });
+  const answers = await store.selectMany(selections);
+  return index.map(({ before, any }) => (before >= 0 ? answers[before]![0] : undefined) ?? answers[any]![0]);
 }
 
-/** The facts of each system, one query per system (a report shows tens of them, not thousands). */
-export async function readSystemFacts(influx: InfluxDB, database: string, keys: readonly SystemKey[]): Promise<SystemFacts[]> {
-  const out: SystemFacts[] = [];
-  for (const k of keys) {
-    const row = await newestRow(influx, database, k);
+/** The facts of each system, read in one request. */
+export async function readSystemFacts(store: Store, keys: readonly SystemKey[]): Promise<SystemFacts[]> {
+  if (keys.length === 0) return [];
+  const rows = await newestRows(store, keys);
+  return keys.map((k, i) => {
+    const row = rows[i];
     const facts = Object.fromEntries(
       REPORT_FACTS.map((f) => {
-        const v = row?.[f];
+        const v = row?.fields[f];
         return [f, NUMERIC.has(f) ? (typeof v === 'number' ? v : null) : text(v)];
       }),
     ) as SystemFacts['facts'];
-    out.push({
+    return {
       group: k.group,
       agent: k.agent,
       label: k.label,
       role: k.role,
       variant: k.variant,
-      virt: text(row?.virt) ?? text(k.virt),
-      kvm: text(row?.kvm) ?? text(k.kvm),
-      container: text(row?.container),
+      virt: text(row?.tags.virt) ?? text(k.virt),
+      kvm: text(row?.tags.kvm) ?? text(k.kvm),
+      container: text(row?.tags.container),
       facts,
-      factsTime: row ? row.time.toISOString() : null,
-    });
-  }
-  return out;
+      factsTime: row ? new Date(Number(row.timeNs / 1_000_000n)).toISOString() : null,
+    };
+  });
 }
 
 const UNKNOWN = 'unknown';

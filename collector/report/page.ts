@@ -3,10 +3,9 @@
 // their 95 % interval as a band and the change points the collector found marked — and the
 // change points listed, every "too short to decide" series folded into one line. Inline SVG
 // only: the page fetches nothing.
-import type { InfluxDB } from 'influx';
-import { eq } from '../../schema/influxql.js';
 import { describeChange, seriesTitle, type ChangeReportSeries } from '../changes/report.js';
-import { guestWhere } from '../changes/series.js';
+import { guestTags } from '../changes/series.js';
+import type { Store } from '../store/store.js';
 import { renderChainHtml } from './chain/format.js';
 import type { ReportDocument } from './document.js';
 import { escapeHtml, htmlPage, humanTime, renderFactsHeader, renderHtmlReport } from './html.js';
@@ -26,27 +25,33 @@ export interface Timeline {
   points: TimelinePoint[];
 }
 
-type Row = Record<string, unknown> & { time: { getTime(): number } };
+const TIMELINE_FIELDS = ['overhead_pct', 'ci_low_pct', 'ci_high_pct', 'threads'];
 
-/** The stored overhead of each series with runs (not too short first: those have change points to show). */
-export async function readTimelines(influx: InfluxDB, database: string, series: readonly ChangeReportSeries[], sinceMs: number): Promise<Timeline[]> {
+/** The stored overhead of each series with runs (not too short first: those have change points to show), read in one request. */
+export async function readTimelines(store: Store, series: readonly ChangeReportSeries[], sinceMs: number): Promise<Timeline[]> {
   const shown = [...series]
     .sort((a, b) => Number(Boolean(a.tooShort)) - Number(Boolean(b.tooShort)) || b.changes.length - a.changes.length)
     .slice(0, MAX_PLOTS);
+  if (shown.length === 0) return [];
+  const from = BigInt(Math.floor(sinceMs)) * 1_000_000n;
+  const answers = await store.selectMany(
+    shown.map((s) => ({
+      measurement: 'overhead' as const,
+      where: { tags: { ...guestTags(s.key), metric: s.metric, baseline_agent: s.baselineAgent }, from },
+      fields: TIMELINE_FIELDS,
+    })),
+  );
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   const out: Timeline[] = [];
-  for (const s of shown) {
-    const threads = s.threads !== null ? ` AND "threads" = ${s.threads}` : '';
-    const rows = (await influx.query(
-      `SELECT "overhead_pct", "ci_low_pct", "ci_high_pct" FROM "overhead" WHERE ${guestWhere(s.key)} AND ${eq('metric', s.metric)} AND ${eq('baseline_agent', s.baselineAgent)}${threads} AND time >= ${BigInt(Math.floor(sinceMs)) * 1_000_000n} ORDER BY time`,
-      { database },
-    )) as unknown as Row[];
-    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  shown.forEach((s, i) => {
+    // threads is a field, not a tag: a series of one thread count keeps only its own points.
+    const rows = s.threads === null ? answers[i]! : answers[i]!.filter((r) => r.fields.threads === s.threads);
     const points = rows.flatMap((r) => {
-      const pct = num(r.overhead_pct);
-      return pct === null ? [] : [{ timeMs: r.time.getTime(), pct, low: num(r.ci_low_pct), high: num(r.ci_high_pct) }];
+      const pct = num(r.fields.overhead_pct);
+      return pct === null ? [] : [{ timeMs: Number(r.timeNs / 1_000_000n), pct, low: num(r.fields.ci_low_pct), high: num(r.fields.ci_high_pct) }];
     });
     if (points.length > 0) out.push({ series: s, points });
-  }
+  });
   return out;
 }
 
@@ -174,10 +179,10 @@ export function renderChanges(series: readonly ChangeReportSeries[]): string {
 }
 
 /** The whole page of a document (overhead or changes); the compare kind has none. */
-export async function renderPage(doc: ReportDocument, influx: InfluxDB): Promise<string> {
+export async function renderPage(doc: ReportDocument, store: Store): Promise<string> {
   if (doc.kind === 'compare') throw new Error('renderPage: --compare writes no page');
   const series = doc.kind === 'overhead' ? (doc.changes ?? []) : doc.series;
-  const timelines = renderTimelines(await readTimelines(influx, doc.database, series, Date.parse(doc.since)), series.filter((s) => !s.tooShort).length);
+  const timelines = renderTimelines(await readTimelines(store, series, Date.parse(doc.since)), series.filter((s) => !s.tooShort).length);
   if (doc.kind === 'overhead') {
     const page = renderHtmlReport(doc.report, doc.systems);
     const at = page.lastIndexOf('</body>');

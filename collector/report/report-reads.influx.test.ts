@@ -12,7 +12,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
-import { querySysbench } from '../overhead/rows.js';
+import { querySysbench } from '../../test/support/query-sysbench.js';
 import { comparable } from '../overhead/disturbed.js';
 import { eq } from '../../schema/influxql.js';
 import { HISTORY_MS } from '../overhead/compute.js';

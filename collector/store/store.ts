@@ -4,8 +4,8 @@
 // needs stays expressible (issue 26): a tag matched against a set of values (one read for many
 // agents) and several selects answered in one request (selectMany). On it: overhead
 // (overhead/batch.ts), facts (facts/), change points and `report --changes` (changes/), wrong
-// agent clocks (health/clock.ts, report/clocks.ts); not yet: report/facts.ts, report/page.ts,
-// report/results-table.ts and querySysbench (overhead/rows.ts, used by tests only) — docs/DEVELOPING.md.
+// agent clocks (health/clock.ts, report/clocks.ts), the report (report/build.ts, facts.ts, page.ts);
+// not report/results-table.ts, quickstart's table by run_id, a field — docs/DEVELOPING.md.
 import type { Measurement } from '../../schema/influx.js';
 
 export type FieldValue = number | string | boolean;
