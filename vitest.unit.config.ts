@@ -33,6 +33,7 @@ export const UNIT_TESTS = [
   'collector/influx/writer.test.ts',
   'collector/influx/http.test.ts', // a scripted HTTP server in-process on 127.0.0.1
   'collector/influx/history.newest.test.ts',
+  'collector/latest/overhead-latest.test.ts', // refreshLatest on the in-memory store
   'collector/owed.test.ts',
   'collector/pipeline.test.ts',
   'collector/overhead/fields.test.ts',

@@ -17,6 +17,7 @@ import { variantOverhead } from '../../grafana/dashboards/variants.js';
 import { createOverheadCalculator } from '../overhead/index.js';
 import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
+import type { Store } from '../store/store.js';
 import { createLatestKeeper, LATEST_SERIES_TAGS, LATEST_TIME_NS, refreshLatest } from './overhead-latest.js';
 
 const DB = 'latest';
@@ -176,13 +177,28 @@ describe('overhead_latest gives the slow path’s answer (real influxd)', () => 
     expect(await refreshLatest(db.store)).toBe(0);
   });
 
-  it('a latest point holding a field its new newest point lacks is replaced whole, not merged', async () => {
-    const [key, fields] = [...(await latestBySeries())][0]!;
-    const tags = Object.fromEntries(LATEST_SERIES_TAGS.map((t, i) => [t, (JSON.parse(key) as string[])[i]!]).filter(([, v]) => v !== ''));
-    // A field no overhead point has, as if the newest point once had an interval it has lost since.
-    await db.store.write([{ measurement: 'overhead_latest', tags, fields: { stale_pct: 1 }, timestamp: LATEST_TIME_NS.toString() }]);
-    expect((await latestBySeries()).get(key)).toHaveProperty('stale_pct', 1);
-    expect(await refreshLatest(db.store)).toBe(1);
-    expect((await latestBySeries()).get(key)).toEqual(fields);
+  it('latest points holding a field their new newest point lacks are replaced whole, not merged: in one delete, whatever their number', async () => {
+    const before = await latestBySeries();
+    const keys = [...before.keys()];
+    const tagsOf = (key: string) =>
+      Object.fromEntries(LATEST_SERIES_TAGS.map((t, i) => [t, (JSON.parse(key) as string[])[i]!]).filter(([, v]) => v !== '')) as Record<string, string>;
+    const at = LATEST_TIME_NS.toString();
+    // On every series a field no overhead point has, as if each newest point had once had an interval it has lost since.
+    await db.store.write(keys.map((key) => ({ measurement: 'overhead_latest' as const, tags: tagsOf(key), fields: { stale_pct: 1 }, timestamp: at })));
+    expect((await latestBySeries()).get(keys[0]!)).toHaveProperty('stale_pct', 1);
+    const calls: string[] = [];
+    const s = db.store;
+    const counted: Store = {
+      write: (p) => (calls.push('write'), s.write(p)),
+      select: (q) => (calls.push('select'), s.select(q)),
+      selectMany: (q) => (calls.push('selectMany'), s.selectMany(q)),
+      tagValues: (m, k, w) => (calls.push('tagValues'), s.tagValues(m, k, w)),
+      delete: (m, w) => (calls.push('delete'), s.delete(m, w)),
+    };
+    expect(await refreshLatest(counted)).toBe(keys.length);
+    expect(calls).toEqual(['selectMany', 'delete', 'write']);
+    const after = await latestBySeries();
+    expect(after.size).toBe(keys.length);
+    for (const key of keys) expect(after.get(key)).toEqual(before.get(key));
   });
 });

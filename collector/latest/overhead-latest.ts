@@ -31,27 +31,38 @@ function sameFields(a: Readonly<Record<string, FieldValue>>, b: Readonly<Record<
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
+/** The store's match for exactly one series: every series tag, '' for one it lacks (else a series with more tags would match too). */
+function exactly(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(LATEST_SERIES_TAGS.map((t) => [t, tags[t] ?? '']));
+}
+
 /**
  * Brings the latest points of the series `where` selects up to date with `overhead`: each series
  * with a point at or after `where.from` gets a copy of its newest one. Returns points written.
- * A stored latest point holding a field the new one lacks (an interval that became unmeasurable)
- * is deleted first: a write merges fields into a point, it does not remove any.
+ * A stored latest point holding a field the new one lacks (an interval that became unmeasurable,
+ * `more_runs` once enough runs are in) is deleted first: a write merges fields into a point, it
+ * does not remove any. All such points go in one DELETE request, whatever the group's size
+ * (InfluxDB 1.x walks every shard for each DELETE statement: one per series took most of a
+ * 100-guest batch's time, issue 26); a reader between the delete and the write sees those
+ * series without a latest point for that moment, never a merged one.
  */
 export async function refreshLatest(store: Store, where: Where = {}): Promise<number> {
-  const [newest, stored] = await Promise.all([
-    store.select({ measurement: 'overhead', where, newest: 1, groupBy: LATEST_SERIES_TAGS }),
-    store.select({ measurement: 'overhead_latest', where: { ...(where.tags ? { tags: where.tags } : {}) } }),
+  const [newest, stored] = await store.selectMany([
+    { measurement: 'overhead', where, newest: 1, groupBy: LATEST_SERIES_TAGS },
+    { measurement: 'overhead_latest', where: { ...(where.tags ? { tags: where.tags } : {}) } },
   ]);
-  const storedBy = new Map(stored.map((r) => [seriesKey(r.tags), r]));
+  const storedBy = new Map(stored!.map((r) => [seriesKey(r.tags), r]));
   const writes: StorePoint[] = [];
-  for (const row of newest) {
+  const deletes: Where[] = [];
+  for (const row of newest!) {
     const point = latestPoint(row);
     const have = storedBy.get(seriesKey(row.tags));
     if (have && sameFields(have.fields, point.fields)) continue;
     if (have && Object.keys(have.fields).some((f) => !(f in point.fields)))
-      await store.delete('overhead_latest', { tags: have.tags, from: LATEST_TIME_NS, to: LATEST_TIME_NS });
+      deletes.push({ tags: exactly(have.tags), from: LATEST_TIME_NS, to: LATEST_TIME_NS });
     writes.push(point);
   }
+  if (deletes.length > 0) await store.delete('overhead_latest', deletes);
   for (let i = 0; i < writes.length; i += 5000) await store.write(writes.slice(i, i + 5000));
   return writes.length;
 }

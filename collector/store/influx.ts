@@ -10,16 +10,60 @@ import { lineWriter, rawQuery, type InfluxTarget, type Post, type RawQuery } fro
 import { escapeReadBack, seriesKey, toLine } from '../influx/line.js';
 import { byTimeAndSeries, newestOf, tagValuesOf, type FieldValue, type Row, type Selection, type Store, type StorePoint, type Where } from './store.js';
 
-export function whereClause(w: Where | undefined): string {
-  const parts = Object.entries(w?.tags ?? {}).map(([k, match]) => {
+function tagConditions(w: Where | undefined): string[] {
+  return Object.entries(w?.tags ?? {}).map(([k, match]) => {
     const values = tagValuesOf(k, match);
     return values.length === 1 ? eq(k, values[0]!) : `(${values.map((v) => eq(k, v)).join(' OR ')})`;
   });
+}
+
+function timeConditions(w: Where | undefined): string[] {
+  const parts: string[] = [];
   if (w?.from !== undefined && w.to !== undefined) parts.push(timeBetween(w.from, w.to));
   else if (w?.from !== undefined) parts.push(`time >= ${w.from}`);
   else if (w?.to !== undefined) parts.push(`time <= ${w.to}`);
   if (w?.after !== undefined) parts.push(`time > ${w.after}`);
+  return parts;
+}
+
+export function whereClause(w: Where | undefined): string {
+  const parts = [...tagConditions(w), ...timeConditions(w)];
   return parts.length ? ` WHERE ${parts.join(' AND ')}` : '';
+}
+
+/** Tag sets ORed into one DELETE statement at most (the statement's text stays ~100 KB). */
+const DELETE_OR_MAX = 500;
+
+/**
+ * The DELETE statements for points any of `wheres` matches: those with the same time bounds in
+ * one statement, their tag conditions ORed. InfluxDB 1.x walks every shard of the database for
+ * each DELETE statement, so a statement per series made a refresh of a 100-guest group's
+ * latest points take tens of seconds (issue 26); the tag sets of one statement cost about one.
+ */
+export function deleteStatements(measurement: string, wheres: readonly Where[]): string[] {
+  const byTime = new Map<string, string[][]>();
+  for (const w of wheres) {
+    const time = timeConditions(w).join(' AND ');
+    const sets = byTime.get(time) ?? byTime.set(time, []).get(time)!;
+    sets.push(tagConditions(w));
+  }
+  const out: string[] = [];
+  for (const [time, sets] of byTime) {
+    // A where without tags matches every series: no tag condition at all.
+    const chunks = sets.some((t) => t.length === 0) ? [[]] : chunked(sets, DELETE_OR_MAX);
+    for (const chunk of chunks) {
+      const tags = chunk.map((t) => `(${t.join(' AND ')})`).join(' OR ');
+      const parts = [...(tags ? [chunk.length > 1 ? `(${tags})` : tags] : []), ...(time ? [time] : [])];
+      out.push(`DELETE FROM ${quoteIdent(measurement)}${parts.length ? ` WHERE ${parts.join(' AND ')}` : ''}`);
+    }
+  }
+  return out;
+}
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 type Answer = Awaited<ReturnType<RawQuery>>;
@@ -108,7 +152,12 @@ export function influxStore(target: InfluxTarget, o: InfluxStoreOptions = {}): S
 
     async delete(measurement, where) {
       // DELETE names no retention policy: it deletes from every policy of the measurement.
-      seriesOf(await query(`DELETE FROM ${quoteIdent(measurement)}${whereClause(where)}`));
+      const wheres: readonly Where[] = Array.isArray(where) ? where : [where as Where];
+      wheres.forEach((w) => tagConditions(w)); // an empty tag set refused before anything is deleted
+      const statements = deleteStatements(measurement, wheres);
+      if (statements.length === 0) return;
+      const answer = await query(statements.join('; '));
+      statements.forEach((_, i) => seriesOf(answer, i));
     },
   };
 }

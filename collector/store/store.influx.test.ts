@@ -74,6 +74,19 @@ async function script(store: Store): Promise<unknown[]> {
   // agent_silence lives in the short retention policy: written there and read back from there.
   await store.write([{ measurement: 'agent_silence', tags: { group: 'g', agent: 'vm1' }, fields: { silent_s: 3, silent: 1 }, timestamp: T.toString() }]);
   out.push(await store.select({ measurement: 'agent_silence' }));
+  // Several wheres in one delete: the points any of them matches; '' matches a missing tag only.
+  const d = (agent: string, at: bigint, ratio: number, variant = '') => ({
+    ...overhead(agent, 'eps', at, { ratio }, 'd'),
+    tags: { ...overhead(agent, 'eps', at, {}, 'd').tags, variant },
+  });
+  await store.write([d('vm4', T, 1), d('vm4', T, 2, 'p'), d('vm5', T + S, 3), d('vm6', T, 4), d('vm7', T + 2n * S, 5), d('vm8', T + 2n * S, 6)]);
+  await store.delete('overhead', [
+    { tags: { group: 'd', agent: 'vm4', variant: '' }, from: T, to: T },
+    { tags: { group: 'd', agent: ['vm5', 'vm6'] }, from: T + S, to: T + S },
+    { tags: { group: 'd', agent: 'vm7' } },
+  ]);
+  await store.delete('overhead', []);
+  out.push((await store.select({ measurement: 'overhead', where: { tags: { group: 'd' } }, fields: ['ratio'] })).map((r) => r.fields.ratio));
   return out;
 }
 
@@ -109,6 +122,23 @@ describe('store contract: InfluxDB and in memory answer alike', () => {
     expect(agents(13)).toEqual(['vm1']);
     expect(real.slice(14, 17)).toEqual(Array(3).fill('store: tag agent matched against an empty set of values'));
     expect(real[17]).toEqual([{ timeNs: T, tags: { agent: 'vm1', group: 'g' }, fields: { silent_s: 3, silent: 1 } }]);
+    expect(real[18]).toEqual([2, 4, 6]);
+  });
+
+  it('a delete of many series is one request: their tag sets ORed in one statement per time bound', async () => {
+    const sent: string[] = [];
+    const raw = rawQuery({ url: db.url, database: DB });
+    const store = influxStore({ url: db.url, database: DB }, { query: (q) => (sent.push(q), raw(q)) });
+    const at = (i: number) => T + BigInt(i % 2) * S;
+    await store.write(Array.from({ length: 1200 }, (_, i) => overhead(`m${i}`, 'eps', at(i), { ratio: i }, 'many')));
+    await store.delete(
+      'overhead',
+      Array.from({ length: 1100 }, (_, i) => ({ tags: { group: 'many', agent: `m${i}` }, from: at(i), to: at(i) })),
+    );
+    expect(sent.filter((q) => q.startsWith('DELETE'))).toHaveLength(1);
+    expect(sent[sent.length - 1]!.split('; ')).toHaveLength(4); // 550 at each time: 500 + 50, twice
+    const left = await store.select({ measurement: 'overhead', where: { tags: { group: 'many' } }, fields: ['ratio'] });
+    expect(left.map((r) => r.fields.ratio).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 100 }, (_, i) => 1100 + i));
   });
 
   it("refuses the agents' append-only records", async () => {

@@ -63,7 +63,8 @@ export interface Store {
   selectMany(selections: readonly Selection[]): Promise<Row[][]>;
   /** The distinct values of a tag among the points that match, sorted. */
   tagValues(measurement: Measurement, key: string, where?: Where): Promise<string[]>;
-  delete(measurement: Measurement, where: Where): Promise<void>;
+  /** Deletes the points `where` matches; given several, the points any of them matches, in one request. */
+  delete(measurement: Measurement, where: Where | readonly Where[]): Promise<void>;
 }
 
 // The order, the tag-set rule and the `newest` rule every implementation follows.

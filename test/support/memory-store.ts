@@ -84,9 +84,10 @@ export class MemoryStore implements Store {
     return [...values].sort();
   }
 
-  async delete(measurement: Measurement, where: Where): Promise<void> {
-    checked(where);
-    for (const [at, p] of this.points) if (p.measurement === measurement && matches(p, where)) this.points.delete(at);
+  async delete(measurement: Measurement, where: Where | readonly Where[]): Promise<void> {
+    const wheres: readonly Where[] = Array.isArray(where) ? where : [where as Where];
+    wheres.forEach(checked);
+    for (const [at, p] of this.points) if (p.measurement === measurement && wheres.some((w) => matches(p, w))) this.points.delete(at);
   }
 
   /** Every stored point of a measurement, oldest first (for assertions). */
