@@ -6,30 +6,20 @@
 // period still count (the window around the guest run, the guest's history before it), so the
 // report and the stored point cannot disagree.
 import type { ResultField } from '../../schema/sysbench.js';
-import { RESOLUTION_SUFFIX } from '../../schema/influx.js';
-import { NOISE_BOUNDS } from '../../schema/noise.js';
-import { isTestName, type TestName } from '../../schema/test-types.js';
 import { compareRuns, marginFor, type Comparison, type Margin, type MarginSpec } from '../../lib/compare/index.js';
-import { runsOf } from '../../lib/compare/baseline.js';
 import { mean, meanCi, median, stddev } from '../../lib/stats/stats.js';
-import { compareGuestRun, HISTORY_MS } from '../overhead/compute.js';
+import { compareGuestRun } from '../overhead/compute.js';
 import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, type Direction } from '../../schema/metrics.js';
-import { sysbenchRows, type SysbenchRow } from '../overhead/rows.js';
-import { byTimeAndSeries, type Row, type Selection, type Store, type Where } from '../store/store.js';
-import { seriesKey } from '../influx/line.js';
+import type { SysbenchRow } from '../overhead/rows.js';
+import type { Store } from '../store/store.js';
 import { comparable } from '../overhead/disturbed.js';
 import { noiseBySystem, type SystemNoise } from './noise.js';
+import { comparedSpans, layoutSections, systemKey, systemLabel, windowNsOf, type ReportSystem } from './layout.js';
+import { readReportRows } from './reads.js';
 
-export interface ReportSystem {
-  agent: string;
-  host: string;
-  role: string;
-  virt: string;
-  variant: string;
-  /** e.g. "native host-a", "kvm vm1", "qemu-tcg vm2 [patched]" */
-  label: string;
-}
+export type { ReportSystem } from './layout.js';
+export { systemLabel } from './layout.js';
 
 /** A guest's latest run against the baseline: the engine's answer plus where it came from. */
 export interface ReportComparison extends Comparison {
@@ -113,29 +103,6 @@ export interface SectionOptions {
   margins?: MarginSpec;
 }
 
-const VIRT_ORDER = ['none', 'kvm', 'pvm', 'firecracker', 'xen', 'hyperv', 'vmware', 'virtualbox', 'parallels', 'bhyve', 'vm-other', 'qemu-tcg'];
-
-function systemOf(r: SysbenchRow): ReportSystem {
-  const t = r.tags;
-  const kind = t.role === 'baseline' && (t.virt === 'none' || !t.virt) ? 'native' : t.virt || 'unknown';
-  const variant = t.variant && t.variant !== 'default' ? ` [${t.variant}]` : '';
-  return { agent: t.agent!, host: t.host!, role: t.role!, virt: t.virt!, variant: t.variant || 'default', label: `${kind} ${t.agent}${variant}` };
-}
-
-/** How the report names a row's system (its noise lines are keyed by it). */
-export function systemLabel(r: SysbenchRow): string {
-  return systemOf(r).label;
-}
-
-function systemKey(s: ReportSystem): string {
-  return JSON.stringify([s.agent, s.variant, s.role, s.virt]);
-}
-
-function systemOrder(a: ReportSystem, b: ReportSystem): number {
-  const rank = (s: ReportSystem) => (s.role === 'baseline' ? 0 : 1) * 100 + (VIRT_ORDER.indexOf(s.virt) + 1 || 99);
-  return rank(a) - rank(b) || a.agent.localeCompare(b.agent) || a.variant.localeCompare(b.variant);
-}
-
 /** Normalises to the best system = 1 so that taller is better for either direction. */
 function normalize(value: number, best: number, direction: Direction): number {
   return direction === 'higher' ? value / best : best / value;
@@ -154,43 +121,14 @@ function noBaseline(run: SysbenchRow[], metric: ResultField, direction: Directio
   return { ...c, reason, margin, runId: run[0]!.runId, baselineRunId: '' };
 }
 
-/** The latest run's rows (by first trial). */
-function latestRun(rows: readonly SysbenchRow[]): SysbenchRow[] {
-  return runsOf(rows).at(-1)!.trials;
-}
-
 /** Pure part: rows in, sections out (exported for tests and for callers with their own rows). */
 export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = {}): ReportSection[] {
   const sinceNs = o.sinceNs ?? -(2n ** 63n);
-  const windowNs = BigInt(Math.round(o.windowMs ?? DEFAULT_WINDOW_MS)) * 1_000_000n;
-  const sections = new Map<string, SysbenchRow[]>();
-  for (const r of rows) {
-    if (!r.ok || !isTestName(r.tags.test)) continue;
-    const key = JSON.stringify([r.tags.group, r.tags.test, r.tags.profile, r.threads]);
-    // Appended in place: copying the section for every row made a year's report quadratic.
-    const section = sections.get(key);
-    if (section) section.push(r);
-    else sections.set(key, [r]);
-  }
+  const windowNs = windowNsOf(o.windowMs ?? DEFAULT_WINDOW_MS);
   const out: ReportSection[] = [];
-  for (const allRows of sections.values()) {
-    const sectionRows = allRows.filter((r) => r.timeNs >= sinceNs);
-    if (sectionRows.length === 0) continue;
-    const first = sectionRows[0]!;
-    const test = first.tags.test as keyof typeof KEY_METRICS;
-    const systems = new Map<string, { system: ReportSystem; rows: SysbenchRow[] }>();
-    for (const r of sectionRows) {
-      const s = systemOf(r);
-      const entry = systems.get(systemKey(s)) ?? { system: s, rows: [] };
-      entry.rows.push(r);
-      systems.set(systemKey(s), entry);
-    }
-    const ordered = [...systems.values()].sort((a, b) => systemOrder(a.system, b.system));
-    const baselines = ordered.filter((e) => e.system.role === 'baseline').sort((a, b) => b.rows.length - a.rows.length);
-    const reference = baselines[0] ?? null;
+  for (const { test, rows: allRows, first, reference, shown } of layoutSections(rows, sinceNs)) {
     const candidates = o.metrics === 'all' ? OVERHEAD_METRICS : KEY_METRICS[test];
     // Each system is shown by its latest run; each guest's run is compared as the collector does.
-    const shown = ordered.map((e) => ({ e, run: latestRun(e.rows) }));
     const vs = new Map<string, Map<ResultField, ReportComparison>>();
     if (reference) {
       const refAgent = reference.system.agent;
@@ -207,8 +145,11 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
       }
       for (const { e, run } of shown) {
         if (e.system.role !== 'guest') continue;
-        const start = runsOf(run)[0]!.startNs;
-        const baselineRows = refRows.filter((r) => r.timeNs >= start - windowNs && r.timeNs <= start + windowNs);
+        const {
+          start,
+          reference: [from, to],
+        } = comparedSpans(run, windowNs);
+        const baselineRows = refRows.filter((r) => r.timeNs >= from && r.timeNs <= to);
         // The guest's earlier runs (as the collector reads them: this agent's and variant's guest rows; compareGuestRun keeps the history window).
         const variant = run[0]!.tags.variant;
         const history = (guestRows.get(JSON.stringify([e.system.agent, variant])) ?? []).filter((r) => r.timeNs < start);
@@ -262,59 +203,24 @@ export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = 
   );
 }
 
-/**
- * The fields the report reads for a test's sections: a trial's run, threads, state, clock flag and
- * noise, and the metrics those sections show with their printing steps (`test` undefined: a test
- * the report has no sections for, whose trials count in the noise lines only). Not the whole
- * point: `SELECT *` of a year (ids, hashes, every other metric) was most of the bytes InfluxDB
- * sent and the garbage the report made; every test's metrics for every trial, half of them.
- */
-export function reportFields(metrics: 'key' | 'all', test: TestName | undefined): string[] {
-  const shown = test === undefined ? [] : metrics === 'all' ? OVERHEAD_METRICS : KEY_METRICS[test];
-  return ['run_id', 'threads', 'ok', 'disturbed', 'clock_skew_s', ...Object.keys(NOISE_BOUNDS), ...shown.flatMap((m) => [m, `${m}${RESOLUTION_SUFFIX}`])];
-}
-
-/**
- * The period's `sysbench` rows: one select per test with that test's fields, in one request, and
- * the rows merged in the order one select of them all answers (time, then series: the noise lines
- * list systems in the order their first trial came).
- */
-async function readRows(store: Store, where: Where, metrics: 'key' | 'all'): Promise<Row[]> {
-  const tests = await store.tagValues('sysbench', 'test', where.tags ? { tags: where.tags } : undefined);
-  const known = tests.filter(isTestName);
-  const other = tests.filter((t) => !isTestName(t));
-  const selections: Selection[] = known.map((t) => ({
-    measurement: 'sysbench',
-    where: { ...where, tags: { ...where.tags, test: t } },
-    fields: reportFields(metrics, t),
-  }));
-  if (other.length > 0)
-    selections.push({ measurement: 'sysbench', where: { ...where, tags: { ...where.tags, test: other } }, fields: reportFields(metrics, undefined) });
-  const parts = await store.selectMany(selections);
-  if (parts.length === 1) return parts[0]!;
-  return parts
-    .flat()
-    .map((r) => ({ ...r, key: seriesKey('sysbench', r.tags) }))
-    .sort(byTimeAndSeries);
-}
-
 export async function buildReport(o: BuildReportOptions): Promise<Report> {
   const now = o.now ?? new Date();
   const since = typeof o.since === 'number' ? new Date(now.getTime() - o.since) : o.since;
   if (Number.isNaN(since.getTime())) throw new Error('buildReport: since is not a valid time');
   const windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
   const sinceNs = BigInt(since.getTime()) * 1_000_000n;
-  // From one window (and a guest's history) before the period: a guest run early in it may have its
-  // baseline runs and its own earlier runs before it.
-  // Up to now: a result stamped in the future (a clock ahead) is nobody's latest.
-  const where: Where = {
-    from: sinceNs - BigInt(Math.round(windowMs + HISTORY_MS)) * 1_000_000n,
-    to: BigInt(now.getTime()) * 1_000_000n,
-    ...(o.group !== undefined ? { tags: { group: o.group } } : {}),
-  };
-  const rows = sysbenchRows(await readRows(o.store, where, o.metrics ?? 'key'));
-  const level = 0.95;
   const excludeDisturbed = o.excludeDisturbed === true;
+  // A guest run early in the period may have its baseline runs and its own earlier runs before it:
+  // the reads reach back for those (reads.ts).
+  const rows = await readReportRows(o.store, {
+    sinceNs,
+    nowNs: BigInt(now.getTime()) * 1_000_000n,
+    ...(o.group !== undefined ? { group: o.group } : {}),
+    metrics: o.metrics ?? 'key',
+    windowNs: windowNsOf(windowMs),
+    excludeDisturbed,
+  });
+  const level = 0.95;
   return {
     database: o.database,
     group: o.group ?? null,

@@ -20,6 +20,7 @@ import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { buildReport, buildSections, systemLabel, type Report } from './build.js';
 import { noiseBySystem } from './noise.js';
 import { compareVariantRows, compareVariants } from '../overhead/variants.js';
+import type { Selection, Store } from '../store/store.js';
 import { buildChainReport } from './chain/build.js';
 
 const DB = 'report_reads';
@@ -112,6 +113,7 @@ beforeAll(async () => {
     // A group of one guest and no baseline agent.
     ...series({ agent: 'lonely', group: 'solo', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec', level: 800 }),
   ];
+  trials.push(...longTrials());
   // The mutex baseline stops two days before NOW: vm-late's mutex run (after NOW, ignored) and
   // its cpu run have baselines; vm1's last mutex runs have none within the window.
   const cut = NOW_NS - 2n * 24n * HOUR;
@@ -122,9 +124,30 @@ beforeAll(async () => {
   );
 });
 
+const DAY = 24n * HOUR;
+/**
+ * Group `long`: 45 days of 6-hourly runs, longer than the report's look-back (HISTORY_MS + the
+ * window), every run older than 20 days at three times the level, so that metrics read from the
+ * wrong end of the data change the answer. The reference baseline runs up to NOW; `lg1` stops 18 h
+ * before it (the reference's runs after its run, within the window, count), `lg2` 10 days before it
+ * (its look-back reaches 24 days back); `lb2`, a second baseline with fewer runs, is not the reference.
+ */
+function longTrials(): TrialSpec[] {
+  const out: TrialSpec[] = [];
+  const every = (base: Omit<RunSpec, 'startNs' | 'level'>, level: number, firstNs: bigint, lastNs: bigint, step = 6n * HOUR) => {
+    for (let t = firstNs; t <= lastNs; t += step) out.push(...run({ ...base, startNs: t, level: t < NOW_NS - 20n * DAY ? 3 * level : level }));
+  };
+  const start = NOW_NS - 45n * DAY;
+  every({ agent: 'lb', group: 'long', role: 'baseline', test: 'cpu', metric: 'events_per_sec' }, 1000, start, NOW_NS - HOUR);
+  every({ agent: 'lb2', group: 'long', role: 'baseline', test: 'cpu', metric: 'events_per_sec' }, 1010, start, NOW_NS - HOUR, 24n * HOUR);
+  every({ agent: 'lg1', group: 'long', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec' }, 900, start + 2n * HOUR, NOW_NS - 18n * HOUR);
+  every({ agent: 'lg2', group: 'long', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec' }, 850, start + 3n * HOUR, NOW_NS - 10n * DAY);
+  return out;
+}
+
 /** The report as it was built before: `SELECT *` of the period (and the look-back) with the influx client. */
-async function oldReport(fast: Report, o: { group?: string; metrics: 'key' | 'all'; excludeDisturbed: boolean }): Promise<Report> {
-  const sinceNs = NOW_NS - BigInt(SINCE_MS) * 1_000_000n;
+async function oldReport(fast: Report, o: { group?: string; metrics: 'key' | 'all'; excludeDisturbed: boolean; sinceMs?: number }): Promise<Report> {
+  const sinceNs = NOW_NS - BigInt(o.sinceMs ?? SINCE_MS) * 1_000_000n;
   const where = [`time >= ${sinceNs - BigInt(DEFAULT_WINDOW_MS + HISTORY_MS) * 1_000_000n}`, `time <= ${NOW_NS}`];
   if (o.group !== undefined) where.push(eq('group', o.group));
   const rows = await querySysbench(db.influx, DB, where.join(' AND '));
@@ -162,6 +185,49 @@ describe('report reads only the fields it shows', () => {
       } else {
         expect(results.every((r) => r.vsReference?.reason === 'no baseline agent in this group')).toBe(true);
       }
+    });
+  }
+
+  // Data longer than the look-back: only the runs shown, the guests' look-back and the reference's
+  // windows are read with their metrics. Mutations tried, each fails these cases: the reference's
+  // trials read only up to the guest's run (not the window after it), the guest's look-back read
+  // from the start of the period instead of back from its run, the reference's window left out.
+  const longCases = [
+    { metrics: 'key' as const, excludeDisturbed: false, group: 'long', sinceMs: 30 * 86_400_000 },
+    { metrics: 'key' as const, excludeDisturbed: false, group: 'long', sinceMs: 2 * 86_400_000 },
+    { metrics: 'all' as const, excludeDisturbed: true, sinceMs: 40 * 86_400_000 },
+  ];
+  for (const c of longCases) {
+    it(`data longer than the look-back: equals the report from every field: ${JSON.stringify(c)}`, async () => {
+      const selections: Selection[] = [];
+      const store: Store = {
+        ...db.store,
+        selectMany: (s) => (selections.push(...s), db.store.selectMany(s)),
+        select: (s) => (selections.push(s), db.store.select(s)),
+      };
+      const { sinceMs, ...o } = c;
+      const fast = await buildReport({ store, database: DB, since: sinceMs, now: NOW, ...o });
+      const slow = await oldReport(fast, c);
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
+      const long = fast.sections.find((s) => s.group === 'long')!;
+      const guests = long.metrics[0]!.results.filter((r) => r.system.role === 'guest');
+      expect(long.reference?.agent).toBe('lb');
+      // lg1's pool holds lb's runs after its run too (4 of the 8 within the window are before it).
+      expect(guests.map((r) => [r.system.agent, r.vsReference?.runsReference])).toEqual(
+        c.sinceMs > 10 * 86_400_000
+          ? [
+              ['lg1', 7],
+              ['lg2', 8],
+            ]
+          : [['lg1', 7]],
+      );
+      // Metrics (a field other than the thin ones) are read no further back than lg2's look-back
+      // and lb's window around it (24 days and a day before NOW), of 45 days stored.
+      const withMetrics = selections.filter((s) => s.fields?.includes('events_per_sec'));
+      expect(withMetrics.length).toBeGreaterThan(0);
+      const earliest = withMetrics.reduce((m, s) => (s.where!.from! < m ? s.where!.from! : m), NOW_NS);
+      expect(earliest).toBeGreaterThanOrEqual(NOW_NS - 25n * DAY - HOUR);
+      if (c.group === 'long') expect(earliest).toBeLessThan(NOW_NS - 10n * DAY - 24n * HOUR);
     });
   }
 
