@@ -11,6 +11,7 @@ import { retentionDuration, retentionName } from './influx/retention.js';
 import type { ServerTlsOptions } from './server/credentials.js';
 import { loadTokens, type TokenTable } from './server/tokens.js';
 import { RESULT_RATE } from '../schema/bounds.js';
+import { FORGET_AFTER_MS } from '../lib/idle-map.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'listen', type: 'address', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
@@ -59,6 +60,13 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
     default: '5m',
   },
   {
+    name: 'forget-after',
+    type: 'duration',
+    min: '1m',
+    help: "an agent not heard from this long leaves the collector's memory (its rate buckets, the history check's newest points, its runs); its next batch costs one more read (docs/scaling.md)",
+    default: `${FORGET_AFTER_MS / 3_600_000}h`,
+  },
+  {
     name: 'unhealthy-after',
     type: 'duration',
     help: 'health answers NOT_SERVING once InfluxDB has refused or not answered every write this long',
@@ -85,6 +93,8 @@ export interface CollectorOptions {
   baselineWindowMs?: number;
   /** An agent without a heartbeat for this long is written as silent (`agent_silence`; default 5 min). */
   silenceAfterMs?: number;
+  /** An agent not heard from this long is forgotten by the collector's per-agent maps (default 24 h; lib/idle-map.ts). */
+  forgetAfterMs?: number;
   /** health NOT_SERVING once every write has failed this long (default 60 s). */
   unhealthyAfterMs?: number;
   /** Period of `collector_stats` and of the silence check (default 60 s; 0 = off). */
@@ -150,6 +160,7 @@ export function collectorOptions(values: OptionValues, argv: readonly string[], 
     },
     baselineWindowMs: duration(values, 'baseline-window'),
     silenceAfterMs: duration(values, 'silence-after'),
+    forgetAfterMs: duration(values, 'forget-after'),
     unhealthyAfterMs: duration(values, 'unhealthy-after'),
     statsPeriodMs: duration(values, 'stats-interval'),
     ...(optStr(values, 'metrics-listen') !== undefined ? { metricsListen: optStr(values, 'metrics-listen') } : {}),

@@ -30,6 +30,9 @@ import { collectorMarkerId, OwedMarkers } from './owed-markers.js';
 import { serverCredentials } from './server/credentials.js';
 import { LogLimiter } from './server/log-limit.js';
 import { TokenBucket } from './server/ratelimit.js';
+import { TagBudgets } from './server/budget.js';
+import { FORGET_AFTER_MS, IdleMap } from '../lib/idle-map.js';
+import { RunFacts } from './facts/runs.js';
 import { pauseWhileBehind, serveCollector } from './server/server.js';
 import type { AgentCall } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
@@ -70,9 +73,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   // After each write, in this order: a run's facts before its overhead, overhead before the
   // layers and change points that read it.
   const windowMs = opts.baselineWindowMs ?? 86_400_000;
+  // Per-agent memory of an agent not heard from this long is forgotten (docs/scaling.md).
+  const forget = { afterMs: opts.forgetAfterMs ?? FORGET_AFTER_MS };
   const computes = opts.overhead !== false;
   const listeners: WriteListener[] = [
-    createFactsRecorder(store, log),
+    createFactsRecorder(store, log, undefined, new RunFacts(undefined, forget)),
     createClockRecorder(store, log),
     ...(computes
       ? [
@@ -95,7 +100,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
   const metrics = opts.metricsListen ? collectorRegistry({ snapshot, store, version: AGENT_VERSION, log }) : null;
   const writeTimer = new WriteTimer(metrics?.observeWrite);
-  const guard = new HistoryGuard(query, undefined, (m) => measurementRef(m as Measurement, retention));
+  const guard = new HistoryGuard(query, undefined, (m) => measurementRef(m as Measurement, retention), undefined, forget);
   const writer = new BatchWriter(writeTimer.wrap(lineWriter(target)), {
     batchSize: opts.batchSize,
     flushMs: opts.flushMs,
@@ -120,7 +125,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     resultRatePerSec: opts.resultRatePerSec ?? RESULT_RATE.perSec,
     open,
     isPressured: pauseWhileBehind({ InfluxDB: writer, 'overhead computation': pipeline.backlog }, open, log),
-    buckets: new Map<string, TokenBucket>(),
+    buckets: new IdleMap<string, TokenBucket>({ idleMs: forget.afterMs, max: 100_000 }),
+    budgets: new TagBudgets(),
     limiter: new LogLimiter(log),
     onHello: (hello, tags) => {
       guard.agentConnected(hello.agent_id);

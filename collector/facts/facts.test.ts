@@ -80,4 +80,21 @@ describe('agent_info', () => {
     expect(runs.newRuns([result('r3', 70)]).map((r) => r.runId)).toEqual(['r3']);
     expect(runs.newRuns([result('r1', 80)]).map((r) => r.runId)).toEqual(['r1']);
   });
+
+  // Issue 26: a departed agent's runs leave memory after the forget time, not after 10 000 others.
+  it('a run not heard of for the forget time is forgotten (its next result is recorded once more); a run still sending is kept', () => {
+    let t = 0;
+    const runs = new RunFacts(10_000, { afterMs: 1000, now: () => t });
+    const result = (agent: string, run: string, ts: number) => ({ tags: { ...TAGS, agent, test: 'cpu' }, fields: { run_id: run }, timestamp_ns: String(ts) });
+    expect(runs.newRuns([result('gone', 'g1', 1), result('live', 'l1', 1)])).toHaveLength(2);
+    t = 999;
+    expect(runs.newRuns([result('live', 'l1', 2)])).toEqual([]);
+    t = 1000;
+    expect(runs.newRuns([result('live', 'l1', 3)])).toEqual([]);
+    expect(runs.size).toBe(1); // g1 idle 1000 ms: forgotten; l1 heard at 999
+    t = 1998;
+    expect(runs.newRuns([result('live', 'l1', 4)])).toEqual([]);
+    expect(runs.newRuns([result('gone', 'g1', 5)]).map((r) => [r.tags.agent, r.runId, r.timeNs])).toEqual([['gone', 'g1', 5n]]);
+    expect(runs.size).toBe(2);
+  });
 });

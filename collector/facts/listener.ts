@@ -9,8 +9,7 @@ import { helloFacts } from './index.js';
 import { FactsRecorder } from './recorder.js';
 import { RunFacts } from './runs.js';
 
-export function createFactsRecorder(store: Store, log: Logger, recorder = new FactsRecorder(store)): WriteListener {
-  const runs = new RunFacts();
+export function createFactsRecorder(store: Store, log: Logger, recorder = new FactsRecorder(store), runs = new RunFacts()): WriteListener {
   return {
     name: 'recording facts',
     owed: false,

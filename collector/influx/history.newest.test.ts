@@ -79,4 +79,36 @@ describe('HistoryGuard: points newer than their series need no lookup', () => {
     await guard.check([stamp('x', '2', 'h2')]);
     expect(db.seen.newest).toBe(before.newest + 1);
   });
+
+  // Issue 26: a guest that reported once and left must not keep its series keys here for good.
+  it("an agent not heard from for the forget time is forgotten, an active one is not; the forgotten one's next batch reads its newest again and a rewrite is refused", async () => {
+    let t = 0;
+    const DAY = 86_400_000;
+    const db = fakeInflux({ 'sysbench,agent=gone': { '100': 'H100' }, 'sysbench,agent=active': {} });
+    const guard = new HistoryGuard(db.query, 0, undefined, 20_000, { afterMs: DAY, now: () => t });
+    await guard.check([stamp('gone', '200', 'H200'), stamp('active', '200', 'A200')]);
+    guard.stored([stamp('gone', '200', 'H200'), stamp('active', '200', 'A200')]);
+    db.stored['sysbench,agent=gone']!['200'] = 'H200';
+    db.stored['sysbench,agent=active']!['200'] = 'A200';
+    expect([guard.agentsKnown, guard.seriesKnown]).toEqual([2, 2]);
+    t = DAY - 1;
+    expect(await guard.check([stamp('active', '300', 'A300')])).toEqual(['new']); // no statement: newer than its newest
+    expect(db.seen).toEqual({ newest: 2, lookups: 2 });
+    expect(guard.agentsKnown).toBe(2);
+    t = DAY;
+    expect(await guard.check([stamp('active', '400', 'A400')])).toEqual(['new']);
+    expect([guard.agentsKnown, guard.seriesKnown]).toEqual([1, 1]); // 'gone' idle a day: forgotten with its series; 'active' still known
+    expect(db.seen).toEqual({ newest: 2, lookups: 2 });
+    // 'gone' comes back without a hello here (maxKnown 0: nothing remembered by point): a rewrite of
+    // its stored 200 is looked up and refused, the same content acked, a new point admitted.
+    expect(await guard.check([stamp('gone', '200', 'forged'), stamp('gone', '100', 'H100'), stamp('gone', '250', 'H250')])).toEqual([
+      'conflict',
+      'same',
+      'new',
+    ]);
+    expect(db.seen).toEqual({ newest: 3, lookups: 3 });
+    // Its newest was read again: a point after it needs no statement.
+    expect(await guard.check([stamp('gone', '500', 'H500')])).toEqual(['new']);
+    expect(db.seen).toEqual({ newest: 3, lookups: 3 });
+  });
 });

@@ -9,13 +9,16 @@
 // newest stored point of each of its series is read once; a point after it cannot overwrite
 // anything, so a live agent's new records need no query (the check doubled InfluxDB's work per
 // point). Replayed and resent records, older than that, are looked up as before. The agent's next
-// hello (it may have written through another collector meanwhile) reads them again.
+// hello (it may have written through another collector meanwhile) reads them again, and so does
+// its first batch after it was not heard from for `forgetAfterMs` (a departed guest's series keys
+// leave memory: forgetting costs only that one read).
 // A point stored before content_hash existed (older collectors) has no hash to compare: those
 // are read back whole and compared value by value on the fields both have, which must include
 // the record's id (result_id / sample_id). Equal: the same record, acked without writing (the
 // stored point stays as it is, without a hash). Any value differing, or no id to match: a
 // conflict. Fields only one side has are collector additions across versions, not the record.
 import { createHash } from 'node:crypto';
+import { FORGET_AFTER_MS, IdleMap } from '../../lib/idle-map.js';
 import { seriesKey } from './line.js';
 import type { RawQuery } from './http.js';
 
@@ -67,8 +70,8 @@ export class HistoryGuard {
   private readonly known = new Map<string, string>();
   /** Series key → nothing of it is stored after this time (its newest stored point, or one admitted since). */
   private readonly newest = new Map<string, bigint>();
-  /** Agents whose newest points are known, oldest hello first (bounded: agents that left are forgotten). */
-  private readonly agents = new Map<string, Newest>();
+  /** Agents whose newest points are known, least recently heard first; forgotten when gone a while or over the bound. */
+  private readonly agents: IdleMap<string, Newest>;
   /** Points admitted without a lookup because they were newer than their series (for tests and stats). */
   newerThanStored = 0;
   /** Admitted and not yet accepted by InfluxDB: a same-content resend is written again, not acked early. */
@@ -77,20 +80,38 @@ export class HistoryGuard {
   conflicts = 0;
   sameResends = 0;
 
-  /** `from`: the FROM clause of a measurement, naming its retention policy (schema/retention.ts measurementRef). */
+  /**
+   * `from`: the FROM clause of a measurement, naming its retention policy (schema/retention.ts
+   * measurementRef). `forget`: an agent not heard from for `afterMs` is forgotten (`now`: the clock).
+   */
   constructor(
     private readonly query: RawQuery,
     private readonly maxKnown = 50_000,
     private readonly from: (measurement: string) => string = (m) => `"${m}"`,
-    private readonly maxAgents = 20_000,
-  ) {}
+    maxAgents = 20_000,
+    forget: { afterMs: number; now?: () => number } = { afterMs: FORGET_AFTER_MS },
+  ) {
+    this.agents = new IdleMap({ idleMs: forget.afterMs, max: maxAgents, now: forget.now, onForget: (_, e) => this.dropSeries(e) });
+  }
+
+  /** Agents, and series, whose newest points are known now (a test checks what is forgotten). */
+  get agentsKnown(): number {
+    return this.agents.size;
+  }
+  get seriesKnown(): number {
+    return this.newest.size;
+  }
 
   /** The agent said hello here: what it wrote elsewhere since may be newer than what was read for it. */
   agentConnected(agent: string): void {
-    const e = this.agents.get(agent);
+    const e = this.agents.peek(agent);
     if (!e) return;
-    for (const key of e.series) this.newest.delete(key);
     this.agents.delete(agent);
+    this.dropSeries(e);
+  }
+
+  private dropSeries(e: Newest): void {
+    for (const key of e.series) this.newest.delete(key);
   }
 
   /**
@@ -125,6 +146,8 @@ export class HistoryGuard {
   }
 
   private async checkNow(stamps: Stamp[]): Promise<Verdict[]> {
+    // Heard from now (which also forgets the agents gone longer than forgetAfterMs).
+    for (const agent of new Set(stamps.map((s) => s.agent))) this.agents.touch(agent);
     const fresh = new Set<Stamp>();
     const unknown: Stamp[] = [];
     for (const s of stamps) {
@@ -135,7 +158,7 @@ export class HistoryGuard {
     }
     // Agents whose series this collector has not read since their hello: read now, used from the next batch.
     const unread = new Map<string, Stamp>();
-    for (const s of stamps) if (!this.agents.get(s.agent)?.measurements.has(s.measurement)) unread.set(`${s.measurement}\0${s.agent}`, s);
+    for (const s of stamps) if (!this.agents.peek(s.agent)?.measurements.has(s.measurement)) unread.set(`${s.measurement}\0${s.agent}`, s);
     const newest = [...unread.values()];
     let stored = new Map<string, string>();
     if (unknown.length) stored = await this.lookup(unknown, newest);
@@ -163,13 +186,13 @@ export class HistoryGuard {
 
   /** Nothing can be stored at this point: its series' newest stored point is known and older. */
   private afterNewest(s: Stamp): boolean {
-    if (!this.agents.get(s.agent)?.measurements.has(s.measurement)) return false;
+    if (!this.agents.peek(s.agent)?.measurements.has(s.measurement)) return false;
     const n = this.newest.get(s.key);
     return n === undefined || BigInt(s.ts) > n;
   }
 
   private raiseNewest(s: Stamp): void {
-    const e = this.agents.get(s.agent);
+    const e = this.agents.peek(s.agent);
     if (!e?.measurements.has(s.measurement)) return;
     const t = BigInt(s.ts);
     const n = this.newest.get(s.key);
@@ -194,11 +217,8 @@ export class HistoryGuard {
     stamps.forEach((s, i) => {
       const r = results[i];
       if (r?.error) throw new Error(`InfluxDB query failed: ${r.error}`);
-      let e = this.agents.get(s.agent);
-      if (!e) {
-        if (this.agents.size >= this.maxAgents) this.agentConnected(this.agents.keys().next().value!);
-        this.agents.set(s.agent, (e = { measurements: new Set(), series: new Set() }));
-      }
+      let e = this.agents.peek(s.agent);
+      if (!e) this.agents.set(s.agent, (e = { measurements: new Set(), series: new Set() }));
       for (const series of r?.series ?? []) {
         const key = seriesKey(series.name, series.tags ?? {});
         const t = BigInt(String(series.values[0]?.[0]));

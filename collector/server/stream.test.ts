@@ -14,13 +14,15 @@ import {
   type AgentMessage__Output,
   type CollectorMessage,
   type Hello__Output,
+  type AgentStatus__Output,
   type IntervalSample__Output,
   type Result__Output,
 } from '../../proto/index.js';
 import type { EncodedPoint } from '../influx/points.js';
 import { PermanentWriteError, type BatchWriter, type Done } from '../influx/writer.js';
 import { TokenBucket } from './ratelimit.js';
-import { TagBudgets } from './budget.js';
+import { BUDGET_FORGET_AFTER_MS, TagBudgets } from './budget.js';
+import { IdleMap } from '../../lib/idle-map.js';
 import { handleStream, resumeStream, STREAM_MAX_UNANSWERED, type AgentCall, type StreamContext } from './stream.js';
 import { RESULT_RATE } from '../../schema/bounds.js';
 import { TokenTable } from './tokens.js';
@@ -101,6 +103,7 @@ const m = {
   result: (r: Result__Output): AgentMessage__Output => ({ result: r, body: 'result' }),
   sample: (s: IntervalSample__Output): AgentMessage__Output => ({ sample: s, body: 'sample' }),
   batch: (results: Result__Output[], samples: IntervalSample__Output[] = []): AgentMessage__Output => ({ batch: { results, samples }, body: 'batch' }),
+  status: (st: AgentStatus__Output): AgentMessage__Output => ({ status: st, body: 'status' }),
 };
 
 // The series keys of agent-1's points, tags sorted by name (line protocol, written out by hand).
@@ -125,7 +128,7 @@ function open(
     rate?: number;
     burst?: number;
     pressured?: boolean;
-    buckets?: Map<string, TokenBucket>;
+    buckets?: IdleMap<string, TokenBucket>;
     budgets?: TagBudgets;
   } = {},
 ): Opened {
@@ -425,7 +428,7 @@ describe('rate limit and back-pressure', () => {
   });
 
   it("an agent's second stream shares its bucket and gains no rate", () => {
-    const buckets = new Map<string, TokenBucket>();
+    const buckets = new IdleMap<string, TokenBucket>({ idleMs: 86_400_000, max: 100 });
     const first = open({ rate: 10, burst: 3, buckets });
     first.call.receive(m.hello()); // bucket of agent-1: 2 left
     first.call.receive(m.result(result('r1'))); // 1 left
@@ -436,6 +439,38 @@ describe('rate limit and back-pressure', () => {
     second.call.receive(m.result(result('r3'))); // borrows
     expect(second.call.paused).toBe(true);
     expect(buckets.size).toBe(2); // agent-1's messages and its results (RESULT_RATE)
+  });
+
+  // Issue 26: a departed agent's buckets leave memory; an agent heard from keeps them.
+  it('the buckets of an agent not heard from for the forget time are forgotten; an active one keeps its buckets, shared, even on a stream idle that long', () => {
+    let t = 0;
+    const DAY = 86_400_000;
+    const buckets = new IdleMap<string, TokenBucket>({ idleMs: DAY, max: 100, now: () => t });
+    const gone = open({ rate: 10, burst: 5, buckets });
+    gone.call.receive(m.hello(hello({ agent_id: 'gone' })));
+    gone.call.emit('end');
+    const active = open({ rate: 10, burst: 5, buckets });
+    active.call.receive(m.hello()); // agent-1: 4 left
+    t = DAY - 1;
+    active.call.receive(m.status(status(`st-${t}`))); // 3 left
+    expect(buckets.has('gone') && buckets.has('results\0gone')).toBe(true);
+    t = DAY;
+    active.call.receive(m.status(status(`st-${t}`))); // 2 left; any message sweeps: 'gone' was idle a day
+    expect(buckets.has('gone') || buckets.has('results\0gone')).toBe(false);
+    expect(buckets.size).toBe(2);
+    // agent-1's stream stays open, silent for two days: its buckets are forgotten too...
+    t = 3 * DAY;
+    buckets.sweep();
+    expect(buckets.size).toBe(0);
+    // ...and its next message puts the stream's own back, so a second stream of agent-1 shares them
+    // (a new bucket of its own would have 3 left after r2 and r3, and not pause it).
+    active.call.receive(m.result(result('r1'))); // 1 left
+    const second = open({ rate: 10, burst: 5, buckets });
+    second.call.receive(m.hello()); // paid by its own bucket
+    second.call.receive(m.result(result('r2'))); // 0 left
+    expect(second.call.paused).toBe(false);
+    second.call.receive(m.result(result('r3'))); // borrows from the shared bucket
+    expect(second.call.paused).toBe(true);
   });
 
   it(`results have their own bucket (${RESULT_RATE.perSec}/s, burst ${RESULT_RATE.burst}): past it the stream pauses however high the message rate`, async () => {
@@ -627,6 +662,38 @@ describe('tag budgets', () => {
     other.call.receive(m.result(result('o1', { profile: 'p64' })));
     expect(other.call.rejects()).toEqual([]);
     expect(other.writer.points).toHaveLength(1);
+  });
+
+  // Issue 26: the counts are forgotten only after 30 days without a word from the credential.
+  it('the budget holds against an agent that leaves and comes back within 30 days; a credential silent 30 days is forgotten (and may spend again)', () => {
+    let t = 0;
+    const budgets = new TagBudgets(undefined, undefined, undefined, () => t);
+    const first = open({ budgets });
+    first.call.receive(m.hello());
+    for (let i = 0; i < 63; i++) first.call.receive(m.result(result(`r${i}`, { profile: `p${i}` })));
+    first.call.emit('end');
+    // Other agents keep the collector busy meanwhile (each admit sweeps).
+    t = BUDGET_FORGET_AFTER_MS - 1;
+    const other = open({ budgets });
+    other.call.receive(m.hello(hello({ agent_id: 'agent-2' })));
+    expect(budgets.size).toBe(2);
+    const back = open({ budgets });
+    back.call.receive(m.hello());
+    back.call.receive(m.result(result('back-1', { profile: 'p63' }))); // the 64th: within the budget
+    back.call.receive(m.result(result('back-2', { profile: 'p64' }))); // the 65th
+    expect(back.call.rejects().map((r) => [r.id, r.code])).toEqual([['back-2', grpc.status.RESOURCE_EXHAUSTED]]);
+    back.call.emit('end');
+    // 30 days without a word from agent-1 (agent-2 heard from since): its counts go.
+    t += BUDGET_FORGET_AFTER_MS - 1;
+    other.call.receive(m.result(result('o1')));
+    expect(budgets.size).toBe(2);
+    t += 1;
+    other.call.receive(m.result(result('o2')));
+    expect(budgets.size).toBe(1);
+    const later = open({ budgets });
+    later.call.receive(m.hello());
+    later.call.receive(m.result(result('later', { profile: 'p64' })));
+    expect(later.call.rejects()).toEqual([]);
   });
 
   it('a hello with a ninth host name for one credential closes that stream with RESOURCE_EXHAUSTED', () => {

@@ -20,6 +20,7 @@ import { LogLimiter } from './log-limit.js';
 import { TokenBucket } from './ratelimit.js';
 import { grantMismatch, type TokenTable } from './tokens.js';
 import { TagBudgets } from './budget.js';
+import type { IdleMap } from '../../lib/idle-map.js';
 import {
   ValidationError,
   agentClockOffsetSeconds,
@@ -47,8 +48,11 @@ export interface StreamContext {
   /** All open streams, so the server can pause them under backpressure. */
   open: Set<AgentCall>;
   isPressured: () => boolean;
-  /** Token buckets by agent id, shared by that agent's streams (a second stream gains no rate). */
-  buckets?: Map<string, TokenBucket>;
+  /**
+   * Token buckets by agent id, shared by that agent's streams (a second stream gains no rate);
+   * forgotten once the agent is not heard from for a while (a full bucket is what a new one is).
+   */
+  buckets?: IdleMap<string, TokenBucket>;
   /** Rate-limited warnings shared by all streams (default: one per stream). */
   limiter?: LogLimiter;
   /** Distinct tag values and series per credential, shared by all streams (default: one per stream). */
@@ -211,20 +215,24 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
         `the agent's clock is ${Math.abs(clockOffsetS)} s ${clockOffsetS > 0 ? 'ahead of' : 'behind'} the collector's: its records are stored flagged with clock_skew_s`,
       );
     encoder = new StreamEncoder(tags, chainFields(hello));
-    if (ctx.buckets) {
-      const shared = (key: string, own: TokenBucket) => {
-        if (!ctx.buckets!.has(key) && ctx.buckets!.size >= 100_000) ctx.buckets!.clear();
-        return ctx.buckets!.get(key) ?? ctx.buckets!.set(key, own).get(key)!;
-      };
-      bucket = shared(hello.agent_id, bucket);
-      resultBucket = shared(`results\0${hello.agent_id}`, resultBucket);
-    }
+    shareBuckets();
     log.info(
       { agent: hello.agent_id, group: hello.group, role: hello.role, virt: tags.virt, protocol: hello.protocol_version, agentVersion: hello.agent_version },
       'agent connected',
     );
     ctx.onHello?.(hello, tags);
     send({ welcome: { protocol_version: PROTOCOL_VERSION, collector_version: ctx.collectorVersion } });
+  };
+
+  /**
+   * The agent's buckets, shared with its other streams: taken from ctx.buckets, or this stream's
+   * put there. At every message, so they count as used and stay while the agent is heard from.
+   */
+  const shareBuckets = () => {
+    if (!ctx.buckets || !hello) return;
+    const shared = (key: string, own: TokenBucket) => ctx.buckets!.get(key) ?? ctx.buckets!.set(key, own).peek(key)!;
+    bucket = shared(hello.agent_id, bucket);
+    resultBucket = shared(`results\0${hello.agent_id}`, resultBucket);
   };
 
   const write = (id: string, point: EncodedPoint) => {
@@ -325,6 +333,7 @@ export function handleStream(call: AgentCall, ctx: StreamContext): void {
     if (ended || inputEnded) return;
     // The bucket as it was before the message: a hello is paid by the stream's own bucket, then
     // the agent's shared one is used (onHello swaps it).
+    shareBuckets();
     const paying = bucket;
     const before = resultsWritten;
     const records = onMessage(msg);

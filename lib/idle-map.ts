@@ -1,0 +1,96 @@
+// A map that forgets what was not used for a while, and past a count the least recently used
+// (issue 26): per-agent state of a guest that reported once and went away must leave the
+// collector's memory, not wait for enough other agents to push it out. Entries are kept in order
+// of last use, so a sweep looks only at the oldest and costs what it forgets plus one; it runs at
+// every get, set and touch (no timer: a collector that hears from nobody keeps what it has, and that
+// does not grow). lru-cache does max + ttl too, but forgets stale entries only by a timer per
+// entry (ttlAutopurge) or a purgeStale() that walks every entry, and preallocates to its max.
+
+/** Forgetting after this long unheard (collector --forget-after's default). */
+export const FORGET_AFTER_MS = 24 * 3_600_000;
+
+export interface IdleMapOptions<K, V> {
+  /** An entry not used for this long is forgotten (invisible at once, removed at the next get, set, touch or sweep()). */
+  idleMs: number;
+  /** At most this many entries; past it the least recently used goes. */
+  max: number;
+  /** Milliseconds on a clock that does not jump back (tests inject theirs). */
+  now?: () => number;
+  /** Told of each entry the map forgets by itself (idle or over max), not of delete(). */
+  onForget?: (key: K, value: V) => void;
+}
+
+export class IdleMap<K, V> {
+  private readonly entries = new Map<K, { value: V; used: number }>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: IdleMapOptions<K, V>) {
+    // performance.now, not Date.now: a wall clock set back would make every entry look fresh.
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Whether the key is there and not idle past idleMs (not counted as a use). */
+  has(key: K): boolean {
+    return this.fresh(key) !== undefined;
+  }
+
+  /** The value, without counting this as a use (undefined when idle past idleMs). */
+  peek(key: K): V | undefined {
+    return this.fresh(key)?.value;
+  }
+
+  /** The value, counted as used now (undefined when idle past idleMs: then forgotten). */
+  get(key: K): V | undefined {
+    this.sweep();
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, { value: e.value, used: this.now() });
+    return e.value;
+  }
+
+  /** Counts the entry as used now (nothing when absent or idle past idleMs). */
+  touch(key: K): void {
+    this.get(key);
+  }
+
+  set(key: K, value: V): this {
+    this.sweep();
+    this.entries.delete(key);
+    this.entries.set(key, { value, used: this.now() });
+    while (this.entries.size > this.opts.max) this.forgetOldest();
+    return this;
+  }
+
+  delete(key: K): boolean {
+    return this.entries.delete(key);
+  }
+
+  /** Forgets every entry unused for idleMs; returns how many. */
+  sweep(): number {
+    const cutoff = this.now() - this.opts.idleMs;
+    let n = 0;
+    for (const [key, e] of this.entries) {
+      if (e.used > cutoff) break; // in order of use: the rest are newer
+      this.entries.delete(key);
+      this.opts.onForget?.(key, e.value);
+      n++;
+    }
+    return n;
+  }
+
+  private fresh(key: K): { value: V; used: number } | undefined {
+    const e = this.entries.get(key);
+    return e && e.used > this.now() - this.opts.idleMs ? e : undefined;
+  }
+
+  private forgetOldest(): void {
+    const [key, e] = this.entries.entries().next().value!;
+    this.entries.delete(key);
+    this.opts.onForget?.(key, e.value);
+  }
+}
