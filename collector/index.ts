@@ -18,6 +18,7 @@ import { influxStore } from './store/influx.js';
 import { createFactsRecorder } from './facts/listener.js';
 import { createOverheadCalculator } from './overhead/index.js';
 import { createLatestKeeper, refreshLatest } from './latest/overhead-latest.js';
+import { historyRollup } from './rollup/history.js';
 import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
 import { createChangeDetector } from './changes/index.js';
 import { startPeriodicChecks } from './health/periodic.js';
@@ -60,9 +61,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const retention = opts.retention ?? DEFAULT_RETENTION;
   const target = { url: opts.influxUrl, database, ca: opts.influxCa };
   const query = rawQuery(target);
+  let backfill: Promise<unknown> = Promise.resolve();
   const createDatabase = async () => {
     await influx.createDatabase(database);
-    await setUpRetention(query, database, retention, log);
+    backfill = (await setUpRetention(query, database, retention, log)).backfill;
   };
   if (opts.createDatabase) await createDatabase();
   else await checkRetention(query, database, retention, log);
@@ -76,6 +78,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   // Per-agent memory of an agent not heard from this long is forgotten (docs/scaling.md).
   const forget = { afterMs: opts.forgetAfterMs ?? FORGET_AFTER_MS };
   const computes = opts.overhead !== false;
+  const history = historyRollup({ store, query, database, retention, log });
   const listeners: WriteListener[] = [
     createFactsRecorder(store, log, undefined, new RunFacts(undefined, forget)),
     createClockRecorder(store, log),
@@ -83,6 +86,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       ? [
           createOverheadCalculator({ store, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),
           createLatestKeeper({ store, windowMs }),
+          history.listener,
           createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
           ...(opts.changes !== false ? [createChangeDetector({ store, overheadWindowMs: windowMs })] : []),
         ]
@@ -153,6 +157,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       (points) => points > 0 && log.info({ points }, 'overhead_latest brought up to date'),
       (err: Error) => log.warn({ error: err.message }, 'could not check overhead_latest; each series is brought up to date with its next run'),
     );
+  // sysbench_interval_1d checked against the 5-minute windows once per start, after their backfill.
+  if (computes) history.fill(backfill);
   log.info(
     {
       listen: `${host}:${port}`,

@@ -45,6 +45,7 @@ export const count = <C extends string>(e: Expr<C> | C): Expr<C> => agg('count',
 export const stddev = <C extends string>(e: Expr<C> | C): Expr<C> => agg('stddev', toExpr(e));
 export const max = <C extends string>(e: Expr<C> | C): Expr<C> => agg('max', toExpr(e));
 export const min = <C extends string>(e: Expr<C> | C): Expr<C> => agg('min', toExpr(e));
+export const sum = <C extends string>(e: Expr<C> | C): Expr<C> => agg('sum', toExpr(e));
 /** `top(field, n)`: a selector; the other fields a query selects beside it are those of its point. */
 export const top = <C extends string>(e: Expr<C> | C, n: number): Expr<C> => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`top() keeps a positive whole number of points, got ${n}`);
@@ -129,6 +130,14 @@ export class InfluxQLBuilder<M extends Measurement, C extends string, T extends 
   /** Grafana's `$timeFilter`: the dashboard's time range. */
   whereTimeFilter(): this {
     this.conditions.push('$timeFilter');
+    return this;
+  }
+  /**
+   * For a daily rollup (a point per UTC day, at the day's start): the dashboard's range widened to
+   * whole UTC days, so the day the range starts in is shown whole instead of left out.
+   */
+  whereWholeDays(): this {
+    this.conditions.push('time > ${__from}ms - 1d AND time <= ${__to}ms');
     return this;
   }
   /** `"tag" =~ /^$var$/`: how Grafana's InfluxDB datasource expands multi-value and All. */

@@ -35,6 +35,10 @@ export const DOWNSAMPLED_INTERVAL_FIELDS = INTERVAL_FIELDS.filter((f): f is Down
 export const DOWNSAMPLE_AGGREGATES = ['mean', 'min', 'max'] as const;
 export type DownsampleAggregate = (typeof DOWNSAMPLE_AGGREGATES)[number];
 const DOWNSAMPLED_FIELDS = DOWNSAMPLED_INTERVAL_FIELDS.flatMap((f) => DOWNSAMPLE_AGGREGATES.map((a) => `${f}_${a}` as const));
+/** What a daily rollup keeps of a metric (collector/rollup/): `<m>_n`, `_sum`, `_sq` (sum of squares), `_min`, `_max`. */
+export const ROLLUP_AGGREGATES = ['n', 'sum', 'sq', 'min', 'max'] as const;
+export type RollupAggregate = (typeof ROLLUP_AGGREGATES)[number];
+const INTERVAL_ROLLUP_FIELDS = DOWNSAMPLED_INTERVAL_FIELDS.flatMap((f) => ROLLUP_AGGREGATES.map((a) => `${f}_${a}` as const));
 
 /** Fields of `overhead`, and of each `overhead_chain` point. */
 const COMPARISON_FIELDS = {
@@ -113,6 +117,12 @@ export const MEASUREMENTS = {
   sysbench_interval_5m: {
     tags: RUN_TAGS,
     fields: { ...floats(DOWNSAMPLED_FIELDS), samples: 'float' },
+  },
+  // One point per series and UTC day of `sysbench_interval_5m`, kept by the collector (issue 26):
+  // the History panels read a day per point instead of every 5-minute window of a year.
+  sysbench_interval_1d: {
+    tags: RUN_TAGS,
+    fields: { ...floats(INTERVAL_ROLLUP_FIELDS), windows: 'float' },
   },
   agent_status: {
     tags: IDENTITY_TAGS,

@@ -6,13 +6,15 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { IntervalField } from '../../schema/sysbench.js';
 import type { DownsampledIntervalField } from '../../schema/influx.js';
-import { DOWNSAMPLE_WINDOW } from '../../schema/retention.js';
 import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
-import { as, from, last, max, mean, min } from '../influxql.js';
+import { as, from, last, math, max, mean, min, sum } from '../influxql.js';
 import { tableLegend } from '../panels.js';
 import { noisePanel } from '../noise.js';
 import { identityVariables } from '../variables.js';
+
+/** The History panels' minimum interval: their points are whole UTC days. */
+const ROLLUP_INTERVAL = '1d';
 
 function selectedSamples() {
   return from('sysbench_interval').whereTimeFilter().whereVars('group', 'agent', 'virt', 'test', 'variant');
@@ -38,6 +40,22 @@ export function downsampledSeries<F extends DownsampledIntervalField>(field: F) 
     .whereTimeFilter()
     .whereVars('group', 'agent', 'virt', 'test', 'variant')
     .select(as(mean(`${field}_mean`), field), as(min(`${field}_min`), `${field}_min`), as(max(`${field}_max`), `${field}_max`))
+    .groupByTime('$__interval')
+    .groupBy('agent', 'test', 'variant')
+    .fill('none');
+}
+
+/**
+ * The History row: the daily rollup of the 5-minute windows (collector/rollup/history.ts), a point
+ * per series and UTC day, so a year reads 365 points per line instead of every window (issue 26).
+ * A point is the same unweighted mean of the windows' means, min of their mins and max of their
+ * maxes as downsampledSeries gives over the same whole days (collector/rollup/history.influx.test.ts).
+ */
+export function dailySeries<F extends DownsampledIntervalField>(field: F) {
+  return from('sysbench_interval_1d')
+    .whereWholeDays()
+    .whereVars('group', 'agent', 'virt', 'test', 'variant')
+    .select(as(math`${sum(`${field}_sum`)} / ${sum(`${field}_n`)}`, field), as(min(`${field}_min`), `${field}_min`), as(max(`${field}_max`), `${field}_max`))
     .groupByTime('$__interval')
     .groupBy('agent', 'test', 'variant')
     .fill('none');
@@ -70,11 +88,13 @@ function samplePanel(p: (typeof PANELS)[number]): timeseries.PanelBuilder {
 
 function historyPanel(p: (typeof PANELS)[number]): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
-    .title(`${p.title}, 5-minute history`)
-    .description(`${p.description} The 5-minute mean (and min / max) of the samples, kept after the samples themselves expire.`)
+    .title(`${p.title}, daily history`)
+    .description(
+      `${p.description} Per UTC day, the mean of the day's 5-minute means (and the min / max of the samples), kept after the samples themselves expire. Whole UTC days: the range's first and last days are shown whole, each point at its day's start (00:00 UTC).`,
+    )
     .datasource({ ...INFLUX_DATASOURCE })
-    .withTarget(downsampledSeries(p.field).target('A', { alias: '$tag_agent · $tag_test · $tag_variant · $col' }))
-    .interval(DOWNSAMPLE_WINDOW)
+    .withTarget(dailySeries(p.field).target('A', { alias: '$tag_agent · $tag_test · $tag_variant · $col' }))
+    .interval(ROLLUP_INTERVAL)
     .unit(p.unit)
     .showPoints(common.VisibilityMode.Auto)
     .legend(tableLegend())
@@ -106,8 +126,8 @@ export function liveRunDashboard(): dashboard.DashboardBuilder {
   );
   builder.withPanel(noisePanel());
   for (const p of PANELS) builder.withPanel(samplePanel(p));
-  // For looking back over weeks or months, past the samples' 30 days (zoom out the time range).
-  builder.withRow(new dashboard.RowBuilder('History: 5-minute downsampling, kept after the samples expire'));
+  // For looking back over months, past the samples' 30 days (zoom out the time range); a day per point.
+  builder.withRow(new dashboard.RowBuilder('History: daily, kept after the samples expire'));
   for (const p of PANELS) builder.withPanel(historyPanel(p));
   return builder;
 }
