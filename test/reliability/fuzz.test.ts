@@ -242,7 +242,16 @@ describe('fuzzed and malformed input', () => {
     }
     const measurements = (await q('SHOW MEASUREMENTS')).map((r) => r.name);
     for (const m of measurements)
-      expect(['sysbench', 'sysbench_interval', 'sysbench_interval_5m', 'sysbench_interval_1d', 'agent_status', 'overhead', 'agent_info', 'overhead_owed']).toContain(m);
+      expect([
+        'sysbench',
+        'sysbench_interval',
+        'sysbench_interval_5m',
+        'sysbench_interval_1d',
+        'agent_status',
+        'overhead',
+        'agent_info',
+        'overhead_owed',
+      ]).toContain(m);
     const series = await q(`SHOW SERIES FROM "sysbench"`);
     expect(series.length).toBe(new Set(rows.map((r) => `${r.agent}|${r.host}|${r.group}|${r.variant}|${r.profile}|${r.sysbench_version}`)).size + 1); // + the fuzz test's series
     recordFigures(`tag injection: ${INJECT.length} strings x 6 identity/tag fields`, {
