@@ -202,7 +202,13 @@ async function computeAgents(
       toWrite.push(...points);
     } else toWrite.push(...points.filter((p) => !here.some((row) => sameContent(row, p, OVERHEAD_TAGS))));
   }
-  for (const d of deletes) await store.delete('overhead', { tags: d.tags, from: d.at, to: d.at });
+  // All in one request (InfluxDB 1.x walks every shard for each DELETE statement; one request per
+  // run was most of a baseline run's recompute: 44 of 55 requests, 4.2 of 7.4 s, issue 26).
+  if (deletes.length > 0)
+    await store.delete(
+      'overhead',
+      deletes.map((d) => ({ tags: d.tags, from: d.at, to: d.at })),
+    );
   for (let i = 0; i < toWrite.length; i += 5000) await store.write(toWrite.slice(i, i + 5000));
   return toWrite.length;
 }

@@ -13,6 +13,7 @@ import type { WrittenResult } from '../listener.js';
 import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import { createOverheadCalculator } from './index.js';
 import { influxStore } from '../store/influx.js';
+import type { Store } from '../store/store.js';
 import { computeSeriesWork } from './batch.js';
 import { querySysbench } from '../../test/support/query-sysbench.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
@@ -144,5 +145,23 @@ describe('overhead computed in batches equals overhead computed run by run (real
       { store: influxStore({ url: fx.influxd.url, database: 'one' }), windowNs: WINDOW },
     );
     expect(written).toBe(0);
+  });
+
+  it('a recompute that must replace every run’s points whole deletes them in one request, and gives the same points', async () => {
+    const store = influxStore({ url: fx.influxd.url, database: 'one' });
+    const before = await stored('one');
+    // A field no computation writes, on every point: each run's points must be deleted before they are written again.
+    const rows = await store.select({ measurement: 'overhead' });
+    await store.write(rows.map((r) => ({ measurement: 'overhead' as const, tags: r.tags, fields: { stale_pct: 1 }, timestamp: r.timeNs.toString() })));
+    expect((await stored('one')).every((p) => p.stale_pct === 1)).toBe(true);
+    let deletes = 0;
+    const counted: Store = { ...store, delete: (m, w) => (deletes++, store.delete(m, w)) };
+    const written = await computeSeriesWork(
+      { group: GROUP, test: 'cpu', profile: 'seed', threads: 1, runs: [], baselineAnchors: all.map((run) => run[0]![0]!.timeNs) },
+      { store: counted, windowNs: WINDOW },
+    );
+    expect(written).toBe(before.length);
+    expect(deletes).toBe(1); // one chunk of guests (GUESTS < AGENTS_PER_READ), one time range
+    expect(comparable(await stored('one'))).toEqual(comparable(before)); // stale_pct stays a column (null) of every row: SELECT * lists every field the shard has seen
   });
 });
