@@ -18,6 +18,7 @@
 // stored point stays as it is, without a hash). Any value differing, or no id to match: a
 // conflict. Fields only one side has are collector additions across versions, not the record.
 import { createHash } from 'node:crypto';
+import { flat } from '../../lib/flat-string.js';
 import { FORGET_AFTER_MS, IdleMap } from '../../lib/idle-map.js';
 import { seriesKey } from './line.js';
 import type { RawQuery } from './http.js';
@@ -196,8 +197,15 @@ export class HistoryGuard {
     if (!e?.measurements.has(s.measurement)) return;
     const t = BigInt(s.ts);
     const n = this.newest.get(s.key);
-    if (n === undefined || t > n) this.newest.set(s.key, t);
-    e.series.add(s.key);
+    if (n === undefined) this.keep(e, s.key, t);
+    else if (t > n) this.newest.set(s.key, t);
+  }
+
+  /** A series newly known for the agent: its key kept in one piece (lib/flat-string.ts), held by both maps. */
+  private keep(e: Newest, key: string, t: bigint): void {
+    const k = flat(key);
+    this.newest.set(k, t);
+    e.series.add(k);
   }
 
   /** The statement reading the newest stored point of every series of the stamp's agent and measurement. */
@@ -223,8 +231,8 @@ export class HistoryGuard {
         const key = seriesKey(series.name, series.tags ?? {});
         const t = BigInt(String(series.values[0]?.[0]));
         const n = this.newest.get(key);
-        if (n === undefined || t > n) this.newest.set(key, t);
-        e.series.add(key);
+        if (n === undefined) this.keep(e, key, t);
+        else if (t > n) this.newest.set(key, t);
       }
       e.measurements.add(s.measurement);
     });

@@ -11,6 +11,7 @@
 // no attack; the flood this stops is values invented per result, and an agent sending results is
 // never idle. Rebuilding the counts from InfluxDB at a credential's return (SHOW TAG VALUES / SHOW
 // SERIES of the agent) would hold across restarts too, at a read per hello; not done.
+import { flat } from '../../lib/flat-string.js';
 import { IdleMap } from '../../lib/idle-map.js';
 import { quote } from '../../lib/inert.js';
 import { SERIES_BUDGET, TAG_BUDGETS } from '../../schema/bounds.js';
@@ -63,9 +64,9 @@ export class TagBudgets {
       if (this.budgets[tag] === undefined) continue;
       let seen = s.values.get(tag);
       if (!seen) s.values.set(tag, (seen = new Set()));
-      seen.add(value);
+      if (!seen.has(value)) seen.add(flat(value));
     }
-    if (series !== undefined) s.series.add(series);
+    if (series !== undefined && !s.series.has(series)) s.series.add(flat(series));
     return undefined;
   }
 }
