@@ -40,7 +40,7 @@ const DELETE_OR_MAX = 500;
  * each DELETE statement, so a statement per series made a refresh of a 100-guest group's
  * latest points take tens of seconds (issue 26); the tag sets of one statement cost about one.
  */
-export function deleteStatements(measurement: string, wheres: readonly Where[]): string[] {
+function deleteStatements(measurement: string, wheres: readonly Where[]): string[] {
   const byTime = new Map<string, string[][]>();
   for (const w of wheres) {
     const time = timeConditions(w).join(' AND ');
