@@ -37,7 +37,20 @@ export interface SectionLayout {
 
 const VIRT_ORDER = ['none', 'kvm', 'pvm', 'firecracker', 'xen', 'hyperv', 'vmware', 'virtualbox', 'parallels', 'bhyve', 'vm-other', 'qemu-tcg'];
 
-export function systemOf(r: SysbenchRow): ReportSystem {
+/** Per series (typed rows of one read share one tags object): its system, system key and section key, made once, not per trial. */
+const seriesFacts = new WeakMap<object, { system: ReportSystem; key: string; section: string }>();
+
+function factsOf(r: SysbenchRow): { system: ReportSystem; key: string; section: string } {
+  let f = seriesFacts.get(r.tags);
+  if (f === undefined) {
+    const system = systemOf(r);
+    f = { system, key: systemKey(system), section: JSON.stringify([r.tags.group, r.tags.test, r.tags.profile]) };
+    seriesFacts.set(r.tags, f);
+  }
+  return f;
+}
+
+function systemOf(r: SysbenchRow): ReportSystem {
   const t = r.tags;
   const kind = t.role === 'baseline' && (t.virt === 'none' || !t.virt) ? 'native' : t.virt || 'unknown';
   const variant = t.variant && t.variant !== 'default' ? ` [${t.variant}]` : '';
@@ -46,7 +59,7 @@ export function systemOf(r: SysbenchRow): ReportSystem {
 
 /** How the report names a row's system (its noise lines are keyed by it). */
 export function systemLabel(r: SysbenchRow): string {
-  return systemOf(r).label;
+  return factsOf(r).system.label;
 }
 
 export function systemKey(s: ReportSystem): string {
@@ -63,7 +76,7 @@ export function layoutSections(rows: readonly SysbenchRow[], sinceNs: bigint): S
   const sections = new Map<string, SysbenchRow[]>();
   for (const r of rows) {
     if (!r.ok || !isTestName(r.tags.test)) continue;
-    const key = JSON.stringify([r.tags.group, r.tags.test, r.tags.profile, r.threads]);
+    const key = `${factsOf(r).section}${r.threads}`;
     // Appended in place: copying the section for every row made a year's report quadratic.
     const section = sections.get(key);
     if (section) section.push(r);
@@ -75,10 +88,10 @@ export function layoutSections(rows: readonly SysbenchRow[], sinceNs: bigint): S
     if (sectionRows.length === 0) continue;
     const systems = new Map<string, SystemRows>();
     for (const r of sectionRows) {
-      const s = systemOf(r);
-      const entry = systems.get(systemKey(s)) ?? { system: s, rows: [] };
-      entry.rows.push(r);
-      systems.set(systemKey(s), entry);
+      const { system, key } = factsOf(r);
+      const entry = systems.get(key);
+      if (entry) entry.rows.push(r);
+      else systems.set(key, { system, rows: [r] });
     }
     const ordered = [...systems.values()].sort((a, b) => systemOrder(a.system, b.system));
     const baselines = ordered.filter((e) => e.system.role === 'baseline').sort((a, b) => b.rows.length - a.rows.length);

@@ -7,7 +7,7 @@ import type { NoiseField } from '../../schema/noise.js';
 import type { SysbenchRow } from '../overhead/rows.js';
 
 export interface SystemNoise {
-  /** As the report labels the system (build.ts systemOf). */
+  /** As the report labels the system (layout.ts systemOf). */
   label: string;
   agent: string;
   variant: string;

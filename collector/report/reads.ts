@@ -116,10 +116,15 @@ export async function readReportRows(store: Store, o: ReadOptions): Promise<Sysb
     .slice(0, before.length)
     .flatMap((p) => sysbenchRows(p))
     .sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-  const measured = new Map<string, SysbenchRow>();
-  for (const p of parts.slice(before.length)) for (const r of sysbenchRows(p)) measured.set(`${keyOf(r)} ${r.timeNs}`, r);
+  // Looked up per series, then by time: a string key per trial was a second of a year's report.
+  const measured = new Map<string, Map<bigint, SysbenchRow>>();
+  for (const p of parts.slice(before.length))
+    for (const r of sysbenchRows(p)) {
+      const series = measured.get(keyOf(r)) ?? measured.set(keyOf(r), new Map()).get(keyOf(r))!;
+      series.set(r.timeNs, r);
+    }
   const period = thin.map((r) => {
-    const m = measured.get(`${keyOf(r)} ${r.timeNs}`);
+    const m = measured.get(keyOf(r))?.get(r.timeNs);
     return m ? { ...r, values: m.values, resolution: m.resolution } : r;
   });
   return earlier.length ? [...earlier, ...period] : period;
