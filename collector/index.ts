@@ -34,6 +34,7 @@ import { TokenBucket } from './server/ratelimit.js';
 import { TagBudgets } from './server/budget.js';
 import { FORGET_AFTER_MS, IdleMap } from '../lib/idle-map.js';
 import { RunFacts } from './facts/runs.js';
+import { FactsRecorder } from './facts/recorder.js';
 import { pauseWhileBehind, serveCollector } from './server/server.js';
 import type { AgentCall } from './server/stream.js';
 import type { TokenTable } from './server/tokens.js';
@@ -80,7 +81,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const computes = opts.overhead !== false;
   const history = historyRollup({ store, query, database, retention, log });
   const listeners: WriteListener[] = [
-    createFactsRecorder(store, log, undefined, new RunFacts(undefined, forget)),
+    createFactsRecorder(store, log, new FactsRecorder(store, undefined, forget), new RunFacts(undefined, forget)),
     createClockRecorder(store, log),
     ...(computes
       ? [

@@ -163,6 +163,38 @@ describe('facts stored when they change', () => {
     ]);
   });
 
+  // Issue 26: the timeline of an agent that replayed its spool and went away leaves memory.
+  it("an agent's timeline unused for the forget time is forgotten, an agent still replaying keeps its own; the forgotten one is read again when it replays", async () => {
+    const store = new MemoryStore();
+    let requests = 0;
+    const counted: Store = { ...bind(store), select: (s) => (requests++, store.select(s)), selectMany: (s) => (requests++, store.selectMany(s)) };
+    let t = 0;
+    const DAY = 86_400_000;
+    const rec = new FactsRecorder(counted, undefined, { afterMs: DAY, now: () => t });
+    await rec.record([hello('gone', T0 + 10n * HOUR), hello('live', T0 + 10n * HOUR)]);
+    await rec.record([run('gone', T0 + HOUR, 'g1'), run('live', T0 + HOUR, 'l1')]);
+    expect(rec.timelinesKept).toBe(2);
+    t = DAY - 1;
+    await rec.record([run('live', T0 + 2n * HOUR, 'l2')]);
+    requests = 0;
+    t = DAY;
+    await rec.record([run('live', T0 + 3n * HOUR, 'l3')]);
+    expect(requests).toBe(0); // its timeline kept
+    expect(rec.timelinesKept).toBe(1); // 'gone' unused a day: forgotten
+    await rec.record([run('gone', T0 + 2n * HOUR, 'g2', '1.0.19')]);
+    expect(requests).toBe(1); // read again
+    expect(
+      store
+        .all('agent_info')
+        .filter((p) => p.tags.agent === 'gone')
+        .map((p) => [(p.timeNs - T0) / HOUR, p.fields.sysbench_version]),
+    ).toEqual([
+      [1n, '1.0.20'], // g1: no facts in force before the hello at 10 h
+      [2n, '1.0.19'], // g2 differs from what g1 stored: the timeline read again knows it
+      [10n, '1.0.20'],
+    ]);
+  });
+
   it('kept facts stay within the byte bound; an agent pushed out is read again, never stored twice', async () => {
     const store = new MemoryStore();
     const big = { ...FACTS, cpu_model: 'x'.repeat(256), kernel: 'k'.repeat(256), os: 'o'.repeat(256) };

@@ -6,6 +6,7 @@
 // inventory filters on). The newest facts of each agent are kept here, bounded in bytes; an
 // agent not kept (a restart, or pushed out) costs one read, for all such agents of a group.
 import type { IPoint } from 'influx';
+import { FORGET_AFTER_MS, IdleMap } from '../../lib/idle-map.js';
 import { IDENTITY_TAGS, type IdentityTags } from '../../schema/influx.js';
 import type { Store, StorePoint } from '../store/store.js';
 import type { Facts } from './changed.js';
@@ -31,7 +32,7 @@ interface Timeline {
   points: Known[];
 }
 
-/** Bounds of the timelines kept: agents, and facts points of one agent (an agent whose facts flap is read each time). */
+/** Bounds of the timelines kept: agents (and forgetAfterMs unused), and facts points of one agent (an agent whose facts flap is read each time). */
 const MAX_TIMELINES = 10_000;
 const MAX_TIMELINE_POINTS = 1_000;
 
@@ -75,12 +76,21 @@ export class FactsRecorder {
    * agent's facts from its time on, and the later ones use them. Dropped at the agent's hello
    * (it may have written facts through another collector meanwhile), as history.ts does.
    */
-  private readonly timelines = new Map<string, Timeline>();
+  private readonly timelines: IdleMap<string, Timeline>;
 
+  /** `forget`: a timeline not used for `afterMs` is forgotten (its agent went away; `now`: the clock). */
   constructor(
     private readonly store: Store,
     private readonly maxBytes = DEFAULT_FACTS_CACHE_BYTES,
-  ) {}
+    forget: { afterMs: number; now?: () => number } = { afterMs: FORGET_AFTER_MS },
+  ) {
+    this.timelines = new IdleMap({ idleMs: forget.afterMs, max: MAX_TIMELINES, now: forget.now });
+  }
+
+  /** Agents whose timeline is kept now (a test checks what is forgotten). */
+  get timelinesKept(): number {
+    return this.timelines.size;
+  }
 
   /** Entries kept now (a test checks the bound). */
   get size(): { agents: number; bytes: number } {
@@ -205,10 +215,7 @@ export class FactsRecorder {
     // Nothing stored at or before timeNs: complete from the beginning.
     const line: Timeline = { from: before![0]?.timeNs ?? -(2n ** 63n), points };
     this.timelines.delete(k);
-    if (points.length <= MAX_TIMELINE_POINTS) {
-      if (this.timelines.size >= MAX_TIMELINES) this.timelines.delete(this.timelines.keys().next().value!);
-      this.timelines.set(k, line);
-    }
+    if (points.length <= MAX_TIMELINE_POINTS) this.timelines.set(k, line);
     return line;
   }
 
