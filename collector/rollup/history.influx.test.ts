@@ -226,4 +226,18 @@ describe('sysbench_interval_1d gives the History panels’ slow answer (real inf
     expect(kept.flatMap((s) => s.rows).length).toBe(4 * (DAYS - 1));
     expect(kept.every((s) => s.rows.every((r) => (r.time as number) % DAY_MS === 0))).toBe(true);
   });
+
+  it('a failed downsampling is told and the day still rolled up from the stored windows; without a handler it fails the batch', async () => {
+    await q('DROP MEASUREMENT "sysbench_interval_1d"');
+    const results = day(3).flatMap((b) => b.results);
+    const noInto = async () => {
+      throw new Error('no SELECT INTO here');
+    };
+    const errors: string[] = [];
+    await createHistoryRollup({ store: db.store, downsample: noInto, onDownsampleError: (e) => errors.push(e.message) }).onResultsWritten!(results);
+    expect(errors[0]).toBe('no SELECT INTO here');
+    const day3 = T0_MS + 3 * DAY_MS;
+    expect((await q(`SELECT "windows" FROM "sysbench_interval_1d" WHERE time = ${ns(day3)} GROUP BY *`)).length).toBe(4);
+    await expect(createHistoryRollup({ store: db.store, downsample: noInto }).onResultsWritten!(results)).rejects.toThrow('no SELECT INTO here');
+  });
 });

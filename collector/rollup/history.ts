@@ -37,6 +37,12 @@ export interface HistoryRollupDeps {
   store: Store;
   /** Downsamples the samples of `where` into `sysbench_interval_5m` (InfluxDB's SELECT … INTO). */
   downsample(where: Where): Promise<void>;
+  /**
+   * Told when downsampling fails (a server without SELECT … INTO): the day is still rolled up from
+   * the windows the continuous query made so far (the start fill completes it), and the batch's
+   * other work is not redone for it. Without it the failure fails the batch.
+   */
+  onDownsampleError?(err: Error): void;
 }
 
 /** `downsample` over InfluxDB: the continuous query's SELECT, limited to the agents and day given. */
@@ -87,7 +93,10 @@ export function createHistoryRollup(deps: HistoryRollupDeps): WriteListener {
     async onResultsWritten(results) {
       for (const [day, agents] of [...touchedDays(results)].sort(([a], [b]) => (a < b ? -1 : 1))) {
         const where = dayWhere(day, [...agents].sort());
-        await deps.downsample(where);
+        await deps.downsample(where).catch((err: Error) => {
+          if (!deps.onDownsampleError) throw err;
+          deps.onDownsampleError(err);
+        });
         await rollUpDay(deps.store, day, where.tags!.agent as string[]);
       }
     },
@@ -138,8 +147,20 @@ export function historyRollup(o: { store: Store; query: RawQuery; database: stri
   listener: WriteListener;
   fill(after: Promise<unknown>): void;
 } {
+  let warned = false;
   return {
-    listener: createHistoryRollup({ store: o.store, downsample: influxDownsample(o.query, o.database, o.retention) }),
+    listener: createHistoryRollup({
+      store: o.store,
+      downsample: influxDownsample(o.query, o.database, o.retention),
+      onDownsampleError: (err) => {
+        if (warned) return;
+        warned = true;
+        o.log.warn(
+          { error: err.message },
+          'cannot downsample the samples of a batch (SELECT … INTO); each day is rolled up from the windows the continuous query made so far and completed at the next start (said once)',
+        );
+      },
+    }),
     fill(after) {
       void after
         .then(() => fillHistoryRollup(o.store, o.query, o.retention))
