@@ -18,7 +18,7 @@ import { setUpRetention } from '../collector/influx/setup.js';
 import { buildReport } from '../collector/report/index.js';
 import { changesReport } from '../collector/changes/report.js';
 import { influxStore } from '../collector/store/influx.js';
-import { interpolate, type VariableValue } from '../grafana/interpolate.js';
+import { interpolate, minIntervalMs, type VariableValue } from '../grafana/interpolate.js';
 import { DOWNSAMPLED_INTERVAL_FIELDS } from '../schema/influx.js';
 import { DEFAULT_RETENTION, DOWNSAMPLE_WINDOW_MS, policyOf } from '../schema/retention.js';
 import { scenarios, simulateGuest } from './changes.bench.js';
@@ -228,14 +228,21 @@ export async function benchPanels(): Promise<BenchSection> {
       .sort()) {
       const d = JSON.parse(readFileSync(join(jsonDir, file), 'utf8')) as Any;
       const vars = allVariables(d);
-      const queries: Array<[string, string]> = [
+      // With each panel's minimum interval, as Grafana makes $__interval (the History row's 1 d).
+      const queries: Array<[string, string, number | undefined]> = [
         ...(d.panels as Any[]).flatMap((p) =>
-          (p.targets ?? []).map((t: Any, i: number): [string, string] => [`panel "${p.title}"${i ? ` #${i + 1}` : ''}`, t.query]),
+          (p.targets ?? []).map((t: Any, i: number): [string, string, number | undefined] => [
+            `panel "${p.title}"${i ? ` #${i + 1}` : ''}`,
+            t.query,
+            minIntervalMs(p.interval),
+          ]),
         ),
-        ...(d.annotations?.list ?? []).filter((a: Any) => a.target?.query).map((a: Any): [string, string] => [`annotation "${a.name}"`, a.target.query]),
+        ...(d.annotations?.list ?? [])
+          .filter((a: Any) => a.target?.query)
+          .map((a: Any): [string, string, number | undefined] => [`annotation "${a.name}"`, a.target.query, undefined]),
       ];
-      for (const [name, q] of queries) {
-        const sql = interpolate(q, range, vars);
+      for (const [name, q, minMs] of queries) {
+        const sql = interpolate(q, range, vars, minMs);
         await timeIt(`${d.title.replace('virt-overhead: ', '')} ${name}`, async () => {
           const res = await fetch(`${influxd.url}/query?db=${DB}&epoch=ms&q=${encodeURIComponent(sql)}`);
           const body = (await res.json()) as { results?: Array<{ series?: Array<{ values: unknown[] }>; error?: string }> };

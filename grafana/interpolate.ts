@@ -25,12 +25,20 @@ export function intervalFor(range: TimeRange, maxDataPoints = 1000, minMs = 10_0
   return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
 }
 
-export function interpolate(query: string, range: TimeRange, variables: Record<string, VariableValue>): string {
+/** A panel's minimum interval (`interval`: '5m', '1d') in ms, as Grafana reads it; undefined when it has none. */
+export function minIntervalMs(interval: string | undefined): number | undefined {
+  const m = /^(\d+)(s|m|h|d)$/.exec(interval ?? '');
+  return m ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'] : undefined;
+}
+
+/** `minMs`: the panel's minimum interval, up to 1 d (Grafana never makes `$__interval` shorter than it). */
+export function interpolate(query: string, range: TimeRange, variables: Record<string, VariableValue>, minMs?: number): string {
+  const interval = intervalFor(range, 1000, Math.max(minMs ?? 0, 10_000));
   let q = query
     .replaceAll('$timeFilter', `time >= ${Math.floor(range.fromMs)}ms and time <= ${Math.ceil(range.toMs)}ms`)
     .replaceAll('${__from}', String(Math.floor(range.fromMs)))
     .replaceAll('${__to}', String(Math.ceil(range.toMs)))
-    .replaceAll('$__interval', intervalFor(range));
+    .replaceAll('$__interval', interval);
   // Longest names first so `$agent` does not eat the start of a longer variable name.
   for (const name of Object.keys(variables).sort((a, b) => b.length - a.length)) {
     const v = variables[name]!;
