@@ -2,7 +2,7 @@
 // from InfluxDB, in the terminal or as JSON, JSON lines, CSV or markdown, optionally a
 // self-contained HTML file; --fail-on makes it a CI gate.
 import { writeFileSync } from 'node:fs';
-import { influxUrl } from '../../collector/influx/client.js';
+import { influxUrl } from '../../collector/influx/url.js';
 import { influxStore } from '../../collector/store/influx.js';
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { EXCLUDE_DISTURBED_OPTION, MARGIN_OPTION, marginOption } from '../../lib/common-options.js';

@@ -1,23 +1,11 @@
-// The `influx` client for a URL (the report, the lab, quickstart and tests read InfluxDB with
-// it), and the one error that says InfluxDB is not there at all.
+// The `influx` client for a URL (quickstart's results table, the lab's checks and tests read
+// InfluxDB with it), and the one error that says InfluxDB is not there at all.
 import { InfluxDB } from 'influx';
-import { UsageError } from '../../lib/errors.js';
 import { redactUrl } from '../../lib/secret-file.js';
+import { influxUrl } from './url.js';
 
 export class InfluxUnreachableError extends Error {
   override name = 'InfluxUnreachableError';
-}
-
-/** `url` as an InfluxDB base URL (http or https); anything else is a usage error that says so. */
-export function influxUrl(url: string): URL {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UsageError(`'${redactUrl(url)}' is not an InfluxDB URL (e.g. http://127.0.0.1:8086)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`InfluxDB URL '${redactUrl(url)}' must start with http:// or https://`);
-  return u;
 }
 
 /**

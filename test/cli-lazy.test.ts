@@ -1,0 +1,50 @@
+// Commands load only what they use (cli/commands.ts): `parse` and `detect` start without gRPC
+// or InfluxDB, and `report`, which reads through the store, without the `influx` npm package
+// (issue 26: 0.05–0.6 s of every report's start, depending on the load). A module-resolve hook
+// in the real CLI process lists what was loaded.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAIN } from './support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vo-lazy-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const hook = join(dir, 'hook.mjs');
+writeFileSync(hook, `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n`);
+const register = join(dir, 'register.mjs');
+writeFileSync(register, `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+
+/** Every module URL the command resolved, and its exit status. */
+function loaded(args: string[]): { urls: string[]; status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const urls = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('LOADED '))
+    .map((l) => l.slice('LOADED '.length));
+  return { urls, status: r.status, stderr: r.stderr };
+}
+
+describe('commands load only what they use', () => {
+  it('report reads InfluxDB without the influx package', () => {
+    // Port 9 on loopback: nothing answers, so the command fails after loading everything it needs.
+    const r = loaded(['report', '--influx', 'http://127.0.0.1:9', '--database', 'lazy']);
+    expect(r.stderr).toMatch(/cannot read results from http:\/\/127\.0\.0\.1:9/);
+    expect(r.urls.some((u) => u.includes('/collector/report/'))).toBe(true); // the hook saw the report load
+    expect(r.urls.filter((u) => u.includes('/node_modules/influx/') || u.endsWith('/collector/influx/client.js'))).toEqual([]);
+  });
+
+  it('parse and detect start without gRPC or InfluxDB', () => {
+    for (const args of [
+      ['parse', '--help'],
+      ['detect', '--help'],
+    ]) {
+      const r = loaded(args);
+      expect(r.status).toBe(0);
+      expect(r.urls.some((u) => u.includes('/cli/commands/'))).toBe(true);
+      expect(r.urls.filter((u) => /\/node_modules\/(@grpc|influx|undici)\//.test(u))).toEqual([]);
+    }
+  });
+});
