@@ -23,6 +23,7 @@ export const UNIT_TESTS = [
   'collector/changes/detect.test.ts',
   'collector/changes/series.test.ts',
   'collector/changes/changes.test.ts', // the change detector on the in-memory store
+  'collector/changes/group.test.ts', // a group's analysis counted on the in-memory store
   'collector/changes/report.test.ts', // report --changes on the in-memory store
   'collector/facts/facts.test.ts',
   'collector/facts/recorder.test.ts', // against the in-memory store

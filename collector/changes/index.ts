@@ -6,7 +6,8 @@
 // in a cycle no bounded cache survives, and keeping a year of runs per series for a thousand guests
 // took gigabytes. Each analysis reads the guest's series whole (the last 400 days, at most maxRuns
 // runs a series) and its stored change points; the collector's queue runs one analysis per guest
-// however many batches touched it meanwhile (owed.ts).
+// however many batches touched it meanwhile (owed.ts). Guests of a group's test are analysed
+// GUESTS_PER_READ at a time, each group of them with one read, one write, the deletes and one check.
 // Idempotent and safe with several collectors: the change points are a function of the stored
 // series alone, and they are written before the stale ones are deleted, each by its exact series
 // and time — never "delete the guest's points, then write" — so a reader never sees them missing
@@ -15,11 +16,10 @@
 // stored now (up to 3 times): the last to finish has read the newest data.
 import { MEASUREMENTS } from '../../schema/influx.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
-import { factsWindow } from '../facts/index.js';
-import type { Row, Store, StorePoint } from '../store/store.js';
+import type { Row, Store, StorePoint, Where } from '../store/store.js';
 import { exactTags, pointKey, rowKey, sameContent } from '../store/compare.js';
 import { detectChanges, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
-import { bound, guestTags, queryOverhead, seriesId, toSeries, type GuestTestKey, type OverheadSeries } from './series.js';
+import { bound, guestRows, guestsSelections, seriesId, toSeries, type GuestsOfTest, type GuestTestKey, type OverheadSeries } from './series.js';
 
 export { detectChanges, DEFAULT_CHANGE_OPTIONS, type ChangeDetectionOptions, type ChangeRecord, type OverheadRun, type SeriesVerdict } from './detect.js';
 export { readOverheadSeries, TAG_FACTS, type GuestTestKey, type OverheadSeries } from './series.js';
@@ -38,6 +38,8 @@ export interface ChangeDetectorOptions {
   /** Accepted for the collector's composition; analyses read the whole series, so it changes nothing. */
   overheadWindowMs?: number;
   detection?: ChangeDetectionOptions;
+  /** Guests of a group's test analysed with one read (default GUESTS_PER_READ). */
+  guestsPerRead?: number;
 }
 
 export interface SeriesAnalysis {
@@ -65,20 +67,55 @@ const DERIVED = [
 /** Analyses of one guest's test when another collector keeps writing its change points meanwhile. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Guests whose analyses share a read, a write and a check (issue 26): one guest at a time was ~20
+ * requests a guest, ~2 000 for a 100-guest group's baseline run. What a read holds grows with it:
+ * 40 guests × a year of 6-hourly runs × ~4 metrics is ~230 000 overhead rows (7 days: ~4 500).
+ */
+export const GUESTS_PER_READ = 40;
+
 const keyString = (k: GuestTestKey) => JSON.stringify([k.group, k.agent, k.test, k.profile]);
+
+/** Rows by their agent tag. */
+function byAgent(rows: readonly Row[]): Map<string, Row[]> {
+  const out = new Map<string, Row[]>();
+  for (const r of rows) {
+    const a = r.tags.agent ?? '';
+    const list = out.get(a);
+    if (list) list.push(r);
+    else out.set(a, [r]);
+  }
+  return out;
+}
+
+/** One read's answer for a guest: its series as analysed and its stored derived points (DERIVED's order). */
+interface GuestRead {
+  series: Map<string, OverheadSeries>;
+  stored: Row[][];
+}
 
 export function createChangeDetector(options: ChangeDetectorOptions): ChangeDetector {
   const { store } = options;
   const lookbackNs = BigInt(Math.round(options.lookbackMs ?? DEFAULT_LOOKBACK_MS)) * 1_000_000n;
   const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
   if (!(maxRuns >= 1)) throw new Error(`changes: maxRuns must be at least 1, got ${maxRuns}`);
+  const guestsPerRead = options.guestsPerRead ?? GUESTS_PER_READ;
+  if (!(Number.isInteger(guestsPerRead) && guestsPerRead >= 1))
+    throw new Error(`changes: guestsPerRead must be a whole number of at least 1, got ${guestsPerRead}`);
   const sinceNs = () => BigInt(Date.now()) * 1_000_000n - lookbackNs;
 
-  /** A guest's test as the analysis sees it: its series (bounded) with the facts of each run. */
-  async function load(key: GuestTestKey): Promise<Map<string, OverheadSeries>> {
+  /** The guests' series (bounded) with the facts of each run, and their stored derived points: one request. */
+  async function read(g: GuestsOfTest): Promise<Map<string, GuestRead>> {
     const since = sinceNs();
-    const [history, rows] = await Promise.all([factsWindow(store, key.group, key.agent, since), queryOverhead(store, key, since)]);
-    return bound(new Map(toSeries(rows, history).map((s) => [seriesId(s.metric, s.baselineAgent, s.threads), s])), since, maxRuns);
+    const tags = { group: g.group, agent: g.agents, test: g.test, profile: g.profile };
+    const answers = await store.selectMany([...guestsSelections(g, since), ...DERIVED.map(({ measurement }) => ({ measurement, where: { tags } }))]);
+    const derived = DERIVED.map((_, i) => byAgent(answers[3 + i]!));
+    const out = new Map<string, GuestRead>();
+    for (const [agent, { history, rows }] of guestRows(g, answers)) {
+      const series = bound(new Map(toSeries(rows, history).map((s) => [seriesId(s.metric, s.baselineAgent, s.threads), s])), since, maxRuns);
+      out.set(agent, { series, stored: derived.map((d) => d.get(agent) ?? []) });
+    }
+    return out;
   }
 
   function analyseSeries(key: GuestTestKey, series: ReadonlyMap<string, OverheadSeries>): SeriesAnalysis[] {
@@ -127,11 +164,9 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
   }
 
   async function analyse(key: GuestTestKey): Promise<SeriesAnalysis[]> {
-    return analyseSeries(key, await load(key));
+    const g = { group: key.group, test: key.test, profile: key.profile, agents: [key.agent] };
+    return analyseSeries(key, (await read(g)).get(key.agent)!.series);
   }
-
-  /** The guest's stored points of one derived measurement. */
-  const stored = (measurement: (typeof DERIVED)[number]['measurement'], key: GuestTestKey) => store.select({ measurement, where: { tags: guestTags(key) } });
 
   /** The stored set is exactly `points` (series, time and content). */
   const isExactly = (rows: readonly Row[], points: readonly StorePoint[], tags: readonly string[]) => {
@@ -145,29 +180,73 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     );
   };
 
-  async function recompute(key: GuestTestKey): Promise<number> {
-    let changes: StorePoint[] = [];
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const analyses = analyseSeries(key, await load(key));
-      changes = pointsOf(analyses);
-      const wanted = [changes, verdictPoints(key, analyses)];
-      const before = await Promise.all(DERIVED.map((d) => stored(d.measurement, key)));
+  /**
+   * Brings the stored points of several guests of one group's test to their analyses' answer, in a
+   * bounded number of requests whatever their number: one read, one write, a delete per derived
+   * measurement, one read to check; guests whose stored set is not what was written (another
+   * collector wrote meanwhile) are analysed again. The change points of each guest.
+   */
+  async function recomputeGuests(g: GuestsOfTest): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    let agents = g.agents;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && agents.length > 0; attempt++) {
+      const guests = { ...g, agents };
+      const wanted = new Map<string, StorePoint[][]>();
       // New or changed points first, then the stale ones go, each by its exact series and time.
       const write: StorePoint[] = [];
-      const stale: Array<{ measurement: (typeof DERIVED)[number]['measurement']; tags: Record<string, string>; at: bigint }> = [];
-      DERIVED.forEach(({ measurement, tags }, i) => {
-        const fresh = new Map(wanted[i]!.map((p) => [pointKey(p, tags), p]));
-        const have = new Map(before[i]!.map((r) => [rowKey(r, tags), r]));
-        for (const [k, p] of fresh) if (!have.has(k) || !sameContent(have.get(k)!, p, tags)) write.push(p);
-        for (const [k, r] of have) if (!fresh.has(k)) stale.push({ measurement, tags: exactTags(r, tags), at: r.timeNs });
-      });
-      if (write.length === 0 && stale.length === 0) return changes.length;
+      const stale = DERIVED.map(() => [] as Where[]);
+      for (const [agent, { series, stored }] of await read(guests)) {
+        const key = { group: g.group, agent, test: g.test, profile: g.profile };
+        const analyses = analyseSeries(key, series);
+        const changes = pointsOf(analyses);
+        counts.set(agent, changes.length);
+        const points = [changes, verdictPoints(key, analyses)];
+        let changed = false;
+        DERIVED.forEach(({ tags }, i) => {
+          const fresh = new Map(points[i]!.map((p) => [pointKey(p, tags), p]));
+          const have = new Map(stored[i]!.map((r) => [rowKey(r, tags), r]));
+          for (const [k, p] of fresh)
+            if (!have.has(k) || !sameContent(have.get(k)!, p, tags)) {
+              write.push(p);
+              changed = true;
+            }
+          for (const [k, r] of have)
+            if (!fresh.has(k)) {
+              stale[i]!.push({ tags: exactTags(r, tags), from: r.timeNs, to: r.timeNs });
+              changed = true;
+            }
+        });
+        if (changed) wanted.set(agent, points);
+      }
+      if (wanted.size === 0) break;
       if (write.length > 0) await store.write(write);
-      for (const d of stale) await store.delete(d.measurement, { tags: d.tags, from: d.at, to: d.at });
-      const after = await Promise.all(DERIVED.map((d) => stored(d.measurement, key)));
-      if (DERIVED.every(({ tags }, i) => isExactly(after[i]!, wanted[i]!, tags))) return changes.length;
+      for (const [i, d] of DERIVED.entries()) if (stale[i]!.length > 0) await store.delete(d.measurement, stale[i]!);
+      const tags = { group: g.group, agent: [...wanted.keys()], test: g.test, profile: g.profile };
+      const after = (await store.selectMany(DERIVED.map(({ measurement }) => ({ measurement, where: { tags } })))).map(byAgent);
+      agents = [...wanted]
+        .filter(([agent, points]) => !DERIVED.every(({ tags }, i) => isExactly(after[i]!.get(agent) ?? [], points[i]!, tags)))
+        .map(([a]) => a);
     }
-    return changes.length;
+    return counts;
+  }
+
+  /** Each guest's test, GUESTS_PER_READ guests of a group's test at a time; the change points of each. */
+  async function recomputeAll(keys: readonly GuestTestKey[]): Promise<number[]> {
+    const byTest = new Map<string, GuestsOfTest & { agents: string[] }>();
+    for (const k of keys) {
+      const id = JSON.stringify([k.group, k.test, k.profile]);
+      const g = byTest.get(id) ?? byTest.set(id, { group: k.group, test: k.test, profile: k.profile, agents: [] }).get(id)!;
+      if (!g.agents.includes(k.agent)) g.agents.push(k.agent);
+    }
+    const counts = new Map<string, number>();
+    for (const g of byTest.values())
+      for (let i = 0; i < g.agents.length; i += guestsPerRead)
+        for (const [agent, n] of await recomputeGuests({ ...g, agents: g.agents.slice(i, i + guestsPerRead) })) counts.set(keyString({ ...g, agent }), n);
+    return keys.map((k) => counts.get(keyString(k)) ?? 0);
+  }
+
+  async function recompute(key: GuestTestKey): Promise<number> {
+    return (await recomputeAll([key]))[0]!;
   }
 
   /** Guests of a group with overhead for a test: those a baseline result may have moved. */
@@ -187,7 +266,7 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     }
     for (const b of baselines.values())
       for (const g of await guestsOf(b.group, b.test, b.profile)) add({ group: b.group, agent: g, test: b.test, profile: b.profile });
-    for (const key of keys.values()) await recompute(key);
+    await recomputeAll([...keys.values()]);
   }
 
   return { name: 'change point detection', owed: true, analyse, recompute, onResultsWritten };

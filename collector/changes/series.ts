@@ -3,8 +3,8 @@
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
 import type { Facts } from '../facts/changed.js';
-import { factsAt, factsWindow } from '../facts/index.js';
-import type { Row, Store } from '../store/store.js';
+import { FACT_FIELDS, factsAt, factsWindow, storedFacts, type FactsAtTime } from '../facts/index.js';
+import type { Row, Selection, Store } from '../store/store.js';
 
 /** One guest's runs of one test and profile in one group. */
 export interface GuestTestKey {
@@ -44,6 +44,50 @@ const SERIES_FIELDS = ['overhead_pct', 'baseline_value', 'run_id', 'baseline_run
 /** The guest's `overhead` rows of the test in [fromNs, toNs] (toNs: no upper bound when omitted). */
 export async function queryOverhead(store: Store, key: GuestTestKey, fromNs: bigint, toNs?: bigint): Promise<Row[]> {
   return store.select({ measurement: 'overhead', where: { tags: guestTags(key), from: fromNs, to: toNs }, fields: SERIES_FIELDS });
+}
+
+/** Guests of one group whose same test and profile are analysed together (one read for all). */
+export interface GuestsOfTest {
+  group: string;
+  test: string;
+  profile: string;
+  agents: readonly string[];
+}
+
+/** What a read of several guests gives each one: its facts over the window and its overhead rows. */
+export interface GuestRows {
+  history: FactsHistory;
+  rows: Row[];
+}
+
+/**
+ * The selects that read several guests' test from `sinceNs` on in one request (issue 26: one
+ * guest at a time was ~5 requests per guest × test, ~2 000 for a 100-guest baseline run):
+ * factsWindow's two reads and queryOverhead's, each for every agent at once. guestRows splits the
+ * answers back into what each guest alone would have read.
+ */
+export function guestsSelections(g: GuestsOfTest, sinceNs: bigint): Selection[] {
+  const facts = { group: g.group, agent: g.agents };
+  return [
+    { measurement: 'agent_info', where: { tags: facts, to: sinceNs }, fields: FACT_FIELDS, newest: 1, groupBy: ['agent'] },
+    { measurement: 'agent_info', where: { tags: facts, after: sinceNs }, fields: FACT_FIELDS },
+    { measurement: 'overhead', where: { tags: { group: g.group, agent: g.agents, test: g.test, profile: g.profile }, from: sinceNs }, fields: SERIES_FIELDS },
+  ];
+}
+
+/** The answers of guestsSelections per agent: factsWindow's history and queryOverhead's rows (in their order). */
+export function guestRows(g: GuestsOfTest, [opening, inWindow, overhead]: readonly Row[][]): Map<string, GuestRows> {
+  const out = new Map<string, { opening: FactsAtTime[]; window: FactsAtTime[]; rows: Row[] }>(g.agents.map((a) => [a, { opening: [], window: [], rows: [] }]));
+  const entry = (r: Row): FactsAtTime => ({ timeNs: r.timeNs, facts: storedFacts(r.fields) });
+  for (const r of opening ?? []) out.get(r.tags.agent ?? '')?.opening.push(entry(r));
+  for (const r of inWindow ?? []) out.get(r.tags.agent ?? '')?.window.push(entry(r));
+  for (const r of overhead ?? []) out.get(r.tags.agent ?? '')?.rows.push(r);
+  return new Map(
+    [...out].map(([agent, o]) => [
+      agent,
+      { history: [...o.opening, ...o.window].sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0)), rows: o.rows },
+    ]),
+  );
 }
 
 /** Rows grouped into series (metric × baseline agent × threads), runs carrying their facts. */
