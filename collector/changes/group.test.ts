@@ -124,10 +124,10 @@ const derived = (s: MemoryStore) => ({ changes: s.all('overhead_change'), series
 
 describe("a group's change points in few requests", () => {
   it('a 50-guest baseline run: 8 requests (152 one guest a read), and the points of analysing each guest alone', async () => {
-    expect(GUESTS_PER_READ).toBe(40);
+    expect(GUESTS_PER_READ).toBe(10);
     const store = await fleet();
     const calls: Call[] = [];
-    await createChangeDetector({ store: counting(store, calls) }).onResultsWritten([baselineRun]);
+    await createChangeDetector({ store: counting(store, calls), guestsPerRead: 40 }).onResultsWritten([baselineRun]);
     // The group's guests; then each 40 and the other 10: a read, a write, the deletes (guest 1's
     // leftover, in the first 40), a check.
     expect(calls).toEqual([
@@ -168,7 +168,7 @@ describe("a group's change points in few requests", () => {
 
     // Unchanged data: the guests and one read per 40, nothing written or deleted.
     calls.length = 0;
-    await createChangeDetector({ store: counting(store, calls) }).onResultsWritten([baselineRun]);
+    await createChangeDetector({ store: counting(store, calls), guestsPerRead: 40 }).onResultsWritten([baselineRun]);
     expect(calls.map((c) => c.op)).toEqual(['tagValues', 'selectMany', 'selectMany']);
     expect(derived(store)).toEqual(derived(alone));
   });
@@ -203,7 +203,7 @@ describe("a group's change points in few requests", () => {
       fields: { run_id: 'other' },
       timestamp: at(3).toString(),
     };
-    const det = createChangeDetector({ store: counting(store, calls, async (n) => (n === 1 ? store.write([foreign]) : undefined)) });
+    const det = createChangeDetector({ store: counting(store, calls, async (n) => (n === 1 ? store.write([foreign]) : undefined)), guestsPerRead: 40 });
     await det.onResultsWritten([baselineRun]);
     expect(calls.slice(0, 8)).toEqual([
       { op: 'tagValues', measurement: 'overhead' },

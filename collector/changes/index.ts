@@ -69,10 +69,13 @@ const MAX_ATTEMPTS = 3;
 
 /**
  * Guests whose analyses share a read, a write and a check (issue 26): one guest at a time was ~20
- * requests a guest, ~2 000 for a 100-guest group's baseline run. What a read holds grows with it:
- * 40 guests × a year of 6-hourly runs × ~4 metrics is ~230 000 overhead rows (7 days: ~4 500).
+ * requests a guest, ~2 000 for a 100-guest group's baseline run. What a read holds grows with it,
+ * and each guest's series is read whole (400 days): 10 guests × a year of 6-hourly runs × ~4
+ * metrics is ~58 000 overhead rows (40 would be ~230 000, where one guest's read was ~6 000 and
+ * the collector's live heap peaks at ~100 MB: docs/scaling.md "The collector's peak memory").
+ * Not yet measured at a year; ~80 requests for a 100-guest group.
  */
-export const GUESTS_PER_READ = 40;
+export const GUESTS_PER_READ = 10;
 
 const keyString = (k: GuestTestKey) => JSON.stringify([k.group, k.agent, k.test, k.profile]);
 
