@@ -19,6 +19,7 @@ import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 import type { Store } from '../store/store.js';
 import { createLatestKeeper, LATEST_SERIES_TAGS, LATEST_TIME_NS, refreshLatest } from './overhead-latest.js';
+import { seriesRows } from '../../test/support/stored-points.js';
 
 const DB = 'latest';
 const HOUR_MS = 3_600_000;
@@ -53,18 +54,7 @@ function runTrials(i: number): TrialSpec[][] {
   return out;
 }
 
-async function query(sql: string): Promise<Array<{ tags: Record<string, string>; rows: Json[] }>> {
-  const res = await fetch(`${db.url}/query?db=${DB}&epoch=ns&q=${encodeURIComponent(sql)}`);
-  const body = (await res.json()) as {
-    results: Array<{ error?: string; series?: Array<{ tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }>;
-  };
-  const r = body.results[0]!;
-  if (r.error) throw new Error(`${sql}: ${r.error}`);
-  return (r.series ?? []).map((s) => ({
-    tags: s.tags ?? {},
-    rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, j) => [c, v[j]]).filter(([, x]) => x !== null))),
-  }));
-}
+const query = (sql: string) => seriesRows(db.url, DB, sql, 'ns');
 
 /** The panel as it was before overhead_latest: last() of each column over the range of `overhead`. */
 const slowPanel = from('overhead')

@@ -26,6 +26,7 @@ import type { RetentionSettings } from '../../schema/retention.js';
 import { DAY_MS } from './daily.js';
 import { createHistoryRollup, fillHistoryRollup, influxDownsample } from './history.js';
 import { backfillDownsampled } from '../influx/retention.js';
+import { seriesRows } from '../../test/support/stored-points.js';
 
 const DB = 'rollup';
 const db = usePrivateInfluxd(DB);
@@ -100,18 +101,7 @@ function day(d: number): Delivery[] {
   return [out, late];
 }
 
-async function q(sql: string): Promise<Array<{ tags: Record<string, string>; rows: Json[] }>> {
-  const res = await fetch(`${db.url}/query?db=${DB}&epoch=ms&q=${encodeURIComponent(sql)}`);
-  const body = (await res.json()) as {
-    results: Array<{ error?: string; series?: Array<{ tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }>;
-  };
-  const r = body.results[0]!;
-  if (r.error) throw new Error(`${sql}: ${r.error}`);
-  return (r.series ?? []).map((s) => ({
-    tags: s.tags ?? {},
-    rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, j) => [c, v[j]]).filter(([, x]) => x !== null))),
-  }));
-}
+const q = (sql: string) => seriesRows(db.url, DB, sql, 'ms');
 
 async function post(path: string, body: string): Promise<void> {
   const res = await fetch(`${db.url}${path}`, { method: 'POST', body });

@@ -13,6 +13,19 @@ export async function influxQuery(url: string, db: string, q: string, epoch = ''
   return r?.series ?? [];
 }
 
+/** One statement's series as tags and rows (column → value, nulls left out). */
+export async function seriesRows(
+  url: string,
+  db: string,
+  q: string,
+  epoch = '',
+): Promise<Array<{ tags: Record<string, string>; rows: Array<Record<string, unknown>> }>> {
+  return (await influxQuery(url, db, q, epoch)).map((s) => ({
+    tags: s.tags ?? {},
+    rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, j) => [c, v[j]]).filter(([, x]) => x !== null))),
+  }));
+}
+
 /** Every point of a measurement as sorted 'series|time|fields' strings. */
 export async function storedPoints(url: string, db: string, m: string): Promise<string[]> {
   const out: string[] = [];
