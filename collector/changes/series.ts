@@ -3,7 +3,7 @@
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
 import type { Facts } from '../facts/changed.js';
-import { FACT_FIELDS, factsAt, factsWindow, storedFacts, type FactsAtTime } from '../facts/index.js';
+import { factsAt, factsHistory, factsWindow, factsWindowSelections } from '../facts/index.js';
 import type { Row, Selection, Store } from '../store/store.js';
 
 /** One guest's runs of one test and profile in one group. */
@@ -67,27 +67,18 @@ export interface GuestRows {
  * answers back into what each guest alone would have read.
  */
 export function guestsSelections(g: GuestsOfTest, sinceNs: bigint): Selection[] {
-  const facts = { group: g.group, agent: g.agents };
   return [
-    { measurement: 'agent_info', where: { tags: facts, to: sinceNs }, fields: FACT_FIELDS, newest: 1, groupBy: ['agent'] },
-    { measurement: 'agent_info', where: { tags: facts, after: sinceNs }, fields: FACT_FIELDS },
+    ...factsWindowSelections(g.group, g.agents, sinceNs),
     { measurement: 'overhead', where: { tags: { group: g.group, agent: g.agents, test: g.test, profile: g.profile }, from: sinceNs }, fields: SERIES_FIELDS },
   ];
 }
 
 /** The answers of guestsSelections per agent: factsWindow's history and queryOverhead's rows (in their order). */
 export function guestRows(g: GuestsOfTest, [opening, inWindow, overhead]: readonly Row[][]): Map<string, GuestRows> {
-  const out = new Map<string, { opening: FactsAtTime[]; window: FactsAtTime[]; rows: Row[] }>(g.agents.map((a) => [a, { opening: [], window: [], rows: [] }]));
-  const entry = (r: Row): FactsAtTime => ({ timeNs: r.timeNs, facts: storedFacts(r.fields) });
-  for (const r of opening ?? []) out.get(r.tags.agent ?? '')?.opening.push(entry(r));
-  for (const r of inWindow ?? []) out.get(r.tags.agent ?? '')?.window.push(entry(r));
+  const out = new Map<string, { facts: Row[]; rows: Row[] }>(g.agents.map((a) => [a, { facts: [], rows: [] }]));
+  for (const r of [...(opening ?? []), ...(inWindow ?? [])]) out.get(r.tags.agent ?? '')?.facts.push(r);
   for (const r of overhead ?? []) out.get(r.tags.agent ?? '')?.rows.push(r);
-  return new Map(
-    [...out].map(([agent, o]) => [
-      agent,
-      { history: [...o.opening, ...o.window].sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0)), rows: o.rows },
-    ]),
-  );
+  return new Map([...out].map(([agent, o]) => [agent, { history: factsHistory(o.facts), rows: o.rows }]));
 }
 
 /** Rows grouped into series (metric × baseline agent × threads), runs carrying their facts. */

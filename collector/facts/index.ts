@@ -6,7 +6,7 @@
 import type { IPoint } from 'influx';
 import type { Hello__Output } from '../../proto/index.js';
 import type { IdentityTags } from '../../schema/influx.js';
-import type { Row as StoreRow, Store } from '../store/store.js';
+import type { Row as StoreRow, Selection, Store } from '../store/store.js';
 import { changedFacts, describeFacts, type Facts } from './changed.js';
 
 /** Fact names stored as `agent_info` fields: strings, except these counts (floats, like every number). */
@@ -92,12 +92,26 @@ const entry = (r: StoreRow): FactsAtTime => ({ timeNs: r.timeNs, facts: storedFa
  * points per run cost (issue 23 item 2).
  */
 export async function factsWindow(store: Store, group: string, agent: string, fromNs: bigint): Promise<FactsAtTime[]> {
+  const [opening, inWindow] = await Promise.all(factsWindowSelections(group, agent, fromNs).map((s) => store.select(s)));
+  return factsHistory([...opening!, ...inWindow!]);
+}
+
+/**
+ * factsWindow's two selects, for one agent or several at once (the change detector reads a chunk
+ * of a group's guests in one request): the newest point at or before `fromNs` (per agent), and
+ * the points after it.
+ */
+export function factsWindowSelections(group: string, agent: string | readonly string[], fromNs: bigint): [Selection, Selection] {
   const tags = { group, agent };
-  const [opening, inWindow] = await Promise.all([
-    store.select({ measurement: 'agent_info', where: { tags, to: fromNs }, fields: FACT_FIELDS, newest: 1 }),
-    store.select({ measurement: 'agent_info', where: { tags, after: fromNs }, fields: FACT_FIELDS }),
-  ]);
-  return [...opening, ...inWindow].map(entry).sort(byTime);
+  return [
+    { measurement: 'agent_info', where: { tags, to: fromNs }, fields: FACT_FIELDS, newest: 1, ...(typeof agent === 'string' ? {} : { groupBy: ['agent'] }) },
+    { measurement: 'agent_info', where: { tags, after: fromNs }, fields: FACT_FIELDS },
+  ];
+}
+
+/** One agent's rows of factsWindowSelections as its history, oldest first. */
+export function factsHistory(rows: readonly StoreRow[]): FactsAtTime[] {
+  return rows.map(entry).sort(byTime);
 }
 
 /**
