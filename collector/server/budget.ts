@@ -51,6 +51,9 @@ export class TagBudgets {
     const key = `${group}\0${agent}`;
     let s = this.spent.get(key);
     if (!s) this.spent.set(key, (s = { values: new Map(), series: new Set() }));
+    // A series admitted before was admitted with these very values (they are part of its key): the
+    // answer is the same, without walking the tags (every record of a live agent takes this path).
+    if (series !== undefined && s.series.has(series)) return undefined;
     for (const [tag, value] of Object.entries(tags)) {
       const budget = this.budgets[tag];
       if (budget === undefined) continue;
