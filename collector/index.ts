@@ -19,6 +19,7 @@ import { createFactsRecorder } from './facts/listener.js';
 import { createOverheadCalculator } from './overhead/index.js';
 import { createLatestKeeper, refreshLatest } from './latest/overhead-latest.js';
 import { historyRollup } from './rollup/history.js';
+import { trialsRollup } from './rollup/trials.js';
 import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
 import { createChangeDetector } from './changes/index.js';
 import { startPeriodicChecks } from './health/periodic.js';
@@ -80,6 +81,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const forget = { afterMs: opts.forgetAfterMs ?? FORGET_AFTER_MS };
   const computes = opts.overhead !== false;
   const history = historyRollup({ store, query, database, retention, log });
+  const trials = trialsRollup({ store, query, retention, log });
   const listeners: WriteListener[] = [
     createFactsRecorder(store, log, new FactsRecorder(store, undefined, forget), new RunFacts(undefined, forget)),
     createClockRecorder(store, log),
@@ -88,6 +90,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           createOverheadCalculator({ store, windowMs, margins: opts.margins, excludeDisturbed: opts.excludeDisturbed === true }),
           createLatestKeeper({ store, windowMs }),
           history.listener,
+          trials.listener,
           createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
           ...(opts.changes !== false ? [createChangeDetector({ store, overheadWindowMs: windowMs })] : []),
         ]
@@ -160,6 +163,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     );
   // sysbench_interval_1d checked against the 5-minute windows once per start, after their backfill.
   if (computes) history.fill(backfill);
+  // sysbench_1d checked against the ok trials once per start.
+  if (computes) trials.fill();
   log.info(
     {
       listen: `${host}:${port}`,

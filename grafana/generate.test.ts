@@ -149,6 +149,17 @@ describe('InfluxQL builder and interpolation', () => {
     expect(q).toBe('SELECT "events_per_sec" FROM x WHERE time >= 0ms and time <= 3600000ms AND "agent" =~ /^(a\\.b|c\\/d)$/ GROUP BY time(10s)');
   });
 
+  it('reads a variable name as Grafana does: ${field}_sum is $field then _sum, $field_sum a variable field_sum', () => {
+    const vars = { field: { multi: false as const, value: 'events_per_sec' }, agent: { multi: true as const, values: ['a'] } };
+    expect(interpolate('SELECT sum("${field}_sum") FROM x WHERE "agent" =~ /^${agent}$/', { fromMs: 0, toMs: 1 }, vars)).toBe(
+      'SELECT sum("events_per_sec_sum") FROM x WHERE "agent" =~ /^(a)$/',
+    );
+    expect(() => interpolate('SELECT "$field_sum" FROM x', { fromMs: 0, toMs: 1 }, vars)).toThrow(/\$field_sum/);
+    expect(() => interpolate('SELECT "${fields}_sum" FROM x', { fromMs: 0, toMs: 1 }, vars)).toThrow(/\$\{fields\}/);
+    // A substituted value is not read again: a value holding $agent stays as it is.
+    expect(interpolate('SELECT "$field" FROM x', { fromMs: 0, toMs: 1 }, { field: { multi: false, value: 'a\\$agent' } })).toBe('SELECT "a\\$agent" FROM x');
+  });
+
   it('refuses a query that names a variable it was not given', () => {
     expect(() => interpolate('SELECT x FROM y WHERE "a" =~ /^$nope$/', { fromMs: 0, toMs: 1 }, {})).toThrow(/\$nope/);
     expect(() => interpolate('SELECT x FROM y WHERE $other', { fromMs: 0, toMs: 1 }, {})).toThrow(/\$other/);

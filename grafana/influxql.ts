@@ -257,8 +257,10 @@ export function showTagValues<M extends Measurement>(measurement: M, key: TagOf<
 
 /**
  * A column chosen by a single-valued custom variable whose options are field names of the
- * measurement (e.g. `$field` listing RESULT_FIELDS). Grafana substitutes the name.
+ * measurement (e.g. `$field` listing RESULT_FIELDS). Grafana substitutes the name. With a
+ * `suffix` (a rollup's `_sum`), `"${field}_sum"`: Grafana reads `$field_sum` as a variable of that name.
  */
-export function variableColumn<C extends string>(variable: VariableName): Expr<C> {
-  return { sql: `"$${variable}"` };
+export function variableColumn<C extends string>(variable: VariableName, suffix = ''): Expr<C> {
+  if (suffix && !/^\w+$/.test(suffix)) throw new Error(`column suffix '${suffix}' must be word characters`);
+  return { sql: suffix ? `"\${${variable}}${suffix}"` : `"$${variable}"` };
 }

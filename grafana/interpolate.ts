@@ -1,7 +1,9 @@
 // Replaces Grafana's InfluxDB macros and template variables in a query the way Grafana's
 // InfluxDB datasource does, so the generated dashboards' queries can run outside Grafana
-// (tests, `npm run` checks): `$timeFilter`, `${__from}`/`${__to}` (ms), `$__interval`, and `$var` (regex-escaped and
-// joined as `(a|b)` for multi-value / All variables, plain for single-value ones).
+// (tests, `npm run` checks): `$timeFilter`, `${__from}`/`${__to}` (ms), `$__interval`, and `$var` or `${var}` (regex-escaped and
+// joined as `(a|b)` for multi-value / All variables, plain for single-value ones). A variable's name
+// is read as Grafana reads it (VARIABLE_REGEX in its features/variables/utils.ts): `$var` takes every
+// word character after the `$`, so `$field_sum` is a variable `field_sum`; `${field}_sum` is `field` then `_sum`.
 
 export interface TimeRange {
   fromMs: number;
@@ -31,6 +33,9 @@ export function minIntervalMs(interval: string | undefined): number | undefined 
   return m ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'] : undefined;
 }
 
+// Grafana's `$var`, `[[var]]` / `[[var:format]]` and `${var}` / `${var.path}` / `${var:format}`.
+const GRAFANA_VARIABLE = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.[^:^}]+)?(?::[^}]+)?\}/g;
+
 /** `minMs`: the panel's minimum interval, up to 1 d (Grafana never makes `$__interval` shorter than it). */
 export function interpolate(query: string, range: TimeRange, variables: Record<string, VariableValue>, minMs?: number): string {
   const interval = intervalFor(range, 1000, Math.max(minMs ?? 0, 10_000));
@@ -39,14 +44,14 @@ export function interpolate(query: string, range: TimeRange, variables: Record<s
     .replaceAll('${__from}', String(Math.floor(range.fromMs)))
     .replaceAll('${__to}', String(Math.ceil(range.toMs)))
     .replaceAll('$__interval', interval);
-  // Longest names first so `$agent` does not eat the start of a longer variable name.
-  for (const name of Object.keys(variables).sort((a, b) => b.length - a.length)) {
-    const v = variables[name]!;
-    const text = v.multi ? `(${v.values.map(escapeRegex).join('|')})` : v.value;
-    q = q.replaceAll(`$${name}`, text);
-  }
+  // One pass, so a substituted value is never read again as a variable; an unknown name is left for the check below.
+  q = q.replace(GRAFANA_VARIABLE, (whole, plain?: string, bracketed?: string, _format?: string, braced?: string) => {
+    const v = variables[plain ?? bracketed ?? braced ?? ''];
+    if (!v) return whole;
+    return v.multi ? `(${v.values.map(escapeRegex).join('|')})` : v.value;
+  });
   // `$/` ends a regex and `\$` is an escaped value: neither is a variable.
-  const left = /(?<!\\)\$[A-Za-z_]\w*/.exec(q);
+  const left = /(?<!\\)\$(\{\w+\}|[A-Za-z_]\w*)/.exec(q);
   if (left) throw new Error(`query still holds ${left[0]} after interpolation: no such variable`);
   return q;
 }

@@ -15,6 +15,7 @@ export const RETENTION_OF = {
   sysbench_interval: 'samples',
   sysbench_interval_5m: 'kept',
   sysbench_interval_1d: 'kept',
+  sysbench_1d: 'kept',
   agent_status: 'kept',
   overhead: 'kept',
   overhead_latest: 'kept',

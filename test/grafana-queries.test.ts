@@ -78,6 +78,11 @@ beforeAll(async () => {
   await waitFor(`SELECT overhead_pct FROM overhead_latest WHERE variant = 'patched'`, 2);
   // The History rollup of each agent's day (collector/rollup/history.ts), after the overhead work.
   await waitFor(`SELECT "windows" FROM "sysbench_interval_1d" WHERE "variant" = 'patched'`, 1);
+  // And the trials rollup (collector/rollup/trials.ts), until it counts every ok trial.
+  const counted = async (q: string) => ((await rows(q))[0]?.n as number | undefined) ?? 0;
+  const okTrials = () => counted(`SELECT count("ok") AS n FROM sysbench WHERE "ok" = true`);
+  const rolledTrials = () => counted(`SELECT sum("trials") AS n FROM sysbench_1d`);
+  for (let i = 0; i < 300 && (await rolledTrials()) !== (await okTrials()); i++) await new Promise((r) => setTimeout(r, 100));
   const times = (await rows('SELECT run_id FROM sysbench')).map((r) => r.time as number);
   range = { fromMs: Math.min(...times) - 3_600_000, toMs: Math.max(...times) + 3_600_000 };
   // Three runs cannot make a change point (a side needs 3 runs), so one `overhead_change` point

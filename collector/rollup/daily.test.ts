@@ -13,6 +13,8 @@ const SPEC: RollupSpec = {
   min: (m) => `${m}_min`,
   max: (m) => `${m}_max`,
   countField: 'windows',
+  counted: 'samples',
+  lookBackMs: 0,
 };
 const D = 20_000n * DAY_NS;
 const row = (agent: string, offsetNs: bigint, mean: number | string | undefined, lo: number, hi: number): Row => ({
@@ -56,12 +58,39 @@ describe('daily rollup', () => {
     ]);
   });
 
+  it('with `only`, the rows without that value are left out, from the count too', () => {
+    const ok = (r: Row, v: boolean | undefined): Row => ({ ...r, fields: { ...r.fields, ...(v === undefined ? {} : { ok: v }) } });
+    const rows = [
+      ok(row('a', 0n, 10, 10, 10), true),
+      ok(row('a', 1n, 1000, 1000, 1000), false),
+      ok(row('a', 2n, 500, 500, 500), undefined),
+      ok(row('a', 3n, 20, 20, 20), true),
+    ];
+    const [p] = rollupDay({ ...SPEC, only: { field: 'ok', value: true } }, D, rows);
+    expect(p!.fields).toEqual({
+      events_per_sec_n: 2,
+      events_per_sec_sum: 30,
+      events_per_sec_sq: 500,
+      events_per_sec_min: 10,
+      events_per_sec_max: 20,
+      windows: 2,
+    });
+    expect(rollupDay({ ...SPEC, only: { field: 'ok', value: true } }, D, [rows[1]!, rows[2]!])).toEqual([]);
+  });
+
   it('a row outside the day is refused, not rolled into it', () => {
     expect(() => rollupDay(SPEC, D, [row('a', DAY_NS, 1, 1, 1)])).toThrow(/outside/);
     expect(() => rollupDay(SPEC, D, [row('a', -1n, 1, 1, 1)])).toThrow(/outside/);
   });
 
   it('reads the value, min and max columns of each metric', () => {
-    expect(sourceFields(SPEC)).toEqual(['events_per_sec_mean', 'events_per_sec_min', 'events_per_sec_max']);
+    expect(sourceFields(SPEC)).toEqual(['events_per_sec_mean', 'events_per_sec_min', 'events_per_sec_max', 'samples']);
+    expect(sourceFields({ ...SPEC, only: { field: 'ok', value: true } })).toEqual([
+      'events_per_sec_mean',
+      'events_per_sec_min',
+      'events_per_sec_max',
+      'ok',
+      'samples',
+    ]);
   });
 });

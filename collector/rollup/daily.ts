@@ -25,13 +25,19 @@ export interface RollupSpec {
   value(m: string): string;
   min(m: string): string;
   max(m: string): string;
-  /** Counts the source points of a series' day (`windows` of the History rollup). */
-  countField?: string;
+  /** Counts the source points of a series' day that count (`windows` of the History rollup, `trials` of the trials'). */
+  countField: string;
+  /** The source field the start fill counts per day to compare with Σ`countField` (one every source point that counts has). */
+  counted: string;
+  /** Only source points whose `field` holds `value` count (the trials rollup: ok trials). */
+  only?: { field: string; value: boolean };
+  /** How long before a result its source points may lie (the day before a result is rolled up too when within it). */
+  lookBackMs: number;
 }
 
-/** The source columns a rollup reads. */
+/** The source columns a rollup reads (its `only` field and the counted one too). */
 export function sourceFields(spec: RollupSpec): string[] {
-  return [...new Set(spec.metrics.flatMap((m) => [spec.value(m), spec.min(m), spec.max(m)]))];
+  return [...new Set([...spec.metrics.flatMap((m) => [spec.value(m), spec.min(m), spec.max(m)]), ...(spec.only ? [spec.only.field] : []), spec.counted])];
 }
 
 const num = (v: FieldValue | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -45,6 +51,7 @@ export function rollupDay(spec: RollupSpec, dayNs: bigint, rows: readonly Row[])
   const bySeries = new Map<string, { tags: Record<string, string>; rows: Row[] }>();
   for (const r of rows) {
     if (r.timeNs < dayNs || r.timeNs >= dayNs + DAY_NS) throw new Error(`rollup of day ${dayNs}: a row at ${r.timeNs} is outside it`);
+    if (spec.only && r.fields[spec.only.field] !== spec.only.value) continue;
     const key = JSON.stringify(Object.entries(r.tags).sort());
     const s = bySeries.get(key);
     if (s) s.rows.push(r);
@@ -75,7 +82,7 @@ export function rollupDay(spec: RollupSpec, dayNs: bigint, rows: readonly Row[])
       for (const a of ROLLUP_AGGREGATES) if (Number.isFinite(agg[a])) fields[`${m}_${a}`] = agg[a];
     }
     if (Object.keys(fields).length === 0) continue;
-    if (spec.countField) fields[spec.countField] = series.length;
+    fields[spec.countField] = series.length;
     points.push({ measurement: spec.measurement, tags, fields, timestamp: dayNs.toString() });
   }
   return points;

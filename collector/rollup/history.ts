@@ -5,15 +5,24 @@
 // their samples (the CQ's own SELECT, so it writes what the CQ writes, only sooner) and rolls
 // those days up from what `sysbench_interval_5m` then holds; at start it rolls up every day whose
 // windows the rollup does not count (a database from before it, a crash between the two writes).
+// Its listener and fill are the rollup engine's (engine.ts); this file adds the downsampling.
 import type { Logger } from 'pino';
 import { DOWNSAMPLED_INTERVAL_FIELDS } from '../../schema/influx.js';
 import { measurementRef, type RetentionSettings } from '../../schema/retention.js';
 import type { RawQuery } from '../influx/http.js';
 import { downsampleSelect } from '../influx/retention.js';
-import type { WriteListener, WrittenResult } from '../listener.js';
+import type { WriteListener } from '../listener.js';
 import { whereClause } from '../store/influx.js';
 import type { Store, Where } from '../store/store.js';
-import { DAY_NS, dayOf, rollupDay, sourceFields, type RollupSpec } from './daily.js';
+import type { RollupSpec } from './daily.js';
+import { createRollupListener, fillRollup } from './engine.js';
+
+/**
+ * How long before its result a trial's samples may lie: a result is stamped at its trial's end,
+ * its samples during the trial. A trial is minutes long; samples more than this before any
+ * result of their agent are rolled up at the collector's next start.
+ */
+export const SAMPLES_BEFORE_RESULT_MS = 3_600_000;
 
 export const HISTORY_ROLLUP: RollupSpec = {
   measurement: 'sysbench_interval_1d',
@@ -24,14 +33,9 @@ export const HISTORY_ROLLUP: RollupSpec = {
   min: (m) => `${m}_min`,
   max: (m) => `${m}_max`,
   countField: 'windows',
+  counted: 'samples',
+  lookBackMs: SAMPLES_BEFORE_RESULT_MS,
 };
-
-/**
- * How long before its result a trial's samples may lie: a result is stamped at its trial's end,
- * its samples during the trial. A trial is minutes long; samples more than this before any
- * result of their agent are rolled up at the collector's next start.
- */
-export const SAMPLES_BEFORE_RESULT_MS = 3_600_000;
 
 export interface HistoryRollupDeps {
   store: Store;
@@ -54,92 +58,19 @@ export function influxDownsample(query: RawQuery, database: string, retention: R
   };
 }
 
-const dayWhere = (dayNs: bigint, agents?: readonly string[]): Where => ({
-  ...(agents ? { tags: { agent: agents } } : {}),
-  from: dayNs,
-  to: dayNs + DAY_NS - 1n,
-});
-
-/** Rolls up one UTC day of the agents given (every agent when none): reads its windows, writes its points. Returns points written. */
-export async function rollUpDay(store: Store, dayNs: bigint, agents?: readonly string[]): Promise<number> {
-  const rows = await store.select({ measurement: HISTORY_ROLLUP.source, where: dayWhere(dayNs, agents), fields: [...sourceFields(HISTORY_ROLLUP), 'samples'] });
-  const points = rollupDay(HISTORY_ROLLUP, dayNs, rows);
-  for (let i = 0; i < points.length; i += 5000) await store.write(points.slice(i, i + 5000));
-  return points.length;
-}
-
-/** The agents and days a batch of results touched: each result's day and the day its samples may have started in. */
-export function touchedDays(results: readonly WrittenResult[]): Map<bigint, Set<string>> {
-  const days = new Map<bigint, Set<string>>();
-  const before = BigInt(SAMPLES_BEFORE_RESULT_MS) * 1_000_000n;
-  for (const r of results) {
-    const agent = r.tags.agent;
-    if (!agent) continue;
-    const t = BigInt(r.timestamp_ns);
-    for (const d of new Set([dayOf(t - before), dayOf(t)])) {
-      const s = days.get(d) ?? new Set<string>();
-      s.add(agent);
-      days.set(d, s);
-    }
-  }
-  return days;
-}
-
 /** The listener: after each batch, the touched agents' days downsampled again and rolled up. */
 export function createHistoryRollup(deps: HistoryRollupDeps): WriteListener {
-  return {
-    name: 'history rollup',
-    owed: true,
-    async onResultsWritten(results) {
-      for (const [day, agents] of [...touchedDays(results)].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        const where = dayWhere(day, [...agents].sort());
-        await deps.downsample(where).catch((err: Error) => {
-          if (!deps.onDownsampleError) throw err;
-          deps.onDownsampleError(err);
-        });
-        await rollUpDay(deps.store, day, where.tags!.agent as string[]);
-      }
-    },
-  };
-}
-
-/** Per UTC day (ns → count): the windows `sysbench_interval_5m` holds and those the rollup counts. */
-async function windowCounts(
-  query: RawQuery,
-  retention: RetentionSettings,
-  nowMs: number,
-): Promise<{ stored: Map<bigint, number>; rolled: Map<bigint, number> }> {
-  const until = `time < ${(dayOf(BigInt(nowMs) * 1_000_000n) + 2n * DAY_NS).toString()}`;
-  const answer = await query(
-    [
-      `SELECT count("samples") FROM ${measurementRef('sysbench_interval_5m', retention)} WHERE time >= 0 AND ${until} GROUP BY time(1d) fill(none)`,
-      `SELECT sum("windows") FROM ${measurementRef('sysbench_interval_1d', retention)} WHERE time >= 0 AND ${until} GROUP BY time(1d) fill(none)`,
-    ].join('; '),
+  return createRollupListener(HISTORY_ROLLUP, deps.store, (where) =>
+    deps.downsample(where).catch((err: Error) => {
+      if (!deps.onDownsampleError) throw err;
+      deps.onDownsampleError(err);
+    }),
   );
-  const [stored, rolled] = [0, 1].map((i) => {
-    const result = answer.results?.[i];
-    const error = answer.error ?? result?.error;
-    if (error) throw new Error(`counting the History windows: ${error}`);
-    const out = new Map<bigint, number>();
-    for (const s of result?.series ?? []) for (const v of s.values) out.set(BigInt(String(v[0])), Number(v[1]));
-    return out;
-  });
-  return { stored: stored!, rolled: rolled! };
 }
 
-/**
- * At start (after the 5-minute backfill): rolls up every day whose stored windows the rollup does
- * not count exactly, jumping over days without windows. Returns the days rolled up.
- */
-export async function fillHistoryRollup(store: Store, query: RawQuery, retention: RetentionSettings, nowMs = Date.now()): Promise<number> {
-  const { stored, rolled } = await windowCounts(query, retention, nowMs);
-  let days = 0;
-  for (const [day, n] of [...stored].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (rolled.get(day) === n) continue;
-    await rollUpDay(store, day);
-    days++;
-  }
-  return days;
+/** At start (after the 5-minute backfill): every day whose stored windows the rollup does not count rolled up again. Returns the days rolled up. */
+export function fillHistoryRollup(store: Store, query: RawQuery, retention: RetentionSettings, nowMs = Date.now()): Promise<number> {
+  return fillRollup(HISTORY_ROLLUP, store, query, retention, nowMs);
 }
 
 /** The collector's History rollup: its listener, and its start fill run once `after` (the 5-minute backfill) settled. */

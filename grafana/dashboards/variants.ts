@@ -5,10 +5,11 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import type { FieldOf } from '../../schema/influx.js';
 import type { ResultField } from '../../schema/sysbench.js';
 import { changeAnnotation, runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
-import { as, count, from, math, mean, num, sqrt, stddev, top, variableColumn } from '../influxql.js';
+import { as, from, math, mean, num, sqrt, sum, top, variableColumn } from '../influxql.js';
 import { overheadTable, tableLegend } from '../panels.js';
 import { fieldVariable, identityVariables, metricVariable } from '../variables.js';
 
@@ -17,17 +18,28 @@ function selectedResults() {
 }
 
 const field = variableColumn<ResultField>('field');
+
+// From the daily rollup of the ok trials (sysbench_1d, collector/rollup/trials.ts): a point per
+// series and UTC day instead of every trial of the range (issue 26). Over the same whole days it
+// gives the trials' mean, count and sample stddev (collector/rollup/trials.influx.test.ts).
+const rolled = (suffix: '_n' | '_sum' | '_sq') => sum(variableColumn<FieldOf<'sysbench_1d'>>('field', suffix));
+const n = rolled('_n');
+const rolledMean = math`${rolled('_sum')} / ${n}`;
+// √((Σx² − (Σx)²/n)/(n − 1)); abs(): rounding can leave a constant metric's variance a hair below 0.
+const sd = sqrt(math`abs(${rolled('_sq')} - ${rolled('_sum')} * ${rolled('_sum')} / ${n}) / (${n} - ${num(1)})`);
 // 1.96 · s / √n: the normal approximation, narrower than Student's t for few trials; the
 // description says so and points to `virt-overhead report` for the t-based interval.
-const halfWidth = math`${num(1.96)} * ${stddev(field)} / ${sqrt(count(field))}`;
+const halfWidth = math`${num(1.96)} * ${sd} / ${sqrt(n)}`;
 
-export const variantStats = selectedResults()
+export const variantStats = from('sysbench_1d')
+  .whereWholeDays()
+  .whereVars('group', 'agent', 'virt', 'test', 'variant')
   .select(
-    as(mean(field), 'mean'),
-    as(stddev(field), 'stddev'),
-    as(count(field), 'n'),
-    as(math`${mean(field)} - ${halfWidth}`, 'ci_low'),
-    as(math`${mean(field)} + ${halfWidth}`, 'ci_high'),
+    as(rolledMean, 'mean'),
+    as(sd, 'stddev'),
+    as(n, 'n'),
+    as(math`${rolledMean} - ${halfWidth}`, 'ci_low'),
+    as(math`${rolledMean} + ${halfWidth}`, 'ci_high'),
   )
   .groupBy('test', 'variant', 'virt');
 
@@ -61,7 +73,7 @@ export function variantsDashboard(): dashboard.DashboardBuilder {
       new table.PanelBuilder()
         .title('$field per variant: mean and 95 % CI')
         .description(
-          'Successful trials only. CI = mean ± 1.96·s/√n (normal approximation: too narrow with few trials). For Student-t intervals and a significance test between two variants use `virt-overhead report`.',
+          'Successful trials only, of whole UTC days: the range is widened to the start of its first day and the end of its last (the daily rollup sysbench_1d; a month-long range moves by at most a day). CI = mean ± 1.96·s/√n (normal approximation: too narrow with few trials). For Student-t intervals and a significance test between two variants use `virt-overhead report`.',
         )
         .datasource({ ...INFLUX_DATASOURCE })
         .withTarget(variantStats.target('A', { format: 'table' }))

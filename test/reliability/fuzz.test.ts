@@ -247,6 +247,7 @@ describe('fuzzed and malformed input', () => {
         'sysbench_interval',
         'sysbench_interval_5m',
         'sysbench_interval_1d',
+        'sysbench_1d',
         'agent_status',
         'overhead',
         'agent_info',
