@@ -14,6 +14,7 @@ import { selectSysbench, sysbenchRows, sysbenchSelection, SYSBENCH_TAGS, type Sy
 import type { Store, StorePoint, TagMatch } from '../store/store.js';
 import { coveredBy, sameContent } from '../store/compare.js';
 import { comparable, disturbedFields } from './disturbed.js';
+import { runKey, sharedRange, type ReplacedAt } from './replaced-range.js';
 
 /** One guest run to compute: anchorNs is any of its trials' timestamps. */
 export interface RunRef {
@@ -41,6 +42,8 @@ export interface BatchContext {
   margins?: MarginSpec;
   /** Leave trials their agent judged disturbed out of the comparisons (docs/noise.md); counted either way. */
   excludeDisturbed?: boolean;
+  /** Replaced runs deleted one statement each, never over a shared range: the slow path the tests hold the range to. */
+  oneDeletePerRun?: boolean;
 }
 
 /** Anchors further apart than this are read as separate time ranges (a catch-up batch may span months). */
@@ -138,9 +141,12 @@ async function computeAgents(
   const base = { group: work.group, test: work.test, profile: work.profile };
   // Two windows: a run found near a baseline result is read within the window of its own trials,
   // as alone; and each run's history before it (the guest's spread: compute.ts historyBefore).
-  const guestRows = (
-    await selectSysbench(store, { tags: { ...base, role: 'guest', ...agentFilter(agents) }, from: lo - 2n * windowNs - historyNs, to: hi + 2n * windowNs })
-  ).filter(matches);
+  const read = await selectSysbench(store, {
+    tags: { ...base, role: 'guest', ...agentFilter(agents) },
+    from: lo - 2n * windowNs - historyNs,
+    to: hi + 2n * windowNs,
+  });
+  const guestRows = read.filter(matches);
   // Indexed once (issue 23 item 4): by agent and run, by agent and variant in time order, and
   // the whole read in time order. Filtering every row for every run made a batch cost
   // runs × rows, and under a flood each batch blocked the event loop for seconds.
@@ -182,10 +188,9 @@ async function computeAgents(
   const baselineRows = byTime(sysbenchRows(baselineAnswer!).filter(matches));
   const storedAt = groupBy(stored!, (row) => `${row.tags.agent ?? ''}\0${row.timeNs}`);
 
-  const toWrite: StorePoint[] = [];
-  const deletes: Array<{ tags: Record<string, string>; at: bigint }> = [];
+  const replaced: ReplacedAt[] = [];
+  const results: Array<{ c: Computed; points: StorePoint[]; changed: StorePoint[] }> = [];
   for (const c of computed) {
-    const series = { ...base, agent: c.run.agent };
     const baseline = within(baselineRows, c.startNs - windowNs, c.startNs + windowNs);
     const points = runPoints(c, baseline, work.threads, ctx);
     // A run whose trials arrived out of order was first stamped with a later trial's time: those points go.
@@ -193,24 +198,64 @@ async function computeAgents(
       const stale = (storedAt.get(`${c.run.agent}\0${t}`) ?? []).some(
         (row) => row.fields.run_id === c.run.runId && (row.fields.threads ?? null) === work.threads,
       );
-      if (stale) deletes.push({ tags: series, at: t });
+      if (stale) replaced.push({ agent: c.run.agent, at: t });
     }
     const here = storedAt.get(`${c.run.agent}\0${c.startNs}`) ?? [];
-    if (!here.every((row) => coveredBy(row, points, OVERHEAD_TAGS))) {
-      // Stored points hold fields (or a baseline agent) the new ones do not: replaced whole.
-      deletes.push({ tags: series, at: c.startNs });
-      toWrite.push(...points);
-    } else toWrite.push(...points.filter((p) => !here.some((row) => sameContent(row, p, OVERHEAD_TAGS))));
+    // Stored points holding fields (or a baseline agent) the new ones do not: replaced whole.
+    const replace = !here.every((row) => coveredBy(row, points, OVERHEAD_TAGS));
+    if (replace) replaced.push({ agent: c.run.agent, at: c.startNs });
+    results.push({ c, points, changed: replace ? points : points.filter((p) => !here.some((row) => sameContent(row, p, OVERHEAD_TAGS))) });
   }
+  const computedStarts = new Map(computed.map((c) => [runKey({ agent: c.run.agent, runId: c.run.runId, threads: work.threads }), c.startNs]));
+  const trials = read.map((r) => ({ agent: r.tags.agent ?? '', runId: r.runId, threads: r.threads, timeNs: r.timeNs }));
+  const range = ctx.oneDeletePerRun ? null : sharedRange(replaced, { stored: stored!, computedStarts, trials });
+  const ranged = new Set(range ? replaced.map((r) => r.agent) : []);
+  // Deleted over the range: every computed run there is written whole, changed or not.
+  const inRange = ({ c }: { c: Computed }) => range !== null && ranged.has(c.run.agent) && c.startNs >= range[0] && c.startNs <= range[1];
+  const toWrite = results.flatMap((r) => (inRange(r) ? r.points : r.changed));
   // All in one request (InfluxDB 1.x walks every shard for each DELETE statement; one request per
-  // run was most of a baseline run's recompute: 44 of 55 requests, 4.2 of 7.4 s, issue 26).
-  if (deletes.length > 0)
+  // run was most of a baseline run's recompute: 44 of 55 requests, 4.2 of 7.4 s, issue 26), and
+  // one statement when the range allows it (replaced-range.ts).
+  if (range) await store.delete('overhead', { tags: { ...base, agent: [...ranged].sort() }, from: range[0], to: range[1] });
+  else if (replaced.length > 0)
     await store.delete(
       'overhead',
-      deletes.map((d) => ({ tags: d.tags, from: d.at, to: d.at })),
+      replaced.map((d) => ({ tags: { ...base, agent: d.agent }, from: d.at, to: d.at })),
     );
   for (let i = 0; i < toWrite.length; i += 5000) await store.write(toWrite.slice(i, i + 5000));
-  return toWrite.length;
+  return toWrite.length + (range ? await computeArrived(work, ctx, ranged, range, computedStarts, [lo, hi]) : 0);
+}
+
+/**
+ * After a range delete: runs whose trials reached the range after this recompute read it (another
+ * collector may have computed and written their points before the delete) are computed here, so
+ * the delete loses nothing. One read; nothing more when nothing arrived. Returns points written.
+ */
+async function computeArrived(
+  work: SeriesWork,
+  ctx: BatchContext,
+  agents: ReadonlySet<string>,
+  [from, to]: [bigint, bigint],
+  computed: ReadonlyMap<string, bigint>,
+  cluster: [bigint, bigint],
+): Promise<number> {
+  const base = { group: work.group, test: work.test, profile: work.profile };
+  const now = await selectSysbench(ctx.store, { tags: { ...base, role: 'guest', ...agentFilter(agents) }, from, to });
+  const arrived = new Map<string, { threads: number | null; runs: Map<string, RunRef> }>();
+  for (const r of now) {
+    const agent = r.tags.agent ?? '';
+    if (computed.has(runKey({ agent, runId: r.runId, threads: r.threads }))) continue;
+    const byThreads = arrived.get(String(r.threads)) ?? arrived.set(String(r.threads), { threads: r.threads, runs: new Map() }).get(String(r.threads))!;
+    const k = `${agent}\0${r.runId}`;
+    const prev = byThreads.runs.get(k);
+    if (!prev || r.timeNs < prev.anchorNs) byThreads.runs.set(k, { agent, runId: r.runId, anchorNs: r.timeNs });
+  }
+  let written = 0;
+  for (const { threads, runs } of arrived.values()) {
+    const refs = [...runs.values()];
+    written += await computeAgents({ ...work, threads, runs: refs, baselineAnchors: [] }, ctx, new Set(refs.map((r) => r.agent)), refs, [], cluster);
+  }
+  return written;
 }
 
 /** Rows grouped by key, each group in the order of `rows`. */

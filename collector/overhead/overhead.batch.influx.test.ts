@@ -13,8 +13,8 @@ import type { WrittenResult } from '../listener.js';
 import { compareGuestRun, overheadFields, HISTORY_MS } from './compute.js';
 import { createOverheadCalculator } from './index.js';
 import { influxStore } from '../store/influx.js';
-import type { Store } from '../store/store.js';
-import { computeSeriesWork } from './batch.js';
+import type { Store, Where } from '../store/store.js';
+import { computeSeriesWork, type SeriesWork } from './batch.js';
 import { querySysbench } from '../../test/support/query-sysbench.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 
@@ -106,6 +106,28 @@ async function expected(database: string): Promise<Point[]> {
   return out;
 }
 
+/** The distinct time bounds of a delete: its DELETE statements (collector/store/influx.ts). */
+function timeBounds(where: Where | readonly Where[]): string[] {
+  const wheres: readonly Where[] = Array.isArray(where) ? where : [where as Where];
+  return [...new Set(wheres.map((w) => `${w.from}..${w.to}`))];
+}
+
+/** A field no computation writes on the overhead points of `database` (of the runs `only` names): those runs must be replaced whole. */
+async function staleEverywhere(database: string, only: (runId: string) => boolean = () => true): Promise<void> {
+  const store = influxStore({ url: fx.influxd.url, database });
+  const rows = (await store.select({ measurement: 'overhead' })).filter((r) => only(String(r.fields.run_id)));
+  await store.write(rows.map((r) => ({ measurement: 'overhead' as const, tags: r.tags, fields: { stale_pct: 1 }, timestamp: r.timeNs.toString() })));
+}
+
+const everyBaselineRun: SeriesWork = {
+  group: GROUP,
+  test: 'cpu',
+  profile: 'seed',
+  threads: 1,
+  runs: [],
+  baselineAnchors: all.map((run) => run[0]![0]!.timeNs),
+};
+
 /** The stored points without null columns (fields other points of the measurement have). */
 function comparable(points: Point[]): Point[] {
   return points.map((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null)));
@@ -154,14 +176,94 @@ describe('overhead computed in batches equals overhead computed run by run (real
     const rows = await store.select({ measurement: 'overhead' });
     await store.write(rows.map((r) => ({ measurement: 'overhead' as const, tags: r.tags, fields: { stale_pct: 1 }, timestamp: r.timeNs.toString() })));
     expect((await stored('one')).every((p) => p.stale_pct === 1)).toBe(true);
-    let deletes = 0;
-    const counted: Store = { ...store, delete: (m, w) => (deletes++, store.delete(m, w)) };
+    const bounds: string[][] = [];
+    const counted: Store = { ...store, delete: (m, w) => (bounds.push(timeBounds(w)), store.delete(m, w)) };
     const written = await computeSeriesWork(
       { group: GROUP, test: 'cpu', profile: 'seed', threads: 1, runs: [], baselineAnchors: all.map((run) => run[0]![0]!.timeNs) },
       { store: counted, windowNs: WINDOW },
     );
     expect(written).toBe(before.length);
-    expect(deletes).toBe(1); // one chunk of guests (GUESTS < AGENTS_PER_READ), one time range
+    // One chunk of guests (GUESTS < AGENTS_PER_READ): one request, one time range (one DELETE statement, replaced-range.ts).
+    expect(bounds).toHaveLength(1);
+    expect(bounds[0]).toHaveLength(1);
     expect(comparable(await stored('one'))).toEqual(comparable(before)); // stale_pct stays a column (null) of every row: SELECT * lists every field the shard has seen
+  });
+
+  // The replaced runs' one DELETE over a range (replaced-range.ts) against one statement per run: the same points.
+  it('replacing over one range stores exactly what one DELETE per run stores', async () => {
+    for (const db of ['per-run', 'ranged']) {
+      await client(db).createDatabase(db);
+      await deliver(db, [all.flat(2)]);
+      // Every other run: the runs between them are in the range without being replaced, and must be written again.
+      await staleEverywhere(db, (runId) => Number(runId.split('-r')[1]) % 2 === 0);
+    }
+    const bounds: Record<string, string[]> = {};
+    for (const db of ['per-run', 'ranged']) {
+      const store = influxStore({ url: fx.influxd.url, database: db });
+      const counted: Store = { ...store, delete: (m, w) => ((bounds[db] = timeBounds(w)), store.delete(m, w)) };
+      await computeSeriesWork(everyBaselineRun, { store: counted, windowNs: WINDOW, oneDeletePerRun: db === 'per-run' });
+    }
+    expect(bounds['per-run']!.length).toBeGreaterThan(GUESTS);
+    expect(bounds.ranged).toHaveLength(1);
+    expect(comparable(await stored('ranged'))).toEqual(comparable(await stored('per-run')));
+    expect(comparable(await stored('ranged'))).toEqual(comparable(await stored('one')));
+  });
+
+  it('a stored point inside the range that the recompute does not write again keeps the range from being used', async () => {
+    await client('other').createDatabase('other');
+    await deliver('other', [all.flat(2)]);
+    await staleEverywhere('other');
+    const store = influxStore({ url: fx.influxd.url, database: 'other' });
+    // Another thread count's point of vm0 between two of its runs: no trial of this work, so not recomputed.
+    const other = {
+      measurement: 'overhead' as const,
+      tags: { group: GROUP, agent: 'vm0', role: 'guest', test: 'cpu', profile: 'seed', metric: 'events_per_sec', baseline_agent: 'native' },
+      fields: { overhead_pct: 5, threads: 2, run_id: 'other' },
+      timestamp: String(T0 + 27n * HOUR),
+    };
+    await store.write([other]);
+    const bounds: string[][] = [];
+    await computeSeriesWork(everyBaselineRun, { store: { ...store, delete: (m, w) => (bounds.push(timeBounds(w)), store.delete(m, w)) }, windowNs: WINDOW });
+    expect(bounds[0]!.length).toBeGreaterThan(1);
+    expect((await stored('other')).filter((p) => p.run_id === 'other')).toHaveLength(1);
+    expect(comparable((await stored('other')).filter((p) => p.run_id !== 'other'))).toEqual(comparable(await stored('one')));
+  });
+
+  it('a run whose trials arrive while the range is recomputed, its points written by another collector before the delete: they are written again', async () => {
+    await client('race').createDatabase('race');
+    await deliver('race', [all.flat(2)]);
+    await staleEverywhere('race');
+    const store = influxStore({ url: fx.influxd.url, database: 'race' });
+    // vm1's run between its runs 4 and 5, arriving (and computed by another collector) after this recompute read.
+    const late: TrialSpec[] = [0, 1, 2].map((t) => ({
+      agent: 'vm1',
+      group: GROUP,
+      role: 'guest',
+      test: 'cpu',
+      runId: 'vm1-late',
+      trial: t + 1,
+      timeNs: T0 + 27n * HOUR + BigInt(t) * MIN,
+      values: { events_per_sec: 670 + t, latency_avg_ms: 1.5 },
+    }));
+    const other = createOverheadCalculator({ store });
+    let arrived = false;
+    const racing: Store = {
+      ...store,
+      async delete(m, w) {
+        if (!arrived) {
+          arrived = true;
+          await other.onResultsWritten(await writeTrials(fx.influxd.url, 'race', late));
+          expect((await stored('race')).filter((p) => p.run_id === 'vm1-late')).toHaveLength(2);
+        }
+        return store.delete(m, w);
+      },
+    };
+    await computeSeriesWork(everyBaselineRun, { store: racing, windowNs: WINDOW });
+    expect(arrived).toBe(true);
+    const points = (await stored('race')).filter((p) => p.run_id === 'vm1-late');
+    expect(points).toHaveLength(2);
+    // What computing it alone now gives (its neighbours' spread moved with it: those are not compared here).
+    await other.recomputeGuestRun({ group: GROUP, agent: 'vm1', test: 'cpu', profile: 'seed', runId: 'vm1-late', threads: 1, anchorNs: late[0]!.timeNs });
+    expect((await stored('race')).filter((p) => p.run_id === 'vm1-late')).toEqual(points);
   });
 });
