@@ -13,10 +13,9 @@ import { DEFAULT_WINDOW_MS } from '../overhead/window.js';
 import { KEY_METRICS, OVERHEAD_METRICS, metricDirection, type Direction } from '../../schema/metrics.js';
 import type { SysbenchRow } from '../overhead/rows.js';
 import type { Store } from '../store/store.js';
-import { comparable } from '../overhead/disturbed.js';
-import { noiseBySystem, type SystemNoise } from './noise.js';
-import { comparedSpans, layoutSections, systemKey, systemLabel, windowNsOf, type ReportSystem } from './layout.js';
-import { readReportRows } from './reads.js';
+import type { SystemNoise } from './noise.js';
+import { comparedSpans, layoutSections, systemKey, windowNsOf, type ReportSystem, type SectionLayout } from './layout.js';
+import { readReport } from './summary-reads.js';
 
 export type { ReportSystem } from './layout.js';
 export { systemLabel } from './layout.js';
@@ -123,10 +122,14 @@ function noBaseline(run: SysbenchRow[], metric: ResultField, direction: Directio
 
 /** Pure part: rows in, sections out (exported for tests and for callers with their own rows). */
 export function buildSections(rows: readonly SysbenchRow[], o: SectionOptions = {}): ReportSection[] {
-  const sinceNs = o.sinceNs ?? -(2n ** 63n);
+  return sectionsOf(layoutSections(rows, o.sinceNs ?? -(2n ** 63n)), o);
+}
+
+/** The sections' arithmetic on their layouts (layout.ts decided the systems, reference and runs shown). */
+function sectionsOf(layouts: readonly SectionLayout[], o: SectionOptions): ReportSection[] {
   const windowNs = windowNsOf(o.windowMs ?? DEFAULT_WINDOW_MS);
   const out: ReportSection[] = [];
-  for (const { test, rows: allRows, first, reference, shown } of layoutSections(rows, sinceNs)) {
+  for (const { test, rows: allRows, first, reference, shown } of layouts) {
     const candidates = o.metrics === 'all' ? OVERHEAD_METRICS : KEY_METRICS[test];
     // Each system is shown by its latest run; each guest's run is compared as the collector does.
     const vs = new Map<string, Map<ResultField, ReportComparison>>();
@@ -212,7 +215,7 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
   const excludeDisturbed = o.excludeDisturbed === true;
   // A guest run early in the period may have its baseline runs and its own earlier runs before it:
   // the reads reach back for those (reads.ts).
-  const rows = await readReportRows(o.store, {
+  const { layouts, noise } = await readReport(o.store, {
     sinceNs,
     nowNs: BigInt(now.getTime()) * 1_000_000n,
     ...(o.group !== undefined ? { group: o.group } : {}),
@@ -227,8 +230,8 @@ export async function buildReport(o: BuildReportOptions): Promise<Report> {
     since: since.toISOString(),
     generatedAt: now.toISOString(),
     level,
-    sections: buildSections(comparable(rows, excludeDisturbed), { metrics: o.metrics ?? 'key', sinceNs, windowMs, margins: o.margins }),
-    noise: noiseBySystem(rows, systemLabel, sinceNs),
+    sections: sectionsOf(layouts, { metrics: o.metrics ?? 'key', sinceNs, windowMs, margins: o.margins }),
+    noise,
     excludeDisturbed,
   };
 }

@@ -20,7 +20,18 @@ export interface ReportSystem {
 /** A system of a section and its trials in the period. */
 export interface SystemRows {
   system: ReportSystem;
+  /** Its trials in the period; from a summary (reads.ts), those around its latest run only. */
   rows: SysbenchRow[];
+  /** How many trials it has in the period (rows.length, or counted by the database). */
+  trials: number;
+}
+
+/** A section before the decisions: its rows, first trial and systems in the order first met. */
+export interface SectionSystems {
+  test: TestName;
+  rows: SysbenchRow[];
+  first: SysbenchRow;
+  systems: SystemRows[];
 }
 
 export interface SectionLayout {
@@ -51,7 +62,11 @@ function factsOf(r: SysbenchRow): { system: ReportSystem; key: string; section: 
 }
 
 function systemOf(r: SysbenchRow): ReportSystem {
-  const t = r.tags;
+  return systemOfTags(r.tags);
+}
+
+/** The system a series' tags name (a summary's group of tags, or a row's). */
+export function systemOfTags(t: Readonly<Record<string, string>>): ReportSystem {
   const kind = t.role === 'baseline' && (t.virt === 'none' || !t.virt) ? 'native' : t.virt || 'unknown';
   const variant = t.variant && t.variant !== 'default' ? ` [${t.variant}]` : '';
   return { agent: t.agent!, host: t.host!, role: t.role!, virt: t.virt!, variant: t.variant || 'default', label: `${kind} ${t.agent}${variant}` };
@@ -91,20 +106,30 @@ export function layoutSections(rows: readonly SysbenchRow[], sinceNs: bigint): S
       const { system, key } = factsOf(r);
       const entry = systems.get(key);
       if (entry) entry.rows.push(r);
-      else systems.set(key, { system, rows: [r] });
+      else systems.set(key, { system, rows: [r], trials: 0 });
     }
-    const ordered = [...systems.values()].sort((a, b) => systemOrder(a.system, b.system));
-    const baselines = ordered.filter((e) => e.system.role === 'baseline').sort((a, b) => b.rows.length - a.rows.length);
-    const first = sectionRows[0]!;
-    out.push({
-      test: first.tags.test as TestName,
-      rows: allRows,
-      first,
-      reference: baselines[0] ?? null,
-      shown: ordered.map((e) => ({ e, run: runsOf(e.rows).at(-1)!.trials })),
-    });
+    for (const e of systems.values()) e.trials = e.rows.length;
+    out.push(decideSection({ test: sectionRows[0]!.tags.test as TestName, rows: allRows, first: sectionRows[0]!, systems: [...systems.values()] }));
   }
   return out;
+}
+
+/** Whether the display order puts two systems level (then the order they were met decides: decideSection's sort is stable). */
+export function systemsTie(a: ReportSystem, b: ReportSystem): boolean {
+  return systemOrder(a, b) === 0;
+}
+
+/** A section's display order, reference (the baseline with most trials) and shown runs (each system's latest by first trial). */
+export function decideSection(s: SectionSystems): SectionLayout {
+  const ordered = [...s.systems].sort((a, b) => systemOrder(a.system, b.system));
+  const baselines = ordered.filter((e) => e.system.role === 'baseline').sort((a, b) => b.trials - a.trials);
+  return {
+    test: s.test,
+    rows: s.rows,
+    first: s.first,
+    reference: baselines[0] ?? null,
+    shown: ordered.map((e) => ({ e, run: runsOf(e.rows).at(-1)!.trials })),
+  };
 }
 
 /**

@@ -57,7 +57,7 @@ export function metricSpans(layouts: readonly SectionLayout[], windowNs: bigint)
 }
 
 /** A test's spans joined where they overlap: one select each, naming the agents it serves. */
-function joinSpans(spans: readonly MetricSpan[]): Array<{ test: TestName; from: bigint; to: bigint; agents: Set<string> }> {
+export function joinSpans(spans: readonly MetricSpan[]): Array<{ test: TestName; from: bigint; to: bigint; agents: Set<string> }> {
   const sorted = [...spans].sort((a, b) => (a.test < b.test ? -1 : a.test > b.test ? 1 : a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
   const out: Array<{ test: TestName; from: bigint; to: bigint; agents: Set<string> }> = [];
   for (const s of sorted) {

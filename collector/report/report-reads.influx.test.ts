@@ -113,7 +113,7 @@ beforeAll(async () => {
     // A group of one guest and no baseline agent.
     ...series({ agent: 'lonely', group: 'solo', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec', level: 800 }),
   ];
-  trials.push(...longTrials());
+  trials.push(...longTrials(), ...wideTrials());
   // The mutex baseline stops two days before NOW: vm-late's mutex run (after NOW, ignored) and
   // its cpu run have baselines; vm1's last mutex runs have none within the window.
   const cut = NOW_NS - 2n * 24n * HOUR;
@@ -142,6 +142,67 @@ function longTrials(): TrialSpec[] {
   every({ agent: 'lb2', group: 'long', role: 'baseline', test: 'cpu', metric: 'events_per_sec' }, 1010, start, NOW_NS - HOUR, 24n * HOUR);
   every({ agent: 'lg1', group: 'long', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec' }, 900, start + 2n * HOUR, NOW_NS - 18n * HOUR);
   every({ agent: 'lg2', group: 'long', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec' }, 850, start + 3n * HOUR, NOW_NS - 10n * DAY);
+  return out;
+}
+
+/** Two steal values whose mean differs in the last bit from InfluxDB's median(), lo + (hi - lo) / 2. */
+const STEAL_LO = 0.011000000000000001;
+const STEAL_HI = 0.165;
+
+/**
+ * Group `wide`, which the report reads by summaries (summary-reads.ts; no wrong clock in it): 40
+ * days of two thread counts in one series each, runs older than 20 days at three times the level.
+ * Threads 1: `wb1` runs 6-hourly up to a day before NOW and `wb2` daily up to NOW (wb1, older, is
+ * the reference); threads 4 the other way round (wb2). `wg1` has noise whose median over an even
+ * count differs from InfluxDB's median() in the last bit, every fifth run disturbed (its newest
+ * too), a failed trial every seventh run; `wg2`'s newest run failed whole (the run before is shown); every run of `wg3` is disturbed (with them
+ * left out, it has no section).
+ */
+function wideTrials(): TrialSpec[] {
+  const out: TrialSpec[] = [];
+  const start = NOW_NS - 40n * DAY;
+  let k = 0;
+  for (let t = start; t < NOW_NS; t += 6n * HOUR, k++) {
+    const last = t + 6n * HOUR >= NOW_NS;
+    const level = (x: number) => (t < NOW_NS - 20n * DAY ? 3 * x : x);
+    const base = { group: 'wide', test: 'cpu' as const, metric: 'events_per_sec', startNs: t };
+    for (const threads of [1, 4] as const) {
+      const often = threads === 1 ? 'wb1' : 'wb2';
+      const daily = threads === 1 ? 'wb2' : 'wb1';
+      if (t < NOW_NS - DAY) out.push(...run({ ...base, agent: often, role: 'baseline', threads, level: level(1000 / threads) }));
+      if (k % 4 === 0) out.push(...run({ ...base, agent: daily, role: 'baseline', threads, level: level(1010 / threads) }));
+      out.push(
+        ...run({
+          ...base,
+          agent: 'wg1',
+          role: 'guest',
+          virt: 'kvm',
+          threads,
+          level: level(900 / threads),
+          disturbed: k % 5 === 0 || last ? 'steal' : false,
+          // Steal with threads 1 only (as many runs of each value in both periods), failures with 4 only.
+          extra: {
+            ...(threads === 1 ? { steal_pct: k % 2 ? STEAL_LO : STEAL_HI } : {}),
+            contention_pct: (k % 7) + 0.5,
+            load1: 1 + (k % 3),
+            cpu_mhz: 2400 + (k % 2),
+          },
+          ...(k % 7 === 3 && threads === 4 ? { ok: [true, false, true] } : {}),
+        }),
+        ...run({
+          ...base,
+          agent: 'wg2',
+          role: 'guest',
+          virt: 'qemu-tcg',
+          variant: 'patched',
+          threads,
+          level: level(90 / threads),
+          ...(last ? { ok: [false, false, false] } : {}),
+        }),
+        ...(threads === 1 ? run({ ...base, agent: 'wg3', role: 'guest', virt: 'kvm', threads, level: level(880), disturbed: 'contention' }) : []),
+      );
+    }
+  }
   return out;
 }
 
@@ -222,14 +283,57 @@ describe('report reads only the fields it shows', () => {
           : [['lg1', 7]],
       );
       // Metrics (a field other than the thin ones) are read no further back than lg2's look-back
-      // and lb's window around it (24 days and a day before NOW), of 45 days stored.
+      // and lb's window around it (24 days and a day before NOW) and a day's slack before its
+      // newest trial (summary-reads.ts), of 45 days stored.
       const withMetrics = selections.filter((s) => s.fields?.includes('events_per_sec'));
       expect(withMetrics.length).toBeGreaterThan(0);
       const earliest = withMetrics.reduce((m, s) => (s.where!.from! < m ? s.where!.from! : m), NOW_NS);
-      expect(earliest).toBeGreaterThanOrEqual(NOW_NS - 25n * DAY - HOUR);
+      expect(earliest).toBeGreaterThanOrEqual(NOW_NS - 26n * DAY - HOUR);
       if (c.group === 'long') expect(earliest).toBeLessThan(NOW_NS - 10n * DAY - 24n * HOUR);
     });
   }
+
+  // Read by summaries (no select of every trial): the same report. Mutations tried, each fails
+  // these cases: the change undone (every trial read), the noise medians from InfluxDB's
+  // median() instead of the two middle values, the disturbed trials' counts not subtracted,
+  // the reference chosen from the tails' trials instead of the counts.
+  const wideCases = [
+    { metrics: 'key' as const, excludeDisturbed: false, sinceMs: 30 * 86_400_000 },
+    { metrics: 'all' as const, excludeDisturbed: true, sinceMs: 30 * 86_400_000 },
+    { metrics: 'key' as const, excludeDisturbed: true, sinceMs: 2 * 86_400_000 },
+    { metrics: 'key' as const, excludeDisturbed: false, sinceMs: 2 * 86_400_000 },
+  ];
+  for (const c of wideCases) {
+    it(`read by summaries: equals the report from every field: ${JSON.stringify(c)}`, async () => {
+      let selects = 0;
+      const store: Store = { ...db.store, select: (s) => (selects++, db.store.select(s)) };
+      const { sinceMs, ...o } = c;
+      const fast = await buildReport({ store, database: DB, group: 'wide', since: sinceMs, now: NOW, ...o });
+      const slow = await oldReport(fast, { ...c, group: 'wide' });
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
+      expect(selects).toBe(0);
+      const refs = fast.sections.map((s) => [s.threads, s.reference?.agent]);
+      expect(refs).toEqual([
+        [1, 'wb1'],
+        [4, 'wb2'],
+      ]);
+      const wg1 = fast.noise.find((n) => n.agent === 'wg1')!;
+      // 30 days: 120 runs of threads 1, 60 of each steal value; 2 days: 8 runs, 4 of each.
+      expect(wg1.medianStealPct).toBe((STEAL_LO + STEAL_HI) / 2);
+      expect(wg1.medianStealPct).not.toBe(STEAL_LO + (STEAL_HI - STEAL_LO) / 2);
+      expect(wg1.disturbed).toBeGreaterThan(0);
+      const shown = fast.sections[0]!.metrics[0]!.results.find((r) => r.system.agent === 'wg2')!;
+      expect(shown.n).toBe(3);
+      expect(fast.sections[0]!.metrics[0]!.results.some((r) => r.system.agent === 'wg3')).toBe(!c.excludeDisturbed);
+    });
+  }
+
+  it('a result stored with a wrong clock in the period: every trial is read (the summaries cannot leave it out)', async () => {
+    let selects = 0;
+    const store: Store = { ...db.store, select: (s) => (selects++, db.store.select(s)) };
+    await buildReport({ store, database: DB, group: 'lab', since: SINCE_MS, now: NOW });
+    expect(selects).toBeGreaterThan(0);
+  });
 
   it('a period with no data is an empty report on both', async () => {
     const old = new Date(Date.UTC(2020, 0, 1));

@@ -8,7 +8,19 @@ import { DEFAULT_RETENTION, measurementRef, policyOf, type RetentionSettings } f
 import { GUARDED_MEASUREMENTS } from '../influx/history.js';
 import { lineWriter, rawQuery, type InfluxTarget, type Post, type RawQuery } from '../influx/http.js';
 import { escapeReadBack, seriesKey, toLine } from '../influx/line.js';
-import { byTimeAndSeries, newestOf, tagValuesOf, type FieldValue, type Row, type Selection, type Store, type StorePoint, type Where } from './store.js';
+import {
+  byTimeAndSeries,
+  newestOf,
+  tagValuesOf,
+  type FieldValue,
+  type Row,
+  type Selection,
+  type Store,
+  type StorePoint,
+  type Summary,
+  type SummaryRow,
+  type Where,
+} from './store.js';
 
 function tagConditions(w: Where | undefined): string[] {
   return Object.entries(w?.tags ?? {}).map(([k, match]) => {
@@ -98,6 +110,34 @@ function rowsOf(s: Selection, answer: Series): Row[] {
   return s.newest !== undefined ? newestOf(out, s.newest, s.groupBy) : out;
 }
 
+/** A summary's statement: its calls, its tag and time conditions and its field values. */
+function summaryStatement(s: Summary, from: string): string {
+  const calls = s.calls.map((c) => `${c.fn}(${quoteIdent(c.field)}${c.arg !== undefined ? `, ${c.arg}` : ''}) AS ${quoteIdent(c.as)}`);
+  const fields = (s.fields ?? []).map(([k, op, v]) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`store: field ${k} compared with ${v}`);
+    return `${quoteIdent(k)} ${op} ${String(v)}`;
+  });
+  const where = whereClause(s.where);
+  const conditions = where ? `${where}${fields.map((f) => ` AND ${f}`).join('')}` : fields.length ? ` WHERE ${fields.join(' AND ')}` : '';
+  const groupBy = s.groupBy === '*' ? ' GROUP BY *' : s.groupBy.length ? ` GROUP BY ${s.groupBy.map(quoteIdent).join(', ')}` : '';
+  return `SELECT ${calls.join(', ')} FROM ${from}${conditions}${groupBy}`;
+}
+
+/** One summary statement's series as rows (a group's missing tags left out, as rowsOf does). */
+function summaryRowsOf(s: Summary, answer: Series): SummaryRow[] {
+  const out: SummaryRow[] = [];
+  for (const series of answer) {
+    const tags: Record<string, string> = {};
+    for (const [k, v] of Object.entries(series.tags ?? {})) if (v) tags[k] = v;
+    for (const values of series.values) {
+      const named: Record<string, FieldValue | null> = {};
+      s.calls.forEach((c, j) => (named[c.as] = (values[j + 1] ?? null) as FieldValue | null));
+      out.push({ tags, timeNs: BigInt(String(values[0])), values: named });
+    }
+  }
+  return out;
+}
+
 export interface InfluxStoreOptions {
   /** Which policy each measurement lives in (default DEFAULT_RETENTION). */
   retention?: RetentionSettings;
@@ -141,6 +181,12 @@ export function influxStore(target: InfluxTarget, o: InfluxStoreOptions = {}): S
       if (selections.length === 0) return [];
       const answer = await query(selections.map(statement).join('; '));
       return selections.map((s, i) => rowsOf(s, seriesOf(answer, i)));
+    },
+
+    async summarize(summaries: readonly Summary[]) {
+      if (summaries.length === 0) return [];
+      const answer = await query(summaries.map((s) => summaryStatement(s, from(s.measurement))).join('; '));
+      return summaries.map((s, i) => summaryRowsOf(s, seriesOf(answer, i)));
     },
 
     async tagValues(measurement, key, where) {

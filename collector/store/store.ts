@@ -51,6 +51,37 @@ export interface Row {
   fields: Record<string, FieldValue>;
 }
 
+/** One InfluxQL function of a summary: `fn(field[, arg])`, answered under the name `as`. */
+export interface SummaryCall {
+  as: string;
+  fn: 'count' | 'first' | 'last' | 'percentile';
+  field: string;
+  /** percentile's N. */
+  arg?: number;
+}
+
+/** A field compared with a value: [field, '=' or '!=', value]. */
+export type FieldCondition = readonly [string, '=' | '!=', number | boolean];
+
+/**
+ * Aggregates of the points `where` and every one of `fields` match, per group of `groupBy` tags
+ * (`'*'`: per series). A point without a field a condition names does not match (InfluxQL's rule).
+ */
+export interface Summary {
+  measurement: Measurement;
+  where?: Where;
+  fields?: readonly FieldCondition[];
+  calls: readonly SummaryCall[];
+  groupBy: '*' | readonly string[];
+}
+
+/** A group's answer: its tags (those it has), the time InfluxDB gives (a selector alone: its point's), the calls' values by name. */
+export interface SummaryRow {
+  tags: Record<string, string>;
+  timeNs: bigint;
+  values: Record<string, FieldValue | null>;
+}
+
 export interface Store {
   /**
    * Writes points; a point at the series and time of a stored one merges its fields into it
@@ -63,6 +94,11 @@ export interface Store {
   selectMany(selections: readonly Selection[]): Promise<Row[][]>;
   /** The distinct values of a tag among the points that match, sorted. */
   tagValues(measurement: Measurement, key: string, where?: Where): Promise<string[]>;
+  /**
+   * Summaries answered by the database itself, several in one request (InfluxDB only: the
+   * in-memory store has none; a caller without it reads the points).
+   */
+  summarize?(summaries: readonly Summary[]): Promise<SummaryRow[][]>;
   /** Deletes the points `where` matches; given several, the points any of them matches, in one request. */
   delete(measurement: Measurement, where: Where | readonly Where[]): Promise<void>;
 }
