@@ -3,6 +3,7 @@
 // overhead, nested stacks, change points) run after each write. It keeps no state of its own
 // outside InfluxDB, so several can run behind one load balancer (docs/scaling.md).
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { AGENT_VERSION } from '../lib/version.js';
 import { redactUrl } from '../lib/secret-file.js';
 import type { Measurement } from '../schema/influx.js';
@@ -173,6 +174,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       auth: tokens ? `${tokens.size} tokens` : 'none',
       tls: Boolean(opts.tls?.cert),
       metrics: metricsServer ? `http://${metricsServer.address}/metrics` : 'off',
+      // The heap cap in force (NODE_OPTIONS=--max-old-space-size in the unit; docs/install.md "The collector's memory").
+      heap_limit_mb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
     },
     'collector listening',
   );

@@ -103,6 +103,39 @@ describe('systemd units', () => {
   });
 });
 
+// The collector's heap cap (docs/install.md "The collector's memory"), as node takes it from each
+// install path's environment: the heap limit it sets, not just the text.
+const HEAP_CAP_MB = 256;
+function heapLimitMb(nodeOptions: string | undefined): number {
+  const r = spawnSync(process.execPath, ['-p', 'require("v8").getHeapStatistics().heap_size_limit'], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: nodeOptions ?? '' },
+  });
+  if (r.status !== 0) throw new Error(`node with NODE_OPTIONS=${nodeOptions}: ${r.stderr}`);
+  return Number(r.stdout) / 2 ** 20;
+}
+/** The old space's cap plus the young generation (~48 MB): what V8 reports for the cap. */
+const CAPPED = (mb: number) => mb >= HEAP_CAP_MB && mb <= HEAP_CAP_MB + 64;
+
+describe("the collector's heap cap", () => {
+  it('the unit sets NODE_OPTIONS, and node run with it caps its heap (the default is gigabytes)', () => {
+    const env = (directives(unitText(UNITS[1]!)).get('Environment') ?? []).filter((e) => e.startsWith('NODE_OPTIONS='));
+    expect(env).toEqual([`NODE_OPTIONS=--max-old-space-size=${HEAP_CAP_MB}`]);
+    expect(CAPPED(heapLimitMb(env[0]!.slice('NODE_OPTIONS='.length)))).toBe(true);
+    expect(CAPPED(heapLimitMb(undefined))).toBe(false);
+    // The agent's unit has none: its heap is small and a cap would only add a way to fail.
+    expect(directives(unitText(UNITS[0]!)).get('Environment') ?? []).not.toContainEqual(expect.stringMatching(/^NODE_OPTIONS=/));
+  });
+
+  it.skipIf(!HAVE_COMPOSE)('the compose collector gets the same cap', () => {
+    const r = run('docker-compose', ['-f', join(REPO, 'deploy/docker-compose.yml'), 'config']);
+    expect(r.status, r.stderr).toBe(0);
+    const cfg = parseYaml(r.stdout) as { services: Record<string, { environment?: Record<string, string> }> };
+    expect(cfg.services.collector!.environment!.NODE_OPTIONS).toBe(`--max-old-space-size=${HEAP_CAP_MB}`);
+    expect(CAPPED(heapLimitMb(cfg.services.collector!.environment!.NODE_OPTIONS))).toBe(true);
+  });
+});
+
 describe('docker-compose.yml', () => {
   const file = join(REPO, 'deploy/docker-compose.yml');
 
