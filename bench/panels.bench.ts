@@ -12,7 +12,7 @@ import pino from 'pino';
 import { packageRoot } from '../lib/root.js';
 import { startInfluxd } from '../collector/influx/influxd.js';
 import { rawQuery } from '../collector/influx/http.js';
-import { refreshLatest } from '../collector/latest/overhead-latest.js';
+import { refreshAllLatest } from '../collector/latest/overhead-latest.js';
 import { fillHistoryRollup } from '../collector/rollup/history.js';
 import { fillRollup } from '../collector/rollup/engine.js';
 import { TRIALS_ROLLUP } from '../collector/rollup/trials.js';
@@ -184,7 +184,7 @@ export async function benchPanels(): Promise<BenchSection> {
     progress(`backfill: ${backfilled} points in ${Math.round(backfillMs)} ms`);
     // And it brings overhead_latest up to date from the overhead points (what Current overhead reads).
     const l0 = performance.now();
-    const latest = await refreshLatest(influxStore({ url: influxd.url, database: DB }));
+    const latest = await refreshAllLatest(influxStore({ url: influxd.url, database: DB }));
     notes.push(
       `overhead_latest filled from the year's overhead points as a collector's start does: ${latest} points in ${Math.round(performance.now() - l0)} ms.`,
     );

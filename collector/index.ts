@@ -18,7 +18,7 @@ import type { WriteListener } from './listener.js';
 import { influxStore } from './store/influx.js';
 import { createFactsRecorder } from './facts/listener.js';
 import { createOverheadCalculator } from './overhead/index.js';
-import { createLatestKeeper, refreshLatest } from './latest/overhead-latest.js';
+import { createLatestKeeper, refreshAllLatest } from './latest/overhead-latest.js';
 import { historyRollup } from './rollup/history.js';
 import { trialsRollup } from './rollup/trials.js';
 import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
@@ -156,9 +156,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   // Work an earlier collector left owed (its markers), done in the background.
   pipeline.catchUp(query, markers.collector);
   // overhead_latest checked against overhead once per start, in the background: filled on a database
-  // from before it, mended after a crash between an overhead write and its update.
+  // from before it, mended after a crash between an overhead write and its update. A page of agents
+  // at a time: what one read holds does not grow with the fleet.
   if (computes)
-    refreshLatest(store).then(
+    refreshAllLatest(store).then(
       (points) => points > 0 && log.info({ points }, 'overhead_latest brought up to date'),
       (err: Error) => log.warn({ error: err.message }, 'could not check overhead_latest; each series is brought up to date with its next run'),
     );

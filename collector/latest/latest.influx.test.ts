@@ -18,7 +18,7 @@ import { createOverheadCalculator } from '../overhead/index.js';
 import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../../test/support/sysbench-points.js';
 import type { Store } from '../store/store.js';
-import { createLatestKeeper, LATEST_SERIES_TAGS, LATEST_TIME_NS, refreshLatest } from './overhead-latest.js';
+import { createLatestKeeper, LATEST_SERIES_TAGS, LATEST_TIME_NS, refreshAllLatest, refreshLatest } from './overhead-latest.js';
 import { seriesRows } from '../../test/support/stored-points.js';
 
 const DB = 'latest';
@@ -158,12 +158,17 @@ describe('overhead_latest gives the slow path’s answer (real influxd)', () => 
     expect((await panelRows(slow, endMs + WINDOW_MS, endMs + 7 * WINDOW_MS)).size).toBe(0);
   });
 
-  it('emptied (a database from before it), the start-time refresh fills it again; a second refresh writes nothing', async () => {
+  it('emptied (a database from before it), the start-time refresh fills it again, in pages of agents as in one read; a second refresh writes nothing', async () => {
     const before = await latestBySeries();
     await query('DROP MEASUREMENT "overhead_latest"');
     expect((await latestBySeries()).size).toBe(0);
     expect(await refreshLatest(db.store)).toBe(before.size);
     expect(await latestBySeries()).toEqual(before);
+    // The collector's start: pages of 3 of the 4 guests (the last page short).
+    await query('DROP MEASUREMENT "overhead_latest"');
+    expect(await refreshAllLatest(db.store, 3)).toBe(before.size);
+    expect(await latestBySeries()).toEqual(before);
+    expect(await refreshAllLatest(db.store, 3)).toBe(0);
     expect(await refreshLatest(db.store)).toBe(0);
   });
 

@@ -68,6 +68,25 @@ export async function refreshLatest(store: Store, where: Where = {}): Promise<nu
 }
 
 /**
+ * Agents whose series one page of the start-time check reads (issue 26): all `overhead` series
+ * at once was ~10 series a guest and test, ~50 000 rows at 1 000 guests × 5 tests, read and
+ * compared in one answer. An agent's series are bounded (its tag budget, server/budget.ts), so a
+ * page is too, whatever the fleet's size: 50 guests × 5 tests × ~10 series is ~2 500 rows.
+ */
+export const LATEST_AGENTS_PER_PAGE = 50;
+
+/**
+ * refreshLatest over every series, a page of agents at a time (the collector's start): the same
+ * points as one refresh of everything, in bounded memory. Returns points written.
+ */
+export async function refreshAllLatest(store: Store, agentsPerPage = LATEST_AGENTS_PER_PAGE): Promise<number> {
+  const agents = await store.tagValues('overhead', 'agent');
+  let written = 0;
+  for (let i = 0; i < agents.length; i += agentsPerPage) written += await refreshLatest(store, { tags: { agent: agents.slice(i, i + agentsPerPage) } });
+  return written;
+}
+
+/**
  * The listener after the overhead computation: per group, test and profile of a batch, the
  * series with a point from two windows before the batch's earliest result on (a baseline result
  * recomputes the guest runs within a window of it; a run starts within a window of its trials).
