@@ -34,6 +34,7 @@ export const UNIT_TESTS = [
   'collector/influx/writer.test.ts',
   'collector/influx/http.test.ts', // a scripted HTTP server in-process on 127.0.0.1
   'collector/influx/history.newest.test.ts',
+  'collector/config.test.ts', // the collector's options resolved, no start
   'collector/latest/overhead-latest.test.ts', // refreshLatest on the in-memory store
   'collector/owed.test.ts',
   'collector/pipeline.test.ts',

@@ -12,6 +12,7 @@ import type { ServerTlsOptions } from './server/credentials.js';
 import { loadTokens, type TokenTable } from './server/tokens.js';
 import { RESULT_RATE } from '../schema/bounds.js';
 import { FORGET_AFTER_MS } from '../lib/idle-map.js';
+import { UsageError } from '../lib/errors.js';
 
 export const COLLECTOR_OPTIONS: OptionSpec[] = [
   { name: 'listen', type: 'address', help: 'gRPC listen address HOST:PORT (loopback unless TLS or --allow-plaintext)', default: '127.0.0.1:50051' },
@@ -63,7 +64,7 @@ export const COLLECTOR_OPTIONS: OptionSpec[] = [
     name: 'forget-after',
     type: 'duration',
     min: '1m',
-    help: "an agent not heard from this long leaves the collector's memory (its rate buckets, the history check's newest points, its runs); its next batch costs one more read (docs/scaling.md)",
+    help: "an agent not heard from this long leaves the collector's memory (its rate buckets, the history check's newest points, its facts and runs); its next batch costs one more read; at least --silence-after (docs/scaling.md)",
     default: `${FORGET_AFTER_MS / 3_600_000}h`,
   },
   {
@@ -128,6 +129,30 @@ export function readTokens(path: string, log: Logger): TokenTable {
 }
 
 /**
+ * --forget-after against the options it must not undercut (issue 26). Silence is read from the
+ * heartbeats in InfluxDB (health/silence.ts), never from what the collector forgets, so no silent
+ * agent goes unreported; but a forget time under --silence-after forgets agents that are only
+ * between runs (a timer's agent is quiet up to --silence-after), and each of their batches then
+ * costs the reads of a new agent. Under the time an emptied results-rate bucket takes to fill
+ * again, an agent that paused would come back with a full one early (more than --result-rate).
+ */
+export function checkForgetAfter(values: OptionValues): void {
+  const forgetMs = duration(values, 'forget-after');
+  const silenceMs = duration(values, 'silence-after');
+  const resultRatePerSec = int(values, 'result-rate');
+  const refillS = Math.ceil(RESULT_RATE.burst / resultRatePerSec);
+  const given = (name: string) => `--${name} ${str(values, name)}`;
+  if (forgetMs < silenceMs)
+    throw new UsageError(
+      `${given('forget-after')} is shorter than ${given('silence-after')}: the collector would forget agents that are only between runs (each of their batches then reads what a new agent's does); set --forget-after to at least --silence-after`,
+    );
+  if (forgetMs < refillS * 1000)
+    throw new UsageError(
+      `${given('forget-after')} is shorter than the ${refillS}s an agent's results-rate bucket takes to fill again (${RESULT_RATE.burst} results at --result-rate ${resultRatePerSec}): an agent that paused would get a full bucket early; set --forget-after to at least ${refillS}s`,
+    );
+}
+
+/**
  * COLLECTOR_OPTIONS' values as CollectorOptions: files read (tokens, password), warnings about
  * secrets logged, bad values refused with a UsageError naming the option.
  */
@@ -136,6 +161,7 @@ export function collectorOptions(values: OptionValues, argv: readonly string[], 
   const rate = int(values, 'rate-limit');
   const influx = influxConnection(values, argv, (m) => log.warn(m))!;
   const tlsKey = optStr(values, 'tls-key');
+  checkForgetAfter(values);
   const keyWarning = tlsKey ? secretFileWarning(tlsKey, '--tls-key') : undefined;
   if (keyWarning) log.warn(keyWarning);
   return {

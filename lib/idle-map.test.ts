@@ -74,4 +74,18 @@ describe('IdleMap', () => {
     expect(map.size).toBe(2);
     expect(forgotten).toEqual(['b']); // delete() is the caller's own: not reported
   });
+
+  it('oldest() is the next to go past max; take() returns an idle entry too, without reporting it', () => {
+    const { map, forgotten, advance } = clocked(1000, 10);
+    expect(map.oldest()).toBeUndefined();
+    map.set('a', 1).set('b', 2);
+    map.get('a');
+    expect(map.oldest()).toBe('b');
+    advance(1000); // both idle
+    expect(map.peek('b')).toBeUndefined();
+    expect(map.take('b')).toBe(2);
+    expect(map.take('b')).toBeUndefined();
+    expect(map.size).toBe(1);
+    expect(forgotten).toEqual([]);
+  });
 });

@@ -70,6 +70,18 @@ export class IdleMap<K, V> {
     return this.entries.delete(key);
   }
 
+  /** Removes the key and returns its value, idle or not (not told to onForget): for a caller that counts what it holds. */
+  take(key: K): V | undefined {
+    const e = this.entries.get(key);
+    this.entries.delete(key);
+    return e?.value;
+  }
+
+  /** The least recently used key, idle or not (the next to go past max); undefined when empty. */
+  oldest(): K | undefined {
+    return this.entries.keys().next().value;
+  }
+
   /** Forgets every entry unused for idleMs; returns how many. */
   sweep(): number {
     const cutoff = this.now() - this.opts.idleMs;

@@ -182,7 +182,7 @@ describe('facts stored when they change', () => {
     expect(requests).toBe(0); // its timeline kept
     expect(rec.timelinesKept).toBe(1); // 'gone' unused a day: forgotten
     await rec.record([run('gone', T0 + 2n * HOUR, 'g2', '1.0.19')]);
-    expect(requests).toBe(1); // read again
+    expect(requests).toBe(2); // read again: its newest facts (forgotten too: its group's read) and its timeline
     expect(
       store
         .all('agent_info')
@@ -193,6 +193,28 @@ describe('facts stored when they change', () => {
       [2n, '1.0.19'], // g2 differs from what g1 stored: the timeline read again knows it
       [10n, '1.0.20'],
     ]);
+  });
+
+  // Issue 26: the newest facts of a guest that reported once and went away leave memory too.
+  it("an agent's kept facts unused for the forget time are forgotten, bytes and all; when it comes back its group is read again and nothing is stored twice", async () => {
+    const store = new MemoryStore();
+    const reads = countingSelects(store);
+    let t = 0;
+    const DAY = 86_400_000;
+    const rec = new FactsRecorder(reads.store, undefined, { afterMs: DAY, now: () => t });
+    await rec.record([hello('gone', T0), hello('live', T0)]);
+    const one = rec.size.bytes / 2;
+    expect(rec.size.agents).toBe(2);
+    t = DAY - 1;
+    await rec.record([hello('live', T0 + HOUR)]);
+    t = DAY;
+    await rec.record([hello('live', T0 + 2n * HOUR)]);
+    expect(rec.size).toEqual({ agents: 1, bytes: one }); // 'gone' unheard a day: forgotten
+    const before = reads.count();
+    await rec.record([hello('gone', T0 + 3n * HOUR)]);
+    expect(reads.count()).toBe(before + 1); // not taken as "none stored": its group read again
+    expect(store.all('agent_info').map((p) => p.tags.agent)).toEqual(['gone', 'live']); // the same facts: no second point
+    expect(rec.size.agents).toBe(2);
   });
 
   it('kept facts stay within the byte bound; an agent pushed out is read again, never stored twice', async () => {

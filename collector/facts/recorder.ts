@@ -60,9 +60,18 @@ const sameTags = (a: Readonly<Record<string, string>>, b: Readonly<Record<string
 /** A point's facts as they read back from InfluxDB (numbers through a float). */
 const asStored = (p: IPoint): Facts => storedFacts(p.fields ?? {});
 
+/** Bytes counted for a kept entry (null: the agent is known to have no facts stored). */
+const costOf = (v: Known | null) => (v ? sizeOf(v) : 100);
+
+const groupOf = (key: string) => (JSON.parse(key) as [string, string])[0];
+
 export class FactsRecorder {
-  /** group+agent → newest stored facts (null: none stored), in least-recently-used order. */
-  private readonly known = new Map<string, Known | null>();
+  /**
+   * group+agent → newest stored facts (null: none stored), in least-recently-used order, bounded in
+   * bytes; an agent not heard from for the forget time is forgotten (issue 26: a guest that
+   * reported once and went away), and its group is read again if it comes back.
+   */
+  private readonly known: IdleMap<string, Known | null>;
   private bytes = 0;
   /** Groups read whole since the last entry was pushed out: an agent of one not kept has no facts stored. */
   private readonly groupsRead = new Set<string>();
@@ -78,13 +87,23 @@ export class FactsRecorder {
    */
   private readonly timelines: IdleMap<string, Timeline>;
 
-  /** `forget`: a timeline not used for `afterMs` is forgotten (its agent went away; `now`: the clock). */
+  /** `forget`: an agent's facts and timeline not used for `afterMs` are forgotten (its agent went away; `now`: the clock). */
   constructor(
     private readonly store: Store,
     private readonly maxBytes = DEFAULT_FACTS_CACHE_BYTES,
     forget: { afterMs: number; now?: () => number } = { afterMs: FORGET_AFTER_MS },
   ) {
     this.timelines = new IdleMap({ idleMs: forget.afterMs, max: MAX_TIMELINES, now: forget.now });
+    // Bounded in bytes by keep(), not in count.
+    this.known = new IdleMap({
+      idleMs: forget.afterMs,
+      max: Infinity,
+      now: forget.now,
+      onForget: (k, v) => {
+        this.bytes -= costOf(v);
+        this.groupsRead.delete(groupOf(k));
+      },
+    });
   }
 
   /** Agents whose timeline is kept now (a test checks what is forgotten). */
@@ -220,10 +239,8 @@ export class FactsRecorder {
   }
 
   private remove(k: string): void {
-    const old = this.known.get(k);
-    if (old === undefined) return;
-    this.bytes -= old ? sizeOf(old) : 100;
-    this.known.delete(k);
+    const old = this.known.take(k);
+    if (old !== undefined) this.bytes -= costOf(old);
   }
 
   /** No longer known: read again when it comes (its group too, as its entry may have been the only one). */
@@ -237,10 +254,8 @@ export class FactsRecorder {
   private keep(k: string, v: Known | null): void {
     this.remove(k);
     this.known.set(k, v);
-    this.bytes += v ? sizeOf(v) : 100;
-    while (this.bytes > this.maxBytes && this.known.size > 1) {
-      this.forget(this.known.keys().next().value!);
-    }
+    this.bytes += costOf(v);
+    while (this.bytes > this.maxBytes && this.known.size > 1) this.forget(this.known.oldest()!);
   }
 }
 
