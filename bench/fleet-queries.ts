@@ -1,12 +1,12 @@
 // What users run against a fleet's year, timed: every query of every committed dashboard of the
 // build under test (its grafana/dashboards/json, interpolated as Grafana does with every variable
-// on All) at the dashboard's default range and over the whole year, and `virt-overhead report`
+// on All, a single-valued one on its first option) at the dashboard's default range and over the whole year, and `virt-overhead report`
 // (its own command line, a fresh process each time, as a user runs it).
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { interpolate, type TimeRange } from '../grafana/interpolate.js';
-import { allVariables, p95, spread } from './panels.bench.js';
+import { dashboardVariables, p95, spread } from './panels.bench.js';
 
 type Any = Record<string, any>;
 
@@ -15,7 +15,7 @@ export interface DashboardQuery {
   /** `panel "Title"` or `annotation "Name"` (#2 for a panel's second query). */
   name: string;
   query: string;
-  vars: ReturnType<typeof allVariables>;
+  vars: Awaited<ReturnType<typeof dashboardVariables>>;
   /** The dashboard's default range ('now-7d' → 7 days), ms. */
   defaultMs: number;
 }
@@ -29,15 +29,15 @@ export function relativeMs(from: string): number {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
-/** Every panel and annotation query of the dashboards in `dir` (a build's grafana/dashboards/json). */
-export function dashboardQueries(dir: string): DashboardQuery[] {
+/** Every panel and annotation query of the dashboards in `dir` (a build's grafana/dashboards/json), their variables set from the data at `url`. */
+export async function dashboardQueries(dir: string, url: string, database: string): Promise<DashboardQuery[]> {
   const out: DashboardQuery[] = [];
   for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()) {
     const d = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Any;
     const dashboard = String(d.title).replace('virt-overhead: ', '');
-    const vars = allVariables(d);
+    const vars = await dashboardVariables(d, url, database);
     const defaultMs = relativeMs(d.time?.from ?? 'now-6h');
     for (const p of d.panels as Any[])
       (p.targets ?? []).forEach((t: Any, i: number) => {

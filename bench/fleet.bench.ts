@@ -332,7 +332,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     const year = 365 * 86_400_000;
     if (loaded < historyRuns) notes.push('Dashboards and reports not measured: the year was not loaded within the budget.');
     else
-      for (const q of dashboardQueries(join(dist, '..', 'grafana', 'dashboards', 'json'))) {
+      for (const q of await dashboardQueries(join(dist, '..', 'grafana', 'dashboards', 'json'), influx.url, DB)) {
         for (const [range, ms, goalMs] of [
           ['default range', q.defaultMs, 1000],
           ['a year', year, 2000],
