@@ -16,8 +16,11 @@ import { seriesKey } from '../influx/line.js';
 import type { Selection, Store, TagMatch } from '../store/store.js';
 import { comparedSpans, layoutSections, type SectionLayout } from './layout.js';
 
-/** A trial's run, threads, state, clock flag and noise: what the report needs of every trial of the period. */
-const THIN_FIELDS: readonly string[] = ['run_id', 'threads', 'ok', 'disturbed', 'clock_skew_s', ...Object.keys(NOISE_BOUNDS)];
+/** A trial's run, threads, state and clock flag: which run and section it is in, and whether it counts. */
+const TRIAL_FIELDS: readonly string[] = ['run_id', 'threads', 'ok', 'disturbed', 'clock_skew_s'];
+
+/** Those and the noise: what the report needs of every trial of the period when it reads them all. */
+const THIN_FIELDS: readonly string[] = [...TRIAL_FIELDS, ...Object.keys(NOISE_BOUNDS)];
 
 /** The metrics a test's sections show, with their printing steps. */
 function metricFields(metrics: 'key' | 'all', test: TestName): string[] {
@@ -31,6 +34,11 @@ function metricFields(metrics: 'key' | 'all', test: TestName): string[] {
  */
 export function reportFields(metrics: 'key' | 'all', test: TestName | undefined): string[] {
   return [...THIN_FIELDS, ...(test === undefined ? [] : metricFields(metrics, test))];
+}
+
+/** A test's trials with their metrics but no noise (summary-reads.ts: the noise lines come from aggregates). */
+export function trialFields(metrics: 'key' | 'all', test: TestName): string[] {
+  return [...TRIAL_FIELDS, ...metricFields(metrics, test)];
 }
 
 /** Trials of one test and agent whose metrics a section uses: from..to (ns, both included). */

@@ -2,8 +2,8 @@
 // ≤ 2 s). What the thin read of the period served comes from InfluxDB's aggregates per series
 // instead, and the metrics and runs from each series' newest trials only:
 // - the sections and the reference: count() of each series' successful trials per thread count
-//   (threads is a field: one `WHERE threads = n` per thread count of the series' newest trials,
-//   and one count of trials with any other, which sends the report to the full read);
+//   (threads is a field: one `WHERE threads = n` per thread count of the series' newest trials;
+//   a trial with another leaves its system's count short of its noise line's: the full read);
 // - the run each system shows: read with the trials around each series' newest one (last()),
 //   SLACK before it and the look-back and the window before that, which also holds every
 //   guest's look-back and the reference's window around its run;
@@ -13,8 +13,8 @@
 //   of the two is the line's, bit for bit.
 // Where these cannot give the thin read's answer exactly, `readBySummaries` answers null and the
 // report reads every trial (reads.ts): a result stored with a wrong clock in the period (left out
-// of everything; no InfluxQL condition selects "the field is absent"), a trial without ok or
-// threads, a series whose first trial in the period failed (the noise lines' order), a thread
+// of everything; no InfluxQL condition selects "the field is absent"), a successful trial without
+// threads (the encoder writes ok and threads on every trial), a series whose first trial in the period failed (the noise lines' order), a thread
 // count not among the newest trials', two series of one system in one section or two systems the
 // display order puts level (the order they were met decides), two systems with one noise label,
 // and a shown run, look-back or reference window outside what the tails read (a system whose
@@ -40,7 +40,7 @@ import {
   type SystemRows,
 } from './layout.js';
 import { noiseBySystem, type SystemNoise } from './noise.js';
-import { joinSpans, readReportRows, reportFields, type MetricSpan, type ReadOptions } from './reads.js';
+import { joinSpans, readReportRows, trialFields, type MetricSpan, type ReadOptions } from './reads.js';
 
 /** How far before a series' newest successful trial its shown run may start (a run's trials take minutes). */
 const SLACK_NS = 86_400_000_000_000n;
@@ -71,16 +71,15 @@ export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ l
   const period: Where = { tags: scope, from: o.sinceNs, to: o.nowNs };
   const of = (s: Omit<Summary, 'measurement' | 'where'>, where = period): Summary => ({ measurement: 'sysbench', where, ...s });
   const ok: FieldCondition = ['ok', '=', true];
-  const [fields, newest, first, labels, labelsDisturbed] = await store.summarize([
-    of({ calls: [count('ok'), count('threads'), count('clock_skew_s')], groupBy: '*' }),
+  const [skewed, newest, first, labels, labelsDisturbed] = await store.summarize([
+    of({ calls: [count('clock_skew_s')], groupBy: '*' }),
     of({ calls: [{ as: 'threads', fn: 'last', field: 'threads' }], groupBy: '*' }),
     of({ calls: [{ as: 'ok', fn: 'first', field: 'ok' }], groupBy: '*' }),
     of({ fields: [ok], calls: [count('ok', 'trials'), count('disturbed', 'judged'), ...NOISE_LINE.map(([f]) => count(f))], groupBy: LABEL_TAGS }),
     of({ fields: [ok, ['disturbed', '=', true]], calls: [count('ok', 'disturbed')], groupBy: LABEL_TAGS }),
   ]);
-  // The encoder writes ok and threads on every trial: a series where they differ, or with a result
-  // stored with a wrong clock, or whose first trial failed (the noise lines' order), is read whole.
-  if (fields!.some((r) => num(r.values.clock_skew_s) > 0 || r.values.ok !== r.values.threads)) return null;
+  // A result stored with a wrong clock, or a series whose first trial failed (the noise lines' order): every trial is read.
+  if (skewed!.some((r) => num(r.values.clock_skew_s) > 0)) return null;
   if (first!.some((r) => r.values.ok !== true)) return null;
 
   // The noise lines' systems, in the order their first trial is met (time, then series).
@@ -97,15 +96,15 @@ export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ l
   }
   const disturbedOf = new Map(labelsDisturbed!.map((r) => [systemOfTags(r.tags).label, num(r.values.disturbed)]));
 
-  // Second request: trials per series and thread count (the thread counts of the newest trials,
-  // and a count of trials with any other), the noise medians' middle values, and (at the same
+  // Second request: trials per series and thread count (the thread counts of the series' newest
+  // trials; a successful trial with another, or none, leaves its system's count short of its noise
+  // line's and the report reads every trial), the noise medians' middle values, and (at the same
   // time) each series' newest trials.
   const threadCounts = [...new Set(newest!.map((r) => r.values.threads).filter((t): t is number => typeof t === 'number'))].sort((a, b) => a - b);
   const perThreads = threadCounts.flatMap((n) => [
     of({ fields: [ok, ['threads', '=', n]], calls: [count('ok', 'n')], groupBy: '*' }),
     ...(o.excludeDisturbed ? [of({ fields: [ok, ['threads', '=', n], ['disturbed', '=', true]], calls: [count('ok', 'n')], groupBy: '*' })] : []),
   ]);
-  const others = of({ fields: [ok, ...threadCounts.map((n): FieldCondition => ['threads', '!=', n])], calls: [count('ok', 'n')], groupBy: [] });
   const middles = [...noiseOf.values()].map(({ tags, row }) => {
     const calls = NOISE_LINE.flatMap(([f]) => {
       const n = num(row.values[f]);
@@ -116,13 +115,16 @@ export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ l
   });
   const tails = tailSpans(newest!, o);
   const [answers, tailParts] = await Promise.all([
-    store.summarize([others, ...perThreads, ...middles.filter((m): m is Summary => m !== null)]),
+    store.summarize([...perThreads, ...middles.filter((m): m is Summary => m !== null)]),
     store.selectMany(tails.map((t) => t.selection)),
   ]);
 
-  if (answers[0]!.some((r) => num(r.values.n) > 0)) return null;
-  const noise = noiseLines(noiseOf, disturbedOf, middles, answers.slice(1 + perThreads.length));
-  const trials = trialsPerSeries(threadCounts, answers.slice(1, 1 + perThreads.length), o.excludeDisturbed);
+  const counted = new Map<string, number>();
+  for (const rows of answers.slice(0, perThreads.length).filter((_, i) => !o.excludeDisturbed || i % 2 === 0))
+    for (const r of rows) counted.set(systemOfTags(r.tags).label, (counted.get(systemOfTags(r.tags).label) ?? 0) + num(r.values.n));
+  if ([...noiseOf].some(([label, { row }]) => counted.get(label) !== num(row.values.trials))) return null;
+  const noise = noiseLines(noiseOf, disturbedOf, middles, answers.slice(perThreads.length));
+  const trials = trialsPerSeries(threadCounts, answers.slice(0, perThreads.length), o.excludeDisturbed);
   const layouts = layoutsOf(trials, tailRows(tailParts), o);
   if (layouts === null || !layouts.every((l) => covered(l, tails, o))) return null;
   return { layouts, noise };
@@ -166,7 +168,7 @@ function tailSpans(newest: readonly SummaryRow[], o: ReadOptions): Tail[] {
     const to = j.to < o.nowNs ? j.to : o.nowNs;
     const tags = { ...scope, test: j.test, ...(all ? {} : { agent: [...j.agents].sort() }) };
     return {
-      selection: { measurement: 'sysbench', where: { tags, from: j.from, to }, fields: reportFields(o.metrics, j.test) },
+      selection: { measurement: 'sysbench', where: { tags, from: j.from, to }, fields: trialFields(o.metrics, j.test) },
       test: j.test,
       agents: all ? null : j.agents,
       from: j.from,
