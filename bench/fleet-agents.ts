@@ -1,7 +1,9 @@
 // Child process of the fleet benchmark: every simulated agent of the fleet (bench/fleet-model.ts)
 // as a real gRPC client (bench/sim-agent.ts), in its own process so their CPU shows apart from
 // the collector's and the benchmark's. Commands over the IPC channel, each answered once done:
-//   {type:'connect', address}             every agent says hello (again, after a restart) → {type:'connected'}
+//   {type:'connect', address, watch}      every agent says hello (again, after a restart) → {type:'connected'};
+//                                         `watch`: the collector's pid and InfluxDB, so a send fails only
+//                                         when it is stuck (bench/collector-watch.ts), not after a fixed time
 //   {type:'send', from, to, only?}        runs [from, to) tick by tick: every agent's run i is
 //                                         acknowledged before run i+1 goes → {type:'sent', ...}
 //   {type:'close'}                        → exits
@@ -9,9 +11,14 @@
 import { pathToFileURL } from 'node:url';
 import { fleetAgents, fleetHello, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
 import { selfCpuMs } from './proc.js';
-import { SimAgent } from './sim-agent.js';
+import { SimAgent, type AckWait } from './sim-agent.js';
+import { collectorStuck, type CollectorWatch } from './collector-watch.js';
 
-export type FleetCommand = { type: 'connect'; address: string } | { type: 'send'; from: number; to: number; only?: string[] } | { type: 'close' };
+/** No ack for this long: is the collector stuck? */
+const QUIET_MS = 300_000;
+
+export type FleetCommand =
+  { type: 'connect'; address: string; watch: CollectorWatch } | { type: 'send'; from: number; to: number; only?: string[] } | { type: 'close' };
 
 export interface FleetSent {
   type: 'sent';
@@ -29,9 +36,11 @@ async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as FleetSpec;
   const agents = fleetAgents(spec);
   let clients = new Map<string, SimAgent>();
+  let wait: AckWait = { quietMs: QUIET_MS };
   const reply = (m: FleetReply) => process.send!(m);
 
-  const connect = async (address: string) => {
+  const connect = async (address: string, watch: CollectorWatch) => {
+    wait = { quietMs: QUIET_MS, stuck: collectorStuck(watch, QUIET_MS) };
     for (const c of clients.values()) c.close();
     clients = new Map();
     // In slices, so a thousand handshakes do not all wait on one another.
@@ -53,7 +62,7 @@ async function main(): Promise<void> {
         chosen.map((a) => {
           const messages = runMessages(spec, a, i);
           out.results += messages.filter((m) => m.result).length;
-          return clients.get(a.id)!.send(messages);
+          return clients.get(a.id)!.send(messages, wait);
         }),
       );
       for (const s of sent) {
@@ -69,7 +78,7 @@ async function main(): Promise<void> {
   process.on('message', (cmd: FleetCommand) => {
     const run = async () => {
       if (cmd.type === 'connect') {
-        await connect(cmd.address);
+        await connect(cmd.address, cmd.watch);
         reply({ type: 'connected', agents: clients.size });
       } else if (cmd.type === 'send') reply(await send(cmd.from, cmd.to, cmd.only));
       else {

@@ -24,6 +24,7 @@ import { identityTags } from '../collector/influx/points.js';
 import type { Hello__Output } from '../proto/index.js';
 import { DOWNSAMPLE_WINDOW_MS } from '../schema/retention.js';
 import type { FleetCommand, FleetReply, FleetSent } from './fleet-agents.js';
+import type { CollectorWatch } from './collector-watch.js';
 import { startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
 import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
 import { dashboardQueries, influxRows, lastRange, panelSql, runCli, timeRepeated, type Timing } from './fleet-queries.js';
@@ -112,8 +113,8 @@ class Agents {
     });
   }
 
-  connect(address: string) {
-    return this.ask<{ type: 'connected'; agents: number }>({ type: 'connect', address });
+  connect(address: string, watch: CollectorWatch) {
+    return this.ask<{ type: 'connected'; agents: number }>({ type: 'connect', address, watch });
   }
 
   async send(from: number, to: number, only?: string[]): Promise<FleetSent> {
@@ -126,6 +127,9 @@ class Agents {
     if (this.child.connected) this.child.send({ type: 'close' });
   }
 }
+
+/** What the simulated agents watch while they wait for acks: this collector and its InfluxDB. */
+const watching = (c: CollectorProcess, influx: InfluxdHandle): CollectorWatch => ({ pid: c.pid, influxUrl: influx.url, database: DB });
 
 /** Bytes under a directory (du -sb). */
 function diskBytes(dir: string): number {
@@ -212,7 +216,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
   }, 500);
   try {
     collector = await startCollector();
-    await sim.connect(collector.address);
+    await sim.connect(collector.address, watching(collector, influx));
     say(`${agents.length} agents connected to the collector of ${dist} (load ${loadText()})`);
 
     // The year but its last two runs, a chunk of days at a time, each chunk's work finished before the next.
@@ -266,7 +270,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
         say(`kept the loaded year in ${o.keepDir}`);
         influx = await startInfluxd({ dir: influxDir });
         collector = await startCollector();
-        await sim.connect(collector.address);
+        await sim.connect(collector.address, watching(collector, influx));
         await waitIdle(influx.url, DB, 3_600_000);
       }
     }
@@ -316,7 +320,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     const s0 = performance.now();
     collector = await startCollector();
     const startMs = performance.now() - s0;
-    await sim.connect(collector.address);
+    await sim.connect(collector.address, watching(collector, influx));
     const catchUpMs = await waitIdle(influx.url, DB, 3_600_000);
     const restartRss = collector.memory().rss;
     figure('restart: SIGTERM → exited', Math.round(stopMs), 'ms');

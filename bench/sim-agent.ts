@@ -15,6 +15,21 @@ export interface SimAgentResult {
   latenciesMs: number[];
 }
 
+/**
+ * How a send waits for its acks. A stream the collector paused behind owed work acks nothing for
+ * minutes (until its owed queue is below the low water): not a failed run while the collector
+ * still works through it. So the wait is on progress, not a fixed time.
+ */
+export interface AckWait {
+  /** No ack for this long: ask `stuck` (default 300 s). */
+  quietMs?: number;
+  /**
+   * Why the collector is stuck (dead, or its owed work not shrinking), or undefined while it still
+   * works: then the wait goes on for another quiet period. Absent: a quiet period fails the send.
+   */
+  stuck?: () => Promise<string | undefined>;
+}
+
 export class SimAgent {
   private readonly client: CollectorClient;
   private call: grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output> | null = null;
@@ -58,25 +73,39 @@ export class SimAgent {
     return this.welcomed;
   }
 
-  /** Sends every message (window-limited) and resolves when each was acked or rejected. */
-  send(messages: readonly AgentMessage[], timeoutMs = 300_000): Promise<SimAgentResult> {
+  /** Sends every message (window-limited) and resolves when each was acked or rejected; fails when the collector is stuck (`wait`). */
+  send(messages: readonly AgentMessage[], wait: AckWait = {}): Promise<SimAgentResult> {
     const call = this.call;
     if (!call) throw new Error('sim agent: connect() first');
+    const quietMs = wait.quietMs ?? 300_000;
     const result: SimAgentResult = { sent: 0, acked: 0, rejected: [], latenciesMs: [] };
     const ids = messages.map(messageId);
     let next = 0;
     return new Promise<SimAgentResult>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `sim agent ${this.hello.agent_id}: ${messages.length - result.acked - result.rejected.length} messages not acknowledged within ${timeoutMs} ms`,
-            ),
-          ),
-        timeoutMs,
-      );
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (why: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        call.off('data', onData);
+        call.off('error', onError);
+        reject(new Error(`sim agent ${this.hello.agent_id}: ${messages.length - result.acked - result.rejected.length} messages not acknowledged: ${why}`));
+      };
+      // Restarted by every answer; when it fires, the collector is asked whether it still works.
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          if (!wait.stuck) return fail(`no ack within ${quietMs} ms`);
+          wait.stuck().then(
+            (why) => (why === undefined ? !done && arm() : fail(`no ack for ${quietMs} ms and ${why}`)),
+            (err: Error) => fail(`no ack for ${quietMs} ms, and the collector's state could not be read: ${err.message}`),
+          );
+        }, quietMs);
+      };
       const finishIfDone = () => {
         if (result.acked + result.rejected.length < messages.length) return false;
+        done = true;
         clearTimeout(timer);
         call.off('data', onData);
         call.off('error', onError);
@@ -112,17 +141,19 @@ export class SimAgent {
         } else if (msg.reject) {
           if (this.sentAt.delete(msg.reject.id)) result.rejected.push(`${msg.reject.id}: ${msg.reject.reason}`);
         }
-        if (!finishIfDone()) pump();
+        if (!finishIfDone()) {
+          arm();
+          pump();
+        }
       };
       // Removed when the send is done: an agent sending a run every tick for a year adds one per run.
-      const onError = (err: Error) => {
-        clearTimeout(timer);
-        call.off('data', onData);
-        reject(new Error(`sim agent ${this.hello.agent_id}: stream failed: ${err.message}`));
-      };
+      const onError = (err: Error) => fail(`stream failed: ${err.message}`);
       call.on('data', onData);
       call.once('error', onError);
-      if (!finishIfDone()) pump();
+      if (!finishIfDone()) {
+        arm();
+        pump();
+      }
     });
   }
 
