@@ -197,7 +197,8 @@ function wideTrials(): TrialSpec[] {
           variant: 'patched',
           threads,
           level: level(90 / threads),
-          ...(last ? { ok: [false, false, false] } : {}),
+          // The first trial of either period failed: its noise line is placed by its first successful one.
+          ...(last ? { ok: [false, false, false] } : (k === 40 || k === 152) && threads === 1 ? { ok: [false, true, true] } : {}),
         }),
         ...(threads === 1 ? run({ ...base, agent: 'wg3', role: 'guest', virt: 'kvm', threads, level: level(880), disturbed: 'contention' }) : []),
       );

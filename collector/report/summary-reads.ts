@@ -14,11 +14,11 @@
 // Where these cannot give the thin read's answer exactly, `readBySummaries` answers null and the
 // report reads every trial (reads.ts): a result stored with a wrong clock in the period (left out
 // of everything; no InfluxQL condition selects "the field is absent"), a successful trial without
-// threads (the encoder writes ok and threads on every trial), a series whose first trial in the period failed (the noise lines' order), a thread
-// count not among the newest trials', two series of one system in one section or two systems the
-// display order puts level (the order they were met decides), two systems with one noise label,
-// and a shown run, look-back or reference window outside what the tails read (a system whose
-// section's trials all lie more than SLACK before its series' newest trial).
+// threads (the encoder writes ok and threads on every trial), a thread count not among the newest
+// trials', two series of one system in one section or two systems the display order puts level (the
+// order they were met decides), two systems with one noise label, and a shown run, look-back or
+// reference window outside what the tails read (a system whose section's trials all lie more than
+// SLACK before its series' newest trial).
 // report-reads.influx.test.ts holds both paths equal.
 import { median } from '../../lib/stats/stats.js';
 import { isTestName, type TestName } from '../../schema/test-types.js';
@@ -78,9 +78,8 @@ export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ l
     of({ fields: [ok], calls: [count('ok', 'trials'), count('disturbed', 'judged'), ...NOISE_LINE.map(([f]) => count(f))], groupBy: LABEL_TAGS }),
     of({ fields: [ok, ['disturbed', '=', true]], calls: [count('ok', 'disturbed')], groupBy: LABEL_TAGS }),
   ]);
-  // A result stored with a wrong clock, or a series whose first trial failed (the noise lines' order): every trial is read.
+  // A result stored with a wrong clock: every trial is read.
   if (skewed!.some((r) => num(r.values.clock_skew_s) > 0)) return null;
-  if (first!.some((r) => r.values.ok !== true)) return null;
 
   // The noise lines' systems, in the order their first trial is met (time, then series).
   const noiseOf = new Map<string, { tags: Record<string, string>; at: [bigint, string] | null; row: SummaryRow }>();
@@ -89,11 +88,21 @@ export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ l
     if (noiseOf.has(label)) return null;
     noiseOf.set(label, { tags: row.tags, at: null, row });
   }
-  for (const r of first!) {
-    const n = noiseOf.get(systemOfTags(r.tags).label)!;
-    const at: [bigint, string] = [r.timeNs, seriesKey('sysbench', r.tags)];
-    if (!n.at || at[0] < n.at[0] || (at[0] === n.at[0] && at[1] < n.at[1])) n.at = at;
-  }
+  const firstOk = (rows: readonly SummaryRow[]) => {
+    for (const r of rows) {
+      const n = noiseOf.get(systemOfTags(r.tags).label)!;
+      const at: [bigint, string] = [r.timeNs, seriesKey('sysbench', r.tags)];
+      if (!n.at || at[0] < n.at[0] || (at[0] === n.at[0] && at[1] < n.at[1])) n.at = at;
+    }
+  };
+  firstOk(first!.filter((r) => r.values.ok === true));
+  // A series whose first trial in the period failed: its first successful one, asked of that series alone.
+  const refirst = first!
+    .filter((r) => r.values.ok !== true)
+    .map((r) => ({
+      key: seriesKey('sysbench', r.tags),
+      summary: of({ fields: [ok], calls: [{ as: 'ok', fn: 'first', field: 'ok' }], groupBy: '*' }, { ...period, tags: { ...scope, ...r.tags } }),
+    }));
   const disturbedOf = new Map(labelsDisturbed!.map((r) => [systemOfTags(r.tags).label, num(r.values.disturbed)]));
 
   // Second request: trials per series and thread count (the thread counts of the series' newest
@@ -115,7 +124,7 @@ export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ l
   });
   const tails = tailSpans(newest!, o);
   const [answers, tailParts] = await Promise.all([
-    store.summarize([...perThreads, ...middles.filter((m): m is Summary => m !== null)]),
+    store.summarize([...perThreads, ...refirst.map((f) => f.summary), ...middles.filter((m): m is Summary => m !== null)]),
     store.selectMany(tails.map((t) => t.selection)),
   ]);
 
@@ -123,7 +132,8 @@ export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ l
   for (const rows of answers.slice(0, perThreads.length).filter((_, i) => !o.excludeDisturbed || i % 2 === 0))
     for (const r of rows) counted.set(systemOfTags(r.tags).label, (counted.get(systemOfTags(r.tags).label) ?? 0) + num(r.values.n));
   if ([...noiseOf].some(([label, { row }]) => counted.get(label) !== num(row.values.trials))) return null;
-  const noise = noiseLines(noiseOf, disturbedOf, middles, answers.slice(perThreads.length));
+  refirst.forEach((f, i) => firstOk(answers[perThreads.length + i]!.filter((r) => seriesKey('sysbench', r.tags) === f.key)));
+  const noise = noiseLines(noiseOf, disturbedOf, middles, answers.slice(perThreads.length + refirst.length));
   const trials = trialsPerSeries(threadCounts, answers.slice(0, perThreads.length), o.excludeDisturbed);
   const layouts = layoutsOf(trials, tailRows(tailParts), o);
   if (layouts === null || !layouts.every((l) => covered(l, tails, o))) return null;
