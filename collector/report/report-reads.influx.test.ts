@@ -34,7 +34,7 @@ const SINCE_MS = 3 * 86_400_000; // the period: the last 3 days; the data spans 
 const wobble = (i: number) => 1 + 0.03 * Math.sin(i * 12.9898);
 
 /** A run of three trials: a trial's identity, and the run's level, start and extra fields. */
-interface RunSpec extends Pick<TrialSpec, 'agent' | 'group' | 'role' | 'virt' | 'variant' | 'test' | 'threads' | 'disturbed'> {
+interface RunSpec extends Pick<TrialSpec, 'agent' | 'group' | 'role' | 'virt' | 'variant' | 'test' | 'threads' | 'disturbed' | 'sysbenchVersion'> {
   metric: string;
   level: number;
   startNs: bigint;
@@ -60,6 +60,7 @@ function run(r: RunSpec): TrialSpec[] {
     timeNs: r.startNs + BigInt(i) * 60_000_000_000n + (r.threads === 4 ? 10n * 60_000_000_000n : 0n),
     values: { [r.metric]: r.level * wobble(seq++), [`${r.metric}_resolution`]: 0.01, ...(r.extra ?? {}) },
     ...(r.disturbed !== undefined ? { disturbed: r.disturbed } : {}),
+    ...(r.sysbenchVersion ? { sysbenchVersion: r.sysbenchVersion } : {}),
   }));
 }
 
@@ -176,6 +177,8 @@ function wideTrials(): TrialSpec[] {
           ...base,
           agent: 'wg1',
           role: 'guest',
+          // Upgraded sysbench 15 days before NOW: two series of one system in the 30-day period.
+          ...(k >= 100 ? { sysbenchVersion: '1.0.21' } : {}),
           virt: 'kvm',
           threads,
           level: level(900 / threads),

@@ -15,7 +15,8 @@
 // report reads every trial (reads.ts): a result stored with a wrong clock in the period (left out
 // of everything; no InfluxQL condition selects "the field is absent"), a successful trial without
 // threads (the encoder writes ok and threads on every trial), a thread count not among the newest
-// trials', two series of one system in one section or two systems the display order puts level (the
+// trials', two series of one system in one section that name it differently (another host) or two
+// systems the display order puts level (the
 // order they were met decides), two systems with one noise label, and a shown run, look-back or
 // reference window outside what the tails read (a system whose section's trials all lie more than
 // SLACK before its series' newest trial).
@@ -220,8 +221,12 @@ function layoutsOf(trials: ReturnType<typeof trialsPerSeries>, rows: readonly Sy
     const key = sectionKey(tags, threads);
     const section = sections.get(key) ?? sections.set(key, { systems: new Map(), rows: [] }).get(key)!;
     const system = systemOfTags(tags);
-    if (section.systems.has(systemKey(system))) return null;
-    section.systems.set(systemKey(system), { system, rows: [], trials: n });
+    const known = section.systems.get(systemKey(system));
+    // Series of one system (a sysbench upgrade) add up; if they name it differently (another
+    // host), which one names it depends on which trial came first: every trial is read.
+    if (known && JSON.stringify(known.system) !== JSON.stringify(system)) return null;
+    if (known) known.trials += n;
+    else section.systems.set(systemKey(system), { system, rows: [], trials: n });
   }
   for (const r of comparable(rows, o.excludeDisturbed)) {
     if (!r.ok) continue;

@@ -21,6 +21,8 @@ export interface TrialSpec {
   parent?: string;
   declaredNesting?: string;
   seenDepth?: number;
+  /** The sysbench_version tag (default 1.0.20): an upgrade starts new series of the same system. */
+  sysbenchVersion?: string;
   /** The agent's judgement (docs/noise.md): a reason (disturbed), false (judged, not disturbed), absent (not judged). */
   disturbed?: string | false;
 }
@@ -46,7 +48,7 @@ export function toWritten(t: TrialSpec): WrittenResult {
     test: t.test,
     profile: t.profile ?? 'seed',
     variant: t.variant ?? 'default',
-    sysbench_version: '1.0.20',
+    sysbench_version: t.sysbenchVersion ?? '1.0.20',
   };
   const fields: Record<string, number | string | boolean> = {
     run_id: t.runId,
