@@ -15,7 +15,8 @@ export function runSeries(group: string, agent: string, test: string, profile: s
 
 /**
  * `series` selects the run's points (group, agent, test, profile); every point in `points` is
- * stamped `startNs`. Returns whether the old points had to be deleted.
+ * stamped `startNs`. `stored`: the points stored there, when the caller read them already.
+ * Returns whether the old points had to be deleted.
  */
 export async function replaceRunPoints(
   store: Store,
@@ -23,10 +24,11 @@ export async function replaceRunPoints(
   series: Readonly<Record<string, string>>,
   startNs: bigint,
   points: readonly StorePoint[],
+  stored?: readonly Row[],
 ): Promise<boolean> {
   const tags: readonly string[] = MEASUREMENTS[measurement].tags;
   const at = { tags: series, from: startNs, to: startNs };
-  const stored = await store.select({ measurement, where: at });
+  stored ??= await store.select({ measurement, where: at });
   const identity = (get: (tag: string) => string | undefined) => tags.map((t) => get(t) ?? '').join('\0');
   const fresh = new Map(points.map((p) => [identity((t) => p.tags[t]), new Set(Object.keys(p.fields))]));
   const covered = (row: Row) => {

@@ -14,7 +14,7 @@ import { clusters } from '../batch.js';
 import { withGroupsOfMissingParents } from './agents.js';
 import { resolveChains, type ChainAgent, type ChainProblem } from './resolve.js';
 import { selectSysbench, SYSBENCH_TAGS, type SysbenchRow } from '../rows.js';
-import type { FieldValue, Store, StorePoint } from '../../store/store.js';
+import type { FieldValue, Row, Store, StorePoint } from '../../store/store.js';
 import type { Logger } from 'pino';
 import type { WriteListener, WrittenResult } from '../../listener.js';
 
@@ -119,8 +119,19 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
       for (const run of runsOfAgent(rows, link.agent)) {
         if (run.startNs < key.anchorNs - windowNs || run.startNs > until + windowNs) continue;
         const points = chainPoints(rows, link.agent, link.parent, link.path, run);
-        await removeStale(link.agent, key, run);
-        await replaceRunPoints(store, CHAIN_MEASUREMENT, agentSeries(link.agent, key), run.startNs, points);
+        // What is stored from the run's start to its last trial: one read for both steps below.
+        const series = agentSeries(link.agent, key);
+        const lastNs = run.trials.reduce((m, r) => (r.timeNs > m ? r.timeNs : m), run.startNs);
+        const stored = await store.select({ measurement: CHAIN_MEASUREMENT, where: { tags: series, from: run.startNs, to: lastNs } });
+        await removeStale(series, run, stored);
+        await replaceRunPoints(
+          store,
+          CHAIN_MEASUREMENT,
+          series,
+          run.startNs,
+          points,
+          stored.filter((r) => r.timeNs === run.startNs),
+        );
         written += points.length;
       }
     }
@@ -198,10 +209,19 @@ export function createChainCalculator(options: ChainCalculatorOptions): ChainCal
     return points;
   }
 
-  /** Trials that arrived out of order first stamped the run's points with a later trial's time: delete those. */
-  async function removeStale(agent: string, key: ChainKey, run: Run): Promise<void> {
-    const tags = agentSeries(agent, key);
-    for (const t of new Set(run.trials.map((r) => r.timeNs).filter((t) => t !== run.startNs))) await store.delete(CHAIN_MEASUREMENT, { tags, from: t, to: t });
+  /**
+   * Trials that arrived out of order first stamped the run's points with a later trial's time:
+   * delete those, in one request, and only where `stored` (the run's span) holds a point. A
+   * DELETE for every other trial of every run was 61 of a fleet tick's 123 requests, 7.9 s (issue 26).
+   */
+  async function removeStale(tags: Record<string, string>, run: Run, stored: readonly Row[]): Promise<void> {
+    const at = new Set(stored.map((r) => r.timeNs));
+    const stale = [...new Set(run.trials.map((r) => r.timeNs))].filter((t) => t !== run.startNs && at.has(t));
+    if (stale.length > 0)
+      await store.delete(
+        CHAIN_MEASUREMENT,
+        stale.map((t) => ({ tags, from: t, to: t })),
+      );
   }
 
   async function onResultsWritten(points: readonly WrittenResult[]): Promise<void> {

@@ -10,6 +10,7 @@ import { parseMarginSpec } from '../../../lib/compare/margin.js';
 import { buildChainReport } from '../../report/chain/build.js';
 import { formatChainReport, renderChainHtml } from '../../report/chain/format.js';
 import { createChainCalculator } from './calculator.js';
+import type { Store } from '../../store/store.js';
 import type { ChainProblem } from './resolve.js';
 import { usePrivateInfluxd } from '../../../test/support/private-influxd.js';
 import { writeTrials, type TrialSpec } from '../../../test/support/sysbench-points.js';
@@ -217,6 +218,30 @@ describe('chain calculator', () => {
     await calc.onResultsWritten(await writeTrials(db.url, DB, stalled));
     const after = await chainRows('s', 's2');
     expect(after.map((r) => [r.against, r.ratio, r.layers_ratio ?? null, r.layers_agree ?? null])).toEqual([['root', expect.closeTo(0.1, 12), null, null]]);
+  });
+
+  it('a run whose last trial arrived first: the points stamped with its time go, and a recompute with nothing stale deletes nothing', async () => {
+    const deletes: string[] = [];
+    const store: Store = { ...db.store, delete: (m, w) => (deletes.push(m), db.store.delete(m, w)) };
+    const calc = createChainCalculator({ store });
+    const t = T0 + 4000n * MIN;
+    const parent = run('o0', 'ooo', 'baseline', undefined, t, [100, 110, 90]);
+    const child = run('o1', 'ooo', 'guest', 'o0', t + 5n * MIN, [50, 55, 45]);
+    await calc.onResultsWritten(await writeTrials(db.url, DB, [...parent, child[2]!]));
+    const times = async () => [...new Set((await chainRows('ooo', 'o1')).map((r) => r.time.getNanoTime()))];
+    expect(await times()).toEqual([String(child[2]!.timeNs)]);
+    await calc.onResultsWritten(await writeTrials(db.url, DB, child.slice(0, 2)));
+    const rows = await chainRows('ooo', 'o1');
+    expect(await times()).toEqual([String(child[0]!.timeNs)]);
+    expect(rows.map((r) => [r.against, r.ratio])).toEqual([
+      ['parent', expect.closeTo(0.5, 12)],
+      ['root', expect.closeTo(0.5, 12)],
+    ]);
+    expect(deletes).toEqual(['overhead_chain']); // the stale stamp, in one request
+    deletes.length = 0;
+    await calc.onResultsWritten(await writeTrials(db.url, DB, [...parent, ...child]));
+    expect(deletes).toEqual([]);
+    expect(await chainRows('ooo', 'o1')).toEqual(rows);
   });
 
   it('the report draws the chain with each layer cost, the check, the problems and the nesting notes', async () => {
