@@ -9,6 +9,7 @@ import { TokenBucket } from '../dist/collector/server/ratelimit.js';
 import { HistoryGuard } from '../dist/collector/influx/history.js';
 import { seriesKey } from '../dist/collector/influx/line.js';
 import { RunFacts } from '../dist/collector/facts/runs.js';
+import { FactsRecorder } from '../dist/collector/facts/recorder.js';
 import { FORGET_AFTER_MS, IdleMap } from '../dist/lib/idle-map.js';
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
@@ -102,4 +103,22 @@ await measure('run facts', FORGET_AFTER_MS, (now) => {
   const runs = new RunFacts(10_000, { afterMs: FORGET_AFTER_MS, now });
   const run = (i) => runs.newRuns([{ tags: { ...seriesOf(i)[0] }, fields: { run_id: `run-${i}-0123456789abcdef` }, timestamp_ns: '1000' }]);
   return { departed: run, active: run, size: () => runs.size };
+});
+
+await measure('facts recorder newest facts', FORGET_AFTER_MS, (now) => {
+  // A store that holds nothing: each agent's first hello is a change, written and kept.
+  const store = { write: async () => {}, select: async () => [], selectMany: async (s) => s.map(() => []), tagValues: async () => [], delete: async () => {} };
+  const rec = new FactsRecorder(store, undefined, { afterMs: FORGET_AFTER_MS, now });
+  const facts = {
+    os: 'Debian GNU/Linux 12 (bookworm)',
+    kernel: '6.1.0-28-amd64',
+    arch: 'x64',
+    cpu_model: 'Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz',
+    cpus: '4',
+    memory_bytes: '8589934592',
+    sysbench_version: '1.0.20',
+    agent_version: '0.1.0',
+  };
+  const hello = (i) => rec.record([{ tags: tagsOf(i), timeNs: 1000n, facts: { hello: facts } }]);
+  return { departed: hello, active: hello, size: () => `${rec.size.agents} agents, ${rec.size.bytes} bytes counted:` };
 });
