@@ -48,6 +48,22 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * NODE_OPTIONS of the collector's systemd unit in the build's tree (deploy/, the one place an
+ * operator's collector gets them): the bench measures the collector as deployed. None for a
+ * build whose unit sets none.
+ */
+export function deployedNodeOptions(root: string): string[] {
+  let unit: string;
+  try {
+    unit = readFileSync(join(root, 'deploy', 'systemd', 'virt-overhead-collector.service'), 'utf8');
+  } catch {
+    return [];
+  }
+  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
 /** Starts the collector and resolves once its gRPC port accepts connections. */
 export async function startCollectorProcess(o: CollectorProcessOptions): Promise<CollectorProcess> {
   const log = createWriteStream(o.logFile, { flags: 'a' });
@@ -69,8 +85,10 @@ export async function startCollectorProcess(o: CollectorProcessOptions): Promise
     'warn',
     ...(o.extraArgs ?? []),
   ];
-  // VO_FLEET_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR": profile the collector under test.
-  const nodeArgs = (process.env.VO_FLEET_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The node options an operator's collector runs with (its systemd unit's, e.g. the heap cap),
+  // then VO_FLEET_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" to profile it or override them
+  // (a later --max-old-space-size wins).
+  const nodeArgs = [...deployedNodeOptions(join(o.dist, '..')), ...(process.env.VO_FLEET_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { deployedNodeOptions } from '../bench/fleet-collector.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const UNITS = ['virt-overhead-agent.service', 'virt-overhead-collector.service'];
@@ -125,6 +126,12 @@ describe("the collector's heap cap", () => {
     expect(CAPPED(heapLimitMb(undefined))).toBe(false);
     // The agent's unit has none: its heap is small and a cap would only add a way to fail.
     expect(directives(unitText(UNITS[0]!)).get('Environment') ?? []).not.toContainEqual(expect.stringMatching(/^NODE_OPTIONS=/));
+  });
+
+  it("the fleet benchmark starts its collector with the unit's options (it measures the collector as deployed)", () => {
+    expect(deployedNodeOptions(REPO)).toEqual([`--max-old-space-size=${HEAP_CAP_MB}`]);
+    // A build whose unit sets none (an older commit's tree) runs without.
+    expect(deployedNodeOptions(work)).toEqual([]);
   });
 
   it.skipIf(!HAVE_COMPOSE)('the compose collector gets the same cap', () => {
