@@ -15,6 +15,7 @@
 // what this analysis wrote (another collector wrote meanwhile), it analyses again on what is
 // stored now (up to 3 times): the last to finish has read the newest data.
 import { MEASUREMENTS } from '../../schema/influx.js';
+import { groupBy } from '../../lib/group-by.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
 import type { Row, Store, StorePoint, Where } from '../store/store.js';
 import { exactTags, pointKey, rowKey, sameContent } from '../store/compare.js';
@@ -80,16 +81,7 @@ export const GUESTS_PER_READ = 10;
 const keyString = (k: GuestTestKey) => JSON.stringify([k.group, k.agent, k.test, k.profile]);
 
 /** Rows by their agent tag. */
-function byAgent(rows: readonly Row[]): Map<string, Row[]> {
-  const out = new Map<string, Row[]>();
-  for (const r of rows) {
-    const a = r.tags.agent ?? '';
-    const list = out.get(a);
-    if (list) list.push(r);
-    else out.set(a, [r]);
-  }
-  return out;
-}
+const byAgent = (rows: readonly Row[]): Map<string, Row[]> => groupBy(rows, (r) => r.tags.agent ?? '');
 
 /** One read's answer for a guest: its series as analysed and its stored derived points (DERIVED's order). */
 interface GuestRead {

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { EncodedPoint } from './points.js';
 import { HistoryConflictError, type HistoryGuard, type Stamp } from './history.js';
 import { InfluxWriteError, type Post } from './http.js';
+import { groupBy } from '../../lib/group-by.js';
 
 export interface WriterOptions {
   batchSize?: number;
@@ -430,14 +431,7 @@ function measurementOfLine(line: string): string {
 
 /** Points grouped by the agent that sent them, each group in its order. */
 function byAgent(points: Pending[]): Pending[][] {
-  const groups = new Map<string, Pending[]>();
-  for (const p of points) {
-    const agent = p.stamp?.agent ?? String(p.result?.tags?.agent ?? '');
-    const g = groups.get(agent);
-    if (g) g.push(p);
-    else groups.set(agent, [p]);
-  }
-  return [...groups.values()];
+  return [...groupBy(points, (p) => p.stamp?.agent ?? String(p.result?.tags?.agent ?? '')).values()];
 }
 
 function stamps(points: Pending[]): Stamp[] {

@@ -15,6 +15,7 @@ import type { Store, StorePoint, TagMatch } from '../store/store.js';
 import { coveredBy, sameContent } from '../store/compare.js';
 import { comparable, disturbedFields } from './disturbed.js';
 import { runKey, sharedRange, type ReplacedAt } from './replaced-range.js';
+import { groupBy } from '../../lib/group-by.js';
 
 /** One guest run to compute: anchorNs is any of its trials' timestamps. */
 export interface RunRef {
@@ -256,17 +257,6 @@ async function computeArrived(
     written += await computeAgents({ ...work, threads, runs: refs, baselineAnchors: [] }, ctx, new Set(refs.map((r) => r.agent)), refs, [], cluster);
   }
   return written;
-}
-
-/** Rows grouped by key, each group in the order of `rows`. */
-function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const row of rows) {
-    const group = out.get(key(row));
-    if (group) group.push(row);
-    else out.set(key(row), [row]);
-  }
-  return out;
 }
 
 /** Rows in time order; equal times keep their order (Array.prototype.sort is stable). */
