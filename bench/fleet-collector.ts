@@ -64,6 +64,15 @@ export function deployedNodeOptions(root: string): string[] {
   return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
 }
 
+/**
+ * The node options the collector under test runs with: its build's systemd unit's (the heap cap),
+ * then VO_FLEET_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" to profile it or override them (a later
+ * --max-old-space-size wins).
+ */
+export function collectorNodeArgs(dist: string): string[] {
+  return [...deployedNodeOptions(join(dist, '..')), ...(process.env.VO_FLEET_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+}
+
 /** Starts the collector and resolves once its gRPC port accepts connections. */
 export async function startCollectorProcess(o: CollectorProcessOptions): Promise<CollectorProcess> {
   const log = createWriteStream(o.logFile, { flags: 'a' });
@@ -85,10 +94,7 @@ export async function startCollectorProcess(o: CollectorProcessOptions): Promise
     'warn',
     ...(o.extraArgs ?? []),
   ];
-  // The node options an operator's collector runs with (its systemd unit's, e.g. the heap cap),
-  // then VO_FLEET_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" to profile it or override them
-  // (a later --max-old-space-size wins).
-  const nodeArgs = [...deployedNodeOptions(join(o.dist, '..')), ...(process.env.VO_FLEET_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = collectorNodeArgs(o.dist);
   const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);

@@ -25,7 +25,7 @@ import type { Hello__Output } from '../proto/index.js';
 import { DOWNSAMPLE_WINDOW_MS } from '../schema/retention.js';
 import type { FleetCommand, FleetReply, FleetSent } from './fleet-agents.js';
 import type { CollectorWatch } from './collector-watch.js';
-import { deployedNodeOptions, startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
+import { collectorNodeArgs, startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
 import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
 import { dashboardQueries, influxRows, lastRange, panelSql, runCli, timeRepeated, type Timing } from './fleet-queries.js';
 import { sig } from './stats.js';
@@ -194,7 +194,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
   const runs = fleetRuns(spec);
   const agents = fleetAgents(spec);
   const guests = agents.filter((a) => a.role === 'guest').length;
-  const nodeOptions = [...deployedNodeOptions(join(dist, '..')), ...(process.env.VO_FLEET_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeOptions = collectorNodeArgs(dist);
   const notes: string[] = [
     `Load average at the start: ${loadText()} (2 shared cores).`,
     `The collector runs with the node options of its systemd unit (deploy/systemd/virt-overhead-collector.service)${process.env.VO_FLEET_NODE_ARGS ? ' and VO_FLEET_NODE_ARGS' : ''}: ${nodeOptions.join(' ') || '(none)'}.`,
