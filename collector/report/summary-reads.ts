@@ -46,6 +46,17 @@ import { joinSpans, readReportRows, trialFields, type MetricSpan, type ReadOptio
 /** How far before a series' newest successful trial its shown run may start (a run's trials take minutes). */
 const SLACK_NS = 86_400_000_000_000n;
 
+/** How far before a shown run its rows are read: the guest's look-back or the window, whichever is longer. */
+function lookBackNs(o: ReadOptions): bigint {
+  const history = BigInt(HISTORY_MS) * 1_000_000n;
+  return history > o.windowNs ? history : o.windowNs;
+}
+
+/** The order one select of the period answers in (time, then series key): the tails' rows and the noise lines follow it. */
+function byTimeThenSeries(a: readonly [bigint, string], b: readonly [bigint, string]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
 /** The noise lines' signals and where each goes in SystemNoise. */
 const NOISE_LINE: ReadonlyArray<[NoiseField, 'medianStealPct' | 'medianContentionPct' | 'medianLoad1' | 'medianCpuMhz']> = [
   ['steal_pct', 'medianStealPct'],
@@ -93,7 +104,7 @@ export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ l
     for (const r of rows) {
       const n = noiseOf.get(systemOfTags(r.tags).label)!;
       const at: [bigint, string] = [r.timeNs, seriesKey('sysbench', r.tags)];
-      if (!n.at || at[0] < n.at[0] || (at[0] === n.at[0] && at[1] < n.at[1])) n.at = at;
+      if (!n.at || byTimeThenSeries(at, n.at) < 0) n.at = at;
     }
   };
   firstOk(first!.filter((r) => r.values.ok === true));
@@ -155,7 +166,7 @@ interface Tail {
  * window; and for each guest the baselines of its group and test in the window around that.
  */
 function tailSpans(newest: readonly SummaryRow[], o: ReadOptions): Tail[] {
-  const back = SLACK_NS + (BigInt(HISTORY_MS) * 1_000_000n > o.windowNs ? BigInt(HISTORY_MS) * 1_000_000n : o.windowNs);
+  const back = SLACK_NS + lookBackNs(o);
   const spans: MetricSpan[] = [];
   const agentsOf = new Map<string, Set<string>>();
   const baselines = new Map<string, Set<string>>();
@@ -192,9 +203,7 @@ function tailSpans(newest: readonly SummaryRow[], o: ReadOptions): Tail[] {
 function tailRows(parts: readonly Row[][]): SysbenchRow[] {
   const keys = new Map<object, string>();
   const keyOf = (r: SysbenchRow) => keys.get(r.tags) ?? keys.set(r.tags, seriesKey('sysbench', r.tags)).get(r.tags)!;
-  return parts
-    .flatMap((p) => sysbenchRows(p))
-    .sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  return parts.flatMap((p) => sysbenchRows(p)).sort((a, b) => byTimeThenSeries([a.timeNs, keyOf(a)], [b.timeNs, keyOf(b)]));
 }
 
 /** Comparable successful trials per series key and thread count (the section's key is layout.ts's). */
@@ -248,7 +257,7 @@ function layoutsOf(trials: ReturnType<typeof trialsPerSeries>, rows: readonly Sy
 
 /** Whether the tails hold each shown run with the look-back and window before it, and each guest's reference window. */
 function covered(l: SectionLayout, tails: readonly Tail[], o: ReadOptions): boolean {
-  const back = BigInt(HISTORY_MS) * 1_000_000n > o.windowNs ? BigInt(HISTORY_MS) * 1_000_000n : o.windowNs;
+  const back = lookBackNs(o);
   const read = (agent: string, from: bigint, to: bigint) =>
     tails.some((t) => t.test === l.test && (t.agents === null || t.agents.has(agent)) && t.from <= from && (to < o.nowNs ? to : o.nowNs) <= t.to);
   return l.shown.every(({ e, run }) => {
@@ -287,7 +296,7 @@ function noiseLines(
     }
     lines.push({ at: at!, line });
   });
-  return lines.sort((a, b) => (a.at[0] < b.at[0] ? -1 : a.at[0] > b.at[0] ? 1 : a.at[1] < b.at[1] ? -1 : a.at[1] > b.at[1] ? 1 : 0)).map((x) => x.line);
+  return lines.sort((a, b) => byTimeThenSeries(a.at, b.at)).map((x) => x.line);
 }
 
 /**

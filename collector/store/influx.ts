@@ -90,12 +90,18 @@ function seriesOf(answer: Answer, i = 0): Series {
   return result?.series ?? [];
 }
 
+/** A series' tags as rows carry them: a tag the series lacks (InfluxDB answers '') left out. */
+function presentTags(series: Series[number]): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(series.tags ?? {})) if (v) tags[k] = v;
+  return tags;
+}
+
 /** One statement's series as rows, in the store's order. */
 function rowsOf(s: Selection, answer: Series): Row[] {
   const rows: Array<Row & { key: string }> = [];
   for (const series of answer) {
-    const tags: Record<string, string> = {};
-    for (const [k, v] of Object.entries(series.tags ?? {})) if (v) tags[k] = v;
+    const tags = presentTags(series);
     const key = seriesKey(s.measurement, tags);
     for (const values of series.values) {
       const row: Record<string, FieldValue> = {};
@@ -127,8 +133,7 @@ function summaryStatement(s: Summary, from: string): string {
 function summaryRowsOf(s: Summary, answer: Series): SummaryRow[] {
   const out: SummaryRow[] = [];
   for (const series of answer) {
-    const tags: Record<string, string> = {};
-    for (const [k, v] of Object.entries(series.tags ?? {})) if (v) tags[k] = v;
+    const tags = presentTags(series);
     for (const values of series.values) {
       const named: Record<string, FieldValue | null> = {};
       s.calls.forEach((c, j) => (named[c.as] = (values[j + 1] ?? null) as FieldValue | null));
