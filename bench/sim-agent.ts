@@ -84,12 +84,16 @@ export class SimAgent {
     return new Promise<SimAgentResult>((resolve, reject) => {
       let done = false;
       let timer: NodeJS.Timeout | undefined;
-      const fail = (why: string) => {
-        if (done) return;
+      // The send is over (acked, or failed): no more timer, no more listeners on the stream.
+      const stop = () => {
         done = true;
         clearTimeout(timer);
         call.off('data', onData);
         call.off('error', onError);
+      };
+      const fail = (why: string) => {
+        if (done) return;
+        stop();
         reject(new Error(`sim agent ${this.hello.agent_id}: ${messages.length - result.acked - result.rejected.length} messages not acknowledged: ${why}`));
       };
       // Restarted by every answer; when it fires, the collector is asked whether it still works.
@@ -105,10 +109,7 @@ export class SimAgent {
       };
       const finishIfDone = () => {
         if (result.acked + result.rejected.length < messages.length) return false;
-        done = true;
-        clearTimeout(timer);
-        call.off('data', onData);
-        call.off('error', onError);
+        stop();
         resolve(result);
         return true;
       };
