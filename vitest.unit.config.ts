@@ -18,6 +18,7 @@ export const UNIT_TESTS = [
   'agent/sysbench/lines.test.ts',
   'agent/sysbench/parser/cli.test.ts',
   'agent/sysbench/parser/fuzz.test.ts',
+  'agent/sysbench/parser/golden.test.ts', // the parser's answers pinned (fixtures + seeded mutations)
   'agent/sysbench/parser/parser.test.ts',
   'agent/sysbench/profiles.test.ts',
   'collector/changes/detect.test.ts',

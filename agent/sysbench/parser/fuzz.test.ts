@@ -6,76 +6,12 @@ import { INTERVAL_FIELDS, RESULT_FIELDS, type Invocation } from '../fields.js';
 import { parseIntervalLine } from './interval.js';
 import { parseSysbenchOutputStrict } from './parse.js';
 import { mulberry32 } from '../../../lib/stats/random.js';
+import { mutate } from '../../../test/support/mutate-text.js';
 
 const DIR = new URL('../../../test/fixtures/sysbench/', import.meta.url);
 const fixtures = readdirSync(DIR)
   .filter((f) => f.endsWith('.txt'))
   .map((f) => readFileSync(new URL(f, DIR), 'utf8'));
-
-// mulberry32 (lib/stats/random.ts): deterministic, so a failure reproduces exactly.
-const rng = mulberry32;
-const NASTY = [
-  '\r',
-  '\n',
-  ':',
-  '.',
-  '9',
-  'e',
-  '-',
-  'ms',
-  's',
-  '/',
-  '[',
-  ']',
-  '%',
-  '(',
-  ')',
-  'Infinity',
-  'NaN',
-  '1e999',
-  '9'.repeat(400),
-  '\u0000',
-  'µ',
-  'WARNING: x',
-  'FATAL: y',
-  'sysbench 1.0.20 (x)',
-  'Latency (ms):',
-  'Threads fairness:',
-];
-
-function mutate(text: string, r: () => number): string {
-  let s = text;
-  const ops = 1 + Math.floor(r() * 6);
-  for (let k = 0; k < ops; k++) {
-    const at = Math.floor(r() * (s.length + 1));
-    switch (Math.floor(r() * 6)) {
-      case 0:
-        s = s.slice(0, at);
-        break; // cut off
-      case 1:
-        s = s.slice(0, at) + NASTY[Math.floor(r() * NASTY.length)] + s.slice(at);
-        break;
-      case 2:
-        s = s.slice(0, at) + s.slice(at + 1 + Math.floor(r() * 40));
-        break;
-      case 3: {
-        const lines = s.split('\n');
-        const i = Math.floor(r() * lines.length);
-        lines.splice(i, 0, lines[Math.floor(r() * lines.length)]!);
-        s = lines.join('\n');
-        break;
-      }
-      case 4: {
-        const lines = s.split('\n');
-        s = lines.map((l) => (r() < 0.3 ? l.trim() : l)).join(r() < 0.5 ? '\r\n' : '\n');
-        break;
-      }
-      default:
-        s = s.slice(0, at) + String.fromCharCode(Math.floor(r() * 0x3000)) + s.slice(at + 1);
-    }
-  }
-  return s;
-}
 
 // Plain checks (vitest's expect is too slow for ~100k assertions); a failure names the rule.
 function fail(rule: string, inv: unknown): never {
@@ -100,7 +36,7 @@ function checkInvocations(result: Invocation[]): void {
 }
 
 test('mutated and truncated fixtures never throw or yield non-finite numbers', () => {
-  const r = rng(20261126);
+  const r = mulberry32(20261126); // deterministic, so a failure reproduces exactly
   let runs = 0;
   for (let round = 0; round < 150; round++) {
     for (const text of fixtures) {
