@@ -19,6 +19,7 @@ export const UNIT_TESTS = [
   'agent/sysbench/parser/cli.test.ts',
   'agent/sysbench/parser/fuzz.test.ts',
   'agent/sysbench/parser/golden.test.ts', // the parser's answers pinned (fixtures + seeded mutations)
+  'agent/sysbench/parser/numbers.test.ts',
   'agent/sysbench/parser/parser.test.ts',
   'agent/sysbench/profiles.test.ts',
   'collector/changes/detect.test.ts',
