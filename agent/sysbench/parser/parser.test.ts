@@ -613,6 +613,12 @@ describe('damaged text', () => {
     expect(r!.fields).toEqual({ events_per_sec: 3653.58, total_time_s: 2.0003 });
     expect(r!.warnings.some((w) => w.startsWith('parser: last line has no line end'))).toBe(true);
   });
+  test("a line naming an Object property ('constructor', 'toString') is no section header", () => {
+    // The header table was a plain object: 'constructor' found Object's own and ended the latency block.
+    const text = 'sysbench 1.0.20 (x)\nLatency (ms):\n  constructor\n  toString\n  min: 0.50\n  avg: 0.75\n';
+    const [r] = parseSysbenchOutputStrict(text);
+    expect(r!.fields).toEqual({ latency_min_ms: 0.5, latency_avg_ms: 0.75 });
+  });
   test('prose only, empty text and a --version line yield nothing to read', () => {
     expect(parseSysbenchOutput('')).toEqual([]);
     expect(parseSysbenchOutput('hello\nworld\n')).toEqual([]);
