@@ -77,6 +77,7 @@ export const UNIT_TESTS = [
   'schema/test-types.test.ts', // adds a made-up test type through vi.doMock
   'test/bench-args.test.ts', // the benchmark runner's argument check, pure
   'test/bench-ack-wait.test.ts', // a scripted gRPC collector in-process on 127.0.0.1, an injected clock
+  'test/sim-agent-wire.test.ts', // protobuf bytes compared, pure
   'test/deploy-systemd-version.test.ts', // install-agent.sh dry runs into temp roots (sh only)
   'test/noise-model.test.ts', // the fitted noise model of bench/changes.bench.ts: pure math on a recorded JSON
   'test/sample-configs.test.ts',

@@ -4,11 +4,10 @@
 //   child  → {type:'ready'} once every agent got its Welcome
 //   parent → {type:'go'}
 //   child  → {type:'done', ...IngestClientReport}, then exits.
-import type { AgentMessage } from '../proto/index.js';
 import { selfCpuMs } from './proc.js';
 import { pathToFileURL } from 'node:url';
 import { simAgentId, simHello, simMessage } from './messages.js';
-import { SimAgent } from './sim-agent.js';
+import { encodeRecords, SimAgent, type EncodedRecord } from './sim-agent.js';
 import { percentile } from './stats.js';
 
 export interface IngestClientArgs {
@@ -34,11 +33,12 @@ async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '') as IngestClientArgs;
   const baseNs = BigInt(args.baseNs);
   const agents: SimAgent[] = [];
-  const batches: AgentMessage[][] = [];
+  // Encoded before 'ready': the clients' clock and CPU count sending, not protobuf encoding (sim-agent.ts).
+  const batches: EncodedRecord[][] = [];
   for (let i = 0; i < args.agents; i++) {
     const id = simAgentId(i);
     agents.push(new SimAgent(args.address, simHello(id, 'bench'), args.window));
-    batches.push(Array.from({ length: args.perAgent }, (_, k) => simMessage(id, k, baseNs)));
+    batches.push(encodeRecords(Array.from({ length: args.perAgent }, (_, k) => simMessage(id, k, baseNs))));
   }
   // Connect in slices so a thousand handshakes do not all time out together.
   for (let i = 0; i < agents.length; i += 100) await Promise.all(agents.slice(i, i + 100).map((a) => a.connect()));

@@ -214,7 +214,7 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
   return {
     title: 'Collector ingest',
     method:
-      `${rows[0]?.points ?? 0} points per N, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most 256 unacked per agent, packed into RecordBatch messages of up to 128 records, like the real sender). ` +
+      `${rows[0]?.points ?? 0} points per N, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most 256 unacked per agent, packed into RecordBatch messages of up to 128 records, like the real sender; each record is encoded to protobuf before the clock starts and a batch joins their bytes, since a real agent pays its encoding on its own guest: the collector decodes the same messages, test/sim-agent-wire.test.ts). ` +
       'The clients run in a child process (bench/ingest-clients.ts) so that their CPU is counted apart; the collector runs in the benchmark process against a private influxd (one database per N). ' +
       'Points/s = acked messages / time from the first send to the last ack; ack latency = write → ack per message (closed loop, so it includes queueing at full load). ' +
       "CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector's own point mapping) to a fresh database right after, one 5 000-point request at a time. " +

@@ -11,25 +11,34 @@ export interface Sized {
   bytes: number;
 }
 
-export function packBatches(records: readonly Sized[]): AgentMessage[] {
-  const out: AgentMessage[] = [];
-  let results: Result[] = [];
-  let samples: IntervalSample[] = [];
+/** Where the batches split: consecutive runs of at most BATCH_RECORDS records and BATCH_BYTES bytes (`bytesOf`: a record's encoded size). */
+export function splitBatches<T>(records: readonly T[], bytesOf: (r: T) => number): T[][] {
+  const out: T[][] = [];
+  let batch: T[] = [];
   let bytes = 0;
-  const flush = () => {
-    if (results.length + samples.length === 0) return;
-    out.push({ batch: { results, samples } });
-    results = [];
-    samples = [];
-    bytes = 0;
-  };
   for (const r of records) {
-    if (results.length + samples.length >= BATCH_RECORDS || bytes + r.bytes > BATCH_BYTES) flush();
-    if (r.message.result) results.push(r.message.result);
-    else if (r.message.sample) samples.push(r.message.sample);
-    else throw new Error('packBatches: only result and sample messages can be batched');
-    bytes += r.bytes;
+    const size = bytesOf(r);
+    if (batch.length >= BATCH_RECORDS || (batch.length > 0 && bytes + size > BATCH_BYTES)) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(r);
+    bytes += size;
   }
-  flush();
+  if (batch.length) out.push(batch);
   return out;
+}
+
+export function packBatches(records: readonly Sized[]): AgentMessage[] {
+  return splitBatches(records, (r) => r.bytes).map((batch) => {
+    const results: Result[] = [];
+    const samples: IntervalSample[] = [];
+    for (const r of batch) {
+      if (r.message.result) results.push(r.message.result);
+      else if (r.message.sample) samples.push(r.message.sample);
+      else throw new Error('packBatches: only result and sample messages can be batched');
+    }
+    return { batch: { results, samples } };
+  });
 }
