@@ -107,7 +107,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     pointsFailed: writer.failedWrites,
     queueDepth: writer.queued(),
   });
-  const metrics = opts.metricsListen ? collectorRegistry({ snapshot, store, version: AGENT_VERSION, log }) : null;
+  const metrics = opts.metricsListen ? collectorRegistry({ snapshot, store, version: AGENT_VERSION, log, listeners: () => pipeline.costs }) : null;
   const writeTimer = new WriteTimer(metrics?.observeWrite);
   const guard = new HistoryGuard(query, undefined, (m) => measurementRef(m as Measurement, retention), undefined, forget);
   const writer = new BatchWriter(writeTimer.wrap(lineWriter(target)), {

@@ -44,3 +44,15 @@ export interface WriteListener {
   /** Each authorized hello, in order with the batches. */
   onHello?(hello: Hello__Output, tags: IdentityTags, nowNs: bigint): Promise<void>;
 }
+
+/** What one listener has cost since the collector started. */
+export interface ListenerCost {
+  /**
+   * Wall time from each call to its settling: its own CPU, InfluxDB's answers to it, and what the
+   * event loop ran meanwhile (owed listeners run one at a time, so little else of the after-write work).
+   */
+  seconds: number;
+  /** Results handed to it (a hello counts none). */
+  results: number;
+  calls: number;
+}

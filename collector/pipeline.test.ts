@@ -49,4 +49,30 @@ describe('Pipeline', () => {
     await p.drained();
     expect(seen).toEqual(['facts:1', 'facts:2']);
   });
+
+  it('sums each listener’s time and results, a failed and retried batch counted each try', async () => {
+    const slow = (name: string, owed: boolean, ms: number, fail = 0): WriteListener => {
+      let failures = fail;
+      return {
+        name,
+        owed,
+        async onResultsWritten() {
+          await new Promise((r) => setTimeout(r, ms));
+          if (failures-- > 0) throw new Error('InfluxDB refused');
+        },
+      };
+    };
+    const p = new Pipeline([slow('facts', false, 30), slow('overhead', true, 40, 1)], log);
+    p.written([point('sysbench', 1), point('sysbench', 2), point('sysbench_interval', 3)]);
+    // The retry waits 5 s (owed.ts): give it the time, then count.
+    await p.drained();
+    const facts = p.costs.get('facts')!;
+    const overhead = p.costs.get('overhead')!;
+    expect({ results: facts.results, calls: facts.calls }).toEqual({ results: 2, calls: 1 });
+    expect({ results: overhead.results, calls: overhead.calls }).toEqual({ results: 4, calls: 2 });
+    // Lower bounds only: a timer never fires before its time (less 1 ms of rounding); a busy machine only adds.
+    expect(facts.seconds).toBeGreaterThanOrEqual(0.029);
+    expect(overhead.seconds).toBeGreaterThanOrEqual(2 * 0.039);
+    await p.stop(1000);
+  }, 30_000);
 });

@@ -2,18 +2,21 @@
 // (overhead, chains, change points) runs after the acks, one batch at a time, so it never
 // delays an agent, and what is still owed at stop is left to the next start (owed.ts). Records
 // (facts) keep their place among the batches, so a run's change points see its facts.
+// Each listener's time is summed (costs): at fleet size it says which calculator the work after
+// the acks goes to (/metrics, the fleet benchmark).
 import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
 import type { Hello__Output } from '../proto/index.js';
 import type { IdentityTags } from '../schema/influx.js';
 import type { RawQuery } from './influx/http.js';
 import type { OwedMarker } from './influx/writer.js';
-import type { WriteListener, WrittenResult } from './listener.js';
+import type { ListenerCost, WriteListener, WrittenResult } from './listener.js';
 import { catchUp, OwedWork } from './owed.js';
 import { writtenResult } from './listener.js';
 
 export class Pipeline {
   private readonly work: OwedWork;
+  private readonly spent = new Map<string, ListenerCost>();
   private readonly owed: WriteListener[];
   private readonly records: WriteListener[];
 
@@ -26,7 +29,7 @@ export class Pipeline {
     this.work = new OwedWork(async (results) => {
       let ok = true;
       for (const l of this.owed)
-        await l.onResultsWritten!(results).catch((err: Error) => {
+        await this.timed(l, results.length, () => l.onResultsWritten!(results)).catch((err: Error) => {
           ok = false;
           log.error({ error: err.message, results: results.length }, `${l.name} failed (tried again, up to 3 times)`);
         });
@@ -47,7 +50,14 @@ export class Pipeline {
   /** The batch writer's onWritten: the `sysbench` points InfluxDB accepted, and their marker. */
   written(points: readonly IPoint[], marker?: OwedMarker): void {
     const results: WrittenResult[] = points.filter((p) => p.measurement === 'sysbench').map(writtenResult);
-    for (const l of this.records) if (l.onResultsWritten) this.work.enqueue(() => this.logged(l, l.onResultsWritten!(results)));
+    for (const l of this.records)
+      if (l.onResultsWritten)
+        this.work.enqueue(() =>
+          this.logged(
+            l,
+            this.timed(l, results.length, () => l.onResultsWritten!(results)),
+          ),
+        );
     if (!this.owes) return;
     // Computed: its marker may go. Not reached when the collector stops first: the marker stays.
     this.work.add(results, marker && (() => marker.settle()));
@@ -55,7 +65,14 @@ export class Pipeline {
 
   /** Each authorized hello (the stream's onHello). */
   hello(hello: Hello__Output, tags: IdentityTags): void {
-    for (const l of this.records) if (l.onHello) this.work.enqueue(() => this.logged(l, l.onHello!(hello, tags, BigInt(Date.now()) * 1_000_000n)));
+    for (const l of this.records)
+      if (l.onHello)
+        this.work.enqueue(() =>
+          this.logged(
+            l,
+            this.timed(l, 0, () => l.onHello!(hello, tags, BigInt(Date.now()) * 1_000_000n)),
+          ),
+        );
   }
 
   /** In the background: the work an earlier collector left owed (its markers). */
@@ -74,6 +91,25 @@ export class Pipeline {
   /** Stops taking work; the computation running gets graceMs; returns the results still owed. */
   stop(graceMs: number): Promise<WrittenResult[]> {
     return this.work.stop(graceMs);
+  }
+
+  /** Each listener's cost since start, by its name (a retried batch counts each try). */
+  get costs(): ReadonlyMap<string, Readonly<ListenerCost>> {
+    return this.spent;
+  }
+
+  /** Adds a call's time to its listener's cost, whether it succeeds or fails. */
+  private async timed(l: WriteListener, results: number, call: () => Promise<void>): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await call();
+    } finally {
+      let c = this.spent.get(l.name);
+      if (!c) this.spent.set(l.name, (c = { seconds: 0, results: 0, calls: 0 }));
+      c.seconds += (performance.now() - t0) / 1000;
+      c.results += results;
+      c.calls++;
+    }
   }
 
   private logged(l: WriteListener, task: Promise<void>): Promise<void> {

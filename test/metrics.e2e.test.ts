@@ -111,6 +111,26 @@ describe('collector --metrics-listen', () => {
     expect(sum).toBe(writes);
   }, 120_000);
 
+  it('says what each after-write listener cost: every stored result handed to each calculator, and time spent', async () => {
+    const stored = (await query(`SELECT count("ok") AS n FROM "sysbench" WHERE "agent" = 'm-agent'`))[0]!.n as number;
+    const of = (families: Map<string, Family>, name: string) =>
+      new Map(families.get(name)!.metrics.map((m) => [m.labels!.listener!, Number(m.value)] as const));
+    // The work runs after the acks: the agent may have left before the last calculator finished.
+    let results = new Map<string, number>();
+    let seconds = new Map<string, number>();
+    for (let i = 0; i < 150; i++) {
+      const { families } = await scrape();
+      results = of(families, 'virt_overhead_collector_after_write_results_total');
+      seconds = of(families, 'virt_overhead_collector_after_write_seconds_total');
+      if (results.get('change point detection') === stored) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const name of ['recording facts', 'overhead computation', 'sysbench_1d rollup', 'change point detection']) {
+      expect(results.get(name), name).toBe(stored);
+      expect(seconds.get(name), name).toBeGreaterThan(0);
+    }
+  }, 60_000);
+
   it('answers only /metrics: another path is 404, a POST 405', async () => {
     const base = collector.metricsUrl.replace(/\/metrics$/, '');
     expect((await fetch(`${base}/`)).status).toBe(404);

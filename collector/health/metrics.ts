@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { spoolBacklog, type StatsSnapshot } from './stats.js';
 import type { Store } from '../store/store.js';
+import type { ListenerCost } from '../listener.js';
 
 const PREFIX = 'virt_overhead_collector_';
 
@@ -18,6 +19,8 @@ export interface MetricsSources {
   store: Store;
   version: string;
   log: Logger;
+  /** Each after-write listener's cost since start, by name (the pipeline's costs). */
+  listeners?: () => ReadonlyMap<string, Readonly<ListenerCost>>;
 }
 
 /** The registry: what a scrape answers, and where the write timer reports each write. */
@@ -49,6 +52,20 @@ export function collectorRegistry(src: MetricsSources): { registry: Registry; ob
   gauge('queue_depth', 'points not yet accepted by InfluxDB, queued or in a request (collector_stats queue_depth)', (s) => s.queueDepth);
   total('points_written_total', 'points InfluxDB accepted since the collector started (collector_stats points_written)', (s) => s.pointsWritten);
   total('points_failed_total', 'failed InfluxDB write attempts since the collector started (collector_stats points_failed)', (s) => s.pointsFailed);
+  // Where the work after the acks goes, per calculator (overhead, rollups, change points, …).
+  const perListener = (name: string, help: string, read: (c: Readonly<ListenerCost>) => number) =>
+    new Counter({
+      name: PREFIX + name,
+      help,
+      labelNames: ['listener'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [listener, cost] of src.listeners?.() ?? []) this.inc({ listener }, read(cost));
+      },
+    });
+  perListener('after_write_seconds_total', 'wall time each after-write listener spent on the results InfluxDB stored, since start', (c) => c.seconds);
+  perListener('after_write_results_total', 'results handed to each after-write listener since start (a retried batch counts again)', (c) => c.results);
   const writes = new Histogram({
     name: PREFIX + 'influx_write_seconds',
     help: 'time of each write request to InfluxDB (collector_stats writes, write_ms_avg, write_ms_max per period)',
