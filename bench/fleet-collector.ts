@@ -21,6 +21,11 @@ export interface CollectorProcess {
   stop(timeoutMs?: number): Promise<void>;
   /** SIGKILL: a crash. */
   kill(): Promise<void>;
+  /**
+   * Wall seconds each after-write listener spent since the collector started, by name, from its
+   * /metrics (empty for a build that does not serve them).
+   */
+  listenerSeconds(): Promise<Map<string, number>>;
 }
 
 export interface CollectorProcessOptions {
@@ -30,7 +35,16 @@ export interface CollectorProcessOptions {
   influxUrl: string;
   database: string;
   logFile: string;
+  /** Where its /metrics listens (--metrics-listen 127.0.0.1:PORT); none: not served. */
+  metricsPort?: number;
   extraArgs?: string[];
+}
+
+const AFTER_WRITE = /^virt_overhead_collector_after_write_seconds_total\{listener="([^"]*)"\} (\S+)$/gm;
+
+/** The after-write seconds by listener in a /metrics text. */
+export function listenerSecondsOf(text: string): Map<string, number> {
+  return new Map([...text.matchAll(AFTER_WRITE)].map((m) => [m[1]!, Number(m[2])] as const));
 }
 
 function statusKb(pid: number, field: string): number {
@@ -92,6 +106,7 @@ export async function startCollectorProcess(o: CollectorProcessOptions): Promise
     '1000000',
     '--log-level',
     'warn',
+    ...(o.metricsPort ? ['--metrics-listen', `127.0.0.1:${o.metricsPort}`] : []),
     ...(o.extraArgs ?? []),
   ];
   const nodeArgs = collectorNodeArgs(o.dist);
@@ -123,6 +138,11 @@ export async function startCollectorProcess(o: CollectorProcessOptions): Promise
     },
     async kill() {
       await killChild(child);
+    },
+    async listenerSeconds() {
+      if (!o.metricsPort) return new Map();
+      const res = await fetch(`http://127.0.0.1:${o.metricsPort}/metrics`);
+      return listenerSecondsOf(await res.text());
     },
   };
 }

@@ -168,6 +168,25 @@ async function writeLines(influx: InfluxdHandle, lines: string[]): Promise<void>
   }
 }
 
+/** Seconds each listener spent between two readings of the collector's /metrics. */
+function spentSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([name, s]) => [name, s - (before.get(name) ?? 0)] as const));
+}
+
+/** 'overhead computation 1 234 ms (0.5 ms a result), …', the most expensive first. */
+function spentText(spent: Map<string, number>, results: number): string {
+  if (spent.size === 0) return 'not served by this build';
+  return [...spent]
+    .sort((a, b) => b[1] - a[1])
+    .map(
+      ([name, s]) =>
+        `${name} ${Math.round(s * 1000)
+          .toLocaleString('en-US')
+          .replace(/,/g, ' ')} ms (${sig((s * 1000) / Math.max(1, results), 2)} ms a result)`,
+    )
+    .join(', ');
+}
+
 async function seriesCount(url: string): Promise<number> {
   const res = await fetch(`${url}/query?db=${DB}&q=${encodeURIComponent('SHOW SERIES EXACT CARDINALITY')}`);
   const body = (await res.json()) as { results?: Array<{ series?: Array<{ values: number[][] }> }> };
@@ -207,7 +226,9 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
   if (o.dataDir) cpSync(o.dataDir, influxDir, { recursive: true });
   let influx = await startInfluxd({ dir: influxDir });
   const port = await freePort();
-  const startCollector = () => startCollectorProcess({ dist, port, influxUrl: influx.url, database: DB, logFile: join(dir, 'collector.log') });
+  let metricsPort = await freePort();
+  while (metricsPort === port) metricsPort = await freePort();
+  const startCollector = () => startCollectorProcess({ dist, port, metricsPort, influxUrl: influx.url, database: DB, logFile: join(dir, 'collector.log') });
   let collector: CollectorProcess | null = null;
   const sim = new Agents(spec);
   let peakRss = 0;
@@ -234,6 +255,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
       let resultsSent = 0;
       let records = 0;
       const cpu0 = collector.cpuMs();
+      const spent0 = await collector.listenerSeconds();
       while (loaded < historyRuns) {
         const to = Math.min(historyRuns, loaded + chunk);
         const sent = await sim.send(loaded, to);
@@ -250,6 +272,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
       }
       const elapsed = performance.now() - t0;
       const collectorCpu = collector.cpuMs() - cpu0;
+      const spent = spentSince(spent0, await collector.listenerSeconds());
       const part = loaded < historyRuns;
       figure(`load: runs of the year passed through the collector${part ? ' (budget reached: the rest not loaded)' : ''}`, loaded, `of ${historyRuns}`);
       figure('load: results per second through the collector, acks and all work after them', Math.round(resultsSent / (elapsed / 1000)), 'results/s');
@@ -262,6 +285,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
         );
       notes.push(
         `Load: ${resultsSent} results (${records} records with samples and heartbeats) of ${loaded} runs per agent in ${Math.round(elapsed / 1000)} s: ${Math.round(sentMs / 1000)} s until acked, ${Math.round(idleMs / 1000)} s more until the collector's work after the acks was done; collector CPU ${Math.round(collectorCpu / 1000)} s (${sig(collectorCpu / Math.max(1, resultsSent), 3)} ms per result).`,
+        `Load: the work after the acks by calculator (wall, /metrics after_write_seconds_total): ${spentText(spent, resultsSent)}.`,
       );
       say('writing the 5-minute windows older than the samples policy');
       await writeLines(influx, olderWindows(spec, agents, loaded));
@@ -287,10 +311,12 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     const step = async (what: string, run: number, only: string[]) => {
       const c = collector!;
       const cpu0 = c.cpuMs();
+      const spent0 = await c.listenerSeconds();
       const t0 = performance.now();
       const sent = await sim.send(run, run + 1, only);
       const idle = await waitIdle(influx.url, DB, 3_600_000);
       const total = performance.now() - t0;
+      notes.push(`${what}: the work after the acks by calculator: ${spentText(spentSince(spent0, await c.listenerSeconds()), sent.results)}.`);
       const mem = c.memory();
       say(
         `${what}: acked in ${Math.round(sent.ms)} ms, done in ${Math.round(total)} ms, collector CPU ${Math.round(c.cpuMs() - cpu0)} ms, RSS ${Math.round(mem.rss / MB)} MB`,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxClient } from '../collector/influx/client.js';
 import { influxdFixture } from './support/fixture.js';
 import { onceAgentArgs, runCli, startCli, type CliResult } from './support/cli.js';
+import { listenerSecondsOf } from '../bench/fleet-collector.js';
 
 const DB = 'vo_metrics';
 const fx = influxdFixture('vo-metrics-');
@@ -118,8 +119,11 @@ describe('collector --metrics-listen', () => {
     // The work runs after the acks: the agent may have left before the last calculator finished.
     let results = new Map<string, number>();
     let seconds = new Map<string, number>();
+    let text = '';
     for (let i = 0; i < 150; i++) {
-      const { families } = await scrape();
+      const scraped = await scrape();
+      const families = scraped.families;
+      text = scraped.text;
       results = of(families, 'virt_overhead_collector_after_write_results_total');
       seconds = of(families, 'virt_overhead_collector_after_write_seconds_total');
       if (results.get('change point detection') === stored) break;
@@ -129,6 +133,8 @@ describe('collector --metrics-listen', () => {
       expect(results.get(name), name).toBe(stored);
       expect(seconds.get(name), name).toBeGreaterThan(0);
     }
+    // The fleet benchmark reads the same text with its own small reader: it must agree with the parser.
+    expect(listenerSecondsOf(text)).toEqual(seconds);
   }, 60_000);
 
   it('answers only /metrics: another path is 404, a POST 405', async () => {
