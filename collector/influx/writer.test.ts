@@ -114,21 +114,44 @@ describe('batching and acks', () => {
     expect(writtenResults).toEqual([[result]]); // only `sysbench` results go to onWritten
   });
 
-  it('writes each retention policy of a batch in its own request, and acks the batch only when every part was accepted', async () => {
+  it('writes each retention policy of a batch in its own request, all at once, and acks the batch only when every part was accepted', async () => {
     const { influx, write, outcome } = setup({ policyOf: (m) => (m === 'sysbench_interval' ? 'samples' : undefined) });
     write('sysbench_interval,agent=a v=1 1', 'sysbench,agent=a v=2 2', 'sysbench_interval v=3 3');
     await settle();
-    expect(influx.requests.map((r) => [r.policy, r.body.split('\n')])).toEqual([['samples', ['sysbench_interval,agent=a v=1 1', 'sysbench_interval v=3 3']]]);
-    influx.requests[0]!.resolve();
-    await settle();
-    expect(outcome.size).toBe(0); // the default policy's part is not written yet
+    // Both parts in flight together: one round trip for the batch, not one per policy.
     expect(influx.requests.map((r) => [r.policy, r.body])).toEqual([
       ['samples', 'sysbench_interval,agent=a v=1 1\nsysbench_interval v=3 3'],
       [undefined, 'sysbench,agent=a v=2 2'],
     ]);
+    influx.requests[0]!.resolve();
+    await settle();
+    expect(outcome.size).toBe(0); // the default policy's part is not accepted yet
     influx.requests[1]!.resolve();
     await settle();
     expect([...outcome.values()]).toEqual(['ok', 'ok', 'ok']);
+  });
+
+  it('a batch one of whose policy parts fails is held whole, with nothing of it still in flight, and written again', async () => {
+    const { influx, write, outcome, writer } = setup({ policyOf: (m) => (m === 'sysbench_interval' ? 'samples' : undefined) });
+    write('sysbench_interval,agent=a v=1 1', 'sysbench,agent=a v=2 2');
+    await settle();
+    influx.requests[1]!.reject(new InfluxWriteError('InfluxDB answered 503: busy', 503));
+    await settle();
+    expect(influx.requests).toHaveLength(2); // the other part still open: the batch waits for it
+    expect(writer.held()).toBe(0);
+    influx.requests[0]!.resolve(); // stored, but its batch failed: no ack
+    await settle();
+    expect(outcome.size).toBe(0);
+    expect(writer.held()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(influx.requests.slice(2).map((r) => [r.policy, r.body])).toEqual([
+      ['samples', 'sysbench_interval,agent=a v=1 1'],
+      [undefined, 'sysbench,agent=a v=2 2'],
+    ]); // both parts again, the stored one unchanged
+    influx.requests[2]!.resolve();
+    influx.requests[3]!.resolve();
+    await settle();
+    expect([...outcome.values()]).toEqual(['ok', 'ok']);
   });
 
   it('splits the queue into requests of at most batchSize points, oldest first, up to `concurrency` at once', async () => {
