@@ -19,6 +19,7 @@ import { cpuMs, selfCpuMs } from './proc.js';
 import { sig } from './stats.js';
 import type { BenchResult, BenchSection } from './types.js';
 import { measurementRef } from '../schema/retention.js';
+import { SEND_WINDOW } from '../agent/stream/sender.js';
 
 /** Interval samples live in their own retention policy (schema/retention.ts). */
 const SAMPLES = measurementRef('sysbench_interval');
@@ -88,7 +89,7 @@ async function countStored(url: string, database: string): Promise<number> {
 export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow[]> {
   const counts = opts.agentCounts ?? [1, 10, 100, 1000];
   const total = opts.totalPoints ?? 40_000;
-  const window = opts.window ?? 256;
+  const window = opts.window ?? SEND_WINDOW;
   const say = opts.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'vo-bench-ingest-'));
   const influxd = await startInfluxd({ dir: join(dir, 'influx') });
@@ -168,6 +169,7 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
 
 export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSection> {
   const rows = await measureIngest(opts);
+  const window = opts.window ?? SEND_WINDOW;
   const results: BenchResult[] = [];
   const notes: string[] = [];
   for (const r of rows) {
@@ -206,7 +208,7 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
     notes.unshift(
       `What limits ingest here: everything shares two cores. Per point the collector spends ${sig(collectorUs)} µs (median over N), the direct writer ${sig(writerUs)} µs, ` +
         'and influxd and the simulated agents their own (figures per N below); together they cap what this machine can pass. ' +
-        'With one agent the bound is its window: 256 records in flight per InfluxDB round trip (influxd fsyncs its WAL on every write request, about 50 ms here). ' +
+        `With one agent the bound is its window: ${window} records in flight per round trip through the collector and an InfluxDB write (influxd fsyncs its WAL on every write request). ` +
         'The collector writes its own line protocol, batches adaptively with two requests in flight, and takes RecordBatch messages (docs/scaling.md: what the profile showed and what changed). ' +
         'Past one core, several collectors share the load (test/scaleout.test.ts).',
     );
@@ -214,7 +216,7 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
   return {
     title: 'Collector ingest',
     method:
-      `${rows[0]?.points ?? 0} points per N, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most 256 unacked per agent, packed into RecordBatch messages of up to 128 records, like the real sender; each record is encoded to protobuf before the clock starts and a batch joins their bytes, since a real agent pays its encoding on its own guest: the collector decodes the same messages, test/sim-agent-wire.test.ts). ` +
+      `${rows[0]?.points ?? 0} points per N, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most ${window} unacked per agent (agent/stream/sender.ts SEND_WINDOW), packed into RecordBatch messages of up to 128 records, like the real sender; each record is encoded to protobuf before the clock starts and a batch joins their bytes, since a real agent pays its encoding on its own guest: the collector decodes the same messages, test/sim-agent-wire.test.ts). ` +
       'The clients run in a child process (bench/ingest-clients.ts) so that their CPU is counted apart; the collector runs in the benchmark process against a private influxd (one database per N). ' +
       'Points/s = acked messages / time from the first send to the last ack; ack latency = write → ack per message (closed loop, so it includes queueing at full load). ' +
       "CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector's own point mapping) to a fresh database right after, one 5 000-point request at a time. " +

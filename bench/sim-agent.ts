@@ -10,6 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { BATCH_PROTOCOL_VERSION, loadContract, type AgentMessage, type CollectorMessage__Output, type Hello } from '../proto/index.js';
 import { splitBatches } from '../agent/stream/batch.js';
+import { SEND_WINDOW } from '../agent/stream/sender.js';
 import { messageId } from './messages.js';
 
 /** One record as the agent will send it: alone, its AgentMessage's bytes; `field` says what it is in a RecordBatch. */
@@ -98,7 +99,7 @@ export class SimAgent {
   constructor(
     private readonly address: string,
     private readonly hello: Hello,
-    private readonly window = 256,
+    private readonly window = SEND_WINDOW,
   ) {
     this.client = new grpc.Client(address, grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,

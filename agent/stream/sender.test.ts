@@ -16,7 +16,7 @@ import { loadContract, type AgentMessage__Output, type CollectorMessage } from '
 import { hello, result, sample, status as validStatus } from '../../test/support/messages.js';
 import { Spool } from '../spool/spool.js';
 import type { SpoolRecord } from '../spool/record.js';
-import { Sender, type SenderOptions } from './sender.js';
+import { Sender, SEND_WINDOW, type SenderOptions } from './sender.js';
 
 type ServerCall = grpc.ServerDuplexStream<AgentMessage__Output, CollectorMessage>;
 
@@ -200,6 +200,19 @@ describe('window and acks', () => {
     s.send({ ack: { ids: ['r4', 'r5'] } });
     await expect(drained).resolves.toBe(true);
     expect(spool.stats().spooled).toBe(0);
+  });
+
+  it('without a window given, SEND_WINDOW records are in flight before the first ack, and one more after it', async () => {
+    const ids = Array.from({ length: SEND_WINDOW + 10 }, (_, i) => `r${String(i).padStart(5, '0')}`);
+    const { collector } = await setup(ids, { autoWelcome: 2 });
+    await until(`${SEND_WINDOW} records`, () => collector.streams[0]?.ids().length === SEND_WINDOW);
+    await new Promise((r) => setTimeout(r, 100)); // nothing more goes without an ack
+    const s = collector.last();
+    expect(SEND_WINDOW).toBe(1024);
+    expect(s.ids()).toEqual(ids.slice(0, SEND_WINDOW));
+    s.send({ ack: { ids: [ids[0]!] } });
+    await until('one more', () => s.ids().length === SEND_WINDOW + 1);
+    expect(s.ids().at(-1)).toBe(ids[SEND_WINDOW]);
   });
 
   it('delivered counts the spool records the collector acknowledged, once each; not heartbeats or unknown ids', async () => {

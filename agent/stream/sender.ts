@@ -18,6 +18,17 @@ import type { SpoolRecord } from '../spool/record.js';
 import { Backoff } from './backoff.js';
 import { clientCredentials, tlsFailureHint, type TlsOptions } from './credentials.js';
 
+/**
+ * Records in flight by default (sent, not yet acked). Each round trip to the collector costs an
+ * InfluxDB write there (a WAL fsync), so a replaying agent's rate is about window / round trip:
+ * 256 bound one agent to ~18 000 points/s in the ingest bench; 1024 (issue 26) let it fill the
+ * collector's bigger batches. The cost: up to 1024 ids in memory and their encoded records in
+ * gRPC's send buffer (~0.5 MB at the bench's ~400 bytes), and after a broken stream up to 1024
+ * records sent again, which the collector acks as already stored. Under the collector's own
+ * bound per stream (STREAM_MAX_UNANSWERED, 5 000), so it never pauses a stream for this.
+ */
+export const SEND_WINDOW = 1024;
+
 export interface SenderOptions {
   address: string;
   hello: Hello;
@@ -68,7 +79,7 @@ export class Sender {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
     });
-    this.window = opts.window ?? 256;
+    this.window = opts.window ?? SEND_WINDOW;
     this.serialize = Collector.service.Stream.requestSerialize as (m: AgentMessage) => Buffer;
     this.backoff = new Backoff(opts.backoffBaseMs ?? 500, 60_000);
   }
