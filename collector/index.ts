@@ -21,6 +21,7 @@ import { createOverheadCalculator } from './overhead/index.js';
 import { createLatestKeeper, refreshAllLatest } from './latest/overhead-latest.js';
 import { historyRollup } from './rollup/history.js';
 import { trialsRollup } from './rollup/trials.js';
+import { reportRollup } from './rollup/report-days.js';
 import { createChainCalculator, logProblemsOnce } from './overhead/chain/calculator.js';
 import { createChangeDetector } from './changes/index.js';
 import { startPeriodicChecks } from './health/periodic.js';
@@ -83,6 +84,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const computes = opts.overhead !== false;
   const history = historyRollup({ store, query, database, retention, log });
   const trials = trialsRollup({ store, query, retention, log });
+  const reportDays = reportRollup({ store, query, retention, log });
   const listeners: WriteListener[] = [
     createFactsRecorder(store, log, new FactsRecorder(store, undefined, forget), new RunFacts(undefined, forget)),
     createClockRecorder(store, log),
@@ -92,6 +94,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           createLatestKeeper({ store, windowMs }),
           history.listener,
           trials.listener,
+          reportDays.listener,
           createChainCalculator({ store, windowMs, margins: opts.margins, onProblem: logProblemsOnce(log) }),
           ...(opts.changes !== false ? [createChangeDetector({ store, overheadWindowMs: windowMs })] : []),
         ]
@@ -167,6 +170,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   if (computes) history.fill(backfill);
   // sysbench_1d checked against the ok trials once per start.
   if (computes) trials.fill();
+  // sysbench_report_1d checked against the trials once per start; `report` trusts it once this finished.
+  if (computes) reportDays.fill();
   log.info(
     {
       listen: `${host}:${port}`,

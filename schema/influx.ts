@@ -4,7 +4,7 @@
 // names. Public contract: add names, never rename or remove them. Adding a field is one line in
 // its measurement's `fields`; adding a measurement is one entry in MEASUREMENTS.
 import { INTERVAL_FIELDS, RESULT_FIELDS, type IntervalField } from './sysbench.js';
-import { NOISE_FIELDS } from './noise.js';
+import { NOISE_FIELDS, NOISE_LINE_FIELDS } from './noise.js';
 
 /**
  * How a field is stored. Every number is written as an InfluxDB float (counts too), so a field
@@ -130,6 +130,27 @@ export const MEASUREMENTS = {
   sysbench_1d: {
     tags: RUN_TAGS,
     fields: { ...floats(RESULT_ROLLUP_FIELDS), trials: 'float' },
+  },
+  // One point per series, thread count and UTC day of what `report` counts of the trials (issue 26):
+  // the report over a year reads a day per point instead of scanning every trial for each count.
+  sysbench_report_1d: {
+    tags: [...RUN_TAGS, 'threads'] as const,
+    fields: {
+      trials: 'float',
+      ok: 'float',
+      judged: 'float',
+      disturbed: 'float',
+      skewed: 'float',
+      first_ok_ns: 'float',
+      last_ns: 'float',
+      ...floats(NOISE_LINE_FIELDS.map((f) => `${f}_median` as const)),
+    },
+  },
+  // When a rollup's start fill last finished (issue 26): from then on the collector's listener keeps
+  // it, so a reader may trust its days (those named by no `overhead_owed` marker).
+  rollup_filled: {
+    tags: ['rollup'] as const,
+    fields: { days: 'float' },
   },
   agent_status: {
     tags: IDENTITY_TAGS,

@@ -22,6 +22,9 @@ export type NoiseField = keyof typeof NOISE_BOUNDS;
 export const NOISE_FIELDS = Object.keys(NOISE_BOUNDS) as NoiseField[];
 export type TrialNoise = Partial<Record<NoiseField, number>>;
 
+/** The signals the report's noise lines show a median of (collector/report/noise.ts), in their order. */
+export const NOISE_LINE_FIELDS = ['steal_pct', 'contention_pct', 'load1', 'cpu_mhz'] as const satisfies readonly NoiseField[];
+
 /** The longest `disturbed_reason` an agent may send. */
 export const MAX_DISTURBED_REASON = 256;
 

@@ -16,6 +16,8 @@ export const RETENTION_OF = {
   sysbench_interval_5m: 'kept',
   sysbench_interval_1d: 'kept',
   sysbench_1d: 'kept',
+  sysbench_report_1d: 'kept',
+  rollup_filled: 'kept',
   agent_status: 'kept',
   overhead: 'kept',
   overhead_latest: 'kept',

@@ -1,10 +1,12 @@
 // What else ran while each system was measured (issue 22 item 6, docs/noise.md): one line per
-// system of the report's period with the median of its trials' steal, contention and load, and
+// system of the report's period with the median (of its daily medians) of its trials' steal, contention and load, and
 // how many of its trials the agent judged disturbed — the first things to look at when a number
 // looks wrong. In the report's data (JSON) and under its table.
 import { median } from '../../lib/stats/stats.js';
 import type { NoiseField } from '../../schema/noise.js';
 import type { SysbenchRow } from '../overhead/rows.js';
+import { seriesKey } from '../influx/line.js';
+import { dayOf } from '../rollup/daily.js';
 
 export interface SystemNoise {
   /** As the report labels the system (layout.ts systemOf). */
@@ -16,7 +18,12 @@ export interface SystemNoise {
   judged: number;
   /** Judged disturbed (steal or contention > 5 % of the CPU time the trial wanted). */
   disturbed: number;
-  /** Medians over the judged trials; null where no trial recorded the signal. */
+  /**
+   * Medians of the signal over the system's series-days: per series, thread count and UTC day the
+   * median of its successful trials' values, then the median of those (the daily rollup
+   * sysbench_report_1d holds the first, so a year is read as days, not trials); null where no
+   * trial recorded the signal.
+   */
   medianStealPct: number | null;
   medianContentionPct: number | null;
   medianLoad1: number | null;
@@ -35,8 +42,16 @@ export function noiseBySystem(rows: readonly SysbenchRow[], labelOf: (r: Sysbenc
     else by.set(label, [r]);
   }
   const med = (rs: readonly SysbenchRow[], f: NoiseField) => {
-    const v = rs.map((r) => r.noise[f]).filter((x): x is number => x !== undefined);
-    return v.length ? median(v) : null;
+    const days = new Map<string, number[]>();
+    for (const r of rs) {
+      const v = r.noise[f];
+      if (v === undefined) continue;
+      const key = `${seriesKey('sysbench', r.tags)} ${r.threads ?? ''} ${dayOf(r.timeNs)}`;
+      const list = days.get(key);
+      if (list) list.push(v);
+      else days.set(key, [v]);
+    }
+    return days.size ? median([...days.values()].map(median)) : null;
   };
   return [...by].map(([label, rs]) => ({
     label,

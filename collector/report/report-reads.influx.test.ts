@@ -22,6 +22,11 @@ import { noiseBySystem } from './noise.js';
 import { compareVariantRows, compareVariants } from '../overhead/variants.js';
 import type { Selection, Store } from '../store/store.js';
 import { buildChainReport } from './chain/build.js';
+import { rawQuery } from '../influx/http.js';
+import { owedMarkerLine } from '../owed.js';
+import { DEFAULT_RETENTION } from '../../schema/retention.js';
+import { createRollupListener } from '../rollup/engine.js';
+import { fillReportRollup, REPORT_ROLLUP } from '../rollup/report-days.js';
 
 const DB = 'report_reads';
 const db = usePrivateInfluxd(DB);
@@ -123,7 +128,15 @@ beforeAll(async () => {
     DB,
     trials.filter((t) => !(t.agent === 'host-a' && t.test === 'mutex' && t.timeNs > cut)),
   );
+  // Everything so far is from before the rollup: the collector's start fill rolls it up (and then
+  // writes rollup_filled, which the report waits for); what comes later goes through its listener.
+  await fillReportRollup(db.store, rawQuery({ url: db.url, database: DB }), DEFAULT_RETENTION);
 });
+
+/** Writes trials as the collector does: stored, then the report rollup's listener on them. */
+async function collect(trials: TrialSpec[]): Promise<void> {
+  await createRollupListener(REPORT_ROLLUP, db.store).onResultsWritten!(await writeTrials(db.url, DB, trials));
+}
 
 const DAY = 24n * HOUR;
 /**
@@ -332,6 +345,108 @@ describe('report reads only the fields it shows', () => {
     });
   }
 
+  // Trials from before the rollup (written around the collector, as a database the collector had
+  // not yet filled holds them): without a finished fill (`rollup_filled`) every trial is read; the
+  // next start's fill rolls their days up and the report reads them by days, the same report.
+  // Mutation tried: the fill's marker not checked (the rollup read without these days) fails it.
+  it('days from before the rollup: every trial read until a fill finished, then read by days, the same report', async () => {
+    const query = rawQuery({ url: db.url, database: DB });
+    await query('DELETE FROM rollup_filled');
+    const trials: TrialSpec[] = [];
+    for (let t = NOW_NS - 6n * DAY, k = 0; t < NOW_NS; t += 6n * HOUR, k++) {
+      const base = { group: 'before', test: 'cpu' as const, metric: 'events_per_sec', startNs: t, extra: { steal_pct: k % 3, load1: 1 + (k % 4) } };
+      trials.push(...run({ ...base, agent: 'bb', role: 'baseline', level: 1000 }), ...run({ ...base, agent: 'bg', role: 'guest', virt: 'kvm', level: 800 }));
+    }
+    await writeTrials(db.url, DB, trials);
+    const c = { metrics: 'key' as const, excludeDisturbed: false, group: 'before', sinceMs: 4 * 86_400_000 };
+    const { sinceMs, ...o } = c;
+    for (const filled of [false, true]) {
+      if (filled) await fillReportRollup(db.store, query, DEFAULT_RETENTION);
+      let selects = 0;
+      const store: Store = { ...db.store, select: (x) => (selects++, db.store.select(x)) };
+      const fast = await buildReport({ store, database: DB, since: sinceMs, now: NOW, ...o });
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(await oldReport(fast, c)));
+      expect(fast.sections.length).toBe(1);
+      expect(selects === 0, `read by days: ${filled}`).toBe(filled);
+    }
+  });
+
+  // The report rollup kept by the listener after the fill: trials delivered days late, replayed,
+  // and a batch whose rollup is still owed (its overhead_owed marker stored, the listener not yet
+  // run: a collector killed between the two). Each step: the report read by days equals the full
+  // read. Mutations tried, each fails this case: the owed days read from the rollup (not the
+  // trials), the partial first day taken from the rollup as a whole day, the listener not run
+  // for the late run.
+  it('late, replayed and owed trials: read by days, equal to the report from every field', async () => {
+    const lateRun = (agent: string, role: 'baseline' | 'guest', daysAgo: bigint, level: number, k: number) =>
+      run({
+        agent,
+        group: 'late',
+        role,
+        test: 'cpu',
+        metric: 'events_per_sec',
+        level,
+        startNs: NOW_NS - daysAgo * DAY + BigInt(k % 4) * 6n * HOUR - 30n * HOUR,
+        extra: { steal_pct: 0.1 * (k % 5), contention_pct: 1 + (k % 3), load1: 1, cpu_mhz: 2400 + k },
+        disturbed: k % 6 === 5 ? 'steal' : false,
+        ...(k % 9 === 4 ? { ok: [true, false, true] } : {}),
+      });
+    const runsOf = (daysAgo: bigint) =>
+      [0, 1, 2, 3].flatMap((k) => [
+        ...lateRun('lb9', 'baseline', daysAgo, 1000, k + Number(daysAgo) * 4),
+        ...lateRun('lg9', 'guest', daysAgo, 900, k + Number(daysAgo) * 4),
+      ]);
+    const days = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => BigInt(from + i));
+    // Stamped after `now` (a clock ahead, not flagged): nobody's latest, in no count.
+    const ahead = lateRun('lg9', 'guest', 0n, 900, 1).map((t) => ({ ...t, timeNs: t.timeNs + 33n * HOUR }));
+    expect(ahead.every((t) => t.timeNs > NOW_NS && t.timeNs < NOW_NS + 12n * HOUR)).toBe(true);
+    await collect([
+      ...days(1, 14)
+        .filter((d) => d !== 5n && d !== 7n)
+        .flatMap(runsOf),
+      ...ahead,
+    ]);
+    const check = async (label: string) => {
+      for (const c of [
+        { metrics: 'key' as const, excludeDisturbed: false, sinceMs: 10 * 86_400_000 + 5 * 3_600_000 },
+        { metrics: 'key' as const, excludeDisturbed: true, sinceMs: 12 * 86_400_000 },
+      ]) {
+        let selects = 0;
+        const store: Store = { ...db.store, select: (x) => (selects++, db.store.select(x)) };
+        const { sinceMs, ...o } = c;
+        const fast = await buildReport({ store, database: DB, group: 'late', since: sinceMs, now: NOW, ...o });
+        expect(JSON.stringify(fast), label).toBe(JSON.stringify(await oldReport(fast, { ...c, group: 'late' })));
+        expect(selects, `${label}: read by days`).toBe(0);
+      }
+    };
+    await check('before the late runs');
+    // Five days late: the listener rolls up their day again.
+    await collect(runsOf(5n));
+    await check('a day delivered late');
+    // Replayed: the same points, the same day.
+    await collect(runsOf(5n));
+    await check('a day replayed');
+    // Seven days late, stored with its marker, its rollup not yet made: that day is read from the trials.
+    const owed = await writeTrials(db.url, DB, runsOf(7n));
+    const marker = owedMarkerLine(
+      owed.map((w) => w.timestamp_ns),
+      NOW_NS,
+      'test',
+      'lg9',
+    );
+    const res = await fetch(`${db.url}/write?db=${DB}&precision=ns`, { method: 'POST', body: marker });
+    expect(res.status).toBe(204);
+    await check('a day whose rollup is owed');
+    const lg9 = (await buildReport({ store: db.store, database: DB, group: 'late', since: 12 * 86_400_000, now: NOW })).noise.find((n) => n.agent === 'lg9')!;
+    // Its successful trials of the 12 days, counted from what was written: the late and the owed days in.
+    const sinceNs = NOW_NS - 12n * DAY;
+    const written = days(1, 14)
+      .flatMap(runsOf)
+      .filter((t) => t.agent === 'lg9' && t.ok !== false && t.timeNs >= sinceNs && t.timeNs <= NOW_NS);
+    expect(lg9.trials).toBe(written.length);
+    expect(written.filter((t) => t.timeNs < NOW_NS - 6n * DAY && t.timeNs > NOW_NS - 8n * DAY).length).toBeGreaterThan(0);
+  });
+
   it('a result stored with a wrong clock in the period: every trial is read (the summaries cannot leave it out)', async () => {
     let selects = 0;
     const store: Store = { ...db.store, select: (s) => (selects++, db.store.select(s)) };
@@ -346,7 +461,7 @@ describe('report reads only the fields it shows', () => {
       out.push(...run({ ...base, agent: 'gb', role: 'baseline', level: 1000 }));
       out.push(...run({ ...base, agent: 'gg', role: 'guest', virt: 'kvm', level: 900, ...(k < 20 ? { threads: 4 } : {}) }));
     }
-    await writeTrials(db.url, DB, out);
+    await collect(out);
     let selects = 0;
     const store: Store = { ...db.store, select: (s) => (selects++, db.store.select(s)) };
     const c = { metrics: 'key' as const, excludeDisturbed: false, group: 'gone', sinceMs: 18 * 86_400_000 };
@@ -376,7 +491,7 @@ describe('report reads only the fields it shows', () => {
 
   it('nested stacks: each layer shows its newest overhead_chain point per test, metric and comparison (now read alone)', async () => {
     const t = (h: bigint) => NOW_NS - h * HOUR;
-    await writeTrials(db.url, DB, [
+    await collect([
       ...run({ agent: 'root', group: 'stack', role: 'baseline', test: 'cpu', metric: 'events_per_sec', level: 1000, startNs: t(30n) }),
       ...run({ agent: 'l1', group: 'stack', role: 'guest', test: 'cpu', metric: 'events_per_sec', level: 800, startNs: t(30n) }).map((x) => ({
         ...x,

@@ -28,7 +28,9 @@ import { HISTORY_MS } from '../overhead/compute.js';
 import { comparable } from '../overhead/disturbed.js';
 import { sysbenchRows, type SysbenchRow } from '../overhead/rows.js';
 import { seriesKey } from '../influx/line.js';
-import type { FieldCondition, Row, Selection, Store, Summary, SummaryRow, TagMatch, Where } from '../store/store.js';
+import type { Row, Selection, Store, StorePoint, Summary, SummaryRow, TagMatch } from '../store/store.js';
+import { DAY_NS, dayOf } from '../rollup/daily.js';
+import { REPORT_DAY_SOURCE, reportDayPoints } from '../rollup/report-days.js';
 import {
   comparedSpans,
   decideSection,
@@ -68,88 +70,280 @@ const NOISE_LINE: ReadonlyArray<[NoiseField, 'medianStealPct' | 'medianContentio
 /** The tags a noise line is per (layout.ts labels a system by them). */
 const LABEL_TAGS = ['agent', 'variant', 'role', 'virt'] as const;
 
-const count = (field: string, as = field) => ({ as, fn: 'count' as const, field });
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const count = (field: string) => ({ as: field, fn: 'count' as const, field });
 
-/** percentile()'s N that answers the value of 0-based rank `i` of `n` (InfluxDB: rank floor(n·N/100 + 0.5) − 1). */
-function rankPercentile(i: number, n: number): number {
-  return ((i + 1) * 100) / n;
+/** What one series and thread count adds up to over some days: from the rollup's aggregates, or one partial day's point. */
+interface DaysPart {
+  /** The series' tags and `threads` (absent for trials without one). */
+  tags: Readonly<Record<string, string>>;
+  ok: number;
+  judged: number;
+  disturbed: number;
+  /** Trials stored with a wrong clock: any makes the full read answer (they are left out, and nothing else selects them). */
+  skewed: number;
+  firstOkNs: bigint | null;
+  lastNs: bigint | null;
+  /** Per noise-line signal, the days' medians (report-days.ts). */
+  medians: number[][];
 }
 
-/** The layouts and noise lines of the period from summaries, or null where only every trial answers exactly. */
-export async function readBySummaries(store: Store, o: ReadOptions): Promise<{ layouts: SectionLayout[]; noise: SystemNoise[] } | null> {
-  if (!store.summarize) return null;
-  const scope: Record<string, TagMatch> = o.group !== undefined ? { group: o.group } : {};
-  const period: Where = { tags: scope, from: o.sinceNs, to: o.nowNs };
-  const of = (s: Omit<Summary, 'measurement' | 'where'>, where = period): Summary => ({ measurement: 'sysbench', where, ...s });
-  const ok: FieldCondition = ['ok', '=', true];
-  const [skewed, newest, first, labels, labelsDisturbed] = await store.summarize([
-    of({ calls: [count('clock_skew_s')], groupBy: '*' }),
-    of({ calls: [{ as: 'threads', fn: 'last', field: 'threads' }], groupBy: '*' }),
-    of({ calls: [{ as: 'ok', fn: 'first', field: 'ok' }], groupBy: '*' }),
-    of({ fields: [ok], calls: [count('ok', 'trials'), count('disturbed', 'judged'), ...NOISE_LINE.map(([f]) => count(f))], groupBy: LABEL_TAGS }),
-    of({ fields: [ok, ['disturbed', '=', true]], calls: [count('ok', 'disturbed')], groupBy: LABEL_TAGS }),
-  ]);
-  // A result stored with a wrong clock: every trial is read.
-  if (skewed!.some((r) => num(r.values.clock_skew_s) > 0)) return null;
+/** The period's sections' counts, each series' newest trial and the noise lines, from its parts. */
+interface PeriodCounts {
+  /** Each series' newest trial with a thread count (tailSpans reads back from it). */
+  newest: SummaryRow[];
+  /** Comparable successful trials per series key and thread count (layoutsOf's input). */
+  trials: Map<string, { tags: Record<string, string>; threads: number; n: number }>;
+  /** The noise lines in order, each with its parts (whose medians may still be added: addMedians). */
+  lines: NoiseLine[];
+}
 
-  // The noise lines' systems, in the order their first trial is met (time, then series).
-  const noiseOf = new Map<string, { tags: Record<string, string>; at: [bigint, string] | null; row: SummaryRow }>();
-  for (const row of labels!) {
-    const label = systemOfTags(row.tags).label;
-    if (noiseOf.has(label)) return null;
-    noiseOf.set(label, { tags: row.tags, at: null, row });
-  }
-  const firstOk = (rows: readonly SummaryRow[]) => {
-    for (const r of rows) {
-      const n = noiseOf.get(systemOfTags(r.tags).label)!;
-      const at: [bigint, string] = [r.timeNs, seriesKey('sysbench', r.tags)];
-      if (!n.at || byTimeThenSeries(at, n.at) < 0) n.at = at;
-    }
+interface NoiseLine {
+  tags: Record<string, string>;
+  label: string;
+  ok: number;
+  judged: number;
+  disturbed: number;
+  parts: DaysPart[];
+  at: [bigint, string] | null;
+}
+
+/** A partial day's rollup point (report-days.ts made it from the day's trials) as a part. */
+function partOfPoint(p: StorePoint): DaysPart {
+  const f = p.fields as Record<string, number>;
+  const day = BigInt(p.timestamp);
+  return {
+    tags: p.tags,
+    ok: num(f.ok),
+    judged: num(f.judged),
+    disturbed: num(f.disturbed),
+    skewed: num(f.skewed),
+    firstOkNs: f.first_ok_ns === undefined ? null : day + BigInt(f.first_ok_ns),
+    lastNs: f.last_ns === undefined ? null : day + BigInt(f.last_ns),
+    medians: NOISE_LINE.map(([signal]) => (f[`${signal}_median`] === undefined ? [] : [f[`${signal}_median`]!])),
   };
-  firstOk(first!.filter((r) => r.values.ok === true));
-  // A series whose first trial in the period failed: its first successful one, asked of that series alone.
-  const refirst = first!
-    .filter((r) => r.values.ok !== true)
-    .map((r) => ({
-      key: seriesKey('sysbench', r.tags),
-      summary: of({ fields: [ok], calls: [{ as: 'ok', fn: 'first', field: 'ok' }], groupBy: '*' }, { ...period, tags: { ...scope, ...r.tags } }),
-    }));
-  const disturbedOf = new Map(labelsDisturbed!.map((r) => [systemOfTags(r.tags).label, num(r.values.disturbed)]));
+}
 
-  // Second request: trials per series and thread count (the thread counts of the series' newest
-  // trials; a successful trial with another, or none, leaves its system's count short of its noise
-  // line's and the report reads every trial), the noise medians' middle values, and (at the same
-  // time) each series' newest trials.
-  const threadCounts = [...new Set(newest!.map((r) => r.values.threads).filter((t): t is number => typeof t === 'number'))].sort((a, b) => a - b);
-  const perThreads = threadCounts.flatMap((n) => [
-    of({ fields: [ok, ['threads', '=', n]], calls: [count('ok', 'n')], groupBy: '*' }),
-    ...(o.excludeDisturbed ? [of({ fields: [ok, ['threads', '=', n], ['disturbed', '=', true]], calls: [count('ok', 'n')], groupBy: '*' })] : []),
-  ]);
-  const middles = [...noiseOf.values()].map(({ tags, row }) => {
-    const calls = NOISE_LINE.flatMap(([f]) => {
-      const n = num(row.values[f]);
-      return n === 0 ? [] : [(n - 1) >> 1, n >> 1].map((i, k) => ({ as: `${f}${k}`, fn: 'percentile' as const, field: f, arg: rankPercentile(i, n) }));
+/**
+ * The period's counts from its parts: summed per series and thread count (the sections) and per
+ * system (the noise lines, with the median of the days' medians), each series' newest trial, and
+ * the lines in the order of their systems' first successful trial (time, then series), as the full
+ * read meets them. Null where that cannot be the full read's answer: two systems with one label.
+ */
+function countsOf(parts: readonly DaysPart[], o: ReadOptions): PeriodCounts | null {
+  const newest = new Map<string, SummaryRow>();
+  const trials = new Map<string, { tags: Record<string, string>; threads: number; n: number }>();
+  const lines = new Map<string, NoiseLine>();
+  const labels = new Set<string>();
+  for (const p of parts) {
+    const { threads: threadsTag, ...tags } = p.tags;
+    const key = seriesKey('sysbench', tags);
+    const threads = threadsTag === undefined ? null : Number(threadsTag);
+    if (threads !== null && p.lastNs !== null) {
+      const had = newest.get(key);
+      if (!had || p.lastNs > had.timeNs) newest.set(key, { tags, timeNs: p.lastNs, values: { threads } });
+    }
+    if (p.ok === 0) continue;
+    if (threads !== null) {
+      const k = JSON.stringify([key, threads]);
+      const n = p.ok - (o.excludeDisturbed ? p.disturbed : 0);
+      const t = trials.get(k);
+      if (t) t.n += n;
+      else trials.set(k, { tags, threads, n });
+    }
+    const lineKey = JSON.stringify(LABEL_TAGS.map((t) => tags[t] ?? ''));
+    let line = lines.get(lineKey);
+    if (!line) {
+      const label = systemOfTags(tags).label;
+      // Two systems with one label: which one the line names depends on which came first.
+      if (labels.has(label)) return null;
+      labels.add(label);
+      line = { tags, label, ok: 0, judged: 0, disturbed: 0, parts: [], at: null };
+      lines.set(lineKey, line);
+    }
+    line.ok += p.ok;
+    line.judged += p.judged;
+    line.disturbed += p.disturbed;
+    line.parts.push(p);
+    const at: [bigint, string] = [p.firstOkNs!, key];
+    if (!line.at || byTimeThenSeries(at, line.at) < 0) line.at = at;
+  }
+  const ordered = [...lines.values()].sort((a, b) => byTimeThenSeries(a.at!, b.at!));
+  return { newest: [...newest.values()], trials, lines: ordered };
+}
+
+/** The noise lines: the counts, and per signal the median of its days' medians. */
+function noiseOf(lines: readonly NoiseLine[]): SystemNoise[] {
+  return lines.map((l): SystemNoise => {
+    const line: SystemNoise = {
+      label: l.label,
+      agent: l.tags.agent ?? '',
+      variant: l.tags.variant || 'default',
+      trials: l.ok,
+      judged: l.judged,
+      disturbed: l.disturbed,
+      medianStealPct: null,
+      medianContentionPct: null,
+      medianLoad1: null,
+      medianCpuMhz: null,
+    };
+    NOISE_LINE.forEach(([, to], i) => {
+      const medians = l.parts.flatMap((p) => p.medians[i]!);
+      if (medians.length) line[to] = median(medians);
     });
-    const where = { ...period, tags: { ...scope, ...Object.fromEntries(LABEL_TAGS.map((t) => [t, tags[t] ?? ''])) } };
-    return calls.length ? of({ fields: [ok], calls, groupBy: [] }, where) : null;
+    return line;
   });
-  const tails = tailSpans(newest!, o);
-  const [answers, tailParts] = await Promise.all([
-    store.summarize([...perThreads, ...refirst.map((f) => f.summary), ...middles.filter((m): m is Summary => m !== null)]),
-    store.selectMany(tails.map((t) => t.selection)),
-  ]);
+}
 
-  const counted = new Map<string, number>();
-  for (const rows of answers.slice(0, perThreads.length).filter((_, i) => !o.excludeDisturbed || i % 2 === 0))
-    for (const r of rows) counted.set(systemOfTags(r.tags).label, (counted.get(systemOfTags(r.tags).label) ?? 0) + num(r.values.n));
-  if ([...noiseOf].some(([label, { row }]) => counted.get(label) !== num(row.values.trials))) return null;
-  refirst.forEach((f, i) => firstOk(answers[perThreads.length + i]!.filter((r) => seriesKey('sysbench', r.tags) === f.key)));
-  const noise = noiseLines(noiseOf, disturbedOf, middles, answers.slice(perThreads.length + refirst.length));
-  const trials = trialsPerSeries(threadCounts, answers.slice(0, perThreads.length), o.excludeDisturbed);
-  const layouts = layoutsOf(trials, tailRows(tailParts), o);
+/** The period's whole UTC days [from, to) the rollup answers for, and its partial days, read from the trials. */
+function periodDays(o: ReadOptions): { from: bigint; to: bigint; partial: Array<[bigint, bigint]> } {
+  const from = dayOf(o.sinceNs) === o.sinceNs ? o.sinceNs : dayOf(o.sinceNs) + DAY_NS;
+  const to = dayOf(o.nowNs);
+  if (from >= to) return { from, to: from, partial: [[o.sinceNs, o.nowNs]] };
+  return { from, to, partial: [...(o.sinceNs < from ? [[o.sinceNs, from - 1n] as [bigint, bigint]] : []), [to, o.nowNs]] };
+}
+
+/** Trials from..to (ns, both included) rolled up per UTC day as the rollup does (report-days.ts), in one request. */
+async function partialDays(store: Store, spans: ReadonlyArray<[bigint, bigint]>, scope: Record<string, TagMatch>): Promise<DaysPart[]> {
+  if (spans.length === 0) return [];
+  const parts = await store.selectMany(spans.map(([from, to]) => ({ measurement: 'sysbench', where: { tags: scope, from, to }, fields: REPORT_DAY_SOURCE })));
+  const byDay = new Map<bigint, Row[]>();
+  for (const r of parts.flat()) {
+    const d = dayOf(r.timeNs);
+    const list = byDay.get(d);
+    if (list) list.push(r);
+    else byDay.set(d, [r]);
+  }
+  return [...byDay].flatMap(([d, rows]) => reportDayPoints(d, rows).map(partOfPoint));
+}
+
+const sum = (field: string) => ({ as: field, fn: 'sum' as const, field });
+const MEDIAN_FIELDS = NOISE_LINE.map(([signal]) => `${signal}_median`);
+
+/**
+ * The rollup's whole days from..to (ns, to excluded), as InfluxDB sums them per series and thread
+ * count, with each one's first successful and newest trial (null when a result with a wrong clock
+ * is among them); and, answered apart (the largest read: a row per series and day), every day's
+ * noise medians, to be added to those parts.
+ */
+function rolledDays(
+  store: Store & Required<Pick<Store, 'summarize'>>,
+  spans: ReadonlyArray<[bigint, bigint]>,
+  scope: Record<string, TagMatch>,
+): { parts: Promise<DaysPart[] | null>; medians: Promise<Row[][]> } {
+  if (spans.length === 0) return { parts: Promise.resolve([]), medians: Promise.resolve([]) };
+  const wheres = spans.map(([from, to]) => ({ tags: scope, from, to: to - 1n }));
+  const of = (calls: Summary['calls'], groupBy: Summary['groupBy']) =>
+    wheres.map((where): Summary => ({ measurement: 'sysbench_report_1d', where, calls, groupBy }));
+  const medians = store.selectMany(wheres.map((where): Selection => ({ measurement: 'sysbench_report_1d', where, fields: MEDIAN_FIELDS })));
+  const parts = store
+    .summarize([
+      ...of([count('skewed')], []),
+      ...of([sum('ok'), sum('judged'), sum('disturbed')], '*'),
+      ...of([{ as: 'first_ok_ns', fn: 'first', field: 'first_ok_ns' }], '*'),
+      ...of([{ as: 'last_ns', fn: 'last', field: 'last_ns' }], '*'),
+    ])
+    .then((answers) => {
+      const n = wheres.length;
+      if (answers.slice(0, n).some((rows) => rows.some((r) => num(r.values.skewed) > 0))) return null;
+      const parts = new Map<string, DaysPart>();
+      const partOf = (tags: Record<string, string>) => {
+        const key = seriesKey('sysbench_report_1d', tags);
+        return (
+          parts.get(key) ??
+          parts.set(key, { tags, ok: 0, judged: 0, disturbed: 0, skewed: 0, firstOkNs: null, lastNs: null, medians: NOISE_LINE.map(() => []) }).get(key)!
+        );
+      };
+      for (let i = 0; i < n; i++) {
+        for (const r of answers[n + i]!) {
+          const p = partOf(r.tags);
+          p.ok += num(r.values.ok);
+          p.judged += num(r.values.judged);
+          p.disturbed += num(r.values.disturbed);
+        }
+        for (const r of answers[2 * n + i]!) {
+          const p = partOf(r.tags);
+          const t = r.timeNs + BigInt(num(r.values.first_ok_ns));
+          if (p.firstOkNs === null || t < p.firstOkNs) p.firstOkNs = t;
+        }
+        for (const r of answers[3 * n + i]!) {
+          const p = partOf(r.tags);
+          const t = r.timeNs + BigInt(num(r.values.last_ns));
+          if (p.lastNs === null || t > p.lastNs) p.lastNs = t;
+        }
+      }
+      return [...parts.values()];
+    });
+  return { parts, medians };
+}
+
+/** The days' medians added to the parts of their series and thread count (a series' days without successful trials have none). */
+function addMedians(parts: readonly DaysPart[], answers: readonly Row[][]): void {
+  const byKey = new Map(parts.map((p) => [seriesKey('sysbench_report_1d', p.tags), p]));
+  for (const rows of answers)
+    for (const r of rows) {
+      const p = byKey.get(seriesKey('sysbench_report_1d', r.tags));
+      if (!p) continue;
+      MEDIAN_FIELDS.forEach((f, k) => {
+        const v = r.fields[f];
+        if (typeof v === 'number') p.medians[k]!.push(v);
+      });
+    }
+}
+
+/** The whole days from..to (to excluded) but those given, as spans of consecutive days. */
+function daysBut(from: bigint, to: bigint, skip: ReadonlySet<bigint>): Array<[bigint, bigint]> {
+  const out: Array<[bigint, bigint]> = [];
+  let start: bigint | null = null;
+  for (let d = from; d < to; d += DAY_NS) {
+    if (skip.has(d)) {
+      if (start !== null) out.push([start, d]);
+      start = null;
+    } else if (start === null) start = d;
+  }
+  if (start !== null) out.push([start, to]);
+  return out;
+}
+
+/** The layouts and noise lines of the period from the report rollup, or null where only every trial answers exactly. */
+export async function readByDays(store: Store, o: ReadOptions): Promise<{ layouts: SectionLayout[]; noise: SystemNoise[] } | null> {
+  if (!store.summarize) return null;
+  const summarizing = store as Store & Required<Pick<Store, 'summarize'>>;
+  const scope: Record<string, TagMatch> = o.group !== undefined ? { group: o.group } : {};
+  const days = periodDays(o);
+  const partialRead = partialDays(store, days.partial, scope);
+  const [filled, owed] = await store.selectMany([
+    { measurement: 'rollup_filled', where: { tags: { rollup: 'sysbench_report_1d' } }, fields: ['days'], newest: 1 },
+    { measurement: 'overhead_owed', fields: ['from_ns', 'to_ns'] },
+  ]);
+  // No fill finished yet (a database from before the rollup, a collector still filling it): every trial is read.
+  if (filled!.length === 0) return (await partialRead, null);
+  // Days whose results' rollup may still be owed (a batch in flight, a collector killed before it): read from the trials.
+  const owedDays = new Set<bigint>();
+  for (const m of owed!) {
+    const [a, b] = [BigInt(String(m.fields.from_ns)), BigInt(String(m.fields.to_ns))];
+    for (let d = dayOf(a); d <= b; d += DAY_NS) if (d >= days.from && d < days.to) owedDays.add(d);
+  }
+  const rolled = rolledDays(summarizing, daysBut(days.from, days.to, owedDays), scope);
+  const [parts, partial, owedParts] = await Promise.all([
+    rolled.parts,
+    partialRead,
+    partialDays(
+      store,
+      [...owedDays].map((d): [bigint, bigint] => [d, d + DAY_NS - 1n]),
+      scope,
+    ),
+  ]);
+  if (parts === null || partial.concat(owedParts).some((p) => p.skewed > 0)) return (await rolled.medians, null);
+  // The counts decide the tails to read; the medians, the largest answer, arrive meanwhile.
+  const counts = countsOf([...parts, ...partial, ...owedParts], o);
+  if (counts === null) return (await rolled.medians, null);
+  const tails = tailSpans(counts.newest, o);
+  const [tailParts, medians] = await Promise.all([store.selectMany(tails.map((t) => t.selection)), rolled.medians]);
+  addMedians(parts, medians);
+  const layouts = layoutsOf(counts.trials, tailRows(tailParts), o);
   if (layouts === null || !layouts.every((l) => covered(l, tails, o))) return null;
-  return { layouts, noise };
+  return { layouts, noise: noiseOf(counts.lines) };
 }
 
 /** A tail select and what it reads: the test, the agents (all of the test's when `agents` is null) and its time bounds. */
@@ -206,23 +400,8 @@ function tailRows(parts: readonly Row[][]): SysbenchRow[] {
   return parts.flatMap((p) => sysbenchRows(p)).sort((a, b) => byTimeThenSeries([a.timeNs, keyOf(a)], [b.timeNs, keyOf(b)]));
 }
 
-/** Comparable successful trials per series key and thread count (the section's key is layout.ts's). */
-function trialsPerSeries(
-  threadCounts: readonly number[],
-  answers: readonly SummaryRow[][],
-  excludeDisturbed: boolean,
-): Map<string, { tags: Record<string, string>; threads: number; n: number }> {
-  const out = new Map<string, { tags: Record<string, string>; threads: number; n: number }>();
-  const step = excludeDisturbed ? 2 : 1;
-  threadCounts.forEach((threads, i) => {
-    for (const r of answers[i * step]!) out.set(JSON.stringify([seriesKey('sysbench', r.tags), threads]), { tags: r.tags, threads, n: num(r.values.n) });
-    if (excludeDisturbed) for (const r of answers[i * step + 1]!) out.get(JSON.stringify([seriesKey('sysbench', r.tags), threads]))!.n -= num(r.values.n);
-  });
-  return out;
-}
-
 /** The sections from the counts and the tails' rows, decided by layout.ts; null where the counts and rows disagree on who is there. */
-function layoutsOf(trials: ReturnType<typeof trialsPerSeries>, rows: readonly SysbenchRow[], o: ReadOptions): SectionLayout[] | null {
+function layoutsOf(trials: PeriodCounts['trials'], rows: readonly SysbenchRow[], o: ReadOptions): SectionLayout[] | null {
   const sectionKey = (t: Readonly<Record<string, string>>, threads: number | null) => `${JSON.stringify([t.group, t.test, t.profile])}${threads}`;
   const sections = new Map<string, { systems: Map<string, SystemRows>; rows: SysbenchRow[] }>();
   for (const { tags, threads, n } of trials.values()) {
@@ -267,45 +446,13 @@ function covered(l: SectionLayout, tails: readonly Tail[], o: ReadOptions): bool
   });
 }
 
-/** The noise lines from the counts and the middle values (lib/stats' median of them). */
-function noiseLines(
-  noiseOf: Map<string, { tags: Record<string, string>; at: [bigint, string] | null; row: SummaryRow }>,
-  disturbedOf: Map<string, number>,
-  middles: ReadonlyArray<Summary | null>,
-  answers: readonly SummaryRow[][],
-): SystemNoise[] {
-  const lines: Array<{ at: [bigint, string]; line: SystemNoise }> = [];
-  let next = 0;
-  [...noiseOf].forEach(([label, { tags, at, row }], i) => {
-    const values = middles[i] ? (answers[next++]![0]?.values ?? {}) : {};
-    const line: SystemNoise = {
-      label,
-      agent: tags.agent ?? '',
-      variant: tags.variant || 'default',
-      trials: num(row.values.trials),
-      judged: num(row.values.judged),
-      disturbed: disturbedOf.get(label) ?? 0,
-      medianStealPct: null,
-      medianContentionPct: null,
-      medianLoad1: null,
-      medianCpuMhz: null,
-    };
-    for (const [f, to] of NOISE_LINE) {
-      const n = num(row.values[f]);
-      if (n > 0) line[to] = n % 2 ? num(values[`${f}0`]) : median([num(values[`${f}0`]), num(values[`${f}1`])]);
-    }
-    lines.push({ at: at!, line });
-  });
-  return lines.sort((a, b) => byTimeThenSeries(a.at, b.at)).map((x) => x.line);
-}
-
 /**
  * What the report is built from: its sections' layouts (the rows each computes with) and the
  * noise lines. From summaries where they answer exactly (summary-reads.ts), else from every
  * trial of the period.
  */
 export async function readReport(store: Store, o: ReadOptions): Promise<{ layouts: SectionLayout[]; noise: SystemNoise[]; summarized: boolean }> {
-  const summarized = await readBySummaries(store, o);
+  const summarized = await readByDays(store, o);
   if (summarized) return { ...summarized, summarized: true };
   const rows = await readReportRows(store, o);
   return { layouts: layoutSections(comparable(rows, o.excludeDisturbed), o.sinceNs), noise: noiseBySystem(rows, systemLabel, o.sinceNs), summarized: false };

@@ -33,10 +33,13 @@ export interface RollupSpec {
   only?: { field: string; value: boolean };
   /** How long before a result its source points may lie (the day before a result is rolled up too when within it). */
   lookBackMs: number;
+  /** A rollup that is not per metric (report-days.ts): the source fields it reads and its points of a day's rows, instead of the metrics' aggregates. */
+  custom?: { read: readonly string[]; pointsOf(dayNs: bigint, rows: readonly Row[]): StorePoint[] };
 }
 
 /** The source columns a rollup reads (its `only` field and the counted one too). */
 export function sourceFields(spec: RollupSpec): string[] {
+  if (spec.custom) return [...spec.custom.read];
   return [...new Set([...spec.metrics.flatMap((m) => [spec.value(m), spec.min(m), spec.max(m)]), ...(spec.only ? [spec.only.field] : []), spec.counted])];
 }
 
@@ -48,6 +51,7 @@ const num = (v: FieldValue | undefined): v is number => typeof v === 'number' &&
  * InfluxDB's mean() over the same points does, so Σsum/Σn of one series' day is its mean to the bit.
  */
 export function rollupDay(spec: RollupSpec, dayNs: bigint, rows: readonly Row[]): StorePoint[] {
+  if (spec.custom) return spec.custom.pointsOf(dayNs, rows);
   const bySeries = new Map<string, { tags: Record<string, string>; rows: Row[] }>();
   for (const r of rows) {
     if (r.timeNs < dayNs || r.timeNs >= dayNs + DAY_NS) throw new Error(`rollup of day ${dayNs}: a row at ${r.timeNs} is outside it`);

@@ -54,7 +54,7 @@ export interface Row {
 /** One InfluxQL function of a summary: `fn(field[, arg])`, answered under the name `as`. */
 export interface SummaryCall {
   as: string;
-  fn: 'count' | 'first' | 'last' | 'percentile';
+  fn: 'count' | 'sum' | 'first' | 'last' | 'percentile';
   field: string;
   /** percentile's N. */
   arg?: number;

@@ -248,6 +248,8 @@ describe('fuzzed and malformed input', () => {
         'sysbench_interval_5m',
         'sysbench_interval_1d',
         'sysbench_1d',
+        'sysbench_report_1d',
+        'rollup_filled',
         'agent_status',
         'overhead',
         'agent_info',
