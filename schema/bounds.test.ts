@@ -69,6 +69,11 @@ describe('schema/bounds.ts', () => {
   it("textProblem counts bytes, and the 'name' charset is lower-case letters, digits and dashes", () => {
     expect(textProblem('é'.repeat(64), { maxBytes: 128, charset: 'tag' })).toBeUndefined();
     expect(textProblem('é'.repeat(65), { maxBytes: 128, charset: 'tag' })).toBe('is longer than 128 bytes');
+    // At the edge of the shortcut that skips counting (at most 3 bytes per UTF-16 unit): 3-byte and 4-byte characters.
+    expect(textProblem('€'.repeat(42) + 'ab', { maxBytes: 128, charset: 'tag' })).toBeUndefined();
+    expect(textProblem('€'.repeat(43), { maxBytes: 128, charset: 'tag' })).toBe('is longer than 128 bytes');
+    expect(textProblem('😀'.repeat(32), { maxBytes: 128, charset: 'tag' })).toBeUndefined();
+    expect(textProblem('😀'.repeat(32) + 'a', { maxBytes: 128, charset: 'tag' })).toBe('is longer than 128 bytes');
     expect(textProblem('qemu-tcg', { maxBytes: 32, charset: 'name' })).toBeUndefined();
     expect(textProblem('QEMU', { maxBytes: 32, charset: 'name' })).toMatch(/lower-case/);
     expect(textProblem('a\\b', { maxBytes: 32, charset: 'text' })).toBeUndefined();

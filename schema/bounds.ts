@@ -247,7 +247,8 @@ export function textProblem(value: unknown, b: { maxBytes: number; charset: Char
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return b.empty ? undefined : 'is empty';
   if (b.charset === 'name') return NAME.test(value) ? undefined : 'must be lower-case letters, digits and dashes (at most 32)';
-  if (value.length > b.maxBytes || Buffer.byteLength(value) > b.maxBytes) return `is longer than ${b.maxBytes} bytes`;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a string that short is not counted (every id and tag of every record).
+  if (value.length > b.maxBytes || (value.length * 3 > b.maxBytes && Buffer.byteLength(value) > b.maxBytes)) return `is longer than ${b.maxBytes} bytes`;
   if (b.charset === 'raw') return undefined;
   if (UNPRINTABLE.test(value)) return 'contains a control, format or bidi character';
   if (b.charset === 'tag' && value.includes('\\')) return 'contains a backslash';

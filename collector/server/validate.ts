@@ -140,9 +140,15 @@ function checkField(b: Bound, v: unknown, name: string): void {
 
 const OPTIONAL_FIELDS = new Set(['parent_agent', 'clock_ns', 'resolution', 'noise', 'disturbed']);
 
+/** Each message's bounds as a list, made once: Object.entries per record was an array of pairs per record to collect. */
+const BOUNDS_OF = Object.fromEntries(Object.entries(WIRE_BOUNDS).map(([m, bounds]) => [m, Object.entries(bounds) as Array<[string, Bound]>])) as Record<
+  WireMessage,
+  Array<[string, Bound]>
+>;
+
 /** Every field the table knows for this message (an absent field decodes to its default). */
 function checkMessage(m: WireMessage, msg: Record<string, unknown>, prefix: string): void {
-  for (const [field, bound] of Object.entries(WIRE_BOUNDS[m]) as Array<[string, Bound]>) {
+  for (const [field, bound] of BOUNDS_OF[m]) {
     // Fields added to the contract after protocol 1 are absent from older agents' messages.
     if (msg[field] === undefined && OPTIONAL_FIELDS.has(field)) continue;
     checkField(bound, msg[field], `${prefix}.${field}`);
