@@ -280,9 +280,12 @@ function rolledDays(
 /** The days' medians added to the parts of their series and thread count (a series' days without successful trials have none). */
 function addMedians(parts: readonly DaysPart[], answers: readonly Row[][]): void {
   const byKey = new Map(parts.map((p) => [seriesKey('sysbench_report_1d', p.tags), p]));
+  // A series' rows share one tags object (the store's rows): its part is looked up once per series.
+  const ofTags = new Map<object, DaysPart | undefined>();
   for (const rows of answers)
     for (const r of rows) {
-      const p = byKey.get(seriesKey('sysbench_report_1d', r.tags));
+      if (!ofTags.has(r.tags)) ofTags.set(r.tags, byKey.get(seriesKey('sysbench_report_1d', r.tags)));
+      const p = ofTags.get(r.tags);
       if (!p) continue;
       MEDIAN_FIELDS.forEach((f, k) => {
         const v = r.fields[f];
