@@ -1,25 +1,24 @@
 // The report's reads without reading every trial of the period (issue 26: `report` over a year
-// ≤ 2 s). What the thin read of the period served comes from InfluxDB's aggregates per series
-// instead, and the metrics and runs from each series' newest trials only:
-// - the sections and the reference: count() of each series' successful trials per thread count
-//   (threads is a field: one `WHERE threads = n` per thread count of the series' newest trials;
-//   a trial with another leaves its system's count short of its noise line's: the full read);
-// - the run each system shows: read with the trials around each series' newest one (last()),
-//   SLACK before it and the look-back and the window before that, which also holds every
-//   guest's look-back and the reference's window around its run;
-// - the noise lines: count() per system, and the exact median from percentile(): InfluxDB's
-//   median() of an even count is lo + (hi - lo) / 2, lib/stats' (lo + hi) / 2, which can differ
-//   in the last bit; percentile() answers the values at both middle ranks, and lib/stats' median
-//   of the two is the line's, bit for bit.
-// Where these cannot give the thin read's answer exactly, `readBySummaries` answers null and the
-// report reads every trial (reads.ts): a result stored with a wrong clock in the period (left out
-// of everything; no InfluxQL condition selects "the field is absent"), a successful trial without
-// threads (the encoder writes ok and threads on every trial), a thread count not among the newest
-// trials', two series of one system in one section that name it differently (another host) or two
-// systems the display order puts level (the
-// order they were met decides), two systems with one noise label, and a shown run, look-back or
-// reference window outside what the tails read (a system whose section's trials all lie more than
-// SLACK before its series' newest trial).
+// ≤ 2 s). What the thin read of the period served comes from the collector's daily rollup
+// `sysbench_report_1d` (collector/rollup/report-days.ts) instead, and the metrics and runs from
+// each series' newest trials only:
+// - the sections and the reference: the successful trials per series and thread count, InfluxDB's
+//   sum() of the rollup's whole days plus the partial first and last days rolled up here from
+//   their trials by the same function (and the days an overhead_owed marker names: their rollup
+//   may still be owed);
+// - the run each system shows: read with the trials around each series' newest one (the rollup's
+//   last_ns), SLACK before it and the look-back and the window before that, which also holds
+//   every guest's look-back and the reference's window around its run;
+// - the noise lines: the counts summed per system, and per signal the median of the days' medians
+//   (noise.ts computes the same from every trial).
+// The rollup is trusted only once a start fill finished (`rollup_filled`). Where it cannot give
+// the thin read's answer exactly, `readByDays` answers null and the report reads every trial
+// (reads.ts): no finished fill, a result stored with a wrong clock in the period, a thread count
+// whose trials lie outside the tails, two series of one system in one section that name it
+// differently (another host) or two systems the display order puts level (the order they were
+// met decides), two systems with one noise label, and a shown run, look-back or reference window
+// outside what the tails read (a system whose section's trials all lie more than SLACK before its
+// series' newest trial).
 // report-reads.influx.test.ts holds both paths equal.
 import { median } from '../../lib/stats/stats.js';
 import { isTestName, type TestName } from '../../schema/test-types.js';
