@@ -22,6 +22,16 @@ export function mean(values: readonly number[]): number {
 
 export function median(values: readonly number[]): number {
   requireFinite(values, 'median');
+  // A Float64Array sorts numerically without calling back into JS: ~5× faster on a year of runs,
+  // where the change detector takes medians of every series several times (issue 26).
+  const s = Float64Array.from(values).sort();
+  const mid = s.length >> 1;
+  const m = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  // It puts −0 before +0, where sorting by a − b keeps their order: only a zero median can differ.
+  return m === 0 ? stableMedian(values) : m;
+}
+
+function stableMedian(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
