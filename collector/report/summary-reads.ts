@@ -234,7 +234,7 @@ function rolledDays(
   const wheres = spans.map(([from, to]) => ({ tags: scope, from, to: to - 1n }));
   const of = (calls: Summary['calls'], groupBy: Summary['groupBy']) =>
     wheres.map((where): Summary => ({ measurement: 'sysbench_report_1d', where, calls, groupBy }));
-  const medians = store.selectMany(wheres.map((where): Selection => ({ measurement: 'sysbench_report_1d', where, fields: MEDIAN_FIELDS })));
+  const medians = ahead(store.selectMany(wheres.map((where): Selection => ({ measurement: 'sysbench_report_1d', where, fields: MEDIAN_FIELDS }))));
   const parts = store
     .summarize([
       ...of([count('skewed')], []),
@@ -307,13 +307,23 @@ function daysBut(from: bigint, to: bigint, skip: ReadonlySet<bigint>): Array<[bi
   return out;
 }
 
+/**
+ * A read started before another is awaited: when that other one fails first (InfluxDB down), this
+ * one's failure must not go unhandled and kill the process past the command's clear error. It is
+ * still awaited later, where it throws as before.
+ */
+function ahead<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
+}
+
 /** The layouts and noise lines of the period from the report rollup, or null where only every trial answers exactly. */
 export async function readByDays(store: Store, o: ReadOptions): Promise<{ layouts: SectionLayout[]; noise: SystemNoise[] } | null> {
   if (!store.summarize) return null;
   const summarizing = store as Store & Required<Pick<Store, 'summarize'>>;
   const scope: Record<string, TagMatch> = o.group !== undefined ? { group: o.group } : {};
   const days = periodDays(o);
-  const partialRead = partialDays(store, days.partial, scope);
+  const partialRead = ahead(partialDays(store, days.partial, scope));
   const [filled, owed] = await store.selectMany([
     { measurement: 'rollup_filled', where: { tags: { rollup: 'sysbench_report_1d' } }, fields: ['days'], newest: 1 },
     { measurement: 'overhead_owed', fields: ['from_ns', 'to_ns'] },

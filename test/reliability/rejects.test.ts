@@ -89,12 +89,13 @@ describe('rejects are only for the data', () => {
 
   it('InfluxDB at max-series-per-database: the points past the limit are held (no ack, no Reject) and stored once the limit is raised', async () => {
     // A fresh influxd (on the same port) with the series limit set.
-    await fx.restart({ sub: 'influx-limit', env: { INFLUXDB_DATA_MAX_SERIES_PER_DATABASE: '4' } });
+    // 5: the collector's own start writes one series too (rollup_filled, when its report-rollup fill ends).
+    await fx.restart({ sub: 'influx-limit', env: { INFLUXDB_DATA_MAX_SERIES_PER_DATABASE: '5' } });
     limited = true;
     collector = await startCollectorProc(['--listen', '127.0.0.1:0', '--influx', fx.influxd.url]);
     const { s, close } = await stream('lim');
     // Series: agent_info and agent_status of the agent, then 6 sysbench (one per profile); the
-    // limit of 4 lets only some of the 6 in.
+    // limit of 5 lets only some of the 6 in.
     s.call.write(status('lim:status:1'));
     await s.waitFor((m) => Boolean(m.ack?.ids.includes('lim:status:1')));
     for (let i = 0; i < 6; i++) s.call.write(validResult(`lim-${i}`, { profile: `p${i}` }));
