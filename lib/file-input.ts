@@ -2,9 +2,15 @@
 // against a zod schema, so each file's shape is declared once and every error names the file
 // and the key. zod: the most used TypeScript schema library, well kept, with typed results.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from './errors.js';
+
+// yaml is loaded when a YAML file is read, not when this module is: every command imports it
+// (options, secret files), and loading yaml took ~55 ms of each start, `report` and `--help` too.
+const requireWhenRead = createRequire(import.meta.url);
+const parseYaml = (text: string): unknown => (requireWhenRead('yaml') as typeof Yaml).parse(text);
 
 /** The file's bytes, or a UsageError "cannot read <what> <path>: <reason>" (one wording for every input file). */
 export function readInputFile(path: string, what: string): Buffer {
