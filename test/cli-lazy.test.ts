@@ -34,6 +34,8 @@ describe('commands load only what they use', () => {
     expect(r.stderr).toMatch(/cannot read results from http:\/\/127\.0\.0\.1:9/);
     expect(r.urls.some((u) => u.includes('/collector/report/'))).toBe(true); // the hook saw the report load
     expect(r.urls.filter((u) => u.includes('/node_modules/influx/') || u.endsWith('/collector/influx/client.js'))).toEqual([]);
+    // Nor undici (~180 ms): its few queries go through node:http (collector/influx/node-query.ts).
+    expect(r.urls.filter((u) => u.includes('/node_modules/undici/'))).toEqual([]);
   });
 
   it('report and the usage start without yaml or zod (only config, profile and token files need them)', () => {

@@ -3,6 +3,7 @@
 // self-contained HTML file; --fail-on makes it a CI gate.
 import { writeFileSync } from 'node:fs';
 import { influxUrl } from '../../collector/influx/url.js';
+import { nodeHttpQuery } from '../../collector/influx/node-query.js';
 import { influxStore } from '../../collector/store/influx.js';
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { EXCLUDE_DISTURBED_OPTION, MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
@@ -128,7 +129,9 @@ export async function run(argv: string[]): Promise<number> {
   const html = optStr(values, 'html');
   const conn = influxConnection(values, argv, (m) => process.stderr.write(`virt-overhead report: ${m}\n`))!;
   influxUrl(conn.url); // a usage error before anything is read
-  const store = influxStore({ url: conn.url, database, ...(conn.ca !== undefined ? { ca: conn.ca } : {}) });
+  const target = { url: conn.url, database, ...(conn.ca !== undefined ? { ca: conn.ca } : {}) };
+  // A few queries, no writes: node:http's client, not undici's (node-query.ts).
+  const store = influxStore(target, { query: nodeHttpQuery(target) });
   let doc: ReportDocument;
   try {
     doc = await buildDocument(kind, {

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxWriteError, lineWriter, rawQuery } from './http.js';
+import { nodeHttpQuery } from './node-query.js';
 
 interface Seen {
   url: string;
@@ -73,19 +74,34 @@ describe('lineWriter', () => {
   });
 });
 
-describe('rawQuery', () => {
-  it('posts q, and keeps nanosecond times exact (as strings)', async () => {
+// The collector's query (undici) and the report's (node:http, node-query.ts): one request and answer.
+describe.each([
+  ['rawQuery', rawQuery],
+  ['nodeHttpQuery', nodeHttpQuery],
+])('%s', (_name, queryOf) => {
+  it('posts q with basic auth, and keeps nanosecond times exact (as strings)', async () => {
     answer = { status: 200, body: '{"results":[{"series":[{"name":"m","columns":["time","v"],"values":[[1767225600123456789,1.5]]}]}]}' };
-    const out = await rawQuery({ url: base, database: 'd' })('SELECT v FROM m');
-    expect(seen.at(-1)!.url).toBe('/query?db=d&epoch=ns');
+    const out = await queryOf({ url: `http://us%40er:p%3Ass@${base.slice(7)}`, database: 'd b' })('SELECT v FROM m');
+    expect(seen.at(-1)!.url).toBe('/query?db=d%20b&epoch=ns');
     expect(new URLSearchParams(seen.at(-1)!.body).get('q')).toBe('SELECT v FROM m');
+    expect(Buffer.from(seen.at(-1)!.authorization!.replace(/^Basic /, ''), 'base64').toString()).toBe('us@er:p:ss');
     expect(out.results![0]!.series![0]!.values).toEqual([['1767225600123456789', 1.5]]);
   });
 
   it('any status but 200 throws with status null (a failed check holds the batch, never lets it through)', async () => {
     answer = { status: 400, body: 'bad query' };
-    const err = await failure(rawQuery({ url: base, database: 'd' })('SELEC'));
+    const err = await failure(queryOf({ url: base, database: 'd' })('SELEC'));
     expect(err.status).toBeNull();
     expect(err.message).toBe('InfluxDB answered 400 to a query: bad query');
+  });
+
+  it('no answer (nothing listening) throws with status null', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const err = await failure(queryOf({ url: `http://127.0.0.1:${port}`, database: 'd' })('SELECT v FROM m'));
+    expect(err.status).toBeNull();
+    expect(err.message).toMatch(/^InfluxDB did not answer: .*ECONNREFUSED/);
   });
 });

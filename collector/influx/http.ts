@@ -3,7 +3,12 @@
 // Credentials come from the URL's user:password@ as basic auth. Every failure is an
 // InfluxWriteError carrying the HTTP status (null: no answer), which the batch writer reads
 // to decide whether the data or the server is at fault.
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+
+// undici is loaded by the first request, not with this module: the report's CLI reads through
+// node:http (node-query.ts) and never needs it, and loading it took ~180 ms of each report's start.
+let undici: Promise<typeof import('undici')> | undefined;
+const loadUndici = () => (undici ??= import('undici'));
 
 export interface InfluxTarget {
   /** Base URL, e.g. http://127.0.0.1:8086; user:password@ in it becomes basic auth. */
@@ -13,11 +18,14 @@ export interface InfluxTarget {
   ca?: string;
 }
 
-/** One InfluxQL request (statements separated by ';'), answered as InfluxDB's JSON. */
-export type RawQuery = (q: string) => Promise<{
+/** InfluxDB's JSON answer to a query. */
+export interface QueryAnswer {
   results?: Array<{ series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>; error?: string }>;
   error?: string;
-}>;
+}
+
+/** One InfluxQL request (statements separated by ';'), answered as InfluxDB's JSON. */
+export type RawQuery = (q: string) => Promise<QueryAnswer>;
 
 export class InfluxWriteError extends Error {
   override name = 'InfluxWriteError';
@@ -29,19 +37,34 @@ export class InfluxWriteError extends Error {
   }
 }
 
-/**
- * Base URL without credentials, the basic-auth header the URL's user:password@ asks for, and an
- * undici dispatcher trusting `ca` when given (the default one otherwise).
- */
-function endpointOf(target: InfluxTarget): { base: string; headers: Record<string, string>; dispatcher?: Dispatcher } {
+/** Base URL without credentials, and the basic-auth header the URL's user:password@ asks for. */
+export function endpointOf(target: InfluxTarget): { base: string; headers: Record<string, string> } {
   const u = new URL(target.url);
   const headers: Record<string, string> = {};
   if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-  return {
-    base: `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`,
-    headers,
-    ...(target.ca === undefined ? {} : { dispatcher: new Agent({ connect: { ca: target.ca } }) }),
-  };
+  return { base: `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`, headers };
+}
+
+/** An undici dispatcher trusting `ca` when given (undefined: the default one), made on the first request. */
+function dispatcherOf(target: InfluxTarget): () => Promise<Dispatcher | undefined> {
+  let made: Promise<Dispatcher | undefined> | undefined;
+  return () => (made ??= target.ca === undefined ? Promise.resolve(undefined) : loadUndici().then(({ Agent }) => new Agent({ connect: { ca: target.ca } })));
+}
+
+/** The error for a request InfluxDB never answered (refused, reset, timed out, TLS refused): status null. */
+export function noAnswer(err: unknown): InfluxWriteError {
+  const cause = (err as Error & { cause?: unknown }).cause;
+  return new InfluxWriteError(`InfluxDB did not answer: ${cause ? String(cause) : (err as Error).message}`, null);
+}
+
+/**
+ * A query's answer as InfluxDB's JSON with nanosecond epochs. Times are kept as decimal strings:
+ * as JSON numbers they would lose their last digits (above 2^53). Any status but 200 throws with
+ * status null (never 'permanent'): a failed check holds the batch, it never lets it through.
+ */
+export function queryAnswer(status: number, text: string): QueryAnswer {
+  if (status !== 200) throw new InfluxWriteError(`InfluxDB answered ${status} to a query: ${text.slice(0, 300)}`, null);
+  return JSON.parse(text.replace(/\[(-?\d{15,})(?=[,\]])/g, '["$1"'));
 }
 
 /**
@@ -54,11 +77,10 @@ async function request(
   init: { method: 'POST'; headers: Record<string, string>; body: string; dispatcher?: Dispatcher },
 ): Promise<{ status: number; text(): Promise<string>; discard(): Promise<void> }> {
   try {
-    const res = await undiciRequest(url, { ...init, signal: AbortSignal.timeout(30_000) });
+    const res = await (await loadUndici()).request(url, { ...init, signal: AbortSignal.timeout(30_000) });
     return { status: res.statusCode, text: () => res.body.text(), discard: () => res.body.dump() };
   } catch (err) {
-    const cause = (err as Error & { cause?: unknown }).cause;
-    throw new InfluxWriteError(`InfluxDB did not answer: ${cause ? String(cause) : (err as Error).message}`, null);
+    throw noAnswer(err);
   }
 }
 
@@ -67,7 +89,8 @@ export type Post = (body: string, policy?: string) => Promise<void>;
 
 /** POSTs line protocol to InfluxDB 1.x's /write (also served by Enterprise and InfluxDB 3). */
 export function lineWriter(target: InfluxTarget): Post {
-  const { base, headers, dispatcher } = endpointOf(target);
+  const { base, headers } = endpointOf(target);
+  const dispatcher = dispatcherOf(target);
   const endpoint = `${base}/write?db=${encodeURIComponent(target.database)}&precision=n`;
   const writeHeaders = { ...headers, 'content-type': 'text/plain; charset=utf-8' };
   return async (body, policy) => {
@@ -75,7 +98,7 @@ export function lineWriter(target: InfluxTarget): Post {
       method: 'POST',
       headers: writeHeaders,
       body,
-      dispatcher,
+      dispatcher: await dispatcher(),
     });
     if (res.status === 204 || res.status === 200) {
       await res.discard();
@@ -86,23 +109,24 @@ export function lineWriter(target: InfluxTarget): Post {
   };
 }
 
-/**
- * Runs InfluxQL and returns InfluxDB's JSON with nanosecond epochs. Times are kept as decimal
- * strings: as JSON numbers they would lose their last digits (above 2^53).
- */
+/** Where queries go: /query with nanosecond epochs. */
+export function queryUrl(target: InfluxTarget): string {
+  return `${endpointOf(target).base}/query?db=${encodeURIComponent(target.database)}&epoch=ns`;
+}
+
+/** Runs InfluxQL and returns InfluxDB's JSON with nanosecond epochs (queryAnswer). */
 export function rawQuery(target: InfluxTarget): RawQuery {
-  const { base, headers, dispatcher } = endpointOf(target);
+  const { headers } = endpointOf(target);
+  const dispatcher = dispatcherOf(target);
+  const url = queryUrl(target);
   const queryHeaders = { ...headers, 'content-type': 'application/x-www-form-urlencoded' };
   return async (q) => {
-    const res = await request(`${base}/query?db=${encodeURIComponent(target.database)}&epoch=ns`, {
+    const res = await request(url, {
       method: 'POST',
       headers: queryHeaders,
       body: new URLSearchParams({ q }).toString(),
-      dispatcher,
+      dispatcher: await dispatcher(),
     });
-    const text = await res.text();
-    // Status null (never 'permanent'): a failed check holds the batch, it never lets it through.
-    if (res.status !== 200) throw new InfluxWriteError(`InfluxDB answered ${res.status} to a query: ${text.slice(0, 300)}`, null);
-    return JSON.parse(text.replace(/\[(-?\d{15,})(?=[,\]])/g, '["$1"'));
+    return queryAnswer(res.status, await res.text());
   };
 }
