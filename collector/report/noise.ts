@@ -1,5 +1,5 @@
 // What else ran while each system was measured (issue 22 item 6, docs/noise.md): one line per
-// system of the report's period with the median (of its daily medians) of its trials' steal, contention and load, and
+// system of the report's period with the median of its daily medians of steal, contention and load, and
 // how many of its trials the agent judged disturbed — the first things to look at when a number
 // looks wrong. In the report's data (JSON) and under its table.
 import { median } from '../../lib/stats/stats.js';
@@ -69,12 +69,18 @@ export function noiseBySystem(rows: readonly SysbenchRow[], labelOf: (r: Sysbenc
 
 const num = (v: number | null, digits: number, unit = '') => (v === null ? '—' : `${v.toFixed(digits)}${unit}`);
 
+/**
+ * What a noise line's steal, contention, load and MHz are (SystemNoise's medians), said once in the
+ * section's heading: not a median over the trials, which a line's "median steal" suggested.
+ */
+export const NOISE_MEDIANS_ARE = "each the median of the system's daily medians (per series, thread count and UTC day)";
+
 /** The lines under the report's table: one per system. */
 export function formatNoiseLines(noise: readonly SystemNoise[], excluded: boolean): string {
   if (noise.length === 0) return '';
   const out = [
     '',
-    `== noise during the trials (docs/noise.md; disturbed: steal or contention > 5 %${excluded ? ', LEFT OUT of the comparisons' : ', kept in the comparisons'}) ==`,
+    `== noise during the trials (docs/noise.md; steal, contention, load, MHz: ${NOISE_MEDIANS_ARE}; disturbed: steal or contention > 5 %${excluded ? ', LEFT OUT of the comparisons' : ', kept in the comparisons'}) ==`,
   ];
   const width = Math.max(...noise.map((n) => [...n.label].length));
   for (const n of noise) {
@@ -85,7 +91,7 @@ export function formatNoiseLines(noise: readonly SystemNoise[], excluded: boolea
     }
     const mhz = n.medianCpuMhz === null ? '' : `, ${num(n.medianCpuMhz, 0)} MHz`;
     out.push(
-      `${head}   median steal ${num(n.medianStealPct, 1, ' %')}, contention ${num(n.medianContentionPct, 1, ' %')}, load ${num(n.medianLoad1, 2)}${mhz}; disturbed ${n.disturbed} of ${n.judged} trials${excluded && n.disturbed > 0 ? ' (left out)' : ''}`,
+      `${head}   steal ${num(n.medianStealPct, 1, ' %')}, contention ${num(n.medianContentionPct, 1, ' %')}, load ${num(n.medianLoad1, 2)}${mhz}; disturbed ${n.disturbed} of ${n.judged} trials${excluded && n.disturbed > 0 ? ' (left out)' : ''}`,
     );
   }
   return out.join('\n') + '\n';

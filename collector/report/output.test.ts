@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
 import { checkFailOn, FAIL_ON_VALUES } from './gate.js';
+import { formatNoiseLines, NOISE_MEDIANS_ARE, type SystemNoise } from './noise.js';
 import { toCsv } from './output.js';
 
 describe('CSV', () => {
@@ -42,5 +43,32 @@ describe('--fail-on', () => {
     expect(() => checkFailOn('changes', ['worse'])).toThrow(UsageError);
     expect(() => checkFailOn('changes', ['worse'])).toThrow(/with --changes it takes change, regression, improvement/);
     expect(() => checkFailOn('compare', ['change'])).toThrow(/with --compare it takes worse, better, equivalent, inconclusive, unmeasurable/);
+  });
+});
+
+describe('noise lines under the table', () => {
+  const line = (label: string, steal: number | null): SystemNoise => ({
+    label,
+    agent: label,
+    variant: 'default',
+    trials: 40,
+    judged: 40,
+    disturbed: 3,
+    medianStealPct: steal,
+    medianContentionPct: 2,
+    medianLoad1: 1.5,
+    medianCpuMhz: 2400,
+  });
+
+  it('say once, in the heading, that the numbers are medians of daily medians, not over the trials', () => {
+    const text = formatNoiseLines([line('host-a', 0.5), line('vm-1', null)], false);
+    const [heading, ...lines] = text.trim().split('\n');
+    expect(heading).toContain(`steal, contention, load, MHz: ${NOISE_MEDIANS_ARE}`);
+    expect(NOISE_MEDIANS_ARE).toMatch(/median of the system's daily medians/);
+    expect(lines).toEqual([
+      'host-a   steal 0.5 %, contention 2.0 %, load 1.50, 2400 MHz; disturbed 3 of 40 trials',
+      'vm-1     steal —, contention 2.0 %, load 1.50, 2400 MHz; disturbed 3 of 40 trials',
+    ]);
+    expect(text).not.toMatch(/median steal/);
   });
 });
