@@ -6,10 +6,11 @@
 // the check reads one short field. Recent points are remembered in a bounded map; the rest are
 // looked up with one query per agent and time cluster of the batch — except points newer than
 // anything stored in their series (issue 26): at an agent's first batch after its hello here, the
-// newest stored point of each of its series is read once; a point after it cannot overwrite
-// anything, so a live agent's new records need no query (the check doubled InfluxDB's work per
-// point). Replayed and resent records, older than that, are looked up as before. The agent's next
-// hello (it may have written through another collector meanwhile) reads them again, and so does
+// newest stored point of each of its series is read once, before its points are checked (so
+// its first batch is not looked up either); a point after it cannot overwrite anything, so a
+// live agent's new records need no query (the check doubled InfluxDB's work per point).
+// Replayed and resent records, older than that, are looked up. The agent's next hello (it may
+// have written through another collector meanwhile) reads them again, and so does
 // its first batch after it was not heard from for `forgetAfterMs` (a departed guest's series keys
 // leave memory: forgetting costs only that one read).
 // A point stored before content_hash existed (older collectors) has no hash to compare: those
@@ -19,6 +20,7 @@
 // conflict. Fields only one side has are collector additions across versions, not the record.
 import * as crypto from 'node:crypto';
 import { flat } from '../../lib/flat-string.js';
+import { groupBy } from '../../lib/group-by.js';
 import { FORGET_AFTER_MS, IdleMap } from '../../lib/idle-map.js';
 import { seriesKey } from './line.js';
 import type { RawQuery } from './http.js';
@@ -155,6 +157,12 @@ export class HistoryGuard {
   private async checkNow(stamps: Stamp[]): Promise<Verdict[]> {
     // Heard from now (which also forgets the agents gone longer than forgetAfterMs).
     for (const agent of new Set(stamps.map((s) => s.agent))) this.agents.touch(agent);
+    // Agents whose series this collector has not read since their hello: their newest points
+    // first, so that their first batch needs a lookup only for what is not after them (a new
+    // live agent's needs none: at N = 1 000 agents of 40 points, every point was looked up).
+    const unread = new Map<string, Stamp>();
+    for (const s of stamps) if (!this.agents.peek(s.agent)?.measurements.has(s.measurement)) unread.set(`${s.measurement}\0${s.agent}`, s);
+    if (unread.size) await this.readNewest([...unread.values()]);
     const fresh = new Set<Stamp>();
     const unknown: Stamp[] = [];
     for (const s of stamps) {
@@ -163,13 +171,7 @@ export class HistoryGuard {
       if (this.afterNewest(s)) fresh.add(s);
       else unknown.push(s);
     }
-    // Agents whose series this collector has not read since their hello: read now, used from the next batch.
-    const unread = new Map<string, Stamp>();
-    for (const s of stamps) if (!this.agents.peek(s.agent)?.measurements.has(s.measurement)) unread.set(`${s.measurement}\0${s.agent}`, s);
-    const newest = [...unread.values()];
-    let stored = new Map<string, string>();
-    if (unknown.length) stored = await this.lookup(unknown, newest);
-    else if (newest.length) await this.readNewest(newest);
+    const stored = unknown.length ? await this.lookup(unknown) : new Map<string, string>();
     return stamps.map((s) => {
       const at = positionOf(s);
       const pending = this.admitted.get(at);
@@ -249,7 +251,7 @@ export class HistoryGuard {
    * stored without a hash is compared whole (legacyVerdicts): its entry is then this point's
    * own hash when it is the same record, LEGACY_OTHER when not.
    */
-  private async lookup(stamps: Stamp[], newest: Stamp[] = []): Promise<Map<string, string>> {
+  private async lookup(stamps: Stamp[]): Promise<Map<string, string>> {
     const out = await this.read(
       stamps,
       (m) => (PRESENT[m] ? `"content_hash", "${PRESENT[m]}"` : '*'),
@@ -257,8 +259,6 @@ export class HistoryGuard {
         const v = row[columns.indexOf('content_hash')];
         return typeof v === 'string' ? v : '';
       },
-      // The newest points of agents not read since their hello, in the same request.
-      { statements: newest.map((s) => this.newestStatement(s)), take: (results) => this.takeNewest(newest, results) },
     );
     const legacy = stamps.filter((s) => out.get(positionOf(s)) === '');
     if (legacy.length) {
@@ -276,19 +276,10 @@ export class HistoryGuard {
   }
 
   /** One query per agent and time cluster; `pick` makes each stored row's entry. */
-  private async read<T>(
-    stamps: Stamp[],
-    select: (measurement: string) => string,
-    pick: (columns: string[], row: unknown[]) => T,
-    extra?: { statements: string[]; take: (results: NonNullable<Awaited<ReturnType<RawQuery>>['results']>) => void },
-  ): Promise<Map<string, T>> {
+  private async read<T>(stamps: Stamp[], select: (measurement: string) => string, pick: (columns: string[], row: unknown[]) => T): Promise<Map<string, T>> {
     const statements: string[] = [];
-    const groups = new Map<string, Stamp[]>();
-    for (const s of stamps) {
-      const g = `${s.measurement}\0${s.agent}`;
-      groups.set(g, [...(groups.get(g) ?? []), s]);
-    }
-    for (const group of groups.values()) {
+    // Grouped by pushing, not by copying the group at each point (quadratic in a replay's batch).
+    for (const group of groupBy(stamps, (s) => `${s.measurement}\0${s.agent}`).values()) {
       const times = group.map((s) => BigInt(s.ts)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       let from = times[0]!;
       let to = from;
@@ -305,12 +296,10 @@ export class HistoryGuard {
       }
       emit();
     }
-    const answer = await this.query([...statements, ...(extra?.statements ?? [])].join('; '));
+    const answer = await this.query(statements.join('; '));
     if (answer.error) throw new Error(`InfluxDB query failed: ${answer.error}`);
-    const results = answer.results ?? [];
-    extra?.take(results.slice(statements.length));
     const out = new Map<string, T>();
-    for (const r of results.slice(0, statements.length)) {
+    for (const r of answer.results ?? []) {
       if (r.error) throw new Error(`InfluxDB query failed: ${r.error}`);
       for (const series of r.series ?? []) {
         const key = seriesKey(series.name, series.tags ?? {});
