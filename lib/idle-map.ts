@@ -23,6 +23,12 @@ export interface IdleMapOptions<K, V> {
 export class IdleMap<K, V> {
   private readonly entries = new Map<K, { value: V; used: number }>();
   private readonly now: () => number;
+  /**
+   * No entry goes idle before this time (the oldest use + idleMs; Infinity when none was seen):
+   * a sweep before it would find nothing, so it is skipped. The collector uses these maps per
+   * record (the tag budgets, the rate buckets), where the sweep's iterator was most of a get.
+   */
+  private sweepAt = Infinity;
 
   constructor(private readonly opts: IdleMapOptions<K, V>) {
     // performance.now, not Date.now: a wall clock set back would make every entry look fresh.
@@ -49,7 +55,8 @@ export class IdleMap<K, V> {
     const e = this.entries.get(key);
     if (!e) return undefined;
     this.entries.delete(key);
-    this.entries.set(key, { value: e.value, used: this.now() });
+    e.used = this.now(); // the same entry moved to the newest end: no new object per use
+    this.entries.set(key, e);
     return e.value;
   }
 
@@ -61,7 +68,9 @@ export class IdleMap<K, V> {
   set(key: K, value: V): this {
     this.sweep();
     this.entries.delete(key);
-    this.entries.set(key, { value, used: this.now() });
+    const used = this.now();
+    this.entries.set(key, { value, used });
+    if (this.sweepAt === Infinity) this.sweepAt = used + this.opts.idleMs;
     while (this.entries.size > this.opts.max) this.forgetOldest();
     return this;
   }
@@ -84,10 +93,16 @@ export class IdleMap<K, V> {
 
   /** Forgets every entry unused for idleMs; returns how many. */
   sweep(): number {
-    const cutoff = this.now() - this.opts.idleMs;
+    const now = this.now();
+    if (now < this.sweepAt) return 0;
+    const cutoff = now - this.opts.idleMs;
     let n = 0;
+    this.sweepAt = Infinity;
     for (const [key, e] of this.entries) {
-      if (e.used > cutoff) break; // in order of use: the rest are newer
+      if (e.used > cutoff) {
+        this.sweepAt = e.used + this.opts.idleMs; // in order of use: the rest are newer
+        break;
+      }
       this.entries.delete(key);
       this.opts.onForget?.(key, e.value);
       n++;
