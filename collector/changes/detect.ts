@@ -259,10 +259,15 @@ function driftRecord(ctx: RecordContext, d: Drift, cps: readonly ChangePoint[]):
   return { timeNs: after.timeNs, tags: { ...after.tags, kind, cause }, fields };
 }
 
+/** Usable runs a series needs before it is analysed: a minimum segment either side of a change. */
+export function runsNeeded(options: ChangeDetectionOptions = {}): number {
+  return 2 * (options.minSegment ?? DEFAULT_CHANGE_OPTIONS.minSegment);
+}
+
 /** Finds the changes of one series (runs in time order). */
 export function detectChanges(runs: readonly OverheadRun[], options: ChangeDetectionOptions = {}): SeriesVerdict {
   const opts = { ...DEFAULT_CHANGE_OPTIONS, ...options };
-  const needed = 2 * opts.minSegment;
+  const needed = runsNeeded(opts);
   if (runs.length < needed) return { status: 'too-short', runs: runs.length, needed };
   // Analysed as the log of the time ratio guest/baseline, ln(1 + overhead/100), as the
   // comparison engine does with ratios: host noise is multiplicative (a loaded machine slows a

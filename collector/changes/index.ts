@@ -19,7 +19,7 @@ import { groupBy } from '../../lib/group-by.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
 import type { Row, Store, StorePoint, Where } from '../store/store.js';
 import { exactTags, pointKey, rowKey, sameContent } from '../store/compare.js';
-import { detectChanges, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
+import { detectChanges, runsNeeded, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
 import { bound, guestRows, guestsSelections, seriesId, toSeries, type GuestsOfTest, type GuestTestKey, type OverheadSeries } from './series.js';
 
 export { detectChanges, DEFAULT_CHANGE_OPTIONS, type ChangeDetectionOptions, type ChangeRecord, type OverheadRun, type SeriesVerdict } from './detect.js';
@@ -119,6 +119,8 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
       .map((s) => ({ key, series: s, verdict: detectChanges(s.runs, options.detection) }));
   }
 
+  const needed = runsNeeded(options.detection);
+
   /** Each series' verdict, stamped with its first analysed run: what `report --changes` lists. */
   function verdictPoints(key: GuestTestKey, analyses: readonly SeriesAnalysis[]): StorePoint[] {
     return analyses.map(({ series: s, verdict: v }) => {
@@ -130,7 +132,11 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
         fields: {
           status: v.status,
           runs: v.runs,
-          ...(v.status === 'too-short' ? { needed: v.needed } : { changes: v.changes.length }),
+          // Both fields whatever the status: InfluxDB keeps a field an overwrite lacks, so a verdict
+          // point with fewer fields than the one it replaces (too short, then analysed) would keep
+          // the old one's, never equal this answer, and be written and checked again at every run.
+          needed,
+          changes: v.status === 'too-short' ? 0 : v.changes.length,
           ...(s.threads !== null ? { threads: s.threads } : {}),
           first_run_id: first.runId,
           last_run_id: last.runId,
