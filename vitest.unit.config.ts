@@ -59,6 +59,7 @@ export const UNIT_TESTS = [
   'lab/order.test.ts',
   'lib/changepoint/autocorr.test.ts',
   'lib/changepoint/drift.test.ts',
+  'lib/changepoint/fast-paths.test.ts', // the allocation-free paths against the code they replaced
   'lib/changepoint/otava.test.ts',
   'lib/compare/compare.test.ts',
   'lib/compare/margin.test.ts',

@@ -12,6 +12,9 @@ export interface Candidate {
   qhat: number;
 }
 
+/** bestSplit's working matrix, grown to the largest interval seen (a window: 50 × 50 values). */
+let scratch = new Float64Array(0);
+
 /**
  * Best candidate in series[start:end] (end exclusive; needs end − start ≥ 2).
  * Ties go to the smallest τ (then κ), as in the reference implementation (Apache Otava), so both
@@ -21,18 +24,21 @@ export interface Candidate {
 export function bestSplit(series: readonly number[], start: number, end: number): Candidate {
   const len = end - start;
   if (len < 2) throw new RangeError(`e-divisive: an interval needs at least 2 values, got ${len}`);
-  // colSum[y][t − start] = Σ_{x=start}^{t−1} |s[x] − s[y]|, for y in [start, end), t in [start, y].
-  const colSum: Float64Array[] = [];
+  // colSum[y][t − start] = Σ_{x=start}^{t−1} |s[x] − s[y]|, for y in [start, end), t in [start, y]:
+  // row y − start of one scratch matrix reused across calls (a year of series calls this tens of
+  // thousands of times; one array per row was most of its allocation). Same sums, same order.
+  if (scratch.length < len * len) scratch = new Float64Array(len * len);
+  const colSum = scratch;
   for (let y = start; y < end; y++) {
-    const row = new Float64Array(y - start + 1);
+    const row = (y - start) * len;
+    colSum[row] = 0;
     let acc = 0;
     for (let x = start; x < y; x++) {
       acc += Math.abs(series[x]! - series[y]!);
-      row[x - start + 1] = acc;
+      colSum[row + x - start + 1] = acc;
     }
-    colSum.push(row);
   }
-  const col = (y: number, t: number) => colSum[y - start]![t - start]!;
+  const col = (y: number, t: number) => colSum[(y - start) * len + t - start]!;
 
   let best: Candidate = { index: start + 1, qhat: -Infinity };
   let withinX = 0; // Σ pairs inside s[start:τ]

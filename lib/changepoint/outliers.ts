@@ -23,10 +23,27 @@ export function isolatedOutliers(series: readonly number[], options: OutlierOpti
   if (!(k > 0)) throw new RangeError(`outliers: threshold must be > 0, got ${k}`);
   const n = series.length;
   if (n < 2 * h + 1) return [];
-  const residuals = series.map((x, i) => x - median(series.slice(Math.max(0, i - h), Math.min(n, i + h + 1))));
+  const residuals = series.map((x, i) => x - localMedian(series, Math.max(0, i - h), Math.min(n, i + h + 1)));
   const scale = (1.4826 / Math.SQRT2) * median(series.slice(1).map((x, i) => Math.abs(x - series[i]!)));
   if (!(scale > 0)) return [];
   const out: number[] = [];
   for (let i = 0; i < n; i++) if (Math.abs(residuals[i]!) > k * scale) out.push(i);
   return out;
+}
+
+/**
+ * median(series.slice(lo, hi)), without the slice and the sort for the 2 or 3 values of the
+ * default neighbourhood (most of the detector's medians: one per run of every series). Equal to
+ * it except perhaps in the sign of a zero median, which |x − median| above cannot see.
+ */
+function localMedian(series: readonly number[], lo: number, hi: number): number {
+  const len = hi - lo;
+  if (len === 2) return (series[lo]! + series[lo + 1]!) / 2;
+  if (len === 3) {
+    const a = series[lo]!;
+    const b = series[lo + 1]!;
+    const c = series[lo + 2]!;
+    return a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+  }
+  return median(series.slice(lo, hi));
 }
