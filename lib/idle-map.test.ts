@@ -30,6 +30,37 @@ describe('IdleMap', () => {
     expect(map.size).toBe(1);
   });
 
+  // The newest entry got again takes a short path (no delete and set): it must leave as any other.
+  it('the newest entry, got again and again, still counts as used, and is gone once deleted, taken, pushed out or idle', () => {
+    const { map, forgotten, advance } = clocked(1000, 2);
+    map.set('a', 1);
+    for (let i = 0; i < 3; i++) {
+      advance(900);
+      expect(map.get('a')).toBe(1); // used: never idle 1000 ms
+    }
+    map.delete('a');
+    expect(map.get('a')).toBeUndefined();
+    map.set('b', 2);
+    expect(map.take('b')).toBe(2);
+    expect(map.get('b')).toBeUndefined();
+    map.set('c', 3).set('d', 4);
+    expect(map.get('c')).toBe(3);
+    map.set('e', 5); // over max 2: d, the least recently used, goes
+    expect(map.get('e')).toBe(5);
+    expect(map.get('d')).toBeUndefined();
+    map.set('f', 6); // c goes
+    expect(map.get('c')).toBeUndefined();
+    expect(forgotten).toEqual(['d', 'c']);
+    expect(map.get('f')).toBe(6);
+    advance(1000); // e and f idle
+    expect(map.get('f')).toBeUndefined();
+    expect(map.size).toBe(0);
+    // max 0: the entry just set is the one pushed out.
+    const none = new IdleMap<string, number>({ idleMs: 1000, max: 0, now: () => 0 });
+    none.set('x', 1);
+    expect(none.get('x')).toBeUndefined();
+  });
+
   it('peek and has do not count as use; get, touch and set do', () => {
     const { map, advance } = clocked();
     map.set('a', 1);

@@ -29,6 +29,13 @@ export class IdleMap<K, V> {
    * record (the tag budgets, the rate buckets), where the sweep's iterator was most of a get.
    */
   private sweepAt = Infinity;
+  /**
+   * The entry at the newest end and its key: a get of it again (a batch's records are one
+   * agent's) only updates its use time, without the map's delete and set, each of which hashed
+   * the fresh key string a record builds.
+   */
+  private lastKey: K | undefined;
+  private lastEntry: { value: V; used: number } | undefined;
 
   constructor(private readonly opts: IdleMapOptions<K, V>) {
     // performance.now, not Date.now: a wall clock set back would make every entry look fresh.
@@ -52,11 +59,17 @@ export class IdleMap<K, V> {
   /** The value, counted as used now (undefined when idle past idleMs: then forgotten). */
   get(key: K): V | undefined {
     this.sweep();
+    if (this.lastEntry && key === this.lastKey) {
+      this.lastEntry.used = this.now(); // already at the newest end
+      return this.lastEntry.value;
+    }
     const e = this.entries.get(key);
     if (!e) return undefined;
     this.entries.delete(key);
     e.used = this.now(); // the same entry moved to the newest end: no new object per use
     this.entries.set(key, e);
+    this.lastKey = key;
+    this.lastEntry = e;
     return e.value;
   }
 
@@ -69,19 +82,24 @@ export class IdleMap<K, V> {
     this.sweep();
     this.entries.delete(key);
     const used = this.now();
-    this.entries.set(key, { value, used });
+    const e = { value, used };
+    this.entries.set(key, e);
+    this.lastKey = key;
+    this.lastEntry = e;
     if (this.sweepAt === Infinity) this.sweepAt = used + this.opts.idleMs;
     while (this.entries.size > this.opts.max) this.forgetOldest();
     return this;
   }
 
   delete(key: K): boolean {
+    this.leaving(key);
     return this.entries.delete(key);
   }
 
   /** Removes the key and returns its value, idle or not (not told to onForget): for a caller that counts what it holds. */
   take(key: K): V | undefined {
     const e = this.entries.get(key);
+    this.leaving(key);
     this.entries.delete(key);
     return e?.value;
   }
@@ -103,11 +121,17 @@ export class IdleMap<K, V> {
         this.sweepAt = e.used + this.opts.idleMs; // in order of use: the rest are newer
         break;
       }
+      this.leaving(key);
       this.entries.delete(key);
       this.opts.onForget?.(key, e.value);
       n++;
     }
     return n;
+  }
+
+  /** The key leaves the map: no longer the newest entry. */
+  private leaving(key: K): void {
+    if (key === this.lastKey) this.lastEntry = this.lastKey = undefined;
   }
 
   private fresh(key: K): { value: V; used: number } | undefined {
@@ -117,6 +141,7 @@ export class IdleMap<K, V> {
 
   private forgetOldest(): void {
     const [key, e] = this.entries.entries().next().value!;
+    this.leaving(key);
     this.entries.delete(key);
     this.opts.onForget?.(key, e.value);
   }
