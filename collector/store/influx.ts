@@ -15,6 +15,7 @@ import {
   type FieldValue,
   type Row,
   type Selection,
+  type SeriesAnswer,
   type Store,
   type StorePoint,
   type Summary,
@@ -186,6 +187,19 @@ export function influxStore(target: InfluxTarget, o: InfluxStoreOptions = {}): S
       if (selections.length === 0) return [];
       const answer = await query(selections.map(statement).join('; '));
       return selections.map((s, i) => rowsOf(s, seriesOf(answer, i)));
+    },
+
+    async selectSeries(selections: readonly Selection[]) {
+      if (selections.length === 0) return [];
+      if (selections.some((s) => s.newest !== undefined)) throw new Error('store: selectSeries does not take `newest` (select does)');
+      const answer = await query(selections.map(statement).join('; '));
+      return selections.map((_, i) =>
+        seriesOf(answer, i).map((series): SeriesAnswer => ({
+          tags: presentTags(series),
+          columns: series.columns,
+          values: series.values as SeriesAnswer['values'],
+        })),
+      );
     },
 
     async summarize(summaries: readonly Summary[]) {

@@ -75,6 +75,18 @@ export interface Summary {
   groupBy: '*' | readonly string[];
 }
 
+/**
+ * One series of a select's answer as InfluxDB gives it: its tags (those it has), the columns
+ * (`time` first, then the selected fields) and its points' values in that order, oldest first, a
+ * field the point lacks null. No object per point: the report's largest read (a year's days'
+ * medians, issue 26) is folded from it without building a Row for each point.
+ */
+export interface SeriesAnswer {
+  tags: Record<string, string>;
+  columns: readonly string[];
+  values: ReadonlyArray<ReadonlyArray<FieldValue | null>>;
+}
+
 /** A group's answer: its tags (those it has), the time InfluxDB gives (a selector alone: its point's), the calls' values by name. */
 export interface SummaryRow {
   tags: Record<string, string>;
@@ -99,6 +111,11 @@ export interface Store {
    * in-memory store has none; a caller without it reads the points).
    */
   summarize?(summaries: readonly Summary[]): Promise<SummaryRow[][]>;
+  /**
+   * Several selects in one request, each answered per series (InfluxDB only, like summarize;
+   * `newest` not supported): for a caller that folds many points without a Row per point.
+   */
+  selectSeries?(selections: readonly Selection[]): Promise<SeriesAnswer[][]>;
   /** Deletes the points `where` matches; given several, the points any of them matches, in one request. */
   delete(measurement: Measurement, where: Where | readonly Where[]): Promise<void>;
 }
