@@ -141,6 +141,43 @@ describe('store contract: InfluxDB and in memory answer alike', () => {
     expect(left.map((r) => r.fields.ratio).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 100 }, (_, i) => 1100 + i));
   });
 
+  it('selectSeries answers what selectMany does, per series (tags present only, a missing field null), in one request', async () => {
+    const sent: string[] = [];
+    const raw = rawQuery({ url: db.url, database: DB });
+    const store = influxStore({ url: db.url, database: DB }, { query: (q) => (sent.push(q), raw(q)) });
+    await store.write([
+      overhead('s1', 'eps', T, { ratio: 1.5, threads: 2 }, 'series'),
+      overhead('s1', 'eps', T + S, { ratio: 2.5 }, 'series'),
+      overhead('s2', 'eps', T + S, { threads: 4 }, 'series'),
+      overhead('s3', 'lat', T + 2n * S, { ratio: 3, threads: 1 }, 'series'),
+    ]);
+    const selections = [
+      { measurement: 'overhead' as const, where: { tags: { group: 'series' }, from: T, to: T + S }, fields: ['ratio', 'threads'] },
+      { measurement: 'overhead' as const, where: { tags: { group: 'series' }, after: T + S }, fields: ['threads'] },
+      { measurement: 'overhead' as const, where: { tags: { group: 'none' } } },
+    ];
+    sent.length = 0;
+    const series = await store.selectSeries!(selections);
+    expect(sent).toHaveLength(1);
+    // Each series' points as rows, in the store's order: equal to selectMany's.
+    const asRows = series.map((answer) =>
+      answer
+        .flatMap((s) =>
+          s.values.map((v) => ({
+            timeNs: BigInt(String(v[0])),
+            tags: s.tags,
+            fields: Object.fromEntries(s.columns.flatMap((c, j) => (j > 0 && v[j] !== null ? [[c, v[j]]] : []))),
+          })),
+        )
+        .sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.tags.agent! < b.tags.agent! ? -1 : 1)),
+    );
+    expect(asRows).toEqual(await store.selectMany(selections));
+    expect(series.map((a) => a.length)).toEqual([2, 1, 0]);
+    expect(series[0]![0]!.tags).not.toHaveProperty('variant'); // '' in InfluxDB's answer: no tag
+    expect(series[0]!.find((s) => s.tags.agent === 's2')!.values).toEqual([[String(T + S), null, 4]]);
+    await expect(store.selectSeries!([{ measurement: 'overhead', newest: 1 }])).rejects.toThrow(/newest/);
+  });
+
   it("refuses the agents' append-only records", async () => {
     await expect(db.store.write([{ measurement: 'sysbench', tags: { agent: 'a' }, fields: { x: 1 }, timestamp: '1' }])).rejects.toThrow(/append-only/);
   });
