@@ -2,15 +2,12 @@
 // against a zod schema, so each file's shape is declared once and every error names the file
 // and the key. zod: the most used TypeScript schema library, well kept, with typed results.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as Yaml from 'yaml';
+// A static import, though every command then loads yaml (~55 ms of a start under load): the agent
+// file is an esbuild bundle, which follows static imports only, and a yaml required on first use
+// (5614bd7) was missing from it, so installed agents could not read their config file.
+import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from './errors.js';
-
-// yaml is loaded when a YAML file is read, not when this module is: every command imports it
-// (options, secret files), and loading yaml took ~55 ms of each start, `report` and `--help` too.
-const requireWhenRead = createRequire(import.meta.url);
-const parseYaml = (text: string): unknown => (requireWhenRead('yaml') as typeof Yaml).parse(text);
 
 /** The file's bytes, or a UsageError "cannot read <what> <path>: <reason>" (one wording for every input file). */
 export function readInputFile(path: string, what: string): Buffer {

@@ -126,6 +126,22 @@ describe('agent files', () => {
     expect(rows.every((p) => p.ok)).toBe(true);
   });
 
+  it('reads a YAML config file: the YAML parser is inside the file, not looked up beside it', () => {
+    // 5614bd7 loaded yaml with createRequire on first use: esbuild cannot follow such a call, so
+    // the agent file had no YAML parser and every installed agent (its config is YAML) stopped at
+    // start with "Cannot find module 'yaml'"; only the real-guest test saw it, as a hang.
+    const config = join(dir, 'unknown-key.yaml');
+    writeFileSync(config, 'collector: 127.0.0.1:1\nno_such_option: 1\n');
+    for (const [file, args] of [
+      [join(rel, X86), []],
+      [process.execPath, [join(rel, MJS)]],
+    ] as const) {
+      const r = run(file, [...args, 'agent', '--config', config]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`config file ${config}: unknown option 'no_such_option'`);
+    }
+  });
+
   it.skipIf(!HAVE_QEMU_ARM)("aarch64 runs under QEMU's user emulator: --version and detect (no CPUID on arm64, and it says so)", () => {
     const qemu = (args: string[]) => spawnSync('qemu-aarch64', ['-L', ARM_LIBC, join(rel, ARM), ...args], { encoding: 'utf8', timeout: 300_000 });
     const v = qemu(['--version']);
