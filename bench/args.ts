@@ -1,7 +1,7 @@
 // The arguments of `npm run bench` (bench/run.ts), checked before any benchmark starts.
 export const USAGE = `usage: npm run bench -- [--only=NAME[,NAME...]] [--dist=DIR] [--fleet-full] [--fleet-groups=N]
   [--fleet-guests=N] [--fleet-days=N] [--fleet-chunk-days=N] [--fleet-budget=MIN] [--fleet-label=TEXT]
-  [--fleet-keep=DIR] [--fleet-data=DIR] [--fleet-repeats=N]
+  [--fleet-keep=DIR] [--fleet-data=DIR] [--fleet-repeats=N] [--ingest-pairs=K] [--ingest-agents=N[,N...]]
 Runs the benchmarks (all of them without --only) and rewrites docs/BENCHMARKS.md with their figures.`;
 const VALUED = [
   'only',
@@ -15,6 +15,8 @@ const VALUED = [
   'fleet-keep',
   'fleet-data',
   'fleet-repeats',
+  'ingest-pairs',
+  'ingest-agents',
 ];
 const FLAGS = ['fleet-full'];
 export class UsageError extends Error {}

@@ -1,7 +1,8 @@
 // Collector ingest: N simulated agents (real gRPC clients in a child process) → the collector
-// (in this process) → a private influxd; then the very same points written straight to the
-// same influxd with the `influx` client in 5 000-point batches. Same run, same machine, so the
-// ratio is the figure to trust when other work shares the 2 cores.
+// (in this process) → a private influxd, alternated with the very same points written straight to
+// the same influxd with the `influx` client in 5 000-point batches (D C, C D, D C, … pairs). One
+// ratio per pair, and the goal decided on the interval of their median (bench/paired-ratio.ts):
+// the direct rate alone swings ±15 % between runs on the shared 2 cores.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,38 +17,59 @@ import type { Hello__Output, IntervalSample__Output, Result__Output } from '../p
 import type { IngestClientArgs, IngestClientReport } from './ingest-clients.js';
 import { simAgentId, simHello, simMessage } from './messages.js';
 import { cpuMs, selfCpuMs } from './proc.js';
-import { sig } from './stats.js';
+import { median, sig } from './stats.js';
+import { pairedRatio, type PairedRatio } from './paired-ratio.js';
 import type { BenchResult, BenchSection } from './types.js';
-import { measurementRef } from '../schema/retention.js';
+import { DEFAULT_RETENTION, measurementRef, policyOf } from '../schema/retention.js';
+import type { Measurement } from '../schema/influx.js';
+import { rawQuery } from '../collector/influx/http.js';
+import { ensurePolicies } from '../collector/influx/retention.js';
 import { SEND_WINDOW } from '../agent/stream/sender.js';
 
 /** Interval samples live in their own retention policy (schema/retention.ts). */
 const SAMPLES = measurementRef('sysbench_interval');
 
-export interface IngestRow {
-  agents: number;
-  points: number;
-  collectorPointsPerSec: number;
-  directPointsPerSec: number;
+/** One run through the collector. CPU per point, µs: the collector process, influxd, the client process. */
+export interface CollectorRun {
+  pointsPerSec: number;
   ackP50Ms: number;
   ackP99Ms: number;
-  /** CPU per point, µs: the collector process, influxd, the client process. */
   collectorCpuUs: number;
   influxdCpuUs: number;
   clientCpuUs: number;
-  directInfluxdCpuUs: number;
-  directWriterCpuUs: number;
   stored: number;
+}
+
+/** One direct write of the same points. */
+export interface DirectRun {
+  pointsPerSec: number;
+  influxdCpuUs: number;
+  writerCpuUs: number;
+  stored: number;
+}
+
+export interface IngestRow {
+  agents: number;
+  points: number;
+  /** Pair i: collector run i and direct run i, run one right after the other. */
+  collector: CollectorRun[];
+  direct: DirectRun[];
+  ratio: PairedRatio;
 }
 
 export interface IngestOptions {
   agentCounts?: number[];
   totalPoints?: number;
+  /** Direct/collector pairs per N (≥ 6 for a 95 % interval of their median ratio). */
+  pairs?: number;
   window?: number;
   log?: (line: string) => void;
 }
 
 const DIRECT_BATCH = 5000;
+export const RATIO_GOAL = 0.7;
+/** 9 pairs: the 95 % interval of the median is [x(2), x(8)] of the sorted ratios (coverage 96 %), and N = 1 … 1 000 run in about 3 min on a quiet machine. */
+export const DEFAULT_PAIRS = 9;
 
 /** The points the collector writes for one agent's messages, built with the collector's own mapping. */
 export function simPoints(agentId: string, count: number, baseNs: bigint): IPoint[] {
@@ -58,6 +80,24 @@ export function simPoints(agentId: string, count: number, baseNs: bigint): IPoin
     points.push(m.result ? resultPoint(tags, m.result as unknown as Result__Output) : samplePoint(tags, m.sample as unknown as IntervalSample__Output));
   }
   return points;
+}
+
+/** `ingest` options from `npm run bench` arguments: --ingest-pairs=K, --ingest-agents=1,1000. */
+export function ingestOptionsFromArgv(argv: readonly string[]): IngestOptions {
+  const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const o: IngestOptions = {};
+  const pairs = get('ingest-pairs');
+  if (pairs !== undefined) {
+    if (!/^\d+$/.test(pairs) || Number(pairs) < 1) throw new Error(`--ingest-pairs=${pairs}: a whole number ≥ 1, please (≥ 6 for an interval)`);
+    o.pairs = Number(pairs);
+  }
+  const agents = get('ingest-agents');
+  if (agents !== undefined) {
+    const counts = agents.split(',').map(Number);
+    if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--ingest-agents=${agents}: agent counts ≥ 1, comma-separated, please`);
+    o.agentCounts = counts;
+  }
+  return o;
 }
 
 function runClients(args: IngestClientArgs, onGo: () => void): Promise<IngestClientReport> {
@@ -86,78 +126,139 @@ async function countStored(url: string, database: string): Promise<number> {
   return rows.reduce((sum, r) => sum + (r[0]?.n ?? 0), 0);
 }
 
+type Influxd = Awaited<ReturnType<typeof startInfluxd>>;
+
+async function collectorRun(influxd: Influxd, database: string, n: number, perAgent: number, baseNs: bigint, window: number): Promise<CollectorRun> {
+  const points = n * perAgent;
+  // Rate limits per agent lifted: this measures capacity; the default 5 000 msg/s and
+  // 5 results/s after a burst of 1 000 guard against one runaway agent and would cap N = 1
+  // (3 637 results from one agent) by design.
+  const collector = await startCollector({
+    listen: '127.0.0.1:0',
+    influxUrl: influxd.url,
+    database,
+    createDatabase: true,
+    ratePerSec: 1e9,
+    burst: 1e9,
+    resultRatePerSec: 1e9,
+    overhead: false,
+    log: pino({ level: 'error' }, pino.destination(2)),
+  });
+  let before = { self: 0, influxd: 0 };
+  let report: IngestClientReport;
+  try {
+    report = await runClients({ address: collector.address, agents: n, perAgent, baseNs: baseNs.toString(), window }, () => {
+      before = { self: selfCpuMs(), influxd: cpuMs(influxd.pid) };
+    });
+  } finally {
+    await collector.stop();
+  }
+  const collectorCpu = selfCpuMs() - before.self;
+  const influxdCpu = cpuMs(influxd.pid) - before.influxd;
+  if (report.rejected.length) throw new Error(`ingest N=${n}: the collector rejected simulated messages, e.g. ${report.rejected[0]}`);
+  return {
+    pointsPerSec: report.acked / (report.elapsedMs / 1000),
+    ackP50Ms: report.ackP50Ms,
+    ackP99Ms: report.ackP99Ms,
+    collectorCpuUs: (collectorCpu * 1000) / points,
+    influxdCpuUs: (influxdCpu * 1000) / points,
+    clientCpuUs: (report.clientCpuMs * 1000) / points,
+    stored: await countStored(influxd.url, database),
+  };
+}
+
+/**
+ * The same points straight to InfluxDB, into a database with the collector's retention
+ * policies, each point into the policy the collector writes it to (interval samples in
+ * `samples`, results in the default): a /write names one policy, so each policy's points go in
+ * 5 000-point requests of their own, one request at a time.
+ */
+async function directRun(influxd: Influxd, database: string, byPolicy: ReadonlyMap<string | undefined, IPoint[]>, points: number): Promise<DirectRun> {
+  const direct = influxClient(influxd.url, database);
+  await direct.createDatabase(database);
+  await ensurePolicies(rawQuery({ url: influxd.url, database }), database, DEFAULT_RETENTION, pino({ level: 'error' }));
+  const d0 = { self: selfCpuMs(), influxd: cpuMs(influxd.pid), t: performance.now() };
+  for (const [retentionPolicy, all] of byPolicy)
+    for (let i = 0; i < all.length; i += DIRECT_BATCH)
+      await direct.writePoints(all.slice(i, i + DIRECT_BATCH), { precision: 'n', ...(retentionPolicy ? { retentionPolicy } : {}) });
+  const ms = performance.now() - d0.t;
+  return {
+    pointsPerSec: points / (ms / 1000),
+    writerCpuUs: ((selfCpuMs() - d0.self) * 1000) / points,
+    influxdCpuUs: ((cpuMs(influxd.pid) - d0.influxd) * 1000) / points,
+    stored: await countStored(influxd.url, database),
+  };
+}
+
+/** The simulated points of N agents grouped by the retention policy the collector writes them to. */
+function pointsByPolicy(n: number, perAgent: number, baseNs: bigint): Map<string | undefined, IPoint[]> {
+  const byPolicy = new Map<string | undefined, IPoint[]>();
+  for (let i = 0; i < n; i++)
+    for (const p of simPoints(simAgentId(i), perAgent, baseNs)) {
+      const rp = policyOf(p.measurement as Measurement);
+      (byPolicy.get(rp) ?? byPolicy.set(rp, []).get(rp)!).push(p);
+    }
+  return byPolicy;
+}
+
 export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow[]> {
   const counts = opts.agentCounts ?? [1, 10, 100, 1000];
   const total = opts.totalPoints ?? 40_000;
+  const pairs = opts.pairs ?? DEFAULT_PAIRS;
   const window = opts.window ?? SEND_WINDOW;
   const say = opts.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'vo-bench-ingest-'));
+  // One influxd for the section; every run writes a fresh database, both of a pair are dropped
+  // after it, so each run meets the same influxd state (a fresh influxd per pair would add its
+  // start-up and cold caches to the first run of each pair).
   const influxd = await startInfluxd({ dir: join(dir, 'influx') });
+  const admin = influxClient(influxd.url, '_internal');
   const rows: IngestRow[] = [];
+  let seq = 0;
   try {
+    // Warm-up, discarded: the first collector in this process runs with cold JIT caches.
+    {
+      const n = counts[0]!;
+      const perAgent = Math.ceil(total / n);
+      const baseNs = (BigInt(Date.now()) - 3_600_000n) * 1_000_000n;
+      await collectorRun(influxd, 'ingest_warmup_c', n, perAgent, baseNs, window);
+      await directRun(influxd, 'ingest_warmup_d', pointsByPolicy(n, perAgent, baseNs), n * perAgent);
+      for (const db of ['ingest_warmup_c', 'ingest_warmup_d']) await admin.dropDatabase(db);
+    }
     for (const n of counts) {
       const perAgent = Math.ceil(total / n);
       const points = n * perAgent;
       // Timestamps an hour back: inside the collector's accepted window, one shard for all.
       const baseNs = (BigInt(Date.now()) - 3_600_000n) * 1_000_000n;
-      const database = `ingest_n${n}`;
-      // Rate limits per agent lifted: this measures capacity; the default 5 000 msg/s and
-      // 5 results/s after a burst of 1 000 guard against one runaway agent and would cap N = 1
-      // (3 637 results from one agent) by design.
-      const collector = await startCollector({
-        listen: '127.0.0.1:0',
-        influxUrl: influxd.url,
-        database,
-        createDatabase: true,
-        ratePerSec: 1e9,
-        burst: 1e9,
-        resultRatePerSec: 1e9,
-        overhead: false,
-        log: pino({ level: 'error' }, pino.destination(2)),
-      });
-      let before = { self: 0, influxd: 0 };
-      let report: IngestClientReport;
-      try {
-        report = await runClients({ address: collector.address, agents: n, perAgent, baseNs: baseNs.toString(), window }, () => {
-          before = { self: selfCpuMs(), influxd: cpuMs(influxd.pid) };
-        });
-      } finally {
-        await collector.stop();
+      const byPolicy = pointsByPolicy(n, perAgent, baseNs);
+      const row: Omit<IngestRow, 'ratio'> = { agents: n, points, collector: [], direct: [] };
+      for (let i = 0; i < pairs; i++) {
+        const t0 = performance.now();
+        const c = `ingest_n${n}_${seq}`;
+        const d = `direct_n${n}_${seq++}`;
+        // Alternate which side goes first, so a drift in the machine's load or influxd's state
+        // during a pair does not favour one side.
+        if (i % 2 === 0) {
+          row.direct.push(await directRun(influxd, d, byPolicy, points));
+          row.collector.push(await collectorRun(influxd, c, n, perAgent, baseNs, window));
+        } else {
+          row.collector.push(await collectorRun(influxd, c, n, perAgent, baseNs, window));
+          row.direct.push(await directRun(influxd, d, byPolicy, points));
+        }
+        for (const db of [c, d]) await admin.dropDatabase(db);
+        const [cr, dr] = [row.collector.at(-1)!, row.direct.at(-1)!];
+        say(
+          `ingest N=${n} pair ${i + 1}/${pairs} (${i % 2 === 0 ? 'D C' : 'C D'}): ${Math.round(cr.pointsPerSec)} points/s via collector, ` +
+            `${Math.round(dr.pointsPerSec)} direct, ratio ${sig(cr.pointsPerSec / dr.pointsPerSec)}, stored ${cr.stored}/${points} and ${dr.stored}/${points}, pair took ${sig((performance.now() - t0) / 1000, 2)} s`,
+        );
       }
-      const collectorCpu = selfCpuMs() - before.self;
-      const influxdCpu = cpuMs(influxd.pid) - before.influxd;
-      if (report.rejected.length) throw new Error(`ingest N=${n}: the collector rejected simulated messages, e.g. ${report.rejected[0]}`);
-      const stored = await countStored(influxd.url, database);
-
-      // The same points, straight to InfluxDB, in 5 000-point batches, one request at a time.
-      const directDb = `direct_n${n}`;
-      const direct = influxClient(influxd.url, directDb);
-      await direct.createDatabase(directDb);
-      const all: IPoint[] = [];
-      for (let i = 0; i < n; i++) all.push(...simPoints(simAgentId(i), perAgent, baseNs));
-      const d0 = { self: selfCpuMs(), influxd: cpuMs(influxd.pid), t: performance.now() };
-      for (let i = 0; i < all.length; i += DIRECT_BATCH) await direct.writePoints(all.slice(i, i + DIRECT_BATCH), { precision: 'n' });
-      const directMs = performance.now() - d0.t;
-      const directWriterCpu = selfCpuMs() - d0.self;
-      const directInfluxdCpu = cpuMs(influxd.pid) - d0.influxd;
-
-      const row: IngestRow = {
-        agents: n,
-        points,
-        collectorPointsPerSec: report.acked / (report.elapsedMs / 1000),
-        directPointsPerSec: all.length / (directMs / 1000),
-        ackP50Ms: report.ackP50Ms,
-        ackP99Ms: report.ackP99Ms,
-        collectorCpuUs: (collectorCpu * 1000) / points,
-        influxdCpuUs: (influxdCpu * 1000) / points,
-        clientCpuUs: (report.clientCpuMs * 1000) / points,
-        directInfluxdCpuUs: (directInfluxdCpu * 1000) / points,
-        directWriterCpuUs: (directWriterCpu * 1000) / points,
-        stored,
-      };
-      rows.push(row);
+      const ratio = pairedRatio(
+        row.collector.map((c, i) => ({ num: c.pointsPerSec, den: row.direct[i]!.pointsPerSec })),
+        RATIO_GOAL,
+      );
+      rows.push({ ...row, ratio });
       say(
-        `ingest N=${n}: ${Math.round(row.collectorPointsPerSec)} points/s via collector, ${Math.round(row.directPointsPerSec)} direct, ack p50 ${sig(row.ackP50Ms)} ms p99 ${sig(row.ackP99Ms)} ms, stored ${stored}/${points}`,
+        `ingest N=${n}: median ratio ${sig(ratio.median)}, interval ${ratio.low === null ? 'none' : `${sig(ratio.low)}–${sig(ratio.high!)}`}: ${ratio.verdict}`,
       );
     }
   } finally {
@@ -167,44 +268,75 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
   return rows;
 }
 
+const med = <T>(xs: readonly T[], f: (x: T) => number) => median(xs.map(f));
+
 export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSection> {
   const rows = await measureIngest(opts);
   const window = opts.window ?? SEND_WINDOW;
+  const pairs = opts.pairs ?? DEFAULT_PAIRS;
   const results: BenchResult[] = [];
   const notes: string[] = [];
   for (const r of rows) {
-    const ratio = r.collectorPointsPerSec / r.directPointsPerSec;
+    const collectorRate = med(r.collector, (c) => c.pointsPerSec);
+    const directRate = med(r.direct, (d) => d.pointsPerSec);
+    const { ratio } = r;
+    const interval =
+      ratio.low === null ? `no interval from ${ratio.ratios.length} pairs` : `${sig(ratio.coverage! * 100)} % interval ${sig(ratio.low)}–${sig(ratio.high!)}`;
     results.push({
-      name: `N=${r.agents}: points/s through the collector`,
-      value: Math.round(r.collectorPointsPerSec),
+      name: `N=${r.agents}: points/s through the collector (median of ${r.collector.length} runs)`,
+      value: Math.round(collectorRate),
       unit: 'points/s',
       goal: '≥ 50 000',
-      met: r.collectorPointsPerSec >= 50_000,
+      met: collectorRate >= 50_000,
     });
     results.push({
-      name: `N=${r.agents}: points/s written directly (influx client, 5 000-point batches)`,
-      value: Math.round(r.directPointsPerSec),
+      name: `N=${r.agents}: points/s written directly (influx client, 5 000-point batches; median of ${r.direct.length} runs)`,
+      value: Math.round(directRate),
       unit: 'points/s',
     });
-    results.push({ name: `N=${r.agents}: collector / direct`, value: sig(ratio), unit: 'ratio', goal: '≥ 0.7', met: ratio >= 0.7 });
-    results.push({ name: `N=${r.agents}: ack latency p50`, value: sig(r.ackP50Ms), unit: 'ms' });
-    results.push({ name: `N=${r.agents}: ack latency p99`, value: sig(r.ackP99Ms), unit: 'ms' });
-    results.push({ name: `N=${r.agents}: CPU per point, collector + influxd`, value: sig(r.collectorCpuUs + r.influxdCpuUs), unit: 'µs' });
-    results.push({ name: `N=${r.agents}: points stored / sent`, value: r.stored, unit: `of ${r.points}`, goal: 'all', met: r.stored === r.points });
+    results.push({
+      name: `N=${r.agents}: collector / direct, median of ${ratio.ratios.length} paired ratios`,
+      value: sig(ratio.median),
+      unit: `ratio (${interval})`,
+      goal: `≥ ${RATIO_GOAL} (decided on the interval)`,
+      met: ratio.verdict === 'not shown' ? 'not shown' : ratio.verdict === 'met',
+    });
+    results.push({ name: `N=${r.agents}: ack latency p50 (median of runs)`, value: sig(med(r.collector, (c) => c.ackP50Ms)), unit: 'ms' });
+    results.push({ name: `N=${r.agents}: ack latency p99 (median of runs)`, value: sig(med(r.collector, (c) => c.ackP99Ms)), unit: 'ms' });
+    results.push({
+      name: `N=${r.agents}: CPU per point, collector + influxd (median of runs)`,
+      value: sig(med(r.collector, (c) => c.collectorCpuUs + c.influxdCpuUs)),
+      unit: 'µs',
+    });
+    const stored = r.collector.reduce((s, c) => s + c.stored, 0);
+    const sent = r.points * r.collector.length;
+    results.push({ name: `N=${r.agents}: points stored / sent, all runs`, value: stored, unit: `of ${sent}`, goal: 'all', met: stored === sent });
+    // The denominator counts too: a direct write that lost points would flatter the collector.
+    const directStored = r.direct.reduce((s, d) => s + d.stored, 0);
+    results.push({
+      name: `N=${r.agents}: direct points stored / written, all runs`,
+      value: directStored,
+      unit: `of ${sent}`,
+      goal: 'all',
+      met: directStored === sent,
+    });
   }
-  const cost = rows.map((r) => r.collectorCpuUs + r.influxdCpuUs);
+  const cost = rows.map((r) => med(r.collector, (c) => c.collectorCpuUs + c.influxdCpuUs));
   const flatness = Math.max(...cost) / Math.min(...cost);
   results.push({ name: 'cost per point, most / least expensive N', value: sig(flatness), unit: 'ratio', goal: '≤ 1.5 (flat)', met: flatness <= 1.5 });
   for (const r of rows) {
+    const c = (f: (x: CollectorRun) => number) => sig(med(r.collector, f));
+    const d = (f: (x: DirectRun) => number) => sig(med(r.direct, f));
     notes.push(
-      `N=${r.agents}: CPU µs per point — collector ${sig(r.collectorCpuUs)}, influxd ${sig(r.influxdCpuUs)}, simulated clients ${sig(r.clientCpuUs)}; ` +
-        `direct writes: influxd ${sig(r.directInfluxdCpuUs)}, the writing process ${sig(r.directWriterCpuUs)}. ` +
-        `On 2 cores everything together allows at most ${Math.round(2e6 / (r.collectorCpuUs + r.influxdCpuUs + r.clientCpuUs))} points/s through the collector.`,
+      `N=${r.agents}: pair ratios in the order run ${r.ratio.ratios.map((x) => sig(x)).join(', ')}; ` +
+        `CPU µs per point (medians) — collector ${c((x) => x.collectorCpuUs)}, influxd ${c((x) => x.influxdCpuUs)}, simulated clients ${c((x) => x.clientCpuUs)}; ` +
+        `direct writes: influxd ${d((x) => x.influxdCpuUs)}, the writing process ${d((x) => x.writerCpuUs)}. ` +
+        `On 2 cores everything together allows at most ${Math.round(2e6 / med(r.collector, (x) => x.collectorCpuUs + x.influxdCpuUs + x.clientCpuUs))} points/s through the collector.`,
     );
   }
-  const collectorUs = rows.map((r) => r.collectorCpuUs).sort((a, b) => a - b)[Math.floor(rows.length / 2)]!;
-  const writerUs = rows.map((r) => r.directWriterCpuUs).sort((a, b) => a - b)[Math.floor(rows.length / 2)]!;
-  if (rows.some((r) => r.collectorPointsPerSec < 50_000 || r.collectorPointsPerSec / r.directPointsPerSec < 0.7)) {
+  const collectorUs = median(rows.map((r) => med(r.collector, (c) => c.collectorCpuUs)));
+  const writerUs = median(rows.map((r) => med(r.direct, (d) => d.writerCpuUs)));
+  if (rows.some((r) => r.ratio.verdict !== 'met' || med(r.collector, (c) => c.pointsPerSec) < 50_000)) {
     notes.unshift(
       `What limits ingest here: everything shares two cores. Per point the collector spends ${sig(collectorUs)} µs (median over N), the direct writer ${sig(writerUs)} µs, ` +
         'and influxd and the simulated agents their own (figures per N below); together they cap what this machine can pass. ' +
@@ -216,10 +348,12 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
   return {
     title: 'Collector ingest',
     method:
-      `${rows[0]?.points ?? 0} points per N, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most ${window} unacked per agent (agent/stream/sender.ts SEND_WINDOW), packed into RecordBatch messages of up to 128 records, like the real sender; each record is encoded to protobuf before the clock starts and a batch joins their bytes, since a real agent pays its encoding on its own guest: the collector decodes the same messages, test/sim-agent-wire.test.ts). ` +
-      'The clients run in a child process (bench/ingest-clients.ts) so that their CPU is counted apart; the collector runs in the benchmark process against a private influxd (one database per N). ' +
+      `${rows[0]?.points ?? 0} points per run, spread over N simulated agents (bench/sim-agent.ts: real gRPC clients from the wire contract, one connection each, hello → welcome → results and interval samples, at most ${window} unacked per agent (agent/stream/sender.ts SEND_WINDOW), packed into RecordBatch messages of up to 128 records, like the real sender; each record is encoded to protobuf before the clock starts and a batch joins their bytes, since a real agent pays its encoding on its own guest: the collector decodes the same messages, test/sim-agent-wire.test.ts). ` +
+      'The clients run in a child process (bench/ingest-clients.ts) so that their CPU is counted apart; the collector runs in the benchmark process, a fresh one per run, against one private influxd for the whole section. ' +
       'Points/s = acked messages / time from the first send to the last ack; ack latency = write → ack per message (closed loop, so it includes queueing at full load). ' +
-      "CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector's own point mapping) to a fresh database right after, one 5 000-point request at a time. " +
+      "CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector's own point mapping) into a database with the collector's retention policies, each point into the policy the collector stores it in (interval samples in `samples`, results in the default; a /write names one policy), one 5 000-point request at a time. " +
+      `Direct (D) and collector (C) runs alternate in ${pairs} pairs per N, D C then C D and so on, each run into a fresh database, both dropped after the pair, after one discarded warm-up pair; ` +
+      'the ratio is taken within each pair, and the goal is decided on the distribution-free 95 % interval of the median pair ratio (order statistics, lib/stats/median-ci.ts; bench/paired-ratio.ts): met if its lower end is ≥ 0.7, NOT met if its upper end is below, otherwise not shown. ' +
       'The per-agent rate limit is lifted for this run (the default 5 000 messages/s per agent would cap N = 1 by design); overhead computation is off (it runs after the acks and is not part of ingest).',
     results,
     notes,

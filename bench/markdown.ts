@@ -8,6 +8,7 @@ function fmt(v: number): string {
 
 function verdict(r: BenchResult): string {
   if (r.met === undefined) return '';
+  if (r.met === 'not shown') return '**not shown**';
   return r.met ? '**met**' : '**NOT met**';
 }
 

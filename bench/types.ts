@@ -4,7 +4,8 @@ export interface BenchResult {
   value: number;
   unit: string;
   goal?: string;
-  met?: boolean;
+  /** 'not shown': measured, but the interval straddles the goal (bench/paired-ratio.ts). */
+  met?: boolean | 'not shown';
 }
 
 /** One section of docs/BENCHMARKS.md: figures plus how they were measured and what limits them. */

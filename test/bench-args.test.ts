@@ -7,6 +7,7 @@ describe('the arguments of npm run bench', () => {
   it('takes --only with known names and the fleet options', () => {
     expect(benchArgs(['--only=ingest,fleet', '--fleet-full', '--fleet-days=7', '--dist=/tmp/x'], NAMES)).toEqual({ only: ['ingest', 'fleet'] });
     expect(benchArgs([], NAMES)).toEqual({});
+    expect(benchArgs(['--only=ingest', '--ingest-pairs=9', '--ingest-agents=1,1000'], NAMES)).toEqual({ only: ['ingest'] });
   });
   it('answers --help without running anything', () => {
     expect(benchArgs(['--only=ingest', '--help'], NAMES)).toBe('help');
