@@ -83,15 +83,17 @@ describe("the simulated agents' ack wait", () => {
 
 describe('collectorStuck', () => {
   const QUIET = 300_000;
-  it('stuck only when the owed markers have not changed for the quiet period; alive is this process', async () => {
+  it('stuck only when the owed markers have not changed for the quiet period and it did not work; alive is this process', async () => {
     let owed = 5;
     let t = 0;
+    let cpu = 0;
     let reads = 0;
     const stuck = collectorStuck(
       { pid: process.pid, influxUrl: '', database: '' },
       QUIET,
       async () => (reads++, owed),
       () => t,
+      () => cpu,
     );
     expect(await stuck()).toBeUndefined(); // first look
     t = 200_000;
@@ -100,16 +102,39 @@ describe('collectorStuck', () => {
     t = 450_000;
     expect(await stuck()).toBeUndefined(); // unchanged for 250 s
     t = 500_000;
-    expect(await stuck()).toBe(`the collector (pid ${process.pid}) is alive but its 4 owed batches did not change for 300 s`);
-    owed = 0;
-    t = 900_000;
+    cpu = 14_999; // just under 5 % of the 300 s
+    expect(await stuck()).toBe(`the collector (pid ${process.pid}) is alive but its 4 owed batches did not change for 300 s, using 15.0 s of CPU meanwhile`);
+    // One computation of a whole tick: markers unchanged for minutes, the collector busy.
+    cpu = 15_000 + 100; // 5 % of 300 s since t = 200 000, and a little
     expect(await stuck()).toBeUndefined();
+    t = 700_000; // a new quiet period began at 500 000
+    expect(await stuck()).toBeUndefined();
+    t = 800_000;
+    cpu += 60_000; // 20 % of a core over 300 s
+    expect(await stuck()).toBeUndefined();
+    t = 1_100_000;
+    expect(await stuck()).toBe(`the collector (pid ${process.pid}) is alive but its 4 owed batches did not change for 300 s, using 0.0 s of CPU meanwhile`);
+    owed = 0;
     t = 1_200_000;
-    expect(await stuck()).toBe(`the collector (pid ${process.pid}) owes no work, yet acks nothing`);
+    expect(await stuck()).toBeUndefined();
+    t = 1_500_000;
+    expect(await stuck()).toBe(`the collector (pid ${process.pid}) owes no work, yet acks nothing for 300 s, using 0.0 s of CPU meanwhile`);
     // A thousand agents asking at once: one read.
     reads = 0;
     await Promise.all(Array.from({ length: 1000 }, () => stuck()));
     expect(reads).toBe(1);
+  });
+
+  it('reads the real CPU time of the process it watches', async () => {
+    let t = 0;
+    const stuck = collectorStuck({ pid: process.pid, influxUrl: '', database: '' }, 100, async () => 3, () => t);
+    expect(await stuck()).toBeUndefined();
+    const end = performance.now() + 300; // this process busy for 0.3 s: far above 5 % of 0.1 s
+    while (performance.now() < end);
+    t = 100;
+    expect(await stuck()).toBeUndefined();
+    t = 1_000_000; // idle (well under 5 % of 1 000 s)
+    expect(await stuck()).toMatch(/is alive but its 3 owed batches did not change for 1000 s, using 0\.\d s of CPU/);
   });
 
   it('a collector that is not running is stuck at once', async () => {
