@@ -3,7 +3,7 @@
 // self-contained HTML file; --fail-on makes it a CI gate.
 import { writeFileSync } from 'node:fs';
 import { influxUrl } from '../../collector/influx/url.js';
-import { nodeHttpQuery } from '../../collector/influx/node-query.js';
+import { nodeHttpQuery, nodeHttpQueryChunks } from '../../collector/influx/node-query.js';
 import { influxStore } from '../../collector/store/influx.js';
 import { OK_EXIT, STANDARD_EXIT_CODES, duration, formatHelp, optStr, parseOptions, str, type CommandSpec, type OptionSpec } from '../../lib/options.js';
 import { EXCLUDE_DISTURBED_OPTION, MARGIN_OPTION, marginOption } from '../../lib/common-options.js';
@@ -131,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
   influxUrl(conn.url); // a usage error before anything is read
   const target = { url: conn.url, database, ...(conn.ca !== undefined ? { ca: conn.ca } : {}) };
   // A few queries, no writes: node:http's client, not undici's (node-query.ts).
-  const store = influxStore(target, { query: nodeHttpQuery(target) });
+  const store = influxStore(target, { query: nodeHttpQuery(target), queryChunks: nodeHttpQueryChunks(target) });
   let doc: ReportDocument;
   try {
     doc = await buildDocument(kind, {

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxWriteError, lineWriter, rawQuery } from './http.js';
-import { nodeHttpQuery } from './node-query.js';
+import { nodeHttpQuery, nodeHttpQueryChunks } from './node-query.js';
 
 interface Seen {
   url: string;
@@ -18,7 +18,7 @@ let server: Server;
 let base = '';
 const seen: Seen[] = [];
 /** The answer to the next request: status and body. */
-let answer: { status: number; body: string } = { status: 204, body: '' };
+let answer: { status: number; body: string; pieces?: Array<string | Buffer> } = { status: 204, body: '' };
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res) => {
@@ -28,7 +28,13 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push({ url: req.url ?? '', authorization: req.headers.authorization, body });
       res.statusCode = answer.status;
-      res.end(answer.body);
+      // Written in the pieces given, each flushed on its own (a chunked answer arrives so).
+      const pieces = answer.pieces ?? [answer.body];
+      const next = (i: number): void => {
+        if (i === pieces.length) return void res.end();
+        res.write(pieces[i]!, () => setTimeout(() => next(i + 1), 5));
+      };
+      next(0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -103,5 +109,47 @@ describe.each([
     const err = await failure(queryOf({ url: `http://127.0.0.1:${port}`, database: 'd' })('SELECT v FROM m'));
     expect(err.status).toBeNull();
     expect(err.message).toMatch(/^InfluxDB did not answer: .*ECONNREFUSED/);
+  });
+});
+
+describe('nodeHttpQueryChunks', () => {
+  const part = (id: number, agent: string, values: string) =>
+    `{"results":[{"statement_id":${id},"series":[{"name":"m","tags":{"agent":"${agent}"},"columns":["time","v"],"values":[${values}]${id === 0 ? ',"partial":true' : ''}}]}]}\n`;
+
+  it('asks for the chunked answer and hands over each line as it arrives, whole, with exact times, however the reads split it', async () => {
+    const lines = part(0, 'ä', '[1767225600123456789,1.5]') + part(0, 'ä', '[1767225600123456790,2.5]') + part(1, 'b', '[1767225600123456791,3]');
+    const bytes = Buffer.from(lines, 'utf8');
+    const cut = bytes.indexOf(Buffer.from('ä', 'utf8')) + 1; // inside the two bytes of 'ä'
+    answer = { status: 200, body: '', pieces: [bytes.subarray(0, cut), bytes.subarray(cut, 150), bytes.subarray(150)] };
+    const got: unknown[] = [];
+    await nodeHttpQueryChunks({ url: base, database: 'd' }, 7)('SELECT v FROM m; SELECT v FROM n', (a) => got.push(a));
+    expect(seen.at(-1)!.url).toBe('/query?db=d&epoch=ns&chunked=true&chunk_size=7');
+    expect(got).toEqual(
+      lines
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l.replace(/\[(\d+),/, '["$1",'))),
+    );
+    expect(got.map((a) => (a as { results: Array<{ series: Array<{ tags: object; values: unknown[][] }> }> }).results[0]!.series[0]!.values[0]![0])).toEqual([
+      '1767225600123456789',
+      '1767225600123456790',
+      '1767225600123456791',
+    ]);
+    expect((got[0] as { results: Array<{ series: Array<{ tags: object }> }> }).results[0]!.series[0]!.tags).toEqual({ agent: 'ä' });
+  });
+
+  it('any status but 200 throws as a whole answer does; an error of the caller ends the request with it', async () => {
+    answer = { status: 400, body: 'bad query' };
+    const err = await failure(nodeHttpQueryChunks({ url: base, database: 'd' })('SELEC', () => undefined));
+    expect(err.message).toBe('InfluxDB answered 400 to a query: bad query');
+    answer = { status: 200, body: '', pieces: [part(0, 'a', '[1,1]'), part(1, 'b', '[2,2]')] };
+    let calls = 0;
+    await expect(
+      nodeHttpQueryChunks({ url: base, database: 'd' })('SELECT v FROM m', () => {
+        calls++;
+        throw new Error('refused by the caller');
+      }),
+    ).rejects.toThrow('refused by the caller');
+    expect(calls).toBe(1);
   });
 });

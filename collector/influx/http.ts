@@ -20,12 +20,22 @@ export interface InfluxTarget {
 
 /** InfluxDB's JSON answer to a query. */
 export interface QueryAnswer {
-  results?: Array<{ series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>; error?: string }>;
+  results?: Array<{
+    statement_id?: number;
+    series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>;
+    error?: string;
+  }>;
   error?: string;
 }
 
 /** One InfluxQL request (statements separated by ';'), answered as InfluxDB's JSON. */
 export type RawQuery = (q: string) => Promise<QueryAnswer>;
+
+/**
+ * One InfluxQL request answered in parts (InfluxDB's chunked answer: node-query.ts), each handed
+ * to `each` in order as it arrives; a statement's series, or a long series, may span several.
+ */
+export type ChunkedQuery = (q: string, each: (part: QueryAnswer) => void) => Promise<void>;
 
 export class InfluxWriteError extends Error {
   override name = 'InfluxWriteError';

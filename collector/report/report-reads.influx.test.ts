@@ -23,6 +23,8 @@ import { compareVariantRows, compareVariants } from '../overhead/variants.js';
 import type { Selection, Store } from '../store/store.js';
 import { buildChainReport } from './chain/build.js';
 import { rawQuery } from '../influx/http.js';
+import { nodeHttpQueryChunks } from '../influx/node-query.js';
+import { influxStore } from '../store/influx.js';
 import { owedMarkerLine } from '../owed.js';
 import { DEFAULT_RETENTION } from '../../schema/retention.js';
 import { createRollupListener } from '../rollup/engine.js';
@@ -77,6 +79,9 @@ function series(base: Omit<RunSpec, 'startNs'>, every = 6n, each: (k: number) =>
 }
 
 beforeAll(async () => {
+  // The report's store as the CLI makes it (cli/commands/report.ts): the days' medians read in
+  // InfluxDB's chunks, here of 7 rows, so that each series' days come in several pieces.
+  db.store = influxStore({ url: db.url, database: DB }, { queryChunks: nodeHttpQueryChunks({ url: db.url, database: DB }, 7) });
   const trials: TrialSpec[] = [
     // Two baselines: the reference is the one with more trials in the period.
     ...series({ agent: 'host-a', group: 'lab', role: 'baseline', test: 'cpu', metric: 'events_per_sec', level: 1000, extra: { steal_pct: 0.1, load1: 1.5 } }),

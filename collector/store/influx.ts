@@ -6,7 +6,7 @@ import type { Measurement } from '../../schema/influx.js';
 import { eq, quoteIdent, timeBetween } from '../../schema/influxql.js';
 import { DEFAULT_RETENTION, measurementRef, policyOf, type RetentionSettings } from '../../schema/retention.js';
 import { GUARDED_MEASUREMENTS } from '../influx/history.js';
-import { lineWriter, rawQuery, type InfluxTarget, type Post, type RawQuery } from '../influx/http.js';
+import { lineWriter, rawQuery, type ChunkedQuery, type InfluxTarget, type Post, type RawQuery } from '../influx/http.js';
 import { escapeReadBack, seriesKey, toLine } from '../influx/line.js';
 import {
   byTimeAndSeries,
@@ -150,6 +150,8 @@ export interface InfluxStoreOptions {
   /** The HTTP calls (default: to `target`); a test may watch what is sent. */
   post?: Post;
   query?: RawQuery;
+  /** Queries answered in parts as they arrive (node-query.ts), for eachSeries; without it eachSeries reads the whole answer with `query`. */
+  queryChunks?: ChunkedQuery;
 }
 
 export function influxStore(target: InfluxTarget, o: InfluxStoreOptions = {}): Store {
@@ -189,17 +191,21 @@ export function influxStore(target: InfluxTarget, o: InfluxStoreOptions = {}): S
       return selections.map((s, i) => rowsOf(s, seriesOf(answer, i)));
     },
 
-    async selectSeries(selections: readonly Selection[]) {
-      if (selections.length === 0) return [];
-      if (selections.some((s) => s.newest !== undefined)) throw new Error('store: selectSeries does not take `newest` (select does)');
-      const answer = await query(selections.map(statement).join('; '));
-      return selections.map((_, i) =>
-        seriesOf(answer, i).map((series): SeriesAnswer => ({
-          tags: presentTags(series),
-          columns: series.columns,
-          values: series.values as SeriesAnswer['values'],
-        })),
-      );
+    async eachSeries(selections: readonly Selection[], visit: (index: number, series: SeriesAnswer) => void) {
+      if (selections.length === 0) return;
+      if (selections.some((s) => s.newest !== undefined)) throw new Error('store: eachSeries does not take `newest` (select does)');
+      const q = selections.map(statement).join('; ');
+      const visitAll = (answer: Answer) => {
+        if (answer.error) seriesOf(answer);
+        for (const [j, result] of (answer.results ?? []).entries()) {
+          // A chunked answer's part names its statement; a whole answer lists them in order.
+          const index = result.statement_id ?? j;
+          for (const series of seriesOf({ results: [result] }))
+            visit(index, { tags: presentTags(series), columns: series.columns, values: series.values as SeriesAnswer['values'] });
+        }
+      };
+      if (o.queryChunks) await o.queryChunks(q, visitAll);
+      else visitAll(await query(q));
     },
 
     async summarize(summaries: readonly Summary[]) {

@@ -6,10 +6,11 @@ import pino from 'pino';
 import { DEFAULT_RETENTION } from '../../schema/retention.js';
 import { MemoryStore } from '../../test/support/memory-store.js';
 import { rawQuery } from '../influx/http.js';
+import { nodeHttpQueryChunks } from '../influx/node-query.js';
 import { setUpRetention } from '../influx/setup.js';
 import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import { influxStore } from './influx.js';
-import type { Store, StorePoint } from './store.js';
+import type { SeriesAnswer, Store, StorePoint } from './store.js';
 
 const DB = 'store_contract';
 const db = usePrivateInfluxd(DB);
@@ -141,10 +142,22 @@ describe('store contract: InfluxDB and in memory answer alike', () => {
     expect(left.map((r) => r.fields.ratio).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 100 }, (_, i) => 1100 + i));
   });
 
-  it('selectSeries answers what selectMany does, per series (tags present only, a missing field null), in one request', async () => {
+  // Whole (the collector's undici query) and chunked as the report reads it (node-query.ts), with
+  // chunks of one row so that every series comes in pieces and statements share no part.
+  it.each([
+    ['whole answers', undefined],
+    ['chunked answers of one row', 1],
+  ])('eachSeries answers what selectMany does, per series (tags present only, a missing field null), in one request: %s', async (_name, chunkSize) => {
     const sent: string[] = [];
     const raw = rawQuery({ url: db.url, database: DB });
-    const store = influxStore({ url: db.url, database: DB }, { query: (q) => (sent.push(q), raw(q)) });
+    const chunks = chunkSize === undefined ? undefined : nodeHttpQueryChunks({ url: db.url, database: DB }, chunkSize);
+    const store = influxStore(
+      { url: db.url, database: DB },
+      {
+        query: (q) => (sent.push(q), raw(q)),
+        ...(chunks ? { queryChunks: (q: string, each: Parameters<typeof chunks>[1]) => (sent.push(q), chunks(q, each)) } : {}),
+      },
+    );
     await store.write([
       overhead('s1', 'eps', T, { ratio: 1.5, threads: 2 }, 'series'),
       overhead('s1', 'eps', T + S, { ratio: 2.5 }, 'series'),
@@ -153,16 +166,20 @@ describe('store contract: InfluxDB and in memory answer alike', () => {
     ]);
     const selections = [
       { measurement: 'overhead' as const, where: { tags: { group: 'series' }, from: T, to: T + S }, fields: ['ratio', 'threads'] },
-      { measurement: 'overhead' as const, where: { tags: { group: 'series' }, after: T + S }, fields: ['threads'] },
       { measurement: 'overhead' as const, where: { tags: { group: 'none' } } },
+      { measurement: 'overhead' as const, where: { tags: { group: 'series' }, after: T + S }, fields: ['threads'] },
+      { measurement: 'overhead' as const, where: { tags: { group: 'series' } }, fields: ['ratio'] },
     ];
     sent.length = 0;
-    const series = await store.selectSeries!(selections);
+    const pieces: Array<[number, SeriesAnswer]> = [];
+    await store.eachSeries!(selections, (i, series) => pieces.push([i, series]));
     expect(sent).toHaveLength(1);
-    // Each series' points as rows, in the store's order: equal to selectMany's.
-    const asRows = series.map((answer) =>
-      answer
-        .flatMap((s) =>
+    if (chunkSize === 1) expect(pieces.every(([, p]) => p.values.length === 1)).toBe(true);
+    // The pieces of each select's series joined in the order they came, as rows in the store's order: equal to selectMany's.
+    const asRows = selections.map((_, i) =>
+      pieces
+        .filter(([at]) => at === i)
+        .flatMap(([, s]) =>
           s.values.map((v) => ({
             timeNs: BigInt(String(v[0])),
             tags: s.tags,
@@ -172,10 +189,12 @@ describe('store contract: InfluxDB and in memory answer alike', () => {
         .sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.tags.agent! < b.tags.agent! ? -1 : 1)),
     );
     expect(asRows).toEqual(await store.selectMany(selections));
-    expect(series.map((a) => a.length)).toEqual([2, 1, 0]);
-    expect(series[0]![0]!.tags).not.toHaveProperty('variant'); // '' in InfluxDB's answer: no tag
-    expect(series[0]!.find((s) => s.tags.agent === 's2')!.values).toEqual([[String(T + S), null, 4]]);
-    await expect(store.selectSeries!([{ measurement: 'overhead', newest: 1 }])).rejects.toThrow(/newest/);
+    expect(asRows.map((a) => a.length)).toEqual([3, 0, 1, 3]);
+    // A series in pieces keeps its points' order (s1's two points of the first select, oldest first).
+    expect(pieces.filter(([i, p]) => i === 0 && p.tags.agent === 's1').flatMap(([, p]) => p.values.map((v) => v[1]))).toEqual([1.5, 2.5]);
+    expect(pieces[0]![1].tags).not.toHaveProperty('variant'); // '' in InfluxDB's answer: no tag
+    expect(pieces.find(([i, s]) => i === 0 && s.tags.agent === 's2')![1].values).toEqual([[String(T + S), null, 4]]);
+    await expect(store.eachSeries!([{ measurement: 'overhead', newest: 1 }], () => undefined)).rejects.toThrow(/newest/);
   });
 
   it("refuses the agents' append-only records", async () => {

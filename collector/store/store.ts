@@ -76,7 +76,7 @@ export interface Summary {
 }
 
 /**
- * One series of a select's answer as InfluxDB gives it: its tags (those it has), the columns
+ * One series of a select's answer (or a piece of it) as InfluxDB gives it: its tags (those it has), the columns
  * (`time` first, then the selected fields) and its points' values in that order, oldest first, a
  * field the point lacks null. No object per point: the report's largest read (a year's days'
  * medians, issue 26) is folded from it without building a Row for each point.
@@ -112,10 +112,12 @@ export interface Store {
    */
   summarize?(summaries: readonly Summary[]): Promise<SummaryRow[][]>;
   /**
-   * Several selects in one request, each answered per series (InfluxDB only, like summarize;
-   * `newest` not supported): for a caller that folds many points without a Row per point.
+   * Several selects in one request, each answered per series and handed to `visit` with the
+   * select's index as it arrives (InfluxDB only, like summarize; `newest` not supported): for a
+   * caller that folds many points without a Row per point, nor the whole answer held at once. A
+   * series may come in several pieces (InfluxDB's chunks), in order, oldest points first.
    */
-  selectSeries?(selections: readonly Selection[]): Promise<SeriesAnswer[][]>;
+  eachSeries?(selections: readonly Selection[], visit: (index: number, series: SeriesAnswer) => void): Promise<void>;
   /** Deletes the points `where` matches; given several, the points any of them matches, in one request. */
   delete(measurement: Measurement, where: Where | readonly Where[]): Promise<void>;
 }
