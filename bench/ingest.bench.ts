@@ -6,6 +6,8 @@
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import type { IPoint } from 'influx';
 import pino from 'pino';
@@ -68,8 +70,13 @@ export interface IngestOptions {
 
 const DIRECT_BATCH = 5000;
 export const RATIO_GOAL = 0.7;
-/** 9 pairs: the 95 % interval of the median is [x(2), x(8)] of the sorted ratios (coverage 96 %), and N = 1 … 1 000 run in about 3 min on a quiet machine. */
-export const DEFAULT_PAIRS = 9;
+/**
+ * 10 pairs, five in each order (settle): the 95 % interval of the median is [x(2), x(9)] of the
+ * sorted ratios (coverage 97.9 %; 9 pairs would give [x(2), x(8)] but one order twice more than
+ * the other). N = 1 … 1 000: about 3.5 min on a quiet machine (estimated from the last quiet
+ * run's 20 s for one pair of each N), 8 min at load 10–15 (9 pairs, measured).
+ */
+export const DEFAULT_PAIRS = 10;
 
 /** The points the collector writes for one agent's messages, built with the collector's own mapping. */
 export function simPoints(agentId: string, count: number, baseNs: bigint): IPoint[] {
@@ -190,6 +197,33 @@ async function directRun(influxd: Influxd, database: string, byPolicy: ReadonlyM
   };
 }
 
+/**
+ * Between two runs: the first run's database dropped, its garbage collected, and influxd and this
+ * process idle (under 10 % of a core over 200 ms, for at most 3 s), so that the second run of a
+ * pair pays as little as it can for the first's leftovers. Without it the second run was the
+ * slower one (9 pairs, load 10–15, collector / direct at N = 10 and 100: medians 0.60 and 0.58
+ * with the direct write first, 0.85 and 0.82 with the collector first); with it the gap shrank
+ * (6 pairs, load 13–14: 0.45 / 0.44 against 0.57 / 0.57) but did not close, hence also an even
+ * number of pairs, half in each order.
+ */
+async function settle(influxd: Influxd, database: string): Promise<void> {
+  await influxClient(influxd.url, database).dropDatabase(database);
+  collectGarbage();
+  const quietMs = 20;
+  for (const t0 = performance.now(); performance.now() - t0 < 3000;) {
+    const before = selfCpuMs() + cpuMs(influxd.pid);
+    await new Promise((r) => setTimeout(r, 200));
+    if (selfCpuMs() + cpuMs(influxd.pid) - before < quietMs) return;
+  }
+}
+
+/** A full GC now, if the runtime lets us ask for one (node's --expose-gc, turned on here for this process). */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (() => void) | undefined;
+  return () => gc?.();
+})();
+
 /** The simulated points of N agents grouped by the retention policy the collector writes them to. */
 function pointsByPolicy(n: number, perAgent: number, baseNs: bigint): Map<string | undefined, IPoint[]> {
   const byPolicy = new Map<string | undefined, IPoint[]>();
@@ -208,11 +242,10 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
   const window = opts.window ?? SEND_WINDOW;
   const say = opts.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'vo-bench-ingest-'));
-  // One influxd for the section; every run writes a fresh database, both of a pair are dropped
-  // after it, so each run meets the same influxd state (a fresh influxd per pair would add its
+  // One influxd for the section; every run writes a fresh database, dropped after it (settle),
+  // so each run meets the same influxd state (a fresh influxd per pair would add its
   // start-up and cold caches to the first run of each pair).
   const influxd = await startInfluxd({ dir: join(dir, 'influx') });
-  const admin = influxClient(influxd.url, '_internal');
   const rows: IngestRow[] = [];
   let seq = 0;
   try {
@@ -222,8 +255,9 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
       const perAgent = Math.ceil(total / n);
       const baseNs = (BigInt(Date.now()) - 3_600_000n) * 1_000_000n;
       await collectorRun(influxd, 'ingest_warmup_c', n, perAgent, baseNs, window);
+      await settle(influxd, 'ingest_warmup_c');
       await directRun(influxd, 'ingest_warmup_d', pointsByPolicy(n, perAgent, baseNs), n * perAgent);
-      for (const db of ['ingest_warmup_c', 'ingest_warmup_d']) await admin.dropDatabase(db);
+      await settle(influxd, 'ingest_warmup_d');
     }
     for (const n of counts) {
       const perAgent = Math.ceil(total / n);
@@ -238,14 +272,21 @@ export async function measureIngest(opts: IngestOptions = {}): Promise<IngestRow
         const d = `direct_n${n}_${seq++}`;
         // Alternate which side goes first, so a drift in the machine's load or influxd's state
         // during a pair does not favour one side.
+        const runD = async () => {
+          row.direct.push(await directRun(influxd, d, byPolicy, points));
+          await settle(influxd, d);
+        };
+        const runC = async () => {
+          row.collector.push(await collectorRun(influxd, c, n, perAgent, baseNs, window));
+          await settle(influxd, c);
+        };
         if (i % 2 === 0) {
-          row.direct.push(await directRun(influxd, d, byPolicy, points));
-          row.collector.push(await collectorRun(influxd, c, n, perAgent, baseNs, window));
+          await runD();
+          await runC();
         } else {
-          row.collector.push(await collectorRun(influxd, c, n, perAgent, baseNs, window));
-          row.direct.push(await directRun(influxd, d, byPolicy, points));
+          await runC();
+          await runD();
         }
-        for (const db of [c, d]) await admin.dropDatabase(db);
         const [cr, dr] = [row.collector.at(-1)!, row.direct.at(-1)!];
         say(
           `ingest N=${n} pair ${i + 1}/${pairs} (${i % 2 === 0 ? 'D C' : 'C D'}): ${Math.round(cr.pointsPerSec)} points/s via collector, ` +
@@ -352,7 +393,7 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
       'The clients run in a child process (bench/ingest-clients.ts) so that their CPU is counted apart; the collector runs in the benchmark process, a fresh one per run, against one private influxd for the whole section. ' +
       'Points/s = acked messages / time from the first send to the last ack; ack latency = write → ack per message (closed loop, so it includes queueing at full load). ' +
       "CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector's own point mapping) into a database with the collector's retention policies, each point into the policy the collector stores it in (interval samples in `samples`, results in the default; a /write names one policy), one 5 000-point request at a time. " +
-      `Direct (D) and collector (C) runs alternate in ${pairs} pairs per N, D C then C D and so on, each run into a fresh database, both dropped after the pair, after one discarded warm-up pair; ` +
+      `Direct (D) and collector (C) runs alternate in ${pairs} pairs per N, D C then C D and so on, each run into a fresh database; after each run its database is dropped, a full GC run in the benchmark process and influxd and it left to go idle (at most 3 s), so neither run of a pair pays for the other's leftovers; one discarded warm-up pair first; ` +
       'the ratio is taken within each pair, and the goal is decided on the distribution-free 95 % interval of the median pair ratio (order statistics, lib/stats/median-ci.ts; bench/paired-ratio.ts): met if its lower end is ≥ 0.7, NOT met if its upper end is below, otherwise not shown. ' +
       'The per-agent rate limit is lifted for this run (the default 5 000 messages/s per agent would cap N = 1 by design); overhead computation is off (it runs after the acks and is not part of ingest).',
     results,
