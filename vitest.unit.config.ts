@@ -61,6 +61,7 @@ export const UNIT_TESTS = [
   'lib/changepoint/drift.test.ts',
   'lib/changepoint/fast-paths.test.ts', // the allocation-free paths against the code they replaced
   'lib/changepoint/otava.test.ts',
+  'lib/compare/clean.test.ts',
   'lib/compare/compare.test.ts',
   'lib/compare/margin.test.ts',
   'lib/compare/trials.test.ts',

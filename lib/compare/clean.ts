@@ -58,22 +58,36 @@ const pctOff = (log: number, ref: number) => (Math.exp(log - ref) - 1) * 100;
 /**
  * The step: the split (each side ≥ STEP_MIN_RUNS) that fits two medians best — least absolute
  * deviations, so a run just beside the step is put on its own side — if its medians differ by
- * more than STEP_Z standard deviations of that difference. Null when there is none.
+ * more than STEP_Z standard deviations of that difference. Null when there is none (exported for its test).
  */
-function findStep(runs: readonly RunMean[], floor: number, floorDf: number): number | null {
-  let best: { at: number; cost: number; z: number } | null = null;
+export function findStep(runs: readonly RunMean[], floor: number, floorDf: number): number | null {
+  const logs = runs.map((r) => r.log);
+  let best: { at: number; cost: number } | null = null;
   for (let at = STEP_MIN_RUNS; at <= runs.length - STEP_MIN_RUNS; at++) {
-    const left = runs.slice(0, at).map((r) => r.log);
-    const right = runs.slice(at).map((r) => r.log);
+    const left = logs.slice(0, at);
+    const right = logs.slice(at);
     const ml = median(left);
     const mr = median(right);
-    const residuals = [...left.map((x) => x - ml), ...right.map((x) => x - mr)];
-    const cost = residuals.reduce((a, x) => a + Math.abs(x), 0);
-    const scale = moderatedScale(residuals, floor, floorDf);
-    const z = Math.abs(ml - mr) / (MEDIAN_SD * scale * Math.sqrt(1 / left.length + 1 / right.length));
-    if (!best || cost < best.cost) best = { at, cost, z };
+    // The residuals summed in their order (left, then right), as stepZ lists them.
+    let cost = 0;
+    for (const x of left) cost += Math.abs(x - ml);
+    for (const x of right) cost += Math.abs(x - mr);
+    if (!best || cost < best.cost) best = { at, cost };
   }
-  return best && best.z > STEP_Z ? best.at : null;
+  // Only the best split's z decides: its scale (two more sorts of every run) is taken for it
+  // alone, not for each split (half of a year's report's comparisons, issue 26).
+  return best && stepZ(logs, best.at, floor, floorDf) > STEP_Z ? best.at : null;
+}
+
+/** How many SDs of their difference apart the medians of logs[0, at) and logs[at, …) are. */
+function stepZ(logs: readonly number[], at: number, floor: number, floorDf: number): number {
+  const left = logs.slice(0, at);
+  const right = logs.slice(at);
+  const ml = median(left);
+  const mr = median(right);
+  const residuals = [...left.map((x) => x - ml), ...right.map((x) => x - mr)];
+  const scale = moderatedScale(residuals, floor, floorDf);
+  return Math.abs(ml - mr) / (MEDIAN_SD * scale * Math.sqrt(1 / left.length + 1 / right.length));
 }
 
 /**
