@@ -127,7 +127,12 @@ describe('collectorStuck', () => {
 
   it('reads the real CPU time of the process it watches', async () => {
     let t = 0;
-    const stuck = collectorStuck({ pid: process.pid, influxUrl: '', database: '' }, 100, async () => 3, () => t);
+    const stuck = collectorStuck(
+      { pid: process.pid, influxUrl: '', database: '' },
+      100,
+      async () => 3,
+      () => t,
+    );
     expect(await stuck()).toBeUndefined();
     const end = performance.now() + 300; // this process busy for 0.3 s: far above 5 % of 0.1 s
     while (performance.now() < end);
