@@ -20,13 +20,32 @@ export function mean(values: readonly number[]): number {
   return sum / values.length;
 }
 
+/** Up to this many values, median sorts a plain copy by insertion: no typed array to allocate. */
+const SMALL_MEDIAN = 32;
+
 export function median(values: readonly number[]): number {
   requireFinite(values, 'median');
+  // The comparison engine takes medians of a few runs' values tens of thousands of times in a
+  // baseline run's recompute (findStep, the MAD): a typed array per call was most of its garbage
+  // (issue 26). A stable insertion sort by < orders as sorting by a − b does, zeros' signs included.
+  if (values.length <= SMALL_MEDIAN) return middleOf(insertionSorted(values));
   // A Float64Array sorts numerically without calling back into JS: ~5× faster on a year of runs,
   // where the change detector takes medians of every series several times (issue 26).
   const m = middleOf(Float64Array.from(values).sort());
   // It puts −0 before +0, where sorting by a − b keeps their order: only a zero median can differ.
   return m === 0 ? middleOf([...values].sort((a, b) => a - b)) : m;
+}
+
+/** A sorted copy; equal values (−0 and +0 among them) keep their order, as Array.prototype.sort's. */
+function insertionSorted(values: readonly number[]): number[] {
+  const out = values.slice();
+  for (let i = 1; i < out.length; i++) {
+    const x = out[i]!;
+    let j = i - 1;
+    for (; j >= 0 && out[j]! > x; j--) out[j + 1] = out[j]!;
+    out[j + 1] = x;
+  }
+  return out;
 }
 
 /** The middle value of sorted values, or the mean of the two middle ones. */
