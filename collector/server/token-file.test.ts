@@ -3,7 +3,7 @@
 // refusals, the lock between two edits, and watchTokens — a file edited while the collector runs
 // is applied, a broken or half-written one keeps the tokens in use. Concurrent edits by real
 // processes: test/enrolment.e2e.test.ts and the lock test below (child processes of this one).
-import { createHash } from 'node:crypto';
+import { createHash, pbkdf2 } from 'node:crypto';
 import { chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,4 +167,25 @@ describe('watchTokens: the file edited while the collector runs', () => {
     // The waits above allow a starved poll a minute; the test's own limit must not cut them short
     // (vitest's 5 s default did at load 15).
   }, 180_000);
+
+  it('applies an edit made right after the watch began, while the thread pool is busy (the baseline is taken at once)', async () => {
+    // Found as a load flake (twice at load 9-12): fs.watchFile takes its first stat on the libuv
+    // thread pool, so an edit landing before that stat became its baseline and was never seen.
+    const path = fresh();
+    addToken(path, { agent: 'a', group: 'g' });
+    const tables: TokenTable[] = [];
+    const log = { info() {}, warn() {}, error() {} } as unknown as Parameters<typeof watchTokens>[1]['log'];
+    // Four slow jobs hold the pool's four threads: any stat queued now waits for them.
+    const busy = Array.from({ length: 4 }, () => new Promise((r) => pbkdf2('x', 'y', 400_000, 32, 'sha256', r)));
+    const w = watchTokens(path, { apply: (t) => tables.push(t), log, intervalMs: 20 });
+    try {
+      const second = addToken(path, { agent: 'b', group: 'g' });
+      await Promise.all(busy);
+      for (const end = Date.now() + 20_000; Date.now() < end && tables.length === 0;) await new Promise((r) => setTimeout(r, 10));
+      expect(tables.length).toBe(1);
+      expect(tables[0]!.lookup(second.token)?.agent).toBe('b');
+    } finally {
+      w.stop();
+    }
+  }, 60_000);
 });

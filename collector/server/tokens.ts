@@ -6,7 +6,7 @@
 // changes on disk (watchTokens). An entry holds the token itself or only its sha256
 // (`token_sha256`, what `virt-overhead token add` writes): a leaked file then leaks no token.
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { UsageError } from '../../lib/errors.js';
 import { parse as parseYaml } from 'yaml';
@@ -182,7 +182,10 @@ export function watchTokens(
   path: string,
   o: { apply(table: TokenTable): void; log: Pick<Logger, 'info' | 'warn' | 'error'>; intervalMs?: number },
 ): { reload(why: string): void; stop(): void } {
+  // The baseline is taken here, at once: fs.watchFile took its first stat later, on the thread
+  // pool, and an edit that landed before it became the baseline and was never applied.
   let loaded = fileDigest(path);
+  let seen = statSignature(path);
   const reload = (why: string) => {
     try {
       const entries = readTokenEntries(path, (m) => o.log.warn(m));
@@ -193,14 +196,26 @@ export function watchTokens(
       o.log.error({ tokens: path, why, error: (err as Error).message }, 'tokens reload failed; keeping the old tokens');
     }
   };
-  const onChange = (cur: Stats, prev: Stats) => {
-    if (cur.mtimeMs === prev.mtimeMs && cur.ino === prev.ino && cur.size === prev.size) return;
+  const poll = () => {
+    const now = statSignature(path);
+    if (now === seen) return;
+    seen = now;
     // Touched but the same bytes (or gone for a moment): nothing to do.
-    const now = fileDigest(path);
-    if (now !== null && now !== loaded) reload('the file changed on disk');
+    const digest = fileDigest(path);
+    if (digest !== null && digest !== loaded) reload('the file changed on disk');
   };
-  watchFile(path, { interval: o.intervalMs ?? 2000, persistent: false }, onChange);
-  return { reload, stop: () => unwatchFile(path, onChange) };
+  const timer = setInterval(poll, o.intervalMs ?? 2000).unref();
+  return { reload, stop: () => clearInterval(timer) };
+}
+
+/** What a change on disk changes: the inode (an atomic rename), the size, the mtime; null when absent. */
+function statSignature(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return null;
+  }
 }
 
 function fileDigest(path: string): string | null {
