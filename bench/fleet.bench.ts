@@ -198,6 +198,10 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
   const dist = o.dist ?? join(packageRoot(), 'dist');
   const label = o.label ?? 'this build';
   const repeats = o.repeats ?? 5;
+  // With a budget, one run a chunk: the budget is checked between chunks, and a 30-day chunk of
+  // the full fleet (120 runs × 1 017 agents) ran past a 15-minute budget for an hour (its first
+  // 9 runs took 56 min at load 5-13). --fleet-chunk-days still sets it.
+  const chunkDays = o.chunkDays ?? (o.budgetMs ? 0.25 : 30);
   const endMs = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
   const spec: FleetSpec = {
     // The default scale: minutes on a quiet 2-core machine (--fleet-full: the issue's year of 1 000 guests).
@@ -248,7 +252,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     const historyRuns = runs - 2;
     let loaded = o.dataDir ? historyRuns : 0;
     if (!o.dataDir) {
-      const chunk = Math.max(1, Math.round(((o.chunkDays ?? 30) * 86_400_000) / (6 * 3_600_000)));
+      const chunk = Math.max(1, Math.round((chunkDays * 86_400_000) / (6 * 3_600_000)));
       const t0 = performance.now();
       let sentMs = 0;
       let idleMs = 0;
@@ -455,7 +459,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
       `${spec.groups} groups of ${spec.guestsPerGroup} guests and their native baseline, and ${spec.stacks} nested stacks (native → L1 → L2) in a group of their own: ${agents.length} agents, ${runs} runs each (${spec.days} days of 6-hourly runs ending now; bench/fleet-model.ts). ` +
       `Each run: sysbench cpu, ${spec.trials} trials, every field a real sysbench 1.0.20 cpu output prints (test/fixtures, parsed by the agent's parser) scaled by the guest's speed, with noise drawn from recorded runs (run factor and trial factor, bench/data/cpu-trials.json), slow drift, and a shift of 5–20 % in a third of the guests; a heartbeat; for the last ${spec.samplesDays} days ${spec.samplesPerRun} interval samples. ` +
       `Compressed: one test of five (cpu; the others would multiply results, overhead points and series by up to 5), interval samples of the first trial only. ` +
-      `All of it is sent by real gRPC agents (bench/fleet-agents.ts, one connection each, in their own process) to \`virt-overhead collector\` of the build under test (${label}) as its own process, run by run across the fleet (every agent's run i acknowledged before run i+1 goes), ${o.chunkDays ?? 30} days at a time, each chunk's work after the acks (overhead, nested stacks, change points: no overhead_owed marker left) finished before the next. ` +
+      `All of it is sent by real gRPC agents (bench/fleet-agents.ts, one connection each, in their own process) to \`virt-overhead collector\` of the build under test (${label}) as its own process, run by run across the fleet (every agent's run i acknowledged before run i+1 goes), ${chunkDays} days at a time, each chunk's work after the acks (overhead, nested stacks, change points: no overhead_owed marker left) finished before the next. ` +
       'The 5-minute windows of runs older than the samples policy are written directly, as the continuous query made them at the time. ' +
       `Then the last two runs of the year are sent step by step: ${'one group’s guests, that group’s baseline, the rest of the fleet'}, once warm and once after a restart; every query of the build's committed dashboards at the dashboard's default range and over a year (every variable on All), ${repeats} times after a warm-up; the build's \`virt-overhead report\` as a fresh process.`,
     results,
