@@ -11,7 +11,8 @@
 // fleet that a quiet 2-core machine loads in minutes: 2 groups of 100 guests (so a baseline run
 // still recomputes a 100-guest group) and 14 days; `--fleet-full` is the issue's 10 groups of 100
 // for 365 days (hours here); --fleet-groups, --fleet-guests, --fleet-days set each.
-// --fleet-budget=MIN stops the load early (the rate and a projection are reported);
+// --fleet-budget=MIN stops the load early, checked after each run (with a budget the load goes a
+// run at a time unless --fleet-chunk-days says otherwise; the rate and a projection are reported);
 // --fleet-keep=DIR keeps a copy of the loaded year and --fleet-data=DIR measures on a copy of one
 // instead of loading (the same year for two builds).
 import { execFileSync, fork } from 'node:child_process';
