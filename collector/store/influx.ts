@@ -11,6 +11,7 @@ import { escapeReadBack, seriesKey, toLine } from '../influx/line.js';
 import {
   byTimeAndSeries,
   newestOf,
+  rowOfValues,
   tagValuesOf,
   type FieldValue,
   type Row,
@@ -104,13 +105,7 @@ function rowsOf(s: Selection, answer: Series): Row[] {
   for (const series of answer) {
     const tags = presentTags(series);
     const key = seriesKey(s.measurement, tags);
-    for (const values of series.values) {
-      const row: Record<string, FieldValue> = {};
-      series.columns.forEach((c, j) => {
-        if (j > 0 && values[j] !== null && values[j] !== undefined) row[c] = values[j] as FieldValue;
-      });
-      rows.push({ timeNs: BigInt(String(values[0])), tags, fields: row, key });
-    }
+    for (const values of series.values) rows.push(Object.assign(rowOfValues(tags, series.columns, values as ReadonlyArray<FieldValue | null>), { key }));
   }
   rows.sort(byTimeAndSeries);
   const out = rows.map(({ key: _k, ...r }) => r);

@@ -131,6 +131,15 @@ export function tagValuesOf(key: string, match: TagMatch): readonly string[] {
   return values;
 }
 
+/** One point of a select's answer as a row: its series' tags, the fields it has (nulls left out), its exact time (a decimal string in InfluxDB's answer). */
+export function rowOfValues(tags: Record<string, string>, columns: readonly string[], values: ReadonlyArray<FieldValue | null | undefined>): Row {
+  const fields: Record<string, FieldValue> = {};
+  columns.forEach((c, j) => {
+    if (j > 0 && values[j] !== null && values[j] !== undefined) fields[c] = values[j] as FieldValue;
+  });
+  return { timeNs: BigInt(String(values[0])), tags, fields };
+}
+
 /** Oldest first; equal times by series key (InfluxDB lists series in another order with ORDER BY time DESC). */
 export function byTimeAndSeries(a: Row & { key: string }, b: Row & { key: string }): number {
   return a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
