@@ -287,6 +287,8 @@ describe('report reads only the fields it shows', () => {
         ...db.store,
         selectMany: (s) => (selections.push(...s), db.store.selectMany(s)),
         select: (s) => (selections.push(s), db.store.select(s)),
+        // The tails (each series' newest trials with their metrics) are read through eachSeries.
+        eachSeries: (s, visit) => (selections.push(...s), db.store.eachSeries!(s, visit)),
       };
       const { sinceMs, ...o } = c;
       const fast = await buildReport({ store, database: DB, since: sinceMs, now: NOW, ...o });
@@ -450,6 +452,36 @@ describe('report reads only the fields it shows', () => {
       .filter((t) => t.agent === 'lg9' && t.ok !== false && t.timeNs >= sinceNs && t.timeNs <= NOW_NS);
     expect(lg9.trials).toBe(written.length);
     expect(written.filter((t) => t.timeNs < NOW_NS - 6n * DAY && t.timeNs > NOW_NS - 8n * DAY).length).toBeGreaterThan(0);
+  });
+
+  // A guest whose only run is today (a partial day, read from the trials, not the rollup): each
+  // series' newest trial comes from that day too, and its tail is read back from it (the baseline's
+  // from its run at 06:00 today: a day's slack and the 14-day look-back before it; its third trial is at 06:02). Mutation tried:
+  // the newest trials taken from the rollup's whole days only (summary-reads.ts newestOf without
+  // the partial days) fails it (the same report, but tails read from yesterday's runs back).
+  it('a guest that ran only today: read by days, its run shown, equal to the report from every field', async () => {
+    const out: TrialSpec[] = [];
+    for (let t = NOW_NS - 4n * DAY; t < NOW_NS; t += 6n * HOUR)
+      out.push(...run({ agent: 'tb', group: 'today', role: 'baseline', test: 'cpu', metric: 'events_per_sec', level: 1000, startNs: t }));
+    out.push(
+      ...run({ agent: 'tg', group: 'today', role: 'guest', virt: 'kvm', test: 'cpu', metric: 'events_per_sec', level: 900, startNs: NOW_NS - 3n * HOUR }),
+    );
+    await collect(out);
+    const c = { metrics: 'key' as const, excludeDisturbed: false, group: 'today', sinceMs: 2 * 86_400_000 };
+    let selects = 0;
+    const tails: Selection[] = [];
+    const store: Store = {
+      ...db.store,
+      select: (x) => (selects++, db.store.select(x)),
+      eachSeries: (x, visit) => (tails.push(...x.filter((t) => t.fields?.includes('events_per_sec'))), db.store.eachSeries!(x, visit)),
+    };
+    const { sinceMs, ...o } = c;
+    const fast = await buildReport({ store, database: DB, since: sinceMs, now: NOW, ...o });
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(await oldReport(fast, c)));
+    expect(fast.sections[0]!.metrics[0]!.results.map((r) => r.system.agent)).toContain('tg');
+    expect(selects).toBe(0);
+    expect(tails.length).toBeGreaterThan(0);
+    expect(tails.reduce((m, t) => (t.where!.from! < m ? t.where!.from! : m), NOW_NS)).toBe(NOW_NS - 6n * HOUR + 120_000_000_000n - 15n * DAY);
   });
 
   it('a result stored with a wrong clock in the period: every trial is read (the summaries cannot leave it out)', async () => {

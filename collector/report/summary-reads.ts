@@ -27,7 +27,17 @@ import { HISTORY_MS } from '../overhead/compute.js';
 import { comparable } from '../overhead/disturbed.js';
 import { sysbenchRows, type SysbenchRow } from '../overhead/rows.js';
 import { seriesKey } from '../influx/line.js';
-import type { Row, Selection, Store, StorePoint, Summary, SummaryRow, TagMatch, Where } from '../store/store.js';
+import {
+  rowOfValues,
+  type Row,
+  type Selection,
+  type Store,
+  type StorePoint,
+  type Summary,
+  type SummaryRow,
+  type TagMatch,
+  type Where,
+} from '../store/store.js';
 import { DAY_NS, dayOf } from '../rollup/daily.js';
 import { REPORT_DAY_SOURCE, reportDayPoints } from '../rollup/report-days.js';
 import {
@@ -87,10 +97,8 @@ interface DaysPart {
   medians: number[][];
 }
 
-/** The period's sections' counts, each series' newest trial and the noise lines, from its parts. */
+/** The period's sections' counts and the noise lines, from its parts. */
 interface PeriodCounts {
-  /** Each series' newest trial with a thread count (tailSpans reads back from it). */
-  newest: SummaryRow[];
   /** Comparable successful trials per series key and thread count (layoutsOf's input). */
   trials: Map<string, { tags: Record<string, string>; threads: number; n: number }>;
   /** The noise lines in order, each with its parts (whose medians may still be added: addMedians). */
@@ -123,14 +131,26 @@ function partOfPoint(p: StorePoint): DaysPart {
   };
 }
 
+/** Each series' newest trial with a thread count (tailSpans reads back from it), from the parts' newest trials. */
+function newestOf(parts: ReadonlyArray<Pick<DaysPart, 'tags' | 'lastNs'>>): SummaryRow[] {
+  const newest = new Map<string, SummaryRow>();
+  for (const p of parts) {
+    const { threads: threadsTag, ...tags } = p.tags;
+    if (threadsTag === undefined || p.lastNs === null) continue;
+    const key = seriesKey('sysbench', tags);
+    const had = newest.get(key);
+    if (!had || p.lastNs > had.timeNs) newest.set(key, { tags, timeNs: p.lastNs, values: { threads: Number(threadsTag) } });
+  }
+  return [...newest.values()];
+}
+
 /**
  * The period's counts from its parts: summed per series and thread count (the sections) and per
- * system (the noise lines, with the median of the days' medians), each series' newest trial, and
- * the lines in the order of their systems' first successful trial (time, then series), as the full
- * read meets them. Null where that cannot be the full read's answer: two systems with one label.
+ * system (the noise lines, with the median of the days' medians), and the lines in the order of
+ * their systems' first successful trial (time, then series), as the full read meets them. Null
+ * where that cannot be the full read's answer: two systems with one label.
  */
 function countsOf(parts: readonly DaysPart[], o: ReadOptions): PeriodCounts | null {
-  const newest = new Map<string, SummaryRow>();
   const trials = new Map<string, { tags: Record<string, string>; threads: number; n: number }>();
   const lines = new Map<string, NoiseLine>();
   const labels = new Set<string>();
@@ -138,10 +158,6 @@ function countsOf(parts: readonly DaysPart[], o: ReadOptions): PeriodCounts | nu
     const { threads: threadsTag, ...tags } = p.tags;
     const key = seriesKey('sysbench', tags);
     const threads = threadsTag === undefined ? null : Number(threadsTag);
-    if (threads !== null && p.lastNs !== null) {
-      const had = newest.get(key);
-      if (!had || p.lastNs > had.timeNs) newest.set(key, { tags, timeNs: p.lastNs, values: { threads } });
-    }
     if (p.ok === 0) continue;
     if (threads !== null) {
       const k = JSON.stringify([key, threads]);
@@ -168,7 +184,7 @@ function countsOf(parts: readonly DaysPart[], o: ReadOptions): PeriodCounts | nu
     if (!line.at || byTimeThenSeries(at, line.at) < 0) line.at = at;
   }
   const ordered = [...lines.values()].sort((a, b) => byTimeThenSeries(a.at!, b.at!));
-  return { newest: [...newest.values()], trials, lines: ordered };
+  return { trials, lines: ordered };
 }
 
 /** The noise lines: the counts, and per signal the median of its days' medians. */
@@ -221,59 +237,70 @@ const MEDIAN_FIELDS = NOISE_LINE.map(([signal]) => `${signal}_median`);
 
 /**
  * The rollup's whole days from..to (ns, to excluded), as InfluxDB sums them per series and thread
- * count, with each one's first successful and newest trial (null when a result with a wrong clock
- * is among them); and, answered apart (the largest read: a row per series and day), every day's
- * noise medians, to be added to those parts.
+ * count, with each one's first successful and newest trial (`parts`); in requests of their own,
+ * so each can be awaited alone: each one's newest trial (`lasts`, 20 ms of InfluxDB's time on a
+ * year of 200 guests against 120 ms for the sums: the tails are read back from it meanwhile),
+ * null like `parts` when a result with a wrong clock is among the days, and, the largest read (a
+ * row per series and day), every day's noise medians, to be added to the parts.
  */
 function rolledDays(
   store: Store & Required<Pick<Store, 'summarize' | 'eachSeries'>>,
   spans: ReadonlyArray<[bigint, bigint]>,
   scope: Record<string, TagMatch>,
-): { parts: Promise<DaysPart[] | null>; medians: Promise<Map<string, number[][]>> } {
-  if (spans.length === 0) return { parts: Promise.resolve([]), medians: Promise.resolve(new Map()) };
+): { lasts: Promise<Array<Pick<DaysPart, 'tags' | 'lastNs'>> | null>; parts: Promise<DaysPart[] | null>; medians: Promise<Map<string, number[][]>> } {
+  if (spans.length === 0) return { lasts: Promise.resolve([]), parts: Promise.resolve([]), medians: Promise.resolve(new Map()) };
   const wheres = spans.map(([from, to]) => ({ tags: scope, from, to: to - 1n }));
   const of = (calls: Summary['calls'], groupBy: Summary['groupBy']) =>
     wheres.map((where): Summary => ({ measurement: 'sysbench_report_1d', where, calls, groupBy }));
   const medians = ahead(mediansBySeries(store, wheres));
-  const parts = store
-    .summarize([
-      ...of([count('skewed')], []),
-      ...of([sum('ok'), sum('judged'), sum('disturbed')], '*'),
-      ...of([{ as: 'first_ok_ns', fn: 'first', field: 'first_ok_ns' }], '*'),
-      ...of([{ as: 'last_ns', fn: 'last', field: 'last_ns' }], '*'),
-    ])
-    .then((answers) => {
+  const lasts = ahead(
+    store.summarize([...of([count('skewed')], []), ...of([{ as: 'last_ns', fn: 'last', field: 'last_ns' }], '*')]).then((answers) => {
       const n = wheres.length;
       if (answers.slice(0, n).some((rows) => rows.some((r) => num(r.values.skewed) > 0))) return null;
-      const parts = new Map<string, DaysPart>();
-      const partOf = (tags: Record<string, string>) => {
-        const key = seriesKey('sysbench_report_1d', tags);
-        return (
-          parts.get(key) ??
-          parts.set(key, { tags, ok: 0, judged: 0, disturbed: 0, skewed: 0, firstOkNs: null, lastNs: null, medians: NOISE_LINE.map(() => []) }).get(key)!
-        );
-      };
-      for (let i = 0; i < n; i++) {
-        for (const r of answers[n + i]!) {
-          const p = partOf(r.tags);
-          p.ok += num(r.values.ok);
-          p.judged += num(r.values.judged);
-          p.disturbed += num(r.values.disturbed);
-        }
-        for (const r of answers[2 * n + i]!) {
-          const p = partOf(r.tags);
-          const t = r.timeNs + BigInt(num(r.values.first_ok_ns));
-          if (p.firstOkNs === null || t < p.firstOkNs) p.firstOkNs = t;
-        }
-        for (const r of answers[3 * n + i]!) {
-          const p = partOf(r.tags);
+      const newest = new Map<string, Pick<DaysPart, 'tags' | 'lastNs'>>();
+      for (const rows of answers.slice(n))
+        for (const r of rows) {
+          const key = seriesKey('sysbench_report_1d', r.tags);
           const t = r.timeNs + BigInt(num(r.values.last_ns));
-          if (p.lastNs === null || t > p.lastNs) p.lastNs = t;
+          const had = newest.get(key);
+          if (!had) newest.set(key, { tags: r.tags, lastNs: t });
+          else if (t > had.lastNs!) had.lastNs = t;
         }
+      return [...newest.values()];
+    }),
+  );
+  const sums = store.summarize([
+    ...of([sum('ok'), sum('judged'), sum('disturbed')], '*'),
+    ...of([{ as: 'first_ok_ns', fn: 'first', field: 'first_ok_ns' }], '*'),
+  ]);
+  const parts = Promise.all([sums, lasts]).then(([answers, newest]) => {
+    if (newest === null) return null;
+    const n = wheres.length;
+    const parts = new Map<string, DaysPart>();
+    const partOf = (tags: Record<string, string>) => {
+      const key = seriesKey('sysbench_report_1d', tags);
+      return (
+        parts.get(key) ??
+        parts.set(key, { tags, ok: 0, judged: 0, disturbed: 0, skewed: 0, firstOkNs: null, lastNs: null, medians: NOISE_LINE.map(() => []) }).get(key)!
+      );
+    };
+    for (let i = 0; i < n; i++) {
+      for (const r of answers[i]!) {
+        const p = partOf(r.tags);
+        p.ok += num(r.values.ok);
+        p.judged += num(r.values.judged);
+        p.disturbed += num(r.values.disturbed);
       }
-      return [...parts.values()];
-    });
-  return { parts, medians };
+      for (const r of answers[n + i]!) {
+        const p = partOf(r.tags);
+        const t = r.timeNs + BigInt(num(r.values.first_ok_ns));
+        if (p.firstOkNs === null || t < p.firstOkNs) p.firstOkNs = t;
+      }
+    }
+    for (const l of newest) partOf(l.tags).lastNs = l.lastNs;
+    return [...parts.values()];
+  });
+  return { lasts, parts: ahead(parts), medians };
 }
 
 /**
@@ -353,8 +380,8 @@ export async function readByDays(store: Store, o: ReadOptions): Promise<{ layout
     for (let d = dayOf(a); d <= b; d += DAY_NS) if (d >= days.from && d < days.to) owedDays.add(d);
   }
   const rolled = rolledDays(summarizing, daysBut(days.from, days.to, owedDays), scope);
-  const [parts, partial, owedParts] = await Promise.all([
-    rolled.parts,
+  const [lasts, partial, owedParts] = await Promise.all([
+    rolled.lasts,
     partialRead,
     partialDays(
       store,
@@ -362,14 +389,18 @@ export async function readByDays(store: Store, o: ReadOptions): Promise<{ layout
       scope,
     ),
   ]);
-  if (parts === null || partial.concat(owedParts).some((p) => p.skewed > 0)) return (await rolled.medians, null);
-  // The counts decide the tails to read; the medians, the largest answer, arrive meanwhile.
+  if (lasts === null || partial.concat(owedParts).some((p) => p.skewed > 0)) return (await Promise.all([rolled.parts, rolled.medians]), null);
+  // Each series' newest trial decides the tails to read: read while InfluxDB still sums the days
+  // and answers the medians (the tails and the medians are the two largest answers).
+  const tails = tailSpans(newestOf([...lasts, ...partial, ...owedParts]), o);
+  const tailRead = ahead(readTails(summarizing, tails));
+  const parts = (await rolled.parts)!;
   const counts = countsOf([...parts, ...partial, ...owedParts], o);
-  if (counts === null) return (await rolled.medians, null);
-  const tails = tailSpans(counts.newest, o);
-  const [tailParts, medians] = await Promise.all([store.selectMany(tails.map((t) => t.selection)), rolled.medians]);
+  // Two systems with one label (rare): the tails were read for nothing.
+  if (counts === null) return (await Promise.all([rolled.medians, tailRead]), null);
+  const [tailRows, medians] = await Promise.all([tailRead, rolled.medians]);
   addMedians(parts, medians);
-  const layouts = layoutsOf(counts.trials, tailRows(tailParts), o);
+  const layouts = layoutsOf(counts.trials, byTime(tailRows), o);
   if (layouts === null || !layouts.every((l) => covered(l, tails, o))) return null;
   return { layouts, noise: noiseOf(counts.lines) };
 }
@@ -421,11 +452,27 @@ function tailSpans(newest: readonly SummaryRow[], o: ReadOptions): Tail[] {
   });
 }
 
-/** The tails' rows, oldest first, equal times by series (as one select of the period answers). */
-function tailRows(parts: readonly Row[][]): SysbenchRow[] {
+/**
+ * The tails' rows, typed a series at a time as InfluxDB's chunked answer arrives (store
+ * eachSeries): ~37 000 trials with their metrics on a year of 200 guests, 3 MB of JSON that
+ * selectMany would parse whole and keep as Rows until the last byte came (issue 26).
+ */
+async function readTails(store: Required<Pick<Store, 'eachSeries'>>, tails: readonly Tail[]): Promise<SysbenchRow[]> {
+  const out: SysbenchRow[] = [];
+  await store.eachSeries(
+    tails.map((t) => t.selection),
+    (_, series) => {
+      for (const r of sysbenchRows(series.values.map((values) => rowOfValues(series.tags, series.columns, values)))) out.push(r);
+    },
+  );
+  return out;
+}
+
+/** The tails' rows oldest first, equal times by series (as one select of the period answers). */
+function byTime(rows: SysbenchRow[]): SysbenchRow[] {
   const keys = new Map<object, string>();
   const keyOf = (r: SysbenchRow) => keys.get(r.tags) ?? keys.set(r.tags, seriesKey('sysbench', r.tags)).get(r.tags)!;
-  return parts.flatMap((p) => sysbenchRows(p)).sort((a, b) => byTimeThenSeries([a.timeNs, keyOf(a)], [b.timeNs, keyOf(b)]));
+  return rows.sort((a, b) => byTimeThenSeries([a.timeNs, keyOf(a)], [b.timeNs, keyOf(b)]));
 }
 
 /** The sections from the counts and the tails' rows, decided by layout.ts; null where the counts and rows disagree on who is there. */
