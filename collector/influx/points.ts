@@ -119,7 +119,12 @@ export class StreamEncoder {
     private readonly layer: Record<string, string | number> = {},
   ) {}
 
+  /** The last key asked for: a stream's records nearly always repeat their predecessor's series. */
+  private last = { measurement: '', test: '', profile: '', version: '', key: '' };
+
   private key(measurement: string, test = '', profile = '', version = ''): string {
+    const l = this.last;
+    if (l.key && l.measurement === measurement && l.test === test && l.profile === profile && l.version === version) return l.key;
     const id = `${measurement}\0${test}\0${profile}\0${version}`;
     let key = this.keys.get(id);
     if (key === undefined) {
@@ -127,6 +132,7 @@ export class StreamEncoder {
       key = seriesKey(measurement, test ? { ...this.tags, test, profile, sysbench_version: version } : this.tags);
       this.keys.set(id, key);
     }
+    this.last = { measurement, test, profile, version, key };
     return key;
   }
 
@@ -134,10 +140,10 @@ export class StreamEncoder {
   result(r: Result__Output, skewS?: number): EncodedPoint {
     const point = resultPoint(this.tags, r, this.layer);
     const values = point.fields as Record<string, number | string | boolean>;
-    return {
-      ...this.stamped('sysbench', this.key('sysbench', r.test, r.profile, r.sysbench_version), fieldSet(values), r.timestamp_ns, skewS, values),
-      result: point,
-    };
+    // Not a spread of stamped()'s object (resultPoint says why).
+    const encoded = this.stamped('sysbench', this.key('sysbench', r.test, r.profile, r.sysbench_version), fieldSet(values), r.timestamp_ns, skewS, values);
+    encoded.result = point;
+    return encoded;
   }
 
   sample(s: IntervalSample__Output, skewS?: number): EncodedPoint {
@@ -168,10 +174,12 @@ export class StreamEncoder {
   ): EncodedPoint {
     const hash = contentHash(key, fields, ts);
     const extra = fieldSet(skewS === undefined ? unhashed : { ...unhashed, clock_skew_s: skewS });
+    // One shape for every point (no conditional spread): the writer's queue holds them all.
     return {
       line: `${key} ${fields},content_hash="${hash}"${extra ? `,${extra}` : ''} ${ts}`,
-      stamp: { measurement, agent: this.tags.agent!, key, ts, hash, values },
-      ...(skewS === undefined ? {} : { flagged: true }),
+      result: undefined,
+      stamp: { measurement, agent: this.tags.agent!, key, ts, hash, values, at: undefined, time: undefined },
+      flagged: skewS !== undefined,
     };
   }
 

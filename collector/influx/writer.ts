@@ -124,7 +124,9 @@ export class BatchWriter extends EventEmitter {
 
   write(point: EncodedPoint, done: Done): void {
     if (this.closed) return done(new Error('collector is shutting down'));
-    this.queue.push({ ...point, done });
+    // Not a spread with a literal key after it: V8 makes that a dictionary-mode object (points.ts
+    // resultPoint), and the queue's every point is read several times on its way to InfluxDB.
+    this.queue.push({ line: point.line, result: point.result, stamp: point.stamp, flagged: point.flagged, done, admitted: false });
     if (!this.pressured && this.queue.length >= this.highWater) {
       this.pressured = true;
       this.emit('pressure');

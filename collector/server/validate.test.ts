@@ -376,3 +376,30 @@ describe('validateStatus', () => {
     }
   });
 });
+
+// Validation skips a text field equal to the last string accepted in the same field (issue 26):
+// the same string is still checked in any other field, and a field's first value always is.
+describe('the last accepted string of a field', () => {
+  it('is not taken as valid for another field with a tighter bound', () => {
+    expect(() => validateResult(result({ run_id: str(100) }))).not.toThrow(); // ids: 256 bytes
+    refuses(() => validateResult(result({ profile: str(100) })), 'result.profile is longer than 64 bytes');
+  });
+
+  it('does not let a changed value through, and accepts the same value again', () => {
+    expect(() => validateSample(sample({ profile: 'p1' }))).not.toThrow();
+    refuses(() => validateSample(sample({ profile: 'p1\u0007' })), 'sample.profile contains a control, format or bidi character');
+    expect(() => validateSample(sample({ profile: 'p1' }))).not.toThrow();
+  });
+
+  it('is no string before the first: a missing field of the first record is refused', async () => {
+    vi.resetModules();
+    const fresh = await import('./validate.js');
+    let caught: unknown;
+    try {
+      fresh.validateSample(sample({ sysbench_version: undefined as unknown as string }));
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as Error)?.message).toBe('sample.sysbench_version must be a string');
+  });
+});
