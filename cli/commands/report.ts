@@ -11,7 +11,6 @@ import { influxConnection, influxOptions } from '../../lib/influx-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { inertJsonText, inertOutput } from '../../lib/inert.js';
 import { redactUrl } from '../../lib/secret-file.js';
-import { renderPage } from '../../collector/report/page.js';
 import { buildDocument, isEmpty, type ReportDocument, type ReportKind } from '../../collector/report/document.js';
 import { FORMATS, renderDocument, type ReportFormat } from '../../collector/report/output.js';
 import { FAIL_ON_VALUES, checkFailOn, gateFindings } from '../../collector/report/gate.js';
@@ -157,6 +156,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(printable(renderDocument(doc, format), format));
   if (html && doc.kind !== 'compare') {
+    // The page's modules load only for --html (test/cli-lazy.test.ts).
+    const { renderPage } = await import('../../collector/report/page.js');
     writeFileSync(html, await renderPage(doc, store));
     process.stderr.write(`wrote ${html}\n`);
   }

@@ -6,7 +6,7 @@
 import { inert } from '../../lib/inert.js';
 import { MEASUREMENTS } from '../../schema/influx.js';
 import type { FieldValue, Row, Selection, Store } from '../store/store.js';
-import { createChangeDetector, type ChangeDetectionOptions, type ChangeRecord, type GuestTestKey } from './index.js';
+import type { ChangeDetectionOptions, ChangeRecord, GuestTestKey } from './index.js';
 
 export interface ChangeReportSeries {
   key: GuestTestKey;
@@ -57,6 +57,9 @@ const bySeries = (a: ChangeReportSeries, b: ChangeReportSeries) =>
 
 /** The slow path: the guests' series read and analysed here, by the code the collector runs. */
 async function analysed(opts: ChangeReportOptions, keys: readonly GuestTestKey[]): Promise<ChangeReportSeries[]> {
+  // Loaded here, not at the top: the detector and lib/changepoint are ~15 modules that a plain
+  // report, and --changes reading the stored points, never run (test/cli-lazy.test.ts).
+  const { createChangeDetector } = await import('./index.js');
   const detector = createChangeDetector({
     store: opts.store,
     ...(opts.detection ? { detection: opts.detection } : {}),
