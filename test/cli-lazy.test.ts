@@ -38,12 +38,12 @@ describe('commands load only what they use', () => {
     expect(r.urls.filter((u) => u.includes('/node_modules/undici/'))).toEqual([]);
   });
 
-  it('a plain report loads neither the change detector nor the HTML page', () => {
+  it('a plain report loads neither the change detector, the HTML page nor csv-stringify', () => {
     // ~15 modules (collector/changes/index.ts, detect.ts, lib/changepoint/, collector/report/page.ts)
     // that only --changes --recompute, a stored-verdict gap and --html run: loaded where used.
     const r = loaded(['report', '--influx', 'http://127.0.0.1:9', '--database', 'lazy', '--format', 'json']);
     expect(r.urls.some((u) => u.endsWith('/collector/changes/report.js'))).toBe(true); // the hook saw the change section's reader
-    const unused = /\/collector\/changes\/(index|detect)\.js$|\/lib\/changepoint\/|\/collector\/report\/page\.js$/;
+    const unused = /\/collector\/changes\/(index|detect)\.js$|\/lib\/changepoint\/|\/collector\/report\/page\.js$|\/node_modules\/csv-stringify\//;
     expect(r.urls.filter((u) => unused.test(u))).toEqual([]);
   });
 

@@ -150,11 +150,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (isEmpty(doc)) {
     // A versioned JSON document is still printed (empty), so a pipeline reading it parses it.
-    if (format === 'json') process.stdout.write(printable(renderDocument(doc, format), format));
+    if (format === 'json') process.stdout.write(printable(await renderDocument(doc, format), format));
     process.stderr.write(`nothing to report: ${emptyMessage(doc)}${html ? `; ${html} not written` : ''}\n`);
     return EMPTY_EXIT;
   }
-  process.stdout.write(printable(renderDocument(doc, format), format));
+  process.stdout.write(printable(await renderDocument(doc, format), format));
   if (html && doc.kind !== 'compare') {
     // The page's modules load only for --html (test/cli-lazy.test.ts).
     const { renderPage } = await import('../../collector/report/page.js');

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
 import { checkFailOn, FAIL_ON_VALUES } from './gate.js';
 import { formatNoiseLines, NOISE_MEDIANS_ARE, type SystemNoise } from './noise.js';
-import { toCsv } from './output.js';
+import { toCsv } from './csv.js';
 
 describe('CSV', () => {
   const rows = [

@@ -1,7 +1,6 @@
 // The report document in each --format: the terminal table, the versioned JSON envelope, JSON
 // lines, CSV (RFC 4180) and markdown (for a pull request or a wiki page), as hyperfine exports
 // --export-json/-csv/-markdown. The numbers are the document's: nothing is computed here.
-import { stringify } from 'csv-stringify/sync';
 import { describeChange, formatChangesReport, seriesTitle } from '../changes/report.js';
 import { formatChainReport } from './chain/format.js';
 import { formatWrongClocks } from './clocks.js';
@@ -10,7 +9,7 @@ import { factCells, formatSystems, type SystemFacts } from './facts.js';
 import { sectionTitle } from './format.js';
 import { formatReportTable, metricBlock } from './table.js';
 import { formatVariantTable, variantCells } from './variants.js';
-import { envelope, flatRows, ROW_KIND, SCHEMA_VERSION, type Row } from './wire.js';
+import { envelope, flatRows, ROW_KIND, SCHEMA_VERSION } from './wire.js';
 
 export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'markdown'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
@@ -24,24 +23,6 @@ function table(doc: ReportDocument): string {
     case 'compare':
       return formatVariantTable(doc.comparisons, doc.variantA, doc.variantB);
   }
-}
-
-/**
- * RFC 4180: CRLF between records; a field holding a comma, a quote, CR or LF quoted, its quotes
- * doubled (csv-stringify quotes a bare LF only when told: quoted_match). Text beginning with
- * = + - @ gets a leading ' so a spreadsheet shows it as text (OWASP "CSV injection"); numbers are
- * written as they are.
- */
-export function toCsv(rows: readonly Row[]): string {
-  if (rows.length === 0) return '';
-  return stringify(rows as Row[], {
-    header: true,
-    columns: Object.keys(rows[0]!),
-    record_delimiter: 'windows',
-    quoted_match: /[\r\n]/,
-    escape_formulas: true,
-    cast: { boolean: (v: boolean) => String(v) },
-  });
 }
 
 function jsonLines(doc: ReportDocument): string {
@@ -119,8 +100,11 @@ function markdown(doc: ReportDocument): string {
   return out.filter(Boolean).join('\n');
 }
 
-/** The document in one format (ends with a newline; '' for an empty document in a row format). */
-export function renderDocument(doc: ReportDocument, format: ReportFormat): string {
+/**
+ * The document in one format (ends with a newline; '' for an empty document in a row format).
+ * Async so csv-stringify (~20 ms of a start) loads only for --format csv (test/cli-lazy.test.ts).
+ */
+export async function renderDocument(doc: ReportDocument, format: ReportFormat): Promise<string> {
   switch (format) {
     case 'table':
       return table(doc);
@@ -129,7 +113,7 @@ export function renderDocument(doc: ReportDocument, format: ReportFormat): strin
     case 'jsonl':
       return jsonLines(doc);
     case 'csv':
-      return toCsv(flatRows(doc));
+      return (await import('./csv.js')).toCsv(flatRows(doc));
     case 'markdown':
       return markdown(doc);
   }
