@@ -129,14 +129,14 @@ describe("a group's change points in few requests", () => {
     const calls: Call[] = [];
     await createChangeDetector({ store: counting(store, calls), guestsPerRead: 40 }).onResultsWritten([baselineRun]);
     // The group's guests; then each 40 and the other 10: a read, a write, the deletes (guest 1's
-    // leftover, in the first 40), a check.
+    // leftover, in the first 40), a check — the next chunk's read sent as soon as this one's arrived.
     expect(calls).toEqual([
       { op: 'tagValues', measurement: 'overhead' },
       { op: 'selectMany', agents: 40 },
+      { op: 'selectMany', agents: 10 },
       { op: 'write' },
       { op: 'delete', measurement: 'overhead_change' },
       { op: 'selectMany', agents: 40 },
-      { op: 'selectMany', agents: 10 },
       { op: 'write' },
       { op: 'selectMany', agents: 10 },
     ]);
@@ -203,11 +203,13 @@ describe("a group's change points in few requests", () => {
       fields: { run_id: 'other' },
       timestamp: at(3).toString(),
     };
-    const det = createChangeDetector({ store: counting(store, calls, async (n) => (n === 1 ? store.write([foreign]) : undefined)), guestsPerRead: 40 });
+    // (selectMany 0 reads the first 40, 1 the other 10, 2 checks the first 40.)
+    const det = createChangeDetector({ store: counting(store, calls, async (n) => (n === 2 ? store.write([foreign]) : undefined)), guestsPerRead: 40 });
     await det.onResultsWritten([baselineRun]);
-    expect(calls.slice(0, 8)).toEqual([
+    expect(calls).toEqual([
       { op: 'tagValues', measurement: 'overhead' },
       { op: 'selectMany', agents: 40 },
+      { op: 'selectMany', agents: 10 },
       { op: 'write' },
       { op: 'delete', measurement: 'overhead_change' },
       { op: 'selectMany', agents: 40 },
@@ -215,8 +217,31 @@ describe("a group's change points in few requests", () => {
       { op: 'selectMany', agents: 1 },
       { op: 'delete', measurement: 'overhead_change' },
       { op: 'selectMany', agents: 1 },
+      // Then the other 10, read before guest 7's point came.
+      { op: 'write' },
+      { op: 'selectMany', agents: 10 },
     ]);
     expect(derived(store)).toEqual(derived(reference));
+  });
+
+  it("a chunk that fails ends the analysis with its error; the next chunk's read, already sent and failing too, is no unhandled rejection", async () => {
+    const store = await fleet();
+    const calls: Call[] = [];
+    const counted = counting(store, calls);
+    let reads = 0;
+    const failing: Store = {
+      ...counted,
+      // The second read (the other 10, sent while the first 40 are analysed) fails after a while.
+      selectMany: (q) =>
+        ++reads === 2 ? new Promise((_, reject) => setTimeout(() => reject(new Error('read of the next chunk failed')), 5)) : counted.selectMany(q),
+      write: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error('write refused');
+      },
+    };
+    await expect(createChangeDetector({ store: failing, guestsPerRead: 40 }).onResultsWritten([baselineRun])).rejects.toThrow('write refused');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(reads).toBe(2);
   });
 
   it('refuses a guestsPerRead that is not a whole number of at least 1', () => {

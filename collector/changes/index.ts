@@ -187,7 +187,7 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
    * measurement, one read to check; guests whose stored set is not what was written (another
    * collector wrote meanwhile) are analysed again. The change points of each guest.
    */
-  async function recomputeGuests(g: GuestsOfTest): Promise<Map<string, number>> {
+  async function recomputeGuests(g: GuestsOfTest, firstRead?: Map<string, GuestRead>): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     let agents = g.agents;
     for (let attempt = 0; attempt < MAX_ATTEMPTS && agents.length > 0; attempt++) {
@@ -196,7 +196,7 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
       // New or changed points first, then the stale ones go, each by its exact series and time.
       const write: StorePoint[] = [];
       const stale = DERIVED.map(() => [] as Where[]);
-      for (const [agent, { series, stored }] of await read(guests)) {
+      for (const [agent, { series, stored }] of attempt === 0 && firstRead ? firstRead : await read(guests)) {
         const key = { group: g.group, agent, test: g.test, profile: g.profile };
         const analyses = analyseSeries(key, series);
         const changes = pointsOf(analyses);
@@ -231,7 +231,13 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     return counts;
   }
 
-  /** Each guest's test, GUESTS_PER_READ guests of a group's test at a time; the change points of each. */
+  /**
+   * Each guest's test, GUESTS_PER_READ guests of a group's test at a time; the change points of
+   * each. The next chunk's read is sent once this chunk's has arrived, so InfluxDB answers it
+   * while the collector analyses and writes this one (most of a chunk's wall was one waiting on
+   * the other: docs/scaling.md). Chunks name disjoint guests, so what this chunk writes or deletes
+   * is none of what the next one reads: the same answer as reading after it.
+   */
   async function recomputeAll(keys: readonly GuestTestKey[]): Promise<number[]> {
     const byTest = new Map<string, GuestsOfTest & { agents: string[] }>();
     for (const k of keys) {
@@ -239,10 +245,22 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
       const g = byTest.get(id) ?? byTest.set(id, { group: k.group, test: k.test, profile: k.profile, agents: [] }).get(id)!;
       if (!g.agents.includes(k.agent)) g.agents.push(k.agent);
     }
-    const counts = new Map<string, number>();
+    const chunks: GuestsOfTest[] = [];
     for (const g of byTest.values())
-      for (let i = 0; i < g.agents.length; i += guestsPerRead)
-        for (const [agent, n] of await recomputeGuests({ ...g, agents: g.agents.slice(i, i + guestsPerRead) })) counts.set(keyString({ ...g, agent }), n);
+      for (let i = 0; i < g.agents.length; i += guestsPerRead) chunks.push({ ...g, agents: g.agents.slice(i, i + guestsPerRead) });
+    // A read given up on (an earlier chunk failed) must not be an unhandled rejection; awaited, it still throws.
+    const send = (c: GuestsOfTest) => {
+      const p = read(c);
+      p.catch(() => undefined);
+      return p;
+    };
+    const counts = new Map<string, number>();
+    let next = chunks.length > 0 ? send(chunks[0]!) : undefined;
+    for (let i = 0; i < chunks.length; i++) {
+      const first = await next!;
+      next = i + 1 < chunks.length ? send(chunks[i + 1]!) : undefined;
+      for (const [agent, n] of await recomputeGuests(chunks[i]!, first)) counts.set(keyString({ ...chunks[i]!, agent }), n);
+    }
     return keys.map((k) => counts.get(keyString(k)) ?? 0);
   }
 

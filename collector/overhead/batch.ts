@@ -106,11 +106,20 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
         ? await store.tagValues('sysbench', 'agent', { tags: { ...base, role: 'guest' }, from: lo - windowNs, to: hi + windowNs })
         : [];
       const agents = [...new Set([...named, ...near])].sort();
-      for (let i = 0; i < agents.length; i += AGENTS_PER_READ) {
-        const chunk = new Set(agents.slice(i, i + AGENTS_PER_READ));
+      const chunks: Array<Set<string>> = [];
+      for (let i = 0; i < agents.length; i += AGENTS_PER_READ) chunks.push(new Set(agents.slice(i, i + AGENTS_PER_READ)));
+      // The next chunk's trials are asked for once this chunk's arrived, so InfluxDB reads them
+      // while the collector compares and writes this one (issue 26). Chunks name disjoint guests,
+      // and this step writes no `sysbench`: the same rows as reading after it.
+      const send = (chunk: ReadonlySet<string>) => settled(readGuests(work, ctx, chunk, [lo, hi]));
+      let next = chunks.length > 0 ? send(chunks[0]!) : undefined;
+      for (let i = 0; i < chunks.length; i++) {
+        const read = await next!;
+        next = i + 1 < chunks.length ? send(chunks[i + 1]!) : undefined;
         try {
-          const runs = runsHere.filter((r) => chunk.has(r.agent));
-          written += await computeAgents(work, ctx, chunk, runs, anchorsHere, [lo, hi]);
+          if (read instanceof Error) throw read;
+          const runs = runsHere.filter((r) => chunks[i]!.has(r.agent));
+          written += await computeAgents(work, ctx, chunks[i]!, runs, anchorsHere, [lo, hi], read);
         } catch (err) {
           firstError ??= err instanceof Error ? err : new Error(String(err));
         }
@@ -123,10 +132,34 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
   return written;
 }
 
+/** A promise that resolves either way: its value, or its error (no rejection left unhandled while it waits). */
+function settled<T>(p: Promise<T>): Promise<T | Error> {
+  return p.then(
+    (v) => v,
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
+}
+
+/**
+ * The trials of `agents` (a chunk of the group's guests) that computing their runs in one time
+ * range of `work` needs. Two windows: a run found near a baseline result is read within the window
+ * of its own trials, as alone; and each run's history before it (the guest's spread:
+ * compute.ts historyBefore).
+ */
+function readGuests(work: SeriesWork, ctx: BatchContext, agents: ReadonlySet<string>, [lo, hi]: [bigint, bigint]): Promise<SysbenchRow[]> {
+  const historyNs = BigInt(HISTORY_MS) * 1_000_000n;
+  return selectSysbench(ctx.store, {
+    tags: { group: work.group, test: work.test, profile: work.profile, role: 'guest', ...agentFilter(agents) },
+    from: lo - 2n * ctx.windowNs - historyNs,
+    to: hi + 2n * ctx.windowNs,
+  });
+}
+
 /**
  * The runs of `agents` (a chunk of the group's guests) in one time range of `work`: those named
- * (`runs`) and those near a baseline result (`anchors`). Three reads: the agents' trials, then the
- * baseline's trials and the stored points around the runs in one request. Returns points written.
+ * (`runs`) and those near a baseline result (`anchors`), from `read` (readGuests of the chunk);
+ * then the baseline's trials and the stored points around the runs in one request. Returns
+ * points written.
  */
 async function computeAgents(
   work: SeriesWork,
@@ -135,18 +168,12 @@ async function computeAgents(
   runs: readonly RunRef[],
   anchors: readonly bigint[],
   [lo, hi]: [bigint, bigint],
+  read: readonly SysbenchRow[],
 ): Promise<number> {
   const { store, windowNs } = ctx;
   const historyNs = BigInt(HISTORY_MS) * 1_000_000n;
   const matches = (r: SysbenchRow) => r.ok && r.threads === work.threads;
   const base = { group: work.group, test: work.test, profile: work.profile };
-  // Two windows: a run found near a baseline result is read within the window of its own trials,
-  // as alone; and each run's history before it (the guest's spread: compute.ts historyBefore).
-  const read = await selectSysbench(store, {
-    tags: { ...base, role: 'guest', ...agentFilter(agents) },
-    from: lo - 2n * windowNs - historyNs,
-    to: hi + 2n * windowNs,
-  });
   const guestRows = read.filter(matches);
   // Indexed once (issue 23 item 4): by agent and run, by agent and variant in time order, and
   // the whole read in time order. Filtering every row for every run made a batch cost
@@ -254,7 +281,9 @@ async function computeArrived(
   let written = 0;
   for (const { threads, runs } of arrived.values()) {
     const refs = [...runs.values()];
-    written += await computeAgents({ ...work, threads, runs: refs, baselineAnchors: [] }, ctx, new Set(refs.map((r) => r.agent)), refs, [], cluster);
+    const again = { ...work, threads, runs: refs, baselineAnchors: [] };
+    const agents = new Set(refs.map((r) => r.agent));
+    written += await computeAgents(again, ctx, agents, refs, [], cluster, await readGuests(again, ctx, agents, cluster));
   }
   return written;
 }
