@@ -3,17 +3,9 @@
 // and the content hash is computed with node:crypto, not with the code under test.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Hello__Output, IntervalSample__Output } from '../../proto/index.js';
+import type { IntervalSample__Output } from '../../proto/index.js';
+import { guestHello as hello } from './hello.fixture.js';
 import { identityTags, StreamEncoder } from './points.js';
-
-const hello = {
-  agent_id: 'a1',
-  hostname: 'h1',
-  group: 'g',
-  role: 'guest',
-  variant: '',
-  environment: { virt: 'kvm', container: 'none', kvm: 'usable' },
-} as unknown as Hello__Output;
 
 const sample = (id: string, profile: string, ts: string) =>
   ({

@@ -1,18 +1,11 @@
 // The collector writes what the contract says: each point's measurement, tag set and field
 // types are those of schema/influx.ts (which docs/schema.md is checked against).
 import { describe, expect, it } from 'vitest';
-import type { AgentStatus__Output, Hello__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import type { AgentStatus__Output, IntervalSample__Output, Result__Output } from '../../proto/index.js';
+import { guestHello as hello } from './hello.fixture.js';
 import { MEASUREMENTS, type FieldType, type Measurement } from '../../schema/influx.js';
 import { identityTags, resultPoint, samplePoint, statusPoint } from './points.js';
 
-const hello = {
-  agent_id: 'a1',
-  hostname: 'h1',
-  group: 'g',
-  role: 'guest',
-  variant: '',
-  environment: { virt: 'kvm', container: 'none', kvm: 'usable' },
-} as unknown as Hello__Output;
 /** What a result and a sample share: which run, which test, which trial. */
 const run = { timestamp_ns: '1', run_id: 'run1', test: 'cpu', profile: 'seed', sysbench_version: '1.0.20', trial: 1 };
 const result = {
