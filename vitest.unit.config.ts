@@ -67,6 +67,7 @@ export const UNIT_TESTS = [
   'lib/compare/trials.test.ts',
   'lib/child.test.ts', // sh children, stopped by pid
   'lib/idle-map.test.ts',
+  'lib/read-ahead.test.ts',
   'lib/inert.test.ts',
   'lib/options.test.ts',
   'lib/version.test.ts', // git in a temporary folder

@@ -16,6 +16,7 @@
 // stored now (up to 3 times): the last to finish has read the newest data.
 import { MEASUREMENTS } from '../../schema/influx.js';
 import { groupBy } from '../../lib/group-by.js';
+import { readAhead, valueOf } from '../../lib/read-ahead.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
 import type { Row, Store, StorePoint, Where } from '../store/store.js';
 import { exactTags, pointKey, rowKey, sameContent } from '../store/compare.js';
@@ -248,19 +249,9 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     const chunks: GuestsOfTest[] = [];
     for (const g of byTest.values())
       for (let i = 0; i < g.agents.length; i += guestsPerRead) chunks.push({ ...g, agents: g.agents.slice(i, i + guestsPerRead) });
-    // A read given up on (an earlier chunk failed) must not be an unhandled rejection; awaited, it still throws.
-    const send = (c: GuestsOfTest) => {
-      const p = read(c);
-      p.catch(() => undefined);
-      return p;
-    };
     const counts = new Map<string, number>();
-    let next = chunks.length > 0 ? send(chunks[0]!) : undefined;
-    for (let i = 0; i < chunks.length; i++) {
-      const first = await next!;
-      next = i + 1 < chunks.length ? send(chunks[i + 1]!) : undefined;
-      for (const [agent, n] of await recomputeGuests(chunks[i]!, first)) counts.set(keyString({ ...chunks[i]!, agent }), n);
-    }
+    for await (const { chunk, answer } of readAhead(chunks, read))
+      for (const [agent, n] of await recomputeGuests(chunk, valueOf(answer))) counts.set(keyString({ ...chunk, agent }), n);
     return keys.map((k) => counts.get(keyString(k)) ?? 0);
   }
 

@@ -16,6 +16,7 @@ import { coveredBy, sameContent } from '../store/compare.js';
 import { comparable, disturbedFields } from './disturbed.js';
 import { runKey, sharedRange, type ReplacedAt } from './replaced-range.js';
 import { groupBy } from '../../lib/group-by.js';
+import { readAhead, valueOf } from '../../lib/read-ahead.js';
 
 /** One guest run to compute: anchorNs is any of its trials' timestamps. */
 export interface RunRef {
@@ -111,15 +112,10 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
       // The next chunk's trials are asked for once this chunk's arrived, so InfluxDB reads them
       // while the collector compares and writes this one (issue 26). Chunks name disjoint guests,
       // and this step writes no `sysbench`: the same rows as reading after it.
-      const send = (chunk: ReadonlySet<string>) => settled(readGuests(work, ctx, chunk, [lo, hi]));
-      let next = chunks.length > 0 ? send(chunks[0]!) : undefined;
-      for (let i = 0; i < chunks.length; i++) {
-        const read = await next!;
-        next = i + 1 < chunks.length ? send(chunks[i + 1]!) : undefined;
+      for await (const { chunk, answer } of readAhead(chunks, (c) => readGuests(work, ctx, c, [lo, hi]))) {
         try {
-          if (read instanceof Error) throw read;
-          const runs = runsHere.filter((r) => chunks[i]!.has(r.agent));
-          written += await computeAgents(work, ctx, chunks[i]!, runs, anchorsHere, [lo, hi], read);
+          const runs = runsHere.filter((r) => chunk.has(r.agent));
+          written += await computeAgents(work, ctx, chunk, runs, anchorsHere, [lo, hi], valueOf(answer));
         } catch (err) {
           firstError ??= err instanceof Error ? err : new Error(String(err));
         }
@@ -130,14 +126,6 @@ export async function computeSeriesWork(work: SeriesWork, ctx: BatchContext): Pr
   }
   if (firstError) throw firstError;
   return written;
-}
-
-/** A promise that resolves either way: its value, or its error (no rejection left unhandled while it waits). */
-function settled<T>(p: Promise<T>): Promise<T | Error> {
-  return p.then(
-    (v) => v,
-    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-  );
 }
 
 /**
