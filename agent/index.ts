@@ -26,7 +26,7 @@ import { UsageError } from '../lib/errors.js';
 import { quote } from '../lib/inert.js';
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
-  const profile = loadProfile(cfg.profile);
+  const profile = await loadProfile(cfg.profile);
   if (cfg.printStartTimeout) {
     process.stdout.write(`${runBudgetSeconds(profile, cfg.tests, cfg.trials, cfg.flushTimeoutMs)}\n`);
     return 0;
@@ -36,7 +36,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<number> {
   const token = cfg.tokenFile ? readToken(cfg.tokenFile, log) : undefined;
   const keyWarning = cfg.tls.key ? secretFileWarning(cfg.tls.key, '--tls-key') : undefined;
   if (keyWarning) log.warn(keyWarning);
-  const detection = await detect({ declared: cfg.declared, ...(cfg.kvmProbeFile ? { kvmProbe: readKvmProbeFile(cfg.kvmProbeFile) } : {}) });
+  const detection = await detect({ declared: cfg.declared, ...(cfg.kvmProbeFile ? { kvmProbe: await readKvmProbeFile(cfg.kvmProbeFile) } : {}) });
   // One agent per work directory (and spool): a second one refuses with the holder's pid.
   const locks = await Promise.all([...new Set([cfg.workdir, cfg.spoolDir])].map((d) => lockSpool(d)));
   const abort = new AbortController();

@@ -7,26 +7,30 @@ import { UsageError } from '../lib/errors.js';
 import { parseOptions } from '../lib/options.js';
 import { collectorOptions, COLLECTOR_OPTIONS } from './config.js';
 
-const resolve = (argv: string[]) =>
-  collectorOptions(parseOptions({ name: 'collector', usage: '', options: COLLECTOR_OPTIONS, exitCodes: [] }, argv, {}).values, argv, pino({ level: 'silent' }));
+const resolve = async (argv: string[]) =>
+  collectorOptions(
+    (await parseOptions({ name: 'collector', usage: '', options: COLLECTOR_OPTIONS, exitCodes: [] }, argv, {})).values,
+    argv,
+    pino({ level: 'silent' }),
+  );
 
 describe('--forget-after', () => {
-  it('the defaults and a forget time equal to the silence window pass', () => {
-    expect(resolve([])).toMatchObject({ forgetAfterMs: 86_400_000, silenceAfterMs: 300_000 });
-    expect(resolve(['--silence-after', '7h', '--forget-after', '7h']).forgetAfterMs).toBe(7 * 3_600_000);
+  it('the defaults and a forget time equal to the silence window pass', async () => {
+    expect(await resolve([])).toMatchObject({ forgetAfterMs: 86_400_000, silenceAfterMs: 300_000 });
+    expect((await resolve(['--silence-after', '7h', '--forget-after', '7h'])).forgetAfterMs).toBe(7 * 3_600_000);
   });
 
-  it('shorter than --silence-after is refused, naming both as given', () => {
+  it('shorter than --silence-after is refused, naming both as given', async () => {
     const bad = () => resolve(['--silence-after', '6h', '--forget-after', '1h']);
-    expect(bad).toThrow(UsageError);
-    expect(bad).toThrow('--forget-after 1h is shorter than --silence-after 6h');
+    await expect(bad()).rejects.toThrow(UsageError);
+    await expect(bad()).rejects.toThrow('--forget-after 1h is shorter than --silence-after 6h');
   });
 
-  it("shorter than the results-rate bucket's refill is refused; a faster --result-rate refills sooner", () => {
+  it("shorter than the results-rate bucket's refill is refused; a faster --result-rate refills sooner", async () => {
     // 1 000 results at the default 5 a second: 200 s.
     const bad = () => resolve(['--silence-after', '1m', '--forget-after', '2m']);
-    expect(bad).toThrow(UsageError);
-    expect(bad).toThrow("--forget-after 2m is shorter than the 200s an agent's results-rate bucket takes to fill again");
-    expect(resolve(['--silence-after', '1m', '--forget-after', '2m', '--result-rate', '100']).forgetAfterMs).toBe(120_000);
+    await expect(bad()).rejects.toThrow(UsageError);
+    await expect(bad()).rejects.toThrow("--forget-after 2m is shorter than the 200s an agent's results-rate bucket takes to fill again");
+    expect((await resolve(['--silence-after', '1m', '--forget-after', '2m', '--result-rate', '100'])).forgetAfterMs).toBe(120_000);
   });
 });

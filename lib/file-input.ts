@@ -2,10 +2,6 @@
 // against a zod schema, so each file's shape is declared once and every error names the file
 // and the key. zod: the most used TypeScript schema library, well kept, with typed results.
 import { readFileSync } from 'node:fs';
-// A static import, though every command then loads yaml (~55 ms of a start under load): the agent
-// file is an esbuild bundle, which follows static imports only, and a yaml required on first use
-// (5614bd7) was missing from it, so installed agents could not read their config file.
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from './errors.js';
 
@@ -18,11 +14,18 @@ export function readInputFile(path: string, what: string): Buffer {
   }
 }
 
-/** Reads a .json file as JSON, anything else as YAML. `what` names the file in errors ("profile", "config file"). */
-export function readDataFile(path: string, what: string): unknown {
+/**
+ * Reads a .json file as JSON, anything else as YAML. `what` names the file in errors ("profile", "config file").
+ * yaml is imported here, when a YAML file is read, not at every start (~80–95 ms of a `report` that reads
+ * none, issue 26); a literal import(), which esbuild follows, so the agent file (a bundle) carries it:
+ * 5614bd7's createRequire on first use was missing from the bundle (ad2d2bc), and
+ * test/deploy-agent-file.test.ts runs the agent file with a YAML config.
+ */
+export async function readDataFile(path: string, what: string): Promise<unknown> {
   const text = readInputFile(path, what).toString('utf8');
+  const parse: (text: string) => unknown = path.endsWith('.json') ? JSON.parse : (await import('yaml')).parse;
   try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return parse(text);
   } catch (err) {
     throw new UsageError(`${what} ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }

@@ -20,52 +20,52 @@ describe('options: command line > environment > config file > default', () => {
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, 'collector: file:1\ngroup: from-file\nonce: true\ntests: [cpu, memory]\n');
 
-  it('takes the file when nothing else says', () => {
-    const { values } = parseOptions(SPECS, ['--config', file], {});
+  it('takes the file when nothing else says', async () => {
+    const { values } = await parseOptions(SPECS, ['--config', file], {});
     expect(values).toMatchObject({ collector: 'file:1', group: 'from-file', once: true, tests: ['cpu', 'memory'] });
   });
-  it('the environment beats the file', () => {
-    const { values } = parseOptions(SPECS, ['--config', file], {
+  it('the environment beats the file', async () => {
+    const { values } = await parseOptions(SPECS, ['--config', file], {
       VIRT_OVERHEAD_AGENT_GROUP: 'from-env',
       VIRT_OVERHEAD_AGENT_TESTS: 'fileio,mutex',
       VIRT_OVERHEAD_AGENT_ONCE: 'false',
     });
     expect(values).toMatchObject({ group: 'from-env', tests: ['fileio', 'mutex'], once: false });
   });
-  it('the command line beats both', () => {
-    const { values } = parseOptions(SPECS, ['--config', file, '--group', 'cli', '--tests', 'threads'], { VIRT_OVERHEAD_AGENT_GROUP: 'from-env' });
+  it('the command line beats both', async () => {
+    const { values } = await parseOptions(SPECS, ['--config', file, '--group', 'cli', '--tests', 'threads'], { VIRT_OVERHEAD_AGENT_GROUP: 'from-env' });
     expect(values).toMatchObject({ group: 'cli', tests: ['threads'] });
   });
-  it('defaults apply last', () => {
-    expect(parseOptions(SPECS, [], {}).values).toMatchObject({ group: 'default', once: false, tests: ['cpu'] });
+  it('defaults apply last', async () => {
+    expect((await parseOptions(SPECS, [], {})).values).toMatchObject({ group: 'default', once: false, tests: ['cpu'] });
   });
-  it('repeatable options collect every value', () => {
-    expect(parseOptions(SPECS, ['--declare', 'a=1', '--declare', 'b=2'], {}).values.declare).toEqual(['a=1', 'b=2']);
+  it('repeatable options collect every value', async () => {
+    expect((await parseOptions(SPECS, ['--declare', 'a=1', '--declare', 'b=2'], {})).values.declare).toEqual(['a=1', 'b=2']);
   });
-  it('unknown options are usage errors, on the command line and in the file', () => {
-    expect(() => parseOptions(SPECS, ['--colector', 'x'], {})).toThrow(UsageError);
-    expect(() => parseOptions(SPECS, ['--colector', 'x'], {})).toThrow(/^agent does not take --colector \(did you mean --collector\?\)/);
-    expect(() => parseOptions(SPECS, ['--since', '2w'], {})).toThrow(/^agent does not take --since; 'virt-overhead agent --help' lists its options$/);
+  it('unknown options are usage errors, on the command line and in the file', async () => {
+    await expect(parseOptions(SPECS, ['--colector', 'x'], {})).rejects.toThrow(UsageError);
+    await expect(parseOptions(SPECS, ['--colector', 'x'], {})).rejects.toThrow(/^agent does not take --colector \(did you mean --collector\?\)/);
+    await expect(parseOptions(SPECS, ['--since', '2w'], {})).rejects.toThrow(/^agent does not take --since; 'virt-overhead agent --help' lists its options$/);
     writeFileSync(join(dir, 'bad.yaml'), 'colector: x\n');
-    expect(() => parseOptions(SPECS, ['--config', join(dir, 'bad.yaml')], {})).toThrow(/unknown option 'colector'/);
-    expect(() => parseOptions(SPECS, ['--config', join(dir, 'missing.yaml')], {})).toThrow(/cannot read config file/);
-    expect(() => parseOptions(SPECS, [], { VIRT_OVERHEAD_AGENT_ONCE: 'maybe' })).toThrow(/VIRT_OVERHEAD_AGENT_ONCE: option 'once' takes true or false/);
+    await expect(parseOptions(SPECS, ['--config', join(dir, 'bad.yaml')], {})).rejects.toThrow(/unknown option 'colector'/);
+    await expect(parseOptions(SPECS, ['--config', join(dir, 'missing.yaml')], {})).rejects.toThrow(/cannot read config file/);
+    await expect(parseOptions(SPECS, [], { VIRT_OVERHEAD_AGENT_ONCE: 'maybe' })).rejects.toThrow(/VIRT_OVERHEAD_AGENT_ONCE: option 'once' takes true or false/);
   });
 });
 
 describe('environment: each variable names its command', () => {
   const REPORT = cmd([{ name: 'group', type: 'string', help: '' }], 'report');
-  it("one command's variable does not reach another", () => {
-    expect(parseOptions(REPORT, [], { VIRT_OVERHEAD_AGENT_GROUP: 'lab' }).values.group).toBeUndefined();
-    expect(parseOptions(REPORT, [], { VIRT_OVERHEAD_REPORT_GROUP: 'lab' }).values.group).toBe('lab');
-    expect(parseOptions(SPECS, [], { VIRT_OVERHEAD_AGENT_GROUP: 'lab' }).values.group).toBe('lab');
+  it("one command's variable does not reach another", async () => {
+    expect((await parseOptions(REPORT, [], { VIRT_OVERHEAD_AGENT_GROUP: 'lab' })).values.group).toBeUndefined();
+    expect((await parseOptions(REPORT, [], { VIRT_OVERHEAD_REPORT_GROUP: 'lab' })).values.group).toBe('lab');
+    expect((await parseOptions(SPECS, [], { VIRT_OVERHEAD_AGENT_GROUP: 'lab' })).values.group).toBe('lab');
   });
-  it('a variable without its command is refused, naming the one to use, rather than applied to every command', () => {
-    expect(() => parseOptions(REPORT, [], { VIRT_OVERHEAD_GROUP: 'lab' })).toThrow(/^VIRT_OVERHEAD_GROUP is set, .* use VIRT_OVERHEAD_REPORT_GROUP$/);
+  it('a variable without its command is refused, naming the one to use, rather than applied to every command', async () => {
+    await expect(parseOptions(REPORT, [], { VIRT_OVERHEAD_GROUP: 'lab' })).rejects.toThrow(/^VIRT_OVERHEAD_GROUP is set, .* use VIRT_OVERHEAD_REPORT_GROUP$/);
     // Variables of options this command does not have are none of its business.
-    expect(parseOptions(REPORT, [], { VIRT_OVERHEAD_TOKEN_FILE: 'x', VIRT_OVERHEAD_SLOW: '1' }).values.group).toBeUndefined();
+    expect((await parseOptions(REPORT, [], { VIRT_OVERHEAD_TOKEN_FILE: 'x', VIRT_OVERHEAD_SLOW: '1' })).values.group).toBeUndefined();
   });
-  it('--help names the variables of its own command', () => {
+  it('--help names the variables of its own command', async () => {
     expect(formatHelp(REPORT)).toContain('VIRT_OVERHEAD_REPORT_<NAME>');
     expect(formatHelp(REPORT)).toContain('VIRT_OVERHEAD_REPORT_GROUP');
   });
@@ -77,18 +77,18 @@ describe('options that would be ignored together are refused', () => {
     { name: 'interval', type: 'duration', help: '', default: '6h', conflicts: ['once'] },
   ]);
   const dir = tempDir('vo-conflict-');
-  it('from the command line or the environment, naming both', () => {
-    expect(() => parseOptions(AGENT, ['--once', '--interval', '1h'], {})).toThrow(
+  it('from the command line or the environment, naming both', async () => {
+    await expect(parseOptions(AGENT, ['--once', '--interval', '1h'], {})).rejects.toThrow(
       /^--interval and --once do not go together: with --once, --interval would be ignored$/,
     );
-    expect(() => parseOptions(AGENT, ['--once'], { VIRT_OVERHEAD_AGENT_INTERVAL: '1h' })).toThrow(
+    await expect(parseOptions(AGENT, ['--once'], { VIRT_OVERHEAD_AGENT_INTERVAL: '1h' })).rejects.toThrow(
       /^VIRT_OVERHEAD_AGENT_INTERVAL and --once do not go together/,
     );
     const both = join(dir, 'both.yaml');
     writeFileSync(both, 'once: true\ninterval: 1h\n');
-    expect(() => parseOptions(AGENT, ['--config', both], {})).toThrow(/^interval in the config file and once in the config file do not go together/);
+    await expect(parseOptions(AGENT, ['--config', both], {})).rejects.toThrow(/^interval in the config file and once in the config file do not go together/);
   });
-  it('an option that needs another is refused without it, from any source', () => {
+  it('an option that needs another is refused without it, from any source', async () => {
     const LAB = cmd(
       [
         { name: 'collector', type: 'address', help: '' },
@@ -96,21 +96,23 @@ describe('options that would be ignored together are refused', () => {
       ],
       'lab',
     );
-    expect(() => parseOptions(LAB, ['--influx', 'http://127.0.0.1:8086'], {})).toThrow(/^--influx needs --collector: without it, --influx would be ignored$/);
-    expect(() => parseOptions(LAB, [], { VIRT_OVERHEAD_LAB_INFLUX: 'http://x' })).toThrow(/^VIRT_OVERHEAD_LAB_INFLUX needs --collector/);
-    expect(parseOptions(LAB, ['--influx', 'http://x', '--collector', '127.0.0.1:1'], {}).values.influx).toBe('http://x');
+    await expect(parseOptions(LAB, ['--influx', 'http://127.0.0.1:8086'], {})).rejects.toThrow(
+      /^--influx needs --collector: without it, --influx would be ignored$/,
+    );
+    await expect(parseOptions(LAB, [], { VIRT_OVERHEAD_LAB_INFLUX: 'http://x' })).rejects.toThrow(/^VIRT_OVERHEAD_LAB_INFLUX needs --collector/);
+    expect((await parseOptions(LAB, ['--influx', 'http://x', '--collector', '127.0.0.1:1'], {})).values.influx).toBe('http://x');
   });
 
-  it('a default, or a config-file value the command line overrides, is no conflict', () => {
-    expect(parseOptions(AGENT, ['--once'], {}).values).toMatchObject({ once: true, interval: '6h' });
+  it('a default, or a config-file value the command line overrides, is no conflict', async () => {
+    expect((await parseOptions(AGENT, ['--once'], {})).values).toMatchObject({ once: true, interval: '6h' });
     const file = join(dir, 'service.yaml');
     writeFileSync(file, 'interval: 12h\n');
-    expect(parseOptions(AGENT, ['--config', file, '--once'], {}).sources).toMatchObject({ once: 'command line', interval: 'config file' });
+    expect((await parseOptions(AGENT, ['--config', file, '--once'], {})).sources).toMatchObject({ once: 'command line', interval: 'config file' });
   });
 });
 
 describe('durations and sizes', () => {
-  it('reads the units operators write', () => {
+  it('reads the units operators write', async () => {
     expect(parseDuration('6h', 'x')).toBe(6 * 3600 * 1000);
     expect(parseDuration('10m', 'x')).toBe(600_000);
     expect(parseDuration('250ms', 'x')).toBe(250);
@@ -141,12 +143,12 @@ describe('typed options: declared once, checked whatever the source', () => {
   ]);
   const dir = tempDir('vo-typed-');
 
-  it('accepts good values from every source and keeps them as written', () => {
+  it('accepts good values from every source and keeps them as written', async () => {
     const file = join(dir, 'ok.yaml');
     writeFileSync(file, 'trials: 7\nmemory: 1GiB\n');
-    const { values } = parseOptions(TYPED, ['--config', file, '--wait', '2m'], { VIRT_OVERHEAD_AGENT_ROLE: 'baseline' });
+    const { values } = await parseOptions(TYPED, ['--config', file, '--wait', '2m'], { VIRT_OVERHEAD_AGENT_ROLE: 'baseline' });
     expect(values).toMatchObject({ trials: '7', wait: '2m', memory: '1GiB', role: 'baseline', tests: ['cpu'] });
-    expect(parseOptions(TYPED, ['--listen', '[::1]:0', '--root', dir], {}).values).toMatchObject({ listen: '[::1]:0', root: dir });
+    expect((await parseOptions(TYPED, ['--listen', '[::1]:0', '--root', dir], {})).values).toMatchObject({ listen: '[::1]:0', root: dir });
     expect([int(values, 'trials'), duration(values, 'wait'), size(values, 'memory')]).toEqual([7, 120_000, 1024 ** 3]);
   });
   it.each([
@@ -166,16 +168,16 @@ describe('typed options: declared once, checked whatever the source', () => {
     [['--listen', 'localhost'], {}, /'localhost' is not HOST:PORT/],
     [['--root', '/nonexistent'], {}, /^--root \/nonexistent: no such directory$/],
     [['--root', '/etc/hostname'], {}, /^--root \/etc\/hostname: not a directory$/],
-  ])('%j %j is refused', (argv, env, message) => {
-    expect(() => parseOptions(TYPED, argv, env)).toThrow(UsageError);
-    expect(() => parseOptions(TYPED, argv, env)).toThrow(message);
+  ])('%j %j is refused', async (argv, env, message) => {
+    await expect(parseOptions(TYPED, argv, env)).rejects.toThrow(UsageError);
+    await expect(parseOptions(TYPED, argv, env)).rejects.toThrow(message);
   });
-  it('a bad value in the config file is refused like one on the command line', () => {
+  it('a bad value in the config file is refused like one on the command line', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'trials: many\n');
-    expect(() => parseOptions(TYPED, ['--config', file], {})).toThrow(/--trials: expected a positive whole number up to 100, not 'many'/);
+    await expect(parseOptions(TYPED, ['--config', file], {})).rejects.toThrow(/--trials: expected a positive whole number up to 100, not 'many'/);
   });
-  it('--help shows what each option takes', () => {
+  it('--help shows what each option takes', async () => {
     const help = formatHelp(TYPED);
     expect(help).toMatch(/--trials N +\(default: 3\)/);
     expect(help).toMatch(/--listen HOST:PORT/);
@@ -192,12 +194,12 @@ describe('config file shape', () => {
     ['list.yaml', '- a\n- b\n', /config file .*list\.yaml: expected a mapping of option names to values/],
     ['scalar.json', '3', /config file .*scalar\.json: expected a mapping of option names to values/],
     ['broken.yaml', 'a: [\n', /config file .*broken\.yaml is not valid YAML/],
-  ])('%s is refused', (name, text, message) => {
+  ])('%s is refused', async (name, text, message) => {
     writeFileSync(join(dir, name), text);
-    expect(() => parseOptions(SPECS, ['--config', join(dir, name)], {})).toThrow(message);
+    await expect(parseOptions(SPECS, ['--config', join(dir, name)], {})).rejects.toThrow(message);
   });
-  it('an empty file sets nothing', () => {
+  it('an empty file sets nothing', async () => {
     writeFileSync(join(dir, 'empty.yaml'), '');
-    expect(parseOptions(SPECS, ['--config', join(dir, 'empty.yaml')], {}).values.group).toBe('default');
+    expect((await parseOptions(SPECS, ['--config', join(dir, 'empty.yaml')], {})).values.group).toBe('default');
   });
 });

@@ -88,8 +88,8 @@ function coerce(spec: OptionSpec, raw: unknown, source: string): string | boolea
  * parseOptions. Checked by hand, not with zod: every command parses options, and loading zod
  * took ~110 ms of each start (`report`, `--help`).
  */
-export function readConfigFile(path: string): Record<string, unknown> {
-  const raw = readDataFile(path, 'config file');
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  const raw = await readDataFile(path, 'config file');
   if (raw == null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`config file ${path}: expected a mapping of option names to values`);
   return raw as Record<string, unknown>;
@@ -163,8 +163,11 @@ function checkConflicts(cmd: CommandSpec, sources: Record<string, OptionSource>)
   }
 }
 
-/** Parses argv for one command. Unknown options, in argv or in the config file, are usage errors. */
-export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedOptions {
+/**
+ * Parses argv for one command. Unknown options, in argv or in the config file, are usage errors.
+ * Async for the config file's read alone (a YAML parser loaded only when one is given).
+ */
+export async function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<ParsedOptions> {
   const all = allOptions(cmd);
   const parseSpec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
   for (const s of all) {
@@ -182,7 +185,7 @@ export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.Proce
   }
   const cli = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (cli.help === true) return { values: {}, sources: {}, positionals: parsed.positionals, help: true };
-  const file: Record<string, unknown> = typeof cli.config === 'string' ? readConfigFile(cli.config) : {};
+  const file: Record<string, unknown> = typeof cli.config === 'string' ? await readConfigFile(cli.config) : {};
   const known = new Set(cmd.options.filter((s) => !s.cliOnly).map((s) => fileKey(s.name)));
   for (const key of Object.keys(file)) {
     if (!known.has(key)) throw new UsageError(`config file ${String(cli.config)}: unknown option '${key}' (known: ${[...known].sort().join(', ')})`);

@@ -85,11 +85,11 @@ describe('a test type added to schema/test-types.ts alone', () => {
     expect(m.testTypes.isTestName('fake')).toBe(true);
   });
 
-  it("is one of the agent's --tests, by default too, and listed by --help", () => {
+  it("is one of the agent's --tests, by default too, and listed by --help", async () => {
     const spec = { name: 'agent', usage: 'usage: virt-overhead agent', options: m.agentOptions.AGENT_OPTIONS, exitCodes: [] };
-    const tests = (argv: string[]) => m.agentOptions.resolveAgentConfig(m.options.parseOptions(spec, ['--dry-run', ...argv], {}).values).tests;
-    expect(tests(['--tests', 'cpu,fake'])).toEqual(['cpu', 'fake']);
-    expect(tests([])).toEqual([...REAL, 'fake']);
+    const tests = async (argv: string[]) => m.agentOptions.resolveAgentConfig((await m.options.parseOptions(spec, ['--dry-run', ...argv], {})).values).tests;
+    expect(await tests(['--tests', 'cpu,fake'])).toEqual(['cpu', 'fake']);
+    expect(await tests([])).toEqual([...REAL, 'fake']);
     expect(m.options.formatHelp(spec)).toMatch(/--tests .*\(default: cpu,threads,fileio,memory,mutex,fake\)/);
   });
 

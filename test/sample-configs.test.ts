@@ -8,8 +8,8 @@ import { parseOptions } from '../lib/options.js';
 import { packageRoot } from '../lib/root.js';
 
 describe('sample configs', () => {
-  it('agent.sample.yaml resolves to a full agent config', () => {
-    const { values } = parseOptions(
+  it('agent.sample.yaml resolves to a full agent config', async () => {
+    const { values } = await parseOptions(
       { name: 'agent', usage: '', options: AGENT_OPTIONS, exitCodes: [] },
       ['--config', join(packageRoot(), 'agent', 'agent.sample.yaml')],
       {},
@@ -28,8 +28,8 @@ describe('sample configs', () => {
     });
     expect(cfg.tests).toEqual(['cpu', 'threads', 'fileio', 'memory', 'mutex']);
   });
-  it('collector.sample.yaml uses only known options', () => {
-    const { values } = parseOptions(
+  it('collector.sample.yaml uses only known options', async () => {
+    const { values } = await parseOptions(
       { name: 'collector', usage: '', options: COLLECTOR_OPTIONS, exitCodes: [] },
       ['--config', join(packageRoot(), 'collector', 'collector.sample.yaml')],
       {},

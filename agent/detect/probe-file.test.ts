@@ -12,17 +12,17 @@ describe('--kvm-probe file', () => {
     return join(dir, name);
   };
 
-  it('reads the lab answer', () => {
-    expect(readKvmProbeFile(file('ok.json', '{"ranGuest": true, "detail": "booted", "extra": 1}'))).toEqual({ ranGuest: true, detail: 'booted' });
+  it('reads the lab answer', async () => {
+    expect(await readKvmProbeFile(file('ok.json', '{"ranGuest": true, "detail": "booted", "extra": 1}'))).toEqual({ ranGuest: true, detail: 'booted' });
   });
   it.each([
     ['missing.json', null, /^cannot read --kvm-probe .*missing\.json: ENOENT/],
     ['bad.json', '{"ranGuest": tr', /^--kvm-probe .*bad\.json is not valid JSON/],
     ['string.json', '{"ranGuest": "yes", "detail": "x"}', /^--kvm-probe .*string\.json: 'ranGuest': expected \{"ranGuest": true\|false, "detail": "\.\.\."\}$/],
     ['list.json', '[]', /^--kvm-probe .*list\.json: expected \{"ranGuest"/],
-  ])('%s is a usage error naming the file', (name, text, message) => {
+  ])('%s is a usage error naming the file', async (name, text, message) => {
     const path = text === null ? join(dir, name) : file(name, text);
-    expect(() => readKvmProbeFile(path)).toThrow(UsageError);
-    expect(() => readKvmProbeFile(path)).toThrow(message);
+    await expect(readKvmProbeFile(path)).rejects.toThrow(UsageError);
+    await expect(readKvmProbeFile(path)).rejects.toThrow(message);
   });
 });

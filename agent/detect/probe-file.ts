@@ -18,6 +18,6 @@ export function checkKvmProbe(raw: unknown, where: string): KvmProbeResult {
 }
 
 /** The --kvm-probe file: only a guest that really ran may make KVM "usable". */
-export function readKvmProbeFile(path: string): KvmProbeResult {
-  return checkKvmProbe(readDataFile(path, '--kvm-probe'), `--kvm-probe ${path}`);
+export async function readKvmProbeFile(path: string): Promise<KvmProbeResult> {
+  return checkKvmProbe(await readDataFile(path, '--kvm-probe'), `--kvm-probe ${path}`);
 }

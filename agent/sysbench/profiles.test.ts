@@ -88,19 +88,19 @@ describe('profile files', () => {
     writeFileSync(join(dir, name), text);
     return join(dir, name);
   };
-  it('loads a valid YAML profile', () => {
-    const p = loadProfile(write('ok.yaml', 'name: mine\ntests:\n  cpu:\n    threads: 2\n    time: 5\n    options:\n      cpu-max-prime: 5000\n'));
+  it('loads a valid YAML profile', async () => {
+    const p = await loadProfile(write('ok.yaml', 'name: mine\ntests:\n  cpu:\n    threads: 2\n    time: 5\n    options:\n      cpu-max-prime: 5000\n'));
     expect(p).toEqual({ name: 'mine', tests: { cpu: { threads: 2, time: 5, options: { 'cpu-max-prime': '5000' }, timeoutS: 600 } } });
   });
-  it('names the bad key', () => {
-    expect(() => loadProfile(write('a.yaml', 'tests:\n  cpu:\n    thread: 2\n'))).toThrow(/tests\.cpu\.thread/);
-    expect(() => loadProfile(write('b.yaml', 'tests:\n  muxex: {}\n'))).toThrow(/unknown test 'tests\.muxex'/);
-    expect(() => loadProfile(write('c.json', '{"tests": {"cpu": {"threads": -1}}}'))).toThrow(/tests\.cpu\.threads.*positive/);
-    expect(() => loadProfile(write('d.yaml', 'tests:\n  cpu:\n    options:\n      time: 5\n'))).toThrow(/tests\.cpu\.options\.time.*set by the agent/);
-    expect(() => loadProfile(write('e.yaml', 'test: {}\n'))).toThrow(/unknown key 'test'/);
-    expect(() => loadProfile(write('f.yaml', 'tests: [\n'))).toThrow(/not valid YAML/);
+  it('names the bad key', async () => {
+    await expect(loadProfile(write('a.yaml', 'tests:\n  cpu:\n    thread: 2\n'))).rejects.toThrow(/tests\.cpu\.thread/);
+    await expect(loadProfile(write('b.yaml', 'tests:\n  muxex: {}\n'))).rejects.toThrow(/unknown test 'tests\.muxex'/);
+    await expect(loadProfile(write('c.json', '{"tests": {"cpu": {"threads": -1}}}'))).rejects.toThrow(/tests\.cpu\.threads.*positive/);
+    await expect(loadProfile(write('d.yaml', 'tests:\n  cpu:\n    options:\n      time: 5\n'))).rejects.toThrow(/tests\.cpu\.options\.time.*set by the agent/);
+    await expect(loadProfile(write('e.yaml', 'test: {}\n'))).rejects.toThrow(/unknown key 'test'/);
+    await expect(loadProfile(write('f.yaml', 'tests: [\n'))).rejects.toThrow(/not valid YAML/);
   });
-  it('refuses an unknown built-in name', () => {
-    expect(() => loadProfile('fast')).toThrow(/unknown profile 'fast'/);
+  it('refuses an unknown built-in name', async () => {
+    await expect(loadProfile('fast')).rejects.toThrow(/unknown profile 'fast'/);
   });
 });

@@ -73,12 +73,12 @@ export function validateProfile(raw: unknown, source: string): Profile {
   return out;
 }
 
-export function loadProfile(nameOrFile: string): Profile {
+export async function loadProfile(nameOrFile: string): Promise<Profile> {
   const builtin = BUILTIN_PROFILES[nameOrFile];
   if (builtin) return builtin;
   if (!/\.(ya?ml|json)$/.test(nameOrFile))
     throw new UsageError(`unknown profile '${nameOrFile}' (built-in: ${Object.keys(BUILTIN_PROFILES).join(', ')}; or a .yaml/.json file)`);
-  return validateProfile(readDataFile(nameOrFile, 'profile'), nameOrFile);
+  return validateProfile(await readDataFile(nameOrFile, 'profile'), nameOrFile);
 }
 
 /** Bytes a test's prepare phase writes (fileio: its --file-total-size); 0 for a test without one. */

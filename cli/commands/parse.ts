@@ -74,7 +74,7 @@ export const COMMAND: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals, help } = parseOptions(COMMAND, argv);
+  const { values, positionals, help } = await parseOptions(COMMAND, argv);
   if (help) {
     process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;

@@ -113,7 +113,7 @@ function printable(text: string, format: ReportFormat): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, help } = parseOptions(COMMAND, argv);
+  const { values, help } = await parseOptions(COMMAND, argv);
   if (help) {
     process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;

@@ -90,7 +90,7 @@ function describe(e: TokenEntry): Record<string, string> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals, help } = parseOptions(COMMAND, argv);
+  const { values, positionals, help } = await parseOptions(COMMAND, argv);
   if (help) {
     process.stdout.write(formatHelp(COMMAND) + '\n');
     return 0;
