@@ -118,7 +118,7 @@ async function latestBySeries(): Promise<Map<string, Json>> {
 }
 
 describe('overhead_latest gives the slow path’s answer (real influxd)', () => {
-  it('delivered run by run, the baseline late: each series’ latest point is its newest overhead point', async () => {
+  it('delivered run by run, the baseline late: each series’ latest point is its newest overhead point, after every batch', async () => {
     const calc = createOverheadCalculator({ store: db.store, windowMs: WINDOW_MS });
     const keeper = createLatestKeeper({ store: db.store, windowMs: WINDOW_MS });
     for (let i = 0; i < RUNS; i++) {
@@ -128,6 +128,8 @@ describe('overhead_latest gives the slow path’s answer (real influxd)', () => 
         const written = await writeTrials(db.url, DB, batch);
         await calc.onResultsWritten(written);
         await keeper.onResultsWritten!(written);
+        // After every batch, not only at the end: the guests' batches refresh only their guests' series.
+        expect(await latestBySeries()).toEqual(await newestBySeries());
       }
     }
     const want = await newestBySeries();

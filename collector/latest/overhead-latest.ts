@@ -36,27 +36,48 @@ function exactly(tags: Readonly<Record<string, string>>): Record<string, string>
   return Object.fromEntries(LATEST_SERIES_TAGS.map((t) => [t, tags[t] ?? '']));
 }
 
+/** Wheres refreshed in one request (two selects each): a batch's group × test × profile keys, bounded. */
+export const LATEST_WHERES_PER_READ = 10;
+
 /**
- * Brings the latest points of the series `where` selects up to date with `overhead`: each series
- * with a point at or after `where.from` gets a copy of its newest one. Returns points written.
+ * Brings the latest points of the series `where` selects (or any of several wheres) up to date
+ * with `overhead`: each series with a point at or after its where's `from` gets a copy of its
+ * newest one. Returns points written.
  * A stored latest point holding a field the new one lacks (an interval that became unmeasurable,
  * `more_runs` once enough runs are in) is deleted first: a write merges fields into a point, it
  * does not remove any. All such points go in one DELETE request, whatever the group's size
  * (InfluxDB 1.x walks every shard for each DELETE statement: one per series took most of a
  * 100-guest batch's time, issue 26); a reader between the delete and the write sees those
- * series without a latest point for that moment, never a merged one.
+ * series without a latest point for that moment, never a merged one. Several wheres (a batch's
+ * tests and groups) share one read, one delete and one write per LATEST_WHERES_PER_READ of them:
+ * a baseline run's five tests were five of each (issue 26).
  */
-export async function refreshLatest(store: Store, where: Where = {}): Promise<number> {
-  const [newest, stored] = await store.selectMany([
-    { measurement: 'overhead', where, newest: 1, groupBy: LATEST_SERIES_TAGS },
-    { measurement: 'overhead_latest', where: { ...(where.tags ? { tags: where.tags } : {}) } },
-  ]);
-  const storedBy = new Map(stored!.map((r) => [seriesKey(r.tags), r]));
+export async function refreshLatest(store: Store, where: Where | readonly Where[] = {}): Promise<number> {
+  const wheres: readonly Where[] = Array.isArray(where) ? where : [where as Where];
+  let written = 0;
+  for (let i = 0; i < wheres.length; i += LATEST_WHERES_PER_READ) written += await refreshSome(store, wheres.slice(i, i + LATEST_WHERES_PER_READ));
+  return written;
+}
+
+async function refreshSome(store: Store, wheres: readonly Where[]): Promise<number> {
+  if (wheres.length === 0) return 0;
+  const answers = await store.selectMany(
+    wheres.flatMap((where) => [
+      { measurement: 'overhead' as const, where, newest: 1, groupBy: LATEST_SERIES_TAGS },
+      { measurement: 'overhead_latest' as const, where: { ...(where.tags ? { tags: where.tags } : {}) } },
+    ]),
+  );
+  // Wheres may overlap: a series two of them select has the same newest point in both answers.
+  const newestBy = new Map<string, Row>();
+  const storedBy = new Map<string, Row>();
+  answers.forEach((rows, i) => {
+    for (const r of rows) (i % 2 === 0 ? newestBy : storedBy).set(seriesKey(r.tags), r);
+  });
   const writes: StorePoint[] = [];
   const deletes: Where[] = [];
-  for (const row of newest!) {
+  for (const [k, row] of newestBy) {
     const point = latestPoint(row);
-    const have = storedBy.get(seriesKey(row.tags));
+    const have = storedBy.get(k);
     if (have && sameFields(have.fields, point.fields)) continue;
     if (have && Object.keys(have.fields).some((f) => !(f in point.fields)))
       deletes.push({ tags: exactly(have.tags), from: LATEST_TIME_NS, to: LATEST_TIME_NS });
@@ -90,6 +111,11 @@ export async function refreshAllLatest(store: Store, agentsPerPage = LATEST_AGEN
  * The listener after the overhead computation: per group, test and profile of a batch, the
  * series with a point from two windows before the batch's earliest result on (a baseline result
  * recomputes the guest runs within a window of it; a run starts within a window of its trials).
+ * Where the batch holds only guests' results for a group, test and profile, only those guests'
+ * series: the overhead step computes a guest result's own runs alone (overhead/batch.ts), so no
+ * other series of the group changed (a 1 000-guest tick refreshed a whole group per batch, issue
+ * 26). Any other result (a baseline's, one without a role) refreshes the whole group as before.
+ * All of a batch's keys in one refresh (refreshLatest: one read, one delete, one write).
  */
 export function createLatestKeeper(o: { store: Store; windowMs: number }): WriteListener {
   const spanNs = 2n * BigInt(Math.round(o.windowMs)) * 1_000_000n;
@@ -97,17 +123,27 @@ export function createLatestKeeper(o: { store: Store; windowMs: number }): Write
     name: 'latest overhead',
     owed: true,
     async onResultsWritten(results: readonly WrittenResult[]) {
-      const earliest = new Map<string, { tags: Record<string, string>; fromNs: bigint }>();
-      for (const r of results) {
-        const { group, test, profile } = r.tags;
-        if (!group || !test || profile === undefined) continue;
-        const k = JSON.stringify([group, test, profile]);
-        const t = BigInt(r.timestamp_ns) - spanNs;
-        const e = earliest.get(k);
-        if (!e) earliest.set(k, { tags: { group, test, profile }, fromNs: t });
-        else if (t < e.fromNs) e.fromNs = t;
-      }
-      for (const { tags, fromNs } of earliest.values()) await refreshLatest(o.store, { tags, from: fromNs });
+      await refreshLatest(o.store, latestWheres(results, spanNs));
     },
   };
+}
+
+/** What createLatestKeeper refreshes after `results`: a where per group, test and profile (see there). */
+export function latestWheres(results: readonly WrittenResult[], spanNs: bigint): Where[] {
+  const earliest = new Map<string, { tags: Record<string, string>; fromNs: bigint; guests: Set<string> | null }>();
+  for (const r of results) {
+    const { group, test, profile, role, agent } = r.tags;
+    if (!group || !test || profile === undefined) continue;
+    const k = JSON.stringify([group, test, profile]);
+    const t = BigInt(r.timestamp_ns) - spanNs;
+    const guest = role === 'guest' && agent ? agent : null;
+    const e = earliest.get(k);
+    if (!e) earliest.set(k, { tags: { group, test, profile }, fromNs: t, guests: guest === null ? null : new Set([guest]) });
+    else {
+      if (t < e.fromNs) e.fromNs = t;
+      if (guest === null) e.guests = null;
+      else e.guests?.add(guest);
+    }
+  }
+  return [...earliest.values()].map(({ tags, fromNs, guests }) => ({ tags: guests ? { ...tags, agent: [...guests].sort() } : tags, from: fromNs }));
 }
