@@ -2,6 +2,7 @@
 export const USAGE = `usage: npm run bench -- [--only=NAME[,NAME...]] [--dist=DIR] [--fleet-full] [--fleet-groups=N]
   [--fleet-guests=N] [--fleet-days=N] [--fleet-chunk-days=N] [--fleet-budget=MIN] [--fleet-label=TEXT]
   [--fleet-keep=DIR] [--fleet-data=DIR] [--fleet-repeats=N] [--ingest-pairs=K] [--ingest-agents=N[,N...]]
+  [--catchup-groups=N] [--catchup-guests=N] [--catchup-days=N] [--catchup-label=TEXT]
 Runs the benchmarks (all of them without --only) and rewrites docs/BENCHMARKS.md with their figures.`;
 const VALUED = [
   'only',
@@ -17,6 +18,10 @@ const VALUED = [
   'fleet-repeats',
   'ingest-pairs',
   'ingest-agents',
+  'catchup-groups',
+  'catchup-guests',
+  'catchup-days',
+  'catchup-label',
 ];
 const FLAGS = ['fleet-full'];
 export class UsageError extends Error {}
@@ -39,4 +44,9 @@ export function benchArgs(argv: readonly string[], names: readonly string[]): 'h
   const unknown = only?.filter((n) => !names.includes(n)) ?? [];
   if (unknown.length) throw new UsageError(`--only: no benchmark named ${unknown.join(', ')}; there are: ${names.join(', ')}`);
   return only ? { only } : {};
+}
+
+/** The value of `--name=VALUE` in argv (the first one), or undefined. */
+export function argValue(argv: readonly string[], name: string): string | undefined {
+  return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 }

@@ -6,19 +6,28 @@
 //                                         when it is stuck (bench/collector-watch.ts), not after a fixed time
 //   {type:'send', from, to, only?}        runs [from, to) tick by tick: every agent's run i is
 //                                         acknowledged before run i+1 goes → {type:'sent', ...}
+//   {type:'spool', from, to}              every agent's runs [from, to) encoded as its spool holds them
+//                                         after an outage (bench/catchup.bench.ts) → {type:'spooled', ...}
+//   {type:'replay'}                       every agent sends its whole spool at once, as a reconnected
+//                                         agent replays it (window-limited, not run by run) → {type:'sent', agentMs}
 //   {type:'close'}                        → exits
 // `only`: agent ids (one group's baseline, one batch of guests); default every agent.
 import { pathToFileURL } from 'node:url';
+import type { AgentMessage } from '../proto/index.js';
 import { fleetAgents, fleetHello, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
 import { selfCpuMs } from './proc.js';
-import { SimAgent, type AckWait } from './sim-agent.js';
+import { encodeRecords, SimAgent, type AckWait, type EncodedRecord, type SimAgentResult } from './sim-agent.js';
 import { collectorStuck, type CollectorWatch } from './collector-watch.js';
 
 /** No ack for this long: is the collector stuck? */
 const QUIET_MS = 300_000;
 
 export type FleetCommand =
-  { type: 'connect'; address: string; watch: CollectorWatch } | { type: 'send'; from: number; to: number; only?: string[] } | { type: 'close' };
+  | { type: 'connect'; address: string; watch: CollectorWatch }
+  | { type: 'send'; from: number; to: number; only?: string[] }
+  | { type: 'spool'; from: number; to: number }
+  | { type: 'replay' }
+  | { type: 'close' };
 
 export interface FleetSent {
   type: 'sent';
@@ -28,9 +37,17 @@ export interface FleetSent {
   rejected: string[];
   ms: number;
   clientCpuMs: number;
+  /** A replay: each agent's time from the start until its last ack, ms. */
+  agentMs?: number[];
 }
 
-export type FleetReply = { type: 'connected'; agents: number } | FleetSent | { type: 'error'; message: string };
+export interface FleetSpooled {
+  type: 'spooled';
+  records: number;
+  results: number;
+}
+
+export type FleetReply = { type: 'connected'; agents: number } | FleetSent | FleetSpooled | { type: 'error'; message: string };
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as FleetSpec;
@@ -52,27 +69,73 @@ async function main(): Promise<void> {
     }
   };
 
-  const send = async (from: number, to: number, only?: string[]): Promise<FleetSent> => {
-    const chosen: FleetAgent[] = only ? agents.filter((a) => only.includes(a.id)) : agents;
+  /** Times `work` (wall and this process's CPU) and adds what the agents' sends answered: acks, the first rejections. */
+  const sending = async (work: (t0: number, out: FleetSent) => Promise<SimAgentResult[][]>, agentMs?: number[]): Promise<FleetSent> => {
     const t0 = performance.now();
     const cpu0 = selfCpuMs();
-    const out: FleetSent = { type: 'sent', acked: 0, results: 0, rejected: [], ms: 0, clientCpuMs: 0 };
-    for (let i = from; i < to; i++) {
-      const sent = await Promise.all(
-        chosen.map((a) => {
-          const messages = runMessages(spec, a, i);
-          out.results += messages.filter((m) => m.result).length;
-          return clients.get(a.id)!.send(messages, wait);
-        }),
-      );
-      for (const s of sent) {
-        out.acked += s.acked;
-        if (out.rejected.length < 5) out.rejected.push(...s.rejected.slice(0, 5 - out.rejected.length));
-      }
+    const out: FleetSent = { type: 'sent', acked: 0, results: 0, rejected: [], ms: 0, clientCpuMs: 0, ...(agentMs ? { agentMs } : {}) };
+    for (const s of (await work(t0, out)).flat()) {
+      out.acked += s.acked;
+      if (out.rejected.length < 5) out.rejected.push(...s.rejected.slice(0, 5 - out.rejected.length));
     }
     out.ms = performance.now() - t0;
     out.clientCpuMs = selfCpuMs() - cpu0;
     return out;
+  };
+
+  const send = (from: number, to: number, only?: string[]): Promise<FleetSent> => {
+    const chosen: FleetAgent[] = only ? agents.filter((a) => only.includes(a.id)) : agents;
+    return sending(async (_t0, out) => {
+      const ticks: SimAgentResult[][] = [];
+      for (let i = from; i < to; i++)
+        ticks.push(
+          await Promise.all(
+            chosen.map((a) => {
+              const messages = runMessages(spec, a, i);
+              out.results += messages.filter((m) => m.result).length;
+              return clients.get(a.id)!.send(messages, wait);
+            }),
+          ),
+        );
+      return ticks;
+    });
+  };
+
+  // What each agent's spool holds after an outage, encoded before any clock starts (a real agent
+  // reads and encodes its spool on its own machine).
+  let spools = new Map<string, EncodedRecord[]>();
+  const spool = (from: number, to: number): FleetSpooled => {
+    spools = new Map();
+    const out: FleetSpooled = { type: 'spooled', records: 0, results: 0 };
+    for (const a of agents) {
+      const messages: AgentMessage[] = [];
+      for (let i = from; i < to; i++) messages.push(...runMessages(spec, a, i));
+      out.records += messages.length;
+      out.results += messages.filter((m) => m.result).length;
+      spools.set(a.id, encodeRecords(messages));
+    }
+    return out;
+  };
+
+  const replay = async (): Promise<FleetSent> => {
+    if (spools.size === 0) throw new Error('replay: no spool (send a spool command first)');
+    const agentMs: number[] = [];
+    const sent = await sending(
+      async (t0, out) => [
+        await Promise.all(
+          agents.map(async (a) => {
+            const records = spools.get(a.id)!;
+            out.results += records.filter((r) => r.field === 1).length;
+            const s = await clients.get(a.id)!.send(records, wait);
+            agentMs.push(performance.now() - t0);
+            return s;
+          }),
+        ),
+      ],
+      agentMs,
+    );
+    spools = new Map();
+    return sent;
   };
 
   process.on('message', (cmd: FleetCommand) => {
@@ -81,6 +144,8 @@ async function main(): Promise<void> {
         await connect(cmd.address, cmd.watch);
         reply({ type: 'connected', agents: clients.size });
       } else if (cmd.type === 'send') reply(await send(cmd.from, cmd.to, cmd.only));
+      else if (cmd.type === 'spool') reply(spool(cmd.from, cmd.to));
+      else if (cmd.type === 'replay') reply(await replay());
       else {
         for (const c of clients.values()) c.close();
         process.exit(0);

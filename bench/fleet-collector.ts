@@ -5,7 +5,8 @@
 // its overhead, nested-stack and change-point work done (collector/owed-markers.ts) — the one
 // sign of finished work that every build since the markers exists gives from outside.
 import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { cpSync, createWriteStream, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { cpuMs } from './proc.js';
@@ -37,6 +38,11 @@ export interface CollectorProcessOptions {
   logFile: string;
   /** Where its /metrics listens (--metrics-listen 127.0.0.1:PORT); none: not served. */
   metricsPort?: number;
+  /**
+   * 'lifted' (default): a simulated year arrives in minutes, and the per-agent rate limits would
+   * pace it by design; 'deployed': the collector's own defaults, as an operator's collector runs.
+   */
+  limits?: 'lifted' | 'deployed';
   extraArgs?: string[];
 }
 
@@ -99,11 +105,7 @@ export async function startCollectorProcess(o: CollectorProcessOptions): Promise
     o.influxUrl,
     '--database',
     o.database,
-    // A simulated year arrives in minutes: the per-agent rate limits would pace it by design.
-    '--rate-limit',
-    '1000000',
-    '--result-rate',
-    '1000000',
+    ...(o.limits === 'deployed' ? [] : ['--rate-limit', '1000000', '--result-rate', '1000000']),
     '--log-level',
     'warn',
     ...(o.metricsPort ? ['--metrics-listen', `127.0.0.1:${o.metricsPort}`] : []),
@@ -169,4 +171,25 @@ export async function waitIdle(influxUrl: string, database: string, timeoutMs: n
     onTick?.();
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The peak VmRSS of whichever collector process `current()` names, read every 500 ms (across its stops and starts). */
+export function rssSampler(current: () => CollectorProcess | null): { peak(): number; reset(): void; stop(): void } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const c = current();
+      if (c) peak = Math.max(peak, c.memory().rss);
+    } catch {
+      /* between a stop and a start */
+    }
+  }, 500);
+  return { peak: () => peak, reset: () => (peak = 0), stop: () => clearInterval(timer) };
+}
+
+/** After a failed run: the collector's log, copied out of the run's directory before that goes; returns where. */
+export function keepCollectorLog(dir: string, name: string): string {
+  const kept = join(tmpdir(), `${name}-collector-${Date.now()}.log`);
+  cpSync(join(dir, 'collector.log'), kept);
+  return kept;
 }

@@ -16,7 +16,7 @@
 // --fleet-keep=DIR keeps a copy of the loaded year and --fleet-data=DIR measures on a copy of one
 // instead of loading (the same year for two builds).
 import { execFileSync, fork } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../lib/root.js';
@@ -24,13 +24,15 @@ import { freePort, startInfluxd, type InfluxdHandle } from '../collector/influx/
 import { identityTags } from '../collector/influx/points.js';
 import type { Hello__Output } from '../proto/index.js';
 import { DOWNSAMPLE_WINDOW_MS } from '../schema/retention.js';
-import type { FleetCommand, FleetReply, FleetSent } from './fleet-agents.js';
+import type { FleetCommand, FleetReply, FleetSent, FleetSpooled } from './fleet-agents.js';
 import type { CollectorWatch } from './collector-watch.js';
-import { collectorNodeArgs, startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
+import { collectorNodeArgs, keepCollectorLog, rssSampler, startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
 import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
 import { dashboardQueries, influxRows, lastRange, panelSql, runCli, timeRepeated, type Timing } from './fleet-queries.js';
 import { sig } from './stats.js';
+import { runIfMain } from './standalone.js';
 import type { BenchResult, BenchSection } from './types.js';
+import { argValue } from './args.js';
 
 const DB = 'virt_overhead';
 const MB = 1024 * 1024;
@@ -55,7 +57,7 @@ export interface FleetOptions {
 
 /** The fleet options from the command line (`--dist=DIR --fleet-days=30 …`). */
 export function fleetOptionsFromArgv(argv: readonly string[]): FleetOptions {
-  const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const get = (name: string) => argValue(argv, name);
   const num = (name: string) => {
     const v = get(name);
     if (v === undefined) return undefined;
@@ -82,13 +84,13 @@ export function fleetOptionsFromArgv(argv: readonly string[]): FleetOptions {
   return o;
 }
 
-const loadText = () =>
+export const loadText = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(', ');
 
-/** The simulated agents' process. */
-class Agents {
+/** The simulated agents' process (bench/fleet-agents.ts). */
+export class Agents {
   private readonly child;
   private waiting: ((m: FleetReply) => void) | null = null;
 
@@ -124,13 +126,33 @@ class Agents {
     return sent;
   }
 
+  /** Every agent's runs [from, to) encoded as its spool holds them after an outage. */
+  spool(from: number, to: number): Promise<FleetSpooled> {
+    return this.ask<FleetSpooled>({ type: 'spool', from, to });
+  }
+
+  /** Every agent replays its spool at once; resolves when every record was acked. */
+  async replay(): Promise<FleetSent> {
+    const sent = await this.ask<FleetSent>({ type: 'replay' });
+    if (sent.rejected.length) throw new Error(`the collector rejected replayed records, e.g. ${sent.rejected[0]}`);
+    return sent;
+  }
+
   close(): void {
     if (this.child.connected) this.child.send({ type: 'close' });
   }
 }
 
+/** Two free loopback ports, one for the collector's gRPC and one for its /metrics. */
+export async function collectorPorts(): Promise<{ port: number; metricsPort: number }> {
+  const port = await freePort();
+  let metricsPort = await freePort();
+  while (metricsPort === port) metricsPort = await freePort();
+  return { port, metricsPort };
+}
+
 /** What the simulated agents watch while they wait for acks: this collector and its InfluxDB. */
-const watching = (c: CollectorProcess, influx: InfluxdHandle): CollectorWatch => ({ pid: c.pid, influxUrl: influx.url, database: DB });
+export const watching = (c: CollectorProcess, influx: InfluxdHandle): CollectorWatch => ({ pid: c.pid, influxUrl: influx.url, database: DB });
 
 /** Bytes under a directory (du -sb). */
 function diskBytes(dir: string): number {
@@ -170,12 +192,12 @@ async function writeLines(influx: InfluxdHandle, lines: string[]): Promise<void>
 }
 
 /** Seconds each listener spent between two readings of the collector's /metrics. */
-function spentSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+export function spentSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
   return new Map([...after].map(([name, s]) => [name, s - (before.get(name) ?? 0)] as const));
 }
 
 /** 'overhead computation 1 234 ms (0.5 ms a result), …', the most expensive first. */
-function spentText(spent: Map<string, number>, results: number): string {
+export function spentText(spent: Map<string, number>, results: number): string {
   if (spent.size === 0) return 'not served by this build';
   return [...spent]
     .sort((a, b) => b[1] - a[1])
@@ -230,20 +252,11 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
   const influxDir = join(dir, 'influx');
   if (o.dataDir) cpSync(o.dataDir, influxDir, { recursive: true });
   let influx = await startInfluxd({ dir: influxDir });
-  const port = await freePort();
-  let metricsPort = await freePort();
-  while (metricsPort === port) metricsPort = await freePort();
+  const { port, metricsPort } = await collectorPorts();
   const startCollector = () => startCollectorProcess({ dist, port, metricsPort, influxUrl: influx.url, database: DB, logFile: join(dir, 'collector.log') });
   let collector: CollectorProcess | null = null;
   const sim = new Agents(spec);
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    try {
-      if (collector) peakRss = Math.max(peakRss, collector.memory().rss);
-    } catch {
-      /* between a stop and a start */
-    }
-  }, 500);
+  const sampler = rssSampler(() => collector);
   try {
     collector = await startCollector();
     await sim.connect(collector.address, watching(collector, influx));
@@ -363,7 +376,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     figure('restart: agents reconnected → no work owed', Math.round(catchUpMs), 'ms');
     figure('restart: collector resident memory after the restart', Math.round(restartRss / MB), 'MB');
     await tick(coldRun, 'after the restart');
-    const peak = Math.max(peakRss, collector.memory().peak);
+    const peak = Math.max(sampler.peak(), collector.memory().peak);
     figure(`collector resident memory, peak over the whole run (${guests} guests)`, Math.round(peak / MB), 'MB', '≤ 500', peak <= 500 * MB);
 
     // What users run against the year (not against a part of it: those times would mean nothing).
@@ -443,12 +456,10 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     notes.push(`Load average at the end: ${loadText()}.`);
   } catch (err) {
     // What the collector said is the first thing to read when a run fails.
-    const kept = join(tmpdir(), `fleet-collector-${Date.now()}.log`);
-    cpSync(join(dir, 'collector.log'), kept);
-    say(`failed; the collector's log is in ${kept}`);
+    say(`failed; the collector's log is in ${keepCollectorLog(dir, 'fleet')}`);
     throw err;
   } finally {
-    clearInterval(sampler);
+    sampler.stop();
     sim.close();
     await collector?.kill();
     await influx.stop();
@@ -468,15 +479,4 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
   };
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  benchFleet(fleetOptionsFromArgv(process.argv.slice(2)))
-    .then((s) => {
-      const out = join(tmpdir(), `fleet-${Date.now()}.json`);
-      writeFileSync(out, JSON.stringify(s, null, 2));
-      process.stderr.write(`[bench] fleet: wrote ${out}\n`);
-    })
-    .catch((err: Error) => {
-      process.stderr.write(`fleet: ${err.stack ?? err.message}\n`);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, 'fleet', (argv) => benchFleet(fleetOptionsFromArgv(argv)));

@@ -27,6 +27,7 @@ import type { Measurement } from '../schema/influx.js';
 import { rawQuery } from '../collector/influx/http.js';
 import { ensurePolicies } from '../collector/influx/retention.js';
 import { SEND_WINDOW } from '../agent/stream/sender.js';
+import { argValue } from './args.js';
 
 /** Interval samples live in their own retention policy (schema/retention.ts). */
 const SAMPLES = measurementRef('sysbench_interval');
@@ -91,7 +92,7 @@ export function simPoints(agentId: string, count: number, baseNs: bigint): IPoin
 
 /** `ingest` options from `npm run bench` arguments: --ingest-pairs=K, --ingest-agents=1,1000. */
 export function ingestOptionsFromArgv(argv: readonly string[]): IngestOptions {
-  const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const get = (name: string) => argValue(argv, name);
   const o: IngestOptions = {};
   const pairs = get('ingest-pairs');
   if (pairs !== undefined) {

@@ -19,6 +19,8 @@ import { benchChanges } from './changes.bench.js';
 import { benchPanels } from './panels.bench.js';
 import { benchAgentFile } from './agent-file.bench.js';
 import { benchFleet, fleetOptionsFromArgv } from './fleet.bench.js';
+import { benchCatchup } from './catchup.bench.js';
+import { catchupOptionsFromArgv } from './catchup-plan.js';
 import type { BenchResult, BenchSection } from './types.js';
 import { benchArgs, UsageError, USAGE } from './args.js';
 
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     ['panels', () => benchPanels()],
     ['agent-file', () => benchAgentFile(10, say)],
     ['fleet', () => benchFleet({ ...fleetOptionsFromArgv(argv), log: (m) => say(`fleet: ${m}`) })],
+    ['catchup', () => benchCatchup({ ...catchupOptionsFromArgv(argv), log: (m) => say(`catchup: ${m}`) })],
   ];
   for (const [name, file, fn, title] of [
     ['parser', 'parser.bench.js', 'benchParser', 'Parser'],

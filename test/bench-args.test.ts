@@ -8,6 +8,9 @@ describe('the arguments of npm run bench', () => {
     expect(benchArgs(['--only=ingest,fleet', '--fleet-full', '--fleet-days=7', '--dist=/tmp/x'], NAMES)).toEqual({ only: ['ingest', 'fleet'] });
     expect(benchArgs([], NAMES)).toEqual({});
     expect(benchArgs(['--only=ingest', '--ingest-pairs=9', '--ingest-agents=1,1000'], NAMES)).toEqual({ only: ['ingest'] });
+    expect(benchArgs(['--only=fleet', '--catchup-groups=2', '--catchup-guests=10', '--catchup-days=2', '--catchup-label=x'], NAMES)).toEqual({
+      only: ['fleet'],
+    });
   });
   it('answers --help without running anything', () => {
     expect(benchArgs(['--only=ingest', '--help'], NAMES)).toBe('help');
