@@ -120,7 +120,8 @@ describe('nodeHttpQueryChunks', () => {
     const lines = part(0, 'ä', '[1767225600123456789,1.5]') + part(0, 'ä', '[1767225600123456790,2.5]') + part(1, 'b', '[1767225600123456791,3]');
     const bytes = Buffer.from(lines, 'utf8');
     const cut = bytes.indexOf(Buffer.from('ä', 'utf8')) + 1; // inside the two bytes of 'ä'
-    answer = { status: 200, body: '', pieces: [bytes.subarray(0, cut), bytes.subarray(cut, 150), bytes.subarray(150)] };
+    // The first line over three reads (two without its end), the character cut between the second and third.
+    answer = { status: 200, body: '', pieces: [bytes.subarray(0, 10), bytes.subarray(10, cut), bytes.subarray(cut, 150), bytes.subarray(150)] };
     const got: unknown[] = [];
     await nodeHttpQueryChunks({ url: base, database: 'd' }, 7)('SELECT v FROM m; SELECT v FROM n', (a) => got.push(a));
     expect(seen.at(-1)!.url).toBe('/query?db=d&epoch=ns&chunked=true&chunk_size=7');

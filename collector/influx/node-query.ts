@@ -76,8 +76,15 @@ export function nodeHttpQueryChunks(target: InfluxTarget, chunkSize = 10_000): C
         const decoder = new StringDecoder('utf8');
         let rest = '';
         const lines = (text: string) => {
-          const parts = (rest + text).split('\n');
-          rest = parts.pop()!;
+          // A long line (a chunk of 10 000 rows, ~0.5 MB) comes in many reads: only the new text is
+          // searched for its end, not the part already carried (split over rest + text each read).
+          const end = text.lastIndexOf('\n');
+          if (end < 0) {
+            rest += text;
+            return;
+          }
+          const parts = (rest + text.slice(0, end)).split('\n');
+          rest = text.slice(end + 1);
           for (const line of parts) if (line) each(queryAnswer(200, line));
         };
         res.on('data', (c: Buffer) => {
