@@ -30,7 +30,7 @@ const tags = (variant?: string) => ({
   baseline_agent: 'native',
   ...(variant ? { variant } : {}),
 });
-// Every overhead point has run_id (overhead/batch.ts).
+// Every overhead point has run_id (overhead/batch.ts; refreshLatest finds the newest time from it).
 const overhead = (variant: string | undefined, at: bigint, fields: StorePoint['fields']): StorePoint => ({
   measurement: 'overhead',
   tags: tags(variant),
@@ -58,6 +58,30 @@ describe('refreshLatest on the in-memory store', () => {
     expect(latest()).toEqual([
       ['', LATEST_TIME_NS, { run_id: 'run', overhead_pct: 4, run_ms: Number((T + 1000n * MS) / MS) }],
       ['patched', LATEST_TIME_NS, { run_id: 'run', overhead_pct: 7, ci_low_pct: 1, run_ms: Number((T - 100n * MS) / MS) }],
+    ]);
+  });
+});
+
+// refreshLatest reads each series' newest time (run_id alone), then the points at those times, one
+// read per time naming the agents: the read at T answers vm1's default series at T too, though its
+// newest point is later; it must not be taken (here the read at T comes last: the patched series'
+// where is the second).
+describe('refreshLatest: each series its own newest point when another series of its agent has its newest at an older point of it', () => {
+  it('the default series keeps its point at T + 1 s, the patched one gets its point at T', async () => {
+    const store = new MemoryStore();
+    await store.write([
+      overhead(undefined, T, { overhead_pct: 1 }),
+      overhead(undefined, T + 1000n * MS, { overhead_pct: 2 }),
+      overhead('patched', T, { overhead_pct: 9 }),
+    ]);
+    expect(await refreshLatest(store, [{ tags: { variant: '' } }, { tags: { variant: 'patched' } }])).toBe(2);
+    const latest = store
+      .all('overhead_latest')
+      .map((r) => [r.tags.variant ?? '', r.fields.overhead_pct, r.fields.run_ms])
+      .sort();
+    expect(latest).toEqual([
+      ['', 2, Number((T + 1000n * MS) / MS)],
+      ['patched', 9, Number(T / MS)],
     ]);
   });
 });
@@ -118,7 +142,7 @@ describe('refreshAllLatest: the start-time check in pages of agents', () => {
     expect(oneRead).toBe(7 * 3 - 1); // every series but vm1's cpu, already current
     expect(stored(paged)).toEqual(stored(whole));
     expect(stored(paged)).toHaveLength(7 * 3);
-    expect(reads).toBe(3); // 3 + 3 + 1 agents
+    expect(reads).toBe(2 * 3); // 3 + 3 + 1 agents, two reads each (the newest times, then those points)
     expect(await refreshAllLatest(paged, 3)).toBe(0);
   });
 });
@@ -149,6 +173,7 @@ describe('createLatestKeeper after the overhead calculator: the newest overhead 
     const out = new Map<string, string>();
     const newest = new Map<string, { timeNs: bigint; fields: StorePoint['fields'] }>();
     for (const r of store.all('overhead')) {
+      expect(r.fields.run_id).toBeTypeOf('string'); // what refreshLatest finds the newest time from
       const k = JSON.stringify(LATEST_SERIES_TAGS.map((t) => r.tags[t] ?? ''));
       const prev = newest.get(k);
       if (!prev || prev.timeNs < r.timeNs) newest.set(k, r);
@@ -207,8 +232,9 @@ describe('createLatestKeeper after the overhead calculator: the newest overhead 
       // One guest alone, its run again (a replayed spool).
       await deliver(trials('g1-b', 'g1', 'guest', 'cpu', i, 0.7));
     }
-    // Two tests: one read of the three guests' newest and stored points, one write.
-    expect(guestOnly).toEqual([`selectMany ${Array(4).fill('g1-a,g1-b,g1-c').join(' ')}`, 'write']);
+    // Two tests: one read of the three guests' newest times and stored points, one of those points, one write.
+    expect(guestOnly.map((c) => c.split(' ')[0])).toEqual(['selectMany', 'selectMany', 'write']);
+    expect(guestOnly[0]).toBe(`selectMany ${Array(4).fill('g1-a,g1-b,g1-c').join(' ')}`);
     expect(whole[0]).toBe(`selectMany ${Array(8).fill('*').join(' ')}`); // two groups × two tests
     expect(latestBySeries(store).size).toBe(2 * 4 * 2 * 2); // 2 groups × 4 guest series (c's variant) × 2 tests × 2 metrics
   });
@@ -255,7 +281,7 @@ describe('createLatestKeeper after the overhead calculator: the newest overhead 
       delete: (m, w) => many.delete(m, w),
     };
     expect(await refreshLatest(counted, wheres)).toBe(LATEST_WHERES_PER_READ + 3);
-    expect(reads).toBe(2);
+    expect(reads).toBe(2 * 2);
     for (const w of wheres) await refreshLatest(each, w);
     const all = (s: MemoryStore) =>
       s
