@@ -67,6 +67,29 @@ describe('incomplete beta and Student t', () => {
     expect(tTwoSidedP(4.0, 2.5)).toBeCloseTo(0.03901297584131825, 10);
     expect(tTwoSidedP(2.228138851986274, 10)).toBeCloseTo(0.05, 10);
   });
+  it('a quantile asked again (kept by p and df) is the bisection of tCdf, bit for bit, in any order of levels', () => {
+    // The slow path written out: tQuantile's bisection on the exported tCdf.
+    const bisect = (p: number, df: number) => {
+      let [lo, hi] = [0, 1];
+      while (tCdf(hi, df) < p) [lo, hi] = [hi, hi * 2];
+      for (let i = 0; i < 200 && hi - lo > 1e-13 * Math.max(1, hi); i++) {
+        const mid = (lo + hi) / 2;
+        if (tCdf(mid, df) < p) lo = mid;
+        else hi = mid;
+      }
+      return (lo + hi) / 2;
+    };
+    const dfs = [1, 2.4897241452735197, 3.845697566507079, 11.539812910970756, 40, 1e6];
+    for (const levels of [
+      [0.975, 0.95],
+      [0.95, 0.975, 0.995],
+    ])
+      for (const df of dfs) for (const p of levels) for (let again = 0; again < 2; again++) expect(Object.is(tQuantile(p, df), bisect(p, df))).toBe(true);
+    expect(tQuantile(0.025, 3.845697566507079)).toBe(-bisect(0.975, 3.845697566507079));
+    // More than the cache holds (10 000): still the bisection's answers.
+    for (let i = 0; i < 10_050; i++) tQuantile(0.975, 2 + i / 1000);
+    for (const df of dfs) expect(Object.is(tQuantile(0.95, df), bisect(0.95, df))).toBe(true);
+  });
   it('rejects impossible arguments', () => {
     expect(() => tQuantile(1, 3)).toThrow(StatsError);
     expect(() => tQuantile(0.9, 0)).toThrow(/degrees of freedom/);
