@@ -21,6 +21,7 @@ import { catchupOptionsFromArgv, catchupPlan, catchupResults, type CatchupOption
 import { collectorNodeArgs, keepCollectorLog, rssSampler, startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
 import { Agents, collectorPorts, loadText, spentSince, spentText, watching } from './fleet.bench.js';
 import { fleetAgents } from './fleet-model.js';
+import { cpuMs } from './proc.js';
 import { sig } from './stats.js';
 import { runIfMain } from './standalone.js';
 import type { BenchResult, BenchSection } from './types.js';
@@ -80,16 +81,20 @@ export async function benchCatchup(o: CatchupOptions & { log?: (line: string) =>
     const c = collector;
     const spent0 = await c.listenerSeconds();
     const cpu0 = c.cpuMs();
+    const influxCpu0 = cpuMs(influx.pid);
     const t0 = performance.now();
     await sim.connect(c.address, watching(c, influx));
     const reconnectedMs = performance.now() - t0;
     const sent = await sim.replay();
     const ackedMs = performance.now() - t0;
+    const ackedCpuMs = c.cpuMs() - cpu0;
+    const ackedInfluxCpuMs = cpuMs(influx.pid) - influxCpu0;
     if (sent.acked !== spooled.records) throw new Error(`${sent.acked} of ${spooled.records} spooled records acked`);
     say(`catch-up: reconnected in ${Math.round(reconnectedMs)} ms, every record acked at ${Math.round(ackedMs)} ms (load ${loadText()})`);
     await waitIdle(influx.url, DB, 3_600_000);
     const idleMs = performance.now() - t0;
     const collectorCpuMs = c.cpuMs() - cpu0;
+    const influxCpuMs = cpuMs(influx.pid) - influxCpu0;
     const spent = spentSince(spent0, await c.listenerSeconds());
     const peak = Math.max(sampler.peak(), c.memory().peak);
     say(
@@ -108,6 +113,9 @@ export async function benchCatchup(o: CatchupOptions & { log?: (line: string) =>
       agentAckedMs: (sent.agentMs ?? []).map((ms) => reconnectedMs + ms),
     });
     results.push(
+      { name: 'collector CPU, reconnection → every record acked', value: Math.round(ackedCpuMs), unit: 'ms' },
+      { name: 'influxd CPU, reconnection → every record acked', value: Math.round(ackedInfluxCpuMs), unit: 'ms' },
+      { name: 'influxd CPU, reconnection → no work owed', value: Math.round(influxCpuMs), unit: 'ms' },
       { name: 'the collector back: start → listening', value: Math.round(startMs), unit: 'ms' },
       {
         name: `history before the outage: ${historyRuns} runs loaded run by run, each run's work done before the next`,
