@@ -18,10 +18,20 @@ import { MEASUREMENTS } from '../../schema/influx.js';
 import { groupBy } from '../../lib/group-by.js';
 import { readAhead, valueOf } from '../../lib/read-ahead.js';
 import type { WriteListener, WrittenResult } from '../listener.js';
-import type { Row, Store, StorePoint, Where } from '../store/store.js';
+import type { Row, SeriesAnswer, Store, StorePoint, Where } from '../store/store.js';
 import { exactTags, pointKey, rowKey, sameContent } from '../store/compare.js';
 import { detectChanges, runsNeeded, type ChangeDetectionOptions, type SeriesVerdict } from './detect.js';
-import { bound, guestRows, guestsSelections, seriesId, toSeries, type GuestsOfTest, type GuestTestKey, type OverheadSeries } from './series.js';
+import {
+  bound,
+  guestRows,
+  guestsSelections,
+  seriesId,
+  seriesOfAnswers,
+  toSeries,
+  type GuestsOfTest,
+  type GuestTestKey,
+  type OverheadSeries,
+} from './series.js';
 
 export { detectChanges, DEFAULT_CHANGE_OPTIONS, type ChangeDetectionOptions, type ChangeRecord, type OverheadRun, type SeriesVerdict } from './detect.js';
 export { readOverheadSeries, TAG_FACTS, type GuestTestKey, type OverheadSeries } from './series.js';
@@ -42,6 +52,8 @@ export interface ChangeDetectorOptions {
   detection?: ChangeDetectionOptions;
   /** Guests of a group's test analysed with one read (default GUESTS_PER_READ). */
   guestsPerRead?: number;
+  /** Read the overhead points as rows even where the store answers per series (the slow path, which tests hold the fast one equal to). */
+  rows?: boolean;
 }
 
 export interface SeriesAnalysis {
@@ -100,15 +112,32 @@ export function createChangeDetector(options: ChangeDetectorOptions): ChangeDete
     throw new Error(`changes: guestsPerRead must be a whole number of at least 1, got ${guestsPerRead}`);
   const sinceNs = () => BigInt(Date.now()) * 1_000_000n - lookbackNs;
 
-  /** The guests' series (bounded) with the facts of each run, and their stored derived points: one request. */
+  /**
+   * The guests' series (bounded) with the facts of each run, and their stored derived points: one
+   * request, or with a store that answers per series (InfluxDB's eachSeries) two at once, the
+   * overhead points read per series without a Row each (seriesOfAnswers: the same series).
+   */
   async function read(g: GuestsOfTest): Promise<Map<string, GuestRead>> {
     const since = sinceNs();
     const tags = { group: g.group, agent: g.agents, test: g.test, profile: g.profile };
-    const answers = await store.selectMany([...guestsSelections(g, since), ...DERIVED.map(({ measurement }) => ({ measurement, where: { tags } }))]);
+    const [opening, inWindow, overhead] = guestsSelections(g, since);
+    const derivedSelections = DERIVED.map(({ measurement }) => ({ measurement, where: { tags } }));
+    let answers: Row[][];
+    let pieces: Map<string, SeriesAnswer[]> | undefined;
+    if (store.eachSeries && !options.rows) {
+      const each: SeriesAnswer[] = [];
+      [answers] = await Promise.all([
+        store.selectMany([opening!, inWindow!, ...derivedSelections]),
+        store.eachSeries([overhead!], (_, piece) => each.push(piece)),
+      ]);
+      answers.splice(2, 0, []);
+      pieces = groupBy(each, (p) => p.tags.agent ?? '');
+    } else answers = await store.selectMany([opening!, inWindow!, overhead!, ...derivedSelections]);
     const derived = DERIVED.map((_, i) => byAgent(answers[3 + i]!));
     const out = new Map<string, GuestRead>();
     for (const [agent, { history, rows }] of guestRows(g, answers)) {
-      const series = bound(new Map(toSeries(rows, history).map((s) => [seriesId(s.metric, s.baselineAgent, s.threads), s])), since, maxRuns);
+      const all = pieces ? seriesOfAnswers(pieces.get(agent) ?? [], history) : toSeries(rows, history);
+      const series = bound(new Map(all.map((s) => [seriesId(s.metric, s.baselineAgent, s.threads), s])), since, maxRuns);
       out.set(agent, { series, stored: derived.map((d) => d.get(agent) ?? []) });
     }
     return out;

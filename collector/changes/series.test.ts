@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import { factsAt } from '../facts/index.js';
-import type { Row } from '../store/store.js';
-import { byTime, seriesId, TAG_FACTS, toSeries, type FactsHistory, type OverheadSeries } from './series.js';
+import { byTimeAndSeries, type FieldValue, type Row, type SeriesAnswer } from '../store/store.js';
+import { seriesKey } from '../influx/line.js';
+import { byTime, seriesId, seriesOfAnswers, TAG_FACTS, toSeries, type FactsHistory, type OverheadSeries } from './series.js';
 
 function reference(rows: readonly Row[], history: FactsHistory): OverheadSeries[] {
   const bySeries = new Map<string, OverheadSeries>();
@@ -81,8 +82,43 @@ function rowsAndHistory(seed: number): { rows: Row[]; history: FactsHistory } {
     const same = seriesTags.get(JSON.stringify(tags));
     if (!same) seriesTags.set(JSON.stringify(tags), tags);
     rows.push({ timeNs: BigInt(Math.floor(r() * 700)) * HOUR + BigInt(i), tags: same && r() < 0.7 ? same : tags, fields });
+    // The same run in another InfluxDB series at the same time (another host tag): a tie the store's order decides.
+    if (r() < 0.05) rows.push({ timeNs: rows.at(-1)!.timeNs, tags: { ...tags, host: 'h3' }, fields: { ...fields, overhead_pct: 1 + r() } });
   }
-  return { rows, history };
+  // In the store's order, as toSeries gets them (oldest first, equal times by series key).
+  const keyed = rows.map((row) => ({ ...row, key: seriesKey('overhead', row.tags) }));
+  return { rows: keyed.sort(byTimeAndSeries).map(({ key: _k, ...row }) => row), history };
+}
+
+/** The rows as eachSeries answers them: one piece per InfluxDB series (some in two), in a shuffled order. */
+function piecesOf(rows: readonly Row[], seed: number): SeriesAnswer[] {
+  const r = random(seed);
+  const columns = ['time', 'baseline_run_id', 'threads', 'overhead_pct', 'run_id', 'baseline_value'];
+  const bySeries = new Map<string, { tags: Record<string, string>; values: Array<Array<FieldValue | null>> }>();
+  for (const row of rows) {
+    const key = seriesKey('overhead', row.tags);
+    const s = bySeries.get(key) ?? bySeries.set(key, { tags: { ...row.tags }, values: [] }).get(key)!;
+    // InfluxDB's JSON: times of 15 digits or more as decimal strings (queryAnswer), a missing field null.
+    s.values.push(columns.map((c, j) => (j === 0 ? (row.timeNs >= 10n ** 14n ? row.timeNs.toString() : Number(row.timeNs)) : (row.fields[c] ?? null))));
+  }
+  const pieces: SeriesAnswer[] = [];
+  for (const { tags, values } of bySeries.values()) {
+    const cut = values.length > 3 && r() < 0.3 ? Math.floor(values.length / 2) : values.length;
+    pieces.push({ tags, columns, values: values.slice(0, cut) });
+    if (cut < values.length) pieces.push({ tags, columns, values: values.slice(cut) });
+  }
+  // Shuffled, each series' pieces kept in their order (a chunked answer's rule).
+  const order = pieces.map((p, i) => ({ p, i, k: r() }));
+  order.sort((a, b) => a.k - b.k);
+  const seen = new Map<Record<string, string>, number>();
+  return order
+    .map(({ p }) => p)
+    .map((p, _, all) => {
+      const own = all.filter((q) => q.tags === p.tags);
+      const n = seen.get(p.tags) ?? 0;
+      seen.set(p.tags, n + 1);
+      return own.length === 1 ? p : pieces.filter((q) => q.tags === p.tags)[n]!;
+    });
 }
 
 describe('toSeries', () => {
@@ -108,5 +144,25 @@ describe('toSeries', () => {
   it('with no facts history: only the tag facts', () => {
     const { rows } = rowsAndHistory(5);
     expect(toSeries(rows, [])).toStrictEqual(reference(rows, []));
+  });
+});
+
+describe('seriesOfAnswers (the overhead read per InfluxDB series)', () => {
+  it.each([1, 2, 3, 6])('gives what toSeries gives on the same points as rows (seed %i)', (seed) => {
+    const { rows, history } = rowsAndHistory(seed);
+    const pieces = piecesOf(rows, seed);
+    expect(pieces.length).toBeGreaterThan(20);
+    const got = seriesOfAnswers(pieces, history);
+    expect(got).toStrictEqual(toSeries(rows, history));
+    // Ties of time and run id across InfluxDB series, series that differ only in threads: what the order decides was there.
+    const runs = got.flatMap((s) => s.runs);
+    expect(runs.some((x, i) => i > 0 && byTime(runs[i - 1]!, x) === 0)).toBe(true);
+    expect(got.some((s, i) => got.some((t, j) => j !== i && t.metric === s.metric && t.baselineAgent === s.baselineAgent))).toBe(true);
+  });
+
+  it('whatever order the series come in', () => {
+    const { rows, history } = rowsAndHistory(7);
+    const want = toSeries(rows, history);
+    for (const seed of [11, 12, 13]) expect(seriesOfAnswers(piecesOf(rows, seed), history)).toStrictEqual(want);
   });
 });

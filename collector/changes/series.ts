@@ -4,7 +4,8 @@ import { SYSBENCH_TAGS } from '../overhead/rows.js';
 import type { OverheadRun } from './detect.js';
 import type { Facts } from '../facts/changed.js';
 import { factsAt, factsHistory, factsWindow, factsWindowSelections } from '../facts/index.js';
-import type { Row, Selection, Store } from '../store/store.js';
+import type { FieldValue, Row, SeriesAnswer, Selection, Store } from '../store/store.js';
+import { seriesKey } from '../influx/line.js';
 
 /** One guest's runs of one test and profile in one group. */
 export interface GuestTestKey {
@@ -90,13 +91,49 @@ function isEmpty(o: object): boolean {
 
 /** Rows grouped into series (metric × baseline agent × threads), runs carrying their facts. */
 export function toSeries(rows: readonly Row[], history: FactsHistory): OverheadSeries[] {
-  const bySeries = new Map<string, OverheadSeries>();
+  const b = seriesBuilder(history);
+  for (const { timeNs, tags, fields: f } of rows) b.add(tags, timeNs, f.overhead_pct, f.baseline_value, f.run_id, f.baseline_run_id, f.threads);
+  return b.done();
+}
+
+/**
+ * The same series as toSeries, built from the answer of queryOverhead's select per InfluxDB
+ * series (the store's eachSeries), without a Row per point, nor the sort of every row by time
+ * and series key (issue 26: the rows of a 90-day read were ~1/3 of the change step's own CPU).
+ * `pieces` in any order; a series' pieces in their order.
+ */
+export function seriesOfAnswers(pieces: readonly SeriesAnswer[], history: FactsHistory): OverheadSeries[] {
+  const b = seriesBuilder(history);
+  // Series in the store's order of equal times (its key), each series' pieces in their order: the
+  // runs of a series sorted by time then come, at equal times and run ids, in the rows' order.
+  const keyed = pieces.map((p) => ({ p, key: seriesKey('overhead', p.tags) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const {
+    p: { tags, columns, values },
+  } of keyed) {
+    const at = (name: string) => columns.indexOf(name);
+    const [pct, base, run, baseRun, threads] = [at('overhead_pct'), at('baseline_value'), at('run_id'), at('baseline_run_id'), at('threads')];
+    const v = (row: ReadonlyArray<FieldValue | null>, i: number) => (i > 0 ? row[i] : undefined);
+    for (const row of values) b.add(tags, BigInt(String(row[0])), v(row, pct), v(row, base), v(row, run), v(row, baseRun), v(row, threads));
+  }
+  return b.done();
+}
+
+/**
+ * toSeries' rule, fed one point at a time. Each series' runs are sorted by time, ties by run id,
+ * then in the order they came (the store's rows: by InfluxDB series key). The series are listed
+ * as if the points came in the store's row order (oldest first, equal times by series key),
+ * whatever order they came in: two series that differ only in `threads` are left in that order by
+ * the final sort by metric and baseline agent, and their points share a key in overhead_change.
+ */
+function seriesBuilder(history: FactsHistory) {
+  const bySeries = new Map<string, OverheadSeries & { firstNs: bigint; firstKey: string }>();
   // Runs of a series share their tags and facts objects: a year of runs in memory stays small.
   // Each is built once per combination, not per row (the per-row spread and JSON.stringify took
   // ~4 s of CPU for a year of 100 guests' series of one test): tags by their values, facts by the
   // facts in force (one object per period of the history) and those tags.
   const tagsByKey = new Map<string, Record<string, string>>();
-  const keyOfTags = new Map<Readonly<Record<string, string>>, string>();
+  const keyOfTags = new Map<Readonly<Record<string, string>>, { key: string; storeKey: string }>();
   const factsByPeriod = new Map<Facts, Map<string, Record<string, string>>>();
   // Equal facts of two periods are one object, as equal tags are.
   const shared = new Map<string, Record<string, string>>();
@@ -107,23 +144,24 @@ export function toSeries(rows: readonly Row[], history: FactsHistory): OverheadS
     shared.set(k, o);
     return o;
   };
-  for (const { timeNs, tags: rowTags, fields: f } of rows) {
-    if (typeof f.overhead_pct !== 'number' || typeof f.baseline_value !== 'number') continue;
+  function add(rowTags: Readonly<Record<string, string>>, timeNs: bigint, pct: unknown, base: unknown, runId: unknown, baseRunId: unknown, th: unknown): void {
+    if (typeof pct !== 'number' || typeof base !== 'number') return;
     const metric = rowTags.metric ?? '';
     const baselineAgent = rowTags.baseline_agent ?? '';
-    const threads = typeof f.threads === 'number' ? f.threads : null;
-    // No stored string holds a control character (schema/bounds.ts): NUL cannot occur in a value.
-    let key = metric + '\0' + baselineAgent;
-    const seriesKey = key + '\0' + threads;
-    let s = bySeries.get(seriesKey);
-    if (!s) bySeries.set(seriesKey, (s = { metric, baselineAgent, threads, runs: [] }));
-    // The store hands the rows of one InfluxDB series one tags object: its key is made once.
-    const known = keyOfTags.get(rowTags);
-    if (known !== undefined) key = known;
-    else {
+    const threads = typeof th === 'number' ? th : null;
+    // The store hands the rows of one InfluxDB series one tags object: its keys are made once.
+    let known = keyOfTags.get(rowTags);
+    if (known === undefined) {
+      // No stored string holds a control character (schema/bounds.ts): NUL cannot occur in a value.
+      let key = metric + '\0' + baselineAgent;
       for (const t of SYSBENCH_TAGS) key += '\0' + (rowTags[t] ?? '');
-      keyOfTags.set(rowTags, key);
+      keyOfTags.set(rowTags, (known = { key, storeKey: seriesKey('overhead', rowTags) }));
     }
+    const { key, storeKey } = known;
+    const seriesKeyOf = metric + '\0' + baselineAgent + '\0' + threads;
+    let s = bySeries.get(seriesKeyOf);
+    if (!s) bySeries.set(seriesKeyOf, (s = { metric, baselineAgent, threads, runs: [], firstNs: timeNs, firstKey: storeKey }));
+    else if (timeNs < s.firstNs || (timeNs === s.firstNs && storeKey < s.firstKey)) [s.firstNs, s.firstKey] = [timeNs, storeKey];
     let tags = tagsByKey.get(key);
     if (!tags) {
       tags = { metric, baseline_agent: baselineAgent };
@@ -145,17 +183,22 @@ export function toSeries(rows: readonly Row[], history: FactsHistory): OverheadS
     }
     s.runs.push({
       timeNs,
-      runId: typeof f.run_id === 'string' ? f.run_id : '',
-      baselineRunId: typeof f.baseline_run_id === 'string' ? f.baseline_run_id : '',
-      overheadPct: f.overhead_pct,
-      baselineValue: f.baseline_value,
+      runId: typeof runId === 'string' ? runId : '',
+      baselineRunId: typeof baseRunId === 'string' ? baseRunId : '',
+      overheadPct: pct,
+      baselineValue: base,
       tags,
       facts,
     });
   }
-  const out = [...bySeries.values()];
-  for (const s of out) s.runs.sort(byTime);
-  return out.sort((a, b) => (a.metric + a.baselineAgent < b.metric + b.baselineAgent ? -1 : 1));
+  function done(): OverheadSeries[] {
+    const firsts = [...bySeries.values()].sort((a, b) =>
+      a.firstNs < b.firstNs ? -1 : a.firstNs > b.firstNs ? 1 : a.firstKey < b.firstKey ? -1 : a.firstKey > b.firstKey ? 1 : 0,
+    );
+    const out = firsts.map(({ metric, baselineAgent, threads, runs }) => ({ metric, baselineAgent, threads, runs: runs.sort(byTime) }));
+    return out.sort((a, b) => (a.metric + a.baselineAgent < b.metric + b.baselineAgent ? -1 : 1));
+  }
+  return { add, done };
 }
 
 /** Identity of a series within a guest's test. */
