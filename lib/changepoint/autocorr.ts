@@ -6,7 +6,7 @@
 // it (GLS), and the variance factors below give a change's interval under it (detect.ts) —
 // exact also for segments of 3 runs, where the large-n factor (1+ρ)/(1−ρ) is far too big. Pure math.
 import { median } from '../stats/stats.js';
-import { robustSd } from '../stats/robust.js';
+import { MAD_TO_SD } from '../stats/robust.js';
 
 /** Largest ρ used: beyond it a series is a random walk and a mean has no meaning. */
 export const MAX_RHO = 0.95;
@@ -24,7 +24,8 @@ export const MIN_RHO_VALUES = 20;
  */
 function trimmedVariance(d: readonly number[], c = 3): number {
   const m = median(d);
-  const s = robustSd(d);
+  // robustSd(d), its median of d being m: a whole series' median is a sort (issue 26).
+  const s = MAD_TO_SD * median(d.map((x) => Math.abs(x - m)));
   const kept = d.filter((x) => Math.abs(x - m) <= c * s);
   const mu = kept.reduce((a, x) => a + x, 0) / kept.length;
   return kept.reduce((a, x) => a + (x - mu) * (x - mu), 0) / kept.length;

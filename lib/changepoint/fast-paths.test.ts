@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { bestSplit } from './edivisive.js';
 import { isolatedOutliers } from './outliers.js';
 import { median } from '../stats/stats.js';
+import { robustSd } from '../stats/robust.js';
+import { noiseAutocorrelation } from './autocorr.js';
 
 function noise(seed: number): () => number {
   let x = seed >>> 0;
@@ -102,5 +104,39 @@ describe('the change detector’s fast paths equal the code they replaced', () =
           }
     // Not vacuous: the series have outliers to find.
     expect(found).toBeGreaterThan(100);
+  });
+});
+
+describe('noiseAutocorrelation: the median taken once per trimmed variance', () => {
+  /** noiseAutocorrelation as it was: robustSd, which takes the median again. */
+  function reference(x: readonly number[]): number {
+    const trimmed = (d: readonly number[]) => {
+      const m = median(d);
+      const s = robustSd(d);
+      const kept = d.filter((v) => Math.abs(v - m) <= 3 * s);
+      const mu = kept.reduce((a, v) => a + v, 0) / kept.length;
+      return kept.reduce((a, v) => a + (v - mu) * (v - mu), 0) / kept.length;
+    };
+    if (x.length < 20) return 0;
+    const v1 = trimmed(x.slice(1).map((v, i) => v - x[i]!));
+    if (!(v1 > 0)) return 0;
+    const raw = trimmed(x.slice(2).map((v, i) => v - x[i]!)) / v1 - 1;
+    if (!(raw > 0)) return 0;
+    return Math.min(0.95, Math.max(0, raw - 4 / x.length / raw));
+  }
+
+  it('gives exactly what robustSd gave, on series of 20 to 1 500 values with ties, zeros and steps', () => {
+    let positive = 0;
+    for (let seed = 1; seed <= 120; seed++) {
+      const r = noise(seed * 7);
+      // AR(1)-like noise on some, so that ρ > 0 is reached too.
+      const base = series(seed, 20 + ((seed * 37) % 1480));
+      let e = 0;
+      const x = seed % 2 ? base : base.map((v) => (e = 0.8 * e + r()) + v / 10);
+      const got = noiseAutocorrelation(x);
+      expect(Object.is(got, reference(x)), `seed ${seed}`).toBe(true);
+      if (got > 0) positive++;
+    }
+    expect(positive).toBeGreaterThan(10);
   });
 });

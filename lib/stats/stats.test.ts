@@ -150,4 +150,24 @@ describe('median: the insertion sort (≤ 32 values) and the typed-array sort gi
     // The zero medians (where the two sorts can differ) were met often.
     expect(zeros).toBeGreaterThan(1000);
   });
+
+  it('past 32 values (the selection): on 3 000 seeded arrays of 33 to 2 000 values, sorted, reversed, with many ties or none', () => {
+    let seed = 11;
+    const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let zeros = 0;
+    for (let i = 0; i < 3_000; i++) {
+      const n = 33 + Math.floor(r() * (r() < 0.7 ? 400 : 1967));
+      const kind = i % 5;
+      const distinct = kind === 0 ? 2 : kind === 1 ? 7 : 0;
+      let xs = Array.from({ length: n }, () =>
+        distinct ? [-0, 0, 1, -1, 2.5, 1e300, -1e-300][Math.floor(r() * distinct)]! : (r() - 0.5) * 10 ** Math.floor(r() * 6),
+      );
+      if (kind === 3) xs = xs.sort((a, b) => a - b);
+      if (kind === 4) xs = xs.sort((a, b) => b - a);
+      const want = byArraySort(xs);
+      if (want === 0) zeros++;
+      expect(Object.is(median(xs), want), `array ${i} of ${n}`).toBe(true);
+    }
+    expect(zeros).toBeGreaterThan(100);
+  });
 });

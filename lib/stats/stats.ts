@@ -29,11 +29,42 @@ export function median(values: readonly number[]): number {
   // baseline run's recompute (findStep, the MAD): a typed array per call was most of its garbage
   // (issue 26). A stable insertion sort by < orders as sorting by a − b does, zeros' signs included.
   if (values.length <= SMALL_MEDIAN) return middleOf(insertionSorted(values));
-  // A Float64Array sorts numerically without calling back into JS: ~5× faster on a year of runs,
-  // where the change detector takes medians of every series several times (issue 26).
-  const m = middleOf(Float64Array.from(values).sort());
-  // It puts −0 before +0, where sorting by a − b keeps their order: only a zero median can differ.
+  // The middle of a Float64Array copy by selection, not a sort: the change detector takes medians
+  // of every whole series several times (issue 26). The k-th smallest value is one number whatever
+  // the method; only ±0 can differ, so a zero median is taken from the sort by a − b.
+  const m = middleBySelection(Float64Array.from(values));
   return m === 0 ? middleOf([...values].sort((a, b) => a - b)) : m;
+}
+
+/** The middle value of `a` (or the mean of the two middle ones), reordering it: quickselect (Hoare's partition). */
+function middleBySelection(a: Float64Array): number {
+  const n = a.length;
+  const k = n >> 1;
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    // [lo, j] ≤ pivot ≤ [i, hi], and what lies between equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  if (n % 2) return a[k]!;
+  // Everything before k is at most a[k]: the other middle value is the largest of them.
+  let below = a[0]!;
+  for (let x = 1; x < k; x++) if (a[x]! > below) below = a[x]!;
+  return (below + a[k]!) / 2;
 }
 
 /** A sorted copy; equal values (−0 and +0 among them) keep their order, as Array.prototype.sort's. */
