@@ -7,7 +7,8 @@
 // took gigabytes. Each analysis reads the guest's series whole (the last 400 days, at most maxRuns
 // runs a series) and its stored change points; the collector's queue runs one analysis per guest
 // however many batches touched it meanwhile (owed.ts). Guests of a group's test are analysed
-// GUESTS_PER_READ at a time, each group of them with one read, one write, the deletes and one check.
+// GUESTS_PER_READ at a time, each group of them with one read (on InfluxDB two requests at once: the
+// overhead points per series, the rest as rows), one write, the deletes and one check.
 // Idempotent and safe with several collectors: the change points are a function of the stored
 // series alone, and they are written before the stale ones are deleted, each by its exact series
 // and time — never "delete the guest's points, then write" — so a reader never sees them missing
