@@ -139,9 +139,11 @@ function sectionsOf(layouts: readonly SectionLayout[], o: SectionOptions): Repor
       // every guest made a year's report guests × rows.
       const refRows = allRows.filter((r) => r.tags.role === 'baseline' && r.tags.agent === refAgent);
       const guestRows = new Map<string, SysbenchRow[]>();
+      // A series' rows share one tags object (sysbenchRows): its key made once, not per row.
+      const keys = new Map<object, string>();
       for (const r of allRows) {
         if (r.tags.role !== 'guest') continue;
-        const k = JSON.stringify([r.tags.agent, r.tags.variant]);
+        const k = keys.get(r.tags) ?? keys.set(r.tags, JSON.stringify([r.tags.agent, r.tags.variant])).get(r.tags)!;
         const list = guestRows.get(k);
         if (list) list.push(r);
         else guestRows.set(k, [r]);

@@ -9,7 +9,16 @@ import { REPORT_FACTS, type SystemFacts } from './facts.js';
 /** Bumped only when a field is renamed, removed or changes meaning. */
 export const SCHEMA_VERSION = 1;
 
-const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+// Each name converted once: a year's report has ~200 000 keys of a few dozen names.
+const snakes = new Map<string, string>();
+const snake = (k: string) =>
+  snakes.get(k) ??
+  snakes
+    .set(
+      k,
+      k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+    )
+    .get(k)!;
 
 /** camelCase keys → snake_case, deep; NaN and infinities → null (as JSON.stringify would write them). */
 function toWire(v: unknown): unknown {
