@@ -12,13 +12,21 @@
 //
 // `npm run bench -- --only=catchup [--dist=DIR] [--catchup-label=TEXT] [--catchup-groups=N]
 // [--catchup-guests=N] [--catchup-days=N]` (default 10 groups × 100 guests, 1 day of history).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/root.js';
 import { startInfluxd } from '../collector/influx/influxd.js';
 import { catchupOptionsFromArgv, catchupPlan, catchupResults, type CatchupOptions } from './catchup-plan.js';
-import { collectorNodeArgs, keepCollectorLog, rssSampler, startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
+import {
+  collectorNodeArgs,
+  keepCollectorLog,
+  rssSampler,
+  startCollectorProcess,
+  tearDownFleetRun,
+  waitIdle,
+  type CollectorProcess,
+} from './fleet-collector.js';
 import { Agents, collectorPorts, loadText, spentSince, spentText, watching } from './fleet.bench.js';
 import { fleetAgents } from './fleet-model.js';
 import { cpuMs } from './proc.js';
@@ -133,11 +141,7 @@ export async function benchCatchup(o: CatchupOptions & { log?: (line: string) =>
     say(`failed; the collector's log is in ${keepCollectorLog(dir, 'catchup')}`);
     throw err;
   } finally {
-    sampler.stop();
-    sim.close();
-    await collector?.kill();
-    await influx.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await tearDownFleetRun({ sampler, sim, collector, influx, dir });
   }
   return {
     title: `Catch-up after a one-day collector outage: ${guests} guests (${label})`,

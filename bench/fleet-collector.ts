@@ -5,7 +5,7 @@
 // its overhead, nested-stack and change-point work done (collector/owed-markers.ts) — the one
 // sign of finished work that every build since the markers exists gives from outside.
 import { spawn } from 'node:child_process';
-import { cpSync, createWriteStream, readFileSync } from 'node:fs';
+import { cpSync, createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -192,4 +192,19 @@ export function keepCollectorLog(dir: string, name: string): string {
   const kept = join(tmpdir(), `${name}-collector-${Date.now()}.log`);
   cpSync(join(dir, 'collector.log'), kept);
   return kept;
+}
+
+/** What a fleet run started, stopped in this order whatever happened: the sampler, the agents, the collector (by pid), InfluxDB; then its directory goes. */
+export async function tearDownFleetRun(run: {
+  sampler: { stop(): void };
+  sim: { close(): void };
+  collector: CollectorProcess | null;
+  influx: { stop(): Promise<void> };
+  dir: string;
+}): Promise<void> {
+  run.sampler.stop();
+  run.sim.close();
+  await run.collector?.kill();
+  await run.influx.stop();
+  rmSync(run.dir, { recursive: true, force: true });
 }

@@ -26,7 +26,15 @@ import type { Hello__Output } from '../proto/index.js';
 import { DOWNSAMPLE_WINDOW_MS } from '../schema/retention.js';
 import type { FleetCommand, FleetReply, FleetSent, FleetSpooled } from './fleet-agents.js';
 import type { CollectorWatch } from './collector-watch.js';
-import { collectorNodeArgs, keepCollectorLog, rssSampler, startCollectorProcess, waitIdle, type CollectorProcess } from './fleet-collector.js';
+import {
+  collectorNodeArgs,
+  keepCollectorLog,
+  rssSampler,
+  startCollectorProcess,
+  tearDownFleetRun,
+  waitIdle,
+  type CollectorProcess,
+} from './fleet-collector.js';
 import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
 import { dashboardQueries, influxRows, lastRange, panelSql, runCli, timeRepeated, type Timing } from './fleet-queries.js';
 import { sig } from './stats.js';
@@ -459,11 +467,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
     say(`failed; the collector's log is in ${keepCollectorLog(dir, 'fleet')}`);
     throw err;
   } finally {
-    sampler.stop();
-    sim.close();
-    await collector?.kill();
-    await influx.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await tearDownFleetRun({ sampler, sim, collector, influx, dir });
   }
   return {
     title: `A fleet through one collector: ${guests} guests for ${spec.days} days (${label})`,
