@@ -164,7 +164,7 @@ export async function refreshAllLatest(store: Store, agentsPerPage = LATEST_AGEN
  * series: the overhead step computes a guest result's own runs alone (overhead/batch.ts), so no
  * other series of the group changed (a 1 000-guest tick refreshed a whole group per batch, issue
  * 26). Any other result (a baseline's, one without a role) refreshes the whole group as before.
- * All of a batch's keys in one refresh (refreshLatest: one read, one delete, one write).
+ * A batch's keys go to one refreshLatest call, which takes them LATEST_WHERES_PER_READ (one) at a time.
  */
 export function createLatestKeeper(o: { store: Store; windowMs: number }): WriteListener {
   const spanNs = 2n * BigInt(Math.round(o.windowMs)) * 1_000_000n;
