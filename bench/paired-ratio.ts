@@ -15,6 +15,8 @@ export interface PairedRatio {
   low: number | null;
   high: number | null;
   coverage: number | null;
+  /** 1-based ranks of the interval's ends among the sorted ratios, or null with the interval. */
+  ranks: [number, number] | null;
   verdict: Verdict;
 }
 
@@ -31,5 +33,5 @@ export function pairedRatio(pairs: ReadonlyArray<{ num: number; den: number }>, 
   });
   const ci = medianCi(ratios, level);
   const verdict: Verdict = !ci ? 'not shown' : ci.low >= goal ? 'met' : ci.high < goal ? 'not met' : 'not shown';
-  return { ratios, median: median(ratios), low: ci?.low ?? null, high: ci?.high ?? null, coverage: ci?.coverage ?? null, verdict };
+  return { ratios, median: median(ratios), low: ci?.low ?? null, high: ci?.high ?? null, coverage: ci?.coverage ?? null, ranks: ci?.ranks ?? null, verdict };
 }

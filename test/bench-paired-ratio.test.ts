@@ -1,4 +1,4 @@
-// bench/paired-ratio.ts: the ingest goal decided on the interval of the median pair ratio.
+// bench/paired-ratio.ts: the ingest and perturbation goals decided on the interval of the median pair ratio.
 // Expected values worked by hand: with 9 pairs the 95 % interval is [x(2), x(8)] of the sorted
 // ratios (coverage 1 − 2·(1 + 9)/512 = 0.9609375; k = 3 would give 1 − 2·46/512 = 0.82).
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ describe('paired ratio verdict', () => {
     expect(r.low).toBeCloseTo(0.71, 12);
     expect(r.high).toBeCloseTo(0.8, 12);
     expect(r.coverage).toBeCloseTo(0.9609375, 12);
+    expect(r.ranks).toEqual([2, 8]);
     expect(r.verdict).toBe('met');
   });
   it('not met: the 2nd largest of 9 is below 0.7, though the largest is not', () => {
