@@ -3,6 +3,7 @@ export const USAGE = `usage: npm run bench -- [--only=NAME[,NAME...]] [--dist=DI
   [--fleet-guests=N] [--fleet-days=N] [--fleet-chunk-days=N] [--fleet-budget=MIN] [--fleet-label=TEXT]
   [--fleet-keep=DIR] [--fleet-data=DIR] [--fleet-repeats=N] [--ingest-pairs=K] [--ingest-agents=N[,N...]]
   [--catchup-groups=N] [--catchup-guests=N] [--catchup-days=N] [--catchup-label=TEXT]
+  [--panels-groups=N] [--panels-guests=N] [--panels-keep=DIR]
 Runs the benchmarks (all of them without --only) and rewrites docs/BENCHMARKS.md with their figures.`;
 const VALUED = [
   'only',
@@ -22,6 +23,9 @@ const VALUED = [
   'catchup-guests',
   'catchup-days',
   'catchup-label',
+  'panels-groups',
+  'panels-guests',
+  'panels-keep',
 ];
 const FLAGS = ['fleet-full'];
 export class UsageError extends Error {}

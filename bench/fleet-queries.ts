@@ -5,10 +5,43 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { interpolate, type TimeRange } from '../grafana/interpolate.js';
-import { dashboardVariables, p95, spread } from './panels.bench.js';
+import { interpolate, minIntervalMs, type TimeRange, type VariableValue } from '../grafana/interpolate.js';
 
 type Any = Record<string, any>;
+
+export function p95(times: number[]): number {
+  const s = [...times].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]!;
+}
+
+export function spread(times: number[]): string {
+  const s = [...times].sort((a, b) => a - b);
+  return `min ${Math.round(s[0]!)}, median ${Math.round(s[Math.floor(s.length / 2)]!)}, max ${Math.round(s[s.length - 1]!)} ms`;
+}
+
+/**
+ * The dashboards' variables as Grafana fills them with All (allValue, .*), and a single-valued
+ * query variable without All (the Guest dashboard's agent) set to its first option, as Grafana sets
+ * it when its current value is not among them (test/grafana-queries.test.ts does the same). `.*`
+ * there made the one-guest panel read and average every guest's series, a query Grafana never
+ * sends: 3 090 series against 15 for one guest of 206 (docs/scaling.md, "Rollups for the over-time panels").
+ */
+export async function dashboardVariables(d: Any, url: string, database: string): Promise<Record<string, VariableValue>> {
+  const out: Record<string, VariableValue> = {};
+  for (const v of d.templating?.list ?? []) {
+    if (v.type === 'datasource') continue;
+    if (v.type === 'custom') out[v.name] = { multi: false, value: v.current.value };
+    else if (v.multi || v.includeAll) out[v.name] = { multi: false, value: v.allValue ?? '.*' };
+    else {
+      const res = await fetch(`${url}/query?db=${encodeURIComponent(database)}&q=${encodeURIComponent(interpolate(v.query, { fromMs: 0, toMs: 1 }, out))}`);
+      const body = (await res.json()) as { results?: Array<{ series?: Array<{ values: unknown[][] }> }> };
+      const first = (body.results?.[0]?.series ?? []).flatMap((s) => s.values.map((row) => String(row[1]))).sort()[0];
+      if (first === undefined) throw new Error(`${d.title}: variable $${v.name} has no option to take (${v.query})`);
+      out[v.name] = { multi: false, value: first };
+    }
+  }
+  return out;
+}
 
 export interface DashboardQuery {
   dashboard: string;
@@ -18,6 +51,8 @@ export interface DashboardQuery {
   vars: Awaited<ReturnType<typeof dashboardVariables>>;
   /** The dashboard's default range ('now-7d' → 7 days), ms. */
   defaultMs: number;
+  /** The panel's minimum interval (its `interval`, the History row's 1 d), ms: Grafana never makes `$__interval` shorter. */
+  minMs?: number;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, M: 30 * 86_400_000, y: 365 * 86_400_000 };
@@ -41,7 +76,8 @@ export async function dashboardQueries(dir: string, url: string, database: strin
     const defaultMs = relativeMs(d.time?.from ?? 'now-6h');
     for (const p of d.panels as Any[])
       (p.targets ?? []).forEach((t: Any, i: number) => {
-        if (t.query) out.push({ dashboard, name: `panel "${p.title}"${i ? ` #${i + 1}` : ''}`, query: t.query, vars, defaultMs });
+        if (t.query)
+          out.push({ dashboard, name: `panel "${p.title}"${i ? ` #${i + 1}` : ''}`, query: t.query, vars, defaultMs, minMs: minIntervalMs(p.interval) });
       });
     for (const a of d.annotations?.list ?? [])
       if (a.target?.query) out.push({ dashboard, name: `annotation "${a.name}"`, query: a.target.query, vars, defaultMs });
@@ -86,7 +122,14 @@ export function lastRange(endMs: number, ms: number): TimeRange {
 }
 
 export function panelSql(q: DashboardQuery, range: TimeRange): string {
-  return interpolate(q.query, range, q.vars);
+  return interpolate(q.query, range, q.vars, q.minMs);
+}
+
+/** How a row names its range: 'default range (7 d)', 'default range (15 min)', 'a year'. */
+export function rangeName(range: 'default range' | 'a year', ms: number): string {
+  return range === 'default range'
+    ? `${range} (${Math.round(ms / 3_600_000) >= 24 ? `${Math.round(ms / 86_400_000)} d` : `${Math.round(ms / 60_000)} min`})`
+    : range;
 }
 
 /** `virt-overhead <args>` of a build, as a fresh process; resolves to the bytes it printed. Fails on a non-zero exit. */

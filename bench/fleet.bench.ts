@@ -36,7 +36,7 @@ import {
   type CollectorProcess,
 } from './fleet-collector.js';
 import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetAgent, type FleetSpec } from './fleet-model.js';
-import { dashboardQueries, influxRows, lastRange, panelSql, runCli, timeRepeated, type Timing } from './fleet-queries.js';
+import { dashboardQueries, influxRows, lastRange, panelSql, rangeName, runCli, timeRepeated, type Timing } from './fleet-queries.js';
 import { sig } from './stats.js';
 import { runIfMain } from './standalone.js';
 import type { BenchResult, BenchSection } from './types.js';
@@ -400,10 +400,7 @@ export async function benchFleet(o: FleetOptions = {}): Promise<BenchSection> {
           if (range === 'a year' && q.defaultMs >= year) continue;
           const sql = panelSql(q, lastRange(rangeEnd, ms));
           const t: Timing = await timeRepeated(() => influxRows(influx.url, DB, sql), repeats);
-          const over =
-            range === 'default range'
-              ? `${range} (${Math.round(ms / 3_600_000) >= 24 ? `${Math.round(ms / 86_400_000)} d` : `${Math.round(ms / 60_000)} min`})`
-              : range;
+          const over = rangeName(range, ms);
           figure(
             `${q.dashboard} ${q.name}, ${over}: p95 of ${t.times.length} (${t.rows} rows; ${t.spread})`,
             Math.round(t.p95),
