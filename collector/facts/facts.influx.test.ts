@@ -12,7 +12,7 @@ import { usePrivateInfluxd } from '../../test/support/private-influxd.js';
 import type { IdentityTags } from '../../schema/influx.js';
 import { interpolate } from '../../grafana/interpolate.js';
 import { FACTS_CHANGED_QUERY, inventory } from '../../grafana/facts.js';
-import { readSystemFacts, REPORT_FACTS } from '../report/facts.js';
+import { newestFacts, readSystemFacts, REPORT_FACTS } from '../report/facts.js';
 import { createChangeDetector } from '../changes/index.js';
 import type { Store, StorePoint } from '../store/store.js';
 import type { Facts } from './changed.js';
@@ -135,6 +135,9 @@ describe('agent_info stored when facts change, read as before (real influxd)', (
       const at = new Date(Number(o.timeNs / 1_000_000n)).toISOString();
       const key = (group: string) => ({ group, agent: 'vm1', label: 'vm1', role: 'guest', variant: 'default', virt: 'kvm', kvm: 'usable', at });
       const [old, now] = [(await readSystemFacts(db.store, [key('old')]))[0]!, (await readSystemFacts(db.store, [key('new')]))[0]!];
+      // Each agent's newest point read first (the report's shortcut, facts.ts): the same answers.
+      expect((await readSystemFacts(db.store, [key('old')], newestFacts(db.store)))[0]).toEqual(old);
+      expect((await readSystemFacts(db.store, [key('new')], newestFacts(db.store, ['new'])))[0]).toEqual(now);
       // factsTime differs by design: a run's own point before, the change that put those facts in force now.
       expect({ ...now, group: 'old', factsTime: null }).toEqual({ ...old, factsTime: null });
       const truth = Object.fromEntries(

@@ -8,7 +8,7 @@ import { changesReport, type ChangeReportSeries } from '../changes/report.js';
 import { buildReport, type Report } from './build.js';
 import { buildChainReport, type ChainReport } from './chain/build.js';
 import { wrongClocks, type WrongClock } from './clocks.js';
-import { readSystemFacts, type SystemFacts, type SystemKey } from './facts.js';
+import { newestFacts, readSystemFacts, type SystemFacts, type SystemKey } from './facts.js';
 import { variantRows, type VariantRow } from './variants.js';
 
 export type ReportKind = 'overhead' | 'changes' | 'compare';
@@ -115,6 +115,11 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
     const series = await changesReport({ ...scope, store: o.store, sinceMs: sinceAt });
     return { kind, ...base, systems: await readSystemFacts(o.store, changeSystems(series)), series };
   }
+  // Each agent's newest facts, read with the report: most systems are answered from them, with no
+  // request after the report is built (facts.ts). Awaited below; a failure meanwhile (InfluxDB
+  // down) must not go unhandled before the report's own read fails with the command's error.
+  const facts = newestFacts(o.store, o.group !== undefined ? [o.group] : undefined);
+  facts.catch(() => undefined);
   // Independent reads, started together: InfluxDB answers one while this process builds another.
   const [changes, report, chains, clocks] = await Promise.all([
     o.withChanges ? changesReport({ ...scope, store: o.store, sinceMs: sinceAt }) : null,
@@ -131,7 +136,7 @@ export async function buildDocument(kind: ReportKind, o: DocumentOptions): Promi
     buildChainReport({ store: o.store, ...(o.group !== undefined ? { group: o.group } : {}), since: new Date(sinceAt) }),
     wrongClocks(o.store, BigInt(sinceAt) * 1_000_000n, o.group),
   ]);
-  return { kind, ...base, systems: await readSystemFacts(o.store, overheadSystems(report)), report, chains, changes, wrongClocks: clocks };
+  return { kind, ...base, systems: await readSystemFacts(o.store, overheadSystems(report), facts), report, chains, changes, wrongClocks: clocks };
 }
 
 /** Whether the selection held nothing to report (a group with no results, a period with no data). */
