@@ -50,6 +50,15 @@ export function benchArgs(argv: readonly string[], names: readonly string[]): 'h
   return only ? { only } : {};
 }
 
+/** `--name=N` as a whole number ≥ 1, or undefined without it; anything else is a UsageError naming it. */
+export function countArg(argv: readonly string[], name: string): number | undefined {
+  const v = argValue(argv, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}=${v}: a whole number ≥ 1, please`);
+  return n;
+}
+
 /** The value of `--name=VALUE` in argv (the first one), or undefined. */
 export function argValue(argv: readonly string[], name: string): string | undefined {
   return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

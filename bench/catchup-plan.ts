@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { FleetSpec } from './fleet-model.js';
 import type { BenchResult } from './types.js';
-import { argValue } from './args.js';
+import { argValue, countArg } from './args.js';
 
 /** The goals (fixed in the brief, not tuned to a measurement). */
 export const CATCHUP_GOALS = { ackedMs: 60_000, idleMs: 600_000, peakRssBytes: 500 * 1024 * 1024 } as const;
@@ -28,23 +28,16 @@ export interface CatchupOptions {
 /** `--dist=DIR --catchup-groups=N --catchup-guests=N --catchup-days=N --catchup-label=TEXT` (bench/args.ts checks the names). */
 export function catchupOptionsFromArgv(argv: readonly string[]): CatchupOptions {
   const get = (name: string) => argValue(argv, name);
-  const count = (name: string) => {
-    const v = get(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}=${v}: a whole number ≥ 1, please`);
-    return n;
-  };
   const o: CatchupOptions = {};
   const dist = get('dist');
   if (dist !== undefined) o.dist = resolve(dist);
   const label = get('catchup-label');
   if (label !== undefined) o.label = label;
-  const groups = count('catchup-groups');
+  const groups = countArg(argv, 'catchup-groups');
   if (groups !== undefined) o.groups = groups;
-  const guests = count('catchup-guests');
+  const guests = countArg(argv, 'catchup-guests');
   if (guests !== undefined) o.guestsPerGroup = guests;
-  const days = count('catchup-days');
+  const days = countArg(argv, 'catchup-days');
   if (days !== undefined) o.historyDays = days;
   return o;
 }

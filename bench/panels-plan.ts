@@ -1,7 +1,7 @@
 // The months bench's pure parts (bench/panels.bench.ts): its options, the agents it simulates,
 // the title that names its size, and the goal of its rows over the year.
 import { resolve } from 'node:path';
-import { argValue, UsageError } from './args.js';
+import { argValue, countArg } from './args.js';
 
 export interface PanelsOptions {
   /** Groups of guests (default 1), each with its own baseline agent. */
@@ -14,17 +14,10 @@ export interface PanelsOptions {
 
 /** `--panels-groups=G --panels-guests=N --panels-keep=DIR` (bench/args.ts checks the names). */
 export function panelsOptionsFromArgv(argv: readonly string[]): PanelsOptions {
-  const count = (name: string) => {
-    const v = argValue(argv, name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}=${v}: a whole number ≥ 1, please`);
-    return n;
-  };
   const o: PanelsOptions = {};
-  const groups = count('panels-groups');
+  const groups = countArg(argv, 'panels-groups');
   if (groups !== undefined) o.groups = groups;
-  const guests = count('panels-guests');
+  const guests = countArg(argv, 'panels-guests');
   if (guests !== undefined) o.guestsPerGroup = guests;
   const keep = argValue(argv, 'panels-keep');
   if (keep !== undefined) o.keepDir = resolve(keep);

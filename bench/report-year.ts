@@ -30,6 +30,7 @@ import type { Hello__Output, Result__Output } from '../proto/index.js';
 import { mulberry32 } from '../lib/stats/random.js';
 import { disturbedReason } from '../agent/noise/disturbed.js';
 import { fleetAgents, fleetHello, fleetRuns, runMessages, type FleetSpec } from './fleet-model.js';
+import { countArg } from './args.js';
 
 const DB = 'virt_overhead';
 
@@ -54,13 +55,7 @@ function trialNoise(r: () => number): { noise: Record<string, number>; disturbed
   return { noise, disturbed: disturbedReason(noise) ?? '' };
 }
 
-function option(name: string, fallback: number): number {
-  const v = process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}=${v}: a whole number ≥ 1`);
-  return n;
-}
+const option = (name: string, fallback: number): number => countArg(process.argv, name) ?? fallback;
 
 /** Waits until every shard (DIR/data/DB/<policy>/<id>) has its cache in a TSM file (at most 5 min). */
 async function settled(dir: string): Promise<void> {

@@ -43,6 +43,15 @@ async function external(file: string, fn: string): Promise<BenchResult[] | strin
   });
 }
 
+function optionSets(argv: readonly string[]) {
+  return {
+    ingest: ingestOptionsFromArgv(argv),
+    fleet: fleetOptionsFromArgv(argv),
+    catchup: catchupOptionsFromArgv(argv),
+    panels: panelsOptionsFromArgv(argv),
+  };
+}
+
 async function main(): Promise<void> {
   // A reader that goes away (`| head`) must not kill the run before it stops its influxd and agents.
   process.stderr.on('error', () => undefined);
@@ -51,11 +60,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const machine = machineInfo();
   const sections: BenchSection[] = [];
-  // Checked before any benchmark runs: a bad value must not come up after an hour of the others.
-  const panels = panelsOptionsFromArgv(argv);
   const skipped: string[] = [];
   const steps: Array<[string, () => Promise<BenchSection>]> = [
-    ['ingest', () => benchIngest({ ...ingestOptionsFromArgv(argv), log: say })],
+    ['ingest', () => benchIngest({ ...options.ingest, log: say })],
     ['footprint', () => benchFootprint(60, say)],
     ['perturbation', () => benchPerturbation(20, say)],
     ['calibration', () => benchCalibration(2000, say)],
@@ -63,10 +70,10 @@ async function main(): Promise<void> {
     ['spool', () => benchSpool()],
     ['timer', () => benchTimer(5, say)],
     ['changes', () => benchChanges()],
-    ['panels', () => benchPanels(panels)],
+    ['panels', () => benchPanels(options.panels)],
     ['agent-file', () => benchAgentFile(10, say)],
-    ['fleet', () => benchFleet({ ...fleetOptionsFromArgv(argv), log: (m) => say(`fleet: ${m}`) })],
-    ['catchup', () => benchCatchup({ ...catchupOptionsFromArgv(argv), log: (m) => say(`catchup: ${m}`) })],
+    ['fleet', () => benchFleet({ ...options.fleet, log: (m) => say(`fleet: ${m}`) })],
+    ['catchup', () => benchCatchup({ ...options.catchup, log: (m) => say(`catchup: ${m}`) })],
   ];
   for (const [name, file, fn, title] of [
     ['parser', 'parser.bench.js', 'benchParser', 'Parser'],
@@ -87,6 +94,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\nBenchmarks: ${names.join(', ')}\n`);
     return;
   }
+  // Every benchmark's options, read after the names are checked and before any benchmark runs (the
+  // steps above read them when they run): a bad value must not come up after an hour of the others.
+  const options = optionSets(argv);
   const only = parsed.only;
   for (const [name, step] of steps) {
     if (!want(name)) continue;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATCHUP_GOALS, catchupOptionsFromArgv, catchupPlan, catchupResults, quantile, type CatchupMeasured } from '../bench/catchup-plan.js';
 import { fleetAgents, fleetRuns, runMessages } from '../bench/fleet-model.js';
+import { UsageError } from '../bench/args.js';
 
 const MB = 1024 * 1024;
 
@@ -39,6 +40,8 @@ describe('the catch-up benchmark', () => {
     expect(catchupOptionsFromArgv([])).toEqual({});
     for (const bad of ['--catchup-guests=0', '--catchup-days=1.5', '--catchup-groups=x'])
       expect(() => catchupOptionsFromArgv([bad]), bad).toThrow(/whole number/);
+    // A usage error (npm run bench exits 2 with the message, before any benchmark runs), as for every option.
+    expect(() => catchupOptionsFromArgv(['--catchup-guests=0'])).toThrow(UsageError);
   });
 
   it("plans the issue's 1 000 guests, a day of history and a day's outage of 4 runs, every run sending samples", () => {
