@@ -82,6 +82,7 @@ export const UNIT_TESTS = [
   'test/bench-paired-ratio.test.ts', // the ingest goal's verdict from paired runs, pure
   'test/bench-catchup.test.ts', // the catch-up benchmark's options, plan and goal verdicts, pure
   'test/bench-panels.test.ts', // the months bench's options, agents, title and year goal, pure
+  'test/bench-ingest-window.test.ts', // the ingest window against the real after-write pipeline, an injected clock
   'test/bench-ack-wait.test.ts', // a scripted gRPC collector in-process on 127.0.0.1, an injected clock
   'test/sim-agent-wire.test.ts', // protobuf bytes compared, pure
   'test/deploy-systemd-version.test.ts', // install-agent.sh dry runs into temp roots (sh only)

@@ -3,6 +3,8 @@
 //   parent → {address, agents, perAgent, baseNs, window}  (argv[2] as JSON)
 //   child  → {type:'ready'} once every agent got its Welcome
 //   parent → {type:'go'}
+//   child  → {type:'acked'} the moment the last ack came (the parent's window then waits for the
+//            collector's owed work: ingest-window.ts)
 //   child  → {type:'done', ...IngestClientReport}, then exits.
 import { selfCpuMs } from './proc.js';
 import { pathToFileURL } from 'node:url';
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
   const results = await Promise.all(agents.map((a, i) => a.send(batches[i]!)));
   const elapsedMs = performance.now() - t0;
   const clientCpuMs = selfCpuMs() - cpu0;
+  process.send!({ type: 'acked' });
   const latencies = results.flatMap((r) => r.latenciesMs);
   const report: IngestClientReport = {
     type: 'done',

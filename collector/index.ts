@@ -53,6 +53,11 @@ export interface RunningCollector {
   port: number;
   writer: BatchWriter;
   setTokens(tokens: TokenTable | null): void;
+  /**
+   * Resolves when the work after the writes so far is done (facts, clock checks, and any owed
+   * computation): what the ingest benchmark waits for before it stops its clock (bench/ingest-window.ts).
+   */
+  drained(): Promise<void>;
   /** Stops accepting, writes what is queued (up to timeoutMs), closes every stream. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -206,6 +211,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     setTokens(t) {
       tokens = t;
     },
+    drained: () => pipeline.drained(),
     async stop(timeoutMs = 10_000) {
       // Within systemd's stop timeout (TimeoutStopSec=30s) in every state (issue 23 item 6): each
       // step has its own bound (2 + 10 + 5 + 2 + 1 s with the default timeout, about 20 s in
