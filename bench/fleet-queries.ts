@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { interpolate, minIntervalMs, type TimeRange, type VariableValue } from '../grafana/interpolate.js';
+import { interpolate, type PanelInterval, type TimeRange, type VariableValue } from '../grafana/interpolate.js';
 
 type Any = Record<string, any>;
 
@@ -51,8 +51,8 @@ export interface DashboardQuery {
   vars: Awaited<ReturnType<typeof dashboardVariables>>;
   /** The dashboard's default range ('now-7d' → 7 days), ms. */
   defaultMs: number;
-  /** The panel's minimum interval (its `interval`, the History row's 1 d), ms: Grafana never makes `$__interval` shorter. */
-  minMs?: number;
+  /** The panel's minimum interval (its `interval`, the History row's '1d') and maxDataPoints: with the range, they make `$__interval`. */
+  panel: PanelInterval;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, M: 30 * 86_400_000, y: 365 * 86_400_000 };
@@ -77,10 +77,17 @@ export async function dashboardQueries(dir: string, url: string, database: strin
     for (const p of d.panels as Any[])
       (p.targets ?? []).forEach((t: Any, i: number) => {
         if (t.query)
-          out.push({ dashboard, name: `panel "${p.title}"${i ? ` #${i + 1}` : ''}`, query: t.query, vars, defaultMs, minMs: minIntervalMs(p.interval) });
+          out.push({
+            dashboard,
+            name: `panel "${p.title}"${i ? ` #${i + 1}` : ''}`,
+            query: t.query,
+            vars,
+            defaultMs,
+            panel: { minInterval: p.interval, maxDataPoints: p.maxDataPoints },
+          });
       });
     for (const a of d.annotations?.list ?? [])
-      if (a.target?.query) out.push({ dashboard, name: `annotation "${a.name}"`, query: a.target.query, vars, defaultMs });
+      if (a.target?.query) out.push({ dashboard, name: `annotation "${a.name}"`, query: a.target.query, vars, defaultMs, panel: {} });
   }
   return out;
 }
@@ -122,7 +129,7 @@ export function lastRange(endMs: number, ms: number): TimeRange {
 }
 
 export function panelSql(q: DashboardQuery, range: TimeRange): string {
-  return interpolate(q.query, range, q.vars, q.minMs);
+  return interpolate(q.query, range, q.vars, q.panel);
 }
 
 /** How a row names its range: 'default range (7 d)', 'default range (15 min)', 'a year'. */

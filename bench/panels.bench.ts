@@ -236,7 +236,7 @@ export async function benchPanels(o: PanelsOptions = {}): Promise<BenchSection> 
       progress(`${name}: ${Math.round(t.p95)} ms (${t.rows} rows)`);
     };
     // Every panel and annotation at its dashboard's default range (its time.from) and over the year, with each
-    // panel's minimum interval as Grafana makes $__interval (the History row's 1 d).
+    // panel's minimum interval and maxDataPoints as Grafana makes $__interval (the History row's 1 d).
     for (const q of await dashboardQueries(join(packageRoot(), 'grafana/dashboards/json'), influxd.url, DB))
       for (const [range, ms, goalMs] of [
         ['default range', q.defaultMs, 1000],
@@ -279,7 +279,7 @@ export async function benchPanels(o: PanelsOptions = {}): Promise<BenchSection> 
       title: panelsTitle(groups, guestsPerGroup),
       method:
         `${groups === 1 ? `${guests} guests and their baseline` : `${groups} groups of ${guestsPerGroup} guests, each group with its own baseline agent (${spaced(guests)} guests),`} × ${RUNS} runs (a year of 6-hourly runs ending now) in a private influxd whose retention policies and continuous query the collector's own start-up code made (samples 30 days, the rest kept); ` +
-        `every query of the committed grafana/dashboards/json/*.json interpolated as Grafana does with every variable on All (its allValue, .*; the Guest dashboard's single agent on its first option) and each panel's minimum interval, at the dashboard's default range (its time.from; goal 1 s) and over the last 365 days (goal ${spaced(yearGoal)} ms: ${yearGoal === 1000 ? "this bench's own 1 s at its 100 guests" : "issue 26's 2 s"}), and the report's own functions (no process start: --since 7d and 30d, goal 1 s; --since 365d and --changes --since 365d, goal ${spaced(yearGoal)} ms), each run ${REPEATS} times after a warm-up (the reports without), one over ${NOT_REPEATED_OVER_MS / 1000} s only once.`,
+        `every query of the committed grafana/dashboards/json/*.json interpolated as Grafana does with every variable on All (its allValue, .*; the Guest dashboard's single agent on its first option) and each panel's minimum interval and maxDataPoints (Grafana's $__interval), at the dashboard's default range (its time.from; goal 1 s) and over the last 365 days (goal ${spaced(yearGoal)} ms: ${yearGoal === 1000 ? "this bench's own 1 s at its 100 guests" : "issue 26's 2 s"}), and the report's own functions (no process start: --since 7d and 30d, goal 1 s; --since 365d and --changes --since 365d, goal ${spaced(yearGoal)} ms), each run ${REPEATS} times after a warm-up (the reports without), one over ${NOT_REPEATED_OVER_MS / 1000} s only once.`,
       results,
       notes,
     };

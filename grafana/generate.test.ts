@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderAll, repoRoot } from './generate.js';
-import { interpolate } from './interpolate.js';
+import { intervalFor, intervalToMs, interpolate, roundInterval, secondsToHms } from './interpolate.js';
 import { as, from, mean } from './influxql.js';
 import { showsAgent } from './links.js';
 import { anchorOf, runbookSections } from './dashboards/runbooks.js';
@@ -158,6 +158,97 @@ describe('InfluxQL builder and interpolation', () => {
     expect(() => interpolate('SELECT "${fields}_sum" FROM x', { fromMs: 0, toMs: 1 }, vars)).toThrow(/\$\{fields\}/);
     // A substituted value is not read again: a value holding $agent stays as it is.
     expect(interpolate('SELECT "$field" FROM x', { fromMs: 0, toMs: 1 }, { field: { multi: false, value: 'a\\$agent' } })).toBe('SELECT "a\\$agent" FROM x');
+  });
+
+  // Grafana's own values: its roundInterval tests (packages/grafana-data/src/datetime/rangeutil.test.ts, grafana/grafana
+  // 08993b9: a millisecond below each bound) and the steps of roundInterval itself (rangeutil.ts): at a bound, the next step.
+  it('rounds an interval as Grafana does: rangeutil.test.ts roundInterval cases, and each bound itself', () => {
+    const grafanaCases: Array<[number, number]> = [
+      [9, 1],
+      [34, 20],
+      [74, 50],
+      [149, 100],
+      [349, 200],
+      [749, 500],
+      [1499, 1000],
+      [3499, 2000],
+      [7499, 5000],
+      [12499, 10000],
+      [17499, 15000],
+      [24999, 20000],
+      [44999, 30000],
+      [89999, 60000],
+      [209999, 120000],
+      [449999, 300000],
+      [749999, 600000],
+      [1049999, 900000],
+      [1499999, 1200000],
+      [2699999, 1800000],
+      [5399999, 3600000],
+      [8999999, 7200000],
+      [16199999, 10800000],
+      [32399999, 21600000],
+      [86399999, 43200000],
+      [604799999, 86400000],
+      [1814399999, 604800000],
+      [3628799999, 2592000000],
+      [3628800000, 31536000000],
+    ];
+    for (const [ms, want] of grafanaCases) expect(roundInterval(ms), `${ms} ms`).toBe(want);
+    // At each bound the next row's step (rangeutil.ts: `case interval < bound`).
+    const atBounds: Array<[number, number]> = [
+      [10, 10],
+      [15, 20],
+      [1500, 2000],
+      [12500, 15000],
+      [86400000, 86400000],
+      [604800000, 604800000],
+      [1814400000, 2592000000],
+    ];
+    for (const [ms, want] of atBounds) expect(roundInterval(ms), `${ms} ms`).toBe(want);
+  });
+
+  it("writes an interval as Grafana's secondsToHms does (largest unit, truncated) and reads one as its intervalToMs", () => {
+    expect([604800, 86400, 43200, 600, 10, 90, 0.5, 31536000, 2592000].map(secondsToHms)).toEqual([
+      '7d',
+      '1d',
+      '12h',
+      '10m',
+      '10s',
+      '1m',
+      '500ms',
+      '1y',
+      '30d',
+    ]);
+    expect(['10s', '1d', '1w', '5m', '2h', '100ms', '30', '1y', '1M'].map(intervalToMs)).toEqual([
+      10_000, 86_400_000, 604_800_000, 300_000, 7_200_000, 100, 30_000, 31_536_000_000, 2_592_000_000,
+    ]);
+    expect(() => intervalToMs('1x')).toThrow(/'1x'/);
+  });
+
+  it("makes $__interval as Grafana does: the range over maxDataPoints (else 1 000), rounded, then at least the panel's minimum interval (else the datasource's 10 s)", () => {
+    const DAY = 86_400_000;
+    const range = (ms: number) => ({ fromMs: 1_000_000, toMs: 1_000_000 + ms });
+    // [range, panel, Grafana's $__interval], worked out by hand from rangeutil.ts.
+    const cases: Array<[number, Parameters<typeof intervalFor>[1], string]> = [
+      [7 * DAY, {}, '10m'], // 604.8 s < 750 s → 10 m (the short list this replaced rounded up to 15 m)
+      [365 * DAY, {}, '6h'], // 31 536 s < 9 h → 6 h (not 12 h)
+      [30 * DAY, {}, '30m'], // 2 592 s < 45 m → 30 m
+      [DAY, {}, '1m'], // 86.4 s < 90 s → 1 m
+      [15 * 60_000, {}, '10s'], // 0.9 s → 1 s, raised to the datasource's 10 s
+      [365 * DAY, { maxDataPoints: 52 }, '7d'], // 606 462 s in [7 d, 21 d) → a week
+      [30 * DAY, { maxDataPoints: 52 }, '12h'], // 13.8 h in [9 h, 1 d) → 12 h
+      [7 * DAY, { maxDataPoints: 52 }, '3h'], // 3.2 h in [2.5 h, 4.5 h) → 3 h
+      [DAY, { maxDataPoints: 52 }, '30m'], // 27.7 min in [25 m, 45 m) → 30 m
+      [15 * 60_000, { maxDataPoints: 52 }, '15s'], // 17.3 s in [12.5 s, 17.5 s) → 15 s
+      [21 * 52 * DAY, { maxDataPoints: 52 }, '30d'], // 21 d a point → 30 d
+      [365 * DAY, { minInterval: '1d' }, '1d'], // 6 h raised to 1 d
+      [365 * DAY, { minInterval: '1d', maxDataPoints: 52 }, '7d'], // a week is already past 1 d
+      [15 * 60_000, { minInterval: '1d', maxDataPoints: 52 }, '1d'],
+      [15 * 60_000, { minInterval: '1s' }, '1s'], // a panel's own minimum replaces the datasource's, even below it
+    ];
+    for (const [ms, panel, want] of cases) expect(intervalFor(range(ms), panel), `${ms / DAY} d, ${JSON.stringify(panel)}`).toBe(want);
+    expect(interpolate('GROUP BY time($__interval)', range(365 * DAY), {}, { maxDataPoints: 52 })).toBe('GROUP BY time(7d)');
   });
 
   it('refuses a query that names a variable it was not given', () => {

@@ -18,27 +18,105 @@ export function escapeRegex(value: string): string {
   return value.replace(/[\\^$*+?.()|[\]{}/]/g, '\\$&');
 }
 
-const NICE_MS = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].map((s) => s * 1000);
+/**
+ * Grafana's roundInterval (packages/grafana-data/src/datetime/rangeutil.ts): a raw interval in ms
+ * to the step of the row it falls in, [upper bound, step]; at or past the last bound, a year.
+ */
+const ROUND_INTERVAL: ReadonlyArray<readonly [number, number]> = [
+  [10, 1],
+  [15, 10],
+  [35, 20],
+  [75, 50],
+  [150, 100],
+  [350, 200],
+  [750, 500],
+  [1500, 1000],
+  [3500, 2000],
+  [7500, 5000],
+  [12500, 10000],
+  [17500, 15000],
+  [25000, 20000],
+  [45000, 30000],
+  [90000, 60000],
+  [210000, 120000],
+  [450000, 300000],
+  [750000, 600000],
+  [1050000, 900000],
+  [1500000, 1200000],
+  [2700000, 1800000],
+  [5400000, 3600000],
+  [9000000, 7200000],
+  [16200000, 10800000],
+  [32400000, 21600000],
+  [86400000, 43200000],
+  [604800000, 86400000],
+  [1814400000, 604800000],
+  [3628800000, 2592000000],
+];
 
-/** `$__interval`: the range over the panel's points (Grafana's default ~1000), rounded up to a nice step. */
-export function intervalFor(range: TimeRange, maxDataPoints = 1000, minMs = 10_000): string {
-  const raw = Math.max((range.toMs - range.fromMs) / maxDataPoints, minMs);
-  const ms = NICE_MS.find((n) => n >= raw) ?? NICE_MS[NICE_MS.length - 1]!;
-  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+export function roundInterval(ms: number): number {
+  return ROUND_INTERVAL.find(([below]) => ms < below)?.[1] ?? 31536000000;
 }
 
-/** A panel's minimum interval (`interval`: '5m', '1d') in ms, as Grafana reads it; undefined when it has none. */
-export function minIntervalMs(interval: string | undefined): number | undefined {
-  const m = /^(\d+)(s|m|h|d)$/.exec(interval ?? '');
-  return m ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'] : undefined;
+/** Grafana's secondsToHms (rangeutil.ts): the largest unit only, truncated (7 d → '7d', 90 s → '1m'). */
+export function secondsToHms(seconds: number): string {
+  const units: Array<[number, string]> = [
+    [31536000, 'y'],
+    [86400, 'd'],
+    [3600, 'h'],
+    [60, 'm'],
+    [1, 's'],
+  ];
+  let rest = seconds;
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    if (n) return `${n}${unit}`;
+    rest %= size;
+  }
+  const ms = Math.floor(seconds * 1000);
+  return ms ? `${ms}ms` : 'less than a millisecond';
+}
+
+/** The datasource's "Min time interval" (provisioning/datasources/influxdb.yaml, timeInterval). */
+export const DATASOURCE_MIN_INTERVAL = '10s';
+
+/** A panel's settings that make its `$__interval`; Grafana's defaults where it sets none. */
+export interface PanelInterval {
+  /** The panel's `interval` (its minimum interval, '1d'); none: the datasource's. */
+  minInterval?: string;
+  /** The panel's `maxDataPoints`; none: Grafana uses the panel's width in pixels, taken here as 1 000. */
+  maxDataPoints?: number;
+}
+
+export const DEFAULT_MAX_DATA_POINTS = 1000;
+
+/**
+ * `$__interval` as Grafana makes it (PanelQueryRunner → rangeutil.calculateInterval): the range over
+ * maxDataPoints, rounded by roundInterval, raised to the low limit (the panel's minimum interval,
+ * else the datasource's), written by secondsToHms.
+ */
+export function intervalFor(range: TimeRange, panel: PanelInterval = {}): string {
+  const lowLimitMs = intervalToMs(panel.minInterval ?? DATASOURCE_MIN_INTERVAL);
+  const ms = Math.max(roundInterval((range.toMs - range.fromMs) / (panel.maxDataPoints ?? DEFAULT_MAX_DATA_POINTS)), lowLimitMs);
+  return secondsToHms(ms / 1000);
+}
+
+const INTERVAL_UNIT_S: Record<string, number> = { y: 31536000, M: 2592000, w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** Grafana's intervalToMs (rangeutil.ts describeInterval): '1d' → 86 400 000; a bare number is seconds. */
+export function intervalToMs(interval: string): number {
+  if (Number(interval)) return parseInt(interval, 10) * 1000;
+  const m = /^(-?\d+(?:\.\d+)?)(ms|[Mwdhmsy])/.exec(interval);
+  if (!m) throw new Error(`interval '${interval}': not a number followed by one of ${Object.keys(INTERVAL_UNIT_S).join(', ')}`);
+  return INTERVAL_UNIT_S[m[2]!]! * 1000 * parseInt(m[1]!, 10);
 }
 
 // Grafana's `$var`, `[[var]]` / `[[var:format]]` and `${var}` / `${var.path}` / `${var:format}`.
 const GRAFANA_VARIABLE = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.[^:^}]+)?(?::[^}]+)?\}/g;
 
-/** `minMs`: the panel's minimum interval, up to 1 d (Grafana never makes `$__interval` shorter than it). */
-export function interpolate(query: string, range: TimeRange, variables: Record<string, VariableValue>, minMs?: number): string {
-  const interval = intervalFor(range, 1000, Math.max(minMs ?? 0, 10_000));
+/** `panel`: the panel's minimum interval and maxDataPoints, which make `$__interval` (intervalFor). */
+export function interpolate(query: string, range: TimeRange, variables: Record<string, VariableValue>, panel: PanelInterval = {}): string {
+  const interval = intervalFor(range, panel);
   let q = query
     .replaceAll('$timeFilter', `time >= ${Math.floor(range.fromMs)}ms and time <= ${Math.ceil(range.toMs)}ms`)
     .replaceAll('${__from}', String(Math.floor(range.fromMs)))

@@ -60,22 +60,24 @@ describe('the months bench (panels)', () => {
     expect(yearGoalMs(2, 50)).toBe(2000);
   });
 
-  it("times a panel with its minimum interval, as Grafana makes $__interval, and names each row's range", () => {
+  it("times a panel with its minimum interval and maxDataPoints, as Grafana makes $__interval, and names each row's range", () => {
     const q: DashboardQuery = {
       dashboard: 'Live run',
       name: 'panel "History"',
       query: 'SELECT mean("x") FROM "m" WHERE $timeFilter GROUP BY time($__interval)',
       vars: {},
       defaultMs: 15 * 60_000,
-      minMs: 86_400_000,
+      panel: { minInterval: '1d' },
     };
     const end = Date.UTC(2026, 11, 7, 18, 1);
     const year = 365 * 86_400_000;
-    expect(panelSql(q, lastRange(end, q.defaultMs))).toBe(`SELECT mean("x") FROM "m" WHERE time >= ${end - 900_000}ms and time <= ${end}ms GROUP BY time(24h)`);
-    expect(panelSql(q, lastRange(end, year))).toMatch(/GROUP BY time\(24h\)$/);
-    // Without one: ~1 000 points over the range (a year: 12 h; 15 minutes: Grafana's floor of 10 s).
-    expect(panelSql({ ...q, minMs: undefined }, lastRange(end, year))).toMatch(/GROUP BY time\(12h\)$/);
-    expect(panelSql({ ...q, minMs: undefined }, lastRange(end, q.defaultMs))).toMatch(/GROUP BY time\(10s\)$/);
+    expect(panelSql(q, lastRange(end, q.defaultMs))).toBe(`SELECT mean("x") FROM "m" WHERE time >= ${end - 900_000}ms and time <= ${end}ms GROUP BY time(1d)`);
+    expect(panelSql(q, lastRange(end, year))).toMatch(/GROUP BY time\(1d\)$/);
+    // With maxDataPoints 52: a year weekly, past the minimum.
+    expect(panelSql({ ...q, panel: { minInterval: '1d', maxDataPoints: 52 } }, lastRange(end, year))).toMatch(/GROUP BY time\(7d\)$/);
+    // Without either: 1 000 points over the range (a year: 6 h; 15 minutes: the datasource's floor of 10 s).
+    expect(panelSql({ ...q, panel: {} }, lastRange(end, year))).toMatch(/GROUP BY time\(6h\)$/);
+    expect(panelSql({ ...q, panel: {} }, lastRange(end, q.defaultMs))).toMatch(/GROUP BY time\(10s\)$/);
     expect([
       rangeName('default range', 15 * 60_000),
       rangeName('default range', 86_400_000),
