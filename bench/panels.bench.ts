@@ -236,7 +236,7 @@ export async function benchPanels(o: PanelsOptions = {}): Promise<BenchSection> 
       progress(`${name}: ${Math.round(t.p95)} ms (${t.rows} rows)`);
     };
     // Every panel and annotation at its dashboard's default range (its time.from) and over the year, with each
-    // panel's minimum interval and maxDataPoints as Grafana makes $__interval (the History row's 1 d).
+    // panel's minimum interval and maxDataPoints as Grafana makes $__interval (the History row's 1 d; the per-guest panels' 52 points: weekly over a year).
     for (const q of await dashboardQueries(join(packageRoot(), 'grafana/dashboards/json'), influxd.url, DB))
       for (const [range, ms, goalMs] of [
         ['default range', q.defaultMs, 1000],

@@ -7,13 +7,19 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, from, last, max } from '../influxql.js';
-import { badAbove, tableLegend } from '../panels.js';
+import { badAbove, PER_GUEST_MAX_DATA_POINTS, PER_GUEST_POINTS_NOTE, tableLegend } from '../panels.js';
 import { statusVariables } from '../variables.js';
 import { factsChangedAnnotation, factsTable, inventory } from '../facts.js';
 import { collectorPanels } from './collector-health.js';
 
 type Counter = 'spooled' | 'dropped' | 'corrupt' | 'rejected';
 const COUNTERS: Counter[] = ['spooled', 'dropped', 'corrupt', 'rejected'];
+const COUNTER_MEANING: Record<Counter, string> = {
+  spooled: "Results waiting on the agent's disk.",
+  dropped: 'Results lost because the spool was full.',
+  corrupt: 'Spool records that failed their checksum.',
+  rejected: 'Results the collector refused.',
+};
 
 function selectedStatus() {
   return from('agent_status').whereTimeFilter().whereVars('group', 'agent', 'virt', 'variant');
@@ -122,8 +128,10 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
     builder.withPanel(
       new timeseries.PanelBuilder()
         .title(`${c} over time`)
+        .description(`${COUNTER_MEANING[c]} One line per agent: its highest value in each interval. ${PER_GUEST_POINTS_NOTE}`)
         .datasource({ ...INFLUX_DATASOURCE })
         .withTarget(counterSeries(c).target('A', { alias: '$tag_agent' }))
+        .maxDataPoints(PER_GUEST_MAX_DATA_POINTS)
         .unit('short')
         .decimals(0)
         .showPoints(common.VisibilityMode.Auto)

@@ -9,7 +9,7 @@ import type { DownsampledIntervalField } from '../../schema/influx.js';
 import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, from, last, math, max, mean, min, sum } from '../influxql.js';
-import { tableLegend } from '../panels.js';
+import { PER_GUEST_MAX_DATA_POINTS, tableLegend } from '../panels.js';
 import { noisePanel } from '../noise.js';
 import { identityVariables } from '../variables.js';
 
@@ -90,11 +90,12 @@ function historyPanel(p: (typeof PANELS)[number]): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
     .title(`${p.title}, daily history`)
     .description(
-      `${p.description} Per UTC day, the mean of the day's 5-minute means (and the min / max of the samples), kept after the samples themselves expire. Whole UTC days: the range's first and last days are shown whole, each point at its day's start (00:00 UTC).`,
+      `${p.description} Per UTC day, the mean of the day's 5-minute means (and the min / max of the samples), kept after the samples themselves expire. Whole UTC days: the range's first and last days are shown whole, each point at its day's start (00:00 UTC). Long ranges show weekly points (at most 52 points a line: a year is a point a week, of InfluxDB's weeks from Thursday 00:00 UTC, each the mean over its days' windows; up to 52 days a point a day).`,
     )
     .datasource({ ...INFLUX_DATASOURCE })
     .withTarget(dailySeries(p.field).target('A', { alias: '$tag_agent · $tag_test · $tag_variant · $col' }))
     .interval(ROLLUP_INTERVAL)
+    .maxDataPoints(PER_GUEST_MAX_DATA_POINTS)
     .unit(p.unit)
     .showPoints(common.VisibilityMode.Auto)
     .legend(tableLegend())
