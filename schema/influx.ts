@@ -23,6 +23,7 @@ export type IdentityTag = (typeof IDENTITY_TAGS)[number];
 export type RunTag = (typeof RUN_TAGS)[number];
 
 const floats = <N extends string>(names: readonly N[]): Record<N, 'float'> => Object.fromEntries(names.map((n) => [n, 'float'])) as Record<N, 'float'>;
+const strings = <N extends string>(names: readonly N[]): Record<N, 'string'> => Object.fromEntries(names.map((n) => [n, 'string'])) as Record<N, 'string'>;
 
 /** `<field>_resolution` on `sysbench`: the step the field was printed at (issue 13), in the field's unit. */
 export const RESOLUTION_SUFFIX = '_resolution';
@@ -146,11 +147,27 @@ export const MEASUREMENTS = {
       ...floats(NOISE_LINE_FIELDS.map((f) => `${f}_median` as const)),
     },
   },
+  // The same per series, thread count and 7-day bucket (InfluxDB's GROUP BY time(7d): from the
+  // epoch, Thursday 00:00 UTC), summed from sysbench_report_1d (issue 26): the report over a year
+  // reads its whole weeks here, a point a week instead of seven; the days' medians kept as a list.
+  sysbench_report_7d: {
+    tags: [...RUN_TAGS, 'threads'] as const,
+    fields: {
+      trials: 'float',
+      ok: 'float',
+      judged: 'float',
+      disturbed: 'float',
+      skewed: 'float',
+      first_ok_ns: 'float',
+      last_ns: 'float',
+      ...strings(NOISE_LINE_FIELDS.map((f) => `${f}_medians` as const)),
+    },
+  },
   // When a rollup's start fill last finished (issue 26): from then on the collector's listener keeps
   // it, so a reader may trust its days (those named by no `overhead_owed` marker).
   rollup_filled: {
     tags: ['rollup'] as const,
-    fields: { days: 'float' },
+    fields: { days: 'float', weeks: 'float' },
   },
   agent_status: {
     tags: IDENTITY_TAGS,

@@ -17,6 +17,7 @@ export const RETENTION_OF = {
   sysbench_interval_1d: 'kept',
   sysbench_1d: 'kept',
   sysbench_report_1d: 'kept',
+  sysbench_report_7d: 'kept',
   rollup_filled: 'kept',
   agent_status: 'kept',
   overhead: 'kept',

@@ -26,9 +26,9 @@ import { rawQuery } from '../influx/http.js';
 import { nodeHttpQueryChunks } from '../influx/node-query.js';
 import { influxStore } from '../store/influx.js';
 import { owedMarkerLine } from '../owed.js';
+import { mulberry32 } from '../../lib/stats/random.js';
 import { DEFAULT_RETENTION } from '../../schema/retention.js';
-import { createRollupListener } from '../rollup/engine.js';
-import { fillReportRollup, REPORT_ROLLUP } from '../rollup/report-days.js';
+import { fillReportRollup, reportRollupListener } from '../rollup/report-days.js';
 
 const DB = 'report_reads';
 const db = usePrivateInfluxd(DB);
@@ -140,7 +140,7 @@ beforeAll(async () => {
 
 /** Writes trials as the collector does: stored, then the report rollup's listener on them. */
 async function collect(trials: TrialSpec[]): Promise<void> {
-  await createRollupListener(REPORT_ROLLUP, db.store).onResultsWritten!(await writeTrials(db.url, DB, trials));
+  await reportRollupListener(db.store).onResultsWritten!(await writeTrials(db.url, DB, trials));
 }
 
 const DAY = 24n * HOUR;
@@ -482,6 +482,125 @@ describe('report reads only the fields it shows', () => {
     expect(selects).toBe(0);
     expect(tails.length).toBeGreaterThan(0);
     expect(tails.reduce((m, t) => (t.where!.from! < m ? t.where!.from! : m), NOW_NS)).toBe(NOW_NS - 6n * HOUR + 120_000_000_000n - 15n * DAY);
+  });
+
+  // The 7-day level (report-weeks.ts) on random data: 52 days of runs at random hours of two
+  // thread counts, noise at the agent's resolution (ties and zeros; even counts), failed and
+  // disturbed trials, days without runs. The older half is written around the collector and
+  // filled as a start does (the weeks from the days), the newer half through the listener, then
+  // a run delivered 30 days late (its week rolled up again) and a day whose rollup is owed (its
+  // week read by days). Each period's report reads whole weeks from the 7-day level and equals the
+  // full read. Mutations tried, each fails it: a week's days' medians list without its last day,
+  // the week's first successful trial taken from its last day (rg3 and rg4 are there for it), its
+  // newest from its first day, the listener not rolling up the weeks, the start fill rolling up
+  // none, a week holding an owed day read from the 7-day level, the weeks' lists not parsed.
+  it('the 7-day level on random data: whole weeks read from it, equal to the report from every field', async () => {
+    const r = mulberry32(2026);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+    const two = (x: number) => Math.round(x * 100) / 100;
+    const systems = [
+      { agent: 'rb1', role: 'baseline' as const },
+      { agent: 'rb2', role: 'baseline' as const },
+      { agent: 'rg1', role: 'guest' as const, virt: 'kvm' },
+      { agent: 'rg2', role: 'guest' as const, virt: 'qemu-tcg', variant: 'patched' },
+    ];
+    const older: TrialSpec[] = [];
+    const newer: TrialSpec[] = [];
+    const runsOfDay = (d: bigint) =>
+      systems
+        .flatMap((sys) =>
+          [1, 4].flatMap((threads) => {
+            // Days without a run of a thread count, but not the last two (a shown run more than a
+            // day before its series' newest trial is read from every trial: summary-reads.ts).
+            const n = r() < 0.15 && d > 2n ? 0 : 1 + Math.floor(r() * 4);
+            return Array.from({ length: n }, () => {
+              const startNs = NOW_NS - d * DAY + BigInt(Math.floor(r() * 20 * 60)) * 60_000_000_000n;
+              const noise = {
+                steal_pct: r() < 0.3 ? 0 : two(r() * r() * 2),
+                contention_pct: two(r() * 3),
+                load1: pick([1, 1.5, 2, 2.25]),
+                cpu_mhz: two(2400 + r() * 10),
+              };
+              return run({
+                ...sys,
+                group: 'rand',
+                test: 'cpu',
+                metric: 'events_per_sec',
+                threads,
+                level: (sys.role === 'baseline' ? 1000 : 900) / threads,
+                startNs,
+                extra: r() < 0.1 ? { steal_pct: noise.steal_pct } : noise,
+                disturbed: r() < 0.15 ? 'steal' : r() < 0.8 ? false : undefined,
+                ...(r() < 0.1 ? { ok: [true, r() < 0.5, true] } : {}),
+              }).filter((t) => t.timeNs < NOW_NS);
+            });
+          }),
+        )
+        .flat();
+    for (let d = 52n; d >= 1n; d--) (d > 26n ? older : newer).push(...runsOfDay(d));
+    newer.push(...runsOfDay(0n));
+    // Two guests that start within one week (2026-10-22..28), the later-starting one earlier in
+    // its days: the noise lines' order comes from each week's first successful trial.
+    for (const [agent, from, hour] of [
+      ['rg4', 26n, 4n],
+      ['rg3', 23n, 0n],
+    ] as const)
+      for (let d = from; d >= 1n; d--)
+        newer.push(
+          ...run({
+            agent,
+            group: 'rand',
+            role: 'guest',
+            virt: 'kvm',
+            test: 'cpu',
+            metric: 'events_per_sec',
+            threads: 1,
+            level: 880,
+            startNs: NOW_NS - d * DAY + hour * HOUR,
+            extra: { steal_pct: 0.5 },
+          }),
+        );
+    newer.sort((x, y) => (x.timeNs < y.timeNs ? -1 : x.timeNs > y.timeNs ? 1 : 0));
+    const query = rawQuery({ url: db.url, database: DB });
+    await writeTrials(db.url, DB, older);
+    await fillReportRollup(db.store, query, DEFAULT_RETENTION);
+    for (let i = 0; i < newer.length; i += 40) await collect(newer.slice(i, i + 40));
+    const late = runsOfDay(30n).map((t) => ({ ...t, timeNs: t.timeNs + 7n * HOUR, runId: `${t.runId}-late` }));
+    await collect(late);
+    const owed = await writeTrials(
+      db.url,
+      DB,
+      runsOfDay(19n).map((t) => ({ ...t, timeNs: t.timeNs + 3n * HOUR, runId: `${t.runId}-owed` })),
+    );
+    const marker = owedMarkerLine(
+      owed.map((w) => w.timestamp_ns),
+      NOW_NS,
+      'test',
+      'rg1',
+    );
+    expect((await fetch(`${db.url}/write?db=${DB}&precision=ns`, { method: 'POST', body: marker })).status).toBe(204);
+    let weekly = false;
+    for (const sinceMs of [9.3, 16.9, 30, 44.55, 51].map((d) => Math.round(d * 86_400_000)))
+      for (const excludeDisturbed of [false, true]) {
+        const c = { metrics: 'key' as const, excludeDisturbed, group: 'rand', sinceMs };
+        const levels: string[] = [];
+        let selects = 0;
+        const store: Store = {
+          ...db.store,
+          select: (x) => (selects++, db.store.select(x)),
+          summarize: (x) => (levels.push(...x.map((q) => q.measurement)), db.store.summarize!(x)),
+          eachSeries: (x, visit) => (levels.push(...x.map((q) => q.measurement)), db.store.eachSeries!(x, visit)),
+        };
+        const fast = await buildReport({ store, database: DB, since: sinceMs, now: NOW, group: 'rand', metrics: 'key', excludeDisturbed });
+        expect(JSON.stringify(fast), JSON.stringify(c)).toBe(JSON.stringify(await oldReport(fast, c)));
+        expect(selects).toBe(0);
+        // 30 days and more hold whole weeks without an owed day (this test's 19 days ago, the late test's 7).
+        if (sinceMs >= 30 * 86_400_000) expect(levels, JSON.stringify(c)).toContain('sysbench_report_7d');
+        weekly ||= levels.includes('sysbench_report_7d');
+        expect(fast.noise.map((n) => n.agent).sort()).toEqual(['rb1', 'rb2', 'rg1', 'rg2', 'rg3', 'rg4']);
+        expect(fast.sections.map((sec) => sec.threads)).toEqual([1, 4]);
+      }
+    expect(weekly).toBe(true);
   });
 
   it('a result stored with a wrong clock in the period: every trial is read (the summaries cannot leave it out)', async () => {

@@ -11,7 +11,11 @@
 //   every guest's look-back and the reference's window around its run;
 // - the noise lines: the counts summed per system, and per signal the median of the days' medians
 //   (noise.ts computes the same from every trial).
-// The rollup is trusted only once a start fill finished (`rollup_filled`). Where it cannot give
+// Whole 7-day buckets of the period come from the rollup's weekly level `sysbench_report_7d`
+// (collector/rollup/report-weeks.ts: the same sums, and the days' medians as a list), the other
+// whole days from `sysbench_report_1d`: a year of 1 000 guests is ~52 rows a series, not 365.
+// The rollup is trusted only once a start fill finished (`rollup_filled`; the weekly level once
+// the newest such point has `weeks`: that fill did the weeks too). Where it cannot give
 // the thin read's answer exactly, `readByDays` answers null and the report reads every trial
 // (reads.ts): no finished fill, a result stored with a wrong clock in the period, a thread count
 // whose trials lie outside the tails, two series of one system in one section that name it
@@ -40,6 +44,7 @@ import {
 } from '../store/store.js';
 import { DAY_NS, dayOf } from '../rollup/daily.js';
 import { REPORT_DAY_SOURCE, reportDayPoints } from '../rollup/report-days.js';
+import { medianValues, WEEK_NS, weekOf } from '../rollup/report-weeks.js';
 import {
   comparedSpans,
   decideSection,
@@ -234,9 +239,19 @@ async function partialDays(store: Store, spans: ReadonlyArray<[bigint, bigint]>,
 
 const sum = (field: string) => ({ as: field, fn: 'sum' as const, field });
 const MEDIAN_FIELDS = NOISE_LINE.map(([signal]) => `${signal}_median`);
+/** The 7-day level's lists of its days' medians (report-weeks.ts). */
+const MEDIANS_FIELDS = NOISE_LINE.map(([signal]) => `${signal}_medians`);
+
+/** Whole days from..to (ns, to excluded) of one level of the rollup: its days, or its 7-day buckets. */
+interface RolledSpan {
+  measurement: 'sysbench_report_1d' | 'sysbench_report_7d';
+  from: bigint;
+  to: bigint;
+}
 
 /**
- * The rollup's whole days from..to (ns, to excluded), as InfluxDB sums them per series and thread
+ * The rollup's whole days in the spans (ns, to excluded; each from the level it names: the two
+ * levels' points sum alike), as InfluxDB sums them per series and thread
  * count, with each one's first successful and newest trial (`parts`); in requests of their own,
  * so each can be awaited alone: each one's newest trial (`lasts`, 20 ms of InfluxDB's time on a
  * year of 200 guests against 120 ms for the sums: the tails are read back from it meanwhile),
@@ -245,13 +260,12 @@ const MEDIAN_FIELDS = NOISE_LINE.map(([signal]) => `${signal}_median`);
  */
 function rolledDays(
   store: Store & Required<Pick<Store, 'summarize' | 'eachSeries'>>,
-  spans: ReadonlyArray<[bigint, bigint]>,
+  spans: readonly RolledSpan[],
   scope: Record<string, TagMatch>,
 ): { lasts: Promise<Array<Pick<DaysPart, 'tags' | 'lastNs'>> | null>; parts: Promise<DaysPart[] | null>; medians: Promise<Map<string, number[][]>> } {
   if (spans.length === 0) return { lasts: Promise.resolve([]), parts: Promise.resolve([]), medians: Promise.resolve(new Map()) };
-  const wheres = spans.map(([from, to]) => ({ tags: scope, from, to: to - 1n }));
-  const of = (calls: Summary['calls'], groupBy: Summary['groupBy']) =>
-    wheres.map((where): Summary => ({ measurement: 'sysbench_report_1d', where, calls, groupBy }));
+  const wheres = spans.map(({ measurement, from, to }) => ({ measurement, where: { tags: scope, from, to: to - 1n } }));
+  const of = (calls: Summary['calls'], groupBy: Summary['groupBy']) => wheres.map((w): Summary => ({ ...w, calls, groupBy }));
   const medians = ahead(mediansBySeries(store, wheres));
   const lasts = ahead(
     store.summarize([...of([count('skewed')], []), ...of([{ as: 'last_ns', fn: 'last', field: 'last_ns' }], '*')]).then((answers) => {
@@ -304,24 +318,31 @@ function rolledDays(
 }
 
 /**
- * The days' medians per series key (of the rollup's tags), per noise-line signal, oldest first:
- * folded from InfluxDB's answer series by series as its parts arrive, without a Row per day (73 500
+ * The days' medians per series key (of the rollup's tags), per noise-line signal (in no
+ * particular order: the report takes their median): folded from InfluxDB's answer series by
+ * series as its parts arrive, without a Row per day (73 500
  * on a year of a 200-guest fleet: their objects cost the report ~0.6 s of CPU, most of it garbage
- * collection) and without the whole answer parsed at once (~0.1 s more: store eachSeries).
+ * collection) and without the whole answer parsed at once (~0.1 s more: store eachSeries). A
+ * 7-day point holds its days' medians as a list.
  */
-async function mediansBySeries(store: Required<Pick<Store, 'eachSeries'>>, wheres: readonly Where[]): Promise<Map<string, number[][]>> {
+async function mediansBySeries(
+  store: Required<Pick<Store, 'eachSeries'>>,
+  wheres: ReadonlyArray<{ measurement: RolledSpan['measurement']; where: Where }>,
+): Promise<Map<string, number[][]>> {
   const out = new Map<string, number[][]>();
+  const fieldsOf = (m: RolledSpan['measurement']) => (m === 'sysbench_report_7d' ? MEDIANS_FIELDS : MEDIAN_FIELDS);
   await store.eachSeries(
-    wheres.map((where): Selection => ({ measurement: 'sysbench_report_1d', where, fields: MEDIAN_FIELDS })),
-    (_, series) => {
+    wheres.map(({ measurement, where }): Selection => ({ measurement, where, fields: fieldsOf(measurement) })),
+    (i, series) => {
       const key = seriesKey('sysbench_report_1d', series.tags);
       let lists = out.get(key);
       if (!lists) out.set(key, (lists = NOISE_LINE.map((): number[] => [])));
-      const at = MEDIAN_FIELDS.map((f) => series.columns.indexOf(f));
+      const at = fieldsOf(wheres[i]!.measurement).map((f) => series.columns.indexOf(f));
       for (const values of series.values)
         at.forEach((j, k) => {
           const v = j < 0 ? undefined : values[j];
           if (typeof v === 'number') lists[k]!.push(v);
+          else if (typeof v === 'string') for (const m of medianValues(v)) lists[k]!.push(m);
         });
     },
   );
@@ -334,6 +355,28 @@ function addMedians(parts: readonly DaysPart[], bySeries: ReadonlyMap<string, nu
     const lists = bySeries.get(seriesKey('sysbench_report_1d', p.tags));
     if (lists) lists.forEach((values, k) => p.medians[k]!.push(...values));
   }
+}
+
+/**
+ * The whole days from..to (to excluded) but those skipped, as spans to read: the 7-day buckets
+ * wholly inside with no skipped day from the 7-day level (when `weeks`), the other days from the days'.
+ */
+function rolledSpans(from: bigint, to: bigint, skip: ReadonlySet<bigint>, weeks: boolean): RolledSpan[] {
+  const inWeeks = new Set<bigint>();
+  const weekSpans: Array<[bigint, bigint]> = [];
+  if (weeks)
+    for (let w = weekOf(from) < from ? weekOf(from) + WEEK_NS : weekOf(from); w + WEEK_NS <= to; w += WEEK_NS) {
+      const days = Array.from({ length: 7 }, (_, i) => w + BigInt(i) * DAY_NS);
+      if (days.some((d) => skip.has(d))) continue;
+      for (const d of days) inWeeks.add(d);
+      const prev = weekSpans.at(-1);
+      if (prev && prev[1] === w) prev[1] = w + WEEK_NS;
+      else weekSpans.push([w, w + WEEK_NS]);
+    }
+  return [
+    ...weekSpans.map(([a, b]): RolledSpan => ({ measurement: 'sysbench_report_7d', from: a, to: b })),
+    ...daysBut(from, to, new Set([...skip, ...inWeeks])).map(([a, b]): RolledSpan => ({ measurement: 'sysbench_report_1d', from: a, to: b })),
+  ];
 }
 
 /** The whole days from..to (to excluded) but those given, as spans of consecutive days. */
@@ -368,7 +411,7 @@ export async function readByDays(store: Store, o: ReadOptions): Promise<{ layout
   const days = periodDays(o);
   const partialRead = ahead(partialDays(store, days.partial, scope));
   const [filled, owed] = await store.selectMany([
-    { measurement: 'rollup_filled', where: { tags: { rollup: 'sysbench_report_1d' } }, fields: ['days'], newest: 1 },
+    { measurement: 'rollup_filled', where: { tags: { rollup: 'sysbench_report_1d' } }, fields: ['days', 'weeks'], newest: 1 },
     { measurement: 'overhead_owed', fields: ['from_ns', 'to_ns'] },
   ]);
   // No fill finished yet (a database from before the rollup, a collector still filling it): every trial is read.
@@ -379,7 +422,9 @@ export async function readByDays(store: Store, o: ReadOptions): Promise<{ layout
     const [a, b] = [BigInt(String(m.fields.from_ns)), BigInt(String(m.fields.to_ns))];
     for (let d = dayOf(a); d <= b; d += DAY_NS) if (d >= days.from && d < days.to) owedDays.add(d);
   }
-  const rolled = rolledDays(summarizing, daysBut(days.from, days.to, owedDays), scope);
+  // Whole 7-day buckets from their level once the newest fill finished it too (`weeks`: a database an earlier collector filled has days only).
+  const weeks = filled![0]!.fields.weeks !== undefined;
+  const rolled = rolledDays(summarizing, rolledSpans(days.from, days.to, owedDays, weeks), scope);
   const [lasts, partial, owedParts] = await Promise.all([
     rolled.lasts,
     partialRead,

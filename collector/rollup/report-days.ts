@@ -5,7 +5,8 @@
 // rollup the report reads 365 small points per series instead, and only the period's partial
 // first and last days from the trials (collector/report/day-reads.ts). Kept by the collector with
 // the rollup engine (engine.ts), as `sysbench_1d` is; at the end of each start fill the time the
-// fill began is written to `rollup_filled`, which tells a reader the rollup can be trusted.
+// fill began is written to `rollup_filled`, which tells a reader the rollup can be trusted. Its
+// listener and fill also keep the weekly level made from these days (report-weeks.ts).
 import type { Logger } from 'pino';
 import { median } from '../../lib/stats/stats.js';
 import type { RetentionSettings } from '../../schema/retention.js';
@@ -16,7 +17,8 @@ import type { WriteListener } from '../listener.js';
 import { sysbenchRows, type SysbenchRow } from '../overhead/rows.js';
 import type { Row, Store, StorePoint } from '../store/store.js';
 import type { RollupSpec } from './daily.js';
-import { createRollupListener, fillRollup } from './engine.js';
+import { createRollupListener, fillRollup, touchedDays } from './engine.js';
+import { fillReportWeeks, rollUpWeeksOf } from './report-weeks.js';
 
 /** What the report reads of every trial: its state, thread count, judgement, clock flag and noise. */
 export const REPORT_DAY_SOURCE: readonly string[] = ['ok', 'threads', 'disturbed', 'clock_skew_s', ...NOISE_LINE_FIELDS];
@@ -83,10 +85,23 @@ export const REPORT_ROLLUP: RollupSpec = {
   custom: { read: REPORT_DAY_SOURCE, pointsOf: reportDayPoints },
 };
 
+/** The listener: after each batch the touched agents' days rolled up again, then their 7-day buckets (report-weeks.ts) from those days. */
+export function reportRollupListener(store: Store): WriteListener {
+  const days = createRollupListener(REPORT_ROLLUP, store);
+  return {
+    name: days.name,
+    owed: true,
+    async onResultsWritten(results) {
+      await days.onResultsWritten!(results);
+      await rollUpWeeksOf(store, touchedDays(results, REPORT_ROLLUP.lookBackMs));
+    },
+  };
+}
+
 /** The collector's report rollup: its listener, and its start fill, which ends by writing `rollup_filled`. */
 export function reportRollup(o: { store: Store; query: RawQuery; retention: RetentionSettings; log: Logger }): { listener: WriteListener; fill(): void } {
   return {
-    listener: createRollupListener(REPORT_ROLLUP, o.store),
+    listener: reportRollupListener(o.store),
     fill() {
       fillReportRollup(o.store, o.query, o.retention).then(
         (days) => days > 0 && o.log.info({ days }, 'sysbench_report_1d brought up to date'),
@@ -99,12 +114,16 @@ export function reportRollup(o: { store: Store; query: RawQuery; retention: Rete
 /**
  * The start fill, then the marker: the time it began. Results written after that time are rolled
  * up by the listener (owed, so a crash leaves an `overhead_owed` marker over them); those before
- * it the fill compared day by day. Returns the days rolled up.
+ * it the fill compared day by day. Then the same for the 7-day level, from the days just filled,
+ * and its marker: `weeks` added to the same point (a database whose days an earlier collector
+ * filled has no weeks until this). Returns the days rolled up.
  */
 export async function fillReportRollup(store: Store, query: RawQuery, retention: RetentionSettings, nowMs = Date.now()): Promise<number> {
+  const at = (BigInt(nowMs) * 1_000_000n).toString();
   const days = await fillRollup(REPORT_ROLLUP, store, query, retention, nowMs);
-  await store.write([
-    { measurement: 'rollup_filled', tags: { rollup: REPORT_ROLLUP.measurement }, fields: { days }, timestamp: (BigInt(nowMs) * 1_000_000n).toString() },
-  ]);
+  await store.write([{ measurement: 'rollup_filled', tags: { rollup: REPORT_ROLLUP.measurement }, fields: { days }, timestamp: at }]);
+  // The marker's point again with `weeks` (the same series: no new series for the 7-day level).
+  const weeks = await fillReportWeeks(store, query, retention, nowMs);
+  await store.write([{ measurement: 'rollup_filled', tags: { rollup: REPORT_ROLLUP.measurement }, fields: { days, weeks }, timestamp: at }]);
   return days;
 }

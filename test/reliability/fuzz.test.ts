@@ -249,6 +249,7 @@ describe('fuzzed and malformed input', () => {
         'sysbench_interval_1d',
         'sysbench_1d',
         'sysbench_report_1d',
+        'sysbench_report_7d',
         'rollup_filled',
         'agent_status',
         'overhead',
