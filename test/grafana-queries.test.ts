@@ -296,14 +296,17 @@ describe('generated dashboards against a real InfluxDB filled by the real pipeli
     }
   });
 
-  it('the relative-performance bars are the mean of 100 / (100 + overhead_pct) per test and virt', async () => {
+  it('the relative-performance bars are the mean of 100 / (100 + overhead_pct) over the Current overhead rows, per test and virt', async () => {
     const d = dashboards.find(([f]) => f === 'overview.json')![1];
     const { values } = await resolveVariables(d);
     const panel = d.panels.find((p: Any) => p.type === 'barchart');
     const got = await rows(interpolate(panel.targets[0].query, range, values));
-    const raw = await rows(`SELECT overhead_pct FROM overhead GROUP BY *`);
+    // One answer with the table beside it (collector/latest/relative.influx.test.ts holds it on harder data).
+    const current = await rows(interpolate(d.panels.find((p: Any) => p.title === 'Current overhead').targets[0].query, range, values));
     for (const test of ['cpu', 'memory']) {
-      const mine = raw.filter((r) => r.test === test).map((r) => 100 / (100 + r.overhead_pct));
+      // A row whose latest run has no overhead (an unmeasurable metric, no overhead_pct) has no part in a bar.
+      const mine = current.filter((r) => r.test === test && typeof r.overhead_pct === 'number').map((r) => 100 / (100 + r.overhead_pct));
+      expect(mine.length, test).toBeGreaterThan(0);
       const row = got.find((r) => r.test === test)!;
       expect(row.relative).toBeCloseTo(mine.reduce((a, b) => a + b, 0) / mine.length, 9);
     }

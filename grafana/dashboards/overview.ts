@@ -43,18 +43,27 @@ const LATEST_COLUMNS = [
   'noise_floor_pct',
   'runs_baseline',
 ] as const;
-export const currentOverhead = from('overhead_latest')
-  .whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric')
-  .whereFieldInRange('run_ms')
+/** Each guest × test × metric's latest overhead point in the range: the newest of a row's series (profiles, hosts), as last() picked. */
+function latestInRange() {
+  return from('overhead_latest').whereVars('group', 'agent', 'virt', 'test', 'variant', 'metric').whereFieldInRange('run_ms');
+}
+const LATEST_ROW = ['group', 'agent', 'virt', 'test', 'metric', 'variant', 'baseline_agent'] as const;
+
+export const currentOverhead = latestInRange()
   // top(run_ms, 1): of a guest's series in one row (profiles, hosts), the newest, as last() picked.
   .select(as(top('run_ms', 1), 'run_ms'), ...LATEST_COLUMNS.map((c) => as(c, c)))
-  .groupBy('group', 'agent', 'virt', 'test', 'metric', 'variant', 'baseline_agent');
+  .groupBy(...LATEST_ROW);
 
 // Relative performance, higher = better, native = 1, for every metric direction at once:
 // overhead_pct is defined so that 1 / (1 + overhead_pct/100) is guest/native for throughput
-// and native/guest for latencies and times (docs/schema.md, docs/overhead.md).
-const relativeInner = selectedOverhead().select(as(math`100 / (100 + ${col('overhead_pct')})`, 'relative'));
-export const relativeByVirt = fromSubquery(relativeInner)
+// and native/guest for latencies and times (docs/schema.md, docs/overhead.md). Per test and virt,
+// the mean over Current overhead's rows (one answer between the two panels of the "Now" row):
+// ~1 point per guest × test × metric instead of every overhead point of the range (issue 26).
+const latestRows = latestInRange()
+  .select(as(top('run_ms', 1), 'run_ms'), as('overhead_pct', 'overhead_pct'))
+  .groupBy(...LATEST_ROW);
+const relativeRows = fromSubquery(latestRows).select(as(math`100 / (100 + ${col('overhead_pct')})`, 'relative'));
+export const relativeByVirt = fromSubquery(relativeRows)
   .select(as(mean('relative'), 'relative'))
   .groupBy('test', 'virt');
 
@@ -85,7 +94,7 @@ function relativeBarChart(): barchart.PanelBuilder {
     new barchart.PanelBuilder()
       .title('Native / KVM / TCG: relative performance (native = 1)')
       .description(
-        "Mean guest performance relative to the group's native baseline, per test, like the charts of the seed report (higher is better). Native is 1 by definition; a bar above 1 means the guest measured faster than native in this window.",
+        "Mean guest performance relative to the group's native baseline, per test and virtualization, like the charts of the seed report (higher is better): of each guest's latest run within the range, per test and metric, the Current overhead table's rows averaged by virtualization (100 / (100 + overhead %)). Native is 1 by definition; a bar above 1 means the guests measured faster than native in their latest runs.",
       )
       .datasource({ ...INFLUX_DATASOURCE })
       .withTarget(relativeByVirt.target('A', { format: 'table' }))
