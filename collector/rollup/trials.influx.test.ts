@@ -16,11 +16,13 @@
 // Mutations tried, each failing this file: the rollup without `only` (failed trials counted: 2
 // cases fail), touchedDays rolling up the day before the results' instead of theirs (all four:
 // the first stops before its fill), the panel's range not widened to whole days (`$timeFilter`: the mid-day case).
+// The Variants "$field by variant over time" panel reads the rollup too: each point (daily, weekly) held to mean() of
+// the raw ok trials of its whole days; mutations failing it: `$timeFilter` instead of whole days, Σsum / Σsum, no 1 d minimum interval.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../lib/stats/random.js';
 import { interpolate, type VariableValue } from '../../grafana/interpolate.js';
-import { variantStats } from '../../grafana/dashboards/variants.js';
+import { variantOverTime, variantsDashboard, variantStats } from '../../grafana/dashboards/variants.js';
 import { rawQuery } from '../influx/http.js';
 import { setUpRetention } from '../influx/setup.js';
 import type { WrittenResult } from '../listener.js';
@@ -195,6 +197,42 @@ describe('sysbench_1d gives the Variants table’s slow answer (real influxd)', 
     const from = T0_MS + 3 * DAY_MS + 12 * HOUR_MS;
     const to = T0_MS + 9 * DAY_MS + 6 * HOUR_MS;
     expect(await expectPanelEqualsRaw(from, to, T0_MS + 3 * DAY_MS, T0_MS + 10 * DAY_MS)).toBe(4 * 3 + 3 + 7);
+  });
+
+  it('the Variants "$field by variant over time" panel: each point is the mean of the raw ok trials of its whole days, daily and weekly', async () => {
+    // As Grafana sends it: the panel's minimum interval 1 d; 1 000 points (a day a point), or 2 over these 16 days (a week a point).
+    const built = variantsDashboard()
+      .build()
+      .panels?.find((p) => 'title' in p && p.title === '$field by variant over time');
+    const panel = { minInterval: built && 'interval' in built ? built.interval : undefined };
+    expect(panel.minInterval).toBe('1d');
+    const from = T0_MS + 3 * DAY_MS + 12 * HOUR_MS;
+    const to = T0_MS + 19 * DAY_MS + 6 * HOUR_MS;
+    let compared = 0;
+    for (const [maxDataPoints, every] of [
+      [undefined, '1d'],
+      [2, '7d'],
+    ] as const) {
+      const sql = interpolate(variantOverTime.toString(), { fromMs: from, toMs: to }, vars('events_per_sec'), { ...panel, maxDataPoints });
+      expect(sql).toContain(`GROUP BY time(${every})`);
+      for (const f of FIELDS) {
+        const fast = await q(interpolate(variantOverTime.toString(), { fromMs: from, toMs: to }, vars(f), { ...panel, maxDataPoints }));
+        // The slow path (the panel's query before issue 26): mean() of the ok trials of the whole days the range touches.
+        const slow = await q(
+          `SELECT mean("${f}") AS "value" FROM "sysbench" WHERE "ok" = true AND time >= ${ns(T0_MS + 3 * DAY_MS)} AND time < ${ns(T0_MS + 20 * DAY_MS)} GROUP BY time(${every}), "variant", "test" fill(none)`,
+        );
+        const points = (series: typeof fast) =>
+          new Map(series.flatMap((s) => s.rows.map((r) => [`${s.tags.variant}|${s.tags.test}|${String(r.time)}`, r.value as number])));
+        const got = points(fast);
+        const want = points(slow);
+        expect([...got.keys()].sort(), `${f} ${every}`).toEqual([...want.keys()].sort());
+        for (const [k, w] of want) expect(close(got.get(k)!, w, 1e-12), `${f} ${every} ${k}: ${got.get(k)} vs ${w}`).toBe(true);
+        compared += want.size;
+      }
+    }
+    // 12 variant·test lines over the five fields (events_per_sec, latency_avg_ms, latency_pct: 2 cpu; mib_per_sec: 2 memory;
+    // total_time_s: 4); daily: the 16 days with trials of days 3-19; weekly: InfluxDB's weeks (from Thursday) of 8, 15 and 22 January.
+    expect(compared).toBe(12 * 16 + 12 * 3);
   });
 
   it('the rollup the listener kept is the one the start fill makes from scratch', async () => {

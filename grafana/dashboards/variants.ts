@@ -6,18 +6,14 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { FieldOf } from '../../schema/influx.js';
-import type { ResultField } from '../../schema/sysbench.js';
 import { changeAnnotation, runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
-import { as, from, math, mean, num, sqrt, sum, top, variableColumn } from '../influxql.js';
+import { as, from, math, num, sqrt, sum, top, variableColumn } from '../influxql.js';
 import { overheadTable, tableLegend } from '../panels.js';
 import { fieldVariable, identityVariables, metricVariable } from '../variables.js';
 
-function selectedResults() {
-  return from('sysbench').whereTimeFilter().whereVars('group', 'agent', 'virt', 'test', 'variant').whereField('ok', '=', true);
-}
-
-const field = variableColumn<ResultField>('field');
+/** The rollup's points are whole UTC days: no interval shorter than a day. */
+const ROLLUP_INTERVAL = '1d';
 
 // From the daily rollup of the ok trials (sysbench_1d, collector/rollup/trials.ts): a point per
 // series and UTC day instead of every trial of the range (issue 26). Over the same whole days it
@@ -43,8 +39,15 @@ export const variantStats = from('sysbench_1d')
   )
   .groupBy('test', 'variant', 'virt');
 
-export const variantOverTime = selectedResults()
-  .select(as(mean(field), 'value'))
+/**
+ * The metric's mean per variant and test over time, from the same daily rollup: Σsum / Σn of the
+ * interval's days, the mean of their ok trials (collector/rollup/trials.influx.test.ts), so a year
+ * reads a point per series and day instead of every trial (issue 26). Whole UTC days, as variantStats.
+ */
+export const variantOverTime = from('sysbench_1d')
+  .whereWholeDays()
+  .whereVars('group', 'agent', 'virt', 'test', 'variant')
+  .select(as(rolledMean, 'value'))
   .groupByTime('$__interval')
   .groupBy('variant', 'test')
   .fill('none');
@@ -95,8 +98,12 @@ export function variantsDashboard(): dashboard.DashboardBuilder {
     .withPanel(
       new timeseries.PanelBuilder()
         .title('$field by variant over time')
+        .description(
+          "Successful trials only: per variant and test, the mean of the interval's trials, from the daily rollup sysbench_1d. Whole UTC days: a point is at least a day (at its 00:00 UTC), and the range's first and last days are shown whole.",
+        )
         .datasource({ ...INFLUX_DATASOURCE })
         .withTarget(variantOverTime.target('A', { alias: '$tag_variant · $tag_test' }))
+        .interval(ROLLUP_INTERVAL)
         .showPoints(common.VisibilityMode.Always)
         .legend(tableLegend())
         .height(9)
