@@ -41,8 +41,18 @@ export interface WriteListener {
    */
   readonly owed: boolean;
   onResultsWritten?(results: readonly WrittenResult[]): Promise<void>;
-  /** Each authorized hello, in order with the batches. */
-  onHello?(hello: Hello__Output, tags: IdentityTags, nowNs: bigint): Promise<void>;
+  /**
+   * Authorized hellos, in order with the batches: those that came one after another with no batch
+   * between them, together (a fleet's tick connects hundreds of agents at once; issue 26).
+   */
+  onHellos?(hellos: readonly SeenHello[]): Promise<void>;
+}
+
+/** A hello as the pipeline hands it over: the stream's identity tags and the collector's clock when it came. */
+export interface SeenHello {
+  hello: Hello__Output;
+  tags: IdentityTags;
+  nowNs: bigint;
 }
 
 /** What one listener has cost since the collector started. */

@@ -20,7 +20,7 @@ function recorder(seen: string[], name: string, owed: boolean, fail = 0): WriteL
       seen.push(`${name}:${results.map((r) => r.timestamp_ns).join(',')}`);
       if (failures-- > 0) throw new Error('InfluxDB refused');
     },
-    ...(owed ? {} : { onHello: async (h: Hello__Output) => void seen.push(`${name}:hello ${h.agent_id}`) }),
+    ...(owed ? {} : { onHellos: async (hs) => void seen.push(`${name}:hello ${hs.map((h) => h.hello.agent_id).join(',')}`) }),
   };
 }
 
@@ -38,6 +38,51 @@ describe('Pipeline', () => {
     // Both batches were queued before the work ran: one computation of both (owed.ts merges them).
     expect(seen).toEqual(['facts:1,3', 'facts:hello a', 'facts:4', 'overhead:1,3,4', 'changes:1,3,4']);
     expect(settled).toBe(1);
+  });
+
+  // Issue 26: a fleet's tick connects hundreds of agents at once; each hello was a facts write of its
+  // own, and each batch a facts task of its own (a read and a write at N = 1 000 agents).
+  it('hellos in a row, and batches in a row, while their task waits, are handed over together; each keeps its place', async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const blocker: WriteListener = { name: 'blocker', owed: false, onResultsWritten: () => gate };
+    const p = new Pipeline([blocker, recorder(seen, 'facts', false), recorder(seen, 'clock', false)], log);
+    const h = (id: string) => p.hello({ agent_id: id } as Hello__Output, {} as IdentityTags);
+    p.written([point('sysbench', 1)]); // running: the blocker waits
+    h('a');
+    h('b');
+    h('c');
+    p.written([point('sysbench', 2), point('sysbench_interval', 9)]);
+    p.written([point('sysbench', 3)]);
+    h('d');
+    p.written([point('sysbench', 4)]);
+    h('e');
+    release();
+    await p.drained();
+    h('f'); // the queue was idle: its task starts at once, so the next one queues anew
+    h('g');
+    await p.drained();
+    expect(seen).toEqual([
+      'facts:1',
+      'clock:1',
+      'facts:hello a,b,c',
+      'clock:hello a,b,c',
+      'facts:2,3',
+      'clock:2,3',
+      'facts:hello d',
+      'clock:hello d',
+      'facts:4',
+      'clock:4',
+      'facts:hello e',
+      'clock:hello e',
+      'facts:hello f',
+      'clock:hello f',
+      'facts:hello g',
+      'clock:hello g',
+    ]);
+    expect({ calls: p.costs.get('facts')!.calls, results: p.costs.get('facts')!.results }).toEqual({ calls: 8, results: 4 });
+    await p.stop(1000);
   });
 
   it('records alone owe nothing; a failing record is logged and not retried', async () => {

@@ -10,7 +10,7 @@ import type { Hello__Output } from '../proto/index.js';
 import type { IdentityTags } from '../schema/influx.js';
 import type { RawQuery } from './influx/http.js';
 import type { OwedMarker } from './influx/writer.js';
-import type { ListenerCost, WriteListener, WrittenResult } from './listener.js';
+import type { ListenerCost, SeenHello, WriteListener, WrittenResult } from './listener.js';
 import { catchUp, OwedWork } from './owed.js';
 import { writtenResult } from './listener.js';
 
@@ -19,6 +19,14 @@ export class Pipeline {
   private readonly spent = new Map<string, ListenerCost>();
   private readonly owed: WriteListener[];
   private readonly records: WriteListener[];
+  /**
+   * The hellos of the task queued last, while it has not started and no batch was queued after it:
+   * a hello coming then joins them (one facts read and write for a whole tick's hellos, not one
+   * write each; the order with the batches is unchanged).
+   */
+  private openHellos: SeenHello[] | null = null;
+  /** Likewise the results of the batches whose records task was queued last and has not started (one facts task for them). */
+  private openResults: WrittenResult[] | null = null;
 
   constructor(
     listeners: readonly WriteListener[],
@@ -50,29 +58,48 @@ export class Pipeline {
   /** The batch writer's onWritten: the `sysbench` points InfluxDB accepted, and their marker. */
   written(points: readonly IPoint[], marker?: OwedMarker): void {
     const results: WrittenResult[] = points.filter((p) => p.measurement === 'sysbench').map(writtenResult);
-    for (const l of this.records)
-      if (l.onResultsWritten)
-        this.work.enqueue(() =>
-          this.logged(
-            l,
-            this.timed(l, results.length, () => l.onResultsWritten!(results)),
-          ),
-        );
+    this.openHellos = null; // a hello after this batch is recorded after it
+    if (this.openResults) this.openResults.push(...results);
+    else {
+      const listeners = this.records.filter((l) => l.onResultsWritten);
+      const batches = [...results];
+      if (listeners.length) {
+        this.openResults = batches;
+        this.work.enqueue(async () => {
+          if (this.openResults === batches) this.openResults = null; // started: later batches queue anew
+          for (const l of listeners)
+            await this.logged(
+              l,
+              this.timed(l, batches.length, () => l.onResultsWritten!(batches)),
+            );
+        });
+      }
+    }
     if (!this.owes) return;
     // Computed: its marker may go. Not reached when the collector stops first: the marker stays.
     this.work.add(results, marker && (() => marker.settle()));
   }
 
-  /** Each authorized hello (the stream's onHello). */
+  /** Each authorized hello (the stream's onHello): with those queued right before it, if their task has not started. */
   hello(hello: Hello__Output, tags: IdentityTags): void {
-    for (const l of this.records)
-      if (l.onHello)
-        this.work.enqueue(() =>
-          this.logged(
-            l,
-            this.timed(l, 0, () => l.onHello!(hello, tags, BigInt(Date.now()) * 1_000_000n)),
-          ),
+    const seen: SeenHello = { hello, tags, nowNs: BigInt(Date.now()) * 1_000_000n };
+    this.openResults = null; // a batch after this hello is recorded after it
+    if (this.openHellos) {
+      this.openHellos.push(seen);
+      return;
+    }
+    const hellos = [seen];
+    const listeners = this.records.filter((l) => l.onHellos);
+    if (listeners.length === 0) return;
+    this.openHellos = hellos;
+    this.work.enqueue(async () => {
+      if (this.openHellos === hellos) this.openHellos = null; // started: later hellos queue anew
+      for (const l of listeners)
+        await this.logged(
+          l,
+          this.timed(l, 0, () => l.onHellos!(hellos)),
         );
+    });
   }
 
   /** In the background: the work an earlier collector left owed (its markers). */

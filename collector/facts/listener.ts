@@ -20,10 +20,13 @@ export function createFactsRecorder(store: Store, log: Logger, recorder = new Fa
         .record(fresh.map((r) => ({ tags: r.tags, timeNs: r.timeNs, facts: { sysbenchVersion: r.sysbenchVersion }, runId: r.runId })))
         .catch((err: Error) => log.error({ error: err.message, runs: fresh.length, agent: fresh[0]?.tags.agent }, "recording the runs' facts failed"));
     },
-    async onHello(hello, tags, nowNs) {
+    async onHellos(hellos) {
+      // Together: one read of each group not known, and one write of every change (issue 26).
       await recorder
-        .record([{ tags, timeNs: nowNs, facts: { hello: helloFacts(hello) } }])
-        .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'recording the facts of a hello failed'));
+        .record(hellos.map(({ hello, tags, nowNs }) => ({ tags, timeNs: nowNs, facts: { hello: helloFacts(hello) } })))
+        .catch((err: Error) =>
+          log.error({ error: err.message, hellos: hellos.length, agent: hellos[0]?.hello.agent_id }, 'recording the facts of hellos failed'),
+        );
     },
   };
 }

@@ -9,6 +9,11 @@ import type { IdentityTags } from '../../schema/influx.js';
 import type { Store } from '../store/store.js';
 import { factsAt, factsWindow } from './index.js';
 import { FactsRecorder, type Observation } from './recorder.js';
+import pino from 'pino';
+import { hello as helloMessage } from '../../test/support/messages.js';
+import { identityTags } from '../influx/points.js';
+import type { SeenHello, WrittenResult } from '../listener.js';
+import { createFactsRecorder } from './listener.js';
 
 const HOUR = 3_600_000_000_000n;
 const T0 = 1_767_225_600_000_000_000n;
@@ -163,6 +168,119 @@ describe('facts stored when they change', () => {
     ]);
   });
 
+  // Issue 26: a tick of a fleet in timer mode: each agent says hello, then sends the run it made
+  // before (older than the hello). At N = 1 000 agents each hello was a write of its own and each
+  // agent's run a read of its own; now the hellos that come together are one write, and the runs
+  // of one batch one read.
+  it('hellos of many agents at once are one read and one write; their older runs in one batch one read; what one at a time stores', async () => {
+    const agents = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+    const kernel = (a: string) => (a === 'n2' || a === 'n4' ? { ...FACTS, kernel: '6.12.0' } : FACTS);
+    const before = (store: MemoryStore) =>
+      new FactsRecorder(bind(store)).record([
+        hello('n2', T0 - 5n * HOUR, { ...FACTS, sysbench_version: '1.0.18' }),
+        ...agents.slice(0, 3).map((a) => hello(a, T0)),
+      ]);
+    const hellos = agents.map((a, i) => hello(a, T0 + 10n * HOUR + BigInt(i), kernel(a)));
+    // n1: two runs before its stored facts (T0) and one after; n2 (a new kernel at its hello): one before T0 and
+    // one after it with another sysbench;
+    // n4, n5: new agents' runs before their hellos; n6 sends none; a run of n3 exactly at its hello.
+    const runs = [
+      run('n1', T0 - 2n * HOUR, 'n1-c'),
+      run('n1', T0 - HOUR, 'n1-a'),
+      run('n1', T0 + 2n * HOUR, 'n1-b', '1.0.19'),
+      run('n2', T0 - HOUR, 'n2-b'),
+      run('n2', T0 + 3n * HOUR, 'n2-a', '1.0.21'),
+      run('n3', T0 + 10n * HOUR + 2n, 'n3-a', '1.0.22'),
+      run('n4', T0 + 9n * HOUR, 'n4-a'),
+      run('n5', T0 + 9n * HOUR, 'n5-a', '1.0.19'),
+    ];
+
+    const together = new MemoryStore();
+    await before(together);
+    const { store: counted, requests: counts } = countingRequests(together);
+    const rec = new FactsRecorder(counted);
+    await rec.record(hellos);
+    expect(counts).toEqual({ selects: 1, writes: 1 }); // the group's newest facts; every hello's point
+    await rec.record([...runs].reverse());
+    expect(counts).toEqual({ selects: 2, writes: 2 }); // every agent's timeline in one request
+
+    const single = new MemoryStore();
+    await before(single);
+    const one = new FactsRecorder(bind(single));
+    for (const o of [...hellos, ...runs]) await one.record([o]); // each agent's in time order, as the recorder sorts them
+    const sorted = (m: MemoryStore) =>
+      m.all('agent_info').sort((x, y) => (x.timeNs - y.timeNs === 0n ? x.tags.agent!.localeCompare(y.tags.agent!) : x.timeNs < y.timeNs ? -1 : 1));
+    expect(sorted(together)).toEqual(sorted(single));
+    // By hand: n2's at -5 h (1.0.18); T0's three; n1 at -2 h (nothing in force: a point; -1 h then the same) and 2 h
+    // (1.0.19); n2 at -1 h (1.0.18 in force) and 3 h (1.0.21); the six hellos (n1, n3 the same facts: none; n2's kernel; n4-n6 new); n3
+    // after its hello (1.0.22); n4, n5 before theirs.
+    expect(sorted(together).map((p) => [p.tags.agent, Number((p.timeNs - T0) / HOUR), p.fields.sysbench_version])).toEqual([
+      ['n2', -5, '1.0.18'],
+      ['n1', -2, '1.0.20'],
+      ['n2', -1, '1.0.20'],
+      ['n1', 0, '1.0.20'],
+      ['n2', 0, '1.0.20'],
+      ['n3', 0, '1.0.20'],
+      ['n1', 2, '1.0.19'],
+      ['n2', 3, '1.0.21'],
+      ['n4', 9, '1.0.20'],
+      ['n5', 9, '1.0.19'],
+      ['n2', 10, '1.0.20'],
+      ['n3', 10, '1.0.22'], // 10 h + 2 ns: before n4's hello at + 3 ns
+      ['n4', 10, '1.0.20'],
+      ['n5', 10, '1.0.20'],
+      ['n6', 10, '1.0.20'],
+    ]);
+  });
+
+  // Issue 26: the pipeline hands a tick's hellos, and the batches queued behind a running task,
+  // over together (pipeline.ts): the listener records them in one read and one write each.
+  it('the listener given a tick together stores what it stores given each hello and batch alone', async () => {
+    const NOW = T0 + 10n * HOUR;
+    const hellos: SeenHello[] = ['t1', 't2', 't3', 't4'].map((a, i) => {
+      const h = helloMessage({ agent_id: a, hostname: a, sysbench_version: a === 't3' ? '1.0.21' : '1.0.20' });
+      return { hello: h, tags: identityTags(h), nowNs: NOW + BigInt(i) };
+    });
+    const result = (agent: string, runId: string, at: bigint, version = '1.0.20'): WrittenResult => ({
+      tags: { ...hellos.find((h) => h.hello.agent_id === agent)!.tags, sysbench_version: version },
+      fields: { run_id: runId, ok: true, trial: 1 },
+      timestamp_ns: String(at),
+    });
+    // Each agent's run before its hello (timer mode); t2's spans two batches; t4 ran another sysbench; t1 a second run.
+    const batches = [
+      [result('t1', 'a', T0 + HOUR), result('t2', 'b', T0 + HOUR)],
+      [result('t2', 'b', T0 + HOUR + 1n), result('t3', 'c', T0 + 2n * HOUR, '1.0.21')],
+      [result('t4', 'd', T0 + 3n * HOUR, '1.0.19'), result('t1', 'e', T0 + 4n * HOUR)],
+    ];
+    const log = pino({ level: 'silent' });
+
+    const alone = new MemoryStore();
+    const one = createFactsRecorder(bind(alone), log);
+    for (const h of hellos) await one.onHellos!([h]);
+    for (const b of batches) await one.onResultsWritten!(b);
+
+    const together = new MemoryStore();
+    const { store: counted, requests } = countingRequests(together);
+    const all = createFactsRecorder(counted, log);
+    await all.onHellos!(hellos);
+    await all.onResultsWritten!(batches.flat());
+    // The group's newest facts, then every agent's timeline; the hellos' points, then the runs'.
+    expect(requests).toEqual({ selects: 2, writes: 2 });
+    const rows = (m: MemoryStore) => m.all('agent_info').map((p) => [p.tags.agent, p.timeNs - T0, p.fields.sysbench_version, p.fields.run_id ?? null]);
+    expect(rows(together)).toEqual(rows(alone));
+    // By hand: each run before its agent's hello has no facts in force: a point each (t1's second run the same: none).
+    expect(rows(together)).toEqual([
+      ['t1', HOUR, '1.0.20', 'a'],
+      ['t2', HOUR, '1.0.20', 'b'],
+      ['t3', 2n * HOUR, '1.0.21', 'c'],
+      ['t4', 3n * HOUR, '1.0.19', 'd'],
+      ['t1', 10n * HOUR, '1.0.20', null],
+      ['t2', 10n * HOUR + 1n, '1.0.20', null],
+      ['t3', 10n * HOUR + 2n, '1.0.21', null],
+      ['t4', 10n * HOUR + 3n, '1.0.20', null],
+    ]);
+  });
+
   // Issue 26: the timeline of an agent that replayed its spool and went away leaves memory.
   it("an agent's timeline unused for the forget time is forgotten, an agent still replaying keeps its own; the forgotten one is read again when it replays", async () => {
     const store = new MemoryStore();
@@ -250,6 +368,20 @@ function bind(store: MemoryStore): Store {
     selectMany: (s) => store.selectMany(s),
     tagValues: (m, k, w) => store.tagValues(m, k, w),
     delete: (m, w) => store.delete(m, w),
+  };
+}
+
+/** The store's select requests (select or selectMany, one request each) and writes, counted. */
+function countingRequests(store: MemoryStore): { store: Store; requests: { selects: number; writes: number } } {
+  const requests = { selects: 0, writes: 0 };
+  return {
+    requests,
+    store: {
+      ...bind(store),
+      select: (q) => (requests.selects++, store.select(q)),
+      selectMany: (q) => (requests.selects++, store.selectMany(q)),
+      write: (p) => (requests.writes++, store.write(p)),
+    },
   };
 }
 

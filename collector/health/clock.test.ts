@@ -36,7 +36,7 @@ async function seen(store: Store, agent: string, offsetS: bigint, at = NOW, grou
   const clock = offsetS === 0n ? '0' : String(at + offsetS * S);
   const h = hello({ agent_id: agent, group, clock_ns: clock });
   // The tags as the stream handler makes them from the hello.
-  await createClockRecorder(store, log).onHello!(h, identityTags(h), at);
+  await createClockRecorder(store, log).onHellos!([{ hello: h, tags: identityTags(h), nowNs: at }]);
 }
 
 describe('wrong agent clocks (in-memory store)', () => {

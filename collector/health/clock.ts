@@ -7,25 +7,28 @@
 import type { Logger } from 'pino';
 import { clockOffsetSeconds, TIME_BOUNDS, wrongClock } from '../../schema/bounds.js';
 import type { WriteListener } from '../listener.js';
-import type { Store } from '../store/store.js';
+import type { Store, StorePoint } from '../store/store.js';
 
 export function createClockRecorder(store: Store, log: Logger): WriteListener {
   return {
     name: 'recording wrong agent clocks',
     owed: false,
-    async onHello(hello, tags, nowNs) {
-      const offsetS = clockOffsetSeconds(hello.clock_ns, Number(nowNs / 1_000_000n));
-      if (!wrongClock(offsetS)) return;
+    async onHellos(hellos) {
+      const points: StorePoint[] = [];
+      for (const { hello, tags, nowNs } of hellos) {
+        const offsetS = clockOffsetSeconds(hello.clock_ns, Number(nowNs / 1_000_000n));
+        if (!wrongClock(offsetS)) continue;
+        points.push({
+          measurement: 'agent_clock',
+          tags: { ...tags },
+          fields: { offset_s: offsetS, tolerance_s: TIME_BOUNDS.clockToleranceS },
+          timestamp: nowNs.toString(),
+        });
+      }
+      if (points.length === 0) return;
       await store
-        .write([
-          {
-            measurement: 'agent_clock',
-            tags: { ...tags },
-            fields: { offset_s: offsetS, tolerance_s: TIME_BOUNDS.clockToleranceS },
-            timestamp: nowNs.toString(),
-          },
-        ])
-        .catch((err: Error) => log.error({ error: err.message, agent: hello.agent_id }, 'writing agent_clock failed'));
+        .write(points)
+        .catch((err: Error) => log.error({ error: err.message, hellos: points.length, agent: points[0]!.tags.agent }, 'writing agent_clock failed'));
     },
   };
 }
