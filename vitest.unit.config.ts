@@ -43,6 +43,7 @@ export const UNIT_TESTS = [
   'collector/overhead/fields.test.ts',
   'collector/report/facts.test.ts', // against the in-memory store
   'collector/rollup/daily.test.ts', // the daily rollup's arithmetic
+  'collector/rollup/report-weeks.test.ts', // the report rollup's 7-day level: its lists round-trip, its buckets
   'collector/report/output.test.ts',
   'collector/overhead/overhead.test.ts', // against the in-memory store (test/support/memory-store.ts)
   'collector/overhead/chain/calculator.test.ts', // against the in-memory store (test/support/memory-store.ts)
