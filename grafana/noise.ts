@@ -6,7 +6,7 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { INFLUX_DATASOURCE } from './datasource.js';
 import { as, from, mean } from './influxql.js';
-import { PER_GUEST_MAX_DATA_POINTS, PER_GUEST_POINTS_NOTE, tableLegend } from './panels.js';
+import { FLEET_MAX_DATA_POINTS, WEEKLY_POINTS_NOTE, tableLegend } from './panels.js';
 
 export const noiseSeries = from('sysbench')
   .whereTimeFilter()
@@ -21,9 +21,9 @@ export function noisePanel(): timeseries.PanelBuilder {
     .title('Noise: steal, contention and load per agent')
     .description(
       "What else ran during each agent's trials (docs/noise.md): steal_pct, the share of the CPU time the machine's CPUs used or wanted that the hypervisor took; contention_pct, the share of the CPU time the trials' threads wanted that other runnable tasks took (fair-share estimate, an upper bound); load1, the load average (right axis). A trial that lost more than 5 % to either is flagged disturbed. " +
-        PER_GUEST_POINTS_NOTE,
+        WEEKLY_POINTS_NOTE,
     )
-    .maxDataPoints(PER_GUEST_MAX_DATA_POINTS)
+    .maxDataPoints(FLEET_MAX_DATA_POINTS)
     .datasource({ ...INFLUX_DATASOURCE })
     .withTarget(noiseSeries.target('A', { alias: '$tag_agent · $col' }))
     .unit('percent')

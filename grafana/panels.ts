@@ -8,16 +8,18 @@ import { INFLUX_DATASOURCE } from './datasource.js';
 import type { Verdict } from '../lib/compare/compare.js';
 
 /**
- * maxDataPoints of the panels that draw a line per guest or agent over ranges up to a year: Grafana
+ * maxDataPoints of the fleet panels whose year would otherwise return or read a point per guest and
+ * day or more: those that draw a line per guest or agent, and Variants over time (its rollup holds a
+ * point per series and day, ~370 000 a year at 1 000 guests, and InfluxDB's cost is per cell). Grafana
  * makes `$__interval` = roundInterval(range / maxDataPoints), and roundInterval maps [7 d, 21 d) to a
  * week, so 52 is the largest count that makes a year weekly (52 points a line instead of 365–1 460)
  * while 30 days stay 12 h, 7 days 3 h and a day 30 min (grafana/interpolate.ts). A thousand lines of
  * daily points is no more readable than weekly ones, and InfluxDB's cost is the rows it returns.
  */
-export const PER_GUEST_MAX_DATA_POINTS = 52;
+export const FLEET_MAX_DATA_POINTS = 52;
 
-/** What the per-guest panels' descriptions say about it. */
-export const PER_GUEST_POINTS_NOTE =
+/** What those panels' descriptions say about it. */
+export const WEEKLY_POINTS_NOTE =
   'Long ranges show weekly points (at most 52 points a line: a year is a point a week, 30 days one each 12 h, 7 days each 3 h).';
 
 /** Green below `warn`, orange to `bad`, red above (overhead %: positive = guest worse). */

@@ -7,7 +7,7 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, from, last, max } from '../influxql.js';
-import { badAbove, PER_GUEST_MAX_DATA_POINTS, PER_GUEST_POINTS_NOTE, tableLegend } from '../panels.js';
+import { badAbove, FLEET_MAX_DATA_POINTS, WEEKLY_POINTS_NOTE, tableLegend } from '../panels.js';
 import { statusVariables } from '../variables.js';
 import { factsChangedAnnotation, factsTable, inventory } from '../facts.js';
 import { collectorPanels } from './collector-health.js';
@@ -128,10 +128,10 @@ export function agentHealthDashboard(): dashboard.DashboardBuilder {
     builder.withPanel(
       new timeseries.PanelBuilder()
         .title(`${c} over time`)
-        .description(`${COUNTER_MEANING[c]} One line per agent: its highest value in each interval. ${PER_GUEST_POINTS_NOTE}`)
+        .description(`${COUNTER_MEANING[c]} One line per agent: its highest value in each interval. ${WEEKLY_POINTS_NOTE}`)
         .datasource({ ...INFLUX_DATASOURCE })
         .withTarget(counterSeries(c).target('A', { alias: '$tag_agent' }))
-        .maxDataPoints(PER_GUEST_MAX_DATA_POINTS)
+        .maxDataPoints(FLEET_MAX_DATA_POINTS)
         .unit('short')
         .decimals(0)
         .showPoints(common.VisibilityMode.Auto)

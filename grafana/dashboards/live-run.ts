@@ -9,7 +9,7 @@ import type { DownsampledIntervalField } from '../../schema/influx.js';
 import { runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, from, last, math, max, mean, min, sum } from '../influxql.js';
-import { PER_GUEST_MAX_DATA_POINTS, tableLegend } from '../panels.js';
+import { FLEET_MAX_DATA_POINTS, tableLegend } from '../panels.js';
 import { noisePanel } from '../noise.js';
 import { identityVariables } from '../variables.js';
 
@@ -95,7 +95,7 @@ function historyPanel(p: (typeof PANELS)[number]): timeseries.PanelBuilder {
     .datasource({ ...INFLUX_DATASOURCE })
     .withTarget(dailySeries(p.field).target('A', { alias: '$tag_agent · $tag_test · $tag_variant · $col' }))
     .interval(ROLLUP_INTERVAL)
-    .maxDataPoints(PER_GUEST_MAX_DATA_POINTS)
+    .maxDataPoints(FLEET_MAX_DATA_POINTS)
     .unit(p.unit)
     .showPoints(common.VisibilityMode.Auto)
     .legend(tableLegend())

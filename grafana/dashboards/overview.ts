@@ -9,7 +9,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { changeAnnotation, runAnnotation } from '../annotations.js';
 import { INFLUX_DATASOURCE } from '../datasource.js';
 import { as, col, from, fromSubquery, math, mean, top } from '../influxql.js';
-import { lineThresholds, overheadTable, overheadTimeseries, PER_GUEST_MAX_DATA_POINTS, PER_GUEST_POINTS_NOTE, referenceLine } from '../panels.js';
+import { lineThresholds, overheadTable, overheadTimeseries, FLEET_MAX_DATA_POINTS, WEEKLY_POINTS_NOTE, referenceLine } from '../panels.js';
 import { identityVariables, metricVariable } from '../variables.js';
 import { nestedStacksTable } from './nested.js';
 import { factsChangedAnnotation } from '../facts.js';
@@ -70,10 +70,10 @@ export const relativeByVirt = fromSubquery(relativeRows)
 function overheadOverTimePanel(): timeseries.PanelBuilder {
   return overheadTimeseries(
     'Overhead against the baseline (%)',
-    `Positive = the guest is slower than its group's baseline (native) host, for the same test, profile and thread count. One line per guest agent, test and metric. ${PER_GUEST_POINTS_NOTE}`,
+    `Positive = the guest is slower than its group's baseline (native) host, for the same test, profile and thread count. One line per guest agent, test and metric. ${WEEKLY_POINTS_NOTE}`,
     overheadOverTime.target('A', { alias: '$tag_agent · $tag_test · $tag_metric' }),
   )
-    .maxDataPoints(PER_GUEST_MAX_DATA_POINTS)
+    .maxDataPoints(FLEET_MAX_DATA_POINTS)
     .height(9)
     .span(24);
 }
