@@ -90,6 +90,17 @@ interface MeasurementSpec {
   readonly fields: Readonly<Record<string, FieldType>>;
 }
 
+/** What the report's rollups count of a series' trials, per day and per 7-day bucket alike. */
+const REPORT_ROLLUP_COUNTS = {
+  trials: 'float',
+  ok: 'float',
+  judged: 'float',
+  disturbed: 'float',
+  skewed: 'float',
+  first_ok_ns: 'float',
+  last_ns: 'float',
+} as const;
+
 export const MEASUREMENTS = {
   sysbench: {
     tags: RUN_TAGS,
@@ -137,13 +148,7 @@ export const MEASUREMENTS = {
   sysbench_report_1d: {
     tags: [...RUN_TAGS, 'threads'] as const,
     fields: {
-      trials: 'float',
-      ok: 'float',
-      judged: 'float',
-      disturbed: 'float',
-      skewed: 'float',
-      first_ok_ns: 'float',
-      last_ns: 'float',
+      ...REPORT_ROLLUP_COUNTS,
       ...floats(NOISE_LINE_FIELDS.map((f) => `${f}_median` as const)),
     },
   },
@@ -153,13 +158,7 @@ export const MEASUREMENTS = {
   sysbench_report_7d: {
     tags: [...RUN_TAGS, 'threads'] as const,
     fields: {
-      trials: 'float',
-      ok: 'float',
-      judged: 'float',
-      disturbed: 'float',
-      skewed: 'float',
-      first_ok_ns: 'float',
-      last_ns: 'float',
+      ...REPORT_ROLLUP_COUNTS,
       ...strings(NOISE_LINE_FIELDS.map((f) => `${f}_medians` as const)),
     },
   },
