@@ -441,7 +441,7 @@ export async function benchIngest(opts: IngestOptions = {}): Promise<BenchSectio
       "CPU per point from process.cpuUsage (collector) and /proc/<pid>/stat (influxd). The direct rate writes the same points (built with the collector's own point mapping) into a database with the collector's retention policies, each point into the policy the collector stores it in (interval samples in `samples`, results in the default; a /write names one policy), one 5 000-point request at a time. " +
       `Direct (D) and collector (C) runs alternate in ${pairs} pairs per N, D C then C D and so on, each run into a fresh database; after each run its database is dropped, a full GC run in the benchmark process and influxd and it left to go idle (at most 3 s), so neither run of a pair pays for the other's leftovers; one discarded warm-up pair first; ` +
       'the ratio is taken within each pair, and the goal is decided on the distribution-free 95 % interval of the median pair ratio (order statistics, lib/stats/median-ci.ts; bench/paired-ratio.ts): met if its lower end is ≥ 0.7, NOT met if its upper end is below, otherwise not shown. ' +
-      'The per-agent rate limit is lifted for this run (the default 5 000 messages/s per agent would cap N = 1 by design); overhead computation is off (it runs after the acks and is not part of ingest).',
+      'The per-agent rate limit is lifted for this run (the default 5 000 messages/s per agent would cap N = 1 by design); overhead computation is off (work owed per result, not per point: the fleet and catch-up benches measure it).',
     results,
     notes,
   };
