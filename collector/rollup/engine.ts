@@ -59,6 +59,37 @@ export function createRollupListener(spec: RollupSpec, store: Store, before?: (w
   };
 }
 
+/**
+ * Each statement's answer (GROUP BY time, one value a bucket) as bucket start (ns) → value, in the
+ * statements' order: what the start fills compare (this level's and the one it is made from). One request.
+ */
+export async function bucketValues(query: RawQuery, statements: readonly string[], what: string): Promise<Array<Map<bigint, number>>> {
+  const answer = await query(statements.join('; '));
+  return statements.map((_, i) => {
+    const result = answer.results?.[i];
+    const error = answer.error ?? result?.error;
+    if (error) throw new Error(`${what}: ${error}`);
+    const out = new Map<bigint, number>();
+    for (const s of result?.series ?? []) for (const v of s.values) out.set(BigInt(String(v[0])), Number(v[1]));
+    return out;
+  });
+}
+
+/** Rolls up, oldest first, each bucket of `source` whose value `rolled` does not hold exactly. Returns the buckets rolled up. */
+export async function rollUpDiffering(
+  source: ReadonlyMap<bigint, number>,
+  rolled: ReadonlyMap<bigint, number>,
+  rollUp: (bucket: bigint) => Promise<unknown>,
+): Promise<number> {
+  let n = 0;
+  for (const [bucket, value] of [...source].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (rolled.get(bucket) === value) continue;
+    await rollUp(bucket);
+    n++;
+  }
+  return n;
+}
+
 /** Per UTC day (ns → count): the source points that count and those the rollup counts (Σ`countField`). */
 async function dayCounts(
   spec: RollupSpec,
@@ -68,20 +99,14 @@ async function dayCounts(
 ): Promise<{ stored: Map<bigint, number>; rolled: Map<bigint, number> }> {
   const until = `time < ${(dayOf(BigInt(nowMs) * 1_000_000n) + 2n * DAY_NS).toString()}`;
   const only = spec.only ? ` AND ${quoteIdent(spec.only.field)} = ${String(spec.only.value)}` : '';
-  const answer = await query(
+  const [stored, rolled] = await bucketValues(
+    query,
     [
       `SELECT count(${quoteIdent(spec.counted)}) FROM ${measurementRef(spec.source, retention)} WHERE time >= 0 AND ${until}${only} GROUP BY time(1d) fill(none)`,
       `SELECT sum(${quoteIdent(spec.countField)}) FROM ${measurementRef(spec.measurement, retention)} WHERE time >= 0 AND ${until} GROUP BY time(1d) fill(none)`,
-    ].join('; '),
+    ],
+    `counting the days of ${spec.measurement}`,
   );
-  const [stored, rolled] = [0, 1].map((i) => {
-    const result = answer.results?.[i];
-    const error = answer.error ?? result?.error;
-    if (error) throw new Error(`counting the days of ${spec.measurement}: ${error}`);
-    const out = new Map<bigint, number>();
-    for (const s of result?.series ?? []) for (const v of s.values) out.set(BigInt(String(v[0])), Number(v[1]));
-    return out;
-  });
   return { stored: stored!, rolled: rolled! };
 }
 
@@ -91,11 +116,5 @@ async function dayCounts(
  */
 export async function fillRollup(spec: RollupSpec, store: Store, query: RawQuery, retention: RetentionSettings, nowMs = Date.now()): Promise<number> {
   const { stored, rolled } = await dayCounts(spec, query, retention, nowMs);
-  let days = 0;
-  for (const [day, n] of [...stored].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (rolled.get(day) === n) continue;
-    await rollUpDay(spec, store, day);
-    days++;
-  }
-  return days;
+  return rollUpDiffering(stored, rolled, (day) => rollUpDay(spec, store, day));
 }

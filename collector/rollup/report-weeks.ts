@@ -13,6 +13,7 @@ import type { RawQuery } from '../influx/http.js';
 import { seriesKey } from '../influx/line.js';
 import type { Row, Store, StorePoint } from '../store/store.js';
 import { DAY_NS } from './daily.js';
+import { bucketValues, rollUpDiffering } from './engine.js';
 
 export const WEEK_NS = 7n * DAY_NS;
 
@@ -114,20 +115,6 @@ export async function fillReportWeeks(store: Store, query: RawQuery, retention: 
   const until = `time < ${(weekOf(BigInt(nowMs) * 1_000_000n) + 2n * WEEK_NS).toString()}`;
   const sums = (m: 'sysbench_report_1d' | 'sysbench_report_7d') =>
     `SELECT sum("trials") FROM ${measurementRef(m, retention)} WHERE time >= 0 AND ${until} GROUP BY time(7d) fill(none)`;
-  const answer = await query(`${sums('sysbench_report_1d')}; ${sums('sysbench_report_7d')}`);
-  const [days, weeks] = [0, 1].map((i) => {
-    const result = answer.results?.[i];
-    const error = answer.error ?? result?.error;
-    if (error) throw new Error(`counting the weeks of sysbench_report_7d: ${error}`);
-    const out = new Map<bigint, number>();
-    for (const s of result?.series ?? []) for (const v of s.values) out.set(BigInt(String(v[0])), Number(v[1]));
-    return out;
-  });
-  let n = 0;
-  for (const [week, trials] of [...days!].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (weeks!.get(week) === trials) continue;
-    await rollUpWeek(store, week);
-    n++;
-  }
-  return n;
+  const [days, weeks] = await bucketValues(query, [sums('sysbench_report_1d'), sums('sysbench_report_7d')], 'counting the weeks of sysbench_report_7d');
+  return rollUpDiffering(days!, weeks!, (week) => rollUpWeek(store, week));
 }
